@@ -1,0 +1,1 @@
+"""Candor: a discussion forum for mentoring and reverse-mentoring programmes."""

@@ -1,0 +1,287 @@
+"""Account rules: registration, sign-in sessions, password resets, ranks and points."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import (
+    LoginSession,
+    PasswordResetToken,
+    PointsEntry,
+    Rank,
+    Role,
+    User,
+    UserStatus,
+)
+from forum.accounts.passwords import Passwords
+from forum.board.models import Post
+from forum.db import utcnow
+from forum.text import clean_line
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
+# Structural check only; ownership is proven by the reset mail, not by a pattern.
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; `field` names the form field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_username(username: str) -> str:
+    username = clean_line(username)
+    if not USERNAME_RE.match(username):
+        raise AccountError(
+            "username",
+            "Usernames are 3 to 30 characters: letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit.",
+        )
+    return username
+
+
+def validate_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise AccountError("email", "Enter a valid e-mail address.")
+    return email
+
+
+def validate_password(password: str, field: str = "password") -> str:
+    if len(password) < PASSWORD_MIN:
+        raise AccountError(field, f"Passwords need at least {PASSWORD_MIN} characters.")
+    if len(password) > PASSWORD_MAX:
+        raise AccountError(field, f"Passwords can have at most {PASSWORD_MAX} characters.")
+    return password
+
+
+async def create_user(
+    session: AsyncSession,
+    passwords: Passwords,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    role: str = Role.member.value,
+    location: str = "",
+    joined_at: datetime | None = None,
+) -> User:
+    username = validate_username(username)
+    email = validate_email(email)
+    validate_password(password)
+    if role not in {r.value for r in Role}:
+        raise AccountError("role", f"Unknown role {role!r}.")
+    taken = await session.execute(
+        select(User.username_key, User.email_key).where(
+            (User.username_key == username.lower()) | (User.email_key == email.lower())
+        )
+    )
+    for row in taken:
+        if row.username_key == username.lower():
+            raise AccountError("username", "That username is taken.")
+        raise AccountError("email", "An account with that e-mail address already exists.")
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        email=email,
+        email_key=email.lower(),
+        password_hash=passwords.hash(password),
+        role=role,
+        location=clean_line(location)[:100],
+        joined_at=joined_at or utcnow(),
+        post_count=0,
+        points=0,
+    )
+    if role != Role.member.value:
+        user.special_rank_id = await session.scalar(
+            select(Rank.id).where(Rank.name == ("Administrator" if role == "admin" else "Moderator"))
+        )
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        # Lost a race with a concurrent registration of the same name or address.
+        raise AccountError("username", "That username or e-mail address is taken.") from None
+    return user
+
+
+async def find_user(session: AsyncSession, username_or_email: str) -> User | None:
+    key = username_or_email.strip().lower()
+    if not key:
+        return None
+    column = User.email_key if "@" in key else User.username_key
+    return await session.scalar(select(User).where(column == key))
+
+
+def is_suspended(user: User) -> bool:
+    if user.status != UserStatus.suspended.value:
+        return False
+    return user.suspended_until is None or user.suspended_until > utcnow()
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+async def start_session(session: AsyncSession, user: User, days: int, user_agent: str = "") -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            id=token_hash(token),
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(days=days),
+            user_agent=user_agent[:200],
+        )
+    )
+    return token
+
+
+async def user_for_session(session: AsyncSession, token: str | None) -> User | None:
+    if not token or len(token) > 100:
+        return None
+    return await session.scalar(
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.id == token_hash(token), LoginSession.expires_at > utcnow())
+    )
+
+
+async def end_session(session: AsyncSession, token: str | None) -> None:
+    if token:
+        await session.execute(delete(LoginSession).where(LoginSession.id == token_hash(token)))
+
+
+async def end_all_sessions(session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
+async def set_password(session: AsyncSession, passwords: Passwords, user: User, new: str) -> None:
+    validate_password(new)
+    user.password_hash = passwords.hash(new)
+    # Every other sign-in of this account ends; the caller starts a fresh one if it wants.
+    await end_all_sessions(session, user.id)
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+
+async def create_reset_token(session: AsyncSession, user: User, minutes: int) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=token_hash(token),
+            expires_at=utcnow() + timedelta(minutes=minutes),
+        )
+    )
+    return token
+
+
+async def find_reset_token(session: AsyncSession, token: str) -> PasswordResetToken | None:
+    if not token or len(token) > 100:
+        return None
+    record = await session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash(token))
+    )
+    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+        return None
+    return record
+
+
+async def use_reset_token(
+    session: AsyncSession, passwords: Passwords, token: str, new_password: str
+) -> User | None:
+    validate_password(new_password)
+    record = await find_reset_token(session, token)
+    if record is None:
+        return None
+    # Claim the token atomically: of two concurrent uses, only one updates a row.
+    claimed = await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.id == record.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    user = await session.get(User, record.user_id)
+    if user is None:
+        return None
+    await set_password(session, passwords, user, new_password)
+    # Any other outstanding tokens for the account die with this one.
+    await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    return user
+
+
+# --- ranks and points -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankTable:
+    earned: list[tuple[int, str]]  # (min_points, name), ascending
+    special: dict[int, str]
+
+    def rank_for(self, points: int, special_rank_id: int | None = None) -> str:
+        if special_rank_id is not None and special_rank_id in self.special:
+            return self.special[special_rank_id]
+        name = self.earned[0][1] if self.earned else ""
+        for min_points, rank_name in self.earned:
+            if points >= min_points:
+                name = rank_name
+        return name
+
+
+async def load_ranks(session: AsyncSession) -> RankTable:
+    rows = (await session.execute(select(Rank).order_by(Rank.min_points))).scalars().all()
+    return RankTable(
+        earned=[(r.min_points, r.name) for r in rows if not r.is_special and r.min_points is not None],
+        special={r.id: r.name for r in rows if r.is_special},
+    )
+
+
+async def award_points(
+    session: AsyncSession, user_id: int, delta: int, reason: str, post_id: int | None = None,
+    post_delta: int = 0,
+) -> None:
+    """Write a ledger entry and move the counters in one atomic UPDATE (exact under concurrency)."""
+    session.add(PointsEntry(user_id=user_id, delta=delta, reason=reason, post_id=post_id))
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(points=User.points + delta, post_count=User.post_count + post_delta)
+    )
+
+
+async def recount(session: AsyncSession) -> int:
+    """Recompute every member's points from the ledger and post count from live posts."""
+    points = (
+        select(func.coalesce(func.sum(PointsEntry.delta), 0))
+        .where(PointsEntry.user_id == User.id)
+        .scalar_subquery()
+    )
+    posts = (
+        select(func.count(Post.id))
+        .where(Post.author_id == User.id, Post.is_deleted.is_(False))
+        .scalar_subquery()
+    )
+    result = await session.execute(update(User).values(points=points, post_count=posts))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,48 @@
+"""Administration pages: the mail outbox and the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.accounts.models import AuditEntry, OutboxMessage, User
+from forum.board.services import paginate
+from forum.web import Ctx, view
+
+PER_PAGE = 50
+
+
+@view(admin=True)
+async def outbox(ctx: Ctx) -> Response:
+    total = await ctx.db.scalar(select(func.count(OutboxMessage.id)))
+    pager = paginate(total or 0, PER_PAGE, ctx.param_int("page"))
+    messages = (
+        await ctx.db.scalars(
+            select(OutboxMessage)
+            .order_by(OutboxMessage.id.desc())
+            .limit(PER_PAGE)
+            .offset((pager.number - 1) * PER_PAGE)
+        )
+    ).all()
+    return ctx.render("admin/outbox.html", {"messages": messages, "pager": pager})
+
+
+@view(moderator=True)
+async def audit_log(ctx: Ctx) -> Response:
+    total = await ctx.db.scalar(select(func.count(AuditEntry.id)))
+    pager = paginate(total or 0, PER_PAGE, ctx.param_int("page"))
+    rows = await ctx.db.execute(
+        select(AuditEntry, User.username)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(PER_PAGE)
+        .offset((pager.number - 1) * PER_PAGE)
+    )
+    return ctx.render("admin/audit.html", {"entries": rows.all(), "pager": pager})
+
+
+routes = [
+    Route("/admin/outbox", outbox, methods=["GET"], name="outbox"),
+    Route("/mod/log", audit_log, methods=["GET"], name="audit_log"),
+]

@@ -1,0 +1,136 @@
+"""The web application: `create_app(settings)` wires routes, middleware and the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from jinja2 import Template
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Send
+
+from forum.accounts import views as account_views
+from forum.accounts.passwords import Passwords
+from forum.admin import views as admin_views
+from forum.board import views as board_views
+from forum.db import Database, connect
+from forum.middleware import BodyGuard, SecurityHeaders
+from forum.settings import Settings
+from forum.web import ERROR_TITLES, MAX_FORM_BYTES, make_templates, static_dir
+
+log = logging.getLogger("candor")
+
+
+class _EveryPath:
+    """asgi-csrf skips cookie-less requests unless their path is 'always protected': all are."""
+
+    def __contains__(self, path: object) -> bool:
+        return True
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    settings = settings or Settings()
+    templates = make_templates(settings)
+    error_template: Template = templates.env.get_template("errors/bare.html")
+
+    def error_page(status: int, message: str) -> bytes:
+        return error_template.render(
+            status_code=status, title=ERROR_TITLES.get(status, "Error"), message=message
+        ).encode()
+
+    def error_response(status: int, message: str) -> Response:
+        return HTMLResponse(error_page(status, message), status_code=status)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = exc.detail
+        if exc.status_code == 404 and message == "Not Found":
+            message = "There is no page at this address."
+        elif exc.status_code == 405:
+            message = "This page does not accept that kind of request."
+        return error_response(exc.status_code, message)
+
+    async def database_down(request: Request, exc: Exception) -> Response:
+        log.error("database unavailable: %s", exc)
+        response = error_response(
+            503, "The forum's database is not answering. Nothing you sent was lost if you saw "
+            "this before it was saved; please try again in a moment.",
+        )
+        response.headers["retry-after"] = "5"
+        return response
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "Something went wrong on our side. It has been logged.")
+
+    async def csrf_failed(scope: dict[str, Any], send: Send, message_id: object) -> None:
+        body = error_page(
+            403,
+            "This form has expired or did not come from this site. Go back, reload the page "
+            "and send it again.",
+        )
+        await send({"type": "http.response.start", "status": 403,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": body})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.database = database or connect(settings.database_url)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.database.dispose()
+
+    routes = [
+        *board_views.routes,
+        *account_views.routes,
+        *admin_views.routes,
+        Route("/healthz", healthz, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=static_dir()), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(BodyGuard, max_body=MAX_FORM_BYTES, error_page=error_page),
+        Middleware(
+            asgi_csrf,
+            signing_secret=settings.secret_key.get_secret_value(),
+            always_protect=_EveryPath(),
+            cookie_secure=bool(settings.cookie_secure),
+            send_csrf_failed=csrf_failed,
+        ),
+    ]
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            HTTPException: http_error,
+            OperationalError: database_down,
+            InterfaceError: database_down,
+            ConnectionError: database_down,
+            500: server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.templates = templates
+    app.state.passwords = Passwords(settings)
+    if database is not None:
+        app.state.database = database
+    return app

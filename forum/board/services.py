@@ -1,0 +1,434 @@
+"""Board rules: the category tree, listing threads and posts, posting, editing, moderating."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from forum.accounts.models import AuditEntry, User
+from forum.accounts.services import award_points, is_suspended
+from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
+from forum.db import utcnow
+from forum.settings import Settings
+from forum.text import clean_block, clean_line, render_markdown
+
+HIDDEN_STATES = (ModerationState.held.value, ModerationState.hidden.value)
+
+
+class BoardError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def slugify(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:80] or "category"
+
+
+def validate_title(settings: Settings, title: str) -> str:
+    title = clean_line(title)
+    if len(title) < 3:
+        raise BoardError("title", "Give the thread a title of at least 3 characters.")
+    if len(title) > settings.title_max:
+        raise BoardError("title", f"Titles can have at most {settings.title_max} characters.")
+    return title
+
+
+def validate_body(settings: Settings, body: str) -> str:
+    body = clean_block(body)
+    if not body:
+        raise BoardError("body", "The post is empty.")
+    if len(body) > settings.body_max:
+        raise BoardError(
+            "body", f"Posts can have at most {settings.body_max:,} characters (this has {len(body):,})."
+        )
+    return body
+
+
+def check_can_post(user: User) -> None:
+    if is_suspended(user):
+        until = user.suspended_until.strftime("%d %b %Y %H:%M UTC") if user.suspended_until else ""
+        raise BoardError("body", f"Your account is suspended{' until ' + until if until else ''}.")
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryStats:
+    category: Category
+    children: list[CategoryStats]
+    threads: int = 0
+    posts: int = 0
+    last_post_at: datetime | None = None
+
+
+async def category_tree(session: AsyncSession) -> list[CategoryStats]:
+    categories = (
+        await session.scalars(select(Category).order_by(Category.position, Category.name))
+    ).all()
+    stats = {
+        row.category_id: row
+        for row in await session.execute(
+            select(
+                Thread.category_id,
+                func.count(Thread.id).label("threads"),
+                func.coalesce(func.sum(Thread.post_count), 0).label("posts"),
+                func.max(Thread.last_post_at).label("last_post_at"),
+            )
+            .where(Thread.is_deleted.is_(False))
+            .group_by(Thread.category_id)
+        )
+    }
+    nodes = {c.id: CategoryStats(c, []) for c in categories}
+    for node in nodes.values():
+        row = stats.get(node.category.id)
+        if row is not None:
+            node.threads, node.posts, node.last_post_at = row.threads, int(row.posts), row.last_post_at
+    roots: list[CategoryStats] = []
+    for node in nodes.values():
+        parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+async def breadcrumbs(session: AsyncSession, category: Category) -> list[Category]:
+    """The chain from the root down to `category` (depth is small; a loop of gets is fine)."""
+    chain = [category]
+    seen = {category.id}
+    while chain[0].parent_id is not None and chain[0].parent_id not in seen:
+        parent = await session.get(Category, chain[0].parent_id)
+        if parent is None:
+            break
+        seen.add(parent.id)
+        chain.insert(0, parent)
+    return chain
+
+
+async def create_category(
+    session: AsyncSession, name: str, parent: Category | None = None, description: str = "",
+    position: int = 0,
+) -> Category:
+    base = slugify(name)
+    slug, n = base, 1
+    while await session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    category = Category(
+        name=clean_line(name), slug=slug, description=description, position=position,
+        parent_id=parent.id if parent else None,
+    )
+    session.add(category)
+    await session.flush()
+    return category
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    number: int
+    count: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.count
+
+
+def paginate(total: int, per_page: int, requested: int | None, last: bool = False) -> Page:
+    count = max(1, math.ceil(total / per_page))
+    number = count if last else (requested or 1)
+    return Page(number=min(max(1, number), count), count=count, total=total)
+
+
+@dataclass
+class ThreadRow:
+    thread: Thread
+    author: str
+    last_poster: str | None
+
+
+async def list_threads(
+    session: AsyncSession, category: Category, page: int | None, per_page: int
+) -> tuple[list[ThreadRow], Page]:
+    total = await session.scalar(
+        select(func.count(Thread.id)).where(
+            Thread.category_id == category.id, Thread.is_deleted.is_(False)
+        )
+    )
+    pager = paginate(total or 0, per_page, page)
+    author = aliased(User)
+    last = aliased(User)
+    rows = await session.execute(
+        select(Thread, author.username, last.username)
+        .join(author, author.id == Thread.author_id)
+        .outerjoin(last, last.id == Thread.last_poster_id)
+        .where(Thread.category_id == category.id, Thread.is_deleted.is_(False))
+        .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+        .limit(per_page)
+        .offset((pager.number - 1) * per_page)
+    )
+    return [ThreadRow(t, a, lp) for t, a, lp in rows], pager
+
+
+def post_visibility(viewer: User | None):  # type: ignore[no-untyped-def]
+    """Who sees which posts: held/hidden posts only their author and moderators."""
+    live = Post.is_deleted.is_(False)
+    if viewer is not None and viewer.is_moderator:
+        return live
+    visible = Post.moderation_state.not_in(HIDDEN_STATES)
+    if viewer is not None:
+        visible = or_(visible, Post.author_id == viewer.id)
+    return and_(live, visible)
+
+
+async def list_posts(
+    session: AsyncSession, thread: Thread, viewer: User | None, page: int | None, per_page: int,
+    last: bool = False,
+) -> tuple[list[tuple[Post, User]], Page]:
+    where = and_(Post.thread_id == thread.id, post_visibility(viewer))
+    total = await session.scalar(select(func.count(Post.id)).where(where))
+    pager = paginate(total or 0, per_page, page, last=last)
+    rows = await session.execute(
+        select(Post, User)
+        .join(User, User.id == Post.author_id)
+        .where(where)
+        .order_by(Post.id)
+        .limit(per_page)
+        .offset((pager.number - 1) * per_page)
+    )
+    return [(p, u) for p, u in rows], pager
+
+
+async def recent_in_category(
+    session: AsyncSession, thread: Thread, limit: int = 5
+) -> list[Thread]:
+    """The fallback for "Related Discussion" until related threads are computed."""
+    return list(
+        (
+            await session.scalars(
+                select(Thread)
+                .where(
+                    Thread.category_id == thread.category_id,
+                    Thread.id != thread.id,
+                    Thread.is_deleted.is_(False),
+                )
+                .order_by(Thread.last_post_at.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def post_page(session: AsyncSession, post: Post, viewer: User | None, per_page: int) -> int:
+    before = await session.scalar(
+        select(func.count(Post.id)).where(
+            Post.thread_id == post.thread_id, Post.id < post.id, post_visibility(viewer)
+        )
+    )
+    return (before or 0) // per_page + 1
+
+
+async def get_thread(session: AsyncSession, thread_id: int, viewer: User | None) -> Thread | None:
+    thread = await session.get(Thread, thread_id)
+    if thread is None or (thread.is_deleted and not (viewer and viewer.is_moderator)):
+        return None
+    return thread
+
+
+async def get_post(session: AsyncSession, post_id: int, viewer: User | None) -> Post | None:
+    post = await session.scalar(select(Post).where(Post.id == post_id, post_visibility(viewer)))
+    return post
+
+
+async def count_view(session: AsyncSession, thread_id: int) -> None:
+    await session.execute(
+        update(Thread).where(Thread.id == thread_id).values(view_count=Thread.view_count + 1)
+    )
+
+
+# --- posting ----------------------------------------------------------------------------------
+
+
+async def _add_post(
+    session: AsyncSession, settings: Settings, author: User, thread: Thread, body: str,
+    reply_to_id: int | None, now: datetime | None = None,
+) -> Post:
+    now = now or utcnow()
+    post = Post(
+        thread_id=thread.id,
+        author_id=author.id,
+        reply_to_id=reply_to_id,
+        body_source=body,
+        body_html=render_markdown(body),
+        created_at=now,
+        moderation_state=ModerationState.pending.value,
+        mod_attempts=0,
+        edit_count=0,
+        is_deleted=False,
+    )
+    session.add(post)
+    await session.flush()
+    # Counters move by atomic UPDATEs, never read-modify-write, so concurrent posts stay exact.
+    await session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(
+            post_count=Thread.post_count + 1,
+            last_post_at=now,
+            last_post_id=post.id,
+            last_poster_id=author.id,
+        )
+    )
+    await award_points(session, author.id, settings.points_per_post, "post", post.id, post_delta=1)
+    return post
+
+
+async def create_thread(
+    session: AsyncSession, settings: Settings, author: User, category: Category, title: str,
+    body: str, now: datetime | None = None,
+) -> tuple[Thread, Post]:
+    check_can_post(author)
+    title = validate_title(settings, title)
+    body = validate_body(settings, body)
+    now = now or utcnow()
+    thread = Thread(
+        category_id=category.id, author_id=author.id, title=title, created_at=now,
+        last_post_at=now, post_count=0, view_count=0, is_locked=False, is_pinned=False,
+        is_deleted=False,
+    )
+    session.add(thread)
+    await session.flush()
+    post = await _add_post(session, settings, author, thread, body, None, now)
+    return thread, post
+
+
+async def create_reply(
+    session: AsyncSession, settings: Settings, author: User, thread: Thread, body: str,
+    reply_to_id: int | None = None, now: datetime | None = None,
+) -> Post:
+    check_can_post(author)
+    if thread.is_deleted:
+        raise BoardError("body", "This thread has been deleted.")
+    if thread.is_locked and not author.is_moderator:
+        raise BoardError("body", "This thread is locked; no new replies.")
+    body = validate_body(settings, body)
+    if reply_to_id is not None:
+        target = await session.scalar(
+            select(Post.id).where(Post.id == reply_to_id, Post.thread_id == thread.id)
+        )
+        reply_to_id = target  # a quote of a post from another thread is ignored, not trusted
+    return await _add_post(session, settings, author, thread, body, reply_to_id, now)
+
+
+def can_edit(user: User | None, post: Post, thread: Thread) -> bool:
+    if user is None or post.is_deleted:
+        return False
+    if user.is_moderator:
+        return True
+    return post.author_id == user.id and not thread.is_locked and not is_suspended(user)
+
+
+async def edit_post(
+    session: AsyncSession, settings: Settings, editor: User, post: Post, thread: Thread,
+    body: str, title: str | None = None,
+) -> Post:
+    if not can_edit(editor, post, thread):
+        raise PermissionError("You cannot edit this post.")
+    body = validate_body(settings, body)
+    first_post_id = await session.scalar(
+        select(func.min(Post.id)).where(Post.thread_id == thread.id)
+    )
+    if title is not None and post.id == first_post_id:
+        thread.title = validate_title(settings, title)
+    if body == post.body_source:
+        return post
+    session.add(PostRevision(post_id=post.id, editor_id=editor.id, body_source=post.body_source))
+    post.body_source = body
+    post.body_html = render_markdown(body)
+    post.edited_at = utcnow()
+    post.edit_count += 1
+    # Edited posts go through the moderation pipeline again.
+    if post.moderation_state != ModerationState.hidden.value:
+        post.moderation_state = ModerationState.pending.value
+        post.mod_attempts = 0
+        post.mod_lease_until = None
+    return post
+
+
+async def revisions(session: AsyncSession, post: Post) -> list[tuple[PostRevision, str | None]]:
+    rows = await session.execute(
+        select(PostRevision, User.username)
+        .outerjoin(User, User.id == PostRevision.editor_id)
+        .where(PostRevision.post_id == post.id)
+        .order_by(PostRevision.id.desc())
+    )
+    return [(r, name) for r, name in rows]
+
+
+# --- moderation of threads --------------------------------------------------------------------
+
+
+def audit(session: AsyncSession, actor: User, action: str, target_type: str, target_id: int,
+          reason: str = "", detail: str = "") -> None:
+    session.add(
+        AuditEntry(actor_id=actor.id, action=action, target_type=target_type,
+                   target_id=target_id, reason=reason[:2000], detail=detail[:2000])
+    )
+
+
+async def set_thread_flag(
+    session: AsyncSession, actor: User, thread: Thread, flag: str, value: bool, reason: str = ""
+) -> None:
+    if flag not in ("is_locked", "is_pinned"):
+        raise ValueError(flag)
+    setattr(thread, flag, value)
+    action = {"is_locked": ("lock", "unlock"), "is_pinned": ("pin", "unpin")}[flag][0 if value else 1]
+    audit(session, actor, action, "thread", thread.id, reason)
+
+
+async def move_thread(
+    session: AsyncSession, actor: User, thread: Thread, category: Category, reason: str = ""
+) -> None:
+    old = thread.category_id
+    thread.category_id = category.id
+    audit(session, actor, "move", "thread", thread.id, reason, f"from category {old} to {category.id}")
+
+
+async def delete_thread(
+    session: AsyncSession, settings: Settings, actor: User, thread: Thread, reason: str = ""
+) -> None:
+    if thread.is_deleted:
+        return
+    thread.is_deleted = True
+    # Posts in a deleted thread stop counting: reverse each author's points and post count
+    # through the ledger, so the totals can still be explained and recomputed.
+    per_author = await session.execute(
+        select(Post.author_id, func.count(Post.id))
+        .where(Post.thread_id == thread.id, Post.is_deleted.is_(False))
+        .group_by(Post.author_id)
+    )
+    for author_id, count in per_author.all():
+        await award_points(
+            session, author_id, -settings.points_per_post * count, "thread_deleted",
+            post_delta=-count,
+        )
+    await session.execute(
+        update(Post).where(Post.thread_id == thread.id).values(is_deleted=True)
+    )
+    audit(session, actor, "delete", "thread", thread.id, reason)

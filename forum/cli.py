@@ -1,0 +1,147 @@
+"""The `candor` command-line tool."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forum.settings import PROJECT_ROOT, Settings
+
+app = typer.Typer(help="Candor: a forum for mentoring programmes.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage members.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+
+def _alembic_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade_database(url: str) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(url), "head")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (creates the SQLite file if needed)."""
+    settings = Settings()
+    upgrade_database(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrations disagree."""
+    from alembic import command
+
+    command.check(_alembic_config(Settings().database_url))
+
+
+@db_app.command("recount")
+def db_recount() -> None:
+    """Recompute every member's points (from the ledger) and post count (from live posts)."""
+    from forum.accounts.services import recount
+    from forum.db import connect
+
+    async def run() -> int:
+        database = connect(Settings().database_url)
+        try:
+            async with database.sessionmaker() as session, session.begin():
+                return await recount(session)
+        finally:
+            await database.dispose()
+
+    typer.echo(f"recounted {asyncio.run(run())} members")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    email: Annotated[str, typer.Option(help="The member's e-mail address.")],
+    password_file: Annotated[
+        Path, typer.Option("--password-file", help="A file whose first line is the password ('-' for stdin).")
+    ],
+    role: Annotated[str, typer.Option(help="member, moderator or admin.")] = "member",
+    location: Annotated[str, typer.Option(help="Shown on the member's posts.")] = "",
+) -> None:
+    """Create a member, moderator or admin."""
+    from forum.accounts.passwords import Passwords
+    from forum.accounts.services import AccountError, create_user
+    from forum.db import connect
+
+    raw = sys.stdin.read() if str(password_file) == "-" else password_file.read_text()
+    password = raw.splitlines()[0] if raw.strip() else ""
+    settings = Settings()
+
+    async def run() -> None:
+        database = connect(settings.database_url)
+        try:
+            async with database.sessionmaker() as session, session.begin():
+                await create_user(
+                    session, Passwords(settings), username=username, email=email,
+                    password=password, role=role, location=location,
+                )
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except AccountError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"created {role} {username}")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if the board has categories.")] = False,
+) -> None:
+    """Load the demo board: categories, members and mentoring threads."""
+    from forum.demo import load_demo
+
+    created = asyncio.run(load_demo(Settings(), if_empty=if_empty))
+    typer.echo("demo content loaded" if created else "board already has content; demo skipped")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Web processes (production: one per core).")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the forum."""
+    import uvicorn
+
+    typer.echo(f"Candor on http://{host}:{port}/")
+    uvicorn.run(
+        "forum.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        access_log=False,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""The request plumbing every view shares: one DB session and one commit per request,
+the signed-in member, rendering, flash messages, form parsing and HTTP errors."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from forum.accounts.models import User
+from forum.accounts.services import user_for_session
+from forum.db import Database, begin_write
+from forum.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger("candor.web")
+
+SESSION_COOKIE = "candor_session"
+FLASH_COOKIE = "candor_flash"
+MAX_FORM_BYTES = 1024 * 1024
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ERROR_TITLES = {
+    400: "That request could not be used",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def _format_date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def _format_datetime(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+    env = templates.env
+    env.autoescape = select_autoescape(default=True, default_for_string=True)
+    env.filters["date"] = _format_date
+    env.filters["datetime"] = _format_datetime
+    env.globals["site_name"] = settings.site_name
+    return templates
+
+
+@dataclass
+class Ctx:
+    """What a view gets: the request, its database session, the member (if any), settings."""
+
+    request: Request
+    db: AsyncSession
+    user: User | None
+    settings: Settings
+    templates: Jinja2Templates
+    flashes_in: list[str] = field(default_factory=list)
+    flashes_out: list[str] = field(default_factory=list)
+    set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.user is not None and self.user.is_moderator
+
+    def flash(self, message: str) -> None:
+        self.flashes_out.append(message)
+
+    def csrf_token(self) -> str:
+        getter = self.request.scope.get("csrftoken")
+        return getter() if getter else ""
+
+    def render(
+        self, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+    ) -> Response:
+        context = dict(context or {})
+        context.update(
+            user=self.user,
+            csrf_token=self.csrf_token(),
+            flashes=self.flashes_in,
+        )
+        return self.templates.TemplateResponse(
+            self.request, template, context, status_code=status_code
+        )
+
+    def render_error(
+        self, status_code: int, message: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        response = self.render(
+            "errors/error.html",
+            {"status_code": status_code, "title": ERROR_TITLES.get(status_code, "Error"),
+             "message": message},
+            status_code=status_code,
+        )
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    def redirect(self, url: str, status_code: int = 303) -> Response:
+        return RedirectResponse(url, status_code=status_code)
+
+    def param_int(self, name: str, default: int | None = None) -> int | None:
+        raw = self.request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise HTTPException(400, f"'{name}' must be a whole number.") from None
+        if not -(2**31) < value < 2**31:
+            raise HTTPException(400, f"'{name}' is out of range.")
+        return value
+
+    async def form(self) -> FormData:
+        request = self.request
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+            raise HTTPException(413, "That form is too large.")
+        try:
+            # Starlette answers malformed multipart/urlencoded bodies with HTTPException(400).
+            return await request.form(max_files=0, max_fields=200, max_part_size=MAX_FORM_BYTES)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "That form could not be read.") from exc
+
+
+def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise HTTPException(400, f"'{name}' must be text.")
+    if len(value) > max_length * 4:
+        # Far beyond any field's limit: refuse before doing any work on it.
+        raise HTTPException(413, f"'{name}' is far too long.")
+    return value
+
+
+def field_int(form: FormData, name: str) -> int | None:
+    raw = field_str(form, name, 20).strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HTTPException(400, f"'{name}' must be a whole number.") from None
+    if not -(2**31) < value < 2**31:
+        raise HTTPException(400, f"'{name}' is out of range.")
+    return value
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Only same-site paths may be redirect targets (no open redirects)."""
+    if not url:
+        return default
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    return url
+
+
+View = Callable[[Ctx], Awaitable[Response]]
+
+
+def view(*, login: bool = False, moderator: bool = False, admin: bool = False) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a view: open the request's session, load the member, check the role, commit once."""
+
+    def decorate(fn: View) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(fn)
+        async def endpoint(request: Request) -> Response:
+            state = request.app.state
+            database: Database = state.database
+            settings: Settings = state.settings
+            async with database.sessionmaker() as session:
+                if request.method in UNSAFE_METHODS:
+                    await begin_write(session)
+                user = await user_for_session(session, request.cookies.get(SESSION_COOKIE))
+                ctx = Ctx(request, session, user, settings, state.templates)
+                ctx.flashes_in = _read_flashes(request, settings)
+                if (login or moderator or admin) and user is None:
+                    if request.method == "GET":
+                        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                    return ctx.render_error(401, "Please log in first.")
+                if admin and (user is None or not user.is_admin):
+                    return ctx.render_error(403, "Only administrators can do that.")
+                if moderator and (user is None or not user.is_moderator):
+                    return ctx.render_error(403, "Only moderators can do that.")
+                try:
+                    response = await fn(ctx)
+                except HTTPException as exc:
+                    # A refused request stores nothing: drop whatever it had written so far.
+                    await session.rollback()
+                    # The rollback expired every loaded row; reload the member for the page.
+                    ctx.user = await user_for_session(session, request.cookies.get(SESSION_COOKIE))
+                    response = ctx.render_error(exc.status_code, exc.detail, exc.headers)
+                else:
+                    await session.commit()
+            _write_flashes(ctx, response)
+            for name, value, max_age in ctx.set_cookies:
+                _set_cookie(request, settings, response, name, value, max_age)
+            return response
+
+        return endpoint
+
+    return decorate
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key.get_secret_value(), salt="flash")
+
+
+def _read_flashes(request: Request, settings: Settings) -> list[str]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    try:
+        value = _serializer(settings).loads(raw)
+    except BadSignature:
+        return []
+    return [str(v) for v in value][:5] if isinstance(value, list) else []
+
+
+def _write_flashes(ctx: Ctx, response: Response) -> None:
+    if ctx.flashes_out:
+        token = _serializer(ctx.settings).dumps(ctx.flashes_out[:5])
+        _set_cookie(ctx.request, ctx.settings, response, FLASH_COOKIE, token, 60)
+    elif ctx.flashes_in:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+
+
+def cookie_secure(request: Request, settings: Settings) -> bool:
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return request.url.scheme == "https"
+
+
+def _set_cookie(
+    request: Request, settings: Settings, response: Response, name: str, value: str, max_age: int | None
+) -> None:
+    if value == "":
+        response.delete_cookie(name, path="/", httponly=True, samesite="lax")
+        return
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request, settings),
+    )
+
+
+def static_dir() -> Path:
+    return Path(__file__).resolve().parent / "static"

@@ -1,0 +1,74 @@
+"""Factories and HTTP helpers shared by the tests. Factories go through the real services."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.passwords import Passwords
+from forum.accounts.services import create_user
+from forum.board.models import Category, Post, Thread
+from forum.board.services import create_category, create_reply, create_thread
+from forum.settings import Settings
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+async def make_user(
+    session: AsyncSession, settings: Settings, username: str | None = None, role: str = "member",
+    email: str | None = None, location: str = "Leeds",
+) -> User:
+    n = next(_seq)
+    username = username or f"member{n}"
+    user = await create_user(
+        session, Passwords(settings), username=username, email=email or f"{username}@example.org",
+        password=PASSWORD, role=role, location=location,
+    )
+    await session.flush()
+    return user
+
+
+async def make_category(
+    session: AsyncSession, name: str | None = None, parent: Category | None = None
+) -> Category:
+    return await create_category(session, name or f"Category {next(_seq)}", parent=parent)
+
+
+async def make_thread(
+    session: AsyncSession, settings: Settings, author: User, category: Category,
+    title: str = "How do we pair mentors?", body: str = "We have 20 mentees.", replies: int = 0,
+) -> tuple[Thread, list[Post]]:
+    thread, first = await create_thread(session, settings, author, category, title, body)
+    posts = [first]
+    for i in range(replies):
+        posts.append(await create_reply(session, settings, author, thread, f"Reply number {i + 1}"))
+    await session.commit()
+    return thread, posts
+
+
+CSRF_RE = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+async def csrf_token(client: httpx.AsyncClient, path: str = "/login") -> str:
+    response = await client.get(path)
+    match = CSRF_RE.search(response.text)
+    assert match, f"no CSRF token on {path} ({response.status_code})"
+    return match.group(1)
+
+
+async def post_form(
+    client: httpx.AsyncClient, path: str, data: dict[str, str], token_from: str = "/login"
+) -> httpx.Response:
+    token = await csrf_token(client, token_from)
+    return await client.post(path, data={**data, "csrftoken": token})
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
+    response = await post_form(client, "/login", {"username": username, "password": password})
+    assert response.status_code == 303, response.text
+    return response

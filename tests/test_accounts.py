@@ -1,0 +1,297 @@
+"""Registration, sign-in, sessions, password reset and profiles, on both databases."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import LoginSession, OutboxMessage, PasswordResetToken, User
+from forum.accounts.services import token_hash
+from forum.db import utcnow
+from forum.settings import Settings
+from forum.web import SESSION_COOKIE
+from tests.helpers import PASSWORD, csrf_token, login, make_user, post_form
+
+
+async def register(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    data = {
+        "username": "newbie", "email": "newbie@example.org", "location": "Leeds",
+        "password": "a long enough password", "password_confirm": "a long enough password",
+    }
+    data.update(fields)
+    return await post_form(client, "/register", data, token_from="/register")
+
+
+async def count_users(db: AsyncSession) -> int:
+    return int(await db.scalar(select(func.count(User.id))) or 0)
+
+
+async def test_register_signs_in_and_stores_argon2_hash(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    response = await register(client)
+    assert response.status_code == 303
+    user = await db.scalar(select(User).where(User.username_key == "newbie"))
+    assert user is not None and user.password_hash.startswith("$argon2id$")
+    assert user.location == "Leeds" and user.post_count == 0 and user.points == 0
+    home = await client.get("/")
+    assert "newbie" in home.text and "Log out" in home.text
+
+
+async def test_session_cookie_flags(client: httpx.AsyncClient) -> None:
+    response = await register(client)
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http here
+
+
+async def test_session_cookie_secure_over_https(app) -> None:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as c:
+        response = await register(c, username="secure1", email="secure1@example.org")
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
+    assert "Secure" in cookie
+
+
+async def test_duplicate_username_and_email_case_insensitive(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="Alice", email="alice@example.org")
+    await db.commit()
+    before = await count_users(db)
+    r1 = await register(client, username="ALICE", email="other@example.org")
+    assert r1.status_code == 400 and "username is taken" in r1.text
+    r2 = await register(client, username="someone", email="Alice@Example.ORG")
+    assert r2.status_code == 400 and "already exists" in r2.text
+    assert await count_users(db) == before
+
+
+async def test_register_bad_input_gives_form_errors(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    before = await count_users(db)
+    cases = [
+        ({"username": "x"}, "Usernames are 3 to 30"),
+        ({"username": "<script>"}, "Usernames are 3 to 30"),
+        ({"username": "a" * 31}, "Usernames are 3 to 30"),
+        ({"email": "not-an-email"}, "valid e-mail"),
+        ({"password": "short", "password_confirm": "short"}, "at least 10"),
+        ({"password_confirm": "something else entirely"}, "do not match"),
+    ]
+    for fields, message in cases:
+        response = await register(client, **fields)
+        assert response.status_code == 400, fields
+        assert message in response.text, fields
+    # A username far beyond any limit is refused before any work is done.
+    huge = await register(client, username="a" * 10_000)
+    assert huge.status_code == 413
+    assert await count_users(db) == before
+
+
+async def test_login_logout_and_session_rotation(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="carol")
+    await db.commit()
+    first = await login(client, "carol")
+    token1 = first.cookies[SESSION_COOKIE]
+    assert (await client.get("/account/profile")).status_code == 200
+    second = await login(client, "CAROL")  # usernames are case-insensitive
+    token2 = second.cookies[SESSION_COOKIE]
+    assert token1 != token2
+    # The first session ended when the second began.
+    assert await db.get(LoginSession, token_hash(token1)) is None
+    assert await db.get(LoginSession, token_hash(token2)) is not None
+    response = await post_form(client, "/logout", {}, token_from="/")
+    assert response.status_code == 303
+    assert await db.get(LoginSession, token_hash(token2)) is None
+    # An old cookie replayed after logout is worthless.
+    client.cookies.set(SESSION_COOKIE, token2)
+    assert (await client.get("/account/profile")).status_code == 303
+
+
+async def test_login_with_email_and_wrong_password(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="dora", email="dora@example.org")
+    await db.commit()
+    bad = await post_form(client, "/login", {"username": "dora", "password": "wrong password!"})
+    assert bad.status_code == 400 and "not right" in bad.text
+    unknown = await post_form(client, "/login", {"username": "nobody", "password": "whatever123"})
+    assert unknown.status_code == 400 and "not right" in unknown.text
+    ok = await post_form(client, "/login", {"username": "DORA@example.org", "password": PASSWORD})
+    assert ok.status_code == 303
+
+
+async def test_login_next_is_never_an_open_redirect(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="erin")
+    await db.commit()
+    for target, expected in [("/u/erin", "/u/erin"), ("https://evil.example/", "/"),
+                             ("//evil.example", "/"), ("/\\evil.example", "/")]:
+        response = await post_form(client, "/login", {"username": "erin", "password": PASSWORD, "next": target})
+        assert response.headers["location"] == expected
+
+
+async def test_failed_logins_are_rate_limited_per_account(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="frank")
+    await db.commit()
+    for _ in range(settings.login_max_failures_account):
+        r = await post_form(client, "/login", {"username": "frank", "password": "wrong password!"})
+        assert r.status_code == 400
+    # Even the right password is refused while the account is locked out.
+    locked = await post_form(client, "/login", {"username": "frank", "password": PASSWORD})
+    assert locked.status_code == 429 and "Too many failed sign-in attempts" in locked.text
+
+
+async def test_failed_logins_are_rate_limited_per_ip(
+    app, db: AsyncSession, settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    app.state.settings = settings.model_copy(update={"login_max_failures_ip": 3})
+    await make_user(db, settings, username="gina")
+    await db.commit()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        for name in ["x1", "x2", "x3"]:
+            r = await post_form(c, "/login", {"username": name, "password": "wrong password!"})
+            assert r.status_code == 400
+        r = await post_form(c, "/login", {"username": "gina", "password": PASSWORD})
+        assert r.status_code == 429
+
+
+def _reset_link(body: str) -> str:
+    match = re.search(r"/password/reset/(\S+)", body)
+    assert match, body
+    return match.group(0)
+
+
+async def test_forgot_password_outbox_reset_single_use(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db, settings, username="hana", email="hana@example.org")
+    await db.commit()
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
+    await login(other, "hana")  # a second device, which the reset must sign out
+    r = await post_form(client, "/password/forgot", {"email": "HANA@example.org"}, "/password/forgot")
+    assert r.status_code == 200 and "If an account matches" in r.text
+    # Unknown addresses get the very same answer.
+    r2 = await post_form(client, "/password/forgot", {"email": "ghost@example.org"}, "/password/forgot")
+    assert r2.status_code == 200 and "If an account matches" in r2.text
+    message = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "hana@example.org"))
+    assert message is not None
+    link = _reset_link(message.body)
+    token = link.rsplit("/", 1)[1]
+    # Only a hash of the token is stored.
+    stored = (await db.scalars(select(PasswordResetToken.token_hash))).all()
+    assert token not in stored and token_hash(token) in stored
+    assert (await client.get(link)).status_code == 200
+    new = "a brand new password"
+    done = await post_form(client, link, {"password": new, "password_confirm": new}, link)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    again = await client.get(link)
+    assert again.status_code == 400 and "already been used" in again.text
+    assert (await other.get("/account/profile")).status_code == 303  # signed out
+    await other.aclose()
+    await login(client, "hana", new)
+    await db.refresh(user)
+    assert user.password_hash.startswith("$argon2id$")
+
+
+async def test_expired_reset_token_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="ivan", email="ivan@example.org")
+    await db.commit()
+    await post_form(client, "/password/forgot", {"email": "ivan"}, "/password/forgot")
+    message = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "ivan@example.org"))
+    assert message is not None
+    link = _reset_link(message.body)
+    await db.execute(update(PasswordResetToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    await db.commit()
+    response = await post_form(
+        client, link, {"password": "another password", "password_confirm": "another password"}, "/login"
+    )
+    assert response.status_code == 400 and "expired" in response.text
+    assert (await client.get("/password/reset/made-up-token")).status_code == 400
+
+
+async def test_change_password_ends_other_sessions(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="jack")
+    await db.commit()
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
+    await login(other, "jack")
+    await login(client, "jack")
+    wrong = await post_form(client, "/account/password", {
+        "current_password": "not it at all", "password": "new password 123",
+        "password_confirm": "new password 123"}, "/account/password")
+    assert wrong.status_code == 400
+    ok = await post_form(client, "/account/password", {
+        "current_password": PASSWORD, "password": "new password 123",
+        "password_confirm": "new password 123"}, "/account/password")
+    assert ok.status_code == 303
+    assert (await client.get("/account/profile")).status_code == 200  # this browser stays in
+    assert (await other.get("/account/profile")).status_code == 303  # the other is signed out
+    await other.aclose()
+
+
+async def test_profile_shows_stats_and_members_edit_their_own(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="kim", location="Oslo")
+    await db.commit()
+    page = await client.get("/u/KIM")
+    assert page.status_code == 200
+    for text in ["kim", "Newcomer", "Oslo", "Total posts", "Joined"]:
+        assert text in page.text
+    assert (await client.get("/u/nobody-here")).status_code == 404
+    await login(client, "kim")
+    r = await post_form(client, "/account/profile", {"location": "Bergen", "bio": "HR lead."}, "/account/profile")
+    assert r.status_code == 303
+    page = await client.get("/u/kim")
+    assert "Bergen" in page.text and "HR lead." in page.text
+    too_long = await post_form(client, "/account/profile", {"location": "x", "bio": "b" * 2001}, "/account/profile")
+    assert too_long.status_code == 400
+    assert "Bergen" in (await client.get("/u/kim")).text
+
+
+async def test_admin_assigns_roles_and_special_ranks_members_cannot(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="boss", role="admin")
+    await make_user(db, settings, username="lara")
+    await make_user(db, settings, username="mona")
+    await db.commit()
+    await login(client, "mona")
+    refused = await post_form(client, "/u/lara/admin", {"role": "admin", "special_rank_id": ""}, "/")
+    assert refused.status_code == 403
+    await login(client, "boss")
+    page = await client.get("/u/lara")
+    rank_id = re.search(r'<option value="(\d+)"[^>]*>Moderator</option>', page.text)
+    assert rank_id
+    ok = await post_form(client, "/u/lara/admin", {"role": "moderator", "special_rank_id": rank_id.group(1)}, "/")
+    assert ok.status_code == 303
+    assert "Moderator" in (await client.get("/u/lara")).text
+    lara = await db.scalar(select(User).where(User.username_key == "lara"))
+    assert lara is not None and lara.role == "moderator"
+    bad = await post_form(client, "/u/lara/admin", {"role": "emperor", "special_rank_id": ""}, "/")
+    assert bad.status_code == 400
+
+
+async def test_outbox_is_admin_only(client: httpx.AsyncClient, db: AsyncSession, settings: Settings) -> None:
+    await make_user(db, settings, username="root1", role="admin")
+    await make_user(db, settings, username="nina")
+    await db.commit()
+    assert (await client.get("/admin/outbox")).status_code == 303  # to the login page
+    await login(client, "nina")
+    assert (await client.get("/admin/outbox")).status_code == 403
+    await login(client, "root1")
+    assert (await client.get("/admin/outbox")).status_code == 200
+
+
+async def test_csrf_token_is_required_for_login(client: httpx.AsyncClient) -> None:
+    await csrf_token(client)
+    response = await client.post("/login", data={"username": "x", "password": "y"})
+    assert response.status_code == 403 and "expired" in response.text
