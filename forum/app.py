@@ -23,6 +23,7 @@ from forum.accounts import views as account_views
 from forum.accounts.passwords import Passwords
 from forum.admin import views as admin_views
 from forum.board import views as board_views
+from forum.board.viewcount import ViewCounter
 from forum.db import Database, connect
 from forum.middleware import BodyGuard, SecurityHeaders
 from forum.settings import Settings
@@ -67,7 +68,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def database_down(request: Request, exc: Exception) -> Response:
         log.error("database unavailable: %s", exc)
         response = error_response(
-            503, "The forum's database is not answering. Nothing you sent was lost if you saw "
+            503,
+            "The forum's database is not answering. Nothing you sent was lost if you saw "
             "this before it was saved; please try again in a moment.",
         )
         response.headers["retry-after"] = "5"
@@ -83,17 +85,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "This form has expired or did not come from this site. Go back, reload the page "
             "and send it again.",
         )
-        await send({"type": "http.response.start", "status": 403,
-                    "headers": [(b"content-type", b"text/html; charset=utf-8")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [(b"content-type", b"text/html; charset=utf-8")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = database is None
         app.state.database = database or connect(settings.database_url)
+        app.state.views.start(app.state.database)
         try:
             yield
         finally:
+            await app.state.views.stop(app.state.database)
             if owned:
                 await app.state.database.dispose()
 
@@ -131,6 +140,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.templates = templates
     app.state.passwords = Passwords(settings)
+    app.state.views = ViewCounter()
     if database is not None:
         app.state.database = database
     return app

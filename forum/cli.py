@@ -71,7 +71,10 @@ def user_create(
     username: str,
     email: Annotated[str, typer.Option(help="The member's e-mail address.")],
     password_file: Annotated[
-        Path, typer.Option("--password-file", help="A file whose first line is the password ('-' for stdin).")
+        Path,
+        typer.Option(
+            "--password-file", help="A file whose first line is the password ('-' for stdin)."
+        ),
     ],
     role: Annotated[str, typer.Option(help="member, moderator or admin.")] = "member",
     location: Annotated[str, typer.Option(help="Shown on the member's posts.")] = "",
@@ -90,8 +93,13 @@ def user_create(
         try:
             async with database.sessionmaker() as session, session.begin():
                 await create_user(
-                    session, Passwords(settings), username=username, email=email,
-                    password=password, role=role, location=location,
+                    session,
+                    Passwords(settings),
+                    username=username,
+                    email=email,
+                    password=password,
+                    role=role,
+                    location=location,
                 )
         finally:
             await database.dispose()
@@ -106,7 +114,9 @@ def user_create(
 
 @app.command()
 def demo(
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if the board has categories.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if the board has categories.")
+    ] = False,
 ) -> None:
     """Load the demo board: categories, members and mentoring threads."""
     from forum.demo import load_demo
@@ -139,7 +149,9 @@ def serve(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app()
 
 

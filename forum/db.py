@@ -8,7 +8,12 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -107,5 +112,9 @@ def connect(url: str) -> Database:
 async def begin_write(session: AsyncSession) -> None:
     """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite; no-op elsewhere)."""
     bind = session.bind
-    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite" and not session.in_transaction():
+    if (
+        isinstance(bind, AsyncEngine)
+        and bind.dialect.name == "sqlite"
+        and not session.in_transaction()
+    ):
         await session.connection(execution_options={"sqlite_immediate": True})

@@ -23,8 +23,14 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
     members: dict[str, User] = {}
     for username, email, role, location, joined_days, carried in MEMBERS:
         user = await create_user(
-            session, passwords, username=username, email=email, password=DEMO_PASSWORD,
-            role=role, location=location, joined_at=now - timedelta(days=joined_days),
+            session,
+            passwords,
+            username=username,
+            email=email,
+            password=DEMO_PASSWORD,
+            role=role,
+            location=location,
+            joined_at=now - timedelta(days=joined_days),
         )
         await session.flush()
         if carried:
@@ -42,12 +48,21 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
         start = now - timedelta(days=days_ago)
         first_author, _offset, first_body = posts[0]
         thread, _ = await create_thread(
-            session, settings, members[first_author], categories[category_name], title,
-            first_body, now=start,
+            session,
+            settings,
+            members[first_author],
+            categories[category_name],
+            title,
+            first_body,
+            now=start,
         )
         for author, hours, body in posts[1:]:
             await create_reply(
-                session, settings, members[author], thread, body,
+                session,
+                settings,
+                members[author],
+                thread,
+                body,
                 now=min(start + timedelta(hours=hours), now),
             )
     await session.flush()

@@ -29,9 +29,15 @@ CATEGORIES = [
         "Human Resources",
         "Running mentoring and development programmes inside an organisation.",
         [
-            ("Employee Relations", "Trust, confidentiality and what to do when a pairing goes wrong."),
+            (
+                "Employee Relations",
+                "Trust, confidentiality and what to do when a pairing goes wrong.",
+            ),
             ("Mentoring", "Starting programmes, pairing mentors and mentees, first meetings."),
-            ("Reverse Mentoring", "Junior staff mentoring senior staff: pilots, feedback upward, results."),
+            (
+                "Reverse Mentoring",
+                "Junior staff mentoring senior staff: pilots, feedback upward, results.",
+            ),
             ("Coaching", "Coaching skills for managers and mentors, and where coaching ends."),
             ("Learning & Development", "Measuring impact, budgets and fitting mentoring into L&D."),
         ],
@@ -50,18 +56,38 @@ THREADS: list[tuple[str, str, float, list[tuple[str, float, str]]]] = [
         "How do you start a mentoring programme from scratch?",
         40,
         [
-            ("jordan_lee", 0, """I've been asked to set up our first formal mentoring programme (about 400 staff, mostly engineering and customer support). There's goodwill but no budget beyond my time.
+            (
+                "jordan_lee",
+                0,
+                """I've been asked to set up our first formal mentoring programme (about 400 staff, mostly engineering and customer support). There's goodwill but no budget beyond my time.
 
-Where did you start? What would you do differently if you began again?"""),
-            ("margaret_hr", 3, """Start smaller than you think. We launched with 12 pairs, not 120, and it saved us.
+Where did you start? What would you do differently if you began again?""",
+            ),
+            (
+                "margaret_hr",
+                3,
+                """Start smaller than you think. We launched with 12 pairs, not 120, and it saved us.
 
 1. **Write down why.** Retention of new joiners? Promotion of under-represented groups? Knowledge transfer before retirements? The purpose decides everything else: who is eligible, how you match, what you measure.
 2. **Find a sponsor** on the leadership team who will say in public that mentoring time is real work.
 3. **Agree the basics**: six months, one hour a fortnight, a short kick-off session, a mid-point check-in, and a clean ending.
-4. **Train the mentors**, even briefly. An hour on listening and asking questions beats any matching algorithm."""),
-            ("david_okafor", 7, """+1 to the written purpose. I'd add: decide early how you'll know it worked, and collect a baseline *before* launch. We didn't, and a year later we had lovely anecdotes and no numbers."""),
-            ("jordan_lee", 26, """This is really helpful, thank you both. A pilot of 10–15 pairs it is. Margaret, did you let people opt in or did managers nominate them?"""),
-            ("margaret_hr", 30, """Opt in, always, for both sides. Nominated mentees feel like they are being fixed; nominated mentors feel like it is a chore. We ask managers to *encourage* people to apply, and that is all."""),
+4. **Train the mentors**, even briefly. An hour on listening and asking questions beats any matching algorithm.""",
+            ),
+            (
+                "david_okafor",
+                7,
+                """+1 to the written purpose. I'd add: decide early how you'll know it worked, and collect a baseline *before* launch. We didn't, and a year later we had lovely anecdotes and no numbers.""",
+            ),
+            (
+                "jordan_lee",
+                26,
+                """This is really helpful, thank you both. A pilot of 10–15 pairs it is. Margaret, did you let people opt in or did managers nominate them?""",
+            ),
+            (
+                "margaret_hr",
+                30,
+                """Opt in, always, for both sides. Nominated mentees feel like they are being fixed; nominated mentors feel like it is a chore. We ask managers to *encourage* people to apply, and that is all.""",
+            ),
         ],
     ),
     (
@@ -69,15 +95,35 @@ Where did you start? What would you do differently if you began again?"""),
         "Pairing mentors and mentees: by skills, by personality, or let them choose?",
         33,
         [
-            ("priya_s", 0, """We have 30 mentees and 22 willing mentors for the next cohort. Last time HR matched everyone by hand from a spreadsheet of skills and it took me two weeks. Some pairs clicked, some never met twice.
+            (
+                "priya_s",
+                0,
+                """We have 30 mentees and 22 willing mentors for the next cohort. Last time HR matched everyone by hand from a spreadsheet of skills and it took me two weeks. Some pairs clicked, some never met twice.
 
-Has anyone tried letting mentees choose from short mentor profiles?"""),
-            ("tomasz_k", 5, """We switched to mentee choice two cohorts ago. Each mentor writes 150 words: what they can help with, what they can't, and how they like to meet. Mentees pick three in order of preference and we resolve clashes.
+Has anyone tried letting mentees choose from short mentor profiles?""",
+            ),
+            (
+                "tomasz_k",
+                5,
+                """We switched to mentee choice two cohorts ago. Each mentor writes 150 words: what they can help with, what they can't, and how they like to meet. Mentees pick three in order of preference and we resolve clashes.
 
-Meetings held per pair went up noticeably. The mentees had chosen someone, so they showed up."""),
-            ("elena_ruiz", 9, """One caution: with free choice, the same three charismatic senior people get picked by everyone. We cap mentors at two mentees and tell mentees that plainly in the form."""),
-            ("priya_s", 20, """Capping makes sense. Did anyone match across departments on purpose? I like the idea that a mentor outside your reporting line can be more candid."""),
-            ("margaret_hr", 22, """Yes, we never pair people in the same reporting line. Mentees need somewhere to talk about their manager without worrying it will travel."""),
+Meetings held per pair went up noticeably. The mentees had chosen someone, so they showed up.""",
+            ),
+            (
+                "elena_ruiz",
+                9,
+                """One caution: with free choice, the same three charismatic senior people get picked by everyone. We cap mentors at two mentees and tell mentees that plainly in the form.""",
+            ),
+            (
+                "priya_s",
+                20,
+                """Capping makes sense. Did anyone match across departments on purpose? I like the idea that a mentor outside your reporting line can be more candid.""",
+            ),
+            (
+                "margaret_hr",
+                22,
+                """Yes, we never pair people in the same reporting line. Mentees need somewhere to talk about their manager without worrying it will travel.""",
+            ),
         ],
     ),
     (
@@ -85,18 +131,38 @@ Meetings held per pair went up noticeably. The mentees had chosen someone, so th
         "Running a reverse-mentoring pilot with our leadership team",
         28,
         [
-            ("david_okafor", 0, """Our executive team has agreed to a reverse-mentoring pilot: eight directors, each mentored by someone in their first three years with the company. Topics the juniors proposed: how customers under 30 actually use our product, remote-first working, and what it is like to be new here.
+            (
+                "david_okafor",
+                0,
+                """Our executive team has agreed to a reverse-mentoring pilot: eight directors, each mentored by someone in their first three years with the company. Topics the juniors proposed: how customers under 30 actually use our product, remote-first working, and what it is like to be new here.
 
-My worry is the power gap. How do you make it safe for a 23-year-old to tell a director something uncomfortable?"""),
-            ("sam_chen", 4, """I was a reverse mentor last year (I was 24, my mentee ran a division of 600 people). What made it work:
+My worry is the power gap. How do you make it safe for a 23-year-old to tell a director something uncomfortable?""",
+            ),
+            (
+                "sam_chen",
+                4,
+                """I was a reverse mentor last year (I was 24, my mentee ran a division of 600 people). What made it work:
 
 - The director said in our first meeting: *"I'm here to learn; if I get defensive, call it out."* And then meant it.
 - We met away from his office.
 - What we discussed stayed between us unless I chose to share it.
-- HR checked in with **me**, not him, at the mid-point."""),
-            ("aisha_m", 9, """Also make sure the juniors are not doing it on top of a full workload with no recognition. Ours gets written into objectives and mentioned in reviews."""),
-            ("morgan_mod", 12, """Worth agreeing ground rules in writing at the kick-off, and repeating them. The most common failure we see on this board is the senior person quietly turning the sessions around so that *they* are mentoring the junior again."""),
-            ("david_okafor", 50, """Thanks all. We are adding a written agreement, a check-in with the junior mentors only, and recognition in objectives. Will report back on how it goes."""),
+- HR checked in with **me**, not him, at the mid-point.""",
+            ),
+            (
+                "aisha_m",
+                9,
+                """Also make sure the juniors are not doing it on top of a full workload with no recognition. Ours gets written into objectives and mentioned in reviews.""",
+            ),
+            (
+                "morgan_mod",
+                12,
+                """Worth agreeing ground rules in writing at the kick-off, and repeating them. The most common failure we see on this board is the senior person quietly turning the sessions around so that *they* are mentoring the junior again.""",
+            ),
+            (
+                "david_okafor",
+                50,
+                """Thanks all. We are adding a written agreement, a check-in with the junior mentors only, and recognition in objectives. Will report back on how it goes.""",
+            ),
         ],
     ),
     (
@@ -104,11 +170,31 @@ My worry is the power gap. How do you make it safe for a 23-year-old to tell a d
         "Giving feedback upward: how juniors can be frank with a director",
         21,
         [
-            ("noah_b", 0, """I've been paired with our Chief Operating Officer as her reverse mentor. Our second session is next week and I want to tell her that the monthly all-hands feels like a broadcast where questions are not welcome. How do I say that without it landing badly?"""),
-            ("priya_s", 2, """Describe what you saw and how it affected people, rather than judging. Something like: *"In the last two all-hands, the Q&A was five minutes at the end and two questions were answered. Several people on my team told me they had stopped submitting questions."* Then ask what she was hoping the Q&A would do."""),
-            ("margaret_hr", 5, """Priya's approach is spot on. And remember she signed up for this. Directors who volunteer for reverse mentoring usually *want* to hear exactly this kind of thing; it's much rarer for them to hear it straight."""),
-            ("elena_ruiz", 8, """Bring one concrete suggestion as well. "Collect questions anonymously in advance and answer the top five first" gives her something to do, not just something to feel bad about."""),
-            ("noah_b", 170, """Update: it went well. She asked me to help redesign the Q&A format with her comms lead. I was nervous for nothing."""),
+            (
+                "noah_b",
+                0,
+                """I've been paired with our Chief Operating Officer as her reverse mentor. Our second session is next week and I want to tell her that the monthly all-hands feels like a broadcast where questions are not welcome. How do I say that without it landing badly?""",
+            ),
+            (
+                "priya_s",
+                2,
+                """Describe what you saw and how it affected people, rather than judging. Something like: *"In the last two all-hands, the Q&A was five minutes at the end and two questions were answered. Several people on my team told me they had stopped submitting questions."* Then ask what she was hoping the Q&A would do.""",
+            ),
+            (
+                "margaret_hr",
+                5,
+                """Priya's approach is spot on. And remember she signed up for this. Directors who volunteer for reverse mentoring usually *want* to hear exactly this kind of thing; it's much rarer for them to hear it straight.""",
+            ),
+            (
+                "elena_ruiz",
+                8,
+                """Bring one concrete suggestion as well. "Collect questions anonymously in advance and answer the top five first" gives her something to do, not just something to feel bad about.""",
+            ),
+            (
+                "noah_b",
+                170,
+                """Update: it went well. She asked me to help redesign the Q&A format with her comms lead. I was nervous for nothing.""",
+            ),
         ],
     ),
     (
@@ -116,7 +202,10 @@ My worry is the power gap. How do you make it safe for a 23-year-old to tell a d
         "Evaluating our reverse-mentoring pilot after six months",
         12,
         [
-            ("elena_ruiz", 0, """Our pilot (10 pairs) has just finished. We ran a short survey for both sides and held a retrospective. Headlines:
+            (
+                "elena_ruiz",
+                0,
+                """Our pilot (10 pairs) has just finished. We ran a short survey for both sides and held a retrospective. Headlines:
 
 | Measure | Senior mentees | Junior mentors |
 |---|---|---|
@@ -124,10 +213,23 @@ My worry is the power gap. How do you make it safe for a 23-year-old to tell a d
 | Changed something in their work | 7 of 10 | — |
 | Felt safe to speak frankly | — | 8 of 10 |
 
-The two juniors who did *not* feel safe were both paired with people two levels above their own manager. What would you look at next?"""),
-            ("david_okafor", 6, """That safety number is the one I'd dig into. 8 of 10 sounds good, but those two people probably had the worst experience in the whole programme and are least likely to say so loudly. Could you talk to them one-to-one, with someone outside their line?"""),
-            ("tomasz_k", 10, """I would also track whether the seniors' "changed something" claims are visible to anyone else. We asked each senior mentee to name one change, and six months later asked the junior whether they had noticed it."""),
-            ("elena_ruiz", 30, """Good ideas, both. We'll do the one-to-ones this month and add the follow-up question to the next cohort."""),
+The two juniors who did *not* feel safe were both paired with people two levels above their own manager. What would you look at next?""",
+            ),
+            (
+                "david_okafor",
+                6,
+                """That safety number is the one I'd dig into. 8 of 10 sounds good, but those two people probably had the worst experience in the whole programme and are least likely to say so loudly. Could you talk to them one-to-one, with someone outside their line?""",
+            ),
+            (
+                "tomasz_k",
+                10,
+                """I would also track whether the seniors' "changed something" claims are visible to anyone else. We asked each senior mentee to name one change, and six months later asked the junior whether they had noticed it.""",
+            ),
+            (
+                "elena_ruiz",
+                30,
+                """Good ideas, both. We'll do the one-to-ones this month and add the follow-up question to the next cohort.""",
+            ),
         ],
     ),
     (
@@ -135,9 +237,21 @@ The two juniors who did *not* feel safe were both paired with people two levels 
         "Coaching vs mentoring: where do you draw the line?",
         18,
         [
-            ("grace_w", 0, """New to L&D here. People use "coach" and "mentor" interchangeably in our company. Is there a useful distinction, or is it just vocabulary?"""),
-            ("morgan_mod", 3, """The distinction I use: a **mentor** shares their own experience ("here's what I did when…"), while a **coach** helps you find your own answer through questions and doesn't need to have done your job. Good mentors coach a lot of the time, but they can also just tell you how the promotion panel works."""),
-            ("margaret_hr", 6, """And mentoring is usually longer and broader; coaching is often tied to a specific goal over a few sessions. For a programme, the useful question is: what do the participants need? Know-how and networks point to mentoring; behaviour change points to coaching."""),
+            (
+                "grace_w",
+                0,
+                """New to L&D here. People use "coach" and "mentor" interchangeably in our company. Is there a useful distinction, or is it just vocabulary?""",
+            ),
+            (
+                "morgan_mod",
+                3,
+                """The distinction I use: a **mentor** shares their own experience ("here's what I did when…"), while a **coach** helps you find your own answer through questions and doesn't need to have done your job. Good mentors coach a lot of the time, but they can also just tell you how the promotion panel works.""",
+            ),
+            (
+                "margaret_hr",
+                6,
+                """And mentoring is usually longer and broader; coaching is often tied to a specific goal over a few sessions. For a programme, the useful question is: what do the participants need? Know-how and networks point to mentoring; behaviour change points to coaching.""",
+            ),
             ("grace_w", 20, """That's a clear way to put it. Thank you!"""),
         ],
     ),
@@ -146,10 +260,26 @@ The two juniors who did *not* feel safe were both paired with people two levels 
         "Measuring the impact of mentoring on retention",
         15,
         [
-            ("tomasz_k", 0, """Our CFO asked what the mentoring programme "returns". We have two years of data: 140 mentees and their 12-month retention, plus everyone else hired in the same period. What is a fair comparison?"""),
-            ("david_okafor", 4, """Be careful with the naive comparison. People who opt into mentoring are probably more engaged to begin with, so they'd stay longer anyway. If you can, compare mentees with people who *applied* but were not matched because you ran out of mentors. That is much closer to a fair control."""),
-            ("priya_s", 7, """Also report more than retention. Internal moves, promotion rates and time-to-productivity for new joiners all tell part of the story. The CFO will trust a modest, honest number more than a heroic one."""),
-            ("tomasz_k", 25, """We do have about 30 applicants who were never matched. Using them as the comparison group, the retention difference shrank, but it's still there. Much more defensible, thank you."""),
+            (
+                "tomasz_k",
+                0,
+                """Our CFO asked what the mentoring programme "returns". We have two years of data: 140 mentees and their 12-month retention, plus everyone else hired in the same period. What is a fair comparison?""",
+            ),
+            (
+                "david_okafor",
+                4,
+                """Be careful with the naive comparison. People who opt into mentoring are probably more engaged to begin with, so they'd stay longer anyway. If you can, compare mentees with people who *applied* but were not matched because you ran out of mentors. That is much closer to a fair control.""",
+            ),
+            (
+                "priya_s",
+                7,
+                """Also report more than retention. Internal moves, promotion rates and time-to-productivity for new joiners all tell part of the story. The CFO will trust a modest, honest number more than a heroic one.""",
+            ),
+            (
+                "tomasz_k",
+                25,
+                """We do have about 30 applicants who were never matched. Using them as the comparison group, the retention difference shrank, but it's still there. Much more defensible, thank you.""",
+            ),
         ],
     ),
     (
@@ -157,10 +287,26 @@ The two juniors who did *not* feel safe were both paired with people two levels 
         "Ending a mentoring pairing that isn't working",
         10,
         [
-            ("aisha_m", 0, """One of our mentees has told me (privately) that her mentor cancels half their sessions and spends the rest talking about himself. She doesn't want to cause trouble. How do programmes handle a "no-fault" ending?"""),
-            ("margaret_hr", 2, """Build the no-fault exit into the programme from day one: at the mid-point check-in, either side can ask to be re-matched without giving a reason, and the programme lead handles it. If it's normal and expected, nobody loses face."""),
-            ("jordan_lee", 5, """We send a short private mid-point survey to each participant separately. A pairing that scores low on both "we meet as planned" and "I find it useful" gets a quiet re-match offer."""),
-            ("morgan_mod", 8, """And give the mentor feedback separately and kindly. Often they don't realise. A mentor who talks about himself may believe he is sharing useful experience."""),
+            (
+                "aisha_m",
+                0,
+                """One of our mentees has told me (privately) that her mentor cancels half their sessions and spends the rest talking about himself. She doesn't want to cause trouble. How do programmes handle a "no-fault" ending?""",
+            ),
+            (
+                "margaret_hr",
+                2,
+                """Build the no-fault exit into the programme from day one: at the mid-point check-in, either side can ask to be re-matched without giving a reason, and the programme lead handles it. If it's normal and expected, nobody loses face.""",
+            ),
+            (
+                "jordan_lee",
+                5,
+                """We send a short private mid-point survey to each participant separately. A pairing that scores low on both "we meet as planned" and "I find it useful" gets a quiet re-match offer.""",
+            ),
+            (
+                "morgan_mod",
+                8,
+                """And give the mentor feedback separately and kindly. Often they don't realise. A mentor who talks about himself may believe he is sharing useful experience.""",
+            ),
         ],
     ),
     (
@@ -168,9 +314,21 @@ The two juniors who did *not* feel safe were both paired with people two levels 
         "Confidentiality in mentoring conversations: what should stay private?",
         7,
         [
-            ("sam_chen", 0, """In our reverse-mentoring programme, a junior mentor told her director that a team lead was making people work weekends unofficially. The director now wants to act, but she's afraid it will be traced back to her. What should the confidentiality agreement say about this kind of thing?"""),
-            ("margaret_hr", 3, """Most programmes say: conversations are confidential, except where someone is at risk of harm or there is a serious breach of policy or law. Unpaid weekend work may fall into that second category. Either way, the director should talk with her *before* acting, and agree how to raise it without identifying her, e.g. through an anonymous survey or a routine hours audit."""),
-            ("elena_ruiz", 6, """This is exactly why ground rules need to be written down at the start. Everyone should know where the line is before something like this comes up."""),
+            (
+                "sam_chen",
+                0,
+                """In our reverse-mentoring programme, a junior mentor told her director that a team lead was making people work weekends unofficially. The director now wants to act, but she's afraid it will be traced back to her. What should the confidentiality agreement say about this kind of thing?""",
+            ),
+            (
+                "margaret_hr",
+                3,
+                """Most programmes say: conversations are confidential, except where someone is at risk of harm or there is a serious breach of policy or law. Unpaid weekend work may fall into that second category. Either way, the director should talk with her *before* acting, and agree how to raise it without identifying her, e.g. through an anonymous survey or a routine hours audit.""",
+            ),
+            (
+                "elena_ruiz",
+                6,
+                """This is exactly why ground rules need to be written down at the start. Everyone should know where the line is before something like this comes up.""",
+            ),
         ],
     ),
     (
@@ -178,9 +336,21 @@ The two juniors who did *not* feel safe were both paired with people two levels 
         "What should the first mentoring meeting cover?",
         4,
         [
-            ("noah_b", 0, """I'm mentoring for the first time (a graduate in our finance team). First meeting is Thursday. What do you cover?"""),
-            ("priya_s", 1, """My checklist: get to know each other as people; what they want from the six months (push for one or two concrete goals); practicalities (how often, where, how to reschedule); confidentiality; and how either of you can say "this isn't working". Then end on time, and let them book the next one."""),
-            ("tomasz_k", 3, """Ask them what a good outcome would look like at the end. Write it down together and look at it again at the half-way point."""),
+            (
+                "noah_b",
+                0,
+                """I'm mentoring for the first time (a graduate in our finance team). First meeting is Thursday. What do you cover?""",
+            ),
+            (
+                "priya_s",
+                1,
+                """My checklist: get to know each other as people; what they want from the six months (push for one or two concrete goals); practicalities (how often, where, how to reschedule); confidentiality; and how either of you can say "this isn't working". Then end on time, and let them book the next one.""",
+            ),
+            (
+                "tomasz_k",
+                3,
+                """Ask them what a good outcome would look like at the end. Write it down together and look at it again at the half-way point.""",
+            ),
         ],
     ),
     (
@@ -188,10 +358,26 @@ The two juniors who did *not* feel safe were both paired with people two levels 
         "Introduce yourself: who is running a programme this year?",
         60,
         [
-            ("morgan_mod", 0, """Welcome to Candor! Tell us who you are, what kind of programme you run or take part in, and what you'd like to learn here."""),
-            ("jordan_lee", 20, """Hi all. I'm Jordan, L&D lead at a software company in Austin. I'm setting up our first mentoring programme and I'm here to learn from people who have done it before."""),
-            ("aisha_m", 48, """Hello from Nairobi! I coordinate a reverse-mentoring scheme at an NGO. Our younger staff mentor the board on digital fundraising, and it has been eye-opening for both sides."""),
-            ("grace_w", 700, """Hi, I'm Grace. I've just moved from recruitment into L&D in Melbourne, and I've been reading everything here."""),
+            (
+                "morgan_mod",
+                0,
+                """Welcome to Candor! Tell us who you are, what kind of programme you run or take part in, and what you'd like to learn here.""",
+            ),
+            (
+                "jordan_lee",
+                20,
+                """Hi all. I'm Jordan, L&D lead at a software company in Austin. I'm setting up our first mentoring programme and I'm here to learn from people who have done it before.""",
+            ),
+            (
+                "aisha_m",
+                48,
+                """Hello from Nairobi! I coordinate a reverse-mentoring scheme at an NGO. Our younger staff mentor the board on digital fundraising, and it has been eye-opening for both sides.""",
+            ),
+            (
+                "grace_w",
+                700,
+                """Hi, I'm Grace. I've just moved from recruitment into L&D in Melbourne, and I've been reading everything here.""",
+            ),
         ],
     ),
 ]

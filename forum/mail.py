@@ -32,7 +32,9 @@ async def send_mail(
     record = OutboxMessage(to_address=to, subject=subject, body=body)
     session.add(record)
     if not settings.smtp_host:
-        log.info("mail to %s (no SMTP server configured; kept in the outbox): %s\n%s", to, subject, body)
+        log.info(
+            "mail to %s (no SMTP server configured; kept in the outbox): %s\n%s", to, subject, body
+        )
         return record
     message = EmailMessage()
     message["From"] = settings.mail_from

@@ -49,7 +49,9 @@ class BodyGuard:
     AssertionError, IndexError) on malformed forms; those are the client's fault, not a 500.
     """
 
-    def __init__(self, app: ASGIApp, max_body: int, error_page: Callable[[int, str], bytes]) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int, error_page: Callable[[int, str], bytes]
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.error_page = error_page

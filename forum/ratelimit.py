@@ -42,7 +42,9 @@ async def hit(session: AsyncSession, key: str, seconds: int, amount: int = 1) ->
 
 
 async def reset(session: AsyncSession, key: str) -> None:
-    await session.execute(update(RateLimitCounter).where(RateLimitCounter.key == key).values(count=0))
+    await session.execute(
+        update(RateLimitCounter).where(RateLimitCounter.key == key).values(count=0)
+    )
 
 
 async def prune(session: AsyncSession, older_than: timedelta = timedelta(days=1)) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -10,6 +11,25 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'candor.db'}"
+SECRET_FILE = PROJECT_ROOT / "var" / "secret_key"
+
+
+def _local_secret() -> SecretStr:
+    """With no CANDOR_SECRET_KEY set, one key is made once and kept beside the project, so
+    every web process and every restart signs cookies and CSRF tokens alike."""
+    try:
+        return SecretStr(SECRET_FILE.read_text().strip())
+    except FileNotFoundError:
+        SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        # O_EXCL: of several processes starting at once, one writes and the others read it.
+        try:
+            fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return SecretStr(SECRET_FILE.read_text().strip())
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return SecretStr(key)
 
 
 class Settings(BaseSettings):
@@ -19,8 +39,8 @@ class Settings(BaseSettings):
         default=DEFAULT_SQLITE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "CANDOR_DATABASE_URL"),
     )
-    # A random key per process is safe but logs everyone out on restart; deployments set one.
-    secret_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+    # Deployments set CANDOR_SECRET_KEY; otherwise a key is kept in var/secret_key.
+    secret_key: SecretStr = Field(default_factory=_local_secret)
     site_name: str = "Candor"
     base_url: str = "http://127.0.0.1:8000"
     debug: bool = False

@@ -105,8 +105,11 @@ class Ctx:
     ) -> Response:
         response = self.render(
             "errors/error.html",
-            {"status_code": status_code, "title": ERROR_TITLES.get(status_code, "Error"),
-             "message": message},
+            {
+                "status_code": status_code,
+                "title": ERROR_TITLES.get(status_code, "Error"),
+                "message": message,
+            },
             status_code=status_code,
         )
         if headers:
@@ -168,7 +171,13 @@ def safe_next(url: str | None, default: str = "/") -> str:
     if not url:
         return default
     parts = urlsplit(url)
-    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//") or "\\" in url:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not url.startswith("/")
+        or url.startswith("//")
+        or "\\" in url
+    ):
         return default
     return url
 
@@ -176,7 +185,9 @@ def safe_next(url: str | None, default: str = "/") -> str:
 View = Callable[[Ctx], Awaitable[Response]]
 
 
-def view(*, login: bool = False, moderator: bool = False, admin: bool = False) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
+def view(
+    *, login: bool = False, moderator: bool = False, admin: bool = False
+) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
     """Wrap a view: open the request's session, load the member, check the role, commit once."""
 
     def decorate(fn: View) -> Callable[[Request], Awaitable[Response]]:
@@ -249,7 +260,12 @@ def cookie_secure(request: Request, settings: Settings) -> bool:
 
 
 def _set_cookie(
-    request: Request, settings: Settings, response: Response, name: str, value: str, max_age: int | None
+    request: Request,
+    settings: Settings,
+    response: Response,
+    name: str,
+    value: str,
+    max_age: int | None,
 ) -> None:
     if value == "":
         response.delete_cookie(name, path="/", httponly=True, samesite="lax")

@@ -108,7 +108,9 @@ class TemplateDB:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def template_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemplateDB]:
+def template_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TemplateDB]:
     template = TemplateDB(request.param, tmp_path_factory.mktemp(request.param))
     template.create()
     yield template

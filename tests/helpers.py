@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from html.parser import HTMLParser
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,14 +21,23 @@ _seq = itertools.count(1)
 
 
 async def make_user(
-    session: AsyncSession, settings: Settings, username: str | None = None, role: str = "member",
-    email: str | None = None, location: str = "Leeds",
+    session: AsyncSession,
+    settings: Settings,
+    username: str | None = None,
+    role: str = "member",
+    email: str | None = None,
+    location: str = "Leeds",
 ) -> User:
     n = next(_seq)
     username = username or f"member{n}"
     user = await create_user(
-        session, Passwords(settings), username=username, email=email or f"{username}@example.org",
-        password=PASSWORD, role=role, location=location,
+        session,
+        Passwords(settings),
+        username=username,
+        email=email or f"{username}@example.org",
+        password=PASSWORD,
+        role=role,
+        location=location,
     )
     await session.flush()
     return user
@@ -40,8 +50,13 @@ async def make_category(
 
 
 async def make_thread(
-    session: AsyncSession, settings: Settings, author: User, category: Category,
-    title: str = "How do we pair mentors?", body: str = "We have 20 mentees.", replies: int = 0,
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    category: Category,
+    title: str = "How do we pair mentors?",
+    body: str = "We have 20 mentees.",
+    replies: int = 0,
 ) -> tuple[Thread, list[Post]]:
     thread, first = await create_thread(session, settings, author, category, title, body)
     posts = [first]
@@ -68,7 +83,21 @@ async def post_form(
     return await client.post(path, data={**data, "csrftoken": token})
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> httpx.Response:
     response = await post_form(client, "/login", {"username": username, "password": password})
     assert response.status_code == 303, response.text
     return response
+
+
+def parse_tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every start tag in `html` with its attributes, as a browser's parser would see them."""
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found

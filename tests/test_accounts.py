@@ -19,8 +19,11 @@ from tests.helpers import PASSWORD, csrf_token, login, make_user, post_form
 
 async def register(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
     data = {
-        "username": "newbie", "email": "newbie@example.org", "location": "Leeds",
-        "password": "a long enough password", "password_confirm": "a long enough password",
+        "username": "newbie",
+        "email": "newbie@example.org",
+        "location": "Leeds",
+        "password": "a long enough password",
+        "password_confirm": "a long enough password",
     }
     data.update(fields)
     return await post_form(client, "/register", data, token_from="/register")
@@ -30,7 +33,9 @@ async def count_users(db: AsyncSession) -> int:
     return int(await db.scalar(select(func.count(User.id))) or 0)
 
 
-async def test_register_signs_in_and_stores_argon2_hash(client: httpx.AsyncClient, db: AsyncSession) -> None:
+async def test_register_signs_in_and_stores_argon2_hash(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
     response = await register(client)
     assert response.status_code == 303
     user = await db.scalar(select(User).where(User.username_key == "newbie"))
@@ -42,15 +47,21 @@ async def test_register_signs_in_and_stores_argon2_hash(client: httpx.AsyncClien
 
 async def test_session_cookie_flags(client: httpx.AsyncClient) -> None:
     response = await register(client)
-    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
+    cookie = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
+    )
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http here
 
 
 async def test_session_cookie_secure_over_https(app) -> None:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+    ) as c:
         response = await register(c, username="secure1", email="secure1@example.org")
-    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
+    cookie = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
+    )
     assert "Secure" in cookie
 
 
@@ -67,7 +78,9 @@ async def test_duplicate_username_and_email_case_insensitive(
     assert await count_users(db) == before
 
 
-async def test_register_bad_input_gives_form_errors(client: httpx.AsyncClient, db: AsyncSession) -> None:
+async def test_register_bad_input_gives_form_errors(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
     before = await count_users(db)
     cases = [
         ({"username": "x"}, "Usernames are 3 to 30"),
@@ -127,9 +140,15 @@ async def test_login_next_is_never_an_open_redirect(
 ) -> None:
     await make_user(db, settings, username="erin")
     await db.commit()
-    for target, expected in [("/u/erin", "/u/erin"), ("https://evil.example/", "/"),
-                             ("//evil.example", "/"), ("/\\evil.example", "/")]:
-        response = await post_form(client, "/login", {"username": "erin", "password": PASSWORD, "next": target})
+    for target, expected in [
+        ("/u/erin", "/u/erin"),
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ]:
+        response = await post_form(
+            client, "/login", {"username": "erin", "password": PASSWORD, "next": target}
+        )
         assert response.headers["location"] == expected
 
 
@@ -147,7 +166,9 @@ async def test_failed_logins_are_rate_limited_per_account(
 
 
 async def test_failed_logins_are_rate_limited_per_ip(
-    app, db: AsyncSession, settings: Settings  # type: ignore[no-untyped-def]
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
     app.state.settings = settings.model_copy(update={"login_max_failures_ip": 3})
     await make_user(db, settings, username="gina")
@@ -173,12 +194,18 @@ async def test_forgot_password_outbox_reset_single_use(
     await db.commit()
     other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
     await login(other, "hana")  # a second device, which the reset must sign out
-    r = await post_form(client, "/password/forgot", {"email": "HANA@example.org"}, "/password/forgot")
+    r = await post_form(
+        client, "/password/forgot", {"email": "HANA@example.org"}, "/password/forgot"
+    )
     assert r.status_code == 200 and "If an account matches" in r.text
     # Unknown addresses get the very same answer.
-    r2 = await post_form(client, "/password/forgot", {"email": "ghost@example.org"}, "/password/forgot")
+    r2 = await post_form(
+        client, "/password/forgot", {"email": "ghost@example.org"}, "/password/forgot"
+    )
     assert r2.status_code == 200 and "If an account matches" in r2.text
-    message = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "hana@example.org"))
+    message = await db.scalar(
+        select(OutboxMessage).where(OutboxMessage.to_address == "hana@example.org")
+    )
     assert message is not None
     link = _reset_link(message.body)
     token = link.rsplit("/", 1)[1]
@@ -204,13 +231,18 @@ async def test_expired_reset_token_is_refused(
     await make_user(db, settings, username="ivan", email="ivan@example.org")
     await db.commit()
     await post_form(client, "/password/forgot", {"email": "ivan"}, "/password/forgot")
-    message = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "ivan@example.org"))
+    message = await db.scalar(
+        select(OutboxMessage).where(OutboxMessage.to_address == "ivan@example.org")
+    )
     assert message is not None
     link = _reset_link(message.body)
     await db.execute(update(PasswordResetToken).values(expires_at=utcnow() - timedelta(minutes=1)))
     await db.commit()
     response = await post_form(
-        client, link, {"password": "another password", "password_confirm": "another password"}, "/login"
+        client,
+        link,
+        {"password": "another password", "password_confirm": "another password"},
+        "/login",
     )
     assert response.status_code == 400 and "expired" in response.text
     assert (await client.get("/password/reset/made-up-token")).status_code == 400
@@ -224,13 +256,27 @@ async def test_change_password_ends_other_sessions(
     other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
     await login(other, "jack")
     await login(client, "jack")
-    wrong = await post_form(client, "/account/password", {
-        "current_password": "not it at all", "password": "new password 123",
-        "password_confirm": "new password 123"}, "/account/password")
+    wrong = await post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "not it at all",
+            "password": "new password 123",
+            "password_confirm": "new password 123",
+        },
+        "/account/password",
+    )
     assert wrong.status_code == 400
-    ok = await post_form(client, "/account/password", {
-        "current_password": PASSWORD, "password": "new password 123",
-        "password_confirm": "new password 123"}, "/account/password")
+    ok = await post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "password": "new password 123",
+            "password_confirm": "new password 123",
+        },
+        "/account/password",
+    )
     assert ok.status_code == 303
     assert (await client.get("/account/profile")).status_code == 200  # this browser stays in
     assert (await other.get("/account/profile")).status_code == 303  # the other is signed out
@@ -248,11 +294,15 @@ async def test_profile_shows_stats_and_members_edit_their_own(
         assert text in page.text
     assert (await client.get("/u/nobody-here")).status_code == 404
     await login(client, "kim")
-    r = await post_form(client, "/account/profile", {"location": "Bergen", "bio": "HR lead."}, "/account/profile")
+    r = await post_form(
+        client, "/account/profile", {"location": "Bergen", "bio": "HR lead."}, "/account/profile"
+    )
     assert r.status_code == 303
     page = await client.get("/u/kim")
     assert "Bergen" in page.text and "HR lead." in page.text
-    too_long = await post_form(client, "/account/profile", {"location": "x", "bio": "b" * 2001}, "/account/profile")
+    too_long = await post_form(
+        client, "/account/profile", {"location": "x", "bio": "b" * 2001}, "/account/profile"
+    )
     assert too_long.status_code == 400
     assert "Bergen" in (await client.get("/u/kim")).text
 
@@ -265,13 +315,17 @@ async def test_admin_assigns_roles_and_special_ranks_members_cannot(
     await make_user(db, settings, username="mona")
     await db.commit()
     await login(client, "mona")
-    refused = await post_form(client, "/u/lara/admin", {"role": "admin", "special_rank_id": ""}, "/")
+    refused = await post_form(
+        client, "/u/lara/admin", {"role": "admin", "special_rank_id": ""}, "/"
+    )
     assert refused.status_code == 403
     await login(client, "boss")
     page = await client.get("/u/lara")
     rank_id = re.search(r'<option value="(\d+)"[^>]*>Moderator</option>', page.text)
     assert rank_id
-    ok = await post_form(client, "/u/lara/admin", {"role": "moderator", "special_rank_id": rank_id.group(1)}, "/")
+    ok = await post_form(
+        client, "/u/lara/admin", {"role": "moderator", "special_rank_id": rank_id.group(1)}, "/"
+    )
     assert ok.status_code == 303
     assert "Moderator" in (await client.get("/u/lara")).text
     lara = await db.scalar(select(User).where(User.username_key == "lara"))
@@ -280,7 +334,9 @@ async def test_admin_assigns_roles_and_special_ranks_members_cannot(
     assert bad.status_code == 400
 
 
-async def test_outbox_is_admin_only(client: httpx.AsyncClient, db: AsyncSession, settings: Settings) -> None:
+async def test_outbox_is_admin_only(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
     await make_user(db, settings, username="root1", role="admin")
     await make_user(db, settings, username="nina")
     await db.commit()

@@ -111,7 +111,9 @@ async def create_user(
     )
     if role != Role.member.value:
         user.special_rank_id = await session.scalar(
-            select(Rank.id).where(Rank.name == ("Administrator" if role == "admin" else "Moderator"))
+            select(Rank.id).where(
+                Rank.name == ("Administrator" if role == "admin" else "Moderator")
+            )
         )
     try:
         async with session.begin_nested():
@@ -253,13 +255,19 @@ class RankTable:
 async def load_ranks(session: AsyncSession) -> RankTable:
     rows = (await session.execute(select(Rank).order_by(Rank.min_points))).scalars().all()
     return RankTable(
-        earned=[(r.min_points, r.name) for r in rows if not r.is_special and r.min_points is not None],
+        earned=[
+            (r.min_points, r.name) for r in rows if not r.is_special and r.min_points is not None
+        ],
         special={r.id: r.name for r in rows if r.is_special},
     )
 
 
 async def award_points(
-    session: AsyncSession, user_id: int, delta: int, reason: str, post_id: int | None = None,
+    session: AsyncSession,
+    user_id: int,
+    delta: int,
+    reason: str,
+    post_id: int | None = None,
     post_delta: int = 0,
 ) -> None:
     """Write a ledger entry and move the counters in one atomic UPDATE (exact under concurrency)."""

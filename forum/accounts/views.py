@@ -45,9 +45,12 @@ async def login(ctx: Ctx) -> Response:
         minutes = max(1, window // 60)
         return ctx.render(
             "accounts/login.html",
-            {"next": next_url, "form": {"username": name},
-             "error": f"Too many failed sign-in attempts. Try again in {minutes} minutes, "
-                      "or reset your password."},
+            {
+                "next": next_url,
+                "form": {"username": name},
+                "error": f"Too many failed sign-in attempts. Try again in {minutes} minutes, "
+                "or reset your password.",
+            },
             status_code=429,
         )
     user = await accounts.find_user(ctx.db, name)
@@ -62,8 +65,11 @@ async def login(ctx: Ctx) -> Response:
         await ratelimit.hit(ctx.db, ip_key, window)
         return ctx.render(
             "accounts/login.html",
-            {"next": next_url, "form": {"username": name},
-             "error": "That username or password is not right."},
+            {
+                "next": next_url,
+                "form": {"username": name},
+                "error": "That username or password is not right.",
+            },
             status_code=400,
         )
     if passwords.needs_rehash(user.password_hash):
@@ -112,8 +118,12 @@ async def register(ctx: Ctx) -> Response:
     if not errors:
         try:
             user = await accounts.create_user(
-                ctx.db, ctx.request.app.state.passwords, username=values["username"],
-                email=values["email"], password=password, location=values["location"],
+                ctx.db,
+                ctx.request.app.state.passwords,
+                username=values["username"],
+                email=values["email"],
+                password=password,
+                location=values["location"],
             )
         except accounts.AccountError as exc:
             errors[exc.field] = exc.message
@@ -143,7 +153,10 @@ async def forgot_password(ctx: Ctx) -> Response:
         token = await accounts.create_reset_token(ctx.db, user, ctx.settings.reset_token_minutes)
         link = f"{ctx.settings.base_url.rstrip('/')}/password/reset/{token}"
         await send_mail(
-            ctx.db, ctx.settings, user.email, f"Reset your {ctx.settings.site_name} password",
+            ctx.db,
+            ctx.settings,
+            user.email,
+            f"Reset your {ctx.settings.site_name} password",
             f"Hello {user.username},\n\nSomeone asked to reset the password of your "
             f"{ctx.settings.site_name} account. To choose a new one, open this link within "
             f"{ctx.settings.reset_token_minutes} minutes:\n\n{link}\n\n"
@@ -168,7 +181,9 @@ async def reset_password(ctx: Ctx) -> Response:
             "accounts/reset.html", {"token": token, "error": "The two passwords do not match."}, 400
         )
     try:
-        user = await accounts.use_reset_token(ctx.db, ctx.request.app.state.passwords, token, password)
+        user = await accounts.use_reset_token(
+            ctx.db, ctx.request.app.state.passwords, token, password
+        )
     except accounts.AccountError as exc:
         return ctx.render("accounts/reset.html", {"token": token, "error": exc.message}, 400)
     if user is None:
@@ -187,10 +202,14 @@ async def change_password(ctx: Ctx) -> Response:
     form = await ctx.form()
     passwords = ctx.request.app.state.passwords
     if not passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        return ctx.render("accounts/password.html", {"error": "Your current password is not right."}, 400)
+        return ctx.render(
+            "accounts/password.html", {"error": "Your current password is not right."}, 400
+        )
     new = field_str(form, "password", 200)
     if new != field_str(form, "password_confirm", 200):
-        return ctx.render("accounts/password.html", {"error": "The two passwords do not match."}, 400)
+        return ctx.render(
+            "accounts/password.html", {"error": "The two passwords do not match."}, 400
+        )
     try:
         await accounts.set_password(ctx.db, passwords, user, new)
     except accounts.AccountError as exc:
@@ -207,7 +226,9 @@ async def edit_profile(ctx: Ctx) -> Response:
     user = ctx.user
     assert user is not None
     if ctx.request.method == "GET":
-        return ctx.render("accounts/profile_edit.html", {"form": {"location": user.location, "bio": user.bio}})
+        return ctx.render(
+            "accounts/profile_edit.html", {"form": {"location": user.location, "bio": user.bio}}
+        )
     form = await ctx.form()
     location = clean_line(field_str(form, "location", 100))
     bio = clean_block(field_str(form, "bio", ctx.settings.bio_max))
@@ -218,7 +239,9 @@ async def edit_profile(ctx: Ctx) -> Response:
         errors["bio"] = f"The bio can have at most {ctx.settings.bio_max:,} characters."
     if errors:
         return ctx.render(
-            "accounts/profile_edit.html", {"form": {"location": location, "bio": bio}, "errors": errors}, 400
+            "accounts/profile_edit.html",
+            {"form": {"location": location, "bio": bio}, "errors": errors},
+            400,
         )
     user.location = location
     user.bio = bio
@@ -242,7 +265,9 @@ async def profile(ctx: Ctx) -> Response:
     )
     special = (await ctx.db.scalars(select(Rank).where(Rank.is_special.is_(True)))).all()
     thread_count = await ctx.db.scalar(
-        select(func.count(Thread.id)).where(Thread.author_id == member.id, Thread.is_deleted.is_(False))
+        select(func.count(Thread.id)).where(
+            Thread.author_id == member.id, Thread.is_deleted.is_(False)
+        )
     )
     return ctx.render(
         "accounts/profile.html",
@@ -251,7 +276,13 @@ async def profile(ctx: Ctx) -> Response:
             "rank": ranks.rank_for(member.points, member.special_rank_id),
             "thread_count": thread_count or 0,
             "recent": [
-                {"post_id": pid, "excerpt": excerpt(src), "created_at": at, "thread_id": tid, "title": title}
+                {
+                    "post_id": pid,
+                    "excerpt": excerpt(src),
+                    "created_at": at,
+                    "thread_id": tid,
+                    "title": title,
+                }
                 for pid, src, at, tid, title in recent
             ],
             "roles": [r.value for r in Role],
@@ -273,9 +304,13 @@ async def admin_member(ctx: Ctx) -> Response:
     if role not in {r.value for r in Role}:
         raise HTTPException(400, "Unknown role.")
     rank_id = field_int(form, "special_rank_id")
-    if rank_id is not None and await ctx.db.scalar(
-        select(Rank.id).where(Rank.id == rank_id, Rank.is_special.is_(True))
-    ) is None:
+    if (
+        rank_id is not None
+        and await ctx.db.scalar(
+            select(Rank.id).where(Rank.id == rank_id, Rank.is_special.is_(True))
+        )
+        is None
+    ):
         raise HTTPException(400, "Unknown special rank.")
     assert ctx.user is not None
     if member.id == ctx.user.id and role != Role.admin.value:
@@ -283,8 +318,15 @@ async def admin_member(ctx: Ctx) -> Response:
     before = f"role={member.role} special_rank_id={member.special_rank_id}"
     member.role = role
     member.special_rank_id = rank_id
-    audit(ctx.db, ctx.user, "set_role", "user", member.id, "",
-          f"{before} -> role={role} special_rank_id={rank_id}")
+    audit(
+        ctx.db,
+        ctx.user,
+        "set_role",
+        "user",
+        member.id,
+        "",
+        f"{before} -> role={role} special_rank_id={rank_id}",
+    )
     ctx.flash(f"{member.username}'s role and rank have been saved.")
     return ctx.redirect(f"/u/{member.username}")
 
@@ -294,7 +336,9 @@ routes = [
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/register", register, methods=["GET", "POST"], name="register"),
     Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"),
-    Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"),
+    Route(
+        "/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"
+    ),
     Route("/account/password", change_password, methods=["GET", "POST"], name="change_password"),
     Route("/account/profile", edit_profile, methods=["GET", "POST"], name="edit_profile"),
     Route("/u/{username}", profile, methods=["GET"], name="profile"),

@@ -49,7 +49,8 @@ def validate_body(settings: Settings, body: str) -> str:
         raise BoardError("body", "The post is empty.")
     if len(body) > settings.body_max:
         raise BoardError(
-            "body", f"Posts can have at most {settings.body_max:,} characters (this has {len(body):,})."
+            "body",
+            f"Posts can have at most {settings.body_max:,} characters (this has {len(body):,}).",
         )
     return body
 
@@ -93,7 +94,11 @@ async def category_tree(session: AsyncSession) -> list[CategoryStats]:
     for node in nodes.values():
         row = stats.get(node.category.id)
         if row is not None:
-            node.threads, node.posts, node.last_post_at = row.threads, int(row.posts), row.last_post_at
+            node.threads, node.posts, node.last_post_at = (
+                row.threads,
+                int(row.posts),
+                row.last_post_at,
+            )
     roots: list[CategoryStats] = []
     for node in nodes.values():
         parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
@@ -115,7 +120,10 @@ async def breadcrumbs(session: AsyncSession, category: Category) -> list[Categor
 
 
 async def create_category(
-    session: AsyncSession, name: str, parent: Category | None = None, description: str = "",
+    session: AsyncSession,
+    name: str,
+    parent: Category | None = None,
+    description: str = "",
     position: int = 0,
 ) -> Category:
     base = slugify(name)
@@ -124,7 +132,10 @@ async def create_category(
         n += 1
         slug = f"{base}-{n}"
     category = Category(
-        name=clean_line(name), slug=slug, description=description, position=position,
+        name=clean_line(name),
+        slug=slug,
+        description=description,
+        position=position,
         parent_id=parent.id if parent else None,
     )
     session.add(category)
@@ -198,7 +209,11 @@ def post_visibility(viewer: User | None):  # type: ignore[no-untyped-def]
 
 
 async def list_posts(
-    session: AsyncSession, thread: Thread, viewer: User | None, page: int | None, per_page: int,
+    session: AsyncSession,
+    thread: Thread,
+    viewer: User | None,
+    page: int | None,
+    per_page: int,
     last: bool = False,
 ) -> tuple[list[tuple[Post, User]], Page]:
     where = and_(Post.thread_id == thread.id, post_visibility(viewer))
@@ -215,9 +230,7 @@ async def list_posts(
     return [(p, u) for p, u in rows], pager
 
 
-async def recent_in_category(
-    session: AsyncSession, thread: Thread, limit: int = 5
-) -> list[Thread]:
+async def recent_in_category(session: AsyncSession, thread: Thread, limit: int = 5) -> list[Thread]:
     """The fallback for "Related Discussion" until related threads are computed."""
     return list(
         (
@@ -256,18 +269,17 @@ async def get_post(session: AsyncSession, post_id: int, viewer: User | None) -> 
     return post
 
 
-async def count_view(session: AsyncSession, thread_id: int) -> None:
-    await session.execute(
-        update(Thread).where(Thread.id == thread_id).values(view_count=Thread.view_count + 1)
-    )
-
-
 # --- posting ----------------------------------------------------------------------------------
 
 
 async def _add_post(
-    session: AsyncSession, settings: Settings, author: User, thread: Thread, body: str,
-    reply_to_id: int | None, now: datetime | None = None,
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    thread: Thread,
+    body: str,
+    reply_to_id: int | None,
+    now: datetime | None = None,
 ) -> Post:
     now = now or utcnow()
     post = Post(
@@ -300,16 +312,28 @@ async def _add_post(
 
 
 async def create_thread(
-    session: AsyncSession, settings: Settings, author: User, category: Category, title: str,
-    body: str, now: datetime | None = None,
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    category: Category,
+    title: str,
+    body: str,
+    now: datetime | None = None,
 ) -> tuple[Thread, Post]:
     check_can_post(author)
     title = validate_title(settings, title)
     body = validate_body(settings, body)
     now = now or utcnow()
     thread = Thread(
-        category_id=category.id, author_id=author.id, title=title, created_at=now,
-        last_post_at=now, post_count=0, view_count=0, is_locked=False, is_pinned=False,
+        category_id=category.id,
+        author_id=author.id,
+        title=title,
+        created_at=now,
+        last_post_at=now,
+        post_count=0,
+        view_count=0,
+        is_locked=False,
+        is_pinned=False,
         is_deleted=False,
     )
     session.add(thread)
@@ -319,8 +343,13 @@ async def create_thread(
 
 
 async def create_reply(
-    session: AsyncSession, settings: Settings, author: User, thread: Thread, body: str,
-    reply_to_id: int | None = None, now: datetime | None = None,
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    thread: Thread,
+    body: str,
+    reply_to_id: int | None = None,
+    now: datetime | None = None,
 ) -> Post:
     check_can_post(author)
     if thread.is_deleted:
@@ -345,8 +374,13 @@ def can_edit(user: User | None, post: Post, thread: Thread) -> bool:
 
 
 async def edit_post(
-    session: AsyncSession, settings: Settings, editor: User, post: Post, thread: Thread,
-    body: str, title: str | None = None,
+    session: AsyncSession,
+    settings: Settings,
+    editor: User,
+    post: Post,
+    thread: Thread,
+    body: str,
+    title: str | None = None,
 ) -> Post:
     if not can_edit(editor, post, thread):
         raise PermissionError("You cannot edit this post.")
@@ -384,11 +418,24 @@ async def revisions(session: AsyncSession, post: Post) -> list[tuple[PostRevisio
 # --- moderation of threads --------------------------------------------------------------------
 
 
-def audit(session: AsyncSession, actor: User, action: str, target_type: str, target_id: int,
-          reason: str = "", detail: str = "") -> None:
+def audit(
+    session: AsyncSession,
+    actor: User,
+    action: str,
+    target_type: str,
+    target_id: int,
+    reason: str = "",
+    detail: str = "",
+) -> None:
     session.add(
-        AuditEntry(actor_id=actor.id, action=action, target_type=target_type,
-                   target_id=target_id, reason=reason[:2000], detail=detail[:2000])
+        AuditEntry(
+            actor_id=actor.id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            reason=reason[:2000],
+            detail=detail[:2000],
+        )
     )
 
 
@@ -398,7 +445,9 @@ async def set_thread_flag(
     if flag not in ("is_locked", "is_pinned"):
         raise ValueError(flag)
     setattr(thread, flag, value)
-    action = {"is_locked": ("lock", "unlock"), "is_pinned": ("pin", "unpin")}[flag][0 if value else 1]
+    action = {"is_locked": ("lock", "unlock"), "is_pinned": ("pin", "unpin")}[flag][
+        0 if value else 1
+    ]
     audit(session, actor, action, "thread", thread.id, reason)
 
 
@@ -407,7 +456,9 @@ async def move_thread(
 ) -> None:
     old = thread.category_id
     thread.category_id = category.id
-    audit(session, actor, "move", "thread", thread.id, reason, f"from category {old} to {category.id}")
+    audit(
+        session, actor, "move", "thread", thread.id, reason, f"from category {old} to {category.id}"
+    )
 
 
 async def delete_thread(
@@ -425,10 +476,11 @@ async def delete_thread(
     )
     for author_id, count in per_author.all():
         await award_points(
-            session, author_id, -settings.points_per_post * count, "thread_deleted",
+            session,
+            author_id,
+            -settings.points_per_post * count,
+            "thread_deleted",
             post_delta=-count,
         )
-    await session.execute(
-        update(Post).where(Post.thread_id == thread.id).values(is_deleted=True)
-    )
+    await session.execute(update(Post).where(Post.thread_id == thread.id).values(is_deleted=True))
     audit(session, actor, "delete", "thread", thread.id, reason)

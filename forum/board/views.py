@@ -89,7 +89,9 @@ async def new_thread(ctx: Ctx) -> Response:
     assert ctx.user is not None
     await _check_post_rate(ctx)
     try:
-        thread, _post = await board.create_thread(ctx.db, ctx.settings, ctx.user, category, title, body)
+        thread, _post = await board.create_thread(
+            ctx.db, ctx.settings, ctx.user, category, title, body
+        )
     except board.BoardError as exc:
         context["errors"] = {exc.field: exc.message}
         return ctx.render("board/new_thread.html", context, 400)
@@ -110,7 +112,7 @@ async def thread_page(ctx: Ctx) -> Response:
     categories = []
     if ctx.is_moderator:
         categories = (await ctx.db.scalars(select(Category).order_by(Category.name))).all()
-    await board.count_view(ctx.db, thread.id)
+    ctx.request.app.state.views.add(thread.id)
     first_post_id = posts[0][0].id if posts and pager.number == 1 else None
     return ctx.render(
         "board/thread.html",
@@ -131,7 +133,8 @@ async def thread_page(ctx: Ctx) -> Response:
             "categories": categories,
             "category": category,
             "related": await board.recent_in_category(ctx.db, thread),
-            "can_reply": ctx.user is not None and (not thread.is_locked or ctx.is_moderator)
+            "can_reply": ctx.user is not None
+            and (not thread.is_locked or ctx.is_moderator)
             and not thread.is_deleted,
         },
     )
@@ -190,7 +193,9 @@ async def edit_post(ctx: Ctx) -> Response:
         return ctx.render("board/edit.html", context)
     form = await ctx.form()
     body = field_str(form, "body", ctx.settings.body_max)
-    title = field_str(form, "title", ctx.settings.title_max) if is_first else None
+    title = (
+        field_str(form, "title", ctx.settings.title_max) if is_first and "title" in form else None
+    )
     context["form"] = {"body": body, "title": title if title is not None else thread.title}
     assert ctx.user is not None
     try:
@@ -218,8 +223,12 @@ async def post_revisions(ctx: Ctx) -> Response:
     author = await ctx.db.get(User, post.author_id)
     return ctx.render(
         "board/revisions.html",
-        {"post": post, "thread": thread, "author": author,
-         "revisions": await board.revisions(ctx.db, post)},
+        {
+            "post": post,
+            "thread": thread,
+            "author": author,
+            "revisions": await board.revisions(ctx.db, post),
+        },
     )
 
 

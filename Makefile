@@ -1,0 +1,36 @@
+# One command per task. `make run` and `make test` are the README's contract.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint check-migrations clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Migrate, load the demo board if the database is new, and serve.
+run: install
+	$(BIN)/candor db upgrade
+	$(BIN)/candor demo --if-empty
+	$(BIN)/candor serve --host $(HOST) --port $(PORT)
+
+# The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres).
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-migrations: install
+	$(BIN)/candor db check
+
+clean:
+	rm -rf $(VENV) candor.db candor.db-wal candor.db-shm .pytest_cache

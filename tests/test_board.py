@@ -1,0 +1,449 @@
+"""Categories, threads, posts, the author panel, points and ranks, moderators' thread actions."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import AuditEntry, PointsEntry, User
+from forum.accounts.services import load_ranks, recount
+from forum.board.models import Post, PostRevision, Thread
+from forum.board.services import create_reply
+from forum.settings import Settings
+from tests.helpers import login, make_category, make_thread, make_user, parse_tags, post_form
+
+
+async def test_breadcrumbs_and_category_listing(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    hr = await make_category(db, "Human Resources")
+    er = await make_category(db, "Employee Relations", parent=hr)
+    thread, _ = await make_thread(db, settings, author, er, title="Ending a pairing", replies=2)
+    page = await client.get(f"/c/{er.slug}")
+    assert page.status_code == 200
+    crumbs = re.search(r'<nav class="crumbs".*?</nav>', page.text, re.S)
+    assert (
+        crumbs
+        and re.sub(r"<[^>]+>|\s+", " ", crumbs.group(0)).split()
+        == "Home » Human Resources » Employee Relations".split()
+    )
+    assert "Ending a pairing" in page.text
+    row = re.search(r"Ending a pairing.*?</tr>", page.text, re.S)
+    assert row and '<td class="num">2</td>' in row.group(0)  # replies
+    thread_page = await client.get(f"/t/{thread.id}")
+    assert (
+        'Human Resources</a> <span aria-hidden="true">»</span> <a href="/c/employee-relations">Employee Relations'
+        in thread_page.text
+    )
+    home = await client.get("/")
+    assert "Employee Relations" in home.text
+
+
+async def test_author_panel_shows_every_field(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="panelist", location="Harrogate")
+    category = await make_category(db)
+    thread, posts = await make_thread(db, settings, author, category, replies=1)
+    page = await client.get(f"/t/{thread.id}")
+    article = re.search(
+        rf'<article class="post" id="p{posts[0].id}">.*?</article>', page.text, re.S
+    )
+    assert article
+    text = re.sub(r"<[^>]+>", " ", article.group(0))
+    text = " ".join(text.split())
+    await db.refresh(author)
+    assert author.post_count == 2 and author.points == 10
+    for expected in [
+        "panelist",
+        "Rank Newcomer",
+        "Points 10",
+        "Total posts 2",
+        f"Joined {author.joined_at:%d %b %Y}",
+        "Location Harrogate",
+        "Posted ",
+    ]:
+        assert expected in text, expected
+
+
+async def test_points_ledger_and_ranks_37_posts_is_185_points_executive(
+    db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    category = await make_category(db)
+    await make_thread(db, settings, author, category, replies=36)
+    await db.refresh(author)
+    assert (author.post_count, author.points) == (37, 185)
+    ledger = await db.scalar(
+        select(func.sum(PointsEntry.delta)).where(PointsEntry.user_id == author.id)
+    )
+    assert ledger == 185
+    ranks = await load_ranks(db)
+    assert ranks.rank_for(author.points) == "Executive"
+    assert [ranks.rank_for(p) for p in (0, 49, 50, 149, 150, 499, 500, 1499, 1500)] == [
+        "Newcomer",
+        "Newcomer",
+        "Associate",
+        "Associate",
+        "Executive",
+        "Executive",
+        "Senior Executive",
+        "Senior Executive",
+        "Director",
+    ]
+    # Recount from the ledger and live posts reproduces the running counters.
+    author.points = 0
+    author.post_count = 0
+    await db.flush()
+    await recount(db)
+    await db.refresh(author)
+    assert (author.post_count, author.points) == (37, 185)
+
+
+async def test_points_per_post_is_configurable(db: AsyncSession, settings: Settings) -> None:
+    custom = settings.model_copy(update={"points_per_post": 3})
+    author = await make_user(db, custom)
+    await make_thread(db, custom, author, await make_category(db), replies=1)
+    await db.refresh(author)
+    assert author.points == 6
+
+
+async def test_thread_pagination_oldest_first(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    thread, posts = await make_thread(db, settings, author, await make_category(db), replies=24)
+    page1 = await client.get(f"/t/{thread.id}")
+    ids1 = [int(i) for i in re.findall(r'<article class="post[^"]*" id="p(\d+)"', page1.text)]
+    assert ids1 == [p.id for p in posts[:20]]
+    page2 = await client.get(f"/t/{thread.id}?page=2")
+    ids2 = [int(i) for i in re.findall(r'<article class="post[^"]*" id="p(\d+)"', page2.text)]
+    assert ids2 == [p.id for p in posts[20:]]
+    last = await client.get(f"/t/{thread.id}?page=last")
+    assert "Reply number 24" in last.text
+    assert (await client.get(f"/t/{thread.id}?page=99")).status_code == 200  # clamps to the end
+    assert (await client.get(f"/t/{thread.id}?page=abc")).status_code == 400
+    link = await client.get(f"/p/{posts[22].id}")
+    assert link.headers["location"] == f"/t/{thread.id}?page=2#p{posts[22].id}"
+
+
+async def test_category_pagination_and_pinned_first(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    category = await make_category(db)
+    threads = []
+    for i in range(27):
+        t, _ = await make_thread(db, settings, author, category, title=f"Thread number {i:02d}")
+        threads.append(t)
+    threads[0].is_pinned = True
+    await db.commit()
+    page1 = await client.get(f"/c/{category.slug}")
+    titles = re.findall(r'class="title" href="/t/\d+">(Thread number \d+)</a>', page1.text)
+    assert len(titles) == 25 and titles[0] == "Thread number 00" and titles[1] == "Thread number 26"
+    page2 = await client.get(f"/c/{category.slug}?page=2")
+    assert len(re.findall(r'class="title" href="/t/', page2.text)) == 2
+
+
+async def test_new_thread_reply_quote_and_edit_with_revisions(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="olga")
+    await make_user(db, settings, username="pete")
+    category = await make_category(db, "Mentoring")
+    await db.commit()
+    await login(client, "olga")
+    r = await post_form(
+        client,
+        f"/c/{category.slug}/new",
+        {"title": "Our first cohort", "body": "We start in **May**."},
+        f"/c/{category.slug}/new",
+    )
+    assert r.status_code == 303
+    thread_id = int(r.headers["location"].rsplit("/", 1)[1])
+    page = await client.get(f"/t/{thread_id}")
+    assert "<strong>May</strong>" in page.text
+    first_post_id = int(re.search(r'id="p(\d+)"', page.text).group(1))  # type: ignore[union-attr]
+
+    await login(client, "pete")
+    quote_form = await client.get(f"/t/{thread_id}/reply?quote={first_post_id}")
+    assert "&gt; **olga** wrote:" in quote_form.text
+    r = await post_form(
+        client,
+        f"/t/{thread_id}/reply",
+        {
+            "body": "> **olga** wrote:\n> We start in May.\n\nGood luck!",
+            "reply_to": str(first_post_id),
+        },
+        f"/t/{thread_id}/reply",
+    )
+    assert r.status_code == 303 and "page=last" in r.headers["location"]
+    reply = await db.scalar(
+        select(Post).where(Post.thread_id == thread_id).order_by(Post.id.desc())
+    )
+    assert reply is not None and reply.reply_to_id == first_post_id
+    assert "<blockquote>" in reply.body_html
+
+    # pete edits his reply; the earlier text is kept as a revision.
+    r = await post_form(
+        client, f"/p/{reply.id}/edit", {"body": "Good luck with the cohort!"}, f"/p/{reply.id}/edit"
+    )
+    assert r.status_code == 303
+    await db.refresh(reply)
+    assert reply.body_source == "Good luck with the cohort!" and reply.edit_count == 1
+    assert reply.moderation_state == "pending"  # edited posts are scored again
+    revs = (await db.scalars(select(PostRevision).where(PostRevision.post_id == reply.id))).all()
+    assert len(revs) == 1 and "Good luck!" in revs[0].body_source
+    history = await client.get(f"/p/{reply.id}/revisions")
+    assert history.status_code == 200 and "Good luck!" in history.text
+
+    # The thread's author may retitle it through the first post.
+    await login(client, "olga")
+    r = await post_form(
+        client,
+        f"/p/{first_post_id}/edit",
+        {"title": "Our first cohort (2027)", "body": "We start in **June**."},
+        f"/p/{first_post_id}/edit",
+    )
+    assert r.status_code == 303
+    thread = await db.get(Thread, thread_id)
+    await db.refresh(thread)
+    assert thread is not None and thread.title == "Our first cohort (2027)"
+
+
+async def test_markdown_is_sanitised(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    body = (
+        "<script>alert(1)</script> <img src=x onerror=alert(2)> [click](javascript:alert(3)) "
+        '[ok](https://example.org) <a href="javascript:alert(4)">x</a>'
+    )
+    thread, posts = await make_thread(db, settings, author, await make_category(db), body=body)
+    html = posts[0].body_html
+    tags = parse_tags(html)
+    assert {t for t, _ in tags} <= {"p", "a"}
+    hrefs = [dict(attrs).get("href") for t, attrs in tags if t == "a"]
+    assert hrefs == ["https://example.org"]
+    assert '<a href="https://example.org" rel="nofollow noopener ugc">ok</a>' in html
+    page = await client.get(f"/t/{thread.id}")
+    assert "<script>alert(1)</script>" not in page.text
+
+
+async def test_bad_input_to_posting_gives_clear_errors_and_stores_nothing(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="quinn")
+    category = await make_category(db)
+    thread, _ = await make_thread(db, settings, author, category)
+    await login(client, "quinn")
+    posts_before = await db.scalar(select(func.count(Post.id)))
+    threads_before = await db.scalar(select(func.count(Thread.id)))
+    new = f"/c/{category.slug}/new"
+    for data, status, message in [
+        ({"title": "", "body": "text"}, 400, "at least 3"),
+        ({"title": "  \u200b  ", "body": "text"}, 400, "at least 3"),
+        ({"title": "x" * 151, "body": "text"}, 400, "at most 150"),
+        ({"title": "A fine title", "body": "   "}, 400, "empty"),
+        ({"title": "A fine title", "body": "b" * 20_001}, 400, "at most 20,000"),
+        ({"title": "A fine title", "body": "b" * 200_000}, 413, "too long"),
+    ]:
+        r = await post_form(client, new, data, new)
+        assert r.status_code == status, data
+        assert message in r.text, data
+    # The form keeps what the member typed.
+    r = await post_form(client, new, {"title": "A fine title", "body": ""}, new)
+    assert 'value="A fine title"' in r.text
+    for data, status in [
+        ({"body": ""}, 400),
+        ({"body": "x", "reply_to": "abc"}, 400),
+        ({"body": "x", "reply_to": "99999999999999"}, 400),
+    ]:
+        r = await post_form(client, f"/t/{thread.id}/reply", data, new)
+        assert r.status_code == status, data
+    assert await db.scalar(select(func.count(Post.id))) == posts_before
+    assert await db.scalar(select(func.count(Thread.id))) == threads_before
+
+
+async def test_unknown_ids_and_malformed_requests_are_4xx(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="rita")
+    await db.commit()
+    for path in [
+        "/t/999999",
+        "/t/99999999999999999999",
+        "/p/999999",
+        "/p/999999/edit",
+        "/c/no-such-category",
+        "/u/ghost",
+        "/nowhere",
+        "/t/abc",
+    ]:
+        r = await client.get(path)
+        assert r.status_code in (404, 303), path
+    await login(client, "rita")
+    for path in ["/t/999999/reply", "/p/999999/edit", "/c/nope/new"]:
+        assert (await client.get(path)).status_code == 404, path
+    # Malformed bodies: wrong content type, broken multipart, undecodable bytes.
+    token = re.search(r'name="csrftoken" value="([^"]+)"', (await client.get("/")).text).group(1)  # type: ignore[union-attr]
+    r = await client.post(
+        "/login", content=b"\xff\xfe", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code in (400, 403)
+    r = await client.post(
+        "/login", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data"}
+    )
+    assert r.status_code in (400, 403)
+    r = await client.post(
+        "/login", content=b"{}", headers={"content-type": "application/json", "x-csrftoken": token}
+    )
+    assert r.status_code == 400
+    r = await client.put("/login")
+    assert r.status_code in (403, 405)
+
+
+async def test_member_cannot_edit_anothers_post_or_use_moderator_actions(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    owner = await make_user(db, settings, username="sara")
+    await make_user(db, settings, username="tim")
+    category = await make_category(db)
+    other_category = await make_category(db)
+    thread, posts = await make_thread(db, settings, owner, category)
+    await login(client, "tim")
+    assert (await client.get(f"/p/{posts[0].id}/edit")).status_code == 403
+    r = await post_form(client, f"/p/{posts[0].id}/edit", {"body": "hijacked"}, "/")
+    assert r.status_code == 403
+    for action, extra in [
+        ("lock", {}),
+        ("pin", {}),
+        ("delete", {"reason": "x"}),
+        ("move", {"category_id": str(other_category.id)}),
+    ]:
+        r = await post_form(client, f"/t/{thread.id}/{action}", extra, "/")
+        assert r.status_code == 403, action
+    assert (await client.get("/mod/log")).status_code == 403
+    await db.refresh(posts[0])
+    await db.refresh(thread)
+    assert posts[0].body_source == "We have 20 mentees."
+    assert not thread.is_locked and not thread.is_pinned and not thread.is_deleted
+    assert thread.category_id == category.id
+    page = await client.get(f"/t/{thread.id}")
+    assert "Moderator tools" not in page.text and f"/p/{posts[0].id}/edit" not in page.text
+
+
+async def test_anonymous_visitors_are_sent_to_log_in(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    owner = await make_user(db, settings)
+    category = await make_category(db)
+    thread, _ = await make_thread(db, settings, owner, category)
+    r = await client.get(f"/t/{thread.id}/reply")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": "hello"}, "/login")
+    assert r.status_code == 401
+
+
+async def test_moderators_lock_pin_move_delete_with_audit(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    member = await make_user(db, settings, username="uma")
+    await make_user(db, settings, username="victor", role="moderator")
+    category = await make_category(db, "Coaching")
+    target = await make_category(db, "Mentoring")
+    thread, _ = await make_thread(db, settings, member, category, replies=2)
+    await login(client, "victor")
+    assert "Moderator tools" in (await client.get(f"/t/{thread.id}")).text
+    for action, extra in [("lock", {}), ("pin", {}), ("move", {"category_id": str(target.id)})]:
+        r = await post_form(client, f"/t/{thread.id}/{action}", extra, "/")
+        assert r.status_code == 303, action
+    await db.refresh(thread)
+    assert thread.is_locked and thread.is_pinned and thread.category_id == target.id
+    # A locked thread takes no replies from members.
+    await login(client, "uma")
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": "one more"}, "/")
+    assert r.status_code == 400 and "locked" in r.text
+    await login(client, "victor")
+    r = await post_form(client, f"/t/{thread.id}/delete", {"reason": "duplicate"}, "/")
+    assert r.status_code == 303
+    await db.refresh(thread)
+    await db.refresh(member)
+    assert thread.is_deleted
+    assert (member.post_count, member.points) == (0, 0)  # deleted posts no longer count
+    await login(client, "uma")
+    assert (await client.get(f"/t/{thread.id}")).status_code == 404
+    actions = (await db.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+    assert actions == ["lock", "pin", "move", "delete"]
+    bad = await post_form(client, f"/t/{thread.id}/frobnicate", {}, "/")
+    assert bad.status_code in (403, 404)
+
+
+async def test_moderator_edit_of_anothers_post_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    member = await make_user(db, settings, username="wendy")
+    await make_user(db, settings, username="xavier", role="moderator")
+    thread, posts = await make_thread(db, settings, member, await make_category(db))
+    await login(client, "xavier")
+    r = await post_form(client, f"/p/{posts[0].id}/edit", {"body": "Edited by a moderator."}, "/")
+    assert r.status_code == 303
+    entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "edit"))
+    assert entry is not None and entry.target_id == posts[0].id
+
+
+async def test_suspended_members_cannot_post(db: AsyncSession, settings: Settings) -> None:
+    from datetime import timedelta
+
+    from forum.board.services import BoardError
+    from forum.db import utcnow
+
+    author = await make_user(db, settings)
+    thread, _ = await make_thread(db, settings, author, await make_category(db))
+    author.status = "suspended"
+    author.suspended_until = utcnow() + timedelta(days=1)
+    try:
+        await create_reply(db, settings, author, thread, "still here")
+    except BoardError as exc:
+        assert "suspended" in exc.message
+    else:
+        raise AssertionError("a suspended member posted")
+    author.suspended_until = utcnow() - timedelta(seconds=1)
+    await create_reply(db, settings, author, thread, "back again")
+
+
+async def test_user_columns_are_exact_after_http_posting(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="yara")
+    category = await make_category(db)
+    await db.commit()
+    await login(client, "yara")
+    new = f"/c/{category.slug}/new"
+    r = await post_form(client, new, {"title": "Counting posts", "body": "one"}, new)
+    thread_id = r.headers["location"].rsplit("/", 1)[1]
+    for i in range(3):
+        await post_form(client, f"/t/{thread_id}/reply", {"body": f"reply {i}"}, new)
+    user = await db.scalar(select(User).where(User.username_key == "yara"))
+    thread = await db.get(Thread, int(thread_id))
+    assert user is not None and thread is not None
+    await db.refresh(user)
+    await db.refresh(thread)
+    assert (user.post_count, user.points, thread.post_count, thread.reply_count) == (4, 20, 4, 3)
+
+
+async def test_views_are_counted_in_batches(
+    app, client: httpx.AsyncClient, db: AsyncSession, settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    author = await make_user(db, settings)
+    thread, _ = await make_thread(db, settings, author, await make_category(db))
+    for _ in range(3):
+        await client.get(f"/t/{thread.id}")
+    assert await app.state.views.flush(app.state.database) == 3
+    await db.refresh(thread)
+    assert thread.view_count == 3
+    assert await app.state.views.flush(app.state.database) == 0

@@ -1,0 +1,66 @@
+"""Counters stay exact when many members post at once (real commits, separate connections)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlalchemy import func, select
+
+from forum.accounts.models import PointsEntry, User
+from forum.app import create_app
+from forum.board.models import Post, Thread
+from forum.db import Database
+from tests.conftest import make_settings
+from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
+
+MEMBERS = 4
+REPLIES_EACH = 8
+
+
+async def test_concurrent_replies_keep_counters_exact(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    settings = make_settings(fresh_url, posts_max_per_minute=1000)
+    async with fresh_database.sessionmaker() as session:
+        users = [await make_user(session, settings, username=f"racer{i}") for i in range(MEMBERS)]
+        category = await make_category(session)
+        thread, _ = await make_thread(session, settings, users[0], category)
+        await session.commit()
+    app = create_app(settings, fresh_database)
+    clients = []
+    for i in range(MEMBERS):
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        await login(c, f"racer{i}")
+        clients.append(c)
+
+    async def reply(c: httpx.AsyncClient, n: int) -> int:
+        page = await c.get(f"/t/{thread.id}")
+        token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+        r = await c.post(f"/t/{thread.id}/reply", data={"body": f"reply {n}", "csrftoken": token})
+        return r.status_code
+
+    statuses = await asyncio.gather(*(reply(c, n) for c in clients for n in range(REPLIES_EACH)))
+    for c in clients:
+        await c.aclose()
+    assert statuses == [303] * (MEMBERS * REPLIES_EACH)
+
+    async with fresh_database.sessionmaker() as session:
+        t = await session.get(Thread, thread.id)
+        assert t is not None
+        total = 1 + MEMBERS * REPLIES_EACH
+        assert t.post_count == total
+        assert (
+            await session.scalar(select(func.count(Post.id)).where(Post.thread_id == t.id)) == total
+        )
+        assert t.last_post_id == await session.scalar(select(func.max(Post.id)))
+        for i, user in enumerate(users):
+            fresh = await session.get(User, user.id)
+            assert fresh is not None
+            expected_posts = REPLIES_EACH + (1 if i == 0 else 0)
+            assert fresh.post_count == expected_posts
+            assert fresh.points == 5 * expected_posts
+            ledger = await session.scalar(
+                select(func.sum(PointsEntry.delta)).where(PointsEntry.user_id == user.id)
+            )
+            assert ledger == fresh.points
