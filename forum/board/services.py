@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -297,14 +297,16 @@ async def _add_post(
     session.add(post)
     await session.flush()
     # Counters move by atomic UPDATEs, never read-modify-write, so concurrent posts stay exact.
+    # Ids are handed out before commit order is known: only a newer post moves "last post".
+    newer = or_(Thread.last_post_id.is_(None), Thread.last_post_id < post.id)
     await session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
         .values(
             post_count=Thread.post_count + 1,
-            last_post_at=now,
-            last_post_id=post.id,
-            last_poster_id=author.id,
+            last_post_at=case((newer, now), else_=Thread.last_post_at),
+            last_post_id=case((newer, post.id), else_=Thread.last_post_id),
+            last_poster_id=case((newer, author.id), else_=Thread.last_poster_id),
         )
     )
     await award_points(session, author.id, settings.points_per_post, "post", post.id, post_delta=1)
