@@ -36,8 +36,8 @@ async def test_breadcrumbs_and_category_listing(
     assert row and '<td class="num">2</td>' in row.group(0)  # replies
     thread_page = await client.get(f"/t/{thread.id}")
     assert (
-        'Human Resources</a> <span aria-hidden="true">»</span> <a href="/c/employee-relations">Employee Relations'
-        in thread_page.text
+        'Human Resources</a> <span aria-hidden="true">»</span> '
+        '<a href="/c/employee-relations">Employee Relations' in thread_page.text
     )
     home = await client.get("/")
     assert "Employee Relations" in home.text
@@ -437,7 +437,10 @@ async def test_user_columns_are_exact_after_http_posting(
 
 
 async def test_views_are_counted_in_batches(
-    app, client: httpx.AsyncClient, db: AsyncSession, settings: Settings  # type: ignore[no-untyped-def]
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
     author = await make_user(db, settings)
     thread, _ = await make_thread(db, settings, author, await make_category(db))
