@@ -14,12 +14,21 @@ from forum.accounts.models import (
 )
 from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
 from forum.db import Base
+from forum.review.models import (
+    ModerationResult,
+    Report,
+    ReviewItem,
+    StageStatus,
+    Verdict,
+    WatchedPhrase,
+)
 
 __all__ = [
     "AuditEntry",
     "Base",
     "Category",
     "LoginSession",
+    "ModerationResult",
     "ModerationState",
     "OutboxMessage",
     "PasswordResetToken",
@@ -28,8 +37,13 @@ __all__ = [
     "PostRevision",
     "Rank",
     "RateLimitCounter",
+    "Report",
+    "ReviewItem",
+    "StageStatus",
     "Role",
     "Thread",
     "User",
     "UserStatus",
+    "Verdict",
+    "WatchedPhrase",
 ]

