@@ -10,13 +10,19 @@ from typing import Annotated
 
 import typer
 
+from forum.moderation_cli import moderation_app, run_worker
 from forum.settings import PROJECT_ROOT, Settings
 
-app = typer.Typer(help="Candor: a forum for mentoring programmes.", no_args_is_help=True)
+app = typer.Typer(
+    help="Candor: a forum for mentoring programmes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage members.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(moderation_app, name="moderation")
 
 
 def _alembic_config(url: str):  # type: ignore[no-untyped-def]
@@ -131,21 +137,43 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Web processes (production: one per core).")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Also start a moderation worker process.")
+    ] = False,
 ) -> None:
     """Serve the forum."""
+    import subprocess
+
     import uvicorn
 
+    worker = None
+    if with_worker:
+        # Its own process: model inference must never block the web server's event loop.
+        worker = subprocess.Popen([sys.executable, "-m", "forum.cli", "worker"])
     typer.echo(f"Candor on http://{host}:{port}/")
-    uvicorn.run(
-        "forum.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        access_log=False,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "forum.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+            access_log=False,
+            log_level="info",
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Decide what is queued now, then exit.")] = False,
+) -> None:
+    """Run a moderation worker (PostgreSQL: as many as you like; SQLite: one)."""
+    run_worker(once=once)
 
 
 def main() -> None:

@@ -108,9 +108,11 @@ _REPORTED = re.compile(
     r"\b(?:phrases?|comments?|lines?|remarks?|things?) (?:like|such as)\s*$",
     re.I,
 )
-_QUOTE_CHARS = "\"“”«»"
+_QUOTE_CHARS = '"“”«»'
 # Self-description: "I'm too new to judge", "we were too junior to understand".
-_SELF = re.compile(r"\b(?:I(?:'m| am| was|'ve been)|we(?:'re| are| were)|me|myself)\b[^.!?\n]{0,25}$", re.I)
+_SELF = re.compile(
+    r"\b(?:I(?:'m| am| was|'ve been)|we(?:'re| are| were)|me|myself)\b[^.!?\n]{0,25}$", re.I
+)
 # Advice against the behaviour: "never tell a junior to come back when…"
 _ADVICE = re.compile(
     r"\b(?:never|don'?t|do not|avoid|stop|instead of|rather than|shouldn'?t|should not|refuse to|won'?t)\b"
@@ -176,7 +178,9 @@ def find_watched(text: str, phrases: Iterable[str]) -> list[CueMatch]:
         phrase = phrase.strip()
         if not phrase:
             continue
-        pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.I)
+        pattern = re.compile(
+            r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.I
+        )
         for m in pattern.finditer(text):
             found.append(CueMatch("watched_phrase", m.start(), m.end(), m.group(0), 0.7))
     return found

@@ -23,8 +23,10 @@ SEED = 20261123
 SPLITS = (("train", 0.70), ("dev", 0.15), ("test", 0.15))
 
 _NAMES = ["sam", "priya", "noah", "elena", "jordan", "aisha", "tomasz", "grace"]
-_TOPICS = ["reverse mentoring pilot", "pairing mentors", "feedback upward", "first meeting",
-           "programme evaluation", "graduate scheme", "all-hands Q&A", "mentoring agreement"]  # fmt: skip
+_TOPICS = [
+    "reverse mentoring pilot", "pairing mentors", "feedback upward", "first meeting",
+    "programme evaluation", "graduate scheme", "all-hands Q&A", "mentoring agreement",
+]  # fmt: skip
 _FRAMINGS = [
     "Re: {topic}\n\n{s}",
     "{s} Just my two cents.",
@@ -71,11 +73,19 @@ def build(framings_per_sentence: int = 2) -> list[Example]:
     return examples
 
 
-def write(path: Path = DATASET) -> list[Example]:
+TEST_FILE = DATA_DIR / "test.jsonl"
+
+
+def write(path: Path = DATASET, test_path: Path = TEST_FILE) -> list[Example]:
+    """Write the dataset, and its test split alone in the `evaluate` format (text, label)."""
     examples = build()
     with path.open("w") as f:
         for e in examples:
             f.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
+    with test_path.open("w") as f:
+        for e in examples:
+            if e.split == "test":
+                f.write(json.dumps({"text": e.text, "label": e.label}, ensure_ascii=False) + "\n")
     return examples
 
 

@@ -56,7 +56,12 @@ def features(texts: list[str], encoder_path: str | None = None) -> np.ndarray:
 
 
 def train_head(
-    x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000, lr: float = 0.05, seed: int = 7
+    x: np.ndarray,
+    y: np.ndarray,
+    l2: float = 1e-3,
+    steps: int = 3000,
+    lr: float = 0.05,
+    seed: int = 7,
 ) -> tuple[np.ndarray, float]:
     """Logistic regression by full-batch Adam; classes weighted to balance."""
     rng = np.random.default_rng(seed)
@@ -106,7 +111,13 @@ class DismissiveStage:
 
     def score(self, posts: list[PostInput]) -> list[StageResult]:
         assert self.head is not None, "load() first"
-        probs = self.head.predict(features([p.text for p in posts], self.encoder_path))
+        raw = self.head.predict(features([p.text for p in posts], self.encoder_path))
+        # Calibrated so that the head's dev-tuned threshold sits at 0.5, where the policy's
+        # `dismissive_flag` starts.
+        t = min(max(self.head.threshold, 1e-6), 1 - 1e-6)
+        shift = np.log(t / (1 - t))
+        clipped = np.clip(raw, 1e-6, 1 - 1e-6)
+        probs = 1 / (1 + np.exp(-(np.log(clipped / (1 - clipped)) - shift)))
         results = []
         for post, prob in zip(posts, probs, strict=True):
             evidence = [

@@ -36,7 +36,10 @@ def load_encoder(path: str | None = None) -> Any:
 def embed(texts: list[str], path: str | None = None, batch_size: int = 32) -> np.ndarray:
     model = load_encoder(path)
     vectors = model.encode(
-        texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False,
+        texts,
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        show_progress_bar=False,
         convert_to_numpy=True,
     )
     return np.asarray(vectors, dtype=np.float32)

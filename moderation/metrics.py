@@ -44,7 +44,9 @@ def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> float:
     return best[0]
 
 
-def summary(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict[str, float | int | None]:
+def summary(
+    labels: Sequence[int], scores: Sequence[float], threshold: float
+) -> dict[str, float | int | None]:
     auc = roc_auc(labels, scores)
     return {
         "n": len(labels),

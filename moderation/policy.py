@@ -31,14 +31,18 @@ class Decision:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-def dismissive_score(scores: dict[str, dict[str, float]], post: PostInput, settings: Settings) -> tuple[float, dict[str, Any]]:
+def dismissive_score(
+    scores: dict[str, dict[str, float]], post: PostInput, settings: Settings
+) -> tuple[float, dict[str, Any]]:
     """The post's dismissiveness: the model's probability when it ran (it sees the cue score
     as one of its inputs), otherwise the cue score alone; then the thread context."""
     cue = scores.get("cues", {}).get("dismissive", 0.0)
     model = scores.get("dismissive", {}).get("dismissive")
     base = max(model, cue * 0.9) if model is not None else cue
     gap = min(post.seniority_gap, 3)
-    boosted = _sigmoid(_logit(base) + settings.context_boost_per_level * gap) if base > 0.05 else base
+    boosted = (
+        _sigmoid(_logit(base) + settings.context_boost_per_level * gap) if base > 0.05 else base
+    )
     return round(boosted, 4), {"base": round(base, 4), "seniority_gap": gap}
 
 
@@ -50,7 +54,9 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
         reasons.append(DISMISSIVE)
         # Holding (hiding) is kept for clear put-downs aimed down the ladder or at no one in
         # particular; a sharp reply to a peer or a senior is flagged and stays visible.
-        if dismissive >= settings.dismissive_hold and (post.seniority_gap > 0 or post.target_level is None):
+        if dismissive >= settings.dismissive_hold and (
+            post.seniority_gap > 0 or post.target_level is None
+        ):
             hold = True
     toxicity = scores.get("toxicity", {})
     for label, threshold in settings.toxicity_flag.items():

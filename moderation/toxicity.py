@@ -46,7 +46,10 @@ class ToxicityStage:
     name = STAGE
 
     def __init__(
-        self, model_type: str = "unbiased", checkpoint: str | None = None, hf_dir: str | None = None,
+        self,
+        model_type: str = "unbiased",
+        checkpoint: str | None = None,
+        hf_dir: str | None = None,
         batch_size: int = 8,
     ) -> None:
         self.model_type = model_type

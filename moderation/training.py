@@ -18,7 +18,8 @@ from moderation.metrics import best_threshold, roc_auc, summary
 
 
 def train(
-    out: Path = DEFAULT_HEAD, encoder_path: str | None = None,
+    out: Path = DEFAULT_HEAD,
+    encoder_path: str | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
@@ -56,7 +57,10 @@ def train(
         "threshold": threshold,
         "l2": l2,
         "metrics": metrics,
-        "seconds": {"embedding": round(embed_seconds, 1), "total": round(time.perf_counter() - started, 1)},
+        "seconds": {
+            "embedding": round(embed_seconds, 1),
+            "total": round(time.perf_counter() - started, 1),
+        },
         "bias": bias,
         "weights": [round(float(w), 6) for w in weights],
     }

@@ -16,10 +16,12 @@ from forum.accounts.models import AuditEntry, User
 from forum.accounts.services import award_points, is_suspended
 from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
 from forum.db import utcnow
+from forum.review.queue import PREMODERATION, notify_worker, open_item
 from forum.settings import Settings
 from forum.text import clean_block, clean_line, render_markdown
 
 HIDDEN_STATES = (ModerationState.held.value, ModerationState.hidden.value)
+PREMODERATION_NOTE = "Waiting for a moderator's approval before other members can see it."
 
 
 class BoardError(ValueError):
@@ -280,8 +282,12 @@ async def _add_post(
     body: str,
     reply_to_id: int | None,
     now: datetime | None = None,
+    nudged: list[str] | None = None,
 ) -> Post:
     now = now or utcnow()
+    # Pre-moderation: a new account's first posts, and posts by members a moderator placed
+    # on pre-moderation, are seen only by their author and moderators until approved.
+    premoderated = author.premoderated or author.post_count < settings.premoderate_first_posts
     post = Post(
         thread_id=thread.id,
         author_id=author.id,
@@ -289,13 +295,21 @@ async def _add_post(
         body_source=body,
         body_html=render_markdown(body),
         created_at=now,
-        moderation_state=ModerationState.pending.value,
+        moderation_state=(
+            ModerationState.held.value if premoderated else ModerationState.pending.value
+        ),
+        moderation_note=PREMODERATION_NOTE if premoderated else "",
+        needs_scoring=True,
         mod_attempts=0,
         edit_count=0,
         is_deleted=False,
+        nudge_phrases="\n".join(nudged or []),
     )
     session.add(post)
     await session.flush()
+    if premoderated:
+        await open_item(session, post.id, [PREMODERATION], priority=5.0)
+    await notify_worker(session)
     # Counters move by atomic UPDATEs, never read-modify-write, so concurrent posts stay exact.
     # Ids are handed out before commit order is known: only a newer post moves "last post".
     newer = or_(Thread.last_post_id.is_(None), Thread.last_post_id < post.id)
@@ -321,6 +335,7 @@ async def create_thread(
     title: str,
     body: str,
     now: datetime | None = None,
+    nudged: list[str] | None = None,
 ) -> tuple[Thread, Post]:
     check_can_post(author)
     title = validate_title(settings, title)
@@ -340,7 +355,7 @@ async def create_thread(
     )
     session.add(thread)
     await session.flush()
-    post = await _add_post(session, settings, author, thread, body, None, now)
+    post = await _add_post(session, settings, author, thread, body, None, now, nudged)
     return thread, post
 
 
@@ -352,6 +367,7 @@ async def create_reply(
     body: str,
     reply_to_id: int | None = None,
     now: datetime | None = None,
+    nudged: list[str] | None = None,
 ) -> Post:
     check_can_post(author)
     if thread.is_deleted:
@@ -364,7 +380,7 @@ async def create_reply(
             select(Post.id).where(Post.id == reply_to_id, Post.thread_id == thread.id)
         )
         reply_to_id = target  # a quote of a post from another thread is ignored, not trusted
-    return await _add_post(session, settings, author, thread, body, reply_to_id, now)
+    return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
 
 
 def can_edit(user: User | None, post: Post, thread: Thread) -> bool:
@@ -399,11 +415,15 @@ async def edit_post(
     post.body_html = render_markdown(body)
     post.edited_at = utcnow()
     post.edit_count += 1
-    # Edited posts go through the moderation pipeline again.
-    if post.moderation_state != ModerationState.hidden.value:
+    # Edited posts go through the moderation pipeline again. A held or hidden post stays out
+    # of sight until a moderator decides; a public one stays public while it is re-scored.
+    if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
         post.moderation_state = ModerationState.pending.value
-        post.mod_attempts = 0
-        post.mod_lease_until = None
+    post.needs_scoring = True
+    post.mod_attempts = 0
+    post.mod_lease_until = None
+    post.mod_claim = None
+    await notify_worker(session)
     return post
 
 

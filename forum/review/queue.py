@@ -1,0 +1,103 @@
+"""The review queue's core: one item per post, opened by the worker, reports or
+pre-moderation. Depends only on models, so posting code can open items too."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.db import utcnow
+from forum.review.models import ReviewItem, ReviewStatus, Verdict
+
+NOTIFY_CHANNEL = "candor_moderation"
+PREMODERATION = "PREMODERATION"
+USER_REPORTS = "USER_REPORTS"
+UNSCORED = "UNSCORED"
+REASON_TEXT = {
+    "DISMISSIVE_OF_JUNIORS": "may read as dismissive of junior colleagues",
+    "TOXICITY": "may be toxic",
+    "SEVERE_TOXICITY": "may be severely toxic",
+    "OBSCENE": "may be obscene",
+    "IDENTITY_ATTACK": "may attack someone's identity",
+    "INSULT": "may be insulting",
+    "THREAT": "may be threatening",
+    "SEXUAL_EXPLICIT": "may be sexually explicit",
+    "WATCHED_PHRASE": "contains a phrase moderators watch for",
+    PREMODERATION: "is waiting for a moderator's approval",
+    USER_REPORTS: "was reported by members",
+    UNSCORED: "could not be checked automatically",
+}
+PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored.value: 15.0}
+SUSPENSIONS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7),
+               "30d": timedelta(days=30)}  # fmt: skip
+ACTIONS = ("approve", "hide", "edit_approve", "warn", "premoderate", "suspend")
+
+
+class ConflictError(Exception):
+    """Another moderator changed the item first."""
+
+
+class ReviewError(ValueError):
+    pass
+
+
+def describe(reasons: list[str]) -> str:
+    return "; ".join(REASON_TEXT.get(r, r.lower().replace("_", " ")) for r in reasons)
+
+
+async def notify_worker(session: AsyncSession) -> None:
+    """Wake idle workers (PostgreSQL delivers the notification when the transaction commits)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+async def open_item(
+    session: AsyncSession,
+    post_id: int,
+    reasons: list[str],
+    *,
+    verdict: str = "",
+    priority: float = 0.0,
+    report_weight: float = 0.0,
+) -> ReviewItem:
+    """Open the post's review item, or add to the open one (one item per post)."""
+    item = await session.scalar(
+        select(ReviewItem).where(ReviewItem.post_id == post_id).with_for_update()
+    )
+    now = utcnow()
+    if item is None:
+        item = ReviewItem(
+            post_id=post_id,
+            status=ReviewStatus.open.value,
+            priority=priority,
+            version=1,
+            reasons=list(dict.fromkeys(reasons)),
+            system_verdict=verdict,
+            report_weight=report_weight,
+            opened_at=now,
+            updated_at=now,
+            decision="",
+            decision_reason="",
+        )
+        session.add(item)
+        await session.flush()
+        return item
+    if item.status == ReviewStatus.closed.value:
+        # New evidence reopens a decided item.
+        item.status = ReviewStatus.open.value
+        item.closed_at = None
+        item.closed_by = None
+        item.decision = ""
+        item.priority = 0.0
+        item.report_weight = 0.0
+        item.reasons = []
+    item.reasons = list(dict.fromkeys([*item.reasons, *reasons]))
+    if verdict:
+        item.system_verdict = verdict
+    item.priority = max(item.priority, priority) + report_weight
+    item.report_weight += report_weight
+    item.version += 1
+    item.updated_at = now
+    return item

@@ -1,0 +1,169 @@
+"""Review-queue rules shared by the web process and the worker: opening items, members'
+reports and their weights, and moderators' decisions with a version check."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User, UserStatus
+from forum.accounts.services import RankTable, load_ranks
+from forum.board.models import ModerationState, Post, Thread
+from forum.board.services import BoardError, audit, edit_post
+from forum.db import utcnow
+from forum.mail import send_mail
+from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
+from forum.review.queue import (
+    ACTIONS,
+    SUSPENSIONS,
+    USER_REPORTS,
+    ConflictError,
+    ReviewError,
+    open_item,
+)
+from forum.settings import Settings
+
+# --- reports ----------------------------------------------------------------------------------
+
+RANK_WEIGHT = {"Newcomer": 0.6, "Associate": 0.8, "Executive": 1.0, "Senior Executive": 1.2,
+               "Director": 1.4, "Moderator": 2.0, "Administrator": 2.0}  # fmt: skip
+
+
+async def report_weight(session: AsyncSession, reporter: User, ranks: RankTable) -> float:
+    """Rank sets the base; past accuracy scales it (Laplace-smoothed share of upheld reports),
+    so a few trusted reporters outweigh many careless ones."""
+    rank = ranks.rank_for(reporter.points, reporter.special_rank_id)
+    base = RANK_WEIGHT.get(rank, 1.0)
+    if reporter.is_moderator:
+        base = max(base, 2.0)
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(Report.upheld.is_(True)),
+                func.count().filter(Report.upheld.is_(False)),
+            ).where(Report.reporter_id == reporter.id)
+        )
+    ).one()
+    upheld, rejected = int(row[0]), int(row[1])
+    accuracy = (upheld + 1) / (upheld + rejected + 2)
+    return round(base * 2 * accuracy, 3)
+
+
+async def report_post(
+    session: AsyncSession, settings: Settings, reporter: User, post: Post, reason: str, note: str
+) -> Report:
+    if reason not in {r.value for r in ReportReason}:
+        raise ReviewError("Choose a reason for the report.")
+    if len(note) > 1000:
+        raise ReviewError("Notes can have at most 1,000 characters.")
+    if post.author_id == reporter.id:
+        raise ReviewError("You cannot report your own post.")
+    existing = await session.scalar(
+        select(Report.id).where(Report.post_id == post.id, Report.reporter_id == reporter.id)
+    )
+    if existing is not None:
+        raise ReviewError("You have already reported this post; moderators will look at it.")
+    weight = await report_weight(session, reporter, await load_ranks(session))
+    report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note,
+                    weight=weight)  # fmt: skip
+    session.add(report)
+    item = await open_item(session, post.id, [USER_REPORTS], priority=10.0, report_weight=weight)
+    if item.report_weight >= settings.report_hide_weight and post.moderation_state not in (
+        ModerationState.held.value,
+        ModerationState.hidden.value,
+    ):
+        post.moderation_state = ModerationState.held.value
+        post.moderation_note = "Hidden while moderators review reports from members."
+    return report
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+async def decide(
+    session: AsyncSession,
+    settings: Settings,
+    moderator: User,
+    item_id: int,
+    version: int,
+    action: str,
+    reason: str = "",
+    body: str | None = None,
+    duration: str | None = None,
+) -> ReviewItem:
+    if action not in ACTIONS:
+        raise ReviewError("Unknown action.")
+    if action != "approve" and not reason.strip():
+        raise ReviewError("Give a reason: the author is told why.")
+    if len(reason) > 2000:
+        raise ReviewError("Reasons can have at most 2,000 characters.")
+    # The version check: only the moderator who saw the latest version may decide.
+    claimed = await session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.version == version,
+               ReviewItem.status == ReviewStatus.open.value)
+        .values(version=ReviewItem.version + 1)
+    )  # fmt: skip
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError()
+    item = await session.get(ReviewItem, item_id, populate_existing=True)
+    assert item is not None
+    post = await session.get(Post, item.post_id, with_for_update=True)
+    thread = await session.get(Thread, post.thread_id) if post else None
+    author = await session.get(User, post.author_id) if post else None
+    if post is None or thread is None or author is None:
+        raise ReviewError("That post no longer exists.")
+    hide = action != "approve" and action != "edit_approve"
+    if action == "edit_approve":
+        if body is None:
+            raise ReviewError("Write the edited text.")
+        try:
+            await edit_post(session, settings, moderator, post, thread, body)
+        except BoardError as exc:
+            raise ReviewError(exc.message) from None
+        post.needs_scoring = False  # a moderator's edit is the decision; no re-score loop
+    if hide:
+        post.moderation_state = ModerationState.hidden.value
+        post.moderation_note = reason.strip()
+    else:
+        post.moderation_state = ModerationState.clear.value
+        post.moderation_note = ""
+    if action == "warn":
+        author.warning_count += 1
+    elif action == "premoderate":
+        author.premoderated = True
+    elif action == "suspend":
+        if duration not in SUSPENSIONS:
+            raise ReviewError("Choose how long to suspend for.")
+        author.status = UserStatus.suspended.value
+        author.suspended_until = utcnow() + SUSPENSIONS[duration]
+    # Reports are labels: upheld when the post was acted on, rejected when approved as is.
+    await session.execute(
+        update(Report).where(Report.post_id == post.id, Report.upheld.is_(None))
+        .values(upheld=hide or action == "edit_approve")
+    )  # fmt: skip
+    item.status = ReviewStatus.closed.value
+    item.closed_at = utcnow()
+    item.closed_by = moderator.id
+    item.decision = action
+    item.decision_reason = reason.strip()
+    item.updated_at = utcnow()
+    detail = f"post {post.id} by {author.username}"
+    if action == "suspend":
+        detail += f"; suspended {duration}"
+    audit(session, moderator, action, "post", post.id, reason.strip(), detail)
+    if hide:
+        base = settings.base_url.rstrip("/")
+        await send_mail(
+            session,
+            settings,
+            author.email,
+            f"A moderator acted on your post in “{thread.title}”",
+            f"Hello {author.username},\n\nA moderator has hidden your post in “{thread.title}”.\n"
+            f"Reason: {reason.strip()}\n"
+            + (f"Your account is suspended for {duration}.\n" if action == "suspend" else "")
+            + ("Your next posts will wait for approval.\n" if action == "premoderate" else "")
+            + ("This is a formal warning.\n" if action == "warn" else "")
+            + f"\nYou can see the post and the reason at {base}/p/{post.id}\n",
+        )
+    return item

@@ -1,0 +1,327 @@
+"""The moderation worker: claims posts that need a decision, runs the pipeline, writes results.
+
+The post row is the job. A claim sets a lease and a claim token in one UPDATE: on PostgreSQL
+with `FOR UPDATE SKIP LOCKED`, so any number of workers share the queue and never take the
+same post twice; on SQLite, one worker. A killed worker loses nothing: its lease runs out and
+the posts are claimed again. Only the holder of the post's current claim token may write its
+decision, so a late, slow worker cannot overwrite a newer one. Attempts are counted; a post
+that keeps failing goes to the review queue as unscored, never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.services import load_ranks
+from forum.board.models import ModerationState, Post
+from forum.db import Database, begin_write, utcnow
+from forum.review.models import ModerationResult, StageStatus, Verdict, WatchedPhrase
+from forum.review.queue import NOTIFY_CHANNEL, PRIORITY, UNSCORED, describe, open_item
+from forum.settings import Settings
+from moderation.pipeline import Outcome, Pipeline
+from moderation.signals import PostInput
+
+log = logging.getLogger("candor.worker")
+PUBLIC_STATES = (ModerationState.pending.value, ModerationState.clear.value,
+                 ModerationState.flagged.value)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Claim:
+    post_id: int
+    token: str
+    attempts: int
+
+
+class Worker:
+    def __init__(
+        self, settings: Settings, database: Database, pipeline: Pipeline, name: str | None = None
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.pipeline = pipeline
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.wake = asyncio.Event()
+
+    @property
+    def dialect(self) -> str:
+        return self.database.engine.dialect.name
+
+    # --- the queue ----------------------------------------------------------------------------
+
+    async def claim(self, limit: int | None = None) -> list[Claim]:
+        limit = limit or self.settings.worker_batch_size
+        token = uuid.uuid4().hex
+        now = utcnow()
+        due = select(Post.id).where(
+            Post.needs_scoring.is_(True),
+            Post.is_deleted.is_(False),
+            or_(Post.mod_lease_until.is_(None), Post.mod_lease_until < now),
+        )
+        due = due.order_by(Post.id).limit(limit)
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(Post)
+            .where(Post.id.in_(due.scalar_subquery()))
+            .values(
+                mod_lease_until=now + timedelta(seconds=self.settings.worker_lease_seconds),
+                mod_claim=token,
+                mod_attempts=Post.mod_attempts + 1,
+            )
+            .returning(Post.id, Post.mod_attempts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.database.sessionmaker() as session:
+            await begin_write(session)
+            rows = (await session.execute(stmt)).all()
+            await session.commit()
+        return sorted(
+            (Claim(pid, token, attempts) for pid, attempts in rows), key=lambda c: c.post_id
+        )
+
+    async def _inputs(self, session: AsyncSession, claims: list[Claim]) -> list[PostInput]:
+        ranks = await load_ranks(session)
+        levels = {name: i for i, (_, name) in enumerate(ranks.earned)}
+        watched = tuple((await session.scalars(select(WatchedPhrase.phrase))).all())
+        rows = await session.execute(
+            select(Post, User)
+            .join(User, User.id == Post.author_id)
+            .where(Post.id.in_([c.post_id for c in claims]))
+        )
+        posts = {p.id: (p, u) for p, u in rows}
+        reply_ids = {p.reply_to_id for p, _ in posts.values() if p.reply_to_id}
+        repliers: dict[int, User] = {}
+        if reply_ids:
+            for pid, user in await session.execute(
+                select(Post.id, User)
+                .join(User, User.id == Post.author_id)
+                .where(Post.id.in_(reply_ids))
+            ):
+                repliers[pid] = user
+        inputs = []
+        for claim in claims:
+            if claim.post_id not in posts:
+                continue
+            post, author = posts[claim.post_id]
+            answered = repliers.get(post.reply_to_id) if post.reply_to_id else None
+            inputs.append(
+                PostInput(
+                    post_id=post.id,
+                    text=post.body_source,
+                    writer_level=levels.get(ranks.rank_for(author.points), 0),
+                    writer_role=author.role,
+                    target_level=(
+                        levels.get(ranks.rank_for(answered.points), 0) if answered else None
+                    ),
+                    target_role=answered.role if answered else None,
+                    watched_phrases=watched,
+                )
+            )
+        return inputs
+
+    async def finalize(self, claim: Claim, outcome: Outcome) -> bool:
+        """Write the decision if this claim still owns the post; False if it was superseded."""
+        decision = outcome.decision
+        assert decision is not None
+        async with self.database.sessionmaker() as session:
+            await begin_write(session)
+            post = await session.scalar(
+                select(Post)
+                .where(Post.id == claim.post_id, Post.mod_claim == claim.token)
+                .with_for_update()
+            )
+            if post is None:
+                await session.rollback()
+                return False
+            session.add(
+                ModerationResult(
+                    post_id=post.id, verdict=decision.verdict, reasons=decision.reasons,
+                    scores=outcome.scores, evidence=outcome.evidence, models=outcome.models,
+                    failed_stages=outcome.failed, complete=outcome.complete,
+                    nudge_phrases=[p for p in post.nudge_phrases.split("\n") if p],
+                    context={**decision.context, "dismissive": decision.dismissive},
+                )
+            )  # fmt: skip
+            if post.moderation_state in PUBLIC_STATES:
+                if decision.verdict == Verdict.hold.value:
+                    post.moderation_state = ModerationState.held.value
+                    post.moderation_note = (
+                        f"Held for a moderator's review: this post {describe(decision.reasons)}."
+                    )
+                elif decision.verdict == Verdict.flag.value:
+                    post.moderation_state = ModerationState.flagged.value
+                else:
+                    post.moderation_state = ModerationState.clear.value
+            if decision.verdict in (Verdict.hold.value, Verdict.flag.value):
+                await open_item(
+                    session, post.id, decision.reasons, verdict=decision.verdict,
+                    priority=PRIORITY[decision.verdict] + 10 * decision.dismissive,
+                )  # fmt: skip
+            post.needs_scoring = False
+            post.mod_lease_until = None
+            post.mod_claim = None
+            await session.commit()
+        return True
+
+    async def give_up(self, claim: Claim) -> bool:
+        """A post that failed every attempt goes to moderators as unscored."""
+        async with self.database.sessionmaker() as session:
+            await begin_write(session)
+            post = await session.scalar(
+                select(Post).where(Post.id == claim.post_id, Post.mod_claim == claim.token)
+            )
+            if post is None:
+                await session.rollback()
+                return False
+            session.add(
+                ModerationResult(
+                    post_id=post.id, verdict=Verdict.unscored.value, reasons=[UNSCORED],
+                    scores={}, evidence=[], models={}, complete=False,
+                    failed_stages={"worker": f"gave up after {claim.attempts - 1} attempts"},
+                    nudge_phrases=[], context={},
+                )
+            )  # fmt: skip
+            await open_item(session, post.id, [UNSCORED], verdict=Verdict.unscored.value,
+                            priority=PRIORITY[Verdict.unscored.value])  # fmt: skip
+            post.needs_scoring = False
+            post.mod_lease_until = None
+            post.mod_claim = None
+            await session.commit()
+        log.error("post %s could not be scored after %s attempts; sent to review", post.id,
+                  claim.attempts - 1)  # fmt: skip
+        return True
+
+    async def run_once(self, limit: int | None = None) -> int:
+        """Claim and decide one batch; the number of posts decided."""
+        claims = await self.claim(limit)
+        if not claims:
+            return 0
+        done = 0
+        live = []
+        for claim in claims:
+            if claim.attempts > self.settings.worker_max_attempts:
+                done += await self.give_up(claim)
+            else:
+                live.append(claim)
+        if not live:
+            return done
+        async with self.database.sessionmaker() as session:
+            inputs = await self._inputs(session, live)
+        # Inference runs in a thread: the event loop keeps listening and the lease stays honest.
+        outcomes = await asyncio.to_thread(self.pipeline.run, inputs)
+        by_id = {o.post.post_id: o for o in outcomes}
+        for claim in live:
+            outcome = by_id.get(claim.post_id)
+            if outcome is not None and await self.finalize(claim, outcome):
+                done += 1
+        return done
+
+    # --- status and re-scoring ----------------------------------------------------------------
+
+    async def publish_status(self) -> None:
+        async with self.database.sessionmaker() as session:
+            await begin_write(session)
+            for state in self.pipeline.states:
+                row = await session.get(StageStatus, state.stage.name)
+                if row is None:
+                    row = StageStatus(stage=state.stage.name)
+                    session.add(row)
+                row.loaded = state.loaded
+                row.model = state.stage.model if state.loaded else ""
+                row.detail = state.detail
+                row.worker = self.name
+                row.updated_at = utcnow()
+            await session.commit()
+
+    async def requeue_incomplete(self) -> int:
+        """Posts scored while a stage was down are scored again once every stage loads."""
+        if not self.pipeline.all_loaded:
+            return 0
+        latest = (
+            select(func.max(ModerationResult.id))
+            .where(ModerationResult.post_id == Post.id)
+            .scalar_subquery()
+        )
+        incomplete = select(ModerationResult.post_id).where(
+            ModerationResult.id == latest,
+            ModerationResult.complete.is_(False),
+            ModerationResult.verdict != Verdict.unscored.value,
+        )
+        async with self.database.sessionmaker() as session:
+            await begin_write(session)
+            result = await session.execute(
+                update(Post)
+                .where(and_(Post.needs_scoring.is_(False), Post.id.in_(incomplete)))
+                .values(needs_scoring=True, mod_attempts=0, mod_lease_until=None, mod_claim=None)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """LISTEN for new posts on PostgreSQL; reconnects if the connection drops."""
+        import asyncpg
+
+        url = make_url(self.settings.database_url).set(drivername="postgresql")
+        while not stop.is_set():
+            try:
+                conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake.set())
+                try:
+                    while not conn.is_closed():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), timeout=1)
+                        if stop.is_set():
+                            break
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("LISTEN connection failed (%s); polling until it is back", exc)
+                await asyncio.sleep(2)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.pipeline.load()
+        await self.publish_status()
+        requeued = await self.requeue_incomplete()
+        if requeued:
+            log.info("re-queued %d posts scored while a stage was down", requeued)
+        listener = None
+        poll = self.settings.worker_poll_seconds
+        if self.dialect == "postgresql":
+            listener = asyncio.create_task(self._listen(stop))
+            poll = max(poll, 5.0)  # NOTIFY wakes us; the poll only covers missed notifications
+        log.info("worker %s ready (%s)", self.name, self.dialect)
+        try:
+            while not stop.is_set():
+                try:
+                    decided = await self.run_once()
+                except Exception:
+                    log.exception("batch failed; its posts will be retried when the lease ends")
+                    decided = 0
+                    await asyncio.sleep(poll)
+                if decided:
+                    continue
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=poll)
+        finally:
+            if listener:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
