@@ -26,6 +26,7 @@ from forum.board import views as board_views
 from forum.board.viewcount import ViewCounter
 from forum.db import Database, connect
 from forum.middleware import BodyGuard, SecurityHeaders
+from forum.review import views as review_views
 from forum.settings import Settings
 from forum.web import ERROR_TITLES, MAX_FORM_BYTES, make_templates, static_dir
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *board_views.routes,
         *account_views.routes,
         *admin_views.routes,
+        *review_views.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]

@@ -41,6 +41,8 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "slug": category.slug,
         "username": "csrfmember",
         "token": "x" * 20,
+        "item_id": "1",
+        "phrase_id": "1",
         "action": "lock",
     }
     routes = state_changing_routes(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,6 +15,7 @@ from forum.board import services as board
 from forum.board.models import Category, Post, Thread
 from forum.text import quote_markdown
 from forum.web import Ctx, field_int, field_str, view
+from moderation import cues
 
 
 async def _category_by_slug(ctx: Ctx, slug: str) -> Category:
@@ -44,6 +46,14 @@ async def _check_post_rate(ctx: Ctx) -> None:
     count = await ratelimit.hit(ctx.db, f"post:account:{ctx.user.id}", 60)
     if count > ctx.settings.posts_max_per_minute and not ctx.user.is_moderator:
         raise HTTPException(429, "You are posting very quickly. Wait a minute and try again.")
+
+
+def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
+    """The cue phrases to point out before posting, and whether the author chose to post anyway.
+
+    The composer says it once: an author who saw the nudge and pressed "Post anyway" posts,
+    and the phrases are recorded with the post for moderators."""
+    return cues.nudge_phrases(body), form.get("post_anyway") == "1"
 
 
 @view()
@@ -87,10 +97,14 @@ async def new_thread(ctx: Ctx) -> Response:
     body = field_str(form, "body", ctx.settings.body_max)
     context["form"] = {"title": title, "body": body}
     assert ctx.user is not None
+    nudge, posted_anyway = _nudge(form, body)
+    if nudge and not posted_anyway:
+        context["nudge"] = nudge
+        return ctx.render("board/new_thread.html", context)
     await _check_post_rate(ctx)
     try:
         thread, _post = await board.create_thread(
-            ctx.db, ctx.settings, ctx.user, category, title, body
+            ctx.db, ctx.settings, ctx.user, category, title, body, nudged=nudge
         )
     except board.BoardError as exc:
         context["errors"] = {exc.field: exc.message}
@@ -161,9 +175,15 @@ async def reply(ctx: Ctx) -> Response:
     body = field_str(form, "body", ctx.settings.body_max)
     reply_to = field_int(form, "reply_to")
     context["form"] = {"body": body, "reply_to": reply_to or ""}
+    nudge, posted_anyway = _nudge(form, body)
+    if nudge and not posted_anyway:
+        context["nudge"] = nudge
+        return ctx.render("board/reply.html", context)
     await _check_post_rate(ctx)
     try:
-        post = await board.create_reply(ctx.db, ctx.settings, ctx.user, thread, body, reply_to)
+        post = await board.create_reply(
+            ctx.db, ctx.settings, ctx.user, thread, body, reply_to, nudged=nudge
+        )
     except board.BoardError as exc:
         context["errors"] = {exc.field: exc.message}
         return ctx.render("board/reply.html", context, 400)

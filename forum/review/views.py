@@ -1,0 +1,346 @@
+"""Moderators' pages: the review queue, one item with its evidence, watched phrases, the
+pipeline's status; members' reports; the composer's live cue check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from forum import ratelimit
+from forum.accounts.models import User
+from forum.accounts.services import is_suspended, load_ranks
+from forum.board import services as board
+from forum.board.models import Post, Thread
+from forum.review import services as review
+from forum.review.models import (
+    ModerationResult,
+    Report,
+    ReportReason,
+    ReviewItem,
+    ReviewStatus,
+    StageStatus,
+    WatchedPhrase,
+)
+from forum.review.queue import ACTIONS, SUSPENSIONS, ConflictError, ReviewError, describe
+from forum.text import clean_block, clean_line, excerpt
+from forum.web import Ctx, field_int, field_str, view
+from moderation import cues
+from moderation.policy import likelihood
+
+PER_PAGE = 30
+
+
+@dataclass
+class Segment:
+    text: str
+    label: str = ""
+
+
+def highlight(text: str, evidence: list[dict[str, Any]]) -> list[Segment]:
+    """Split `text` into plain and marked segments from the evidence spans."""
+    spans = sorted(
+        (int(e["start"]), int(e["end"]), str(e["label"]))
+        for e in evidence
+        if 0 <= int(e.get("start", -1)) < int(e.get("end", -1)) <= len(text)
+    )
+    segments: list[Segment] = []
+    pos = 0
+    for start, end, label in spans:
+        if start < pos:
+            continue  # overlapping span: the earlier one is already marked
+        if start > pos:
+            segments.append(Segment(text[pos:start]))
+        segments.append(Segment(text[start:end], label))
+        pos = end
+    if pos < len(text):
+        segments.append(Segment(text[pos:]))
+    return segments
+
+
+@view(moderator=True)
+async def queue(ctx: Ctx) -> Response:
+    status = ctx.request.query_params.get("status", "open")
+    if status not in ("open", "closed"):
+        raise HTTPException(400, "Status is 'open' or 'closed'.")
+    where = ReviewItem.status == status
+    total = await ctx.db.scalar(select(func.count(ReviewItem.id)).where(where))
+    pager = board.paginate(total or 0, PER_PAGE, ctx.param_int("page"))
+    order = (
+        (ReviewItem.priority.desc(), ReviewItem.opened_at)
+        if status == "open"
+        else (ReviewItem.closed_at.desc(),)
+    )
+    rows = await ctx.db.execute(
+        select(ReviewItem, Post, Thread.title, User.username)
+        .join(Post, Post.id == ReviewItem.post_id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(User, User.id == Post.author_id)
+        .where(where)
+        .order_by(*order)
+        .limit(PER_PAGE)
+        .offset((pager.number - 1) * PER_PAGE)
+    )
+    items = [
+        {"item": item, "post": post, "title": title, "author": author,
+         "excerpt": excerpt(post.body_source, 200), "why": describe(item.reasons)}
+        for item, post, title, author in rows
+    ]  # fmt: skip
+    return ctx.render(
+        "review/queue.html", {"items": items, "pager": pager, "status": status, "total": total}
+    )
+
+
+async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
+    post = await ctx.db.get(Post, item.post_id)
+    if post is None:
+        raise HTTPException(404, "That post no longer exists.")
+    thread = await ctx.db.get(Thread, post.thread_id)
+    author = await ctx.db.get(User, post.author_id)
+    assert thread is not None and author is not None
+    ranks = await load_ranks(ctx.db)
+    result = await ctx.db.scalar(
+        select(ModerationResult)
+        .where(ModerationResult.post_id == post.id)
+        .order_by(ModerationResult.id.desc())
+        .limit(1)
+    )
+    # Thread context: the post it answers, and the two posts before it.
+    before = (
+        await ctx.db.execute(
+            select(Post, User.username)
+            .join(User, User.id == Post.author_id)
+            .where(Post.thread_id == thread.id, Post.id < post.id, Post.is_deleted.is_(False))
+            .order_by(Post.id.desc())
+            .limit(2)
+        )
+    ).all()
+    replied = None
+    if post.reply_to_id:
+        replied = (
+            await ctx.db.execute(
+                select(Post, User.username, User.points, User.special_rank_id)
+                .join(User, User.id == Post.author_id)
+                .where(Post.id == post.reply_to_id)
+            )
+        ).first()
+    reports = (
+        await ctx.db.execute(
+            select(Report, User.username)
+            .join(User, User.id == Report.reporter_id)
+            .where(Report.post_id == post.id)
+            .order_by(Report.id)
+        )
+    ).all()
+    history = (
+        await ctx.db.execute(
+            select(ReviewItem.decision, func.count(ReviewItem.id))
+            .join(Post, Post.id == ReviewItem.post_id)
+            .where(Post.author_id == author.id, ReviewItem.status == ReviewStatus.closed.value)
+            .group_by(ReviewItem.decision)
+        )
+    ).all()
+    s = ctx.settings
+    scores = []
+    if result is not None:
+        dismissive = float(result.context.get("dismissive", 0.0))
+        scores.append(("Dismissive of juniors (combined)", dismissive,
+                       likelihood(dismissive, s.dismissive_flag)))  # fmt: skip
+        for stage, labels in sorted(result.scores.items()):
+            for label, value in sorted(labels.items()):
+                threshold = s.toxicity_flag.get(label, s.dismissive_flag)
+                scores.append((f"{stage}: {label}", value, likelihood(value, threshold)))
+    return {
+        "item": item,
+        "post": post,
+        "thread": thread,
+        "author": author,
+        "author_rank": ranks.rank_for(author.points, author.special_rank_id),
+        "author_suspended": is_suspended(author),
+        "result": result,
+        "scores": scores,
+        "segments": highlight(post.body_source, result.evidence if result else []),
+        "before": list(reversed(before)),
+        "replied": replied,
+        "replied_rank": ranks.rank_for(replied[2], replied[3]) if replied else None,
+        "reports": reports,
+        "history": dict(history),
+        "why": describe(item.reasons),
+        "actions": ACTIONS,
+        "suspensions": list(SUSPENSIONS),
+    }
+
+
+@view(moderator=True)
+async def item_page(ctx: Ctx) -> Response:
+    item_id = ctx.request.path_params["item_id"]
+    item = await ctx.db.get(ReviewItem, item_id) if item_id < 2**31 else None
+    if item is None:
+        raise HTTPException(404, "There is no such review item.")
+    context = await _item_context(ctx, item)
+    if ctx.request.method == "GET":
+        return ctx.render("review/item.html", context)
+    form = await ctx.form()
+    action = field_str(form, "action", 30)
+    version = field_int(form, "version")
+    if version is None:
+        raise HTTPException(400, "The form is missing the item's version.")
+    assert ctx.user is not None
+    try:
+        await review.decide(
+            ctx.db, ctx.settings, ctx.user, item.id, version, action,
+            reason=clean_block(field_str(form, "reason", 2000)),
+            body=field_str(form, "body", ctx.settings.body_max) if "body" in form else None,
+            duration=field_str(form, "duration", 10) or None,
+        )  # fmt: skip
+    except ConflictError:
+        await ctx.db.rollback()
+        fresh = await ctx.db.get(ReviewItem, item.id, populate_existing=True)
+        assert fresh is not None
+        context = await _item_context(ctx, fresh)
+        context["error"] = (
+            "Another moderator changed this item while you were looking at it. "
+            "Here is its current state; nothing of yours was saved."
+        )
+        return ctx.render("review/item.html", context, 409)
+    except ReviewError as exc:
+        await ctx.db.rollback()
+        fresh = await ctx.db.get(ReviewItem, item.id, populate_existing=True)
+        assert fresh is not None
+        context = await _item_context(ctx, fresh)
+        context["error"] = str(exc)
+        return ctx.render("review/item.html", context, 400)
+    ctx.flash(f"Decision recorded: {action.replace('_', ' ')}.")
+    return ctx.redirect("/mod")
+
+
+@view(moderator=True)
+async def phrases(ctx: Ctx) -> Response:
+    error = ""
+    if ctx.request.method == "POST":
+        form = await ctx.form()
+        phrase = clean_line(field_str(form, "phrase", 200)).lower()
+        if len(phrase) < 3 or len(phrase) > 200:
+            error = "Watched phrases have 3 to 200 characters."
+        elif await ctx.db.scalar(select(WatchedPhrase.id).where(WatchedPhrase.phrase == phrase)):
+            error = "That phrase is already watched."
+        else:
+            assert ctx.user is not None
+            ctx.db.add(WatchedPhrase(phrase=phrase, created_by=ctx.user.id))
+            await ctx.db.flush()
+            board.audit(ctx.db, ctx.user, "watch_phrase", "phrase", 0, "", phrase)
+            ctx.flash(f"Now watching “{phrase}”. New and edited posts are checked for it.")
+            return ctx.redirect("/mod/phrases")
+    rows = (await ctx.db.scalars(select(WatchedPhrase).order_by(WatchedPhrase.phrase))).all()
+    return ctx.render("review/phrases.html", {"phrases": rows, "error": error},
+                      400 if error else 200)  # fmt: skip
+
+
+@view(moderator=True)
+async def delete_phrase(ctx: Ctx) -> Response:
+    phrase = await ctx.db.get(WatchedPhrase, ctx.request.path_params["phrase_id"])
+    if phrase is None:
+        raise HTTPException(404, "There is no such phrase.")
+    assert ctx.user is not None
+    board.audit(ctx.db, ctx.user, "unwatch_phrase", "phrase", phrase.id, "", phrase.phrase)
+    await ctx.db.delete(phrase)
+    ctx.flash(f"No longer watching “{phrase.phrase}”.")
+    return ctx.redirect("/mod/phrases")
+
+
+@view(moderator=True)
+async def status_page(ctx: Ctx) -> Response:
+    stages = (await ctx.db.scalars(select(StageStatus).order_by(StageStatus.stage))).all()
+    open_items = await ctx.db.scalar(
+        select(func.count(ReviewItem.id)).where(ReviewItem.status == ReviewStatus.open.value)
+    )
+    waiting = await ctx.db.scalar(select(func.count(Post.id)).where(Post.needs_scoring.is_(True)))
+    # Agreement: of items the system raised, how often moderators acted on the post.
+    decided = (
+        await ctx.db.execute(
+            select(ReviewItem.system_verdict, ReviewItem.decision, func.count(ReviewItem.id))
+            .where(ReviewItem.status == ReviewStatus.closed.value, ReviewItem.system_verdict != "")
+            .group_by(ReviewItem.system_verdict, ReviewItem.decision)
+        )
+    ).all()
+    agreement: dict[str, dict[str, int]] = {}
+    for verdict, decision, count in decided:
+        row = agreement.setdefault(verdict, {"upheld": 0, "overturned": 0})
+        row["overturned" if decision == "approve" else "upheld"] += count
+    s = ctx.settings
+    return ctx.render(
+        "review/status.html",
+        {
+            "stages": stages,
+            "open_items": open_items or 0,
+            "waiting": waiting or 0,
+            "agreement": agreement,
+            "thresholds": {
+                "dismissive (flag)": s.dismissive_flag,
+                "dismissive (hold)": s.dismissive_hold,
+                **{f"{k} (flag)": v for k, v in s.toxicity_flag.items()},
+                **{f"{k} (hold)": v for k, v in s.toxicity_hold.items()},
+                "report weight that hides a post": s.report_hide_weight,
+                "context boost per rank step (log-odds)": s.context_boost_per_level,
+            },
+            "premoderate_first_posts": s.premoderate_first_posts,
+        },
+    )
+
+
+@view(login=True)
+async def report(ctx: Ctx) -> Response:
+    post_id = ctx.request.path_params["post_id"]
+    post = await board.get_post(ctx.db, post_id, ctx.user) if post_id < 2**31 else None
+    if post is None:
+        raise HTTPException(404, "There is no such post, or it has been removed.")
+    thread = await ctx.db.get(Thread, post.thread_id)
+    context: dict[str, Any] = {"post": post, "thread": thread, "reasons": list(ReportReason),
+                               "form": {}, "error": ""}  # fmt: skip
+    if ctx.request.method == "GET":
+        return ctx.render("review/report.html", context)
+    assert ctx.user is not None
+    form = await ctx.form()
+    reason = field_str(form, "reason", 40)
+    note = clean_block(field_str(form, "note", 1000))
+    context["form"] = {"reason": reason, "note": note}
+    count = await ratelimit.hit(ctx.db, f"report:account:{ctx.user.id}", 3600)
+    if count > ctx.settings.reports_max_per_hour:
+        raise HTTPException(429, "You have sent many reports this hour. Try again later.")
+    try:
+        await review.report_post(ctx.db, ctx.settings, ctx.user, post, reason, note)
+    except ReviewError as exc:
+        context["error"] = str(exc)
+        return ctx.render("review/report.html", context, 400)
+    ctx.flash("Thank you. Moderators will review the post.")
+    return ctx.redirect(f"/p/{post.id}")
+
+
+@view()
+async def cue_check(ctx: Ctx) -> Response:
+    """The composer's live nudge: which phrases may read as dismissive of juniors."""
+    try:
+        data = await ctx.request.json()
+    except ValueError:
+        raise HTTPException(400, 'Send JSON: {"text": "…"}') from None
+    text = data.get("text") if isinstance(data, dict) else None
+    if not isinstance(text, str) or len(text) > ctx.settings.body_max:
+        raise HTTPException(400, "Send JSON with a 'text' of at most the post length.")
+    return JSONResponse({"phrases": cues.nudge_phrases(text)})
+
+
+routes = [
+    Route("/mod", queue, methods=["GET"], name="review_queue"),
+    Route("/mod/items/{item_id:int}", item_page, methods=["GET", "POST"], name="review_item"),
+    Route("/mod/phrases", phrases, methods=["GET", "POST"], name="watched_phrases"),
+    Route(
+        "/mod/phrases/{phrase_id:int}/delete", delete_phrase, methods=["POST"], name="delete_phrase"
+    ),  # fmt: skip
+    Route("/mod/status", status_page, methods=["GET"], name="moderation_status"),
+    Route("/p/{post_id:int}/report", report, methods=["GET", "POST"], name="report_post"),
+    Route("/api/cues", cue_check, methods=["POST"], name="cue_check"),
+]
