@@ -250,13 +250,9 @@ class Worker:
         """Posts scored while a stage was down are scored again once every stage loads."""
         if not self.pipeline.all_loaded:
             return 0
-        latest = (
-            select(func.max(ModerationResult.id))
-            .where(ModerationResult.post_id == Post.id)
-            .scalar_subquery()
-        )
+        latest = select(func.max(ModerationResult.id)).group_by(ModerationResult.post_id)
         incomplete = select(ModerationResult.post_id).where(
-            ModerationResult.id == latest,
+            ModerationResult.id.in_(latest),
             ModerationResult.complete.is_(False),
             ModerationResult.verdict != Verdict.unscored.value,
         )

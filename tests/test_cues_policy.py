@@ -1,0 +1,102 @@
+"""The cue stage and the policy: pure Python, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.settings import Settings
+from moderation import cues
+from moderation.policy import DISMISSIVE, decide, likelihood
+from moderation.signals import PostInput
+
+DISMISSIVE_TEXTS = [
+    "You're too junior to get this.",
+    "Come back when you have 20 years in.",
+    "Honestly, know your place, intern.",
+    "Leave it to the grown-ups, kid.",
+    "When you've been here as long as I have, you'll understand.",
+    "You'll understand when you're older.",
+    "Sit down, junior. The adults are talking.",
+    "What would a graduate know about running a department?",
+    "Typical millennial, wants a promotion after six months.",
+]
+NOT_DISMISSIVE = [
+    "My manager told me to know my place and it hurt.",
+    "I'm too new to judge whether this works.",
+    'He said "come back when you have real experience" in front of everyone.',
+    "Never tell a junior to come back when they have more experience.",
+    "We paired juniors with directors and it went well.",
+    "Come back and tell us how the pilot goes!",
+    "Know your audience: directors want a one-page summary.",
+    "It's too early to judge whether the pilot worked.",
+]
+
+
+@pytest.mark.parametrize("text", DISMISSIVE_TEXTS)
+def test_cues_find_put_downs_with_spans(text: str) -> None:
+    found = cues.find_cues(text)
+    assert found and max(c.score for c in found) >= 0.5, text
+    for c in found:
+        assert text[c.start : c.end] == c.text
+    assert cues.nudge_phrases(text)
+
+
+@pytest.mark.parametrize("text", NOT_DISMISSIVE)
+def test_cues_leave_reports_self_talk_and_advice_alone(text: str) -> None:
+    assert cues.nudge_phrases(text) == [], text
+    signal = cues.score(text)[0]
+    assert signal.score < 0.5
+
+
+def test_watched_phrases_match_case_and_spacing() -> None:
+    signals = cues.score("That is SO   typical of HR.", watched=["so typical"])
+    watched = next(s for s in signals if s.label == "watched_phrase")
+    assert watched.score > 0 and watched.evidence[0].text == "SO   typical"
+    assert (
+        next(
+            s for s in cues.score("Nothing here.", ["so typical"]) if s.label == "watched_phrase"
+        ).score
+        == 0
+    )
+
+
+def test_combine_is_noisy_or() -> None:
+    assert cues.combine([]) == 0
+    assert cues.combine([0.5, 0.5]) == 0.75
+
+
+def test_policy_thresholds_and_reason_codes() -> None:
+    s = Settings(secret_key="x")
+    post = PostInput(post_id=1, text="x")
+    assert decide({"cues": {"dismissive": 0.2}}, post, s).verdict == "clear"
+    flagged = decide({"cues": {"dismissive": 0.6}}, post, s)
+    assert flagged.verdict == "flag" and flagged.reasons == [DISMISSIVE]
+    assert decide({"cues": {"dismissive": 0.95}}, post, s).verdict == "hold"
+    tox = decide({"toxicity": {"insult": 0.61, "toxicity": 0.5}}, post, s)
+    assert tox.verdict == "flag" and tox.reasons == ["INSULT"]
+    assert decide({"toxicity": {"insult": 0.59}}, post, s).verdict == "clear"
+    assert decide({"toxicity": {"threat": 0.9}}, post, s).verdict == "hold"
+    # Thresholds come from settings.
+    strict = Settings(secret_key="x", toxicity_flag={"insult": 0.3}, dismissive_flag=0.15)
+    assert decide({"toxicity": {"insult": 0.35}}, post, strict).verdict == "flag"
+    assert decide({"cues": {"dismissive": 0.2}}, post, strict).verdict == "flag"
+
+
+def test_policy_weighs_who_answers_whom_and_exempts_nobody() -> None:
+    s = Settings(secret_key="x")
+    scores = {"cues": {"dismissive": 0.4}, "dismissive": {"dismissive": 0.45}}
+    peer = PostInput(1, "x", writer_level=2, target_level=2)
+    director_to_newcomer = PostInput(1, "x", writer_level=4, target_level=0)
+    assert decide(scores, peer, s).verdict == "clear"
+    down = decide(scores, director_to_newcomer, s)
+    assert down.verdict == "flag" and down.context["seniority_gap"] == 3
+    # Moderators are scored like everyone else (and their role counts as seniority).
+    moderator = PostInput(1, "x", writer_level=0, writer_role="moderator", target_level=0)
+    assert decide(scores, moderator, s).verdict == "flag"
+    # A sharp reply up the ladder is flagged, never held.
+    upward = PostInput(1, "x", writer_level=0, target_level=4)
+    assert decide({"cues": {"dismissive": 0.97}}, upward, s).verdict == "flag"
+
+
+def test_likelihood_words() -> None:
+    assert [likelihood(v, 0.5) for v in (0.9, 0.35, 0.1)] == ["Likely", "Maybe", "Unlikely"]

@@ -1,0 +1,261 @@
+"""The moderation worker on a real database: claims, leases, kills, failures, re-scoring."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from sqlalchemy import func, select, update
+
+from forum.board.models import Post
+from forum.board.services import create_reply, edit_post
+from forum.db import Database
+from forum.review.models import ModerationResult, ReviewItem, StageStatus
+from forum.settings import Settings
+from moderation.pipeline import CueStage, Pipeline
+from moderation.signals import PostInput, StageResult
+from moderation.worker import Worker
+from tests.conftest import make_settings
+from tests.helpers import make_category, make_thread, make_user
+
+PUT_DOWN = "Honestly, know your place. Come back when you have 20 years in."
+FRIENDLY = "Thanks for sharing the pilot results, very useful."
+
+
+class CannotLoad:
+    """A stage whose model is missing: it must be reported, never faked."""
+
+    name = "dismissive"
+    model = "missing-model"
+
+    def __init__(self) -> None:
+        self.available = False
+
+    def load(self) -> None:
+        if not self.available:
+            raise FileNotFoundError("no weights at /nowhere/head.json")
+
+    def score(self, posts: list[PostInput]) -> list[StageResult]:
+        return CueStage().score(posts)
+
+
+def worker_for(settings: Settings, database: Database, *stages: object) -> Worker:
+    pipeline = Pipeline(settings, list(stages) or [CueStage()])  # type: ignore[arg-type]
+    pipeline.load()
+    return Worker(settings, database, pipeline)
+
+
+async def seed(database: Database, settings: Settings, bodies: list[str]) -> list[int]:
+    async with database.sessionmaker() as session:
+        author = await make_user(session, settings)
+        thread, posts = await make_thread(session, settings, author, await make_category(session),
+                                          body=bodies[0])  # fmt: skip
+        ids = [posts[0].id]
+        for body in bodies[1:]:
+            ids.append((await create_reply(session, settings, author, thread, body)).id)
+        await session.commit()
+    return ids
+
+
+async def results_for(database: Database, post_id: int) -> list[ModerationResult]:
+    async with database.sessionmaker() as session:
+        return list(
+            (await session.scalars(
+                select(ModerationResult).where(ModerationResult.post_id == post_id)
+                .order_by(ModerationResult.id)
+            )).all()
+        )  # fmt: skip
+
+
+@pytest.fixture
+def wsettings(fresh_url: str) -> Settings:
+    return make_settings(fresh_url, worker_lease_seconds=60, worker_max_attempts=3)
+
+
+async def test_worker_decides_and_opens_review_items(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    ids = await seed(fresh_database, wsettings, [FRIENDLY, PUT_DOWN])
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 2
+    assert await worker.run_once() == 0
+    friendly_r = await results_for(fresh_database, ids[0])
+    put_down_r = await results_for(fresh_database, ids[1])
+    assert [r.verdict for r in friendly_r] == ["clear"]
+    assert put_down_r[-1].verdict == "hold" and "DISMISSIVE_OF_JUNIORS" in put_down_r[-1].reasons
+    assert {e["label"] for e in put_down_r[-1].evidence} >= {"know_your_place", "come_back_when"}
+    assert put_down_r[-1].models == {"cues": "cues-1"}
+    async with fresh_database.sessionmaker() as session:
+        post = await session.get(Post, ids[1])
+        assert post is not None and post.moderation_state == "held" and not post.needs_scoring
+        assert "dismissive of junior colleagues" in post.moderation_note
+        items = (await session.scalars(select(ReviewItem))).all()
+        assert [i.post_id for i in items] == [ids[1]]
+
+
+async def test_stage_that_cannot_load_is_reported_and_rescored_once_it_loads(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    ids = await seed(fresh_database, wsettings, [PUT_DOWN])
+    broken = CannotLoad()
+    worker = worker_for(wsettings, fresh_database, CueStage(), broken)
+    await worker.publish_status()
+    assert await worker.run_once() == 1
+    (result,) = await results_for(fresh_database, ids[0])
+    assert not result.complete and "no weights" in result.failed_stages["dismissive"]
+    assert "dismissive" not in result.scores  # no made-up scores
+    async with fresh_database.sessionmaker() as session:
+        status = await session.get(StageStatus, "dismissive")
+        assert status is not None and not status.loaded and "no weights" in status.detail
+    assert await worker.requeue_incomplete() == 0  # still broken: nothing to gain
+    broken.available = True
+    worker.pipeline.load()
+    assert await worker.requeue_incomplete() == 1
+    assert await worker.run_once() == 1
+    latest = (await results_for(fresh_database, ids[0]))[-1]
+    assert latest.complete and "dismissive" in latest.scores
+
+
+async def test_lease_expiry_after_a_killed_worker(fresh_url: str, fresh_database: Database) -> None:
+    settings = make_settings(fresh_url, worker_lease_seconds=2)
+    ids = await seed(fresh_database, settings, [PUT_DOWN, FRIENDLY, FRIENDLY + " Again."])
+    script = textwrap.dedent(f"""
+        import asyncio, sys, time
+        from forum.db import connect
+        from moderation.pipeline import CueStage, Pipeline
+        from moderation.worker import Worker
+        from tests.conftest import make_settings
+        async def main():
+            settings = make_settings({fresh_url!r}, worker_lease_seconds=2)
+            db = connect(settings.database_url)
+            w = Worker(settings, db, Pipeline(settings, [CueStage()]))
+            claims = await w.claim()
+            print(len(claims), flush=True)
+            time.sleep(600)  # "mid-batch" when it is killed
+        asyncio.run(main())
+    """)
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "3"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    worker = worker_for(settings, fresh_database)
+    assert await worker.claim() == []  # the dead worker's lease still holds
+    await asyncio.sleep(2.2)
+    assert await worker.run_once() == 3  # lease expired: nothing was lost
+    for post_id in ids:
+        assert len(await results_for(fresh_database, post_id)) == 1
+
+
+async def test_a_late_worker_cannot_overwrite_a_newer_claim(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    ids = await seed(fresh_database, wsettings, [PUT_DOWN])
+    slow = worker_for(wsettings, fresh_database)
+    fast = worker_for(wsettings, fresh_database)
+    (old_claim,) = await slow.claim()
+    async with fresh_database.sessionmaker() as session:  # the slow worker's lease runs out
+        await session.execute(update(Post).values(mod_lease_until=None))
+        await session.commit()
+    assert await fast.run_once() == 1
+    outcome = slow.pipeline.run([PostInput(ids[0], PUT_DOWN)])[0]
+    assert await slow.finalize(old_claim, outcome) is False
+    assert len(await results_for(fresh_database, ids[0])) == 1
+
+
+async def test_a_post_that_keeps_failing_goes_to_review_as_unscored(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    ids = await seed(fresh_database, wsettings, [FRIENDLY])
+    worker = worker_for(wsettings, fresh_database)
+    for _ in range(wsettings.worker_max_attempts):  # each attempt "crashes" before deciding
+        assert len(await worker.claim()) == 1
+        async with fresh_database.sessionmaker() as session:
+            await session.execute(update(Post).values(mod_lease_until=None))
+            await session.commit()
+    assert await worker.run_once() == 1
+    (result,) = await results_for(fresh_database, ids[0])
+    assert result.verdict == "unscored"
+    async with fresh_database.sessionmaker() as session:
+        item = await session.scalar(select(ReviewItem).where(ReviewItem.post_id == ids[0]))
+        assert item is not None and item.reasons == ["UNSCORED"] and item.status == "open"
+        post = await session.get(Post, ids[0])
+        assert post is not None and not post.needs_scoring
+
+
+async def test_edited_posts_are_scored_again(fresh_database: Database, wsettings: Settings) -> None:
+    ids = await seed(fresh_database, wsettings, [FRIENDLY])
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 1
+    async with fresh_database.sessionmaker() as session:
+        post = await session.get(Post, ids[0])
+        from forum.accounts.models import User
+        from forum.board.models import Thread
+
+        assert post is not None
+        author = await session.get(User, post.author_id)
+        thread = await session.get(Thread, post.thread_id)
+        assert author is not None and thread is not None
+        await edit_post(session, wsettings, author, post, thread, PUT_DOWN)
+        await session.commit()
+    assert await worker.run_once() == 1
+    verdicts = [r.verdict for r in await results_for(fresh_database, ids[0])]
+    assert verdicts == ["clear", "hold"]
+
+
+async def test_two_workers_never_claim_the_same_post(
+    backend: str, fresh_database: Database, wsettings: Settings
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one worker; SKIP LOCKED is PostgreSQL's")
+    async with fresh_database.sessionmaker() as session:
+        author = await make_user(session, wsettings)
+        thread, _ = await make_thread(session, wsettings, author, await make_category(session))
+        for i in range(119):
+            await create_reply(session, wsettings, author, thread, f"reply {i}")
+        await session.commit()
+        total = await session.scalar(select(func.count(Post.id)))
+    workers = [worker_for(wsettings, fresh_database) for _ in range(4)]
+    claimed: list[list[int]] = [[] for _ in workers]
+
+    async def drain(i: int) -> None:
+        while claims := await workers[i].claim(7):
+            claimed[i].extend(c.post_id for c in claims)
+
+    await asyncio.gather(*(drain(i) for i in range(len(workers))))
+    everything = [pid for ids in claimed for pid in ids]
+    assert len(everything) == len(set(everything)) == total
+    assert sum(1 for ids in claimed if ids) >= 2  # they really shared the work
+
+
+def test_the_web_process_never_imports_torch() -> None:
+    code = textwrap.dedent("""
+        import sys, asyncio, httpx
+        from forum.app import create_app
+        from forum.settings import Settings
+        app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", secret_key="x"))
+        async def main():
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+                await c.post("/api/cues", json={"text": "know your place"})
+        asyncio.run(main())
+        heavy = [m for m in ("torch", "transformers", "sentence_transformers", "detoxify") if m in sys.modules]
+        print(",".join(heavy) or "clean")
+    """)
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.getcwd()})  # fmt: skip
+    assert out.stdout.strip() == "clean", out.stderr
+    assert time.perf_counter() - started < 60
