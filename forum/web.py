@@ -80,6 +80,11 @@ class Ctx:
     def is_moderator(self) -> bool:
         return self.user is not None and self.user.is_moderator
 
+    async def rollback(self) -> None:
+        """Drop what this request wrote so far; the member is reloaded for the page."""
+        await self.db.rollback()
+        self.user = await user_for_session(self.db, self.request.cookies.get(SESSION_COOKIE))
+
     def flash(self, message: str) -> None:
         self.flashes_out.append(message)
 
@@ -214,9 +219,7 @@ def view(
                     response = await fn(ctx)
                 except HTTPException as exc:
                     # A refused request stores nothing: drop whatever it had written so far.
-                    await session.rollback()
-                    # The rollback expired every loaded row; reload the member for the page.
-                    ctx.user = await user_for_session(session, request.cookies.get(SESSION_COOKIE))
+                    await ctx.rollback()
                     response = ctx.render_error(exc.status_code, exc.detail, exc.headers)
                 else:
                     await session.commit()

@@ -141,7 +141,7 @@ async def test_lease_expiry_after_a_killed_worker(fresh_url: str, fresh_database
         asyncio.run(main())
     """)
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env
     )
     try:

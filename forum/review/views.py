@@ -198,8 +198,8 @@ async def item_page(ctx: Ctx) -> Response:
             duration=field_str(form, "duration", 10) or None,
         )  # fmt: skip
     except ConflictError:
-        await ctx.db.rollback()
-        fresh = await ctx.db.get(ReviewItem, item.id, populate_existing=True)
+        await ctx.rollback()
+        fresh = await ctx.db.get(ReviewItem, item_id, populate_existing=True)
         assert fresh is not None
         context = await _item_context(ctx, fresh)
         context["error"] = (
@@ -208,8 +208,8 @@ async def item_page(ctx: Ctx) -> Response:
         )
         return ctx.render("review/item.html", context, 409)
     except ReviewError as exc:
-        await ctx.db.rollback()
-        fresh = await ctx.db.get(ReviewItem, item.id, populate_existing=True)
+        await ctx.rollback()
+        fresh = await ctx.db.get(ReviewItem, item_id, populate_existing=True)
         assert fresh is not None
         context = await _item_context(ctx, fresh)
         context["error"] = str(exc)

@@ -1,0 +1,347 @@
+"""People in the loop: the nudge, reports and their weights, pre-moderation, the review queue
+with its version check and audit log, and members kept out of every /mod route."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import Route
+
+from forum.accounts.models import AuditEntry, OutboxMessage, User
+from forum.accounts.services import load_ranks
+from forum.board.models import Post
+from forum.review.models import ModerationResult, Report, ReviewItem
+from forum.review.queue import open_item
+from forum.review.services import report_weight
+from forum.settings import Settings
+from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user, post_form
+
+PUT_DOWN = "Come back when you have 20 years in, kid."
+
+
+async def flagged_post(db: AsyncSession, settings: Settings, author_name: str = "author1"):  # type: ignore[no-untyped-def]
+    author = await make_user(db, settings, username=author_name)
+    thread, posts = await make_thread(db, settings, author, await make_category(db), body=PUT_DOWN)
+    post = posts[0]
+    db.add(ModerationResult(
+        post_id=post.id, verdict="flag", reasons=["DISMISSIVE_OF_JUNIORS"],
+        scores={"cues": {"dismissive": 0.9}}, models={"cues": "cues-1"}, failed_stages={},
+        complete=True, nudge_phrases=[], context={"dismissive": 0.9},
+        evidence=[{"stage": "cues", "label": "come_back_when", "start": 0, "end": 23,
+                   "text": PUT_DOWN[:23]}],
+    ))  # fmt: skip
+    item = await open_item(db, post.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=25)
+    await db.commit()
+    return author, thread, post, item
+
+
+async def test_nudge_without_javascript_then_post_anyway(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="nudged")
+    thread, _ = await make_thread(db, settings, author, await make_category(db))
+    await login(client, "nudged")
+    page = await client.get(f"/t/{thread.id}/reply")
+    token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+    first = await client.post(f"/t/{thread.id}/reply", data={"body": PUT_DOWN, "csrftoken": token})
+    assert first.status_code == 200
+    assert "may read as dismissive of junior colleagues" in first.text
+    assert "Come back when you have" in first.text and 'name="post_anyway"' in first.text
+    assert PUT_DOWN in first.text  # the draft is kept for rephrasing
+    count = len((await db.scalars(select(Post).where(Post.thread_id == thread.id))).all())
+    assert count == 1  # nothing posted yet
+    second = await client.post(
+        f"/t/{thread.id}/reply", data={"body": PUT_DOWN, "csrftoken": token, "post_anyway": "1"}
+    )
+    assert second.status_code == 303
+    post = await db.scalar(select(Post).where(Post.thread_id == thread.id).order_by(Post.id.desc()))
+    assert post is not None and post.body_source == PUT_DOWN
+    assert "Come back when you have" in post.nudge_phrases
+    # A rephrased reply goes straight through.
+    third = await client.post(f"/t/{thread.id}/reply",
+                              data={"body": "Happy to share what worked for us.", "csrftoken": token})  # fmt: skip
+    assert third.status_code == 303
+
+
+async def test_live_nudge_endpoint(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="typist")
+    await db.commit()
+    await login(client, "typist")
+    token = CSRF_RE.search((await client.get("/")).text).group(1)  # type: ignore[union-attr]
+    r = await client.post("/api/cues", json={"text": "Know your place, intern."},
+                          headers={"x-csrftoken": token})  # fmt: skip
+    assert r.status_code == 200 and r.json()["phrases"] == ["Know your place"]
+    ok = await client.post("/api/cues", json={"text": "Thanks!"}, headers={"x-csrftoken": token})
+    assert ok.json() == {"phrases": []}
+    bad = await client.post("/api/cues", content=b"{", headers={"x-csrftoken": token,
+                                                                "content-type": "application/json"})  # fmt: skip
+    assert bad.status_code == 400
+    assert (await client.post("/api/cues", json={"text": "x"})).status_code == 403  # no token
+
+
+async def test_members_are_refused_every_mod_route(
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    _, _, _, item = await flagged_post(db, settings)
+    await make_user(db, settings, username="plainmember")
+    await db.commit()
+    await login(client, "plainmember")
+    token = CSRF_RE.search((await client.get("/")).text).group(1)  # type: ignore[union-attr]
+    mod_routes = [r for r in app.routes if isinstance(r, Route) and r.path.startswith("/mod")]
+    assert len(mod_routes) >= 5
+    for route in mod_routes:
+        path = route.path.replace("{item_id:int}", str(item.id)).replace("{phrase_id:int}", "1")
+        for method in sorted(route.methods - {"HEAD"}):
+            data = {"csrftoken": token, "action": "hide", "reason": "x", "version": "1",
+                    "phrase": "abc"}  # fmt: skip
+            r = await client.request(method, path, data=data if method == "POST" else None)
+            assert r.status_code == 403, (method, path)
+    await db.refresh(item)
+    assert item.status == "open"
+
+
+async def test_queue_item_evidence_and_hide_with_reason(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author, thread, post, item = await flagged_post(db, settings, "harsh")
+    await make_user(db, settings, username="mod1", role="moderator")
+    await make_user(db, settings, username="bystander")
+    await db.commit()
+    await login(client, "mod1")
+    queue = await client.get("/mod")
+    assert queue.status_code == 200 and f"/mod/items/{item.id}" in queue.text
+    page = await client.get(f"/mod/items/{item.id}")
+    assert (
+        '<mark class="evidence" title="come_back_when">Come back when you have</mark>' in page.text
+    )
+    assert "Likely" in page.text and "Author history" in page.text
+    r = await post_form(client, f"/mod/items/{item.id}",
+                        {"action": "hide", "reason": "Talking down to a junior colleague.",
+                         "version": str(item.version)}, "/mod")  # fmt: skip
+    assert r.status_code == 303
+    await db.refresh(post)
+    await db.refresh(item)
+    assert post.moderation_state == "hidden" and item.status == "closed" and item.decision == "hide"
+    audit = await db.scalar(select(AuditEntry).where(AuditEntry.action == "hide"))
+    assert audit is not None and audit.reason == "Talking down to a junior colleague."
+    mail = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == author.email))
+    assert mail is not None and "Talking down to a junior colleague." in mail.body
+    # The author sees the post and the reason; another member sees neither.
+    await login(client, "harsh")
+    own = await client.get(f"/t/{thread.id}")
+    assert "Hidden by a moderator" in own.text and "Talking down to a junior colleague." in own.text
+    await login(client, "bystander")
+    other = await client.get(f"/t/{thread.id}")
+    assert PUT_DOWN not in other.text
+    assert (await client.get(f"/p/{post.id}")).status_code == 404
+    log = await login(client, "mod1")
+    assert log.status_code == 303
+    assert "Talking down to a junior colleague." in (await client.get("/mod/log")).text
+
+
+async def test_two_moderators_cannot_overwrite_each_other(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    _, _, post, item = await flagged_post(db, settings)
+    await make_user(db, settings, username="moda", role="moderator")
+    await make_user(db, settings, username="modb", role="admin")
+    await db.commit()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as a, \
+            httpx.AsyncClient(transport=transport, base_url="http://t") as b:  # fmt: skip
+        await login(a, "moda")
+        await login(b, "modb")
+        page_a = await a.get(f"/mod/items/{item.id}")
+        page_b = await b.get(f"/mod/items/{item.id}")
+        version = re.search(r'name="version" value="(\d+)"', page_a.text).group(1)  # type: ignore[union-attr]
+        assert version == re.search(r'name="version" value="(\d+)"', page_b.text).group(1)  # type: ignore[union-attr]
+        token_a = CSRF_RE.search(page_a.text).group(1)  # type: ignore[union-attr]
+        token_b = CSRF_RE.search(page_b.text).group(1)  # type: ignore[union-attr]
+        first = await a.post(
+            f"/mod/items/{item.id}",
+            data={"action": "approve", "reason": "", "version": version, "csrftoken": token_a},
+        )
+        assert first.status_code == 303
+        second = await b.post(
+            f"/mod/items/{item.id}",
+            data={
+                "action": "hide",
+                "reason": "too harsh",
+                "version": version,
+                "csrftoken": token_b,
+            },
+        )
+        assert second.status_code == 409 and "Another moderator" in second.text
+    await db.refresh(item)
+    await db.refresh(post)
+    assert item.decision == "approve" and post.moderation_state == "clear"
+    assert len((await db.scalars(select(AuditEntry))).all()) == 1
+
+
+async def test_decisions_need_reasons_and_suspend_stops_posting(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author, thread, post, item = await flagged_post(db, settings, "repeat")
+    await make_user(db, settings, username="mod2", role="moderator")
+    await db.commit()
+    await login(client, "mod2")
+    no_reason = await post_form(client, f"/mod/items/{item.id}",
+                                {"action": "hide", "reason": "", "version": str(item.version)}, "/mod")  # fmt: skip
+    assert no_reason.status_code == 400 and "Give a reason" in no_reason.text
+    no_length = await post_form(client, f"/mod/items/{item.id}",
+                                {"action": "suspend", "reason": "x", "version": str(item.version)}, "/mod")  # fmt: skip
+    assert no_length.status_code == 400
+    await db.refresh(item)
+    ok = await post_form(client, f"/mod/items/{item.id}", {
+        "action": "suspend", "reason": "Third warning", "duration": "72h",
+        "version": str(item.version)}, "/mod")  # fmt: skip
+    assert ok.status_code == 303
+    await db.refresh(author)
+    assert author.status == "suspended" and author.suspended_until is not None
+    await login(client, "repeat")
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": "hello"}, "/")
+    assert r.status_code == 400 and "suspended" in r.text
+
+
+async def test_edit_and_approve_keeps_a_revision(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    _, _, post, item = await flagged_post(db, settings, "editme")
+    await make_user(db, settings, username="mod3", role="moderator")
+    await db.commit()
+    await login(client, "mod3")
+    r = await post_form(client, f"/mod/items/{item.id}", {
+        "action": "edit_approve", "reason": "Softened the wording.", "version": str(item.version),
+        "body": "I think more experience would help here."}, "/mod")  # fmt: skip
+    assert r.status_code == 303
+    await db.refresh(post)
+    assert post.body_source == "I think more experience would help here."
+    assert post.moderation_state == "clear" and post.edit_count == 1
+
+
+async def test_reports_weights_and_hiding(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="reported")
+    thread, posts = await make_thread(db, settings, author, await make_category(db), body="Hmm.")
+    post = posts[0]
+    newcomers = [await make_user(db, settings, username=f"newbie{i}") for i in range(2)]
+    mod = await make_user(db, settings, username="trusted", role="moderator")
+    await db.commit()
+    ranks = await load_ranks(db)
+    w_new = await report_weight(db, newcomers[0], ranks)
+    w_mod = await report_weight(db, mod, ranks)
+    assert w_mod > 2 * w_new
+    # A reporter whose past reports were upheld weighs more than one whose were not.
+    careful, careless = newcomers
+    other = (await make_thread(db, settings, author, await make_category(db), body="x"))[1][0]
+    db.add(Report(post_id=other.id, reporter_id=careful.id, reason="spam", weight=1, upheld=True))
+    db.add(Report(post_id=other.id, reporter_id=careless.id, reason="spam", weight=1, upheld=False))
+    await db.commit()
+    assert await report_weight(db, careful, ranks) > await report_weight(db, careless, ranks)
+
+    await login(client, "newbie1")
+    r = await post_form(client, f"/p/{post.id}/report", {"reason": "harassment", "note": "rude"},
+                        f"/p/{post.id}/report")  # fmt: skip
+    assert r.status_code == 303
+    again = await post_form(
+        client, f"/p/{post.id}/report", {"reason": "spam"}, f"/p/{post.id}/report"
+    )
+    assert again.status_code == 400 and "already reported" in again.text
+    bad = await post_form(
+        client, f"/p/{post.id}/report", {"reason": "nonsense"}, f"/p/{post.id}/report"
+    )
+    assert bad.status_code == 400
+    await db.refresh(post)
+    assert post.moderation_state != "held"  # one careless report does not hide a post
+    await login(client, "trusted")
+    await post_form(client, f"/p/{post.id}/report", {"reason": "dismissive of juniors"}, "/mod")
+    await login(client, "newbie0")
+    await post_form(
+        client, f"/p/{post.id}/report", {"reason": "harassment"}, f"/p/{post.id}/report"
+    )
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+    assert item is not None and "USER_REPORTS" in item.reasons
+    await db.refresh(item)
+    await db.refresh(post)
+    assert item.report_weight >= settings.report_hide_weight
+    assert post.moderation_state == "held"
+    await login(client, "reported")
+    own = await post_form(client, f"/p/{post.id}/report", {"reason": "spam"}, "/")
+    assert own.status_code == 400 and "your own post" in own.text
+
+
+async def test_premoderation_visibility(
+    client: httpx.AsyncClient,
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    app.state.settings = settings.model_copy(update={"premoderate_first_posts": 1})
+    veteran = await make_user(db, settings, username="veteran")
+    thread, _ = await make_thread(db, settings, veteran, await make_category(db))
+    await make_user(db, settings, username="fresh")
+    await make_user(db, settings, username="mod4", role="moderator")
+    await db.commit()
+    await login(client, "fresh")
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": "My first post here!"}, "/")
+    assert r.status_code == 303
+    assert "My first post here!" in (await client.get(f"/t/{thread.id}")).text
+    assert "Not yet visible to others" in (await client.get(f"/t/{thread.id}")).text
+    await login(client, "veteran")
+    assert "My first post here!" not in (await client.get(f"/t/{thread.id}")).text
+    await post_form(client, "/logout", {}, "/")
+    assert "My first post here!" not in (await client.get(f"/t/{thread.id}")).text
+    await login(client, "mod4")
+    assert "My first post here!" in (await client.get(f"/t/{thread.id}")).text
+    item = await db.scalar(
+        select(ReviewItem).where(ReviewItem.reasons.is_not(None)).order_by(ReviewItem.id.desc())
+    )
+    assert item is not None and item.reasons == ["PREMODERATION"]
+    r = await post_form(client, f"/mod/items/{item.id}",
+                        {"action": "approve", "reason": "", "version": str(item.version)}, "/mod")  # fmt: skip
+    assert r.status_code == 303
+    await login(client, "veteran")
+    assert "My first post here!" in (await client.get(f"/t/{thread.id}")).text
+    # A member a moderator placed on pre-moderation waits again, however many posts they have.
+    fresh = await db.scalar(select(User).where(User.username_key == "fresh"))
+    assert fresh is not None
+    fresh.premoderated = True
+    await db.commit()
+    await login(client, "fresh")
+    await post_form(client, f"/t/{thread.id}/reply", {"body": "Second post."}, "/")
+    await login(client, "veteran")
+    assert "Second post." not in (await client.get(f"/t/{thread.id}")).text
+
+
+async def test_watched_phrases_and_status_page(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="mod5", role="moderator")
+    await db.commit()
+    await login(client, "mod5")
+    r = await post_form(
+        client, "/mod/phrases", {"phrase": "Ideas Above Their Station"}, "/mod/phrases"
+    )
+    assert r.status_code == 303
+    page = await client.get("/mod/phrases")
+    assert "ideas above their station" in page.text
+    dup = await post_form(
+        client, "/mod/phrases", {"phrase": "ideas above their station"}, "/mod/phrases"
+    )
+    assert dup.status_code == 400
+    short = await post_form(client, "/mod/phrases", {"phrase": "a"}, "/mod/phrases")
+    assert short.status_code == 400
+    status = await client.get("/mod/status")
+    assert status.status_code == 200
+    assert "No worker has reported yet" in status.text and "insult (flag)" in status.text
