@@ -10,16 +10,16 @@ PORT ?= 8000
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[worker,test]'
 	touch $@
 
 install: $(BIN)/.installed
 
-# Migrate, load the demo board if the database is new, and serve.
+# Migrate, load the demo board if the database is new, and serve with a moderation worker.
 run: install
 	$(BIN)/candor db upgrade
 	$(BIN)/candor demo --if-empty
-	$(BIN)/candor serve --host $(HOST) --port $(PORT)
+	$(BIN)/candor serve --host $(HOST) --port $(PORT) --with-worker
 
 # The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres).
 test: install
