@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -149,7 +150,10 @@ def serve(
     worker = None
     if with_worker:
         # Its own process: model inference must never block the web server's event loop.
-        worker = subprocess.Popen([sys.executable, "-m", "forum.cli", "worker"])
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "forum.cli", "worker"],
+            env={**os.environ, "CANDOR_WORKER_PARENT": str(os.getpid())},
+        )
     typer.echo(f"Candor on http://{host}:{port}/")
     try:
         uvicorn.run(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import signal
 import sys
 from datetime import UTC, date, datetime
@@ -33,9 +34,20 @@ def run_worker(once: bool = False) -> None:
         database = connect(settings.database_url)
         worker = Worker(settings, database, Pipeline.from_settings(settings))
         stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        parent = os.environ.get("CANDOR_WORKER_PARENT")
+        if parent:
+            # Started by `candor serve --with-worker`: stop when that process is gone.
+            async def watch_parent() -> None:
+                while not stop.is_set():
+                    if os.getppid() != int(parent):
+                        stop.set()
+                    await asyncio.sleep(2)
+
+            tasks.append(asyncio.create_task(watch_parent()))
         try:
             if once:
                 worker.pipeline.load()
@@ -47,6 +59,8 @@ def run_worker(once: bool = False) -> None:
             else:
                 await worker.run(stop)
         finally:
+            for task in tasks:
+                task.cancel()
             await database.dispose()
 
     asyncio.run(main())
