@@ -22,11 +22,13 @@ from starlette.types import Send
 from forum.accounts import views as account_views
 from forum.accounts.passwords import Passwords
 from forum.admin import views as admin_views
+from forum.articles import views as article_views
 from forum.board import views as board_views
 from forum.board.viewcount import ViewCounter
 from forum.db import Database, connect
 from forum.middleware import BodyGuard, SecurityHeaders
 from forum.review import views as review_views
+from forum.search import views as search_views
 from forum.settings import Settings
 from forum.web import ERROR_TITLES, MAX_FORM_BYTES, make_templates, static_dir
 
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *account_views.routes,
         *admin_views.routes,
         *review_views.routes,
+        *article_views.routes,
+        *search_views.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]

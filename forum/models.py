@@ -12,8 +12,10 @@ from forum.accounts.models import (
     User,
     UserStatus,
 )
+from forum.articles.models import Article, ArticleComment
 from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
 from forum.db import Base
+from forum.related_models import Embedding, RelatedItem
 from forum.review.models import (
     ModerationResult,
     Report,
@@ -24,6 +26,10 @@ from forum.review.models import (
 )
 
 __all__ = [
+    "Article",
+    "ArticleComment",
+    "Embedding",
+    "RelatedItem",
     "AuditEntry",
     "Base",
     "Category",

@@ -23,10 +23,21 @@ def _url() -> str:
     return config.attributes.get("database_url") or Settings().database_url
 
 
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Full-text search objects live in the migrations only (FTS5 tables, GIN expression
+    indexes): they have no model, so autogenerate and `alembic check` leave them alone."""
+    if name and (name.startswith(("posts_fts", "articles_fts", "ix_fts_"))):
+        return False
+    return True
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

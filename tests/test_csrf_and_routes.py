@@ -43,6 +43,7 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "token": "x" * 20,
         "item_id": "1",
         "phrase_id": "1",
+        "article_id": "1",
         "action": "lock",
     }
     routes = state_changing_routes(app)

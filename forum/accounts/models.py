@@ -13,6 +13,7 @@ from forum.db import Base, utcnow
 
 class Role(StrEnum):
     member = "member"
+    editor = "editor"  # publishes articles
     moderator = "moderator"
     admin = "admin"
 
@@ -60,6 +61,10 @@ class User(Base):
     @property
     def is_moderator(self) -> bool:
         return self.role in (Role.moderator.value, Role.admin.value)
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role in (Role.editor.value, Role.admin.value)
 
     @property
     def is_admin(self) -> bool:

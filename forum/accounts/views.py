@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
@@ -10,7 +10,7 @@ from starlette.routing import Route
 from forum import ratelimit
 from forum.accounts import services as accounts
 from forum.accounts.models import Rank, Role, User
-from forum.board.models import Post, Thread
+from forum.board.models import Category, Post, Thread
 from forum.board.services import audit, post_visibility
 from forum.mail import send_mail
 from forum.text import clean_block, clean_line, excerpt
@@ -259,7 +259,13 @@ async def profile(ctx: Ctx) -> Response:
     recent = await ctx.db.execute(
         select(Post.id, Post.body_source, Post.created_at, Thread.id, Thread.title)
         .join(Thread, Thread.id == Post.thread_id)
-        .where(Post.author_id == member.id, Thread.is_deleted.is_(False), post_visibility(ctx.user))
+        .join(Category, Category.id == Thread.category_id)
+        .where(
+            Post.author_id == member.id,
+            Thread.is_deleted.is_(False),
+            post_visibility(ctx.user),
+            or_(Category.staff_only.is_(False), ctx.is_moderator),
+        )
         .order_by(Post.id.desc())
         .limit(10)
     )

@@ -31,6 +31,8 @@ class Category(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(String(300), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Only moderators and admins can see staff-only categories (and their threads).
+    staff_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Thread(Base):
@@ -45,6 +47,7 @@ class Thread(Base):
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_post_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_post_id: Mapped[int | None] = mapped_column(Integer)
     last_post_id: Mapped[int | None] = mapped_column(Integer)
     last_poster_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     post_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -52,6 +55,10 @@ class Thread(Base):
     is_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The worker recomputes related threads when set (new thread, opening post edited, moved,
+    # hidden or deleted).
+    needs_related: Mapped[bool] = mapped_column(Boolean, default=True)
+    related_lease_until: Mapped[datetime | None]
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")
     category: Mapped[Category] = relationship(lazy="raise")

@@ -75,10 +75,14 @@ class CategoryStats:
     last_post_at: datetime | None = None
 
 
-async def category_tree(session: AsyncSession) -> list[CategoryStats]:
-    categories = (
-        await session.scalars(select(Category).order_by(Category.position, Category.name))
-    ).all()
+async def category_tree(session: AsyncSession, viewer: User | None = None) -> list[CategoryStats]:
+    categories = [
+        c
+        for c in (
+            await session.scalars(select(Category).order_by(Category.position, Category.name))
+        ).all()
+        if can_see_category(c, viewer)
+    ]
     stats = {
         row.category_id: row
         for row in await session.execute(
@@ -232,16 +236,22 @@ async def list_posts(
     return [(p, u) for p, u in rows], pager
 
 
-async def recent_in_category(session: AsyncSession, thread: Thread, limit: int = 5) -> list[Thread]:
+async def recent_in_category(
+    session: AsyncSession, thread: Thread, viewer: User | None, limit: int = 5
+) -> list[Thread]:
     """The fallback for "Related Discussion" until related threads are computed."""
+    first = aliased(Post)
+    staff = viewer is not None and viewer.is_moderator
     return list(
         (
             await session.scalars(
                 select(Thread)
+                .outerjoin(first, first.id == Thread.first_post_id)
                 .where(
                     Thread.category_id == thread.category_id,
                     Thread.id != thread.id,
                     Thread.is_deleted.is_(False),
+                    or_(first.id.is_(None), first.moderation_state.not_in(HIDDEN_STATES), staff),
                 )
                 .order_by(Thread.last_post_at.desc())
                 .limit(limit)
@@ -259,16 +269,37 @@ async def post_page(session: AsyncSession, post: Post, viewer: User | None, per_
     return (before or 0) // per_page + 1
 
 
+def can_see_category(category: Category, viewer: User | None) -> bool:
+    return not category.staff_only or (viewer is not None and viewer.is_moderator)
+
+
 async def get_thread(session: AsyncSession, thread_id: int, viewer: User | None) -> Thread | None:
-    thread = await session.get(Thread, thread_id)
-    if thread is None or (thread.is_deleted and not (viewer and viewer.is_moderator)):
+    row = (
+        await session.execute(
+            select(Thread, Category.staff_only)
+            .join(Category, Category.id == Thread.category_id)
+            .where(Thread.id == thread_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    thread, staff_only = row
+    staff = viewer is not None and viewer.is_moderator
+    if (thread.is_deleted or staff_only) and not staff:
         return None
     return thread
 
 
 async def get_post(session: AsyncSession, post_id: int, viewer: User | None) -> Post | None:
-    post = await session.scalar(select(Post).where(Post.id == post_id, post_visibility(viewer)))
-    return post
+    staff = viewer is not None and viewer.is_moderator
+    return await session.scalar(
+        select(Post)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Category, Category.id == Thread.category_id)
+        .where(
+            Post.id == post_id, post_visibility(viewer), or_(Category.staff_only.is_(False), staff)
+        )
+    )
 
 
 # --- posting ----------------------------------------------------------------------------------
@@ -356,6 +387,8 @@ async def create_thread(
     session.add(thread)
     await session.flush()
     post = await _add_post(session, settings, author, thread, body, None, now, nudged)
+    thread.first_post_id = post.id
+    await session.flush()
     return thread, post
 
 
@@ -406,6 +439,8 @@ async def edit_post(
     first_post_id = await session.scalar(
         select(func.min(Post.id)).where(Post.thread_id == thread.id)
     )
+    if post.id == first_post_id:
+        thread.needs_related = True  # the opening post is what related threads are found by
     if title is not None and post.id == first_post_id:
         thread.title = validate_title(settings, title)
     if body == post.body_source:
@@ -478,6 +513,7 @@ async def move_thread(
 ) -> None:
     old = thread.category_id
     thread.category_id = category.id
+    thread.needs_related = True
     audit(
         session, actor, "move", "thread", thread.id, reason, f"from category {old} to {category.id}"
     )
@@ -489,6 +525,7 @@ async def delete_thread(
     if thread.is_deleted:
         return
     thread.is_deleted = True
+    thread.needs_related = True  # the worker takes it out of other threads' lists
     # Posts in a deleted thread stop counting: reverse each author's points and post count
     # through the ledger, so the totals can still be explained and recomputed.
     per_author = await session.execute(

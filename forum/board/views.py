@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -13,6 +13,7 @@ from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.board import services as board
 from forum.board.models import Category, Post, Thread
+from forum.related import RelatedThread, has_embedding, related_articles, related_threads
 from forum.text import quote_markdown
 from forum.web import Ctx, field_int, field_str, view
 from moderation import cues
@@ -20,7 +21,7 @@ from moderation import cues
 
 async def _category_by_slug(ctx: Ctx, slug: str) -> Category:
     category = await ctx.db.scalar(select(Category).where(Category.slug == slug[:80]))
-    if category is None:
+    if category is None or not board.can_see_category(category, ctx.user):
         raise HTTPException(404, "There is no such category.")
     return category
 
@@ -58,7 +59,7 @@ def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
 
 @view()
 async def home(ctx: Ctx) -> Response:
-    tree = await board.category_tree(ctx.db)
+    tree = await board.category_tree(ctx.db, ctx.user)
     return ctx.render("board/home.html", {"tree": tree})
 
 
@@ -70,7 +71,12 @@ async def category_page(ctx: Ctx) -> Response:
     )
     children = (
         await ctx.db.scalars(
-            select(Category).where(Category.parent_id == category.id).order_by(Category.position)
+            select(Category)
+            .where(
+                Category.parent_id == category.id,
+                or_(Category.staff_only.is_(False), ctx.is_moderator),
+            )
+            .order_by(Category.position)
         )
     ).all()
     return ctx.render(
@@ -112,6 +118,24 @@ async def new_thread(ctx: Ctx) -> Response:
     return ctx.redirect(f"/t/{thread.id}")
 
 
+async def _related(ctx: Ctx, thread: Thread) -> dict[str, object]:
+    """Related threads and articles, read from the worker's table; until this thread has an
+    embedding, recent threads of its category stand in (and the page says so)."""
+    threads = await related_threads(ctx.db, "thread", thread.id, ctx.user)
+    fallback = False
+    if not threads and not await has_embedding(ctx.db, "thread", thread.id):
+        fallback = True
+        threads = [
+            RelatedThread(t.id, t.title, "", t.reply_count)
+            for t in await board.recent_in_category(ctx.db, thread, ctx.user)
+        ]
+    return {
+        "related": threads,
+        "related_fallback": fallback,
+        "related_articles": await related_articles(ctx.db, "thread", thread.id),
+    }
+
+
 @view()
 async def thread_page(ctx: Ctx) -> Response:
     thread = await _thread_or_404(ctx)
@@ -146,7 +170,7 @@ async def thread_page(ctx: Ctx) -> Response:
             "pager": pager,
             "categories": categories,
             "category": category,
-            "related": await board.recent_in_category(ctx.db, thread),
+            **await _related(ctx, thread),
             "can_reply": ctx.user is not None
             and (not thread.is_locked or ctx.is_moderator)
             and not thread.is_deleted,

@@ -122,6 +122,8 @@ async def decide(
         except BoardError as exc:
             raise ReviewError(exc.message) from None
         post.needs_scoring = False  # a moderator's edit is the decision; no re-score loop
+    if post.id == thread.first_post_id:
+        thread.needs_related = True  # hiding or restoring an opening post changes related lists
     if hide:
         post.moderation_state = ModerationState.hidden.value
         post.moderation_note = reason.strip()

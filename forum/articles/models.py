@@ -1,0 +1,41 @@
+"""Long-form articles by editors, and members' comments on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.db import Base, utcnow
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500))
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime | None]
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The worker recomputes "You May Also Like" and threads' "Related Articles" when set.
+    needs_related: Mapped[bool] = mapped_column(Boolean, default=True)
+    related_lease_until: Mapped[datetime | None]
+
+
+class ArticleComment(Base):
+    __tablename__ = "article_comments"
+    __table_args__ = (Index("ix_article_comments_article_id_id", "article_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)

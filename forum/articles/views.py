@@ -1,0 +1,155 @@
+"""Articles: list, page with comments and "You May Also Like", publishing for editors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum import ratelimit
+from forum.accounts.models import User
+from forum.articles import services
+from forum.articles.models import Article, ArticleComment
+from forum.board.services import BoardError, paginate
+from forum.related import RelatedArticle, has_embedding, related_articles
+from forum.web import Ctx, field_str, view
+
+PER_PAGE = 20
+
+
+async def _article_or_404(ctx: Ctx) -> Article:
+    article_id = ctx.request.path_params["article_id"]
+    article = await ctx.db.get(Article, article_id) if article_id < 2**31 else None
+    if article is None or article.is_deleted:
+        raise HTTPException(404, "There is no such article.")
+    return article
+
+
+@view()
+async def article_list(ctx: Ctx) -> Response:
+    page = max(ctx.param_int("page", 1) or 1, 1)
+    rows, total = await services.list_articles(ctx.db, page, PER_PAGE)
+    return ctx.render(
+        "articles/list.html", {"rows": rows, "pager": paginate(total, PER_PAGE, page)}
+    )
+
+
+async def _page_context(ctx: Ctx, article: Article) -> dict[str, Any]:
+    author = await ctx.db.get(User, article.author_id)
+    comments = (
+        await ctx.db.execute(
+            select(ArticleComment, User.username)
+            .join(User, User.id == ArticleComment.author_id)
+            .where(ArticleComment.article_id == article.id, ArticleComment.is_deleted.is_(False))
+            .order_by(ArticleComment.id)
+        )
+    ).all()
+    also = await related_articles(ctx.db, "article", article.id)
+    fallback = False
+    if not also and not await has_embedding(ctx.db, "article", article.id):
+        fallback = True
+        latest = await ctx.db.scalars(
+            select(Article)
+            .where(Article.id != article.id, Article.is_deleted.is_(False))
+            .order_by(Article.created_at.desc())
+            .limit(3)
+        )
+        also = [RelatedArticle(a.id, a.title, a.summary) for a in latest]
+    return {
+        "article": article, "author": author, "comments": comments, "also": also,
+        "also_fallback": fallback, "can_edit": services.can_edit(ctx.user, article),
+        "form": {}, "errors": {},
+    }  # fmt: skip
+
+
+@view()
+async def article_page(ctx: Ctx) -> Response:
+    article = await _article_or_404(ctx)
+    return ctx.render("articles/article.html", await _page_context(ctx, article))
+
+
+@view(login=True)
+async def comment(ctx: Ctx) -> Response:
+    article = await _article_or_404(ctx)
+    assert ctx.user is not None
+    form = await ctx.form()
+    body = field_str(form, "body", ctx.settings.body_max)
+    if (
+        await ratelimit.hit(ctx.db, f"post:account:{ctx.user.id}", 60)
+        > ctx.settings.posts_max_per_minute
+    ):
+        raise HTTPException(429, "You are posting very quickly. Wait a minute and try again.")
+    try:
+        created = await services.add_comment(ctx.db, ctx.settings, ctx.user, article, body)
+    except BoardError as exc:
+        context = await _page_context(ctx, article)
+        context.update(form={"body": body}, errors={"body": exc.message})
+        return ctx.render("articles/article.html", context, 400)
+    return ctx.redirect(f"/articles/{article.id}#c{created.id}")
+
+
+def _editor_form(form: Any, ctx: Ctx) -> dict[str, str]:
+    return {
+        "title": field_str(form, "title", ctx.settings.title_max),
+        "summary": field_str(form, "summary", services.SUMMARY_MAX),
+        "body": field_str(form, "body", ctx.settings.body_max),
+    }
+
+
+@view(login=True)
+async def new_article(ctx: Ctx) -> Response:
+    assert ctx.user is not None
+    if not ctx.user.is_editor:
+        raise HTTPException(403, "Only editors and administrators publish articles.")
+    if ctx.request.method == "GET":
+        return ctx.render("articles/edit.html", {"form": {}, "errors": {}, "article": None})
+    values = _editor_form(await ctx.form(), ctx)
+    try:
+        article = await services.publish(ctx.db, ctx.settings, ctx.user, **values)
+    except BoardError as exc:
+        return ctx.render(
+            "articles/edit.html",
+            {"form": values, "errors": {exc.field: exc.message}, "article": None},
+            400,
+        )
+    ctx.flash("Your article is published.")
+    return ctx.redirect(f"/articles/{article.id}")
+
+
+@view(login=True)
+async def edit_article(ctx: Ctx) -> Response:
+    article = await _article_or_404(ctx)
+    if not services.can_edit(ctx.user, article):
+        raise HTTPException(403, "Only the article's editor or an administrator can change it.")
+    if ctx.request.method == "GET":
+        form = {"title": article.title, "summary": article.summary, "body": article.body_source}
+        return ctx.render("articles/edit.html", {"form": form, "errors": {}, "article": article})
+    values = _editor_form(await ctx.form(), ctx)
+    assert ctx.user is not None
+    try:
+        await services.update(ctx.db, ctx.settings, ctx.user, article, **values)
+    except BoardError as exc:
+        return ctx.render(
+            "articles/edit.html",
+            {"form": values, "errors": {exc.field: exc.message}, "article": article},
+            400,
+        )
+    ctx.flash("The article has been updated.")
+    return ctx.redirect(f"/articles/{article.id}")
+
+
+routes = [
+    Route("/articles", article_list, methods=["GET"], name="articles"),
+    Route("/articles/new", new_article, methods=["GET", "POST"], name="new_article"),
+    Route("/articles/{article_id:int}", article_page, methods=["GET"], name="article"),
+    Route(
+        "/articles/{article_id:int}/edit",
+        edit_article,
+        methods=["GET", "POST"],
+        name="edit_article",
+    ),
+    Route("/articles/{article_id:int}/comments", comment, methods=["POST"], name="article_comment"),
+]

@@ -1,0 +1,308 @@
+"""Search over threads, posts and articles: PostgreSQL full-text search or SQLite FTS5, behind
+one interface. Thread titles rank above post bodies (weights A/B on PostgreSQL, bm25 column
+weights 10/1 on FTS5); what a reader cannot see never appears."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.articles.models import Article
+from forum.board.models import Category, Post, Thread
+from forum.board.services import post_visibility
+
+MAX_QUERY = 200
+START, STOP = "\x01", "\x02"  # highlight markers, swapped for <mark> after escaping
+
+
+class SearchError(ValueError):
+    pass
+
+
+@dataclass
+class Filters:
+    category_ids: list[int] | None = None
+    author_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class Hit:
+    kind: str  # post | article
+    id: int
+    title: str
+    url: str
+    created_at: datetime
+    author: str
+    where: str  # category name, or "Articles"
+    score: float
+    snippet: list[tuple[str, bool]] = field(default_factory=list)
+
+
+def fts5_query(raw: str) -> str:
+    """A web-search style query ("quoted phrases", -exclusions, OR) as FTS5 syntax in which
+    every term is quoted, so no input can be a syntax error."""
+    tokens = re.findall(r'-?"[^"]*"|\S+', raw)
+    positives: list[str] = []
+    negatives: list[str] = []
+    pending_or = False
+    for token in tokens:
+        if token == "OR":
+            pending_or = bool(positives)
+            continue
+        negative = token.startswith("-") and len(token) > 1
+        body = token[1:] if negative else token
+        words = re.findall(r"\w+", body.strip('"'))
+        if not words:
+            continue
+        term = '"' + " ".join(words) + '"'
+        if negative:
+            negatives.append(term)
+        elif pending_or and positives:
+            positives[-1] = f"({positives[-1]} OR {term})"
+        else:
+            positives.append(term)
+        pending_or = False
+    if not positives:
+        return ""
+    query = " AND ".join(positives)
+    for term in negatives:
+        query = f"{query} NOT {term}"
+    return query
+
+
+def _snippet(raw: str | None, fallback: str) -> list[tuple[str, bool]]:
+    value = raw if raw else fallback[:240]
+    parts: list[tuple[str, bool]] = []
+    for i, piece in enumerate(re.split(f"[{START}{STOP}]", value)):
+        if piece:
+            parts.append((piece, i % 2 == 1))
+    return parts
+
+
+def _post_filters(stmt: Select[Any], filters: Filters, viewer: User | None) -> Select[Any]:
+    staff = viewer is not None and viewer.is_moderator
+    stmt = stmt.where(Thread.is_deleted.is_(False), post_visibility(viewer))
+    if not staff:
+        stmt = stmt.where(Category.staff_only.is_(False))
+    if filters.category_ids:
+        stmt = stmt.where(Thread.category_id.in_(filters.category_ids))
+    if filters.author_id is not None:
+        stmt = stmt.where(Post.author_id == filters.author_id)
+    if filters.since is not None:
+        stmt = stmt.where(Post.created_at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(Post.created_at < filters.until)
+    return stmt
+
+
+def _article_filters(stmt: Select[Any], filters: Filters) -> Select[Any] | None:
+    if filters.category_ids:
+        return None  # articles are not in forum categories
+    stmt = stmt.where(Article.is_deleted.is_(False))
+    if filters.author_id is not None:
+        stmt = stmt.where(Article.author_id == filters.author_id)
+    if filters.since is not None:
+        stmt = stmt.where(Article.created_at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(Article.created_at < filters.until)
+    return stmt
+
+
+def _post_columns(score: Any) -> list[Any]:
+    return [
+        literal("post", String).label("kind"),
+        Post.id.label("id"),
+        Thread.title.label("title"),
+        Post.created_at.label("created_at"),
+        User.username.label("author"),
+        Category.name.label("place"),
+        score.label("score"),
+    ]
+
+
+def _article_columns(score: Any) -> list[Any]:
+    return [
+        literal("article", String).label("kind"),
+        Article.id.label("id"),
+        Article.title.label("title"),
+        Article.created_at.label("created_at"),
+        User.username.label("author"),
+        literal("Articles", String).label("place"),
+        score.label("score"),
+    ]
+
+
+def _post_base(score: Any) -> Select[Any]:
+    return (
+        select(*_post_columns(score))
+        .select_from(Post)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Category, Category.id == Thread.category_id)
+        .join(User, User.id == Post.author_id)
+    )
+
+
+def _article_base(score: Any) -> Select[Any]:
+    return (
+        select(*_article_columns(score))
+        .select_from(Article)
+        .join(User, User.id == Article.author_id)
+    )
+
+
+class PostgresSearch:
+    def __init__(self, raw: str) -> None:
+        self.query = func.websearch_to_tsquery("english", raw)
+
+    def statements(self, filters: Filters, viewer: User | None) -> list[Select[Any]]:
+        q = self.query
+        body = func.to_tsvector("english", Post.body_source)
+        title = func.to_tsvector("english", Thread.title)
+        is_first = Post.id == Thread.first_post_id
+        weighted = func.setweight(
+            func.to_tsvector("english", case((is_first, Thread.title), else_="")), "A"
+        ).op("||")(func.setweight(body, "B"))
+        posts = _post_base(func.ts_rank(weighted, q).cast(Float)).where(
+            or_(body.op("@@")(q), and_(is_first, title.op("@@")(q)))
+        )
+        statements = [_post_filters(posts, filters, viewer)]
+        doc = func.setweight(func.to_tsvector("english", Article.title), "A").op("||")(
+            func.setweight(
+                func.to_tsvector("english", Article.summary + " " + Article.body_source), "B"
+            )
+        )
+        articles = _article_filters(
+            _article_base(func.ts_rank(doc, q).cast(Float)).where(doc.op("@@")(q)), filters
+        )
+        if articles is not None:
+            statements.append(articles)
+        return statements
+
+    async def snippets(self, session: AsyncSession, hits: list[Hit]) -> None:
+        options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
+        for kind, model, source in (
+            ("post", Post, Post.body_source),
+            ("article", Article, Article.summary + " " + Article.body_source),
+        ):
+            ids = [h.id for h in hits if h.kind == kind]
+            if not ids:
+                continue
+            rows = await session.execute(
+                select(model.id, func.ts_headline("english", source, self.query, options), source)
+                .where(model.id.in_(ids))
+            )  # fmt: skip
+            found = {row[0]: (row[1], row[2]) for row in rows}
+            for h in hits:
+                if h.kind == kind and h.id in found:
+                    h.snippet = _snippet(found[h.id][0], found[h.id][1])
+
+
+class SqliteSearch:
+    def __init__(self, raw: str) -> None:
+        self.match = fts5_query(raw)
+
+    def statements(self, filters: Filters, viewer: User | None) -> list[Select[Any]]:
+        posts_fts = literal_column("posts_fts")
+        posts = (
+            _post_base(-func.bm25(posts_fts, 10.0, 1.0))
+            .join(text("posts_fts"), literal_column("posts_fts.rowid") == Post.id)
+            .where(text("posts_fts MATCH :match"))
+        )
+        statements = [_post_filters(posts, filters, viewer)]
+        articles_fts = literal_column("articles_fts")
+        articles = _article_filters(
+            _article_base(-func.bm25(articles_fts, 10.0, 1.0))
+            .join(text("articles_fts"), literal_column("articles_fts.rowid") == Article.id)
+            .where(text("articles_fts MATCH :match")),
+            filters,
+        )
+        if articles is not None:
+            statements.append(articles)
+        return statements
+
+    async def snippets(self, session: AsyncSession, hits: list[Hit]) -> None:
+        for kind, table in (("post", "posts_fts"), ("article", "articles_fts")):
+            ids = [h.id for h in hits if h.kind == kind]
+            if not ids:
+                continue
+            rows = await session.execute(
+                text(
+                    f"SELECT rowid, snippet({table}, 1, :start, :stop, '…', 24), body "
+                    f"FROM {table} WHERE {table} MATCH :match AND rowid IN "
+                    f"({', '.join(str(int(i)) for i in ids)})"
+                ),
+                {"start": START, "stop": STOP, "match": self.match},
+            )
+            found = {row[0]: (row[1], row[2]) for row in rows}
+            for h in hits:
+                if h.kind == kind and h.id in found:
+                    h.snippet = _snippet(found[h.id][0], found[h.id][1])
+
+
+async def search(
+    session: AsyncSession,
+    raw: str,
+    filters: Filters,
+    viewer: User | None,
+    page: int,
+    per_page: int = 20,
+) -> tuple[list[Hit], int]:
+    raw = " ".join(raw.split())
+    if not raw:
+        raise SearchError("Type a word or two to search for.")
+    if len(raw) > MAX_QUERY:
+        raise SearchError(f"Search queries can have at most {MAX_QUERY} characters.")
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    backend: PostgresSearch | SqliteSearch
+    params: dict[str, Any] = {}
+    if dialect == "postgresql":
+        backend = PostgresSearch(raw)
+    else:
+        backend = SqliteSearch(raw)
+        if not backend.match:
+            raise SearchError("Add at least one word to look for (not only exclusions).")
+        params["match"] = backend.match
+    statements = backend.statements(filters, viewer)
+    combined = (
+        union_all(*statements).subquery() if len(statements) > 1 else statements[0].subquery()
+    )
+    total = int(await session.scalar(select(func.count()).select_from(combined), params) or 0)
+    rows = await session.execute(
+        select(combined)
+        .order_by(combined.c.score.desc(), combined.c.created_at.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page),
+        params,
+    )
+    hits = [
+        Hit(
+            kind=row.kind, id=row.id, title=row.title,
+            url=f"/p/{row.id}" if row.kind == "post" else f"/articles/{row.id}",
+            created_at=row.created_at, author=row.author, where=row.place,
+            score=float(row.score or 0.0),
+        )
+        for row in rows
+    ]  # fmt: skip
+    await backend.snippets(session, hits)
+    return hits, total

@@ -1,0 +1,75 @@
+"""/search: one box over threads, posts and articles, with filters and pagination."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import or_, select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.accounts.models import User
+from forum.board.models import Category
+from forum.board.services import paginate
+from forum.search.service import Filters, SearchError, search
+from forum.web import Ctx, view
+
+PER_PAGE = 20
+
+
+def _date(value: str, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+    except ValueError:
+        raise SearchError(f"'{name}' must be a date like 2026-01-31.") from None
+
+
+@view()
+async def search_page(ctx: Ctx) -> Response:
+    params = ctx.request.query_params
+    raw = params.get("q", "")
+    form = {k: params.get(k, "")[:200] for k in ("q", "category", "author", "from", "to")}
+    staff = ctx.is_moderator
+    categories = (
+        await ctx.db.scalars(
+            select(Category)
+            .where(or_(Category.staff_only.is_(False), staff))
+            .order_by(Category.position, Category.name)
+        )
+    ).all()
+    context: dict[str, object] = {"form": form, "categories": categories, "hits": [],
+                                  "total": 0, "pager": None, "error": ""}  # fmt: skip
+    if "q" not in params:
+        return ctx.render("search/search.html", context)
+    try:
+        filters = Filters(since=_date(form["from"], "from"), until=_date(form["to"], "to"))
+        if filters.until is not None:
+            filters.until += timedelta(days=1)  # "to" is inclusive
+        if form["category"]:
+            chosen = next((c for c in categories if c.slug == form["category"]), None)
+            if chosen is None:
+                raise SearchError("There is no such category.")
+            filters.category_ids = [chosen.id] + [
+                c.id for c in categories if c.parent_id == chosen.id
+            ]
+        if form["author"]:
+            author = await ctx.db.scalar(
+                select(User.id).where(User.username_key == form["author"].strip().lower()[:30])
+            )
+            if author is None:
+                raise SearchError(f"There is no member called “{form['author']}”.")
+            filters.author_id = author
+        page = ctx.param_int("page", 1) or 1
+        hits, total = await search(ctx.db, raw, filters, ctx.user, max(page, 1), PER_PAGE)
+    except SearchError as exc:
+        context["error"] = str(exc)
+        return ctx.render("search/search.html", context, 400)
+    pager = paginate(total, PER_PAGE, page)
+    query = "&".join(f"{k}={v}" for k, v in form.items() if v)
+    context.update(hits=hits, total=total, pager=pager, query=query)
+    return ctx.render("search/search.html", context)
+
+
+routes = [Route("/search", search_page, methods=["GET"], name="search")]
