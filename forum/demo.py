@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
 from forum.accounts.services import award_points, create_user
+from forum.articles.services import publish
 from forum.board.models import Category
 from forum.board.services import create_category, create_reply, create_thread
 from forum.db import connect, utcnow
-from forum.demo_content import CATEGORIES, DEMO_PASSWORD, MEMBERS, THREADS
+from forum.demo_content import ARTICLES, CATEGORIES, DEMO_PASSWORD, MEMBERS, THREADS
 from forum.settings import Settings
 
 
@@ -65,6 +66,9 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
                 body,
                 now=min(start + timedelta(hours=hours), now),
             )
+    for author, days_ago, title, summary, body in ARTICLES:
+        article = await publish(session, settings, members[author], title, summary, body)
+        article.created_at = now - timedelta(days=days_ago)
     await session.flush()
 
 

@@ -11,6 +11,7 @@ DEMO_PASSWORD = "candor-demo"
 MEMBERS = [
     ("ada_admin", "ada@example.org", "admin", "Leeds, UK", 900, 0),
     ("morgan_mod", "morgan@example.org", "moderator", "Toronto, Canada", 700, 240),
+    ("lena_editor", "lena@example.org", "editor", "Utrecht, Netherlands", 1100, 410),
     ("margaret_hr", "margaret@example.org", "member", "Manchester, UK", 2400, 1620),
     ("david_okafor", "david@example.org", "member", "Lagos, Nigeria", 1500, 530),
     ("priya_s", "priya@example.org", "member", "Bengaluru, India", 800, 170),
@@ -379,5 +380,98 @@ The two juniors who did *not* feel safe were both paired with people two levels 
                 """Hi, I'm Grace. I've just moved from recruitment into L&D in Melbourne, and I've been reading everything here.""",
             ),
         ],
+    ),
+]
+
+
+# (author, days ago, title, summary, body)
+ARTICLES = [
+    (
+        "lena_editor",
+        50,
+        "How to start a reverse-mentoring pilot",
+        "A step-by-step plan for a first cohort of eight to twelve pairs: purpose, sponsor, pairing, ground rules and a clean ending.",
+        """Reverse mentoring pairs a junior colleague, as mentor, with a senior one, as mentee. Done well, it gives leaders a view of the organisation they cannot get from reports, and gives junior staff visibility and confidence. Done badly, it becomes a photo opportunity or, worse, a place where juniors learn to keep quiet.
+
+## 1. Write down the purpose
+
+Pick one or two: digital skills, understanding younger customers, inclusion, or what it is like to be new here. The purpose decides who is eligible and what you will measure.
+
+## 2. Find a sponsor who goes first
+
+A member of the executive team who signs up as a mentee, talks about it in public, and protects the time.
+
+## 3. Pair with care
+
+- Never pair people in the same reporting line.
+- Avoid gaps of more than two or three levels in the first cohort; the power gap is real.
+- Ask both sides what they hope to get out of it, and match on that.
+
+## 4. Agree ground rules in writing
+
+Confidentiality (and its limits), how often you meet, who sets the agenda (the junior mentor), and how either side can end the pairing without blame.
+
+## 5. Check in with the junior mentors separately
+
+At the mid-point, ask the mentors (not the mentees) whether they feel safe to speak frankly. This is the single most useful question in the whole programme.
+
+## 6. End cleanly and measure
+
+Close each pairing with a short conversation about what changed. Survey both sides, and ask each senior mentee to name one thing they now do differently.""",
+    ),
+    (
+        "lena_editor",
+        35,
+        "Pairing mentors and mentees: five methods compared",
+        "Hand matching, mentee choice, algorithms, speed-mentoring and group circles: what each costs and when each works.",
+        """There is no single best way to pair people. Here is how the common methods compare.
+
+**Hand matching by the programme lead.** Works for up to about thirty pairs. It is slow, and it depends on one person's knowledge of the organisation.
+
+**Mentee choice from short mentor profiles.** Mentees pick three mentors in order of preference. Engagement tends to be higher because people chose. Cap each mentor at two mentees, or the same few people are chosen by everyone.
+
+**Algorithmic matching.** Useful at scale. Keep the inputs simple (goals, skills, availability) and let people veto a match.
+
+**Speed-mentoring.** Short rounds of ten minutes before anyone commits. It costs an afternoon and prevents many mismatches.
+
+**Group circles.** One mentor and four or five mentees. Good for new managers and when mentors are scarce.
+
+Whatever you choose, make it easy to ask for a re-match, and never pair someone with their own manager.""",
+    ),
+    (
+        "lena_editor",
+        20,
+        "Giving feedback upward without fear",
+        "How junior staff can raise uncomfortable points with senior colleagues, and how seniors can make that safe.",
+        """Feedback upward is where reverse mentoring earns its keep, and where it most often fails.
+
+## For junior mentors
+
+- Describe what you saw and its effect, not the person: *"In the last two town halls, questions were taken for five minutes at the end."*
+- Bring one concrete suggestion.
+- Ask what they were hoping for; often you share the goal.
+
+## For senior mentees
+
+- Say at the start that you want to hear the uncomfortable things, and mean it.
+- Notice your own defensiveness. Phrases like "when you've been here as long as I have" or "you'll understand when you're older" end the conversation, whatever you intended.
+- Thank people for the hard feedback, and tell them later what you did with it.
+
+## For programme leads
+
+Check in with junior mentors on their own. If someone says they do not feel safe, act on it quickly and quietly.""",
+    ),
+    (
+        "lena_editor",
+        8,
+        "Evaluating a mentoring programme honestly",
+        "What to measure, what to compare against, and how to report modest results a finance team will trust.",
+        """Mentoring programmes are easy to love and hard to evaluate. A few habits make the difference.
+
+1. **Collect a baseline before you launch**: retention, internal moves and engagement scores for the groups you will compare.
+2. **Compare like with like.** People who opt in are often more engaged already. Applicants who could not be matched make a much fairer comparison group than everyone else.
+3. **Measure activity as well as outcomes**: meetings held, goals set, pairings ended early and why.
+4. **Ask about safety.** In reverse mentoring, the share of junior mentors who felt able to speak frankly matters as much as any outcome.
+5. **Report modest numbers honestly.** A small, defensible effect is worth more than a large claim that falls apart under questions.""",
     ),
 ]

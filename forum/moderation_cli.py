@@ -51,11 +51,15 @@ def run_worker(once: bool = False) -> None:
         try:
             if once:
                 worker.pipeline.load()
+                worker.enable_related()
                 await worker.publish_status()
                 total = 0
                 while n := await worker.run_once():
                     total += n
-                typer.echo(f"decided {total} posts")
+                refreshed = 0
+                while worker.related is not None and (n := await worker.related.run_once()):
+                    refreshed += n
+                typer.echo(f"decided {total} posts; refreshed related lists of {refreshed} items")
             else:
                 await worker.run(stop)
         finally:

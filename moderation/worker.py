@@ -31,6 +31,7 @@ from forum.review.models import ModerationResult, StageStatus, Verdict, WatchedP
 from forum.review.queue import NOTIFY_CHANNEL, PRIORITY, UNSCORED, describe, open_item
 from forum.settings import Settings
 from moderation.pipeline import Outcome, Pipeline
+from moderation.related import RelatedIndex
 from moderation.signals import PostInput
 
 log = logging.getLogger("candor.worker")
@@ -54,6 +55,8 @@ class Worker:
         self.pipeline = pipeline
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake = asyncio.Event()
+        # Related lists need the sentence encoder; set up in run() once the stages have loaded.
+        self.related: RelatedIndex | None = None
 
     @property
     def dialect(self) -> str:
@@ -291,8 +294,16 @@ class Worker:
                 log.warning("LISTEN connection failed (%s); polling until it is back", exc)
                 await asyncio.sleep(2)
 
+    def enable_related(self) -> None:
+        """Related lists use the dismissiveness stage's encoder: only when it loaded."""
+        if any(s.stage.name == "dismissive" and s.loaded for s in self.pipeline.states):
+            self.related = RelatedIndex(self.settings, self.database)
+        else:
+            log.error("related threads are not computed: the sentence encoder did not load")
+
     async def run(self, stop: asyncio.Event) -> None:
         self.pipeline.load()
+        self.enable_related()
         await self.publish_status()
         requeued = await self.requeue_incomplete()
         if requeued:
@@ -307,8 +318,10 @@ class Worker:
             while not stop.is_set():
                 try:
                     decided = await self.run_once()
+                    if self.related is not None:
+                        decided += await self.related.run_once()
                 except Exception:
-                    log.exception("batch failed; its posts will be retried when the lease ends")
+                    log.exception("batch failed; its items will be retried when the lease ends")
                     decided = 0
                     await asyncio.sleep(poll)
                 if decided:

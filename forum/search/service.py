@@ -11,15 +11,18 @@ from typing import Any
 
 from sqlalchemy import (
     Float,
+    Integer,
     Select,
     String,
     and_,
     case,
+    column,
     func,
     literal,
     literal_column,
     or_,
     select,
+    table,
     text,
     union_all,
 )
@@ -31,6 +34,14 @@ from forum.board.models import Category, Post, Thread
 from forum.board.services import post_visibility
 
 MAX_QUERY = 200
+# Literal, not bound: the GIN expression indexes are on to_tsvector('english', …) and the
+# planner only uses them when the query's expression matches exactly.
+EN = literal_column("'english'::regconfig")
+A = literal_column("'A'::\"char\"")
+B = literal_column("'B'::\"char\"")
+# The FTS5 tables exist only in the SQLite migration; these name them for joins.
+POSTS_FTS = table("posts_fts", column("rowid", Integer))
+ARTICLES_FTS = table("articles_fts", column("rowid", Integer))
 START, STOP = "\x01", "\x02"  # highlight markers, swapped for <mark> after escaping
 
 
@@ -173,23 +184,27 @@ def _article_base(score: Any) -> Select[Any]:
 
 class PostgresSearch:
     def __init__(self, raw: str) -> None:
-        self.query = func.websearch_to_tsquery("english", raw)
+        self.query = func.websearch_to_tsquery(EN, raw)
 
     def statements(self, filters: Filters, viewer: User | None) -> list[Select[Any]]:
         q = self.query
-        body = func.to_tsvector("english", Post.body_source)
-        title = func.to_tsvector("english", Thread.title)
+        body = func.to_tsvector(EN, Post.body_source)
+        title = func.to_tsvector(EN, Thread.title)
         is_first = Post.id == Thread.first_post_id
         weighted = func.setweight(
-            func.to_tsvector("english", case((is_first, Thread.title), else_="")), "A"
-        ).op("||")(func.setweight(body, "B"))
+            func.to_tsvector(EN, case((is_first, Thread.title), else_="")), A
+        ).op("||")(func.setweight(body, B))
         posts = _post_base(func.ts_rank(weighted, q).cast(Float)).where(
             or_(body.op("@@")(q), and_(is_first, title.op("@@")(q)))
         )
         statements = [_post_filters(posts, filters, viewer)]
-        doc = func.setweight(func.to_tsvector("english", Article.title), "A").op("||")(
+        doc = func.setweight(func.to_tsvector(EN, Article.title), A).op("||")(
             func.setweight(
-                func.to_tsvector("english", Article.summary + " " + Article.body_source), "B"
+                func.to_tsvector(
+                    EN,
+                    Article.summary.op("||")(literal_column("' '")).op("||")(Article.body_source),
+                ),
+                B,
             )
         )
         articles = _article_filters(
@@ -209,7 +224,7 @@ class PostgresSearch:
             if not ids:
                 continue
             rows = await session.execute(
-                select(model.id, func.ts_headline("english", source, self.query, options), source)
+                select(model.id, func.ts_headline(EN, source, self.query, options), source)
                 .where(model.id.in_(ids))
             )  # fmt: skip
             found = {row[0]: (row[1], row[2]) for row in rows}
@@ -226,14 +241,14 @@ class SqliteSearch:
         posts_fts = literal_column("posts_fts")
         posts = (
             _post_base(-func.bm25(posts_fts, 10.0, 1.0))
-            .join(text("posts_fts"), literal_column("posts_fts.rowid") == Post.id)
+            .join(POSTS_FTS, POSTS_FTS.c.rowid == Post.id)
             .where(text("posts_fts MATCH :match"))
         )
         statements = [_post_filters(posts, filters, viewer)]
         articles_fts = literal_column("articles_fts")
         articles = _article_filters(
             _article_base(-func.bm25(articles_fts, 10.0, 1.0))
-            .join(text("articles_fts"), literal_column("articles_fts.rowid") == Article.id)
+            .join(ARTICLES_FTS, ARTICLES_FTS.c.rowid == Article.id)
             .where(text("articles_fts MATCH :match")),
             filters,
         )
@@ -242,14 +257,14 @@ class SqliteSearch:
         return statements
 
     async def snippets(self, session: AsyncSession, hits: list[Hit]) -> None:
-        for kind, table in (("post", "posts_fts"), ("article", "articles_fts")):
+        for kind, fts in (("post", "posts_fts"), ("article", "articles_fts")):
             ids = [h.id for h in hits if h.kind == kind]
             if not ids:
                 continue
             rows = await session.execute(
                 text(
-                    f"SELECT rowid, snippet({table}, 1, :start, :stop, '…', 24), body "
-                    f"FROM {table} WHERE {table} MATCH :match AND rowid IN "
+                    f"SELECT rowid, snippet({fts}, 1, :start, :stop, '…', 24), body "
+                    f"FROM {fts} WHERE {fts} MATCH :match AND rowid IN "
                     f"({', '.join(str(int(i)) for i in ids)})"
                 ),
                 {"start": START, "stop": STOP, "match": self.match},
@@ -276,12 +291,13 @@ async def search(
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     backend: PostgresSearch | SqliteSearch
     params: dict[str, Any] = {}
+    if not fts5_query(raw):
+        # Both engines answer the same: a query needs at least one word to look for.
+        raise SearchError("Add at least one word to look for (not only exclusions).")
     if dialect == "postgresql":
         backend = PostgresSearch(raw)
     else:
         backend = SqliteSearch(raw)
-        if not backend.match:
-            raise SearchError("Add at least one word to look for (not only exclusions).")
         params["match"] = backend.match
     statements = backend.statements(filters, viewer)
     combined = (
