@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article
@@ -34,34 +33,60 @@ HIDDEN = (ModerationState.held.value, ModerationState.hidden.value)
 EmbedFn = Callable[[list[str]], np.ndarray]
 
 
-@dataclass
 class Matrix:
-    ids: list[int] = field(default_factory=list)
-    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
+    """Unit vectors by id in one growable array: put and remove are O(dim), top-k is one
+    matrix-vector product."""
+
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+        self.ids: list[int] = []
+        self._pos: dict[int, int] = {}
+        self._data = np.zeros((64, dim), dtype=np.float32)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._data[: len(self.ids)]
 
     def put(self, item_id: int, vector: np.ndarray) -> None:
-        if item_id in self._pos:
-            self.vectors[self._pos[item_id]] = vector
-            return
-        self.ids.append(item_id)
-        self.vectors = (
-            np.vstack([self.vectors, vector[None, :]])
-            if len(self.ids) > 1
-            else vector[None, :].copy()
-        )
-        self._pos[item_id] = len(self.ids) - 1
+        self.put_many([item_id], np.asarray(vector, dtype=np.float32)[None, :])
+
+    def put_many(self, ids: list[int], vectors: np.ndarray) -> None:
+        if len(ids) and vectors.shape[1] != self.dim:
+            if self.ids:
+                raise ValueError(
+                    f"vectors of {vectors.shape[1]} dimensions in a {self.dim}-d index"
+                )
+            self.dim = vectors.shape[1]
+            self._data = np.zeros((64, self.dim), dtype=np.float32)
+        new = [i for i in ids if i not in self._pos]
+        needed = len(self.ids) + len(new)
+        if needed > len(self._data):
+            grown = np.zeros((max(needed, 2 * len(self._data)), self.dim), dtype=np.float32)
+            grown[: len(self.ids)] = self.vectors
+            self._data = grown
+        for item_id, vector in zip(ids, vectors, strict=True):
+            pos = self._pos.get(item_id)
+            if pos is None:
+                pos = len(self.ids)
+                self.ids.append(item_id)
+                self._pos[item_id] = pos
+            self._data[pos] = vector
 
     def remove(self, item_id: int) -> None:
         pos = self._pos.pop(item_id, None)
         if pos is None:
             return
-        self.ids.pop(pos)
-        self.vectors = np.delete(self.vectors, pos, axis=0)
-        self._pos = {i: n for n, i in enumerate(self.ids)}
+        last = len(self.ids) - 1
+        if pos != last:  # move the last row into the hole
+            moved = self.ids[last]
+            self._data[pos] = self._data[last]
+            self.ids[pos] = moved
+            self._pos[moved] = pos
+        self.ids.pop()
 
     def get(self, item_id: int) -> np.ndarray | None:
         pos = self._pos.get(item_id)
-        return None if pos is None else self.vectors[pos]
+        return None if pos is None else self._data[pos].copy()
 
     def top(
         self, vector: np.ndarray, k: int, exclude: int | None = None
@@ -75,9 +100,6 @@ class Matrix:
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best])]
         return [(self.ids[i], float(scores[i])) for i in best if np.isfinite(scores[i])]
-
-    def __post_init__(self) -> None:
-        self._pos: dict[int, int] = {i: n for n, i in enumerate(self.ids)}
 
 
 class RelatedIndex:
@@ -97,10 +119,16 @@ class RelatedIndex:
         if self.synced_at is not None:
             stmt = stmt.where(Embedding.updated_at >= self.synced_at - timedelta(seconds=5))
         started = utcnow()
-        for row in (await session.scalars(stmt)).all():
-            self.matrices[row.item_type].put(
-                row.item_id, np.frombuffer(row.vector, dtype=np.float32).copy()
+        rows = (
+            await session.execute(
+                stmt.with_only_columns(Embedding.item_type, Embedding.item_id, Embedding.vector)
             )
+        ).all()
+        for kind in ("thread", "article"):
+            chosen = [(i, v) for t, i, v in rows if t == kind]
+            if chosen:
+                flat = np.frombuffer(b"".join(v for _, v in chosen), dtype=np.float32)
+                self.matrices[kind].put_many([i for i, _ in chosen], flat.reshape(len(chosen), -1))
         self.synced_at = started
 
     # --- the queue --------------------------------------------------------------------------
@@ -166,8 +194,7 @@ class RelatedIndex:
                             ("article", i)
                             for i, _ in self.matrices["article"].top(vector, NEIGHBOURS, item_id)
                         }
-            for kind, item_id in sorted(touched):
-                await self._write_lists(session, kind, item_id)
+            await self._write_lists(session, sorted(touched))
             await session.execute(
                 update(Thread).where(Thread.id.in_(thread_ids))
                 .values(needs_related=False, related_lease_until=None)
@@ -250,25 +277,32 @@ class RelatedIndex:
         ).all()
         return {(t, i) for t, i in sources}
 
-    async def _write_lists(self, session: AsyncSession, kind: str, item_id: int) -> None:
-        vector = self.matrices[kind].get(item_id)
-        if vector is None:
-            return
-        await session.execute(
-            delete(RelatedItem).where(
-                RelatedItem.source_type == kind, RelatedItem.source_id == item_id
-            )
-        )
-        targets = {"thread": ("thread", "article"), "article": ("article",)}[kind]
-        for target in targets:
-            k = STORED if target == "thread" else 3
-            exclude = item_id if target == kind else None
-            for position, (target_id, score) in enumerate(
-                self.matrices[target].top(vector, k, exclude)
-            ):
-                session.add(
-                    RelatedItem(
-                        source_type=kind, source_id=item_id, target_type=target,
-                        target_id=target_id, position=position, score=score,
+    async def _write_lists(self, session: AsyncSession, items: list[tuple[str, int]]) -> None:
+        """Replace the lists of `items` with one DELETE and one multi-row INSERT."""
+        rows = []
+        live = []
+        for kind, item_id in items:
+            vector = self.matrices[kind].get(item_id)
+            if vector is None:
+                continue
+            live.append((kind, item_id))
+            for target in {"thread": ("thread", "article"), "article": ("article",)}[kind]:
+                k = STORED if target == "thread" else 3
+                exclude = item_id if target == kind else None
+                for position, (target_id, score) in enumerate(
+                    self.matrices[target].top(vector, k, exclude)
+                ):
+                    rows.append({
+                        "source_type": kind, "source_id": item_id, "target_type": target,
+                        "target_id": target_id, "position": position, "score": score,
+                    })  # fmt: skip
+        for kind in ("thread", "article"):
+            ids = [i for t, i in live if t == kind]
+            if ids:
+                await session.execute(
+                    delete(RelatedItem).where(
+                        RelatedItem.source_type == kind, RelatedItem.source_id.in_(ids)
                     )
-                )  # fmt: skip
+                )
+        if rows:
+            await session.execute(insert(RelatedItem), rows)

@@ -109,7 +109,9 @@ async def test_snippets_are_highlighted_and_escaped(
     assert "<mark>marmalade</mark>" in r.text
     assert "<script>alert(1)</script>" not in r.text
     # SQLite's snippet keeps the text (escaped on the page); PostgreSQL's ts_headline drops tags.
-    assert "&lt;script&gt;" in r.text or "script" not in r.text.split("<main")[1].split("</main>")[0]
+    assert (
+        "&lt;script&gt;" in r.text or "script" not in r.text.split("<main")[1].split("</main>")[0]
+    )
 
 
 async def test_articles_are_found(

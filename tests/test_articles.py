@@ -1,0 +1,83 @@
+"""Articles: editors publish and edit, members comment, bad input is refused cleanly."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.articles.models import Article, ArticleComment
+from forum.settings import Settings
+from tests.helpers import login, make_user, post_form
+
+ARTICLE = {"title": "Running a first cohort", "summary": "What we learned from twelve pairs.",
+           "body": "Start **small**. <script>alert(1)</script>"}  # fmt: skip
+
+
+async def test_editor_publishes_member_comments(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="editor0", role="editor")
+    await make_user(db, settings, username="reader1")
+    await db.commit()
+    await login(client, "reader1")
+    assert (await client.get("/articles/new")).status_code == 403
+    refused = await post_form(client, "/articles/new", ARTICLE, "/")
+    assert refused.status_code == 403
+    await login(client, "editor0")
+    r = await post_form(client, "/articles/new", ARTICLE, "/articles/new")
+    assert r.status_code == 303
+    article_id = int(r.headers["location"].rsplit("/", 1)[1])
+    page = await client.get(f"/articles/{article_id}")
+    assert "<strong>small</strong>" in page.text and "<script>alert(1)</script>" not in page.text
+    assert "What we learned from twelve pairs." in page.text and "You May Also Like" in page.text
+    listing = await client.get("/articles")
+    assert "Running a first cohort" in listing.text and "0 comments" in listing.text
+    await login(client, "reader1")
+    c = await post_form(
+        client,
+        f"/articles/{article_id}/comments",
+        {"body": "Very useful, thanks."},
+        f"/articles/{article_id}",
+    )
+    assert c.status_code == 303
+    assert "Very useful, thanks." in (await client.get(f"/articles/{article_id}")).text
+    empty = await post_form(
+        client, f"/articles/{article_id}/comments", {"body": "  "}, f"/articles/{article_id}"
+    )
+    assert empty.status_code == 400 and "empty" in empty.text
+    assert await db.scalar(select(func.count(ArticleComment.id))) == 1
+    # Only the article's editor (or an admin) may change it.
+    assert (await client.get(f"/articles/{article_id}/edit")).status_code == 403
+
+
+async def test_article_bad_input_and_edit(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="ed2", role="editor")
+    await make_user(db, settings, username="ed3", role="editor")
+    await db.commit()
+    await login(client, "ed2")
+    for field, value, message in [
+        ("title", "", "at least 3"),
+        ("summary", "short", "at least 10"),
+        ("summary", "s" * 501, "at most 500"),
+        ("body", "", "empty"),
+    ]:
+        r = await post_form(client, "/articles/new", {**ARTICLE, field: value}, "/articles/new")
+        assert r.status_code in (400, 413) and (message in r.text or r.status_code == 413), field
+    assert await db.scalar(select(func.count(Article.id))) == 0
+    r = await post_form(client, "/articles/new", ARTICLE, "/articles/new")
+    article_id = int(r.headers["location"].rsplit("/", 1)[1])
+    edited = await post_form(client, f"/articles/{article_id}/edit",
+                             {**ARTICLE, "title": "Running a first cohort, revised"}, f"/articles/{article_id}/edit")  # fmt: skip
+    assert edited.status_code == 303
+    article = await db.get(Article, article_id)
+    assert article is not None
+    await db.refresh(article)
+    assert article.title == "Running a first cohort, revised" and article.needs_related
+    await login(client, "ed3")
+    other = await post_form(client, f"/articles/{article_id}/edit", ARTICLE, "/")
+    assert other.status_code == 403
+    for path in ["/articles/99999", "/articles/99999/edit", "/articles/abc"]:
+        assert (await client.get(path)).status_code in (404, 303)
