@@ -120,7 +120,9 @@ def main() -> None:
         result = asyncio.run(measure(settings, args.threads, args.repeat))
     engine = url.split(":", 1)[0]
     print(f"related-list refresh, {result['threads']:,} threads, {engine}")
-    print(f"  load {result['threads']:,} vectors into the worker: {result['load_vectors_s']:.2f} s (once per worker start)")
+    print(
+        f"  load {result['threads']:,} vectors into the worker: {result['load_vectors_s']:.2f} s (once per worker start)"
+    )
     print(f"  refresh after one new thread (embed + own list + 20 neighbours' lists + writes): "
           f"median {result['refresh_ms_median']:.1f} ms, max {result['refresh_ms_max']:.1f} ms")  # fmt: skip
     print(f"  of which embedding the text: median {result['embed_one_ms_median']:.1f} ms")

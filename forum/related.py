@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -40,50 +42,63 @@ async def has_embedding(session: AsyncSession, item_type: str, item_id: int) -> 
     return found is not None
 
 
-async def related_threads(
-    session: AsyncSession, source_type: str, source_id: int, viewer: User | None, limit: int = 5
-) -> list[RelatedThread]:
-    """Stored related threads the viewer may see: never deleted threads, threads whose opening
-    post is hidden, or threads in staff-only categories for non-staff."""
+@functools.cache
+def _related_threads_statement(staff: bool) -> Any:
     first = aliased(Post)
-    staff = viewer is not None and viewer.is_moderator
-    rows = await session.execute(
+    stmt = (
         select(Thread.id, Thread.title, Category.name, Thread.post_count)
         .select_from(RelatedItem)
         .join(Thread, Thread.id == RelatedItem.target_id)
         .join(Category, Category.id == Thread.category_id)
         .outerjoin(first, first.id == Thread.first_post_id)
         .where(
-            RelatedItem.source_type == source_type,
-            RelatedItem.source_id == source_id,
+            RelatedItem.source_type == bindparam("source_type"),
+            RelatedItem.source_id == bindparam("source_id"),
             RelatedItem.target_type == "thread",
             Thread.is_deleted.is_(False),
-            or_(Category.staff_only.is_(False), staff),
             or_(
                 first.id.is_(None),
                 and_(first.moderation_state.not_in(HIDDEN), first.is_deleted.is_(False)),
             ),
         )
         .order_by(RelatedItem.position)
-        .limit(limit)
+        .limit(bindparam("limit"))
+    )
+    return stmt if staff else stmt.where(Category.staff_only.is_(False))
+
+
+async def related_threads(
+    session: AsyncSession, source_type: str, source_id: int, viewer: User | None, limit: int = 5
+) -> list[RelatedThread]:
+    """Stored related threads the viewer may see: never deleted threads, threads whose opening
+    post is hidden, or threads in staff-only categories for non-staff."""
+    staff = viewer is not None and viewer.is_moderator
+    rows = await session.execute(
+        _related_threads_statement(staff),
+        {"source_type": source_type, "source_id": source_id, "limit": limit},
     )
     return [RelatedThread(i, t, c, max(n - 1, 0)) for i, t, c, n in rows]
+
+
+_RELATED_ARTICLES = (
+    select(Article.id, Article.title, Article.summary)
+    .select_from(RelatedItem)
+    .join(Article, Article.id == RelatedItem.target_id)
+    .where(
+        RelatedItem.source_type == bindparam("source_type"),
+        RelatedItem.source_id == bindparam("source_id"),
+        RelatedItem.target_type == "article",
+        Article.is_deleted.is_(False),
+    )
+    .order_by(RelatedItem.position)
+    .limit(bindparam("limit"))
+)
 
 
 async def related_articles(
     session: AsyncSession, source_type: str, source_id: int, limit: int = 3
 ) -> list[RelatedArticle]:
     rows = await session.execute(
-        select(Article.id, Article.title, Article.summary)
-        .select_from(RelatedItem)
-        .join(Article, Article.id == RelatedItem.target_id)
-        .where(
-            RelatedItem.source_type == source_type,
-            RelatedItem.source_id == source_id,
-            RelatedItem.target_type == "article",
-            Article.is_deleted.is_(False),
-        )
-        .order_by(RelatedItem.position)
-        .limit(limit)
+        _RELATED_ARTICLES, {"source_type": source_type, "source_id": source_id, "limit": limit}
     )
     return [RelatedArticle(i, t, s) for i, t, s in rows]

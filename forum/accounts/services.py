@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,14 +155,17 @@ async def start_session(session: AsyncSession, user: User, days: int, user_agent
     return token
 
 
+_USER_FOR_SESSION = (
+    select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.id == bindparam("sid"), LoginSession.expires_at > bindparam("now"))
+)
+
+
 async def user_for_session(session: AsyncSession, token: str | None) -> User | None:
     if not token or len(token) > 100:
         return None
-    return await session.scalar(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.id == token_hash(token), LoginSession.expires_at > utcnow())
-    )
+    return await session.scalar(_USER_FOR_SESSION, {"sid": token_hash(token), "now": utcnow()})
 
 
 async def end_session(session: AsyncSession, token: str | None) -> None:
@@ -252,14 +256,28 @@ class RankTable:
         return name
 
 
+_RANK_CACHE: dict[str, tuple[float, RankTable]] = {}
+RANK_CACHE_SECONDS = 30.0
+
+
 async def load_ranks(session: AsyncSession) -> RankTable:
+    """The rank table, cached per database for a few seconds: every page with an author
+    panel needs it and it changes only when an admin edits ranks."""
+    bind = session.bind
+    key = str(bind.engine.url if bind is not None else "")
+    cached = _RANK_CACHE.get(key)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
     rows = (await session.execute(select(Rank).order_by(Rank.min_points))).scalars().all()
-    return RankTable(
+    table = RankTable(
         earned=[
             (r.min_points, r.name) for r in rows if not r.is_special and r.min_points is not None
         ],
         special={r.id: r.name for r in rows if r.is_special},
     )
+    _RANK_CACHE[key] = (now + RANK_CACHE_SECONDS, table)
+    return table
 
 
 async def award_points(

@@ -1,0 +1,214 @@
+"""`make bench`: Candor against a bare ceiling, on PostgreSQL and SQLite, plus moderation.
+
+    python -m bench.run [--seconds 5] [--engines postgresql,sqlite] [--small] [--skip-moderation]
+
+Seeds a board (2,000 members, 50 categories, 10,000 threads, 200,000 posts), serves Candor
+with its production settings (uvicorn, 2 worker processes, no access log), drives it with wrk
+from a separate process on 127.0.0.1 for a bounded time, and reads CPU time from /proc for the
+server processes plus the database server. The ceiling (bench/ceiling.py) is served the same
+way in the same run. Results go to the terminal and to bench/results/<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import select
+
+from bench.load import Server, postgres_pids, wrk
+from bench.seed import BENCH_PASSWORD, Size, seed
+from forum.board.models import Category, Thread
+from forum.cli import upgrade_database
+from forum.db import connect
+from forum.settings import Settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SECRET = "bench-secret-key-not-for-production"
+PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
+
+
+def login(base: str, username: str) -> dict[str, str]:
+    with httpx.Client(base_url=base) as c:
+        page = c.get("/login")
+        token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = c.post(
+            "/login", data={"username": username, "password": BENCH_PASSWORD, "csrftoken": token}
+        )
+        assert r.status_code == 303, r.text[:500]
+        return {"cookie": "; ".join(f"{k}={v}" for k, v in c.cookies.items()), "token": token}
+
+
+async def targets(url: str) -> dict[str, Any]:
+    database = connect(url)
+    async with database.sessionmaker() as s:
+        thread = await s.scalar(
+            select(Thread.id).where(Thread.post_count.between(21, 40)).order_by(Thread.id).limit(1)
+        )
+        other = await s.scalar(
+            select(Thread.id)
+            .where(Thread.post_count.between(2, 10))
+            .order_by(Thread.id.desc())
+            .limit(1)
+        )
+        category = await s.scalar(
+            select(Category.slug)
+            .where(Category.parent_id.is_not(None))
+            .order_by(Category.id)
+            .limit(1)
+        )
+    await database.dispose()
+    return {"thread": thread, "reply_thread": other, "category": category}
+
+
+def web_runs(url: str, engine: str, seconds: int, levels: list[int]) -> dict[str, Any]:
+    env = {"DATABASE_URL": url, "CANDOR_SECRET_KEY": SECRET, "CANDOR_POSTS_MAX_PER_MINUTE": "100000000",
+           "CANDOR_BASE_URL": "http://127.0.0.1"}  # fmt: skip
+    t = asyncio.run(targets(url))
+    db_pids = postgres_pids() if engine == "postgresql" else []
+    results: dict[str, Any] = {"targets": t, "candor": [], "ceiling": []}
+    server = Server("forum.asgi:app", env)
+    try:
+        server.wait("/healthz")
+        auth = login(server.url, "member1")
+        cookie = {"Cookie": auth["cookie"]}
+        pids = server.pids() + db_pids
+        thread_url = f"{server.url}/t/{t['thread']}"
+        pages = [
+            ("thread (anonymous)", thread_url, {}, "GET", ""),
+            ("thread (logged in)", thread_url, cookie, "GET", ""),
+            ("category", f"{server.url}/c/{t['category']}", {}, "GET", ""),
+            ("home", f"{server.url}/", {}, "GET", ""),
+            ("search", f"{server.url}/search?q=reverse+mentoring+pilot", {}, "GET", ""),
+            ("post a reply", f"{server.url}/t/{t['reply_thread']}/reply",
+             {**cookie, "Content-Type": "application/x-www-form-urlencoded"}, "POST",
+             f"csrftoken={auth['token']}&body=Thanks+for+sharing+this%2C+it+helps+our+pilot."),
+        ]  # fmt: skip
+        for c in levels:
+            for name, page_url, headers, method, body in pages:
+                run = wrk(name, page_url, c, seconds, pids, headers, method, body)
+                results["candor"].append(asdict(run))
+                print(f"  {engine:10} {name:20} c={c:<3} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
+                      f"p99 {run.p99_ms:7.1f} ms  {run.cpu_ms_per_request:6.2f} CPU-ms/req  errors {run.errors}", flush=True)  # fmt: skip
+    finally:
+        server.stop()
+    ceiling = Server("bench.ceiling:app", {"CEILING_DATABASE_URL": url})
+    try:
+        ceiling.wait(f"/t/{t['thread']}")
+        pids = ceiling.pids() + db_pids
+        for c in levels:
+            run = wrk("ceiling thread", f"{ceiling.url}/t/{t['thread']}", c, seconds, pids)
+            results["ceiling"].append(asdict(run))
+            print(f"  {engine:10} {'ceiling thread':20} c={c:<3} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
+                  f"p99 {run.p99_ms:7.1f} ms  {run.cpu_ms_per_request:6.2f} CPU-ms/req  errors {run.errors}", flush=True)  # fmt: skip
+    finally:
+        ceiling.stop()
+    return results
+
+
+def summarise(engine: str, res: dict[str, Any]) -> list[str]:
+    lines = []
+    by = {(r["name"], r["concurrency"]): r for r in res["candor"]}
+    for r in res["ceiling"]:
+        c = r["concurrency"]
+        anon = by[("thread (anonymous)", c)]
+        logged = by[("thread (logged in)", c)]
+        lines.append(
+            f"{engine} c={c}: thread page {anon['cpu_ms_per_request']:.2f} CPU-ms vs ceiling "
+            f"{r['cpu_ms_per_request']:.2f} = {anon['cpu_ms_per_request'] / max(r['cpu_ms_per_request'], 1e-9):.1f}x "
+            f"(target <= 2x); logged in / anonymous = {logged['cpu_ms_per_request'] / max(anon['cpu_ms_per_request'], 1e-9):.2f} "
+            f"(target <= 1.5); p99 {anon['p99_ms']:.0f} ms"
+        )
+    return lines
+
+
+def prepare(engine: str, size: Size, workdir: Path) -> str:
+    if engine == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    else:
+        name = f"candor_bench_{os.getpid()}"
+
+        async def create() -> None:
+            conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.close()
+
+        asyncio.run(create())
+        url = PG + name
+    upgrade_database(url)
+    database = connect(url)
+    info = asyncio.run(seed_and_close(database, url, size))
+    print(f"seeded {engine}: {info}", flush=True)
+    return url
+
+
+async def seed_and_close(database: Any, url: str, size: Size) -> dict[str, Any]:
+    try:
+        return await seed(database, Settings(database_url=url, secret_key=SECRET), size)
+    finally:
+        await database.dispose()
+
+
+def drop(url: str) -> None:
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+
+        async def go() -> None:
+            conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.close()
+
+        asyncio.run(go())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Candor benchmarks")
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--engines", default="postgresql,sqlite")
+    parser.add_argument("--levels", default="1,8,64")
+    parser.add_argument(
+        "--small", action="store_true", help="a tenth of the board, for a quick look"
+    )
+    parser.add_argument("--skip-moderation", action="store_true")
+    args = parser.parse_args()
+    size = Size(members=200, categories=50, threads=1_000, posts=20_000) if args.small else Size()
+    levels = [int(x) for x in args.levels.split(",")]
+    report: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "size": asdict(size), "cores": os.cpu_count(), "web": {}}  # fmt: skip
+    summary: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in args.engines.split(","):
+            url = prepare(engine, size, Path(tmp))
+            try:
+                report["web"][engine] = web_runs(url, engine, args.seconds, levels)
+                summary += summarise(engine, report["web"][engine])
+                if not args.skip_moderation and engine == "postgresql":
+                    from bench.moderation import moderation_bench
+
+                    report["moderation"] = moderation_bench(url, args.seconds)
+                    summary += report["moderation"]["summary"]
+            finally:
+                drop(url)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=1))
+    print("\nSummary")
+    for line in summary:
+        print("  " + line)
+    print(f"\nresults: {out}")
+
+
+if __name__ == "__main__":
+    main()
