@@ -129,6 +129,10 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+def _lua(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def wrk(
     name: str,
     url: str,
@@ -138,13 +142,25 @@ def wrk(
     headers: dict[str, str] | None = None,
     method: str = "GET",
     body: str = "",
+    rotate: list[tuple[str, dict[str, str], str]] | None = None,
 ) -> Run:
-    """Drive `url` with wrk for `seconds` (bounded) and read latency, throughput and CPU."""
-    lines = [f'wrk.method = "{method}"']
+    """Drive `url` with wrk for `seconds` (bounded) and read latency, throughput and CPU.
+    `rotate` lists (path, headers, body) requests sent in turn (several members posting)."""
+    lines = [f"wrk.method = {_lua(method)}"]
     for k, v in (headers or {}).items():
-        lines.append(f'wrk.headers["{k}"] = "{v}"')
+        lines.append(f"wrk.headers[{_lua(k)}] = {_lua(v)}")
     if body:
-        lines.append(f'wrk.body = "{body}"')
+        lines.append(f"wrk.body = {_lua(body)}")
+    if rotate:
+        lines.append("local reqs, i = {}, 0")
+        lines.append("init = function(args)")
+        for path, hdrs, payload in rotate:
+            fields = ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in hdrs.items())
+            lines.append(
+                f"  table.insert(reqs, wrk.format({_lua(method)}, {_lua(path)}, {{{fields}}}, {_lua(payload)}))"
+            )
+        lines.append("end")
+        lines.append("request = function() i = i % #reqs + 1; return reqs[i] end")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join(lines) + "\n")
     before = cpu_seconds(cpu_pids)

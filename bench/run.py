@@ -39,6 +39,22 @@ SECRET = "bench-secret-key-not-for-production"
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
 
 
+def reply_rotation(
+    base: str, thread_ids: list[int], members: int = 16
+) -> list[tuple[str, dict[str, str], str]]:
+    """Several members replying in several threads, as on a real board (one member posting
+    into one thread would only measure lock waits on that member's and thread's rows)."""
+    rotation = []
+    for n in range(members):
+        auth = login(base, f"member{n + 2}")
+        rotation.append((
+            f"/t/{thread_ids[n % len(thread_ids)]}/reply",
+            {"Cookie": auth["cookie"], "Content-Type": "application/x-www-form-urlencoded"},
+            f"csrftoken={auth['token']}&body=Thanks+for+sharing+this%2C+it+helps+our+pilot.",
+        ))  # fmt: skip
+    return rotation
+
+
 def login(base: str, username: str) -> dict[str, str]:
     with httpx.Client(base_url=base) as c:
         page = c.get("/login")
@@ -56,11 +72,15 @@ async def targets(url: str) -> dict[str, Any]:
         thread = await s.scalar(
             select(Thread.id).where(Thread.post_count.between(21, 40)).order_by(Thread.id).limit(1)
         )
-        other = await s.scalar(
-            select(Thread.id)
-            .where(Thread.post_count.between(2, 10))
-            .order_by(Thread.id.desc())
-            .limit(1)
+        others = list(
+            (
+                await s.scalars(
+                    select(Thread.id)
+                    .where(Thread.post_count.between(2, 10))
+                    .order_by(Thread.id.desc())
+                    .limit(16)
+                )
+            ).all()
         )
         category = await s.scalar(
             select(Category.slug)
@@ -69,7 +89,7 @@ async def targets(url: str) -> dict[str, Any]:
             .limit(1)
         )
     await database.dispose()
-    return {"thread": thread, "reply_thread": other, "category": category}
+    return {"thread": thread, "reply_threads": others, "category": category}
 
 
 def web_runs(url: str, engine: str, seconds: int, levels: list[int]) -> dict[str, Any]:
@@ -91,13 +111,13 @@ def web_runs(url: str, engine: str, seconds: int, levels: list[int]) -> dict[str
             ("category", f"{server.url}/c/{t['category']}", {}, "GET", ""),
             ("home", f"{server.url}/", {}, "GET", ""),
             ("search", f"{server.url}/search?q=reverse+mentoring+pilot", {}, "GET", ""),
-            ("post a reply", f"{server.url}/t/{t['reply_thread']}/reply",
-             {**cookie, "Content-Type": "application/x-www-form-urlencoded"}, "POST",
-             f"csrftoken={auth['token']}&body=Thanks+for+sharing+this%2C+it+helps+our+pilot."),
+            ("post a reply", f"{server.url}/t/{t['reply_threads'][0]}/reply", {}, "POST", ""),
         ]  # fmt: skip
+        rotation = reply_rotation(server.url, t["reply_threads"])
         for c in levels:
             for name, page_url, headers, method, body in pages:
-                run = wrk(name, page_url, c, seconds, pids, headers, method, body)
+                run = wrk(name, page_url, c, seconds, pids, headers, method, body,
+                          rotate=rotation if method == "POST" else None)  # fmt: skip
                 results["candor"].append(asdict(run))
                 print(f"  {engine:10} {name:20} c={c:<3} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
                       f"p99 {run.p99_ms:7.1f} ms  {run.cpu_ms_per_request:6.2f} CPU-ms/req  errors {run.errors}", flush=True)  # fmt: skip

@@ -94,7 +94,9 @@ def create_engine(url: str, sqlite_foreign_keys: bool = True, **kwargs: Any) -> 
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, sqlite_foreign_keys)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every request. A connection that died with the
+    # server fails once (a 503 page) and is replaced; pool_recycle retires idle ones.
+    kwargs.setdefault("pool_recycle", 1800)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
@@ -108,6 +110,17 @@ def make_sessionmaker(bind: Any, **kwargs: Any) -> async_sessionmaker[AsyncSessi
 def connect(url: str) -> Database:
     engine = create_engine(url)
     return Database(engine=engine, sessionmaker=make_sessionmaker(engine))
+
+
+async def begin_read(session: AsyncSession) -> None:
+    """A request that only reads skips BEGIN/COMMIT on PostgreSQL (two round trips)."""
+    bind = session.bind
+    if (
+        isinstance(bind, AsyncEngine)
+        and bind.dialect.name == "postgresql"
+        and not session.in_transaction()
+    ):
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 async def begin_write(session: AsyncSession) -> None:

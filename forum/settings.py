@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     session_days: int = 30
 
+    # How long each process may reuse rarely-changing tables (ranks, the category tree).
+    cache_seconds: float = 10.0
+
     points_per_post: int = 5
     posts_per_page: int = 20
     threads_per_page: int = 25

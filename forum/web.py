@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from forum.accounts.models import User
 from forum.accounts.services import user_for_session
-from forum.db import Database, begin_write
+from forum.db import Database, begin_read, begin_write
 from forum.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("candor.web")
@@ -56,6 +56,8 @@ def _format_datetime(value: datetime | None) -> str:
 def make_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
     env = templates.env
+    # Checking every template file's mtime on every render is for development only.
+    env.auto_reload = settings.debug
     env.autoescape = select_autoescape(default=True, default_for_string=True)
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
@@ -191,9 +193,11 @@ View = Callable[[Ctx], Awaitable[Response]]
 
 
 def view(
-    *, login: bool = False, moderator: bool = False, admin: bool = False
+    *, login: bool = False, moderator: bool = False, admin: bool = False, writes: bool = False
 ) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
-    """Wrap a view: open the request's session, load the member, check the role, commit once."""
+    """Wrap a view: open the request's session, load the member, check the role, commit once.
+
+    GET and HEAD requests read in autocommit mode on PostgreSQL unless `writes` is set."""
 
     def decorate(fn: View) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(fn)
@@ -204,6 +208,8 @@ def view(
             async with database.sessionmaker() as session:
                 if request.method in UNSAFE_METHODS:
                     await begin_write(session)
+                elif not writes:
+                    await begin_read(session)
                 user = await user_for_session(session, request.cookies.get(SESSION_COOKIE))
                 ctx = Ctx(request, session, user, settings, state.templates)
                 ctx.flashes_in = _read_flashes(request, settings)

@@ -30,6 +30,8 @@ def _include_object(
     indexes): they have no model, so autogenerate and `alembic check` leave them alone."""
     if name and (name.startswith(("posts_fts", "articles_fts", "ix_fts_"))):
         return False
+    if type_ == "column" and name in ("search_vector", "title_vector"):
+        return False
     return True
 
 

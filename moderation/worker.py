@@ -316,6 +316,9 @@ class Worker:
         log.info("worker %s ready (%s)", self.name, self.dialect)
         try:
             while not stop.is_set():
+                # Cleared before looking at the queue, so a post that arrives while a batch is
+                # being scored wakes the next wait at once instead of waiting for the poll.
+                self.wake.clear()
                 try:
                     decided = await self.run_once()
                     if self.related is not None:
@@ -326,7 +329,6 @@ class Worker:
                     await asyncio.sleep(poll)
                 if decided:
                     continue
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=poll)
         finally:

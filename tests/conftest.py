@@ -58,6 +58,8 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_cost": 1024,
         "base_url": "http://testserver",
+        # Per-process caches off: tests roll back and reuse ids; test_queries turns them on.
+        "cache_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -52,3 +52,15 @@ async def test_category_and_home_queries_do_not_grow_with_threads(
     home_before = await _count(client, queries, "/")
     await make_category(db)
     assert await _count(client, queries, "/") == home_before
+
+
+async def test_cached_tables_save_queries_on_the_thread_page(
+    app, client: httpx.AsyncClient, db: AsyncSession, settings: Settings, queries: QueryCounter  # type: ignore[no-untyped-def]
+) -> None:
+    author = await make_user(db, settings)
+    thread, _ = await make_thread(db, settings, author, await make_category(db), replies=3)
+    uncached = await _count(client, queries, f"/t/{thread.id}")
+    app.state.settings = settings.model_copy(update={"cache_seconds": 60})
+    await _count(client, queries, f"/t/{thread.id}")  # fills the caches
+    cached = await _count(client, queries, f"/t/{thread.id}")
+    assert cached <= uncached - 2  # ranks and the category tree come from memory

@@ -257,17 +257,16 @@ class RankTable:
 
 
 _RANK_CACHE: dict[str, tuple[float, RankTable]] = {}
-RANK_CACHE_SECONDS = 30.0
 
 
-async def load_ranks(session: AsyncSession) -> RankTable:
-    """The rank table, cached per database for a few seconds: every page with an author
-    panel needs it and it changes only when an admin edits ranks."""
+async def load_ranks(session: AsyncSession, cache_seconds: float = 0.0) -> RankTable:
+    """The rank table; pages pass `cache_seconds` to reuse it briefly: every author panel
+    needs it and it changes only when an admin edits ranks."""
     bind = session.bind
     key = str(bind.engine.url if bind is not None else "")
     cached = _RANK_CACHE.get(key)
     now = time.monotonic()
-    if cached is not None and cached[0] > now:
+    if cache_seconds > 0 and cached is not None and cached[0] > now:
         return cached[1]
     rows = (await session.execute(select(Rank).order_by(Rank.min_points))).scalars().all()
     table = RankTable(
@@ -276,7 +275,7 @@ async def load_ranks(session: AsyncSession) -> RankTable:
         ],
         special={r.id: r.name for r in rows if r.is_special},
     )
-    _RANK_CACHE[key] = (now + RANK_CACHE_SECONDS, table)
+    _RANK_CACHE[key] = (now + cache_seconds, table)
     return table
 
 

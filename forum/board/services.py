@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,16 +115,50 @@ async def category_tree(session: AsyncSession, viewer: User | None = None) -> li
     return roots
 
 
-async def breadcrumbs(session: AsyncSession, category: Category) -> list[Category]:
-    """The chain from the root down to `category` (depth is small; a loop of gets is fine)."""
-    chain = [category]
-    seen = {category.id}
-    while chain[0].parent_id is not None and chain[0].parent_id not in seen:
-        parent = await session.get(Category, chain[0].parent_id)
-        if parent is None:
-            break
-        seen.add(parent.id)
-        chain.insert(0, parent)
+@dataclass(frozen=True)
+class CategoryInfo:
+    id: int
+    parent_id: int | None
+    name: str
+    slug: str
+    staff_only: bool
+
+
+_CATEGORY_CACHE: dict[str, tuple[float, dict[int, CategoryInfo]]] = {}
+
+
+async def category_map(
+    session: AsyncSession, cache_seconds: float = 0.0
+) -> dict[int, CategoryInfo]:
+    """Every category by id (a small table), reused for `cache_seconds` by pages."""
+    bind = session.bind
+    key = str(bind.engine.url if bind is not None else "")
+    now = time.monotonic()
+    cached = _CATEGORY_CACHE.get(key)
+    if cache_seconds > 0 and cached is not None and cached[0] > now:
+        return cached[1]
+    rows = await session.execute(
+        select(Category.id, Category.parent_id, Category.name, Category.slug, Category.staff_only)
+    )
+    found = {r[0]: CategoryInfo(*r) for r in rows}
+    _CATEGORY_CACHE[key] = (now + cache_seconds, found)
+    return found
+
+
+async def breadcrumbs(
+    session: AsyncSession, category: Category | CategoryInfo, cache_seconds: float = 0.0
+) -> list[CategoryInfo]:
+    """The chain from the root down to `category`."""
+    categories = await category_map(session, cache_seconds)
+    if category.id not in categories:  # created since the map was cached
+        categories = await category_map(session, 0)
+    chain: list[CategoryInfo] = []
+    seen: set[int] = set()
+    current = categories.get(category.id)
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        chain.insert(0, current)
+        current = categories.get(current.parent_id) if current.parent_id else None
     return chain
 
 

@@ -143,10 +143,13 @@ async def thread_page(ctx: Ctx) -> Response:
     last = ctx.request.query_params.get("page") == "last"
     page = None if last else ctx.param_int("page")
     posts, pager = await board.list_posts(ctx.db, thread, ctx.user, page, per_page, last=last)
-    ranks = await load_ranks(ctx.db)
-    category = await ctx.db.get(Category, thread.category_id)
-    assert category is not None
-    crumbs = await board.breadcrumbs(ctx.db, category)
+    cache = ctx.settings.cache_seconds
+    ranks = await load_ranks(ctx.db, cache)
+    categories_by_id = await board.category_map(ctx.db, cache)
+    category = categories_by_id.get(thread.category_id)
+    if category is None:  # created since the map was cached
+        category = (await board.category_map(ctx.db, 0))[thread.category_id]
+    crumbs = await board.breadcrumbs(ctx.db, category, cache)
     categories = []
     if ctx.is_moderator:
         categories = (await ctx.db.scalars(select(Category).order_by(Category.name))).all()

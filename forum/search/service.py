@@ -34,6 +34,8 @@ from forum.board.models import Category, Post, Thread
 from forum.board.services import post_visibility
 
 MAX_QUERY = 200
+# On a large board a common word matches most posts; ranking looks at the newest this many.
+CANDIDATES = 1000
 # Literal, not bound: the GIN expression indexes are on to_tsvector('english', …) and the
 # planner only uses them when the query's expression matches exactly.
 EN = literal_column("'english'::regconfig")
@@ -188,25 +190,29 @@ class PostgresSearch:
 
     def statements(self, filters: Filters, viewer: User | None) -> list[Select[Any]]:
         q = self.query
-        body = func.to_tsvector(EN, Post.body_source)
-        title = func.to_tsvector(EN, Thread.title)
+        # Stored generated tsvector columns (migration 0004), GIN-indexed.
+        body = literal_column("posts.search_vector")
+        title = literal_column("threads.title_vector")
         is_first = Post.id == Thread.first_post_id
         weighted = func.setweight(
-            func.to_tsvector(EN, case((is_first, Thread.title), else_="")), A
+            case((is_first, title), else_=literal_column("''::tsvector")), A
         ).op("||")(func.setweight(body, B))
+        matches = _post_filters(
+            select(Post.id.label("id"))
+            .select_from(Post)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(Category, Category.id == Thread.category_id)
+            .where(or_(body.op("@@")(q), and_(is_first, title.op("@@")(q)))),
+            filters,
+            viewer,
+        )
+        # Ranking reads every candidate's vector: rank the newest CANDIDATES matches only.
+        candidates = matches.order_by(Post.id.desc()).limit(CANDIDATES).subquery()
         posts = _post_base(func.ts_rank(weighted, q).cast(Float)).where(
-            or_(body.op("@@")(q), and_(is_first, title.op("@@")(q)))
+            Post.id.in_(select(candidates.c.id))
         )
-        statements = [_post_filters(posts, filters, viewer)]
-        doc = func.setweight(func.to_tsvector(EN, Article.title), A).op("||")(
-            func.setweight(
-                func.to_tsvector(
-                    EN,
-                    Article.summary.op("||")(literal_column("' '")).op("||")(Article.body_source),
-                ),
-                B,
-            )
-        )
+        statements = [posts]
+        doc = literal_column("articles.search_vector")
         articles = _article_filters(
             _article_base(func.ts_rank(doc, q).cast(Float)).where(doc.op("@@")(q)), filters
         )
