@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint check-migrations clean
+.PHONY: install run test lint check-migrations clean bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,9 @@ check-migrations: install
 
 clean:
 	rm -rf $(VENV) candor.db candor.db-wal candor.db-shm .pytest_cache
+
+# Benchmarks (not timed tests): seeds a 200,000-post board on PostgreSQL and SQLite, drives it
+# with wrk, prints a table and writes bench/results/<time>.json. Takes about 15 minutes.
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run
