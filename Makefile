@@ -21,8 +21,10 @@ run: install
 	$(BIN)/candor demo --if-empty
 	$(BIN)/candor serve --host $(HOST) --port $(PORT) --with-worker
 
-# The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres).
+# The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres), including
+# browser journeys in Debian's Chromium (installed here when missing; never a downloaded browser).
 test: install
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/pytest
 
 lint: install

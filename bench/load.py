@@ -181,3 +181,19 @@ def wrk(
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     return Run(name, concurrency, requests, errors, rps, p50, p99, cpu * 1000 / max(requests, 1))
+
+
+def settle(base: str, path: str = "/healthz", timeout: float = 60.0) -> None:
+    """Wait until the server answers quickly again: work queued by a previous run (a slow
+    query still running in the database) must not be billed to the next."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        started = time.perf_counter()
+        try:
+            httpx.get(base + path, timeout=5)
+        except httpx.HTTPError:
+            pass
+        if time.perf_counter() - started < 0.05:
+            time.sleep(1)
+            return
+        time.sleep(0.5)

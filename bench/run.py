@@ -27,7 +27,7 @@ import asyncpg
 import httpx
 from sqlalchemy import select
 
-from bench.load import Server, postgres_pids, wrk
+from bench.load import Server, postgres_pids, settle, wrk
 from bench.seed import BENCH_PASSWORD, Size, seed
 from forum.board.models import Category, Thread
 from forum.cli import upgrade_database
@@ -119,6 +119,7 @@ def web_runs(url: str, engine: str, seconds: int, levels: list[int]) -> dict[str
                 run = wrk(name, page_url, c, seconds, pids, headers, method, body,
                           rotate=rotation if method == "POST" else None)  # fmt: skip
                 results["candor"].append(asdict(run))
+                settle(server.url)
                 print(f"  {engine:10} {name:20} c={c:<3} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
                       f"p99 {run.p99_ms:7.1f} ms  {run.cpu_ms_per_request:6.2f} CPU-ms/req  errors {run.errors}", flush=True)  # fmt: skip
     finally:

@@ -59,5 +59,5 @@ def quote_markdown(author: str, source: str) -> str:
 
 
 def excerpt(source: str, length: int = 160) -> str:
-    text = " ".join(re.sub(r"[>*_`#\[\]()]", " ", source).split())
+    text = " ".join(re.sub(r"[>*`#\[\]()]", " ", source).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"

@@ -258,7 +258,8 @@ def _write_flashes(ctx: Ctx, response: Response) -> None:
     if ctx.flashes_out:
         token = _serializer(ctx.settings).dumps(ctx.flashes_out[:5])
         _set_cookie(ctx.request, ctx.settings, response, FLASH_COOKIE, token, 60)
-    elif ctx.flashes_in:
+    elif ctx.flashes_in and not 300 <= response.status_code < 400:
+        # Shown on this page: gone. A redirect passes them on to the page it leads to.
         response.delete_cookie(FLASH_COOKIE, path="/")
 
 

@@ -55,7 +55,11 @@ async def test_category_and_home_queries_do_not_grow_with_threads(
 
 
 async def test_cached_tables_save_queries_on_the_thread_page(
-    app, client: httpx.AsyncClient, db: AsyncSession, settings: Settings, queries: QueryCounter  # type: ignore[no-untyped-def]
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    queries: QueryCounter,  # type: ignore[no-untyped-def]
 ) -> None:
     author = await make_user(db, settings)
     thread, _ = await make_thread(db, settings, author, await make_category(db), replies=3)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import httpx
 import numpy as np
 import pytest
-from sqlalchemy import select
 
 from forum.accounts.models import User
 from forum.app import create_app

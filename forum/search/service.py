@@ -14,13 +14,11 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     case,
     column,
     func,
     literal,
     literal_column,
-    or_,
     select,
     table,
     text,
@@ -197,19 +195,29 @@ class PostgresSearch:
         weighted = func.setweight(
             case((is_first, title), else_=literal_column("''::tsvector")), A
         ).op("||")(func.setweight(body, B))
-        matches = _post_filters(
+        # Candidates first, from the posts table alone: the newest CANDIDATES posts whose body
+        # matches (PostgreSQL can walk the primary key backwards and stop early for common
+        # words, or use the GIN index for rare ones) plus the opening posts of threads whose
+        # title matches. Visibility, filters and ranking then touch only those rows.
+        by_body = (
             select(Post.id.label("id"))
-            .select_from(Post)
-            .join(Thread, Thread.id == Post.thread_id)
-            .join(Category, Category.id == Thread.category_id)
-            .where(or_(body.op("@@")(q), and_(is_first, title.op("@@")(q)))),
+            .where(body.op("@@")(q), Post.is_deleted.is_(False))
+            .order_by(Post.id.desc())
+            .limit(CANDIDATES)
+        )
+        by_title = (
+            select(Thread.first_post_id.label("id"))
+            .where(title.op("@@")(q), Thread.is_deleted.is_(False))
+            .order_by(Thread.id.desc())
+            .limit(CANDIDATES)
+        )
+        candidates = union_all(by_body, by_title).subquery()
+        posts = _post_filters(
+            _post_base(func.ts_rank(weighted, q).cast(Float)).where(
+                Post.id.in_(select(candidates.c.id))
+            ),
             filters,
             viewer,
-        )
-        # Ranking reads every candidate's vector: rank the newest CANDIDATES matches only.
-        candidates = matches.order_by(Post.id.desc()).limit(CANDIDATES).subquery()
-        posts = _post_base(func.ts_rank(weighted, q).cast(Float)).where(
-            Post.id.in_(select(candidates.c.id))
         )
         statements = [posts]
         doc = literal_column("articles.search_vector")

@@ -1,0 +1,52 @@
+"""Accessibility basics checked by axe-core (bundled in axe-playwright-python) on the main pages,
+at desktop and phone sizes: labels, heading order, contrast, landmarks, names of controls."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import VIEWPORTS, login
+
+pytestmark = pytest.mark.e2e
+
+PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/forgot",
+         "/search?q=mentoring", "/articles", "/articles/1", "/u/margaret_hr"]  # fmt: skip
+MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password"]
+MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
+
+
+def violations(page: Page, path: str) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(path)
+    results = Axe().run(page)
+    return [
+        f"{path}: {v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s)"
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.fixture
+def axe_page(browser, live_server: str, viewport: str):  # type: ignore[no-untyped-def]
+    # axe injects its script: CSP is bypassed for the checker only, never in other tests.
+    context = browser.new_context(
+        viewport=VIEWPORTS[viewport], base_url=live_server, bypass_csp=True
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_public_pages(axe_page: Page) -> None:
+    found = [v for path in PAGES for v in violations(axe_page, path)]
+    assert found == []
+
+
+def test_member_and_moderator_pages(axe_page: Page) -> None:
+    login(axe_page, "grace_w")
+    found = [v for path in MEMBER_PAGES for v in violations(axe_page, path)]
+    axe_page.context.clear_cookies()
+    login(axe_page, "morgan_mod")
+    found += [v for path in MODERATOR_PAGES for v in violations(axe_page, path)]
+    assert found == []

@@ -1,0 +1,120 @@
+"""Filter-evasion payloads in every place members can write, rendered in real Chromium with the
+site's Content-Security-Policy: no script runs (no dialog, no flag set on window)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+PAYLOADS = [
+    "<script>window.__pwned=1;alert(1)</script>",
+    '<img src=x onerror="window.__pwned=1;alert(1)">',
+    "<svg onload=alert(1)><script>window.__pwned=1</script></svg>",
+    "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![x](javascript:alert(1))",
+    '<iframe src="javascript:alert(1)"></iframe>',
+    "<body onload=alert(1)>",
+    '"><script>alert(1)</script>',
+    "'><img src=x onerror=alert(1)>",
+    "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    "<details open ontoggle=alert(1)>",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    "<style>@import 'javascript:alert(1)';</style>",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    "<object data=javascript:alert(1)>",
+    "<embed src=javascript:alert(1)>",
+    '<form action="javascript:alert(1)"><button>go</button></form>',
+    "<input autofocus onfocus=alert(1)>",
+    "<video><source onerror=alert(1)></video>",
+    "java\u0000script:alert(1)",
+    '<a href="jav&#x09;ascript:alert(1)">tab</a>',
+    "<img src=x onerror=\u0061lert(1)>",
+    "\u202e<script>alert(1)</script>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "<!--<img src=x onerror=alert(1)>-->",
+    "<base href=javascript:alert(1)//>",
+]
+
+
+def _client(base: str, username: str) -> tuple[httpx.Client, str]:
+    c = httpx.Client(base_url=base, timeout=30)
+    token = re.search(r'name="csrftoken" value="([^"]+)"', c.get("/login").text).group(1)  # type: ignore[union-attr]
+    r = c.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrftoken": token})
+    assert r.status_code == 303
+    return c, token
+
+
+def _assert_inert(page: Page, path: str, dialogs: list[str]) -> None:
+    page.goto(path)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(150)
+    assert page.evaluate("window.__pwned === undefined"), path
+    assert dialogs == [], (path, dialogs)
+
+
+def test_payloads_everywhere_run_no_script(page: Page, live_server: str, viewport: str) -> None:
+    if viewport != "desktop":
+        pytest.skip("one viewport is enough for script execution")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    writer, token = _client(live_server, "jordan_lee")
+    editor, etoken = _client(live_server, "lena_editor")
+    visited: list[str] = []
+    for n, payload in enumerate(PAYLOADS):
+        r = writer.post("/c/mentoring/new", data={
+            "title": f"XSS {n} {payload}"[:150], "body": f"{payload}\n\n> quoted {payload}",
+            "csrftoken": token, "post_anyway": "1"})  # fmt: skip
+        assert r.status_code in (303, 400), r.status_code
+        if r.status_code == 303:
+            thread_path = r.headers["location"]
+            visited.append(thread_path)
+            first = re.search(r'href="/t/\d+/reply\?quote=(\d+)"', writer.get(thread_path).text)
+            if first:
+                writer.post(f"{thread_path}/reply", data={"body": f"> {payload}", "reply_to": first.group(1),
+                                                           "csrftoken": token, "post_anyway": "1"})  # fmt: skip
+        writer.post(
+            "/account/profile", data={"location": payload[:100], "bio": payload, "csrftoken": token}
+        )
+        post_id = re.search(r'href="/p/(\d+)/report"', writer.get("/t/1").text)
+        if post_id:
+            writer.post(
+                f"/p/{post_id.group(1)}/report",
+                data={"reason": "other", "note": payload, "csrftoken": token},
+            )
+        a = editor.post("/articles/new", data={"title": f"Article {n} {payload}"[:150],
+                                               "summary": f"Summary {payload}"[:500], "body": payload,
+                                               "csrftoken": etoken})  # fmt: skip
+        if a.status_code == 303:
+            visited.append(a.headers["location"])
+    visited += [
+        "/c/mentoring",
+        "/u/jordan_lee",
+        "/articles",
+        "/search?q=XSS",
+        "/search?q=" + httpx.QueryParams({"q": PAYLOADS[0]})["q"],
+    ]
+    for path in visited:
+        _assert_inert(page, path, dialogs)
+    # Moderators read report notes in the queue.
+    mod, _ = _client(live_server, "morgan_mod")
+    queue = mod.get("/mod").text
+    page.context.add_cookies(
+        [{"name": k, "value": v, "url": live_server} for k, v in mod.cookies.items()]
+    )
+    _assert_inert(page, "/mod", dialogs)
+    for item in re.findall(r'href="(/mod/items/\d+)"', queue)[:10]:
+        _assert_inert(page, item, dialogs)
+    for client in (writer, editor, mod):
+        client.close()
+    assert len(visited) >= len(PAYLOADS)
