@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -42,13 +43,41 @@ def pg_url(name: str) -> str:
     return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
 
 
-async def _pg_admin(*statements: str) -> None:
+async def _pg_admin_async(*statements: str) -> None:
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
         for statement in statements:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+def run_in_thread(coro_fn, *args):  # type: ignore[no-untyped-def]
+    """asyncio.run() on a thread of its own, so it works whatever loop this thread runs."""
+    result: list[object] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro_fn(*args)))
+        except BaseException as exc:  # re-raised on the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0] if result else None
+
+
+def _pg_admin(*statements: str) -> None:
+    run_in_thread(_pg_admin_async, *statements)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys last: they hold a Playwright event loop on the main thread."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
 
 
 def make_settings(url: str, **overrides: object) -> Settings:
@@ -82,7 +111,7 @@ class TemplateDB:
     def create(self) -> None:
         if self.backend == "postgresql":
             try:
-                asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
+                _pg_admin(f'CREATE DATABASE "{self.name}"')
             except (OSError, asyncpg.PostgresError) as exc:
                 pytest.exit(
                     f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} ({exc}). Start it "
@@ -98,7 +127,7 @@ class TemplateDB:
             shutil.copyfile(self.path, target)
             return f"sqlite+aiosqlite:///{target}"
         name = f"{self.name}_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"'))
+        _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"')
         self.copies.append(name)
         return pg_url(name)
 
@@ -106,7 +135,7 @@ class TemplateDB:
         if self.backend == "postgresql":
             statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in self.copies]
             statements.append(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            asyncio.run(_pg_admin(*statements))
+            _pg_admin(*statements)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

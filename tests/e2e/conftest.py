@@ -3,22 +3,19 @@ on a PostgreSQL database of their own with the demo board, driven by the system'
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from bench.load import free_port
-from tests.conftest import PG_ADMIN_DSN, pg_url
+from tests.conftest import _pg_admin_async, pg_url, run_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,32 +26,11 @@ DEMO_PASSWORD = "candor-demo"
 
 
 def _admin(statement: str) -> None:
-    """Run one statement as the admin user, on a thread of its own: Playwright's sync API keeps
-    an event loop running on the main thread, where asyncio.run() is not allowed."""
-
-    async def go() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(go())
-        except BaseException as exc:  # re-raised on the caller's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    # Playwright's sync API keeps an event loop on the main thread: run asyncio elsewhere.
+    run_in_thread(_pg_admin_async, statement)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium package.")
@@ -114,7 +90,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
