@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.templates = templates
+    app.state.error_page = error_page
     app.state.passwords = Passwords(settings)
     app.state.views = ViewCounter()
     if database is not None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from forum.accounts.models import User
@@ -154,6 +154,8 @@ def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:
     value = form.get(name, "")
     if not isinstance(value, str):
         raise HTTPException(400, f"'{name}' must be text.")
+    # NUL cannot be stored in PostgreSQL text and has no business in a form: drop it.
+    value = value.replace("\x00", "")
     if len(value) > max_length * 4:
         # Far beyond any field's limit: refuse before doing any work on it.
         raise HTTPException(413, f"'{name}' is far too long.")
@@ -205,6 +207,16 @@ def view(
             state = request.app.state
             database: Database = state.database
             settings: Settings = state.settings
+            if any(
+                "\x00" in str(v)
+                for v in (*request.path_params.values(), *request.query_params.values())
+            ):
+                return HTMLResponse(
+                    request.app.state.error_page(
+                        400, "That address contains a character it cannot have."
+                    ),
+                    status_code=400,
+                )
             async with database.sessionmaker() as session:
                 if request.method in UNSAFE_METHODS:
                     await begin_write(session)

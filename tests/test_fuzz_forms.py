@@ -1,0 +1,123 @@
+"""Property-based fuzzing of every form (hypothesis): whatever is sent, no 5xx; a rejected
+request stores nothing and changes nothing already stored."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from forum.accounts.models import User
+from forum.app import create_app
+from forum.articles.models import Article
+from forum.board.models import Post, Thread
+from forum.db import connect
+from forum.review.models import Report, WatchedPhrase
+from tests.conftest import TemplateDB, make_settings, run_in_thread
+from tests.helpers import PASSWORD, make_category, make_thread, make_user
+
+TEXT = st.one_of(
+    st.text(max_size=200),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    st.sampled_from(["", " ", "\x00", "\u202e", "a" * 151, "b" * 20_001, "<script>x</script>",
+                     "-1", "99999999999999999999", "0", "member", "moderator", "../../etc"]),
+)  # fmt: skip
+FORMS: list[tuple[str, str, list[str]]] = [
+    ("anonymous", "/register", ["username", "email", "location", "password", "password_confirm"]),
+    ("anonymous", "/login", ["username", "password", "next"]),
+    ("anonymous", "/password/forgot", ["email"]),
+    ("member", "/c/{slug}/new", ["title", "body", "post_anyway"]),
+    ("member", "/t/{thread}/reply", ["body", "reply_to", "post_anyway"]),
+    ("owner", "/p/{post}/edit", ["body", "title"]),
+    ("member", "/account/profile", ["location", "bio"]),
+    ("member", "/account/password", ["current_password", "password", "password_confirm"]),
+    ("member", "/p/{post}/report", ["reason", "note"]),
+    ("editor", "/articles/new", ["title", "summary", "body"]),
+    ("moderator", "/mod/phrases", ["phrase"]),
+    ("moderator", "/t/{thread}/move", ["category_id", "reason"]),
+]
+COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase)
+
+
+@pytest.fixture(scope="module")
+def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
+    url = template_db.copy()
+    settings_ = make_settings(url, posts_max_per_minute=10**9, login_max_failures_ip=10**9,
+                              login_max_failures_account=10**9, register_max_per_ip_hour=10**9,
+                              reports_max_per_hour=10**9)  # fmt: skip
+
+    async def seed() -> dict[str, Any]:
+        database = connect(url)
+        async with database.sessionmaker() as s:
+            owner = await make_user(s, settings_, username="fuzzowner")
+            for role in ("member", "editor", "moderator"):
+                await make_user(s, settings_, username=f"fuzz_{role}", role=role)
+            category = await make_category(s, "Fuzzing")
+            thread, posts = await make_thread(s, settings_, owner, category, body="Original body.")
+            await s.commit()
+            ids = {
+                "slug": category.slug,
+                "thread": thread.id,
+                "post": posts[0].id,
+                "owner": owner.id,
+            }
+        await database.dispose()
+        return ids
+
+    ids = run_in_thread(seed)
+    app = create_app(settings_)
+    # One client (one event loop for the app's connection pool); each role is a cookie jar.
+    with TestClient(app, base_url="http://testserver") as client:
+        jars: dict[str, dict[str, str]] = {"anonymous": {}}
+        for role, name in (("member", "fuzz_member"), ("owner", "fuzzowner"), ("editor", "fuzz_editor"),
+                           ("moderator", "fuzz_moderator")):  # fmt: skip
+            client.cookies.clear()
+            token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text).group(
+                1
+            )  # type: ignore[union-attr]
+            assert client.post("/login", data={"username": name, "password": PASSWORD, "csrftoken": token},
+                               follow_redirects=False).status_code == 303  # fmt: skip
+            jars[role] = dict(client.cookies.items())
+        yield {"client": client, "jars": jars, "ids": ids, "url": url}
+
+
+def _counts(url: str) -> tuple[Any, ...]:
+    async def go() -> tuple[Any, ...]:
+        database = connect(url)
+        async with database.sessionmaker() as s:
+            counts = [await s.scalar(select(func.count()).select_from(m)) for m in COUNTED]
+            body = await s.scalar(select(Post.body_source).order_by(Post.id).limit(1))
+            title = await s.scalar(select(Thread.title).order_by(Thread.id).limit(1))
+        await database.dispose()
+        return (*counts, body, title)
+
+    return run_in_thread(go)
+
+
+@pytest.mark.parametrize("role,template,fields", FORMS, ids=[f[1] for f in FORMS])
+def test_form_fuzz(world: dict[str, Any], role: str, template: str, fields: list[str]) -> None:
+    client: TestClient = world["client"]
+    client.cookies.clear()
+    for name, value in world["jars"][role].items():
+        client.cookies.set(name, value)
+    path = template.format(**world["ids"])
+    token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
+    csrf = token.group(1) if token else client.cookies.get("csrftoken", "")
+
+    @settings(max_examples=25, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+    @given(st.fixed_dictionaries({}, optional={f: TEXT for f in fields}))
+    def check(data: dict[str, str]) -> None:
+        before = _counts(world["url"])
+        response = client.post(path, data={**data, "csrftoken": csrf}, follow_redirects=False)
+        assert response.status_code < 500, (path, data, response.status_code)
+        if response.status_code >= 400:
+            assert _counts(world["url"]) == before, (path, data)
+
+    check()
