@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint check-migrations clean bench
+.PHONY: install run test lint check-migrations clean bench soak
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: install
 test: install
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/pytest
+
+# Long runs kept out of `make test`: kill -9 the worker twenty times under a stream of posts.
+soak: install
+	$(BIN)/pytest -m soak tests/soak
 
 lint: install
 	$(BIN)/ruff check .

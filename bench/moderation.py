@@ -212,7 +212,8 @@ def moderation_bench(url: str, seconds: int, stream_seconds: int = 30) -> dict[s
             pids = server.pids() + postgres_pids()
             idle = wrk("thread, worker idle", f"{server.url}/t/{page_thread}", 8, seconds, pids)
             asyncio.run(_backlog(url, 5000))
-            time.sleep(1)
+            # A direct UPDATE sends no NOTIFY: give the worker one poll interval to pick it up.
+            time.sleep(6)
             busy = wrk(
                 "thread, worker busy",
                 f"{server.url}/t/{page_thread}",
