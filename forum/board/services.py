@@ -210,34 +210,65 @@ def paginate(total: int, per_page: int, requested: int | None, last: bool = Fals
     return Page(number=min(max(1, number), count), count=count, total=total)
 
 
-@dataclass
+@dataclass(slots=True)
+class ThreadView:
+    """A thread as a listing shows it: plain values (twenty-five a page)."""
+
+    id: int
+    title: str
+    created_at: datetime
+    last_post_at: datetime
+    post_count: int
+    view_count: int
+    is_pinned: bool
+    is_locked: bool
+
+    @property
+    def reply_count(self) -> int:
+        return max(self.post_count - 1, 0)
+
+
+@dataclass(slots=True)
 class ThreadRow:
-    thread: Thread
+    thread: ThreadView
     author: str
     last_poster: str | None
+
+
+def _listing_statements() -> tuple[Any, Any]:
+    author = aliased(User)
+    last = aliased(User)
+    where = and_(Thread.category_id == bindparam("category_id"), Thread.is_deleted.is_(False))
+    count = select(func.count(Thread.id)).where(where)
+    page = (
+        select(
+            Thread.id, Thread.title, Thread.created_at, Thread.last_post_at, Thread.post_count,
+            Thread.view_count, Thread.is_pinned, Thread.is_locked, author.username, last.username,
+        )
+        .join(author, author.id == Thread.author_id)
+        .outerjoin(last, last.id == Thread.last_poster_id)
+        .where(where)
+        .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )  # fmt: skip
+    return count, page
+
+
+_LISTING = _listing_statements()
 
 
 async def list_threads(
     session: AsyncSession, category: Category, page: int | None, per_page: int
 ) -> tuple[list[ThreadRow], Page]:
-    total = await session.scalar(
-        select(func.count(Thread.id)).where(
-            Thread.category_id == category.id, Thread.is_deleted.is_(False)
-        )
-    )
+    count, select_page = _LISTING
+    total = await session.scalar(count, {"category_id": category.id})
     pager = paginate(total or 0, per_page, page)
-    author = aliased(User)
-    last = aliased(User)
     rows = await session.execute(
-        select(Thread, author.username, last.username)
-        .join(author, author.id == Thread.author_id)
-        .outerjoin(last, last.id == Thread.last_poster_id)
-        .where(Thread.category_id == category.id, Thread.is_deleted.is_(False))
-        .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-        .limit(per_page)
-        .offset((pager.number - 1) * per_page)
+        select_page,
+        {"category_id": category.id, "limit": per_page, "offset": (pager.number - 1) * per_page},
     )
-    return [ThreadRow(t, a, lp) for t, a, lp in rows], pager
+    return [ThreadRow(ThreadView(*row[:8]), row[8], row[9]) for row in rows], pager
 
 
 def post_visibility(viewer: User | None):  # type: ignore[no-untyped-def]
