@@ -9,7 +9,7 @@ from typing import Any
 
 from asgi_csrf import asgi_csrf
 from jinja2 import Template
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -33,6 +33,31 @@ from forum.settings import Settings
 from forum.web import ERROR_TITLES, MAX_FORM_BYTES, make_templates, static_dir
 
 log = logging.getLogger("candor")
+
+
+# asyncpg's names for "the server is not there right now" (shutting down, starting up, gone).
+_UNAVAILABLE = {
+    "CannotConnectNowError", "ConnectionDoesNotExistError", "PostgresConnectionError",
+    "OperatorInterventionError", "AdminShutdownError", "CrashShutdownError",
+    "ConnectionFailureError", "TooManyConnectionsError", "ConnectionRefusedError",
+}  # fmt: skip
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when an error means the database is unreachable, not that a query was wrong."""
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        chain = [
+            exc.orig,
+            getattr(exc.orig, "__cause__", None),
+            getattr(exc.orig, "__context__", None),
+        ]
+        names = {cls.__name__ for err in chain if err is not None for cls in type(err).__mro__}
+        return bool(names & _UNAVAILABLE)
+    return False
 
 
 class _EveryPath:
@@ -69,6 +94,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return error_response(exc.status_code, message)
 
     async def database_down(request: Request, exc: Exception) -> Response:
+        if not database_unavailable(exc):
+            return await server_error(request, exc)
         log.error("database unavailable: %s", exc)
         response = error_response(
             503,
@@ -137,8 +164,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         exception_handlers={
             HTTPException: http_error,
-            OperationalError: database_down,
-            InterfaceError: database_down,
+            DBAPIError: database_down,
             ConnectionError: database_down,
             500: server_error,
         },
