@@ -168,7 +168,7 @@ def moderation_bench(url: str, seconds: int, stream_seconds: int = 30) -> dict[s
         checkpoint, hf_dir = build_bert_base(Path(tmp))
         env = {"DATABASE_URL": url, "CANDOR_SECRET_KEY": "bench-secret-key-not-for-production",
                "CANDOR_DETOXIFY_CHECKPOINT": str(checkpoint), "CANDOR_DETOXIFY_HF_DIR": str(hf_dir),
-               "CANDOR_POSTS_MAX_PER_MINUTE": "100000000"}  # fmt: skip
+               "CANDOR_POSTS_MAX_PER_MINUTE": "100000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "100000000"}  # fmt: skip
         settings = Settings(database_url=url, secret_key="x", detoxify_checkpoint=str(checkpoint),
                             detoxify_hf_dir=str(hf_dir))  # fmt: skip
         results["throughput"] = throughput(settings, texts)

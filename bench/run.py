@@ -93,7 +93,7 @@ async def targets(url: str) -> dict[str, Any]:
 
 
 def web_runs(url: str, engine: str, seconds: int, levels: list[int]) -> dict[str, Any]:
-    env = {"DATABASE_URL": url, "CANDOR_SECRET_KEY": SECRET, "CANDOR_POSTS_MAX_PER_MINUTE": "100000000",
+    env = {"DATABASE_URL": url, "CANDOR_SECRET_KEY": SECRET, "CANDOR_POSTS_MAX_PER_MINUTE": "100000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "100000000",
            "CANDOR_BASE_URL": "http://127.0.0.1"}  # fmt: skip
     t = asyncio.run(targets(url))
     db_pids = postgres_pids() if engine == "postgresql" else []

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     login_max_failures_ip: int = 20
     register_max_per_ip_hour: int = 10
     posts_max_per_minute: int = 10
+    # Per client address, for several accounts behind one attacker (offices share addresses).
+    posts_max_per_minute_ip: int = 60
     reset_token_minutes: int = 60
 
     smtp_host: str | None = None

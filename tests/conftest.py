@@ -155,7 +155,7 @@ def backend(template_db: TemplateDB) -> str:
 
 @pytest.fixture
 def settings(template_db: TemplateDB) -> Settings:
-    return make_settings(template_db.url, posts_max_per_minute=1000)
+    return make_settings(template_db.url, posts_max_per_minute=1000, posts_max_per_minute_ip=1000)
 
 
 class QueryCounter:

@@ -457,3 +457,32 @@ async def test_nul_bytes_in_addresses_are_refused(client: httpx.AsyncClient) -> 
     for path in ["/u/%00admin", "/search?q=%00", "/c/%00", "/login?next=%00"]:
         r = await client.get(path)
         assert r.status_code == 400, path
+
+
+async def test_posting_is_rate_limited_per_account_and_per_address(
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    app.state.settings = settings.model_copy(
+        update={"posts_max_per_minute": 2, "posts_max_per_minute_ip": 3}
+    )
+    a = await make_user(db, settings, username="speedy")
+    await make_user(db, settings, username="speedy2")
+    thread, _ = await make_thread(db, settings, a, await make_category(db))
+    await login(client, "speedy")
+    for _ in range(2):
+        assert (
+            await post_form(client, f"/t/{thread.id}/reply", {"body": "quick"}, "/")
+        ).status_code == 303
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": "too quick"}, "/")
+    assert r.status_code == 429 and "posting very quickly" in r.text
+    await login(client, "speedy2")  # another account from the same address
+    assert (
+        await post_form(client, f"/t/{thread.id}/reply", {"body": "ok"}, "/")
+    ).status_code == 303
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": "one too many"}, "/")
+    assert r.status_code == 429 and "from your network" in r.text
+    posts = await db.scalar(select(func.count(Post.id)).where(Post.thread_id == thread.id))
+    assert posts == 4  # the opening post and the three accepted replies

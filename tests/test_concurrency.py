@@ -21,7 +21,7 @@ REPLIES_EACH = 8
 async def test_concurrent_replies_keep_counters_exact(
     fresh_url: str, fresh_database: Database
 ) -> None:
-    settings = make_settings(fresh_url, posts_max_per_minute=1000)
+    settings = make_settings(fresh_url, posts_max_per_minute=1000, posts_max_per_minute_ip=1000)
     async with fresh_database.sessionmaker() as session:
         users = [await make_user(session, settings, username=f"racer{i}") for i in range(MEMBERS)]
         category = await make_category(session)

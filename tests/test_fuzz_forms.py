@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from forum.accounts.models import User
 from forum.app import create_app
 from forum.articles.models import Article
+from forum.articles.services import publish
 from forum.board.models import Post, Thread
 from forum.db import connect
 from forum.review.models import Report, WatchedPhrase
@@ -41,6 +42,11 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("editor", "/articles/new", ["title", "summary", "body"]),
     ("moderator", "/mod/phrases", ["phrase"]),
     ("moderator", "/t/{thread}/move", ["category_id", "reason"]),
+    ("moderator", "/t/{thread}/lock", ["reason"]),
+    ("member", "/articles/{article}/comments", ["body"]),
+    ("editor", "/articles/{article}/edit", ["title", "summary", "body"]),
+    ("anonymous", "/password/reset/{token}", ["password", "password_confirm"]),
+    ("member", "/u/fuzzowner/admin", ["role", "special_rank_id"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase)
 
@@ -48,7 +54,7 @@ COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase)
 @pytest.fixture(scope="module")
 def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
     url = template_db.copy()
-    settings_ = make_settings(url, posts_max_per_minute=10**9, login_max_failures_ip=10**9,
+    settings_ = make_settings(url, posts_max_per_minute=10**9, posts_max_per_minute_ip=10**9, login_max_failures_ip=10**9,
                               login_max_failures_account=10**9, register_max_per_ip_hour=10**9,
                               reports_max_per_hour=10**9)  # fmt: skip
 
@@ -60,12 +66,19 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
                 await make_user(s, settings_, username=f"fuzz_{role}", role=role)
             category = await make_category(s, "Fuzzing")
             thread, posts = await make_thread(s, settings_, owner, category, body="Original body.")
+            editor = await s.scalar(select(User).where(User.username_key == "fuzz_editor"))
+            assert editor is not None
+            article = await publish(
+                s, settings_, editor, "Fuzz article", "A summary for fuzzing.", "Body"
+            )
             await s.commit()
             ids = {
                 "slug": category.slug,
                 "thread": thread.id,
                 "post": posts[0].id,
                 "owner": owner.id,
+                "article": article.id,
+                "token": "no-such-token",
             }
         await database.dispose()
         return ids

@@ -345,3 +345,22 @@ async def test_watched_phrases_and_status_page(
     status = await client.get("/mod/status")
     assert status.status_code == 200
     assert "No worker has reported yet" in status.text and "insult (flag)" in status.text
+
+
+async def test_reporting_is_rate_limited(
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    app.state.settings = settings.model_copy(update={"reports_max_per_hour": 1})
+    author = await make_user(db, settings, username="prolific")
+    thread, posts = await make_thread(db, settings, author, await make_category(db), replies=2)
+    await make_user(db, settings, username="reporter9")
+    await db.commit()
+    await login(client, "reporter9")
+    ok = await post_form(client, f"/p/{posts[0].id}/report", {"reason": "spam"}, "/")
+    assert ok.status_code == 303
+    r = await post_form(client, f"/p/{posts[1].id}/report", {"reason": "spam"}, "/")
+    assert r.status_code == 429 and "many reports" in r.text
+    assert len((await db.scalars(select(Report))).all()) == 1

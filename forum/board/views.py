@@ -44,9 +44,14 @@ async def _post_or_404(ctx: Ctx) -> Post:
 
 async def _check_post_rate(ctx: Ctx) -> None:
     assert ctx.user is not None
+    if ctx.user.is_moderator:
+        return
     count = await ratelimit.hit(ctx.db, f"post:account:{ctx.user.id}", 60)
-    if count > ctx.settings.posts_max_per_minute and not ctx.user.is_moderator:
+    if count > ctx.settings.posts_max_per_minute:
         raise HTTPException(429, "You are posting very quickly. Wait a minute and try again.")
+    client = ctx.request.client.host if ctx.request.client else "unknown"
+    if await ratelimit.hit(ctx.db, f"post:ip:{client}", 60) > ctx.settings.posts_max_per_minute_ip:
+        raise HTTPException(429, "Many posts are coming from your network. Wait a minute and try again.")
 
 
 def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:

@@ -50,6 +50,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "CANDOR_LOGIN_MAX_FAILURES_IP": "1000",
         "CANDOR_REGISTER_MAX_PER_IP_HOUR": "1000",
         "CANDOR_POSTS_MAX_PER_MINUTE": "10000",
+        "CANDOR_POSTS_MAX_PER_MINUTE_IP": "10000",
         "CANDOR_REPORTS_MAX_PER_HOUR": "10000",
     }
     candor = [sys.executable, "-m", "forum.cli"]

@@ -48,7 +48,7 @@ def test_two_hundred_clients(template_db: TemplateDB) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "CANDOR_SECRET_KEY": "load", "CANDOR_ARGON2_TIME_COST": "1",
-           "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "1000000",
+           "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "1000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "1000000",
            "CANDOR_LOGIN_MAX_FAILURES_IP": "100000"}  # fmt: skip
     server = subprocess.Popen([sys.executable, "-m", "forum.cli", "serve", "--port", str(port), "--workers", "2"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

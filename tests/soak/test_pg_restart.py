@@ -46,7 +46,7 @@ def test_postgres_restart_under_load(template_db: TemplateDB) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "CANDOR_SECRET_KEY": "soak", "CANDOR_ARGON2_TIME_COST": "1",
-           "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "100000"}  # fmt: skip
+           "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "100000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "100000"}  # fmt: skip
     server = subprocess.Popen([sys.executable, "-m", "forum.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     statuses: list[int] = []
