@@ -51,7 +51,9 @@ async def _check_post_rate(ctx: Ctx) -> None:
         raise HTTPException(429, "You are posting very quickly. Wait a minute and try again.")
     client = ctx.request.client.host if ctx.request.client else "unknown"
     if await ratelimit.hit(ctx.db, f"post:ip:{client}", 60) > ctx.settings.posts_max_per_minute_ip:
-        raise HTTPException(429, "Many posts are coming from your network. Wait a minute and try again.")
+        raise HTTPException(
+            429, "Many posts are coming from your network. Wait a minute and try again."
+        )
 
 
 def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
