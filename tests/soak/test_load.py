@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bench.load import free_port
+from bench.load import Server
 from forum.accounts.models import PointsEntry, User
 from forum.board.models import Post, Thread
 from forum.db import connect
@@ -45,13 +43,11 @@ def test_two_hundred_clients(template_db: TemplateDB) -> None:
         return threads
 
     threads = run_in_thread(setup)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "CANDOR_SECRET_KEY": "load", "CANDOR_ARGON2_TIME_COST": "1",
            "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "1000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "1000000",
            "CANDOR_LOGIN_MAX_FAILURES_IP": "100000"}  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", "forum.cli", "serve", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = Server("forum.asgi:app", env, workers=2)
+    base = server.url
     served = {"requests": 0, "errors": 0, "posts": 0}
 
     async def client(n: int, deadline: float) -> None:
@@ -86,16 +82,10 @@ def test_two_hundred_clients(template_db: TemplateDB) -> None:
         await asyncio.gather(*(client(n, deadline) for n in range(CLIENTS)))
 
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        server.wait("/healthz")
         run_in_thread(run)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
     async def check() -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int]], int]:
         database = connect(url)

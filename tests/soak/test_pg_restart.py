@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bench.load import free_port
+from bench.load import Server
 from forum.board.models import Post
 from forum.db import connect
 from tests.conftest import TemplateDB, make_settings, run_in_thread
@@ -43,22 +42,15 @@ def test_postgres_restart_under_load(template_db: TemplateDB) -> None:
         return tid
 
     thread_id = run_in_thread(setup)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "CANDOR_SECRET_KEY": "soak", "CANDOR_ARGON2_TIME_COST": "1",
            "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "100000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "100000"}  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", "forum.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = Server("forum.asgi:app", env, workers=1)
+    base = server.url
     statuses: list[int] = []
     accepted: list[int] = []
     stop = threading.Event()
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        server.wait("/healthz")
         client = httpx.Client(base_url=base, timeout=30)
         token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
         assert client.post(
@@ -98,8 +90,7 @@ def test_postgres_restart_under_load(template_db: TemplateDB) -> None:
         client.close()
     finally:
         stop.set()
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     assert 503 in statuses, "while PostgreSQL was down, pages should say so"
     assert set(statuses) <= {200, 303, 503}, sorted(set(statuses))
     assert statuses[-10:].count(503) == 0, "the site recovered by itself"
