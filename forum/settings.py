@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     # Members' reports: summed weight that hides a post until a moderator looks.
     report_hide_weight: float = 3.0
     reports_max_per_hour: int = 20
+    reports_max_per_hour_ip: int = 100
 
     worker_batch_size: int = 16
     worker_lease_seconds: int = 120

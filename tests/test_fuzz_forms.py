@@ -56,7 +56,7 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
     url = template_db.copy()
     settings_ = make_settings(url, posts_max_per_minute=10**9, posts_max_per_minute_ip=10**9, login_max_failures_ip=10**9,
                               login_max_failures_account=10**9, register_max_per_ip_hour=10**9,
-                              reports_max_per_hour=10**9)  # fmt: skip
+                              reports_max_per_hour=10**9, reports_max_per_hour_ip=10**9)  # fmt: skip
 
     async def seed() -> dict[str, Any]:
         database = connect(url)

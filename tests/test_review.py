@@ -357,10 +357,21 @@ async def test_reporting_is_rate_limited(
     author = await make_user(db, settings, username="prolific")
     thread, posts = await make_thread(db, settings, author, await make_category(db), replies=2)
     await make_user(db, settings, username="reporter9")
+    await make_user(db, settings, username="reporter10")
     await db.commit()
     await login(client, "reporter9")
     ok = await post_form(client, f"/p/{posts[0].id}/report", {"reason": "spam"}, "/")
     assert ok.status_code == 303
     r = await post_form(client, f"/p/{posts[1].id}/report", {"reason": "spam"}, "/")
     assert r.status_code == 429 and "many reports" in r.text
-    assert len((await db.scalars(select(Report))).all()) == 1
+    # Per address: another account on the same network is stopped too.
+    app.state.settings = settings.model_copy(
+        update={"reports_max_per_hour": 5, "reports_max_per_hour_ip": 2}
+    )
+    await login(client, "reporter10")
+    assert (
+        await post_form(client, f"/p/{posts[0].id}/report", {"reason": "spam"}, "/")
+    ).status_code == 303
+    r = await post_form(client, f"/p/{posts[1].id}/report", {"reason": "spam"}, "/")
+    assert r.status_code == 429 and "from your network" in r.text
+    assert len((await db.scalars(select(Report))).all()) == 2

@@ -311,6 +311,12 @@ async def report(ctx: Ctx) -> Response:
     count = await ratelimit.hit(ctx.db, f"report:account:{ctx.user.id}", 3600)
     if count > ctx.settings.reports_max_per_hour:
         raise HTTPException(429, "You have sent many reports this hour. Try again later.")
+    client = ctx.request.client.host if ctx.request.client else "unknown"
+    if (
+        await ratelimit.hit(ctx.db, f"report:ip:{client}", 3600)
+        > ctx.settings.reports_max_per_hour_ip
+    ):
+        raise HTTPException(429, "Many reports are coming from your network. Try again later.")
     try:
         await review.report_post(ctx.db, ctx.settings, ctx.user, post, reason, note)
     except ReviewError as exc:
