@@ -29,6 +29,10 @@ def run_worker(once: bool = False) -> None:
     from moderation.worker import Worker
 
     settings = Settings()
+    if settings.worker_nice:
+        # Inference takes every core it is given; at a lower priority it uses what the web
+        # processes leave, so pages stay fast while a backlog is scored.
+        os.nice(settings.worker_nice)
 
     async def main() -> None:
         database = connect(settings.database_url)

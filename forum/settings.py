@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     worker_lease_seconds: int = 120
     worker_max_attempts: int = 3
     worker_poll_seconds: float = 1.0
+    # Scheduling priority the worker gives up (os.nice) so web pages come first; 0 keeps it.
+    worker_nice: int = 10
     # "unbiased" (official weights, downloaded where the deployment can reach them), another
     # Detoxify model name, or "off". A local checkpoint (+ a folder holding its Hugging Face
     # config and tokenizer) is used instead of a download when set.
