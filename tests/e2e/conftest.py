@@ -32,6 +32,8 @@ def _admin(statement: str) -> None:
 
 @pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("CANDOR_TEST_SKIP_PG") == "1":
+        pytest.skip("browser journeys run on PostgreSQL, skipped with CANDOR_TEST_SKIP_PG=1")
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium package.")
     name = f"candor_e2e_{os.getpid()}_{uuid.uuid4().hex[:6]}"
