@@ -18,7 +18,7 @@ import numpy as np
 
 from moderation import cues
 from moderation.encoder import ENCODER_NAME, embed
-from moderation.signals import Evidence, PostInput, Signal, StageResult
+from moderation.signals import PostInput, Signal, StageResult
 
 STAGE = "dismissive"
 DEFAULT_HEAD = Path(__file__).resolve().parent / "models" / "dismissive_head.json"
@@ -118,14 +118,8 @@ class DismissiveStage:
         shift = np.log(t / (1 - t))
         clipped = np.clip(raw, 1e-6, 1 - 1e-6)
         probs = 1 / (1 + np.exp(-(np.log(clipped / (1 - clipped)) - shift)))
-        results = []
-        for post, prob in zip(posts, probs, strict=True):
-            evidence = [
-                Evidence(STAGE, c.cue, c.start, c.end, c.text)
-                for c in cues.find_cues(post.text)
-                if not c.damped_by
-            ]
-            results.append(
-                StageResult(STAGE, self.model, [Signal(STAGE, "dismissive", float(prob), evidence)])
-            )
-        return results
+        # The cue stage already records the matched phrases as evidence; this stage adds a score.
+        return [
+            StageResult(STAGE, self.model, [Signal(STAGE, "dismissive", float(prob))])
+            for prob in probs
+        ]

@@ -15,15 +15,17 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import User
+from forum import ratelimit
+from forum.accounts.models import LoginSession, User
 from forum.accounts.services import load_ranks
 from forum.board.models import ModerationState, Post
 from forum.db import Database, begin_write, utcnow
@@ -249,6 +251,14 @@ class Worker:
                 row.updated_at = utcnow()
             await session.commit()
 
+    async def housekeeping(self) -> None:
+        """Old rate-limit windows and expired sessions are dropped; nothing else removes them."""
+        async with self.database.sessionmaker() as session:
+            await begin_write(session)
+            await ratelimit.prune(session)
+            await session.execute(delete(LoginSession).where(LoginSession.expires_at < utcnow()))
+            await session.commit()
+
     async def requeue_incomplete(self) -> int:
         """Posts scored while a stage was down are scored again once every stage loads."""
         if not self.pipeline.all_loaded:
@@ -314,12 +324,16 @@ class Worker:
             listener = asyncio.create_task(self._listen(stop))
             poll = max(poll, 5.0)  # NOTIFY wakes us; the poll only covers missed notifications
         log.info("worker %s ready (%s)", self.name, self.dialect)
+        housekept = float("-inf")
         try:
             while not stop.is_set():
                 # Cleared before looking at the queue, so a post that arrives while a batch is
                 # being scored wakes the next wait at once instead of waiting for the poll.
                 self.wake.clear()
                 try:
+                    if time.monotonic() - housekept > 3600:
+                        await self.housekeeping()
+                        housekept = time.monotonic()
                     decided = await self.run_once()
                     if self.related is not None:
                         decided += await self.related.run_once()

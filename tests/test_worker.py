@@ -259,3 +259,26 @@ def test_the_web_process_never_imports_torch() -> None:
                          env={**os.environ, "PYTHONPATH": os.getcwd()})  # fmt: skip
     assert out.stdout.strip() == "clean", out.stderr
     assert time.perf_counter() - started < 60
+
+
+async def test_housekeeping_drops_old_rate_windows_and_expired_sessions(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    from datetime import timedelta
+
+    from forum.accounts.models import LoginSession, RateLimitCounter
+    from forum.db import utcnow
+
+    async with fresh_database.sessionmaker() as s:
+        user = await make_user(s, wsettings)
+        s.add(RateLimitCounter(key="old", window_start=utcnow() - timedelta(days=2), count=3))
+        s.add(RateLimitCounter(key="new", window_start=utcnow(), count=1))
+        s.add(
+            LoginSession(id="a" * 64, user_id=user.id, expires_at=utcnow() - timedelta(seconds=1))
+        )
+        s.add(LoginSession(id="b" * 64, user_id=user.id, expires_at=utcnow() + timedelta(days=1)))
+        await s.commit()
+    await worker_for(wsettings, fresh_database).housekeeping()
+    async with fresh_database.sessionmaker() as s:
+        assert (await s.scalars(select(RateLimitCounter.key))).all() == ["new"]
+        assert (await s.scalars(select(LoginSession.id))).all() == ["b" * 64]

@@ -567,12 +567,10 @@ async def edit_post(
     if not can_edit(editor, post, thread):
         raise PermissionError("You cannot edit this post.")
     body = validate_body(settings, body)
-    first_post_id = await session.scalar(
-        select(func.min(Post.id)).where(Post.thread_id == thread.id)
-    )
-    if post.id == first_post_id:
+    is_first = post.id == thread.first_post_id
+    if is_first:
         thread.needs_related = True  # the opening post is what related threads are found by
-    if title is not None and post.id == first_post_id:
+    if title is not None and is_first:
         thread.title = validate_title(settings, title)
     if body == post.body_source:
         return post

@@ -161,7 +161,6 @@ async def thread_page(ctx: Ctx) -> Response:
     if ctx.is_moderator:
         categories = (await ctx.db.scalars(select(Category).order_by(Category.name))).all()
     ctx.request.app.state.views.add(thread.id)
-    first_post_id = posts[0][0].id if posts and pager.number == 1 else None
     return ctx.render(
         "board/thread.html",
         {
@@ -173,7 +172,7 @@ async def thread_page(ctx: Ctx) -> Response:
                     "author": author,
                     "rank": ranks.rank_for(author.points, author.special_rank_id),
                     "can_edit": board.can_edit(ctx.user, post, thread),
-                    "is_first": post.id == first_post_id,
+                    "is_first": post.id == thread.first_post_id,
                 }
                 for post, author in posts
             ],
@@ -237,10 +236,7 @@ async def edit_post(ctx: Ctx) -> Response:
     thread = await _thread_for_post(ctx, post)
     if not board.can_edit(ctx.user, post, thread):
         raise HTTPException(403, "You can only edit your own posts.")
-    first_id = await ctx.db.scalar(
-        select(Post.id).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)
-    )
-    is_first = first_id == post.id
+    is_first = post.id == thread.first_post_id
     context = {"post": post, "thread": thread, "is_first": is_first, "errors": {}}
     if ctx.request.method == "GET":
         context["form"] = {"body": post.body_source, "title": thread.title}
