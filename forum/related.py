@@ -6,16 +6,14 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from forum.accounts.models import User
 from forum.articles.models import Article
-from forum.board.models import Category, ModerationState, Post, Thread
+from forum.board.models import Category, Post, Thread, shown_to_all
 from forum.related_models import Embedding, RelatedItem
-
-HIDDEN = (ModerationState.held.value, ModerationState.hidden.value)
 
 
 @dataclass
@@ -43,10 +41,17 @@ async def has_embedding(session: AsyncSession, item_type: str, item_id: int) -> 
 
 
 @functools.cache
-def _related_threads_statement(staff: bool) -> Any:
+def _related_statement(staff: bool) -> Any:
+    """Stored related threads the viewer may see, then related articles, in one round trip.
+
+    Never deleted threads, threads whose opening post is hidden, or (for non-staff) threads
+    in staff-only categories; never deleted articles."""
     first = aliased(Post)
-    stmt = (
-        select(Thread.id, Thread.title, Category.name, Thread.post_count)
+    threads = (
+        select(
+            literal_column("'thread'").label("kind"), RelatedItem.position, Thread.id,
+            Thread.title, Category.name.label("extra"), Thread.post_count.label("posts"),
+        )
         .select_from(RelatedItem)
         .join(Thread, Thread.id == RelatedItem.target_id)
         .join(Category, Category.id == Thread.category_id)
@@ -58,47 +63,74 @@ def _related_threads_statement(staff: bool) -> Any:
             Thread.is_deleted.is_(False),
             or_(
                 first.id.is_(None),
-                and_(first.moderation_state.not_in(HIDDEN), first.is_deleted.is_(False)),
+                and_(shown_to_all(first.moderation_state), first.is_deleted.is_(False)),
             ),
         )
         .order_by(RelatedItem.position)
-        .limit(bindparam("limit"))
-    )
-    return stmt if staff else stmt.where(Category.staff_only.is_(False))
+        .limit(bindparam("thread_limit"))
+    )  # fmt: skip
+    if not staff:
+        threads = threads.where(Category.staff_only.is_(False))
+    articles = (
+        select(
+            literal_column("'article'").label("kind"), RelatedItem.position, Article.id,
+            Article.title, Article.summary.label("extra"), literal_column("0").label("posts"),
+        )
+        .select_from(RelatedItem)
+        .join(Article, Article.id == RelatedItem.target_id)
+        .where(
+            RelatedItem.source_type == bindparam("source_type"),
+            RelatedItem.source_id == bindparam("source_id"),
+            RelatedItem.target_type == "article",
+            Article.is_deleted.is_(False),
+        )
+        .order_by(RelatedItem.position)
+        .limit(bindparam("article_limit"))
+    )  # fmt: skip
+    # Each arm keeps its own ORDER BY and LIMIT inside a subquery (SQLite requires it).
+    arms = [select(arm.subquery()) for arm in (threads, articles)]
+    both = union_all(*arms).subquery()
+    return select(both).order_by(both.c.kind.desc(), both.c.position)
+
+
+@dataclass
+class Related:
+    threads: list[RelatedThread]
+    articles: list[RelatedArticle]
+
+
+async def related_items(
+    session: AsyncSession,
+    source_type: str,
+    source_id: int,
+    viewer: User | None,
+    threads: int = 5,
+    articles: int = 3,
+) -> Related:
+    """What a thread or article page lists under "Related Discussion" and "Related Articles"."""
+    staff = viewer is not None and viewer.is_moderator
+    conn = await session.connection()
+    rows = await conn.execute(
+        _related_statement(staff),
+        {"source_type": source_type, "source_id": source_id,
+         "thread_limit": threads, "article_limit": articles},
+    )  # fmt: skip
+    found = Related([], [])
+    for kind, _position, item_id, title, extra, posts in rows:
+        if kind == "thread":
+            found.threads.append(RelatedThread(item_id, title, extra, max(posts - 1, 0)))
+        else:
+            found.articles.append(RelatedArticle(item_id, title, extra))
+    return found
 
 
 async def related_threads(
     session: AsyncSession, source_type: str, source_id: int, viewer: User | None, limit: int = 5
 ) -> list[RelatedThread]:
-    """Stored related threads the viewer may see: never deleted threads, threads whose opening
-    post is hidden, or threads in staff-only categories for non-staff."""
-    staff = viewer is not None and viewer.is_moderator
-    rows = await session.execute(
-        _related_threads_statement(staff),
-        {"source_type": source_type, "source_id": source_id, "limit": limit},
-    )
-    return [RelatedThread(i, t, c, max(n - 1, 0)) for i, t, c, n in rows]
-
-
-_RELATED_ARTICLES = (
-    select(Article.id, Article.title, Article.summary)
-    .select_from(RelatedItem)
-    .join(Article, Article.id == RelatedItem.target_id)
-    .where(
-        RelatedItem.source_type == bindparam("source_type"),
-        RelatedItem.source_id == bindparam("source_id"),
-        RelatedItem.target_type == "article",
-        Article.is_deleted.is_(False),
-    )
-    .order_by(RelatedItem.position)
-    .limit(bindparam("limit"))
-)
+    return (await related_items(session, source_type, source_id, viewer, limit, 0)).threads
 
 
 async def related_articles(
     session: AsyncSession, source_type: str, source_id: int, limit: int = 3
 ) -> list[RelatedArticle]:
-    rows = await session.execute(
-        _RELATED_ARTICLES, {"source_type": source_type, "source_id": source_id, "limit": limit}
-    )
-    return [RelatedArticle(i, t, s) for i, t, s in rows]
+    return (await related_items(session, source_type, source_id, None, 0, limit)).articles

@@ -486,3 +486,36 @@ async def test_posting_is_rate_limited_per_account_and_per_address(
     assert r.status_code == 429 and "from your network" in r.text
     posts = await db.scalar(select(func.count(Post.id)).where(Post.thread_id == thread.id))
     assert posts == 4  # the opening post and the three accepted replies
+
+
+def test_pager_links_show_the_ends_and_the_neighbourhood() -> None:
+    from forum.board.services import Page
+
+    assert Page(1, 1, 5).links == [1]
+    assert Page(2, 3, 50).links == [1, 2, 3]
+    assert Page(5, 10, 200).links == [1, None, 3, 4, 5, 6, 7, None, 10]
+    assert Page(1, 1000, 20_000).links == [1, 2, 3, None, 1000]
+    assert Page(1000, 1000, 20_000).links == [1, None, 998, 999, 1000]
+
+
+async def test_page_count_follows_what_the_viewer_may_see(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """21 posts, one hidden: others see one page of 20, its author two pages (one query each)."""
+    author = await make_user(db, settings)
+    hidden_author = await make_user(db, settings)
+    thread, posts = await make_thread(db, settings, author, await make_category(db), replies=19)
+    hidden = await create_reply(db, settings, hidden_author, thread, "Held for review")
+    hidden.moderation_state = "hidden"
+    await db.commit()
+    anonymous = await client.get(f"/t/{thread.id}")
+    ids = [int(i) for i in re.findall(r'<article class="post[^"]*" id="p(\d+)"', anonymous.text)]
+    assert ids == [p.id for p in posts] and f"/t/{thread.id}?page=2" not in anonymous.text
+    beyond = await client.get(f"/t/{thread.id}?page=7")  # past the end: the last page
+    assert beyond.status_code == 200 and f'id="p{posts[-1].id}"' in beyond.text
+    await login(client, hidden_author.username)
+    own = await client.get(f"/t/{thread.id}")
+    assert f"/t/{thread.id}?page=2" in own.text and f'id="p{hidden.id}"' not in own.text
+    last = await client.get(f"/t/{thread.id}?page=last")
+    ids = [int(i) for i in re.findall(r'<article class="post[^"]*" id="p(\d+)"', last.text)]
+    assert ids == [hidden.id] and "Hidden from others" in last.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.related_models import RelatedItem
 from forum.settings import Settings
 from tests.conftest import QueryCounter
 from tests.helpers import make_category, make_thread, make_user
@@ -68,3 +69,27 @@ async def test_cached_tables_save_queries_on_the_thread_page(
     await _count(client, queries, f"/t/{thread.id}")  # fills the caches
     cached = await _count(client, queries, f"/t/{thread.id}")
     assert cached <= uncached - 2  # ranks and the category tree come from memory
+
+
+async def test_anonymous_thread_page_is_three_queries_when_caches_are_warm(
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    queries: QueryCounter,  # type: ignore[no-untyped-def]
+) -> None:
+    """The thread, its page of posts with their authors and the visible count, and the related
+    threads and articles together: the hot page's round trips, counted."""
+    author = await make_user(db, settings)
+    category = await make_category(db)
+    thread, _ = await make_thread(db, settings, author, category, replies=3)
+    other, _ = await make_thread(db, settings, author, category, title="Another pairing")
+    db.add(RelatedItem(source_type="thread", source_id=thread.id, target_type="thread",
+                       target_id=other.id, position=0, score=0.9))  # fmt: skip
+    await db.commit()
+    app.state.settings = settings.model_copy(update={"cache_seconds": 60})
+    await _count(client, queries, f"/t/{thread.id}")  # fills the caches
+    queries.start()
+    page = await client.get(f"/t/{thread.id}")
+    assert queries.stop() == 3
+    assert f'href="/t/{other.id}">Another pairing</a>' in page.text

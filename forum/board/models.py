@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
@@ -18,6 +29,13 @@ class ModerationState(StrEnum):
     flagged = "flagged"
     held = "held"
     hidden = "hidden"
+
+
+def shown_to_all(state: Any) -> ColumnElement[bool]:
+    """`state NOT IN ('held', 'hidden')` with the values written into the SQL: an expanding
+    bound list is re-rendered on every execution (a tenth of a millisecond per query)."""
+    hidden = (ModerationState.held.value, ModerationState.hidden.value)
+    return state.not_in([literal_column(f"'{value}'") for value in hidden])
 
 
 class Category(Base):

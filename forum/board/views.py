@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -13,7 +17,7 @@ from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.board import services as board
 from forum.board.models import Category, Post, Thread
-from forum.related import RelatedThread, has_embedding, related_articles, related_threads
+from forum.related import RelatedThread, has_embedding, related_items
 from forum.text import quote_markdown
 from forum.web import Ctx, field_int, field_str, view
 from moderation import cues
@@ -26,9 +30,14 @@ async def _category_by_slug(ctx: Ctx, slug: str) -> Category:
     return category
 
 
-async def _thread_or_404(ctx: Ctx) -> Thread:
+T = TypeVar("T")
+Loader = Callable[[AsyncSession, int, User | None], Awaitable[T | None]]
+
+
+async def _thread_or_404(ctx: Ctx, load: Loader[T] = board.get_thread) -> T:
+    """The thread in the path (an ORM object by default; `board.thread_info` for reading)."""
     thread_id = ctx.request.path_params["thread_id"]
-    thread = await board.get_thread(ctx.db, thread_id, ctx.user) if thread_id < 2**31 else None
+    thread = await load(ctx.db, thread_id, ctx.user) if thread_id < 2**31 else None
     if thread is None:
         raise HTTPException(404, "There is no such thread, or it has been removed.")
     return thread
@@ -125,10 +134,11 @@ async def new_thread(ctx: Ctx) -> Response:
     return ctx.redirect(f"/t/{thread.id}")
 
 
-async def _related(ctx: Ctx, thread: Thread) -> dict[str, object]:
+async def _related(ctx: Ctx, thread: board.ThreadInfo) -> dict[str, object]:
     """Related threads and articles, read from the worker's table; until this thread has an
     embedding, recent threads of its category stand in (and the page says so)."""
-    threads = await related_threads(ctx.db, "thread", thread.id, ctx.user)
+    related = await related_items(ctx.db, "thread", thread.id, ctx.user)
+    threads = related.threads
     fallback = False
     if not threads and not await has_embedding(ctx.db, "thread", thread.id):
         fallback = True
@@ -136,16 +146,12 @@ async def _related(ctx: Ctx, thread: Thread) -> dict[str, object]:
             RelatedThread(t.id, t.title, "", t.reply_count)
             for t in await board.recent_in_category(ctx.db, thread, ctx.user)
         ]
-    return {
-        "related": threads,
-        "related_fallback": fallback,
-        "related_articles": await related_articles(ctx.db, "thread", thread.id),
-    }
+    return {"related": threads, "related_fallback": fallback, "related_articles": related.articles}
 
 
 @view()
 async def thread_page(ctx: Ctx) -> Response:
-    thread = await _thread_or_404(ctx)
+    thread = await _thread_or_404(ctx, board.thread_info)
     per_page = ctx.settings.posts_per_page
     last = ctx.request.query_params.get("page") == "last"
     page = None if last else ctx.param_int("page")
