@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,15 +62,27 @@ def postgres_pids() -> list[int]:
     return pids
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+    return found
+
+
+Pids = Callable[[], list[int]]
+
+
+def cpu_used(pids: Pids, before: dict[int, float]) -> float:
+    """CPU used since `before` by the processes `pids()` lists now. The set is read again at
+    the end: a database server starts a backend process per new connection, and a connection
+    opened during the run (or after a fixed list was taken) must be billed too."""
+    now = cpu_by_pid(pids())
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
 
 
 class Server:
@@ -138,7 +151,7 @@ def wrk(
     url: str,
     concurrency: int,
     seconds: int,
-    cpu_pids: list[int],
+    cpu_pids: Pids,
     headers: dict[str, str] | None = None,
     method: str = "GET",
     body: str = "",
@@ -163,13 +176,13 @@ def wrk(
         lines.append("request = function() i = i % #reqs + 1; return reqs[i] end")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join(lines) + "\n")
-    before = cpu_seconds(cpu_pids)
+    before = cpu_by_pid(cpu_pids())
     out = subprocess.run(
         ["wrk", "-t", str(min(concurrency, 2)), "-c", str(concurrency), "-d", f"{seconds}s",
          "--timeout", "10s", "--latency", "-s", script.name, url],
         capture_output=True, text=True, timeout=seconds + 60, check=True,
     ).stdout  # fmt: skip
-    cpu = cpu_seconds(cpu_pids) - before
+    cpu = cpu_used(cpu_pids, before)
     os.unlink(script.name)
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = 0

@@ -209,7 +209,13 @@ def moderation_bench(url: str, seconds: int, stream_seconds: int = 30) -> dict[s
                 f"p99 {results['latency']['p99_s']} s ({decided}/{len(post_ids)} decided)",
                 flush=True,
             )
-            pids = server.pids() + postgres_pids()
+
+            def pids() -> list[int]:
+                return server.pids() + postgres_pids()
+
+            def busy_pids() -> list[int]:
+                return pids() + process_tree(worker.pid)
+
             idle = wrk("thread, worker idle", f"{server.url}/t/{page_thread}", 8, seconds, pids)
             asyncio.run(_backlog(url, 5000))
             # A direct UPDATE sends no NOTIFY: give the worker one poll interval to pick it up.
@@ -219,7 +225,7 @@ def moderation_bench(url: str, seconds: int, stream_seconds: int = 30) -> dict[s
                 f"{server.url}/t/{page_thread}",
                 8,
                 seconds,
-                pids + process_tree(worker.pid),
+                busy_pids,
             )
             results["busy"] = {"idle_rps": idle.rps, "busy_rps": busy.rps, "ratio": round(busy.rps / max(idle.rps, 1e-9), 2),
                                "idle_p99_ms": idle.p99_ms, "busy_p99_ms": busy.p99_ms}  # fmt: skip

@@ -96,14 +96,20 @@ def web_runs(url: str, engine: str, seconds: int, levels: list[int]) -> dict[str
     env = {"DATABASE_URL": url, "CANDOR_SECRET_KEY": SECRET, "CANDOR_POSTS_MAX_PER_MINUTE": "100000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "100000000",
            "CANDOR_BASE_URL": "http://127.0.0.1"}  # fmt: skip
     t = asyncio.run(targets(url))
-    db_pids = postgres_pids() if engine == "postgresql" else []
+
+    def db_pids() -> list[int]:  # read at the start and end of every run: backends come and go
+        return postgres_pids() if engine == "postgresql" else []
+
     results: dict[str, Any] = {"targets": t, "candor": [], "ceiling": []}
     server = Server("forum.asgi:app", env)
     try:
         server.wait("/healthz")
         auth = login(server.url, "member1")
         cookie = {"Cookie": auth["cookie"]}
-        pids = server.pids() + db_pids
+
+        def pids() -> list[int]:
+            return server.pids() + db_pids()
+
         thread_url = f"{server.url}/t/{t['thread']}"
         pages = [
             ("thread (anonymous)", thread_url, {}, "GET", ""),
@@ -127,9 +133,12 @@ def web_runs(url: str, engine: str, seconds: int, levels: list[int]) -> dict[str
     ceiling = Server("bench.ceiling:app", {"CEILING_DATABASE_URL": url})
     try:
         ceiling.wait(f"/t/{t['thread']}")
-        pids = ceiling.pids() + db_pids
+
+        def ceiling_pids() -> list[int]:
+            return ceiling.pids() + db_pids()
+
         for c in levels:
-            run = wrk("ceiling thread", f"{ceiling.url}/t/{t['thread']}", c, seconds, pids)
+            run = wrk("ceiling thread", f"{ceiling.url}/t/{t['thread']}", c, seconds, ceiling_pids)
             results["ceiling"].append(asdict(run))
             print(f"  {engine:10} {'ceiling thread':20} c={c:<3} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
                   f"p99 {run.p99_ms:7.1f} ms  {run.cpu_ms_per_request:6.2f} CPU-ms/req  errors {run.errors}", flush=True)  # fmt: skip

@@ -24,6 +24,7 @@ from forum.accounts.passwords import Passwords
 from forum.admin import views as admin_views
 from forum.articles import views as article_views
 from forum.board import views as board_views
+from forum.board.cards import post_cards
 from forum.board.viewcount import ViewCounter
 from forum.db import Database, connect
 from forum.middleware import BodyGuard, SecurityHeaders
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.templates = templates
+    app.state.post_card = post_cards(templates.env, settings.post_card_cache)
     app.state.error_page = error_page
     app.state.passwords = Passwords(settings)
     app.state.views = ViewCounter()

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
 
     # How long each process may reuse rarely-changing tables (ranks, the category tree).
     cache_seconds: float = 10.0
+    # Rendered post cards kept per process, keyed by everything they show (0: render each time).
+    post_card_cache: int = 4096
 
     points_per_post: int = 5
     posts_per_page: int = 20

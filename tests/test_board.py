@@ -519,3 +519,40 @@ async def test_page_count_follows_what_the_viewer_may_see(
     last = await client.get(f"/t/{thread.id}?page=last")
     ids = [int(i) for i in re.findall(r'<article class="post[^"]*" id="p(\d+)"', last.text)]
     assert ids == [hidden.id] and "Hidden from others" in last.text
+
+
+async def test_cached_post_cards_follow_every_change(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """Cards are reused across requests and viewers, keyed by what they show: new points, an
+    edit, a moderation note and each viewer's own links all appear at once."""
+    author = await make_user(db, settings)
+    reader = await make_user(db, settings)
+    thread, posts = await make_thread(db, settings, author, await make_category(db), replies=1)
+
+    def panel(html: str) -> str:
+        card = re.search(
+            rf'<article class="post[^"]*" id="p{posts[0].id}">.*?</article>', html, re.S
+        )
+        assert card is not None
+        return card.group(0)
+
+    first = panel((await client.get(f"/t/{thread.id}")).text)
+    assert "<dd>10</dd>" in first and "Report" not in first and "Edit" not in first
+    assert panel((await client.get(f"/t/{thread.id}")).text) == first  # the same card, reused
+    await create_reply(db, settings, author, thread, "A third post")
+    await db.commit()
+    assert "<dd>15</dd>" in panel((await client.get(f"/t/{thread.id}")).text)  # new points
+    await login(client, reader.username)
+    as_reader = panel((await client.get(f"/t/{thread.id}")).text)
+    assert "Report" in as_reader and "Quote" in as_reader and "Edit" not in as_reader
+    post = await db.get(Post, posts[0].id)
+    assert post is not None
+    post.body_html, post.moderation_state = "<p>Rewritten</p>", "hidden"
+    post.moderation_note = "Condescending"
+    await db.commit()
+    await post_form(client, "/logout", {}, token_from="/")
+    await login(client, author.username)
+    as_author = panel((await client.get(f"/t/{thread.id}")).text)
+    assert "Rewritten" in as_author and "Condescending" in as_author
+    assert "Edit" in as_author and "Report" not in as_author

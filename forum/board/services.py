@@ -303,10 +303,10 @@ def post_visibility(viewer: User | None):  # type: ignore[no-untyped-def]
     return and_(live, visible)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class PostView:
     """What a thread page shows of a post: plain values, cheaper than ORM objects to load
-    and to read from templates (twenty of each per page)."""
+    and to read from templates (twenty of each per page). Hashable: cards are cached by it."""
 
     id: int
     author_id: int
@@ -318,7 +318,7 @@ class PostView:
     moderation_note: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class AuthorView:
     id: int
     username: str

@@ -167,28 +167,33 @@ async def thread_page(ctx: Ctx) -> Response:
     if ctx.is_moderator:
         categories = (await ctx.db.scalars(select(Category).order_by(Category.name))).all()
     ctx.request.app.state.views.add(thread.id)
+    can_reply = ctx.user is not None and (not thread.is_locked or ctx.is_moderator)
+    can_reply = can_reply and not thread.is_deleted
+    card = ctx.request.app.state.post_card
+    viewer_id = ctx.user.id if ctx.user is not None else None
+    cards = [
+        card(
+            post,
+            author,
+            ranks.rank_for(author.points, author.special_rank_id),
+            thread.id,
+            can_reply,
+            board.can_edit(ctx.user, post, thread),
+            viewer_id is not None and viewer_id != post.author_id,
+        )
+        for post, author in posts
+    ]
     return ctx.render(
         "board/thread.html",
         {
             "thread": thread,
             "crumbs": crumbs,
-            "posts": [
-                {
-                    "post": post,
-                    "author": author,
-                    "rank": ranks.rank_for(author.points, author.special_rank_id),
-                    "can_edit": board.can_edit(ctx.user, post, thread),
-                    "is_first": post.id == thread.first_post_id,
-                }
-                for post, author in posts
-            ],
+            "cards": cards,
             "pager": pager,
             "categories": categories,
             "category": category,
             **await _related(ctx, thread),
-            "can_reply": ctx.user is not None
-            and (not thread.is_locked or ctx.is_moderator)
-            and not thread.is_deleted,
+            "can_reply": can_reply,
         },
     )
 
