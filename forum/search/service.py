@@ -317,14 +317,21 @@ async def search(
     combined = (
         union_all(*statements).subquery() if len(statements) > 1 else statements[0].subquery()
     )
-    total = int(await session.scalar(select(func.count()).select_from(combined), params) or 0)
-    rows = await session.execute(
-        select(combined)
-        .order_by(combined.c.score.desc(), combined.c.created_at.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page),
-        params,
-    )
+    # The total rides on the page as a window count: finding and ranking the candidates is
+    # the expensive part, and a separate COUNT(*) did all of it a second time.
+    rows = (
+        await session.execute(
+            select(combined, func.count().over().label("total"))
+            .order_by(combined.c.score.desc(), combined.c.created_at.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page),
+            params,
+        )
+    ).all()
+    if rows:
+        total = int(rows[0].total)
+    else:  # nothing found, or a page past the end
+        total = int(await session.scalar(select(func.count()).select_from(combined), params) or 0)
     hits = [
         Hit(
             kind=row.kind, id=row.id, title=row.title,
