@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import select_autoescape
+from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -65,6 +66,25 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     return templates
 
 
+class LazyToken:
+    """The CSRF token, fetched only if a template prints it: asgi-csrf sets its cookie when the
+    token is asked for, and a page without a form (most page views) needs no cookie."""
+
+    __slots__ = ("_get", "_value")
+
+    def __init__(self, get: Callable[[], str]) -> None:
+        self._get = get
+        self._value: str | None = None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = self._get()
+        return self._value
+
+    def __html__(self) -> str:
+        return escape(str(self))
+
+
 @dataclass
 class Ctx:
     """What a view gets: the request, its database session, the member (if any), settings."""
@@ -100,7 +120,7 @@ class Ctx:
         context = dict(context or {})
         context.update(
             user=self.user,
-            csrf_token=self.csrf_token(),
+            csrf_token=LazyToken(self.csrf_token),
             flashes=self.flashes_in,
         )
         return self.templates.TemplateResponse(

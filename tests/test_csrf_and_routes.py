@@ -115,3 +115,15 @@ async def test_templates_have_no_inline_script_or_style(client: httpx.AsyncClien
         text = (await client.get(path)).text
         assert "<script" not in text and "<style" not in text and " style=" not in text
         assert not re.search(r"\son[a-z]+=", text)
+
+
+async def test_csrf_cookie_is_set_only_by_pages_with_forms(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    thread, _ = await make_thread(db, settings, author, await make_category(db))
+    reading = await client.get(f"/t/{thread.id}")
+    assert reading.status_code == 200 and "csrftoken" not in reading.headers.get("set-cookie", "")
+    form = await client.get("/login")
+    cookie = re.search(r"csrftoken=([^;]+)", form.headers.get("set-cookie", ""))
+    assert cookie and f'name="csrftoken" value="{cookie.group(1)}"' in form.text
