@@ -17,6 +17,7 @@ from sqlalchemy import insert, text
 from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
 from forum.board.models import Category, Post, Thread
+from forum.board.services import refresh_category_stats
 from forum.db import Database, begin_write, utcnow
 from forum.demo_content import THREADS
 from forum.related_models import RelatedItem
@@ -110,6 +111,7 @@ async def seed(database: Database, settings: Settings, size: Size, seed: int = 7
                                         target_id=target, position=position, score=0.5))  # fmt: skip
         for i in range(0, len(related), 5000):
             await s.execute(insert(RelatedItem), related[i : i + 5000])
+        await refresh_category_stats(s)
         if s.bind is not None and s.bind.dialect.name == "postgresql":
             for table in ("users", "categories", "threads", "posts"):
                 await s.execute(text(

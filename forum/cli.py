@@ -58,14 +58,17 @@ def db_check() -> None:
 
 @db_app.command("recount")
 def db_recount() -> None:
-    """Recompute every member's points (from the ledger) and post count (from live posts)."""
+    """Recompute every member's points (from the ledger) and post count (from live posts),
+    and every category's thread and post counts (from its live threads)."""
     from forum.accounts.services import recount
+    from forum.board.services import refresh_category_stats
     from forum.db import connect
 
     async def run() -> int:
         database = connect(Settings().database_url)
         try:
             async with database.sessionmaker() as session, session.begin():
+                await refresh_category_stats(session)
                 return await recount(session)
         finally:
             await database.dispose()

@@ -556,3 +556,42 @@ async def test_cached_post_cards_follow_every_change(
     as_author = panel((await client.get(f"/t/{thread.id}")).text)
     assert "Rewritten" in as_author and "Condescending" in as_author
     assert "Edit" in as_author and "Report" not in as_author
+
+
+async def test_category_counters_match_the_threads_through_post_move_and_delete(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The home page reads counters kept by the services; after posting, replying, moving and
+    deleting they equal a full recount, and the page shows them."""
+    from forum.board.models import Category
+    from forum.board.services import delete_thread, move_thread, refresh_category_stats
+
+    author = await make_user(db, settings)
+    mod = await make_user(db, settings, role="moderator")
+    hr = await make_category(db, "Human Resources")
+    one = await make_category(db, "Pairing", parent=hr)
+    two = await make_category(db, "Retention", parent=hr)
+    kept, _ = await make_thread(db, settings, author, one, title="Kept thread", replies=2)
+    moved, _ = await make_thread(db, settings, author, one, title="Moved thread", replies=1)
+    gone, _ = await make_thread(db, settings, author, two, title="Deleted thread", replies=4)
+    await move_thread(db, mod, moved, two, "belongs there")
+    await delete_thread(db, settings, mod, gone, "duplicate")
+    await create_reply(db, settings, author, kept, "A late reply")
+    await db.commit()
+
+    async def counters() -> list[tuple[int, int, object]]:
+        rows = await db.execute(
+            select(Category.thread_count, Category.post_count, Category.last_post_at)
+            .where(Category.id.in_([one.id, two.id]))
+            .order_by(Category.id)
+            .execution_options(populate_existing=True)
+        )
+        return [tuple(r) for r in rows]
+
+    kept_by_services = await counters()
+    assert [(c[0], c[1]) for c in kept_by_services] == [(1, 4), (1, 2)]
+    await refresh_category_stats(db)
+    assert await counters() == kept_by_services  # equal to a full recount
+    home = await client.get("/")
+    row = re.search(r">Pairing</a>.*?</tr>", home.text, re.S)
+    assert row and re.findall(r'<td class="num">(\d+)</td>', row.group(0)) == ["1", "4"]

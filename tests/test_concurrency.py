@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forum.accounts.models import PointsEntry, User
 from forum.app import create_app
-from forum.board.models import Post, Thread
+from forum.board.models import Category, Post, Thread
 from forum.db import Database
 from tests.conftest import make_settings
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
@@ -54,6 +54,9 @@ async def test_concurrent_replies_keep_counters_exact(
             await session.scalar(select(func.count(Post.id)).where(Post.thread_id == t.id)) == total
         )
         assert t.last_post_id == await session.scalar(select(func.max(Post.id)))
+        category = await session.get(Category, t.category_id)
+        assert category is not None and category.post_count == total
+        assert category.thread_count == 1 and category.last_post_at == t.last_post_at
         for i, user in enumerate(users):
             fresh = await session.get(User, user.id)
             assert fresh is not None

@@ -51,6 +51,12 @@ class Category(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     # Only moderators and admins can see staff-only categories (and their threads).
     staff_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the home page lists, over the category's live threads: kept by the posting services
+    # (recomputed on move and delete, and by `candor db recount`), so the home page reads fifty
+    # rows instead of aggregating every thread on the board.
+    thread_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    post_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_post_at: Mapped[datetime | None]
 
 
 class Thread(Base):

@@ -93,33 +93,32 @@ async def category_tree(session: AsyncSession, viewer: User | None = None) -> li
         ).all()
         if can_see_category(c, viewer)
     ]
-    stats = {
-        row.category_id: row
-        for row in await session.execute(
-            select(
-                Thread.category_id,
-                func.count(Thread.id).label("threads"),
-                func.coalesce(func.sum(Thread.post_count), 0).label("posts"),
-                func.max(Thread.last_post_at).label("last_post_at"),
-            )
-            .where(Thread.is_deleted.is_(False))
-            .group_by(Thread.category_id)
-        )
+    nodes = {
+        c.id: CategoryStats(c, [], c.thread_count, c.post_count, c.last_post_at) for c in categories
     }
-    nodes = {c.id: CategoryStats(c, []) for c in categories}
-    for node in nodes.values():
-        row = stats.get(node.category.id)
-        if row is not None:
-            node.threads, node.posts, node.last_post_at = (
-                row.threads,
-                int(row.posts),
-                row.last_post_at,
-            )
     roots: list[CategoryStats] = []
     for node in nodes.values():
         parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
         (parent.children if parent else roots).append(node)
     return roots
+
+
+async def refresh_category_stats(
+    session: AsyncSession, category_ids: list[int] | None = None
+) -> None:
+    """Recompute categories' thread and post counts and last post time from their live
+    threads (all categories when `category_ids` is None)."""
+    live = and_(Thread.category_id == Category.id, Thread.is_deleted.is_(False))
+    stmt = update(Category).values(
+        thread_count=select(func.count(Thread.id)).where(live).scalar_subquery(),
+        post_count=select(func.coalesce(func.sum(Thread.post_count), 0))
+        .where(live)
+        .scalar_subquery(),
+        last_post_at=select(func.max(Thread.last_post_at)).where(live).scalar_subquery(),
+    )
+    if category_ids is not None:
+        stmt = stmt.where(Category.id.in_(category_ids))
+    await session.execute(stmt)
 
 
 @dataclass(frozen=True)
@@ -575,6 +574,15 @@ async def _add_post(
             last_poster_id=case((newer, author.id), else_=Thread.last_poster_id),
         )
     )
+    later = or_(Category.last_post_at.is_(None), Category.last_post_at < now)
+    await session.execute(
+        update(Category)
+        .where(Category.id == thread.category_id)
+        .values(
+            post_count=Category.post_count + 1,
+            last_post_at=case((later, now), else_=Category.last_post_at),
+        )
+    )
     await award_points(session, author.id, settings.points_per_post, "post", post.id, post_delta=1)
     return post
 
@@ -610,6 +618,11 @@ async def create_thread(
     post = await _add_post(session, settings, author, thread, body, None, now, nudged)
     thread.first_post_id = post.id
     await session.flush()
+    await session.execute(
+        update(Category)
+        .where(Category.id == category.id)
+        .values(thread_count=Category.thread_count + 1)
+    )
     return thread, post
 
 
@@ -733,6 +746,8 @@ async def move_thread(
     old = thread.category_id
     thread.category_id = category.id
     thread.needs_related = True
+    await session.flush()
+    await refresh_category_stats(session, [old, category.id])
     audit(
         session, actor, "move", "thread", thread.id, reason, f"from category {old} to {category.id}"
     )
@@ -761,4 +776,6 @@ async def delete_thread(
             post_delta=-count,
         )
     await session.execute(update(Post).where(Post.thread_id == thread.id).values(is_deleted=True))
+    await session.flush()
+    await refresh_category_stats(session, [thread.category_id])
     audit(session, actor, "delete", "thread", thread.id, reason)
