@@ -71,14 +71,14 @@ async def test_cached_tables_save_queries_on_the_thread_page(
     assert cached <= uncached - 2  # ranks and the category tree come from memory
 
 
-async def test_anonymous_thread_page_is_three_queries_when_caches_are_warm(
+async def test_anonymous_thread_page_is_two_queries_when_caches_are_warm(
     app,
     client: httpx.AsyncClient,
     db: AsyncSession,
     settings: Settings,
     queries: QueryCounter,  # type: ignore[no-untyped-def]
 ) -> None:
-    """The thread, its page of posts with their authors and the visible count, and the related
+    """The thread with its page of posts, their authors and the visible count; then the related
     threads and articles together: the hot page's round trips, counted."""
     author = await make_user(db, settings)
     category = await make_category(db)
@@ -91,5 +91,5 @@ async def test_anonymous_thread_page_is_three_queries_when_caches_are_warm(
     await _count(client, queries, f"/t/{thread.id}")  # fills the caches
     queries.start()
     page = await client.get(f"/t/{thread.id}")
-    assert queries.stop() == 3
+    assert queries.stop() == 2
     assert f'href="/t/{other.id}">Another pairing</a>' in page.text

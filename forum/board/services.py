@@ -355,8 +355,10 @@ def _posts_statements(kind: str) -> tuple[Select[Any], Select[Any]]:
     """Built once per kind of viewer, with bound parameters: building SQLAlchemy expressions
     on every request was a fifth of the thread page's cost.
 
-    The page query carries the thread's visible post count as an uncorrelated scalar subquery
-    (evaluated once by both engines), so showing a page is one round trip, not two."""
+    Each row of the page query also carries the thread (with its category's staff flag) and
+    the thread's visible post count, an uncorrelated scalar subquery both engines evaluate
+    once: showing a page is one round trip, where it was three. The scan stays on the
+    (thread_id, id) index in post order, so a long thread costs no more than a short one."""
     where = and_(Post.thread_id == bindparam("thread_id"), _visible_posts(Post, kind))
     count = select(func.count(Post.id)).where(where)
     counted = aliased(Post)  # its own FROM: a subquery on `posts` itself would be correlated
@@ -366,48 +368,58 @@ def _posts_statements(kind: str) -> tuple[Select[Any], Select[Any]]:
         .scalar_subquery()
     )
     page = (
-        select(*POST_COLUMNS, *AUTHOR_COLUMNS, total.label("total"))
+        select(*POST_COLUMNS, *AUTHOR_COLUMNS, *THREAD_COLUMNS, Category.staff_only,
+               total.label("total"))
         .join(User, User.id == Post.author_id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Category, Category.id == Thread.category_id)
         .where(where)
         .order_by(Post.id)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
-    )
+    )  # fmt: skip
     return count, page
 
 
-async def list_posts(
+async def thread_page(
     session: AsyncSession,
-    thread: Thread | ThreadInfo,
+    thread_id: int,
     viewer: User | None,
     page: int | None,
     per_page: int,
     last: bool = False,
-) -> tuple[list[tuple[PostView, AuthorView]], Page]:
+) -> tuple[ThreadInfo, list[tuple[PostView, AuthorView]], Page] | None:
+    """A thread and one page of its posts with their authors, as `viewer` may see them;
+    None if there is no such thread for this viewer."""
     kind = _viewer_kind(viewer)
     count, select_page = _posts_statements(kind)
-    params: dict[str, Any] = {"thread_id": thread.id, "limit": per_page}
+    params: dict[str, Any] = {"thread_id": thread_id, "limit": per_page}
     if kind == "member":
         assert viewer is not None
         params["viewer_id"] = viewer.id
     conn = await session.connection()
     rows: list[Any] = []
     pager = None
+    thread: ThreadInfo | None = None
     if not last:
         number = max(1, page or 1)
         rows = list(await conn.execute(select_page, {**params, "offset": (number - 1) * per_page}))
         if rows:
             pager = paginate(rows[0].total, per_page, number)
-    if pager is None:  # the last page, or a page past the end: count, then fetch the page
+            thread = _thread_from(rows[0], viewer, len(POST_COLUMNS) + len(AUTHOR_COLUMNS))
+            if thread is None:
+                return None
+    if pager is None:  # the last page, a page past the end, or no post to show
+        thread = await thread_info(session, thread_id, viewer)
+        if thread is None:
+            return None
         total = await conn.scalar(count, params)
         pager = paginate(total or 0, per_page, page, last=last)
         offset = (pager.number - 1) * per_page
         rows = list(await conn.execute(select_page, {**params, "offset": offset})) if total else []
-    split = len(POST_COLUMNS)
-    return [
-        (PostView(*row[:split]), AuthorView(*row[split : split + len(AUTHOR_COLUMNS)]))
-        for row in rows
-    ], pager
+    assert thread is not None
+    a, b = len(POST_COLUMNS), len(POST_COLUMNS) + len(AUTHOR_COLUMNS)
+    return thread, [(PostView(*row[:a]), AuthorView(*row[a:b])) for row in rows], pager
 
 
 async def recent_in_category(
@@ -484,15 +496,15 @@ class ThreadInfo:
         return max(self.post_count - 1, 0)
 
 
+THREAD_COLUMNS = (Thread.id, Thread.category_id, Thread.title, Thread.post_count,
+                  Thread.view_count, Thread.is_pinned, Thread.is_locked, Thread.is_deleted,
+                  Thread.first_post_id)  # fmt: skip
+
 _THREAD_INFO = (
-    select(
-        Thread.id, Thread.category_id, Thread.title, Thread.post_count, Thread.view_count,
-        Thread.is_pinned, Thread.is_locked, Thread.is_deleted, Thread.first_post_id,
-        Category.staff_only,
-    )
+    select(*THREAD_COLUMNS, Category.staff_only)
     .join(Category, Category.id == Thread.category_id)
     .where(Thread.id == bindparam("thread_id"))
-)  # fmt: skip
+)
 
 
 async def thread_info(
@@ -501,9 +513,15 @@ async def thread_info(
     """The thread for reading, if the viewer may see it (one row, no ORM object)."""
     conn = await session.connection()
     row = (await conn.execute(_THREAD_INFO, {"thread_id": thread_id})).first()
-    if row is None or not _may_see_thread(row.is_deleted, row.staff_only, viewer):
-        return None
-    return ThreadInfo(*row[:-1])
+    return _thread_from(row, viewer) if row is not None else None
+
+
+def _thread_from(row: Any, viewer: User | None, at: int = 0) -> ThreadInfo | None:
+    """The ThreadInfo in `row` (THREAD_COLUMNS then the category's staff_only, from position
+    `at`), if `viewer` may see the thread."""
+    thread = ThreadInfo(*row[at : at + len(THREAD_COLUMNS)])
+    staff_only = row[at + len(THREAD_COLUMNS)]
+    return thread if _may_see_thread(thread.is_deleted, staff_only, viewer) else None
 
 
 def _may_see_thread(is_deleted: bool, staff_only: bool, viewer: User | None) -> bool:

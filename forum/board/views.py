@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -30,16 +26,14 @@ async def _category_by_slug(ctx: Ctx, slug: str) -> Category:
     return category
 
 
-T = TypeVar("T")
-Loader = Callable[[AsyncSession, int, User | None], Awaitable[T | None]]
+NO_THREAD = "There is no such thread, or it has been removed."
 
 
-async def _thread_or_404(ctx: Ctx, load: Loader[T] = board.get_thread) -> T:
-    """The thread in the path (an ORM object by default; `board.thread_info` for reading)."""
+async def _thread_or_404(ctx: Ctx) -> Thread:
     thread_id = ctx.request.path_params["thread_id"]
-    thread = await load(ctx.db, thread_id, ctx.user) if thread_id < 2**31 else None
+    thread = await board.get_thread(ctx.db, thread_id, ctx.user) if thread_id < 2**31 else None
     if thread is None:
-        raise HTTPException(404, "There is no such thread, or it has been removed.")
+        raise HTTPException(404, NO_THREAD)
     return thread
 
 
@@ -151,11 +145,17 @@ async def _related(ctx: Ctx, thread: board.ThreadInfo) -> dict[str, object]:
 
 @view()
 async def thread_page(ctx: Ctx) -> Response:
-    thread = await _thread_or_404(ctx, board.thread_info)
-    per_page = ctx.settings.posts_per_page
+    thread_id = ctx.request.path_params["thread_id"]
     last = ctx.request.query_params.get("page") == "last"
     page = None if last else ctx.param_int("page")
-    posts, pager = await board.list_posts(ctx.db, thread, ctx.user, page, per_page, last=last)
+    found = None
+    if thread_id < 2**31:
+        found = await board.thread_page(
+            ctx.db, thread_id, ctx.user, page, ctx.settings.posts_per_page, last=last
+        )
+    if found is None:
+        raise HTTPException(404, NO_THREAD)
+    thread, posts, pager = found
     cache = ctx.settings.cache_seconds
     ranks = await load_ranks(ctx.db, cache)
     categories_by_id = await board.category_map(ctx.db, cache)
