@@ -67,3 +67,60 @@ async def test_concurrent_replies_keep_counters_exact(
                 select(func.sum(PointsEntry.delta)).where(PointsEntry.user_id == user.id)
             )
             assert ledger == fresh.points
+
+
+async def test_deleting_threads_while_their_authors_reply_keeps_category_counters(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    """A moderator deletes threads while their authors reply elsewhere in the same category:
+    both lock the category's row and the authors' rows, in one order, so neither deadlocks,
+    and the category's counters equal a full recount afterwards."""
+    from forum.board.services import create_reply, delete_thread, refresh_category_stats
+    from forum.db import begin_write
+
+    settings = make_settings(fresh_url)
+    async with fresh_database.sessionmaker() as session:
+        authors = [await make_user(session, settings, username=f"writer{i}") for i in range(4)]
+        mod = await make_user(session, settings, username="deleter", role="moderator")
+        category = await make_category(session)
+        doomed = []
+        for i in range(6):
+            thread, _ = await make_thread(session, settings, authors[i % 4], category, replies=0)
+            for author in authors:
+                await create_reply(session, settings, author, thread, f"reply in {i}")
+            doomed.append(thread.id)
+        kept, _ = await make_thread(session, settings, authors[0], category)
+        await session.commit()
+
+    async def delete(thread_id: int) -> None:
+        async with fresh_database.sessionmaker() as s:
+            await begin_write(s)
+            thread = await s.get(Thread, thread_id)
+            actor = await s.get(User, mod.id)
+            assert thread is not None and actor is not None
+            await delete_thread(s, settings, actor, thread, "cleanup")
+            await s.commit()
+
+    async def reply(author_id: int, n: int) -> None:
+        async with fresh_database.sessionmaker() as s:
+            await begin_write(s)
+            thread = await s.get(Thread, kept.id)
+            author = await s.get(User, author_id)
+            assert thread is not None and author is not None
+            await create_reply(s, settings, author, thread, f"meanwhile {n}")
+            await s.commit()
+
+    work = [delete(t) for t in doomed]
+    work += [reply(authors[n % 4].id, n) for n in range(12)]
+    await asyncio.gather(*work)
+
+    async with fresh_database.sessionmaker() as session:
+        row = (await session.execute(
+            select(Category.thread_count, Category.post_count).where(Category.id == category.id)
+        )).one()  # fmt: skip
+        assert tuple(row) == (1, 13)
+        await refresh_category_stats(session, [category.id])
+        recounted = (await session.execute(
+            select(Category.thread_count, Category.post_count).where(Category.id == category.id)
+        )).one()  # fmt: skip
+        assert tuple(recounted) == (1, 13)

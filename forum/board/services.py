@@ -107,7 +107,16 @@ async def refresh_category_stats(
     session: AsyncSession, category_ids: list[int] | None = None
 ) -> None:
     """Recompute categories' thread and post counts and last post time from their live
-    threads (all categories when `category_ids` is None)."""
+    threads (all categories when `category_ids` is None).
+
+    The rows are locked first, in id order, by a statement of their own: under READ COMMITTED
+    an UPDATE that waits for a row lock keeps the snapshot it started with, so a recount that
+    queued behind a concurrent delete or reply would write totals that miss them (a test
+    with deletes racing replies caught exactly that). The UPDATE after the lock sees them."""
+    lock = select(Category.id).order_by(Category.id).with_for_update()
+    if category_ids is not None:
+        lock = lock.where(Category.id.in_(category_ids))
+    await session.execute(lock)
     live = and_(Thread.category_id == Category.id, Thread.is_deleted.is_(False))
     stmt = update(Category).values(
         thread_count=select(func.count(Thread.id)).where(live).scalar_subquery(),
@@ -778,6 +787,10 @@ async def delete_thread(
         return
     thread.is_deleted = True
     thread.needs_related = True  # the worker takes it out of other threads' lists
+    # The category's row first, then the authors': posting locks them in that order too, so a
+    # delete and a reply by one of the thread's authors cannot deadlock.
+    await session.flush()
+    await refresh_category_stats(session, [thread.category_id])
     # Posts in a deleted thread stop counting: reverse each author's points and post count
     # through the ledger, so the totals can still be explained and recomputed.
     per_author = await session.execute(
@@ -794,6 +807,4 @@ async def delete_thread(
             post_delta=-count,
         )
     await session.execute(update(Post).where(Post.thread_id == thread.id).values(is_deleted=True))
-    await session.flush()
-    await refresh_category_stats(session, [thread.category_id])
     audit(session, actor, "delete", "thread", thread.id, reason)
