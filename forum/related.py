@@ -40,6 +40,15 @@ async def has_embedding(session: AsyncSession, item_type: str, item_id: int) -> 
     return found is not None
 
 
+def _of_source(target_type: str) -> Any:
+    """The stored list of the bound source's related items of one type."""
+    return and_(
+        RelatedItem.source_type == bindparam("source_type"),
+        RelatedItem.source_id == bindparam("source_id"),
+        RelatedItem.target_type == target_type,
+    )
+
+
 @functools.cache
 def _related_statement(staff: bool) -> Any:
     """Stored related threads the viewer may see, then related articles, in one round trip.
@@ -57,9 +66,7 @@ def _related_statement(staff: bool) -> Any:
         .join(Category, Category.id == Thread.category_id)
         .outerjoin(first, first.id == Thread.first_post_id)
         .where(
-            RelatedItem.source_type == bindparam("source_type"),
-            RelatedItem.source_id == bindparam("source_id"),
-            RelatedItem.target_type == "thread",
+            _of_source("thread"),
             Thread.is_deleted.is_(False),
             or_(
                 first.id.is_(None),
@@ -79,9 +86,7 @@ def _related_statement(staff: bool) -> Any:
         .select_from(RelatedItem)
         .join(Article, Article.id == RelatedItem.target_id)
         .where(
-            RelatedItem.source_type == bindparam("source_type"),
-            RelatedItem.source_id == bindparam("source_id"),
-            RelatedItem.target_type == "article",
+            _of_source("article"),
             Article.is_deleted.is_(False),
         )
         .order_by(RelatedItem.position)
