@@ -30,7 +30,6 @@ from forum.review.queue import PREMODERATION, notify_worker, open_item
 from forum.settings import Settings
 from forum.text import clean_block, clean_line, render_markdown
 
-HIDDEN_STATES = (ModerationState.held.value, ModerationState.hidden.value)
 PREMODERATION_NOTE = "Waiting for a moderator's approval before other members can see it."
 
 
@@ -302,13 +301,7 @@ async def list_threads(
 
 def post_visibility(viewer: User | None):  # type: ignore[no-untyped-def]
     """Who sees which posts: held/hidden posts only their author and moderators."""
-    live = Post.is_deleted.is_(False)
-    if viewer is not None and viewer.is_moderator:
-        return live
-    visible = shown_to_all(Post.moderation_state)
-    if viewer is not None:
-        visible = or_(visible, Post.author_id == viewer.id)
-    return and_(live, visible)
+    return _visible_posts(Post, _viewer_kind(viewer), viewer.id if viewer is not None else None)
 
 
 @dataclass(slots=True, frozen=True)
@@ -349,13 +342,16 @@ def _viewer_kind(viewer: User | None) -> str:
     return "staff" if viewer.is_moderator else "member"
 
 
-def _visible_posts(table: Any, kind: str) -> Any:
+def _visible_posts(table: Any, kind: str, viewer_id: int | None = None) -> Any:
+    """The posts of `table` a kind of viewer sees; a member's own id is bound as `viewer_id`
+    unless given (prebuilt statements bind it per request)."""
     live: Any = table.is_deleted.is_(False)
     if kind == "staff":
         return live
     shown: Any = shown_to_all(table.moderation_state)
     if kind == "member":
-        shown = or_(shown, table.author_id == bindparam("viewer_id"))
+        own = bindparam("viewer_id") if viewer_id is None else viewer_id
+        shown = or_(shown, table.author_id == own)
     return and_(live, shown)
 
 
