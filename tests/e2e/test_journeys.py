@@ -202,6 +202,9 @@ def test_keyboard_only_reply(page: Page) -> None:
     login(page, "grace_w")
     page.goto("/c/coaching")
     page.get_by_role("link", name=re.compile("Coaching vs mentoring")).click()
+    # Tab only once the thread page has loaded: during the navigation there is no focus.
+    page.wait_for_url(re.compile(r"/t/\d+"))
+    expect(page.locator("#quick-body")).to_be_visible()
     for _ in range(80):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "quick-body":
