@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from forum.accounts.models import User
 from forum.articles.models import Article
 from forum.board.models import Category, Post, Thread, shown_to_all
+from forum.db import Prepared, fetch_rows
 from forum.related_models import Embedding, RelatedItem
 
 
@@ -50,7 +51,7 @@ def _of_source(target_type: str) -> Any:
 
 
 @functools.cache
-def _related_statement(staff: bool) -> Any:
+def _related_statement(staff: bool) -> Prepared:
     """Stored related threads the viewer may see, then related articles, in one round trip.
 
     Never deleted threads, threads whose opening post is hidden, or (for non-staff) threads
@@ -95,7 +96,7 @@ def _related_statement(staff: bool) -> Any:
     # Each arm keeps its own ORDER BY and LIMIT inside a subquery (SQLite requires it).
     arms = [select(arm.subquery()) for arm in (threads, articles)]
     both = union_all(*arms).subquery()
-    return select(both).order_by(both.c.kind.desc(), both.c.position)
+    return Prepared(select(both).order_by(both.c.kind.desc(), both.c.position))
 
 
 @dataclass
@@ -115,7 +116,8 @@ async def related_items(
     """What a thread or article page lists under "Related Discussion" and "Related Articles"."""
     staff = viewer is not None and viewer.is_moderator
     conn = await session.connection()
-    rows = await conn.execute(
+    rows = await fetch_rows(
+        conn,
         _related_statement(staff),
         {"source_type": source_type, "source_id": source_id,
          "thread_limit": threads, "article_limit": articles},

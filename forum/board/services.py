@@ -9,7 +9,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ from forum.board.models import (
     Thread,
     shown_to_all,
 )
-from forum.db import utcnow
+from forum.db import Prepared, fetch_rows, utcnow
 from forum.review.queue import PREMODERATION, notify_worker, open_item
 from forum.settings import Settings
 from forum.text import clean_block, clean_line, render_markdown
@@ -263,7 +263,7 @@ class ThreadRow:
     last_poster: str | None
 
 
-def _listing_statements() -> tuple[Any, Any]:
+def _listing_statements() -> tuple[Select[Any], Prepared]:
     author = aliased(User)
     last = aliased(User)
     where = and_(Thread.category_id == bindparam("category_id"), Thread.is_deleted.is_(False))
@@ -280,7 +280,7 @@ def _listing_statements() -> tuple[Any, Any]:
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )  # fmt: skip
-    return count, page
+    return count, Prepared(page)
 
 
 _LISTING = _listing_statements()
@@ -290,9 +290,11 @@ async def list_threads(
     session: AsyncSession, category: Category, page: int | None, per_page: int
 ) -> tuple[list[ThreadRow], Page]:
     count, select_page = _LISTING
-    total = await session.scalar(count, {"category_id": category.id})
+    conn = await session.connection()
+    total = await conn.scalar(count, {"category_id": category.id})
     pager = paginate(total or 0, per_page, page)
-    rows = await session.execute(
+    rows = await fetch_rows(
+        conn,
         select_page,
         {"category_id": category.id, "limit": per_page, "offset": (pager.number - 1) * per_page},
     )
@@ -304,10 +306,11 @@ def post_visibility(viewer: User | None):  # type: ignore[no-untyped-def]
     return _visible_posts(Post, _viewer_kind(viewer), viewer.id if viewer is not None else None)
 
 
-@dataclass(slots=True, frozen=True)
-class PostView:
+class PostView(NamedTuple):
     """What a thread page shows of a post: plain values, cheaper than ORM objects to load
-    and to read from templates (twenty of each per page). Hashable: cards are cached by it."""
+    and to read from templates (twenty of each per page). Hashable: cards are cached by it.
+    Named tuples, built straight from a row's slice, cost a third of frozen dataclasses to
+    make and to hash."""
 
     id: int
     author_id: int
@@ -319,8 +322,7 @@ class PostView:
     moderation_note: str
 
 
-@dataclass(slots=True, frozen=True)
-class AuthorView:
+class AuthorView(NamedTuple):
     id: int
     username: str
     points: int
@@ -356,7 +358,7 @@ def _visible_posts(table: Any, kind: str, viewer_id: int | None = None) -> Any:
 
 
 @functools.cache
-def _posts_statements(kind: str) -> tuple[Select[Any], Select[Any]]:
+def _posts_statements(kind: str) -> tuple[Select[Any], Prepared]:
     """Built once per kind of viewer, with bound parameters: building SQLAlchemy expressions
     on every request was a fifth of the thread page's cost.
 
@@ -383,7 +385,7 @@ def _posts_statements(kind: str) -> tuple[Select[Any], Select[Any]]:
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )  # fmt: skip
-    return count, page
+    return count, Prepared(page)
 
 
 async def thread_page(
@@ -408,9 +410,9 @@ async def thread_page(
     thread: ThreadInfo | None = None
     if not last:
         number = max(1, page or 1)
-        rows = list(await conn.execute(select_page, {**params, "offset": (number - 1) * per_page}))
+        rows = await fetch_rows(conn, select_page, {**params, "offset": (number - 1) * per_page})
         if rows:
-            pager = paginate(rows[0].total, per_page, number)
+            pager = paginate(rows[0][-1], per_page, number)  # the last column is the total
             thread = _thread_from(rows[0], viewer, len(POST_COLUMNS) + len(AUTHOR_COLUMNS))
             if thread is None:
                 return None
@@ -421,10 +423,10 @@ async def thread_page(
         total = await conn.scalar(count, params)
         pager = paginate(total or 0, per_page, page, last=last)
         offset = (pager.number - 1) * per_page
-        rows = list(await conn.execute(select_page, {**params, "offset": offset})) if total else []
+        rows = await fetch_rows(conn, select_page, {**params, "offset": offset}) if total else []
     assert thread is not None
     a, b = len(POST_COLUMNS), len(POST_COLUMNS) + len(AUTHOR_COLUMNS)
-    return thread, [(PostView(*row[:a]), AuthorView(*row[a:b])) for row in rows], pager
+    return thread, [(PostView._make(row[:a]), AuthorView._make(row[a:b])) for row in rows], pager
 
 
 async def recent_in_category(

@@ -1,0 +1,148 @@
+"""The hot pages' fast reads (`forum.db.fetch_rows`) against SQLAlchemy's own execution.
+
+Most tests run inside a rolled-back transaction, where `fetch_rows` takes SQLAlchemy's path;
+these use a committed-to database of their own, as a served forum does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import event, literal_column, select, table
+from sqlalchemy.exc import DBAPIError
+
+from forum.app import create_app
+from forum.board.models import Post
+from forum.board.services import _listing_statements, _posts_statements
+from forum.db import Database, Prepared, begin_read, begin_write, fetch_rows, utcnow
+from forum.related import _related_statement
+from forum.related_models import RelatedItem
+from tests.conftest import _pg_admin_async, make_settings
+from tests.helpers import make_category, make_thread, make_user
+
+
+async def _arrange(database: Database, url: str) -> dict[str, int]:
+    settings = make_settings(url)
+    async with database.sessionmaker() as s:
+        author = await make_user(s, settings, location="Cardiff")
+        reader = await make_user(s, settings)
+        category = await make_category(s)
+        thread, posts = await make_thread(s, settings, author, category, replies=4)
+        other, _ = await make_thread(s, settings, author, category, title="Another pairing")
+        edited = await s.get(Post, posts[1].id)
+        assert edited is not None
+        edited.edited_at = utcnow() - timedelta(minutes=3)
+        held = await s.get(Post, posts[2].id)
+        assert held is not None
+        held.moderation_state = "held"
+        s.add(RelatedItem(source_type="thread", source_id=thread.id, target_type="thread",
+                          target_id=other.id, position=0, score=0.9))  # fmt: skip
+        await s.commit()
+        return {"thread": thread.id, "category": category.id, "reader": reader.id}
+
+
+def _cases(ids: dict[str, int]) -> list[tuple[str, Prepared, dict[str, object], int]]:
+    page = {"thread_id": ids["thread"], "limit": 20, "offset": 0}
+    return [
+        ("anonymous page", _posts_statements("anonymous")[1], page, 4),  # the held post hidden
+        ("member page", _posts_statements("member")[1], {**page, "viewer_id": ids["reader"]}, 4),
+        ("staff page", _posts_statements("staff")[1], page, 5),
+        ("related", _related_statement(False), {"source_type": "thread", "source_id": ids["thread"],
+                                                "thread_limit": 5, "article_limit": 3}, 1),
+        ("listing", _listing_statements()[1], {"category_id": ids["category"], "limit": 20,
+                                               "offset": 0}, 2),
+    ]  # fmt: skip
+
+
+async def test_fast_reads_return_what_sqlalchemy_returns(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    ids = await _arrange(fresh_database, fresh_url)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        for name, prepared, params, expected in _cases(ids):
+            async with fresh_database.sessionmaker() as s:
+                await begin_read(s)
+                conn = await s.connection()
+                statements.clear()
+                fast = await fetch_rows(conn, prepared, params)
+                assert statements == [], f"{name}: the fast path went through SQLAlchemy"
+                slow = [tuple(row) for row in await conn.execute(prepared.statement, params)]
+            assert fast == slow, name
+            assert len(fast) == expected, name
+            for row in fast:  # the same type conversions: aware datetimes, real booleans
+                for value in row:
+                    if isinstance(value, datetime):
+                        assert value.tzinfo is not None, name
+            if name.endswith("page"):
+                assert [type(v) for v in fast[0][5:6]] == [bool], name  # posts.is_deleted
+                assert any(row[4] is not None for row in fast), name  # the edited post
+    finally:
+        event.remove(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_inside_a_write_transaction_reads_go_through_sqlalchemy(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    """A request that writes reads inside its transaction, through SQLAlchemy, and sees its
+    own uncommitted writes."""
+    ids = await _arrange(fresh_database, fresh_url)
+    _name, prepared, params, _n = _cases(ids)[2]
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with fresh_database.sessionmaker() as s:
+            await begin_write(s)
+            first = (await fetch_rows(await s.connection(), prepared, params))[0][0]
+            post = await s.get(Post, first)
+            assert post is not None
+            post.is_deleted = True
+            await s.flush()
+            statements.clear()
+            rows = await fetch_rows(await s.connection(), prepared, params)
+            assert len(statements) == 1
+            assert first not in [r[0] for r in rows] and len(rows) == 4
+            await s.rollback()
+    finally:
+        event.remove(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_a_refused_fast_read_raises_sqlalchemys_error(fresh_database: Database) -> None:
+    broken = Prepared(select(literal_column("x")).select_from(table("no_such_table")))
+    async with fresh_database.sessionmaker() as s:
+        await begin_read(s)
+        with pytest.raises(DBAPIError):
+            await fetch_rows(await s.connection(), broken, {})
+
+
+async def test_a_connection_killed_under_a_fast_read_is_replaced(
+    backend: str, fresh_url: str, fresh_database: Database
+) -> None:
+    """The fast path's driver error goes back through SQLAlchemy, which sees the disconnect
+    and drops the connection: one 503 page, then the forum reads again."""
+    if backend != "postgresql":
+        pytest.skip("killing a server connection is PostgreSQL's failure")
+    ids = await _arrange(fresh_database, fresh_url)
+    app = create_app(make_settings(fresh_url), fresh_database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        assert (await client.get(f"/t/{ids['thread']}")).status_code == 200
+        name = fresh_url.rsplit("/", 1)[1]
+        await _pg_admin_async(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        refused = await client.get(f"/t/{ids['thread']}")
+        assert refused.status_code == 503
+        again = await client.get(f"/t/{ids['thread']}")
+        assert again.status_code == 200 and "Another pairing" in again.text
