@@ -218,6 +218,12 @@ class Prepared:
         return found
 
 
+def reads_only(conn: AsyncConnection) -> bool:
+    """Whether `conn` serves a read-only request (see `begin_read`)."""
+    sync = conn.sync_connection
+    return sync is not None and bool(sync.get_execution_options().get(READ_ONLY))
+
+
 async def fetch_rows(
     conn: AsyncConnection, prepared: Prepared, params: Mapping[str, Any]
 ) -> Sequence[Sequence[Any]]:
@@ -226,9 +232,7 @@ async def fetch_rows(
     callers as SQLAlchemy's exceptions and a dead connection is invalidated as usual."""
     dialect = conn.dialect
     driver = dialect.driver
-    sync = conn.sync_connection
-    read_only = sync is not None and sync.get_execution_options().get(READ_ONLY)
-    if not read_only or driver not in ("asyncpg", "aiosqlite"):
+    if not reads_only(conn) or driver not in ("asyncpg", "aiosqlite"):
         return list(await conn.execute(prepared.statement, params))
     compiled = prepared.compiled(dialect)
     args = [

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import event, literal_column, select, table
+from sqlalchemy import event, inspect, literal_column, select, table
 from sqlalchemy.exc import DBAPIError
 
+from forum.accounts.models import User
+from forum.accounts.services import start_session, user_for_session
 from forum.app import create_app
 from forum.board.models import Post
 from forum.board.services import _listing_statements, _posts_statements
@@ -146,3 +148,39 @@ async def test_a_connection_killed_under_a_fast_read_is_replaced(
         assert refused.status_code == 503
         again = await client.get(f"/t/{ids['thread']}")
         assert again.status_code == 200 and "Another pairing" in again.text
+
+
+async def test_a_signed_in_reader_is_loaded_on_the_fast_path(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    """A read-only request builds the member from one fast row; the User it gets is the one
+    the ORM would load (every column), already persistent, with nothing to flush."""
+    settings = make_settings(fresh_url)
+    async with fresh_database.sessionmaker() as s:
+        member = await make_user(s, settings, location="Bristol")
+        token = await start_session(s, member, days=1)
+        await s.commit()
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async with fresh_database.sessionmaker() as s:
+        expected = await user_for_session(s, token)  # a writing session: the ORM loads it
+        assert expected is not None
+        columns = [attr.key for attr in inspect(User).column_attrs]
+        wanted = {key: getattr(expected, key) for key in columns}
+    event.listen(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with fresh_database.sessionmaker() as s:
+            await begin_read(s)
+            user = await user_for_session(s, token)
+            assert user is not None and statements == []
+            assert {key: getattr(user, key) for key in columns} == wanted
+            assert inspect(user).persistent and not s.dirty
+            assert await s.get(User, member.id) is user  # in the identity map: no second load
+            await s.commit()
+            assert statements == []  # nothing was flushed
+            assert await user_for_session(s, "not-a-token") is None
+    finally:
+        event.remove(fresh_database.engine.sync_engine, "before_cursor_execute", count)
