@@ -5,6 +5,7 @@ these use a committed-to database of their own, as a served forum does."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import httpx
@@ -20,8 +21,17 @@ from forum.board.services import _listing_statements, _posts_statements
 from forum.db import Database, Prepared, begin_read, begin_write, fetch_rows, utcnow
 from forum.related import _related_statement
 from forum.related_models import RelatedItem
-from tests.conftest import _pg_admin_async, make_settings
+from tests.conftest import QueryCounter, _pg_admin_async, make_settings
 from tests.helpers import make_category, make_thread, make_user
+
+
+@pytest.fixture
+def fresh_queries(fresh_database: Database) -> Iterator[QueryCounter]:
+    """Statements that go through SQLAlchemy's cursor (the fast path does not)."""
+    counter = QueryCounter()
+    event.listen(fresh_database.engine.sync_engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(fresh_database.engine.sync_engine, "before_cursor_execute", counter)
 
 
 async def _arrange(database: Database, url: str) -> dict[str, int]:
@@ -58,65 +68,47 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, Prepared, dict[str, object], 
 
 
 async def test_fast_reads_return_what_sqlalchemy_returns(
-    fresh_url: str, fresh_database: Database
+    fresh_url: str, fresh_database: Database, fresh_queries: QueryCounter
 ) -> None:
     ids = await _arrange(fresh_database, fresh_url)
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(fresh_database.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        for name, prepared, params, expected in _cases(ids):
-            async with fresh_database.sessionmaker() as s:
-                await begin_read(s)
-                conn = await s.connection()
-                statements.clear()
-                fast = await fetch_rows(conn, prepared, params)
-                assert statements == [], f"{name}: the fast path went through SQLAlchemy"
-                slow = [tuple(row) for row in await conn.execute(prepared.statement, params)]
-            assert fast == slow, name
-            assert len(fast) == expected, name
-            for row in fast:  # the same type conversions: aware datetimes, real booleans
-                for value in row:
-                    if isinstance(value, datetime):
-                        assert value.tzinfo is not None, name
-            if name.endswith("page"):
-                assert [type(v) for v in fast[0][5:6]] == [bool], name  # posts.is_deleted
-                assert any(row[4] is not None for row in fast), name  # the edited post
-    finally:
-        event.remove(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+    for name, prepared, params, expected in _cases(ids):
+        async with fresh_database.sessionmaker() as s:
+            await begin_read(s)
+            conn = await s.connection()
+            fresh_queries.start()
+            fast = await fetch_rows(conn, prepared, params)
+            assert fresh_queries.stop() == 0, f"{name}: the fast path went through SQLAlchemy"
+            slow = [tuple(row) for row in await conn.execute(prepared.statement, params)]
+        assert fast == slow, name
+        assert len(fast) == expected, name
+        for row in fast:  # the same type conversions: aware datetimes, real booleans
+            for value in row:
+                if isinstance(value, datetime):
+                    assert value.tzinfo is not None, name
+        if name.endswith("page"):
+            assert [type(v) for v in fast[0][5:6]] == [bool], name  # posts.is_deleted
+            assert any(row[4] is not None for row in fast), name  # the edited post
 
 
 async def test_inside_a_write_transaction_reads_go_through_sqlalchemy(
-    fresh_url: str, fresh_database: Database
+    fresh_url: str, fresh_database: Database, fresh_queries: QueryCounter
 ) -> None:
     """A request that writes reads inside its transaction, through SQLAlchemy, and sees its
     own uncommitted writes."""
     ids = await _arrange(fresh_database, fresh_url)
     _name, prepared, params, _n = _cases(ids)[2]
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(fresh_database.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        async with fresh_database.sessionmaker() as s:
-            await begin_write(s)
-            first = (await fetch_rows(await s.connection(), prepared, params))[0][0]
-            post = await s.get(Post, first)
-            assert post is not None
-            post.is_deleted = True
-            await s.flush()
-            statements.clear()
-            rows = await fetch_rows(await s.connection(), prepared, params)
-            assert len(statements) == 1
-            assert first not in [r[0] for r in rows] and len(rows) == 4
-            await s.rollback()
-    finally:
-        event.remove(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+    async with fresh_database.sessionmaker() as s:
+        await begin_write(s)
+        first = (await fetch_rows(await s.connection(), prepared, params))[0][0]
+        post = await s.get(Post, first)
+        assert post is not None
+        post.is_deleted = True
+        await s.flush()
+        fresh_queries.start()
+        rows = await fetch_rows(await s.connection(), prepared, params)
+        assert fresh_queries.stop() == 1
+        assert first not in [r[0] for r in rows] and len(rows) == 4
+        await s.rollback()
 
 
 async def test_a_refused_fast_read_raises_sqlalchemys_error(fresh_database: Database) -> None:
@@ -151,7 +143,7 @@ async def test_a_connection_killed_under_a_fast_read_is_replaced(
 
 
 async def test_a_signed_in_reader_is_loaded_on_the_fast_path(
-    fresh_url: str, fresh_database: Database
+    fresh_url: str, fresh_database: Database, fresh_queries: QueryCounter
 ) -> None:
     """A read-only request builds the member from one fast row; the User it gets is the one
     the ORM would load (every column), already persistent, with nothing to flush."""
@@ -160,27 +152,20 @@ async def test_a_signed_in_reader_is_loaded_on_the_fast_path(
         member = await make_user(s, settings, location="Bristol")
         token = await start_session(s, member, days=1)
         await s.commit()
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
     async with fresh_database.sessionmaker() as s:
         expected = await user_for_session(s, token)  # a writing session: the ORM loads it
         assert expected is not None
         columns = [attr.key for attr in inspect(User).column_attrs]
         wanted = {key: getattr(expected, key) for key in columns}
-    event.listen(fresh_database.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        async with fresh_database.sessionmaker() as s:
-            await begin_read(s)
-            user = await user_for_session(s, token)
-            assert user is not None and statements == []
-            assert {key: getattr(user, key) for key in columns} == wanted
-            assert inspect(user).persistent and not s.dirty
-            assert await s.get(User, member.id) is user  # in the identity map: no second load
-            await s.commit()
-            assert statements == []  # nothing was flushed
-            assert await user_for_session(s, "not-a-token") is None
-    finally:
-        event.remove(fresh_database.engine.sync_engine, "before_cursor_execute", count)
+    fresh_queries.start()
+    async with fresh_database.sessionmaker() as s:
+        await begin_read(s)
+        user = await user_for_session(s, token)
+        assert user is not None and fresh_queries.stop() == 0
+        assert {key: getattr(user, key) for key in columns} == wanted
+        assert inspect(user).persistent and not s.dirty
+        fresh_queries.start()
+        assert await s.get(User, member.id) is user  # in the identity map: no second load
+        await s.commit()
+        assert fresh_queries.stop() == 0  # no load, and nothing was flushed
+        assert await user_for_session(s, "not-a-token") is None
