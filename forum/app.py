@@ -128,7 +128,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = database is None
-        app.state.database = database or connect(settings.database_url)
+        app.state.database = database or connect(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         app.state.views.start(app.state.database)
         try:
             yield

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         default=DEFAULT_SQLITE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "CANDOR_DATABASE_URL"),
     )
+    # Database connections each process keeps, and how many more it may open for a burst
+    # (each is closed again as soon as it is returned, so bursts pay for new connections).
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=0, ge=0)
     # Deployments set CANDOR_SECRET_KEY; otherwise a key is kept in var/secret_key.
     secret_key: SecretStr = Field(default_factory=_local_secret)
     site_name: str = "Candor"
