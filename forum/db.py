@@ -52,6 +52,27 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = value.replace(tzinfo=UTC)
         return value
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        # SQLite hands back the text it stored ("2026-11-23 10:00:00.123456", UTC, see
+        # process_bind_param). Parsed with the offset appended it comes out aware in one step:
+        # SQLAlchemy's parser followed by datetime.replace(tzinfo=...) costs 0.8 us a value
+        # against 0.1 us, and a thread page reads some sixty of them.
+        if dialect.name == "sqlite":
+            return _sqlite_utc
+        return super().result_processor(dialect, coltype)
+
+
+def _sqlite_utc(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # text written elsewhere, with an offset of its own
+        parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:  # a date alone: Python drops the appended offset
+        return parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -190,7 +211,7 @@ class _Compiled:
     names: tuple[str, ...]
     defaults: Mapping[str, Any]  # values the statement carries itself (literals, offsets)
     binds: tuple[Callable[[Any], Any] | None, ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, its processor)
 
 
 class Prepared:
@@ -216,10 +237,11 @@ class Prepared:
                 compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
                 for name in names
             )
-            results = tuple(
+            processors = (
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self.statement.selected_columns
             )
+            results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
             found = self._compiled[type(dialect)] = _Compiled(
                 compiled.string, names, compiled.params, binds, results
             )
@@ -260,12 +282,12 @@ async def fetch_rows(
     except Exception:
         return list(await conn.execute(prepared.statement, params))
     results = compiled.results
-    if not any(results):
+    if not results:
         return [tuple(row) for row in rows]
-    return [
-        tuple(
-            value if process is None else process(value)
-            for value, process in zip(row, results, strict=True)
-        )
-        for row in rows
-    ]
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i, process in results:
+            values[i] = process(values[i])
+        converted.append(tuple(values))
+    return converted

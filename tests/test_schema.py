@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
 from alembic import command
 from jinja2 import Environment
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts.models import User
 from forum.cli import _alembic_config
-from forum.settings import PROJECT_ROOT
+from forum.db import _sqlite_utc
+from forum.settings import PROJECT_ROOT, Settings
 from forum.web import make_templates
 from tests.conftest import TemplateDB, make_settings
+from tests.helpers import make_user
 
 
 def test_alembic_check_finds_no_drift(template_db: TemplateDB) -> None:
@@ -25,3 +33,31 @@ def test_every_template_compiles() -> None:
     assert len(names) >= 20
     for name in names:
         env.get_template(name)
+
+
+async def test_datetimes_come_back_aware_and_equal_on_both_engines(
+    db: AsyncSession, settings: Settings
+) -> None:
+    # SQLite stores naive UTC text and its reader appends the offset (forum.db._sqlite_utc);
+    # PostgreSQL stores timestamptz. Either way a value read back is the instant written.
+    user = await make_user(db, settings)
+    instants = [
+        datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 11, 23, 10, 0, tzinfo=UTC),  # no fraction
+        datetime(2026, 11, 23, 11, 30, tzinfo=timezone(timedelta(hours=1, minutes=30))),
+    ]
+    for instant in instants:
+        user.joined_at = instant
+        await db.flush()
+        value = await db.scalar(select(User.joined_at).where(User.id == user.id))
+        assert value == instant and value.utcoffset() == timedelta(0)
+
+
+def test_sqlite_reader_takes_text_it_did_not_write() -> None:
+    assert _sqlite_utc(None) is None
+    assert _sqlite_utc("2026-11-23 10:00:00") == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    moved = _sqlite_utc("2026-11-23T10:00:00+02:00")
+    assert moved == datetime(2026, 11, 23, 8, tzinfo=UTC) and moved.tzinfo is UTC
+    assert _sqlite_utc("2026-11-23") == datetime(2026, 11, 23, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        _sqlite_utc("not a date")
