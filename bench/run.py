@@ -64,6 +64,10 @@ def login(base: str, username: str) -> dict[str, str]:
             "/login", data={"username": username, "password": BENCH_PASSWORD, "csrftoken": token}
         )
         assert r.status_code == 303, r.text[:500]
+        # Follow the redirect as a browser would: the page shows the "signed in" flash and
+        # clears its cookie, which must not ride along on every measured request.
+        c.get(r.headers["location"])
+        assert "candor_flash" not in c.cookies
         return {"cookie": "; ".join(f"{k}={v}" for k, v in c.cookies.items()), "token": token}
 
 
