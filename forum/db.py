@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from forum.writers import WriterQueue
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -83,9 +86,30 @@ class Base(DeclarativeBase):
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    _writers: WriterQueue | None = field(default=None, repr=False)
 
     async def dispose(self) -> None:
+        if self._writers is not None:
+            self._writers.close()
         await self.engine.dispose()
+
+    def write_turn(self) -> AbstractAsyncContextManager[Any]:
+        """Held around a write transaction: on SQLite, writers take turns in arrival order
+        (forum.writers). PostgreSQL locks rows, not the database: nothing to queue."""
+        if self.engine.dialect.name != "sqlite":
+            return nullcontext()
+        if self._writers is None:
+            path = self.engine.url.database
+            file_backed = path not in (None, "", ":memory:") and not path.startswith("file:")
+            self._writers = WriterQueue(f"{path}-writers" if file_backed else None)
+        return self._writers.turn()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A session for a write transaction, begun as a writer in its turn."""
+        async with self.write_turn(), self.sessionmaker() as session:
+            await begin_write(session)
+            yield session
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:

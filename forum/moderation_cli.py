@@ -169,7 +169,7 @@ def recheck(
     from sqlalchemy import func, select, update
 
     from forum.board.models import Post
-    from forum.db import begin_write, connect
+    from forum.db import connect
     from moderation.pipeline import Pipeline
     from moderation.worker import Worker
 
@@ -184,8 +184,7 @@ def recheck(
     async def main() -> int:
         database = connect(settings.database_url)
         try:
-            async with database.sessionmaker() as session:
-                await begin_write(session)
+            async with database.writing() as session:
                 stmt = update(Post).where(Post.is_deleted.is_(False))
                 if cutoff is not None:
                     stmt = stmt.where(Post.created_at >= cutoff)

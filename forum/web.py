@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -237,8 +238,12 @@ def view(
                     ),
                     status_code=400,
                 )
-            async with database.sessionmaker() as session:
-                if request.method in UNSAFE_METHODS:
+            unsafe = request.method in UNSAFE_METHODS
+            async with (
+                database.write_turn() if unsafe or writes else nullcontext(),
+                database.sessionmaker() as session,
+            ):
+                if unsafe:
                     await begin_write(session)
                 elif not writes:
                     await begin_read(session)

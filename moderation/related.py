@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article
 from forum.board.models import Category, ModerationState, Post, Thread
-from forum.db import Database, begin_write, utcnow
+from forum.db import Database, utcnow
 from forum.related_models import Embedding, RelatedItem
 from forum.settings import Settings
 from moderation.encoder import ENCODER_NAME, embed
@@ -157,8 +157,7 @@ class RelatedIndex:
 
     async def run_once(self, limit: int = 32) -> int:
         """Refresh the lists of claimed threads and articles; how many items were handled."""
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             thread_ids = await self._claim(session, Thread, limit)
             article_ids = await self._claim(session, Article, limit)
             await session.commit()
@@ -170,8 +169,7 @@ class RelatedIndex:
             live_articles, gone_articles = await self._article_texts(session, article_ids)
         texts = list(live_threads.values()) + list(live_articles.values())
         vectors = self.embed_fn(texts) if texts else np.zeros((0, 384), dtype=np.float32)
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             keys = [("thread", i) for i in live_threads] + [("article", i) for i in live_articles]
             for (kind, item_id), vector in zip(keys, vectors, strict=True):
                 await self._store_vector(session, kind, item_id, vector)

@@ -28,7 +28,7 @@ from forum import ratelimit
 from forum.accounts.models import LoginSession, User
 from forum.accounts.services import load_ranks
 from forum.board.models import ModerationState, Post
-from forum.db import Database, begin_write, utcnow
+from forum.db import Database, utcnow
 from forum.review.models import ModerationResult, StageStatus, Verdict, WatchedPhrase
 from forum.review.queue import NOTIFY_CHANNEL, PRIORITY, UNSCORED, describe, open_item
 from forum.settings import Settings
@@ -89,8 +89,7 @@ class Worker:
             .returning(Post.id, Post.mod_attempts)
             .execution_options(synchronize_session=False)
         )
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             rows = (await session.execute(stmt)).all()
             await session.commit()
         return sorted(
@@ -141,8 +140,7 @@ class Worker:
         """Write the decision if this claim still owns the post; False if it was superseded."""
         decision = outcome.decision
         assert decision is not None
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             post = await session.scalar(
                 select(Post)
                 .where(Post.id == claim.post_id, Post.mod_claim == claim.token)
@@ -183,8 +181,7 @@ class Worker:
 
     async def give_up(self, claim: Claim) -> bool:
         """A post that failed every attempt goes to moderators as unscored."""
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             post = await session.scalar(
                 select(Post).where(Post.id == claim.post_id, Post.mod_claim == claim.token)
             )
@@ -237,8 +234,7 @@ class Worker:
     # --- status and re-scoring ----------------------------------------------------------------
 
     async def publish_status(self) -> None:
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             for state in self.pipeline.states:
                 row = await session.get(StageStatus, state.stage.name)
                 if row is None:
@@ -253,8 +249,7 @@ class Worker:
 
     async def housekeeping(self) -> None:
         """Old rate-limit windows and expired sessions are dropped; nothing else removes them."""
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             await ratelimit.prune(session)
             await session.execute(delete(LoginSession).where(LoginSession.expires_at < utcnow()))
             await session.commit()
@@ -269,8 +264,7 @@ class Worker:
             ModerationResult.complete.is_(False),
             ModerationResult.verdict != Verdict.unscored.value,
         )
-        async with self.database.sessionmaker() as session:
-            await begin_write(session)
+        async with self.database.writing() as session:
             result = await session.execute(
                 update(Post)
                 .where(and_(Post.needs_scoring.is_(False), Post.id.in_(incomplete)))

@@ -16,7 +16,7 @@ from collections import Counter
 from sqlalchemy import update
 
 from forum.board.models import Thread
-from forum.db import Database, begin_write
+from forum.db import Database
 
 log = logging.getLogger("candor.views")
 
@@ -35,8 +35,7 @@ class ViewCounter:
             return 0
         batch, self.pending = self.pending, Counter()
         try:
-            async with database.sessionmaker() as session:
-                await begin_write(session)
+            async with database.writing() as session:
                 for thread_id, n in sorted(batch.items()):
                     await session.execute(
                         update(Thread)
