@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -91,6 +93,8 @@ class Database:
     async def dispose(self) -> None:
         if self._writers is not None:
             self._writers.close()
+        if isinstance(self.engine.dialect, CandorSQLiteDialect):
+            self.engine.dialect.close_readers()
         await self.engine.dispose()
 
     def write_turn(self) -> AbstractAsyncContextManager[Any]:
@@ -134,6 +138,35 @@ class CandorSQLiteDialect(SQLiteDialect_aiosqlite):
     def do_rollback(self, dbapi_connection: Any) -> None:
         if _in_transaction(dbapi_connection):
             super().do_rollback(dbapi_connection)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._readers: dict[int, sqlite3.Connection] = {}
+
+    def inline_reader(self, path: str | None) -> sqlite3.Connection | None:
+        """A connection of this thread's own that `fetch_rows` runs hot reads on directly,
+        without a hop to aiosqlite's thread (13% of a thread page's CPU at 64 clients).
+        It only reads (query_only) and never waits for a lock (busy_timeout 0): a read that
+        finds the database busy goes the usual way, so the event loop is never held up by
+        SQLite's locking, only by the statement's own work (an indexed page of 20 rows)."""
+        if path in (None, "", ":memory:") or path.startswith("file:"):
+            return None
+        thread = threading.get_ident()
+        reader = self._readers.get(thread)
+        if reader is None:
+            try:
+                reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                reader.execute("PRAGMA query_only=ON")
+                reader.execute("PRAGMA busy_timeout=0")
+            except sqlite3.Error:
+                return None
+            self._readers[thread] = reader
+        return reader
+
+    def close_readers(self) -> None:
+        readers, self._readers = self._readers, {}
+        for reader in readers.values():
+            reader.close()
 
 
 registry.register("sqlite.candor_aiosqlite", __name__, "CandorSQLiteDialect")
@@ -297,14 +330,23 @@ async def fetch_rows(
             strict=True,
         )
     ]
-    raw = (await conn.get_raw_connection()).driver_connection
-    try:
-        if driver == "asyncpg":
-            rows: Any = await raw.fetch(compiled.sql, *args)
-        else:
-            rows = await raw.execute_fetchall(compiled.sql, args)
-    except Exception:
-        return list(await conn.execute(prepared.statement, params))
+    rows: Any = None
+    if isinstance(dialect, CandorSQLiteDialect):
+        reader = dialect.inline_reader(conn.engine.url.database)
+        if reader is not None:
+            try:
+                rows = reader.execute(compiled.sql, args).fetchall()
+            except sqlite3.Error:  # busy, or anything else: the usual way below decides
+                rows = None
+    if rows is None:
+        raw = (await conn.get_raw_connection()).driver_connection
+        try:
+            if driver == "asyncpg":
+                rows = await raw.fetch(compiled.sql, *args)
+            else:
+                rows = await raw.execute_fetchall(compiled.sql, args)
+        except Exception:
+            return list(await conn.execute(prepared.statement, params))
     results = compiled.results
     if not results:
         return [tuple(row) for row in rows]

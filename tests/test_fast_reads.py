@@ -5,6 +5,7 @@ these use a committed-to database of their own, as a served forum does."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -18,7 +19,15 @@ from forum.accounts.services import start_session, user_for_session
 from forum.app import create_app
 from forum.board.models import Post
 from forum.board.services import _listing_statements, _posts_statements
-from forum.db import Database, Prepared, begin_read, begin_write, fetch_rows, utcnow
+from forum.db import (
+    CandorSQLiteDialect,
+    Database,
+    Prepared,
+    begin_read,
+    begin_write,
+    fetch_rows,
+    utcnow,
+)
 from forum.related import _related_statement
 from forum.related_models import RelatedItem
 from tests.conftest import QueryCounter, _pg_admin_async, make_settings
@@ -117,6 +126,57 @@ async def test_a_refused_fast_read_raises_sqlalchemys_error(fresh_database: Data
         await begin_read(s)
         with pytest.raises(DBAPIError):
             await fetch_rows(await s.connection(), broken, {})
+
+
+async def test_sqlite_hot_reads_run_on_a_read_only_connection_that_never_waits(
+    backend: str, fresh_url: str, fresh_database: Database
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL reads go through asyncpg")
+    ids = await _arrange(fresh_database, fresh_url)
+    name, prepared, params, expected = _cases(ids)[0]
+    dialect = fresh_database.engine.dialect
+    assert isinstance(dialect, CandorSQLiteDialect)
+    reader = dialect.inline_reader(fresh_database.engine.url.database)
+    assert reader is not None
+    assert reader.execute("PRAGMA busy_timeout").fetchone() == (0,)  # never blocks the loop
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.execute("DELETE FROM posts")
+    seen: list[str] = []
+    reader.set_trace_callback(seen.append)
+    async with fresh_database.sessionmaker() as s:
+        await begin_read(s)
+        rows = await fetch_rows(await s.connection(), prepared, params)
+    assert len(rows) == expected and len(seen) == 1, name
+
+
+async def test_a_busy_sqlite_read_goes_through_aiosqlite_instead(
+    backend: str, fresh_url: str, fresh_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite's inline reads")
+    ids = await _arrange(fresh_database, fresh_url)
+    name, prepared, params, expected = _cases(ids)[0]
+
+    class Busy:
+        def execute(self, *_args: object) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(CandorSQLiteDialect, "inline_reader", lambda self, path: Busy())
+    async with fresh_database.sessionmaker() as s:
+        await begin_read(s)
+        conn = await s.connection()
+        raw = (await conn.get_raw_connection()).driver_connection
+        calls: list[str] = []
+        real = raw.execute_fetchall
+
+        async def counted(sql: str, args: object) -> object:
+            calls.append(sql)
+            return await real(sql, args)
+
+        monkeypatch.setattr(raw, "execute_fetchall", counted)
+        rows = await fetch_rows(conn, prepared, params)
+    assert len(rows) == expected and len(calls) == 1, name
 
 
 async def test_a_connection_killed_under_a_fast_read_is_replaced(
