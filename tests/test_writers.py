@@ -16,10 +16,12 @@ from forum.writers import WriterQueue
 
 
 @pytest.fixture
-def other_process_lock(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """The lock file and a descriptor of its own: flock treats it as another process would."""
+def held_elsewhere(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """The lock file, locked through a descriptor of its own: flock treats that as another
+    process holding the turn."""
     path = str(tmp_path / "board.db-writers")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
     yield path, fd
     os.close(fd)
 
@@ -31,6 +33,15 @@ def _free(fd: int) -> bool:
         return False
     fcntl.flock(fd, fcntl.LOCK_UN)
     return True
+
+
+async def _freed(fd: int, seconds: float = 2.0) -> bool:
+    """Whether the lock is free within `seconds` (a waiting thread may still take and return it)."""
+    for _ in range(int(seconds / 0.02)):
+        if _free(fd):
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 async def test_writers_of_one_process_go_one_at_a_time_in_arrival_order(tmp_path: Path) -> None:
@@ -56,11 +67,10 @@ async def test_writers_of_one_process_go_one_at_a_time_in_arrival_order(tmp_path
 
 
 async def test_a_writer_waits_while_another_process_has_the_turn(
-    other_process_lock: tuple[str, int],
+    held_elsewhere: tuple[str, int],
 ) -> None:
-    path, fd = other_process_lock
+    path, fd = held_elsewhere
     queue = WriterQueue(path)
-    fcntl.flock(fd, fcntl.LOCK_EX)
     entered = asyncio.Event()
 
     async def writer() -> None:
@@ -79,32 +89,26 @@ async def test_a_writer_waits_while_another_process_has_the_turn(
 
 
 async def test_a_turn_held_too_long_elsewhere_does_not_block_for_good(
-    other_process_lock: tuple[str, int],
+    held_elsewhere: tuple[str, int],
 ) -> None:
-    path, fd = other_process_lock
+    path, fd = held_elsewhere
     queue = WriterQueue(path, patience=0.2)
-    fcntl.flock(fd, fcntl.LOCK_EX)
     async with asyncio.timeout(5):
         async with queue.turn():  # goes ahead after 0.2 s; SQLite's lock still guards data
             pass
     fcntl.flock(fd, fcntl.LOCK_UN)
     # The thread still waiting for the file lock got it after all, and gave it back.
-    for _ in range(100):
-        if _free(fd):
-            break
-        await asyncio.sleep(0.02)
-    assert _free(fd)
+    assert await _freed(fd)
     async with asyncio.timeout(5), queue.turn():
         pass
     queue.close()
 
 
 async def test_a_cancelled_waiter_gives_the_file_lock_back(
-    other_process_lock: tuple[str, int],
+    held_elsewhere: tuple[str, int],
 ) -> None:
-    path, fd = other_process_lock
+    path, fd = held_elsewhere
     queue = WriterQueue(path)
-    fcntl.flock(fd, fcntl.LOCK_EX)
 
     async def writer() -> None:
         async with queue.turn():
@@ -116,11 +120,7 @@ async def test_a_cancelled_waiter_gives_the_file_lock_back(
     with pytest.raises(asyncio.CancelledError):
         await task
     fcntl.flock(fd, fcntl.LOCK_UN)
-    for _ in range(100):
-        if _free(fd):
-            break
-        await asyncio.sleep(0.02)
-    assert _free(fd)
+    assert await _freed(fd)
     queue.close()
 
 
