@@ -9,8 +9,9 @@ So a writer first queues behind the other writers of its own process (an asyncio
 first come first served), then behind those of other processes (an flock on a file beside
 the database: the kernel wakes the waiter the moment it is released, where SQLite's busy
 handler might sleep another 100 ms). SQLite's own locking still guards the data, so the
-queue only decides the order: if the lock file cannot be used, or a turn takes longer than
-`patience`, a writer goes ahead and SQLite arbitrates as before.
+queue only decides the order: if the lock file cannot be used, or a writer has waited
+`patience` seconds for its turn, it goes ahead and SQLite arbitrates as before (waiting up to
+its busy_timeout, then failing with a 503 page, as it did without the queue).
 """
 
 from __future__ import annotations
@@ -55,20 +56,32 @@ class WriterQueue:
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        async with self._local():
+        local = self._local()
+        deadline = asyncio.get_running_loop().time() + self.patience  # for both waits together
+        try:
+            async with asyncio.timeout_at(deadline):
+                await local.acquire()
+        except TimeoutError:  # a writer of this process is stuck (a slow mail server, say)
+            log.warning("a writer waited %.1f s for its turn and went ahead", self.patience)
+            yield
+            return
+        try:
             fd = self._file()
-            held = fd is not None and await self._lock_file(fd)
+            held = fd is not None and await self._lock_file(fd, deadline)
             try:
                 yield
             finally:
                 if held:
                     assert fd is not None
                     fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            local.release()
 
-    async def _lock_file(self, fd: int) -> bool:
-        waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+    async def _lock_file(self, fd: int, deadline: float) -> bool:
+        loop = asyncio.get_running_loop()
+        waiting = loop.run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
         try:
-            await asyncio.wait_for(asyncio.shield(waiting), self.patience)
+            await asyncio.wait_for(asyncio.shield(waiting), max(0.0, deadline - loop.time()))
             return True
         except (TimeoutError, asyncio.CancelledError) as exc:  # (before OSError: its subclass)
             # The thread still waits for the lock: whenever it gets it, give it back.

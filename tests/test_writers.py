@@ -104,6 +104,29 @@ async def test_a_turn_held_too_long_elsewhere_does_not_block_for_good(
     queue.close()
 
 
+async def test_a_stuck_writer_of_this_process_does_not_block_the_others_for_good(
+    tmp_path: Path,
+) -> None:
+    queue = WriterQueue(str(tmp_path / "board.db-writers"), patience=0.2)
+    stuck = asyncio.Event()
+
+    async def hold() -> None:
+        async with queue.turn():
+            stuck.set()
+            await asyncio.sleep(30)
+
+    holder = asyncio.create_task(hold())
+    await stuck.wait()
+    async with asyncio.timeout(5), queue.turn():
+        pass
+    holder.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await holder
+    async with asyncio.timeout(1), queue.turn():  # the stuck writer's turn was given back
+        pass
+    queue.close()
+
+
 async def test_a_cancelled_waiter_gives_the_file_lock_back(
     held_elsewhere: tuple[str, int],
 ) -> None:
