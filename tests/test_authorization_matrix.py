@@ -35,7 +35,7 @@ ACCESS: dict[str, set[str]] = {
     "thread_action": MODERATORS, "review_queue": MODERATORS, "review_item": MODERATORS,
     "watched_phrases": MODERATORS, "delete_phrase": MODERATORS, "moderation_status": MODERATORS,
     "audit_log": MODERATORS,
-    "outbox": ADMINS, "admin_member": ADMINS,
+    "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS,
 }  # fmt: skip
 
 

@@ -302,6 +302,84 @@ async def load_ranks(session: AsyncSession, cache_seconds: float = 0.0) -> RankT
     return table
 
 
+RANK_NAME_MAX = 60
+POINTS_MAX = 1_000_000_000
+
+
+def _forget_ranks() -> None:
+    """After an edit: this process reads the table afresh; others within `cache_seconds`."""
+    _RANK_CACHE.clear()
+
+
+async def _check_rank(
+    session: AsyncSession, name: str, min_points: int | None, special: bool, rank_id: int | None
+) -> str:
+    name = clean_line(name)
+    if not name:
+        raise AccountError("name", "A rank needs a name.")
+    if len(name) > RANK_NAME_MAX:
+        raise AccountError("name", f"Keep rank names to {RANK_NAME_MAX} characters.")
+    same_name = select(Rank.id).where(func.lower(Rank.name) == name.lower())
+    if rank_id is not None:
+        same_name = same_name.where(Rank.id != rank_id)
+    if await session.scalar(same_name) is not None:
+        raise AccountError("name", f"There is already a rank called {name}.")
+    if not special:
+        if min_points is None or not 0 <= min_points <= POINTS_MAX:
+            raise AccountError("min_points", "Earned ranks need a points threshold of 0 or more.")
+        same_floor = select(Rank.name).where(
+            Rank.min_points == min_points, Rank.is_special.is_(False)
+        )
+        if rank_id is not None:
+            same_floor = same_floor.where(Rank.id != rank_id)
+        taken = await session.scalar(same_floor)
+        if taken is not None:
+            raise AccountError("min_points", f"{taken} already starts at {min_points} points.")
+    return name
+
+
+async def add_rank(
+    session: AsyncSession, name: str, min_points: int | None, special: bool = False
+) -> Rank:
+    """An earned rank (reached at `min_points`) or a special one (assigned by an admin)."""
+    name = await _check_rank(session, name, min_points, special, None)
+    rank = Rank(name=name, min_points=None if special else min_points, is_special=special)
+    session.add(rank)
+    await session.flush()
+    _forget_ranks()
+    return rank
+
+
+async def edit_rank(
+    session: AsyncSession, rank: Rank, name: str, min_points: int | None
+) -> tuple[str, str]:
+    """Rename a rank or move its threshold; a rank stays earned or special. Returns the
+    rank's description before and after, for the audit log."""
+    before = f"{rank.name} ({rank.min_points})"
+    rank.name = await _check_rank(session, name, min_points, rank.is_special, rank.id)
+    if not rank.is_special:
+        rank.min_points = min_points
+    await session.flush()
+    _forget_ranks()
+    return before, f"{rank.name} ({rank.min_points})"
+
+
+async def delete_rank(session: AsyncSession, rank: Rank) -> int:
+    """Remove a rank. Members who held it as a special rank go back to their earned one;
+    the last earned rank stays, so every member has one. Returns how many members held it."""
+    if not rank.is_special:
+        earned = await session.scalar(select(func.count(Rank.id)).where(Rank.is_special.is_(False)))
+        if (earned or 0) <= 1:
+            raise AccountError("rank", "The last earned rank cannot be removed.")
+    held = await session.execute(
+        update(User).where(User.special_rank_id == rank.id).values(special_rank_id=None)
+    )
+    await session.delete(rank)
+    await session.flush()
+    _forget_ranks()
+    return held.rowcount or 0
+
+
 async def award_points(
     session: AsyncSession,
     user_id: int,

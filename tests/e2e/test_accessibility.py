@@ -14,6 +14,7 @@ PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/
          "/search?q=mentoring", "/articles", "/articles/1", "/u/margaret_hr"]  # fmt: skip
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password"]
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
+ADMIN_PAGES = ["/admin/ranks", "/admin/outbox"]
 
 
 def violations(page: Page, path: str) -> list[str]:
@@ -43,10 +44,13 @@ def test_public_pages(axe_page: Page) -> None:
     assert found == []
 
 
-def test_member_and_moderator_pages(axe_page: Page) -> None:
+def test_member_moderator_and_admin_pages(axe_page: Page) -> None:
     login(axe_page, "grace_w")
     found = [v for path in MEMBER_PAGES for v in violations(axe_page, path)]
     axe_page.context.clear_cookies()
     login(axe_page, "morgan_mod")
     found += [v for path in MODERATOR_PAGES for v in violations(axe_page, path)]
+    axe_page.context.clear_cookies()
+    login(axe_page, "ada_admin")
+    found += [v for path in ADMIN_PAGES for v in violations(axe_page, path)]
     assert found == []
