@@ -99,6 +99,9 @@ async def test_special_ranks_are_given_on_profiles_and_removing_one_frees_its_ho
 
     r = await _post(client, action="delete", rank_id=str(rank.id), name="Programme Lead")
     assert r.status_code == 303
+    assert (
+        "Rank Programme Lead removed; 1 member held it." in (await client.get("/admin/ranks")).text
+    )
     assert await _rank(db, "Programme Lead") is None
     held = await db.scalar(
         select(User.special_rank_id)

@@ -80,7 +80,8 @@ async def ranks(ctx: Ctx) -> Response:
                 gone = rank.name
                 held = await delete_rank(ctx.db, rank)
                 audit(ctx.db, ctx.user, "rank_delete", "rank", rank_id or 0, "", gone)
-                ctx.flash(f"Rank {gone} removed" + (f"; {held} members held it." if held else "."))
+                holders = f"; {held} member{'s' if held != 1 else ''} held it" if held else ""
+                ctx.flash(f"Rank {gone} removed{holders}.")
         else:
             raise HTTPException(400, "Unknown action.")
     except AccountError as exc:
