@@ -146,17 +146,69 @@ def evaluate(
 
 
 @moderation_app.command()
-def train() -> None:
+def train(
+    extra: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="More labelled posts (JSON Lines or CSV with text and label), such as the "
+            "file `candor moderation export-decisions` writes; split like the shipped data.",
+        ),
+    ] = None,
+) -> None:
     """Rebuild the dismissiveness head from moderation/data (minutes on 2 CPU cores)."""
     from moderation.training import train as run_training
 
     settings = Settings()
-    record = run_training(encoder_path=settings.encoder_path, progress=typer.echo)
+    more = _read_labelled(extra) if extra is not None else []
+    record = run_training(encoder_path=settings.encoder_path, progress=typer.echo, extra=more)
     typer.echo(f"saved head {record['version']} (threshold {record['threshold']:.3f}, "
-               f"{record['seconds']['total']} s)")  # fmt: skip
+               f"{record['seconds']['total']} s; {len(more)} extra examples)")  # fmt: skip
     for split, m in record["metrics"].items():
         typer.echo(f"{split:>6}: n={m['n']} roc_auc={m['roc_auc']} precision={m['precision']} "
                    f"recall={m['recall']} f1={m['f1']}")  # fmt: skip
+
+
+def _parse_since(since: str | None) -> datetime | None:
+    if not since:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(since), datetime.min.time(), UTC)
+    except ValueError:
+        raise typer.BadParameter("--since takes a date such as 2026-01-31") from None
+
+
+@moderation_app.command("export-decisions")
+def export_decisions(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="The JSON Lines file to write.")],
+    since: Annotated[
+        str | None, typer.Option(help="Only decisions made on or after this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Write moderators' decisions on posts flagged or reported as dismissive as labelled
+    examples (1 = acted on, 0 = approved as written), for `evaluate` and `train --extra`."""
+    from forum.db import connect
+    from forum.review.services import moderator_labels
+
+    settings = Settings()
+    cutoff = _parse_since(since)
+
+    async def main() -> list[dict[str, object]]:
+        database = connect(settings.database_url)
+        try:
+            async with database.sessionmaker() as session:
+                return await moderator_labels(session, cutoff)
+        finally:
+            await database.dispose()
+
+    rows = asyncio.run(main())
+    with file.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    acted = sum(1 for r in rows if r["label"] == 1)
+    approved = len(rows) - acted
+    typer.echo(f"wrote {len(rows)} decisions to {file}: {acted} acted on, {approved} approved")
 
 
 @moderation_app.command()
@@ -174,12 +226,7 @@ def recheck(
     from moderation.worker import Worker
 
     settings = Settings()
-    cutoff = None
-    if since:
-        try:
-            cutoff = datetime.combine(date.fromisoformat(since), datetime.min.time(), UTC)
-        except ValueError:
-            raise typer.BadParameter("--since takes a date such as 2026-01-31") from None
+    cutoff = _parse_since(since)
 
     async def main() -> int:
         database = connect(settings.database_url)

@@ -45,10 +45,10 @@ class Example:
     label: int
     split: str
     group: str
-    source: str  # "hand-written" or "framed"
+    source: str  # "hand-written", "framed" or "moderator"
 
 
-def _split_for(group: str) -> str:
+def split_for(group: str) -> str:
     bucket = int(hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest(), 16) % 1000 / 1000
     edge = 0.0
     for name, share in SPLITS:
@@ -58,14 +58,24 @@ def _split_for(group: str) -> str:
     return SPLITS[-1][0]
 
 
+def group_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def labelled(text: str, label: int, source: str) -> Example:
+    """An example from elsewhere (a moderator's decision), split by the same seeded hash."""
+    group = group_of(text.strip())
+    return Example(text, label, split_for(group), group, source)
+
+
 def build(framings_per_sentence: int = 2) -> list[Example]:
     rng = random.Random(SEED)
     examples: list[Example] = []
     for label, filename in ((1, "source_dismissive.txt"), (0, "source_negative.txt")):
         lines = [line.strip() for line in (DATA_DIR / filename).read_text().splitlines()]
         for line in filter(None, lines):
-            group = hashlib.sha256(line.encode()).hexdigest()[:12]
-            split = _split_for(group)
+            group = group_of(line)
+            split = split_for(group)
             examples.append(Example(line, label, split, group, "hand-written"))
             for framing in rng.sample(_FRAMINGS, framings_per_sentence):
                 text = framing.format(s=line, name=rng.choice(_NAMES), topic=rng.choice(_TOPICS))

@@ -7,10 +7,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from forum.review.queue import DISMISSIVE
 from forum.settings import Settings
 from moderation.signals import PostInput
 
-DISMISSIVE = "DISMISSIVE_OF_JUNIORS"
 WATCHED = "WATCHED_PHRASE"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,13 @@ def train(
     out: Path = DEFAULT_HEAD,
     encoder_path: str | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    extra: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
+    """Train the head on the shipped data plus `extra` (text, label) pairs, such as
+    moderators' decisions; those are split by the same seeded text hash, so a post lands in
+    the same split every time and the test split stays held out from training."""
     started = time.perf_counter()
-    examples = dataset.load()
+    examples = dataset.load() + [dataset.labelled(t, y, "moderator") for t, y in extra]
     progress(f"embedding {len(examples)} examples with {ENCODER_NAME}")
     x = features([e.text for e in examples], encoder_path)
     y = np.asarray([e.label for e in examples], dtype=np.float64)
@@ -61,6 +65,7 @@ def train(
             "embedding": round(embed_seconds, 1),
             "total": round(time.perf_counter() - started, 1),
         },
+        "examples": {"shipped": len(examples) - len(extra), "extra": len(extra)},
         "bias": bias,
         "weights": [round(float(w), 6) for w in weights],
     }

@@ -15,8 +15,9 @@ NOTIFY_CHANNEL = "candor_moderation"
 PREMODERATION = "PREMODERATION"
 USER_REPORTS = "USER_REPORTS"
 UNSCORED = "UNSCORED"
+DISMISSIVE = "DISMISSIVE_OF_JUNIORS"  # the worker's flag for put-downs of junior colleagues
 REASON_TEXT = {
-    "DISMISSIVE_OF_JUNIORS": "may read as dismissive of junior colleagues",
+    DISMISSIVE: "may read as dismissive of junior colleagues",
     "TOXICITY": "may be toxic",
     "SEVERE_TOXICITY": "may be severely toxic",
     "OBSCENE": "may be obscene",

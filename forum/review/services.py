@@ -3,6 +3,8 @@ reports and their weights, and moderators' decisions with a version check."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +17,7 @@ from forum.mail import send_mail
 from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
+    DISMISSIVE,
     SUSPENSIONS,
     USER_REPORTS,
     ConflictError,
@@ -169,3 +172,46 @@ async def decide(
             + f"\nYou can see the post and the reason at {base}/p/{post.id}\n",
         )
     return item
+
+
+# --- decisions as labels ----------------------------------------------------------------------
+
+# What a closed decision says about the post's text: approved as written, or acted on. An
+# edit-and-approve is left out: the stored text is the moderator's edit, not what was posted.
+LABEL_FROM_DECISION = {"approve": 0, "hide": 1, "warn": 1, "premoderate": 1, "suspend": 1}
+
+
+async def moderator_labels(
+    session: AsyncSession, since: datetime | None = None
+) -> list[dict[str, object]]:
+    """Moderators' decisions on posts flagged or reported as dismissive of juniors, as
+    labelled examples (1 = acted on, 0 = approved as written) in the format `candor
+    moderation evaluate` and `train --extra` read. Oldest decision first."""
+    reported = set(
+        (
+            await session.scalars(
+                select(Report.post_id).where(Report.reason == ReportReason.dismissive.value)
+            )
+        ).all()
+    )
+    stmt = (
+        select(ReviewItem.post_id, ReviewItem.decision, ReviewItem.reasons, Post.body_source)
+        .join(Post, Post.id == ReviewItem.post_id)
+        .where(
+            ReviewItem.status == ReviewStatus.closed.value,
+            ReviewItem.decision.in_(list(LABEL_FROM_DECISION)),
+        )
+        .order_by(ReviewItem.closed_at, ReviewItem.id)
+    )
+    if since is not None:
+        stmt = stmt.where(ReviewItem.closed_at >= since)
+    return [
+        {
+            "text": text,
+            "label": LABEL_FROM_DECISION[decision],
+            "post_id": post_id,
+            "decision": decision,
+        }  # fmt: skip
+        for post_id, decision, reasons, text in await session.execute(stmt)
+        if DISMISSIVE in (reasons or []) or post_id in reported
+    ]

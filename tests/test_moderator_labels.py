@@ -1,0 +1,106 @@
+"""Moderators' decisions become labelled examples for evaluating and retraining the
+dismissiveness model (`candor moderation export-decisions`, `train --extra`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.board.models import Post
+from forum.db import connect, utcnow
+from forum.review.models import ReviewItem
+from forum.review.queue import DISMISSIVE, open_item
+from forum.review.services import decide, moderator_labels, report_post
+from forum.settings import Settings
+from moderation.training import train
+from tests.conftest import make_settings
+from tests.helpers import make_category, make_thread, make_user
+
+
+async def _decided_board(db: AsyncSession, settings: Settings) -> dict[str, int]:
+    """Six posts: acted on, approved, reported as dismissive, reported as spam, still open,
+    and edited by the moderator."""
+    author = await make_user(db, settings, username="writer")
+    reader = await make_user(db, settings, username="reader")
+    mod = await make_user(db, settings, username="mod", role="moderator")
+    category = await make_category(db)
+    _thread, posts = await make_thread(db, settings, author, category, replies=5)
+    names = ["hidden", "approved", "reported", "spam", "open", "edited"]
+    ids = {name: post.id for name, post in zip(names, posts, strict=True)}
+    for name in ("hidden", "approved", "open", "edited"):
+        await open_item(db, ids[name], [DISMISSIVE], verdict="flag", priority=25)
+    for name, reason in (("reported", "dismissive of juniors"), ("spam", "spam")):
+        post = await db.get(Post, ids[name])
+        assert post is not None
+        await report_post(db, settings, reader, post, reason, "")
+    await db.flush()
+    items = {item.post_id: item for item in (await db.scalars(select(ReviewItem))).all()}
+    for name, action, body in (("hidden", "hide", None), ("approved", "approve", None),
+                               ("reported", "warn", None), ("spam", "hide", None),
+                               ("edited", "edit_approve", "A kinder version of the reply.")):  # fmt: skip
+        item = items[ids[name]]
+        await decide(db, settings, mod, item.id, item.version, action, "Reason given.", body=body)
+    await db.commit()
+    return ids
+
+
+async def test_decisions_on_dismissiveness_become_labels(
+    db: AsyncSession, settings: Settings
+) -> None:
+    ids = await _decided_board(db, settings)
+    rows = await moderator_labels(db)
+    assert [(r["post_id"], r["label"], r["decision"]) for r in rows] == [
+        (ids["hidden"], 1, "hide"),
+        (ids["approved"], 0, "approve"),
+        (ids["reported"], 1, "warn"),
+    ]  # spam is another matter; the open item has no decision; an edit replaced the text
+    post = await db.get(Post, ids["hidden"])
+    assert post is not None and rows[0]["text"] == post.body_source
+    assert await moderator_labels(db, since=utcnow() + timedelta(days=1)) == []
+
+
+async def test_export_command_writes_what_evaluate_and_train_read(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(fresh_url)
+    database = connect(fresh_url)
+    async with database.sessionmaker() as s:
+        await _decided_board(s, settings)
+    await database.dispose()
+    out = tmp_path / "decisions.jsonl"
+    done = await _export(fresh_url, str(out))
+    assert done.returncode == 0, done.stderr
+    assert "wrote 3 decisions" in done.stdout and "2 acted on, 1 approved" in done.stdout
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["label"] for r in rows] == [1, 0, 1] and all(r["text"] for r in rows)
+    bad = await _export(fresh_url, str(out), "--since", "last week")
+    assert bad.returncode == 2 and "--since takes a date" in bad.stderr
+
+
+async def _export(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "forum.cli", "moderation", "export-decisions", *args]
+    env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin", "CANDOR_SECRET_KEY": "k" * 32}
+    return await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_training_takes_extra_examples_into_their_splits(tmp_path: Path) -> None:
+    extra = [
+        ("Honestly you're too junior to have a view on the rota, leave it to us.", 1),
+        ("Our junior mentor's feedback changed how the board runs meetings.", 0),
+    ]
+    record = train(out=tmp_path / "head.json", extra=extra)
+    assert record["examples"] == {"shipped": 1194, "extra": 2}
+    assert (tmp_path / "head.json").exists()
+    saved = json.loads((tmp_path / "head.json").read_text())
+    assert saved["version"] == record["version"] and len(saved["weights"]) == 385
+    n = sum(record["metrics"][split]["n"] for split in ("train", "dev", "test"))
+    assert n == 1194 + 2
