@@ -63,6 +63,10 @@ class WriterQueue:
                 await local.acquire()
         except TimeoutError:  # a writer of this process is stuck (a slow mail server, say)
             log.warning("a writer waited %.1f s for its turn and went ahead", self.patience)
+            acquired = False
+        else:
+            acquired = True
+        if not acquired:
             yield
             return
         try:
@@ -85,7 +89,7 @@ class WriterQueue:
             return True
         except (TimeoutError, asyncio.CancelledError) as exc:  # (before OSError: its subclass)
             # The thread still waits for the lock: whenever it gets it, give it back.
-            waiting.add_done_callback(lambda done: _release_if_taken(done, fd))
+            waiting.add_done_callback(lambda done: self._release_if_taken(done, fd))
             if isinstance(exc, asyncio.CancelledError):
                 raise
             log.warning("a writer waited %.1f s for its turn and went ahead", self.patience)
@@ -94,13 +98,13 @@ class WriterQueue:
             log.info("writer queue lock failed: %s", exc)
             return False
 
+    def _release_if_taken(self, done: asyncio.Future[None], fd: int) -> None:
+        # Only while the descriptor is still ours: after close() its number may name another file.
+        if self._fd == fd and not done.cancelled() and done.exception() is None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-
-
-def _release_if_taken(done: asyncio.Future[None], fd: int) -> None:
-    if not done.cancelled() and done.exception() is None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
