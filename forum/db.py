@@ -103,9 +103,8 @@ class Database:
         if self.engine.dialect.name != "sqlite":
             return nullcontext()
         if self._writers is None:
-            path = self.engine.url.database
-            file_backed = path not in (None, "", ":memory:") and not path.startswith("file:")
-            self._writers = WriterQueue(f"{path}-writers" if file_backed else None)
+            path = _sqlite_file(self.engine.url.database)
+            self._writers = WriterQueue(f"{path}-writers" if path else None)
         return self._writers.turn()
 
     @asynccontextmanager
@@ -114,6 +113,14 @@ class Database:
         async with self.write_turn(), self.sessionmaker() as session:
             await begin_write(session)
             yield session
+
+
+def _sqlite_file(path: str | None) -> str | None:
+    """The database file's path, or None for an in-memory or URI-named database (whose file
+    other connections could not simply open)."""
+    if path in (None, "", ":memory:") or path.startswith("file:"):
+        return None
+    return path
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:
@@ -149,7 +156,8 @@ class CandorSQLiteDialect(SQLiteDialect_aiosqlite):
         It only reads (query_only) and never waits for a lock (busy_timeout 0): a read that
         finds the database busy goes the usual way, so the event loop is never held up by
         SQLite's locking, only by the statement's own work (an indexed page of 20 rows)."""
-        if path in (None, "", ":memory:") or path.startswith("file:"):
+        path = _sqlite_file(path)
+        if path is None:
             return None
         thread = threading.get_ident()
         reader = self._readers.get(thread)

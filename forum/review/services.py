@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User, UserStatus
@@ -187,15 +187,18 @@ async def moderator_labels(
     """Moderators' decisions on posts flagged or reported as dismissive of juniors, as
     labelled examples (1 = acted on, 0 = approved as written) in the format `candor
     moderation evaluate` and `train --extra` read. Oldest decision first."""
-    reported = set(
-        (
-            await session.scalars(
-                select(Report.post_id).where(Report.reason == ReportReason.dismissive.value)
-            )
-        ).all()
+    reported = (
+        exists()
+        .where(
+            Report.post_id == ReviewItem.post_id,
+            Report.reason == ReportReason.dismissive.value,
+        )
+        .label("reported")
     )
     stmt = (
-        select(ReviewItem.post_id, ReviewItem.decision, ReviewItem.reasons, Post.body_source)
+        select(
+            ReviewItem.post_id, ReviewItem.decision, ReviewItem.reasons, reported, Post.body_source
+        )
         .join(Post, Post.id == ReviewItem.post_id)
         .where(
             ReviewItem.status == ReviewStatus.closed.value,
@@ -211,7 +214,7 @@ async def moderator_labels(
             "label": LABEL_FROM_DECISION[decision],
             "post_id": post_id,
             "decision": decision,
-        }  # fmt: skip
-        for post_id, decision, reasons, text in await session.execute(stmt)
-        if DISMISSIVE in (reasons or []) or post_id in reported
+        }
+        for post_id, decision, reasons, was_reported, text in await session.execute(stmt)
+        if was_reported or DISMISSIVE in (reasons or [])  # reasons are JSON: checked here
     ]
