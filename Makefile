@@ -23,7 +23,8 @@ run: install
 
 # The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres), including
 # browser journeys in Debian's Chromium (installed here when missing; never a downloaded browser).
-test: install
+# Lint first. `CANDOR_SCREENSHOTS=1 make test` also rewrites docs/screenshots.
+test: lint
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/pytest
 
@@ -31,9 +32,12 @@ test: install
 soak: install
 	$(BIN)/pytest -m soak tests/soak
 
+# Style, the direction of imports (import-linter contracts in pyproject.toml) and types.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 check-migrations: install
 	$(BIN)/candor db check

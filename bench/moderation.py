@@ -23,10 +23,10 @@ from sqlalchemy import func, select, update
 from bench.load import Server, postgres_pids, process_tree, wrk
 from bench.seed import BENCH_PASSWORD
 from forum.board.models import Post, Thread
-from forum.db import connect
-from forum.demo_content import THREADS
+from forum.core.db import connect
+from forum.core.settings import Settings
+from forum.demo.content import THREADS
 from forum.review.models import ModerationResult, StageStatus
-from forum.settings import Settings
 
 CLASSES = [
     "toxic",

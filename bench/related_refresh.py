@@ -24,11 +24,11 @@ from sqlalchemy import insert, update
 from forum.accounts.models import User
 from forum.board.models import Category, Post, Thread
 from forum.cli import upgrade_database
-from forum.db import begin_write, connect, utcnow
-from forum.related_models import Embedding
-from forum.settings import Settings
+from forum.core.db import begin_write, connect, utcnow
+from forum.core.settings import Settings
+from forum.related.models import Embedding
 from moderation.encoder import embed
-from moderation.related import RelatedIndex
+from moderation.related_index import RelatedIndex
 
 
 async def seed(settings: Settings, n: int) -> None:

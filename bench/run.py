@@ -32,8 +32,8 @@ from bench.load import Run, Server, postgres_pids, settle, wrk
 from bench.seed import BENCH_PASSWORD, Size, seed
 from forum.board.models import Category, Thread
 from forum.cli import upgrade_database
-from forum.db import connect
-from forum.settings import Settings
+from forum.core.db import connect
+from forum.core.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECRET = "bench-secret-key-not-for-production"

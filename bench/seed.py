@@ -16,13 +16,13 @@ from sqlalchemy import insert, text
 
 from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
+from forum.board.categories import refresh_category_stats
 from forum.board.models import Category, Post, Thread
-from forum.board.services import refresh_category_stats
-from forum.db import Database, begin_write, utcnow
-from forum.demo_content import THREADS
-from forum.related_models import RelatedItem
-from forum.settings import Settings
-from forum.text import render_markdown
+from forum.core.db import Database, begin_write, utcnow
+from forum.core.settings import Settings
+from forum.core.text import render_markdown
+from forum.demo.content import THREADS
+from forum.related.models import RelatedItem
 
 BENCH_PASSWORD = "bench-password-1"
 

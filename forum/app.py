@@ -1,4 +1,5 @@
-"""The web application: `create_app(settings)` wires routes, middleware and the database."""
+"""The web application: `create_app(settings)` wires the domains' routes, middleware, event
+subscribers and the database. This module and forum.cli sit above every domain."""
 
 from __future__ import annotations
 
@@ -21,17 +22,23 @@ from starlette.types import Send
 
 from forum.accounts import views as account_views
 from forum.accounts.passwords import Passwords
+from forum.accounts.services import user_for_session
 from forum.admin import views as admin_views
 from forum.articles import views as article_views
+from forum.board import profiles
 from forum.board import views as board_views
 from forum.board.cards import post_cards
 from forum.board.viewcount import ViewCounter
-from forum.db import Database, connect
-from forum.middleware import BodyGuard, SecurityHeaders
+from forum.core.db import Database, connect
+from forum.core.errors import ERROR_TITLES
+from forum.core.middleware import BodyGuard, SecurityHeaders
+from forum.core.settings import Settings
+from forum.core.urls import path_builder
+from forum.core.web import MAX_FORM_BYTES, make_templates, static_dir
+from forum.related import pages as related_pages
+from forum.review import queue as review_queue
 from forum.review import views as review_views
 from forum.search import views as search_views
-from forum.settings import Settings
-from forum.web import ERROR_TITLES, MAX_FORM_BYTES, make_templates, static_dir
 
 log = logging.getLogger("candor")
 
@@ -72,8 +79,16 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+def wire() -> None:
+    """Subscribe each domain to the events of the domains below it. Every process that
+    writes posts or shows pages calls it once at start-up (the app, the worker, the CLI)."""
+    review_queue.subscribe()
+    related_pages.subscribe()
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     settings = settings or Settings()
+    wire()
     templates = make_templates(settings)
     error_template: Template = templates.env.get_template("errors/bare.html")
 
@@ -130,6 +145,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         owned = database is None
         app.state.database = database or connect(
             settings.database_url,
+            fast_reads=settings.fast_reads,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
@@ -143,6 +159,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     routes = [
         *board_views.routes,
+        *profiles.routes,
         *account_views.routes,
         *admin_views.routes,
         *review_views.routes,
@@ -176,6 +193,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.templates = templates
+    app.state.load_member = user_for_session
+    app.state.url = path_builder(app.router)
+    templates.env.globals["url"] = app.state.url
     app.state.post_card = post_cards(templates.env, settings.post_card_cache)
     app.state.error_page = error_page
     app.state.passwords = Passwords(settings)

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from forum.moderation_cli import moderation_app, run_worker
-from forum.settings import PROJECT_ROOT, Settings
+from forum.core.settings import PROJECT_ROOT, Settings
+from moderation.cli import moderation_app, run_worker
 
 app = typer.Typer(
     help="Candor: a forum for mentoring programmes.",
@@ -60,16 +60,18 @@ def db_check() -> None:
 def db_recount() -> None:
     """Recompute every member's points (from the ledger) and post count (from live posts),
     and every category's thread and post counts (from its live threads)."""
-    from forum.accounts.services import recount
-    from forum.board.services import refresh_category_stats
-    from forum.db import connect
+    from forum.accounts.services import recount_points
+    from forum.board.categories import refresh_category_stats
+    from forum.board.threads import recount_post_counts
+    from forum.core.db import connect
 
     async def run() -> int:
         database = connect(Settings().database_url)
         try:
             async with database.sessionmaker() as session, session.begin():
                 await refresh_category_stats(session)
-                return await recount(session)
+                await recount_post_counts(session)
+                return await recount_points(session)
         finally:
             await database.dispose()
 
@@ -92,7 +94,7 @@ def user_create(
     """Create a member, moderator or admin."""
     from forum.accounts.passwords import Passwords
     from forum.accounts.services import AccountError, create_user
-    from forum.db import connect
+    from forum.core.db import connect
 
     raw = sys.stdin.read() if str(password_file) == "-" else password_file.read_text()
     password = raw.splitlines()[0] if raw.strip() else ""
@@ -129,7 +131,10 @@ def demo(
     ] = False,
 ) -> None:
     """Load the demo board: categories, members and mentoring threads."""
+    from forum.app import wire
     from forum.demo import load_demo
+
+    wire()
 
     created = asyncio.run(load_demo(Settings(), if_empty=if_empty))
     typer.echo("demo content loaded" if created else "board already has content; demo skipped")

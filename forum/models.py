@@ -1,21 +1,22 @@
-"""Every model, imported in one place so the metadata is complete (Alembic, tests)."""
+"""Every model of every domain, imported in one place so the metadata is complete (Alembic,
+tests). It sits above the domains, like forum.app."""
 
 from forum.accounts.models import (
-    AuditEntry,
     LoginSession,
-    OutboxMessage,
     PasswordResetToken,
     PointsEntry,
     Rank,
-    RateLimitCounter,
     Role,
     User,
     UserStatus,
 )
 from forum.articles.models import Article, ArticleComment
 from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
-from forum.db import Base
-from forum.related_models import Embedding, RelatedItem
+from forum.core.audit import AuditEntry
+from forum.core.db import Base
+from forum.core.outbox import OutboxMessage
+from forum.core.ratelimit import RateLimitCounter
+from forum.related.models import Embedding, RelatedItem
 from forum.review.models import (
     ModerationResult,
     Report,

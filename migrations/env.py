@@ -8,9 +8,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from forum.db import create_engine
+from forum.core.db import create_engine
+from forum.core.settings import Settings
 from forum.models import Base
-from forum.settings import Settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

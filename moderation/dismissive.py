@@ -65,7 +65,7 @@ def train_head(
 ) -> tuple[np.ndarray, float]:
     """Logistic regression by full-batch Adam; classes weighted to balance."""
     rng = np.random.default_rng(seed)
-    w = rng.normal(0, 0.01, x.shape[1]).astype(np.float64)
+    w = np.asarray(rng.normal(0, 0.01, x.shape[1]), dtype=np.float64)
     b = 0.0
     pos = max(y.mean(), 1e-6)
     sample_w = np.where(y == 1, 0.5 / pos, 0.5 / (1 - pos))

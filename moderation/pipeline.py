@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from forum.settings import Settings
+from forum.core.settings import Settings
 from moderation import cues
 from moderation.policy import Decision, decide
 from moderation.signals import PostInput, StageResult

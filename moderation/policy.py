@@ -7,9 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from forum.review.queue import DISMISSIVE
-from forum.settings import Settings
-from moderation.signals import PostInput
+from forum.core.settings import Settings
+from moderation.signals import DISMISSIVE, PostInput
 
 WATCHED = "WATCHED_PHRASE"
 

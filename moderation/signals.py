@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The reason code the pipeline gives a post that may read as dismissive of junior colleagues
+# (the review queue describes it; moderators' decisions on it become training labels).
+DISMISSIVE = "DISMISSIVE_OF_JUNIORS"
+
 
 @dataclass(frozen=True)
 class Evidence:

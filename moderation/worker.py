@@ -6,6 +6,9 @@ same post twice; on SQLite, one worker. A killed worker loses nothing: its lease
 the posts are claimed again. Only the holder of the post's current claim token may write its
 decision, so a late, slow worker cannot overwrite a newer one. Attempts are counted; a post
 that keeps failing goes to the review queue as unscored, never dropped.
+
+Between batches the worker also refreshes related lists and delivers queued mail
+(forum.core.outbox), so requests never wait on a mail server.
 """
 
 from __future__ import annotations
@@ -24,16 +27,16 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum import ratelimit
 from forum.accounts.models import LoginSession, User
 from forum.accounts.services import load_ranks
 from forum.board.models import ModerationState, Post
-from forum.db import Database, utcnow
+from forum.core import outbox, ratelimit
+from forum.core.db import Database, rowcount, utcnow
+from forum.core.settings import Settings
 from forum.review.models import ModerationResult, StageStatus, Verdict, WatchedPhrase
 from forum.review.queue import NOTIFY_CHANNEL, PRIORITY, UNSCORED, describe, open_item
-from forum.settings import Settings
 from moderation.pipeline import Outcome, Pipeline
-from moderation.related import RelatedIndex
+from moderation.related_index import RelatedIndex
 from moderation.signals import PostInput
 
 log = logging.getLogger("candor.worker")
@@ -272,7 +275,7 @@ class Worker:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -331,6 +334,7 @@ class Worker:
                     decided = await self.run_once()
                     if self.related is not None:
                         decided += await self.related.run_once()
+                    decided += await outbox.deliver_due(self.database, self.settings)
                 except Exception:
                     log.exception("batch failed; its items will be retried when the lease ends")
                     decided = 0

@@ -23,10 +23,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
 
-from forum.app import create_app
+from forum.app import create_app, wire
 from forum.cli import upgrade_database
-from forum.db import Database, connect, create_engine, make_sessionmaker
-from forum.settings import Settings
+from forum.core.db import Database, connect, create_engine, make_sessionmaker
+from forum.core.settings import Settings
 
 PG_HOST = os.environ.get("CANDOR_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("CANDOR_TEST_PG_PORT", "5432"))
@@ -73,6 +73,11 @@ def run_in_thread(coro_fn, *args):  # type: ignore[no-untyped-def]
 
 def _pg_admin(*statements: str) -> None:
     run_in_thread(_pg_admin_async, *statements)
+
+
+# Domains subscribe to each other's events at start-up; tests that call services directly
+# (without an app) need the same wiring.
+wire()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
 from forum.accounts.services import create_user
+from forum.board.categories import create_category
 from forum.board.models import Category, Post, Thread
-from forum.board.services import create_category, create_reply, create_thread
-from forum.settings import Settings
+from forum.board.posting import create_reply, create_thread
+from forum.core.settings import Settings
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

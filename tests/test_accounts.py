@@ -9,11 +9,12 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import LoginSession, OutboxMessage, PasswordResetToken, User
+from forum.accounts.models import LoginSession, PasswordResetToken, User
 from forum.accounts.services import token_hash
-from forum.db import utcnow
-from forum.settings import Settings
-from forum.web import SESSION_COOKIE
+from forum.core.db import utcnow
+from forum.core.outbox import OutboxMessage
+from forum.core.settings import Settings
+from forum.core.web import SESSION_COOKIE
 from tests.helpers import PASSWORD, csrf_token, login, make_user, post_form
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article, ArticleComment
-from forum.settings import Settings
+from forum.core.settings import Settings
 from tests.helpers import login, make_user, post_form
 
 ARTICLE = {"title": "Running a first cohort", "summary": "What we learned from twelve pairs.",

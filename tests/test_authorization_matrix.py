@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Mount, Route
 
 from forum.articles.services import publish
+from forum.core.settings import Settings
 from forum.review.queue import open_item
-from forum.settings import Settings
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
 
 ROLES = ["anonymous", "member", "editor", "moderator", "admin"]

@@ -8,11 +8,13 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import AuditEntry, PointsEntry, User
-from forum.accounts.services import load_ranks, recount
+from forum.accounts.models import PointsEntry, User
+from forum.accounts.services import load_ranks, recount_points
 from forum.board.models import Post, PostRevision, Thread
-from forum.board.services import create_reply
-from forum.settings import Settings
+from forum.board.posting import create_reply
+from forum.board.threads import recount_post_counts
+from forum.core.audit import AuditEntry
+from forum.core.settings import Settings
 from tests.helpers import login, make_category, make_thread, make_user, parse_tags, post_form
 
 
@@ -99,7 +101,8 @@ async def test_points_ledger_and_ranks_37_posts_is_185_points_executive(
     author.points = 0
     author.post_count = 0
     await db.flush()
-    await recount(db)
+    await recount_points(db)
+    await recount_post_counts(db)
     await db.refresh(author)
     assert (author.post_count, author.points) == (37, 185)
 
@@ -399,8 +402,8 @@ async def test_moderator_edit_of_anothers_post_is_audited(
 async def test_suspended_members_cannot_post(db: AsyncSession, settings: Settings) -> None:
     from datetime import timedelta
 
-    from forum.board.services import BoardError
-    from forum.db import utcnow
+    from forum.board.posting import BoardError
+    from forum.core.db import utcnow
 
     author = await make_user(db, settings)
     thread, _ = await make_thread(db, settings, author, await make_category(db))
@@ -489,7 +492,7 @@ async def test_posting_is_rate_limited_per_account_and_per_address(
 
 
 def test_pager_links_show_the_ends_and_the_neighbourhood() -> None:
-    from forum.board.services import Page
+    from forum.core.pagination import Page
 
     assert Page(1, 1, 5).links == [1]
     assert Page(2, 3, 50).links == [1, 2, 3]
@@ -563,8 +566,9 @@ async def test_category_counters_match_the_threads_through_post_move_and_delete(
 ) -> None:
     """The home page reads counters kept by the services; after posting, replying, moving and
     deleting they equal a full recount, and the page shows them."""
+    from forum.board.categories import refresh_category_stats
     from forum.board.models import Category
-    from forum.board.services import delete_thread, move_thread, refresh_category_stats
+    from forum.board.threads import delete_thread, move_thread
 
     author = await make_user(db, settings)
     mod = await make_user(db, settings, role="moderator")

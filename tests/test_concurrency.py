@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from forum.accounts.models import PointsEntry, User
 from forum.app import create_app
 from forum.board.models import Category, Post, Thread
-from forum.db import Database
+from forum.core.db import Database
 from tests.conftest import make_settings
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
 
@@ -75,8 +75,10 @@ async def test_deleting_threads_while_their_authors_reply_keeps_category_counter
     """A moderator deletes threads while their authors reply elsewhere in the same category:
     both lock the category's row and the authors' rows, in one order, so neither deadlocks,
     and the category's counters equal a full recount afterwards."""
-    from forum.board.services import create_reply, delete_thread, refresh_category_stats
-    from forum.db import begin_write
+    from forum.board.categories import refresh_category_stats
+    from forum.board.posting import create_reply
+    from forum.board.threads import delete_thread
+    from forum.core.db import begin_write
 
     settings = make_settings(fresh_url)
     async with fresh_database.sessionmaker() as session:

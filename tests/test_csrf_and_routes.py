@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Route
 
-from forum.accounts.models import AuditEntry, User
+from forum.accounts.models import User
 from forum.board.models import Post, Thread
-from forum.settings import Settings
+from forum.core.audit import AuditEntry
+from forum.core.settings import Settings
 from tests.helpers import csrf_token, login, make_category, make_thread, make_user
 
 

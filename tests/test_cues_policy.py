@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forum.settings import Settings
+from forum.core.settings import Settings
 from moderation import cues
 from moderation.policy import DISMISSIVE, decide, likelihood
 from moderation.signals import PostInput

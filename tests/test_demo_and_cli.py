@@ -14,9 +14,9 @@ from forum.accounts.models import PointsEntry, User
 from forum.accounts.services import load_ranks
 from forum.app import create_app
 from forum.board.models import Category, Post, Thread
-from forum.db import Database
+from forum.core.db import Database
 from forum.demo import populate
-from forum.demo_content import DEMO_PASSWORD, MEMBERS, THREADS
+from forum.demo.content import DEMO_PASSWORD, MEMBERS, THREADS
 from tests.conftest import make_settings
 
 

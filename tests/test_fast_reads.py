@@ -1,4 +1,4 @@
-"""The hot pages' fast reads (`forum.db.fetch_rows`) against SQLAlchemy's own execution.
+"""The hot pages' fast reads (`forum.core.db.fetch_rows`) against SQLAlchemy's own execution.
 
 Most tests run inside a rolled-back transaction, where `fetch_rows` takes SQLAlchemy's path;
 these use a committed-to database of their own, as a served forum does."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -18,18 +19,12 @@ from forum.accounts.models import User
 from forum.accounts.services import start_session, user_for_session
 from forum.app import create_app
 from forum.board.models import Post
-from forum.board.services import _listing_statements, _posts_statements
-from forum.db import (
-    CandorSQLiteDialect,
-    Database,
-    Prepared,
-    begin_read,
-    begin_write,
-    fetch_rows,
-    utcnow,
-)
-from forum.related import _related_statement
-from forum.related_models import RelatedItem
+from forum.board.queries import LISTING_PAGE, thread_page, thread_page_statements
+from forum.core.db import Database, begin_read, begin_write, connect, utcnow
+from forum.core.fastpath import Prepared, fetch_rows
+from forum.core.sqlite import CandorSQLiteDialect
+from forum.related.models import RelatedItem
+from forum.related.queries import related_statement
 from tests.conftest import QueryCounter, _pg_admin_async, make_settings
 from tests.helpers import make_category, make_thread, make_user
 
@@ -63,40 +58,80 @@ async def _arrange(database: Database, url: str) -> dict[str, int]:
         return {"thread": thread.id, "category": category.id, "reader": reader.id}
 
 
-def _cases(ids: dict[str, int]) -> list[tuple[str, Prepared, dict[str, object], int]]:
+def _cases(ids: dict[str, int]) -> list[tuple[str, Prepared[Any], dict[str, object], int]]:
     page = {"thread_id": ids["thread"], "limit": 20, "offset": 0}
     return [
-        ("anonymous page", _posts_statements("anonymous")[1], page, 4),  # the held post hidden
-        ("member page", _posts_statements("member")[1], {**page, "viewer_id": ids["reader"]}, 4),
-        ("staff page", _posts_statements("staff")[1], page, 5),
-        ("related", _related_statement(False), {"source_type": "thread", "source_id": ids["thread"],
-                                                "thread_limit": 5, "article_limit": 3}, 1),
-        ("listing", _listing_statements()[1], {"category_id": ids["category"], "limit": 20,
-                                               "offset": 0}, 2),
+        ("anonymous page", thread_page_statements("anonymous")[1], page, 4),  # held post hidden
+        ("member page", thread_page_statements("member")[1],
+         {**page, "viewer_id": ids["reader"]}, 4),
+        ("staff page", thread_page_statements("staff")[1], page, 5),
+        ("related", related_statement(False), {"source_type": "thread", "source_id": ids["thread"],
+                                               "thread_limit": 5, "article_limit": 3}, 1),
+        ("listing", LISTING_PAGE, {"category_id": ids["category"], "limit": 20, "offset": 0}, 2),
     ]  # fmt: skip
 
 
-async def test_fast_reads_return_what_sqlalchemy_returns(
+async def _rows(
+    database: Database, prepared: Prepared[Any], params: dict[str, object]
+) -> list[Any]:
+    async with database.sessionmaker() as s:
+        await begin_read(s)
+        return await fetch_rows(await s.connection(), prepared, params)
+
+
+async def test_fast_reads_return_what_the_ordinary_path_returns(
     fresh_url: str, fresh_database: Database, fresh_queries: QueryCounter
 ) -> None:
+    """The same named rows, with the same conversions, whether the fast path is on or off."""
     ids = await _arrange(fresh_database, fresh_url)
-    for name, prepared, params, expected in _cases(ids):
-        async with fresh_database.sessionmaker() as s:
-            await begin_read(s)
-            conn = await s.connection()
+    ordinary = connect(fresh_url, fast_reads=False)
+    try:
+        for name, prepared, params, expected in _cases(ids):
             fresh_queries.start()
-            fast = await fetch_rows(conn, prepared, params)
+            fast = await _rows(fresh_database, prepared, params)
             assert fresh_queries.stop() == 0, f"{name}: the fast path went through SQLAlchemy"
-            slow = [tuple(row) for row in await conn.execute(prepared.statement, params)]
-        assert fast == slow, name
-        assert len(fast) == expected, name
-        for row in fast:  # the same type conversions: aware datetimes, real booleans
-            for value in row:
-                if isinstance(value, datetime):
-                    assert value.tzinfo is not None, name
-        if name.endswith("page"):
-            assert [type(v) for v in fast[0][5:6]] == [bool], name  # posts.is_deleted
-            assert any(row[4] is not None for row in fast), name  # the edited post
+            slow = await _rows(ordinary, prepared, params)
+            assert fast == slow and len(fast) == expected, name
+            assert all(type(row) is prepared.row for row in fast + slow), name
+            for row in fast:  # the same type conversions: aware datetimes, real booleans
+                for value in row:
+                    if isinstance(value, datetime):
+                        assert value.tzinfo is not None, name
+            if name.endswith("page"):
+                assert all(type(row.post_is_deleted) is bool for row in fast), name
+                assert any(row.post_edited_at is not None for row in fast), name
+    finally:
+        await ordinary.dispose()
+
+
+async def test_switched_off_the_thread_page_goes_through_sqlalchemy_with_the_same_result(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    ids = await _arrange(fresh_database, fresh_url)
+    ordinary = connect(fresh_url, fast_reads=False)
+    counter = QueryCounter()
+    event.listen(ordinary.engine.sync_engine, "before_cursor_execute", counter)
+    try:
+        pages = []
+        for database in (fresh_database, ordinary):
+            async with database.sessionmaker() as s:
+                await begin_read(s)
+                counter.start()
+                pages.append(await thread_page(s, ids["thread"], None, 1, 20))
+                counter.stop()
+        assert pages[0] == pages[1] and pages[0] is not None
+        assert len(counter.statements) == 1  # the page query, through SQLAlchemy's cursor
+    finally:
+        event.remove(ordinary.engine.sync_engine, "before_cursor_execute", counter)
+        await ordinary.dispose()
+
+
+def test_a_named_row_must_match_its_statement() -> None:
+    class Wrong(NamedTuple):
+        other: int
+
+    with pytest.raises(ValueError, match="fields"):
+        Prepared(select(literal_column("1").label("one")), Wrong)
 
 
 async def test_inside_a_write_transaction_reads_go_through_sqlalchemy(
@@ -108,7 +143,7 @@ async def test_inside_a_write_transaction_reads_go_through_sqlalchemy(
     _name, prepared, params, _n = _cases(ids)[2]
     async with fresh_database.sessionmaker() as s:
         await begin_write(s)
-        first = (await fetch_rows(await s.connection(), prepared, params))[0][0]
+        first = (await fetch_rows(await s.connection(), prepared, params))[0].post_id
         post = await s.get(Post, first)
         assert post is not None
         post.is_deleted = True
@@ -116,12 +151,15 @@ async def test_inside_a_write_transaction_reads_go_through_sqlalchemy(
         fresh_queries.start()
         rows = await fetch_rows(await s.connection(), prepared, params)
         assert fresh_queries.stop() == 1
-        assert first not in [r[0] for r in rows] and len(rows) == 4
+        assert first not in [r.post_id for r in rows] and len(rows) == 4
         await s.rollback()
 
 
 async def test_a_refused_fast_read_raises_sqlalchemys_error(fresh_database: Database) -> None:
-    broken = Prepared(select(literal_column("x")).select_from(table("no_such_table")))
+    class X(NamedTuple):
+        x: object
+
+    broken = Prepared(select(literal_column("x")).select_from(table("no_such_table")), X)
     async with fresh_database.sessionmaker() as s:
         await begin_read(s)
         with pytest.raises(DBAPIError):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from forum.app import create_app
-from forum.db import connect
+from forum.core.db import connect
 from tests.conftest import TemplateDB, make_settings
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
 

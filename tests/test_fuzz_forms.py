@@ -18,7 +18,7 @@ from forum.app import create_app
 from forum.articles.models import Article
 from forum.articles.services import publish
 from forum.board.models import Post, Thread
-from forum.db import connect
+from forum.core.db import connect
 from forum.review.models import Report, WatchedPhrase
 from tests.conftest import TemplateDB, make_settings, run_in_thread
 from tests.helpers import PASSWORD, make_category, make_thread, make_user

@@ -1,16 +1,20 @@
-"""Mail goes by SMTP when a server is configured, and always lands in the outbox."""
+"""Mail leaves the request: requests queue it in the outbox; the worker delivers it by SMTP
+after commit, retries failures, and keeps it when no server is configured."""
 
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.mail import send_mail
-from forum.settings import Settings
+from forum.core.db import Database, utcnow
+from forum.core.outbox import MailStatus, OutboxMessage, deliver_due, queue_mail, retry_delay
+from forum.core.settings import Settings
 
 
 class FakeSMTP:
@@ -46,34 +50,86 @@ def fake_smtp(monkeypatch: pytest.MonkeyPatch) -> type[FakeSMTP]:
     return FakeSMTP
 
 
-async def test_smtp_delivery_and_outbox(
-    db: AsyncSession, settings: Settings, fake_smtp: type[FakeSMTP]
+def _smtp(settings: Settings, **extra: object) -> Settings:
+    values: dict[str, object] = {"smtp_host": "mail.local", **extra}
+    return settings.model_copy(update=values)
+
+
+async def _queue(database: Database, to: str = "a@example.org") -> int:
+    async with database.sessionmaker() as session:
+        record = queue_mail(session, to, "Hello", "Body text")
+        await session.commit()
+        return record.id
+
+
+async def _record(database: Database, message_id: int) -> OutboxMessage:
+    async with database.sessionmaker() as session:
+        record = await session.get(OutboxMessage, message_id)
+        assert record is not None
+        return record
+
+
+async def test_the_worker_delivers_queued_mail_by_smtp(
+    fresh_database: Database, settings: Settings, fake_smtp: type[FakeSMTP]
 ) -> None:
-    smtp = settings.model_copy(
-        update={
-            "smtp_host": "mail.local",
-            "smtp_user": "mailer",
-            "smtp_password": SecretStr("s3cret"),
-        }
-    )
-    record = await send_mail(db, smtp, "a@example.org", "Hello", "Body text")
-    await db.flush()
-    assert record.sent_at is not None and record.error == ""
+    message_id = await _queue(fresh_database)
+    smtp = _smtp(settings, smtp_user="mailer", smtp_password=SecretStr("s3cret"))
+    assert await deliver_due(fresh_database, smtp) == 1
+    record = await _record(fresh_database, message_id)
+    assert record.status == MailStatus.sent and record.sent_at is not None
+    assert record.attempts == 1 and record.error == ""
     assert fake_smtp.sent[0]["To"] == "a@example.org"
     assert fake_smtp.sent[0].get_content().strip() == "Body text"
+    assert await deliver_due(fresh_database, smtp) == 0  # sent once, never again
 
 
-async def test_smtp_failure_is_recorded_not_raised(
+async def test_queued_mail_is_not_sent_inside_the_request(
     db: AsyncSession, settings: Settings, fake_smtp: type[FakeSMTP]
 ) -> None:
+    record = queue_mail(db, "a@example.org", "Hello", "Body")
+    await db.flush()
+    assert record.status == MailStatus.queued and fake_smtp.sent == []
+
+
+async def test_a_failed_delivery_is_retried_later(
+    fresh_database: Database, settings: Settings, fake_smtp: type[FakeSMTP]
+) -> None:
+    message_id = await _queue(fresh_database)
     fake_smtp.fail = True
-    smtp = settings.model_copy(update={"smtp_host": "mail.local"})
-    record = await send_mail(db, smtp, "a@example.org", "Hello", "Body")
-    await db.flush()
-    assert record.sent_at is None and "no SMTP server" in record.error
+    assert await deliver_due(fresh_database, _smtp(settings)) == 1
+    record = await _record(fresh_database, message_id)
+    assert record.status == MailStatus.queued and record.attempts == 1
+    assert "no SMTP server" in record.error
+    assert record.next_attempt_at is not None and record.next_attempt_at > utcnow()
+    assert await deliver_due(fresh_database, _smtp(settings)) == 0  # not due yet
 
 
-async def test_without_smtp_mail_stays_in_outbox(db: AsyncSession, settings: Settings) -> None:
-    record = await send_mail(db, settings, "b@example.org", "Hi", "Body")
-    await db.flush()
-    assert record.id is not None and record.sent_at is None and record.error == ""
+async def test_delivery_gives_up_after_the_last_attempt(
+    fresh_database: Database, settings: Settings, fake_smtp: type[FakeSMTP]
+) -> None:
+    message_id = await _queue(fresh_database)
+    fake_smtp.fail = True
+    smtp = _smtp(settings, mail_max_attempts=2)
+    for _ in range(2):
+        async with fresh_database.sessionmaker() as session:  # make it due again
+            await session.execute(
+                update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1))
+            )
+            await session.commit()
+        assert await deliver_due(fresh_database, smtp) == 1
+    record = await _record(fresh_database, message_id)
+    assert record.status == MailStatus.failed and record.attempts == 2
+
+
+async def test_without_smtp_mail_is_kept_in_the_outbox(
+    fresh_database: Database, settings: Settings, fake_smtp: type[FakeSMTP]
+) -> None:
+    message_id = await _queue(fresh_database, "b@example.org")
+    assert await deliver_due(fresh_database, settings) == 1
+    record = await _record(fresh_database, message_id)
+    assert record.status == MailStatus.kept and record.sent_at is None and fake_smtp.sent == []
+
+
+def test_retries_back_off_to_an_hour() -> None:
+    delays = [retry_delay(n).total_seconds() for n in range(1, 10)]
+    assert delays[:4] == [30, 60, 120, 240] and delays[-1] == 3600

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.board.models import Post
-from forum.db import connect, utcnow
+from forum.core.db import connect, utcnow
+from forum.core.settings import Settings
 from forum.review.models import ReviewItem
-from forum.review.queue import DISMISSIVE, open_item
+from forum.review.queue import open_item
 from forum.review.services import decide, moderator_labels, report_post
-from forum.settings import Settings
+from moderation.signals import DISMISSIVE
 from moderation.training import train
 from tests.conftest import make_settings
 from tests.helpers import make_category, make_thread, make_user

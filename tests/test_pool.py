@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from forum.app import create_app
-from forum.db import connect
+from forum.core.db import connect
 from tests.conftest import make_settings
 from tests.helpers import make_category, make_thread, make_user
 

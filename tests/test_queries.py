@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.related_models import RelatedItem
-from forum.settings import Settings
+from forum.core.settings import Settings
+from forum.related.models import RelatedItem
 from tests.conftest import QueryCounter
 from tests.helpers import make_category, make_thread, make_user
 
@@ -26,7 +26,7 @@ async def test_thread_page_queries_do_not_grow_with_posts(
     authors = [await make_user(db, settings) for _ in range(5)]
     small, _ = await make_thread(db, settings, authors[0], category, replies=1)
     big, _ = await make_thread(db, settings, authors[0], category, replies=0)
-    from forum.board.services import create_reply
+    from forum.board.posting import create_reply
 
     for i in range(19):
         await create_reply(db, settings, authors[i % 5], big, f"reply {i}")

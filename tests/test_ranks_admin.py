@@ -6,8 +6,9 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import AuditEntry, Rank, User
-from forum.settings import Settings
+from forum.accounts.models import Rank, User
+from forum.core.audit import AuditEntry
+from forum.core.settings import Settings
 from tests.helpers import login, make_user, post_form
 
 

@@ -11,11 +11,12 @@ from forum.accounts.models import User
 from forum.app import create_app
 from forum.articles.services import publish
 from forum.board.models import Category, Post, Thread
-from forum.board.services import delete_thread, edit_post
-from forum.db import Database
-from forum.related import related_articles, related_threads
-from forum.settings import Settings
-from moderation.related import Matrix, RelatedIndex
+from forum.board.posting import edit_post
+from forum.board.threads import delete_thread
+from forum.core.db import Database
+from forum.core.settings import Settings
+from forum.related.queries import related_articles, related_threads
+from moderation.related_index import Matrix, RelatedIndex
 from tests.conftest import make_settings
 from tests.helpers import make_category, make_thread, make_user
 

@@ -10,13 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Route
 
-from forum.accounts.models import AuditEntry, OutboxMessage, User
+from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.board.models import Post
+from forum.core.audit import AuditEntry
+from forum.core.outbox import OutboxMessage
+from forum.core.settings import Settings
 from forum.review.models import ModerationResult, Report, ReviewItem
 from forum.review.queue import open_item
 from forum.review.services import report_weight
-from forum.settings import Settings
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user, post_form
 
 PUT_DOWN = "Come back when you have 20 years in, kid."
@@ -98,7 +100,7 @@ async def test_members_are_refused_every_mod_route(
     mod_routes = [r for r in app.routes if isinstance(r, Route) and r.path.startswith("/mod")]
     assert len(mod_routes) >= 5
     for route in mod_routes:
-        path = route.path.replace("{item_id:int}", str(item.id)).replace("{phrase_id:int}", "1")
+        path = route.path.replace("{item_id:id}", str(item.id)).replace("{phrase_id:id}", "1")
         for method in sorted(route.methods - {"HEAD"}):
             data = {"csrftoken": token, "action": "hide", "reason": "x", "version": "1",
                     "phrase": "abc"}  # fmt: skip

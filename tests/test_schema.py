@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.cli import _alembic_config
-from forum.db import _sqlite_utc
-from forum.settings import PROJECT_ROOT, Settings
-from forum.web import make_templates
+from forum.core.settings import PROJECT_ROOT, Settings
+from forum.core.sqlite import parse_sqlite_utc
+from forum.core.web import make_templates
 from tests.conftest import TemplateDB, make_settings
 from tests.helpers import make_user
 
@@ -38,7 +38,7 @@ def test_every_template_compiles() -> None:
 async def test_datetimes_come_back_aware_and_equal_on_both_engines(
     db: AsyncSession, settings: Settings
 ) -> None:
-    # SQLite stores naive UTC text and its reader appends the offset (forum.db._sqlite_utc);
+    # SQLite stores naive UTC text and its reader appends the offset (forum.core.db._sqlite_utc);
     # PostgreSQL stores timestamptz. Either way a value read back is the instant written.
     user = await make_user(db, settings)
     instants = [
@@ -54,10 +54,10 @@ async def test_datetimes_come_back_aware_and_equal_on_both_engines(
 
 
 def test_sqlite_reader_takes_text_it_did_not_write() -> None:
-    assert _sqlite_utc(None) is None
-    assert _sqlite_utc("2026-11-23 10:00:00") == datetime(2026, 11, 23, 10, tzinfo=UTC)
-    moved = _sqlite_utc("2026-11-23T10:00:00+02:00")
+    assert parse_sqlite_utc(None) is None
+    assert parse_sqlite_utc("2026-11-23 10:00:00") == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    moved = parse_sqlite_utc("2026-11-23T10:00:00+02:00")
     assert moved == datetime(2026, 11, 23, 8, tzinfo=UTC) and moved.tzinfo is UTC
-    assert _sqlite_utc("2026-11-23") == datetime(2026, 11, 23, tzinfo=UTC)
+    assert parse_sqlite_utc("2026-11-23") == datetime(2026, 11, 23, tzinfo=UTC)
     with pytest.raises(ValueError):
-        _sqlite_utc("not a date")
+        parse_sqlite_utc("not a date")

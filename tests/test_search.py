@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.services import publish
 from forum.board.models import Post
-from forum.board.services import create_reply
-from forum.db import utcnow
+from forum.board.posting import create_reply
+from forum.core.db import utcnow
+from forum.core.settings import Settings
 from forum.search.service import fts5_query
-from forum.settings import Settings
 from tests.helpers import login, make_category, make_thread, make_user
 
 

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from forum.board.models import Post
-from forum.board.services import create_reply, edit_post
-from forum.db import Database
+from forum.board.posting import create_reply, edit_post
+from forum.core.db import Database
+from forum.core.settings import Settings
 from forum.review.models import ModerationResult, ReviewItem, StageStatus
-from forum.settings import Settings
 from moderation.pipeline import CueStage, Pipeline
 from moderation.signals import PostInput, StageResult
 from moderation.worker import Worker
@@ -127,7 +127,7 @@ async def test_lease_expiry_after_a_killed_worker(fresh_url: str, fresh_database
     ids = await seed(fresh_database, settings, [PUT_DOWN, FRIENDLY, FRIENDLY + " Again."])
     script = textwrap.dedent(f"""
         import asyncio, sys, time
-        from forum.db import connect
+        from forum.core.db import connect
         from moderation.pipeline import CueStage, Pipeline
         from moderation.worker import Worker
         from tests.conftest import make_settings
@@ -245,7 +245,7 @@ def test_the_web_process_never_imports_torch() -> None:
     code = textwrap.dedent("""
         import sys, asyncio, httpx
         from forum.app import create_app
-        from forum.settings import Settings
+        from forum.core.settings import Settings
         app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", secret_key="x"))
         async def main():
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
@@ -266,8 +266,9 @@ async def test_housekeeping_drops_old_rate_windows_and_expired_sessions(
 ) -> None:
     from datetime import timedelta
 
-    from forum.accounts.models import LoginSession, RateLimitCounter
-    from forum.db import utcnow
+    from forum.accounts.models import LoginSession
+    from forum.core.db import utcnow
+    from forum.core.ratelimit import RateLimitCounter
 
     async with fresh_database.sessionmaker() as s:
         user = await make_user(s, wsettings)

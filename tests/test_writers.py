@@ -1,4 +1,4 @@
-"""SQLite writers take turns (forum.writers): in arrival order within a process, behind an
+"""SQLite writers take turns (forum.core.writers): in arrival order within a process, behind an
 flock across processes; the queue never blocks a writer for good."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from forum.db import connect
-from forum.writers import WriterQueue
+from forum.core.db import connect
+from forum.core.writers import WriterQueue
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.db import Base, utcnow
+from forum.core.db import Base, utcnow
 
 
 class Role(StrEnum):
@@ -107,42 +107,3 @@ class PasswordResetToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
-
-
-class OutboxMessage(Base):
-    """Every e-mail Candor sends, kept so an admin can read it when no SMTP server is set."""
-
-    __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-    error: Mapped[str] = mapped_column(Text, default="")
-
-
-class RateLimitCounter(Base):
-    """Fixed-window counters shared by every web process (kept in the database, no broker)."""
-
-    __tablename__ = "rate_limits"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class AuditEntry(Base):
-    """Append-only record of moderator and admin actions."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(40))
-    target_type: Mapped[str] = mapped_column(String(20))
-    target_id: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    detail: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from forum.settings import Settings
+from forum.core.settings import Settings
 
 
 class Passwords:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +24,12 @@ from forum.accounts.models import (
     UserStatus,
 )
 from forum.accounts.passwords import Passwords
-from forum.board.models import Post
-from forum.db import Prepared, fetch_rows, reads_only, utcnow
-from forum.text import clean_line
+from forum.core.audit import audit
+from forum.core.cache import Cached
+from forum.core.db import rowcount, utcnow
+from forum.core.errors import DomainError, Forbidden
+from forum.core.fastpath import Prepared, fast_path, fetch_rows
+from forum.core.text import clean_line
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
 # Structural check only; ownership is proven by the reset mail, not by a pattern.
@@ -35,13 +38,8 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A rule about accounts was broken; `field` names the form field at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def token_hash(token: str) -> str:
@@ -126,6 +124,32 @@ async def create_user(
     return user
 
 
+async def find_by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username_key == username.lower()[:30]))
+
+
+async def set_role(
+    session: AsyncSession, admin: User, member: User, role: str, special_rank_id: int | None
+) -> None:
+    """An administrator sets a member's role and special rank (audited). Nobody removes
+    their own administrator role, so the board always keeps one administrator."""
+    if not admin.is_admin:
+        raise Forbidden("Only administrators can do that.")
+    if role not in {r.value for r in Role}:
+        raise AccountError("role", "Unknown role.")
+    if special_rank_id is not None:
+        special = select(Rank.id).where(Rank.id == special_rank_id, Rank.is_special.is_(True))
+        if await session.scalar(special) is None:
+            raise AccountError("special_rank_id", "Unknown special rank.")
+    if member.id == admin.id and role != Role.admin.value:
+        raise AccountError("role", "You cannot remove your own administrator role.")
+    before = f"role={member.role} special_rank_id={member.special_rank_id}"
+    member.role = role
+    member.special_rank_id = special_rank_id
+    after = f"role={role} special_rank_id={special_rank_id}"
+    audit(session, admin, "set_role", "user", member.id, "", f"{before} -> {after}")
+
+
 async def find_user(session: AsyncSession, username_or_email: str) -> User | None:
     key = username_or_email.strip().lower()
     if not key:
@@ -164,10 +188,13 @@ _USER_FOR_SESSION = (
 
 
 _USER_ATTRIBUTES = tuple(attr.key for attr in inspect(User).column_attrs)
+# Every column of a member, as a named row the fast path returns.
+UserRow = NamedTuple("UserRow", [(key, object) for key in _USER_ATTRIBUTES])  # type: ignore[misc]
 _USER_ROW_FOR_SESSION = Prepared(
     _USER_FOR_SESSION.with_only_columns(
-        *(getattr(User, key) for key in _USER_ATTRIBUTES), maintain_column_froms=True
-    )
+        *(getattr(User, key).label(key) for key in _USER_ATTRIBUTES), maintain_column_froms=True
+    ),
+    UserRow,
 )
 
 
@@ -180,12 +207,12 @@ async def user_for_session(session: AsyncSession, token: str | None) -> User | N
         return None
     params = {"sid": token_hash(token), "now": utcnow()}
     conn = await session.connection()
-    if not reads_only(conn):
+    if not fast_path(conn):
         return await session.scalar(_USER_FOR_SESSION, params)
     rows = await fetch_rows(conn, _USER_ROW_FOR_SESSION, params)
     if not rows:
         return None
-    user = User(**dict(zip(_USER_ATTRIBUTES, rows[0], strict=True)))
+    user = User(**rows[0]._asdict())
     make_transient_to_detached(user)  # as if just loaded: persistent once added, nothing to flush
     session.add(user)
     return user
@@ -246,7 +273,7 @@ async def use_reset_token(
         .where(PasswordResetToken.id == record.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(claimed) != 1:
         return None
     user = await session.get(User, record.user_id)
     if user is None:
@@ -279,27 +306,23 @@ class RankTable:
         return name
 
 
-_RANK_CACHE: dict[str, tuple[float, RankTable]] = {}
-
-
-async def load_ranks(session: AsyncSession, cache_seconds: float = 0.0) -> RankTable:
-    """The rank table; pages pass `cache_seconds` to reuse it briefly: every author panel
-    needs it and it changes only when an admin edits ranks."""
-    bind = session.bind
-    key = str(bind.engine.url if bind is not None else "")
-    cached = _RANK_CACHE.get(key)
-    now = time.monotonic()
-    if cache_seconds > 0 and cached is not None and cached[0] > now:
-        return cached[1]
+async def _read_ranks(session: AsyncSession) -> RankTable:
     rows = (await session.execute(select(Rank).order_by(Rank.min_points))).scalars().all()
-    table = RankTable(
+    return RankTable(
         earned=[
             (r.min_points, r.name) for r in rows if not r.is_special and r.min_points is not None
         ],
         special={r.id: r.name for r in rows if r.is_special},
     )
-    _RANK_CACHE[key] = (now + cache_seconds, table)
-    return table
+
+
+_RANKS = Cached(_read_ranks)
+
+
+async def load_ranks(session: AsyncSession, cache_seconds: float = 0.0) -> RankTable:
+    """The rank table; pages pass `cache_seconds` to reuse it briefly: every author panel
+    needs it and it changes only when an admin edits ranks."""
+    return await _RANKS.get(session, cache_seconds)
 
 
 RANK_NAME_MAX = 60
@@ -308,7 +331,7 @@ POINTS_MAX = 1_000_000_000
 
 def _forget_ranks() -> None:
     """After an edit: this process reads the table afresh; others within `cache_seconds`."""
-    _RANK_CACHE.clear()
+    _RANKS.forget()
 
 
 async def _check_rank(
@@ -377,7 +400,7 @@ async def delete_rank(session: AsyncSession, rank: Rank) -> int:
     await session.delete(rank)
     await session.flush()
     _forget_ranks()
-    return held.rowcount or 0
+    return rowcount(held)
 
 
 async def award_points(
@@ -397,17 +420,12 @@ async def award_points(
     )
 
 
-async def recount(session: AsyncSession) -> int:
-    """Recompute every member's points from the ledger and post count from live posts."""
+async def recount_points(session: AsyncSession) -> int:
+    """Recompute every member's points from the ledger; the number of members."""
     points = (
         select(func.coalesce(func.sum(PointsEntry.delta), 0))
         .where(PointsEntry.user_id == User.id)
         .scalar_subquery()
     )
-    posts = (
-        select(func.count(Post.id))
-        .where(Post.author_id == User.id, Post.is_deleted.is_(False))
-        .scalar_subquery()
-    )
-    result = await session.execute(update(User).values(points=points, post_count=posts))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = await session.execute(update(User).values(points=points))
+    return rowcount(result)

@@ -1,24 +1,21 @@
-"""Sign-in, registration, password reset, account settings and member profiles."""
+"""Sign-in, registration, password reset, account settings, and admins' role changes.
+(A member's public page lists their posts, so it belongs to the board: forum.board.profiles.)"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import ratelimit
 from forum.accounts import services as accounts
-from forum.accounts.models import Rank, Role, User
-from forum.board.models import Category, Post, Thread
-from forum.board.services import audit, post_visibility
-from forum.mail import send_mail
-from forum.text import clean_block, clean_line, excerpt
-from forum.web import SESSION_COOKIE, Ctx, field_int, field_str, safe_next, view
-
-
-def _client_ip(ctx: Ctx) -> str:
-    return ctx.request.client.host if ctx.request.client else "unknown"
+from forum.accounts.models import Rank, User
+from forum.accounts.web import Ctx
+from forum.core import ratelimit
+from forum.core.audit import audit
+from forum.core.outbox import queue_mail
+from forum.core.text import clean_block, clean_line
+from forum.core.web import SESSION_COOKIE, field_int, field_str, safe_next, view
 
 
 def _sign_in(ctx: Ctx, token: str) -> None:
@@ -34,23 +31,15 @@ async def login(ctx: Ctx) -> Response:
     name = field_str(form, "username", 254).strip()
     password = field_str(form, "password", 200)
     next_url = safe_next(field_str(form, "next", 500), next_url)
-    s = ctx.settings
-    window = s.login_window_seconds
-    account_key = f"login:account:{name.lower()[:100]}"
-    ip_key = f"login:ip:{_client_ip(ctx)}"
-    if (
-        await ratelimit.current(ctx.db, account_key, window) >= s.login_max_failures_account
-        or await ratelimit.current(ctx.db, ip_key, window) >= s.login_max_failures_ip
-    ):
-        minutes = max(1, window // 60)
+    limits = ratelimit.limits(ctx.settings)
+    account_key = name.lower()[:100]
+    try:
+        await ratelimit.check(ctx.db, limits.login_account, account_key)
+        await ratelimit.check(ctx.db, limits.login_ip, ctx.client)
+    except ratelimit.RateLimited as exc:
         return ctx.render(
             "accounts/login.html",
-            {
-                "next": next_url,
-                "form": {"username": name},
-                "error": f"Too many failed sign-in attempts. Try again in {minutes} minutes, "
-                "or reset your password.",
-            },
+            {"next": next_url, "form": {"username": name}, "error": exc.message},
             status_code=429,
         )
     user = await accounts.find_user(ctx.db, name)
@@ -61,8 +50,8 @@ async def login(ctx: Ctx) -> Response:
     else:
         ok = passwords.verify(user.password_hash, password)
     if not ok or user is None:
-        await ratelimit.hit(ctx.db, account_key, window)
-        await ratelimit.hit(ctx.db, ip_key, window)
+        await ratelimit.record(ctx.db, limits.login_account, account_key)
+        await ratelimit.record(ctx.db, limits.login_ip, ctx.client)
         return ctx.render(
             "accounts/login.html",
             {
@@ -74,7 +63,7 @@ async def login(ctx: Ctx) -> Response:
         )
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
-    await ratelimit.reset(ctx.db, account_key)
+    await ratelimit.clear(ctx.db, limits.login_account, account_key)
     # A fresh session id at every sign-in (no fixation); the old one, if any, ends.
     await accounts.end_session(ctx.db, ctx.request.cookies.get(SESSION_COOKIE))
     token = await accounts.start_session(
@@ -90,13 +79,13 @@ async def logout(ctx: Ctx) -> Response:
     await accounts.end_session(ctx.db, ctx.request.cookies.get(SESSION_COOKIE))
     ctx.set_cookies.append((SESSION_COOKIE, "", None))
     ctx.flash("You have logged out.")
-    return ctx.redirect("/")
+    return ctx.redirect(ctx.url("home"))
 
 
 @view()
 async def register(ctx: Ctx) -> Response:
     if ctx.user is not None:
-        return ctx.redirect("/")
+        return ctx.redirect(ctx.url("home"))
     if ctx.request.method == "GET":
         return ctx.render("accounts/register.html", {"form": {}, "errors": {}})
     form = await ctx.form()
@@ -110,9 +99,11 @@ async def register(ctx: Ctx) -> Response:
     errors: dict[str, str] = {}
     if password != confirm:
         errors["password_confirm"] = "The two passwords do not match."
-    ip_key = f"register:ip:{_client_ip(ctx)}"
-    if await ratelimit.current(ctx.db, ip_key, 3600) >= ctx.settings.register_max_per_ip_hour:
-        errors["username"] = "Too many accounts were registered from your network. Try again later."
+    register_ip = ratelimit.limits(ctx.settings).register_ip
+    try:
+        await ratelimit.check(ctx.db, register_ip, ctx.client)
+    except ratelimit.RateLimited as exc:
+        errors["username"] = exc.message
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 429)
     user = None
     if not errors:
@@ -129,12 +120,12 @@ async def register(ctx: Ctx) -> Response:
             errors[exc.field] = exc.message
     if errors or user is None:
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 400)
-    await ratelimit.hit(ctx.db, ip_key, 3600)
+    await ratelimit.record(ctx.db, register_ip, ctx.client)
     await ctx.db.flush()
     token = await accounts.start_session(ctx.db, user, ctx.settings.session_days)
     _sign_in(ctx, token)
     ctx.flash(f"Welcome to {ctx.settings.site_name}, {user.username}.")
-    return ctx.redirect("/")
+    return ctx.redirect(ctx.url("home"))
 
 
 @view()
@@ -143,18 +134,22 @@ async def forgot_password(ctx: Ctx) -> Response:
         return ctx.render("accounts/forgot.html", {})
     form = await ctx.form()
     name = field_str(form, "email", 254).strip()
-    ip_key = f"reset:ip:{_client_ip(ctx)}"
-    if await ratelimit.hit(ctx.db, ip_key, 3600) > 20:
-        return ctx.render(
-            "accounts/forgot.html", {"error": "Too many reset requests. Try again later."}, 429
-        )
+    limits = ratelimit.limits(ctx.settings)
+    try:
+        await ratelimit.hit(ctx.db, limits.reset_ip, ctx.client)
+    except ratelimit.RateLimited as exc:
+        return ctx.render("accounts/forgot.html", {"error": exc.message}, 429)
     user = await accounts.find_user(ctx.db, name)
-    if user is not None and await ratelimit.hit(ctx.db, f"reset:account:{user.id}", 3600) <= 5:
+    if (
+        user is not None
+        and await ratelimit.record(ctx.db, limits.reset_account, user.id)
+        <= limits.reset_account.max
+    ):
         token = await accounts.create_reset_token(ctx.db, user, ctx.settings.reset_token_minutes)
-        link = f"{ctx.settings.base_url.rstrip('/')}/password/reset/{token}"
-        await send_mail(
+        path = ctx.url("reset_password", token=token)
+        link = f"{ctx.settings.base_url.rstrip('/')}{path}"
+        queue_mail(
             ctx.db,
-            ctx.settings,
             user.email,
             f"Reset your {ctx.settings.site_name} password",
             f"Hello {user.username},\n\nSomeone asked to reset the password of your "
@@ -190,7 +185,7 @@ async def reset_password(ctx: Ctx) -> Response:
         return ctx.render("accounts/reset.html", {"invalid": True}, 400)
     ctx.set_cookies.append((SESSION_COOKIE, "", None))
     ctx.flash("Your password has been changed. Log in with the new one.")
-    return ctx.redirect("/login")
+    return ctx.redirect(ctx.url("login"))
 
 
 @view(login=True)
@@ -218,7 +213,7 @@ async def change_password(ctx: Ctx) -> Response:
     token = await accounts.start_session(ctx.db, user, ctx.settings.session_days)
     _sign_in(ctx, token)
     ctx.flash("Your password has been changed; other devices have been signed out.")
-    return ctx.redirect(f"/u/{user.username}")
+    return ctx.redirect(ctx.url("profile", username=user.username))
 
 
 @view(login=True)
@@ -246,95 +241,93 @@ async def edit_profile(ctx: Ctx) -> Response:
     user.location = location
     user.bio = bio
     ctx.flash("Your profile has been saved.")
-    return ctx.redirect(f"/u/{user.username}")
-
-
-@view()
-async def profile(ctx: Ctx) -> Response:
-    username = ctx.request.path_params["username"]
-    member = await ctx.db.scalar(select(User).where(User.username_key == username.lower()[:30]))
-    if member is None:
-        raise HTTPException(404, "There is no member by that name.")
-    ranks = await accounts.load_ranks(ctx.db)
-    recent = await ctx.db.execute(
-        select(Post.id, Post.body_source, Post.created_at, Thread.id, Thread.title)
-        .join(Thread, Thread.id == Post.thread_id)
-        .join(Category, Category.id == Thread.category_id)
-        .where(
-            Post.author_id == member.id,
-            Thread.is_deleted.is_(False),
-            post_visibility(ctx.user),
-            or_(Category.staff_only.is_(False), ctx.is_moderator),
-        )
-        .order_by(Post.id.desc())
-        .limit(10)
-    )
-    special = (await ctx.db.scalars(select(Rank).where(Rank.is_special.is_(True)))).all()
-    thread_count = await ctx.db.scalar(
-        select(func.count(Thread.id)).where(
-            Thread.author_id == member.id, Thread.is_deleted.is_(False)
-        )
-    )
-    return ctx.render(
-        "accounts/profile.html",
-        {
-            "member": member,
-            "rank": ranks.rank_for(member.points, member.special_rank_id),
-            "thread_count": thread_count or 0,
-            "recent": [
-                {
-                    "post_id": pid,
-                    "excerpt": excerpt(src),
-                    "created_at": at,
-                    "thread_id": tid,
-                    "title": title,
-                }
-                for pid, src, at, tid, title in recent
-            ],
-            "roles": [r.value for r in Role],
-            "special_ranks": special,
-            "suspended": accounts.is_suspended(member),
-        },
-    )
+    return ctx.redirect(ctx.url("profile", username=user.username))
 
 
 @view(admin=True)
 async def admin_member(ctx: Ctx) -> Response:
-    member = await ctx.db.scalar(
-        select(User).where(User.username_key == ctx.request.path_params["username"].lower()[:30])
-    )
+    member = await accounts.find_by_username(ctx.db, ctx.request.path_params["username"])
     if member is None:
         raise HTTPException(404, "There is no member by that name.")
     form = await ctx.form()
-    role = field_str(form, "role", 20)
-    if role not in {r.value for r in Role}:
-        raise HTTPException(400, "Unknown role.")
-    rank_id = field_int(form, "special_rank_id")
-    if (
-        rank_id is not None
-        and await ctx.db.scalar(
-            select(Rank.id).where(Rank.id == rank_id, Rank.is_special.is_(True))
-        )
-        is None
-    ):
-        raise HTTPException(400, "Unknown special rank.")
     assert ctx.user is not None
-    if member.id == ctx.user.id and role != Role.admin.value:
-        raise HTTPException(400, "You cannot remove your own administrator role.")
-    before = f"role={member.role} special_rank_id={member.special_rank_id}"
-    member.role = role
-    member.special_rank_id = rank_id
-    audit(
+    await accounts.set_role(
         ctx.db,
         ctx.user,
-        "set_role",
-        "user",
-        member.id,
-        "",
-        f"{before} -> role={role} special_rank_id={rank_id}",
+        member,
+        field_str(form, "role", 20),
+        field_int(form, "special_rank_id"),
     )
     ctx.flash(f"{member.username}'s role and rank have been saved.")
-    return ctx.redirect(f"/u/{member.username}")
+    return ctx.redirect(ctx.url("profile", username=member.username))
+
+
+async def _rank_page(ctx: Ctx, status: int = 200, **extra: object) -> Response:
+    ranks = (
+        await ctx.db.scalars(select(Rank).order_by(Rank.is_special, Rank.min_points, Rank.name))
+    ).all()
+    holders = dict(
+        (
+            await ctx.db.execute(
+                select(User.special_rank_id, func.count(User.id))
+                .where(User.special_rank_id.is_not(None))
+                .group_by(User.special_rank_id)
+            )
+        ).all()
+    )
+    context = {"ranks": ranks, "holders": holders, "errors": {}, "form": {}, "failed_id": None,
+               "failed": {}, "points_per_post": ctx.settings.points_per_post}  # fmt: skip
+    return ctx.render("admin/ranks.html", {**context, **extra}, status)
+
+
+@view(admin=True)
+async def ranks(ctx: Ctx) -> Response:
+    """Earned ranks (by points) and special ones (assigned on a member's profile)."""
+    if ctx.request.method == "GET":
+        return await _rank_page(ctx)
+    assert ctx.user is not None
+    form = await ctx.form()
+    action = field_str(form, "action", 10)
+    name = field_str(form, "name", 200)
+    min_points = field_int(form, "min_points")
+    rank_id = field_int(form, "rank_id")
+    special = field_str(form, "kind", 10) == "special"
+    values = {"name": name, "min_points": "" if min_points is None else str(min_points),
+              "kind": "special" if special else "earned"}  # fmt: skip
+    try:
+        if action == "add":
+            rank = await accounts.add_rank(ctx.db, name, min_points, special)
+            detail = f"{rank.name} ({'special' if special else rank.min_points})"
+            audit(ctx.db, ctx.user, "rank_add", "rank", rank.id, "", detail)
+            ctx.flash(f"Rank {rank.name} added.")
+        elif action in ("save", "delete"):
+            found = await ctx.db.get(Rank, rank_id) if rank_id is not None else None
+            if found is None:
+                raise HTTPException(404, "There is no such rank.")
+            rank = found
+            if action == "save":
+                before, after = await accounts.edit_rank(ctx.db, rank, name, min_points)
+                audit(ctx.db, ctx.user, "rank_edit", "rank", rank.id, "", f"{before} -> {after}")
+                ctx.flash(f"Rank {rank.name} saved.")
+            else:
+                gone = rank.name
+                held = await accounts.delete_rank(ctx.db, rank)
+                audit(ctx.db, ctx.user, "rank_delete", "rank", rank_id or 0, "", gone)
+                holders = f"; {held} member{'s' if held != 1 else ''} held it" if held else ""
+                ctx.flash(f"Rank {gone} removed{holders}.")
+        else:
+            raise HTTPException(400, "Unknown action.")
+    except accounts.AccountError as exc:
+        await ctx.rollback()
+        return await _rank_page(
+            ctx,
+            400,
+            errors={exc.field: exc.message},
+            form=values if action == "add" else {},
+            failed_id=rank_id if action != "add" else None,
+            failed=values,
+        )
+    return ctx.redirect(ctx.url("admin_ranks"))
 
 
 routes = [
@@ -347,6 +340,6 @@ routes = [
     ),
     Route("/account/password", change_password, methods=["GET", "POST"], name="change_password"),
     Route("/account/profile", edit_profile, methods=["GET", "POST"], name="edit_profile"),
-    Route("/u/{username}", profile, methods=["GET"], name="profile"),
+    Route("/admin/ranks", ranks, methods=["GET", "POST"], name="admin_ranks"),
     Route("/u/{username}/admin", admin_member, methods=["POST"], name="admin_member"),
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import Base, utcnow
+from forum.core.db import Base, utcnow
 
 
 class Article(Base):

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.articles.models import Article, ArticleComment
-from forum.board.services import BoardError, slugify, validate_body, validate_title
-from forum.db import utcnow
-from forum.settings import Settings
-from forum.text import clean_line, render_markdown
+from forum.board.categories import slugify
+from forum.board.posting import BoardError, check_can_post, validate_body, validate_title
+from forum.core.db import utcnow
+from forum.core.errors import Forbidden
+from forum.core.settings import Settings
+from forum.core.text import clean_line, render_markdown
 
 SUMMARY_MAX = 500
 
@@ -30,7 +32,7 @@ async def publish(
     session: AsyncSession, settings: Settings, author: User, title: str, summary: str, body: str
 ) -> Article:
     if not author.is_editor:
-        raise PermissionError("Only editors publish articles.")
+        raise Forbidden("Only editors publish articles.")
     title = validate_title(settings, title)
     summary = validate_summary(summary)
     body = validate_body(settings, body)
@@ -62,7 +64,7 @@ async def update(
     body: str,
 ) -> Article:
     if not can_edit(editor, article):
-        raise PermissionError("You cannot edit this article.")
+        raise Forbidden("You cannot edit this article.")
     article.title = validate_title(settings, title)
     article.summary = validate_summary(summary)
     body = validate_body(settings, body)
@@ -76,8 +78,6 @@ async def update(
 async def add_comment(
     session: AsyncSession, settings: Settings, author: User, article: Article, body: str
 ) -> ArticleComment:
-    from forum.board.services import check_can_post
-
     check_can_post(author)
     body = validate_body(settings, body)
     comment = ArticleComment(

@@ -9,20 +9,22 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import ratelimit
 from forum.accounts.models import User
+from forum.accounts.web import Ctx
 from forum.articles import services
+from forum.articles.events import ArticlePageExtras
 from forum.articles.models import Article, ArticleComment
-from forum.board.services import BoardError, paginate
-from forum.related import RelatedArticle, has_embedding, related_articles
-from forum.web import Ctx, field_str, view
+from forum.board.posting import BoardError, check_post_rate
+from forum.core import events
+from forum.core.pagination import paginate
+from forum.core.web import field_str, view
 
 PER_PAGE = 20
 
 
 async def _article_or_404(ctx: Ctx) -> Article:
     article_id = ctx.request.path_params["article_id"]
-    article = await ctx.db.get(Article, article_id) if article_id < 2**31 else None
+    article = await ctx.db.get(Article, article_id)
     if article is None or article.is_deleted:
         raise HTTPException(404, "There is no such article.")
     return article
@@ -47,20 +49,12 @@ async def _page_context(ctx: Ctx, article: Article) -> dict[str, Any]:
             .order_by(ArticleComment.id)
         )
     ).all()
-    also = await related_articles(ctx.db, "article", article.id)
-    fallback = False
-    if not also and not await has_embedding(ctx.db, "article", article.id):
-        fallback = True
-        latest = await ctx.db.scalars(
-            select(Article)
-            .where(Article.id != article.id, Article.is_deleted.is_(False))
-            .order_by(Article.created_at.desc())
-            .limit(3)
-        )
-        also = [RelatedArticle(a.id, a.title, a.summary) for a in latest]
+    extras: dict[str, Any] = {"also": [], "also_fallback": False}
+    for answer in await events.ask(ctx.db, ArticlePageExtras(article.id, ctx.user)):
+        extras.update(answer)
     return {
-        "article": article, "author": author, "comments": comments, "also": also,
-        "also_fallback": fallback, "can_edit": services.can_edit(ctx.user, article),
+        "article": article, "author": author, "comments": comments, **extras,
+        "can_edit": services.can_edit(ctx.user, article),
         "form": {}, "errors": {},
     }  # fmt: skip
 
@@ -77,18 +71,14 @@ async def comment(ctx: Ctx) -> Response:
     assert ctx.user is not None
     form = await ctx.form()
     body = field_str(form, "body", ctx.settings.body_max)
-    if (
-        await ratelimit.hit(ctx.db, f"post:account:{ctx.user.id}", 60)
-        > ctx.settings.posts_max_per_minute
-    ):
-        raise HTTPException(429, "You are posting very quickly. Wait a minute and try again.")
+    await check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
     try:
         created = await services.add_comment(ctx.db, ctx.settings, ctx.user, article, body)
     except BoardError as exc:
         context = await _page_context(ctx, article)
         context.update(form={"body": body}, errors={"body": exc.message})
         return ctx.render("articles/article.html", context, 400)
-    return ctx.redirect(f"/articles/{article.id}#c{created.id}")
+    return ctx.redirect(ctx.url("article", article_id=article.id) + f"#c{created.id}")
 
 
 def _editor_form(form: Any, ctx: Ctx) -> dict[str, str]:
@@ -116,7 +106,7 @@ async def new_article(ctx: Ctx) -> Response:
             400,
         )
     ctx.flash("Your article is published.")
-    return ctx.redirect(f"/articles/{article.id}")
+    return ctx.redirect(ctx.url("article", article_id=article.id))
 
 
 @view(login=True)
@@ -138,18 +128,18 @@ async def edit_article(ctx: Ctx) -> Response:
             400,
         )
     ctx.flash("The article has been updated.")
-    return ctx.redirect(f"/articles/{article.id}")
+    return ctx.redirect(ctx.url("article", article_id=article.id))
 
 
 routes = [
     Route("/articles", article_list, methods=["GET"], name="articles"),
     Route("/articles/new", new_article, methods=["GET", "POST"], name="new_article"),
-    Route("/articles/{article_id:int}", article_page, methods=["GET"], name="article"),
+    Route("/articles/{article_id:id}", article_page, methods=["GET"], name="article"),
     Route(
-        "/articles/{article_id:int}/edit",
+        "/articles/{article_id:id}/edit",
         edit_article,
         methods=["GET", "POST"],
         name="edit_article",
     ),
-    Route("/articles/{article_id:int}/comments", comment, methods=["POST"], name="article_comment"),
+    Route("/articles/{article_id:id}/comments", comment, methods=["POST"], name="article_comment"),
 ]

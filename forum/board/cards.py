@@ -15,7 +15,7 @@ from collections.abc import Callable
 from jinja2 import Environment
 from markupsafe import Markup
 
-from forum.board.services import AuthorView, PostView
+from forum.board.queries import AuthorView, PostView
 
 CardFn = Callable[[PostView, AuthorView, str, int, bool, bool, bool], Markup]
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
-from forum.db import Base, utcnow
+from forum.core.db import Base, utcnow
 
 
 class ModerationState(StrEnum):

@@ -16,7 +16,7 @@ from collections import Counter
 from sqlalchemy import update
 
 from forum.board.models import Thread
-from forum.db import Database
+from forum.core.db import Database
 
 log = logging.getLogger("candor.views")
 

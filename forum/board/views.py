@@ -2,61 +2,42 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import ratelimit
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
-from forum.board import services as board
+from forum.accounts.web import Ctx
+from forum.board import categories, posting, queries, threads
+from forum.board.events import ThreadPageExtras
 from forum.board.models import Category, Post, Thread
-from forum.related import RelatedThread, has_embedding, related_items
-from forum.text import quote_markdown
-from forum.web import Ctx, field_int, field_str, view
+from forum.board.queries import ThreadView
+from forum.core import events
+from forum.core.audit import audit
+from forum.core.errors import DomainError
+from forum.core.text import quote_markdown
+from forum.core.web import field_int, field_str, view
 from moderation import cues
-
-
-async def _category_by_slug(ctx: Ctx, slug: str) -> Category:
-    category = await ctx.db.scalar(select(Category).where(Category.slug == slug[:80]))
-    if category is None or not board.can_see_category(category, ctx.user):
-        raise HTTPException(404, "There is no such category.")
-    return category
-
 
 NO_THREAD = "There is no such thread, or it has been removed."
 
 
 async def _thread_or_404(ctx: Ctx) -> Thread:
-    thread_id = ctx.request.path_params["thread_id"]
-    thread = await board.get_thread(ctx.db, thread_id, ctx.user) if thread_id < 2**31 else None
+    thread = await queries.get_thread(ctx.db, ctx.request.path_params["thread_id"], ctx.user)
     if thread is None:
         raise HTTPException(404, NO_THREAD)
     return thread
 
 
 async def _post_or_404(ctx: Ctx) -> Post:
-    post_id = ctx.request.path_params["post_id"]
-    post = await board.get_post(ctx.db, post_id, ctx.user) if post_id < 2**31 else None
+    post = await queries.get_post(ctx.db, ctx.request.path_params["post_id"], ctx.user)
     if post is None:
         raise HTTPException(404, "There is no such post, or it has been removed.")
     return post
-
-
-async def _check_post_rate(ctx: Ctx) -> None:
-    assert ctx.user is not None
-    if ctx.user.is_moderator:
-        return
-    count = await ratelimit.hit(ctx.db, f"post:account:{ctx.user.id}", 60)
-    if count > ctx.settings.posts_max_per_minute:
-        raise HTTPException(429, "You are posting very quickly. Wait a minute and try again.")
-    client = ctx.request.client.host if ctx.request.client else "unknown"
-    if await ratelimit.hit(ctx.db, f"post:ip:{client}", 60) > ctx.settings.posts_max_per_minute_ip:
-        raise HTTPException(
-            429, "Many posts are coming from your network. Wait a minute and try again."
-        )
 
 
 def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
@@ -69,32 +50,22 @@ def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
 
 @view()
 async def home(ctx: Ctx) -> Response:
-    tree = await board.category_tree(ctx.db, ctx.user)
+    tree = await categories.category_tree(ctx.db, ctx.user)
     return ctx.render("board/home.html", {"tree": tree})
 
 
 @view()
 async def category_page(ctx: Ctx) -> Response:
-    category = await _category_by_slug(ctx, ctx.request.path_params["slug"])
-    rows, pager = await board.list_threads(
+    category = await categories.category_by_slug(ctx.db, ctx.request.path_params["slug"], ctx.user)
+    rows, pager = await queries.list_threads(
         ctx.db, category, ctx.param_int("page"), ctx.settings.threads_per_page
     )
-    children = (
-        await ctx.db.scalars(
-            select(Category)
-            .where(
-                Category.parent_id == category.id,
-                or_(Category.staff_only.is_(False), ctx.is_moderator),
-            )
-            .order_by(Category.position)
-        )
-    ).all()
     return ctx.render(
         "board/category.html",
         {
             "category": category,
-            "crumbs": await board.breadcrumbs(ctx.db, category),
-            "children": children,
+            "crumbs": await categories.breadcrumbs(ctx.db, category),
+            "children": await categories.subcategories(ctx.db, category, ctx.user),
             "rows": rows,
             "pager": pager,
         },
@@ -103,8 +74,8 @@ async def category_page(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def new_thread(ctx: Ctx) -> Response:
-    category = await _category_by_slug(ctx, ctx.request.path_params["slug"])
-    crumbs = await board.breadcrumbs(ctx.db, category)
+    category = await categories.category_by_slug(ctx.db, ctx.request.path_params["slug"], ctx.user)
+    crumbs = await categories.breadcrumbs(ctx.db, category)
     context = {"category": category, "crumbs": crumbs, "form": {}, "errors": {}}
     if ctx.request.method == "GET":
         return ctx.render("board/new_thread.html", context)
@@ -117,55 +88,48 @@ async def new_thread(ctx: Ctx) -> Response:
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/new_thread.html", context)
-    await _check_post_rate(ctx)
     try:
-        thread, _post = await board.create_thread(
+        await posting.check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
+        thread, _post = await posting.create_thread(
             ctx.db, ctx.settings, ctx.user, category, title, body, nudged=nudge
         )
-    except board.BoardError as exc:
+    except posting.BoardError as exc:
         context["errors"] = {exc.field: exc.message}
         return ctx.render("board/new_thread.html", context, 400)
-    return ctx.redirect(f"/t/{thread.id}")
+    return ctx.redirect(ctx.url("thread", thread_id=thread.id))
 
 
-async def _related(ctx: Ctx, thread: board.ThreadInfo) -> dict[str, object]:
-    """Related threads and articles, read from the worker's table; until this thread has an
-    embedding, recent threads of its category stand in (and the page says so)."""
-    related = await related_items(ctx.db, "thread", thread.id, ctx.user)
-    threads = related.threads
-    fallback = False
-    if not threads and not await has_embedding(ctx.db, "thread", thread.id):
-        fallback = True
-        threads = [
-            RelatedThread(t.id, t.title, "", t.reply_count)
-            for t in await board.recent_in_category(ctx.db, thread, ctx.user)
-        ]
-    return {"related": threads, "related_fallback": fallback, "related_articles": related.articles}
+async def _extras(ctx: Ctx, thread: ThreadView) -> dict[str, Any]:
+    """What the domains built on the board add under the thread (related discussions)."""
+    extras: dict[str, Any] = {"related": [], "related_fallback": False, "related_articles": []}
+    for answer in await events.ask(ctx.db, ThreadPageExtras(thread, ctx.user)):
+        extras.update(answer)
+    return extras
 
 
 @view()
 async def thread_page(ctx: Ctx) -> Response:
-    thread_id = ctx.request.path_params["thread_id"]
     last = ctx.request.query_params.get("page") == "last"
     page = None if last else ctx.param_int("page")
-    found = None
-    if thread_id < 2**31:
-        found = await board.thread_page(
-            ctx.db, thread_id, ctx.user, page, ctx.settings.posts_per_page, last=last
-        )
+    found = await queries.thread_page(
+        ctx.db,
+        ctx.request.path_params["thread_id"],
+        ctx.user,
+        page,
+        ctx.settings.posts_per_page,
+        last=last,
+    )
     if found is None:
         raise HTTPException(404, NO_THREAD)
     thread, posts, pager = found
     cache = ctx.settings.cache_seconds
     ranks = await load_ranks(ctx.db, cache)
-    categories_by_id = await board.category_map(ctx.db, cache)
-    category = categories_by_id.get(thread.category_id)
-    if category is None:  # created since the map was cached
-        category = (await board.category_map(ctx.db, 0))[thread.category_id]
-    crumbs = await board.breadcrumbs(ctx.db, category, cache)
-    categories = []
+    category = await categories.category_info(ctx.db, thread.category_id, cache)
+    assert category is not None
+    crumbs = await categories.breadcrumbs(ctx.db, category, cache)
+    movable: list[Category] = []
     if ctx.is_moderator:
-        categories = (await ctx.db.scalars(select(Category).order_by(Category.name))).all()
+        movable = await categories.all_categories(ctx.db)
     ctx.request.app.state.views.add(thread.id)
     can_reply = ctx.user is not None and (not thread.is_locked or ctx.is_moderator)
     can_reply = can_reply and not thread.is_deleted
@@ -178,7 +142,7 @@ async def thread_page(ctx: Ctx) -> Response:
             ranks.rank_for(author.points, author.special_rank_id),
             thread.id,
             can_reply,
-            board.can_edit(ctx.user, post, thread),
+            posting.can_edit(ctx.user, post, thread),
             viewer_id is not None and viewer_id != post.author_id,
         )
         for post, author in posts
@@ -190,9 +154,9 @@ async def thread_page(ctx: Ctx) -> Response:
             "crumbs": crumbs,
             "cards": cards,
             "pager": pager,
-            "categories": categories,
+            "categories": movable,
             "category": category,
-            **await _related(ctx, thread),
+            **await _extras(ctx, thread),
             "can_reply": can_reply,
         },
     )
@@ -201,14 +165,15 @@ async def thread_page(ctx: Ctx) -> Response:
 @view(login=True)
 async def reply(ctx: Ctx) -> Response:
     thread = await _thread_or_404(ctx)
-    category = await ctx.db.get(Category, thread.category_id)
+    category = await categories.category_info(ctx.db, thread.category_id)
     assert category is not None and ctx.user is not None
-    context = {"thread": thread, "crumbs": await board.breadcrumbs(ctx.db, category), "errors": {}}
+    crumbs = await categories.breadcrumbs(ctx.db, category)
+    context = {"thread": thread, "crumbs": crumbs, "errors": {}}
     if ctx.request.method == "GET":
         body = ""
         quote_id = ctx.param_int("quote")
         if quote_id is not None:
-            quoted = await board.get_post(ctx.db, quote_id, ctx.user)
+            quoted = await queries.get_post(ctx.db, quote_id, ctx.user)
             if quoted is None or quoted.thread_id != thread.id:
                 raise HTTPException(404, "The post to quote is not in this thread.")
             author = await ctx.db.get(User, quoted.author_id)
@@ -223,29 +188,38 @@ async def reply(ctx: Ctx) -> Response:
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/reply.html", context)
-    await _check_post_rate(ctx)
     try:
-        post = await board.create_reply(
+        await posting.check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
+        post = await posting.create_reply(
             ctx.db, ctx.settings, ctx.user, thread, body, reply_to, nudged=nudge
         )
-    except board.BoardError as exc:
+    except posting.BoardError as exc:
         context["errors"] = {exc.field: exc.message}
         return ctx.render("board/reply.html", context, 400)
-    return ctx.redirect(f"/t/{thread.id}?page=last#p{post.id}")
+    return ctx.redirect(ctx.url("thread", thread_id=thread.id) + f"?page=last#p{post.id}")
 
 
 @view()
 async def post_link(ctx: Ctx) -> Response:
     post = await _post_or_404(ctx)
-    page = await board.post_page(ctx.db, post, ctx.user, ctx.settings.posts_per_page)
-    return ctx.redirect(f"/t/{post.thread_id}?page={page}#p{post.id}", status_code=302)
+    page = await queries.post_page(ctx.db, post, ctx.user, ctx.settings.posts_per_page)
+    return ctx.redirect(
+        ctx.url("thread", thread_id=post.thread_id) + f"?page={page}#p{post.id}", status_code=302
+    )
+
+
+async def _thread_for_post(ctx: Ctx, post: Post) -> Thread:
+    thread = await queries.get_thread(ctx.db, post.thread_id, ctx.user)
+    if thread is None:
+        raise HTTPException(404, "That post's thread has been removed.")
+    return thread
 
 
 @view(login=True)
 async def edit_post(ctx: Ctx) -> Response:
     post = await _post_or_404(ctx)
     thread = await _thread_for_post(ctx, post)
-    if not board.can_edit(ctx.user, post, thread):
+    if not posting.can_edit(ctx.user, post, thread):
         raise HTTPException(403, "You can only edit your own posts.")
     is_first = post.id == thread.first_post_id
     context = {"post": post, "thread": thread, "is_first": is_first, "errors": {}}
@@ -260,21 +234,14 @@ async def edit_post(ctx: Ctx) -> Response:
     context["form"] = {"body": body, "title": title if title is not None else thread.title}
     assert ctx.user is not None
     try:
-        await board.edit_post(ctx.db, ctx.settings, ctx.user, post, thread, body, title)
-    except board.BoardError as exc:
+        await posting.edit_post(ctx.db, ctx.settings, ctx.user, post, thread, body, title)
+    except posting.BoardError as exc:
         context["errors"] = {exc.field: exc.message}
         return ctx.render("board/edit.html", context, 400)
     if ctx.user.id != post.author_id:
-        board.audit(ctx.db, ctx.user, "edit", "post", post.id)
+        audit(ctx.db, ctx.user, "edit", "post", post.id)
     ctx.flash("Your changes have been saved.")
-    return ctx.redirect(f"/p/{post.id}")
-
-
-async def _thread_for_post(ctx: Ctx, post: Post) -> Thread:
-    thread = await board.get_thread(ctx.db, post.thread_id, ctx.user)
-    if thread is None:
-        raise HTTPException(404, "That post's thread has been removed.")
-    return thread
+    return ctx.redirect(ctx.url("post", post_id=post.id))
 
 
 @view()
@@ -288,9 +255,12 @@ async def post_revisions(ctx: Ctx) -> Response:
             "post": post,
             "thread": thread,
             "author": author,
-            "revisions": await board.revisions(ctx.db, post),
+            "revisions": await queries.revisions(ctx.db, post),
         },
     )
+
+
+DONE = {"lock": "locked", "unlock": "unlocked", "pin": "pinned", "unpin": "unpinned"}
 
 
 @view(moderator=True)
@@ -300,36 +270,33 @@ async def thread_action(ctx: Ctx) -> Response:
     form = await ctx.form()
     reason = field_str(form, "reason", 2000).strip()
     assert ctx.user is not None
-    if action in ("lock", "unlock"):
-        await board.set_thread_flag(ctx.db, ctx.user, thread, "is_locked", action == "lock", reason)
-    elif action in ("pin", "unpin"):
-        await board.set_thread_flag(ctx.db, ctx.user, thread, "is_pinned", action == "pin", reason)
+    if action in threads.FLAG_ACTIONS:
+        await threads.set_thread_flag(ctx.db, ctx.user, thread, action, reason)
     elif action == "move":
         category_id = field_int(form, "category_id")
         category = await ctx.db.get(Category, category_id) if category_id is not None else None
         if category is None:
-            raise HTTPException(400, "Choose a category to move the thread to.")
-        await board.move_thread(ctx.db, ctx.user, thread, category, reason)
+            raise DomainError("category_id", "Choose a category to move the thread to.")
+        await threads.move_thread(ctx.db, ctx.user, thread, category, reason)
     elif action == "delete":
-        await board.delete_thread(ctx.db, ctx.settings, ctx.user, thread, reason)
-        category = await ctx.db.get(Category, thread.category_id)
+        await threads.delete_thread(ctx.db, ctx.settings, ctx.user, thread, reason)
+        info = await categories.category_info(ctx.db, thread.category_id)
         ctx.flash(f"The thread “{thread.title}” has been deleted.")
-        return ctx.redirect(f"/c/{category.slug}" if category else "/")
+        return ctx.redirect(ctx.url("category", slug=info.slug) if info else ctx.url("home"))
     else:
         raise HTTPException(404, "Unknown thread action.")
-    done = {"lock": "locked", "unlock": "unlocked", "pin": "pinned", "unpin": "unpinned"}
-    ctx.flash(f"Thread {done.get(action, 'moved')}.")
-    return ctx.redirect(f"/t/{thread.id}")
+    ctx.flash(f"Thread {DONE.get(action, 'moved')}.")
+    return ctx.redirect(ctx.url("thread", thread_id=thread.id))
 
 
 routes = [
     Route("/", home, methods=["GET"], name="home"),
     Route("/c/{slug}", category_page, methods=["GET"], name="category"),
     Route("/c/{slug}/new", new_thread, methods=["GET", "POST"], name="new_thread"),
-    Route("/t/{thread_id:int}", thread_page, methods=["GET"], name="thread"),
-    Route("/t/{thread_id:int}/reply", reply, methods=["GET", "POST"], name="reply"),
-    Route("/t/{thread_id:int}/{action:str}", thread_action, methods=["POST"], name="thread_action"),
-    Route("/p/{post_id:int}", post_link, methods=["GET"], name="post"),
-    Route("/p/{post_id:int}/edit", edit_post, methods=["GET", "POST"], name="edit_post"),
-    Route("/p/{post_id:int}/revisions", post_revisions, methods=["GET"], name="post_revisions"),
+    Route("/t/{thread_id:id}", thread_page, methods=["GET"], name="thread"),
+    Route("/t/{thread_id:id}/reply", reply, methods=["GET", "POST"], name="reply"),
+    Route("/t/{thread_id:id}/{action:str}", thread_action, methods=["POST"], name="thread_action"),
+    Route("/p/{post_id:id}", post_link, methods=["GET"], name="post"),
+    Route("/p/{post_id:id}/edit", edit_post, methods=["GET", "POST"], name="edit_post"),
+    Route("/p/{post_id:id}/revisions", post_revisions, methods=["GET"], name="post_revisions"),
 ]

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import Base, utcnow
+from forum.core.db import Base, utcnow
 
 
 class Verdict(StrEnum):

@@ -1,5 +1,5 @@
-"""The review queue's core: one item per post, opened by the worker, reports or
-pre-moderation. Depends only on models, so posting code can open items too."""
+"""The review queue: one item per post, opened by the worker's verdicts, members' reports
+and pre-moderation (the board announces new posts; `subscribe` makes the queue react)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from datetime import timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.db import utcnow
+from forum.board.events import PostCreated, PostEdited
+from forum.core import events
+from forum.core.db import utcnow
+from forum.core.errors import Conflict, DomainError
 from forum.review.models import ReviewItem, ReviewStatus, Verdict
+from moderation.signals import DISMISSIVE
 
 NOTIFY_CHANNEL = "candor_moderation"
 PREMODERATION = "PREMODERATION"
 USER_REPORTS = "USER_REPORTS"
 UNSCORED = "UNSCORED"
-DISMISSIVE = "DISMISSIVE_OF_JUNIORS"  # the worker's flag for put-downs of junior colleagues
 REASON_TEXT = {
     DISMISSIVE: "may read as dismissive of junior colleagues",
     "TOXICITY": "may be toxic",
@@ -36,12 +39,19 @@ SUSPENSIONS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": tim
 ACTIONS = ("approve", "hide", "edit_approve", "warn", "premoderate", "suspend")
 
 
-class ConflictError(Exception):
+class ConflictError(Conflict):
     """Another moderator changed the item first."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "Another moderator changed this item while you were looking at it. "
+            "Here is its current state; nothing of yours was saved."
+        )
 
-class ReviewError(ValueError):
-    pass
+
+class ReviewError(DomainError):
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(field, message)
 
 
 def describe(reasons: list[str]) -> str:
@@ -102,3 +112,19 @@ async def open_item(
     item.version += 1
     item.updated_at = now
     return item
+
+
+async def _post_created(session: AsyncSession, event: PostCreated) -> None:
+    if event.premoderated:
+        await open_item(session, event.post_id, [PREMODERATION], priority=5.0)
+    await notify_worker(session)
+
+
+async def _post_edited(session: AsyncSession, event: PostEdited) -> None:
+    await notify_worker(session)
+
+
+def subscribe() -> None:
+    """New and edited posts wake the workers; a pre-moderated one opens its review item."""
+    events.subscribe(PostCreated, _post_created)
+    events.subscribe(PostEdited, _post_edited)

@@ -11,20 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User, UserStatus
 from forum.accounts.services import RankTable, load_ranks
 from forum.board.models import ModerationState, Post, Thread
-from forum.board.services import BoardError, audit, edit_post
-from forum.db import utcnow
-from forum.mail import send_mail
+from forum.board.posting import BoardError, edit_post
+from forum.core import ratelimit
+from forum.core.audit import audit
+from forum.core.db import rowcount, utcnow
+from forum.core.outbox import queue_mail
+from forum.core.settings import Settings
 from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
-    DISMISSIVE,
     SUSPENSIONS,
     USER_REPORTS,
     ConflictError,
     ReviewError,
     open_item,
 )
-from forum.settings import Settings
+from moderation.signals import DISMISSIVE
 
 # --- reports ----------------------------------------------------------------------------------
 
@@ -50,6 +52,14 @@ async def report_weight(session: AsyncSession, reporter: User, ranks: RankTable)
     upheld, rejected = int(row[0]), int(row[1])
     accuracy = (upheld + 1) / (upheld + rejected + 2)
     return round(base * 2 * accuracy, 3)
+
+
+async def check_report_rate(
+    session: AsyncSession, settings: Settings, reporter: User, client: str
+) -> None:
+    limits = ratelimit.limits(settings)
+    await ratelimit.hit(session, limits.report_account, reporter.id)
+    await ratelimit.hit(session, limits.report_ip, client)
 
 
 async def report_post(
@@ -107,7 +117,7 @@ async def decide(
                ReviewItem.status == ReviewStatus.open.value)
         .values(version=ReviewItem.version + 1)
     )  # fmt: skip
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(claimed) != 1:
         raise ConflictError()
     item = await session.get(ReviewItem, item_id, populate_existing=True)
     assert item is not None
@@ -159,9 +169,8 @@ async def decide(
     audit(session, moderator, action, "post", post.id, reason.strip(), detail)
     if hide:
         base = settings.base_url.rstrip("/")
-        await send_mail(
+        queue_mail(
             session,
-            settings,
             author.email,
             f"A moderator acted on your post in “{thread.title}”",
             f"Hello {author.username},\n\nA moderator has hidden your post in “{thread.title}”.\n"

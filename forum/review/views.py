@@ -11,11 +11,15 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from forum import ratelimit
 from forum.accounts.models import User
 from forum.accounts.services import is_suspended, load_ranks
-from forum.board import services as board
+from forum.accounts.web import Ctx
 from forum.board.models import Post, Thread
+from forum.board.queries import get_post
+from forum.core.audit import audit
+from forum.core.pagination import paginate
+from forum.core.text import clean_block, clean_line, excerpt
+from forum.core.web import field_int, field_str, view
 from forum.review import services as review
 from forum.review.models import (
     ModerationResult,
@@ -27,8 +31,6 @@ from forum.review.models import (
     WatchedPhrase,
 )
 from forum.review.queue import ACTIONS, SUSPENSIONS, ConflictError, ReviewError, describe
-from forum.text import clean_block, clean_line, excerpt
-from forum.web import Ctx, field_int, field_str, view
 from moderation import cues
 from moderation.policy import likelihood
 
@@ -69,7 +71,7 @@ async def queue(ctx: Ctx) -> Response:
         raise HTTPException(400, "Status is 'open' or 'closed'.")
     where = ReviewItem.status == status
     total = await ctx.db.scalar(select(func.count(ReviewItem.id)).where(where))
-    pager = board.paginate(total or 0, PER_PAGE, ctx.param_int("page"))
+    pager = paginate(total or 0, PER_PAGE, ctx.param_int("page"))
     order = (
         (ReviewItem.priority.desc(), ReviewItem.opened_at)
         if status == "open"
@@ -178,7 +180,7 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
 @view(moderator=True)
 async def item_page(ctx: Ctx) -> Response:
     item_id = ctx.request.path_params["item_id"]
-    item = await ctx.db.get(ReviewItem, item_id) if item_id < 2**31 else None
+    item = await ctx.db.get(ReviewItem, item_id)
     if item is None:
         raise HTTPException(404, "There is no such review item.")
     context = await _item_context(ctx, item)
@@ -197,25 +199,16 @@ async def item_page(ctx: Ctx) -> Response:
             body=field_str(form, "body", ctx.settings.body_max) if "body" in form else None,
             duration=field_str(form, "duration", 10) or None,
         )  # fmt: skip
-    except ConflictError:
+    except (ConflictError, ReviewError) as exc:
+        # Nothing of the decision is kept; the page shows the item as it is now.
         await ctx.rollback()
         fresh = await ctx.db.get(ReviewItem, item_id, populate_existing=True)
         assert fresh is not None
         context = await _item_context(ctx, fresh)
-        context["error"] = (
-            "Another moderator changed this item while you were looking at it. "
-            "Here is its current state; nothing of yours was saved."
-        )
-        return ctx.render("review/item.html", context, 409)
-    except ReviewError as exc:
-        await ctx.rollback()
-        fresh = await ctx.db.get(ReviewItem, item_id, populate_existing=True)
-        assert fresh is not None
-        context = await _item_context(ctx, fresh)
-        context["error"] = str(exc)
-        return ctx.render("review/item.html", context, 400)
+        context["error"] = exc.message
+        return ctx.render("review/item.html", context, exc.status)
     ctx.flash(f"Decision recorded: {action.replace('_', ' ')}.")
-    return ctx.redirect("/mod")
+    return ctx.redirect(ctx.url("review_queue"))
 
 
 @view(moderator=True)
@@ -232,9 +225,9 @@ async def phrases(ctx: Ctx) -> Response:
             assert ctx.user is not None
             ctx.db.add(WatchedPhrase(phrase=phrase, created_by=ctx.user.id))
             await ctx.db.flush()
-            board.audit(ctx.db, ctx.user, "watch_phrase", "phrase", 0, "", phrase)
+            audit(ctx.db, ctx.user, "watch_phrase", "phrase", 0, "", phrase)
             ctx.flash(f"Now watching “{phrase}”. New and edited posts are checked for it.")
-            return ctx.redirect("/mod/phrases")
+            return ctx.redirect(ctx.url("watched_phrases"))
     rows = (await ctx.db.scalars(select(WatchedPhrase).order_by(WatchedPhrase.phrase))).all()
     return ctx.render("review/phrases.html", {"phrases": rows, "error": error},
                       400 if error else 200)  # fmt: skip
@@ -246,10 +239,10 @@ async def delete_phrase(ctx: Ctx) -> Response:
     if phrase is None:
         raise HTTPException(404, "There is no such phrase.")
     assert ctx.user is not None
-    board.audit(ctx.db, ctx.user, "unwatch_phrase", "phrase", phrase.id, "", phrase.phrase)
+    audit(ctx.db, ctx.user, "unwatch_phrase", "phrase", phrase.id, "", phrase.phrase)
     await ctx.db.delete(phrase)
     ctx.flash(f"No longer watching “{phrase.phrase}”.")
-    return ctx.redirect("/mod/phrases")
+    return ctx.redirect(ctx.url("watched_phrases"))
 
 
 @view(moderator=True)
@@ -295,7 +288,7 @@ async def status_page(ctx: Ctx) -> Response:
 @view(login=True)
 async def report(ctx: Ctx) -> Response:
     post_id = ctx.request.path_params["post_id"]
-    post = await board.get_post(ctx.db, post_id, ctx.user) if post_id < 2**31 else None
+    post = await get_post(ctx.db, post_id, ctx.user)
     if post is None:
         raise HTTPException(404, "There is no such post, or it has been removed.")
     thread = await ctx.db.get(Thread, post.thread_id)
@@ -308,22 +301,14 @@ async def report(ctx: Ctx) -> Response:
     reason = field_str(form, "reason", 40)
     note = clean_block(field_str(form, "note", 1000))
     context["form"] = {"reason": reason, "note": note}
-    count = await ratelimit.hit(ctx.db, f"report:account:{ctx.user.id}", 3600)
-    if count > ctx.settings.reports_max_per_hour:
-        raise HTTPException(429, "You have sent many reports this hour. Try again later.")
-    client = ctx.request.client.host if ctx.request.client else "unknown"
-    if (
-        await ratelimit.hit(ctx.db, f"report:ip:{client}", 3600)
-        > ctx.settings.reports_max_per_hour_ip
-    ):
-        raise HTTPException(429, "Many reports are coming from your network. Try again later.")
+    await review.check_report_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
     try:
         await review.report_post(ctx.db, ctx.settings, ctx.user, post, reason, note)
     except ReviewError as exc:
         context["error"] = str(exc)
         return ctx.render("review/report.html", context, 400)
     ctx.flash("Thank you. Moderators will review the post.")
-    return ctx.redirect(f"/p/{post.id}")
+    return ctx.redirect(ctx.url("post", post_id=post.id))
 
 
 @view()
@@ -341,12 +326,12 @@ async def cue_check(ctx: Ctx) -> Response:
 
 routes = [
     Route("/mod", queue, methods=["GET"], name="review_queue"),
-    Route("/mod/items/{item_id:int}", item_page, methods=["GET", "POST"], name="review_item"),
+    Route("/mod/items/{item_id:id}", item_page, methods=["GET", "POST"], name="review_item"),
     Route("/mod/phrases", phrases, methods=["GET", "POST"], name="watched_phrases"),
     Route(
-        "/mod/phrases/{phrase_id:int}/delete", delete_phrase, methods=["POST"], name="delete_phrase"
+        "/mod/phrases/{phrase_id:id}/delete", delete_phrase, methods=["POST"], name="delete_phrase"
     ),  # fmt: skip
     Route("/mod/status", status_page, methods=["GET"], name="moderation_status"),
-    Route("/p/{post_id:int}/report", report, methods=["GET", "POST"], name="report_post"),
+    Route("/p/{post_id:id}/report", report, methods=["GET", "POST"], name="report_post"),
     Route("/api/cues", cue_check, methods=["POST"], name="cue_check"),
 ]

@@ -25,28 +25,31 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import ColumnClause
 
 from forum.accounts.models import User
 from forum.articles.models import Article
 from forum.board.models import Category, Post, Thread
-from forum.board.services import post_visibility
+from forum.board.visibility import category_visibility, post_visibility
+from forum.core.errors import DomainError
 
 MAX_QUERY = 200
 # On a large board a common word matches most posts; ranking looks at the newest this many.
 CANDIDATES = 1000
 # Literal, not bound: the GIN expression indexes are on to_tsvector('english', …) and the
 # planner only uses them when the query's expression matches exactly.
-EN = literal_column("'english'::regconfig")
-A = literal_column("'A'::\"char\"")
-B = literal_column("'B'::\"char\"")
+EN: ColumnClause[Any] = literal_column("'english'::regconfig")
+A: ColumnClause[Any] = literal_column("'A'::\"char\"")
+B: ColumnClause[Any] = literal_column("'B'::\"char\"")
 # The FTS5 tables exist only in the SQLite migration; these name them for joins.
 POSTS_FTS = table("posts_fts", column("rowid", Integer))
 ARTICLES_FTS = table("articles_fts", column("rowid", Integer))
 START, STOP = "\x01", "\x02"  # highlight markers, swapped for <mark> after escaping
 
 
-class SearchError(ValueError):
-    pass
+class SearchError(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__("q", message)
 
 
 @dataclass
@@ -112,10 +115,9 @@ def _snippet(raw: str | None, fallback: str) -> list[tuple[str, bool]]:
 
 
 def _post_filters(stmt: Select[Any], filters: Filters, viewer: User | None) -> Select[Any]:
-    staff = viewer is not None and viewer.is_moderator
-    stmt = stmt.where(Thread.is_deleted.is_(False), post_visibility(viewer))
-    if not staff:
-        stmt = stmt.where(Category.staff_only.is_(False))
+    stmt = stmt.where(
+        Thread.is_deleted.is_(False), post_visibility(viewer), category_visibility(viewer)
+    )
     if filters.category_ids:
         stmt = stmt.where(Thread.category_id.in_(filters.category_ids))
     if filters.author_id is not None:
@@ -189,8 +191,8 @@ class PostgresSearch:
     def statements(self, filters: Filters, viewer: User | None) -> list[Select[Any]]:
         q = self.query
         # Stored generated tsvector columns (migration 0004), GIN-indexed.
-        body = literal_column("posts.search_vector")
-        title = literal_column("threads.title_vector")
+        body: ColumnClause[Any] = literal_column("posts.search_vector")
+        title: ColumnClause[Any] = literal_column("threads.title_vector")
         is_first = Post.id == Thread.first_post_id
         weighted = func.setweight(
             case((is_first, title), else_=literal_column("''::tsvector")), A
@@ -220,7 +222,7 @@ class PostgresSearch:
             viewer,
         )
         statements = [posts]
-        doc = literal_column("articles.search_vector")
+        doc: ColumnClause[Any] = literal_column("articles.search_vector")
         articles = _article_filters(
             _article_base(func.ts_rank(doc, q).cast(Float)).where(doc.op("@@")(q)), filters
         )
@@ -252,14 +254,14 @@ class SqliteSearch:
         self.match = fts5_query(raw)
 
     def statements(self, filters: Filters, viewer: User | None) -> list[Select[Any]]:
-        posts_fts = literal_column("posts_fts")
+        posts_fts: ColumnClause[Any] = literal_column("posts_fts")
         posts = (
             _post_base(-func.bm25(posts_fts, 10.0, 1.0))
             .join(POSTS_FTS, POSTS_FTS.c.rowid == Post.id)
             .where(text("posts_fts MATCH :match"))
         )
         statements = [_post_filters(posts, filters, viewer)]
-        articles_fts = literal_column("articles_fts")
+        articles_fts: ColumnClause[Any] = literal_column("articles_fts")
         articles = _article_filters(
             _article_base(-func.bm25(articles_fts, 10.0, 1.0))
             .join(ARTICLES_FTS, ARTICLES_FTS.c.rowid == Article.id)

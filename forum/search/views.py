@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from starlette.responses import Response
 from starlette.routing import Route
 
 from forum.accounts.models import User
+from forum.accounts.web import Ctx
 from forum.board.models import Category
-from forum.board.services import paginate
+from forum.board.visibility import category_visibility
+from forum.core.pagination import paginate
+from forum.core.web import view
 from forum.search.service import Filters, SearchError, search
-from forum.web import Ctx, view
 
 PER_PAGE = 20
 
@@ -31,11 +33,10 @@ async def search_page(ctx: Ctx) -> Response:
     params = ctx.request.query_params
     raw = params.get("q", "")
     form = {k: params.get(k, "")[:200] for k in ("q", "category", "author", "from", "to")}
-    staff = ctx.is_moderator
     categories = (
         await ctx.db.scalars(
             select(Category)
-            .where(or_(Category.staff_only.is_(False), staff))
+            .where(category_visibility(ctx.user))
             .order_by(Category.position, Category.name)
         )
     ).all()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -48,8 +48,8 @@ def upgrade() -> None:
         sa.Column("to_address", sa.String(length=254), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
@@ -65,7 +65,7 @@ def upgrade() -> None:
     op.create_table(
         "rate_limits",
         sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("window_start", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_start", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key", "window_start", name=op.f("pk_rate_limits")),
     )
@@ -79,11 +79,11 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("suspended_until", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("suspended_until", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("special_rank_id", sa.Integer(), nullable=True),
         sa.Column("location", sa.String(length=100), nullable=False),
         sa.Column("bio", sa.Text(), nullable=False),
-        sa.Column("joined_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("joined_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("post_count", sa.Integer(), nullable=False),
         sa.Column("points", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -105,7 +105,7 @@ def upgrade() -> None:
         sa.Column("target_id", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["users.id"],
@@ -121,8 +121,8 @@ def upgrade() -> None:
         "login_sessions",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_agent", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -140,9 +140,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -163,8 +163,8 @@ def upgrade() -> None:
         sa.Column("category_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_post_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_post_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_post_id", sa.Integer(), nullable=True),
         sa.Column("last_poster_id", sa.Integer(), nullable=True),
         sa.Column("post_count", sa.Integer(), nullable=False),
@@ -208,12 +208,12 @@ def upgrade() -> None:
         sa.Column("reply_to_id", sa.Integer(), nullable=True),
         sa.Column("body_source", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("edited_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("edited_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("edit_count", sa.Integer(), nullable=False),
         sa.Column("is_deleted", sa.Boolean(), nullable=False),
         sa.Column("moderation_state", sa.String(length=20), nullable=False),
-        sa.Column("mod_lease_until", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("mod_lease_until", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("mod_attempts", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_posts_author_id_users"), ondelete="RESTRICT"
@@ -246,7 +246,7 @@ def upgrade() -> None:
         sa.Column("delta", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=40), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["post_id"],
             ["posts.id"],
@@ -272,7 +272,7 @@ def upgrade() -> None:
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.Column("editor_id", sa.Integer(), nullable=True),
         sa.Column("body_source", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["editor_id"],
             ["users.id"],

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("worker", sa.String(length=100), nullable=False),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("stage", name=op.f("pk_stage_status")),
     )
     op.create_table(
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("phrase", sa.String(length=200), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by"],
             ["users.id"],
@@ -51,7 +51,7 @@ def upgrade() -> None:
         "moderation_results",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("verdict", sa.String(length=20), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("scores", sa.JSON(), nullable=False),
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=40), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("weight", sa.Float(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("upheld", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_reports_post_id_posts"), ondelete="CASCADE"
@@ -110,9 +110,9 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("system_verdict", sa.String(length=20), nullable=False),
         sa.Column("report_weight", sa.Float(), nullable=False),
-        sa.Column("opened_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_by", sa.Integer(), nullable=True),
         sa.Column("decision", sa.String(length=30), nullable=False),
         sa.Column("decision_reason", sa.Text(), nullable=False),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("model", sa.String(length=100), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("item_type", "item_id", name=op.f("pk_embeddings")),
     )
     with op.batch_alter_table("embeddings", schema=None) as batch_op:
@@ -108,11 +108,11 @@ def upgrade() -> None:
         sa.Column("summary", sa.String(length=500), nullable=False),
         sa.Column("body_source", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_deleted", sa.Boolean(), nullable=False),
         sa.Column("needs_related", sa.Boolean(), nullable=False, server_default=sa.true()),
-        sa.Column("related_lease_until", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("related_lease_until", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["users.id"],
@@ -133,7 +133,7 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("body_source", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("is_deleted", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
@@ -165,7 +165,9 @@ def upgrade() -> None:
             sa.Column("needs_related", sa.Boolean(), nullable=False, server_default=sa.true())
         )
         batch_op.add_column(
-            sa.Column("related_lease_until", forum.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "related_lease_until", forum.core.db.UTCDateTime(timezone=True), nullable=True
+            )
         )
 
     # ### end Alembic commands ###

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -33,7 +33,7 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("post_count", sa.Integer(), server_default="0", nullable=False))
         batch.add_column(
-            sa.Column("last_post_at", forum.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("last_post_at", forum.core.db.UTCDateTime(timezone=True), nullable=True)
         )
     op.execute(
         f"UPDATE categories SET "

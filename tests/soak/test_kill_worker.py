@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.board.models import Post
-from forum.board.services import create_reply
-from forum.db import connect
+from forum.board.posting import create_reply
+from forum.core.db import connect
 from forum.review.models import ModerationResult
 from tests.conftest import TemplateDB, make_settings, run_in_thread
 from tests.helpers import make_category, make_thread, make_user
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.soak
 
 WORKER = textwrap.dedent("""
     import asyncio, sys
-    from forum.db import connect
+    from forum.core.db import connect
     from moderation.pipeline import CueStage, Pipeline
     from moderation.worker import Worker
     from tests.conftest import make_settings

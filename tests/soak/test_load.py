@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bench.load import Server
 from forum.accounts.models import PointsEntry, User
 from forum.board.models import Post, Thread
-from forum.db import connect
+from forum.core.db import connect
 from tests.conftest import TemplateDB, make_settings, run_in_thread
 from tests.helpers import PASSWORD, make_category, make_thread, make_user
 

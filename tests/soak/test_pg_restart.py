@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bench.load import Server
 from forum.board.models import Post
-from forum.db import connect
+from forum.core.db import connect
 from tests.conftest import TemplateDB, make_settings, run_in_thread
 from tests.helpers import PASSWORD, make_category, make_thread, make_user
 

@@ -1,10 +1,12 @@
-"""Reading the precomputed related lists (the worker writes them; see moderation/related.py)."""
+"""Reading the precomputed related lists (the worker writes them: moderation/related_index.py).
+What the lists show is the owning domains' visibility: never a deleted thread, one whose
+opening post is held or hidden, or (for non-staff) one in a staff-only category."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +15,8 @@ from sqlalchemy.orm import aliased
 from forum.accounts.models import User
 from forum.articles.models import Article
 from forum.board.models import Category, Post, Thread, shown_to_all
-from forum.db import Prepared, fetch_rows
-from forum.related_models import Embedding, RelatedItem
+from forum.core.fastpath import Prepared, fetch_rows
+from forum.related.models import Embedding, RelatedItem
 
 
 @dataclass
@@ -50,14 +52,23 @@ def _of_source(target_type: str) -> Any:
     )
 
 
+class RelatedRow(NamedTuple):
+    kind: str  # thread | article
+    position: int
+    id: int
+    title: str
+    extra: str  # the thread's category, or the article's summary
+    posts: int
+
+
 @functools.cache
-def _related_statement(staff: bool) -> Prepared:
+def related_statement(staff: bool) -> Prepared[RelatedRow]:
     """Stored related threads the viewer may see, then related articles, in one round trip.
 
     Never deleted threads, threads whose opening post is hidden, or (for non-staff) threads
     in staff-only categories; never deleted articles."""
     first = aliased(Post)
-    threads = (
+    threads: Any = (
         select(
             literal_column("'thread'").label("kind"), RelatedItem.position, Thread.id,
             Thread.title, Category.name.label("extra"), Thread.post_count.label("posts"),
@@ -79,7 +90,7 @@ def _related_statement(staff: bool) -> Prepared:
     )  # fmt: skip
     if not staff:
         threads = threads.where(Category.staff_only.is_(False))
-    articles = (
+    articles: Any = (
         select(
             literal_column("'article'").label("kind"), RelatedItem.position, Article.id,
             Article.title, Article.summary.label("extra"), literal_column("0").label("posts"),
@@ -96,7 +107,7 @@ def _related_statement(staff: bool) -> Prepared:
     # Each arm keeps its own ORDER BY and LIMIT inside a subquery (SQLite requires it).
     arms = [select(arm.subquery()) for arm in (threads, articles)]
     both = union_all(*arms).subquery()
-    return Prepared(select(both).order_by(both.c.kind.desc(), both.c.position))
+    return Prepared(select(both).order_by(both.c.kind.desc(), both.c.position), RelatedRow)
 
 
 @dataclass
@@ -118,16 +129,16 @@ async def related_items(
     conn = await session.connection()
     rows = await fetch_rows(
         conn,
-        _related_statement(staff),
+        related_statement(staff),
         {"source_type": source_type, "source_id": source_id,
          "thread_limit": threads, "article_limit": articles},
     )  # fmt: skip
     found = Related([], [])
-    for kind, _position, item_id, title, extra, posts in rows:
-        if kind == "thread":
-            found.threads.append(RelatedThread(item_id, title, extra, max(posts - 1, 0)))
+    for row in rows:
+        if row.kind == "thread":
+            found.threads.append(RelatedThread(row.id, row.title, row.extra, max(row.posts - 1, 0)))
         else:
-            found.articles.append(RelatedArticle(item_id, title, extra))
+            found.articles.append(RelatedArticle(row.id, row.title, row.extra))
     return found
 
 

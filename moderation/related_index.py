@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article
 from forum.board.models import Category, ModerationState, Post, Thread
-from forum.db import Database, utcnow
-from forum.related_models import Embedding, RelatedItem
-from forum.settings import Settings
+from forum.core.db import Database, utcnow
+from forum.core.settings import Settings
+from forum.related.models import Embedding, RelatedItem
 from moderation.encoder import ENCODER_NAME, embed
 
 log = logging.getLogger("candor.related")

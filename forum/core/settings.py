@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'candor.db'}"
 SECRET_FILE = PROJECT_ROOT / "var" / "secret_key"
 
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
 
     # How long each process may reuse rarely-changing tables (ranks, the category tree).
     cache_seconds: float = 10.0
+    # The hot-read fast path (forum.core.fastpath); off, every read goes through SQLAlchemy.
+    fast_reads: bool = True
     # Rendered post cards kept per process, keyed by everything they show (0: render each time).
     post_card_cache: int = 4096
 
@@ -69,6 +71,9 @@ class Settings(BaseSettings):
     login_max_failures_account: int = 5
     login_max_failures_ip: int = 20
     register_max_per_ip_hour: int = 10
+    # Password reset requests per client address, and reset mails per account, per hour.
+    reset_max_per_ip_hour: int = 20
+    reset_max_per_account_hour: int = 5
     posts_max_per_minute: int = 10
     # Per client address, for several accounts behind one attacker (offices share addresses).
     posts_max_per_minute_ip: int = 60
@@ -80,6 +85,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     mail_from: str = "candor@localhost"
+    # The worker delivers queued mail; a message that keeps failing is given up after this
+    # many tries (waiting 30 s, 1, 2, 4 … minutes between them, at most an hour).
+    mail_max_attempts: int = 6
 
     # --- moderation ---------------------------------------------------------------------------
     # New accounts' first N posts wait for a moderator (0: none do).

@@ -1,5 +1,9 @@
 """The request plumbing every view shares: one DB session and one commit per request,
-the signed-in member, rendering, flash messages, form parsing and HTTP errors."""
+the signed-in member, rendering, flash messages, form parsing and HTTP errors.
+
+The core knows a member only as `Member` (an id and two roles). Which member a session
+cookie names is the accounts domain's business: `create_app` hands its loader in as
+`app.state.load_member`, and domains name their context `Ctx[User]`."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -23,10 +27,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from forum.accounts.models import User
-from forum.accounts.services import user_for_session
-from forum.db import Database, begin_read, begin_write
-from forum.settings import PROJECT_ROOT, Settings
+import forum.core.urls  # noqa: F401  (registers the `id` path convertor routes use)
+from forum.core.db import Database, begin_read, begin_write
+from forum.core.errors import ERROR_TITLES, DomainError
+from forum.core.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("candor.web")
 
@@ -34,17 +38,6 @@ SESSION_COOKIE = "candor_session"
 FLASH_COOKIE = "candor_flash"
 MAX_FORM_BYTES = 1024 * 1024
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-ERROR_TITLES = {
-    400: "That request could not be used",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    413: "Too large",
-    429: "Slow down",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
-}
 
 
 def _format_date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
@@ -86,13 +79,17 @@ class LazyToken:
         return escape(str(self))
 
 
+M = TypeVar("M")  # the member type: the accounts domain's User (see forum.core.members)
+LoadMember = Callable[[AsyncSession, str | None], Awaitable[Any]]
+
+
 @dataclass
-class Ctx:
+class Ctx(Generic[M]):
     """What a view gets: the request, its database session, the member (if any), settings."""
 
     request: Request
     db: AsyncSession
-    user: User | None
+    user: M | None
     settings: Settings
     templates: Jinja2Templates
     flashes_in: list[str] = field(default_factory=list)
@@ -101,12 +98,14 @@ class Ctx:
 
     @property
     def is_moderator(self) -> bool:
-        return self.user is not None and self.user.is_moderator
+        user: Any = self.user
+        return user is not None and bool(user.is_moderator)
 
     async def rollback(self) -> None:
         """Drop what this request wrote so far; the member is reloaded for the page."""
         await self.db.rollback()
-        self.user = await user_for_session(self.db, self.request.cookies.get(SESSION_COOKIE))
+        load: LoadMember = self.request.app.state.load_member
+        self.user = await load(self.db, self.request.cookies.get(SESSION_COOKIE))
 
     def flash(self, message: str) -> None:
         self.flashes_out.append(message)
@@ -147,17 +146,21 @@ class Ctx:
     def redirect(self, url: str, status_code: int = 303) -> Response:
         return RedirectResponse(url, status_code=status_code)
 
+    def url(self, name: str, /, **params: Any) -> str:
+        """The path of the route called `name` (what templates get as `url(...)`)."""
+        build: Callable[..., str] = self.request.app.state.url
+        return build(name, **params)
+
+    @property
+    def client(self) -> str:
+        """The client's address, as rate limits count it."""
+        return self.request.client.host if self.request.client else "unknown"
+
     def param_int(self, name: str, default: int | None = None) -> int | None:
         raw = self.request.query_params.get(name)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise HTTPException(400, f"'{name}' must be a whole number.") from None
-        if not -(2**31) < value < 2**31:
-            raise HTTPException(400, f"'{name}' is out of range.")
-        return value
+        return parse_int(raw, name)
 
     async def form(self) -> FormData:
         request = self.request
@@ -185,8 +188,11 @@ def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:
 
 def field_int(form: FormData, name: str) -> int | None:
     raw = field_str(form, name, 20).strip()
-    if not raw:
-        return None
+    return parse_int(raw, name) if raw else None
+
+
+def parse_int(raw: str, name: str) -> int:
+    """A whole number the databases can store (a 32-bit integer), or a 400."""
     try:
         value = int(raw)
     except ValueError:
@@ -212,7 +218,7 @@ def safe_next(url: str | None, default: str = "/") -> str:
     return url
 
 
-View = Callable[[Ctx], Awaitable[Response]]
+View = Callable[[Any], Awaitable[Response]]  # a coroutine function of a Ctx
 
 
 def view(
@@ -247,8 +253,8 @@ def view(
                     await begin_write(session)
                 elif not writes:
                     await begin_read(session)
-                user = await user_for_session(session, request.cookies.get(SESSION_COOKIE))
-                ctx = Ctx(request, session, user, settings, state.templates)
+                user = await state.load_member(session, request.cookies.get(SESSION_COOKIE))
+                ctx: Ctx[Any] = Ctx(request, session, user, settings, state.templates)
                 ctx.flashes_in = _read_flashes(request, settings)
                 if (login or moderator or admin) and user is None:
                     if request.method == "GET":
@@ -264,6 +270,10 @@ def view(
                     # A refused request stores nothing: drop whatever it had written so far.
                     await ctx.rollback()
                     response = ctx.render_error(exc.status_code, exc.detail, exc.headers)
+                except DomainError as exc:
+                    # A service refused: the one place its errors become responses.
+                    await ctx.rollback()
+                    response = ctx.render_error(exc.status, exc.message, exc.headers)
                 else:
                     await session.commit()
             _write_flashes(ctx, response)
@@ -291,7 +301,7 @@ def _read_flashes(request: Request, settings: Settings) -> list[str]:
     return [str(v) for v in value][:5] if isinstance(value, list) else []
 
 
-def _write_flashes(ctx: Ctx, response: Response) -> None:
+def _write_flashes(ctx: Ctx[Any], response: Response) -> None:
     if ctx.flashes_out:
         token = _serializer(ctx.settings).dumps(ctx.flashes_out[:5])
         _set_cookie(ctx.request, ctx.settings, response, FLASH_COOKIE, token, 60)
@@ -329,4 +339,4 @@ def _set_cookie(
 
 
 def static_dir() -> Path:
-    return Path(__file__).resolve().parent / "static"
+    return Path(__file__).resolve().parents[1] / "static"

@@ -11,11 +11,12 @@ from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
 from forum.accounts.services import award_points, create_user
 from forum.articles.services import publish
+from forum.board.categories import create_category
 from forum.board.models import Category
-from forum.board.services import create_category, create_reply, create_thread
-from forum.db import connect, utcnow
-from forum.demo_content import ARTICLES, CATEGORIES, DEMO_PASSWORD, MEMBERS, THREADS
-from forum.settings import Settings
+from forum.board.posting import create_reply, create_thread
+from forum.core.db import connect, utcnow
+from forum.core.settings import Settings
+from forum.demo.content import ARTICLES, CATEGORIES, DEMO_PASSWORD, MEMBERS, THREADS
 
 
 async def populate(session: AsyncSession, settings: Settings) -> None:

@@ -17,17 +17,20 @@ from typing import Annotated, Any
 
 import typer
 
-from forum.settings import Settings
+from forum.core.settings import Settings
 
 moderation_app = typer.Typer(help="Train, evaluate and re-run the moderation pipeline.",
                              no_args_is_help=True)  # fmt: skip
 
 
 def run_worker(once: bool = False) -> None:
-    from forum.db import connect
+    from forum.app import wire
+    from forum.core.db import connect
+    from forum.core.outbox import deliver_due
     from moderation.pipeline import Pipeline
     from moderation.worker import Worker
 
+    wire()
     settings = Settings()
     if settings.worker_nice:
         # Inference takes every core it is given; at a lower priority it uses what the web
@@ -63,7 +66,13 @@ def run_worker(once: bool = False) -> None:
                 refreshed = 0
                 while worker.related is not None and (n := await worker.related.run_once()):
                     refreshed += n
-                typer.echo(f"decided {total} posts; refreshed related lists of {refreshed} items")
+                mailed = 0
+                while n := await deliver_due(database, settings):
+                    mailed += n
+                typer.echo(
+                    f"decided {total} posts; refreshed related lists of {refreshed} items; "
+                    f"handled {mailed} queued messages"
+                )
             else:
                 await worker.run(stop)
         finally:
@@ -188,7 +197,7 @@ def export_decisions(
 ) -> None:
     """Write moderators' decisions on posts flagged or reported as dismissive as labelled
     examples (1 = acted on, 0 = approved as written), for `evaluate` and `train --extra`."""
-    from forum.db import connect
+    from forum.core.db import connect
     from forum.review.services import moderator_labels
 
     settings = Settings()
@@ -221,7 +230,7 @@ def recheck(
     from sqlalchemy import func, select, update
 
     from forum.board.models import Post
-    from forum.db import connect
+    from forum.core.db import connect
     from moderation.pipeline import Pipeline
     from moderation.worker import Worker
 

@@ -1,0 +1,175 @@
+"""The category tree: listing it with its counters, breadcrumbs, creating categories, and
+keeping each category's thread and post counts and last post time."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.board.models import Category, Thread
+from forum.board.visibility import can_see_category, category_visibility
+from forum.core.cache import Cached
+from forum.core.errors import NotFound
+from forum.core.text import clean_line
+
+
+def slugify(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:80] or "category"
+
+
+@dataclass
+class CategoryStats:
+    category: Category
+    children: list[CategoryStats]
+    threads: int = 0
+    posts: int = 0
+    last_post_at: datetime | None = None
+
+
+async def category_tree(session: AsyncSession, viewer: User | None = None) -> list[CategoryStats]:
+    categories = [
+        c
+        for c in (
+            await session.scalars(select(Category).order_by(Category.position, Category.name))
+        ).all()
+        if can_see_category(c, viewer)
+    ]
+    nodes = {
+        c.id: CategoryStats(c, [], c.thread_count, c.post_count, c.last_post_at) for c in categories
+    }
+    roots: list[CategoryStats] = []
+    for node in nodes.values():
+        parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+async def category_by_slug(session: AsyncSession, slug: str, viewer: User | None) -> Category:
+    category = await session.scalar(select(Category).where(Category.slug == slug[:80]))
+    if category is None or not can_see_category(category, viewer):
+        raise NotFound("There is no such category.")
+    return category
+
+
+async def subcategories(
+    session: AsyncSession, category: Category, viewer: User | None
+) -> list[Category]:
+    return list(
+        (
+            await session.scalars(
+                select(Category)
+                .where(Category.parent_id == category.id, category_visibility(viewer))
+                .order_by(Category.position)
+            )
+        ).all()
+    )
+
+
+async def all_categories(session: AsyncSession) -> list[Category]:
+    """Every category by name: what a moderator may move a thread to."""
+    return list((await session.scalars(select(Category).order_by(Category.name))).all())
+
+
+async def refresh_category_stats(
+    session: AsyncSession, category_ids: list[int] | None = None
+) -> None:
+    """Recompute categories' thread and post counts and last post time from their live
+    threads (all categories when `category_ids` is None).
+
+    The rows are locked first, in id order, by a statement of their own: under READ COMMITTED
+    an UPDATE that waits for a row lock keeps the snapshot it started with, so a recount that
+    queued behind a concurrent delete or reply would write totals that miss them (a test
+    with deletes racing replies caught exactly that). The UPDATE after the lock sees them."""
+    lock = select(Category.id).order_by(Category.id).with_for_update()
+    if category_ids is not None:
+        lock = lock.where(Category.id.in_(category_ids))
+    await session.execute(lock)
+    live = and_(Thread.category_id == Category.id, Thread.is_deleted.is_(False))
+    stmt = update(Category).values(
+        thread_count=select(func.count(Thread.id)).where(live).scalar_subquery(),
+        post_count=select(func.coalesce(func.sum(Thread.post_count), 0))
+        .where(live)
+        .scalar_subquery(),
+        last_post_at=select(func.max(Thread.last_post_at)).where(live).scalar_subquery(),
+    )
+    if category_ids is not None:
+        stmt = stmt.where(Category.id.in_(category_ids))
+    await session.execute(stmt)
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    id: int
+    parent_id: int | None
+    name: str
+    slug: str
+    staff_only: bool
+
+
+async def _read_categories(session: AsyncSession) -> dict[int, CategoryInfo]:
+    rows = await session.execute(
+        select(Category.id, Category.parent_id, Category.name, Category.slug, Category.staff_only)
+    )
+    return {r.id: CategoryInfo(r.id, r.parent_id, r.name, r.slug, r.staff_only) for r in rows}
+
+
+_CATEGORIES = Cached(_read_categories)
+
+
+async def category_info(
+    session: AsyncSession, category_id: int, cache_seconds: float = 0.0
+) -> CategoryInfo | None:
+    """One category from the (briefly cached) map; read afresh if it is newer than the map."""
+    found = (await _CATEGORIES.get(session, cache_seconds)).get(category_id)
+    if found is None and cache_seconds > 0:
+        found = (await _CATEGORIES.get(session, 0)).get(category_id)
+    return found
+
+
+async def breadcrumbs(
+    session: AsyncSession, category: Category | CategoryInfo, cache_seconds: float = 0.0
+) -> list[CategoryInfo]:
+    """The chain from the root down to `category`."""
+    categories = await _CATEGORIES.get(session, cache_seconds)
+    if category.id not in categories:  # created since the map was cached
+        categories = await _CATEGORIES.get(session, 0)
+    chain: list[CategoryInfo] = []
+    seen: set[int] = set()
+    current = categories.get(category.id)
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        chain.insert(0, current)
+        current = categories.get(current.parent_id) if current.parent_id else None
+    return chain
+
+
+async def create_category(
+    session: AsyncSession,
+    name: str,
+    parent: Category | None = None,
+    description: str = "",
+    position: int = 0,
+) -> Category:
+    base = slugify(name)
+    slug, n = base, 1
+    while await session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    category = Category(
+        name=clean_line(name),
+        slug=slug,
+        description=description,
+        position=position,
+        parent_id=parent.id if parent else None,
+    )
+    session.add(category)
+    await session.flush()
+    _CATEGORIES.forget()
+    return category

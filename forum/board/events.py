@@ -1,0 +1,31 @@
+"""What the board announces (forum.core.events) for the domains built on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PostCreated:
+    post_id: int
+    thread_id: int
+    author_id: int
+    # The author is on pre-moderation: nobody else sees the post until a moderator approves.
+    premoderated: bool
+
+
+@dataclass(frozen=True)
+class PostEdited:
+    post_id: int
+    thread_id: int
+    editor_id: int
+
+
+@dataclass(frozen=True)
+class ThreadPageExtras:
+    """Asked by the thread page: what else to show under the thread (a dict of template
+    values from each answering domain; the related domain lists related discussions)."""
+
+    thread: Any  # forum.board.queries.ThreadView
+    viewer: Any  # forum.accounts.models.User | None

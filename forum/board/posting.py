@@ -1,0 +1,235 @@
+"""Writing to the board: new threads, replies and edits, with their rules.
+
+A post is stored with `moderation_state = pending` (or `held` when its author is on
+pre-moderation) and `needs_scoring`, so the worker finds it; the author's counters and
+points move in the same transaction. The board then announces `PostCreated` or `PostEdited`
+(forum.core.events): the review queue, which builds on the board, reacts to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.services import award_points, is_suspended
+from forum.board.events import PostCreated, PostEdited
+from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
+from forum.board.queries import PostView, ThreadView
+from forum.core import events, ratelimit
+from forum.core.db import utcnow
+from forum.core.errors import DomainError, Forbidden
+from forum.core.settings import Settings
+from forum.core.text import clean_block, clean_line, render_markdown
+
+PREMODERATION_NOTE = "Waiting for a moderator's approval before other members can see it."
+
+
+class BoardError(DomainError):
+    """A rule about posting was broken; `field` names the form field at fault."""
+
+
+def validate_title(settings: Settings, title: str) -> str:
+    title = clean_line(title)
+    if len(title) < 3:
+        raise BoardError("title", "Give the thread a title of at least 3 characters.")
+    if len(title) > settings.title_max:
+        raise BoardError("title", f"Titles can have at most {settings.title_max} characters.")
+    return title
+
+
+def validate_body(settings: Settings, body: str) -> str:
+    body = clean_block(body)
+    if not body:
+        raise BoardError("body", "The post is empty.")
+    if len(body) > settings.body_max:
+        raise BoardError(
+            "body",
+            f"Posts can have at most {settings.body_max:,} characters (this has {len(body):,}).",
+        )
+    return body
+
+
+def check_can_post(user: User) -> None:
+    if is_suspended(user):
+        until = user.suspended_until.strftime("%d %b %Y %H:%M UTC") if user.suspended_until else ""
+        raise BoardError("body", f"Your account is suspended{' until ' + until if until else ''}.")
+
+
+async def check_post_rate(
+    session: AsyncSession, settings: Settings, author: User, client: str
+) -> None:
+    """Count a post against its author's and its network's limits (moderators have none)."""
+    if author.is_moderator:
+        return
+    limits = ratelimit.limits(settings)
+    await ratelimit.hit(session, limits.post_account, author.id)
+    await ratelimit.hit(session, limits.post_ip, client)
+
+
+async def _add_post(
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    thread: Thread,
+    body: str,
+    reply_to_id: int | None,
+    now: datetime | None = None,
+    nudged: list[str] | None = None,
+) -> Post:
+    now = now or utcnow()
+    # Pre-moderation: a new account's first posts, and posts by members a moderator placed
+    # on pre-moderation, are seen only by their author and moderators until approved.
+    premoderated = author.premoderated or author.post_count < settings.premoderate_first_posts
+    post = Post(
+        thread_id=thread.id,
+        author_id=author.id,
+        reply_to_id=reply_to_id,
+        body_source=body,
+        body_html=render_markdown(body),
+        created_at=now,
+        moderation_state=(
+            ModerationState.held.value if premoderated else ModerationState.pending.value
+        ),
+        moderation_note=PREMODERATION_NOTE if premoderated else "",
+        needs_scoring=True,
+        mod_attempts=0,
+        edit_count=0,
+        is_deleted=False,
+        nudge_phrases="\n".join(nudged or []),
+    )
+    session.add(post)
+    await session.flush()
+    await events.announce(session, PostCreated(post.id, thread.id, author.id, premoderated))
+    # Counters move by atomic UPDATEs, never read-modify-write, so concurrent posts stay exact.
+    # Ids are handed out before commit order is known: only a newer post moves "last post".
+    newer = or_(Thread.last_post_id.is_(None), Thread.last_post_id < post.id)
+    await session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(
+            post_count=Thread.post_count + 1,
+            last_post_at=case((newer, now), else_=Thread.last_post_at),
+            last_post_id=case((newer, post.id), else_=Thread.last_post_id),
+            last_poster_id=case((newer, author.id), else_=Thread.last_poster_id),
+        )
+    )
+    later = or_(Category.last_post_at.is_(None), Category.last_post_at < now)
+    await session.execute(
+        update(Category)
+        .where(Category.id == thread.category_id)
+        .values(
+            post_count=Category.post_count + 1,
+            last_post_at=case((later, now), else_=Category.last_post_at),
+        )
+    )
+    await award_points(session, author.id, settings.points_per_post, "post", post.id, post_delta=1)
+    return post
+
+
+async def create_thread(
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    category: Category,
+    title: str,
+    body: str,
+    now: datetime | None = None,
+    nudged: list[str] | None = None,
+) -> tuple[Thread, Post]:
+    check_can_post(author)
+    title = validate_title(settings, title)
+    body = validate_body(settings, body)
+    now = now or utcnow()
+    thread = Thread(
+        category_id=category.id,
+        author_id=author.id,
+        title=title,
+        created_at=now,
+        last_post_at=now,
+        post_count=0,
+        view_count=0,
+        is_locked=False,
+        is_pinned=False,
+        is_deleted=False,
+    )
+    session.add(thread)
+    await session.flush()
+    post = await _add_post(session, settings, author, thread, body, None, now, nudged)
+    thread.first_post_id = post.id
+    await session.flush()
+    await session.execute(
+        update(Category)
+        .where(Category.id == category.id)
+        .values(thread_count=Category.thread_count + 1)
+    )
+    return thread, post
+
+
+async def create_reply(
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    thread: Thread,
+    body: str,
+    reply_to_id: int | None = None,
+    now: datetime | None = None,
+    nudged: list[str] | None = None,
+) -> Post:
+    check_can_post(author)
+    if thread.is_deleted:
+        raise BoardError("body", "This thread has been deleted.")
+    if thread.is_locked and not author.is_moderator:
+        raise BoardError("body", "This thread is locked; no new replies.")
+    body = validate_body(settings, body)
+    if reply_to_id is not None:
+        target = await session.scalar(
+            select(Post.id).where(Post.id == reply_to_id, Post.thread_id == thread.id)
+        )
+        reply_to_id = target  # a quote of a post from another thread is ignored, not trusted
+    return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
+
+
+def can_edit(user: User | None, post: Post | PostView, thread: Thread | ThreadView) -> bool:
+    if user is None or post.is_deleted:
+        return False
+    if user.is_moderator:
+        return True
+    return post.author_id == user.id and not thread.is_locked and not is_suspended(user)
+
+
+async def edit_post(
+    session: AsyncSession,
+    settings: Settings,
+    editor: User,
+    post: Post,
+    thread: Thread,
+    body: str,
+    title: str | None = None,
+) -> Post:
+    if not can_edit(editor, post, thread):
+        raise Forbidden("You can only edit your own posts.")
+    body = validate_body(settings, body)
+    is_first = post.id == thread.first_post_id
+    if is_first:
+        thread.needs_related = True  # the opening post is what related threads are found by
+    if title is not None and is_first:
+        thread.title = validate_title(settings, title)
+    if body == post.body_source:
+        return post
+    session.add(PostRevision(post_id=post.id, editor_id=editor.id, body_source=post.body_source))
+    post.body_source = body
+    post.body_html = render_markdown(body)
+    post.edited_at = utcnow()
+    post.edit_count += 1
+    # Edited posts go through the moderation pipeline again. A held or hidden post stays out
+    # of sight until a moderator decides; a public one stays public while it is re-scored.
+    if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
+        post.moderation_state = ModerationState.pending.value
+    post.needs_scoring = True
+    post.mod_attempts = 0
+    post.mod_lease_until = None
+    post.mod_claim = None
+    await events.announce(session, PostEdited(post.id, thread.id, editor.id))
+    return post

@@ -1,0 +1,68 @@
+"""A member's public page: who they are (from accounts) and what they posted (the board's,
+shown as each viewer may see it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.accounts import services as accounts
+from forum.accounts.models import Rank, Role
+from forum.accounts.web import Ctx
+from forum.board.models import Category, Post, Thread
+from forum.board.visibility import category_visibility, post_visibility
+from forum.core.text import excerpt
+from forum.core.web import view
+
+
+@view()
+async def profile(ctx: Ctx) -> Response:
+    member = await accounts.find_by_username(ctx.db, ctx.request.path_params["username"])
+    if member is None:
+        raise HTTPException(404, "There is no member by that name.")
+    ranks = await accounts.load_ranks(ctx.db)
+    recent = await ctx.db.execute(
+        select(Post.id, Post.body_source, Post.created_at, Thread.id, Thread.title)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Category, Category.id == Thread.category_id)
+        .where(
+            Post.author_id == member.id,
+            Thread.is_deleted.is_(False),
+            post_visibility(ctx.user),
+            category_visibility(ctx.user),
+        )
+        .order_by(Post.id.desc())
+        .limit(10)
+    )
+    special = (await ctx.db.scalars(select(Rank).where(Rank.is_special.is_(True)))).all()
+    thread_count = await ctx.db.scalar(
+        select(func.count(Thread.id)).where(
+            Thread.author_id == member.id, Thread.is_deleted.is_(False)
+        )
+    )
+    return ctx.render(
+        "accounts/profile.html",
+        {
+            "member": member,
+            "rank": ranks.rank_for(member.points, member.special_rank_id),
+            "thread_count": thread_count or 0,
+            "recent": [
+                {
+                    "post_id": pid,
+                    "excerpt": excerpt(src),
+                    "created_at": at,
+                    "thread_id": tid,
+                    "title": title,
+                }
+                for pid, src, at, tid, title in recent
+            ],
+            "roles": [r.value for r in Role],
+            "special_ranks": special,
+            "suspended": accounts.is_suspended(member),
+        },
+    )
+
+
+routes = [Route("/u/{username}", profile, methods=["GET"], name="profile")]

@@ -1,0 +1,1 @@
+"""The core every domain builds on; it imports no domain."""

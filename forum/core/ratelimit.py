@@ -1,0 +1,163 @@
+"""Rate limits: one mechanism for every limit, fixed windows counted in the database so that
+every web process shares them.
+
+A limit is named in `limits(settings)`, with its numbers from settings. Services call
+`hit` (count this event; refuse past the limit), `check` (refuse if the limit is already
+reached, without counting: failed logins are counted only when they fail) and `clear`.
+A refusal is a `RateLimited` error (429), which the request plumbing turns into a page; a
+view that wants to keep the member's form catches it and shows the message beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, String, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.core.db import Base, utcnow
+from forum.core.errors import DomainError
+from forum.core.settings import Settings
+
+
+class RateLimitCounter(Base):
+    """Fixed-window counters shared by every web process (kept in the database, no broker)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str  # with the subject, the counter's key: "post:account" + ":" + "42"
+    max: int
+    seconds: int
+    message: str
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, limit: Limit) -> None:
+        super().__init__("", limit.message)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Limits:
+    login_account: Limit
+    login_ip: Limit
+    register_ip: Limit
+    reset_ip: Limit
+    reset_account: Limit
+    post_account: Limit
+    post_ip: Limit
+    report_account: Limit
+    report_ip: Limit
+
+
+def limits(settings: Settings) -> Limits:
+    s = settings
+    minutes = max(1, s.login_window_seconds // 60)
+    login = (
+        f"Too many failed sign-in attempts. Try again in {minutes} minutes, or reset your password."
+    )
+    quickly = "You are posting very quickly. Wait a minute and try again."
+    return Limits(
+        login_account=Limit(
+            "login:account", s.login_max_failures_account, s.login_window_seconds, login
+        ),
+        login_ip=Limit("login:ip", s.login_max_failures_ip, s.login_window_seconds, login),
+        register_ip=Limit(
+            "register:ip", s.register_max_per_ip_hour, 3600,
+            "Too many accounts were registered from your network. Try again later.",
+        ),
+        reset_ip=Limit(
+            "reset:ip", s.reset_max_per_ip_hour, 3600, "Too many reset requests. Try again later."
+        ),
+        # Past it, no more reset mail goes to the account this hour (the page says the same
+        # whether or not the account exists).
+        reset_account=Limit(
+            "reset:account", s.reset_max_per_account_hour, 3600,
+            "Too many reset requests. Try again later.",
+        ),
+        post_account=Limit("post:account", s.posts_max_per_minute, 60, quickly),
+        post_ip=Limit(
+            "post:ip", s.posts_max_per_minute_ip, 60,
+            "Many posts are coming from your network. Wait a minute and try again.",
+        ),
+        report_account=Limit(
+            "report:account", s.reports_max_per_hour, 3600,
+            "You have sent many reports this hour. Try again later.",
+        ),
+        report_ip=Limit(
+            "report:ip", s.reports_max_per_hour_ip, 3600,
+            "Many reports are coming from your network. Try again later.",
+        ),
+    )  # fmt: skip
+
+
+def _key(limit: Limit, subject: str | int) -> str:
+    return f"{limit.name}:{str(subject)[:150]}"
+
+
+def _window(now: datetime, seconds: int) -> datetime:
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
+
+
+async def count(session: AsyncSession, limit: Limit, subject: str | int) -> int:
+    """Events counted against `subject` in the current window."""
+    start = _window(utcnow(), limit.seconds)
+    value = await session.scalar(
+        select(RateLimitCounter.count).where(
+            RateLimitCounter.key == _key(limit, subject), RateLimitCounter.window_start == start
+        )
+    )
+    return value or 0
+
+
+async def check(session: AsyncSession, limit: Limit, subject: str | int) -> None:
+    """Refuse if `subject` has already reached the limit in this window; count nothing."""
+    if await count(session, limit, subject) >= limit.max:
+        raise RateLimited(limit)
+
+
+async def record(session: AsyncSession, limit: Limit, subject: str | int, amount: int = 1) -> int:
+    """Count an event against `subject` and return the window's total (no refusal)."""
+    start = _window(utcnow(), limit.seconds)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt: Any = insert(RateLimitCounter).values(
+        key=_key(limit, subject), window_start=start, count=amount
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key", "window_start"],
+        set_={"count": RateLimitCounter.count + amount},
+    ).returning(RateLimitCounter.count)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def hit(session: AsyncSession, limit: Limit, subject: str | int) -> None:
+    """Count an event against `subject`; refuse it if that takes the window past the limit."""
+    if await record(session, limit, subject) > limit.max:
+        raise RateLimited(limit)
+
+
+async def clear(session: AsyncSession, limit: Limit, subject: str | int) -> None:
+    await session.execute(
+        update(RateLimitCounter).where(RateLimitCounter.key == _key(limit, subject)).values(count=0)
+    )
+
+
+async def prune(session: AsyncSession, older_than: timedelta = timedelta(days=1)) -> None:
+    await session.execute(
+        delete(RateLimitCounter).where(RateLimitCounter.window_start < utcnow() - older_than)
+    )

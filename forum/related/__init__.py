@@ -1,0 +1,1 @@
+"""Related threads and articles: what pages read of the lists the worker precomputes."""
