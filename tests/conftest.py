@@ -43,7 +43,7 @@ def pg_url(name: str) -> str:
     return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
 
 
-async def _pg_admin_async(*statements: str) -> None:
+async def pg_admin_async(*statements: str) -> None:
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
         for statement in statements:
@@ -72,7 +72,7 @@ def run_in_thread(coro_fn, *args):  # type: ignore[no-untyped-def]
 
 
 def _pg_admin(*statements: str) -> None:
-    run_in_thread(_pg_admin_async, *statements)
+    run_in_thread(pg_admin_async, *statements)
 
 
 # Domains subscribe to each other's events at start-up; tests that call services directly
@@ -92,7 +92,7 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_cost": 1024,
         "base_url": "http://testserver",
-        # Per-process caches off: tests roll back and reuse ids; test_queries turns them on.
+        # Per-process caches off: tests roll back and reuse ids; tests/board/test_query_counts.py turns them on.
         "cache_seconds": 0,
     }
     values.update(overrides)

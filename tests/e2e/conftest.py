@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bench.load import free_port
-from tests.conftest import _pg_admin_async, pg_url, run_in_thread
+from tests.conftest import pg_admin_async, pg_url, run_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,7 +29,7 @@ DEMO_PASSWORD = "candor-demo"
 
 def _admin(statement: str) -> None:
     # Playwright's sync API keeps an event loop on the main thread: run asyncio elsewhere.
-    run_in_thread(_pg_admin_async, statement)
+    run_in_thread(pg_admin_async, statement)
 
 
 @pytest.fixture(scope="package")

@@ -231,55 +231,83 @@ async def test_edit_and_approve_keeps_a_revision(
     assert post.moderation_state == "clear" and post.edit_count == 1
 
 
-async def test_reports_weights_and_hiding(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+async def test_a_moderators_report_weighs_more_than_a_newcomers(
+    db: AsyncSession, settings: Settings
+) -> None:
+    newcomer = await make_user(db, settings, username="newbie")
+    mod = await make_user(db, settings, username="trusted", role="moderator")
+    ranks = await load_ranks(db)
+    assert await report_weight(db, mod, ranks) > 2 * await report_weight(db, newcomer, ranks)
+
+
+async def test_a_reporter_whose_reports_were_upheld_weighs_more(
+    db: AsyncSession, settings: Settings
 ) -> None:
     author = await make_user(db, settings, username="reported")
-    thread, posts = await make_thread(db, settings, author, await make_category(db), body="Hmm.")
-    post = posts[0]
-    newcomers = [await make_user(db, settings, username=f"newbie{i}") for i in range(2)]
-    mod = await make_user(db, settings, username="trusted", role="moderator")
-    await db.commit()
-    ranks = await load_ranks(db)
-    w_new = await report_weight(db, newcomers[0], ranks)
-    w_mod = await report_weight(db, mod, ranks)
-    assert w_mod > 2 * w_new
-    # A reporter whose past reports were upheld weighs more than one whose were not.
-    careful, careless = newcomers
+    careful = await make_user(db, settings, username="careful")
+    careless = await make_user(db, settings, username="careless")
     other = (await make_thread(db, settings, author, await make_category(db), body="x"))[1][0]
     db.add(Report(post_id=other.id, reporter_id=careful.id, reason="spam", weight=1, upheld=True))
     db.add(Report(post_id=other.id, reporter_id=careless.id, reason="spam", weight=1, upheld=False))
     await db.commit()
+    ranks = await load_ranks(db)
     assert await report_weight(db, careful, ranks) > await report_weight(db, careless, ranks)
 
+
+async def _reported_post(db: AsyncSession, settings: Settings) -> Post:
+    author = await make_user(db, settings, username="reported")
+    _thread, (post,) = await make_thread(db, settings, author, await make_category(db), body="Hmm.")
+    for i in range(2):
+        await make_user(db, settings, username=f"newbie{i}")
+    await make_user(db, settings, username="trusted", role="moderator")
+    await db.commit()
+    return post
+
+
+async def _report(client: httpx.AsyncClient, post: Post, reason: str) -> httpx.Response:
+    path = f"/p/{post.id}/report"
+    return await post_form(client, path, {"reason": reason, "note": "rude"}, path)
+
+
+async def test_a_member_reports_a_post_once_with_a_known_reason(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    post = await _reported_post(db, settings)
     await login(client, "newbie1")
-    r = await post_form(client, f"/p/{post.id}/report", {"reason": "harassment", "note": "rude"},
-                        f"/p/{post.id}/report")  # fmt: skip
-    assert r.status_code == 303
-    again = await post_form(
-        client, f"/p/{post.id}/report", {"reason": "spam"}, f"/p/{post.id}/report"
-    )
+    assert (await _report(client, post, "harassment")).status_code == 303
+    again = await _report(client, post, "spam")
     assert again.status_code == 400 and "already reported" in again.text
-    bad = await post_form(
-        client, f"/p/{post.id}/report", {"reason": "nonsense"}, f"/p/{post.id}/report"
-    )
-    assert bad.status_code == 400
-    await db.refresh(post)
-    assert post.moderation_state != "held"  # one careless report does not hide a post
-    await login(client, "trusted")
-    await post_form(client, f"/p/{post.id}/report", {"reason": "dismissive of juniors"}, "/mod")
     await login(client, "newbie0")
-    await post_form(
-        client, f"/p/{post.id}/report", {"reason": "harassment"}, f"/p/{post.id}/report"
-    )
+    assert (await _report(client, post, "nonsense")).status_code == 400
     item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
     assert item is not None and "USER_REPORTS" in item.reasons
+
+
+async def test_one_report_does_not_hide_a_post_but_enough_weight_does(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    post = await _reported_post(db, settings)
+    await login(client, "newbie1")
+    await _report(client, post, "harassment")
+    await db.refresh(post)
+    assert post.moderation_state != "held"  # one newcomer's report does not hide a post
+    for reporter in ("trusted", "newbie0"):
+        await login(client, reporter)
+        await _report(client, post, "dismissive of juniors")
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+    assert item is not None
     await db.refresh(item)
     await db.refresh(post)
     assert item.report_weight >= settings.report_hide_weight
     assert post.moderation_state == "held"
+
+
+async def test_members_cannot_report_their_own_posts(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    post = await _reported_post(db, settings)
     await login(client, "reported")
-    own = await post_form(client, f"/p/{post.id}/report", {"reason": "spam"}, "/")
+    own = await _report(client, post, "spam")
     assert own.status_code == 400 and "your own post" in own.text
 
 

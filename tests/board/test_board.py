@@ -152,70 +152,75 @@ async def test_category_pagination_and_pinned_first(
     assert len(re.findall(r'class="title" href="/t/', page2.text)) == 2
 
 
-async def test_new_thread_reply_quote_and_edit_with_revisions(
+async def test_a_new_thread_is_posted_with_its_markdown_rendered(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     await make_user(db, settings, username="olga")
-    await make_user(db, settings, username="pete")
     category = await make_category(db, "Mentoring")
     await db.commit()
     await login(client, "olga")
+    new = f"/c/{category.slug}/new"
     r = await post_form(
-        client,
-        f"/c/{category.slug}/new",
-        {"title": "Our first cohort", "body": "We start in **May**."},
-        f"/c/{category.slug}/new",
+        client, new, {"title": "Our first cohort", "body": "We start in **May**."}, new
     )
     assert r.status_code == 303
     thread_id = int(r.headers["location"].rsplit("/", 1)[1])
     page = await client.get(f"/t/{thread_id}")
-    assert "<strong>May</strong>" in page.text
-    first_post_id = int(re.search(r'id="p(\d+)"', page.text).group(1))  # type: ignore[union-attr]
+    assert "Our first cohort" in page.text and "<strong>May</strong>" in page.text
 
+
+async def test_a_quoted_reply_is_prefilled_and_records_what_it_answers(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    olga = await make_user(db, settings, username="olga")
+    await make_user(db, settings, username="pete")
+    category = await make_category(db, "Mentoring")
+    thread, (first,) = await make_thread(db, settings, olga, category, body="We start in May.")
     await login(client, "pete")
-    quote_form = await client.get(f"/t/{thread_id}/reply?quote={first_post_id}")
+    quote_form = await client.get(f"/t/{thread.id}/reply?quote={first.id}")
     assert "&gt; **olga** wrote:" in quote_form.text
-    r = await post_form(
-        client,
-        f"/t/{thread_id}/reply",
-        {
-            "body": "> **olga** wrote:\n> We start in May.\n\nGood luck!",
-            "reply_to": str(first_post_id),
-        },
-        f"/t/{thread_id}/reply",
-    )
+    body = "> **olga** wrote:\n> We start in May.\n\nGood luck!"
+    reply_url = f"/t/{thread.id}/reply"
+    r = await post_form(client, reply_url, {"body": body, "reply_to": str(first.id)}, reply_url)
     assert r.status_code == 303 and "page=last" in r.headers["location"]
     reply = await db.scalar(
-        select(Post).where(Post.thread_id == thread_id).order_by(Post.id.desc())
+        select(Post).where(Post.thread_id == thread.id).order_by(Post.id.desc())
     )
-    assert reply is not None and reply.reply_to_id == first_post_id
+    assert reply is not None and reply.reply_to_id == first.id
     assert "<blockquote>" in reply.body_html
 
-    # pete edits his reply; the earlier text is kept as a revision.
-    r = await post_form(
-        client, f"/p/{reply.id}/edit", {"body": "Good luck with the cohort!"}, f"/p/{reply.id}/edit"
-    )
+
+async def test_an_edit_keeps_the_earlier_text_as_a_revision_and_is_scored_again(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    pete = await make_user(db, settings, username="pete")
+    category = await make_category(db, "Mentoring")
+    _thread, (post,) = await make_thread(db, settings, pete, category, body="Good luck!")
+    await login(client, "pete")
+    edit = f"/p/{post.id}/edit"
+    r = await post_form(client, edit, {"body": "Good luck with the cohort!"}, edit)
     assert r.status_code == 303
-    await db.refresh(reply)
-    assert reply.body_source == "Good luck with the cohort!" and reply.edit_count == 1
-    assert reply.moderation_state == "pending"  # edited posts are scored again
-    revs = (await db.scalars(select(PostRevision).where(PostRevision.post_id == reply.id))).all()
-    assert len(revs) == 1 and "Good luck!" in revs[0].body_source
-    history = await client.get(f"/p/{reply.id}/revisions")
+    await db.refresh(post)
+    assert post.body_source == "Good luck with the cohort!" and post.edit_count == 1
+    assert post.moderation_state == "pending" and post.needs_scoring
+    revs = (await db.scalars(select(PostRevision).where(PostRevision.post_id == post.id))).all()
+    assert len(revs) == 1 and revs[0].body_source == "Good luck!"
+    history = await client.get(f"/p/{post.id}/revisions")
     assert history.status_code == 200 and "Good luck!" in history.text
 
-    # The thread's author may retitle it through the first post.
+
+async def test_the_threads_author_retitles_it_through_the_opening_post(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    olga = await make_user(db, settings, username="olga")
+    category = await make_category(db, "Mentoring")
+    thread, (first,) = await make_thread(db, settings, olga, category, title="Our first cohort")
     await login(client, "olga")
-    r = await post_form(
-        client,
-        f"/p/{first_post_id}/edit",
-        {"title": "Our first cohort (2027)", "body": "We start in **June**."},
-        f"/p/{first_post_id}/edit",
-    )
-    assert r.status_code == 303
-    thread = await db.get(Thread, thread_id)
+    edit = f"/p/{first.id}/edit"
+    form = {"title": "Our first cohort (2027)", "body": "We start in **June**."}
+    assert (await post_form(client, edit, form, edit)).status_code == 303
     await db.refresh(thread)
-    assert thread is not None and thread.title == "Our first cohort (2027)"
+    assert thread.title == "Our first cohort (2027)"
 
 
 async def test_markdown_is_sanitised(

@@ -25,7 +25,7 @@ from forum.core.fastpath import Prepared, fetch_rows
 from forum.core.sqlite import CandorSQLiteDialect
 from forum.related.models import RelatedItem
 from forum.related.queries import related_statement
-from tests.conftest import QueryCounter, _pg_admin_async, make_settings
+from tests.conftest import QueryCounter, make_settings, pg_admin_async
 from tests.helpers import make_category, make_thread, make_user
 
 
@@ -230,7 +230,7 @@ async def test_a_connection_killed_under_a_fast_read_is_replaced(
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         assert (await client.get(f"/t/{ids['thread']}")).status_code == 200
         name = fresh_url.rsplit("/", 1)[1]
-        await _pg_admin_async(
+        await pg_admin_async(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
         )

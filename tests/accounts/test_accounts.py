@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from forum.accounts.models import LoginSession, PasswordResetToken, User
 from forum.accounts.services import token_hash
@@ -189,11 +190,11 @@ def _reset_link(body: str) -> str:
 
 
 async def test_forgot_password_outbox_reset_single_use(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     user = await make_user(db, settings, username="hana", email="hana@example.org")
     await db.commit()
-    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     await login(other, "hana")  # a second device, which the reset must sign out
     r = await post_form(
         client, "/password/forgot", {"email": "HANA@example.org"}, "/password/forgot"
@@ -250,11 +251,11 @@ async def test_expired_reset_token_is_refused(
 
 
 async def test_change_password_ends_other_sessions(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     await make_user(db, settings, username="jack")
     await db.commit()
-    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     await login(other, "jack")
     await login(client, "jack")
     wrong = await post_form(
