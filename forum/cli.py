@@ -26,7 +26,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(moderation_app, name="moderation")
 
 
-def _alembic_config(url: str):  # type: ignore[no-untyped-def]
+def alembic_config(url: str):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
@@ -37,7 +37,7 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
 def upgrade_database(url: str) -> None:
     from alembic import command
 
-    command.upgrade(_alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "head")
 
 
 @db_app.command("upgrade")
@@ -53,7 +53,7 @@ def db_check() -> None:
     """Fail if the models and the migrations disagree."""
     from alembic import command
 
-    command.check(_alembic_config(Settings().database_url))
+    command.check(alembic_config(Settings().database_url))
 
 
 @db_app.command("recount")

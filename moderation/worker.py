@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import LoginSession, User
 from forum.accounts.services import load_ranks
 from forum.board.models import ModerationState, Post
+from forum.board.posting import set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
@@ -163,14 +164,13 @@ class Worker:
             )  # fmt: skip
             if post.moderation_state in PUBLIC_STATES:
                 if decision.verdict == Verdict.hold.value:
-                    post.moderation_state = ModerationState.held.value
-                    post.moderation_note = (
-                        f"Held for a moderator's review: this post {describe(decision.reasons)}."
-                    )
+                    why = describe(decision.reasons)
+                    note = f"Held for a moderator's review: this post {why}."
+                    set_post_state(post, ModerationState.held, note)
                 elif decision.verdict == Verdict.flag.value:
-                    post.moderation_state = ModerationState.flagged.value
+                    set_post_state(post, ModerationState.flagged)
                 else:
-                    post.moderation_state = ModerationState.clear.value
+                    set_post_state(post, ModerationState.clear)
             if decision.verdict in (Verdict.hold.value, Verdict.flag.value):
                 await open_item(
                     session, post.id, decision.reasons, verdict=decision.verdict,

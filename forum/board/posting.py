@@ -191,6 +191,14 @@ async def create_reply(
     return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
 
 
+def set_post_state(post: Post, state: ModerationState, note: str = "") -> None:
+    """The one way a post's moderation state changes once it is written (by the worker's
+    verdict, members' reports or a moderator's decision). Who may see a post in each state
+    is forum.board.visibility's rule; `note` tells the author why it is not public."""
+    post.moderation_state = state.value
+    post.moderation_note = note
+
+
 def can_edit(user: User | None, post: Post | PostView, thread: Thread | ThreadView) -> bool:
     if user is None or post.is_deleted:
         return False
@@ -226,7 +234,7 @@ async def edit_post(
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out
     # of sight until a moderator decides; a public one stays public while it is re-scored.
     if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
-        post.moderation_state = ModerationState.pending.value
+        set_post_state(post, ModerationState.pending)
     post.needs_scoring = True
     post.mod_attempts = 0
     post.mod_lease_until = None

@@ -18,7 +18,9 @@ ID_MAX = 2**31 - 1
 def below(limit: int) -> str:
     """A regular expression for the decimal numbers 0 .. limit (no leading zeros but '0')."""
     digits = str(limit)
-    alternatives = ["0", f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    alternatives = ["0"]
+    if len(digits) > 1:  # every number with fewer digits
+        alternatives.append(f"[1-9][0-9]{{0,{len(digits) - 2}}}")
     for i, d in enumerate(digits):
         low = 1 if i == 0 else 0
         if int(d) > low:

@@ -258,7 +258,10 @@ def view(
                 ctx.flashes_in = _read_flashes(request, settings)
                 if (login or moderator or admin) and user is None:
                     if request.method == "GET":
-                        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                        login_path = state.url("login")
+                        return RedirectResponse(
+                            f"{login_path}?next={request.url.path}", status_code=303
+                        )
                     return ctx.render_error(401, "Please log in first.")
                 if admin and (user is None or not user.is_admin):
                     return ctx.render_error(403, "Only administrators can do that.")

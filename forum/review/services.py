@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User, UserStatus
 from forum.accounts.services import RankTable, load_ranks
 from forum.board.models import ModerationState, Post, Thread
-from forum.board.posting import BoardError, edit_post
+from forum.board.posting import BoardError, edit_post, set_post_state
 from forum.core import ratelimit
 from forum.core.audit import audit
 from forum.core.db import rowcount, utcnow
@@ -85,8 +85,9 @@ async def report_post(
         ModerationState.held.value,
         ModerationState.hidden.value,
     ):
-        post.moderation_state = ModerationState.held.value
-        post.moderation_note = "Hidden while moderators review reports from members."
+        set_post_state(
+            post, ModerationState.held, "Hidden while moderators review reports from members."
+        )
     return report
 
 
@@ -138,11 +139,9 @@ async def decide(
     if post.id == thread.first_post_id:
         thread.needs_related = True  # hiding or restoring an opening post changes related lists
     if hide:
-        post.moderation_state = ModerationState.hidden.value
-        post.moderation_note = reason.strip()
+        set_post_state(post, ModerationState.hidden, reason.strip())
     else:
-        post.moderation_state = ModerationState.clear.value
-        post.moderation_note = ""
+        set_post_state(post, ModerationState.clear)
     if action == "warn":
         author.warning_count += 1
     elif action == "premoderate":

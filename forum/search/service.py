@@ -65,7 +65,6 @@ class Hit:
     kind: str  # post | article
     id: int
     title: str
-    url: str
     created_at: datetime
     author: str
     where: str  # category name, or "Articles"
@@ -336,10 +335,8 @@ async def search(
         total = int(await session.scalar(select(func.count()).select_from(combined), params) or 0)
     hits = [
         Hit(
-            kind=row.kind, id=row.id, title=row.title,
-            url=f"/p/{row.id}" if row.kind == "post" else f"/articles/{row.id}",
-            created_at=row.created_at, author=row.author, where=row.place,
-            score=float(row.score or 0.0),
+            kind=row.kind, id=row.id, title=row.title, created_at=row.created_at,
+            author=row.author, where=row.place, score=float(row.score or 0.0),
         )
         for row in rows
     ]  # fmt: skip

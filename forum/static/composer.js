@@ -7,7 +7,8 @@
     var body = form.querySelector("textarea[name=body]");
     var box = form.querySelector("[data-nudge]");
     var token = form.querySelector("input[name=csrftoken]");
-    if (!body || !box || !token) return;
+    var endpoint = form.dataset.composer; // the cue check's address, from its route's name
+    if (!body || !box || !token || !endpoint) return;
     var list = box.querySelector(".nudge-phrases");
     var timer = null;
     var last = "";
@@ -25,7 +26,7 @@
       var text = body.value;
       if (text === last) return;
       last = text;
-      fetch("/api/cues", {
+      fetch(endpoint, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": token.value },

@@ -23,7 +23,8 @@ depends_on: str | Sequence[str] | None = None
 # Full-text search. PostgreSQL: GIN expression indexes that the queries in forum/search use
 # verbatim. SQLite: FTS5 tables kept by triggers (rowid = post or article id). SQLite batch
 # migrations rebuild tables and drop their triggers: a later migration that rebuilds posts,
-# threads or articles must create these triggers again (tests/test_search.py checks they exist).
+# threads or articles must create these triggers again (tests/search/test_search.py checks
+# they exist).
 PG_SEARCH = [
     "CREATE INDEX ix_fts_posts_body ON posts USING GIN (to_tsvector('english', body_source))",
     "CREATE INDEX ix_fts_threads_title ON threads USING GIN (to_tsvector('english', title))",
