@@ -6,9 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from asgi_csrf import asgi_csrf
 from jinja2 import Template
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.applications import Starlette
@@ -18,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Send
 
 from forum.accounts import views as account_views
 from forum.accounts.passwords import Passwords
@@ -29,6 +26,7 @@ from forum.board import profiles
 from forum.board import views as board_views
 from forum.board.cards import post_cards
 from forum.board.viewcount import ViewCounter
+from forum.core.csrf import CsrfTokens
 from forum.core.db import Database, connect
 from forum.core.errors import ERROR_TITLES
 from forum.core.middleware import BodyGuard, SecurityHeaders
@@ -66,13 +64,6 @@ def database_unavailable(exc: BaseException) -> bool:
         names = {cls.__name__ for err in chain if err is not None for cls in type(err).__mro__}
         return bool(names & _UNAVAILABLE)
     return False
-
-
-class _EveryPath:
-    """asgi-csrf skips cookie-less requests unless their path is 'always protected': all are."""
-
-    def __contains__(self, path: object) -> bool:
-        return True
 
 
 async def healthz(request: Request) -> Response:
@@ -125,21 +116,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(500, "Something went wrong on our side. It has been logged.")
 
-    async def csrf_failed(scope: dict[str, Any], send: Send, message_id: object) -> None:
-        body = error_page(
-            403,
-            "This form has expired or did not come from this site. Go back, reload the page "
-            "and send it again.",
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [(b"content-type", b"text/html; charset=utf-8")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = database is None
@@ -171,13 +147,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(BodyGuard, max_body=MAX_FORM_BYTES, error_page=error_page),
-        Middleware(
-            asgi_csrf,
-            signing_secret=settings.secret_key.get_secret_value(),
-            always_protect=_EveryPath(),
-            cookie_secure=bool(settings.cookie_secure),
-            send_csrf_failed=csrf_failed,
-        ),
     ]
     app = Starlette(
         debug=settings.debug,
@@ -194,6 +163,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.templates = templates
     app.state.load_member = user_for_session
+    app.state.csrf = CsrfTokens(settings.secret_key.get_secret_value())
     app.state.url = path_builder(app.router)
     templates.env.globals["url"] = app.state.url
     app.state.post_card = post_cards(templates.env, settings.post_card_cache)

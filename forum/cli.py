@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -62,13 +62,14 @@ def db_recount() -> None:
     and every category's thread and post counts (from its live threads)."""
     from forum.accounts.services import recount_points
     from forum.board.categories import refresh_category_stats
-    from forum.board.threads import recount_post_counts
+    from forum.board.threads import recount_post_counts, recount_thread_posts
     from forum.core.db import connect
 
     async def run() -> int:
         database = connect(Settings().database_url)
         try:
             async with database.sessionmaker() as session, session.begin():
+                await recount_thread_posts(session)
                 await refresh_category_stats(session)
                 await recount_post_counts(session)
                 return await recount_points(session)
@@ -140,6 +141,16 @@ def demo(
     typer.echo("demo content loaded" if created else "board already has content; demo skipped")
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For/-Proto only from the proxies listed in CANDOR_TRUSTED_PROXIES:
+    otherwise any client (one on this machine included) could pick the address that rate
+    limits count it by."""
+    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -170,9 +181,9 @@ def serve(
             port=port,
             workers=workers,
             reload=reload,
-            proxy_headers=True,
             access_log=False,
             log_level="info",
+            **proxy_options(Settings()),
         )
     finally:
         if worker is not None:

@@ -10,6 +10,7 @@ lower the score instead.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,6 +110,9 @@ _REPORTED = re.compile(
     re.I,
 )
 _QUOTE_CHARS = '"“”«»'
+_YOU_IN = re.compile(r"\byou", re.I)
+_QUOTE = re.compile(f"[{_QUOTE_CHARS}]")
+_SENTENCE_END = re.compile(r"[.!?\n]")
 # Self-description: "I'm too new to judge", "we were too junior to understand".
 _SELF = re.compile(
     r"\b(?:I(?:'m| am| was|'ve been)|we(?:'re| are| were)|me|myself)\b[^.!?\n]{0,25}$", re.I
@@ -121,16 +125,52 @@ _ADVICE = re.compile(
 )
 
 
-def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    left = max(text.rfind(ch, 0, start) for ch in ".!?\n") + 1
-    rights = [i for i in (text.find(ch, end) for ch in ".!?\n") if i != -1]
-    return left, (min(rights) if rights else len(text))
+# The context rules look back at most this far from a cue (their patterns are bounded: a verb
+# then up to 60 characters), so the text before a cue is cut to this window. Every cue is
+# then checked in constant time, and a post is scored in time linear in its length.
+CONTEXT = 200
+# A cue repeated more often than this adds nothing (its score has long saturated): further
+# repeats are neither checked nor reported, which bounds the work on a post of repetitions.
+MAX_REPEATS = 50
 
 
-def _in_quotes(text: str, start: int, left: int) -> bool:
-    # Single quotes are left out: they are mostly apostrophes ("I'm", "don't").
-    before = text[left:start]
-    return sum(before.count(q) for q in _QUOTE_CHARS) % 2 == 1
+class _Text:
+    """`text` with what the context rules ask of it precomputed once: sentence bounds, quote
+    counts and, per sentence, whether it holds a seniority marker. Looking any of these up
+    for each cue by scanning the text again made a post of repeated phrases quadratic."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
+        self.quotes = [m.start() for m in _QUOTE.finditer(text)]
+        self._marked: dict[tuple[int, int], bool] = {}
+        self.covered = bytearray(len(text))  # spans a stronger cue already took
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        """From the start of the sentence `start` is in to the end of the one `end` is in."""
+        i = bisect.bisect_right(self.starts, start) - 1
+        j = bisect.bisect_right(self.starts, max(start, end - 1))
+        right = self.starts[j] - 1 if j < len(self.starts) else len(self.text)
+        return self.starts[i], right
+
+    def in_quotes(self, start: int, left: int) -> bool:
+        # Single quotes are left out: they are mostly apostrophes ("I'm", "don't").
+        inside = bisect.bisect_left(self.quotes, start) - bisect.bisect_left(self.quotes, left)
+        return inside % 2 == 1
+
+    def has_marker(self, left: int, right: int) -> bool:
+        found = self._marked.get((left, right))
+        if found is None:
+            found = bool(SENIORITY_MARKER.search(self.text, left, right))
+            self._marked[(left, right)] = found
+        return found
+
+    def take(self, start: int, end: int) -> bool:
+        """Claim a span for a cue, unless a stronger cue already holds part of it."""
+        if any(self.covered[start:end]):
+            return False
+        self.covered[start:end] = b"\x01" * (end - start)
+        return True
 
 
 @dataclass(frozen=True)
@@ -145,30 +185,31 @@ class CueMatch:
 
 def find_cues(text: str) -> list[CueMatch]:
     """Every cue in `text` with its span and its score after context adjustments."""
+    doc = _Text(text)
     matches: list[CueMatch] = []
-    taken: list[tuple[int, int]] = []
     for cue in CUES:
-        for m in cue.pattern.finditer(text):
+        for n, m in enumerate(cue.pattern.finditer(text)):
+            if n == MAX_REPEATS:
+                break
             start, end = m.span()
-            if any(s < end and start < e for s, e in taken):
+            if not doc.take(start, end):
                 continue  # a stronger cue already covers this span
-            left, right = _sentence_bounds(text, start, end)
+            left, right = doc.sentence(start, end)
             score = cue.weight
-            prefix = text[left:start]
+            prefix = text[max(left, start - CONTEXT) : start]
             damped = ""
-            if _REPORTED.search(prefix) or _in_quotes(text, start, left):
+            if _REPORTED.search(prefix) or doc.in_quotes(start, left):
                 score *= 0.3
                 damped = "reported speech"
-            elif _SELF.search(prefix) and not re.search(r"\byou", text[start:end], re.I):
+            elif _SELF.search(prefix) and not _YOU_IN.search(text, start, end):
                 score *= 0.2
                 damped = "speaking of oneself"
             elif _ADVICE.search(prefix):
                 score *= 0.3
                 damped = "advice against it"
-            elif SENIORITY_MARKER.search(text[left:right]) and cue.weight < 0.95:
+            elif cue.weight < 0.95 and doc.has_marker(left, right):
                 score = min(1.0, score + 0.1)
             matches.append(CueMatch(cue.name, start, end, m.group(0), round(score, 3), damped))
-            taken.append((start, end))
     return sorted(matches, key=lambda c: c.start)
 
 

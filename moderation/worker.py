@@ -166,11 +166,11 @@ class Worker:
                 if decision.verdict == Verdict.hold.value:
                     why = describe(decision.reasons)
                     note = f"Held for a moderator's review: this post {why}."
-                    set_post_state(post, ModerationState.held, note)
+                    await set_post_state(session, post, ModerationState.held, note)
                 elif decision.verdict == Verdict.flag.value:
-                    set_post_state(post, ModerationState.flagged)
+                    await set_post_state(session, post, ModerationState.flagged)
                 else:
-                    set_post_state(post, ModerationState.clear)
+                    await set_post_state(session, post, ModerationState.clear)
             if decision.verdict in (Verdict.hold.value, Verdict.flag.value):
                 await open_item(
                     session, post.id, decision.reasons, verdict=decision.verdict,

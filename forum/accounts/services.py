@@ -109,7 +109,7 @@ async def create_user(
         post_count=0,
         points=0,
     )
-    if role != Role.member.value:
+    if role in (Role.moderator.value, Role.admin.value):  # an editor is not a moderator
         user.special_rank_id = await session.scalar(
             select(Rank.id).where(
                 Rank.name == ("Administrator" if role == "admin" else "Moderator")
@@ -156,6 +156,53 @@ async def find_user(session: AsyncSession, username_or_email: str) -> User | Non
         return None
     column = User.email_key if "@" in key else User.username_key
     return await session.scalar(select(User).where(column == key))
+
+
+# Who may act on whom: nobody acts on a peer or a superior. Moderators act on members and
+# editors; what concerns a moderator or an administrator goes to an administrator.
+ROLE_LEVEL = {Role.member.value: 0, Role.editor.value: 0, Role.moderator.value: 1,
+              Role.admin.value: 2}  # fmt: skip
+PEER_OR_SUPERIOR = (
+    "Moderators act on members; a moderator's or an administrator's account is for an "
+    "administrator to act on."
+)
+
+
+def outranks(actor: User, member: User) -> bool:
+    return ROLE_LEVEL.get(actor.role, 0) > ROLE_LEVEL.get(member.role, 0)
+
+
+RESTRICTIONS = ("suspension", "premoderation")
+
+
+async def lift_restriction(
+    session: AsyncSession, actor: User, member: User, restriction: str, reason: str
+) -> None:
+    """A moderator or an administrator lifts a member's suspension or pre-moderation, with a
+    reason, in the audit log."""
+    if not outranks(actor, member):
+        raise Forbidden(PEER_OR_SUPERIOR)
+    if restriction not in RESTRICTIONS:
+        raise AccountError("restriction", "Choose what to lift.")
+    reason = reason.strip()
+    if not reason:
+        raise AccountError("reason", "Give a reason: it is kept in the log.")
+    if restriction == "suspension":
+        if not is_suspended(member):
+            raise AccountError("restriction", f"{member.username} is not suspended.")
+        member.status = UserStatus.active.value
+        member.suspended_until = None
+    else:
+        if not member.premoderated:
+            raise AccountError("restriction", f"{member.username} is not on pre-moderation.")
+        member.premoderated = False
+    audit(session, actor, f"lift_{restriction}", "user", member.id, reason[:2000])
+
+
+def guess_key(user: User | None, typed: str = "") -> str:
+    """What password guesses are counted by: the account, however it was named (username or
+    e-mail); for a name that matches no account, the name itself."""
+    return f"user:{user.id}" if user is not None else f"name:{typed.strip().lower()[:100]}"
 
 
 def is_suspended(user: User) -> bool:

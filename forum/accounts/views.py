@@ -32,7 +32,9 @@ async def login(ctx: Ctx) -> Response:
     password = field_str(form, "password", 200)
     next_url = safe_next(field_str(form, "next", 500), next_url)
     limits = ratelimit.limits(ctx.settings)
-    account_key = name.lower()[:100]
+    user = await accounts.find_user(ctx.db, name)
+    # Failures count against the account however it was named (username or e-mail).
+    account_key = accounts.guess_key(user, name)
     try:
         await ratelimit.check(ctx.db, limits.login_account, account_key)
         await ratelimit.check(ctx.db, limits.login_ip, ctx.client)
@@ -42,7 +44,6 @@ async def login(ctx: Ctx) -> Response:
             {"next": next_url, "form": {"username": name}, "error": exc.message},
             status_code=429,
         )
-    user = await accounts.find_user(ctx.db, name)
     passwords = ctx.request.app.state.passwords
     if user is None:
         passwords.dummy_verify(password)
@@ -148,14 +149,18 @@ async def forgot_password(ctx: Ctx) -> Response:
         token = await accounts.create_reset_token(ctx.db, user, ctx.settings.reset_token_minutes)
         path = ctx.url("reset_password", token=token)
         link = f"{ctx.settings.base_url.rstrip('/')}{path}"
+        before = (
+            f"Hello {user.username},\n\nSomeone asked to reset the password of your "
+            f"{ctx.settings.site_name} account. To choose a new one, open this link within "
+            f"{ctx.settings.reset_token_minutes} minutes:\n\n"
+        )
+        after = "\n\nIf it was not you, ignore this message; your password stays as it is.\n"
         queue_mail(
             ctx.db,
             user.email,
             f"Reset your {ctx.settings.site_name} password",
-            f"Hello {user.username},\n\nSomeone asked to reset the password of your "
-            f"{ctx.settings.site_name} account. To choose a new one, open this link within "
-            f"{ctx.settings.reset_token_minutes} minutes:\n\n{link}\n\n"
-            "If it was not you, ignore this message; your password stays as it is.\n",
+            before + link + after,
+            redacted=before + "[the reset link: sent only in the e-mail]" + after,
         )
     # The same answer whether or not the account exists, so addresses cannot be probed.
     return ctx.render("accounts/forgot.html", {"sent": True})
@@ -196,7 +201,14 @@ async def change_password(ctx: Ctx) -> Response:
         return ctx.render("accounts/password.html", {})
     form = await ctx.form()
     passwords = ctx.request.app.state.passwords
+    # Guessing the current password here counts with failed sign-ins to the same account.
+    guesses = ratelimit.limits(ctx.settings).login_account
+    try:
+        await ratelimit.check(ctx.db, guesses, accounts.guess_key(user))
+    except ratelimit.RateLimited as exc:
+        return ctx.render("accounts/password.html", {"error": exc.message}, 429)
     if not passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
+        await ratelimit.record(ctx.db, guesses, accounts.guess_key(user))
         return ctx.render(
             "accounts/password.html", {"error": "Your current password is not right."}, 400
         )
@@ -220,6 +232,8 @@ async def change_password(ctx: Ctx) -> Response:
 async def edit_profile(ctx: Ctx) -> Response:
     user = ctx.user
     assert user is not None
+    if accounts.is_suspended(user):
+        raise HTTPException(403, "Your account is suspended: your profile cannot be changed.")
     if ctx.request.method == "GET":
         return ctx.render(
             "accounts/profile_edit.html", {"form": {"location": user.location, "bio": user.bio}}
@@ -242,6 +256,22 @@ async def edit_profile(ctx: Ctx) -> Response:
     user.bio = bio
     ctx.flash("Your profile has been saved.")
     return ctx.redirect(ctx.url("profile", username=user.username))
+
+
+@view(moderator=True)
+async def lift_restriction(ctx: Ctx) -> Response:
+    member = await accounts.find_by_username(ctx.db, ctx.request.path_params["username"])
+    if member is None:
+        raise HTTPException(404, "There is no member by that name.")
+    form = await ctx.form()
+    assert ctx.user is not None
+    restriction = field_str(form, "restriction", 20)
+    await accounts.lift_restriction(
+        ctx.db, ctx.user, member, restriction, clean_line(field_str(form, "reason", 2000))
+    )
+    lifted = "suspension" if restriction == "suspension" else "pre-moderation"
+    ctx.flash(f"{member.username}'s {lifted} has been lifted.")
+    return ctx.redirect(ctx.url("profile", username=member.username))
 
 
 @view(admin=True)
@@ -341,5 +371,6 @@ routes = [
     Route("/account/password", change_password, methods=["GET", "POST"], name="change_password"),
     Route("/account/profile", edit_profile, methods=["GET", "POST"], name="edit_profile"),
     Route("/admin/ranks", ranks, methods=["GET", "POST"], name="admin_ranks"),
+    Route("/u/{username}/lift", lift_restriction, methods=["POST"], name="lift_restriction"),
     Route("/u/{username}/admin", admin_member, methods=["POST"], name="admin_member"),
 ]

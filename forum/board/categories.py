@@ -13,7 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.board.models import Category, Thread
-from forum.board.visibility import can_see_category, category_visibility
+from forum.board.visibility import (
+    can_see_category,
+    category_visibility,
+    opening_post_visible,
+)
 from forum.core.cache import Cached
 from forum.core.errors import NotFound
 from forum.core.text import clean_line
@@ -93,7 +97,9 @@ async def refresh_category_stats(
     await session.execute(lock)
     live = and_(Thread.category_id == Category.id, Thread.is_deleted.is_(False))
     stmt = update(Category).values(
-        thread_count=select(func.count(Thread.id)).where(live).scalar_subquery(),
+        thread_count=select(func.count(Thread.id))
+        .where(live, opening_post_visible("anonymous"))
+        .scalar_subquery(),
         post_count=select(func.coalesce(func.sum(Thread.post_count), 0))
         .where(live)
         .scalar_subquery(),

@@ -20,6 +20,8 @@ class PostEdited:
     post_id: int
     thread_id: int
     editor_id: int
+    # The author is on pre-moderation: the new text waits for a moderator, like a new post.
+    premoderated: bool = False
 
 
 @dataclass(frozen=True)

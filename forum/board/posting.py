@@ -103,13 +103,15 @@ async def _add_post(
     await session.flush()
     await events.announce(session, PostCreated(post.id, thread.id, author.id, premoderated))
     # Counters move by atomic UPDATEs, never read-modify-write, so concurrent posts stay exact.
+    # They count what everyone can see: a pre-moderated post counts once it is approved.
     # Ids are handed out before commit order is known: only a newer post moves "last post".
+    public = 0 if premoderated else 1
     newer = or_(Thread.last_post_id.is_(None), Thread.last_post_id < post.id)
     await session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
         .values(
-            post_count=Thread.post_count + 1,
+            post_count=Thread.post_count + public,
             last_post_at=case((newer, now), else_=Thread.last_post_at),
             last_post_id=case((newer, post.id), else_=Thread.last_post_id),
             last_poster_id=case((newer, author.id), else_=Thread.last_poster_id),
@@ -120,7 +122,7 @@ async def _add_post(
         update(Category)
         .where(Category.id == thread.category_id)
         .values(
-            post_count=Category.post_count + 1,
+            post_count=Category.post_count + public,
             last_post_at=case((later, now), else_=Category.last_post_at),
         )
     )
@@ -159,11 +161,12 @@ async def create_thread(
     post = await _add_post(session, settings, author, thread, body, None, now, nudged)
     thread.first_post_id = post.id
     await session.flush()
-    await session.execute(
-        update(Category)
-        .where(Category.id == category.id)
-        .values(thread_count=Category.thread_count + 1)
-    )
+    if shown_to_everyone(post):  # a held opening post hides its thread: counted once shown
+        await session.execute(
+            update(Category)
+            .where(Category.id == category.id)
+            .values(thread_count=Category.thread_count + 1)
+        )
     return thread, post
 
 
@@ -191,12 +194,52 @@ async def create_reply(
     return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
 
 
-def set_post_state(post: Post, state: ModerationState, note: str = "") -> None:
+HIDDEN_STATES = (ModerationState.held.value, ModerationState.hidden.value)
+
+
+def shown_to_everyone(post: Post) -> bool:
+    return not post.is_deleted and post.moderation_state not in HIDDEN_STATES
+
+
+async def set_post_state(
+    session: AsyncSession, post: Post, state: ModerationState, note: str = ""
+) -> None:
     """The one way a post's moderation state changes once it is written (by the worker's
     verdict, members' reports or a moderator's decision). Who may see a post in each state
-    is forum.board.visibility's rule; `note` tells the author why it is not public."""
+    is forum.board.visibility's rule; `note` tells the author why it is not public.
+
+    The thread's and category's counters count what everyone can see, so they move when a
+    post is hidden or shown again (and the category's thread count with an opening post)."""
+    was_shown = shown_to_everyone(post)
     post.moderation_state = state.value
     post.moderation_note = note
+    shown = shown_to_everyone(post)
+    if shown == was_shown or post.is_deleted:
+        return
+    delta = 1 if shown else -1
+    thread = await session.get(Thread, post.thread_id)
+    if thread is None or thread.is_deleted:
+        return
+    await session.execute(
+        update(Thread).where(Thread.id == thread.id).values(post_count=Thread.post_count + delta)
+    )
+    opening = 1 if post.id == thread.first_post_id else 0
+    await session.execute(
+        update(Category)
+        .where(Category.id == thread.category_id)
+        .values(
+            post_count=Category.post_count + delta,
+            thread_count=Category.thread_count + delta * opening,
+        )
+    )
+
+
+def revisions_public(post: Post, revisions: list[PostRevision]) -> bool:
+    """Whether a post's earlier versions may be shown to everyone who can see the post: not
+    when a moderator edited it (the earlier text is what they took out) or hid it."""
+    if post.moderation_state in HIDDEN_STATES:
+        return False
+    return all(rev.editor_id == post.author_id for rev in revisions)
 
 
 def can_edit(user: User | None, post: Post | PostView, thread: Thread | ThreadView) -> bool:
@@ -234,10 +277,16 @@ async def edit_post(
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out
     # of sight until a moderator decides; a public one stays public while it is re-scored.
     if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
-        set_post_state(post, ModerationState.pending)
+        await set_post_state(session, post, ModerationState.pending)
+    # An author on pre-moderation cannot get new text past it by editing an approved post.
+    premoderated = editor.id == post.author_id and (
+        editor.premoderated or editor.post_count < settings.premoderate_first_posts
+    )
+    if premoderated and shown_to_everyone(post):
+        await set_post_state(session, post, ModerationState.held, PREMODERATION_NOTE)
     post.needs_scoring = True
     post.mod_attempts = 0
     post.mod_lease_until = None
     post.mod_claim = None
-    await events.announce(session, PostEdited(post.id, thread.id, editor.id))
+    await events.announce(session, PostEdited(post.id, thread.id, editor.id, premoderated))
     return post

@@ -12,7 +12,7 @@ from forum.accounts import services as accounts
 from forum.accounts.models import Rank, Role
 from forum.accounts.web import Ctx
 from forum.board.models import Category, Post, Thread
-from forum.board.visibility import category_visibility, post_visibility
+from forum.board.visibility import post_visibility, thread_visibility
 from forum.core.text import excerpt
 from forum.core.web import view
 
@@ -29,18 +29,17 @@ async def profile(ctx: Ctx) -> Response:
         .join(Category, Category.id == Thread.category_id)
         .where(
             Post.author_id == member.id,
-            Thread.is_deleted.is_(False),
             post_visibility(ctx.user),
-            category_visibility(ctx.user),
+            thread_visibility(ctx.user),
         )
         .order_by(Post.id.desc())
         .limit(10)
     )
     special = (await ctx.db.scalars(select(Rank).where(Rank.is_special.is_(True)))).all()
     thread_count = await ctx.db.scalar(
-        select(func.count(Thread.id)).where(
-            Thread.author_id == member.id, Thread.is_deleted.is_(False)
-        )
+        select(func.count(Thread.id))
+        .join(Category, Category.id == Thread.category_id)
+        .where(Thread.author_id == member.id, thread_visibility(ctx.user))
     )
     return ctx.render(
         "accounts/profile.html",
@@ -61,6 +60,7 @@ async def profile(ctx: Ctx) -> Response:
             "roles": [r.value for r in Role],
             "special_ranks": special,
             "suspended": accounts.is_suspended(member),
+            "can_lift": ctx.user is not None and accounts.outranks(ctx.user, member),
         },
     )
 

@@ -24,10 +24,11 @@ from forum.accounts.models import User
 from forum.board.models import Category, Post, PostRevision, Thread, shown_to_all
 from forum.board.visibility import (
     ViewerKind,
-    category_visibility,
     is_staff,
     may_see_thread,
+    opening_post_visible,
     post_visibility,
+    thread_visibility,
     viewer_kind,
     visible_posts,
 )
@@ -125,10 +126,16 @@ pick_author = _picker("author_", AuthorView)
 # --- category listings ------------------------------------------------------------------------
 
 
-def _listing_statements() -> tuple[Select[Any], Prepared[Any]]:
+@functools.cache
+def listing_statements(kind: ViewerKind) -> tuple[Select[Any], Prepared[Any]]:
+    """The count and the page of a category's threads a kind of viewer sees, built once."""
     author = aliased(User)
     last = aliased(User)
-    where = and_(Thread.category_id == bindparam("category_id"), Thread.is_deleted.is_(False))
+    where = and_(
+        Thread.category_id == bindparam("category_id"),
+        Thread.is_deleted.is_(False),
+        opening_post_visible(kind),
+    )
     count = select(func.count(Thread.id)).where(where)
     page = (
         select(
@@ -146,19 +153,26 @@ def _listing_statements() -> tuple[Select[Any], Prepared[Any]]:
     return count, Prepared(page, _row_type("ListingRow", page))
 
 
-LISTING_COUNT, LISTING_PAGE = _listing_statements()
+def _viewer_params(viewer: User | None) -> dict[str, Any]:
+    return {"viewer_id": viewer.id} if viewer_kind(viewer) == "member" and viewer else {}
 
 
 async def list_threads(
-    session: AsyncSession, category: Category, page: int | None, per_page: int
+    session: AsyncSession,
+    category: Category,
+    page: int | None,
+    per_page: int,
+    viewer: User | None = None,
 ) -> tuple[list[ThreadRow], Page]:
+    count, select_page = listing_statements(viewer_kind(viewer))
+    params = {"category_id": category.id, **_viewer_params(viewer)}
     conn = await session.connection()
-    total = await conn.scalar(LISTING_COUNT, {"category_id": category.id})
+    total = await conn.scalar(count, params)
     pager = paginate(total or 0, per_page, page)
     rows = await fetch_rows(
         conn,
-        LISTING_PAGE,
-        {"category_id": category.id, "limit": per_page, "offset": (pager.number - 1) * per_page},
+        select_page,
+        {**params, "limit": per_page, "offset": (pager.number - 1) * per_page},
     )
     return [ThreadRow(pick_thread(row), row.author, row.last_poster) for row in rows], pager
 
@@ -188,6 +202,7 @@ def thread_page_statements(kind: ViewerKind) -> tuple[Select[Any], Prepared[Any]
             *_labelled("author_", AuthorView, AUTHOR_COLUMNS),
             *_labelled("thread_", ThreadView, THREAD_COLUMNS),
             Category.staff_only.label("staff_only"),
+            opening_post_visible(kind).label("opening_visible"),
             total.label("total"),
         )
         .join(User, User.id == Post.author_id)
@@ -201,26 +216,34 @@ def thread_page_statements(kind: ViewerKind) -> tuple[Select[Any], Prepared[Any]
     return count, Prepared(page, _row_type("ThreadPageRow", page))
 
 
-_THREAD = select(*_labelled("thread_", ThreadView, THREAD_COLUMNS),
-                 Category.staff_only.label("staff_only"))  # fmt: skip
-THREAD_BY_ID = Prepared(
-    _THREAD.join(Category, Category.id == Thread.category_id).where(
-        Thread.id == bindparam("thread_id")
-    ),
-    _row_type("ThreadByIdRow", _THREAD),
-)
+@functools.cache
+def thread_by_id(kind: ViewerKind) -> Prepared[Any]:
+    statement = select(
+        *_labelled("thread_", ThreadView, THREAD_COLUMNS),
+        Category.staff_only.label("staff_only"),
+        opening_post_visible(kind).label("opening_visible"),
+    )
+    return Prepared(
+        statement.join(Category, Category.id == Thread.category_id).where(
+            Thread.id == bindparam("thread_id")
+        ),
+        _row_type("ThreadByIdRow", statement),
+    )
 
 
 def _visible_thread(row: Any, viewer: User | None) -> ThreadView | None:
     thread = pick_thread(row)
-    return thread if may_see_thread(thread.is_deleted, row.staff_only, viewer) else None
+    seen = row.opening_visible and may_see_thread(thread.is_deleted, row.staff_only, viewer)
+    return thread if seen else None
 
 
 async def thread_view(
     session: AsyncSession, thread_id: int, viewer: User | None
 ) -> ThreadView | None:
     """The thread for reading, if the viewer may see it (one row, no ORM object)."""
-    rows = await fetch_rows(await session.connection(), THREAD_BY_ID, {"thread_id": thread_id})
+    params = {"thread_id": thread_id, **_viewer_params(viewer)}
+    prepared = thread_by_id(viewer_kind(viewer))
+    rows = await fetch_rows(await session.connection(), prepared, params)
     return _visible_thread(rows[0], viewer) if rows else None
 
 
@@ -297,20 +320,15 @@ async def post_page(session: AsyncSession, post: Post, viewer: User | None, per_
 
 # --- single threads and posts, for requests that change them ----------------------------------
 
-_THREAD_WITH_CATEGORY = (
-    select(Thread, Category.staff_only)
-    .join(Category, Category.id == Thread.category_id)
-    .where(Thread.id == bindparam("thread_id"))
-)
-
 
 async def get_thread(session: AsyncSession, thread_id: int, viewer: User | None) -> Thread | None:
     """The thread as an ORM object, if the viewer may see it."""
-    row = (await session.execute(_THREAD_WITH_CATEGORY, {"thread_id": thread_id})).first()
-    if row is None:
-        return None
-    thread, staff_only = row
-    return thread if may_see_thread(thread.is_deleted, staff_only, viewer) else None
+    found: Thread | None = await session.scalar(
+        select(Thread)
+        .join(Category, Category.id == Thread.category_id)
+        .where(Thread.id == thread_id, thread_visibility(viewer))
+    )
+    return found
 
 
 async def get_post(session: AsyncSession, post_id: int, viewer: User | None) -> Post | None:
@@ -319,7 +337,7 @@ async def get_post(session: AsyncSession, post_id: int, viewer: User | None) -> 
         select(Post)
         .join(Thread, Thread.id == Post.thread_id)
         .join(Category, Category.id == Thread.category_id)
-        .where(Post.id == post_id, post_visibility(viewer), category_visibility(viewer))
+        .where(Post.id == post_id, post_visibility(viewer), thread_visibility(viewer))
     )
     return found
 

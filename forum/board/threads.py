@@ -10,6 +10,7 @@ from forum.accounts.models import User
 from forum.accounts.services import award_points
 from forum.board.categories import refresh_category_stats
 from forum.board.models import Category, Post, Thread
+from forum.board.visibility import visible_posts
 from forum.core.audit import audit
 from forum.core.db import rowcount
 from forum.core.errors import DomainError
@@ -71,6 +72,16 @@ async def delete_thread(
         )
     await session.execute(update(Post).where(Post.thread_id == thread.id).values(is_deleted=True))
     audit(session, actor, "delete", "thread", thread.id, reason)
+
+
+async def recount_thread_posts(session: AsyncSession) -> None:
+    """Recompute every thread's post count: the live posts everyone can see."""
+    public = (
+        select(func.count(Post.id))
+        .where(Post.thread_id == Thread.id, visible_posts(Post, "anonymous"))
+        .scalar_subquery()
+    )
+    await session.execute(update(Thread).values(post_count=public))
 
 
 async def recount_post_counts(session: AsyncSession) -> int:

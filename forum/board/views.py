@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -40,12 +41,13 @@ async def _post_or_404(ctx: Ctx) -> Post:
     return post
 
 
-def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
+async def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
     """The cue phrases to point out before posting, and whether the author chose to post anyway.
 
     The composer says it once: an author who saw the nudge and pressed "Post anyway" posts,
-    and the phrases are recorded with the post for moderators."""
-    return cues.nudge_phrases(body), form.get("post_anyway") == "1"
+    and the phrases are recorded with the post for moderators. The check is pure Python work
+    on up to a post's length, so it runs in a thread and other requests go on meanwhile."""
+    return await asyncio.to_thread(cues.nudge_phrases, body), form.get("post_anyway") == "1"
 
 
 @view()
@@ -58,7 +60,7 @@ async def home(ctx: Ctx) -> Response:
 async def category_page(ctx: Ctx) -> Response:
     category = await categories.category_by_slug(ctx.db, ctx.request.path_params["slug"], ctx.user)
     rows, pager = await queries.list_threads(
-        ctx.db, category, ctx.param_int("page"), ctx.settings.threads_per_page
+        ctx.db, category, ctx.param_int("page"), ctx.settings.threads_per_page, ctx.user
     )
     return ctx.render(
         "board/category.html",
@@ -84,7 +86,7 @@ async def new_thread(ctx: Ctx) -> Response:
     body = field_str(form, "body", ctx.settings.body_max)
     context["form"] = {"title": title, "body": body}
     assert ctx.user is not None
-    nudge, posted_anyway = _nudge(form, body)
+    nudge, posted_anyway = await _nudge(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/new_thread.html", context)
@@ -151,6 +153,8 @@ async def thread_page(ctx: Ctx) -> Response:
         "board/thread.html",
         {
             "thread": thread,
+            # The posts this viewer can see (the thread's counter counts the public ones).
+            "reply_count": max(pager.total - 1, 0),
             "crumbs": crumbs,
             "cards": cards,
             "pager": pager,
@@ -184,7 +188,7 @@ async def reply(ctx: Ctx) -> Response:
     body = field_str(form, "body", ctx.settings.body_max)
     reply_to = field_int(form, "reply_to")
     context["form"] = {"body": body, "reply_to": reply_to or ""}
-    nudge, posted_anyway = _nudge(form, body)
+    nudge, posted_anyway = await _nudge(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/reply.html", context)
@@ -249,14 +253,15 @@ async def post_revisions(ctx: Ctx) -> Response:
     post = await _post_or_404(ctx)
     thread = await _thread_for_post(ctx, post)
     author = await ctx.db.get(User, post.author_id)
+    revisions = await queries.revisions(ctx.db, post)
+    if not posting.revisions_public(post, [rev for rev, _editor in revisions]) and not (
+        ctx.is_moderator
+    ):
+        # What a moderator edited out or hid must not stay readable one link away.
+        raise HTTPException(403, "Only moderators can see the earlier versions of this post.")
     return ctx.render(
         "board/revisions.html",
-        {
-            "post": post,
-            "thread": thread,
-            "author": author,
-            "revisions": await queries.revisions(ctx.db, post),
-        },
+        {"post": post, "thread": thread, "author": author, "revisions": revisions},
     )
 
 

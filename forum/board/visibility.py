@@ -2,7 +2,9 @@
 used by every page, list, count, search and related list that shows one.
 
 - A staff-only category, and every thread in it, is seen by moderators only.
-- A deleted thread is seen by moderators only.
+- A deleted thread is seen by moderators only; so is a thread whose opening post the viewer
+  may not see (held, hidden or pre-moderated): its title and author stay out of listings,
+  headings and search, except for its own author.
 - A post that is deleted is seen by nobody; one that is held or hidden (pre-moderation,
   a hold by the worker, members' reports, a moderator's decision) by its author and
   moderators only.
@@ -12,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, true
+from sqlalchemy.orm import aliased
 
 from forum.accounts.models import User
-from forum.board.models import Category, Post, shown_to_all
+from forum.board.models import Category, Post, Thread, shown_to_all
 
 ViewerKind = Literal["anonymous", "member", "staff"]
 
@@ -49,6 +52,25 @@ def visible_posts(table: Any, kind: ViewerKind, viewer_id: int | None = None) ->
         own: Any = bindparam("viewer_id") if viewer_id is None else viewer_id
         shown = or_(shown, table.author_id == own)
     return and_(live, shown)
+
+
+def opening_post_visible(kind: ViewerKind, viewer_id: int | None = None) -> ColumnElement[bool]:
+    """Whether the viewer may see the thread's opening post (a condition on Thread): a thread
+    is seen only with it. One indexed probe per thread."""
+    first = aliased(Post)
+    condition: ColumnElement[bool] = or_(
+        Thread.first_post_id.is_(None),
+        exists().where(first.id == Thread.first_post_id, visible_posts(first, kind, viewer_id)),
+    )
+    return condition
+
+
+def thread_visibility(viewer: User | None) -> ColumnElement[bool]:
+    """The threads `viewer` may see, as a condition on Thread (joined with its Category)."""
+    kind = viewer_kind(viewer)
+    viewer_id = viewer.id if viewer is not None else None
+    live: ColumnElement[bool] = true() if kind == "staff" else Thread.is_deleted.is_(False)
+    return and_(live, category_visibility(viewer), opening_post_visible(kind, viewer_id))
 
 
 def post_visibility(viewer: User | None) -> ColumnElement[bool]:

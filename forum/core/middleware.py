@@ -1,9 +1,8 @@
-"""Pure ASGI middleware: security headers, request-body limits, and the CSRF layer's errors."""
+"""Pure ASGI middleware: security headers and the request-body size limit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,11 +42,7 @@ class SecurityHeaders:
 
 
 class BodyGuard:
-    """Refuses oversized bodies with 413 and turns the CSRF layer's parse failures into 400.
-
-    asgi-csrf reads the body before Starlette does, and raises (UnicodeDecodeError,
-    AssertionError, IndexError) on malformed forms; those are the client's fault, not a 500.
-    """
+    """Refuses oversized bodies with 413, whether declared or sent."""
 
     def __init__(
         self, app: ASGIApp, max_body: int, error_page: Callable[[int, str], bytes]
@@ -88,10 +83,6 @@ class BodyGuard:
         except _TooLarge:
             if not started:
                 await self._reply(send, 413, "That request is too large.")
-        except (UnicodeDecodeError, AssertionError, IndexError) as exc:
-            if started or not _is_csrf_failure(exc):
-                raise
-            await self._reply(send, 400, "That form could not be read.")
 
     async def _reply(self, send: Send, status: int, message: str) -> None:
         body = self.error_page(status, message)
@@ -110,12 +101,3 @@ class BodyGuard:
 
 class _TooLarge(Exception):
     pass
-
-
-def _is_csrf_failure(exc: BaseException) -> bool:
-    tb: Any = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith("asgi_csrf.py"):
-            return True
-        tb = tb.tb_next
-    return False

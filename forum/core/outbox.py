@@ -5,7 +5,12 @@ that wrote it committed.
 
 Each message is `queued` until delivered (`sent`), given up after `mail_max_attempts`
 tries (`failed`, with the last error), or `kept` when no SMTP server is configured (admins
-read it at /admin/outbox)."""
+read it at /admin/outbox).
+
+A message that carries a secret (a password reset link) is queued with a `redacted` text:
+admins only ever see that, and the full text is erased as soon as the worker has handed it
+to the mail server or given up; with no mail server, it goes to the worker's log instead
+(the operator's console), never to the outbox page."""
 
 from __future__ import annotations
 
@@ -46,7 +51,9 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # what admins see (redacted if it had a secret)
+    # The text to send when it differs from `body` (it holds a secret); erased once handled.
+    secret_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(
         String(20), default=MailStatus.queued.value, server_default=MailStatus.queued.value
@@ -58,12 +65,16 @@ class OutboxMessage(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-def queue_mail(session: AsyncSession, to: str, subject: str, body: str) -> OutboxMessage:
-    """Write a message for the worker to deliver once this transaction commits."""
+def queue_mail(
+    session: AsyncSession, to: str, subject: str, body: str, *, redacted: str | None = None
+) -> OutboxMessage:
+    """Write a message for the worker to deliver once this transaction commits. With
+    `redacted`, `body` holds a secret: only the redacted text is ever shown."""
     record = OutboxMessage(
         to_address=to,
         subject=subject[:200],
-        body=body,
+        body=body if redacted is None else redacted,
+        secret_body=None if redacted is None else body,
         status=MailStatus.queued.value,
         attempts=0,
         next_attempt_at=utcnow(),
@@ -93,8 +104,9 @@ class _Claimed:
     id: int
     to: str
     subject: str
-    body: str
+    body: str  # the text to send
     attempts: int
+    secret: bool
 
 
 async def _claim(database: Database, limit: int) -> list[_Claimed]:
@@ -114,7 +126,13 @@ async def _claim(database: Database, limit: int) -> list[_Claimed]:
         rows = list((await session.scalars(due)).all())
         for row in rows:  # other workers leave it alone while this one tries
             row.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
-        claimed = [_Claimed(r.id, r.to_address, r.subject, r.body, r.attempts) for r in rows]
+        claimed = [
+            _Claimed(
+                r.id, r.to_address, r.subject, r.secret_body or r.body, r.attempts,
+                r.secret_body is not None,
+            )
+            for r in rows
+        ]  # fmt: skip
         await session.commit()
     return claimed
 
@@ -130,9 +148,10 @@ async def deliver_due(database: Database, settings: Settings, limit: int = 50) -
         if not settings.smtp_host:
             status, attempts = MailStatus.kept, message.attempts
             log.info(
-                "mail to %s (no SMTP server configured; kept in the outbox): %s",
+                "mail to %s (no SMTP server configured; kept in the outbox): %s%s",
                 message.to,
                 message.subject,
+                f"\n{message.body}" if message.secret else "",
             )
         else:
             email = EmailMessage()
@@ -152,11 +171,14 @@ async def deliver_due(database: Database, settings: Settings, limit: int = 50) -
                     status = MailStatus.queued
                     next_attempt = utcnow() + retry_delay(attempts)
                     log.warning("SMTP delivery to %s failed (will retry): %s", message.to, exc)
+        # A secret is erased once handled: sent, given up, or logged for want of a server.
+        keep_secret = message.secret and status is MailStatus.queued
         async with database.writing() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message.id)
                 .values(
+                    secret_body=message.body if keep_secret else None,
                     status=status.value,
                     attempts=attempts,
                     sent_at=sent_at,

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # None: mark cookies Secure exactly when the request arrived over https.
     cookie_secure: bool | None = None
     session_days: int = 30
+    # Proxies (comma-separated addresses) whose X-Forwarded-For and -Proto are believed by
+    # `candor serve`; empty: none, and the connecting address is the client's.
+    trusted_proxies: str = ""
+    # A request's body must arrive within this many seconds (slower senders get 408).
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # How long each process may reuse rarely-changing tables (ranks, the category tree).
     cache_seconds: float = 10.0
@@ -111,6 +116,13 @@ class Settings(BaseSettings):
     )
     # Members' reports: summed weight that hides a post until a moderator looks.
     report_hide_weight: float = 3.0
+    # A reporter's standing grows with the account's age and its accepted posts, to 1 at
+    # these; a fresh account's reports weigh this fraction (the floor) of an established one's.
+    report_standing_days: float = Field(default=14.0, gt=0)
+    report_standing_posts: int = Field(default=5, ge=1)
+    report_standing_floor: float = Field(default=0.05, ge=0, le=1)
+    # Reports from accounts made after the post they report weigh this much less again.
+    report_joined_after_factor: float = Field(default=0.1, ge=0, le=1)
     reports_max_per_hour: int = 20
     reports_max_per_hour_ip: int = 100
 

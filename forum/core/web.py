@@ -7,6 +7,7 @@ cookie names is the accounts domain's business: `create_app` hands its loader in
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,11 +24,15 @@ from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 import forum.core.urls  # noqa: F401  (registers the `id` path convertor routes use)
+from forum.core.csrf import COOKIE as CSRF_COOKIE
+from forum.core.csrf import FIELD as CSRF_FIELD
+from forum.core.csrf import HEADER as CSRF_HEADER
+from forum.core.csrf import CsrfTokens, same_origin
 from forum.core.db import Database, begin_read, begin_write
 from forum.core.errors import ERROR_TITLES, DomainError
 from forum.core.settings import PROJECT_ROOT, Settings
@@ -61,8 +66,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
 
 
 class LazyToken:
-    """The CSRF token, fetched only if a template prints it: asgi-csrf sets its cookie when the
-    token is asked for, and a page without a form (most page views) needs no cookie."""
+    """The CSRF token, made only if a template prints it: a browser without an id gets its
+    cookie when a token is made, and a page without a form (most page views) needs none."""
 
     __slots__ = ("_get", "_value")
 
@@ -95,6 +100,7 @@ class Ctx(Generic[M]):
     flashes_in: list[str] = field(default_factory=list)
     flashes_out: list[str] = field(default_factory=list)
     set_cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
+    token_shown: bool = False
 
     @property
     def is_moderator(self) -> bool:
@@ -111,8 +117,17 @@ class Ctx(Generic[M]):
         self.flashes_out.append(message)
 
     def csrf_token(self) -> str:
-        getter = self.request.scope.get("csrftoken")
-        return getter() if getter else ""
+        """This browser's token for this sign-in (forum.core.csrf). A browser without an id
+        gets one, in a cookie set with this response."""
+        self.token_shown = True
+        browser = self.request.cookies.get(CSRF_COOKIE, "")
+        if not browser or len(browser) > 100:
+            browser = next((v for k, v, _ in self.set_cookies if k == CSRF_COOKIE), "")
+            if not browser:
+                browser = CsrfTokens.new_browser_id()
+                self.set_cookies.append((CSRF_COOKIE, browser, None))
+        tokens: CsrfTokens = self.request.app.state.csrf
+        return tokens.token(browser, self.request.cookies.get(SESSION_COOKIE))
 
     def render(
         self, template: str, context: dict[str, Any] | None = None, status_code: int = 200
@@ -163,15 +178,60 @@ class Ctx(Generic[M]):
         return parse_int(raw, name)
 
     async def form(self) -> FormData:
-        request = self.request
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
-            raise HTTPException(413, "That form is too large.")
+        return await read_form(self.request)
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form (urlencoded or multipart, no files), read once and kept."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise HTTPException(413, "That form is too large.")
+    try:
+        # Starlette answers malformed multipart/urlencoded bodies with HTTPException(400).
+        return await request.form(max_files=0, max_fields=200, max_part_size=MAX_FORM_BYTES)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HTTPException(400, "That form could not be read.") from exc
+
+
+FORM_EXPIRED = (
+    "This form has expired or did not come from this site. Go back, reload the page and send "
+    "it again."
+)
+
+
+async def accept_body(request: Request, settings: Settings) -> Response | None:
+    """Before a request that changes state touches the database: its whole body, read within
+    `body_timeout_seconds` (a slow sender gets 408 and holds no transaction or lock), and its
+    CSRF token, checked whatever else the request carries. None when it may go on."""
+    state = request.app.state
+
+    def refuse(status: int, message: str) -> Response:
+        return HTMLResponse(state.error_page(status, message), status_code=status)
+
+    try:
+        async with asyncio.timeout(settings.body_timeout_seconds):
+            await request.body()
+    except TimeoutError:
+        return refuse(408, "The request arrived too slowly. Please send it again.")
+    except ClientDisconnect:
+        return refuse(400, "The request was cut off before it was complete.")
+    if not same_origin(request, settings.base_url):
+        return refuse(403, FORM_EXPIRED)
+    token = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "").lower()
+    if token is None and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         try:
-            # Starlette answers malformed multipart/urlencoded bodies with HTTPException(400).
-            return await request.form(max_files=0, max_fields=200, max_part_size=MAX_FORM_BYTES)
-        except UnicodeDecodeError as exc:
-            raise HTTPException(400, "That form could not be read.") from exc
+            value = (await read_form(request)).get(CSRF_FIELD)
+        except HTTPException as exc:
+            return refuse(exc.status_code, exc.detail)
+        token = value if isinstance(value, str) else None
+    tokens: CsrfTokens = state.csrf
+    cookies = request.cookies
+    if not tokens.valid(cookies.get(CSRF_COOKIE), cookies.get(SESSION_COOKIE), token):
+        return refuse(403, FORM_EXPIRED)
+    return None
 
 
 def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:
@@ -232,7 +292,6 @@ def view(
         @functools.wraps(fn)
         async def endpoint(request: Request) -> Response:
             state = request.app.state
-            database: Database = state.database
             settings: Settings = state.settings
             if any(
                 "\x00" in str(v)
@@ -245,6 +304,11 @@ def view(
                     status_code=400,
                 )
             unsafe = request.method in UNSAFE_METHODS
+            if unsafe:
+                refused = await accept_body(request, settings)
+                if refused is not None:
+                    return refused
+            database: Database = state.database
             async with (
                 database.write_turn() if unsafe or writes else nullcontext(),
                 database.sessionmaker() as session,
@@ -256,29 +320,9 @@ def view(
                 user = await state.load_member(session, request.cookies.get(SESSION_COOKIE))
                 ctx: Ctx[Any] = Ctx(request, session, user, settings, state.templates)
                 ctx.flashes_in = _read_flashes(request, settings)
-                if (login or moderator or admin) and user is None:
-                    if request.method == "GET":
-                        login_path = state.url("login")
-                        return RedirectResponse(
-                            f"{login_path}?next={request.url.path}", status_code=303
-                        )
-                    return ctx.render_error(401, "Please log in first.")
-                if admin and (user is None or not user.is_admin):
-                    return ctx.render_error(403, "Only administrators can do that.")
-                if moderator and (user is None or not user.is_moderator):
-                    return ctx.render_error(403, "Only moderators can do that.")
-                try:
-                    response = await fn(ctx)
-                except HTTPException as exc:
-                    # A refused request stores nothing: drop whatever it had written so far.
-                    await ctx.rollback()
-                    response = ctx.render_error(exc.status_code, exc.detail, exc.headers)
-                except DomainError as exc:
-                    # A service refused: the one place its errors become responses.
-                    await ctx.rollback()
-                    response = ctx.render_error(exc.status, exc.message, exc.headers)
-                else:
-                    await session.commit()
+                response = await _respond(ctx, fn, login or moderator or admin, moderator, admin)
+            if ctx.token_shown:  # the page differs per browser: no shared cache may keep it
+                response.headers.append("vary", "Cookie")
             _write_flashes(ctx, response)
             for name, value, max_age in ctx.set_cookies:
                 _set_cookie(request, settings, response, name, value, max_age)
@@ -287,6 +331,32 @@ def view(
         return endpoint
 
     return decorate
+
+
+async def _respond(ctx: Ctx[Any], fn: View, login: bool, moderator: bool, admin: bool) -> Response:
+    """The view's response, after the role checks; its writes committed, or dropped when it
+    ends in an error (a refused request stores nothing)."""
+    user: Any = ctx.user
+    request = ctx.request
+    if login and user is None:
+        if request.method == "GET":
+            login_path = request.app.state.url("login")
+            return RedirectResponse(f"{login_path}?next={request.url.path}", status_code=303)
+        return ctx.render_error(401, "Please log in first.")
+    if admin and not user.is_admin:
+        return ctx.render_error(403, "Only administrators can do that.")
+    if moderator and not user.is_moderator:
+        return ctx.render_error(403, "Only moderators can do that.")
+    try:
+        response = await fn(ctx)
+    except HTTPException as exc:
+        await ctx.rollback()
+        return ctx.render_error(exc.status_code, exc.detail, exc.headers)
+    except DomainError as exc:  # a service refused: the one place its errors become responses
+        await ctx.rollback()
+        return ctx.render_error(exc.status, exc.message, exc.headers)
+    await ctx.db.commit()
+    return response
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:

@@ -121,6 +121,8 @@ async def _post_created(session: AsyncSession, event: PostCreated) -> None:
 
 
 async def _post_edited(session: AsyncSession, event: PostEdited) -> None:
+    if event.premoderated:  # reopens a decided item: the new text needs a decision
+        await open_item(session, event.post_id, [PREMODERATION], priority=5.0)
     await notify_worker(session)
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User, UserStatus
-from forum.accounts.services import RankTable, load_ranks
-from forum.board.models import ModerationState, Post, Thread
+from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
+from forum.board.models import ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import BoardError, edit_post, set_post_state
 from forum.core import ratelimit
 from forum.core.audit import audit
@@ -34,9 +34,35 @@ RANK_WEIGHT = {"Newcomer": 0.6, "Associate": 0.8, "Executive": 1.0, "Senior Exec
                "Director": 1.4, "Moderator": 2.0, "Administrator": 2.0}  # fmt: skip
 
 
-async def report_weight(session: AsyncSession, reporter: User, ranks: RankTable) -> float:
+async def standing(session: AsyncSession, settings: Settings, reporter: User) -> float:
+    """How established a member is, 0..1, from what cannot be had quickly: the account's age
+    and its accepted posts (neither held nor hidden). Staff stand at 1."""
+    if reporter.is_moderator:
+        return 1.0
+    age_days = (utcnow() - reporter.joined_at).total_seconds() / 86400
+    accepted = await session.scalar(
+        select(func.count(Post.id)).where(
+            Post.author_id == reporter.id,
+            Post.is_deleted.is_(False),
+            shown_to_all(Post.moderation_state),
+        )
+    )
+    by_age = min(1.0, max(age_days, 0.0) / settings.report_standing_days)
+    by_posts = min(1.0, (accepted or 0) / settings.report_standing_posts)
+    return max(settings.report_standing_floor, (by_age + by_posts) / 2)
+
+
+async def report_weight(
+    session: AsyncSession,
+    settings: Settings,
+    reporter: User,
+    ranks: RankTable,
+    post: Post | None = None,
+) -> float:
     """Rank sets the base; past accuracy scales it (Laplace-smoothed share of upheld reports),
-    so a few trusted reporters outweigh many careless ones."""
+    and standing scales that (a fresh account counts for little), so a few trusted reporters
+    outweigh many careless or new ones. An account made after the post counts for less still:
+    that is what a brigade looks like."""
     rank = ranks.rank_for(reporter.points, reporter.special_rank_id)
     base = RANK_WEIGHT.get(rank, 1.0)
     if reporter.is_moderator:
@@ -51,7 +77,10 @@ async def report_weight(session: AsyncSession, reporter: User, ranks: RankTable)
     ).one()
     upheld, rejected = int(row[0]), int(row[1])
     accuracy = (upheld + 1) / (upheld + rejected + 2)
-    return round(base * 2 * accuracy, 3)
+    weight = base * 2 * accuracy * await standing(session, settings, reporter)
+    if post is not None and not reporter.is_moderator and reporter.joined_at > post.created_at:
+        weight *= settings.report_joined_after_factor
+    return round(weight, 3)
 
 
 async def check_report_rate(
@@ -76,17 +105,23 @@ async def report_post(
     )
     if existing is not None:
         raise ReviewError("You have already reported this post; moderators will look at it.")
-    weight = await report_weight(session, reporter, await load_ranks(session))
+    weight = await report_weight(session, settings, reporter, await load_ranks(session), post)
     report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note,
                     weight=weight)  # fmt: skip
     session.add(report)
     item = await open_item(session, post.id, [USER_REPORTS], priority=10.0, report_weight=weight)
-    if item.report_weight >= settings.report_hide_weight and post.moderation_state not in (
-        ModerationState.held.value,
-        ModerationState.hidden.value,
+    author = await session.get(User, post.author_id)
+    staff_post = author is not None and author.is_moderator  # never hidden by members alone
+    if (
+        item.report_weight >= settings.report_hide_weight
+        and not staff_post
+        and post.moderation_state not in (ModerationState.held.value, ModerationState.hidden.value)
     ):
-        set_post_state(
-            post, ModerationState.held, "Hidden while moderators review reports from members."
+        await set_post_state(
+            session,
+            post,
+            ModerationState.held,
+            "Hidden while moderators review reports from members.",
         )
     return report
 
@@ -127,6 +162,8 @@ async def decide(
     author = await session.get(User, post.author_id) if post else None
     if post is None or thread is None or author is None:
         raise ReviewError("That post no longer exists.")
+    if action in ("warn", "premoderate", "suspend") and not outranks(moderator, author):
+        raise ReviewError(PEER_OR_SUPERIOR)
     hide = action != "approve" and action != "edit_approve"
     if action == "edit_approve":
         if body is None:
@@ -139,9 +176,9 @@ async def decide(
     if post.id == thread.first_post_id:
         thread.needs_related = True  # hiding or restoring an opening post changes related lists
     if hide:
-        set_post_state(post, ModerationState.hidden, reason.strip())
+        await set_post_state(session, post, ModerationState.hidden, reason.strip())
     else:
-        set_post_state(post, ModerationState.clear)
+        await set_post_state(session, post, ModerationState.clear)
     if action == "warn":
         author.warning_count += 1
     elif action == "premoderate":
@@ -178,6 +215,17 @@ async def decide(
             + ("Your next posts will wait for approval.\n" if action == "premoderate" else "")
             + ("This is a formal warning.\n" if action == "warn" else "")
             + f"\nYou can see the post and the reason at {base}/p/{post.id}\n",
+        )
+    elif action == "edit_approve":
+        base = settings.base_url.rstrip("/")
+        queue_mail(
+            session,
+            author.email,
+            f"A moderator edited your post in “{thread.title}”",
+            f"Hello {author.username},\n\nA moderator edited your post in “{thread.title}” "
+            "before approving it.\n"
+            + (f"Reason: {reason.strip()}\n" if reason.strip() else "")
+            + f"\nYou can see the post as it now reads at {base}/p/{post.id}\n",
         )
     return item
 

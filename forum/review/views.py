@@ -3,7 +3,7 @@ pipeline's status; members' reports; the composer's live cue check."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from forum.core.pagination import paginate
 from forum.core.text import clean_block, clean_line, excerpt
 from forum.core.web import field_int, field_str, view
 from forum.review import services as review
+from forum.review.highlight import highlight
 from forum.review.models import (
     ModerationResult,
     Report,
@@ -35,33 +36,6 @@ from moderation import cues
 from moderation.policy import likelihood
 
 PER_PAGE = 30
-
-
-@dataclass
-class Segment:
-    text: str
-    label: str = ""
-
-
-def highlight(text: str, evidence: list[dict[str, Any]]) -> list[Segment]:
-    """Split `text` into plain and marked segments from the evidence spans."""
-    spans = sorted(
-        (int(e["start"]), int(e["end"]), str(e["label"]))
-        for e in evidence
-        if 0 <= int(e.get("start", -1)) < int(e.get("end", -1)) <= len(text)
-    )
-    segments: list[Segment] = []
-    pos = 0
-    for start, end, label in spans:
-        if start < pos:
-            continue  # overlapping span: the earlier one is already marked
-        if start > pos:
-            segments.append(Segment(text[pos:start]))
-        segments.append(Segment(text[start:end], label))
-        pos = end
-    if pos < len(text):
-        segments.append(Segment(text[pos:]))
-    return segments
 
 
 @view(moderator=True)
@@ -297,6 +271,8 @@ async def report(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
         return ctx.render("review/report.html", context)
     assert ctx.user is not None
+    if is_suspended(ctx.user):
+        raise HTTPException(403, "Your account is suspended: you cannot send reports.")
     form = await ctx.form()
     reason = field_str(form, "reason", 40)
     note = clean_block(field_str(form, "note", 1000))
@@ -311,17 +287,18 @@ async def report(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("post", post_id=post.id))
 
 
-@view()
+@view(login=True)
 async def cue_check(ctx: Ctx) -> Response:
     """The composer's live nudge: which phrases may read as dismissive of juniors."""
     try:
         data = await ctx.request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         raise HTTPException(400, 'Send JSON: {"text": "…"}') from None
     text = data.get("text") if isinstance(data, dict) else None
     if not isinstance(text, str) or len(text) > ctx.settings.body_max:
         raise HTTPException(400, "Send JSON with a 'text' of at most the post length.")
-    return JSONResponse({"phrases": cues.nudge_phrases(text)})
+    # Pure Python work on up to a post's length: in a thread, so other requests go on.
+    return JSONResponse({"phrases": await asyncio.to_thread(cues.nudge_phrases, text)})
 
 
 routes = [

@@ -30,7 +30,7 @@ from sqlalchemy.sql.expression import ColumnClause
 from forum.accounts.models import User
 from forum.articles.models import Article
 from forum.board.models import Category, Post, Thread
-from forum.board.visibility import category_visibility, post_visibility
+from forum.board.visibility import post_visibility, thread_visibility
 from forum.core.errors import DomainError
 
 MAX_QUERY = 200
@@ -114,9 +114,7 @@ def _snippet(raw: str | None, fallback: str) -> list[tuple[str, bool]]:
 
 
 def _post_filters(stmt: Select[Any], filters: Filters, viewer: User | None) -> Select[Any]:
-    stmt = stmt.where(
-        Thread.is_deleted.is_(False), post_visibility(viewer), category_visibility(viewer)
-    )
+    stmt = stmt.where(post_visibility(viewer), thread_visibility(viewer))
     if filters.category_ids:
         stmt = stmt.where(Thread.category_id.in_(filters.category_ids))
     if filters.author_id is not None:

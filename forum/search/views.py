@@ -47,6 +47,8 @@ async def search_page(ctx: Ctx) -> Response:
     try:
         filters = Filters(since=_date(form["from"], "from"), until=_date(form["to"], "to"))
         if filters.until is not None:
+            if filters.until.year >= 9999:
+                raise SearchError("'to' must be a date before the year 9999.")
             filters.until += timedelta(days=1)  # "to" is inclusive
         if form["category"]:
             chosen = next((c for c in categories if c.slug == form["category"]), None)

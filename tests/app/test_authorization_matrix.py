@@ -26,7 +26,7 @@ ADMINS = {"admin"}
 ACCESS: dict[str, set[str]] = {
     "home": ALL, "category": ALL, "thread": ALL, "post": ALL, "post_revisions": ALL,
     "profile": ALL, "login": ALL, "register": ALL, "forgot_password": ALL, "reset_password": ALL,
-    "search": ALL, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": ALL,
+    "search": ALL, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
     "new_thread": MEMBERS, "reply": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS,
     "report_post": MEMBERS, "article_comment": MEMBERS,
     # The post and article belong to other members: only staff may edit them.
@@ -35,7 +35,7 @@ ACCESS: dict[str, set[str]] = {
     "thread_action": MODERATORS, "review_queue": MODERATORS, "review_item": MODERATORS,
     "watched_phrases": MODERATORS, "delete_phrase": MODERATORS, "moderation_status": MODERATORS,
     "audit_log": MODERATORS,
-    "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS,
+    "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS, "lift_restriction": MODERATORS,
 }  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from forum.accounts.models import User
 from forum.accounts.services import start_session, user_for_session
 from forum.app import create_app
 from forum.board.models import Post
-from forum.board.queries import LISTING_PAGE, thread_page, thread_page_statements
+from forum.board.queries import listing_statements, thread_page, thread_page_statements
 from forum.core.db import Database, begin_read, begin_write, connect, utcnow
 from forum.core.fastpath import Prepared, fetch_rows
 from forum.core.sqlite import CandorSQLiteDialect
@@ -67,7 +67,7 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, Prepared[Any], dict[str, obje
         ("staff page", thread_page_statements("staff")[1], page, 5),
         ("related", related_statement(False), {"source_type": "thread", "source_id": ids["thread"],
                                                "thread_limit": 5, "article_limit": 3}, 1),
-        ("listing", LISTING_PAGE, {"category_id": ids["category"], "limit": 20, "offset": 0}, 2),
+        ("listing", listing_statements("anonymous")[1], {"category_id": ids["category"], "limit": 20, "offset": 0}, 2),
     ]  # fmt: skip
 
 

@@ -121,7 +121,8 @@ def test_form_fuzz(world: dict[str, Any], role: str, template: str, fields: list
         client.cookies.set(name, value)
     path = template.format(**world["ids"])
     token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
-    csrf = token.group(1) if token else client.cookies.get("csrftoken", "")
+    assert token is not None
+    csrf = token.group(1)
 
     @settings(max_examples=25, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
@@ -132,5 +133,92 @@ def test_form_fuzz(world: dict[str, Any], role: str, template: str, fields: list
         assert response.status_code < 500, (path, data, response.status_code)
         if response.status_code >= 400:
             assert _counts(world["url"]) == before, (path, data)
+
+    check()
+
+
+def _as_role(world: dict[str, Any], role: str) -> tuple[TestClient, str]:
+    client: TestClient = world["client"]
+    client.cookies.clear()
+    for name, value in world["jars"][role].items():
+        client.cookies.set(name, value)
+    token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    return client, token.group(1)
+
+
+MULTIPART = [f for f in FORMS if f[0] in ("anonymous", "member")]
+
+
+@pytest.mark.parametrize("role,template,fields", MULTIPART, ids=[f[1] for f in MULTIPART])
+def test_multipart_form_fuzz(
+    world: dict[str, Any], role: str, template: str, fields: list[str]
+) -> None:
+    """The same forms sent as multipart/form-data (what `curl -F` sends)."""
+    client, csrf = _as_role(world, role)
+    path = template.format(**world["ids"])
+
+    @settings(max_examples=8, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+    @given(st.fixed_dictionaries({}, optional={f: TEXT for f in fields}))
+    def check(data: dict[str, str]) -> None:
+        parts = {k: (None, v) for k, v in {**data, "csrftoken": csrf}.items()}
+        response = client.post(path, files=parts, follow_redirects=False)
+        assert response.status_code < 500, (path, data, response.status_code)
+
+    check()
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+def test_json_body_fuzz(world: dict[str, Any]) -> None:
+    client, csrf = _as_role(world, "member")
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+    @given(st.one_of(JSON, st.fixed_dictionaries({"text": JSON})), st.binary(max_size=64))
+    def check(data: object, raw: bytes) -> None:
+        headers = {"x-csrftoken": csrf}
+        response = client.post("/api/cues", json=data, headers=headers)
+        assert response.status_code < 500, (data, response.status_code)
+        headers["content-type"] = "application/json"
+        response = client.post("/api/cues", content=raw, headers=headers)
+        assert response.status_code < 500, (raw, response.status_code)
+
+    check()
+
+
+QUERY_KEYS = ["page", "q", "category", "author", "from", "to", "status", "quote", "next"]
+
+
+def test_query_string_fuzz_on_every_get_route(world: dict[str, Any]) -> None:
+    """Every GET route, as a moderator (who reaches the most pages), with fuzzed queries."""
+    from starlette.routing import Route
+
+    client, _csrf = _as_role(world, "moderator")
+    ids = {**world["ids"], "thread_id": world["ids"]["thread"], "post_id": world["ids"]["post"],
+           "article_id": world["ids"]["article"], "item_id": 1, "username": "fuzzowner"}  # fmt: skip
+    paths = [
+        re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(ids.get(m.group(1), "x")), route.path)
+        for route in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(route, Route) and route.methods and "GET" in route.methods
+    ]
+    assert len(paths) >= 20
+
+    @settings(max_examples=15, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+    @given(st.sampled_from(paths), st.dictionaries(st.sampled_from(QUERY_KEYS), TEXT, max_size=4))
+    def check(path: str, query: dict[str, str]) -> None:
+        response = client.get(path, params=query, follow_redirects=False)
+        assert response.status_code < 500, (path, query, response.status_code)
 
     check()

@@ -133,3 +133,35 @@ async def test_without_smtp_mail_is_kept_in_the_outbox(
 def test_retries_back_off_to_an_hour() -> None:
     delays = [retry_delay(n).total_seconds() for n in range(1, 10)]
     assert delays[:4] == [30, 60, 120, 240] and delays[-1] == 3600
+
+
+async def test_a_secret_is_erased_once_the_mail_is_sent(
+    fresh_database: Database, settings: Settings, fake_smtp: type[FakeSMTP]
+) -> None:
+    async with fresh_database.sessionmaker() as session:
+        record = queue_mail(
+            session, "c@example.org", "Reset", "Link: /password/reset/SECRET", redacted="Link: -"
+        )
+        await session.commit()
+    stored = await _record(fresh_database, record.id)
+    assert stored.body == "Link: -" and stored.secret_body == "Link: /password/reset/SECRET"
+    assert await deliver_due(fresh_database, _smtp(settings)) == 1
+    assert "SECRET" in fake_smtp.sent[0].get_content()  # the member gets the link
+    stored = await _record(fresh_database, record.id)
+    assert stored.secret_body is None and "SECRET" not in stored.body
+
+
+async def test_without_smtp_a_secret_goes_to_the_log_not_the_outbox(
+    fresh_database: Database,
+    settings: Settings,
+    fake_smtp: type[FakeSMTP],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with fresh_database.sessionmaker() as session:
+        record = queue_mail(session, "d@example.org", "Reset", "/password/reset/S2", redacted="-")
+        await session.commit()
+    with caplog.at_level("INFO", logger="candor.mail"):
+        await deliver_due(fresh_database, settings)
+    assert "/password/reset/S2" in caplog.text
+    stored = await _record(fresh_database, record.id)
+    assert stored.status == MailStatus.kept and stored.secret_body is None

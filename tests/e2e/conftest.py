@@ -25,6 +25,8 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SCRATCH = Path(tempfile.gettempdir()) / "candor-screenshots"
 DEMO_PASSWORD = "candor-demo"
+# Where the live server's processes write their logs (the worker logs mail it cannot send).
+LOGS: dict[str, Path] = {}
 
 
 def _admin(statement: str) -> None:
@@ -60,6 +62,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     candor = [sys.executable, "-m", "forum.cli"]
     logs = tmp_path_factory.mktemp("e2e")
+    LOGS["worker"] = logs / "worker.log"
     subprocess.run(
         [*candor, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120
     )

@@ -52,6 +52,8 @@ def _client(base: str, username: str) -> tuple[httpx.Client, str]:
     token = re.search(r'name="csrftoken" value="([^"]+)"', c.get("/login").text).group(1)  # type: ignore[union-attr]
     r = c.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrftoken": token})
     assert r.status_code == 303
+    # Signing in changes the token: take this sign-in's from a page with a form.
+    token = re.search(r'name="csrftoken" value="([^"]+)"', c.get("/").text).group(1)  # type: ignore[union-attr]
     return c, token
 
 

@@ -4,6 +4,7 @@ with its version check and audit log, and members kept out of every /mod route."
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.board.models import Post
 from forum.core.audit import AuditEntry
+from forum.core.db import utcnow
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
 from forum.review.models import ModerationResult, Report, ReviewItem
@@ -237,7 +239,9 @@ async def test_a_moderators_report_weighs_more_than_a_newcomers(
     newcomer = await make_user(db, settings, username="newbie")
     mod = await make_user(db, settings, username="trusted", role="moderator")
     ranks = await load_ranks(db)
-    assert await report_weight(db, mod, ranks) > 2 * await report_weight(db, newcomer, ranks)
+    assert await report_weight(db, settings, mod, ranks) > 2 * await report_weight(
+        db, settings, newcomer, ranks
+    )
 
 
 async def test_a_reporter_whose_reports_were_upheld_weighs_more(
@@ -251,15 +255,22 @@ async def test_a_reporter_whose_reports_were_upheld_weighs_more(
     db.add(Report(post_id=other.id, reporter_id=careless.id, reason="spam", weight=1, upheld=False))
     await db.commit()
     ranks = await load_ranks(db)
-    assert await report_weight(db, careful, ranks) > await report_weight(db, careless, ranks)
+    assert await report_weight(db, settings, careful, ranks) > await report_weight(
+        db, settings, careless, ranks
+    )
 
 
 async def _reported_post(db: AsyncSession, settings: Settings) -> Post:
-    author = await make_user(db, settings, username="reported")
-    _thread, (post,) = await make_thread(db, settings, author, await make_category(db), body="Hmm.")
+    """A post, and reporters of standing: two members of a month with five accepted posts
+    each (named newbie0 and newbie1 for their rank), and a moderator."""
+    category = await make_category(db)
     for i in range(2):
-        await make_user(db, settings, username=f"newbie{i}")
+        member = await make_user(db, settings, username=f"newbie{i}")
+        member.joined_at = utcnow() - timedelta(days=30)
+        await make_thread(db, settings, member, category, replies=4)
     await make_user(db, settings, username="trusted", role="moderator")
+    author = await make_user(db, settings, username="reported")
+    _thread, (post,) = await make_thread(db, settings, author, category, body="Hmm.")
     await db.commit()
     return post
 
@@ -300,6 +311,39 @@ async def test_one_report_does_not_hide_a_post_but_enough_weight_does(
     await db.refresh(post)
     assert item.report_weight >= settings.report_hide_weight
     assert post.moderation_state == "held"
+
+
+async def test_twenty_fresh_accounts_cannot_hide_a_post(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="target")
+    _thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    brigade = [await make_user(db, settings, username=f"fresh{i}") for i in range(20)]
+    await db.commit()
+    for member in brigade:
+        await login(client, member.username)
+        assert (await _report(client, post, "harassment")).status_code == 303
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+    await db.refresh(post)
+    assert item is not None and item.report_weight < settings.report_hide_weight
+    assert post.moderation_state != "held"  # moderators still see every report in the queue
+
+
+async def test_members_reports_never_hide_a_staff_members_post(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    post = await _reported_post(db, settings)
+    staff = await make_user(db, settings, username="staffer", role="moderator")
+    _thread, (staff_post,) = await make_thread(
+        db, settings, staff, await make_category(db), body="A moderator's post."
+    )
+    await db.commit()
+    assert post.id != staff_post.id
+    for reporter in ("newbie0", "newbie1", "trusted"):
+        await login(client, reporter)
+        await _report(client, staff_post, "harassment")
+    await db.refresh(staff_post)
+    assert staff_post.moderation_state != "held"
 
 
 async def test_members_cannot_report_their_own_posts(
@@ -405,3 +449,23 @@ async def test_reporting_is_rate_limited(
     r = await post_form(client, f"/p/{posts[1].id}/report", {"reason": "spam"}, "/")
     assert r.status_code == 429 and "from your network" in r.text
     assert len((await db.scalars(select(Report))).all()) == 2
+
+
+async def test_an_edit_by_a_premoderated_author_waits_for_approval_again(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    from forum.board.models import ModerationState
+    from forum.board.posting import edit_post, set_post_state
+
+    author = await make_user(db, settings, username="sneaky")
+    thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    await set_post_state(db, post, ModerationState.clear)
+    author.premoderated = True
+    await db.flush()
+    await edit_post(db, settings, author, post, thread, "Know your place, intern.")
+    await db.commit()
+    assert post.moderation_state == "held"
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+    assert item is not None and item.status == "open" and "PREMODERATION" in item.reasons
+    page = await client.get(f"/t/{thread.id}")
+    assert "Know your place" not in page.text

@@ -1,0 +1,54 @@
+"""Password guessing is limited per account however it is named, on the sign-in form and on
+the change-password form; per-address limits see the real connecting address."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.cli import proxy_options
+from forum.core.settings import Settings
+from tests.helpers import login, make_user, post_form
+
+
+async def _sign_in(client: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
+    return await post_form(client, "/login", {"username": name, "password": password})
+
+
+async def test_guesses_count_per_account_whether_named_by_username_or_email(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="quinn", email="quinn@example.org")
+    await db.commit()
+    limit = settings.login_max_failures_account
+    names = ["quinn", "QUINN@example.org", "Quinn"]
+    for n in range(limit):
+        response = await _sign_in(client, names[n % len(names)], f"wrong guess {n}")
+        assert response.status_code == 400
+    refused = await _sign_in(client, "quinn@example.org", "another wrong guess")
+    assert refused.status_code == 429
+
+
+async def test_guessing_the_current_password_is_limited(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="rowan")
+    await db.commit()
+    await login(client, "rowan")
+    form = {"password": "a new password 1", "password_confirm": "a new password 1"}
+    for n in range(settings.login_max_failures_account):
+        wrong = {**form, "current_password": f"guess number {n}"}
+        response = await post_form(client, "/account/password", wrong, "/account/password")
+        assert response.status_code == 400
+    last = {**form, "current_password": "yet another guess"}
+    response = await post_form(client, "/account/password", last, "/account/password")
+    assert response.status_code == 429
+
+
+def test_forwarded_addresses_are_believed_only_from_listed_proxies(settings: Settings) -> None:
+    assert proxy_options(settings) == {"proxy_headers": False}
+    behind = settings.model_copy(update={"trusted_proxies": "10.0.0.5, 10.0.0.6"})
+    assert proxy_options(behind) == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": ["10.0.0.5", "10.0.0.6"],
+    }

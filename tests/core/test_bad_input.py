@@ -1,0 +1,44 @@
+"""Input outside a type's range (dates, integers, nested JSON) is a 400 or 404, never a 500."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.core.settings import Settings
+from tests.helpers import csrf_token, login, make_user
+
+
+async def test_dates_at_the_edge_of_the_calendar_are_refused(client: httpx.AsyncClient) -> None:
+    for query in ("to=9999-12-31", "from=0001-01-01&to=9999-12-31", "from=10000-01-01",
+                  "to=2026-02-30"):  # fmt: skip
+        response = await client.get(f"/search?q=mentoring&{query}")
+        assert response.status_code in (200, 400), query
+
+
+async def test_deeply_nested_json_is_a_400(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="nester")
+    await db.commit()
+    await login(client, "nester")
+    token = await csrf_token(client, "/account/profile")
+    body = "[" * 100_000 + "]" * 100_000
+    response = await client.post(
+        "/api/cues",
+        content=body,
+        headers={"content-type": "application/json", "x-csrftoken": token},
+    )
+    assert response.status_code == 400
+
+
+async def test_an_id_beyond_the_databases_integers_is_a_404(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="bigmod", role="moderator")
+    await db.commit()
+    await login(client, "bigmod")
+    token = await csrf_token(client, "/mod/phrases")
+    for path in ("/mod/phrases/99999999999999999999/delete", "/mod/phrases/2147483648/delete"):
+        response = await client.post(path, data={"csrftoken": token})
+        assert response.status_code == 404, path

@@ -1,0 +1,54 @@
+"""Every function that works on member text takes time linear in its length: 100,000
+characters of a repeated phrase cost about ten times what 10,000 do (a quadratic one costs a
+hundred times), so no post, however built, can hold the board up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from forum.core.text import clean_block, clean_line, excerpt, quote_markdown, render_markdown
+from forum.review.highlight import highlight
+from moderation import cues
+
+PHRASES = [
+    "in my day ",
+    "come back when you have twenty years in ",
+    "you're too junior to understand. ",
+    '"know your place" he said ',
+    "**a** _b_ [c](d) > ",
+    "x",
+]
+EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
+FUNCTIONS: dict[str, Callable[[str], object]] = {
+    "find_cues": cues.find_cues,
+    "nudge_phrases": cues.nudge_phrases,
+    "cue stage score": lambda text: cues.score(text, ["in my day", "know your place"]),
+    "render_markdown": render_markdown,
+    "clean_block": clean_block,
+    "clean_line": clean_line,
+    "excerpt": excerpt,
+    "quote_markdown": lambda text: quote_markdown("someone", text),
+    "highlight": lambda text: highlight(text, EVIDENCE),
+}
+
+
+def _cost(function: Callable[[str], object], text: str) -> float:
+    best = float("inf")
+    for _ in range(3):  # the least of three: the machine is shared and noisy
+        started = time.perf_counter()
+        function(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@pytest.mark.parametrize("phrase", PHRASES)
+def test_ten_times_the_text_costs_about_ten_times_as_much(name: str, phrase: str) -> None:
+    function = FUNCTIONS[name]
+    small = (phrase * (10_000 // len(phrase) + 1))[:10_000]
+    large = small * 10
+    ratio = _cost(function, large) / max(_cost(function, small), 1e-4)
+    assert ratio < 30, f"{name} on {phrase!r}: 10x the text cost {ratio:.0f}x the time"

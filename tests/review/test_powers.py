@@ -1,0 +1,112 @@
+"""Moderator powers follow a hierarchy; restrictions can be lifted, with a reason, in the log;
+a suspended member cannot report or change their profile; an editor is not a moderator."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User, UserStatus
+from forum.accounts.services import load_ranks
+from forum.core.audit import AuditEntry
+from forum.core.settings import Settings
+from forum.review.queue import ReviewError, open_item
+from forum.review.services import decide
+from tests.helpers import login, make_category, make_thread, make_user, post_form
+
+
+async def _item_on_post_by(db: AsyncSession, settings: Settings, author: User) -> int:
+    _thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    item = await open_item(db, post.id, ["USER_REPORTS"], priority=10)
+    await db.flush()
+    return item.id
+
+
+@pytest.mark.parametrize("action", ["warn", "premoderate", "suspend"])
+@pytest.mark.parametrize("target_role", ["moderator", "admin"])
+async def test_a_moderator_cannot_act_on_a_peer_or_a_superior(
+    db: AsyncSession, settings: Settings, action: str, target_role: str
+) -> None:
+    mod = await make_user(db, settings, role="moderator")
+    target = await make_user(db, settings, role=target_role)
+    item_id = await _item_on_post_by(db, settings, target)
+    with pytest.raises(ReviewError, match="administrator"):
+        await decide(db, settings, mod, item_id, 1, action, "reason", duration="24h")
+    await db.refresh(target)
+    assert target.status == UserStatus.active.value and not target.premoderated
+
+
+async def test_an_admin_can_suspend_a_moderator(db: AsyncSession, settings: Settings) -> None:
+    admin = await make_user(db, settings, role="admin")
+    mod = await make_user(db, settings, role="moderator")
+    item_id = await _item_on_post_by(db, settings, mod)
+    await decide(db, settings, admin, item_id, 1, "suspend", "abuse", duration="24h")
+    assert mod.status == UserStatus.suspended.value
+
+
+async def test_a_moderator_lifts_a_suspension_with_a_reason_in_the_log(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    member = await make_user(db, settings, username="benched")
+    member.status = UserStatus.suspended.value
+    member.premoderated = True
+    await make_user(db, settings, username="liftmod", role="moderator")
+    await db.commit()
+    await login(client, "liftmod")
+    profile = await client.get("/u/benched")
+    assert "Lift the suspension" in profile.text and "Lift pre-moderation" in profile.text
+    path = "/u/benched/lift"
+    no_reason = await post_form(client, path, {"restriction": "suspension"}, "/u/benched")
+    assert no_reason.status_code == 400
+    for restriction in ("suspension", "premoderation"):
+        form = {"restriction": restriction, "reason": "served the time"}
+        assert (await post_form(client, path, form, "/u/benched")).status_code == 303
+    await db.refresh(member)
+    assert member.status == UserStatus.active.value and not member.premoderated
+    logged = await db.scalars(select(AuditEntry.action).where(AuditEntry.target_id == member.id))
+    assert set(logged.all()) >= {"lift_suspension", "lift_premoderation"}
+
+
+async def test_a_moderator_cannot_lift_a_peers_restriction(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    peer = await make_user(db, settings, username="peermod", role="moderator")
+    peer.status = UserStatus.suspended.value
+    await make_user(db, settings, username="othermod", role="moderator")
+    await db.commit()
+    await login(client, "othermod")
+    form = {"restriction": "suspension", "reason": "friend"}
+    response = await post_form(client, "/u/peermod/lift", form, "/mod")
+    assert response.status_code == 403
+    await db.refresh(peer)
+    assert peer.status == UserStatus.suspended.value
+
+
+async def test_a_suspended_member_cannot_report_or_edit_their_profile(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="someone")
+    _thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    member = await make_user(db, settings, username="suspended1")
+    await db.commit()
+    await login(client, "suspended1")
+    member.status = UserStatus.suspended.value
+    member.suspended_until = None
+    await db.commit()
+    report = await post_form(
+        client, f"/p/{post.id}/report", {"reason": "spam"}, f"/t/{post.thread_id}"
+    )
+    assert report.status_code == 403
+    profile = await post_form(client, "/account/profile", {"bio": "new"}, "/")
+    assert profile.status_code == 403
+
+
+async def test_an_editor_is_not_given_the_moderator_rank(
+    db: AsyncSession, settings: Settings
+) -> None:
+    editor = await make_user(db, settings, role="editor")
+    ranks = await load_ranks(db)
+    assert editor.special_rank_id is None
+    assert ranks.rank_for(editor.points, editor.special_rank_id) == "Newcomer"
