@@ -100,9 +100,11 @@ async def register(ctx: Ctx) -> Response:
     errors: dict[str, str] = {}
     if password != confirm:
         errors["password_confirm"] = "The two passwords do not match."
+    # Every attempt counts, failed ones too: the form must not become a free oracle for which
+    # names and addresses have accounts.
     register_ip = ratelimit.limits(ctx.settings).register_ip
     try:
-        await ratelimit.check(ctx.db, register_ip, ctx.client)
+        await ratelimit.hit(ctx.db, register_ip, ctx.client)
     except ratelimit.RateLimited as exc:
         errors["username"] = exc.message
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 429)
@@ -121,7 +123,6 @@ async def register(ctx: Ctx) -> Response:
             errors[exc.field] = exc.message
     if errors or user is None:
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 400)
-    await ratelimit.record(ctx.db, register_ip, ctx.client)
     await ctx.db.flush()
     token = await accounts.start_session(ctx.db, user, ctx.settings.session_days)
     _sign_in(ctx, token)

@@ -52,3 +52,16 @@ def test_forwarded_addresses_are_believed_only_from_listed_proxies(settings: Set
         "proxy_headers": True,
         "forwarded_allow_ips": ["10.0.0.5", "10.0.0.6"],
     }
+
+
+async def test_failed_registrations_count_toward_the_limit(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    form = {"username": "x", "email": "x@example.org", "location": "",
+            "password": "long enough pw", "password_confirm": "long enough pw"}  # fmt: skip
+    for _ in range(settings.register_max_per_ip_hour):
+        response = await post_form(client, "/register", form, "/register")
+        assert response.status_code == 400  # a bad username: refused, and counted
+    probe = {**form, "username": "a-fine-name"}
+    response = await post_form(client, "/register", probe, "/register")
+    assert response.status_code == 429
