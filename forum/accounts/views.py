@@ -259,11 +259,16 @@ async def edit_profile(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("profile", username=user.username))
 
 
-@view(moderator=True)
-async def lift_restriction(ctx: Ctx) -> Response:
+async def _member_or_404(ctx: Ctx) -> User:
     member = await accounts.find_by_username(ctx.db, ctx.request.path_params["username"])
     if member is None:
         raise HTTPException(404, "There is no member by that name.")
+    return member
+
+
+@view(moderator=True)
+async def lift_restriction(ctx: Ctx) -> Response:
+    member = await _member_or_404(ctx)
     form = await ctx.form()
     assert ctx.user is not None
     restriction = field_str(form, "restriction", 20)
@@ -277,9 +282,7 @@ async def lift_restriction(ctx: Ctx) -> Response:
 
 @view(admin=True)
 async def admin_member(ctx: Ctx) -> Response:
-    member = await accounts.find_by_username(ctx.db, ctx.request.path_params["username"])
-    if member is None:
-        raise HTTPException(404, "There is no member by that name.")
+    member = await _member_or_404(ctx)
     form = await ctx.form()
     assert ctx.user is not None
     await accounts.set_role(
