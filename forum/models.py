@@ -2,6 +2,7 @@
 tests). It sits above the domains, like forum.app."""
 
 from forum.accounts.models import (
+    EmailConfirmation,
     LoginSession,
     PasswordResetToken,
     PointsEntry,
@@ -27,6 +28,7 @@ from forum.review.models import (
 )
 
 __all__ = [
+    "EmailConfirmation",
     "Article",
     "ArticleComment",
     "Embedding",

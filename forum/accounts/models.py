@@ -54,6 +54,9 @@ class User(Base):
     points: Mapped[int] = mapped_column(Integer, default=0)
     # Placed on pre-moderation by a moderator: posts wait for approval before others see them.
     premoderated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the member proved the address is theirs (the registration link, or a reset);
+    # accounts made by an operator (CLI, demo) are confirmed from the start.
+    email_confirmed_at: Mapped[datetime | None]
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
 
     special_rank: Mapped[Rank | None] = relationship(lazy="raise")
@@ -96,6 +99,19 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class EmailConfirmation(Base):
+    """A registration's single-use link, stored as a hash like reset tokens."""
+
+    __tablename__ = "email_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class PasswordResetToken(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from forum.accounts.models import (
+    EmailConfirmation,
     LoginSession,
     PasswordResetToken,
     PointsEntry,
@@ -82,6 +83,7 @@ async def create_user(
     role: str = Role.member.value,
     location: str = "",
     joined_at: datetime | None = None,
+    confirmed: bool = True,
 ) -> User:
     username = validate_username(username)
     email = validate_email(email)
@@ -108,6 +110,7 @@ async def create_user(
         joined_at=joined_at or utcnow(),
         post_count=0,
         points=0,
+        email_confirmed_at=(joined_at or utcnow()) if confirmed else None,
     )
     if role in (Role.moderator.value, Role.admin.value):  # an editor is not a moderator
         user.special_rank_id = await session.scalar(
@@ -296,6 +299,42 @@ async def create_reset_token(session: AsyncSession, user: User, minutes: int) ->
     return token
 
 
+CONFIRMATION_HOURS = 48
+
+
+async def create_confirmation(session: AsyncSession, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        EmailConfirmation(
+            user_id=user.id,
+            token_hash=token_hash(token),
+            expires_at=utcnow() + timedelta(hours=CONFIRMATION_HOURS),
+        )
+    )
+    return token
+
+
+async def confirm_email(session: AsyncSession, token: str) -> User | None:
+    """The member whose registration link this is, now confirmed; None if it is unknown,
+    used or expired. Claimed atomically: of two concurrent uses, one wins."""
+    if not token or len(token) > 100:
+        return None
+    record = await session.scalar(
+        select(EmailConfirmation).where(EmailConfirmation.token_hash == token_hash(token))
+    )
+    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+        return None
+    claimed = await session.execute(
+        update(EmailConfirmation)
+        .where(EmailConfirmation.id == record.id, EmailConfirmation.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    user = await session.get(User, record.user_id) if rowcount(claimed) == 1 else None
+    if user is not None and user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    return user
+
+
 async def find_reset_token(session: AsyncSession, token: str) -> PasswordResetToken | None:
     if not token or len(token) > 100:
         return None
@@ -326,6 +365,8 @@ async def use_reset_token(
     if user is None:
         return None
     await set_password(session, passwords, user, new_password)
+    if user.email_confirmed_at is None:  # the reset link proved the address is theirs
+        user.email_confirmed_at = utcnow()
     # Any other outstanding tokens for the account die with this one.
     await session.execute(
         update(PasswordResetToken)

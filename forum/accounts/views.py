@@ -62,6 +62,16 @@ async def login(ctx: Ctx) -> Response:
             },
             status_code=400,
         )
+    if user.email_confirmed_at is None:
+        # The password is right but the address unproven: send the link again.
+        await ratelimit.record(ctx.db, limits.login_account, account_key)
+        _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
+        return ctx.render(
+            "accounts/login.html",
+            {"next": next_url, "form": {"username": name},
+             "error": "Confirm your e-mail address first: we have sent the link again."},
+            status_code=403,
+        )  # fmt: skip
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     await ratelimit.clear(ctx.db, limits.login_account, account_key)
@@ -83,8 +93,27 @@ async def logout(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("home"))
 
 
+def _confirmation_mail(ctx: Ctx, user: User, token: str) -> None:
+    link = ctx.settings.base_url.rstrip("/") + ctx.url("confirm_email", token=token)
+    site = ctx.settings.site_name
+    before = (
+        f"Hello {user.username},\n\nTo finish creating your {site} account, open this link "
+        f"within {accounts.CONFIRMATION_HOURS} hours:\n\n"
+    )
+    after = "\n\nIf you did not register, ignore this message: no account is made without it.\n"
+    queue_mail(
+        ctx.db,
+        user.email,
+        f"Confirm your {site} account",
+        before + link + after,
+        redacted=before + "[the confirmation link: sent only in the e-mail]" + after,
+    )
+
+
 @view()
 async def register(ctx: Ctx) -> Response:
+    """Registration answers the same whether or not the address has an account: a new account
+    is confirmed by a mailed link; the owner of a known address is told by mail."""
     if ctx.user is not None:
         return ctx.redirect(ctx.url("home"))
     if ctx.request.method == "GET":
@@ -98,8 +127,6 @@ async def register(ctx: Ctx) -> Response:
     password = field_str(form, "password", 200)
     confirm = field_str(form, "password_confirm", 200)
     errors: dict[str, str] = {}
-    if password != confirm:
-        errors["password_confirm"] = "The two passwords do not match."
     # Every attempt counts, failed ones too: the form must not become a free oracle for which
     # names and addresses have accounts.
     register_ip = ratelimit.limits(ctx.settings).register_ip
@@ -108,6 +135,27 @@ async def register(ctx: Ctx) -> Response:
     except ratelimit.RateLimited as exc:
         errors["username"] = exc.message
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 429)
+    if password != confirm:
+        errors["password_confirm"] = "The two passwords do not match."
+    try:
+        values["email"] = accounts.validate_email(values["email"])
+    except accounts.AccountError as exc:
+        errors[exc.field] = exc.message
+    owner = None if errors else await accounts.find_user(ctx.db, values["email"])
+    if owner is not None:
+        # As long as making an account takes: hashing the password is most of it.
+        ctx.request.app.state.passwords.hash(password)
+        site = ctx.settings.site_name
+        queue_mail(
+            ctx.db,
+            owner.email,
+            f"Someone tried to register on {site} with your address",
+            f"Hello {owner.username},\n\nSomeone tried to create a {site} account with this "
+            f"e-mail address, which already has one: yours, {owner.username}. If it was you, "
+            "sign in, or reset your password if you have forgotten it. If it was not, you can "
+            "ignore this message.\n",
+        )
+        return ctx.render("accounts/register.html", {"sent": values["email"]})
     user = None
     if not errors:
         try:
@@ -118,14 +166,26 @@ async def register(ctx: Ctx) -> Response:
                 email=values["email"],
                 password=password,
                 location=values["location"],
+                confirmed=False,
             )
         except accounts.AccountError as exc:
             errors[exc.field] = exc.message
     if errors or user is None:
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 400)
     await ctx.db.flush()
-    token = await accounts.start_session(ctx.db, user, ctx.settings.session_days)
-    _sign_in(ctx, token)
+    _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
+    return ctx.render("accounts/register.html", {"sent": values["email"]})
+
+
+@view()
+async def confirm_email(ctx: Ctx) -> Response:
+    user = await accounts.confirm_email(ctx.db, ctx.request.path_params["token"])
+    if user is None:
+        return ctx.render_error(
+            400, "This link is unknown, already used or expired. Register again, or sign in."
+        )
+    await accounts.end_session(ctx.db, ctx.request.cookies.get(SESSION_COOKIE))
+    _sign_in(ctx, await accounts.start_session(ctx.db, user, ctx.settings.session_days))
     ctx.flash(f"Welcome to {ctx.settings.site_name}, {user.username}.")
     return ctx.redirect(ctx.url("home"))
 
@@ -368,6 +428,7 @@ routes = [
     Route("/login", login, methods=["GET", "POST"], name="login"),
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/register", register, methods=["GET", "POST"], name="register"),
+    Route("/register/confirm/{token}", confirm_email, methods=["GET"], name="confirm_email"),
     Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"),
     Route(
         "/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"

@@ -35,20 +35,74 @@ async def count_users(db: AsyncSession) -> int:
     return int(await db.scalar(select(func.count(User.id))) or 0)
 
 
-async def test_register_signs_in_and_stores_argon2_hash(
+async def _confirmation_link(db: AsyncSession, address: str) -> str:
+    message = await db.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.to_address == address)
+        .order_by(OutboxMessage.id.desc())
+    )
+    assert message is not None and message.secret_body is not None
+    assert "/register/confirm/" not in message.body  # what admins see holds no usable link
+    match = re.search(r"/register/confirm/(\S+)", message.secret_body)
+    assert match, message.secret_body
+    return match.group(0)
+
+
+async def test_register_then_confirm_by_the_mailed_link(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     response = await register(client)
-    assert response.status_code == 303
+    assert response.status_code == 200 and "Check your e-mail" in response.text
     user = await db.scalar(select(User).where(User.username_key == "newbie"))
     assert user is not None and user.password_hash.startswith("$argon2id$")
+    assert user.email_confirmed_at is None
     assert user.location == "Leeds" and user.post_count == 0 and user.points == 0
+    link = await _confirmation_link(db, "newbie@example.org")
+    confirmed = await client.get(link)
+    assert confirmed.status_code == 303
     home = await client.get("/")
     assert "newbie" in home.text and "Log out" in home.text
+    assert (await client.get(link)).status_code == 400  # single use
 
 
-async def test_session_cookie_flags(client: httpx.AsyncClient) -> None:
-    response = await register(client)
+async def test_registering_a_known_address_answers_the_same_and_tells_its_owner(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="owner1", email="taken@example.org")
+    await db.commit()
+    before = await count_users(db)
+    response = await register(client, username="someone-else", email="TAKEN@example.org")
+    assert response.status_code == 200 and "Check your e-mail" in response.text
+    fresh = await register(client, username="another-one", email="free@example.org")
+    strip = re.compile(r'value="[^"]*"|taken@example.org|free@example.org|TAKEN@example.org')
+    assert strip.sub("", response.text) == strip.sub("", fresh.text)  # the same page
+    assert await count_users(db) == before + 1  # only the free address made an account
+    told = await db.scalar(
+        select(OutboxMessage).where(OutboxMessage.to_address == "taken@example.org")
+    )
+    assert told is not None and "already has one" in told.body
+
+
+async def test_an_unconfirmed_account_cannot_sign_in_and_gets_the_link_again(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await register(client)
+    first = await _confirmation_link(db, "newbie@example.org")
+    client.cookies.clear()
+    response = await post_form(
+        client, "/login", {"username": "newbie", "password": "a long enough password"}
+    )
+    assert response.status_code == 403 and "Confirm your e-mail" in response.text
+    again = await _confirmation_link(db, "newbie@example.org")
+    assert again != first
+
+
+async def test_session_cookie_flags(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="flags")
+    await db.commit()
+    response = await login(client, "flags")
     cookie = next(
         h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
     )
@@ -56,11 +110,15 @@ async def test_session_cookie_flags(client: httpx.AsyncClient) -> None:
     assert "Secure" not in cookie  # plain http here
 
 
-async def test_session_cookie_secure_over_https(app) -> None:  # type: ignore[no-untyped-def]
+async def test_session_cookie_secure_over_https(
+    app: Starlette, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="secure1")
+    await db.commit()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="https://testserver"
     ) as c:
-        response = await register(c, username="secure1", email="secure1@example.org")
+        response = await login(c, "secure1")
     cookie = next(
         h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
     )
@@ -76,7 +134,7 @@ async def test_duplicate_username_and_email_case_insensitive(
     r1 = await register(client, username="ALICE", email="other@example.org")
     assert r1.status_code == 400 and "username is taken" in r1.text
     r2 = await register(client, username="someone", email="Alice@Example.ORG")
-    assert r2.status_code == 400 and "already exists" in r2.text
+    assert r2.status_code == 200 and "Check your e-mail" in r2.text  # the owner is told
     assert await count_users(db) == before
 
 

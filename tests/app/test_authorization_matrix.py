@@ -25,7 +25,7 @@ ADMINS = {"admin"}
 # Who may use each route. Roles are not a ladder: editors publish articles but do not moderate.
 ACCESS: dict[str, set[str]] = {
     "home": ALL, "category": ALL, "thread": ALL, "post": ALL, "post_revisions": ALL,
-    "profile": ALL, "login": ALL, "register": ALL, "forgot_password": ALL, "reset_password": ALL,
+    "profile": ALL, "login": ALL, "register": ALL, "forgot_password": ALL, "reset_password": ALL, "confirm_email": ALL,
     "search": ALL, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
     "new_thread": MEMBERS, "reply": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS,
     "report_post": MEMBERS, "article_comment": MEMBERS,

@@ -22,7 +22,23 @@ def register(page: Page, username: str, password: str = "a long password 1") -> 
     page.get_by_label("Password", exact=False).first.fill(password)
     page.get_by_label("Password again").fill(password)
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Check your e-mail")).to_be_visible()
+    page.goto(mailed_link(f"{username}@example.org", "/register/confirm/"))
     expect(page.get_by_text(f"Welcome to Candor, {username}.")).to_be_visible()
+
+
+def mailed_link(address: str, path: str) -> str:
+    """The link in the newest mail to `address`. No mail server here: the worker writes such
+    mail to its log (the operator's console), which stands in for the member's mailbox."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        mails = LOGS["worker"].read_text().split("mail to ")[1:]
+        mine = [m for m in mails if m.startswith(f"{address} ")]
+        found = re.search(rf"({re.escape(path)}[\w-]+)", mine[-1]) if mine else None
+        if found:
+            return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"the worker never handled the mail to {address}")
 
 
 def test_register_log_out_and_in(page: Page) -> None:
@@ -46,17 +62,8 @@ def test_forgot_password_through_the_outbox(page: Page, browser, live_server: st
     page.get_by_label("E-mail or username").fill(f"{name}@example.org")
     page.get_by_role("button", name="Send reset link").click()
     expect(page.get_by_text("If an account matches")).to_be_visible()
-    # No mail server here: the worker writes the mail to its log (the operator's console),
-    # which stands in for the member's mailbox. Admins see the message without the link.
-    link = None
-    deadline = time.time() + 20
-    while link is None and time.time() < deadline:
-        mails = LOGS["worker"].read_text().split("mail to ")[1:]
-        mine = [m for m in mails if m.startswith(f"{name}@example.org ")]
-        found = re.search(r"(/password/reset/[\w-]+)", mine[-1]) if mine else None
-        link = found.group(1) if found else None
-        time.sleep(0.2)
-    assert link is not None, "the worker never handled the reset mail"
+    link = mailed_link(f"{name}@example.org", "/password/reset/")
+    # Admins see the message without the link.
     admin = browser.new_context(base_url=live_server).new_page()
     login(admin, "ada_admin")
     admin.goto("/admin/outbox")
