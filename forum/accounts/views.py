@@ -179,7 +179,13 @@ async def register(ctx: Ctx) -> Response:
 
 @view()
 async def confirm_email(ctx: Ctx) -> Response:
-    user = await accounts.confirm_email(ctx.db, ctx.request.path_params["token"])
+    """The link only shows a button: confirming signs the browser in, so it takes a POST with
+    this browser's CSRF token (a page elsewhere cannot sign a visitor into someone's account
+    by sending them to a link)."""
+    token = ctx.request.path_params["token"]
+    if ctx.request.method == "GET":
+        return ctx.render("accounts/confirm.html", {"token": token})
+    user = await accounts.confirm_email(ctx.db, token)
     if user is None:
         return ctx.render_error(
             400, "This link is unknown, already used or expired. Register again, or sign in."
@@ -428,7 +434,9 @@ routes = [
     Route("/login", login, methods=["GET", "POST"], name="login"),
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/register", register, methods=["GET", "POST"], name="register"),
-    Route("/register/confirm/{token}", confirm_email, methods=["GET"], name="confirm_email"),
+    Route(
+        "/register/confirm/{token}", confirm_email, methods=["GET", "POST"], name="confirm_email"
+    ),
     Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"),
     Route(
         "/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"

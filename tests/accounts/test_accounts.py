@@ -58,11 +58,12 @@ async def test_register_then_confirm_by_the_mailed_link(
     assert user.email_confirmed_at is None
     assert user.location == "Leeds" and user.post_count == 0 and user.points == 0
     link = await _confirmation_link(db, "newbie@example.org")
-    confirmed = await client.get(link)
-    assert confirmed.status_code == 303
+    landing = await client.get(link)  # a button, not yet a sign-in (no login CSRF by link)
+    assert landing.status_code == 200 and "Log out" not in landing.text
+    assert (await post_form(client, link, {}, link)).status_code == 303
     home = await client.get("/")
     assert "newbie" in home.text and "Log out" in home.text
-    assert (await client.get(link)).status_code == 400  # single use
+    assert (await post_form(client, link, {}, link)).status_code == 400  # single use
 
 
 async def test_registering_a_known_address_answers_the_same_and_tells_its_owner(
