@@ -47,6 +47,8 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("editor", "/articles/{article}/edit", ["title", "summary", "body"]),
     ("anonymous", "/password/reset/{token}", ["password", "password_confirm"]),
     ("member", "/u/fuzzowner/admin", ["role", "special_rank_id"]),
+    ("moderator", "/u/fuzzowner/lift", ["restriction", "reason"]),
+    ("anonymous", "/register/confirm/{token}", ["csrftoken_extra"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase)
 
