@@ -101,25 +101,23 @@ class LoginSession(Base):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
-class EmailConfirmation(Base):
-    """A registration's single-use link, stored as a hash like reset tokens."""
+class LinkToken:
+    """What a single-use mailed link keeps: whose it is, a hash of its token (never the
+    token), and when it expires and was used."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class EmailConfirmation(LinkToken, Base):
+    """A registration's link."""
 
     __tablename__ = "email_confirmations"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
 
-
-class PasswordResetToken(Base):
+class PasswordResetToken(LinkToken, Base):
     __tablename__ = "password_reset_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
@@ -284,95 +284,82 @@ async def set_password(session: AsyncSession, passwords: Passwords, user: User, 
     await end_all_sessions(session, user.id)
 
 
-# --- password reset ---------------------------------------------------------------------------
-
-
-async def create_reset_token(session: AsyncSession, user: User, minutes: int) -> str:
-    token = secrets.token_urlsafe(32)
-    session.add(
-        PasswordResetToken(
-            user_id=user.id,
-            token_hash=token_hash(token),
-            expires_at=utcnow() + timedelta(minutes=minutes),
-        )
-    )
-    return token
-
+# --- single-use links: password resets and registration confirmations ----------------------
 
 CONFIRMATION_HOURS = 48
+T = TypeVar("T", PasswordResetToken, EmailConfirmation)
 
 
-async def create_confirmation(session: AsyncSession, user: User) -> str:
+async def _issue(session: AsyncSession, kind: type[T], user: User, lifetime: timedelta) -> str:
+    """A new link token of `kind` for `user`; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(
-        EmailConfirmation(
-            user_id=user.id,
-            token_hash=token_hash(token),
-            expires_at=utcnow() + timedelta(hours=CONFIRMATION_HOURS),
-        )
-    )
+    session.add(kind(user_id=user.id, token_hash=token_hash(token), expires_at=utcnow() + lifetime))
     return token
 
 
-async def confirm_email(session: AsyncSession, token: str) -> User | None:
-    """The member whose registration link this is, now confirmed; None if it is unknown,
-    used or expired. Claimed atomically: of two concurrent uses, one wins."""
+async def _find(session: AsyncSession, kind: type[T], token: str) -> T | None:
+    """The token's record if it is known, unused and unexpired."""
     if not token or len(token) > 100:
         return None
-    record = await session.scalar(
-        select(EmailConfirmation).where(EmailConfirmation.token_hash == token_hash(token))
-    )
-    if record is None or record.used_at is not None or record.expires_at <= utcnow():
-        return None
-    claimed = await session.execute(
-        update(EmailConfirmation)
-        .where(EmailConfirmation.id == record.id, EmailConfirmation.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    user = await session.get(User, record.user_id) if rowcount(claimed) == 1 else None
-    if user is not None and user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
-    return user
-
-
-async def find_reset_token(session: AsyncSession, token: str) -> PasswordResetToken | None:
-    if not token or len(token) > 100:
-        return None
-    record = await session.scalar(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash(token))
-    )
+    record = await session.scalar(select(kind).where(kind.token_hash == token_hash(token)))
     if record is None or record.used_at is not None or record.expires_at <= utcnow():
         return None
     return record
+
+
+async def _claim(session: AsyncSession, kind: type[T], token: str) -> User | None:
+    """Use the token once, atomically: of two concurrent uses only one updates the row and
+    gets the member."""
+    record = await _find(session, kind, token)
+    if record is None:
+        return None
+    claimed = await session.execute(
+        update(kind).where(kind.id == record.id, kind.used_at.is_(None)).values(used_at=utcnow())
+    )
+    return await session.get(User, record.user_id) if rowcount(claimed) == 1 else None
+
+
+def _address_proven(user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+
+
+async def create_reset_token(session: AsyncSession, user: User, minutes: int) -> str:
+    return await _issue(session, PasswordResetToken, user, timedelta(minutes=minutes))
+
+
+async def find_reset_token(session: AsyncSession, token: str) -> PasswordResetToken | None:
+    return await _find(session, PasswordResetToken, token)
 
 
 async def use_reset_token(
     session: AsyncSession, passwords: Passwords, token: str, new_password: str
 ) -> User | None:
     validate_password(new_password)
-    record = await find_reset_token(session, token)
-    if record is None:
-        return None
-    # Claim the token atomically: of two concurrent uses, only one updates a row.
-    claimed = await session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.id == record.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    if rowcount(claimed) != 1:
-        return None
-    user = await session.get(User, record.user_id)
+    user = await _claim(session, PasswordResetToken, token)
     if user is None:
         return None
     await set_password(session, passwords, user, new_password)
-    if user.email_confirmed_at is None:  # the reset link proved the address is theirs
-        user.email_confirmed_at = utcnow()
+    _address_proven(user)  # the reset link proved the address is theirs
     # Any other outstanding tokens for the account die with this one.
     await session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
+    return user
+
+
+async def create_confirmation(session: AsyncSession, user: User) -> str:
+    return await _issue(session, EmailConfirmation, user, timedelta(hours=CONFIRMATION_HOURS))
+
+
+async def confirm_email(session: AsyncSession, token: str) -> User | None:
+    """The member whose registration link this is, now confirmed; None if it is unknown,
+    used or expired."""
+    user = await _claim(session, EmailConfirmation, token)
+    if user is not None:
+        _address_proven(user)
     return user
 
 
