@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article
-from forum.board.models import Category, ModerationState, Post, Thread
+from forum.board.models import HIDDEN_STATES, Category, Post, Thread
 from forum.core.db import Database, utcnow
 from forum.core.settings import Settings
 from forum.related.models import Embedding, RelatedItem
@@ -29,7 +29,6 @@ from moderation.encoder import ENCODER_NAME, embed
 log = logging.getLogger("candor.related")
 STORED = 8  # stored per list; pages show the first 5 the reader may see
 NEIGHBOURS = 20  # lists rebuilt around a changed item
-HIDDEN = (ModerationState.held.value, ModerationState.hidden.value)
 EmbedFn = Callable[[list[str]], np.ndarray]
 
 
@@ -221,7 +220,7 @@ class RelatedIndex:
         live: dict[int, str] = {}
         gone: list[int] = []
         for tid, title, deleted, category, body, state, post_deleted in rows:
-            if deleted or post_deleted or state in HIDDEN:
+            if deleted or post_deleted or state in HIDDEN_STATES:
                 gone.append(tid)
             else:
                 live[tid] = f"{title}\n{category}\n{(body or '')[:2000]}"

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import LoginSession, User
 from forum.accounts.services import load_ranks
-from forum.board.models import ModerationState, Post
+from forum.board.models import HIDDEN_STATES, ModerationState, Post
 from forum.board.posting import set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
@@ -41,8 +41,6 @@ from moderation.related_index import RelatedIndex
 from moderation.signals import PostInput
 
 log = logging.getLogger("candor.worker")
-PUBLIC_STATES = (ModerationState.pending.value, ModerationState.clear.value,
-                 ModerationState.flagged.value)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ class Worker:
                     context={**decision.context, "dismissive": decision.dismissive},
                 )
             )  # fmt: skip
-            if post.moderation_state in PUBLIC_STATES:
+            if post.moderation_state not in HIDDEN_STATES:
                 if decision.verdict == Verdict.hold.value:
                     why = describe(decision.reasons)
                     note = f"Held for a moderator's review: this post {why}."

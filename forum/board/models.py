@@ -31,11 +31,14 @@ class ModerationState(StrEnum):
     hidden = "hidden"
 
 
+# The states in which a post is seen only by its author and moderators.
+HIDDEN_STATES = (ModerationState.held.value, ModerationState.hidden.value)
+
+
 def shown_to_all(state: Any) -> ColumnElement[bool]:
     """`state NOT IN ('held', 'hidden')` with the values written into the SQL: an expanding
     bound list is re-rendered on every execution (a tenth of a millisecond per query)."""
-    hidden = (ModerationState.held.value, ModerationState.hidden.value)
-    return state.not_in([literal_column(f"'{value}'") for value in hidden])
+    return state.not_in([literal_column(f"'{value}'") for value in HIDDEN_STATES])
 
 
 class Category(Base):

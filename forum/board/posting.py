@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import award_points, is_suspended
 from forum.board.events import PostCreated, PostEdited
-from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
+from forum.board.models import (
+    HIDDEN_STATES,
+    Category,
+    ModerationState,
+    Post,
+    PostRevision,
+    Thread,
+)
 from forum.board.queries import PostView, ThreadView
 from forum.core import events, ratelimit
 from forum.core.db import utcnow
@@ -192,9 +199,6 @@ async def create_reply(
         )
         reply_to_id = target  # a quote of a post from another thread is ignored, not trusted
     return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
-
-
-HIDDEN_STATES = (ModerationState.held.value, ModerationState.hidden.value)
 
 
 def shown_to_everyone(post: Post) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
-from forum.board.models import ModerationState, Post, Thread, shown_to_all
+from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import BoardError, edit_post, set_post_state
 from forum.core import ratelimit
 from forum.core.audit import audit
@@ -115,7 +115,7 @@ async def report_post(
     if (
         item.report_weight >= settings.report_hide_weight
         and not staff_post
-        and post.moderation_state not in (ModerationState.held.value, ModerationState.hidden.value)
+        and post.moderation_state not in HIDDEN_STATES
     ):
         await set_post_state(
             session,
