@@ -11,7 +11,7 @@ from forum.accounts.models import (
     User,
     UserStatus,
 )
-from forum.articles.models import Article, ArticleComment
+from forum.articles.models import Article
 from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
 from forum.core.audit import AuditEntry
 from forum.core.db import Base
@@ -30,7 +30,6 @@ from forum.review.models import (
 __all__ = [
     "EmailConfirmation",
     "Article",
-    "ArticleComment",
     "Embedding",
     "RelatedItem",
     "AuditEntry",

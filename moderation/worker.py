@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import LoginSession, User
 from forum.accounts.services import load_ranks
-from forum.board.models import HIDDEN_STATES, ModerationState, Post
-from forum.board.posting import set_post_state
+from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread
+from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
@@ -102,12 +102,16 @@ class Worker:
         ranks = await load_ranks(session)
         levels = {name: i for i, (_, name) in enumerate(ranks.earned)}
         watched = tuple((await session.scalars(select(WatchedPhrase.phrase))).all())
-        rows = await session.execute(
-            select(Post, User)
-            .join(User, User.id == Post.author_id)
-            .where(Post.id.in_([c.post_id for c in claims]))
-        )
-        posts = {p.id: (p, u) for p, u in rows}
+        rows = (
+            await session.execute(
+                select(Post, User, Thread.title, Thread.first_post_id)
+                .join(User, User.id == Post.author_id)
+                .join(Thread, Thread.id == Post.thread_id)
+                .where(Post.id.in_([c.post_id for c in claims]))
+            )
+        ).all()
+        posts = {p.id: (p, u) for p, u, _t, _f in rows}
+        titles = {p.id: title for p, _u, title, first in rows if first == p.id}
         reply_ids = {p.reply_to_id for p, _ in posts.values() if p.reply_to_id}
         repliers: dict[int, User] = {}
         if reply_ids:
@@ -126,7 +130,7 @@ class Worker:
             inputs.append(
                 PostInput(
                     post_id=post.id,
-                    text=post.body_source,
+                    text=moderated_text(post.body_source, titles.get(post.id)),
                     writer_level=levels.get(ranks.rank_for(author.points), 0),
                     writer_role=author.role,
                     target_level=(

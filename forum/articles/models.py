@@ -1,10 +1,12 @@
-"""Long-form articles by editors, and members' comments on them."""
+"""Long-form articles by editors. Members' comments are the posts of the article's discussion
+thread (forum.articles.services.discussion_thread), so they go through the same moderation,
+visibility, reports and counters as every other post."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, utcnow
@@ -26,16 +28,5 @@ class Article(Base):
     # The worker recomputes "You May Also Like" and threads' "Related Articles" when set.
     needs_related: Mapped[bool] = mapped_column(Boolean, default=True)
     related_lease_until: Mapped[datetime | None]
-
-
-class ArticleComment(Base):
-    __tablename__ = "article_comments"
-    __table_args__ = (Index("ix_article_comments_article_id_id", "article_id", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    body_source: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The thread in which members comment on the article, made with the first comment.
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))

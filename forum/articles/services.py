@@ -1,22 +1,29 @@
-"""Articles: publishing, editing, comments, and the lists shown beside them."""
+"""Articles: publishing, editing, comments, and the lists shown beside them.
+
+Members' comments on an article are the replies in its discussion thread, opened with the
+first comment in the "Article discussions" category: a comment is a post, so it is scored,
+pre-moderated, reportable, hideable and counted exactly as every post is."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.articles.models import Article, ArticleComment
-from forum.board.categories import slugify
-from forum.board.posting import BoardError, check_can_post, validate_body, validate_title
+from forum.articles.models import Article
+from forum.board import posting
+from forum.board.categories import create_category, slugify
+from forum.board.models import Category, Post, Thread
+from forum.board.posting import BoardError, validate_body, validate_title
 from forum.core.db import utcnow
 from forum.core.errors import Forbidden
 from forum.core.settings import Settings
 from forum.core.text import clean_line, render_markdown
 
 SUMMARY_MAX = 500
+DISCUSSIONS = "article-discussions"
 
 
 def validate_summary(summary: str) -> str:
@@ -72,21 +79,50 @@ async def update(
     article.body_html = render_markdown(body)
     article.updated_at = utcnow()
     article.needs_related = True
+    if article.thread_id is not None:
+        thread = await session.get(Thread, article.thread_id)
+        if thread is not None:
+            thread.title = article.title
     return article
+
+
+async def discussions_category(session: AsyncSession) -> Category:
+    found = await session.scalar(select(Category).where(Category.slug == DISCUSSIONS))
+    if found is not None:
+        return found
+    return await create_category(
+        session, "Article discussions", description="Comments on the board's articles.",
+        position=1000,
+    )  # fmt: skip
+
+
+async def discussion_thread(session: AsyncSession, settings: Settings, article: Article) -> Thread:
+    """The article's discussion thread, opened (by its editor, with its summary) if it has none.
+    The article row is locked first, so two first comments open one thread."""
+    await session.execute(select(Article.id).where(Article.id == article.id).with_for_update())
+    await session.refresh(article, ["thread_id"])
+    if article.thread_id is not None:
+        thread = await session.get(Thread, article.thread_id)
+        if thread is not None:
+            return thread
+    author = await session.get(User, article.author_id)
+    assert author is not None
+    category = await discussions_category(session)
+    opening = f"{article.summary}\n\n[Read the article](/articles/{article.id})"
+    thread, _post = await posting.create_thread(
+        session, settings, author, category, article.title, opening, published=True
+    )
+    article.thread_id = thread.id
+    return thread
 
 
 async def add_comment(
     session: AsyncSession, settings: Settings, author: User, article: Article, body: str
-) -> ArticleComment:
-    check_can_post(author)
+) -> Post:
+    posting.check_can_post(author)
     body = validate_body(settings, body)
-    comment = ArticleComment(
-        article_id=article.id, author_id=author.id, body_source=body,
-        body_html=render_markdown(body), created_at=utcnow(), is_deleted=False,
-    )  # fmt: skip
-    session.add(comment)
-    await session.flush()
-    return comment
+    thread = await discussion_thread(session, settings, article)
+    return await posting.create_reply(session, settings, author, thread, body)
 
 
 @dataclass
@@ -103,16 +139,12 @@ async def list_articles(
         await session.scalar(select(func.count(Article.id)).where(Article.is_deleted.is_(False)))
         or 0
     )
-    comments = (
-        select(ArticleComment.article_id, func.count(ArticleComment.id).label("n"))
-        .where(ArticleComment.is_deleted.is_(False))
-        .group_by(ArticleComment.article_id)
-        .subquery()
-    )
+    # The discussion thread's public count (the opening post is the article's summary).
+    comments = func.coalesce(Thread.post_count - 1, 0)
     rows = await session.execute(
-        select(Article, User.username, func.coalesce(comments.c.n, 0))
+        select(Article, User.username, comments)
         .join(User, User.id == Article.author_id)
-        .outerjoin(comments, comments.c.article_id == Article.id)
+        .outerjoin(Thread, and_(Thread.id == Article.thread_id, Thread.is_deleted.is_(False)))
         .where(Article.is_deleted.is_(False))
         .order_by(Article.created_at.desc(), Article.id.desc())
         .limit(per_page)

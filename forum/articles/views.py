@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,8 +12,11 @@ from forum.accounts.models import User
 from forum.accounts.web import Ctx
 from forum.articles import services
 from forum.articles.events import ArticlePageExtras
-from forum.articles.models import Article, ArticleComment
+from forum.articles.models import Article
+from forum.board import queries
+from forum.board.models import ModerationState
 from forum.board.posting import BoardError, check_post_rate
+from forum.board.views import may_reply, post_cards
 from forum.core import events
 from forum.core.pagination import paginate
 from forum.core.web import field_str, view
@@ -40,22 +42,28 @@ async def article_list(ctx: Ctx) -> Response:
 
 
 async def _page_context(ctx: Ctx, article: Article) -> dict[str, Any]:
+    """The article with the first page of its discussion thread (the posts this viewer may see,
+    rendered as on the thread page: reports, edits and moderation work the same)."""
     author = await ctx.db.get(User, article.author_id)
-    comments = (
-        await ctx.db.execute(
-            select(ArticleComment, User.username)
-            .join(User, User.id == ArticleComment.author_id)
-            .where(ArticleComment.article_id == article.id, ArticleComment.is_deleted.is_(False))
-            .order_by(ArticleComment.id)
+    cards: list[Any] = []
+    thread = None
+    total = 0
+    if article.thread_id is not None:
+        found = await queries.thread_page(
+            ctx.db, article.thread_id, ctx.user, 1, ctx.settings.posts_per_page
         )
-    ).all()
+        if found is not None:
+            thread, posts, pager = found
+            total = max(pager.total - 1, 0)
+            replies = [(p, a) for p, a in posts if p.id != thread.first_post_id]
+            cards = await post_cards(ctx, thread, replies, may_reply(ctx, thread))
     extras: dict[str, Any] = {"also": [], "also_fallback": False}
     for answer in await events.ask(ctx.db, ArticlePageExtras(article.id, ctx.user)):
         extras.update(answer)
     return {
-        "article": article, "author": author, "comments": comments, **extras,
-        "can_edit": services.can_edit(ctx.user, article),
-        "form": {}, "errors": {},
+        "article": article, "author": author, "comments": cards, "comment_count": total,
+        "discussion": thread, "can_edit": services.can_edit(ctx.user, article),
+        "form": {}, "errors": {}, **extras,
     }  # fmt: skip
 
 
@@ -78,7 +86,11 @@ async def comment(ctx: Ctx) -> Response:
         context = await _page_context(ctx, article)
         context.update(form={"body": body}, errors={"body": exc.message})
         return ctx.render("articles/article.html", context, 400)
-    return ctx.redirect(ctx.url("article", article_id=article.id) + f"#c{created.id}")
+    if created.moderation_state == ModerationState.held.value:
+        ctx.flash("Your comment will appear once a moderator has approved it.")
+    if await queries.post_page(ctx.db, created, ctx.user, ctx.settings.posts_per_page) > 1:
+        return ctx.redirect(ctx.url("post", post_id=created.id))  # on a later page of the thread
+    return ctx.redirect(ctx.url("article", article_id=article.id) + f"#p{created.id}")
 
 
 def _editor_form(form: Any, ctx: Ctx) -> dict[str, str]:

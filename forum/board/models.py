@@ -145,4 +145,6 @@ class PostRevision(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body_source: Mapped[str] = mapped_column(Text)
+    # The thread title an edit of an opening post replaced (None when it kept the title).
+    title: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -84,11 +84,18 @@ async def _add_post(
     reply_to_id: int | None,
     now: datetime | None = None,
     nudged: list[str] | None = None,
+    published: bool = False,
 ) -> Post:
     now = now or utcnow()
     # Pre-moderation: a new account's first posts, and posts by members a moderator placed
     # on pre-moderation, are seen only by their author and moderators until approved.
-    premoderated = author.premoderated or author.post_count < settings.premoderate_first_posts
+    premoderated = not published and (
+        author.premoderated or author.post_count < settings.premoderate_first_posts
+    )
+    if published:
+        initial = ModerationState.clear
+    else:
+        initial = ModerationState.held if premoderated else ModerationState.pending
     post = Post(
         thread_id=thread.id,
         author_id=author.id,
@@ -96,11 +103,9 @@ async def _add_post(
         body_source=body,
         body_html=render_markdown(body),
         created_at=now,
-        moderation_state=(
-            ModerationState.held.value if premoderated else ModerationState.pending.value
-        ),
+        moderation_state=initial.value,
         moderation_note=PREMODERATION_NOTE if premoderated else "",
-        needs_scoring=True,
+        needs_scoring=not published,
         mod_attempts=0,
         edit_count=0,
         is_deleted=False,
@@ -146,8 +151,13 @@ async def create_thread(
     body: str,
     now: datetime | None = None,
     nudged: list[str] | None = None,
+    published: bool = False,
 ) -> tuple[Thread, Post]:
-    check_can_post(author)
+    """A new thread and its opening post. `published` opens a thread for text published
+    elsewhere on the board (an article's summary, for its comments): public at once and not
+    scored as a post; everything members write in it is."""
+    if not published:
+        check_can_post(author)
     title = validate_title(settings, title)
     body = validate_body(settings, body)
     now = now or utcnow()
@@ -165,7 +175,7 @@ async def create_thread(
     )
     session.add(thread)
     await session.flush()
-    post = await _add_post(session, settings, author, thread, body, None, now, nudged)
+    post = await _add_post(session, settings, author, thread, body, None, now, nudged, published)
     thread.first_post_id = post.id
     await session.flush()
     if shown_to_everyone(post):  # a held opening post hides its thread: counted once shown
@@ -199,6 +209,12 @@ async def create_reply(
         )
         reply_to_id = target  # a quote of a post from another thread is ignored, not trusted
     return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
+
+
+def moderated_text(body: str, title: str | None = None) -> str:
+    """What the moderation pipeline scores for a post: an opening post with its thread's title
+    (members write both), so evidence offsets point into this text."""
+    return f"{title}\n\n{body}" if title else body
 
 
 def shown_to_everyone(post: Post) -> bool:
@@ -267,13 +283,21 @@ async def edit_post(
         raise Forbidden("You can only edit your own posts.")
     body = validate_body(settings, body)
     is_first = post.id == thread.first_post_id
+    new_title = validate_title(settings, title) if title is not None and is_first else None
+    retitled = new_title is not None and new_title != thread.title
+    if body == post.body_source and not retitled:
+        return post
     if is_first:
         thread.needs_related = True  # the opening post is what related threads are found by
-    if title is not None and is_first:
-        thread.title = validate_title(settings, title)
-    if body == post.body_source:
-        return post
-    session.add(PostRevision(post_id=post.id, editor_id=editor.id, body_source=post.body_source))
+    # A new title is written by members too: kept in the revision and scored with the body.
+    session.add(
+        PostRevision(
+            post_id=post.id, editor_id=editor.id, body_source=post.body_source,
+            title=thread.title if retitled else None,
+        )
+    )  # fmt: skip
+    if new_title is not None:
+        thread.title = new_title
     post.body_source = body
     post.body_html = render_markdown(body)
     post.edited_at = utcnow()

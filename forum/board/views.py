@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -16,7 +17,7 @@ from forum.accounts.web import Ctx
 from forum.board import categories, posting, queries, threads
 from forum.board.events import ThreadPageExtras
 from forum.board.models import Category, Post, Thread
-from forum.board.queries import ThreadView
+from forum.board.queries import AuthorView, PostView, ThreadView
 from forum.core import events
 from forum.core.audit import audit
 from forum.core.errors import DomainError
@@ -109,6 +110,33 @@ async def _extras(ctx: Ctx, thread: ThreadView) -> dict[str, Any]:
     return extras
 
 
+def may_reply(ctx: Ctx, thread: ThreadView) -> bool:
+    can_reply = ctx.user is not None and (not thread.is_locked or ctx.is_moderator)
+    return can_reply and not thread.is_deleted
+
+
+async def post_cards(
+    ctx: Ctx, thread: ThreadView, posts: list[tuple[PostView, AuthorView]], can_reply: bool
+) -> list[Markup]:
+    """The rendered posts of a thread page (also an article's comments), as this viewer may
+    act on them."""
+    ranks = await load_ranks(ctx.db, ctx.settings.cache_seconds)
+    card = ctx.request.app.state.post_card
+    viewer_id = ctx.user.id if ctx.user is not None else None
+    return [
+        card(
+            post,
+            author,
+            ranks.rank_for(author.points, author.special_rank_id),
+            thread.id,
+            can_reply,
+            posting.can_edit(ctx.user, post, thread),
+            viewer_id is not None and viewer_id != post.author_id,
+        )
+        for post, author in posts
+    ]
+
+
 @view()
 async def thread_page(ctx: Ctx) -> Response:
     last = ctx.request.query_params.get("page") == "last"
@@ -125,7 +153,6 @@ async def thread_page(ctx: Ctx) -> Response:
         raise HTTPException(404, NO_THREAD)
     thread, posts, pager = found
     cache = ctx.settings.cache_seconds
-    ranks = await load_ranks(ctx.db, cache)
     category = await categories.category_info(ctx.db, thread.category_id, cache)
     assert category is not None
     crumbs = await categories.breadcrumbs(ctx.db, category, cache)
@@ -133,22 +160,8 @@ async def thread_page(ctx: Ctx) -> Response:
     if ctx.is_moderator:
         movable = await categories.all_categories(ctx.db)
     ctx.request.app.state.views.add(thread.id)
-    can_reply = ctx.user is not None and (not thread.is_locked or ctx.is_moderator)
-    can_reply = can_reply and not thread.is_deleted
-    card = ctx.request.app.state.post_card
-    viewer_id = ctx.user.id if ctx.user is not None else None
-    cards = [
-        card(
-            post,
-            author,
-            ranks.rank_for(author.points, author.special_rank_id),
-            thread.id,
-            can_reply,
-            posting.can_edit(ctx.user, post, thread),
-            viewer_id is not None and viewer_id != post.author_id,
-        )
-        for post, author in posts
-    ]
+    can_reply = may_reply(ctx, thread)
+    cards = await post_cards(ctx, thread, posts, can_reply)
     return ctx.render(
         "board/thread.html",
         {

@@ -15,6 +15,7 @@ from forum.accounts.models import User
 from forum.accounts.services import is_suspended, load_ranks
 from forum.accounts.web import Ctx
 from forum.board.models import Post, Thread
+from forum.board.posting import moderated_text
 from forum.board.queries import get_post
 from forum.core.audit import audit
 from forum.core.pagination import paginate
@@ -139,7 +140,12 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "author_suspended": is_suspended(author),
         "result": result,
         "scores": scores,
-        "segments": highlight(post.body_source, result.evidence if result else []),
+        "segments": highlight(
+            moderated_text(
+                post.body_source, thread.title if post.id == thread.first_post_id else None
+            ),
+            result.evidence if result else [],
+        ),
         "before": list(reversed(before)),
         "replied": replied,
         "replied_rank": ranks.rank_for(replied[2], replied[3]) if replied else None,

@@ -6,8 +6,12 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.articles.models import Article, ArticleComment
+from forum.articles.models import Article
+from forum.articles.services import publish
+from forum.board.models import ModerationState, Post, Thread
+from forum.board.posting import set_post_state
 from forum.core.settings import Settings
+from forum.review.models import Report
 from tests.helpers import login, make_user, post_form
 
 ARTICLE = {"title": "Running a first cohort", "summary": "What we learned from twelve pairs.",
@@ -46,7 +50,20 @@ async def test_editor_publishes_member_comments(
         client, f"/articles/{article_id}/comments", {"body": "  "}, f"/articles/{article_id}"
     )
     assert empty.status_code == 400 and "empty" in empty.text
-    assert await db.scalar(select(func.count(ArticleComment.id))) == 1
+    # The comment is a reply in the article's discussion thread (its opening post is the summary).
+    article = await db.get(Article, article_id)
+    assert article is not None
+    await db.refresh(article)
+    thread = await db.get(Thread, article.thread_id)
+    assert thread is not None and thread.title == "Running a first cohort"
+    bodies = (
+        await db.scalars(
+            select(Post.body_source).where(Post.thread_id == thread.id).order_by(Post.id)
+        )
+    ).all()
+    assert len(bodies) == 2 and bodies[1] == "Very useful, thanks."
+    assert "[Read the article](/articles/" in bodies[0]
+    assert "1 comment" in (await client.get("/articles")).text
     # Only the article's editor (or an admin) may change it.
     assert (await client.get(f"/articles/{article_id}/edit")).status_code == 403
 
@@ -81,3 +98,52 @@ async def test_article_bad_input_and_edit(
     assert other.status_code == 403
     for path in ["/articles/99999", "/articles/99999/edit", "/articles/abc"]:
         assert (await client.get(path)).status_code in (404, 303)
+
+
+async def test_comments_take_the_posts_moderation_path(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    # Comments used to be public at once and beyond reports, hiding and deleting (#14, item 5).
+    editor = await make_user(db, settings, username="ed5", role="editor")
+    watched = await make_user(db, settings, username="watched5")
+    watched.premoderated = True
+    await make_user(db, settings, username="reader5")
+    article = await publish(db, settings, editor, **ARTICLE)
+    await db.commit()
+    page = f"/articles/{article.id}"
+    await login(client, "watched5")
+    r = await post_form(client, f"{page}/comments", {"body": "Cute. Leave strategy to us."}, page)
+    assert r.status_code == 303
+    comment = await db.scalar(select(Post).where(Post.author_id == watched.id))
+    assert comment is not None and comment.moderation_state == "held" and comment.needs_scoring
+    own = await client.get(page)
+    assert (
+        "Cute. Leave strategy to us." in own.text and "approval" in own.text
+    )  # its author sees it
+    await login(client, "reader5")
+    assert "Cute. Leave strategy to us." not in (await client.get(page)).text
+    client.cookies.clear()
+    anonymous = await client.get(page)
+    assert "Cute. Leave strategy to us." not in anonymous.text and "Comments (0)" in anonymous.text
+    assert "0 comments" in (await client.get("/articles")).text
+    # Approved: public and counted, and then reportable like any post.
+    await set_post_state(db, comment, ModerationState.clear)
+    await db.commit()
+    assert "Cute. Leave strategy to us." in (await client.get(page)).text
+    assert "1 comment" in (await client.get("/articles")).text
+    await login(client, "reader5")
+    reported = await post_form(
+        client,
+        f"/p/{comment.id}/report",
+        {"reason": "dismissive of juniors"},
+        f"/p/{comment.id}/report",
+    )
+    assert reported.status_code == 303
+    assert await db.scalar(select(func.count(Report.id)).where(Report.post_id == comment.id)) == 1
+    # A moderator's hide takes it out of the article page and its count.
+    await db.refresh(comment)
+    await set_post_state(db, comment, ModerationState.hidden, "Hidden by a moderator.")
+    await db.commit()
+    client.cookies.clear()
+    hidden = await client.get(page)
+    assert "Cute. Leave strategy to us." not in hidden.text and "Comments (0)" in hidden.text

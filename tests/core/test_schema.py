@@ -7,15 +7,18 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic import command
 from jinja2 import Environment
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.articles.models import Article
+from forum.board.models import Category, Post, Thread
 from forum.cli import alembic_config
+from forum.core.db import connect
 from forum.core.settings import PROJECT_ROOT, Settings
 from forum.core.sqlite import parse_sqlite_utc
 from forum.core.web import make_templates
-from tests.conftest import TemplateDB, make_settings
+from tests.conftest import TemplateDB, make_settings, run_in_thread
 from tests.helpers import make_user
 
 
@@ -61,3 +64,69 @@ def test_sqlite_reader_takes_text_it_did_not_write() -> None:
     assert parse_sqlite_utc("2026-11-23") == datetime(2026, 11, 23, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_sqlite_utc("not a date")
+
+
+async def _seed_legacy_comments(url: str) -> None:
+    database = connect(url)
+    try:
+        async with database.sessionmaker() as session:
+            settings = make_settings(url)
+            editor = await make_user(session, settings, username="legacy_editor", role="editor")
+            member = await make_user(session, settings, username="legacy_member")
+            now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+            await session.execute(
+                text(
+                    "INSERT INTO articles (id, author_id, slug, title, summary, body_source, "
+                    "body_html, created_at, is_deleted, needs_related) VALUES (7, :a, 'pilot', "
+                    "'Pilot notes', 'What twelve pairs taught us.', 'Body', '<p>Body</p>', :t, "
+                    ":f, :f)"
+                ),
+                {"a": editor.id, "t": now, "f": False},
+            )
+            for n, deleted in ((1, False), (2, False), (3, True)):
+                await session.execute(
+                    text(
+                        "INSERT INTO article_comments (article_id, author_id, body_source, "
+                        "body_html, created_at, is_deleted) VALUES (7, :m, :b, :h, :t, :d)"
+                    ),
+                    {"m": member.id, "b": f"Comment {n}", "h": f"<p>Comment {n}</p>",
+                     "t": now + timedelta(hours=n), "d": deleted},
+                )  # fmt: skip
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+async def _moved_comments(url: str) -> tuple[object, ...]:
+    database = connect(url)
+    try:
+        async with database.sessionmaker() as session:
+            article = await session.get(Article, 7)
+            assert article is not None and article.thread_id is not None
+            thread = await session.get(Thread, article.thread_id)
+            posts = (await session.scalars(
+                select(Post).where(Post.thread_id == article.thread_id).order_by(Post.id)
+            )).all()  # fmt: skip
+            category = await session.get(Category, thread.category_id) if thread else None
+            member = await session.scalar(select(User).where(User.username == "legacy_member"))
+            return (
+                thread.title if thread else None, thread.post_count if thread else None,
+                category.slug if category else None, [p.body_source for p in posts],
+                [(p.moderation_state, p.needs_scoring) for p in posts[1:]],
+                member.post_count if member else None,
+            )  # fmt: skip
+    finally:
+        await database.dispose()
+
+
+def test_migration_0010_moves_article_comments_into_discussion_threads(fresh_url: str) -> None:
+    config = alembic_config(fresh_url)
+    command.downgrade(config, "0009")
+    run_in_thread(_seed_legacy_comments, fresh_url)
+    command.upgrade(config, "head")
+    title, count, slug, bodies, states, member_posts = run_in_thread(_moved_comments, fresh_url)
+    assert title == "Pilot notes" and count == 3 and slug == "article-discussions"
+    assert bodies[1:] == ["Comment 1", "Comment 2"]  # the deleted comment stays gone
+    assert "[Read the article](/articles/7)" in bodies[0]
+    assert states == [("pending", True), ("pending", True)]  # never scored: queued now
+    assert member_posts == 2

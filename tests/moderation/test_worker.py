@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from forum.board.models import Post
-from forum.board.posting import create_reply, edit_post
+from forum.board.posting import create_reply, edit_post, moderated_text
 from forum.core.db import Database
 from forum.core.settings import Settings
 from forum.review.models import ModerationResult, ReviewItem, StageStatus
@@ -214,6 +214,71 @@ async def test_edited_posts_are_scored_again(fresh_database: Database, wsettings
     assert await worker.run_once() == 1
     verdicts = [r.verdict for r in await results_for(fresh_database, ids[0])]
     assert verdicts == ["clear", "hold"]
+
+
+async def test_titles_are_scored_with_the_opening_post_and_a_new_title_rescores(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    # A thread title is member text too (#14): a put-down in the title alone is held, the
+    # evidence points into "title\n\nbody", and changing only the title is scored again.
+    async with fresh_database.sessionmaker() as session:
+        author = await make_user(session, wsettings)
+        category = await make_category(session)
+        thread, (post,) = await make_thread(
+            session, wsettings, author, category, title="Know your place, graduates", body=FRIENDLY
+        )
+        ids = (thread.id, post.id)
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 1
+    (result,) = await results_for(fresh_database, ids[1])
+    assert result.verdict == "hold"
+    (span,) = [e for e in result.evidence if e["label"] == "know_your_place"]
+    assert (
+        moderated_text(FRIENDLY, "Know your place, graduates")[span["start"] : span["end"]]
+        == span["text"]
+    )
+    async with fresh_database.sessionmaker() as session:
+        from forum.accounts.models import User
+        from forum.board.models import PostRevision, Thread
+
+        post = await session.get(Post, ids[1])
+        thread = await session.get(Thread, ids[0])
+        assert post is not None and thread is not None
+        post.moderation_state = "clear"  # as a moderator's approval leaves it
+        author = await session.get(User, post.author_id)
+        assert author is not None
+        await edit_post(session, wsettings, author, post, thread, FRIENDLY, "Pairing questions")
+        await session.commit()
+        revision = await session.scalar(select(PostRevision).where(PostRevision.post_id == ids[1]))
+        assert revision is not None and revision.title == "Know your place, graduates"
+        assert revision.body_source == FRIENDLY
+    assert await worker.run_once() == 1
+    assert [r.verdict for r in await results_for(fresh_database, ids[1])] == ["hold", "clear"]
+
+
+async def test_article_comments_are_scored_like_posts(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    from forum.articles.services import add_comment, publish
+
+    async with fresh_database.sessionmaker() as session:
+        editor = await make_user(session, wsettings, role="editor")
+        member = await make_user(session, wsettings)
+        article = await publish(
+            session, wsettings, editor, "Pilot notes", "What twelve pairs taught us.", "Body."
+        )
+        comment = await add_comment(session, wsettings, member, article, PUT_DOWN)
+        await session.commit()
+        comment_id = comment.id
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 1  # the comment; the discussion's opening post is the summary
+    (result,) = await results_for(fresh_database, comment_id)
+    assert result.verdict == "hold"
+    async with fresh_database.sessionmaker() as session:
+        held = await session.get(Post, comment_id)
+        assert held is not None and held.moderation_state == "held"
+        item = await session.scalar(select(ReviewItem).where(ReviewItem.post_id == comment_id))
+        assert item is not None and item.status == "open"
 
 
 async def test_two_workers_never_claim_the_same_post(

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.board.models import Post
+from forum.board.posting import moderated_text
 from forum.core.audit import AuditEntry
 from forum.core.db import utcnow
 from forum.core.outbox import OutboxMessage
@@ -30,11 +31,13 @@ async def flagged_post(db: AsyncSession, settings: Settings, author_name: str = 
     author = await make_user(db, settings, username=author_name)
     thread, posts = await make_thread(db, settings, author, await make_category(db), body=PUT_DOWN)
     post = posts[0]
+    # Evidence offsets point into what the worker scored: an opening post with its title.
+    start = moderated_text(PUT_DOWN, thread.title).index(PUT_DOWN)
     db.add(ModerationResult(
         post_id=post.id, verdict="flag", reasons=["DISMISSIVE_OF_JUNIORS"],
         scores={"cues": {"dismissive": 0.9}}, models={"cues": "cues-1"}, failed_stages={},
         complete=True, nudge_phrases=[], context={"dismissive": 0.9},
-        evidence=[{"stage": "cues", "label": "come_back_when", "start": 0, "end": 23,
+        evidence=[{"stage": "cues", "label": "come_back_when", "start": start, "end": start + 23,
                    "text": PUT_DOWN[:23]}],
     ))  # fmt: skip
     item = await open_item(db, post.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=25)

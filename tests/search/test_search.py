@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.articles.services import publish
+from forum.articles.services import publish, update
 from forum.board.models import Post
 from forum.board.posting import create_reply
 from forum.core.db import utcnow
@@ -219,3 +219,18 @@ async def test_postgres_search_indexes_exist(backend: str, db: AsyncSession) -> 
         ).scalars()
     )
     assert names == {"ix_fts_posts_body", "ix_fts_threads_title", "ix_fts_articles"}
+
+
+async def test_article_edits_reach_the_index(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    # Rebuilding the articles table in a migration once dropped SQLite's search triggers.
+    editor = await make_user(db, settings, role="editor")
+    article = await publish(db, settings, editor, "Pairing guide", "Pairing advice in brief.",
+                            "Pair people outside their reporting line.")  # fmt: skip
+    await db.commit()
+    await update(db, settings, editor, article, "Pairing guide", "Pairing advice in brief.",
+                 "Pair people by persimmon season.")  # fmt: skip
+    await db.commit()
+    r = await client.get("/search", params={"q": "persimmon"})
+    assert f'href="/articles/{article.id}"' in r.text
