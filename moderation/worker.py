@@ -27,7 +27,13 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import LoginSession, User
+from forum.accounts.models import (
+    PROFILE_HIDDEN_STATES,
+    LoginSession,
+    ProfileState,
+    User,
+    profile_text,
+)
 from forum.accounts.services import load_ranks
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread
 from forum.board.posting import moderated_text, set_post_state
@@ -41,6 +47,31 @@ from moderation.related_index import RelatedIndex
 from moderation.signals import PostInput
 
 log = logging.getLogger("candor.worker")
+# A profile's state after the worker's verdict (as a post's: flagged text stays public).
+PROFILE_STATE = {
+    Verdict.hold.value: ProfileState.held,
+    Verdict.flag.value: ProfileState.flagged,
+    Verdict.clear.value: ProfileState.clear,
+    Verdict.unscored.value: ProfileState.clear,
+}
+
+
+def _result(
+    outcome: Outcome,
+    *,
+    post_id: int | None = None,
+    profile_user_id: int | None = None,
+    nudged: list[str] | None = None,
+) -> ModerationResult:
+    """The record of one pipeline run over a post's or a profile's text."""
+    decision = outcome.decision
+    assert decision is not None
+    return ModerationResult(
+        post_id=post_id, profile_user_id=profile_user_id, verdict=decision.verdict,
+        reasons=decision.reasons, scores=outcome.scores, evidence=outcome.evidence,
+        models=outcome.models, failed_stages=outcome.failed, complete=outcome.complete,
+        nudge_phrases=nudged or [], context={**decision.context, "dismissive": decision.dismissive},
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -156,13 +187,8 @@ class Worker:
                 await session.rollback()
                 return False
             session.add(
-                ModerationResult(
-                    post_id=post.id, verdict=decision.verdict, reasons=decision.reasons,
-                    scores=outcome.scores, evidence=outcome.evidence, models=outcome.models,
-                    failed_stages=outcome.failed, complete=outcome.complete,
-                    nudge_phrases=[p for p in post.nudge_phrases.split("\n") if p],
-                    context={**decision.context, "dismissive": decision.dismissive},
-                )
+                _result(outcome, post_id=post.id,
+                        nudged=[p for p in post.nudge_phrases.split("\n") if p])
             )  # fmt: skip
             if post.moderation_state not in HIDDEN_STATES:
                 if decision.verdict == Verdict.hold.value:
@@ -183,6 +209,61 @@ class Worker:
             post.mod_claim = None
             await session.commit()
         return True
+
+    async def score_profiles(self, limit: int | None = None) -> int:
+        """Score members' changed locations and bios, as posts are scored; the number done.
+        A verdict on text that changed meanwhile is dropped (the version moved on)."""
+        async with self.database.sessionmaker() as session:
+            watched = tuple((await session.scalars(select(WatchedPhrase.phrase))).all())
+            rows = (
+                await session.execute(
+                    select(User.id, User.profile_version, User.location, User.bio, User.role)
+                    .where(User.profile_needs_scoring.is_(True))
+                    .order_by(User.id)
+                    .limit(limit or self.settings.worker_batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        inputs = [
+            PostInput(post_id=uid, text=profile_text(location, bio), writer_role=role,
+                      watched_phrases=watched)
+            for uid, _v, location, bio, role in rows
+        ]  # fmt: skip
+        outcomes = await asyncio.to_thread(self.pipeline.run, [i for i in inputs if i.text])
+        by_id = {o.post.post_id: o for o in outcomes}
+        done = 0
+        for uid, version, *_ in rows:
+            async with self.database.writing() as session:
+                user = await session.scalar(
+                    select(User)
+                    .where(User.id == uid, User.profile_version == version,
+                           User.profile_needs_scoring.is_(True))
+                    .with_for_update()
+                )  # fmt: skip
+                if user is None:
+                    await session.rollback()
+                    continue
+                user.profile_needs_scoring = False
+                outcome = by_id.get(uid)
+                decision = outcome.decision if outcome else None
+                if outcome is not None and decision is not None:
+                    session.add(_result(outcome, profile_user_id=uid))
+                    if user.profile_state not in PROFILE_HIDDEN_STATES:
+                        user.profile_state = PROFILE_STATE[decision.verdict].value
+                        if decision.verdict == Verdict.hold.value:
+                            why = describe(decision.reasons)
+                            user.profile_note = f"Held for a moderator's review: this text {why}."
+                    if decision.verdict in (Verdict.hold.value, Verdict.flag.value):
+                        await open_item(
+                            session, None, decision.reasons, profile_user_id=uid,
+                            verdict=decision.verdict, priority=PRIORITY[decision.verdict],
+                        )  # fmt: skip
+                elif user.profile_state not in PROFILE_HIDDEN_STATES:
+                    user.profile_state = ProfileState.clear.value  # nothing left to score
+                await session.commit()
+                done += 1
+        return done
 
     async def give_up(self, claim: Claim) -> bool:
         """A post that failed every attempt goes to moderators as unscored."""
@@ -263,7 +344,11 @@ class Worker:
         """Posts scored while a stage was down are scored again once every stage loads."""
         if not self.pipeline.all_loaded:
             return 0
-        latest = select(func.max(ModerationResult.id)).group_by(ModerationResult.post_id)
+        latest = (
+            select(func.max(ModerationResult.id))
+            .where(ModerationResult.post_id.is_not(None))
+            .group_by(ModerationResult.post_id)
+        )
         incomplete = select(ModerationResult.post_id).where(
             ModerationResult.id.in_(latest),
             ModerationResult.complete.is_(False),
@@ -334,6 +419,7 @@ class Worker:
                         await self.housekeeping()
                         housekept = time.monotonic()
                     decided = await self.run_once()
+                    decided += await self.score_profiles()
                     if self.related is not None:
                         decided += await self.related.run_once()
                     decided += await outbox.deliver_due(self.database, self.settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core.db import Base, utcnow
@@ -33,6 +33,32 @@ class Rank(Base):
     is_special: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ProfileState(StrEnum):
+    """As a post's moderation states: pending, clear and flagged are public; held and hidden
+    are shown only to the member and moderators."""
+
+    pending = "pending"
+    clear = "clear"
+    flagged = "flagged"
+    held = "held"
+    hidden = "hidden"
+
+
+PROFILE_HIDDEN_STATES = (ProfileState.held.value, ProfileState.hidden.value)
+
+
+def profile_text(location: str, bio: str) -> str:
+    """What the moderation worker scores of a profile (evidence offsets point into it)."""
+    return "\n\n".join(part for part in (location, bio) if part)
+
+
+def profile_text_shown(member: User, viewer: User | None) -> bool:
+    """Whether `viewer` may read `member`'s location and bio."""
+    if member.profile_state not in PROFILE_HIDDEN_STATES:
+        return True
+    return viewer is not None and (viewer.id == member.id or viewer.is_moderator)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -58,6 +84,17 @@ class User(Base):
     # accounts made by an operator (CLI, demo) are confirmed from the start.
     email_confirmed_at: Mapped[datetime | None]
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The location and bio are member text like posts: scored by the moderation worker, held
+    # for pre-moderated members, reportable and hideable (forum.review). Who sees them in each
+    # state is `profile_text_shown`; `profile_version` lets a late verdict on older text lose.
+    profile_state: Mapped[str] = mapped_column(
+        String(20), default=ProfileState.clear.value, server_default=ProfileState.clear.value
+    )
+    profile_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    profile_needs_scoring: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    profile_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     special_rank: Mapped[Rank | None] = relationship(lazy="raise")
 

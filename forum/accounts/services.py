@@ -14,22 +14,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from forum.accounts.events import ProfileChanged
 from forum.accounts.models import (
     EmailConfirmation,
     LoginSession,
     PasswordResetToken,
     PointsEntry,
+    ProfileState,
     Rank,
     Role,
     User,
     UserStatus,
 )
 from forum.accounts.passwords import Passwords
+from forum.core import events
 from forum.core.audit import audit
 from forum.core.cache import Cached
 from forum.core.db import rowcount, utcnow
 from forum.core.errors import DomainError, Forbidden
 from forum.core.fastpath import Prepared, fast_path, fetch_rows
+from forum.core.settings import Settings
 from forum.core.text import clean_line
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
@@ -84,7 +88,10 @@ async def create_user(
     location: str = "",
     joined_at: datetime | None = None,
     confirmed: bool = True,
+    score_profile: bool = False,
 ) -> User:
+    """A new account. `score_profile` sends a location typed at registration to the moderation
+    worker (accounts made by an operator, the CLI or the demo are not scored)."""
     username = validate_username(username)
     email = validate_email(email)
     validate_password(password)
@@ -111,6 +118,10 @@ async def create_user(
         post_count=0,
         points=0,
         email_confirmed_at=(joined_at or utcnow()) if confirmed else None,
+        profile_state=ProfileState.clear.value,
+        profile_note="",
+        profile_needs_scoring=score_profile and bool(location.strip()),
+        profile_version=0,
     )
     if role in (Role.moderator.value, Role.admin.value):  # an editor is not a moderator
         user.special_rank_id = await session.scalar(
@@ -206,6 +217,37 @@ def guess_key(user: User | None, typed: str = "") -> str:
     """What password guesses are counted by: the account, however it was named (username or
     e-mail); for a name that matches no account, the name itself."""
     return f"user:{user.id}" if user is not None else f"name:{typed.strip().lower()[:100]}"
+
+
+PROFILE_HELD_NOTE = "Waiting for a moderator's approval before other members can see it."
+
+
+async def update_profile(
+    session: AsyncSession, settings: Settings, user: User, location: str, bio: str
+) -> bool:
+    """Save a member's location and bio; True if they changed. Changed text goes to the
+    moderation worker like a post: public meanwhile, unless the member is on pre-moderation or
+    a moderator had hidden the earlier text, when it waits for a moderator."""
+    if is_suspended(user):
+        raise Forbidden("Your account is suspended: your profile cannot be changed.")
+    if location == user.location and bio == user.bio:
+        return False
+    user.location = location
+    user.bio = bio
+    user.profile_version += 1
+    user.profile_needs_scoring = True
+    premoderated = user.premoderated or user.post_count < settings.premoderate_first_posts
+    held = not user.is_moderator and (
+        premoderated or user.profile_state == ProfileState.hidden.value
+    )
+    if held:
+        user.profile_state = ProfileState.held.value
+        user.profile_note = PROFILE_HELD_NOTE
+    elif user.profile_state != ProfileState.held.value:
+        user.profile_state = ProfileState.pending.value
+        user.profile_note = ""
+    await events.announce(session, ProfileChanged(user.id, held))
+    return True
 
 
 def is_suspended(user: User) -> bool:

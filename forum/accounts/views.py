@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum.accounts import services as accounts
-from forum.accounts.models import Rank, User
+from forum.accounts.models import ProfileState, Rank, User
 from forum.accounts.web import Ctx
 from forum.core import ratelimit
 from forum.core.audit import audit
@@ -167,6 +167,7 @@ async def register(ctx: Ctx) -> Response:
                 password=password,
                 location=values["location"],
                 confirmed=False,
+                score_profile=True,
             )
         except accounts.AccountError as exc:
             errors[exc.field] = exc.message
@@ -319,9 +320,11 @@ async def edit_profile(ctx: Ctx) -> Response:
             {"form": {"location": location, "bio": bio}, "errors": errors},
             400,
         )
-    user.location = location
-    user.bio = bio
-    ctx.flash("Your profile has been saved.")
+    changed = await accounts.update_profile(ctx.db, ctx.settings, user, location, bio)
+    if changed and user.profile_state == ProfileState.held.value:
+        ctx.flash("Your profile has been saved; others will see it once a moderator approves it.")
+    else:
+        ctx.flash("Your profile has been saved.")
     return ctx.redirect(ctx.url("profile", username=user.username))
 
 

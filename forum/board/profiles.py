@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum.accounts import services as accounts
-from forum.accounts.models import Rank, Role
+from forum.accounts.models import PROFILE_HIDDEN_STATES, Rank, Role, profile_text_shown
 from forum.accounts.web import Ctx
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import post_visibility, thread_visibility
@@ -45,6 +45,8 @@ async def profile(ctx: Ctx) -> Response:
         "accounts/profile.html",
         {
             "member": member,
+            "text_shown": profile_text_shown(member, ctx.user),
+            "text_held": member.profile_state in PROFILE_HIDDEN_STATES,
             "rank": ranks.rank_for(member.points, member.special_rank_id),
             "thread_count": thread_count or 0,
             "recent": [

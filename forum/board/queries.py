@@ -16,11 +16,11 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from forum.accounts.models import User
+from forum.accounts.models import PROFILE_HIDDEN_STATES, User
 from forum.board.models import Category, Post, PostRevision, Thread, shown_to_all
 from forum.board.visibility import (
     ViewerKind,
@@ -95,8 +95,13 @@ THREAD_COLUMNS = (Thread.id, Thread.category_id, Thread.title, Thread.created_at
                   Thread.is_locked, Thread.is_deleted, Thread.first_post_id)  # fmt: skip
 POST_COLUMNS = (Post.id, Post.author_id, Post.body_html, Post.created_at, Post.edited_at,
                 Post.is_deleted, Post.moderation_state, Post.moderation_note)  # fmt: skip
+# A location held or hidden by moderation is left out of every author panel (its member and
+# moderators see it on the profile page).
+PUBLIC_LOCATION = case(
+    (User.profile_state.in_(PROFILE_HIDDEN_STATES), literal("")), else_=User.location
+)
 AUTHOR_COLUMNS = (User.id, User.username, User.points, User.post_count, User.joined_at,
-                  User.location, User.special_rank_id)  # fmt: skip
+                  PUBLIC_LOCATION, User.special_rank_id)  # fmt: skip
 
 
 def _labelled(prefix: str, view: Any, columns: Sequence[Any]) -> list[Any]:

@@ -31,12 +31,18 @@ class Verdict(StrEnum):
 
 
 class ModerationResult(Base):
-    """One run of the pipeline over one version of a post: every score, model and phrase."""
+    """One run of the pipeline over one version of a post (or of a member's profile text:
+    location and bio): every score, model and phrase."""
 
     __tablename__ = "moderation_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    profile_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verdict: Mapped[str] = mapped_column(String(20))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -60,13 +66,19 @@ class ReviewStatus(StrEnum):
 
 
 class ReviewItem(Base):
-    """One per post: gathers the system's flags and members' reports until a moderator decides."""
+    """One per post (or per member's profile text): gathers the system's flags and members'
+    reports until a moderator decides. Exactly one of `post_id` and `profile_user_id` is set."""
 
     __tablename__ = "review_items"
     __table_args__ = (Index("ix_review_items_queue", "status", "priority"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), unique=True
+    )
+    profile_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
     status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.open.value)
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     # Bumped by every change; a decision names the version it saw (no lost updates).
@@ -92,10 +104,19 @@ class ReportReason(StrEnum):
 
 class Report(Base):
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("post_id", "reporter_id"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "reporter_id"),
+        UniqueConstraint("profile_user_id", "reporter_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    # A report of a member's profile text (location and bio) instead of a post.
+    profile_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")

@@ -1,5 +1,6 @@
-"""The review queue: one item per post, opened by the worker's verdicts, members' reports
-and pre-moderation (the board announces new posts; `subscribe` makes the queue react)."""
+"""The review queue: one item per post (or member's profile text), opened by the worker's
+verdicts, members' reports and pre-moderation (the board announces new posts and accounts
+changed profiles; `subscribe` makes the queue react)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts.events import ProfileChanged
 from forum.board.events import PostCreated, PostEdited
 from forum.core import events
 from forum.core.db import utcnow
@@ -66,21 +68,35 @@ async def notify_worker(session: AsyncSession) -> None:
 
 async def open_item(
     session: AsyncSession,
-    post_id: int,
+    post_id: int | None,
     reasons: list[str],
     *,
+    profile_user_id: int | None = None,
     verdict: str = "",
     priority: float = 0.0,
     report_weight: float = 0.0,
 ) -> ReviewItem:
-    """Open the post's review item, or add to the open one (one item per post)."""
+    """Open the review item of a post (or, with `profile_user_id`, of a member's profile
+    text), or add to the open one: one item per post and per profile."""
+    if (post_id is None) == (profile_user_id is None):
+        raise ValueError("A review item is about a post or a profile.")
+    subject = (
+        ReviewItem.post_id == post_id
+        if post_id is not None
+        else ReviewItem.profile_user_id == profile_user_id
+    )
+    # Locked and read afresh: a copy this session loaded earlier may be stale.
     item = await session.scalar(
-        select(ReviewItem).where(ReviewItem.post_id == post_id).with_for_update()
+        select(ReviewItem)
+        .where(subject)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     now = utcnow()
     if item is None:
         item = ReviewItem(
             post_id=post_id,
+            profile_user_id=profile_user_id,
             status=ReviewStatus.open.value,
             priority=priority,
             version=1,
@@ -126,7 +142,14 @@ async def _post_edited(session: AsyncSession, event: PostEdited) -> None:
     await notify_worker(session)
 
 
+async def _profile_changed(session: AsyncSession, event: ProfileChanged) -> None:
+    if event.held:
+        await open_item(session, None, [PREMODERATION], profile_user_id=event.user_id, priority=5.0)
+    await notify_worker(session)
+
+
 def subscribe() -> None:
-    """New and edited posts wake the workers; a pre-moderated one opens its review item."""
+    """New and edited posts and profiles wake the workers; held ones open a review item."""
     events.subscribe(PostCreated, _post_created)
     events.subscribe(PostEdited, _post_edited)
+    events.subscribe(ProfileChanged, _profile_changed)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import User, UserStatus
+from forum.accounts.models import PROFILE_HIDDEN_STATES, ProfileState, User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import BoardError, edit_post, set_post_state
@@ -91,13 +91,17 @@ async def check_report_rate(
     await ratelimit.hit(session, limits.report_ip, client)
 
 
-async def report_post(
-    session: AsyncSession, settings: Settings, reporter: User, post: Post, reason: str, note: str
-) -> Report:
+def _check_report(reason: str, note: str) -> None:
     if reason not in {r.value for r in ReportReason}:
         raise ReviewError("Choose a reason for the report.")
     if len(note) > 1000:
         raise ReviewError("Notes can have at most 1,000 characters.")
+
+
+async def report_post(
+    session: AsyncSession, settings: Settings, reporter: User, post: Post, reason: str, note: str
+) -> Report:
+    _check_report(reason, note)
     if post.author_id == reporter.id:
         raise ReviewError("You cannot report your own post.")
     existing = await session.scalar(
@@ -123,6 +127,38 @@ async def report_post(
             ModerationState.held,
             "Hidden while moderators review reports from members.",
         )
+    return report
+
+
+async def report_profile(
+    session: AsyncSession, settings: Settings, reporter: User, member: User, reason: str, note: str
+) -> Report:
+    """A report of a member's location and bio: weighed and acted on as a post's report is."""
+    _check_report(reason, note)
+    if member.id == reporter.id:
+        raise ReviewError("You cannot report your own profile.")
+    existing = await session.scalar(
+        select(Report.id).where(
+            Report.profile_user_id == member.id, Report.reporter_id == reporter.id
+        )
+    )
+    if existing is not None:
+        raise ReviewError("You have already reported this profile; moderators will look at it.")
+    weight = await report_weight(session, settings, reporter, await load_ranks(session))
+    if not reporter.is_moderator and reporter.joined_at > member.joined_at:
+        weight = round(weight * settings.report_joined_after_factor, 3)
+    report = Report(profile_user_id=member.id, reporter_id=reporter.id, reason=reason,
+                    note=note, weight=weight)  # fmt: skip
+    session.add(report)
+    item = await open_item(session, None, [USER_REPORTS], profile_user_id=member.id,
+                           priority=10.0, report_weight=weight)  # fmt: skip
+    if (
+        item.report_weight >= settings.report_hide_weight
+        and not member.is_moderator
+        and member.profile_state not in PROFILE_HIDDEN_STATES
+    ):
+        member.profile_state = ProfileState.held.value
+        member.profile_note = "Hidden while moderators review reports from members."
     return report
 
 
@@ -157,7 +193,9 @@ async def decide(
         raise ConflictError()
     item = await session.get(ReviewItem, item_id, populate_existing=True)
     assert item is not None
-    post = await session.get(Post, item.post_id, with_for_update=True)
+    if item.profile_user_id is not None:
+        return await _decide_profile(session, settings, moderator, item, action, reason, duration)
+    post = await session.get(Post, item.post_id, with_for_update=True) if item.post_id else None
     thread = await session.get(Thread, post.thread_id) if post else None
     author = await session.get(User, post.author_id) if post else None
     if post is None or thread is None or author is None:
@@ -179,6 +217,43 @@ async def decide(
         await set_post_state(session, post, ModerationState.hidden, reason.strip())
     else:
         await set_post_state(session, post, ModerationState.clear)
+    _sanction(author, action, duration)
+    # Reports are labels: upheld when the post was acted on, rejected when approved as is.
+    await session.execute(
+        update(Report).where(Report.post_id == post.id, Report.upheld.is_(None))
+        .values(upheld=hide or action == "edit_approve")
+    )  # fmt: skip
+    _close(item, moderator, action, reason)
+    detail = f"post {post.id} by {author.username}"
+    if action == "suspend":
+        detail += f"; suspended {duration}"
+    audit(session, moderator, action, "post", post.id, reason.strip(), detail)
+    base = settings.base_url.rstrip("/")
+    if hide:
+        queue_mail(
+            session,
+            author.email,
+            f"A moderator acted on your post in “{thread.title}”",
+            f"Hello {author.username},\n\nA moderator has hidden your post in “{thread.title}”.\n"
+            f"Reason: {reason.strip()}\n"
+            + _sanction_lines(action, duration)
+            + f"\nYou can see the post and the reason at {base}/p/{post.id}\n",
+        )
+    elif action == "edit_approve":
+        queue_mail(
+            session,
+            author.email,
+            f"A moderator edited your post in “{thread.title}”",
+            f"Hello {author.username},\n\nA moderator edited your post in “{thread.title}” "
+            "before approving it.\n"
+            + (f"Reason: {reason.strip()}\n" if reason.strip() else "")
+            + f"\nYou can see the post as it now reads at {base}/p/{post.id}\n",
+        )
+    return item
+
+
+def _sanction(author: User, action: str, duration: str | None) -> None:
+    """What a decision does to the member besides the text (callers checked `outranks`)."""
     if action == "warn":
         author.warning_count += 1
     elif action == "premoderate":
@@ -188,44 +263,66 @@ async def decide(
             raise ReviewError("Choose how long to suspend for.")
         author.status = UserStatus.suspended.value
         author.suspended_until = utcnow() + SUSPENSIONS[duration]
-    # Reports are labels: upheld when the post was acted on, rejected when approved as is.
-    await session.execute(
-        update(Report).where(Report.post_id == post.id, Report.upheld.is_(None))
-        .values(upheld=hide or action == "edit_approve")
-    )  # fmt: skip
+
+
+def _sanction_lines(action: str, duration: str | None) -> str:
+    return (
+        (f"Your account is suspended for {duration}.\n" if action == "suspend" else "")
+        + ("Your next posts will wait for approval.\n" if action == "premoderate" else "")
+        + ("This is a formal warning.\n" if action == "warn" else "")
+    )
+
+
+def _close(item: ReviewItem, moderator: User, action: str, reason: str) -> None:
     item.status = ReviewStatus.closed.value
     item.closed_at = utcnow()
     item.closed_by = moderator.id
     item.decision = action
     item.decision_reason = reason.strip()
     item.updated_at = utcnow()
-    detail = f"post {post.id} by {author.username}"
+
+
+async def _decide_profile(
+    session: AsyncSession,
+    settings: Settings,
+    moderator: User,
+    item: ReviewItem,
+    action: str,
+    reason: str,
+    duration: str | None,
+) -> ReviewItem:
+    """A decision on a member's location and bio: approve shows them, every other action
+    hides them (the member still sees them, with the reason) and may sanction the member."""
+    member = await session.get(User, item.profile_user_id, with_for_update=True)
+    if member is None:
+        raise ReviewError("That member no longer exists.")
+    if action == "edit_approve":
+        raise ReviewError("Moderators do not rewrite a profile: hide it, or approve it as it is.")
+    if action in ("warn", "premoderate", "suspend") and not outranks(moderator, member):
+        raise ReviewError(PEER_OR_SUPERIOR)
+    hide = action != "approve"
+    member.profile_state = ProfileState.hidden.value if hide else ProfileState.clear.value
+    member.profile_note = reason.strip() if hide else ""
+    _sanction(member, action, duration)
+    await session.execute(
+        update(Report).where(Report.profile_user_id == member.id, Report.upheld.is_(None))
+        .values(upheld=hide)
+    )  # fmt: skip
+    _close(item, moderator, action, reason)
+    detail = f"profile of {member.username}"
     if action == "suspend":
         detail += f"; suspended {duration}"
-    audit(session, moderator, action, "post", post.id, reason.strip(), detail)
+    audit(session, moderator, action, "profile", member.id, reason.strip(), detail)
     if hide:
         base = settings.base_url.rstrip("/")
         queue_mail(
             session,
-            author.email,
-            f"A moderator acted on your post in “{thread.title}”",
-            f"Hello {author.username},\n\nA moderator has hidden your post in “{thread.title}”.\n"
-            f"Reason: {reason.strip()}\n"
-            + (f"Your account is suspended for {duration}.\n" if action == "suspend" else "")
-            + ("Your next posts will wait for approval.\n" if action == "premoderate" else "")
-            + ("This is a formal warning.\n" if action == "warn" else "")
-            + f"\nYou can see the post and the reason at {base}/p/{post.id}\n",
-        )
-    elif action == "edit_approve":
-        base = settings.base_url.rstrip("/")
-        queue_mail(
-            session,
-            author.email,
-            f"A moderator edited your post in “{thread.title}”",
-            f"Hello {author.username},\n\nA moderator edited your post in “{thread.title}” "
-            "before approving it.\n"
-            + (f"Reason: {reason.strip()}\n" if reason.strip() else "")
-            + f"\nYou can see the post as it now reads at {base}/p/{post.id}\n",
+            member.email,
+            "A moderator hid your profile's location and bio",
+            f"Hello {member.username},\n\nA moderator has hidden the location and bio on your "
+            f"profile; other members no longer see them.\nReason: {reason.strip()}\n"
+            + _sanction_lines(action, duration)
+            + f"\nYou can change them at {base}/account/profile\n",
         )
     return item
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from forum.accounts.models import User
-from forum.accounts.services import is_suspended, load_ranks
+from forum.accounts.models import User, profile_text, profile_text_shown
+from forum.accounts.services import find_by_username, is_suspended, load_ranks
 from forum.accounts.web import Ctx
 from forum.board.models import Post, Thread
 from forum.board.posting import moderated_text
@@ -52,28 +53,111 @@ async def queue(ctx: Ctx) -> Response:
         if status == "open"
         else (ReviewItem.closed_at.desc(),)
     )
+    author = aliased(User)
+    member = aliased(User)
     rows = await ctx.db.execute(
-        select(ReviewItem, Post, Thread.title, User.username)
-        .join(Post, Post.id == ReviewItem.post_id)
-        .join(Thread, Thread.id == Post.thread_id)
-        .join(User, User.id == Post.author_id)
+        select(ReviewItem, Post, Thread.title, author.username, member)
+        .outerjoin(Post, Post.id == ReviewItem.post_id)
+        .outerjoin(Thread, Thread.id == Post.thread_id)
+        .outerjoin(author, author.id == Post.author_id)
+        .outerjoin(member, member.id == ReviewItem.profile_user_id)
         .where(where)
         .order_by(*order)
         .limit(PER_PAGE)
         .offset((pager.number - 1) * PER_PAGE)
     )
-    items = [
-        {"item": item, "post": post, "title": title, "author": author,
-         "excerpt": excerpt(post.body_source, 200), "why": describe(item.reasons)}
-        for item, post, title, author in rows
-    ]  # fmt: skip
+    items = []
+    for item, post, title, author_name, profiled in rows:
+        if profiled is not None:
+            text = profile_text(profiled.location, profiled.bio)
+            row = {"subject": "profile", "title": f"Profile of {profiled.username}",
+                   "author": profiled.username, "state": profiled.profile_state,
+                   "excerpt": excerpt(text, 200)}  # fmt: skip
+        elif post is not None:
+            row = {"subject": f"post {post.id}", "title": title, "author": author_name,
+                   "state": post.moderation_state,
+                   "excerpt": excerpt(post.body_source, 200)}  # fmt: skip
+        else:
+            continue
+        items.append({"item": item, "why": describe(item.reasons), **row})
     return ctx.render(
         "review/queue.html", {"items": items, "pager": pager, "status": status, "total": total}
     )
 
 
+async def _history(ctx: Ctx, member_id: int) -> dict[str, int]:
+    """Moderators' past decisions on a member's posts and profile."""
+    rows = await ctx.db.execute(
+        select(ReviewItem.decision, func.count(ReviewItem.id))
+        .outerjoin(Post, Post.id == ReviewItem.post_id)
+        .where(
+            or_(Post.author_id == member_id, ReviewItem.profile_user_id == member_id),
+            ReviewItem.status == ReviewStatus.closed.value,
+        )
+        .group_by(ReviewItem.decision)
+    )
+    return {decision: int(n) for decision, n in rows}
+
+
+async def _reports(ctx: Ctx, subject: Any) -> list[tuple[Report, str, list[str]]]:
+    """The reports with their reporters, and the cue phrases in each note: a note is member
+    text too, shown to moderators only, with what may read as dismissive marked."""
+    rows = (
+        await ctx.db.execute(
+            select(Report, User.username)
+            .join(User, User.id == Report.reporter_id)
+            .where(subject)
+            .order_by(Report.id)
+        )
+    ).all()
+    return [(report, name, cues.nudge_phrases(report.note)) for report, name in rows]
+
+
+def _scores(ctx: Ctx, result: ModerationResult | None) -> list[tuple[str, float, str]]:
+    s = ctx.settings
+    scores = []
+    if result is not None:
+        dismissive = float(result.context.get("dismissive", 0.0))
+        scores.append(("Dismissive of juniors (combined)", dismissive,
+                       likelihood(dismissive, s.dismissive_flag)))  # fmt: skip
+        for stage, labels in sorted(result.scores.items()):
+            for label, value in sorted(labels.items()):
+                threshold = s.toxicity_flag.get(label, s.dismissive_flag)
+                scores.append((f"{stage}: {label}", value, likelihood(value, threshold)))
+    return scores
+
+
+async def _profile_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
+    member = await ctx.db.get(User, item.profile_user_id)
+    if member is None:
+        raise HTTPException(404, "That member no longer exists.")
+    ranks = await load_ranks(ctx.db)
+    result = await ctx.db.scalar(
+        select(ModerationResult)
+        .where(ModerationResult.profile_user_id == member.id)
+        .order_by(ModerationResult.id.desc())
+        .limit(1)
+    )
+    return {
+        "kind": "profile", "item": item, "post": None, "thread": None, "author": member,
+        "state": member.profile_state,
+        "author_rank": ranks.rank_for(member.points, member.special_rank_id),
+        "author_suspended": is_suspended(member), "result": result,
+        "scores": _scores(ctx, result),
+        "segments": highlight(
+            profile_text(member.location, member.bio), result.evidence if result else []
+        ),
+        "before": [], "replied": None, "replied_rank": None,
+        "reports": await _reports(ctx, Report.profile_user_id == member.id),
+        "history": await _history(ctx, member.id), "why": describe(item.reasons),
+        "actions": [a for a in ACTIONS if a != "edit_approve"], "suspensions": list(SUSPENSIONS),
+    }  # fmt: skip
+
+
 async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
-    post = await ctx.db.get(Post, item.post_id)
+    if item.profile_user_id is not None:
+        return await _profile_item_context(ctx, item)
+    post = await ctx.db.get(Post, item.post_id) if item.post_id else None
     if post is None:
         raise HTTPException(404, "That post no longer exists.")
     thread = await ctx.db.get(Thread, post.thread_id)
@@ -105,33 +189,9 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
                 .where(Post.id == post.reply_to_id)
             )
         ).first()
-    reports = (
-        await ctx.db.execute(
-            select(Report, User.username)
-            .join(User, User.id == Report.reporter_id)
-            .where(Report.post_id == post.id)
-            .order_by(Report.id)
-        )
-    ).all()
-    history = (
-        await ctx.db.execute(
-            select(ReviewItem.decision, func.count(ReviewItem.id))
-            .join(Post, Post.id == ReviewItem.post_id)
-            .where(Post.author_id == author.id, ReviewItem.status == ReviewStatus.closed.value)
-            .group_by(ReviewItem.decision)
-        )
-    ).all()
-    s = ctx.settings
-    scores = []
-    if result is not None:
-        dismissive = float(result.context.get("dismissive", 0.0))
-        scores.append(("Dismissive of juniors (combined)", dismissive,
-                       likelihood(dismissive, s.dismissive_flag)))  # fmt: skip
-        for stage, labels in sorted(result.scores.items()):
-            for label, value in sorted(labels.items()):
-                threshold = s.toxicity_flag.get(label, s.dismissive_flag)
-                scores.append((f"{stage}: {label}", value, likelihood(value, threshold)))
     return {
+        "kind": "post",
+        "state": post.moderation_state,
         "item": item,
         "post": post,
         "thread": thread,
@@ -139,7 +199,7 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "author_rank": ranks.rank_for(author.points, author.special_rank_id),
         "author_suspended": is_suspended(author),
         "result": result,
-        "scores": scores,
+        "scores": _scores(ctx, result),
         "segments": highlight(
             moderated_text(
                 post.body_source, thread.title if post.id == thread.first_post_id else None
@@ -149,8 +209,8 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "before": list(reversed(before)),
         "replied": replied,
         "replied_rank": ranks.rank_for(replied[2], replied[3]) if replied else None,
-        "reports": reports,
-        "history": dict(history),
+        "reports": await _reports(ctx, Report.post_id == post.id),
+        "history": await _history(ctx, author.id),
         "why": describe(item.reasons),
         "actions": ACTIONS,
         "suspensions": list(SUSPENSIONS),
@@ -294,6 +354,33 @@ async def report(ctx: Ctx) -> Response:
 
 
 @view(login=True)
+async def report_profile(ctx: Ctx) -> Response:
+    member = await find_by_username(ctx.db, ctx.request.path_params["username"])
+    if member is None or not profile_text_shown(member, ctx.user):
+        raise HTTPException(404, "There is no member by that name, or nothing to report.")
+    context: dict[str, Any] = {"post": None, "member": member, "reasons": list(ReportReason),
+                               "profile_text": profile_text(member.location, member.bio),
+                               "form": {}, "error": ""}  # fmt: skip
+    if ctx.request.method == "GET":
+        return ctx.render("review/report.html", context)
+    assert ctx.user is not None
+    if is_suspended(ctx.user):
+        raise HTTPException(403, "Your account is suspended: you cannot send reports.")
+    form = await ctx.form()
+    reason = field_str(form, "reason", 40)
+    note = clean_block(field_str(form, "note", 1000))
+    context["form"] = {"reason": reason, "note": note}
+    await review.check_report_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
+    try:
+        await review.report_profile(ctx.db, ctx.settings, ctx.user, member, reason, note)
+    except ReviewError as exc:
+        context["error"] = str(exc)
+        return ctx.render("review/report.html", context, 400)
+    ctx.flash("Thank you. Moderators will review the profile.")
+    return ctx.redirect(ctx.url("profile", username=member.username))
+
+
+@view(login=True)
 async def cue_check(ctx: Ctx) -> Response:
     """The composer's live nudge: which phrases may read as dismissive of juniors."""
     try:
@@ -316,5 +403,6 @@ routes = [
     ),  # fmt: skip
     Route("/mod/status", status_page, methods=["GET"], name="moderation_status"),
     Route("/p/{post_id:id}/report", report, methods=["GET", "POST"], name="report_post"),
+    Route("/u/{username}/report", report_profile, methods=["GET", "POST"], name="report_profile"),
     Route("/api/cues", cue_check, methods=["POST"], name="cue_check"),
 ]

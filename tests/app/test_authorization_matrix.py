@@ -28,7 +28,7 @@ ACCESS: dict[str, set[str]] = {
     "profile": ALL, "login": ALL, "register": ALL, "forgot_password": ALL, "reset_password": ALL, "confirm_email": ALL,
     "search": ALL, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
     "new_thread": MEMBERS, "reply": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS,
-    "report_post": MEMBERS, "article_comment": MEMBERS,
+    "report_post": MEMBERS, "report_profile": MEMBERS, "article_comment": MEMBERS,
     # The post and article belong to other members: only staff may edit them.
     "edit_post": MODERATORS, "edit_article": ADMINS,
     "new_article": EDITORS,

@@ -39,6 +39,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/account/profile", ["location", "bio"]),
     ("member", "/account/password", ["current_password", "password", "password_confirm"]),
     ("member", "/p/{post}/report", ["reason", "note"]),
+    ("member", "/u/fuzzowner/report", ["reason", "note"]),
     ("editor", "/articles/new", ["title", "summary", "body"]),
     ("moderator", "/mod/phrases", ["phrase"]),
     ("moderator", "/t/{thread}/move", ["category_id", "reason"]),

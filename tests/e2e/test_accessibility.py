@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/forgot",
          "/search?q=mentoring", "/articles", "/articles/1", "/u/margaret_hr",
          "/register/confirm/a-token"]  # fmt: skip
-MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password"]
+MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
+                "/u/margaret_hr/report"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
 ADMIN_PAGES = ["/admin/ranks", "/admin/outbox"]
 
