@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.articles.services import add_comment, publish
 from forum.board.models import Category, ModerationState, Post, Thread
 from forum.board.posting import create_reply, create_thread, set_post_state
 from forum.core.settings import Settings
@@ -36,9 +37,16 @@ async def _board(db: AsyncSession, settings: Settings) -> dict[str, object]:
     hidden = await create_reply(db, settings, author, shown, f"{SECRET_BODY} two")
     await create_reply(db, settings, author, shown, "A visible reply")
     await set_post_state(db, hidden, ModerationState.hidden, "Hidden by a moderator")
+    # An article comment a moderator hid, and a bio held for review: member text as well.
+    editor = await make_user(db, settings, username="publisher", role="editor")
+    article = await publish(db, settings, editor, "Pilot notes", "Notes from a pilot.", "Body")
+    comment = await add_comment(db, settings, author, article, f"{SECRET_BODY} three")
+    await set_post_state(db, comment, ModerationState.hidden, "Hidden by a moderator")
+    author.bio = f"{SECRET_BODY} four"
+    author.profile_state = "held"
     await db.commit()
     return {"category": category, "held_thread": held_thread, "held_first": held_first,
-            "shown": shown, "hidden": hidden}  # fmt: skip
+            "shown": shown, "hidden": hidden, "article": article}  # fmt: skip
 
 
 async def _as(client: httpx.AsyncClient, viewer: str) -> None:
@@ -68,6 +76,8 @@ async def test_every_page_applies_the_rule(
         "author's profile": "/u/writer",
         "post link": f"/p/{hidden.id}",
         "revisions": f"/p/{hidden.id}/revisions",
+        "article comments": f"/articles/{board['article'].id}",  # type: ignore[attr-defined]
+        "articles list": "/articles",
     }
     for name, path in pages.items():
         response = await client.get(path, follow_redirects=True)
@@ -76,6 +86,9 @@ async def test_every_page_applies_the_rule(
         # the two words after it.)
         secret = SECRET_TITLE if name in TITLE_PAGES else "remark nobody"
         expected = viewer == "moderator" if name == "revisions" else sees
+        if name == "articles list":  # the list shows counts only: the hidden comment is not one
+            assert "0 comments" in response.text, viewer
+            continue
         assert (secret in response.text) == expected, (viewer, name)
 
 
