@@ -16,7 +16,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -97,8 +97,13 @@ POST_COLUMNS = (Post.id, Post.author_id, Post.body_html, Post.created_at, Post.e
                 Post.is_deleted, Post.moderation_state, Post.moderation_note)  # fmt: skip
 # A location held or hidden by moderation is left out of every author panel (its member and
 # moderators see it on the profile page).
+# (The states are written into the SQL, as `shown_to_all` does: no bound list to re-render.)
 PUBLIC_LOCATION = case(
-    (User.profile_state.in_(PROFILE_HIDDEN_STATES), literal("")), else_=User.location
+    (
+        User.profile_state.in_([literal_column(f"'{state}'") for state in PROFILE_HIDDEN_STATES]),
+        literal_column("''"),
+    ),
+    else_=User.location,
 )
 AUTHOR_COLUMNS = (User.id, User.username, User.points, User.post_count, User.joined_at,
                   PUBLIC_LOCATION, User.special_rank_id)  # fmt: skip

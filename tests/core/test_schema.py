@@ -66,13 +66,24 @@ def test_sqlite_reader_takes_text_it_did_not_write() -> None:
         parse_sqlite_utc("not a date")
 
 
-async def _seed_legacy_comments(url: str) -> None:
+async def _seed_members(url: str) -> tuple[int, int]:
     database = connect(url)
     try:
         async with database.sessionmaker() as session:
             settings = make_settings(url)
             editor = await make_user(session, settings, username="legacy_editor", role="editor")
             member = await make_user(session, settings, username="legacy_member")
+            await session.commit()
+            return editor.id, member.id
+    finally:
+        await database.dispose()
+
+
+async def _seed_legacy_comments(url: str, editor_id: int, member_id: int) -> None:
+    """Raw SQL: the models describe the newest schema, this runs on revision 0009's."""
+    database = connect(url)
+    try:
+        async with database.sessionmaker() as session:
             now = datetime(2026, 11, 20, 9, tzinfo=UTC)
             await session.execute(
                 text(
@@ -81,7 +92,7 @@ async def _seed_legacy_comments(url: str) -> None:
                     "'Pilot notes', 'What twelve pairs taught us.', 'Body', '<p>Body</p>', :t, "
                     ":f, :f)"
                 ),
-                {"a": editor.id, "t": now, "f": False},
+                {"a": editor_id, "t": now, "f": False},
             )
             for n, deleted in ((1, False), (2, False), (3, True)):
                 await session.execute(
@@ -89,7 +100,7 @@ async def _seed_legacy_comments(url: str) -> None:
                         "INSERT INTO article_comments (article_id, author_id, body_source, "
                         "body_html, created_at, is_deleted) VALUES (7, :m, :b, :h, :t, :d)"
                     ),
-                    {"m": member.id, "b": f"Comment {n}", "h": f"<p>Comment {n}</p>",
+                    {"m": member_id, "b": f"Comment {n}", "h": f"<p>Comment {n}</p>",
                      "t": now + timedelta(hours=n), "d": deleted},
                 )  # fmt: skip
             await session.commit()
@@ -121,8 +132,9 @@ async def _moved_comments(url: str) -> tuple[object, ...]:
 
 def test_migration_0010_moves_article_comments_into_discussion_threads(fresh_url: str) -> None:
     config = alembic_config(fresh_url)
+    editor_id, member_id = run_in_thread(_seed_members, fresh_url)
     command.downgrade(config, "0009")
-    run_in_thread(_seed_legacy_comments, fresh_url)
+    run_in_thread(_seed_legacy_comments, fresh_url, editor_id, member_id)
     command.upgrade(config, "head")
     title, count, slug, bodies, states, member_posts = run_in_thread(_moved_comments, fresh_url)
     assert title == "Pilot notes" and count == 3 and slug == "article-discussions"

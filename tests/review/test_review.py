@@ -3,10 +3,13 @@ with its version check and audit log, and members kept out of every /mod route."
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Route
@@ -22,6 +25,7 @@ from forum.core.settings import Settings
 from forum.review.models import ModerationResult, Report, ReviewItem
 from forum.review.queue import open_item
 from forum.review.services import report_weight
+from moderation import cues
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user, post_form
 
 PUT_DOWN = "Come back when you have 20 years in, kid."
@@ -472,3 +476,32 @@ async def test_an_edit_by_a_premoderated_author_waits_for_approval_again(
     assert item is not None and item.status == "open" and "PREMODERATION" in item.reasons
     page = await client.get(f"/t/{thread.id}")
     assert "Know your place" not in page.text
+
+
+async def test_cue_checks_do_not_hold_up_other_requests(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cue checker is linear (tests/core/test_text_is_linear.py) and runs beside the event
+    # loop: while one check is still working, other requests are answered.
+    await make_user(db, settings, username="slowcue")
+    await db.commit()
+    await login(client, "slowcue")
+    token = CSRF_RE.search((await client.get("/")).text).group(1)  # type: ignore[union-attr]
+    started, release = threading.Event(), threading.Event()
+    real = cues.nudge_phrases
+
+    def slow(text: str, threshold: float = 0.5) -> list[str]:
+        started.set()
+        release.wait(10)
+        return real(text, threshold)
+
+    monkeypatch.setattr(cues, "nudge_phrases", slow)
+    check = asyncio.create_task(
+        client.post("/api/cues", json={"text": PUT_DOWN}, headers={"x-csrftoken": token})
+    )
+    assert await asyncio.to_thread(started.wait, 10)
+    assert (await client.get("/healthz")).status_code == 200  # answered while the check works
+    assert not check.done()
+    release.set()
+    response = await check
+    assert response.status_code == 200 and response.json()["phrases"]
