@@ -1,12 +1,15 @@
-"""The dismissiveness training data: hand-written posts, split train/dev/test by a seeded hash.
+"""The dismissiveness training data, written for Candor, split train/dev/test by a seeded hash.
 
-`source_dismissive.txt` holds put-downs of junior colleagues (label 1); `source_negative.txt`
-holds the hard negatives a forum for juniors must leave alone (label 0): juniors speaking of
-themselves, people reporting a put-down they received, advice against condescension,
-respectful disagreement, neutral mentions of age or seniority, seniors praising juniors, and
-ordinary criticism of ideas. Each sentence also appears in two forum framings ("Re: …",
-"@name …"), applied alike to both labels; a sentence and its framings always share a split, so
-no test sentence is seen in training.
+`corpus/*.jsonl` holds (context, post) rows: the post, what it answers (or none), the label
+(1 = dismissive or condescending toward the person answered), the form it takes (`category`:
+sarcasm, faint praise, credential-waving, silencing, generational, …; for negatives frankness,
+disagreement, reported speech, advice against condescension, praise, …) and its register. The
+`frankness` category is juniors' frank talk to seniors, which must never be flagged.
+`contrastive.jsonl` pairs the same reply with two contexts, dismissive in one only.
+
+`source_dismissive.txt` and `source_negative.txt` are the first, sentence-level set (each also
+in two forum framings). Rows with the same post text share a group, and a group one split, so
+no test post (nor its contrastive twin) is seen in training.
 """
 
 from __future__ import annotations
@@ -14,11 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-DATASET = DATA_DIR / "dismissive.jsonl"
 SEED = 20261123
 SPLITS = (("train", 0.70), ("dev", 0.15), ("test", 0.15))
 
@@ -45,7 +47,9 @@ class Example:
     label: int
     split: str
     group: str
-    source: str  # "hand-written", "framed" or "moderator"
+    source: str  # "hand-written", "framed", "corpus/<file>" or "moderator"
+    context: str = ""
+    category: str = ""
 
 
 def split_for(group: str) -> str:
@@ -59,45 +63,64 @@ def split_for(group: str) -> str:
 
 
 def group_of(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()[:12]
 
 
-def labelled(text: str, label: int, source: str) -> Example:
+def labelled(text: str, label: int, source: str, context: str = "") -> Example:
     """An example from elsewhere (a moderator's decision), split by the same seeded hash."""
     group = group_of(text.strip())
-    return Example(text, label, split_for(group), group, source)
+    return Example(text, label, split_for(group), group, source, context)
+
+
+CORPUS_DIR = DATA_DIR / "corpus"
+
+
+def corpus() -> list[Example]:
+    examples = []
+    for path in sorted(CORPUS_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            # Two replies to one parent comment (a respectful and a condescending one) share
+            # its split, as the two contexts of one contrastive reply do by sharing its text.
+            paired = str(row.get("category", "")).startswith("pair_")
+            group = group_of(row["context"] if paired and row.get("context") else row["text"])
+            examples.append(
+                Example(
+                    row["text"], int(row["label"]), split_for(group), group,
+                    f"corpus/{path.stem}", row.get("context") or "", row.get("category", ""),
+                )
+            )  # fmt: skip
+    return examples
 
 
 def build(framings_per_sentence: int = 2) -> list[Example]:
     rng = random.Random(SEED)
-    examples: list[Example] = []
+    examples: list[Example] = corpus()
     for label, filename in ((1, "source_dismissive.txt"), (0, "source_negative.txt")):
         lines = [line.strip() for line in (DATA_DIR / filename).read_text().splitlines()]
         for line in filter(None, lines):
             group = group_of(line)
             split = split_for(group)
-            examples.append(Example(line, label, split, group, "hand-written"))
+            examples.append(Example(line, label, split, group, "hand-written", "", "legacy"))
             for framing in rng.sample(_FRAMINGS, framings_per_sentence):
                 text = framing.format(s=line, name=rng.choice(_NAMES), topic=rng.choice(_TOPICS))
-                examples.append(Example(text, label, split, group, "framed"))
+                examples.append(Example(text, label, split, group, "framed", "", "legacy"))
     return examples
 
 
 TEST_FILE = DATA_DIR / "test.jsonl"
 
 
-def write(path: Path = DATASET, test_path: Path = TEST_FILE) -> list[Example]:
-    """Write the dataset, and its test split alone in the `evaluate` format (text, label)."""
+def write(test_path: Path = TEST_FILE) -> list[Example]:
+    """Write the test split alone in the `evaluate` format (text, label, context, category):
+    `candor moderation evaluate moderation/data/test.jsonl --report DIR`."""
     examples = build()
-    with path.open("w") as f:
-        for e in examples:
-            f.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
     with test_path.open("w") as f:
         for e in examples:
             if e.split == "test":
-                f.write(json.dumps({"text": e.text, "label": e.label}, ensure_ascii=False) + "\n")
+                row = {"text": e.text, "label": e.label, "context": e.context,
+                       "category": e.category or e.source}  # fmt: skip
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return examples
-
-
-def load(path: Path = DATASET) -> list[Example]:
-    return [Example(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
