@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -83,26 +84,42 @@ def run_worker(once: bool = False) -> None:
     asyncio.run(main())
 
 
-def _read_labelled(path: Path) -> list[tuple[str, int]]:
+@dataclass(frozen=True)
+class Row:
+    text: str
+    label: int
+    context: str = ""
+    category: str = ""
+
+
+def _read_labelled(path: Path) -> list[Row]:
+    """Rows with `text` and `label` (1 = dismissive), and optionally `context` (what the post
+    answers) and `category`, from JSON Lines or CSV."""
     rows: list[dict[str, Any]]
     if path.suffix.lower() == ".csv":
         with path.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
     else:
-        rows = [
-            json.loads(line)
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        try:
+            rows = [
+                json.loads(line)
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            ]
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(f"{path} is not JSON Lines: {exc}") from None
     examples = []
     for i, row in enumerate(rows, 1):
-        if "text" not in row or "label" not in row:
+        if not isinstance(row, dict) or "text" not in row or "label" not in row:
             raise typer.BadParameter(f"row {i} has no 'text' and 'label'")
         try:
             label = int(float(row["label"]))
         except (TypeError, ValueError):
             raise typer.BadParameter(f"row {i}: label {row['label']!r} is not 0 or 1") from None
-        examples.append((str(row["text"]), 1 if label >= 1 else 0))
+        examples.append(
+            Row(str(row["text"]), 1 if label >= 1 else 0, str(row.get("context") or ""),
+                str(row.get("category") or ""))
+        )  # fmt: skip
     return examples
 
 
@@ -113,11 +130,20 @@ def evaluate(
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="JSON Lines or CSV with text and label (1 = dismissive).",
+            help="JSON Lines or CSV with text and label (1 = dismissive), and optionally "
+            "context (what the post answers) and category.",
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
-    batch: Annotated[int, typer.Option(help="Posts per pipeline batch.")] = 32,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False,
+            help="Also write a precision-recall curve and a calibration plot (PNG) here, and "
+            "a table per category when rows have one.",
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Posts per pipeline batch.", min=1)] = 32,
 ) -> None:
     """Run the pipeline over labelled posts; print n, ROC-AUC, precision, recall, F1."""
     import logging
@@ -134,22 +160,43 @@ def evaluate(
     pipeline = Pipeline.from_settings(settings)
     pipeline.load()
     scores: list[float] = []
+    probabilities: list[float] = []
     with typer.progressbar(length=len(examples), label="scoring", file=sys.stderr) as bar:
         for start in range(0, len(examples), batch):
             chunk = examples[start : start + batch]
-            posts = [PostInput(post_id=start + i, text=t) for i, (t, _) in enumerate(chunk)]
+            posts = [PostInput(post_id=start + i, text=r.text, context=r.context)
+                     for i, r in enumerate(chunk)]  # fmt: skip
             for outcome in pipeline.run(posts):
                 assert outcome.decision is not None
                 scores.append(outcome.decision.dismissive)
+                probability = outcome.scores.get("dismissive", {}).get("probability")
+                if probability is not None:
+                    probabilities.append(probability)
             bar.update(len(chunk))
-    labels = [y for _, y in examples]
-    result = summary(labels, scores, settings.dismissive_flag)
+    labels = [r.label for r in examples]
+    result: dict[str, Any] = dict(summary(labels, scores, settings.dismissive_flag))
+    failed = [s.stage.name for s in pipeline.states if not s.loaded]
+    result["stages_not_loaded"] = failed
+    if report is not None:
+        from moderation.dismissive import DismissiveStage
+        from moderation.report import write
+
+        stage = next((s.stage for s in pipeline.states if isinstance(s.stage, DismissiveStage)
+                      and s.loaded), None)  # fmt: skip
+        prevalence = stage.record["calibration"]["prevalence"] if stage else None
+        files = write(
+            report, labels, scores, settings.dismissive_flag,
+            probabilities if len(probabilities) == len(labels) else None, prevalence,
+            [r.category for r in examples] if any(r.category for r in examples) else None,
+        )  # fmt: skip
+        result["report"] = [str(f) for f in files]
     if as_json:
         typer.echo(json.dumps(result))
         return
-    failed = [s.stage.name for s in pipeline.states if not s.loaded]
     for key in ("n", "roc_auc", "precision", "recall", "f1", "threshold"):
         typer.echo(f"{key:>10}  {result[key]}")
+    for path in result.get("report", []):
+        typer.echo(f"wrote {path}")
     if failed:
         typer.echo(f"(stages not loaded: {', '.join(failed)})", err=True)
 
@@ -161,22 +208,32 @@ def train(
         typer.Option(
             exists=True,
             dir_okay=False,
-            help="More labelled posts (JSON Lines or CSV with text and label), such as the "
-            "file `candor moderation export-decisions` writes; split like the shipped data.",
+            help="More labelled posts (JSON Lines or CSV with text, label and optionally "
+            "context), such as the file `candor moderation export-decisions` writes; split "
+            "like the shipped data.",
         ),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Where to write the model (default: the shipped one)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, max=20)] = 4,
 ) -> None:
-    """Rebuild the dismissiveness head from moderation/data (minutes on 2 CPU cores)."""
+    """Fine-tune the dismissiveness model on moderation/data (about 15 minutes on 2 cores)."""
+    from moderation.dismissive import SHIPPED_MODEL
     from moderation.training import train as run_training
 
     settings = Settings()
-    more = _read_labelled(extra) if extra is not None else []
-    record = run_training(encoder_path=settings.encoder_path, progress=typer.echo, extra=more)
-    typer.echo(f"saved head {record['version']} (threshold {record['threshold']:.3f}, "
-               f"{record['seconds']['total']} s; {len(more)} extra examples)")  # fmt: skip
-    for split, m in record["metrics"].items():
-        typer.echo(f"{split:>6}: n={m['n']} roc_auc={m['roc_auc']} precision={m['precision']} "
-                   f"recall={m['recall']} f1={m['f1']}")  # fmt: skip
+    more = [(r.text, r.label, r.context) for r in _read_labelled(extra)] if extra else []
+    record = run_training(
+        out or SHIPPED_MODEL, settings.encoder_path, progress=typer.echo, extra=more,
+        epochs=epochs,
+    )  # fmt: skip
+    typer.echo(f"saved model {record['version']} ({record['seconds']} s; {len(more)} extra)")
+    for name, figures in record["metrics"].items():
+        typer.echo(f"{name:>30}: {figures}")
+    for name, figures in record["thresholds"].items():
+        typer.echo(f"{name:>30}: {figures}")
 
 
 def _parse_since(since: str | None) -> datetime | None:
@@ -188,6 +245,65 @@ def _parse_since(since: str | None) -> datetime | None:
         raise typer.BadParameter("--since takes a date such as 2026-01-31") from None
 
 
+async def _decisions(settings: Settings, since: datetime | None) -> list[dict[str, Any]]:
+    from forum.core.db import connect
+    from forum.review.services import moderator_labels
+
+    database = connect(settings.database_url)
+    try:
+        async with database.sessionmaker() as session:
+            return await moderator_labels(session, since)
+    finally:
+        await database.dispose()
+
+
+@moderation_app.command()
+def retrain(
+    epochs: Annotated[int, typer.Option(min=1, max=20)] = 4,
+) -> None:
+    """Retrain on the shipped data plus moderators' decisions; use the new version only if it
+    does at least as well on the fixed test split (the worker runs this on a schedule)."""
+    from moderation.training import retrain as run_retrain
+
+    settings = Settings()
+    rows = asyncio.run(_decisions(settings, None))
+    extra = [(str(r["text"]), int(str(r["label"])), str(r.get("context") or "")) for r in rows]
+    typer.echo(f"{len(extra)} moderators' decisions join the shipped data")
+    result = run_retrain(settings, extra, progress=typer.echo, epochs=epochs)
+    verdict = "now in use" if result["promoted"] else "kept aside (the current model is better)"
+    typer.echo(f"model {result['version']}: test ROC-AUC {result['candidate_auc']} against "
+               f"{result['current_auc']}; {verdict}")  # fmt: skip
+
+
+@moderation_app.command("models")
+def list_models() -> None:
+    """List the dismissiveness model's versions and their figures; * marks the one in use."""
+    from moderation import registry
+
+    for v in registry.versions(Settings()):
+        test = v.figure("metrics", "test_balanced") or {}
+        typer.echo(f"{'*' if v.active else ' '} {v.name:<20} {v.version:<18} "
+                   f"trained {str(v.record.get('trained_at', '?'))[:10]}  test F1 "
+                   f"{test.get('f1')} ROC-AUC {test.get('roc_auc')}")  # fmt: skip
+
+
+@moderation_app.command("use")
+def use_model(
+    version: Annotated[str, typer.Argument(help="A name from `candor moderation models`.")],
+) -> None:
+    """Put a model version in use (roll back or forward); workers load it between batches."""
+    from moderation import registry
+
+    settings = Settings()
+    if settings.dismissive_model_path:
+        raise typer.BadParameter("CANDOR_DISMISSIVE_MODEL_PATH pins the model; unset it first.")
+    try:
+        chosen = registry.use(settings, version)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"model {chosen.version} is in use from the workers' next batch")
+
+
 @moderation_app.command("export-decisions")
 def export_decisions(
     file: Annotated[Path, typer.Argument(dir_okay=False, help="The JSON Lines file to write.")],
@@ -197,21 +313,8 @@ def export_decisions(
 ) -> None:
     """Write moderators' decisions on posts flagged or reported as dismissive as labelled
     examples (1 = acted on, 0 = approved as written), for `evaluate` and `train --extra`."""
-    from forum.core.db import connect
-    from forum.review.services import moderator_labels
-
     settings = Settings()
-    cutoff = _parse_since(since)
-
-    async def main() -> list[dict[str, object]]:
-        database = connect(settings.database_url)
-        try:
-            async with database.sessionmaker() as session:
-                return await moderator_labels(session, cutoff)
-        finally:
-            await database.dispose()
-
-    rows = asyncio.run(main())
+    rows = asyncio.run(_decisions(settings, _parse_since(since)))
     with file.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")

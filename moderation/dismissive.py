@@ -1,125 +1,117 @@
-"""Stage 2: a trained head over sentence embeddings that scores condescension toward juniors.
+"""Stage 2: how dismissive a post is of the person it answers, read with what it answers.
 
-Features: the post's all-MiniLM-L6-v2 embedding and the cue stage's score. The head is a
-logistic regression trained by `candor moderation train` on moderation/data/dismissive.jsonl;
-its weights, threshold and test figures live in moderation/models/dismissive_head.json.
-Thread context (who answers whom) is applied by the policy, not here.
+The model is all-MiniLM-L6-v2 fine-tuned as a classifier over (context, post) pairs
+(moderation.finetune; trained by `candor moderation train`). A post's own words are scored;
+what it quotes, else what it replies to or follows (PostInput.context), is the context. Its
+record (model.json) carries the calibration fitted on the dev split and the flag and hold
+thresholds chosen at a realistic prevalence, with their expected precision and recall; the
+stage maps the calibrated probability so that those thresholds land on the policy's
+`dismissive_flag` and `dismissive_hold`. Who answers whom (ranks and roles) is applied by the
+policy on top.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
+import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from moderation import cues
-from moderation.encoder import ENCODER_NAME, embed
-from moderation.signals import PostInput, Signal, StageResult
+from moderation.encoder import ENCODER_NAME, encoder_path
+from moderation.signals import PostInput, Signal, StageResult, own_words
 
 STAGE = "dismissive"
-DEFAULT_HEAD = Path(__file__).resolve().parent / "models" / "dismissive_head.json"
+SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "dismissive"
 
 
-@dataclass
-class Head:
-    weights: np.ndarray
-    bias: float
-    threshold: float
-    version: str
-    meta: dict[str, Any]
-
-    @classmethod
-    def load(cls, path: Path | str | None = None) -> Head:
-        data = json.loads(Path(path or DEFAULT_HEAD).read_text())
-        return cls(
-            weights=np.asarray(data["weights"], dtype=np.float32),
-            bias=float(data["bias"]),
-            threshold=float(data["threshold"]),
-            version=str(data["version"]),
-            meta=data,
-        )
-
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(features @ self.weights + self.bias)))
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
 
 
-def features(texts: list[str], encoder_path: str | None = None) -> np.ndarray:
-    vectors = embed(texts, encoder_path)
-    cue_scores = np.asarray(
-        [[cues.combine(c.score for c in cues.find_cues(t))] for t in texts], dtype=np.float32
-    )
-    return np.hstack([vectors, cue_scores])
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-min(max(x, -60.0), 60.0)))
 
 
-def train_head(
-    x: np.ndarray,
-    y: np.ndarray,
-    l2: float = 1e-3,
-    steps: int = 3000,
-    lr: float = 0.05,
-    seed: int = 7,
-) -> tuple[np.ndarray, float]:
-    """Logistic regression by full-batch Adam; classes weighted to balance."""
-    rng = np.random.default_rng(seed)
-    w = np.asarray(rng.normal(0, 0.01, x.shape[1]), dtype=np.float64)
-    b = 0.0
-    pos = max(y.mean(), 1e-6)
-    sample_w = np.where(y == 1, 0.5 / pos, 0.5 / (1 - pos))
-    m_w = np.zeros_like(w)
-    v_w = np.zeros_like(w)
-    m_b = v_b = 0.0
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    for t in range(1, steps + 1):
-        p = 1 / (1 + np.exp(-(x @ w + b)))
-        err = (p - y) * sample_w
-        g_w = x.T @ err / len(y) + l2 * w
-        g_b = float(err.mean())
-        m_w = beta1 * m_w + (1 - beta1) * g_w
-        v_w = beta2 * v_w + (1 - beta2) * g_w**2
-        m_b = beta1 * m_b + (1 - beta1) * g_b
-        v_b = beta2 * v_b + (1 - beta2) * g_b**2
-        w -= lr * (m_w / (1 - beta1**t)) / (np.sqrt(v_w / (1 - beta2**t)) + eps)
-        b -= lr * (m_b / (1 - beta1**t)) / (np.sqrt(v_b / (1 - beta2**t)) + eps)
-    return w.astype(np.float32), float(b)
+class Calibration:
+    """Raw logit -> probability at the deployment's prevalence -> the policy's scale."""
+
+    def __init__(self, record: dict[str, Any], flag: float, hold: float) -> None:
+        cal = record["calibration"]
+        self.a, self.b = float(cal["a"]), float(cal["b"])
+        # Platt's fit is at the dev split's prevalence; move it to the deployment's.
+        self.shift = _logit(float(cal["prevalence"])) - _logit(float(cal["dev_prevalence"]))
+        x_flag = _logit(float(record["thresholds"]["flag"]["probability"]))
+        x_hold = _logit(float(record["thresholds"]["hold"]["probability"]))
+        y_flag, y_hold = _logit(flag), _logit(hold)
+        self.scale = (y_hold - y_flag) / (x_hold - x_flag) if x_hold > x_flag else 1.0
+        self.offset = y_flag - self.scale * x_flag
+
+    def probability(self, logit: float) -> float:
+        """The model's probability that the post is a put-down, among a board's posts."""
+        return _sigmoid(self.a * logit + self.b + self.shift)
+
+    def policy_score(self, logit: float) -> float:
+        return _sigmoid(self.scale * _logit(self.probability(logit)) + self.offset)
 
 
-def head_version(weights: np.ndarray, bias: float) -> str:
-    digest = hashlib.sha256(weights.tobytes() + str(bias).encode()).hexdigest()[:10]
-    return f"head-{digest}"
+def model_inputs(post: PostInput) -> tuple[str, str]:
+    """(context, text) as the model reads a post: its own words, with what it quotes (else
+    what it answers) as the context."""
+    quote, own = own_words(post.text)
+    return (quote or post.context), (own or post.text)
 
 
 class DismissiveStage:
     name = STAGE
 
-    def __init__(self, head_path: str | None = None, encoder_path: str | None = None) -> None:
-        self.head_path = head_path
-        self.encoder_path = encoder_path
-        self.head: Head | None = None
+    def __init__(
+        self,
+        model_path: str | None = None,
+        base_path: str | None = None,
+        flag: float = 0.5,
+        hold: float = 0.9,
+    ) -> None:
+        self.model_path = Path(model_path) if model_path else SHIPPED_MODEL
+        self.base_path = base_path
+        self.flag, self.hold = flag, hold
+        self.pairs: Any = None
+        self.record: dict[str, Any] = {}
+        self.calibration: Calibration | None = None
+
+    @property
+    def version(self) -> str:
+        return str(self.record.get("version", "?"))
 
     @property
     def model(self) -> str:
-        version = self.head.version if self.head else "?"
-        return f"{ENCODER_NAME}+logreg@{version}"
+        return f"{ENCODER_NAME}+pair@{self.version}"
 
     def load(self) -> None:
-        self.head = Head.load(self.head_path)
-        embed(["warm up"], self.encoder_path)  # fails here, not mid-batch, if it cannot load
+        from moderation import finetune
+
+        self.pairs, self.record = finetune.load(self.model_path, str(encoder_path(self.base_path)))
+        self.calibration = Calibration(self.record, self.flag, self.hold)
+        self.pairs.logits([finetune.Pair("", "warm up")])  # fails here, not mid-batch
+
+    def logits(self, posts: list[PostInput]) -> list[float]:
+        from moderation.finetune import Pair
+
+        assert self.pairs is not None, "load() first"
+        return [float(v) for v in self.pairs.logits([Pair(*model_inputs(p)) for p in posts])]
 
     def score(self, posts: list[PostInput]) -> list[StageResult]:
-        assert self.head is not None, "load() first"
-        raw = self.head.predict(features([p.text for p in posts], self.encoder_path))
-        # Calibrated so that the head's dev-tuned threshold sits at 0.5, where the policy's
-        # `dismissive_flag` starts.
-        t = min(max(self.head.threshold, 1e-6), 1 - 1e-6)
-        shift = np.log(t / (1 - t))
-        clipped = np.clip(raw, 1e-6, 1 - 1e-6)
-        probs = 1 / (1 + np.exp(-(np.log(clipped / (1 - clipped)) - shift)))
-        # The cue stage already records the matched phrases as evidence; this stage adds a score.
+        assert self.calibration is not None, "load() first"
+        calibration = self.calibration
         return [
-            StageResult(STAGE, self.model, [Signal(STAGE, "dismissive", float(prob))])
-            for prob in probs
+            StageResult(
+                STAGE,
+                self.model,
+                [
+                    # On the policy's scale (its flag and hold thresholds) ...
+                    Signal(STAGE, "dismissive", calibration.policy_score(logit)),
+                    # ... and as the chance that a board post scored so is a put-down.
+                    Signal(STAGE, "probability", calibration.probability(logit)),
+                ],
+            )
+            for logit in self.logits(posts)
         ]

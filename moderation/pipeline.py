@@ -78,7 +78,12 @@ class Pipeline:
             settings,
             [
                 CueStage(),
-                DismissiveStage(settings.dismissive_head_path, settings.encoder_path),
+                DismissiveStage(
+                    settings.dismissive_model_path,
+                    settings.encoder_path,
+                    settings.dismissive_flag,
+                    settings.dismissive_hold,
+                ),
                 ToxicityStage(
                     settings.detoxify_model, settings.detoxify_checkpoint, settings.detoxify_hf_dir
                 ),
@@ -87,16 +92,19 @@ class Pipeline:
 
     def load(self) -> None:
         for state in self.states:
-            try:
-                state.stage.load()
-            except Exception as exc:
-                state.loaded = False
-                state.detail = f"{type(exc).__name__}: {exc}"[:1000]
-                log.error("moderation stage %r did not load: %s", state.stage.name, state.detail)
-            else:
-                state.loaded = True
-                state.detail = "loaded"
-                log.info("moderation stage %r loaded: %s", state.stage.name, state.stage.model)
+            self.load_stage(state)
+
+    def load_stage(self, state: StageState) -> None:
+        try:
+            state.stage.load()
+        except Exception as exc:
+            state.loaded = False
+            state.detail = f"{type(exc).__name__}: {exc}"[:1000]
+            log.error("moderation stage %r did not load: %s", state.stage.name, state.detail)
+        else:
+            state.loaded = True
+            state.detail = "loaded"
+            log.info("moderation stage %r loaded: %s", state.stage.name, state.stage.model)
 
     @property
     def all_loaded(self) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forum.core.settings import Settings
-from moderation.signals import DISMISSIVE, PostInput
+from moderation.signals import DISMISSIVE, PostInput, significant
 
 WATCHED = "WATCHED_PHRASE"
 
@@ -33,16 +33,18 @@ class Decision:
 def dismissive_score(
     scores: dict[str, dict[str, float]], post: PostInput, settings: Settings
 ) -> tuple[float, dict[str, Any]]:
-    """The post's dismissiveness: the model's probability when it ran (it sees the cue score
-    as one of its inputs), otherwise the cue score alone; then the thread context."""
+    """The post's dismissiveness: the model's score when it ran (it reads the post with what
+    it answers, and is trained on the phrases the cue checker knows, in their uses that are not
+    put-downs too: advice against them, reports of them), otherwise the cue score alone; then
+    who answers whom."""
     cue = scores.get("cues", {}).get("dismissive", 0.0)
     model = scores.get("dismissive", {}).get("dismissive")
-    base = max(model, cue * 0.9) if model is not None else cue
+    base = model if model is not None else cue
     gap = min(post.seniority_gap, 3)
     boosted = (
         _sigmoid(_logit(base) + settings.context_boost_per_level * gap) if base > 0.05 else base
     )
-    return round(boosted, 4), {"base": round(base, 4), "seniority_gap": gap}
+    return significant(boosted), {"base": significant(base), "seniority_gap": gap}
 
 
 def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Settings) -> Decision:

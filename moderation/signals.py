@@ -10,6 +10,12 @@ from typing import Any
 DISMISSIVE = "DISMISSIVE_OF_JUNIORS"
 
 
+def significant(score: float) -> float:
+    """A score kept to 6 significant digits: short to store, and small scores stay ordered
+    (rounding to decimal places made every low score 0.0, ties that hide how posts rank)."""
+    return float(f"{score:.6g}")
+
+
 @dataclass(frozen=True)
 class Evidence:
     stage: str
@@ -41,6 +47,9 @@ class PostInput:
     target_level: int | None = None  # the quoted or replied-to author's, if any
     target_role: str | None = None
     watched_phrases: tuple[str, ...] = ()
+    # What the post answers: the quoted or replied-to post, else the post it follows, else
+    # the opening post ("" for an opening post or text that answers nothing).
+    context: str = ""
 
     @property
     def seniority_gap(self) -> int:
@@ -52,6 +61,17 @@ class PostInput:
         return max(writer - target, 0)
 
 
+def own_words(text: str) -> tuple[str, str]:
+    """A post split into the words it quotes (Markdown "> " lines) and its own. A reply that
+    quotes a put-down to push back on it is judged on what it says, with the quote as context."""
+    quoted: list[str] = []
+    own: list[str] = []
+    for line in text.splitlines():
+        (quoted if line.lstrip().startswith(">") else own).append(line)
+    quote = "\n".join(line.lstrip()[1:].strip() for line in quoted).strip()
+    return quote, "\n".join(own).strip()
+
+
 @dataclass
 class StageResult:
     stage: str
@@ -59,4 +79,4 @@ class StageResult:
     signals: list[Signal]
 
     def scores(self) -> dict[str, float]:
-        return {s.label: round(float(s.score), 4) for s in self.signals}
+        return {s.label: significant(float(s.score)) for s in self.signals}

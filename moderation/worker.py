@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -42,11 +43,15 @@ from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
 from forum.review.models import ModerationResult, StageStatus, Verdict, WatchedPhrase
 from forum.review.queue import NOTIFY_CHANNEL, PRIORITY, UNSCORED, describe, open_item
+from moderation import registry
+from moderation.dismissive import DismissiveStage
 from moderation.pipeline import Outcome, Pipeline
 from moderation.related_index import RelatedIndex
 from moderation.signals import PostInput
 
 log = logging.getLogger("candor.worker")
+# How much of the answered post the model is given as context (it reads the first 64 tokens).
+CONTEXT_CHARS = 2000
 # A profile's state after the worker's verdict (as a post's: flagged text stays public).
 PROFILE_STATE = {
     Verdict.hold.value: ProfileState.held,
@@ -92,6 +97,7 @@ class Worker:
         self.wake = asyncio.Event()
         # Related lists need the sentence encoder; set up in run() once the stages have loaded.
         self.related: RelatedIndex | None = None
+        self.retraining: asyncio.subprocess.Process | None = None
 
     @property
     def dialect(self) -> str:
@@ -143,15 +149,29 @@ class Worker:
         ).all()
         posts = {p.id: (p, u) for p, u, _t, _f in rows}
         titles = {p.id: title for p, _u, title, first in rows if first == p.id}
-        reply_ids = {p.reply_to_id for p, _ in posts.values() if p.reply_to_id}
-        repliers: dict[int, User] = {}
-        if reply_ids:
-            for pid, user in await session.execute(
-                select(Post.id, User)
+        # What each post answers: the post it quotes or replies to, else the one before it.
+        answers: dict[int, int] = {}
+        for post, _u in posts.values():
+            if post.reply_to_id:
+                answers[post.id] = post.reply_to_id
+            elif post.id not in titles:
+                before = await session.scalar(
+                    select(func.max(Post.id)).where(
+                        Post.thread_id == post.thread_id, Post.id < post.id,
+                        Post.is_deleted.is_(False),
+                    )
+                )  # fmt: skip
+                if before is not None:
+                    answers[post.id] = before
+        answered_posts: dict[int, tuple[str, User]] = {}
+        if answers:
+            for pid, body, user in await session.execute(
+                select(Post.id, Post.body_source, User)
                 .join(User, User.id == Post.author_id)
-                .where(Post.id.in_(reply_ids))
+                .where(Post.id.in_(set(answers.values())))
             ):
-                repliers[pid] = user
+                answered_posts[pid] = (body[:CONTEXT_CHARS], user)
+        repliers = {pid: user for pid, (_body, user) in answered_posts.items()}
         inputs = []
         for claim in claims:
             if claim.post_id not in posts:
@@ -169,6 +189,9 @@ class Worker:
                     ),
                     target_role=answered.role if answered else None,
                     watched_phrases=watched,
+                    context=answered_posts[answers[post.id]][0]
+                    if post.id in answers and answers[post.id] in answered_posts
+                    else "",
                 )
             )
         return inputs
@@ -317,6 +340,41 @@ class Worker:
                 done += 1
         return done
 
+    # --- the model in use ---------------------------------------------------------------------
+
+    def refresh_model(self) -> bool:
+        """Load the dismissiveness model version an admin put in use, if it changed."""
+        wanted = registry.active_path(self.settings)
+        for state in self.pipeline.states:
+            stage = state.stage
+            if isinstance(stage, DismissiveStage) and stage.model_path != wanted:
+                log.info("switching the dismissiveness model to %s", wanted)
+                stage.model_path = wanted
+                self.pipeline.load_stage(state)
+                return True
+        return False
+
+    async def maybe_retrain(self) -> bool:
+        """Start `candor moderation retrain` when its schedule says (off by default); it runs
+        in a process of its own, so scoring goes on meanwhile. True if one was started."""
+        hours = self.settings.retrain_every_hours
+        if hours <= 0 or (self.retraining is not None and self.retraining.returncode is None):
+            return False
+        folder = registry.models_dir(self.settings)
+        stamp = folder / "last_retrain"
+        if stamp.exists() and time.time() - stamp.stat().st_mtime < hours * 3600:
+            return False
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+        with (folder / "retrain.log").open("ab") as out:
+            self.retraining = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "forum.cli", "moderation", "retrain",
+                stdout=out, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+        log.info("retraining started (pid %s); its log is %s", self.retraining.pid,
+                 folder / "retrain.log")  # fmt: skip
+        return True
+
     # --- status and re-scoring ----------------------------------------------------------------
 
     async def publish_status(self) -> None:
@@ -418,6 +476,9 @@ class Worker:
                     if time.monotonic() - housekept > 3600:
                         await self.housekeeping()
                         housekept = time.monotonic()
+                    if self.refresh_model():
+                        await self.publish_status()
+                    await self.maybe_retrain()
                     decided = await self.run_once()
                     decided += await self.score_profiles()
                     if self.related is not None:

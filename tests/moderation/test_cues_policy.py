@@ -72,6 +72,10 @@ def test_policy_thresholds_and_reason_codes() -> None:
     flagged = decide({"cues": {"dismissive": 0.6}}, post, s)
     assert flagged.verdict == "flag" and flagged.reasons == [DISMISSIVE]
     assert decide({"cues": {"dismissive": 0.95}}, post, s).verdict == "hold"
+    # When the model ran, it decides: a cue phrase in advice against it ("never tell a junior
+    # they're too green") does not flag on its own. The cues still mark the evidence.
+    advice = {"cues": {"dismissive": 0.9}, "dismissive": {"dismissive": 0.1}}
+    assert decide(advice, post, s).verdict == "clear"
     tox = decide({"toxicity": {"insult": 0.61, "toxicity": 0.5}}, post, s)
     assert tox.verdict == "flag" and tox.reasons == ["INSULT"]
     assert decide({"toxicity": {"insult": 0.59}}, post, s).verdict == "clear"

@@ -348,3 +348,44 @@ async def test_housekeeping_drops_old_rate_windows_and_expired_sessions(
     async with fresh_database.sessionmaker() as s:
         assert (await s.scalars(select(RateLimitCounter.key))).all() == ["new"]
         assert (await s.scalars(select(LoginSession.id))).all() == ["b" * 64]
+
+
+class Capture:
+    """A stage that records what the pipeline gives it."""
+
+    name = "dismissive"
+    model = "capture"
+
+    def __init__(self) -> None:
+        self.seen: list[PostInput] = []
+
+    def load(self) -> None:
+        return None
+
+    def score(self, posts: list[PostInput]) -> list[StageResult]:
+        self.seen.extend(posts)
+        return CueStage().score(posts)
+
+
+async def test_each_post_is_scored_with_what_it_answers(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    # Context in the model (#15): a quote or reply is read with the post it answers, a plain
+    # reply with the post before it, an opening post with nothing.
+    async with fresh_database.sessionmaker() as session:
+        author = await make_user(session, wsettings)
+        senior = await make_user(session, wsettings, role="moderator")
+        thread, (first,) = await make_thread(session, wsettings, author,
+                                             await make_category(session), body="My rota idea.")  # fmt: skip
+        second = await create_reply(session, wsettings, senior, thread, "Maybe in a few years.",
+                                    reply_to_id=first.id)  # fmt: skip
+        third = await create_reply(session, wsettings, author, thread, "Fair enough.")
+        await session.commit()
+        ids = first.id, second.id, third.id
+    capture = Capture()
+    worker = worker_for(wsettings, fresh_database, capture)
+    assert await worker.run_once() == 3
+    by_id = {p.post_id: p for p in capture.seen}
+    assert by_id[ids[0]].context == ""
+    assert by_id[ids[1]].context == "My rota idea." and by_id[ids[1]].target_role == "member"
+    assert by_id[ids[2]].context == "Maybe in a few years."

@@ -19,7 +19,9 @@ from forum.core.settings import Settings
 from forum.review.models import ReviewItem
 from forum.review.queue import open_item
 from forum.review.services import decide, moderator_labels, report_post
-from moderation.signals import DISMISSIVE
+from moderation import dataset
+from moderation.dismissive import DismissiveStage
+from moderation.signals import DISMISSIVE, PostInput
 from moderation.training import train
 from tests.conftest import make_settings
 from tests.helpers import make_category, make_thread, make_user
@@ -93,15 +95,54 @@ async def _export(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_training_takes_extra_examples_into_their_splits(tmp_path: Path) -> None:
+PUT_DOWNS = [
+    "You're too junior to have a view on the rota.", "Come back when you've run a team.",
+    "Cute idea. Leave the numbers to the grown-ups.", "Kids these days want a medal for turning up.",
+    "Not your place to comment, is it?", "Let someone with actual experience answer.",
+]  # fmt: skip
+FINE = [
+    "Thanks, the rota change worked well for us.", "I disagree: the survey results say otherwise.",
+    "My manager told me I was too junior to present; how do I answer?",
+    "Never tell a graduate they are too green to have a view.",
+    "Our junior mentor's feedback changed how the board runs meetings.",
+    "Could we share the agenda before each session?",
+]  # fmt: skip
+
+
+def _fixture() -> list[dataset.Example]:
+    rows = []
+    for split in ("train", "dev", "test"):
+        for n, (bad, good) in enumerate(zip(PUT_DOWNS, FINE, strict=True)):
+            context = "I'd like to propose a new rota." if n % 2 else ""
+            rows.append(dataset.Example(f"{bad} ({split})", 1, split, f"b{split}{n}", "fixture",
+                                        context, "put-down"))  # fmt: skip
+            rows.append(dataset.Example(f"{good} ({split})", 0, split, f"g{split}{n}", "fixture",
+                                        context, "fine"))  # fmt: skip
+    return rows
+
+
+def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
+    """Fine-tuning, calibration, thresholds and the stored model, on 36 examples in one
+    epoch (the shipped model is trained on thousands: `candor moderation train`)."""
     extra = [
-        ("Honestly you're too junior to have a view on the rota, leave it to us.", 1),
-        ("Our junior mentor's feedback changed how the board runs meetings.", 0),
+        ("Honestly you're too junior to have a view on the rota, leave it to us.", 1, "A idea"),
+        ("Our mentee's feedback changed how the board runs meetings.", 0, ""),
     ]
-    record = train(out=tmp_path / "head.json", extra=extra)
-    assert record["examples"] == {"shipped": 1194, "extra": 2}
-    assert (tmp_path / "head.json").exists()
-    saved = json.loads((tmp_path / "head.json").read_text())
-    assert saved["version"] == record["version"] and len(saved["weights"]) == 385
-    n = sum(record["metrics"][split]["n"] for split in ("train", "dev", "test"))
-    assert n == 1194 + 2
+    out = tmp_path / "model"
+    record = train(out=out, examples=_fixture(), extra=extra, epochs=1)
+    assert record["examples"]["extra"] == 2
+    assert sum(record["examples"][s] for s in ("train", "dev", "test")) == 36 + 2
+    weights = out / "weights.safetensors"
+    assert weights.stat().st_size < 15_000_000  # the repository's budget per model
+    saved = json.loads((out / "model.json").read_text())
+    assert saved["version"] == record["version"] and saved["version"].startswith("pair-")
+    flag, hold = saved["thresholds"]["flag"], saved["thresholds"]["hold"]
+    assert 0 <= flag["probability"] <= 1 and 0 <= hold["expected_precision"] <= 1
+    assert saved["metrics"]["test_balanced"]["n"] >= 12
+    # The stage loads what was written and scores (context, post) pairs on the policy's scale.
+    stage = DismissiveStage(str(out))
+    stage.load()
+    (result,) = stage.score([PostInput(1, "Leave it to the grown-ups.", context="My idea.")])
+    assert result.model.endswith(record["version"])
+    scores = result.scores()
+    assert 0 <= scores["dismissive"] <= 1 and 0 <= scores["probability"] <= 1

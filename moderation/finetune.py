@@ -1,0 +1,326 @@
+"""Stage 2's model: all-MiniLM-L6-v2 fine-tuned as a classifier over (context, post) pairs.
+
+The input is the pair "[CLS] context [SEP] post [SEP]": what the post answers (the quoted or
+replied-to post, else the post it follows, else the opening post) and the post itself, so a
+reply that is only a put-down given what it answers is scored as one. The packaged base model
+stays as it is; training changes its top `TOP_LAYERS` transformer layers and a small head over
+their mean-pooled output. Only those are stored (float16, about 7 MB), loaded over the base.
+
+The lower layers are frozen, so training runs them once per example and caches their output;
+the epochs then run the top layers alone (about a third of the model's cost). Imports torch:
+worker and CLI only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TOP_LAYERS = 3
+MAX_CONTEXT_TOKENS = 64
+MAX_POST_TOKENS = 256
+WINDOW_STRIDE = 192
+BATCH = 32
+
+
+@dataclass(frozen=True)
+class Pair:
+    context: str
+    text: str
+
+
+def _torch() -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    return torch
+
+
+class PairModel:
+    """The base encoder with its top layers and head replaced by trained ones (if given)."""
+
+    def __init__(
+        self,
+        base_path: str,
+        state: dict[str, Any] | None = None,
+        seed: int = 7,
+        top_layers: int = TOP_LAYERS,
+    ) -> None:
+        torch = _torch()
+        from transformers import AutoModel, AutoTokenizer
+
+        torch.manual_seed(seed)
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(base_path)
+        self.encoder = AutoModel.from_pretrained(base_path, attn_implementation="eager")
+        self.encoder.eval()
+        hidden = int(self.encoder.config.hidden_size)
+        self.layers = self.encoder.encoder.layer
+        self.top_layers = top_layers
+        self.split = len(self.layers) - top_layers
+        self.head = torch.nn.Linear(hidden, 1)
+        for p in self.encoder.parameters():
+            p.requires_grad_(False)
+        if state is not None:
+            self.load_state(state)
+
+    # --- weights ------------------------------------------------------------------------------
+
+    def trainable(self) -> dict[str, Any]:
+        """Name -> tensor of everything training changes (the top layers and the head)."""
+        named = {}
+        for i in range(self.split, len(self.layers)):
+            for name, tensor in self.layers[i].state_dict().items():
+                named[f"layer.{i}.{name}"] = tensor
+        for name, tensor in self.head.state_dict().items():
+            named[f"head.{name}"] = tensor
+        return named
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        for i in range(self.split, len(self.layers)):
+            prefix = f"layer.{i}."
+            layer = {k[len(prefix) :]: v.float() for k, v in state.items() if k.startswith(prefix)}
+            self.layers[i].load_state_dict(layer)
+        head = {k[5:]: v.float() for k, v in state.items() if k.startswith("head.")}
+        self.head.load_state_dict(head)
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    def windows(self, pair: Pair) -> list[list[int]]:
+        """Token ids of "[CLS] context [SEP] post [SEP]", one list per window of a long post."""
+        tok = self.tokenizer
+        context = tok.encode(pair.context or "", add_special_tokens=False)[:MAX_CONTEXT_TOKENS]
+        post = tok.encode(pair.text or "", add_special_tokens=False) or [tok.unk_token_id]
+        starts = range(0, max(len(post) - MAX_POST_TOKENS, 0) + 1, WINDOW_STRIDE)
+        chunks = [post[s : s + MAX_POST_TOKENS] for s in starts]
+        if starts and starts[-1] + MAX_POST_TOKENS < len(post):
+            chunks.append(post[-MAX_POST_TOKENS:])
+        cls, sep = tok.cls_token_id, tok.sep_token_id
+        return [[cls, *context, sep, *chunk, sep] for chunk in chunks]
+
+    def _segments(self, ids: list[int]) -> list[int]:
+        first_sep = ids.index(self.tokenizer.sep_token_id)
+        return [0] * (first_sep + 1) + [1] * (len(ids) - first_sep - 1)
+
+    def _batch(self, rows: Sequence[list[int]]) -> tuple[Any, Any, Any]:
+        torch = self.torch
+        width = max(len(r) for r in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        segments = torch.zeros((len(rows), width), dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for n, row in enumerate(rows):
+            ids[n, : len(row)] = torch.tensor(row)
+            segments[n, : len(row)] = torch.tensor(self._segments(row))
+            mask[n, : len(row)] = 1
+        return ids, segments, mask
+
+    # --- the two halves -----------------------------------------------------------------------
+
+    def lower(self, rows: Sequence[list[int]]) -> tuple[Any, Any]:
+        """The frozen layers' output for a batch of windows, and its attention mask."""
+        ids, segments, mask = self._batch(rows)
+        with self.torch.no_grad():
+            out = self.encoder(
+                input_ids=ids, token_type_ids=segments, attention_mask=mask,
+                output_hidden_states=True,
+            )  # fmt: skip
+        return out.hidden_states[self.split], mask
+
+    def upper(self, hidden: Any, mask: Any) -> Any:
+        """Logits from the trained top layers and head (mean-pooled over real tokens)."""
+        additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * -1e9
+        for i in range(self.split, len(self.layers)):
+            out = self.layers[i](hidden, attention_mask=additive)
+            hidden = out[0] if isinstance(out, tuple) else out
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return self.head(pooled).squeeze(-1)
+
+    def logits(self, pairs: Sequence[Pair]) -> np.ndarray:
+        """One logit per pair: the highest over its windows."""
+        flat: list[tuple[int, list[int]]] = []
+        for n, pair in enumerate(pairs):
+            flat.extend((n, w) for w in self.windows(pair))
+        order = sorted(range(len(flat)), key=lambda i: len(flat[i][1]))
+        best = np.full(len(pairs), -np.inf, dtype=np.float64)
+        self.head.eval()
+        for layer in self.layers[self.split :]:
+            layer.eval()
+        with self.torch.no_grad():
+            for start in range(0, len(order), BATCH):
+                chunk = [flat[i] for i in order[start : start + BATCH]]
+                hidden, mask = self.lower([w for _, w in chunk])
+                values = self.upper(hidden, mask).double().numpy()
+                for (n, _), value in zip(chunk, values, strict=True):
+                    best[n] = max(best[n], float(value))
+        return best
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Cached:
+    """A training window's frozen-layer output, kept between epochs."""
+
+    hidden: Any
+    label: float
+
+
+def _cache(model: PairModel, pairs: Sequence[Pair], labels: Sequence[int]) -> list[Cached]:
+    """Each example's first window through the frozen layers, once. (Training texts fit one
+    window; scoring takes the highest window of longer posts.)"""
+    rows = [model.windows(p)[0] for p in pairs]
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+    cached: list[Cached | None] = [None] * len(rows)
+    for start in range(0, len(order), BATCH):
+        chunk = order[start : start + BATCH]
+        hidden, mask = model.lower([rows[i] for i in chunk])
+        for j, i in enumerate(chunk):
+            length = int(mask[j].sum())
+            cached[i] = Cached(hidden[j, :length].clone(), float(labels[i]))
+    return [c for c in cached if c is not None]
+
+
+def _collate(model: PairModel, items: Sequence[Cached]) -> tuple[Any, Any, Any]:
+    torch = model.torch
+    width = max(c.hidden.shape[0] for c in items)
+    dim = items[0].hidden.shape[1]
+    hidden = torch.zeros((len(items), width, dim))
+    mask = torch.zeros((len(items), width), dtype=torch.long)
+    for n, c in enumerate(items):
+        hidden[n, : c.hidden.shape[0]] = c.hidden
+        mask[n, : c.hidden.shape[0]] = 1
+    labels = torch.tensor([c.label for c in items])
+    return hidden, mask, labels
+
+
+def _cached_logits(model: PairModel, items: Sequence[Cached]) -> np.ndarray:
+    out = []
+    with model.torch.no_grad():
+        for start in range(0, len(items), BATCH * 2):
+            hidden, mask, _ = _collate(model, items[start : start + BATCH * 2])
+            out.extend(model.upper(hidden, mask).double().numpy().tolist())
+    return np.asarray(out)
+
+
+def fit(
+    model: PairModel,
+    train: tuple[Sequence[Pair], Sequence[int]],
+    dev: tuple[Sequence[Pair], Sequence[int]],
+    *,
+    epochs: int = 4,
+    lr: float = 1e-4,
+    head_lr: float = 1e-3,
+    seed: int = 7,
+    score: Callable[[Sequence[int], Sequence[float]], float],
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Train the top layers and head; keep the epoch that scores best on dev (by `score`)."""
+    torch = model.torch
+    started = time.perf_counter()
+    progress(f"running {len(train[0]) + len(dev[0])} examples through the frozen layers")
+    train_items = _cache(model, *train)
+    dev_items = _cache(model, *dev)
+    progress(f"cached in {time.perf_counter() - started:.0f} s; training {model.top_layers} layers")
+    positives = sum(train[1]) or 1
+    pos_weight = torch.tensor((len(train[1]) - positives) / positives)
+    params = [p for layer in model.layers[model.split :] for p in layer.parameters()]
+    for p in params:
+        p.requires_grad_(True)
+    optimiser = torch.optim.AdamW(
+        [{"params": params, "lr": lr}, {"params": model.head.parameters(), "lr": head_lr}],
+        weight_decay=0.01,
+    )
+    steps = epochs * math.ceil(len(train_items) / BATCH)
+    warmup = max(1, steps // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser,
+        lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(steps - warmup, 1))),
+    )
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    rng = random.Random(seed)
+    best: tuple[float, dict[str, Any], int] | None = None
+    history = []
+    for epoch in range(1, epochs + 1):
+        # Batches of similar length (little padding), in random order.
+        order = sorted(
+            range(len(train_items)), key=lambda i: (train_items[i].hidden.shape[0], rng.random())
+        )
+        batches = [order[s : s + BATCH] for s in range(0, len(order), BATCH)]
+        rng.shuffle(batches)
+        for layer in model.layers[model.split :]:
+            layer.train()
+        model.head.train()
+        total = 0.0
+        for n, batch in enumerate(batches, 1):
+            hidden, mask, labels = _collate(model, [train_items[i] for i in batch])
+            loss = loss_fn(model.upper(hidden, mask), labels)
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimiser.step()
+            scheduler.step()
+            total += float(loss.detach())
+            if n % 20 == 0 or n == len(batches):
+                progress(f"epoch {epoch}/{epochs}: batch {n}/{len(batches)}, loss {total / n:.3f}")
+        for layer in model.layers[model.split :]:
+            layer.eval()
+        model.head.eval()
+        dev_logits = _cached_logits(model, dev_items)
+        value = score(list(dev[1]), dev_logits.tolist())
+        history.append(
+            {"epoch": epoch, "loss": round(total / len(batches), 4), "dev": round(value, 4)}
+        )
+        progress(f"epoch {epoch}: dev {value:.4f} ({time.perf_counter() - started:.0f} s)")
+        if best is None or value > best[0]:
+            snapshot = {k: v.detach().clone() for k, v in model.trainable().items()}
+            best = (value, snapshot, epoch)
+    assert best is not None
+    model.load_state(best[1])
+    for p in params:
+        p.requires_grad_(False)
+    return {
+        "epochs": history,
+        "best_epoch": best[2],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+# --- storage ----------------------------------------------------------------------------------
+
+
+def save(model: PairModel, folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """The trained layers and head in float16 beside a JSON record; the version is their hash."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        k: v.detach().to(model.torch.float16).contiguous() for k, v in model.trainable().items()
+    }
+    path = folder / "weights.safetensors"
+    save_file(tensors, str(path))
+    version = "pair-" + hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    record = {"version": version, "top_layers": model.top_layers, **meta}
+    (folder / "model.json").write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def load(folder: Path, base_path: str) -> tuple[PairModel, dict[str, Any]]:
+    from safetensors.torch import load_file
+
+    record = json.loads((folder / "model.json").read_text())
+    state = load_file(str(folder / "weights.safetensors"))
+    return PairModel(base_path, state, top_layers=int(record["top_layers"])), record

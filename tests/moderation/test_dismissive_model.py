@@ -1,0 +1,81 @@
+"""The shipped dismissiveness model, loaded as the worker loads it: it reads a post with what it
+answers, judges a reply by its own words rather than by what it quotes, and its calibration
+puts the flag threshold on the policy's scale."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from forum.core.settings import Settings
+from moderation import registry
+from moderation.dismissive import DismissiveStage, model_inputs
+from moderation.pipeline import CueStage, Pipeline
+from moderation.signals import PostInput, own_words
+
+PROPOSAL = (
+    "I joined the team in September, but I'd like to suggest we rotate who chairs the weekly "
+    "meeting, so everyone gets practice."
+)
+QUESTION = "How long until the new building's solar panels pay for themselves?"
+
+
+@pytest.fixture(scope="module")
+def stage() -> DismissiveStage:
+    loaded = DismissiveStage(str(registry.SHIPPED_PATH))
+    loaded.load()
+    return loaded
+
+
+def _score(stage: DismissiveStage, text: str, context: str = "") -> float:
+    (result,) = stage.score([PostInput(1, text, context=context)])
+    return result.scores()["dismissive"]
+
+
+def test_a_reply_that_is_a_put_down_only_in_context_is_scored_so(stage: DismissiveStage) -> None:
+    reply = "Give it a couple of years."
+    brushed_off = _score(stage, reply, PROPOSAL)
+    answered = _score(stage, reply, QUESTION)
+    assert brushed_off > answered
+    assert brushed_off >= 0.5 > answered  # flagged as an answer to a junior's idea only
+
+
+def test_a_reply_is_judged_by_its_own_words_not_what_it_quotes(stage: DismissiveStage) -> None:
+    put_down = "You're far too junior to understand how budgets work, so leave it to us."
+    pushback = f"> {put_down}\n\nThat was out of line. My point about the rota still stands."
+    assert model_inputs(PostInput(1, pushback)) == (put_down, own_words(pushback)[1])
+    assert _score(stage, put_down, PROPOSAL) >= 0.5
+    assert _score(stage, pushback) < 0.5
+
+
+def test_frank_talk_up_the_ladder_and_advice_are_not_flagged(stage: DismissiveStage) -> None:
+    for text in (
+        "Honestly, your all-hands slides are unreadable on a phone and the juniors stopped "
+        "watching. Could we try fewer words per slide?",
+        "Never tell a graduate they're too green to have a view; ask what they'd change.",
+        "My manager told me I was too junior to present my own work. How do I raise it?",
+    ):
+        assert _score(stage, text) < 0.5, text
+
+
+def test_the_record_states_calibrated_thresholds(stage: DismissiveStage) -> None:
+    flag = stage.record["thresholds"]["flag"]
+    hold = stage.record["thresholds"]["hold"]
+    assert 0 < flag["probability"] <= hold["probability"] < 1
+    assert hold["expected_precision"] >= flag["expected_precision"]
+    assert stage.calibration is not None
+    # The model's flag threshold lands on the policy's `dismissive_flag` (0.5).
+    cal = stage.calibration
+    p = flag["probability"]
+    logit = (math.log(p / (1 - p)) - cal.b - cal.shift) / cal.a  # the raw logit giving p
+    assert abs(stage.calibration.policy_score(logit) - 0.5) < 1e-6
+
+
+def test_the_pipeline_loads_the_version_in_use(tmp_path: object) -> None:
+    settings = Settings(secret_key="x", model_dir=str(tmp_path))
+    pipeline = Pipeline.from_settings(settings)
+    dismissive = next(s.stage for s in pipeline.states if s.stage.name == "dismissive")
+    assert isinstance(dismissive, DismissiveStage)
+    assert dismissive.model_path == registry.SHIPPED_PATH
+    assert not isinstance(dismissive, CueStage)
