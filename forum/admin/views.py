@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from forum.accounts.models import User
 from forum.accounts.web import Ctx
+from forum.board.models import Post, Thread
 from forum.core.audit import AuditEntry
 from forum.core.outbox import OutboxMessage
 from forum.core.pagination import paginate
@@ -32,18 +33,70 @@ async def outbox(ctx: Ctx) -> Response:
     return ctx.render("admin/outbox.html", {"messages": messages, "pager": pager})
 
 
+# What each logged action did, in words (the log keeps short codes).
+ACTION_WORDS = {
+    "approve": "Approved", "hide": "Hid", "edit_approve": "Edited and approved",
+    "warn": "Hid and warned the author", "premoderate": "Hid and put the author on pre-moderation",
+    "suspend": "Hid and suspended the author", "edit": "Edited", "lock": "Locked",
+    "unlock": "Unlocked", "pin": "Pinned", "unpin": "Unpinned", "move": "Moved",
+    "delete": "Deleted", "watch_phrase": "Started watching a phrase",
+    "unwatch_phrase": "Stopped watching a phrase", "use_model": "Switched the moderation model",
+    "set_role": "Changed the role of", "lift_suspension": "Lifted the suspension of",
+    "lift_premoderation": "Lifted pre-moderation for", "rank_add": "Added a rank",
+    "rank_edit": "Changed a rank", "rank_delete": "Removed a rank",
+}  # fmt: skip
+
+
+async def _targets(ctx: Ctx, entries: list[AuditEntry]) -> dict[tuple[str, int], dict[str, str]]:
+    """What each entry acted on, by name: a post's thread and author, a thread's title, a
+    member's name."""
+    ids: dict[str, set[int]] = {}
+    for entry in entries:
+        ids.setdefault(entry.target_type, set()).add(entry.target_id)
+    found: dict[tuple[str, int], dict[str, str]] = {}
+    if ids.get("post"):
+        rows = await ctx.db.execute(
+            select(Post.id, Thread.title, User.username)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(User, User.id == Post.author_id)
+            .where(Post.id.in_(ids["post"]))
+        )
+        for pid, title, author in rows:
+            found[("post", pid)] = {"title": title, "member": author}
+    if ids.get("thread"):
+        for tid, title in await ctx.db.execute(
+            select(Thread.id, Thread.title).where(Thread.id.in_(ids["thread"]))
+        ):
+            found[("thread", tid)] = {"title": title}
+    members = ids.get("user", set()) | ids.get("profile", set())
+    if members:
+        for uid, name in await ctx.db.execute(
+            select(User.id, User.username).where(User.id.in_(members))
+        ):
+            found[("user", uid)] = found[("profile", uid)] = {"member": name}
+    return found
+
+
 @view(moderator=True)
 async def audit_log(ctx: Ctx) -> Response:
     total = await ctx.db.scalar(select(func.count(AuditEntry.id)))
     pager = paginate(total or 0, PER_PAGE, ctx.param_int("page"))
-    rows = await ctx.db.execute(
-        select(AuditEntry, User.username)
-        .outerjoin(User, User.id == AuditEntry.actor_id)
-        .order_by(AuditEntry.id.desc())
-        .limit(PER_PAGE)
-        .offset((pager.number - 1) * PER_PAGE)
-    )
-    return ctx.render("admin/audit.html", {"entries": rows.all(), "pager": pager})
+    rows = (
+        await ctx.db.execute(
+            select(AuditEntry, User.username)
+            .outerjoin(User, User.id == AuditEntry.actor_id)
+            .order_by(AuditEntry.id.desc())
+            .limit(PER_PAGE)
+            .offset((pager.number - 1) * PER_PAGE)
+        )
+    ).all()
+    targets = await _targets(ctx, [entry for entry, _ in rows])
+    entries = [
+        {"entry": entry, "actor": actor, "what": ACTION_WORDS.get(entry.action, entry.action),
+         "target": targets.get((entry.target_type, entry.target_id), {})}
+        for entry, actor in rows
+    ]  # fmt: skip
+    return ctx.render("admin/audit.html", {"entries": entries, "pager": pager})
 
 
 routes = [

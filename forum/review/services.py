@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from forum.accounts.models import PROFILE_HIDDEN_STATES, ProfileState, User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
@@ -177,7 +178,7 @@ async def decide(
     duration: str | None = None,
 ) -> ReviewItem:
     if action not in ACTIONS:
-        raise ReviewError("Unknown action.")
+        raise ReviewError("Choose a decision.")
     if action != "approve" and not reason.strip():
         raise ReviewError("Give a reason: the author is told why.")
     if len(reason) > 2000:
@@ -224,9 +225,7 @@ async def decide(
         .values(upheld=hide or action == "edit_approve")
     )  # fmt: skip
     _close(item, moderator, action, reason)
-    detail = f"post {post.id} by {author.username}"
-    if action == "suspend":
-        detail += f"; suspended {duration}"
+    detail = f"suspended for {duration}" if action == "suspend" else ""
     audit(session, moderator, action, "post", post.id, reason.strip(), detail)
     base = settings.base_url.rstrip("/")
     if hide:
@@ -309,9 +308,7 @@ async def _decide_profile(
         .values(upheld=hide)
     )  # fmt: skip
     _close(item, moderator, action, reason)
-    detail = f"profile of {member.username}"
-    if action == "suspend":
-        detail += f"; suspended {duration}"
+    detail = f"suspended for {duration}" if action == "suspend" else ""
     audit(session, moderator, action, "profile", member.id, reason.strip(), detail)
     if hide:
         base = settings.base_url.rstrip("/")
@@ -338,8 +335,9 @@ async def moderator_labels(
     session: AsyncSession, since: datetime | None = None
 ) -> list[dict[str, object]]:
     """Moderators' decisions on posts flagged or reported as dismissive of juniors, as
-    labelled examples (1 = acted on, 0 = approved as written) in the format `candor
-    moderation evaluate` and `train --extra` read. Oldest decision first."""
+    labelled examples (1 = acted on, 0 = approved as written; the quoted or replied-to post as
+    the context) in the format `candor moderation evaluate` and `train --extra` read. Oldest
+    decision first."""
     reported = (
         exists()
         .where(
@@ -348,26 +346,30 @@ async def moderator_labels(
         )
         .label("reported")
     )
+    answered = aliased(Post)
     stmt = (
         select(
-            ReviewItem.post_id, ReviewItem.decision, ReviewItem.reasons, reported, Post.body_source
+            ReviewItem.post_id, ReviewItem.decision, ReviewItem.reasons, reported,
+            Post.body_source, answered.body_source,
         )
         .join(Post, Post.id == ReviewItem.post_id)
+        .outerjoin(answered, answered.id == Post.reply_to_id)
         .where(
             ReviewItem.status == ReviewStatus.closed.value,
             ReviewItem.decision.in_(list(LABEL_FROM_DECISION)),
         )
         .order_by(ReviewItem.closed_at, ReviewItem.id)
-    )
+    )  # fmt: skip
     if since is not None:
         stmt = stmt.where(ReviewItem.closed_at >= since)
     return [
         {
             "text": text,
             "label": LABEL_FROM_DECISION[decision],
+            "context": context or "",
             "post_id": post_id,
             "decision": decision,
         }
-        for post_id, decision, reasons, was_reported, text in await session.execute(stmt)
+        for post_id, decision, reasons, was_reported, text, context in await session.execute(stmt)
         if was_reported or DISMISSIVE in (reasons or [])  # reasons are JSON: checked here
     ]

@@ -23,7 +23,7 @@ from forum.core.pagination import paginate
 from forum.core.text import clean_block, clean_line, excerpt
 from forum.core.web import field_int, field_str, view
 from forum.review import services as review
-from forum.review.highlight import highlight
+from forum.review.highlight import flagged_sentence, highlight, highlight_html
 from forum.review.models import (
     ModerationResult,
     Report,
@@ -34,8 +34,9 @@ from forum.review.models import (
     WatchedPhrase,
 )
 from forum.review.queue import ACTIONS, SUSPENSIONS, ConflictError, ReviewError, describe
-from moderation import cues
+from moderation import cues, registry
 from moderation.policy import likelihood
+from moderation.signals import own_words
 
 PER_PAGE = 30
 
@@ -55,8 +56,8 @@ async def queue(ctx: Ctx) -> Response:
     )
     author = aliased(User)
     member = aliased(User)
-    rows = await ctx.db.execute(
-        select(ReviewItem, Post, Thread.title, author.username, member)
+    found = await ctx.db.execute(
+        select(ReviewItem, Post, Thread.title, author.username, member, Thread.first_post_id)
         .outerjoin(Post, Post.id == ReviewItem.post_id)
         .outerjoin(Thread, Thread.id == Post.thread_id)
         .outerjoin(author, author.id == Post.author_id)
@@ -66,23 +67,45 @@ async def queue(ctx: Ctx) -> Response:
         .limit(PER_PAGE)
         .offset((pager.number - 1) * PER_PAGE)
     )
+    rows = found.all()
+    evidence = await _latest_evidence(ctx, [post.id for _i, post, *_ in rows if post is not None])
     items = []
-    for item, post, title, author_name, profiled in rows:
+    for item, post, title, author_name, profiled, first_post_id in rows:
         if profiled is not None:
             text = profile_text(profiled.location, profiled.bio)
             row = {"subject": "profile", "title": f"Profile of {profiled.username}",
                    "author": profiled.username, "state": profiled.profile_state,
                    "excerpt": excerpt(text, 200)}  # fmt: skip
         elif post is not None:
+            # The sentence that was flagged, else the post's own words (not what it quotes).
+            text = moderated_text(post.body_source, title if post.id == first_post_id else None)
+            preview = flagged_sentence(text, evidence.get(post.id, []))
             row = {"subject": f"post {post.id}", "title": title, "author": author_name,
                    "state": post.moderation_state,
-                   "excerpt": excerpt(post.body_source, 200)}  # fmt: skip
+                   "excerpt": preview or excerpt(own_words(text)[1] or text, 200)}  # fmt: skip
         else:
             continue
         items.append({"item": item, "why": describe(item.reasons), **row})
     return ctx.render(
         "review/queue.html", {"items": items, "pager": pager, "status": status, "total": total}
     )
+
+
+async def _latest_evidence(ctx: Ctx, post_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The evidence of each post's latest moderation result."""
+    if not post_ids:
+        return {}
+    latest = (
+        select(func.max(ModerationResult.id))
+        .where(ModerationResult.post_id.in_(post_ids))
+        .group_by(ModerationResult.post_id)
+    )
+    rows = await ctx.db.execute(
+        select(ModerationResult.post_id, ModerationResult.evidence).where(
+            ModerationResult.id.in_(latest)
+        )
+    )
+    return {post_id: list(found or []) for post_id, found in rows if post_id is not None}
 
 
 async def _history(ctx: Ctx, member_id: int) -> dict[str, int]:
@@ -206,6 +229,7 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
             ),
             result.evidence if result else [],
         ),
+        "as_seen": highlight_html(post.body_html, result.evidence if result else []),
         "before": list(reversed(before)),
         "replied": replied,
         "replied_rank": ranks.rank_for(replied[2], replied[3]) if replied else None,
@@ -321,8 +345,26 @@ async def status_page(ctx: Ctx) -> Response:
                 "context boost per rank step (log-odds)": s.context_boost_per_level,
             },
             "premoderate_first_posts": s.premoderate_first_posts,
+            "models": registry.versions(s),
+            "pinned": bool(s.dismissive_model_path),
         },
     )
+
+
+@view(admin=True)
+async def use_model(ctx: Ctx) -> Response:
+    """Switch the dismissiveness model (roll back, or forward): workers load it between batches."""
+    form = await ctx.form()
+    name = field_str(form, "version", 100)
+    if ctx.settings.dismissive_model_path:
+        raise HTTPException(409, "CANDOR_DISMISSIVE_MODEL_PATH pins the model; unset it first.")
+    try:
+        chosen = registry.use(ctx.settings, name)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    audit(ctx.db, ctx.user, "use_model", "model", 0, "", f"dismissiveness model {chosen.version}")
+    ctx.flash(f"Workers will use model {chosen.version} from their next batch.")
+    return ctx.redirect(ctx.url("moderation_status"))
 
 
 @view(login=True)
@@ -402,6 +444,7 @@ routes = [
         "/mod/phrases/{phrase_id:id}/delete", delete_phrase, methods=["POST"], name="delete_phrase"
     ),  # fmt: skip
     Route("/mod/status", status_page, methods=["GET"], name="moderation_status"),
+    Route("/mod/models", use_model, methods=["POST"], name="use_model"),
     Route("/p/{post_id:id}/report", report, methods=["GET", "POST"], name="report_post"),
     Route("/u/{username}/report", report_profile, methods=["GET", "POST"], name="report_profile"),
     Route("/api/cues", cue_check, methods=["POST"], name="cue_check"),

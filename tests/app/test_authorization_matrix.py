@@ -36,6 +36,7 @@ ACCESS: dict[str, set[str]] = {
     "watched_phrases": MODERATORS, "delete_phrase": MODERATORS, "moderation_status": MODERATORS,
     "audit_log": MODERATORS,
     "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS, "lift_restriction": MODERATORS,
+    "use_model": ADMINS,
 }  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.board.models import Post
-from forum.board.posting import moderated_text
+from forum.board.posting import create_reply, moderated_text
 from forum.core.audit import AuditEntry
 from forum.core.db import utcnow
 from forum.core.outbox import OutboxMessage
@@ -134,6 +134,13 @@ async def test_queue_item_evidence_and_hide_with_reason(
         '<mark class="evidence" title="come_back_when">Come back when you have</mark>' in page.text
     )
     assert "Likely" in page.text and "Author history" in page.text
+    # The post as members see it, evidence marked; no decision chosen for the moderator.
+    assert '<div class="post-body as-seen"' in page.text
+    assert '<mark class="evidence">Come back when you have</mark>' in page.text
+    assert " checked" not in page.text.split('class="decision-form"')[1]
+    unchosen = await post_form(client, f"/mod/items/{item.id}",
+                               {"reason": "x", "version": str(item.version)}, "/mod")  # fmt: skip
+    assert unchosen.status_code == 400 and "Choose a decision." in unchosen.text
     r = await post_form(client, f"/mod/items/{item.id}",
                         {"action": "hide", "reason": "Talking down to a junior colleague.",
                          "version": str(item.version)}, "/mod")  # fmt: skip
@@ -155,7 +162,37 @@ async def test_queue_item_evidence_and_hide_with_reason(
     assert (await client.get(f"/p/{post.id}")).status_code == 404
     log = await login(client, "mod1")
     assert log.status_code == 303
-    assert "Talking down to a junior colleague." in (await client.get("/mod/log")).text
+    words = (await client.get("/mod/log")).text
+    assert "Talking down to a junior colleague." in words
+    # The log speaks in words: what was done, to whose post, in which thread.
+    assert "Hid" in words and f"harsh's post in “{thread.title}”" in words
+    assert f"post {post.id}" not in words
+
+
+async def test_the_queue_previews_the_flagged_sentence_not_the_quote(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="quoter")
+    thread, (first,) = await make_thread(db, settings, author, await make_category(db))
+    body = "> Our pilot pairs twelve people.\n\nGreat news. Come back when you have run one."
+    reply = await create_reply(db, settings, author, thread, body)
+    start = body.index("Come back")
+    db.add(ModerationResult(
+        post_id=reply.id, verdict="flag", reasons=["DISMISSIVE_OF_JUNIORS"], scores={},
+        models={}, failed_stages={"toxicity": "OSError: no weights at /x"}, complete=False,
+        nudge_phrases=[], context={},
+        evidence=[{"stage": "cues", "label": "come_back_when", "start": start,
+                   "end": start + 13, "text": body[start : start + 13]}],
+    ))  # fmt: skip
+    item = await open_item(db, reply.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=20)
+    await make_user(db, settings, username="mod9", role="moderator")
+    await db.commit()
+    await login(client, "mod9")
+    queue = (await client.get("/mod")).text
+    assert "Come back when you have run one." in queue and "twelve people" not in queue
+    page = (await client.get(f"/mod/items/{item.id}")).text
+    # A stage that did not load is pointed to, not dumped on every item.
+    assert "OSError" not in page and "Not scored by the toxicity stage" in page
 
 
 async def test_two_moderators_cannot_overwrite_each_other(
