@@ -129,21 +129,24 @@ class PairModel:
     # --- the two halves -----------------------------------------------------------------------
 
     def lower(self, rows: Sequence[list[int]]) -> tuple[Any, Any]:
-        """The frozen layers' output for a batch of windows, and its attention mask."""
+        """The frozen layers' output for a batch of windows, and its attention mask (the
+        embeddings and the layers below the trained ones: nothing is computed twice)."""
         ids, segments, mask = self._batch(rows)
         with self.torch.no_grad():
-            out = self.encoder(
-                input_ids=ids, token_type_ids=segments, attention_mask=mask,
-                output_hidden_states=True,
-            )  # fmt: skip
-        return out.hidden_states[self.split], mask
+            hidden = self.encoder.embeddings(input_ids=ids, token_type_ids=segments)
+            hidden = self._layers(hidden, mask, 0, self.split)
+        return hidden, mask
+
+    def _layers(self, hidden: Any, mask: Any, first: int, last: int) -> Any:
+        additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * -1e9
+        for i in range(first, last):
+            out = self.layers[i](hidden, attention_mask=additive)
+            hidden = out[0] if isinstance(out, tuple) else out
+        return hidden
 
     def upper(self, hidden: Any, mask: Any) -> Any:
         """Logits from the trained top layers and head (mean-pooled over real tokens)."""
-        additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * -1e9
-        for i in range(self.split, len(self.layers)):
-            out = self.layers[i](hidden, attention_mask=additive)
-            hidden = out[0] if isinstance(out, tuple) else out
+        hidden = self._layers(hidden, mask, self.split, len(self.layers))
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         return self.head(pooled).squeeze(-1)
