@@ -64,6 +64,9 @@ def run_worker(once: bool = False) -> None:
                 total = 0
                 while n := await worker.run_once():
                     total += n
+                profiles = 0
+                while n := await worker.score_profiles():
+                    profiles += n
                 refreshed = 0
                 while worker.related is not None and (n := await worker.related.run_once()):
                     refreshed += n
@@ -71,7 +74,8 @@ def run_worker(once: bool = False) -> None:
                 while n := await deliver_due(database, settings):
                     mailed += n
                 typer.echo(
-                    f"decided {total} posts; refreshed related lists of {refreshed} items; "
+                    f"decided {total} posts and {profiles} profiles; refreshed related lists of "
+                    f"{refreshed} items; "
                     f"handled {mailed} queued messages"
                 )
             else:

@@ -97,7 +97,7 @@ class DismissiveStage:
         from moderation.finetune import Pair
 
         assert self.pairs is not None, "load() first"
-        return [float(v) for v in self.pairs.logits([Pair(*model_inputs(p)) for p in posts])]
+        return [float(v) for v in self.pairs.score([Pair(*model_inputs(p)) for p in posts])]
 
     def score(self, posts: list[PostInput]) -> list[StageResult]:
         assert self.calibration is not None, "load() first"

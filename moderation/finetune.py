@@ -170,6 +170,17 @@ class PairModel:
                     best[n] = max(best[n], float(value))
         return best
 
+    def score(self, pairs: Sequence[Pair]) -> np.ndarray:
+        """The logit the stage uses: for a post with a context, the mean of its logits with and
+        without the context. Context can move a reply's score (a brush-off of a junior's idea),
+        but an odd or long context cannot talk a plain put-down out of being one."""
+        with_context = [i for i, p in enumerate(pairs) if p.context]
+        values = self.logits([*pairs, *(Pair("", pairs[i].text) for i in with_context)])
+        out = values[: len(pairs)].copy()
+        for j, i in enumerate(with_context):
+            out[i] = (values[i] + values[len(pairs) + j]) / 2
+        return out
+
 
 # --- training ---------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -61,6 +62,9 @@ class PostInput:
         return max(writer - target, 0)
 
 
+QUOTE_HEADER = re.compile(r"^\*\*[^*\n]{1,40}\*\* wrote:$")
+
+
 def own_words(text: str) -> tuple[str, str]:
     """A post split into the words it quotes (Markdown "> " lines) and its own. A reply that
     quotes a put-down to push back on it is judged on what it says, with the quote as context."""
@@ -68,8 +72,10 @@ def own_words(text: str) -> tuple[str, str]:
     own: list[str] = []
     for line in text.splitlines():
         (quoted if line.lstrip().startswith(">") else own).append(line)
-    quote = "\n".join(line.lstrip()[1:].strip() for line in quoted).strip()
-    return quote, "\n".join(own).strip()
+    lines = [line.lstrip()[1:].strip() for line in quoted]
+    # The quote button's header ("**name** wrote:") says who, not what: it is not context.
+    lines = [line for line in lines if not QUOTE_HEADER.match(line)]
+    return "\n".join(lines).strip(), "\n".join(own).strip()
 
 
 @dataclass

@@ -104,7 +104,7 @@ def measure(
     """Calibrate on the dev split, choose the flag and hold thresholds there, and measure on
     the test split: the record's `calibration`, `thresholds` and `metrics`."""
     progress("calibrating on the dev split")
-    dev_logits = model.logits(dev_part[0])
+    dev_logits = model.score(dev_part[0])
     dev_labels = np.asarray(dev_part[1])
     a, b = platt(dev_logits, dev_labels)
     dev_prevalence = float(dev_labels.mean()) if len(dev_labels) else 0.5
@@ -124,7 +124,7 @@ def measure(
         "hold": choose_threshold(dev_part[1], dev_probs, HOLD_PRECISION, PREVALENCE),
     }
     progress("measuring on the test split")
-    test_probs = [calibration.probability(float(v)) for v in model.logits(test_part[0])]
+    test_probs = [calibration.probability(float(v)) for v in model.score(test_part[0])]
     # The balanced threshold: best F1 on dev, at the data's own prevalence.
     balanced = best_threshold(dev_part[1], dev_probs)
     flag_t = record["thresholds"]["flag"]["probability"]
@@ -208,7 +208,7 @@ def fixed_test_auc(
     model, _record = finetune.load(folder, str(encoder_path(base_path)))
     if rows is None:
         rows = [e for e in dataset.build() if e.split == "test"]
-    logits = model.logits([finetune.Pair(e.context, e.text) for e in rows])
+    logits = model.score([finetune.Pair(e.context, e.text) for e in rows])
     return float(roc_auc([e.label for e in rows], logits.tolist()) or 0.0)
 
 

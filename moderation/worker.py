@@ -36,7 +36,7 @@ from forum.accounts.models import (
     profile_text,
 )
 from forum.accounts.services import load_ranks
-from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread
+from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
@@ -165,11 +165,15 @@ class Worker:
                     answers[post.id] = before
         answered_posts: dict[int, tuple[str, User]] = {}
         if answers:
+            # Only what everyone can see is context (a held or hidden post is not).
             for pid, body, user in await session.execute(
                 select(Post.id, Post.body_source, User)
                 .join(User, User.id == Post.author_id)
-                .where(Post.id.in_(set(answers.values())))
-            ):
+                .where(
+                    Post.id.in_(set(answers.values())), Post.is_deleted.is_(False),
+                    shown_to_all(Post.moderation_state),
+                )
+            ):  # fmt: skip
                 answered_posts[pid] = (body[:CONTEXT_CHARS], user)
         repliers = {pid: user for pid, (_body, user) in answered_posts.items()}
         inputs = []
@@ -178,6 +182,8 @@ class Worker:
                 continue
             post, author = posts[claim.post_id]
             answered = repliers.get(post.reply_to_id) if post.reply_to_id else None
+            if answered is not None and answered.id == author.id:
+                answered = None  # answering oneself says nothing of whom the post is aimed at
             inputs.append(
                 PostInput(
                     post_id=post.id,

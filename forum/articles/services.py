@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.articles.models import Article
-from forum.board import posting
+from forum.board import posting, queries
 from forum.board.categories import create_category, slugify
 from forum.board.models import Category, Post, Thread
 from forum.board.posting import BoardError, validate_body, validate_title
+from forum.board.visibility import opening_post_visible
 from forum.core.db import utcnow
 from forum.core.errors import Forbidden
 from forum.core.settings import Settings
@@ -122,6 +123,10 @@ async def add_comment(
     posting.check_can_post(author)
     body = validate_body(settings, body)
     thread = await discussion_thread(session, settings, article)
+    # The discussion obeys the board's rule: one the commenter may not see (moved to a staff
+    # category, its opening post hidden) takes no comments from them.
+    if await queries.get_thread(session, thread.id, author) is None:
+        raise BoardError("body", "The discussion of this article is closed.")
     return await posting.create_reply(session, settings, author, thread, body)
 
 
@@ -139,12 +144,18 @@ async def list_articles(
         await session.scalar(select(func.count(Article.id)).where(Article.is_deleted.is_(False)))
         or 0
     )
-    # The discussion thread's public count (the opening post is the article's summary).
+    # The discussion thread's public count (the opening post is the article's summary), when
+    # everyone may see the discussion.
     comments = func.coalesce(Thread.post_count - 1, 0)
+    public = and_(
+        Thread.id == Article.thread_id, Thread.is_deleted.is_(False),
+        Thread.category_id.in_(select(Category.id).where(Category.staff_only.is_(False))),
+        opening_post_visible("anonymous"),
+    )  # fmt: skip
     rows = await session.execute(
         select(Article, User.username, comments)
         .join(User, User.id == Article.author_id)
-        .outerjoin(Thread, and_(Thread.id == Article.thread_id, Thread.is_deleted.is_(False)))
+        .outerjoin(Thread, public)
         .where(Article.is_deleted.is_(False))
         .order_by(Article.created_at.desc(), Article.id.desc())
         .limit(per_page)

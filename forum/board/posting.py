@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -22,6 +22,7 @@ from forum.board.models import (
     Post,
     PostRevision,
     Thread,
+    shown_to_all,
 )
 from forum.board.queries import PostView, ThreadView
 from forum.core import events, ratelimit
@@ -115,31 +116,47 @@ async def _add_post(
     await session.flush()
     await events.announce(session, PostCreated(post.id, thread.id, author.id, premoderated))
     # Counters move by atomic UPDATEs, never read-modify-write, so concurrent posts stay exact.
-    # They count what everyone can see: a pre-moderated post counts once it is approved.
-    # Ids are handed out before commit order is known: only a newer post moves "last post".
-    public = 0 if premoderated else 1
-    newer = or_(Thread.last_post_id.is_(None), Thread.last_post_id < post.id)
-    await session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(
-            post_count=Thread.post_count + public,
-            last_post_at=case((newer, now), else_=Thread.last_post_at),
-            last_post_id=case((newer, post.id), else_=Thread.last_post_id),
-            last_poster_id=case((newer, author.id), else_=Thread.last_poster_id),
-        )
-    )
-    later = or_(Category.last_post_at.is_(None), Category.last_post_at < now)
-    await session.execute(
-        update(Category)
-        .where(Category.id == thread.category_id)
-        .values(
-            post_count=Category.post_count + public,
-            last_post_at=case((later, now), else_=Category.last_post_at),
-        )
-    )
+    # They count what everyone can see: a pre-moderated post counts once it is approved, and
+    # only then becomes the thread's and category's "last post" (its author and time).
+    # Rows are locked in one order everywhere (thread, category, then the author), so a reply
+    # and a moderator deleting a thread in the same category cannot deadlock.
+    if not premoderated:
+        await _count_public_post(session, thread.id, thread.category_id, post.id, author.id, now)
     await award_points(session, author.id, settings.points_per_post, "post", post.id, post_delta=1)
     return post
+
+
+async def _count_public_post(
+    session: AsyncSession,
+    thread_id: int,
+    category_id: int,
+    post_id: int,
+    author_id: int,
+    at: datetime,
+) -> None:
+    """A post everyone can see joins its thread's and category's counts and, if it is the
+    newest, becomes their last post. (Ids are handed out before commit order is known: only
+    a newer post moves "last post".)"""
+    newer = or_(Thread.last_post_id.is_(None), Thread.last_post_id < post_id)
+    await session.execute(
+        update(Thread)
+        .where(Thread.id == thread_id)
+        .values(
+            post_count=Thread.post_count + 1,
+            last_post_at=case((newer, at), else_=Thread.last_post_at),
+            last_post_id=case((newer, post_id), else_=Thread.last_post_id),
+            last_poster_id=case((newer, author_id), else_=Thread.last_poster_id),
+        )
+    )
+    later = or_(Category.last_post_at.is_(None), Category.last_post_at < at)
+    await session.execute(
+        update(Category)
+        .where(Category.id == category_id)
+        .values(
+            post_count=Category.post_count + 1,
+            last_post_at=case((later, at), else_=Category.last_post_at),
+        )
+    )
 
 
 async def create_thread(
@@ -204,10 +221,15 @@ async def create_reply(
         raise BoardError("body", "This thread is locked; no new replies.")
     body = validate_body(settings, body)
     if reply_to_id is not None:
+        # Only a post of this thread that the author may see: anything else is ignored, not
+        # trusted (moderation reads the answered post as the reply's context).
         target = await session.scalar(
-            select(Post.id).where(Post.id == reply_to_id, Post.thread_id == thread.id)
-        )
-        reply_to_id = target  # a quote of a post from another thread is ignored, not trusted
+            select(Post.id).where(
+                Post.id == reply_to_id, Post.thread_id == thread.id, Post.is_deleted.is_(False),
+                or_(shown_to_all(Post.moderation_state), Post.author_id == author.id),
+            )
+        )  # fmt: skip
+        reply_to_id = target
     return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
 
 
@@ -236,21 +258,63 @@ async def set_post_state(
     shown = shown_to_everyone(post)
     if shown == was_shown or post.is_deleted:
         return
-    delta = 1 if shown else -1
     thread = await session.get(Thread, post.thread_id)
     if thread is None or thread.is_deleted:
         return
-    await session.execute(
-        update(Thread).where(Thread.id == thread.id).values(post_count=Thread.post_count + delta)
-    )
     opening = 1 if post.id == thread.first_post_id else 0
+    if shown:
+        await _count_public_post(
+            session, thread.id, thread.category_id, post.id, post.author_id, post.created_at
+        )
+        await session.execute(
+            update(Category)
+            .where(Category.id == thread.category_id)
+            .values(thread_count=Category.thread_count + opening)
+        )
+        return
+    await session.execute(
+        update(Thread).where(Thread.id == thread.id).values(post_count=Thread.post_count - 1)
+    )
     await session.execute(
         update(Category)
         .where(Category.id == thread.category_id)
-        .values(
-            post_count=Category.post_count + delta,
-            thread_count=Category.thread_count + delta * opening,
+        .values(post_count=Category.post_count - 1, thread_count=Category.thread_count - opening)
+    )
+    await session.refresh(thread, ["last_post_id"])
+    if thread.last_post_id == post.id:
+        await _recompute_last_post(session, thread)
+
+
+async def _recompute_last_post(session: AsyncSession, thread: Thread) -> None:
+    """The thread's last post (and its category's time) after its last one left public view:
+    the newest post everyone can still see."""
+    row = (
+        await session.execute(
+            select(Post.id, Post.author_id, Post.created_at)
+            .where(
+                Post.thread_id == thread.id, Post.is_deleted.is_(False),
+                shown_to_all(Post.moderation_state),
+            )
+            .order_by(Post.id.desc())
+            .limit(1)
         )
+    ).first()  # fmt: skip
+    await session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(
+            last_post_id=row[0] if row else None,
+            last_poster_id=row[1] if row else None,
+            last_post_at=row[2] if row else thread.created_at,
+        )
+    )
+    latest = (
+        select(func.max(Thread.last_post_at))
+        .where(Thread.category_id == thread.category_id, Thread.is_deleted.is_(False))
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(Category).where(Category.id == thread.category_id).values(last_post_at=latest)
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from forum.accounts.models import PROFILE_HIDDEN_STATES, ProfileState, User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
+from forum.articles.models import Article
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import BoardError, edit_post, set_post_state
 from forum.core import ratelimit
@@ -116,10 +117,14 @@ async def report_post(
     session.add(report)
     item = await open_item(session, post.id, [USER_REPORTS], priority=10.0, report_weight=weight)
     author = await session.get(User, post.author_id)
-    staff_post = author is not None and author.is_moderator  # never hidden by members alone
+    # Never hidden by members alone: a staff member's post, or an article's summary opening
+    # its discussion (hiding it would hide every comment).
+    protected = (author is not None and author.is_moderator) or await _opens_discussion(
+        session, post
+    )
     if (
         item.report_weight >= settings.report_hide_weight
-        and not staff_post
+        and not protected
         and post.moderation_state not in HIDDEN_STATES
     ):
         await set_post_state(
@@ -129,6 +134,15 @@ async def report_post(
             "Hidden while moderators review reports from members.",
         )
     return report
+
+
+async def _opens_discussion(session: AsyncSession, post: Post) -> bool:
+    found = await session.scalar(
+        select(Article.id)
+        .join(Thread, Thread.id == Article.thread_id)
+        .where(Thread.id == post.thread_id, Thread.first_post_id == post.id)
+    )
+    return found is not None
 
 
 async def report_profile(
@@ -164,6 +178,8 @@ async def report_profile(
 
 
 # --- decisions --------------------------------------------------------------------------------
+
+OWN_ITEM = "Another moderator decides on your own posts and profile."
 
 
 async def decide(
@@ -201,6 +217,8 @@ async def decide(
     author = await session.get(User, post.author_id) if post else None
     if post is None or thread is None or author is None:
         raise ReviewError("That post no longer exists.")
+    if author.id == moderator.id:
+        raise ReviewError(OWN_ITEM)
     if action in ("warn", "premoderate", "suspend") and not outranks(moderator, author):
         raise ReviewError(PEER_OR_SUPERIOR)
     hide = action != "approve" and action != "edit_approve"
@@ -295,6 +313,8 @@ async def _decide_profile(
     member = await session.get(User, item.profile_user_id, with_for_update=True)
     if member is None:
         raise ReviewError("That member no longer exists.")
+    if member.id == moderator.id:
+        raise ReviewError(OWN_ITEM)
     if action == "edit_approve":
         raise ReviewError("Moderators do not rewrite a profile: hide it, or approve it as it is.")
     if action in ("warn", "premoderate", "suspend") and not outranks(moderator, member):

@@ -398,7 +398,11 @@ async def report(ctx: Ctx) -> Response:
 @view(login=True)
 async def report_profile(ctx: Ctx) -> Response:
     member = await find_by_username(ctx.db, ctx.request.path_params["username"])
-    if member is None or not profile_text_shown(member, ctx.user):
+    if (
+        member is None
+        or not profile_text_shown(member, ctx.user)
+        or not (member.location or member.bio)
+    ):
         raise HTTPException(404, "There is no member by that name, or nothing to report.")
     context: dict[str, Any] = {"post": None, "member": member, "reasons": list(ReportReason),
                                "profile_text": profile_text(member.location, member.bio),

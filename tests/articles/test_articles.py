@@ -7,12 +7,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article
-from forum.articles.services import publish
+from forum.articles.services import add_comment, publish
 from forum.board.models import ModerationState, Post, Thread
 from forum.board.posting import set_post_state
 from forum.core.settings import Settings
 from forum.review.models import Report
-from tests.helpers import login, make_user, post_form
+from forum.review.services import report_post
+from tests.helpers import login, make_category, make_user, post_form
 
 ARTICLE = {"title": "Running a first cohort", "summary": "What we learned from twelve pairs.",
            "body": "Start **small**. <script>alert(1)</script>"}  # fmt: skip
@@ -147,3 +148,38 @@ async def test_comments_take_the_posts_moderation_path(
     client.cookies.clear()
     hidden = await client.get(page)
     assert "Cute. Leave strategy to us." not in hidden.text and "Comments (0)" in hidden.text
+
+
+async def test_a_discussion_others_cannot_see_takes_no_comments_and_shows_no_count(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    editor = await make_user(db, settings, username="ed6", role="editor")
+    member = await make_user(db, settings, username="reader6")
+    readers = [await make_user(db, settings, username=f"reporter6{i}") for i in range(6)]
+    for r in readers:  # established members, whose reports weigh fully
+        r.joined_at = r.joined_at.replace(year=2020)
+    article = await publish(db, settings, editor, **ARTICLE)
+    await add_comment(db, settings, member, article, "A first comment.")
+    await db.commit()
+    await db.refresh(article)
+    thread = await db.get(Thread, article.thread_id)
+    assert thread is not None and thread.first_post_id is not None
+    # Members' reports never hide the summary that opens the discussion (it would hide all).
+    summary = await db.get(Post, thread.first_post_id)
+    assert summary is not None
+    for r in readers:
+        await report_post(db, settings, r, summary, "spam", "")
+    await db.refresh(summary)
+    assert summary.moderation_state == "clear"
+    # A discussion moved where members cannot see it takes no comments from them and shows
+    # no count to the public.
+    staff = await make_category(db, "Staff room")
+    staff.staff_only = True
+    thread.category_id = staff.id
+    await db.commit()
+    await login(client, "reader6")
+    page = f"/articles/{article.id}"
+    refused = await post_form(client, f"{page}/comments", {"body": "Still here?"}, page)
+    assert refused.status_code == 400 and "closed" in refused.text
+    client.cookies.clear()
+    assert "0 comments" in (await client.get("/articles")).text

@@ -159,3 +159,45 @@ async def test_an_authors_own_edits_stay_public(
     await db.commit()
     response = await client.get(f"/p/{post.id}/revisions")
     assert response.status_code == 200 and "First words." in response.text
+
+
+async def test_a_held_reply_is_nobodys_last_post_until_approved(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    # The listing's "last post" names its author and time: a held post stays out of it.
+    author = await make_user(db, settings, username="opener7")
+    quiet = await make_user(db, settings, username="quiet7")
+    quiet.premoderated = True
+    category = await make_category(db, "Last posts")
+    thread, first = await create_thread(db, settings, author, category, "Rotas", "Our rota.")
+    held = await create_reply(db, settings, quiet, thread, "A held reply")
+    await db.commit()
+    await db.refresh(thread)
+    assert thread.last_poster_id == author.id and thread.last_post_id == first.id
+    assert "quiet7" not in (await client.get(f"/c/{category.slug}")).text
+    await set_post_state(db, held, ModerationState.clear)
+    await db.commit()
+    await db.refresh(thread)
+    assert thread.last_poster_id == quiet.id and thread.last_post_id == held.id
+    # Hidden again: the last post goes back to the newest one everyone can see.
+    await set_post_state(db, held, ModerationState.hidden, "Hidden by a moderator")
+    await db.commit()
+    await db.refresh(thread)
+    assert thread.last_poster_id == author.id and thread.last_post_id == first.id
+
+
+async def test_a_reply_cannot_claim_to_answer_a_post_its_author_cannot_see(
+    db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="asker8")
+    quiet = await make_user(db, settings, username="quiet8")
+    quiet.premoderated = True
+    replier = await make_user(db, settings, username="replier8")
+    thread, _first = await create_thread(
+        db, settings, author, await make_category(db), "Pairs", "How do we pair?"
+    )
+    held = await create_reply(db, settings, quiet, thread, "Held words")
+    reply = await create_reply(db, settings, replier, thread, "An answer", reply_to_id=held.id)
+    assert reply.reply_to_id is None  # ignored: moderation would read hidden text as context
+    own = await create_reply(db, settings, quiet, thread, "Mine", reply_to_id=held.id)
+    assert own.reply_to_id == held.id  # its author may answer it

@@ -12,6 +12,7 @@ import pytest
 from forum.core.text import clean_block, clean_line, excerpt, quote_markdown, render_markdown
 from forum.review.highlight import highlight
 from moderation import cues
+from moderation.signals import own_words
 
 PHRASES = [
     "in my day ",
@@ -32,6 +33,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "excerpt": excerpt,
     "quote_markdown": lambda text: quote_markdown("someone", text),
     "highlight": lambda text: highlight(text, EVIDENCE),
+    "own_words": own_words,
 }
 
 

@@ -80,3 +80,29 @@ async def test_an_admin_rolls_back_from_the_status_page(
     assert registry.active_name(settings) == "shipped"
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.action == "use_model"))
     assert entry is not None and "pair-" in entry.detail
+
+
+async def test_the_worker_retrains_on_its_schedule_only(
+    msettings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[str, ...]] = []
+
+    class Running:
+        pid = 4242
+        returncode: int | None = None
+
+    async def fake_exec(*args: str, **_kw: object) -> Running:
+        started.append(args)
+        return Running()
+
+    monkeypatch.setattr("asyncio.create_subprocess_exec", fake_exec)
+    worker = Worker(msettings, None, Pipeline(msettings, []))  # type: ignore[arg-type]
+    assert not await worker.maybe_retrain()  # off by default
+    msettings.retrain_every_hours = 24
+    assert await worker.maybe_retrain()
+    assert started and started[0][-3:] == ("forum.cli", "moderation", "retrain")
+    assert not await worker.maybe_retrain()  # one at a time
+    assert worker.retraining is not None
+    worker.retraining.returncode = 0  # type: ignore[misc]
+    assert not await worker.maybe_retrain()  # and not again within the interval
+    assert len(started) == 1

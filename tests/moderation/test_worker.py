@@ -380,12 +380,16 @@ async def test_each_post_is_scored_with_what_it_answers(
         second = await create_reply(session, wsettings, senior, thread, "Maybe in a few years.",
                                     reply_to_id=first.id)  # fmt: skip
         third = await create_reply(session, wsettings, author, thread, "Fair enough.")
+        # Answering oneself says nothing of whom a post is aimed at (no dodging a hold so).
+        fourth = await create_reply(session, wsettings, author, thread, "And another thing.",
+                                    reply_to_id=third.id)  # fmt: skip
         await session.commit()
-        ids = first.id, second.id, third.id
+        ids = first.id, second.id, third.id, fourth.id
     capture = Capture()
     worker = worker_for(wsettings, fresh_database, capture)
-    assert await worker.run_once() == 3
+    assert await worker.run_once() == 4
     by_id = {p.post_id: p for p in capture.seen}
     assert by_id[ids[0]].context == ""
     assert by_id[ids[1]].context == "My rota idea." and by_id[ids[1]].target_role == "member"
     assert by_id[ids[2]].context == "Maybe in a few years."
+    assert by_id[ids[3]].context == "Fair enough." and by_id[ids[3]].target_level is None

@@ -170,3 +170,31 @@ def wsettings(fresh_url: str) -> Settings:
     from tests.conftest import make_settings
 
     return make_settings(fresh_url, worker_lease_seconds=60, worker_max_attempts=3)
+
+
+async def test_nothing_to_report_and_no_deciding_about_oneself(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="blankprofile", location="")
+    await make_user(db, settings, username="blankreader")
+    mod = await make_user(db, settings, username="selfmod", role="moderator")
+    mod.bio = "I moderate."
+    reporter = await make_user(db, settings)
+    await db.flush()
+    from forum.review.services import report_post, report_profile
+
+    await report_profile(db, settings, reporter, mod, "other", "")
+    item = await _item_for(db, mod)
+    assert item is not None
+    with pytest.raises(ReviewError, match="Another moderator"):
+        await decide(db, settings, mod, item.id, item.version, "approve")
+    await db.refresh(item)
+    _thread, (post,) = await make_thread(db, settings, mod, await make_category(db))
+    await report_post(db, settings, reporter, post, "other", "")
+    post_item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+    assert post_item is not None
+    with pytest.raises(ReviewError, match="Another moderator"):
+        await decide(db, settings, mod, post_item.id, post_item.version, "approve")
+    await db.commit()
+    await login(client, "blankreader")
+    assert (await client.get("/u/blankprofile/report")).status_code == 404
