@@ -31,6 +31,8 @@ MAX_CONTEXT_TOKENS = 64
 MAX_POST_TOKENS = 256
 WINDOW_STRIDE = 192
 BATCH = 32
+# How far below its plain score a post's context may take it (logits; see PairModel.score).
+PLAIN_MARGIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,13 +174,16 @@ class PairModel:
 
     def score(self, pairs: Sequence[Pair]) -> np.ndarray:
         """The logit the stage uses: for a post with a context, the mean of its logits with and
-        without the context. Context can move a reply's score (a brush-off of a junior's idea),
-        but an odd or long context cannot talk a plain put-down out of being one."""
+        without the context, but never more than `PLAIN_MARGIN` below the plain one. Context
+        can move a reply's score (a brush-off of a junior's idea, a joke between peers), but
+        no context talks a plain put-down out of being one (the model learnt that a reply to a
+        put-down is usually pushback; piling on is a put-down too)."""
         with_context = [i for i, p in enumerate(pairs) if p.context]
         values = self.logits([*pairs, *(Pair("", pairs[i].text) for i in with_context)])
         out = values[: len(pairs)].copy()
         for j, i in enumerate(with_context):
-            out[i] = (values[i] + values[len(pairs) + j]) / 2
+            plain = values[len(pairs) + j]
+            out[i] = max((values[i] + plain) / 2, plain - PLAIN_MARGIN)
         return out
 
 

@@ -4,6 +4,7 @@ pipeline's status; members' reports; the composer's live cue check."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -367,15 +368,14 @@ async def use_model(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("moderation_status"))
 
 
-@view(login=True)
-async def report(ctx: Ctx) -> Response:
-    post_id = ctx.request.path_params["post_id"]
-    post = await get_post(ctx.db, post_id, ctx.user)
-    if post is None:
-        raise HTTPException(404, "There is no such post, or it has been removed.")
-    thread = await ctx.db.get(Thread, post.thread_id)
-    context: dict[str, Any] = {"post": post, "thread": thread, "reasons": list(ReportReason),
-                               "form": {}, "error": ""}  # fmt: skip
+async def _report_form(
+    ctx: Ctx,
+    context: dict[str, Any],
+    send: Callable[[str, str], Awaitable[object]],
+    thanks: str,
+    back: str,
+) -> Response:
+    """The report form (a post's or a profile's): GET shows it, POST sends it with `send`."""
     if ctx.request.method == "GET":
         return ctx.render("review/report.html", context)
     assert ctx.user is not None
@@ -387,12 +387,31 @@ async def report(ctx: Ctx) -> Response:
     context["form"] = {"reason": reason, "note": note}
     await review.check_report_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
     try:
-        await review.report_post(ctx.db, ctx.settings, ctx.user, post, reason, note)
+        await send(reason, note)
     except ReviewError as exc:
         context["error"] = str(exc)
         return ctx.render("review/report.html", context, 400)
-    ctx.flash("Thank you. Moderators will review the post.")
-    return ctx.redirect(ctx.url("post", post_id=post.id))
+    ctx.flash(thanks)
+    return ctx.redirect(back)
+
+
+@view(login=True)
+async def report(ctx: Ctx) -> Response:
+    post_id = ctx.request.path_params["post_id"]
+    post = await get_post(ctx.db, post_id, ctx.user)
+    if post is None:
+        raise HTTPException(404, "There is no such post, or it has been removed.")
+    thread = await ctx.db.get(Thread, post.thread_id)
+    context: dict[str, Any] = {"post": post, "thread": thread, "reasons": list(ReportReason),
+                               "form": {}, "error": ""}  # fmt: skip
+    assert ctx.user is not None
+    user = ctx.user
+
+    async def send(reason: str, note: str) -> object:
+        return await review.report_post(ctx.db, ctx.settings, user, post, reason, note)
+
+    return await _report_form(ctx, context, send, "Thank you. Moderators will review the post.",
+                              ctx.url("post", post_id=post.id))  # fmt: skip
 
 
 @view(login=True)
@@ -407,23 +426,15 @@ async def report_profile(ctx: Ctx) -> Response:
     context: dict[str, Any] = {"post": None, "member": member, "reasons": list(ReportReason),
                                "profile_text": profile_text(member.location, member.bio),
                                "form": {}, "error": ""}  # fmt: skip
-    if ctx.request.method == "GET":
-        return ctx.render("review/report.html", context)
     assert ctx.user is not None
-    if is_suspended(ctx.user):
-        raise HTTPException(403, "Your account is suspended: you cannot send reports.")
-    form = await ctx.form()
-    reason = field_str(form, "reason", 40)
-    note = clean_block(field_str(form, "note", 1000))
-    context["form"] = {"reason": reason, "note": note}
-    await review.check_report_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
-    try:
-        await review.report_profile(ctx.db, ctx.settings, ctx.user, member, reason, note)
-    except ReviewError as exc:
-        context["error"] = str(exc)
-        return ctx.render("review/report.html", context, 400)
-    ctx.flash("Thank you. Moderators will review the profile.")
-    return ctx.redirect(ctx.url("profile", username=member.username))
+    user = ctx.user
+
+    async def send(reason: str, note: str) -> object:
+        return await review.report_profile(ctx.db, ctx.settings, user, member, reason, note)
+
+    return await _report_form(ctx, context, send,
+                              "Thank you. Moderators will review the profile.",
+                              ctx.url("profile", username=member.username))  # fmt: skip
 
 
 @view(login=True)

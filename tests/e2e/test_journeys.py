@@ -144,7 +144,8 @@ def test_nudge_post_anyway_then_moderator_hides_and_author_sees_why(
     page.goto("/c/introductions")
     page.get_by_role("link", name=re.compile("Introduce yourself")).click()
     thread_url = page.url
-    page.locator("article.post").last.get_by_role("link", name="Quote").click()
+    # Quoting the opening post (in the second viewport the last post is the first run's own).
+    page.locator("article.post").first.get_by_role("link", name="Quote").click()
     composer = page.get_by_label("Your reply")
     composer.press("Control+End")
     composer.type(f"\n{PUT_DOWN} ({viewport})")
