@@ -405,7 +405,8 @@ class Worker:
             await session.commit()
 
     async def requeue_incomplete(self) -> int:
-        """Posts scored while a stage was down are scored again once every stage loads."""
+        """Posts and profiles scored while a stage was down are scored again once every stage
+        loads; the number queued again."""
         if not self.pipeline.all_loaded:
             return 0
         latest = (
@@ -418,6 +419,15 @@ class Worker:
             ModerationResult.complete.is_(False),
             ModerationResult.verdict != Verdict.unscored.value,
         )
+        # Profiles too: the latest result of each member's profile text.
+        latest_profile = (
+            select(func.max(ModerationResult.id))
+            .where(ModerationResult.profile_user_id.is_not(None))
+            .group_by(ModerationResult.profile_user_id)
+        )
+        incomplete_profiles = select(ModerationResult.profile_user_id).where(
+            ModerationResult.id.in_(latest_profile), ModerationResult.complete.is_(False)
+        )
         async with self.database.writing() as session:
             result = await session.execute(
                 update(Post)
@@ -425,8 +435,14 @@ class Worker:
                 .values(needs_scoring=True, mod_attempts=0, mod_lease_until=None, mod_claim=None)
                 .execution_options(synchronize_session=False)
             )
+            profiles = await session.execute(
+                update(User)
+                .where(User.profile_needs_scoring.is_(False), User.id.in_(incomplete_profiles))
+                .values(profile_needs_scoring=True)
+                .execution_options(synchronize_session=False)
+            )
             await session.commit()
-        return rowcount(result)
+        return rowcount(result) + rowcount(profiles)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -465,7 +481,7 @@ class Worker:
         await self.publish_status()
         requeued = await self.requeue_incomplete()
         if requeued:
-            log.info("re-queued %d posts scored while a stage was down", requeued)
+            log.info("re-queued %d posts and profiles scored while a stage was down", requeued)
         listener = None
         poll = self.settings.worker_poll_seconds
         if self.dialect == "postgresql":

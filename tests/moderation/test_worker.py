@@ -103,10 +103,17 @@ async def test_stage_that_cannot_load_is_reported_and_rescored_once_it_loads(
     fresh_database: Database, wsettings: Settings
 ) -> None:
     ids = await seed(fresh_database, wsettings, [PUT_DOWN])
+    async with fresh_database.sessionmaker() as session:  # a profile scored meanwhile, too
+        from forum.accounts.services import update_profile
+
+        member = await make_user(session, wsettings)
+        await update_profile(session, wsettings, member, "Leeds", PUT_DOWN)
+        await session.commit()
     broken = CannotLoad()
     worker = worker_for(wsettings, fresh_database, CueStage(), broken)
     await worker.publish_status()
     assert await worker.run_once() == 1
+    assert await worker.score_profiles() == 1
     (result,) = await results_for(fresh_database, ids[0])
     assert not result.complete and "no weights" in result.failed_stages["dismissive"]
     assert "dismissive" not in result.scores  # no made-up scores
@@ -116,8 +123,9 @@ async def test_stage_that_cannot_load_is_reported_and_rescored_once_it_loads(
     assert await worker.requeue_incomplete() == 0  # still broken: nothing to gain
     broken.available = True
     worker.pipeline.load()
-    assert await worker.requeue_incomplete() == 1
+    assert await worker.requeue_incomplete() == 2  # the post and the profile
     assert await worker.run_once() == 1
+    assert await worker.score_profiles() == 1
     latest = (await results_for(fresh_database, ids[0]))[-1]
     assert latest.complete and "dismissive" in latest.scores
 
