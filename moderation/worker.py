@@ -27,6 +27,7 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from forum.accounts.models import (
     PROFILE_HIDDEN_STATES,
@@ -139,30 +140,34 @@ class Worker:
         ranks = await load_ranks(session)
         levels = {name: i for i, (_, name) in enumerate(ranks.earned)}
         watched = tuple((await session.scalars(select(WatchedPhrase.phrase))).all())
+        # Each post with the one before it in its thread, in the same query.
+        earlier = aliased(Post)
+        previous = (
+            select(func.max(earlier.id))
+            .where(
+                earlier.thread_id == Post.thread_id, earlier.id < Post.id,
+                earlier.is_deleted.is_(False),
+            )
+            .correlate(Post)
+            .scalar_subquery()
+        )  # fmt: skip
         rows = (
             await session.execute(
-                select(Post, User, Thread.title, Thread.first_post_id)
+                select(Post, User, Thread.title, Thread.first_post_id, previous)
                 .join(User, User.id == Post.author_id)
                 .join(Thread, Thread.id == Post.thread_id)
                 .where(Post.id.in_([c.post_id for c in claims]))
             )
         ).all()
-        posts = {p.id: (p, u) for p, u, _t, _f in rows}
-        titles = {p.id: title for p, _u, title, first in rows if first == p.id}
+        posts = {p.id: (p, u) for p, u, *_ in rows}
+        titles = {p.id: title for p, _u, title, first, _b in rows if first == p.id}
         # What each post answers: the post it quotes or replies to, else the one before it.
         answers: dict[int, int] = {}
-        for post, _u in posts.values():
+        for post, _u, _t, _f, before in rows:
             if post.reply_to_id:
                 answers[post.id] = post.reply_to_id
-            elif post.id not in titles:
-                before = await session.scalar(
-                    select(func.max(Post.id)).where(
-                        Post.thread_id == post.thread_id, Post.id < post.id,
-                        Post.is_deleted.is_(False),
-                    )
-                )  # fmt: skip
-                if before is not None:
-                    answers[post.id] = before
+            elif post.id not in titles and before is not None:
+                answers[post.id] = before
         answered_posts: dict[int, tuple[str, User]] = {}
         if answers:
             # Only what everyone can see is context (a held or hidden post is not).

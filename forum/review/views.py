@@ -92,6 +92,14 @@ async def queue(ctx: Ctx) -> Response:
     )
 
 
+async def _latest_result(ctx: Ctx, subject: Any) -> ModerationResult | None:
+    """The newest moderation result of a post or a profile (`subject`: a condition on it)."""
+    found: ModerationResult | None = await ctx.db.scalar(
+        select(ModerationResult).where(subject).order_by(ModerationResult.id.desc()).limit(1)
+    )
+    return found
+
+
 async def _latest_evidence(ctx: Ctx, post_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The evidence of each post's latest moderation result."""
     if not post_ids:
@@ -156,12 +164,7 @@ async def _profile_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     if member is None:
         raise HTTPException(404, "That member no longer exists.")
     ranks = await load_ranks(ctx.db)
-    result = await ctx.db.scalar(
-        select(ModerationResult)
-        .where(ModerationResult.profile_user_id == member.id)
-        .order_by(ModerationResult.id.desc())
-        .limit(1)
-    )
+    result = await _latest_result(ctx, ModerationResult.profile_user_id == member.id)
     return {
         "kind": "profile", "item": item, "post": None, "thread": None, "author": member,
         "state": member.profile_state,
@@ -188,12 +191,7 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     author = await ctx.db.get(User, post.author_id)
     assert thread is not None and author is not None
     ranks = await load_ranks(ctx.db)
-    result = await ctx.db.scalar(
-        select(ModerationResult)
-        .where(ModerationResult.post_id == post.id)
-        .order_by(ModerationResult.id.desc())
-        .limit(1)
-    )
+    result = await _latest_result(ctx, ModerationResult.post_id == post.id)
     # Thread context: the post it answers, and the two posts before it.
     before = (
         await ctx.db.execute(
