@@ -115,12 +115,15 @@ class ToxicityStage:
             for piece in self.chunks(post.text):
                 owners.append(i)
                 pieces.append(piece)
+        # Pieces of like length share a batch, so little of a batch is padding.
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         best: list[dict[str, float]] = [{} for _ in posts]
-        for start in range(0, len(pieces), self.batch_size):
-            batch = pieces[start : start + self.batch_size]
+        for start in range(0, len(order), self.batch_size):
+            chosen = order[start : start + self.batch_size]
+            batch = [pieces[i] for i in chosen]
             out = self.detox.predict(batch)
             for j in range(len(batch)):
-                owner = owners[start + j]
+                owner = owners[chosen[j]]
                 for label, values in out.items():
                     value = float(values[j] if isinstance(values, list) else values)
                     best[owner][label] = max(best[owner].get(label, 0.0), value)

@@ -67,6 +67,25 @@ def test_long_texts_are_scored_in_chunks_not_truncated(tiny: tuple[Path, Path]) 
         assert whole[label] == pytest.approx(max(p[label] for p in per_piece), abs=1e-4)
 
 
+def test_a_batch_scores_each_post_as_if_it_were_alone(tiny: tuple[Path, Path]) -> None:
+    """Pieces are batched by length, not by post: every score still goes to its own post."""
+    checkpoint, hf_dir = tiny
+    stage = ToxicityStage(checkpoint=str(checkpoint), hf_dir=str(hf_dir), batch_size=3)
+    stage.load()
+    texts = [
+        " ".join(["the pilot went well"] * 200) + " you are an idiot intern",
+        "thanks",
+        "you are an idiot",
+        "a medium length post about how our reverse mentoring pairs met every fortnight",
+        "ok",
+    ]
+    together = stage.score([PostInput(n, t) for n, t in enumerate(texts)])
+    for n, text in enumerate(texts):
+        alone = stage.score([PostInput(n, text)])[0].scores()
+        for label, value in together[n].scores().items():
+            assert value == pytest.approx(alone[label], abs=1e-4), (n, label)
+
+
 def test_missing_config_folder_is_a_clear_error(tiny: tuple[Path, Path]) -> None:
     stage = ToxicityStage(checkpoint=str(tiny[0]), hf_dir=None)
     with pytest.raises(RuntimeError, match="CANDOR_DETOXIFY_HF_DIR"):
