@@ -506,11 +506,13 @@ class Worker:
                     if self.refresh_model():
                         await self.publish_status()
                     await self.maybe_retrain()
-                    decided = await self.run_once()
+                    # Mail first: a member waits on a confirmation or reset link, while
+                    # a related list refreshed a moment later is never missed.
+                    decided = await outbox.deliver_due(self.database, self.settings)
+                    decided += await self.run_once()
                     decided += await self.score_profiles()
                     if self.related is not None:
                         decided += await self.related.run_once()
-                    decided += await outbox.deliver_due(self.database, self.settings)
                 except Exception:
                     log.exception("batch failed; its items will be retried when the lease ends")
                     decided = 0

@@ -96,6 +96,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+                    proc.wait(timeout=20)
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
