@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # Per client address, for several accounts behind one attacker (offices share addresses).
     posts_max_per_minute_ip: int = 60
     reset_token_minutes: int = 60
+    # Requests to change one's e-mail address (each mails a link to the new one), per hour.
+    email_change_max_per_hour: int = 5
 
     smtp_host: str | None = None
     smtp_port: int = 587
