@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, delete, func, inspect, select, update
+from sqlalchemy import bindparam, case, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -664,15 +664,17 @@ async def rank_history(session: AsyncSession, member: User, ranks: RankTable) ->
         .where(PointsEntry.user_id == member.id)
         .cte("running")
     )
-    reached: list[RankReached] = []
-    for min_points, name in ranks.earned:
-        if min_points <= 0:
-            reached.append(RankReached(name, min_points, member.joined_at))
-            continue
-        first = await session.scalar(
-            select(func.min(running.c.at)).where(running.c.total >= min_points)
-        )
-        reached.append(RankReached(name, min_points, first))
+    earned = [(p, name) for p, name in ranks.earned if p > 0]
+    firsts: list[datetime | None] = []
+    if earned:  # one pass over the ledger: the first time the total reached each threshold
+        row = (
+            await session.execute(
+                select(*(func.min(case((running.c.total >= p, running.c.at))) for p, _ in earned))
+            )
+        ).one()
+        firsts = list(row)
+    reached = [RankReached(name, p, member.joined_at) for p, name in ranks.earned if p <= 0]
+    reached += [RankReached(name, p, at) for (p, name), at in zip(earned, firsts, strict=True)]
     return reached
 
 
