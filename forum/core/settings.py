@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Deployments set CANDOR_SECRET_KEY; otherwise a key is kept in var/secret_key.
     secret_key: SecretStr = Field(default_factory=_local_secret)
     site_name: str = "Candor"
+    # The public address mailed links use. Unset, `candor serve` sets it for its processes and
+    # its worker from --host/--port (a wildcard host: this machine's name); never the Host header.
     base_url: str = "http://127.0.0.1:8000"
     debug: bool = False
     # None: mark cookies Secure exactly when the request arrived over https.
