@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from forum.accounts import views as account_views
 from forum.accounts.passwords import Passwords
 from forum.accounts.services import user_for_session
+from forum.admin import guidelines
 from forum.admin import views as admin_views
 from forum.articles import views as article_views
 from forum.board import profiles
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *profiles.routes,
         *account_views.routes,
         *admin_views.routes,
+        *guidelines.routes,
         *review_views.routes,
         *article_views.routes,
         *search_views.routes,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -151,6 +153,38 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
+WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The public address mailed links use when CANDOR_BASE_URL is not set: the one `serve`
+    listens on. A wildcard address (0.0.0.0, ::) is not one a reader can open, and listening on
+    every interface means being reached from other machines: this machine's host name stands
+    for it (set CANDOR_BASE_URL for a public name or https). Never the request's Host header,
+    which a client chooses (password-reset link poisoning)."""
+    host = host.strip()
+    if host in WILDCARD_HOSTS:
+        host = socket.gethostname() or "127.0.0.1"
+    else:
+        try:
+            if ipaddress.ip_address(host.strip("[]")).version == 6:
+                host = f"[{host.strip('[]')}]"
+        except ValueError:
+            pass  # a host name
+    return f"http://{host}" + ("" if port == 80 else f":{port}")
+
+
+def publish_base_url(host: str, port: int) -> str:
+    """Set CANDOR_BASE_URL for this process and those it starts (uvicorn's web processes, the
+    worker, which also writes mail) unless the environment or .env already sets it; the
+    address mailed links use."""
+    settings = Settings()
+    if "base_url" in settings.model_fields_set:
+        return settings.base_url
+    os.environ["CANDOR_BASE_URL"] = served_base_url(host, port)
+    return os.environ["CANDOR_BASE_URL"]
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -166,6 +200,7 @@ def serve(
 
     import uvicorn
 
+    base_url = publish_base_url(host, port)
     worker = None
     if with_worker:
         # Its own process: model inference must never block the web server's event loop.
@@ -173,7 +208,7 @@ def serve(
             [sys.executable, "-m", "forum.cli", "worker"],
             env={**os.environ, "CANDOR_WORKER_PARENT": str(os.getpid())},
         )
-    typer.echo(f"Candor on http://{host}:{port}/")
+    typer.echo(f"Candor on http://{host}:{port}/ (links in mail: {base_url})")
     try:
         uvicorn.run(
             "forum.asgi:app",

@@ -2,6 +2,7 @@
 tests). It sits above the domains, like forum.app."""
 
 from forum.accounts.models import (
+    EmailChange,
     EmailConfirmation,
     LoginSession,
     PasswordResetToken,
@@ -11,6 +12,7 @@ from forum.accounts.models import (
     User,
     UserStatus,
 )
+from forum.admin.models import Guidelines
 from forum.articles.models import Article
 from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
 from forum.core.audit import AuditEntry
@@ -28,7 +30,9 @@ from forum.review.models import (
 )
 
 __all__ = [
+    "EmailChange",
     "EmailConfirmation",
+    "Guidelines",
     "Article",
     "Embedding",
     "RelatedItem",

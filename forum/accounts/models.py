@@ -95,6 +95,9 @@ class User(Base):
         Boolean, default=False, server_default=false()
     )
     profile_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The earned rank the member reached and has not yet been told of (a notice on every page
+    # until they dismiss it); set by `award_points` when points cross a rank's threshold.
+    rank_notice: Mapped[str | None] = mapped_column(String(60))
 
     special_rank: Mapped[Rank | None] = relationship(lazy="raise")
 
@@ -158,3 +161,11 @@ class EmailConfirmation(LinkToken, Base):
 
 class PasswordResetToken(LinkToken, Base):
     __tablename__ = "password_reset_tokens"
+
+
+class EmailChange(LinkToken, Base):
+    """A change of address waiting for its link, mailed to the new address, to be opened."""
+
+    __tablename__ = "email_changes"
+
+    new_email: Mapped[str] = mapped_column(String(254))

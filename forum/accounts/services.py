@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, delete, func, inspect, select, update
+from sqlalchemy import bindparam, case, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from forum.accounts.events import ProfileChanged
 from forum.accounts.models import (
+    EmailChange,
     EmailConfirmation,
     LoginSession,
     PasswordResetToken,
@@ -329,7 +330,7 @@ async def set_password(session: AsyncSession, passwords: Passwords, user: User, 
 # --- single-use links: password resets and registration confirmations ----------------------
 
 CONFIRMATION_HOURS = 48
-T = TypeVar("T", PasswordResetToken, EmailConfirmation)
+T = TypeVar("T", PasswordResetToken, EmailConfirmation, EmailChange)
 
 
 async def _issue(session: AsyncSession, kind: type[T], user: User, lifetime: timedelta) -> str:
@@ -405,6 +406,81 @@ async def confirm_email(session: AsyncSession, token: str) -> User | None:
     return user
 
 
+# --- changing one's e-mail address -----------------------------------------------------------
+
+EMAIL_CHANGE_HOURS = 24
+
+
+def mask_email(address: str) -> str:
+    """Enough of an address for its owner to recognise it, in a mail to someone else's box."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+async def address_owner(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email_key == email.lower()))
+
+
+async def request_email_change(session: AsyncSession, user: User, new_email: str) -> str:
+    """A link token for moving `user` to `new_email` (validated, not the current address);
+    the caller mails it to the new address. The address changes only when it is opened."""
+    new_email = validate_email(new_email)
+    if new_email.lower() == user.email_key:
+        raise AccountError("email", "That is already your address.")
+    token = secrets.token_urlsafe(32)
+    session.add(
+        EmailChange(
+            user_id=user.id,
+            new_email=new_email,
+            token_hash=token_hash(token),
+            expires_at=utcnow() + timedelta(hours=EMAIL_CHANGE_HOURS),
+        )
+    )
+    return token
+
+
+async def find_email_change(session: AsyncSession, user: User, token: str) -> EmailChange | None:
+    """The pending change this link names, if it is `user`'s, unused and unexpired."""
+    record = await _find(session, EmailChange, token)
+    return record if record is not None and record.user_id == user.id else None
+
+
+async def confirm_email_change(session: AsyncSession, user: User, token: str) -> str | None:
+    """Move `user` to the address the link was sent to; the old address, or None if the link
+    is unknown, used, expired or another member's. The link must be opened by the member
+    signed in (a mistyped address's owner cannot take the account over by opening it)."""
+    record = await find_email_change(session, user, token)
+    if record is None:
+        return None
+    other = await address_owner(session, record.new_email)
+    if other is not None and other.id != user.id:
+        raise AccountError("email", "That address now belongs to another account.")
+    claimed = await session.execute(
+        update(EmailChange)
+        .where(EmailChange.id == record.id, EmailChange.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if rowcount(claimed) != 1:
+        return None
+    old = user.email
+    user.email = record.new_email
+    user.email_key = record.new_email.lower()
+    user.email_confirmed_at = utcnow()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # lost a race with a registration of the same address
+        raise AccountError("email", "That address now belongs to another account.") from None
+    # Links mailed to the old address, and other pending changes, die with it.
+    for kind in (PasswordResetToken, EmailChange):
+        await session.execute(
+            update(kind)
+            .where(kind.user_id == user.id, kind.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+    return old
+
+
 # --- ranks and points -------------------------------------------------------------------------
 
 
@@ -421,6 +497,14 @@ class RankTable:
             if points >= min_points:
                 name = rank_name
         return name
+
+    def floor_of(self, points: int) -> tuple[int, str] | None:
+        """The earned rank (threshold, name) held at `points`."""
+        held = None
+        for min_points, name in self.earned:
+            if points >= min_points:
+                held = (min_points, name)
+        return held
 
 
 async def _read_ranks(session: AsyncSession) -> RankTable:
@@ -527,14 +611,71 @@ async def award_points(
     reason: str,
     post_id: int | None = None,
     post_delta: int = 0,
+    *,
+    at: datetime | None = None,
+    ranks_cache_seconds: float = 0.0,
 ) -> None:
-    """Write a ledger entry and move the counters in one atomic UPDATE (exact under concurrency)."""
-    session.add(PointsEntry(user_id=user_id, delta=delta, reason=reason, post_id=post_id))
-    await session.execute(
+    """Write a ledger entry (dated `at`, by default now) and move the counters in one atomic
+    UPDATE (exact under concurrency). Points that carry the member into a higher earned rank
+    leave them a notice (`User.rank_notice`) until they dismiss it."""
+    session.add(
+        PointsEntry(
+            user_id=user_id, delta=delta, reason=reason, post_id=post_id,
+            created_at=at or utcnow(),
+        )
+    )  # fmt: skip
+    moved = await session.execute(
         update(User)
         .where(User.id == user_id)
         .values(points=User.points + delta, post_count=User.post_count + post_delta)
+        .returning(User.points, User.special_rank_id)
     )
+    row = moved.first()
+    if row is None or delta <= 0 or row.special_rank_id is not None:
+        return  # a special rank is shown instead of the earned one: nothing to announce
+    # The UPDATE serialised concurrent awards: exactly one of them sees the threshold crossed.
+    ranks = await load_ranks(session, ranks_cache_seconds)
+    before, after = ranks.floor_of(row.points - delta), ranks.floor_of(row.points)
+    if after is not None and (before is None or after[0] > before[0]):
+        await session.execute(update(User).where(User.id == user_id).values(rank_notice=after[1]))
+
+
+async def dismiss_rank_notice(session: AsyncSession, user: User) -> None:
+    user.rank_notice = None
+
+
+@dataclass(frozen=True)
+class RankReached:
+    name: str
+    min_points: int
+    reached_at: datetime | None  # None: not reached
+
+
+async def rank_history(session: AsyncSession, member: User, ranks: RankTable) -> list[RankReached]:
+    """When `member` first reached each earned rank, from the running total of their points
+    ledger (oldest first; the lowest rank is held from joining). Thresholds are today's."""
+    running = (
+        select(
+            PointsEntry.created_at.label("at"),
+            func.sum(PointsEntry.delta)
+            .over(order_by=(PointsEntry.created_at, PointsEntry.id))
+            .label("total"),
+        )
+        .where(PointsEntry.user_id == member.id)
+        .cte("running")
+    )
+    earned = [(p, name) for p, name in ranks.earned if p > 0]
+    firsts: list[datetime | None] = []
+    if earned:  # one pass over the ledger: the first time the total reached each threshold
+        row = (
+            await session.execute(
+                select(*(func.min(case((running.c.total >= p, running.c.at))) for p, _ in earned))
+            )
+        ).one()
+        firsts = list(row)
+    reached = [RankReached(name, p, member.joined_at) for p, name in ranks.earned if p <= 0]
+    reached += [RankReached(name, p, at) for (p, name), at in zip(earned, firsts, strict=True)]
+    return reached
 
 
 async def recount_points(session: AsyncSession) -> int:

@@ -328,6 +328,137 @@ async def edit_profile(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("profile", username=user.username))
 
 
+def _email_change_mail(ctx: Ctx, user: User, new_email: str, token: str) -> None:
+    link = ctx.settings.base_url.rstrip("/") + ctx.url("confirm_email_change", token=token)
+    site = ctx.settings.site_name
+    before = (
+        f"Hello {user.username},\n\nYou asked to use this address for your {site} account. "
+        f"To confirm it, sign in as {user.username} and open this link within "
+        f"{accounts.EMAIL_CHANGE_HOURS} hours:\n\n"
+    )
+    after = (
+        "\n\nUntil then your account keeps its old address. If you did not ask for this, "
+        "ignore this message.\n"
+    )
+    queue_mail(
+        ctx.db,
+        new_email,
+        f"Confirm your new {site} address",
+        before + link + after,
+        redacted=before + "[the confirmation link: sent only in the e-mail]" + after,
+    )
+
+
+def _email_page(
+    ctx: Ctx, status: int = 200, *, email: str = "", error: str = "", field: str = ""
+) -> Response:
+    context: dict[str, object] = {
+        "form": {"email": email},
+        "errors": {field: error} if field else {},
+    }
+    if error and not field:
+        context["error"] = error
+    return ctx.render("accounts/email.html", context, status)
+
+
+@view(login=True)
+async def change_email(ctx: Ctx) -> Response:
+    """A new address takes the current password; it is used only once a link mailed to it is
+    opened. The page says the same whether or not the new address has an account (as
+    registration does); that account's owner is told by mail instead."""
+    user = ctx.user
+    assert user is not None
+    if ctx.request.method == "GET":
+        return _email_page(ctx)
+    form = await ctx.form()
+    email = field_str(form, "email", 254).strip()
+    limits = ratelimit.limits(ctx.settings)
+    guesses = limits.login_account  # guessing the password here counts with failed sign-ins
+    try:
+        await ratelimit.check(ctx.db, guesses, accounts.guess_key(user))
+    except ratelimit.RateLimited as exc:
+        return _email_page(ctx, 429, email=email, error=exc.message)
+    passwords = ctx.request.app.state.passwords
+    if not passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
+        await ratelimit.record(ctx.db, guesses, accounts.guess_key(user))
+        return _email_page(
+            ctx, 400, email=email, error="Your current password is not right.",
+            field="current_password",
+        )  # fmt: skip
+    try:
+        email = accounts.validate_email(email)
+        if email.lower() == user.email_key:
+            raise accounts.AccountError("email", "That is already your address.")
+        await ratelimit.hit(ctx.db, limits.email_change_account, user.id)
+    except accounts.AccountError as exc:
+        return _email_page(ctx, 400, email=email, error=exc.message, field=exc.field)
+    except ratelimit.RateLimited as exc:
+        return _email_page(ctx, 429, email=email, error=exc.message)
+    owner = await accounts.address_owner(ctx.db, email)
+    site = ctx.settings.site_name
+    if owner is not None:
+        queue_mail(
+            ctx.db,
+            owner.email,
+            f"Someone tried to use your address on {site}",
+            f"Hello {owner.username},\n\nSomeone asked to move another {site} account to this "
+            f"e-mail address, which already has one: yours, {owner.username}. Nothing has "
+            "changed. If it was you, you can ignore this message.\n",
+        )
+    else:
+        token = await accounts.request_email_change(ctx.db, user, email)
+        _email_change_mail(ctx, user, email, token)
+    return ctx.render("accounts/email.html", {"sent": email, "hours": accounts.EMAIL_CHANGE_HOURS})
+
+
+@view(login=True)
+async def confirm_email_change(ctx: Ctx) -> Response:
+    """The mailed link shows a button for the member it was made for, signed in; confirming
+    takes a POST with this browser's CSRF token."""
+    user = ctx.user
+    assert user is not None
+    token = ctx.request.path_params["token"]
+    invalid = (
+        "This link is unknown, already used or expired, or it was made for another account. "
+        "Sign in as the member who asked for it, or ask again from your settings."
+    )
+    if ctx.request.method == "GET":
+        record = await accounts.find_email_change(ctx.db, user, token)
+        if record is None:
+            return ctx.render_error(400, invalid)
+        return ctx.render(
+            "accounts/email_confirm.html", {"token": token, "new_email": record.new_email}
+        )
+    try:
+        old = await accounts.confirm_email_change(ctx.db, user, token)
+    except accounts.AccountError as exc:
+        await ctx.rollback()
+        return ctx.render_error(409, exc.message)
+    if old is None:
+        return ctx.render_error(400, invalid)
+    site = ctx.settings.site_name
+    queue_mail(
+        ctx.db,
+        old,
+        f"Your {site} address was changed",
+        f"Hello {user.username},\n\nThe e-mail address of your {site} account was changed "
+        f"from this one to {accounts.mask_email(user.email)}. Mail about your account, "
+        "password resets included, now goes there.\n\nIf you did not do this, someone may "
+        f"have your password: write to the {site} administrators from this address.\n",
+    )
+    ctx.flash(f"Your e-mail address is now {user.email}.")
+    return ctx.redirect(ctx.url("profile", username=user.username))
+
+
+@view(login=True)
+async def dismiss_rank_notice(ctx: Ctx) -> Response:
+    user = ctx.user
+    assert user is not None
+    form = await ctx.form()
+    await accounts.dismiss_rank_notice(ctx.db, user)
+    return ctx.redirect(safe_next(field_str(form, "next", 500), ctx.url("home")))
+
+
 async def _member_or_404(ctx: Ctx) -> User:
     member = await accounts.find_by_username(ctx.db, ctx.request.path_params["username"])
     if member is None:
@@ -446,6 +577,16 @@ routes = [
     ),
     Route("/account/password", change_password, methods=["GET", "POST"], name="change_password"),
     Route("/account/profile", edit_profile, methods=["GET", "POST"], name="edit_profile"),
+    Route("/account/email", change_email, methods=["GET", "POST"], name="change_email"),
+    Route(
+        "/account/email/confirm/{token}",
+        confirm_email_change,
+        methods=["GET", "POST"],
+        name="confirm_email_change",
+    ),  # fmt: skip
+    Route(
+        "/account/rank-notice", dismiss_rank_notice, methods=["POST"], name="dismiss_rank_notice"
+    ),
     Route("/admin/ranks", ranks, methods=["GET", "POST"], name="admin_ranks"),
     Route("/u/{username}/lift", lift_restriction, methods=["POST"], name="lift_restriction"),
     Route("/u/{username}/admin", admin_member, methods=["POST"], name="admin_member"),

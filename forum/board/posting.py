@@ -122,7 +122,10 @@ async def _add_post(
     # and a moderator deleting a thread in the same category cannot deadlock.
     if not premoderated:
         await _count_public_post(session, thread.id, thread.category_id, post.id, author.id, now)
-    await award_points(session, author.id, settings.points_per_post, "post", post.id, post_delta=1)
+    await award_points(
+        session, author.id, settings.points_per_post, "post", post.id, post_delta=1, at=now,
+        ranks_cache_seconds=settings.cache_seconds,
+    )  # fmt: skip
     return post
 
 

@@ -3,18 +3,77 @@ shown as each viewer may see it)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
 from forum.accounts import services as accounts
-from forum.accounts.models import PROFILE_HIDDEN_STATES, Rank, Role, profile_text_shown
+from forum.accounts.models import (
+    PROFILE_HIDDEN_STATES,
+    PointsEntry,
+    Rank,
+    Role,
+    User,
+    profile_text_shown,
+)
 from forum.accounts.web import Ctx
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import post_visibility, thread_visibility
-from forum.core.text import excerpt
+from forum.core.text import excerpt, render_markdown
 from forum.core.web import view
+
+POINTS_SHOWN = 25
+# Why points moved, in words (the ledger keeps short codes).
+POINTS_REASONS = {
+    "post": "A post",
+    "thread_deleted": "A thread was deleted: its posts no longer count",
+    "carried_over": "Carried over from the programme's earlier forum",
+    "adjustment": "Adjusted by an administrator",
+}
+
+
+async def points_history(ctx: Ctx, member: User) -> tuple[list[dict[str, object]], int]:
+    """The newest entries of `member`'s points ledger as `ctx.user` may see them, and how many
+    there are in all. A post's entry names its thread only to a viewer who may see the post.
+    Others than the member and moderators see no entry about a post they may not see (held,
+    hidden, deleted, in a staff category) nor a deleted thread's reversal, so the history says
+    nothing about them; the total on the author panel stays the whole ledger's."""
+    viewer = ctx.user
+    visible = and_(post_visibility(viewer), thread_visibility(viewer))
+    shown_title = case((visible, Thread.title), else_=None)
+    query = (
+        select(
+            PointsEntry.delta, PointsEntry.reason, PointsEntry.created_at, PointsEntry.post_id,
+            shown_title.label("title"),
+        )
+        .outerjoin(Post, Post.id == PointsEntry.post_id)
+        .outerjoin(Thread, Thread.id == Post.thread_id)
+        .outerjoin(Category, Category.id == Thread.category_id)
+        .where(PointsEntry.user_id == member.id)
+    )  # fmt: skip
+    everything = viewer is not None and (viewer.id == member.id or viewer.is_moderator)
+    if not everything:
+        query = query.where(
+            or_(
+                and_(PointsEntry.post_id.is_(None), PointsEntry.reason != "thread_deleted"),
+                and_(PointsEntry.post_id.is_not(None), visible),
+            )
+        )
+    total = await ctx.db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await ctx.db.execute(
+        query.order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc()).limit(POINTS_SHOWN)
+    )
+    entries = []
+    for delta, reason, at, post_id, title in rows:
+        about = POINTS_REASONS.get(reason, reason.replace("_", " ").capitalize())
+        if reason == "post" and title is None:
+            about = "A post no longer shown"
+        entries.append(
+            {"delta": delta, "about": about, "at": at, "title": title,
+             "post_id": post_id if title is not None else None}
+        )  # fmt: skip
+    return entries, total or 0
 
 
 @view()
@@ -32,9 +91,11 @@ async def profile(ctx: Ctx) -> Response:
             post_visibility(ctx.user),
             thread_visibility(ctx.user),
         )
-        .order_by(Post.id.desc())
+        .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(10)
     )
+    points, points_total = await points_history(ctx, member)
+    reached = await accounts.rank_history(ctx.db, member, ranks)
     special = (await ctx.db.scalars(select(Rank).where(Rank.is_special.is_(True)))).all()
     thread_count = await ctx.db.scalar(
         select(func.count(Thread.id))
@@ -46,6 +107,12 @@ async def profile(ctx: Ctx) -> Response:
         {
             "member": member,
             "text_shown": profile_text_shown(member, ctx.user),
+            # Sanitised exactly as posts are (raw HTML off, nh3); the location stays plain text.
+            "bio_html": render_markdown(member.bio) if member.bio else "",
+            "points": points,
+            "points_total": points_total,
+            "points_capped": POINTS_SHOWN,
+            "ranks_reached": [r for r in reached if r.reached_at is not None],
             "text_held": member.profile_state in PROFILE_HIDDEN_STATES,
             "rank": ranks.rank_for(member.points, member.special_rank_id),
             "thread_count": thread_count or 0,

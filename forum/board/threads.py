@@ -69,6 +69,7 @@ async def delete_thread(
             -settings.points_per_post * count,
             "thread_deleted",
             post_delta=-count,
+            ranks_cache_seconds=settings.cache_seconds,
         )
     await session.execute(update(Post).where(Post.thread_id == thread.id).values(is_deleted=True))
     audit(session, actor, "delete", "thread", thread.id, reason)

@@ -61,6 +61,7 @@ class Limits:
     post_ip: Limit
     report_account: Limit
     report_ip: Limit
+    email_change_account: Limit
 
 
 def limits(settings: Settings) -> Limits:
@@ -100,6 +101,11 @@ def limits(settings: Settings) -> Limits:
         report_ip=Limit(
             "report:ip", s.reports_max_per_hour_ip, 3600,
             "Many reports are coming from your network. Try again later.",
+        ),
+        # Each request mails a link to an address the member typed: not a way to mail strangers.
+        email_change_account=Limit(
+            "email_change:account", s.email_change_max_per_hour, 3600,
+            "You have asked to change your address several times this hour. Try again later.",
         ),
     )  # fmt: skip
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Deployments set CANDOR_SECRET_KEY; otherwise a key is kept in var/secret_key.
     secret_key: SecretStr = Field(default_factory=_local_secret)
     site_name: str = "Candor"
+    # The public address mailed links use. Unset, `candor serve` sets it for its processes and
+    # its worker from --host/--port (a wildcard host: this machine's name); never the Host header.
     base_url: str = "http://127.0.0.1:8000"
     debug: bool = False
     # None: mark cookies Secure exactly when the request arrived over https.
@@ -83,6 +85,8 @@ class Settings(BaseSettings):
     # Per client address, for several accounts behind one attacker (offices share addresses).
     posts_max_per_minute_ip: int = 60
     reset_token_minutes: int = 60
+    # Requests to change one's e-mail address (each mails a link to the new one), per hour.
+    email_change_max_per_hour: int = 5
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -376,7 +376,7 @@ The two juniors who did *not* feel safe were both paired with people two levels 
             ),
             (
                 "grace_w",
-                700,
+                722,
                 """Hi, I'm Grace. I've just moved from recruitment into L&D in Melbourne, and I've been reading everything here.""",
             ),
         ],

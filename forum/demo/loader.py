@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -36,7 +36,7 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
         )
         await session.flush()
         if carried:
-            await award_points(session, user.id, carried, "carried_over")
+            await award_points(session, user.id, carried, "carried_over", at=user.joined_at)
         members[username] = user
     categories: dict[str, Category] = {}
     for position, (name, description, children) in enumerate(CATEGORIES):
@@ -70,6 +70,8 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
     for author, days_ago, title, summary, body in ARTICLES:
         article = await publish(session, settings, members[author], title, summary, body)
         article.created_at = now - timedelta(days=days_ago)
+    # The demo's history is old news: nobody is greeted with a rank they reached "just now".
+    await session.execute(update(User).values(rank_notice=None))
     await session.flush()
 
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from forum.accounts.models import User
+from forum.accounts.models import EmailChange, User
+from forum.admin.models import Guidelines
 from forum.app import create_app
 from forum.articles.models import Article
 from forum.articles.services import publish
@@ -50,8 +51,12 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/u/fuzzowner/admin", ["role", "special_rank_id"]),
     ("moderator", "/u/fuzzowner/lift", ["restriction", "reason"]),
     ("anonymous", "/register/confirm/{token}", ["csrftoken_extra"]),
+    ("member", "/account/email", ["email", "current_password"]),
+    ("member", "/account/email/confirm/{token}", ["csrftoken_extra"]),
+    ("member", "/account/rank-notice", ["next"]),
+    ("admin", "/admin/guidelines", ["body", "action"]),
 ]
-COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase)
+COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +70,7 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
         database = connect(url)
         async with database.sessionmaker() as s:
             owner = await make_user(s, settings_, username="fuzzowner")
-            for role in ("member", "editor", "moderator"):
+            for role in ("member", "editor", "moderator", "admin"):
                 await make_user(s, settings_, username=f"fuzz_{role}", role=role)
             category = await make_category(s, "Fuzzing")
             thread, posts = await make_thread(s, settings_, owner, category, body="Original body.")
@@ -92,7 +97,7 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
     with TestClient(app, base_url="http://testserver") as client:
         jars: dict[str, dict[str, str]] = {"anonymous": {}}
         for role, name in (("member", "fuzz_member"), ("owner", "fuzzowner"), ("editor", "fuzz_editor"),
-                           ("moderator", "fuzz_moderator")):  # fmt: skip
+                           ("moderator", "fuzz_moderator"), ("admin", "fuzz_admin")):  # fmt: skip
             client.cookies.clear()
             token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text).group(
                 1
