@@ -16,8 +16,22 @@ from forum.board.categories import create_category
 from forum.board.models import Category, Post, Thread
 from forum.board.posting import create_reply, create_thread
 from forum.core.settings import Settings
+from forum.core.urls import path_builder
 
 PASSWORD = "correct horse battery"
+
+
+def url(name: str, /, **params: object) -> str:
+    """A path from a route name, as a request's `ctx.url` builds it (for services that take one)."""
+    from forum.app import create_app
+
+    global _url
+    if _url is None:
+        _url = path_builder(create_app(Settings(secret_key="paths")).router)
+    return _url(name, **params)
+
+
+_url = None
 _seq = itertools.count(1)
 
 

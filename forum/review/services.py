@@ -3,6 +3,7 @@ reports and their weights, and moderators' decisions with a version check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
@@ -192,7 +193,10 @@ async def decide(
     reason: str = "",
     body: str | None = None,
     duration: str | None = None,
+    *,
+    url: Callable[..., str],
 ) -> ReviewItem:
+    """`url` builds a path from a route name (the request's `ctx.url`), for links in mail."""
     if action not in ACTIONS:
         raise ReviewError("Choose a decision.")
     if action != "approve" and not reason.strip():
@@ -211,7 +215,9 @@ async def decide(
     item = await session.get(ReviewItem, item_id, populate_existing=True)
     assert item is not None
     if item.profile_user_id is not None:
-        return await _decide_profile(session, settings, moderator, item, action, reason, duration)
+        return await _decide_profile(
+            session, settings, moderator, item, action, reason, duration, url
+        )
     post = await session.get(Post, item.post_id, with_for_update=True) if item.post_id else None
     thread = await session.get(Thread, post.thread_id) if post else None
     author = await session.get(User, post.author_id) if post else None
@@ -254,7 +260,7 @@ async def decide(
             f"Hello {author.username},\n\nA moderator has hidden your post in “{thread.title}”.\n"
             f"Reason: {reason.strip()}\n"
             + _sanction_lines(action, duration)
-            + f"\nYou can see the post and the reason at {base}/p/{post.id}\n",
+            + f"\nYou can see the post and the reason at {base}{url('post', post_id=post.id)}\n",
         )
     elif action == "edit_approve":
         queue_mail(
@@ -264,7 +270,7 @@ async def decide(
             f"Hello {author.username},\n\nA moderator edited your post in “{thread.title}” "
             "before approving it.\n"
             + (f"Reason: {reason.strip()}\n" if reason.strip() else "")
-            + f"\nYou can see the post as it now reads at {base}/p/{post.id}\n",
+            + f"\nYou can see the post as it now reads at {base}{url('post', post_id=post.id)}\n",
         )
     return item
 
@@ -307,6 +313,7 @@ async def _decide_profile(
     action: str,
     reason: str,
     duration: str | None,
+    url: Callable[..., str],
 ) -> ReviewItem:
     """A decision on a member's location and bio: approve shows them, every other action
     hides them (the member still sees them, with the reason) and may sanction the member."""
@@ -339,7 +346,7 @@ async def _decide_profile(
             f"Hello {member.username},\n\nA moderator has hidden the location and bio on your "
             f"profile; other members no longer see them.\nReason: {reason.strip()}\n"
             + _sanction_lines(action, duration)
-            + f"\nYou can change them at {base}/account/profile\n",
+            + f"\nYou can change them at {base}{url('edit_profile')}\n",
         )
     return item
 

@@ -260,7 +260,7 @@ async def item_page(ctx: Ctx) -> Response:
             ctx.db, ctx.settings, ctx.user, item.id, version, action,
             reason=clean_block(field_str(form, "reason", 2000)),
             body=field_str(form, "body", ctx.settings.body_max) if "body" in form else None,
-            duration=field_str(form, "duration", 10) or None,
+            duration=field_str(form, "duration", 10) or None, url=ctx.url,
         )  # fmt: skip
     except (ConflictError, ReviewError) as exc:
         # Nothing of the decision is kept; the page shows the item as it is now.

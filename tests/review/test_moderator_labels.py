@@ -24,7 +24,7 @@ from moderation.dismissive import DismissiveStage
 from moderation.signals import DISMISSIVE, PostInput
 from moderation.training import train
 from tests.conftest import make_settings
-from tests.helpers import make_category, make_thread, make_user
+from tests.helpers import make_category, make_thread, make_user, url
 
 
 async def _decided_board(db: AsyncSession, settings: Settings) -> dict[str, int]:
@@ -49,7 +49,9 @@ async def _decided_board(db: AsyncSession, settings: Settings) -> dict[str, int]
                                ("reported", "warn", None), ("spam", "hide", None),
                                ("edited", "edit_approve", "A kinder version of the reply.")):  # fmt: skip
         item = items[ids[name]]
-        await decide(db, settings, mod, item.id, item.version, action, "Reason given.", body=body)
+        await decide(
+            db, settings, mod, item.id, item.version, action, "Reason given.", body=body, url=url
+        )
     await db.commit()
     return ids
 

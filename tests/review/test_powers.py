@@ -14,7 +14,7 @@ from forum.core.audit import AuditEntry
 from forum.core.settings import Settings
 from forum.review.queue import ReviewError, open_item
 from forum.review.services import decide
-from tests.helpers import login, make_category, make_thread, make_user, post_form
+from tests.helpers import login, make_category, make_thread, make_user, post_form, url
 
 
 async def _item_on_post_by(db: AsyncSession, settings: Settings, author: User) -> int:
@@ -33,7 +33,7 @@ async def test_a_moderator_cannot_act_on_a_peer_or_a_superior(
     target = await make_user(db, settings, role=target_role)
     item_id = await _item_on_post_by(db, settings, target)
     with pytest.raises(ReviewError, match="administrator"):
-        await decide(db, settings, mod, item_id, 1, action, "reason", duration="24h")
+        await decide(db, settings, mod, item_id, 1, action, "reason", duration="24h", url=url)
     await db.refresh(target)
     assert target.status == UserStatus.active.value and not target.premoderated
 
@@ -42,7 +42,7 @@ async def test_an_admin_can_suspend_a_moderator(db: AsyncSession, settings: Sett
     admin = await make_user(db, settings, role="admin")
     mod = await make_user(db, settings, role="moderator")
     item_id = await _item_on_post_by(db, settings, mod)
-    await decide(db, settings, admin, item_id, 1, "suspend", "abuse", duration="24h")
+    await decide(db, settings, admin, item_id, 1, "suspend", "abuse", duration="24h", url=url)
     assert mod.status == UserStatus.suspended.value
 
 

@@ -17,7 +17,7 @@ from forum.core.settings import Settings
 from forum.review.models import ModerationResult, Report, ReviewItem
 from forum.review.queue import ReviewError
 from forum.review.services import decide
-from tests.helpers import login, make_category, make_thread, make_user, post_form
+from tests.helpers import login, make_category, make_thread, make_user, post_form, url
 from tests.moderation.test_worker import worker_for
 
 PUT_DOWN_BIO = "Twenty years in. Know your place, graduates: come back when you have 20 years in."
@@ -101,6 +101,7 @@ async def test_members_report_a_profile_and_a_moderator_hides_it(
     assert report is not None and report.upheld is True
     mail = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == member.email))
     assert mail is not None and "Belittles juniors." in mail.body
+    assert f"{settings.base_url.rstrip('/')}/account/profile\n" in mail.body
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.target_type == "profile"))
     assert entry is not None and entry.target_id == member.id and entry.actor_id == moderator.id
     client.cookies.clear()
@@ -127,7 +128,7 @@ async def test_profile_decisions_keep_the_hierarchy(db: AsyncSession, settings: 
     for action in ("suspend", "edit_approve"):
         with pytest.raises(ReviewError):
             await decide(
-                db, settings, moderator, item.id, item.version, action, "r", duration="24h"
+                db, settings, moderator, item.id, item.version, action, "r", duration="24h", url=url
             )
         await db.refresh(item)
     assert admin.status == "active" and admin.profile_state != "held"  # staff are never auto-held
@@ -187,14 +188,14 @@ async def test_nothing_to_report_and_no_deciding_about_oneself(
     item = await _item_for(db, mod)
     assert item is not None
     with pytest.raises(ReviewError, match="Another moderator"):
-        await decide(db, settings, mod, item.id, item.version, "approve")
+        await decide(db, settings, mod, item.id, item.version, "approve", url=url)
     await db.refresh(item)
     _thread, (post,) = await make_thread(db, settings, mod, await make_category(db))
     await report_post(db, settings, reporter, post, "other", "")
     post_item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
     assert post_item is not None
     with pytest.raises(ReviewError, match="Another moderator"):
-        await decide(db, settings, mod, post_item.id, post_item.version, "approve")
+        await decide(db, settings, mod, post_item.id, post_item.version, "approve", url=url)
     await db.commit()
     await login(client, "blankreader")
     assert (await client.get("/u/blankprofile/report")).status_code == 404

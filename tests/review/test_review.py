@@ -152,6 +152,7 @@ async def test_queue_item_evidence_and_hide_with_reason(
     assert audit is not None and audit.reason == "Talking down to a junior colleague."
     mail = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == author.email))
     assert mail is not None and "Talking down to a junior colleague." in mail.body
+    assert f"{settings.base_url.rstrip('/')}/p/{post.id}\n" in mail.body  # a link that works
     # The author sees the post and the reason; another member sees neither.
     await login(client, "harsh")
     own = await client.get(f"/t/{thread.id}")
