@@ -37,6 +37,9 @@ ACCESS: dict[str, set[str]] = {
     "audit_log": MODERATORS,
     "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS, "lift_restriction": MODERATORS,
     "use_model": ADMINS,
+    # Not by role but by address (CANDOR_METRICS_ALLOW, loopback by default; these requests
+    # come from 127.0.0.1): tests/app/test_metrics.py checks the refusals.
+    "metrics": ALL,
 }  # fmt: skip
 
 
