@@ -48,7 +48,7 @@ from forum.core.web import MAX_FORM_BYTES, make_templates, static_dir
 from forum.related import pages as related_pages
 from forum.review import queue as review_queue
 from forum.review import views as review_views
-from forum.review.metrics import review_metrics
+from forum.review.metrics import VerdictCounts, review_metrics
 from forum.search import views as search_views
 
 log = logging.getLogger("candor")
@@ -111,7 +111,7 @@ async def metrics(request: Request) -> Response:
                 await begin_read(session)
                 now = utcnow()
                 families = [
-                    *await review_metrics(session, now),
+                    *await review_metrics(session, now, state.verdict_counts),
                     *await outbox_metrics(session, now),
                 ]
             cached = render_families(families)
@@ -226,6 +226,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.views = ViewCounter()
     app.state.metrics_lock = asyncio.Lock()
     app.state.metrics_cache = (0.0, None)
+    app.state.verdict_counts = VerdictCounts()
     if database is not None:
         app.state.database = database
     return app

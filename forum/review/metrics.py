@@ -4,12 +4,14 @@ process (often on another machine), and the database is what every process share
 The review queue's depth and oldest open item, the verdicts the worker has given, the posts
 waiting to be scored, and each stage's scoring time over the latest results (the worker keeps
 every post's per-stage time in its result: ModerationResult.context[STAGE_SECONDS]). Four
-small queries, each on an index or a bounded number of rows."""
+small queries, each on an index or a bounded number of rows (the verdicts: on the rows added
+since the last scrape)."""
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -19,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.board.models import Post
 from forum.review.models import STAGE_SECONDS, ModerationResult, ReviewItem, ReviewStatus, Verdict
 
+# Results are counted once this old (see VerdictCounts).
+SETTLE = timedelta(seconds=30)
 # Stage timings are summarised over this many of the latest results.
 TIMING_WINDOW = 500
 QUANTILES = (0.5, 0.95, 1.0)
@@ -29,7 +33,35 @@ def _quantile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered), max(1, math.ceil(q * len(ordered)))) - 1]
 
 
-async def review_metrics(session: AsyncSession, now: datetime) -> list[Metric]:
+@dataclass
+class VerdictCounts:
+    """Running totals of the worker's verdicts, kept by each web process. The first scrape
+    counts every stored result; later ones count only the results added since (`id >` the
+    last counted, on the primary key), so a scrape stays cheap however many there are.
+    A result is counted once it is SETTLE old, so that one committed a moment after a
+    result with a higher id (two workers at once) is not skipped."""
+
+    last_id: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    async def update(self, session: AsyncSession, now: datetime) -> None:
+        rows = await session.execute(
+            select(
+                ModerationResult.verdict,
+                func.count(ModerationResult.id),
+                func.max(ModerationResult.id),
+            )
+            .where(ModerationResult.id > self.last_id, ModerationResult.created_at <= now - SETTLE)
+            .group_by(ModerationResult.verdict)
+        )
+        for verdict, n, highest in rows:
+            self.counts[verdict] = self.counts.get(verdict, 0) + n
+            self.last_id = max(self.last_id, highest)
+
+
+async def review_metrics(
+    session: AsyncSession, now: datetime, verdict_counts: VerdictCounts
+) -> list[Metric]:
     depth, oldest = (
         await session.execute(
             select(func.count(ReviewItem.id), func.min(ReviewItem.opened_at)).where(
@@ -49,20 +81,13 @@ async def review_metrics(session: AsyncSession, now: datetime) -> list[Metric]:
 
     verdicts = CounterMetricFamily(
         "candor_moderation_verdicts",
-        "The worker's verdicts (clear, flag, hold, unscored) over every stored result.",
+        "The worker's verdicts (clear, flag, hold, unscored), counted from stored results "
+        f"once they are {SETTLE.seconds} s old.",
         labels=["verdict"],
     )
-    counts = dict(
-        (
-            await session.execute(
-                select(ModerationResult.verdict, func.count(ModerationResult.id)).group_by(
-                    ModerationResult.verdict
-                )
-            )
-        ).all()
-    )
+    await verdict_counts.update(session, now)
     for verdict in Verdict:
-        verdicts.add_metric([verdict.value], counts.get(verdict.value, 0))
+        verdicts.add_metric([verdict.value], verdict_counts.counts.get(verdict.value, 0))
 
     backlog = GaugeMetricFamily(
         "candor_moderation_backlog", "Posts waiting for the worker to score them."

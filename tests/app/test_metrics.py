@@ -52,12 +52,16 @@ def client_for(app, client_host: str = "127.0.0.1") -> httpx.AsyncClient:  # typ
 
 
 async def _results(
-    db: AsyncSession, post_id: int, verdicts: list[str], cue_ms: list[float]
+    db: AsyncSession,
+    post_id: int,
+    verdicts: list[str],
+    cue_ms: list[float],
+    age: timedelta = timedelta(minutes=5),
 ) -> None:
     for verdict, ms in zip(verdicts, cue_ms, strict=True):
         db.add(ModerationResult(post_id=post_id, verdict=verdict, reasons=[], scores={},
                                 evidence=[], models={}, failed_stages={}, complete=True,
-                                nudge_phrases=[],
+                                nudge_phrases=[], created_at=utcnow() - age,
                                 context={STAGE_SECONDS: {"cues": ms / 1000, "dismissive": 0.5}}))  # fmt: skip
     await db.flush()
 
@@ -147,7 +151,7 @@ async def test_metrics_after_activity(
     assert value(after, "candor_moderation_stage_samples", stage="cues") == 10
     assert value(after, "candor_outbox_messages", status="queued") == 2
     assert value(after, "candor_outbox_messages", status="failed") == 1
-    assert value(after, "candor_outbox_messages", status="sent") == 1
+    assert ("candor_outbox_messages", frozenset({("status", "sent")})) not in after  # not read
     assert 590 < value(after, "candor_outbox_oldest_queued_age_seconds") < 700
 
 
@@ -206,6 +210,39 @@ async def test_database_figures_are_read_per_scrape_not_per_request(
     assert second == 0  # reused within CANDOR_METRICS_CACHE_SECONDS
 
 
+async def test_verdicts_are_counted_once_each_from_the_rows_added_since_the_last_scrape(
+    database: Database, db: AsyncSession, settings: Settings
+) -> None:
+    app = create_app(settings.model_copy(update={"metrics_cache_seconds": 0}), database)
+    author = await make_user(db, settings)
+    _, posts = await make_thread(db, settings, author, await make_category(db))
+    await _results(db, posts[0].id, ["clear", "flag"], [1.0, 1.0])
+    await db.commit()
+
+    async def verdicts() -> tuple[float, float]:
+        samples, _ = await scrape(client)
+        return (value(samples, "candor_moderation_verdicts_total", verdict="clear"),
+                value(samples, "candor_moderation_verdicts_total", verdict="flag"))  # fmt: skip
+
+    async with client_for(app) as client:
+        assert await verdicts() == (1, 1)
+        assert await verdicts() == (1, 1)  # not counted twice
+        # Just written: counted once settled (a result committed late with a lower id is
+        # not skipped).
+        await _results(db, posts[0].id, ["clear"], [1.0], age=timedelta(0))
+        await db.commit()
+        assert await verdicts() == (1, 1)
+        await db.execute(
+            update(ModerationResult).values(created_at=utcnow() - timedelta(minutes=1))
+        )
+        await _results(db, posts[0].id, ["flag"], [1.0])
+        await db.commit()
+        assert await verdicts() == (2, 2)
+        assert app.state.verdict_counts.last_id == max(
+            (await db.scalars(select(ModerationResult.id))).all()
+        )
+
+
 def test_the_pipeline_times_each_stage_per_post() -> None:
     class Slow(CueStage):
         name = "slow"
@@ -243,3 +280,20 @@ async def test_the_worker_stores_stage_timings(fresh_database: Database, fresh_u
     assert stored is not None
     timing = stored.context[STAGE_SECONDS]
     assert set(timing) == {"cues"} and 0 <= timing["cues"] < 1
+
+
+def test_several_web_processes_are_summed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`candor serve --workers N` gives its processes a shared PROMETHEUS_MULTIPROC_DIR: a
+    scrape answered by any one of them counts them all."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    count = "from forum.core.metrics import LOGIN_FAILURES; LOGIN_FAILURES.inc()"
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=60)
+    show = "import sys; from forum.core.metrics import exposition; sys.stdout.write(exposition().decode())"
+    out = subprocess.run([sys.executable, "-c", show], env=env, check=True, timeout=60,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    assert value(parse(out), "candor_login_failures_total") == 2
