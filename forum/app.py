@@ -92,7 +92,7 @@ def metrics_allowed(request: Request, settings: Settings) -> bool:
     if forwarded and not settings.trusted_proxies.strip():
         return False
     host = request.client.host if request.client else None
-    return address_allowed(host, allowed_networks(settings.metrics_allow))
+    return address_allowed(host, request.app.state.metrics_allow)
 
 
 async def metrics(request: Request) -> Response:
@@ -227,6 +227,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.metrics_lock = asyncio.Lock()
     app.state.metrics_cache = (0.0, None)
     app.state.verdict_counts = VerdictCounts()
+    app.state.metrics_allow = allowed_networks(settings.metrics_allow)
     if database is not None:
         app.state.database = database
     return app

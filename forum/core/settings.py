@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -161,6 +162,14 @@ class Settings(BaseSettings):
     # argon2 cost; tests lower these to keep the suite quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: refused at start
+        return value
 
     @property
     def is_sqlite(self) -> bool:

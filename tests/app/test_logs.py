@@ -120,3 +120,27 @@ def test_candor_serve_writes_json_request_lines(fresh_url: str, fresh_database: 
     assert any(e["route"] == "healthz" and isinstance(e["ms"], float) for e in requests)
     assert any(e["logger"].startswith("uvicorn") for e in entries)  # uvicorn's lines too
     assert TOKEN not in stderr
+
+
+async def test_an_unhandled_error_is_logged_without_the_path(
+    settings: Settings, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.requests import Request
+    from starlette.routing import Route
+
+    from forum.app import create_app
+
+    async def boom(request: Request) -> None:
+        raise RuntimeError("a bug")
+
+    caplog.set_level(logging.INFO, logger="candor.access")
+    app = create_app(settings, database)
+    app.router.routes.append(Route("/boom/{token}", boom, name="boom"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        assert (await client.get(f"/boom/{TOKEN}?t={TOKEN}")).status_code == 500
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("unhandled error on GET boom (/boom/{token})" in r.getMessage() for r in errors)
+    requests = [r.getMessage() for r in caplog.records if r.name == "candor.access"]
+    assert requests == ["GET boom /boom/{token} 500 " + requests[0].split()[-1]]
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)

@@ -297,3 +297,9 @@ def test_several_web_processes_are_summed(tmp_path) -> None:  # type: ignore[no-
     out = subprocess.run([sys.executable, "-c", show], env=env, check=True, timeout=60,
                          capture_output=True, text=True).stdout  # fmt: skip
     assert value(parse(out), "candor_login_failures_total") == 2
+
+
+def test_a_malformed_allow_list_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="metrics_allow"):
+        Settings(secret_key="x", metrics_allow="127.0.0.1,localhost")
+    assert Settings(secret_key="x", metrics_allow=" 10.0.0.0/8 , ::1 ").metrics_allow
