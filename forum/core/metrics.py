@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -60,6 +61,10 @@ RATE_LIMIT_REFUSALS = Counter(
     ["limit"],
     registry=REGISTRY,
 )
+
+
+# (route, method, status class) -> its counter and histogram: labels() takes a lock each call.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def exposition() -> bytes:
@@ -182,8 +187,15 @@ class RequestMetrics:
         name, path = route_of(scope)
         method = scope.get("method", "GET")
         method = method if method in METHODS else "other"
-        REQUESTS.labels(name, method, f"{status // 100}xx").inc()
-        LATENCY.labels(name, method).observe(seconds)
+        key = (name, method, status // 100)
+        children = _CHILDREN.get(key)
+        if children is None:  # looked up once per route, method and status class
+            children = _CHILDREN[key] = (
+                REQUESTS.labels(name, method, f"{status // 100}xx"),
+                LATENCY.labels(name, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
         ms = round(seconds * 1000, 1)
         log.info(
             "%s %s %s %d %.1fms", method, name, path, status, ms,
