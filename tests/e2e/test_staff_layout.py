@@ -50,6 +50,9 @@ def test_the_staff_header_is_one_row_on_a_laptop(page: Page, viewport: str, who:
             assert header_rows(page) == 1, (who, path)
             assert page.evaluate("document.querySelector('header.site').offsetHeight") < 80
         fits_sideways(page)
+    if viewport == "desktop":  # a wider window: the header is no wider than the page's column
+        page.set_viewport_size({"width": 1920, "height": 1000})
+        assert header_rows(page) == 1, who
 
 
 def test_the_moderation_log_fits_a_phone(page: Page, viewport: str) -> None:
