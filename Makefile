@@ -5,15 +5,33 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint check-migrations clean bench soak
+.PHONY: install install-test run test lint check-migrations clean bench soak
 
-$(BIN)/.installed: pyproject.toml
+# Two stamps. `make run` needs the app and the worker's models only; `make test` and `make lint`
+# add the test tools (pytest, Playwright, hypothesis, ruff, mypy, ...). The test install
+# includes the run one, so it refreshes both stamps: `make run` after `make test` installs
+# nothing, and `make test` after `make run` adds only the test extra. Editing pyproject.toml
+# makes both out of date.
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[worker,test]'
+
+$(BIN)/.installed-run: pyproject.toml | $(BIN)/python
+	@if [ -f $(BIN)/.installed-test ] && [ ! pyproject.toml -nt $(BIN)/.installed-test ]; then \
+		echo "run dependencies already installed by the test install"; \
+	else \
+		echo "$(BIN)/pip install --quiet -e '.[worker]'"; \
+		$(BIN)/pip install --quiet -e '.[worker]'; \
+	fi
 	touch $@
 
-install: $(BIN)/.installed
+$(BIN)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[worker,test]'
+	touch $@ $(BIN)/.installed-run
+
+install: $(BIN)/.installed-run
+
+install-test: $(BIN)/.installed-test
 
 # Migrate, load the demo board if the database is new, and serve with a moderation worker.
 run: install
@@ -29,11 +47,11 @@ test: lint
 	$(BIN)/pytest
 
 # Long runs kept out of `make test`: kill -9 the worker twenty times under a stream of posts.
-soak: install
+soak: install-test
 	$(BIN)/pytest -m soak tests/soak
 
 # Style, the direction of imports (import-linter contracts in pyproject.toml) and types.
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -47,6 +65,6 @@ clean:
 
 # Benchmarks (not timed tests): seeds a 200,000-post board on PostgreSQL and SQLite, drives it
 # with wrk, prints a table and writes bench/results/<time>.json. Takes about 15 minutes.
-bench: install
+bench: install-test
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run

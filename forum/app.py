@@ -3,11 +3,14 @@ subscribers and the database. This module and forum.cli sit above every domain."
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from jinja2 import Template
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,8 +31,17 @@ from forum.board import views as board_views
 from forum.board.cards import post_cards
 from forum.board.viewcount import ViewCounter
 from forum.core.csrf import CsrfTokens
-from forum.core.db import Database, connect
+from forum.core.db import Database, begin_read, connect, utcnow
 from forum.core.errors import ERROR_TITLES
+from forum.core.metrics import (
+    RequestMetrics,
+    address_allowed,
+    allowed_networks,
+    exposition,
+    outbox_metrics,
+    render_families,
+    route_of,
+)
 from forum.core.middleware import BodyGuard, SecurityHeaders
 from forum.core.settings import Settings
 from forum.core.urls import path_builder
@@ -37,6 +49,7 @@ from forum.core.web import MAX_FORM_BYTES, make_templates, static_dir
 from forum.related import pages as related_pages
 from forum.review import queue as review_queue
 from forum.review import views as review_views
+from forum.review.metrics import VerdictCounts, review_metrics
 from forum.search import views as search_views
 
 log = logging.getLogger("candor")
@@ -69,6 +82,42 @@ def database_unavailable(exc: BaseException) -> bool:
 
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
+
+
+def metrics_allowed(request: Request, settings: Settings) -> bool:
+    """Only the addresses in CANDOR_METRICS_ALLOW may read /metrics. The client's address is
+    the one `candor serve` resolved (X-Forwarded-For believed only from CANDOR_TRUSTED_PROXIES);
+    a request forwarded by a proxy that is not trusted is refused: behind it, anyone would
+    seem to come from the proxy's own (often local) address."""
+    forwarded = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    if forwarded and not settings.trusted_proxies.strip():
+        return False
+    host = request.client.host if request.client else None
+    return address_allowed(host, request.app.state.metrics_allow)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: this process's request counts, latencies, login failures and rate
+    limit refusals, plus figures read from the database (review queue, verdicts, stage
+    timings, outbox), kept for CANDOR_METRICS_CACHE_SECONDS so frequent scrapes stay cheap."""
+    state = request.app.state
+    settings: Settings = state.settings
+    if not metrics_allowed(request, settings):
+        raise HTTPException(404)
+    async with state.metrics_lock:
+        read_at, cached = state.metrics_cache
+        if cached is None or time.monotonic() - read_at >= settings.metrics_cache_seconds:
+            database: Database = state.database
+            async with database.sessionmaker() as session:
+                await begin_read(session)
+                now = utcnow()
+                families = [
+                    *await review_metrics(session, now, state.verdict_counts),
+                    *await outbox_metrics(session, now),
+                ]
+            cached = render_families(families)
+            state.metrics_cache = (time.monotonic(), cached)
+    return Response(exposition() + cached, media_type=CONTENT_TYPE_LATEST)
 
 
 def wire() -> None:
@@ -114,7 +163,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        # The route's name and template, never its path: reset and confirmation links carry
+        # tokens in theirs.
+        name, path = route_of(request.scope)
+        log.exception("unhandled error on %s %s (%s)", request.method, name, path, exc_info=exc)
         return error_response(500, "Something went wrong on our side. It has been logged.")
 
     @asynccontextmanager
@@ -144,9 +196,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *article_views.routes,
         *search_views.routes,
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"], name="metrics"),
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
     ]
     middleware = [
+        Middleware(RequestMetrics),
         Middleware(SecurityHeaders),
         Middleware(BodyGuard, max_body=MAX_FORM_BYTES, error_page=error_page),
     ]
@@ -172,6 +226,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.error_page = error_page
     app.state.passwords = Passwords(settings)
     app.state.views = ViewCounter()
+    app.state.metrics_lock = asyncio.Lock()
+    app.state.metrics_cache = (0.0, None)
+    app.state.verdict_counts = VerdictCounts()
+    app.state.metrics_allow = allowed_networks(settings.metrics_allow)
     if database is not None:
         app.state.database = database
     return app

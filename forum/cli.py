@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import logging
+import logging.config
 import os
+import shutil
 import socket
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from forum.core.logs import log_config
 from forum.core.settings import PROJECT_ROOT, Settings
 from moderation.cli import moderation_app, run_worker
 
@@ -208,8 +211,16 @@ def serve(
             [sys.executable, "-m", "forum.cli", "worker"],
             env={**os.environ, "CANDOR_WORKER_PARENT": str(os.getpid())},
         )
+    settings = Settings()
+    metrics_dir = None
+    if (workers > 1 or reload) and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each web process counts its own requests: a shared folder lets /metrics sum them.
+        metrics_dir = tempfile.mkdtemp(prefix="candor-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     typer.echo(f"Candor on http://{host}:{port}/ (links in mail: {base_url})")
     try:
+        # No access log of uvicorn's: the app logs one line per request (forum.core.metrics)
+        # naming the route, never the path (links with tokens in them) or the query string.
         uvicorn.run(
             "forum.asgi:app",
             host=host,
@@ -218,12 +229,15 @@ def serve(
             reload=reload,
             access_log=False,
             log_level="info",
-            **proxy_options(Settings()),
+            log_config=log_config(settings.log_format),
+            **proxy_options(settings),
         )
     finally:
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=30)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()
@@ -235,9 +249,7 @@ def worker(
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.config.dictConfig(log_config(Settings().log_format))
     app()
 
 

@@ -8,6 +8,7 @@ makes up scores.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -57,6 +58,8 @@ class Outcome:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    # Each stage's scoring time for this post: the batch's time over its size (seconds).
+    seconds: dict[str, float] = field(default_factory=dict)
     decision: Decision | None = None
 
     @property
@@ -118,6 +121,7 @@ class Pipeline:
                 for o in outcomes:
                     o.failed[name] = state.detail or "not loaded"
                 continue
+            started = time.perf_counter()
             try:
                 results = state.stage.score(posts)
             except Exception as exc:  # a stage that breaks mid-run fails for this batch only
@@ -125,7 +129,9 @@ class Pipeline:
                 for o in outcomes:
                     o.failed[name] = f"failed while scoring: {type(exc).__name__}: {exc}"[:1000]
                 continue
+            share = (time.perf_counter() - started) / max(len(posts), 1)
             for outcome, result in zip(outcomes, results, strict=True):
+                outcome.seconds[name] = share
                 outcome.scores[name] = result.scores()
                 outcome.models[name] = result.model
                 for signal in result.signals:

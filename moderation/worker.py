@@ -42,7 +42,13 @@ from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
-from forum.review.models import ModerationResult, StageStatus, Verdict, WatchedPhrase
+from forum.review.models import (
+    STAGE_SECONDS,
+    ModerationResult,
+    StageStatus,
+    Verdict,
+    WatchedPhrase,
+)
 from forum.review.queue import NOTIFY_CHANNEL, PRIORITY, UNSCORED, describe, open_item
 from moderation import registry
 from moderation.dismissive import DismissiveStage
@@ -76,7 +82,9 @@ def _result(
         post_id=post_id, profile_user_id=profile_user_id, verdict=decision.verdict,
         reasons=decision.reasons, scores=outcome.scores, evidence=outcome.evidence,
         models=outcome.models, failed_stages=outcome.failed, complete=outcome.complete,
-        nudge_phrases=nudged or [], context={**decision.context, "dismissive": decision.dismissive},
+        nudge_phrases=nudged or [], context={**decision.context, "dismissive": decision.dismissive,
+                 # read by /metrics: the scoring time per stage (forum.review.metrics)
+                 STAGE_SECONDS: {k: round(v, 6) for k, v in outcome.seconds.items()}},
     )  # fmt: skip
 
 

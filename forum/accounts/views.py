@@ -13,6 +13,7 @@ from forum.accounts.models import ProfileState, Rank, User
 from forum.accounts.web import Ctx
 from forum.core import ratelimit
 from forum.core.audit import audit
+from forum.core.metrics import LOGIN_FAILURES
 from forum.core.outbox import queue_mail
 from forum.core.text import clean_block, clean_line
 from forum.core.web import SESSION_COOKIE, field_int, field_str, safe_next, view
@@ -51,6 +52,7 @@ async def login(ctx: Ctx) -> Response:
     else:
         ok = passwords.verify(user.password_hash, password)
     if not ok or user is None:
+        LOGIN_FAILURES.inc()
         await ratelimit.record(ctx.db, limits.login_account, account_key)
         await ratelimit.record(ctx.db, limits.login_ip, ctx.client)
         return ctx.render(
@@ -209,11 +211,14 @@ async def forgot_password(ctx: Ctx) -> Response:
     except ratelimit.RateLimited as exc:
         return ctx.render("accounts/forgot.html", {"error": exc.message}, 429)
     user = await accounts.find_user(ctx.db, name)
-    if (
+    within = (
         user is not None
         and await ratelimit.record(ctx.db, limits.reset_account, user.id)
         <= limits.reset_account.max
-    ):
+    )
+    if user is not None and not within:
+        ratelimit.refused(limits.reset_account)  # silently: the page says the same
+    if user is not None and within:
         token = await accounts.create_reset_token(ctx.db, user, ctx.settings.reset_token_minutes)
         path = ctx.url("reset_password", token=token)
         link = f"{ctx.settings.base_url.rstrip('/')}{path}"

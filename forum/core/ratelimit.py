@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, utcnow
 from forum.core.errors import DomainError
+from forum.core.metrics import RATE_LIMIT_REFUSALS
 from forum.core.settings import Settings
 
 
@@ -48,6 +49,13 @@ class RateLimited(DomainError):
     def __init__(self, limit: Limit) -> None:
         super().__init__("", limit.message)
         self.limit = limit
+        refused(limit)
+
+
+def refused(limit: Limit) -> None:
+    """Count a refusal for /metrics (every RateLimited is one; a limit that refuses silently,
+    as reset mail per account does, calls this itself)."""
+    RATE_LIMIT_REFUSALS.labels(limit.name).inc()
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +60,14 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # A request's body must arrive within this many seconds (slower senders get 408).
     body_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Addresses and networks (comma-separated, e.g. "127.0.0.1,::1,10.0.0.0/8") that may read
+    # /metrics; everyone else gets 404. Empty: /metrics answers no one. The client's address
+    # is the one rate limits see (X-Forwarded-For only from CANDOR_TRUSTED_PROXIES).
+    metrics_allow: str = "127.0.0.1,::1"
+    # How long a scrape reuses the figures it read from the database (queue depth, outbox ...).
+    metrics_cache_seconds: float = Field(default=5.0, ge=0)
+    # "text": one readable line per record; "json": one JSON object per line.
+    log_format: Literal["text", "json"] = "text"
 
     # How long each process may reuse rarely-changing tables (ranks, the category tree).
     cache_seconds: float = 10.0
@@ -156,6 +166,14 @@ class Settings(BaseSettings):
     # argon2 cost; tests lower these to keep the suite quick.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: refused at start
+        return value
 
     @property
     def is_sqlite(self) -> bool:

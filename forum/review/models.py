@@ -30,6 +30,11 @@ class Verdict(StrEnum):
     unscored = "unscored"
 
 
+# The key of ModerationResult.context under which the worker keeps each stage's scoring time
+# ({stage: seconds}); /metrics reads it (forum.review.metrics).
+STAGE_SECONDS = "stage_seconds"
+
+
 class ModerationResult(Base):
     """One run of the pipeline over one version of a post (or of a member's profile text:
     location and bio): every score, model and phrase."""

@@ -39,6 +39,9 @@ ACCESS: dict[str, set[str]] = {
     "use_model": ADMINS,
     "guidelines": ALL, "edit_guidelines": ADMINS,
     "change_email": MEMBERS, "confirm_email_change": MEMBERS, "dismiss_rank_notice": MEMBERS,
+    # Not by role but by address (CANDOR_METRICS_ALLOW, loopback by default; these requests
+    # come from 127.0.0.1): tests/app/test_metrics.py checks the refusals.
+    "metrics": ALL,
 }  # fmt: skip
 
 
