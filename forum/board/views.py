@@ -63,12 +63,15 @@ async def category_page(ctx: Ctx) -> Response:
     rows, pager = await queries.list_threads(
         ctx.db, category, ctx.param_int("page"), ctx.settings.threads_per_page, ctx.user
     )
+    tree = await categories.category_tree(ctx.db, ctx.user)
+    node = next((found for root in tree if (found := root.find(category.id))), None)
     return ctx.render(
         "board/category.html",
         {
             "category": category,
             "crumbs": await categories.breadcrumbs(ctx.db, category),
-            "children": await categories.subcategories(ctx.db, category, ctx.user),
+            # Each sub-category with its counters and latest activity, as the home page shows.
+            "children": node.children if node is not None else [],
             "rows": rows,
             "pager": pager,
         },
