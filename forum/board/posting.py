@@ -62,7 +62,9 @@ def validate_body(settings: Settings, body: str) -> str:
 def check_can_post(user: User) -> None:
     if is_suspended(user):
         until = user.suspended_until.strftime("%d %b %Y %H:%M UTC") if user.suspended_until else ""
-        raise BoardError("body", f"Your account is suspended{' until ' + until if until else ''}.")
+        raise BoardError(
+            "body", f"Your account is suspended{' until ' + until if until else ''}.", status=403
+        )
 
 
 async def check_post_rate(
@@ -216,9 +218,9 @@ async def create_reply(
 ) -> Post:
     check_can_post(author)
     if thread.is_deleted:
-        raise BoardError("body", "This thread has been deleted.")
+        raise BoardError("body", "This thread has been deleted.", status=403)
     if thread.is_locked and not author.is_moderator:
-        raise BoardError("body", "This thread is locked; no new replies.")
+        raise BoardError("body", "This thread is locked; no new replies.", status=403)
     body = validate_body(settings, body)
     if reply_to_id is not None:
         # Only a post of this thread that the author may see: anything else is ignored, not
