@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -73,41 +73,42 @@ class CategoryStats:
 
 
 @functools.cache
-def _tree_statement() -> Select[Any]:
-    """Every category with its latest public thread (one indexed probe per category, on
-    ix_threads_category_latest): the thread everyone may see, not deleted, whose opening post
-    everyone may see. The counters beside it count the same public threads and posts, so
-    every viewer is shown the same latest activity and nothing hidden leaks its title or
-    author. (Staff-only categories are left out for other viewers by the caller.)"""
+def _tree_statements() -> tuple[Select[Any], Select[Any]]:
+    """Every category with the id of its latest public thread, then those threads with their
+    last posters. The latest public thread of a category is the newest one everyone may see
+    (not deleted, opening post public): one backward probe of ix_threads_category_latest per
+    category, each candidate's opening post read by its key. The counters beside it count the
+    same public threads and posts, so every viewer is shown the same latest activity and
+    nothing hidden leaks its title or author. (Staff-only categories are left out for other
+    viewers by the caller.)
+
+    Two statements, not one join: PostgreSQL plans a join on the per-category subquery as a
+    hash join over every thread on the board."""
     candidate = aliased(Thread)
     first = aliased(Post)
     latest_id = (
         select(candidate.id)
+        .outerjoin(first, first.id == candidate.first_post_id)
         .where(
             candidate.category_id == Category.id,
             candidate.is_deleted.is_(False),
-            or_(
-                candidate.first_post_id.is_(None),
-                exists().where(
-                    first.id == candidate.first_post_id, visible_posts(first, "anonymous")
-                ),
-            ),
+            or_(candidate.first_post_id.is_(None), visible_posts(first, "anonymous")),
         )
         .order_by(candidate.last_post_at.desc(), candidate.id.desc())
         .limit(1)
         .correlate(Category)
         .scalar_subquery()
     )
-    latest = aliased(Thread)
-    poster = aliased(User)
-    statement = (
-        select(Category, latest.id, latest.title, latest.last_post_at, poster.username)
-        .select_from(Category)
-        .outerjoin(latest, latest.id == latest_id)
-        .outerjoin(poster, poster.id == latest.last_poster_id)
-        .order_by(Category.position, Category.name)
+    categories = select(Category, latest_id.label("latest_id")).order_by(
+        Category.position, Category.name
     )
-    return cast(Select[Any], statement)
+    poster = aliased(User)
+    threads = (
+        select(Thread.id, Thread.title, Thread.last_post_at, poster.username)
+        .outerjoin(poster, poster.id == Thread.last_poster_id)
+        .where(Thread.id.in_(bindparam("ids", expanding=True)))
+    )
+    return cast(Select[Any], categories), cast(Select[Any], threads)
 
 
 def _later(a: LatestActivity | None, b: LatestActivity | None) -> LatestActivity | None:
@@ -127,12 +128,20 @@ def _add_totals(node: CategoryStats) -> None:
 
 async def category_tree(session: AsyncSession, viewer: User | None = None) -> list[CategoryStats]:
     """The categories `viewer` may see as a tree, with their counters and latest activity
-    (one query). A sub-category of a category the viewer may not see is left out with it."""
+    (two queries, however many categories and threads). A sub-category of a category the
+    viewer may not see is left out with it."""
+    categories, threads = _tree_statements()
+    rows = (await session.execute(categories)).all()
+    ids = [latest_id for _c, latest_id in rows if latest_id is not None]
+    latest: dict[int, LatestActivity] = {}
+    if ids:
+        for thread_id, title, at, poster in await session.execute(threads, {"ids": ids}):
+            latest[thread_id] = LatestActivity(thread_id, title, at, poster)
     nodes: dict[int, CategoryStats] = {}
-    for c, thread_id, title, at, poster in (await session.execute(_tree_statement())).all():
-        latest = LatestActivity(thread_id, title, at, poster) if thread_id is not None else None
+    for c, latest_id in rows:
+        found = latest.get(latest_id) if latest_id is not None else None
         nodes[c.id] = CategoryStats(
-            c, [], c.thread_count, c.post_count, latest.at if latest else None, latest
+            c, [], c.thread_count, c.post_count, found.at if found else None, found
         )
     roots: list[CategoryStats] = []
     for node in nodes.values():
