@@ -81,20 +81,27 @@ def test_preview_and_a_draft_that_survives_leaving_the_page(page: Page, viewport
     expect(page.get_by_label("Your reply")).to_have_value("")  # posting deleted the draft
 
 
-def test_a_new_thread_draft_without_a_title_yet(page: Page) -> None:
+def test_preview_and_drafts_without_javascript(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
     login(page, "noah_b")
     page.goto("/c/introductions/new")
-    body = f"Hello from Dublin {unique('')}"
+    body = f"Hello from *Dublin* {unique('')}"
     page.get_by_label("Message", exact=False).fill(body)
-    page.get_by_role("button", name="Save draft").click()  # no title: saved all the same
+    page.get_by_role("button", name="Preview").click()  # rendered by the server
+    expect(page.locator("section.preview em")).to_have_text("Dublin")
+    expect(page.get_by_label("Message", exact=False)).to_have_value(body)
+    page.get_by_label("Message", exact=False).fill(body + " More.")
+    page.get_by_role("button", name="Save draft").click()  # no title yet: saved all the same
     expect(page.get_by_text("Draft saved.")).to_be_visible()
     page.goto("/c/introductions/new")
-    expect(page.get_by_label("Message", exact=False)).to_have_value(body)
+    expect(page.get_by_label("Message", exact=False)).to_have_value(body + " More.")
     page.get_by_label("Title").fill(f"Hello {unique('')}")
     page.get_by_role("button", name="Start thread").click()
     expect(page.locator("article.post")).to_have_count(1)
     page.goto("/c/introductions/new")
     expect(page.get_by_label("Message", exact=False)).to_have_value("")
+    context.close()
 
 
 def test_the_site_icon(page: Page) -> None:
