@@ -206,7 +206,7 @@ async def refresh_category_stats(
         .where(live, opening_post_visible("anonymous"))
         .scalar_subquery(),
         post_count=select(func.coalesce(func.sum(Thread.post_count), 0))
-        .where(live)
+        .where(live, opening_post_visible("anonymous"))
         .scalar_subquery(),
         last_post_at=select(func.max(Thread.last_post_at)).where(live).scalar_subquery(),
     )

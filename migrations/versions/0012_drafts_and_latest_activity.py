@@ -6,7 +6,8 @@ Create Date: 2026-12-02
 
 Members' unfinished replies and new threads are kept on the server (one draft per member per
 thread, or per category for a new thread). An index on threads by category and last post time
-finds each category's latest thread for the home page and parent category pages.
+finds each category's latest thread for the home page and parent category pages, and post
+counts are recomputed without the threads whose opening post others cannot see.
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_threads_category_latest", ["category_id", "last_post_at"], unique=False
         )
+    # A category's post count leaves out threads whose opening post others cannot see.
+    op.execute(
+        "UPDATE categories SET post_count = (SELECT coalesce(sum(threads.post_count), 0) "
+        "FROM threads WHERE threads.category_id = categories.id AND threads.is_deleted = false "
+        "AND (threads.first_post_id IS NULL OR EXISTS (SELECT 1 FROM posts "
+        "WHERE posts.id = threads.first_post_id AND posts.is_deleted = false "
+        "AND posts.moderation_state NOT IN ('held', 'hidden'))))"
+    )
 
 
 def downgrade() -> None:

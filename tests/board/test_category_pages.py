@@ -179,3 +179,48 @@ async def test_home_page_queries_do_not_grow_with_sub_categories_and_threads(
     queries.start()
     assert (await client.get("/")).status_code == 200
     assert queries.stop() == before
+
+
+async def test_a_hidden_threads_replies_stay_out_of_its_categorys_post_count(
+    db: AsyncSession, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from forum.board.categories import refresh_category_stats
+
+    author = await make_user(db, settings, username="held_opener")
+    mod = await make_user(db, settings, username="replying_mod", role="moderator")
+    category = await make_category(db, "Counted")
+    author.premoderated = True
+    thread, first = await create_thread(db, settings, author, category, "Held thread", "x")
+    author.premoderated = False
+    # Replies its author and a moderator can write, public in themselves.
+    await create_reply(db, settings, mod, thread, "A moderator's reply")
+    await create_reply(db, settings, author, thread, "The author's reply")
+    await db.commit()
+
+    async def counts() -> tuple[int, int]:
+        row = (
+            await db.execute(
+                select(Category.thread_count, Category.post_count)
+                .where(Category.id == category.id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        return row[0], row[1]
+
+    async def recounted() -> tuple[int, int]:
+        kept = await counts()
+        await refresh_category_stats(db, [category.id])
+        assert await counts() == kept  # the kept counts are what a recount finds
+        return kept
+
+    assert await recounted() == (0, 0)
+    await set_post_state(db, first, ModerationState.clear)  # approved: the thread and replies
+    assert await recounted() == (1, 3)
+    await set_post_state(db, first, ModerationState.hidden, "Hidden by a moderator")
+    assert await recounted() == (0, 0)
+    await create_reply(db, settings, mod, thread, "Another reply while hidden")
+    assert await recounted() == (0, 0)
+    await set_post_state(db, first, ModerationState.clear)
+    assert await recounted() == (1, 4)
