@@ -73,6 +73,7 @@ async def _keep_draft(ctx: Ctx, context: dict[str, Any], **place: Any) -> None:
     except DomainError as exc:
         context["errors"] = {exc.field or "body": exc.message}
         context["draft_note"] = "The draft was not saved."
+        context["status"] = exc.status  # 400 too long, 429 saved too often
         return
     context["draft_note"] = "Draft saved." if kept else "Nothing to save: the draft is empty."
 
@@ -131,7 +132,7 @@ async def new_thread(ctx: Ctx) -> Response:
         if "preview" in form:
             context["preview"] = await _preview(body)
         await _keep_draft(ctx, context, category_id=category.id)
-        return ctx.render("board/new_thread.html", context, 400 if context["errors"] else 200)
+        return ctx.render("board/new_thread.html", context, context.get("status", 200))
     nudge, posted_anyway = await _nudge(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
@@ -262,7 +263,7 @@ async def reply(ctx: Ctx) -> Response:
         if "preview" in form:
             context["preview"] = await _preview(body)
         await _keep_draft(ctx, context, thread_id=thread.id)
-        return ctx.render("board/reply.html", context, 400 if context["errors"] else 200)
+        return ctx.render("board/reply.html", context, context.get("status", 200))
     reply_to = field_int(form, "reply_to")
     nudge, posted_anyway = await _nudge(form, body)
     if nudge and not posted_anyway:

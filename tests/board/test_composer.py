@@ -220,6 +220,10 @@ async def test_drafts_are_size_capped_rate_limited_and_bounded_in_number(
     assert [d.thread_id for d in await _drafts(db)] == [threads[1].id, threads[2].id]
     r = await _post(client, f"/t/{threads[0].id}/draft", {"body": "again"})
     assert r.status_code == 429
+    # Preview still shows the post, and says the draft was not kept, with the text.
+    r = await _post(client, f"/t/{threads[0].id}/reply", {"body": "again *now*", "preview": "1"})
+    assert r.status_code == 429 and "<em>now</em>" in r.text and "not saved" in r.text
+    assert ">again *now*</textarea>" in r.text
     # An empty draft is no draft.
     app.state.settings = settings
     await _post(client, f"/t/{threads[2].id}/draft", {"body": "  "})
