@@ -30,6 +30,7 @@ from forum.board import profiles
 from forum.board import views as board_views
 from forum.board.cards import post_cards
 from forum.board.viewcount import ViewCounter
+from forum.core import favicon
 from forum.core.csrf import CsrfTokens
 from forum.core.db import Database, begin_read, connect, utcnow
 from forum.core.errors import ERROR_TITLES
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *review_views.routes,
         *article_views.routes,
         *search_views.routes,
+        *favicon.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"], name="metrics"),
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),

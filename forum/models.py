@@ -14,7 +14,7 @@ from forum.accounts.models import (
 )
 from forum.admin.models import Guidelines
 from forum.articles.models import Article
-from forum.board.models import Category, ModerationState, Post, PostRevision, Thread
+from forum.board.models import Category, Draft, ModerationState, Post, PostRevision, Thread
 from forum.core.audit import AuditEntry
 from forum.core.db import Base
 from forum.core.outbox import OutboxMessage
@@ -39,6 +39,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Category",
+    "Draft",
     "LoginSession",
     "ModerationResult",
     "ModerationState",

@@ -3,20 +3,24 @@ keeping each category's thread and post counts and last post time."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from forum.accounts.models import User
-from forum.board.models import Category, Thread
+from forum.board.models import Category, Post, Thread
 from forum.board.visibility import (
     can_see_category,
     category_visibility,
     opening_post_visible,
+    visible_posts,
 )
 from forum.core.cache import Cached
 from forum.core.errors import NotFound
@@ -28,31 +32,132 @@ def slugify(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:80] or "category"
 
 
+@dataclass(frozen=True)
+class LatestActivity:
+    """A category's most recently active thread that everyone may see, with its last post's
+    member and time (the thread's last post is always one everyone can see)."""
+
+    thread_id: int
+    title: str
+    at: datetime
+    poster: str | None
+
+
 @dataclass
 class CategoryStats:
+    """A category with its own counters and latest activity (`threads`, `posts`, `latest`)
+    and the same over it and every sub-category the viewer may see (`total_*`)."""
+
     category: Category
     children: list[CategoryStats]
     threads: int = 0
     posts: int = 0
     last_post_at: datetime | None = None
+    latest: LatestActivity | None = None
+    total_threads: int = 0
+    total_posts: int = 0
+    total_latest: LatestActivity | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.total_threads == 0 and not self.children
+
+    def find(self, category_id: int) -> CategoryStats | None:
+        if self.category.id == category_id:
+            return self
+        for child in self.children:
+            found = child.find(category_id)
+            if found is not None:
+                return found
+        return None
+
+
+@functools.cache
+def _tree_statements() -> tuple[Select[Any], Select[Any]]:
+    """Every category with the id of its latest public thread, then those threads with their
+    last posters. The latest public thread of a category is the newest one everyone may see
+    (not deleted, opening post public): one backward probe of ix_threads_category_latest per
+    category, each candidate's opening post read by its key. The counters beside it count the
+    same public threads and posts, so every viewer is shown the same latest activity and
+    nothing hidden leaks its title or author. (Staff-only categories are left out for other
+    viewers by the caller.)
+
+    Two statements, not one join: PostgreSQL plans a join on the per-category subquery as a
+    hash join over every thread on the board."""
+    candidate = aliased(Thread)
+    first = aliased(Post)
+    latest_id = (
+        select(candidate.id)
+        .outerjoin(first, first.id == candidate.first_post_id)
+        .where(
+            candidate.category_id == Category.id,
+            candidate.is_deleted.is_(False),
+            or_(candidate.first_post_id.is_(None), visible_posts(first, "anonymous")),
+        )
+        .order_by(candidate.last_post_at.desc(), candidate.id.desc())
+        .limit(1)
+        .correlate(Category)
+        .scalar_subquery()
+    )
+    categories = select(Category, latest_id.label("latest_id")).order_by(
+        Category.position, Category.name
+    )
+    poster = aliased(User)
+    threads = (
+        select(Thread.id, Thread.title, Thread.last_post_at, poster.username)
+        .outerjoin(poster, poster.id == Thread.last_poster_id)
+        .where(Thread.id.in_(bindparam("ids", expanding=True)))
+    )
+    return cast(Select[Any], categories), cast(Select[Any], threads)
+
+
+def _later(a: LatestActivity | None, b: LatestActivity | None) -> LatestActivity | None:
+    if a is None or b is None:
+        return a or b
+    return a if (a.at, a.thread_id) >= (b.at, b.thread_id) else b
+
+
+def _add_totals(node: CategoryStats) -> None:
+    node.total_threads, node.total_posts, node.total_latest = node.threads, node.posts, node.latest
+    for child in node.children:
+        _add_totals(child)
+        node.total_threads += child.total_threads
+        node.total_posts += child.total_posts
+        node.total_latest = _later(node.total_latest, child.total_latest)
 
 
 async def category_tree(session: AsyncSession, viewer: User | None = None) -> list[CategoryStats]:
-    categories = [
-        c
-        for c in (
-            await session.scalars(select(Category).order_by(Category.position, Category.name))
-        ).all()
-        if can_see_category(c, viewer)
-    ]
-    nodes = {
-        c.id: CategoryStats(c, [], c.thread_count, c.post_count, c.last_post_at) for c in categories
-    }
+    """The categories `viewer` may see as a tree, with their counters and latest activity
+    (two queries, however many categories and threads). A sub-category of a category the
+    viewer may not see is left out with it."""
+    categories, threads = _tree_statements()
+    rows = (await session.execute(categories)).all()
+    ids = [latest_id for _c, latest_id in rows if latest_id is not None]
+    latest: dict[int, LatestActivity] = {}
+    if ids:
+        for thread_id, title, at, poster in await session.execute(threads, {"ids": ids}):
+            latest[thread_id] = LatestActivity(thread_id, title, at, poster)
+    nodes: dict[int, CategoryStats] = {}
+    for c, latest_id in rows:
+        found = latest.get(latest_id) if latest_id is not None else None
+        nodes[c.id] = CategoryStats(
+            c, [], c.thread_count, c.post_count, found.at if found else None, found
+        )
     roots: list[CategoryStats] = []
     for node in nodes.values():
         parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
         (parent.children if parent else roots).append(node)
-    return roots
+
+    def visible(node: CategoryStats) -> CategoryStats | None:
+        if not can_see_category(node.category, viewer):
+            return None
+        node.children = [v for child in node.children if (v := visible(child)) is not None]
+        return node
+
+    tree = [v for root in roots if (v := visible(root)) is not None]
+    for root in tree:
+        _add_totals(root)
+    return tree
 
 
 async def category_by_slug(session: AsyncSession, slug: str, viewer: User | None) -> Category:
@@ -101,7 +206,7 @@ async def refresh_category_stats(
         .where(live, opening_post_visible("anonymous"))
         .scalar_subquery(),
         post_count=select(func.coalesce(func.sum(Thread.post_count), 0))
-        .where(live)
+        .where(live, opening_post_visible("anonymous"))
         .scalar_subquery(),
         last_post_at=select(func.max(Thread.last_post_at)).where(live).scalar_subquery(),
     )

@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     ColumnElement,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
     literal_column,
     text,
 )
@@ -66,6 +68,8 @@ class Thread(Base):
     __tablename__ = "threads"
     __table_args__ = (
         Index("ix_threads_category_listing", "category_id", "is_pinned", "last_post_at"),
+        # A category's latest activity (home and parent category pages): newest first.
+        Index("ix_threads_category_latest", "category_id", "last_post_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,3 +152,24 @@ class PostRevision(Base):
     # The thread title an edit of an opening post replaced (None when it kept the title).
     title: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Draft(Base):
+    """A member's unfinished reply to a thread, or new thread in a category: one per member
+    per place, seen by nobody but its member, deleted when the post is made."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        # The column named first names the constraint (uq_drafts_thread_id, …_category_id).
+        UniqueConstraint("thread_id", "user_id"),
+        UniqueConstraint("category_id", "user_id"),
+        CheckConstraint("(thread_id IS NULL) <> (category_id IS NULL)", name="one_place"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

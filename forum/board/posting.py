@@ -8,8 +8,9 @@ points move in the same transaction. The board then announces `PostCreated` or `
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -25,6 +26,7 @@ from forum.board.models import (
     shown_to_all,
 )
 from forum.board.queries import PostView, ThreadView
+from forum.board.visibility import opening_post_visible
 from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError, Forbidden
@@ -62,7 +64,9 @@ def validate_body(settings: Settings, body: str) -> str:
 def check_can_post(user: User) -> None:
     if is_suspended(user):
         until = user.suspended_until.strftime("%d %b %Y %H:%M UTC") if user.suspended_until else ""
-        raise BoardError("body", f"Your account is suspended{' until ' + until if until else ''}.")
+        raise BoardError(
+            "body", f"Your account is suspended{' until ' + until if until else ''}.", status=403
+        )
 
 
 async def check_post_rate(
@@ -156,10 +160,23 @@ async def _count_public_post(
         update(Category)
         .where(Category.id == category_id)
         .values(
-            post_count=Category.post_count + 1,
+            # A thread whose opening post others cannot see is left out of its category's
+            # counts, its replies with it.
+            post_count=Category.post_count + case((_opening_public(thread_id), 1), else_=0),
             last_post_at=case((later, at), else_=Category.last_post_at),
         )
     )
+
+
+def _opening_public(thread_id: int) -> ColumnElement[bool]:
+    """Whether everyone may see the thread's opening post (as the database has it now)."""
+    return exists(
+        select(Thread.id).where(Thread.id == thread_id, opening_post_visible("anonymous"))
+    )
+
+
+def _thread_posts(thread_id: int) -> ScalarSelect[int]:
+    return select(Thread.post_count).where(Thread.id == thread_id).scalar_subquery()
 
 
 async def create_thread(
@@ -219,9 +236,9 @@ async def create_reply(
 ) -> Post:
     check_can_post(author)
     if thread.is_deleted:
-        raise BoardError("body", "This thread has been deleted.")
+        raise BoardError("body", "This thread has been deleted.", status=403)
     if thread.is_locked and not author.is_moderator:
-        raise BoardError("body", "This thread is locked; no new replies.")
+        raise BoardError("body", "This thread is locked; no new replies.", status=403)
     body = validate_body(settings, body)
     if reply_to_id is not None:
         # Only a post of this thread that the author may see: anything else is ignored, not
@@ -265,23 +282,36 @@ async def set_post_state(
     if thread is None or thread.is_deleted:
         return
     opening = 1 if post.id == thread.first_post_id else 0
+    await session.flush()  # the counts below read the post's new state
     if shown:
         await _count_public_post(
             session, thread.id, thread.category_id, post.id, post.author_id, post.created_at
         )
+        # An opening post shown again brings its thread, and the replies already public in
+        # it, back into the category's counts.
+        replies = _thread_posts(thread.id) - 1 if opening else 0
         await session.execute(
             update(Category)
             .where(Category.id == thread.category_id)
-            .values(thread_count=Category.thread_count + opening)
+            .values(
+                thread_count=Category.thread_count + opening,
+                post_count=Category.post_count + replies,
+            )
         )
         return
     await session.execute(
         update(Thread).where(Thread.id == thread.id).values(post_count=Thread.post_count - 1)
     )
+    # An opening post hidden takes its thread and every public post in it out of the
+    # category's counts; a reply counts there only while its thread's opening post is public.
+    if opening:
+        gone: Any = 1 + _thread_posts(thread.id)
+    else:
+        gone = case((_opening_public(thread.id), 1), else_=0)
     await session.execute(
         update(Category)
         .where(Category.id == thread.category_id)
-        .values(post_count=Category.post_count - 1, thread_count=Category.thread_count - opening)
+        .values(post_count=Category.post_count - gone, thread_count=Category.thread_count - opening)
     )
     await session.refresh(thread, ["last_post_id"])
     if thread.last_post_id == post.id:

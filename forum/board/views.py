@@ -8,20 +8,21 @@ from typing import Any
 from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.accounts.web import Ctx
-from forum.board import categories, posting, queries, threads
+from forum.board import categories, drafts, posting, queries, threads
 from forum.board.events import ThreadPageExtras
 from forum.board.models import Category, Post, Thread
 from forum.board.queries import AuthorView, PostView, ThreadView
 from forum.core import events
 from forum.core.audit import audit
 from forum.core.errors import DomainError
-from forum.core.text import quote_markdown
+from forum.core.ratelimit import RateLimited
+from forum.core.text import clean_block, quote_markdown, render_markdown
 from forum.core.web import field_int, field_str, view
 from moderation import cues
 
@@ -51,6 +52,39 @@ async def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
     return await asyncio.to_thread(cues.nudge_phrases, body), form.get("post_anyway") == "1"
 
 
+async def _preview(body: str) -> Markup:
+    """The post as it will look: rendered and sanitised as it will be stored (pure Python
+    work on up to a post's length, so in a thread)."""
+    html = await asyncio.to_thread(render_markdown, clean_block(body))
+    return Markup(html)  # sanitised by nh3 in render_markdown
+
+
+async def _keep_draft(ctx: Ctx, context: dict[str, Any], **place: Any) -> None:
+    """Save the composer's text as the member's draft for `place` (a thread or a category),
+    telling the member whether it was kept; a refusal (too long, too often) is shown beside
+    the form rather than losing the text."""
+    assert ctx.user is not None
+    form = context["form"]
+    try:
+        kept = await drafts.save_draft(
+            ctx.db, ctx.settings, ctx.user, title=form.get("title") or "", body=form["body"],
+            **place,
+        )  # fmt: skip
+    except DomainError as exc:
+        context["errors"] = {exc.field or "body": exc.message}
+        context["draft_note"] = "The draft was not saved."
+        context["status"] = exc.status  # 400 too long, 429 saved too often
+        return
+    context["draft_note"] = "Draft saved." if kept else "Nothing to save: the draft is empty."
+
+
+def _refused(ctx: Ctx, template: str, context: dict[str, Any], exc: DomainError) -> Response:
+    """A refused post (invalid, rate-limited, locked thread, suspended member): the form
+    again with the member's text and the reason, with the refusal's status."""
+    context["errors"] = {exc.field or "body": exc.message}
+    return ctx.render(template, context, exc.status)
+
+
 @view()
 async def home(ctx: Ctx) -> Response:
     tree = await categories.category_tree(ctx.db, ctx.user)
@@ -63,12 +97,15 @@ async def category_page(ctx: Ctx) -> Response:
     rows, pager = await queries.list_threads(
         ctx.db, category, ctx.param_int("page"), ctx.settings.threads_per_page, ctx.user
     )
+    tree = await categories.category_tree(ctx.db, ctx.user)
+    node = next((found for root in tree if (found := root.find(category.id))), None)
     return ctx.render(
         "board/category.html",
         {
             "category": category,
             "crumbs": await categories.breadcrumbs(ctx.db, category),
-            "children": await categories.subcategories(ctx.db, category, ctx.user),
+            # Each sub-category with its counters and latest activity, as the home page shows.
+            "children": node.children if node is not None else [],
             "rows": rows,
             "pager": pager,
         },
@@ -79,14 +116,23 @@ async def category_page(ctx: Ctx) -> Response:
 async def new_thread(ctx: Ctx) -> Response:
     category = await categories.category_by_slug(ctx.db, ctx.request.path_params["slug"], ctx.user)
     crumbs = await categories.breadcrumbs(ctx.db, category)
-    context = {"category": category, "crumbs": crumbs, "form": {}, "errors": {}}
+    context: dict[str, Any] = {"category": category, "crumbs": crumbs, "form": {}, "errors": {}}
+    assert ctx.user is not None
     if ctx.request.method == "GET":
+        draft = await drafts.get_draft(ctx.db, ctx.user, category_id=category.id)
+        if draft is not None:
+            context["form"] = {"title": draft.title, "body": draft.body}
+            context["draft_note"] = f"Your draft from {draft.updated_at:%d %b %Y, %H:%M} UTC."
         return ctx.render("board/new_thread.html", context)
     form = await ctx.form()
     title = field_str(form, "title", ctx.settings.title_max)
     body = field_str(form, "body", ctx.settings.body_max)
     context["form"] = {"title": title, "body": body}
-    assert ctx.user is not None
+    if "preview" in form or "save_draft" in form:
+        if "preview" in form:
+            context["preview"] = await _preview(body)
+        await _keep_draft(ctx, context, category_id=category.id)
+        return ctx.render("board/new_thread.html", context, context.get("status", 200))
     nudge, posted_anyway = await _nudge(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
@@ -96,9 +142,9 @@ async def new_thread(ctx: Ctx) -> Response:
         thread, _post = await posting.create_thread(
             ctx.db, ctx.settings, ctx.user, category, title, body, nudged=nudge
         )
-    except posting.BoardError as exc:
-        context["errors"] = {exc.field: exc.message}
-        return ctx.render("board/new_thread.html", context, 400)
+    except (posting.BoardError, RateLimited) as exc:
+        return _refused(ctx, "board/new_thread.html", context, exc)
+    await drafts.delete_draft(ctx.db, ctx.user, category_id=category.id)
     return ctx.redirect(ctx.url("thread", thread_id=thread.id))
 
 
@@ -162,6 +208,9 @@ async def thread_page(ctx: Ctx) -> Response:
     ctx.request.app.state.views.add(thread.id)
     can_reply = may_reply(ctx, thread)
     cards = await post_cards(ctx, thread, posts, can_reply)
+    draft = None
+    if can_reply and ctx.user is not None:  # the member's unfinished reply, if any
+        draft = await drafts.get_draft(ctx.db, ctx.user, thread_id=thread.id)
     return ctx.render(
         "board/thread.html",
         {
@@ -178,6 +227,7 @@ async def thread_page(ctx: Ctx) -> Response:
             "category": category,
             **await _extras(ctx, thread),
             "can_reply": can_reply,
+            "draft": draft,
         },
     )
 
@@ -188,22 +238,33 @@ async def reply(ctx: Ctx) -> Response:
     category = await categories.category_info(ctx.db, thread.category_id)
     assert category is not None and ctx.user is not None
     crumbs = await categories.breadcrumbs(ctx.db, category)
-    context = {"thread": thread, "crumbs": crumbs, "errors": {}}
+    context: dict[str, Any] = {"thread": thread, "crumbs": crumbs, "errors": {}}
     if ctx.request.method == "GET":
         body = ""
+        draft = await drafts.get_draft(ctx.db, ctx.user, thread_id=thread.id)
+        if draft is not None:
+            body = draft.body
+            context["draft_note"] = f"Your draft from {draft.updated_at:%d %b %Y, %H:%M} UTC."
         quote_id = ctx.param_int("quote")
         if quote_id is not None:
             quoted = await queries.get_post(ctx.db, quote_id, ctx.user)
             if quoted is None or quoted.thread_id != thread.id:
                 raise HTTPException(404, "The post to quote is not in this thread.")
             author = await ctx.db.get(User, quoted.author_id)
-            body = quote_markdown(author.username if author else "someone", quoted.body_source)
+            quote = quote_markdown(author.username if author else "someone", quoted.body_source)
+            body = f"{body.rstrip()}\n\n{quote}" if body.strip() else quote
         context["form"] = {"body": body, "reply_to": quote_id or ""}
         return ctx.render("board/reply.html", context)
     form = await ctx.form()
     body = field_str(form, "body", ctx.settings.body_max)
+    raw_reply_to = field_str(form, "reply_to", 20).strip()
+    context["form"] = {"body": body, "reply_to": raw_reply_to}
+    if "preview" in form or "save_draft" in form:
+        if "preview" in form:
+            context["preview"] = await _preview(body)
+        await _keep_draft(ctx, context, thread_id=thread.id)
+        return ctx.render("board/reply.html", context, context.get("status", 200))
     reply_to = field_int(form, "reply_to")
-    context["form"] = {"body": body, "reply_to": reply_to or ""}
     nudge, posted_anyway = await _nudge(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
@@ -213,10 +274,37 @@ async def reply(ctx: Ctx) -> Response:
         post = await posting.create_reply(
             ctx.db, ctx.settings, ctx.user, thread, body, reply_to, nudged=nudge
         )
-    except posting.BoardError as exc:
-        context["errors"] = {exc.field: exc.message}
-        return ctx.render("board/reply.html", context, 400)
+    except (posting.BoardError, RateLimited) as exc:
+        return _refused(ctx, "board/reply.html", context, exc)
+    await drafts.delete_draft(ctx.db, ctx.user, thread_id=thread.id)
     return ctx.redirect(ctx.url("thread", thread_id=thread.id) + f"?page=last#p{post.id}")
+
+
+@view(login=True)
+async def thread_draft(ctx: Ctx) -> Response:
+    """The composer's autosave (composer.js): the reply typed so far, kept as a draft."""
+    thread = await _thread_or_404(ctx)
+    assert ctx.user is not None
+    form = await ctx.form()
+    kept = await drafts.save_draft(
+        ctx.db, ctx.settings, ctx.user, thread_id=thread.id,
+        body=field_str(form, "body", ctx.settings.body_max),
+    )  # fmt: skip
+    return JSONResponse({"saved": kept})
+
+
+@view(login=True)
+async def category_draft(ctx: Ctx) -> Response:
+    """The composer's autosave for a new thread in a category."""
+    category = await categories.category_by_slug(ctx.db, ctx.request.path_params["slug"], ctx.user)
+    assert ctx.user is not None
+    form = await ctx.form()
+    kept = await drafts.save_draft(
+        ctx.db, ctx.settings, ctx.user, category_id=category.id,
+        title=field_str(form, "title", ctx.settings.title_max),
+        body=field_str(form, "body", ctx.settings.body_max),
+    )  # fmt: skip
+    return JSONResponse({"saved": kept})
 
 
 @view()
@@ -239,10 +327,12 @@ async def _thread_for_post(ctx: Ctx, post: Post) -> Thread:
 async def edit_post(ctx: Ctx) -> Response:
     post = await _post_or_404(ctx)
     thread = await _thread_for_post(ctx, post)
-    if not posting.can_edit(ctx.user, post, thread):
+    assert ctx.user is not None
+    own = post.author_id == ctx.user.id
+    if not posting.can_edit(ctx.user, post, thread) and (ctx.request.method == "GET" or not own):
         raise HTTPException(403, "You can only edit your own posts.")
     is_first = post.id == thread.first_post_id
-    context = {"post": post, "thread": thread, "is_first": is_first, "errors": {}}
+    context: dict[str, Any] = {"post": post, "thread": thread, "is_first": is_first, "errors": {}}
     if ctx.request.method == "GET":
         context["form"] = {"body": post.body_source, "title": thread.title}
         return ctx.render("board/edit.html", context)
@@ -252,12 +342,24 @@ async def edit_post(ctx: Ctx) -> Response:
         field_str(form, "title", ctx.settings.title_max) if is_first and "title" in form else None
     )
     context["form"] = {"body": body, "title": title if title is not None else thread.title}
-    assert ctx.user is not None
+    if "preview" in form:
+        context["preview"] = await _preview(body)
+        return ctx.render("board/edit.html", context)
+    if not posting.can_edit(ctx.user, post, thread):
+        # The author's own post, locked meanwhile or the author suspended: the edit is
+        # refused, and the text typed is shown again with the reason.
+        reason = (
+            "This thread is locked; its posts can no longer be edited."
+            if thread.is_locked
+            else "Your account is suspended: you cannot edit posts now."
+        )
+        return _refused(
+            ctx, "board/edit.html", context, posting.BoardError("body", reason, status=403)
+        )
     try:
         await posting.edit_post(ctx.db, ctx.settings, ctx.user, post, thread, body, title)
     except posting.BoardError as exc:
-        context["errors"] = {exc.field: exc.message}
-        return ctx.render("board/edit.html", context, 400)
+        return _refused(ctx, "board/edit.html", context, exc)
     if ctx.user.id != post.author_id:
         audit(ctx.db, ctx.user, "edit", "post", post.id)
     ctx.flash("Your changes have been saved.")
@@ -314,8 +416,10 @@ routes = [
     Route("/", home, methods=["GET"], name="home"),
     Route("/c/{slug}", category_page, methods=["GET"], name="category"),
     Route("/c/{slug}/new", new_thread, methods=["GET", "POST"], name="new_thread"),
+    Route("/c/{slug}/draft", category_draft, methods=["POST"], name="category_draft"),
     Route("/t/{thread_id:id}", thread_page, methods=["GET"], name="thread"),
     Route("/t/{thread_id:id}/reply", reply, methods=["GET", "POST"], name="reply"),
+    Route("/t/{thread_id:id}/draft", thread_draft, methods=["POST"], name="thread_draft"),
     Route("/t/{thread_id:id}/{action:str}", thread_action, methods=["POST"], name="thread_action"),
     Route("/p/{post_id:id}", post_link, methods=["GET"], name="post"),
     Route("/p/{post_id:id}/edit", edit_post, methods=["GET", "POST"], name="edit_post"),

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     reset_token_minutes: int = 60
     # Requests to change one's e-mail address (each mails a link to the new one), per hour.
     email_change_max_per_hour: int = 5
+    # Drafts (a member's unfinished reply or new thread, kept on the server): saves allowed
+    # per member per minute (the composer saves every 15 s while typing), and drafts kept
+    # per member (saving one more drops the oldest).
+    drafts_max_per_minute: int = Field(default=30, ge=1)
+    drafts_max_per_member: int = Field(default=50, ge=1)
 
     smtp_host: str | None = None
     smtp_port: int = 587

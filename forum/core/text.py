@@ -1,16 +1,123 @@
-"""Markdown to sanitised HTML. markdown-it renders (raw HTML off); nh3 (ammonia) sanitises."""
+"""Markdown to sanitised HTML. markdown-it renders (raw HTML off; bare URLs, www. addresses
+and e-mail addresses become links through linkify-it-py); nh3 (ammonia) sanitises, keeps
+http, https and mailto links only and marks every link rel="nofollow noopener ugc"."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from typing import Any
 
 import nh3
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-    ["table", "strikethrough"]
+# Longer runs of non-space are never made links: linkify-it's patterns can take quadratic
+# time on crafted runs (20,000 characters of "https://x.y/(((" took a second), so each call
+# sees one bounded word and rendering stays linear in the post's length.
+LINKIFY_MAX_WORD = 500
+_WORD = re.compile(r"\S+")
+
+
+class BoundedLinkify:
+    """linkify-it as the linkify rule below calls it, one whitespace-free word of at most
+    LINKIFY_MAX_WORD characters at a time (a URL has no spaces, so no link is missed)."""
+
+    def __init__(self, inner: LinkifyIt) -> None:
+        self._inner = inner
+
+    def _words(self, text: str) -> Iterator[re.Match[str]]:
+        return (w for w in _WORD.finditer(text) if len(w.group()) <= LINKIFY_MAX_WORD)
+
+    def pretest(self, text: str) -> bool:
+        return bool(self._inner.pretest(text))
+
+    def match(self, text: str) -> list[Any] | None:
+        found: list[Any] = []
+        for word in self._words(text):
+            for link in self._inner.match(word.group()) or []:
+                link.index += word.start()
+                link.last_index += word.start()
+                found.append(link)
+        return found or None
+
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False}).enable(
+    ["table", "strikethrough", "linkify"]
 )
+_linkify = BoundedLinkify(LinkifyIt())
+# What bare text may become a link to (fuzzy "www.example.org" has no schema): the schemes
+# the sanitiser keeps, so no link is left without its address.
+_LINKED_SCHEMAS = {"", "http:", "https:", "mailto:"}
+
+
+def _link_tokens(state: StateCore, token: Token, after_escape: bool) -> list[Token]:
+    """`token` (text) split into text and links around the URLs linkify finds in it."""
+    links = _linkify.match(token.content) or []
+    if links and after_escape and links[0].index == 0:
+        links = links[1:]  # "http\://x" is not a link
+    out: list[Token] = []
+    text, done, level = token.content, 0, token.level
+    md = state.md
+    for link in links:
+        href = md.normalizeLink(link.url)
+        if link.schema not in _LINKED_SCHEMAS or not md.validateLink(href) or link.index < done:
+            continue
+        if link.schema == "":  # example.org: shown as written, linked as http://
+            label = md.normalizeLinkText("http://" + link.text).removeprefix("http://")
+        elif link.schema == "mailto:" and not link.text.lower().startswith("mailto:"):
+            label = md.normalizeLinkText("mailto:" + link.text).removeprefix("mailto:")
+        else:
+            label = md.normalizeLinkText(link.text)
+        if link.index > done:
+            out.append(_text(text[done : link.index], level))
+        opening = Token("link_open", "a", 1, attrs={"href": href}, markup="linkify", info="auto")
+        opening.level = level
+        out += [opening, _text(label, level + 1)]
+        closing = Token("link_close", "a", -1, markup="linkify", info="auto")
+        closing.level = level
+        out.append(closing)
+        done = link.last_index
+    if not out:
+        return [token]
+    if done < len(text):
+        out.append(_text(text[done:], level))
+    return out
+
+
+def _text(content: str, level: int) -> Token:
+    token = Token("text", "", 0, content=content)
+    token.level = level
+    return token
+
+
+def _linkify_rule(state: StateCore) -> None:
+    """Bare URLs in text become links (not inside a link already). Each inline block's
+    tokens are rebuilt in one pass: markdown-it's own rule splices a list per link found,
+    quadratic in the number of links, and its inline rule scans all pending text per "://"."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children or not _linkify.pretest(block.content):
+            continue
+        out: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            if token.type == "link_open":
+                in_link += 1
+            elif token.type == "link_close":
+                in_link -= 1
+            if token.type == "text" and not in_link:
+                escaped = bool(out) and out[-1].type == "text_special"
+                out += _link_tokens(state, token, escaped)
+            else:
+                out.append(token)
+        block.children = out
+
+
+_md.core.ruler.at("linkify", _linkify_rule)
+_md.inline.ruler.disable("linkify")
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",

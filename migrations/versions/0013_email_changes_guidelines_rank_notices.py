@@ -1,7 +1,7 @@
 """email changes, guidelines and rank notices
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 
 A member changes their e-mail address through a link mailed to the new one (email_changes,
@@ -20,7 +20,7 @@ from alembic import op
 import forum.core.db
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -27,7 +27,8 @@ ACCESS: dict[str, set[str]] = {
     "home": ALL, "category": ALL, "thread": ALL, "post": ALL, "post_revisions": ALL,
     "profile": ALL, "login": ALL, "register": ALL, "forgot_password": ALL, "reset_password": ALL, "confirm_email": ALL,
     "search": ALL, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
-    "new_thread": MEMBERS, "reply": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS,
+    "favicon": ALL,
+    "new_thread": MEMBERS, "reply": MEMBERS, "thread_draft": MEMBERS, "category_draft": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS,
     "report_post": MEMBERS, "report_profile": MEMBERS, "article_comment": MEMBERS,
     # The post and article belong to other members: only staff may edit them.
     "edit_post": MODERATORS, "edit_article": ADMINS,

@@ -380,10 +380,10 @@ async def test_moderators_lock_pin_move_delete_with_audit(
         assert r.status_code == 303, action
     await db.refresh(thread)
     assert thread.is_locked and thread.is_pinned and thread.category_id == target.id
-    # A locked thread takes no replies from members.
+    # A locked thread takes no replies from members (the form comes back with the text).
     await login(client, "uma")
     r = await post_form(client, f"/t/{thread.id}/reply", {"body": "one more"}, "/")
-    assert r.status_code == 400 and "locked" in r.text
+    assert r.status_code == 403 and "locked" in r.text and ">one more</textarea>" in r.text
     await login(client, "victor")
     r = await post_form(client, f"/t/{thread.id}/delete", {"reason": "duplicate"}, "/")
     assert r.status_code == 303

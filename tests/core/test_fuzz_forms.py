@@ -18,7 +18,7 @@ from forum.admin.models import Guidelines
 from forum.app import create_app
 from forum.articles.models import Article
 from forum.articles.services import publish
-from forum.board.models import Post, Thread
+from forum.board.models import Draft, Post, Thread
 from forum.core.db import connect
 from forum.review.models import Report, WatchedPhrase
 from tests.conftest import TemplateDB, make_settings, run_in_thread
@@ -34,9 +34,11 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("anonymous", "/register", ["username", "email", "location", "password", "password_confirm"]),
     ("anonymous", "/login", ["username", "password", "next"]),
     ("anonymous", "/password/forgot", ["email"]),
-    ("member", "/c/{slug}/new", ["title", "body", "post_anyway"]),
-    ("member", "/t/{thread}/reply", ["body", "reply_to", "post_anyway"]),
-    ("owner", "/p/{post}/edit", ["body", "title"]),
+    ("member", "/c/{slug}/new", ["title", "body", "post_anyway", "preview", "save_draft"]),
+    ("member", "/t/{thread}/reply", ["body", "reply_to", "post_anyway", "preview", "save_draft"]),
+    ("owner", "/p/{post}/edit", ["body", "title", "preview"]),
+    ("member", "/t/{thread}/draft", ["body"]),
+    ("member", "/c/{slug}/draft", ["title", "body"]),
     ("member", "/account/profile", ["location", "bio"]),
     ("member", "/account/password", ["current_password", "password", "password_confirm"]),
     ("member", "/p/{post}/report", ["reason", "note"]),
@@ -56,7 +58,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/account/rank-notice", ["next"]),
     ("admin", "/admin/guidelines", ["body", "action"]),
 ]
-COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange)
+COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,10 @@ PHRASES = [
     '"know your place" he said ',
     "**a** _b_ [c](d) > ",
     "x",
+    # Bare URLs become links: crafted runs that made linkify quadratic.
+    "https://x.y/(((",
+    "*http://x.y/* ",
+    "[x](http://a.b) http://c.d ",
 ]
 EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
 FUNCTIONS: dict[str, Callable[[str], object]] = {

@@ -259,7 +259,7 @@ async def test_decisions_need_reasons_and_suspend_stops_posting(
     assert author.status == "suspended" and author.suspended_until is not None
     await login(client, "repeat")
     r = await post_form(client, f"/t/{thread.id}/reply", {"body": "hello"}, "/")
-    assert r.status_code == 400 and "suspended" in r.text
+    assert r.status_code == 403 and "suspended" in r.text  # the form again, with the text
 
 
 async def test_edit_and_approve_keeps_a_revision(

@@ -1,0 +1,65 @@
+"""Bare URLs, www. addresses and e-mail addresses in posts become links, sanitised like every
+other link (http, https and mailto only; rel="nofollow noopener ugc")."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.core.text import LINKIFY_MAX_WORD, render_markdown
+from tests.helpers import parse_tags
+
+REL = "nofollow noopener ugc"
+
+
+def links(html: str) -> list[dict[str, str | None]]:
+    return [dict(attrs) for tag, attrs in parse_tags(html) if tag == "a"]
+
+
+def test_bare_urls_become_links_with_rel() -> None:
+    html = render_markdown(
+        "See https://example.org/guide?x=1. Or (www.example.net), or mail hr@example.com."
+    )
+    found = links(html)
+    assert [a["href"] for a in found] == [
+        "https://example.org/guide?x=1",
+        "http://www.example.net",
+        "mailto:hr@example.com",
+    ]
+    assert all(set((a["rel"] or "").split()) == set(REL.split()) for a in found)
+    assert ">https://example.org/guide?x=1</a>." in html  # the full stop stays outside
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "`https://example.org/in-code`",
+        "    https://example.org/indented-code",
+        "javascript:alert(1)",
+        "JaVaScRiPt://example.org/%0aalert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "http\\://example.org/escaped",
+        "ftp://example.org/file",
+    ],
+)
+def test_no_link_where_none_belongs(source: str) -> None:
+    assert links(render_markdown(source)) == []
+
+
+def test_urls_inside_links_are_not_linked_twice() -> None:
+    html = render_markdown("[https://shown.example.org](https://target.example.org)")
+    assert [a["href"] for a in links(html)] == ["https://target.example.org"]
+
+
+def test_linkified_text_is_still_escaped_and_sanitised() -> None:
+    html = render_markdown('https://example.org/"><script>alert(1)</script> <img src=x>')
+    assert "<script" not in html and "<img" not in html
+    for a in links(html):
+        assert (a["href"] or "").startswith("https://example.org/")
+
+
+def test_runs_longer_than_the_bound_are_left_as_text() -> None:
+    long_url = "https://example.org/" + "a" * LINKIFY_MAX_WORD
+    assert links(render_markdown(long_url)) == []
+    assert len(links(render_markdown(f"{long_url} https://example.org/short"))) == 1
