@@ -168,3 +168,52 @@ def quote_markdown(author: str, source: str) -> str:
 def excerpt(source: str, length: int = 160) -> str:
     text = " ".join(re.sub(r"[>*`#\[\]()]", " ", source).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# `@name` where a username may start (not inside a word, an address or a path); usernames are
+# 3-30 of letters, digits and `_.-` (forum.accounts.services.USERNAME_RE).
+_MENTION = re.compile(r"(?<![\w@/.+-])@([A-Za-z0-9][A-Za-z0-9_.-]{2,29})")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
+_QUOTE_HEADER = re.compile(r"^> \*\*([^*\n]{1,40})\*\* wrote:\s*$")
+
+
+def _plain_lines(source: str) -> list[str]:
+    """The lines a member wrote themselves: not in fenced or indented code, not quoted; inline
+    code spans blanked."""
+    lines: list[str] = []
+    fence = ""
+    for line in source.splitlines():
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if opened:
+            fence = opened.group(1)
+            continue
+        if line.startswith(("    ", "\t")) or line.lstrip().startswith(">"):
+            continue
+        lines.append(_CODE_SPAN.sub(" ", line))
+    return lines
+
+
+def mentioned_names(source: str) -> list[str]:
+    """Usernames @mentioned in a post's Markdown, lowercased, each once, in order of first
+    mention; mentions inside code or quoted text do not count (a quote repeats someone else's)."""
+    seen: dict[str, None] = {}
+    for line in _plain_lines(source):
+        for match in _MENTION.finditer(line):
+            seen.setdefault(match.group(1).rstrip(".").lower(), None)
+    return [name for name in seen if len(name) >= 3]
+
+
+def quoted_names(source: str) -> list[str]:
+    """Authors of the quotes in a post (the quote button's "> **name** wrote:" header),
+    lowercased, each once."""
+    seen: dict[str, None] = {}
+    for line in source.splitlines():
+        header = _QUOTE_HEADER.match(line)
+        if header:
+            seen.setdefault(header.group(1).strip().lower(), None)
+    return list(seen)

@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 import pytest
 
-from forum.core.text import clean_block, clean_line, excerpt, quote_markdown, render_markdown
+from forum.core.text import (
+    clean_block,
+    clean_line,
+    excerpt,
+    mentioned_names,
+    quote_markdown,
+    quoted_names,
+    render_markdown,
+)
 from forum.review.highlight import highlight
 from moderation import cues
 from moderation.signals import own_words
@@ -25,6 +33,8 @@ PHRASES = [
     "https://x.y/(((",
     "*http://x.y/* ",
     "[x](http://a.b) http://c.d ",
+    "@@a.@b `@c ",
+    "> **x** wrote:\n",
 ]
 EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
 FUNCTIONS: dict[str, Callable[[str], object]] = {
@@ -38,6 +48,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "quote_markdown": lambda text: quote_markdown("someone", text),
     "highlight": lambda text: highlight(text, EVIDENCE),
     "own_words": own_words,
+    "mentioned_names": mentioned_names,
+    "quoted_names": quoted_names,
 }
 
 
