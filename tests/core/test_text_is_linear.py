@@ -68,5 +68,11 @@ def test_ten_times_the_text_costs_about_ten_times_as_much(name: str, phrase: str
     function = FUNCTIONS[name]
     small = (phrase * (10_000 // len(phrase) + 1))[:10_000]
     large = small * 10
-    ratio = _cost(function, large) / max(_cost(function, small), 1e-4)
+    # Up to three tries: on a loaded machine one try can land in a burst of other work, but a
+    # quadratic function costs about 100x on every try.
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, _cost(function, large) / max(_cost(function, small), 1e-4))
+        if ratio < 30:
+            break
     assert ratio < 30, f"{name} on {phrase!r}: 10x the text cost {ratio:.0f}x the time"
