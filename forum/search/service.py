@@ -32,6 +32,7 @@ from forum.articles.models import Article
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import post_visibility, thread_visibility
 from forum.core.errors import DomainError
+from forum.search.text import highlight, plain_text
 
 MAX_QUERY = 200
 # On a large board a common word matches most posts; ranking looks at the newest this many.
@@ -44,7 +45,6 @@ B: ColumnClause[Any] = literal_column("'B'::\"char\"")
 # The FTS5 tables exist only in the SQLite migration; these name them for joins.
 POSTS_FTS = table("posts_fts", column("rowid", Integer))
 ARTICLES_FTS = table("articles_fts", column("rowid", Integer))
-START, STOP = "\x01", "\x02"  # highlight markers, swapped for <mark> after escaping
 
 
 class SearchError(DomainError):
@@ -102,15 +102,6 @@ def fts5_query(raw: str) -> str:
     for term in negatives:
         query = f"{query} NOT {term}"
     return query
-
-
-def _snippet(raw: str | None, fallback: str) -> list[tuple[str, bool]]:
-    value = raw if raw else fallback[:240]
-    parts: list[tuple[str, bool]] = []
-    for i, piece in enumerate(re.split(f"[{START}{STOP}]", value)):
-        if piece:
-            parts.append((piece, i % 2 == 1))
-    return parts
 
 
 def _post_filters(stmt: Select[Any], filters: Filters, viewer: User | None) -> Select[Any]:
@@ -227,24 +218,6 @@ class PostgresSearch:
             statements.append(articles)
         return statements
 
-    async def snippets(self, session: AsyncSession, hits: list[Hit]) -> None:
-        options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
-        for kind, model, source in (
-            ("post", Post, Post.body_source),
-            ("article", Article, Article.summary + " " + Article.body_source),
-        ):
-            ids = [h.id for h in hits if h.kind == kind]
-            if not ids:
-                continue
-            rows = await session.execute(
-                select(model.id, func.ts_headline(EN, source, self.query, options), source)
-                .where(model.id.in_(ids))
-            )  # fmt: skip
-            found = {row[0]: (row[1], row[2]) for row in rows}
-            for h in hits:
-                if h.kind == kind and h.id in found:
-                    h.snippet = _snippet(found[h.id][0], found[h.id][1])
-
 
 class SqliteSearch:
     def __init__(self, raw: str) -> None:
@@ -269,23 +242,20 @@ class SqliteSearch:
             statements.append(articles)
         return statements
 
-    async def snippets(self, session: AsyncSession, hits: list[Hit]) -> None:
-        for kind, fts in (("post", "posts_fts"), ("article", "articles_fts")):
-            ids = [h.id for h in hits if h.kind == kind]
-            if not ids:
-                continue
-            rows = await session.execute(
-                text(
-                    f"SELECT rowid, snippet({fts}, 1, :start, :stop, '…', 24), body "
-                    f"FROM {fts} WHERE {fts} MATCH :match AND rowid IN "
-                    f"({', '.join(str(int(i)) for i in ids)})"
-                ),
-                {"start": START, "stop": STOP, "match": self.match},
-            )
-            found = {row[0]: (row[1], row[2]) for row in rows}
-            for h in hits:
-                if h.kind == kind and h.id in found:
-                    h.snippet = _snippet(found[h.id][0], found[h.id][1])
+
+async def _snippets(session: AsyncSession, hits: list[Hit], raw: str, algorithm: str) -> None:
+    """Each hit's snippet from its rendered text (a page's worth of rows, by primary key)."""
+    for kind, model, html in (
+        ("post", Post, Post.body_html),
+        ("article", Article, Article.summary + " " + Article.body_html),
+    ):
+        ids = [h.id for h in hits if h.kind == kind]
+        if not ids:
+            continue
+        found = dict((await session.execute(select(model.id, html).where(model.id.in_(ids)))).all())
+        for h in hits:
+            if h.kind == kind and h.id in found:
+                h.snippet = highlight(plain_text(found[h.id]), raw, algorithm)
 
 
 async def search(
@@ -338,5 +308,5 @@ async def search(
         )
         for row in rows
     ]  # fmt: skip
-    await backend.snippets(session, hits)
+    await _snippets(session, hits, raw, "english" if dialect == "postgresql" else "porter")
     return hits, total
