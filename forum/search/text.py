@@ -53,9 +53,14 @@ def _stemmer(algorithm: str) -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer(algorithm)
 
 
+@lru_cache(maxsize=50_000)
+def _stem(word: str, algorithm: str) -> str:
+    # Snowball in pure Python costs ~10 µs a word; a board's words repeat, so most are cached.
+    return str(_stemmer(algorithm).stemWord(word))
+
+
 def stems(words: list[str], algorithm: str) -> list[str]:
-    stemmer = _stemmer(algorithm)
-    return [stemmer.stemWord(w.lower()) for w in words]
+    return [_stem(w.lower(), algorithm) for w in words]
 
 
 def query_words(raw: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""search vocabulary for "did you mean"
+"""search vocabulary for "did you mean", and search indexes that find the newest matches
+
 
 Revision ID: 0014
 Revises: 0011
@@ -12,6 +13,11 @@ query that finds nothing can be offered a near spelling. PostgreSQL: a `search_w
 The vocabulary is a superset: it keeps words of posts since hidden, held or deleted (removing
 them would mean recounting every word on every moderation decision). forum/search/suggest.py
 offers a word only after finding it in text an anonymous reader can see.
+
+PostgreSQL's GIN indexes on post bodies and thread titles become two-column indexes (btree_gin)
+led by a bucket of post ids, `id / 4096`, so search can look for the newest matches one window
+of posts at a time (forum/search/service.py, BUCKET); they are built without a pending list
+(fastupdate off), which every search otherwise reads in full until a vacuum empties it.
 
 SQLite batch migrations rebuild tables and drop their triggers: a later migration that rebuilds
 posts, threads or articles must create SQLITE_TRIGGERS again (tests/search check they exist).
@@ -42,8 +48,26 @@ _SOURCES = [
 ]
 
 
+PG_INDEXES = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
+    "DROP INDEX IF EXISTS ix_fts_posts_body",
+    "DROP INDEX IF EXISTS ix_fts_threads_title",
+    "CREATE INDEX ix_fts_posts_body ON posts USING GIN ((id / 4096), search_vector) "
+    "WITH (fastupdate = off)",
+    "CREATE INDEX ix_fts_threads_title ON threads USING GIN ((first_post_id / 4096), title_vector) "
+    "WITH (fastupdate = off)",
+]
+PG_INDEXES_DOWNGRADE = [
+    "DROP INDEX IF EXISTS ix_fts_posts_body",
+    "DROP INDEX IF EXISTS ix_fts_threads_title",
+    "CREATE INDEX ix_fts_posts_body ON posts USING GIN (search_vector)",
+    "CREATE INDEX ix_fts_threads_title ON threads USING GIN (title_vector)",
+]
+
+
 def _pg_upgrade() -> list[str]:
     statements = [
+        *PG_INDEXES,
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         "CREATE TABLE search_words (word text PRIMARY KEY)",
         "CREATE INDEX search_words_trgm ON search_words USING GIN (word gin_trgm_ops)",
@@ -118,7 +142,9 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS search_words_{table}_{kind} ON {table}")
                 op.execute(f"DROP FUNCTION IF EXISTS search_words_{table}_{kind}()")
         op.execute("DROP TABLE IF EXISTS search_words")
-        # pg_trgm stays: other objects may have come to use it.
+        for statement in PG_INDEXES_DOWNGRADE:
+            op.execute(statement)
+        # pg_trgm and btree_gin stay: other objects may have come to use it.
     else:
         for statement in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
