@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, func, literal_column, select, text
+from sqlalchemy import Text, and_, bindparam, func, literal_column, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article
@@ -22,9 +22,12 @@ from forum.board.visibility import post_visibility, thread_visibility
 from forum.search.text import query_words
 
 THRESHOLD = 0.3  # pg_trgm's default similarity_threshold
-CANDIDATES = 5  # nearest words checked per unknown word
+NEAREST = 12  # words read by trigram similarity per unknown word, then ordered by edits
+CANDIDATES = 3  # nearest words checked per unknown word
 CHECK_ROWS = 50  # matching rows read to find a word as written
-MAX_WORDS = 6  # query words looked at
+# Query words looked at. The worst query (every word unknown, no candidate public) costs
+# MAX_WORDS * (3 + CANDIDATES) small bounded statements, and only when a search found nothing.
+MAX_WORDS = 4
 SQLITE_SCAN = 20_000  # vocabulary words read per unknown word on SQLite
 _TOKEN = re.compile(r'-?"[^"]*"|\S+')
 
@@ -40,6 +43,27 @@ def similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x or y else 0.0
 
 
+def edits(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn a into b."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _by_closeness(word: str, candidates: list[str]) -> list[str]:
+    """Fewest edits first ("mentorng" is one from "mentoring", two from "mentor", which shares
+    more trigrams), then most trigrams shared, then alphabetical."""
+    ranked = sorted(candidates, key=lambda c: (edits(word, c), -similarity(word, c), c))
+    return ranked[:CANDIDATES]
+
+
 def _correctable(word: str) -> bool:
     return word.isalpha() and 3 <= len(word) <= 40
 
@@ -51,9 +75,9 @@ async def _nearest(session: AsyncSession, word: str, dialect: str) -> list[str]:
                 "SELECT word FROM search_words WHERE word % :w AND word <> :w "
                 "ORDER BY similarity(word, :w) DESC, word LIMIT :n"
             ),
-            {"w": word, "n": CANDIDATES},
+            {"w": word, "n": NEAREST},
         )
-        return list(rows)
+        return _by_closeness(word, list(rows))
     first = word[0]
     terms = await session.scalars(
         text("SELECT term FROM search_words WHERE term >= :lo AND term < :hi LIMIT :n"),
@@ -66,12 +90,11 @@ async def _nearest(session: AsyncSession, word: str, dialect: str) -> list[str]:
     ]
     scored = [(s, t) for s, t in scored if s >= THRESHOLD]
     scored.sort(key=lambda st: (-st[0], st[1]))
-    return [t for _s, t in scored[:CANDIDATES]]
+    return _by_closeness(word, [t for _s, t in scored[:NEAREST]])
 
 
 async def _public_texts(session: AsyncSession, word: str, dialect: str) -> list[str]:
     """Up to CHECK_ROWS texts of each kind that match `word` (by stem) and that anyone may see."""
-    texts: list[str] = []
     visible = and_(post_visibility(None), thread_visibility(None))
     if dialect == "postgresql":
         query = func.plainto_tsquery(literal_column("'english'::regconfig"), word)
@@ -94,25 +117,25 @@ async def _public_texts(session: AsyncSession, word: str, dialect: str) -> list[
             .select_from(text("articles_fts"))
             .where(text("articles_fts MATCH :m2").bindparams(bindparam("m2", match)))
         )
-    for condition in (by_body, by_title):
-        if condition is None:
-            continue
-        rows = await session.execute(
-            select(Post.body_source, Thread.title)
-            .join(Thread, Thread.id == Post.thread_id)
-            .join(Category, Category.id == Thread.category_id)
-            .where(condition, visible)
-            .limit(CHECK_ROWS)
-        )
-        texts += [f"{title} {body_text}" for body_text, title in rows]
-    texts += (
-        await session.scalars(
-            select((Article.title + " " + Article.summary + " " + Article.body_source).cast(Text))
-            .where(article, Article.is_deleted.is_(False))
-            .limit(CHECK_ROWS)
-        )
-    ).all()
-    return texts
+    parts: list[Any] = [
+        select((Thread.title + " " + Post.body_source).label("t"))
+        .select_from(Post)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Category, Category.id == Thread.category_id)
+        .where(condition, visible)
+        .limit(CHECK_ROWS)
+        for condition in (by_body, by_title)
+        if condition is not None
+    ]
+    parts.append(
+        select((Article.title + " " + Article.summary + " " + Article.body_source).label("t"))
+        .where(article, Article.is_deleted.is_(False))
+        .limit(CHECK_ROWS)
+    )
+    # One round trip: each part keeps its own limit inside a subquery.
+    subqueries = [part.subquery() for part in parts]
+    both = union_all(*(select(sub.c.t.cast(Text)) for sub in subqueries))
+    return list((await session.scalars(both)).all())
 
 
 async def publicly_written(session: AsyncSession, word: str, dialect: str) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.articles.services import publish
 from forum.board.posting import create_reply
 from forum.core.settings import Settings
-from forum.search.suggest import similarity
+from forum.search.suggest import edits, similarity
 from forum.search.text import highlight, plain_text
 from tests.helpers import login, make_category, make_thread, make_user
 
@@ -124,6 +124,9 @@ async def test_typos_get_a_suggestion_that_runs_the_corrected_query(
     author = await make_user(db, settings)
     await make_thread(db, settings, author, await make_category(db), title="Reverse mentoring pilot",
                       body="Our reverse mentoring scheme paired juniors with directors.")  # fmt: skip
+    # "mentor" shares more trigrams with "mentorng"; "mentoring" is one edit away.
+    await make_thread(db, settings, author, await make_category(db), title="A mentor",
+                      body="Each mentor met twice.")  # fmt: skip
     r = await client.get("/search", params={"q": "mentorng"})
     assert "Nothing matched" in r.text and did_you_mean(r.text) == "mentoring"
     r = await client.get("/search", params={"q": "revrse mentoring", "author": author.username})
@@ -198,6 +201,11 @@ async def test_articles_and_titles_feed_the_vocabulary(
         assert did_you_mean(r.text) == fixed, typo
 
 
+def test_edits_count_swaps_as_one() -> None:
+    assert edits("mentorng", "mentoring") == 1 and edits("mentorng", "mentor") == 2
+    assert edits("revrese", "reverse") == 1 and edits("", "abc") == 3 and edits("abc", "abc") == 0
+
+
 def test_similarity_is_pg_trgm_similarity() -> None:
     assert similarity("revrse", "reverse") == pytest.approx(0.5)
     assert similarity("mentorng", "mentoring") > similarity("mentorng", "mentors")
@@ -213,3 +221,15 @@ async def test_vocabulary_triggers_exist(backend: str, db: AsyncSession) -> None
     tables = ("posts", "threads", "articles")
     kinds = ("ai", "au") if backend == "sqlite" else ("ins", "upd")
     assert {f"search_words_{t}_{k}" for t in tables for k in kinds} <= names
+
+
+async def test_a_suggestion_keeps_member_text_escaped(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    await make_thread(db, settings, author, await make_category(db), title="Plain",
+                      body="mentoring notes")  # fmt: skip
+    r = await client.get("/search", params={"q": "<i onclick=x>mentorng"})
+    body = main_of(r.text)
+    assert "Did you mean" in body and "<i onclick" not in body
+    assert "&lt;i onclick=x&gt;mentoring" in body
