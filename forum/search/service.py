@@ -4,6 +4,7 @@ weights 10/1 on FTS5); what a reader cannot see never appears."""
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from dataclasses import dataclass, field
@@ -300,15 +301,17 @@ class SqliteSearch:
 
 
 async def _snippets(session: AsyncSession, hits: list[Hit], raw: str, algorithm: str) -> None:
-    """Each hit's snippet from its rendered text (a page's worth of rows, by primary key)."""
-    for kind, model, html in (
-        ("post", Post, Post.body_html),
-        ("article", Article, Article.summary + " " + Article.body_html),
+    """Each hit's snippet from its rendered text (a page's worth of rows, by primary key). An
+    article's summary is plain text: escaped, so text like "<b>" in it stays text."""
+    for kind, model, columns in (
+        ("post", Post, (literal(""), Post.body_html)),
+        ("article", Article, (Article.summary, Article.body_html)),
     ):
         ids = [h.id for h in hits if h.kind == kind]
         if not ids:
             continue
-        found = dict((await session.execute(select(model.id, html).where(model.id.in_(ids)))).all())
+        rows = await session.execute(select(model.id, *columns).where(model.id.in_(ids)))
+        found = {row[0]: html.escape(row[1]) + " " + row[2] for row in rows}
         for h in hits:
             if h.kind == kind and h.id in found:
                 h.snippet = highlight(plain_text(found[h.id]), raw, algorithm)

@@ -233,3 +233,16 @@ async def test_a_suggestion_keeps_member_text_escaped(
     body = main_of(r.text)
     assert "Did you mean" in body and "<i onclick" not in body
     assert "&lt;i onclick=x&gt;mentoring" in body
+
+
+async def test_article_snippets_keep_the_summary_as_text(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    editor = await make_user(db, settings, role="editor")
+    await publish(db, settings, editor, "Pairing guide", "Use <b> tags for greengage notes.",
+                  "**Bold** advice on greengage pairing.")  # fmt: skip
+    await db.commit()
+    r = await client.get("/search", params={"q": "greengage"})
+    [snippet] = snippets(r.text)
+    assert "Use &lt;b&gt; tags for <mark>greengage</mark> notes." in snippet
+    assert "Bold advice on <mark>greengage</mark> pairing." in snippet
