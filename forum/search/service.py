@@ -46,7 +46,7 @@ CANDIDATES = 1000
 # (the GIN indexes of migration 0014 lead with `id / 4096`: change both together), the first
 # window FIRST_WINDOW buckets wide, the next ones sized by how often the last one matched.
 BUCKET = 4096
-FIRST_WINDOW = 8
+FIRST_WINDOW = 2
 # Literal, not bound: the GIN expression indexes are on to_tsvector('english', …) and the
 # planner only uses them when the query's expression matches exactly.
 EN: ColumnClause[Any] = literal_column("'english'::regconfig")
