@@ -1,12 +1,15 @@
 """`make bench`: Candor against a bare ceiling, on PostgreSQL and SQLite, plus moderation.
 
     python -m bench.run [--seconds 5] [--engines postgresql,sqlite] [--small] [--skip-moderation]
+                        [--only-search] [--search-sizes 200000,1000000]
 
 Seeds a board (2,000 members, 50 categories, 10,000 threads, 200,000 posts), serves Candor
 with its production settings (uvicorn, 2 worker processes, no access log), drives it with wrk
 from a separate process on 127.0.0.1 for a bounded time, and reads CPU time from /proc for the
 server processes plus the database server. The ceiling (bench/ceiling.py) is served the same
-way in the same run. Results go to the terminal and to bench/results/<time>.json.
+way in the same run. Search is measured at one client against the thread page on boards of
+each of `--search-sizes` posts (bench/search.py); `--only-search` measures nothing else.
+Results go to the terminal and to bench/results/<time>.json.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import httpx
 from sqlalchemy import select
 
 from bench.load import Run, Server, postgres_pids, settle, wrk
+from bench.search import search_runs, summarise_search
 from bench.seed import BENCH_PASSWORD, Size, seed
 from forum.board.models import Category, Thread
 from forum.cli import upgrade_database
@@ -93,13 +97,30 @@ async def targets(url: str) -> dict[str, Any]:
             .order_by(Category.id)
             .limit(1)
         )
+        # One thread's number is in its title alone: search's rare query.
+        rare = await s.scalar(
+            select(Thread.id).where(Thread.id >= 1234).order_by(Thread.id).limit(1)
+        )
     await database.dispose()
-    return {"thread": thread, "reply_threads": others, "category": category}
+    return {"thread": thread, "reply_threads": others, "category": category, "rare": rare or 1}
 
 
 def _show(engine: str, run: Run) -> None:
     print(f"  {engine:10} {run.name:20} c={run.concurrency:<3} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
           f"p99 {run.p99_ms:7.1f} ms  {run.cpu_ms_per_request:6.2f} CPU-ms/req  errors {run.errors}", flush=True)  # fmt: skip
+
+
+def server_env(url: str) -> dict[str, str]:
+    return {"DATABASE_URL": url, "CANDOR_SECRET_KEY": SECRET, "CANDOR_POSTS_MAX_PER_MINUTE": "100000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "100000000",
+            "CANDOR_BASE_URL": "http://127.0.0.1"}  # fmt: skip
+
+
+def search_bench(url: str, engine: str, posts: int, seconds: int, rounds: int) -> dict[str, Any]:
+    t = asyncio.run(targets(url))
+    res = search_runs(url, engine, server_env(url), t["thread"], t["rare"], seconds, rounds)
+    res["posts"] = posts
+    res["summary"] = summarise_search(engine, posts, res)
+    return res
 
 
 def web_runs(
@@ -108,8 +129,7 @@ def web_runs(
     """Both servers run side by side. At each concurrency the ceiling and Candor's thread page
     take turns `rounds` times (the summary uses medians), so a noisy neighbour slowing the
     machine for a while bills both sides alike; the other pages follow once."""
-    env = {"DATABASE_URL": url, "CANDOR_SECRET_KEY": SECRET, "CANDOR_POSTS_MAX_PER_MINUTE": "100000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "100000000",
-           "CANDOR_BASE_URL": "http://127.0.0.1"}  # fmt: skip
+    env = server_env(url)
     t = asyncio.run(targets(url))
 
     def db_pids() -> list[int]:  # read at the start and end of every run: backends come and go
@@ -213,7 +233,7 @@ def summarise(engine: str, res: dict[str, Any]) -> list[str]:
 
 def prepare(engine: str, size: Size, workdir: Path) -> str:
     if engine == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        url = f"sqlite+aiosqlite:///{workdir / f'bench-{size.posts}.db'}"
     else:
         name = f"candor_bench_{os.getpid()}"
 
@@ -261,25 +281,52 @@ def main() -> None:
         "--small", action="store_true", help="a tenth of the board, for a quick look"
     )
     parser.add_argument("--skip-moderation", action="store_true")
+    parser.add_argument("--only-search", action="store_true", help="measure search alone")
+    parser.add_argument(
+        "--search-sizes", default="200000,1000000", help="posts on the boards search is measured on"
+    )
     args = parser.parse_args()
     size = Size(members=200, categories=50, threads=1_000, posts=20_000) if args.small else Size()
     levels = [int(x) for x in args.levels.split(",")]
+    search_sizes = [int(x) for x in args.search_sizes.split(",") if x]
+    if args.small:
+        search_sizes = [size.posts]
     report: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
-                              "size": asdict(size), "cores": os.cpu_count(), "web": {}}  # fmt: skip
+                              "size": asdict(size), "cores": os.cpu_count(), "web": {},
+                              "search": {}}  # fmt: skip
     summary: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines.split(","):
-            url = prepare(engine, size, Path(tmp))
-            try:
-                report["web"][engine] = web_runs(url, engine, args.seconds, levels, args.rounds)
-                summary += summarise(engine, report["web"][engine])
-                if not args.skip_moderation and engine == "postgresql":
-                    from bench.moderation import moderation_bench
+            searched: list[dict[str, Any]] = []
+            report["search"][engine] = searched
+            if not args.only_search:
+                url = prepare(engine, size, Path(tmp))
+                try:
+                    report["web"][engine] = web_runs(url, engine, args.seconds, levels, args.rounds)
+                    summary += summarise(engine, report["web"][engine])
+                    if size.posts in search_sizes:
+                        searched.append(
+                            search_bench(url, engine, size.posts, args.seconds, args.rounds)
+                        )
+                        summary += searched[-1]["summary"]
+                    if not args.skip_moderation and engine == "postgresql":
+                        from bench.moderation import moderation_bench
 
-                    report["moderation"] = moderation_bench(url, args.seconds)
-                    summary += report["moderation"]["summary"]
-            finally:
-                drop(url)
+                        report["moderation"] = moderation_bench(url, args.seconds)
+                        summary += report["moderation"]["summary"]
+                finally:
+                    drop(url)
+            for posts in search_sizes:
+                if not args.only_search and posts == size.posts:
+                    continue  # measured on the board above
+                board = Size(members=size.members, categories=size.categories,
+                             threads=max(1, posts // 20), posts=posts)  # fmt: skip
+                url = prepare(engine, board, Path(tmp))
+                try:
+                    searched.append(search_bench(url, engine, posts, args.seconds, args.rounds))
+                    summary += searched[-1]["summary"]
+                finally:
+                    drop(url)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=1))

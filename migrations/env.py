@@ -27,8 +27,9 @@ def _include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Full-text search objects live in the migrations only (FTS5 tables, GIN expression
-    indexes): they have no model, so autogenerate and `alembic check` leave them alone."""
-    if name and (name.startswith(("posts_fts", "articles_fts", "ix_fts_"))):
+    indexes, the search vocabulary): they have no model, so autogenerate and `alembic check`
+    leave them alone."""
+    if name and (name.startswith(("posts_fts", "articles_fts", "ix_fts_", "search_words"))):
         return False
     if type_ == "column" and name in ("search_vector", "title_vector"):
         return False

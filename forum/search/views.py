@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.responses import Response
@@ -15,8 +16,36 @@ from forum.board.visibility import category_visibility
 from forum.core.pagination import paginate
 from forum.core.web import view
 from forum.search.service import Filters, SearchError, search
+from forum.search.suggest import did_you_mean
 
 PER_PAGE = 20
+
+
+def category_options(categories: list[Category]) -> list[tuple[Category, int]]:
+    """The categories as the tree reads (each parent, then its sub-categories, in position
+    order), each with its depth. A category whose parent is not listed is shown as a root."""
+    ids = {c.id for c in categories}
+    children: dict[int | None, list[Category]] = {}
+    for c in categories:
+        children.setdefault(c.parent_id if c.parent_id in ids else None, []).append(c)
+    ordered: list[tuple[Category, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for c in children.get(parent, []):
+            ordered.append((c, depth))
+            walk(c.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def descendants(categories: list[Category], root: Category) -> list[int]:
+    """`root` and every category under it, at any depth."""
+    found, frontier = [root.id], [root.id]
+    while frontier:
+        frontier = [c.id for c in categories if c.parent_id in frontier and c.id not in found]
+        found += frontier
+    return found
 
 
 def _date(value: str, name: str) -> datetime | None:
@@ -40,7 +69,8 @@ async def search_page(ctx: Ctx) -> Response:
             .order_by(Category.position, Category.name)
         )
     ).all()
-    context: dict[str, object] = {"form": form, "categories": categories, "hits": [],
+    options = category_options(list(categories))
+    context: dict[str, object] = {"form": form, "categories": options, "hits": [],
                                   "total": 0, "pager": None, "error": ""}  # fmt: skip
     if "q" not in params:
         return ctx.render("search/search.html", context)
@@ -54,9 +84,7 @@ async def search_page(ctx: Ctx) -> Response:
             chosen = next((c for c in categories if c.slug == form["category"]), None)
             if chosen is None:
                 raise SearchError("There is no such category.")
-            filters.category_ids = [chosen.id] + [
-                c.id for c in categories if c.parent_id == chosen.id
-            ]
+            filters.category_ids = descendants(list(categories), chosen)
         if form["author"]:
             author = await ctx.db.scalar(
                 select(User.id).where(User.username_key == form["author"].strip().lower()[:30])
@@ -70,8 +98,13 @@ async def search_page(ctx: Ctx) -> Response:
         context["error"] = str(exc)
         return ctx.render("search/search.html", context, 400)
     pager = paginate(total, PER_PAGE, page)
-    query = "&".join(f"{k}={v}" for k, v in form.items() if v)
+    query = urlencode({k: v for k, v in form.items() if v})
     context.update(hits=hits, total=total, pager=pager, query=query)
+    if not total:
+        suggestion = await did_you_mean(ctx.db, raw)
+        if suggestion:
+            corrected = urlencode({k: suggestion if k == "q" else v for k, v in form.items() if v})
+            context.update(suggestion=suggestion, suggestion_query=corrected)
     return ctx.render("search/search.html", context)
 
 
