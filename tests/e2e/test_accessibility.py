@@ -11,7 +11,7 @@ from tests.e2e.conftest import VIEWPORTS, login
 pytestmark = pytest.mark.e2e
 
 PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/forgot",
-         "/c/human-resources", "/search?q=mentoring", "/articles", "/articles/1", "/u/margaret_hr",
+         "/c/human-resources", "/search?q=mentoring", "/search?q=mentorng", "/articles", "/articles/1", "/u/margaret_hr",
          "/register/confirm/a-token", "/guidelines"]  # fmt: skip
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
                 "/u/margaret_hr/report", "/account/email", "/u/grace_w"]  # fmt: skip
