@@ -64,7 +64,8 @@ clean:
 	rm -rf $(VENV) candor.db candor.db-wal candor.db-shm .pytest_cache
 
 # Benchmarks (not timed tests): seeds a 200,000-post board on PostgreSQL and SQLite, drives it
-# with wrk, prints a table and writes bench/results/<time>.json. Takes about 15 minutes.
+# with wrk, then measures search again at 1,000,000 posts; prints a table and writes
+# bench/results/<time>.json. Takes about 45 minutes.
 bench: install-test
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run
