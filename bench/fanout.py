@@ -46,7 +46,7 @@ CSRF = 'name="csrftoken" value="'
 async def _prepare(database: Database, settings: Settings, watchers: int) -> dict[str, Any]:
     passwords = Passwords(settings)
     async with database.sessionmaker() as s:
-        replier = await create_user(
+        await create_user(
             s, passwords, username="replier", email="replier@example.org", password=PASSWORD
         )
         opener = await create_user(
