@@ -220,6 +220,14 @@ async def preferences(ctx: Ctx) -> Response:
     )
 
 
+LEVEL_SAID = {
+    Level.watching: "You are watching this {what}: every new post will notify you.",
+    Level.tracking: "You are tracking this {what}: replies to you and mentions notify you.",
+    Level.normal: "This {what} is back to Normal: replies to you and mentions notify you.",
+    Level.muted: "This {what} is muted: nothing in it will notify you.",
+}
+
+
 def _level(raw: str) -> Level:
     if raw not in Level.__members__:
         raise HTTPException(400, "Choose Watching, Tracking, Normal or Muted.")
@@ -239,8 +247,7 @@ async def watch_thread(ctx: Ctx) -> Response:
     if thread is None:
         raise HTTPException(404, "There is no such thread.")
     await set_thread_level(ctx.db, user.id, thread.id, level)
-    ctx.flash(f"You are now {LEVEL_LABELS[level]} this thread." if level != Level.normal
-              else "This thread is back to Normal.")  # fmt: skip
+    ctx.flash(LEVEL_SAID[level].format(what="thread"))
     return ctx.redirect(safe_next(None, ctx.url("thread", thread_id=thread.id)))
 
 
@@ -253,8 +260,7 @@ async def watch_category(ctx: Ctx) -> Response:
     if not can_see_category(category, user):
         raise HTTPException(404, "There is no such category.")
     await set_category_level(ctx.db, user.id, category.id, level)
-    ctx.flash(f"You are now {LEVEL_LABELS[level]} this category." if level != Level.normal
-              else "This category is back to Normal.")  # fmt: skip
+    ctx.flash(LEVEL_SAID[level].format(what="category"))
     return ctx.redirect(ctx.url("category", slug=category.slug))
 
 

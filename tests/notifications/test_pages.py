@@ -208,3 +208,19 @@ async def test_changes_are_rate_limited(
         for _ in range(4)
     ]
     assert codes == [303, 303, 303, 429]
+
+
+async def test_member_text_in_the_list_is_escaped(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    target = await make_user(db, settings, username="target")
+    writer = await make_user(db, settings)
+    payload = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
+    await make_thread(db, settings, writer, await make_category(db), title=f"Hi {payload}"[:200],
+                      body=f"@target {FRIENDLY}")  # fmt: skip
+    await settle(settings, database)
+    assert target.id
+    await login(client, "target")
+    page = await client.get("/notifications")
+    assert "mentioned you" in page.text
+    assert payload not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
