@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -15,8 +15,8 @@ from starlette.routing import Route
 from forum.accounts.models import User
 from forum.board.categories import category_by_slug
 from forum.board.events import CategoryPageExtras, ThreadPageExtras
-from forum.board.models import Category, Thread
-from forum.board.visibility import can_see_category, thread_visibility
+from forum.board.models import Category, Post, Thread
+from forum.board.visibility import can_see_category, post_visibility, thread_visibility
 from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.pagination import paginate
@@ -58,19 +58,32 @@ async def _count_change(ctx: Ctx) -> User:
     return user
 
 
+def still_visible(viewer: User) -> ColumnElement[bool]:
+    """A notification about a post is listed only while the member may still see the post and
+    its thread (a moderator may have hidden it, or moved the thread to a staff-only category,
+    since); a moderation notice about the member's own post stays."""
+    return or_(
+        Notification.post_id.is_(None),
+        Notification.kind == Kind.moderation.value,
+        exists()
+        .where(Post.id == Notification.post_id, post_visibility(viewer))
+        .where(Thread.id == Post.thread_id, Category.id == Thread.category_id)
+        .where(thread_visibility(viewer)),
+    )
+
+
 @view(login=True)
 async def notifications(ctx: Ctx) -> Response:
     user = ctx.user
     assert user is not None
     per_page = ctx.settings.notifications_per_page
-    total = await ctx.db.scalar(
-        select(func.count(Notification.id)).where(Notification.recipient_id == user.id)
-    )
+    mine = and_(Notification.recipient_id == user.id, still_visible(user))
+    total = await ctx.db.scalar(select(func.count(Notification.id)).where(mine))
     pager = paginate(total or 0, per_page, ctx.param_int("page"))
     rows = list(
         await ctx.db.scalars(
             select(Notification)
-            .where(Notification.recipient_id == user.id)
+            .where(mine)
             .order_by(Notification.id.desc())
             .offset((pager.number - 1) * per_page)
             .limit(per_page)

@@ -224,3 +224,18 @@ async def test_member_text_in_the_list_is_escaped(
     page = await client.get("/notifications")
     assert "mentioned you" in page.text
     assert payload not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+async def test_a_notification_leaves_the_list_when_its_post_is_hidden(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    from sqlalchemy import update
+
+    from forum.board.models import Post
+
+    junior, senior, thread, replies = await _mentioned(db, database, settings, times=2)
+    await db.execute(update(Post).where(Post.id == replies[0].id).values(moderation_state="hidden"))
+    await db.commit()
+    await login(client, "junior")
+    page = await client.get("/notifications")
+    assert page.text.count("senior mentioned you") == 1
