@@ -363,3 +363,48 @@ async def test_fan_out_to_many_watchers_is_one_batch(
     unread = await db.scalar(select(func.sum(User.notifications_unread)).where(
         User.id.in_([w.id for w in watchers])))  # fmt: skip
     assert unread == 30
+
+
+async def test_mentions_past_the_cap_do_not_notify(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    settings.notify_mentions_max = 1
+    first = await make_user(db, settings, username="first_named")
+    second = await make_user(db, settings, username="second_named")
+    writer = await make_user(db, settings)
+    await make_thread(
+        db, settings, writer, await make_category(db), body="@first_named and @second_named, hello"
+    )
+    await settle(settings, database)
+    assert [n.kind for n in await notes(db, first)] == ["mention"]
+    assert await notes(db, second) == []
+
+
+async def test_the_worker_loop_fans_out(fresh_database: Database, settings: Settings) -> None:
+    """moderation/worker.py's loop runs the notifier next to mail delivery."""
+    import asyncio
+
+    async with fresh_database.sessionmaker() as s:
+        junior = await make_user(s, settings, username="loopjunior")
+        senior = await make_user(s, settings)
+        thread, _ = await make_thread(s, settings, junior, await make_category(s))
+        await create_reply(s, settings, senior, thread, f"@loopjunior {FRIENDLY}")
+        await s.commit()
+        junior_id = junior.id
+    worker = worker_for(settings, fresh_database)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(100):
+            async with fresh_database.sessionmaker() as s:
+                found = await s.scalar(
+                    select(Notification.kind).where(Notification.recipient_id == junior_id)
+                )
+            if found:
+                break
+            await asyncio.sleep(0.1)
+        assert found == "mention"
+    finally:
+        stop.set()
+        worker.wake.set()
+        await asyncio.wait_for(task, 30)
