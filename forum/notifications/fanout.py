@@ -22,8 +22,15 @@ from sqlalchemy.orm import aliased
 
 from forum.accounts.events import RankEarned
 from forum.accounts.models import User
-from forum.board.events import PostCreated
-from forum.board.models import Category, ModerationState, Post, Thread, shown_to_all
+from forum.board.events import PostCreated, PostEdited
+from forum.board.models import (
+    Category,
+    ModerationState,
+    Post,
+    PostRevision,
+    Thread,
+    shown_to_all,
+)
 from forum.core import events
 from forum.core.db import Database, utcnow
 from forum.core.outbox import queue_mail
@@ -58,6 +65,26 @@ SPECIFICITY = {Kind.mention: 0, Kind.quote: 1, Kind.reply: 2, Kind.post: 3}
 
 async def on_post_created(session: AsyncSession, event: PostCreated) -> None:
     session.add(NotificationWork(source="post", post_id=event.post_id, actor_id=event.author_id))
+
+
+async def on_post_edited(session: AsyncSession, event: PostEdited) -> None:
+    """An edit may mention or quote someone new: the names the text had before are kept on
+    the work row, so only those added are told (once the edit is decided, like a new post)."""
+    before = await session.scalar(
+        select(PostRevision.body_source)
+        .where(PostRevision.post_id == event.post_id)
+        .order_by(PostRevision.id.desc())
+        .limit(1)
+    )
+    if before is None:
+        return
+    names = sorted({n.lower() for n in (*mentioned_names(before), *quoted_names(before))})
+    session.add(
+        NotificationWork(
+            source="edit", post_id=event.post_id, actor_id=event.editor_id,
+            recipients=",".join(names),
+        )
+    )  # fmt: skip
 
 
 async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
@@ -117,6 +144,7 @@ async def on_message(session: AsyncSession, event: Any) -> None:
 
 def subscribe() -> None:
     events.subscribe(PostCreated, on_post_created)
+    events.subscribe(PostEdited, on_post_edited)
     events.subscribe(PostDecided, on_post_decided)
     events.subscribe(RankEarned, on_rank_earned)
 
@@ -148,7 +176,7 @@ class Planned:
 def _ready() -> Any:
     """Work that can be done now: everything but a post's that waits for a decision."""
     return or_(
-        NotificationWork.source != "post",
+        NotificationWork.source.not_in(("post", "edit")),
         NotificationWork.post_id.is_(None),
         select(Post.id)
         .where(
@@ -214,7 +242,7 @@ class Notifier:
     # --- who is told what ---
 
     async def plan(self, session: AsyncSession, item: NotificationWork) -> list[Planned]:
-        if item.source == "post":
+        if item.source in ("post", "edit"):
             return await self._plan_post(session, item)
         if item.source == "message":
             ids = [int(part) for part in item.recipients.split(",") if part.strip()]
@@ -278,38 +306,49 @@ class Notifier:
         if thread is None:
             return []
         author = post.author_id
-        if await self._auto_track(session, author):
+        edit = item.source == "edit"
+        already = set(item.recipients.split(",")) if edit else set()
+        if not edit and await self._auto_track(session, author):
             await set_thread_level(session, author, thread.id, Level.tracking, only_if_unset=True)
         kinds: dict[int, Kind] = {}
 
         def offer(user_id: int | None, kind: Kind) -> None:
-            if user_id is None or user_id == author:
+            if user_id is None or user_id in (author, item.actor_id):
                 return
             known = kinds.get(user_id)
             if known is None or SPECIFICITY[kind] < SPECIFICITY[known]:
                 kinds[user_id] = kind
 
         # Watchers of the category (every new post in it) and of the thread.
-        for user_id in await session.scalars(
-            select(CategoryWatch.user_id).where(
-                CategoryWatch.category_id == thread.category_id,
-                CategoryWatch.level == Level.watching.value,
+        for user_id in (
+            []
+            if edit
+            else await session.scalars(
+                select(CategoryWatch.user_id).where(
+                    CategoryWatch.category_id == thread.category_id,
+                    CategoryWatch.level == Level.watching.value,
+                )
             )
         ):
             offer(user_id, Kind.post)
-        for user_id in await session.scalars(
-            select(ThreadWatch.user_id).where(
-                ThreadWatch.thread_id == thread.id, ThreadWatch.level == Level.watching.value
+        for user_id in (
+            []
+            if edit
+            else await session.scalars(
+                select(ThreadWatch.user_id).where(
+                    ThreadWatch.thread_id == thread.id, ThreadWatch.level == Level.watching.value
+                )
             )
         ):
             offer(user_id, Kind.post)
-        if post.id != thread.first_post_id:
+        if post.id != thread.first_post_id and not edit:
             offer(thread.author_id, Kind.reply)
-        if post.reply_to_id is not None:
+        if post.reply_to_id is not None and not edit:
             offer(await session.scalar(select(Post.author_id).where(
                 Post.id == post.reply_to_id)), Kind.reply)  # fmt: skip
-        names = quoted_names(post.body_source)
+        names = [n for n in quoted_names(post.body_source) if n.lower() not in already]
         mentions = mentioned_names(post.body_source)[: self.settings.notify_mentions_max]
+        mentions = [n for n in mentions if n.lower() not in already]
         keys = {n.lower() for n in (*names, *mentions)}
         if keys:
             found = dict(

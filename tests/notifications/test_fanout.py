@@ -408,3 +408,24 @@ async def test_the_worker_loop_fans_out(fresh_database: Database, settings: Sett
         stop.set()
         worker.wake.set()
         await asyncio.wait_for(task, 30)
+
+
+async def test_an_edit_notifies_only_whom_it_newly_mentions(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    from forum.board.posting import edit_post
+
+    old = await make_user(db, settings, username="old_name")
+    new = await make_user(db, settings, username="new_name")
+    watcher = await make_user(db, settings)
+    writer = await make_user(db, settings)
+    category = await make_category(db)
+    await set_category_level(db, watcher.id, category.id, fanout.Level.watching)
+    thread, posts = await make_thread(db, settings, writer, category, body=f"@old_name {FRIENDLY}")
+    await settle(settings, database)
+    await edit_post(db, settings, writer, posts[0], thread, f"@old_name and @new_name {FRIENDLY}")
+    await db.commit()
+    await settle(settings, database)
+    assert [n.kind for n in await notes(db, old)] == ["mention"]  # not again
+    assert [(n.kind, n.post_id) for n in await notes(db, new)] == [("mention", posts[0].id)]
+    assert [n.kind for n in await notes(db, watcher)] == ["post"]  # an edit is not a new post
