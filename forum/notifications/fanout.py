@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, literal, or_, select, update
+from sqlalchemy import and_, delete, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -232,9 +232,16 @@ class Notifier:
                 query = query.with_for_update(skip_locked=True, of=NotificationWork)
             work = list((await session.scalars(query)).all())
             for item in work:
-                planned = await self.plan(session, item)
-                await self.deliver(session, planned)
-                await session.delete(item)
+                # One row that fails is logged and dropped, never retried forever: it would
+                # hold up every notification after it (and the worker's loop with them).
+                try:
+                    async with session.begin_nested():
+                        await self.deliver(session, await self.plan(session, item))
+                except Exception:
+                    log.exception("notification work %s (%s) failed; dropped", item.id, item.source)
+                await session.execute(
+                    delete(NotificationWork).where(NotificationWork.id == item.id)
+                )
                 done += 1
             await session.commit()
         return done

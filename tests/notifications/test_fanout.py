@@ -429,3 +429,27 @@ async def test_an_edit_notifies_only_whom_it_newly_mentions(
     assert [n.kind for n in await notes(db, old)] == ["mention"]  # not again
     assert [(n.kind, n.post_id) for n in await notes(db, new)] == [("mention", posts[0].id)]
     assert [n.kind for n in await notes(db, watcher)] == ["post"]  # an edit is not a new post
+
+
+async def test_a_failing_work_row_is_dropped_and_the_rest_go_on(
+    db: AsyncSession, database: Database, settings: Settings, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    junior = await make_user(db, settings, username="steady")
+    senior = await make_user(db, settings)
+    thread, _ = await make_thread(db, settings, junior, await make_category(db))
+    await settle(settings, database)
+    bad = await create_reply(db, settings, senior, thread, f"@steady {FRIENDLY} one")
+    good = await create_reply(db, settings, senior, thread, f"@steady {FRIENDLY} two")
+    await db.commit()
+    real_plan = Notifier.plan
+
+    async def plan(self, session, item):  # type: ignore[no-untyped-def]
+        if item.post_id == bad.id:
+            raise RuntimeError("boom")
+        return await real_plan(self, session, item)
+
+    monkeypatch.setattr(Notifier, "plan", plan)
+    await settle(settings, database)
+    assert [n.post_id for n in await notes(db, junior)] == [good.id]
+    assert await db.scalar(select(func.count(NotificationWork.id))) == 0
+    assert "failed; dropped" in caplog.text
