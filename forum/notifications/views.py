@@ -140,9 +140,10 @@ async def _mark_read(session: AsyncSession, user: User, ids: list[int] | None) -
     await session.execute(
         stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)
     )
-    # The bell's count is recounted, so it cannot drift from the rows.
+    # The bell's count is recounted as the list shows it, so it cannot drift from the rows
+    # (nor count notifications about posts hidden since).
     unread = select(func.count(Notification.id)).where(
-        Notification.recipient_id == user.id, Notification.read_at.is_(None)
+        Notification.recipient_id == user.id, Notification.read_at.is_(None), still_visible(user)
     )
     await session.execute(
         update(User)

@@ -239,3 +239,7 @@ async def test_a_notification_leaves_the_list_when_its_post_is_hidden(
     await login(client, "junior")
     page = await client.get("/notifications")
     assert page.text.count("senior mentioned you") == 1
+    # Opening the one still shown recounts the bell as the list shows it: none left.
+    shown = await db.scalar(select(Notification.id).where(Notification.post_id == replies[1].id))
+    await post_form(client, f"/notifications/{shown}/open", {}, "/notifications")
+    assert BELL.search((await client.get("/")).text).group(1) is None  # type: ignore[union-attr]
