@@ -47,6 +47,8 @@ from forum.core.middleware import BodyGuard, SecurityHeaders
 from forum.core.settings import Settings
 from forum.core.urls import path_builder
 from forum.core.web import MAX_FORM_BYTES, make_templates, static_dir
+from forum.notifications import fanout as notification_fanout
+from forum.notifications import views as notification_views
 from forum.related import pages as related_pages
 from forum.review import queue as review_queue
 from forum.review import views as review_views
@@ -126,6 +128,8 @@ def wire() -> None:
     writes posts or shows pages calls it once at start-up (the app, the worker, the CLI)."""
     review_queue.subscribe()
     related_pages.subscribe()
+    notification_fanout.subscribe()
+    notification_views.subscribe()
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
@@ -196,6 +200,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *review_views.routes,
         *article_views.routes,
         *search_views.routes,
+        *notification_views.routes,
         *favicon.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"], name="metrics"),

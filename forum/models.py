@@ -19,6 +19,14 @@ from forum.core.audit import AuditEntry
 from forum.core.db import Base
 from forum.core.outbox import OutboxMessage
 from forum.core.ratelimit import RateLimitCounter
+from forum.notifications.models import (
+    CategoryWatch,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    NotificationWork,
+    ThreadWatch,
+)
 from forum.related.models import Embedding, RelatedItem
 from forum.review.models import (
     ModerationResult,
@@ -39,6 +47,12 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Category",
+    "CategoryWatch",
+    "Notification",
+    "NotificationPreference",
+    "NotificationSettings",
+    "NotificationWork",
+    "ThreadWatch",
     "Draft",
     "LoginSession",
     "ModerationResult",

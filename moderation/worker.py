@@ -42,6 +42,8 @@ from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
+from forum.notifications.fanout import Notifier
+from forum.notifications.paths import worker_paths
 from forum.review.models import (
     STAGE_SECONDS,
     ModerationResult,
@@ -107,6 +109,8 @@ class Worker:
         # Related lists need the sentence encoder; set up in run() once the stages have loaded.
         self.related: RelatedIndex | None = None
         self.retraining: asyncio.subprocess.Process | None = None
+        # Notification fan-out and digests, after commit and outside any request.
+        self.notifier = Notifier(settings, database, worker_paths())
 
     @property
     def dialect(self) -> str:
@@ -517,6 +521,7 @@ class Worker:
                     # Mail first: a member waits on a confirmation or reset link, while
                     # a related list refreshed a moment later is never missed.
                     decided = await outbox.deliver_due(self.database, self.settings)
+                    decided += await self.notifier.run_once()
                     decided += await self.run_once()
                     decided += await self.score_profiles()
                     if self.related is not None:

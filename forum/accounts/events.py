@@ -13,3 +13,11 @@ class ProfileChanged:
     # The new text is out of sight until a moderator approves it (the member is on
     # pre-moderation, or changed text a moderator had hidden).
     held: bool
+
+
+@dataclass(frozen=True)
+class RankEarned:
+    """Points carried a member into a higher earned rank (forum.notifications tells them)."""
+
+    user_id: int
+    rank: str

@@ -98,6 +98,8 @@ class User(Base):
     # The earned rank the member reached and has not yet been told of (a notice on every page
     # until they dismiss it); set by `award_points` when points cross a rank's threshold.
     rank_notice: Mapped[str | None] = mapped_column(String(60))
+    # The bell's count (forum.notifications keeps it): read with the member, no extra query.
+    notifications_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     special_rank: Mapped[Rank | None] = relationship(lazy="raise")
 

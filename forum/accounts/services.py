@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from forum.accounts.events import ProfileChanged
+from forum.accounts.events import ProfileChanged, RankEarned
 from forum.accounts.models import (
     EmailChange,
     EmailConfirmation,
@@ -638,6 +638,7 @@ async def award_points(
     before, after = ranks.floor_of(row.points - delta), ranks.floor_of(row.points)
     if after is not None and (before is None or after[0] > before[0]):
         await session.execute(update(User).where(User.id == user_id).values(rank_notice=after[1]))
+        await events.announce(session, RankEarned(user_id, after[1]))
 
 
 async def dismiss_rank_notice(session: AsyncSession, user: User) -> None:

@@ -31,3 +31,12 @@ class ThreadPageExtras:
 
     thread: Any  # forum.board.queries.ThreadView
     viewer: Any  # forum.accounts.models.User | None
+
+
+@dataclass(frozen=True)
+class CategoryPageExtras:
+    """Asked by the category page: what else to show on it (a dict of template values from
+    each answering domain; notifications add the watching control)."""
+
+    category: Any  # forum.board.models.Category
+    viewer: Any  # forum.accounts.models.User | None

@@ -15,7 +15,7 @@ from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.accounts.web import Ctx
 from forum.board import categories, drafts, posting, queries, threads
-from forum.board.events import ThreadPageExtras
+from forum.board.events import CategoryPageExtras, ThreadPageExtras
 from forum.board.models import Category, Post, Thread
 from forum.board.queries import AuthorView, PostView, ThreadView
 from forum.core import events
@@ -108,6 +108,11 @@ async def category_page(ctx: Ctx) -> Response:
             "children": node.children if node is not None else [],
             "rows": rows,
             "pager": pager,
+            **{
+                k: v
+                for a in await events.ask(ctx.db, CategoryPageExtras(category, ctx.user))
+                for k, v in a.items()
+            },
         },
     )
 

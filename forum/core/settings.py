@@ -145,6 +145,17 @@ class Settings(BaseSettings):
     reports_max_per_hour: int = 20
     reports_max_per_hour_ip: int = 100
 
+    # --- notifications (forum.notifications) ---------------------------------------------------
+    # Work rows the worker turns into notifications per batch.
+    notify_batch_size: int = Field(default=50, ge=1)
+    # @mentions in one post that notify (the rest are plain text to the notifier).
+    notify_mentions_max: int = Field(default=20, ge=0)
+    # The hour (UTC) daily digests go out; weekly digests of watched categories on Mondays.
+    notify_digest_hour: int = Field(default=7, ge=0, le=23)
+    notifications_per_page: int = Field(default=30, ge=1)
+    # Notification and watching changes (mark read, preferences, levels) per member per minute.
+    notify_changes_per_minute: int = Field(default=60, ge=1)
+
     worker_batch_size: int = 16
     worker_lease_seconds: int = 120
     worker_max_attempts: int = 3

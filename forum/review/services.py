@@ -15,11 +15,12 @@ from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, out
 from forum.articles.models import Article
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import BoardError, edit_post, set_post_state
-from forum.core import ratelimit
+from forum.core import events, ratelimit
 from forum.core.audit import audit
 from forum.core.db import rowcount, utcnow
 from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
+from forum.review.events import PostDecided
 from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
@@ -244,10 +245,12 @@ async def decide(
         await set_post_state(session, post, ModerationState.clear)
     _sanction(author, action, duration)
     # Reports are labels: upheld when the post was acted on, rejected when approved as is.
-    await session.execute(
+    reporters = await session.scalars(
         update(Report).where(Report.post_id == post.id, Report.upheld.is_(None))
-        .values(upheld=hide or action == "edit_approve")
+        .values(upheld=hide or action == "edit_approve").returning(Report.reporter_id)
     )  # fmt: skip
+    decided = PostDecided(post.id, moderator.id, author.id, action, hide, tuple(reporters.all()))
+    await events.announce(session, decided)
     _close(item, moderator, action, reason)
     detail = f"suspended for {duration}" if action == "suspend" else ""
     audit(session, moderator, action, "post", post.id, reason.strip(), detail)

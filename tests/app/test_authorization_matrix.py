@@ -43,6 +43,9 @@ ACCESS: dict[str, set[str]] = {
     # Not by role but by address (CANDOR_METRICS_ALLOW, loopback by default; these requests
     # come from 127.0.0.1): tests/app/test_metrics.py checks the refusals.
     "metrics": ALL,
+    # forum.notifications: a member's own notifications, preferences and watching levels.
+    "notifications": MEMBERS, "notifications_read_all": MEMBERS, "notification_preferences": MEMBERS,
+    "notification_open": MEMBERS, "watch_thread": MEMBERS, "watch_category": MEMBERS,
 }  # fmt: skip
 
 
@@ -77,7 +80,8 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     await db.commit()
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),
-            "phrase_id": "999999", "article_id": str(article.id)}  # fmt: skip
+            "phrase_id": "999999", "article_id": str(article.id),
+            "notification_id": "999999"}  # fmt: skip
 
 
 def _path(template: str, values: dict[str, str]) -> str:

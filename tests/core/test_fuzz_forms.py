@@ -20,6 +20,7 @@ from forum.articles.models import Article
 from forum.articles.services import publish
 from forum.board.models import Draft, Post, Thread
 from forum.core.db import connect
+from forum.notifications.models import CategoryWatch, NotificationPreference, ThreadWatch
 from forum.review.models import Report, WatchedPhrase
 from tests.conftest import TemplateDB, make_settings, run_in_thread
 from tests.helpers import PASSWORD, make_category, make_thread, make_user
@@ -57,8 +58,29 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/account/email/confirm/{token}", ["csrftoken_extra"]),
     ("member", "/account/rank-notice", ["next"]),
     ("admin", "/admin/guidelines", ["body", "action"]),
+    (
+        "member",
+        "/notifications/preferences",
+        [
+            "kind_reply",
+            "kind_mention",
+            "kind_quote",
+            "kind_post",
+            "kind_reaction",
+            "kind_message",
+            "kind_moderation",
+            "kind_rank",
+            "category_digest",
+            "auto_track",
+        ],
+    ),
+    ("member", "/notifications/read-all", ["csrftoken_extra"]),
+    ("member", "/notifications/999999/open", ["csrftoken_extra"]),
+    ("member", "/watch/t/{thread}", ["level"]),
+    ("member", "/watch/c/{slug}", ["level"]),
 ]
-COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft)
+COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
+           NotificationPreference, ThreadWatch, CategoryWatch)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +88,8 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
     url = template_db.copy()
     settings_ = make_settings(url, posts_max_per_minute=10**9, posts_max_per_minute_ip=10**9, login_max_failures_ip=10**9,
                               login_max_failures_account=10**9, register_max_per_ip_hour=10**9,
-                              reports_max_per_hour=10**9, reports_max_per_hour_ip=10**9)  # fmt: skip
+                              reports_max_per_hour=10**9, reports_max_per_hour_ip=10**9,
+                              notify_changes_per_minute=10**9)  # fmt: skip
 
     async def seed() -> dict[str, Any]:
         database = connect(url)

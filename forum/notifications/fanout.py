@@ -1,0 +1,696 @@
+"""The request side records work (cheap rows, in the announcing transaction); the worker
+turns it into notifications after commit (`Notifier.run_once`), and sends e-mail through the
+outbox: at once, or in a daily digest, as each member chose for each kind.
+
+A post's work waits until the moderation worker has decided the post and it is shown to
+all: a held or pre-moderated post waits for a moderator's approval; a hidden or deleted one
+never notifies. Nobody is told about a post in a thread they may not see (staff-only
+categories, deleted threads, a thread whose opening post is not public), nor about their
+own post. A post gives each member one notification, the most specific kind."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from forum.accounts.events import RankEarned
+from forum.accounts.models import User
+from forum.board.events import PostCreated, PostEdited
+from forum.board.models import (
+    Category,
+    ModerationState,
+    Post,
+    PostRevision,
+    Thread,
+    shown_to_all,
+)
+from forum.core import events
+from forum.core.db import Database, utcnow
+from forum.core.outbox import queue_mail
+from forum.core.settings import Settings
+from forum.core.text import mentioned_names, quoted_names
+from forum.notifications.models import (
+    DEFAULT_DELIVERY,
+    CategoryWatch,
+    Delivery,
+    DigestFrequency,
+    Kind,
+    Level,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    NotificationWork,
+    ThreadWatch,
+)
+from forum.notifications.watching import set_thread_level
+from forum.review.events import PostDecided
+
+log = logging.getLogger("candor.notifications")
+
+# Members per IN list (SQLite's and PostgreSQL's bound-parameter limits are far above).
+CHUNK = 500
+# Rank of each kind for one post: the lower wins.
+SPECIFICITY = {Kind.mention: 0, Kind.quote: 1, Kind.reply: 2, Kind.post: 3}
+
+
+# --- the request side: event handlers record work ----------------------------------------------
+
+
+async def on_post_created(session: AsyncSession, event: PostCreated) -> None:
+    session.add(NotificationWork(source="post", post_id=event.post_id, actor_id=event.author_id))
+
+
+async def on_post_edited(session: AsyncSession, event: PostEdited) -> None:
+    """An edit may mention or quote someone new: the names the text had before are kept on
+    the work row, so only those added are told (once the edit is decided, like a new post)."""
+    before = await session.scalar(
+        select(PostRevision.body_source)
+        .where(PostRevision.post_id == event.post_id)
+        .order_by(PostRevision.id.desc())
+        .limit(1)
+    )
+    if before is None:
+        return
+    names = sorted({n.lower() for n in (*mentioned_names(before), *quoted_names(before))})
+    session.add(
+        NotificationWork(
+            source="edit", post_id=event.post_id, actor_id=event.editor_id,
+            recipients=",".join(names),
+        )
+    )  # fmt: skip
+
+
+async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
+    outcome = _OUTCOMES.get(event.action, "reviewed")
+    session.add(
+        NotificationWork(
+            source="moderation", post_id=event.post_id, actor_id=event.moderator_id,
+            recipient_id=event.author_id, detail=outcome,
+        )
+    )  # fmt: skip
+    verdict = "acted on" if event.hidden or event.action == "edit_approve" else "kept"
+    for reporter in dict.fromkeys(event.reporter_ids):
+        if reporter != event.author_id:
+            session.add(
+                NotificationWork(
+                    source="report", post_id=event.post_id, actor_id=event.moderator_id,
+                    recipient_id=reporter, detail=verdict,
+                )
+            )  # fmt: skip
+
+
+_OUTCOMES = {
+    "approve": "approved",
+    "edit_approve": "edited and approved",
+    "hide": "hidden",
+    "warn": "hidden, with a warning",
+    "premoderate": "hidden, and your next posts wait for approval",
+    "suspend": "hidden, and your account suspended",
+}
+
+
+async def on_rank_earned(session: AsyncSession, event: RankEarned) -> None:
+    session.add(NotificationWork(source="rank", recipient_id=event.user_id, detail=event.rank))
+
+
+async def on_reaction(session: AsyncSession, event: Any) -> None:
+    """forum.board.events.ReactionAdded (reaction_id, post_id, actor_id, kind)."""
+    session.add(
+        NotificationWork(
+            source="reaction", post_id=event.post_id, actor_id=event.actor_id,
+            detail=str(event.kind)[:200],
+        )
+    )  # fmt: skip
+
+
+async def on_message(session: AsyncSession, event: Any) -> None:
+    """forum.messages.events.MessageVisible (message_id, conversation_id, sender_id,
+    recipient_ids): the message became visible to its recipients."""
+    session.add(
+        NotificationWork(
+            source="message", actor_id=event.sender_id, message_id=event.message_id,
+            conversation_id=event.conversation_id,
+            recipients=",".join(str(int(r)) for r in event.recipient_ids),
+        )
+    )  # fmt: skip
+
+
+def subscribe() -> None:
+    events.subscribe(PostCreated, on_post_created)
+    events.subscribe(PostEdited, on_post_edited)
+    events.subscribe(PostDecided, on_post_decided)
+    events.subscribe(RankEarned, on_rank_earned)
+
+
+# --- hooks other parts fill in -----------------------------------------------------------------
+
+
+async def blocked_by(session: AsyncSession, actor_id: int | None, ids: Iterable[int]) -> set[int]:
+    """HOOK (private messages' blocks): the members among `ids` who blocked `actor_id`; their
+    notifications about the actor's actions are dropped. Until a blocks table exists, none."""
+    return set()
+
+
+# --- the worker side ------------------------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    recipient_id: int
+    kind: Kind
+    actor_id: int | None = None
+    post_id: int | None = None
+    thread_id: int | None = None
+    message_id: int | None = None
+    conversation_id: int | None = None
+    detail: str = ""
+
+
+def _ready() -> Any:
+    """Work that can be done now: everything but a post's that waits for a decision."""
+    return or_(
+        NotificationWork.source.not_in(("post", "edit")),
+        NotificationWork.post_id.is_(None),
+        select(Post.id)
+        .where(
+            Post.id == NotificationWork.post_id,
+            or_(
+                Post.is_deleted.is_(True),
+                and_(
+                    Post.needs_scoring.is_(False),
+                    Post.moderation_state != ModerationState.held.value,
+                ),
+            ),
+        )
+        .exists(),
+    )
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+class Notifier:
+    """Run by the moderation worker between batches (next to the outbox's delivery)."""
+
+    def __init__(self, settings: Settings, database: Database, url: Callable[..., str]) -> None:
+        self.settings = settings
+        self.database = database
+        self.url = url
+        self.digests_checked: datetime | None = None
+
+    @property
+    def base(self) -> str:
+        return self.settings.base_url.rstrip("/")
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Turn a batch of ready work into notifications; send digests that are due (looked
+        for every few minutes). The number of work rows and digests handled."""
+        done = await self.fan_out()
+        now = now or utcnow()
+        if self.digests_checked is None or now - self.digests_checked > timedelta(minutes=5):
+            self.digests_checked = now
+            done += await self.send_digests(now)
+            done += await self.send_category_digests(now)
+        return done
+
+    async def fan_out(self, limit: int | None = None) -> int:
+        limit = limit or self.settings.notify_batch_size
+        done = 0
+        async with self.database.writing() as session:
+            query = select(NotificationWork).where(_ready()).order_by(NotificationWork.id)
+            query = query.limit(limit)
+            if self.database.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=NotificationWork)
+            work = list((await session.scalars(query)).all())
+            for item in work:
+                # One row that fails is logged and dropped, never retried forever: it would
+                # hold up every notification after it (and the worker's loop with them).
+                try:
+                    async with session.begin_nested():
+                        await self.deliver(session, await self.plan(session, item))
+                except Exception:
+                    log.exception("notification work %s (%s) failed; dropped", item.id, item.source)
+                await session.execute(
+                    delete(NotificationWork).where(NotificationWork.id == item.id)
+                )
+                done += 1
+            await session.commit()
+        return done
+
+    # --- who is told what ---
+
+    async def plan(self, session: AsyncSession, item: NotificationWork) -> list[Planned]:
+        if item.source in ("post", "edit"):
+            return await self._plan_post(session, item)
+        if item.source == "message":
+            ids = [int(part) for part in item.recipients.split(",") if part.strip()]
+            ids = [i for i in dict.fromkeys(ids) if i != item.actor_id]
+            blocked = await blocked_by(session, item.actor_id, ids)
+            return [
+                Planned(i, Kind.message, item.actor_id, message_id=item.message_id,
+                        conversation_id=item.conversation_id)
+                for i in ids if i not in blocked
+            ]  # fmt: skip
+        if item.source == "rank" and item.recipient_id is not None:
+            return [Planned(item.recipient_id, Kind.rank, detail=item.detail)]
+        post = await session.get(Post, item.post_id) if item.post_id else None
+        thread = await session.get(Thread, post.thread_id) if post else None
+        if post is None or thread is None:
+            return []
+        if item.source in ("moderation", "report") and item.recipient_id is not None:
+            detail = item.detail if item.source == "moderation" else f"report {item.detail}"
+            return [
+                Planned(item.recipient_id, Kind.moderation, item.actor_id, post.id, thread.id,
+                        detail=detail)
+            ]  # fmt: skip
+        if item.source == "reaction":
+            if post.author_id == item.actor_id or not await self._post_public(session, post):
+                return []
+            if await blocked_by(session, item.actor_id, [post.author_id]):
+                return []
+            return [
+                Planned(post.author_id, Kind.reaction, item.actor_id, post.id, thread.id,
+                        detail=item.detail)
+            ]  # fmt: skip
+        return []
+
+    async def _post_public(self, session: AsyncSession, post: Post) -> bool:
+        thread = await session.get(Thread, post.thread_id)
+        if post.is_deleted or post.moderation_state not in ("clear", "flagged", "pending"):
+            return False
+        return thread is not None and await self._thread_public(session, thread)
+
+    async def _thread_public(self, session: AsyncSession, thread: Thread) -> bool:
+        category = await session.get(Category, thread.category_id)
+        if thread.is_deleted or category is None or category.staff_only:
+            return False
+        if thread.first_post_id is None:
+            return True
+        first = aliased(Post)
+        shown = await session.scalar(
+            select(first.id).where(
+                first.id == thread.first_post_id,
+                first.is_deleted.is_(False),
+                shown_to_all(first.moderation_state),
+            )
+        )
+        return shown is not None
+
+    async def _plan_post(self, session: AsyncSession, item: NotificationWork) -> list[Planned]:
+        post = await session.get(Post, item.post_id) if item.post_id else None
+        if post is None or post.is_deleted or post.moderation_state not in ("clear", "flagged"):
+            return []  # hidden or deleted: never
+        thread = await session.get(Thread, post.thread_id)
+        if thread is None:
+            return []
+        author = post.author_id
+        edit = item.source == "edit"
+        already = set(item.recipients.split(",")) if edit else set()
+        if not edit and await self._auto_track(session, author):
+            await set_thread_level(session, author, thread.id, Level.tracking, only_if_unset=True)
+        kinds: dict[int, Kind] = {}
+
+        def offer(user_id: int | None, kind: Kind) -> None:
+            if user_id is None or user_id in (author, item.actor_id):
+                return
+            known = kinds.get(user_id)
+            if known is None or SPECIFICITY[kind] < SPECIFICITY[known]:
+                kinds[user_id] = kind
+
+        # Watchers of the category (every new post in it) and of the thread.
+        for user_id in (
+            []
+            if edit
+            else await session.scalars(
+                select(CategoryWatch.user_id).where(
+                    CategoryWatch.category_id == thread.category_id,
+                    CategoryWatch.level == Level.watching.value,
+                )
+            )
+        ):
+            offer(user_id, Kind.post)
+        for user_id in (
+            []
+            if edit
+            else await session.scalars(
+                select(ThreadWatch.user_id).where(
+                    ThreadWatch.thread_id == thread.id, ThreadWatch.level == Level.watching.value
+                )
+            )
+        ):
+            offer(user_id, Kind.post)
+        if post.id != thread.first_post_id and not edit:
+            offer(thread.author_id, Kind.reply)
+        if post.reply_to_id is not None and not edit:
+            offer(await session.scalar(select(Post.author_id).where(
+                Post.id == post.reply_to_id)), Kind.reply)  # fmt: skip
+        names = [n for n in quoted_names(post.body_source) if n.lower() not in already]
+        mentions = mentioned_names(post.body_source)[: self.settings.notify_mentions_max]
+        mentions = [n for n in mentions if n.lower() not in already]
+        keys = {n.lower() for n in (*names, *mentions)}
+        if keys:
+            found = dict(
+                (await session.execute(
+                    select(User.username_key, User.id).where(User.username_key.in_(keys))
+                )).all()
+            )  # fmt: skip
+            for name in names:
+                offer(found.get(name.lower()), Kind.quote)
+            for name in mentions:
+                offer(found.get(name.lower()), Kind.mention)
+        if not kinds:
+            return []
+        ids = list(kinds)
+        # Muted: the thread's own level wins over the category's.
+        levels: dict[int, str] = {}
+        for chunk in _chunks(ids):
+            levels.update(
+                (await session.execute(
+                    select(CategoryWatch.user_id, CategoryWatch.level).where(
+                        CategoryWatch.category_id == thread.category_id,
+                        CategoryWatch.user_id.in_(chunk))
+                )).all()
+            )  # fmt: skip
+            levels.update(
+                (await session.execute(
+                    select(ThreadWatch.user_id, ThreadWatch.level).where(
+                        ThreadWatch.thread_id == thread.id, ThreadWatch.user_id.in_(chunk))
+                )).all()
+            )  # fmt: skip
+        ids = [i for i in ids if levels.get(i) != Level.muted.value]
+        blocked = await blocked_by(session, author, ids)
+        ids = [i for i in ids if i not in blocked]
+        # Who may see the thread: everyone when it is public; otherwise staff (and the
+        # opening post's author, when only that post is held) — never a deleted thread's.
+        if not await self._thread_public(session, thread):
+            staff: set[int] = set()
+            for chunk in _chunks(ids):
+                staff.update(
+                    await session.scalars(
+                        select(User.id).where(
+                            User.id.in_(chunk), User.role.in_(("moderator", "admin"))
+                        )
+                    )
+                )
+            category = await session.get(Category, thread.category_id)
+            opener_may = category is not None and not category.staff_only and not thread.is_deleted
+            ids = [i for i in ids if i in staff or (opener_may and i == thread.author_id)]
+        return [Planned(i, kinds[i], author, post.id, thread.id) for i in ids]
+
+    async def _auto_track(self, session: AsyncSession, user_id: int) -> bool:
+        chosen = await session.scalar(
+            select(NotificationSettings.auto_track).where(NotificationSettings.user_id == user_id)
+        )
+        return True if chosen is None else bool(chosen)
+
+    # --- delivery ---
+
+    async def deliver(self, session: AsyncSession, planned: list[Planned]) -> None:
+        if not planned:
+            return
+        ids = [p.recipient_id for p in planned]
+        chosen: dict[tuple[int, str], str] = {}
+        for chunk in _chunks(ids):
+            rows = await session.execute(
+                select(
+                    NotificationPreference.user_id,
+                    NotificationPreference.kind,
+                    NotificationPreference.delivery,
+                ).where(NotificationPreference.user_id.in_(chunk))
+            )
+            chosen.update({(u, k): d for u, k, d in rows})
+        now = utcnow()
+        rows_out: list[dict[str, Any]] = []
+        mail_to: list[Planned] = []
+        for p in planned:
+            delivery = chosen.get((p.recipient_id, p.kind.value), DEFAULT_DELIVERY[p.kind].value)
+            if delivery == Delivery.off.value:
+                continue
+            rows_out.append(
+                {
+                    "recipient_id": p.recipient_id, "kind": p.kind.value, "actor_id": p.actor_id,
+                    "post_id": p.post_id, "thread_id": p.thread_id, "message_id": p.message_id,
+                    "conversation_id": p.conversation_id, "detail": p.detail[:200],
+                    "created_at": now, "read_at": None,
+                    "digest_pending": delivery == Delivery.digest.value,
+                }
+            )  # fmt: skip
+            if delivery == Delivery.email.value:
+                mail_to.append(p)
+        if not rows_out:
+            return
+        await session.execute(insert(Notification), rows_out)
+        told = [row["recipient_id"] for row in rows_out]
+        for chunk in _chunks(told):
+            await session.execute(
+                update(User)
+                .where(User.id.in_(chunk))
+                .values(notifications_unread=User.notifications_unread + 1)
+                .execution_options(synchronize_session=False)
+            )
+        if mail_to:
+            await self._mail_at_once(session, mail_to)
+
+    async def _mail_at_once(self, session: AsyncSession, planned: list[Planned]) -> None:
+        people = await self._people(session, {p.recipient_id for p in planned})
+        actors = await self._people(session, {p.actor_id for p in planned if p.actor_id})
+        titles = await self._titles(session, {p.thread_id for p in planned if p.thread_id})
+        for p in planned:
+            person = people.get(p.recipient_id)
+            if person is None:
+                continue
+            line = describe(p.kind, actors.get(p.actor_id or 0, ("someone", ""))[0],
+                            titles.get(p.thread_id or 0, ""), p.detail)  # fmt: skip
+            link = self.base + target_path(self.url, p.kind, p.post_id, p.thread_id, p.detail)
+            queue_mail(
+                session, person[1], line[:200],
+                f"Hello {person[0]},\n\n{line}.\n\n{link}\n\n"
+                f"Choose which notifications reach you by e-mail: "
+                f"{self.base}{self.url('notification_preferences')}\n",
+            )  # fmt: skip
+
+    async def _people(self, session: AsyncSession, ids: set[int]) -> dict[int, tuple[str, str]]:
+        found: dict[int, tuple[str, str]] = {}
+        for chunk in _chunks(sorted(ids)):
+            rows = await session.execute(
+                select(User.id, User.username, User.email).where(User.id.in_(chunk))
+            )
+            found.update({i: (name, email) for i, name, email in rows})
+        return found
+
+    async def _titles(self, session: AsyncSession, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = await session.execute(select(Thread.id, Thread.title).where(Thread.id.in_(ids)))
+        return dict(rows.all())
+
+    # --- digests ---
+
+    def _due_since(self, now: datetime, weekly: bool = False) -> datetime:
+        hour = self.settings.notify_digest_hour
+        due = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+        if due > now:
+            due -= timedelta(days=1)
+        if weekly:
+            due -= timedelta(days=due.weekday())  # Mondays
+        return due
+
+    async def send_digests(self, now: datetime) -> int:
+        """Once a day (at CANDOR_NOTIFY_DIGEST_HOUR UTC), one e-mail per member with the
+        notifications they chose to receive in a digest."""
+        due = self._due_since(now)
+        sent = 0
+        async with self.database.writing() as session:
+            members = list(
+                await session.scalars(
+                    select(Notification.recipient_id)
+                    .where(Notification.digest_pending.is_(True))
+                    .distinct()
+                )
+            )
+            for member_id in members:
+                record = await self._settings_row(session, member_id)
+                if record.digest_sent_at is not None and record.digest_sent_at >= due:
+                    continue
+                items = list(
+                    await session.scalars(
+                        select(Notification)
+                        .where(
+                            Notification.recipient_id == member_id,
+                            Notification.digest_pending.is_(True),
+                        )
+                        .order_by(Notification.id)
+                    )
+                )
+                person = (await self._people(session, {member_id})).get(member_id)
+                if person and items:
+                    actors = await self._people(session, {n.actor_id for n in items if n.actor_id})
+                    titles = await self._titles(
+                        session, {n.thread_id for n in items if n.thread_id}
+                    )
+                    lines = []
+                    for n in items[:100]:
+                        actor = actors.get(n.actor_id or 0, ("someone", ""))[0]
+                        text = describe(n.kind, actor, titles.get(n.thread_id or 0, ""), n.detail)
+                        path = target_path(self.url, n.kind, n.post_id, n.thread_id, n.detail)
+                        lines.append(f"- {text}\n  {self.base}{path}")
+                    more = len(items) - 100
+                    queue_mail(
+                        session, person[1], f"Your daily digest: {len(items)} notifications",
+                        f"Hello {person[0]},\n\nSince your last digest:\n\n" + "\n".join(lines)
+                        + (f"\n\n… and {more} more." if more > 0 else "")
+                        + f"\n\nAll your notifications: {self.base}{self.url('notifications')}\n"
+                        f"Preferences: {self.base}{self.url('notification_preferences')}\n",
+                    )  # fmt: skip
+                    sent += 1
+                await session.execute(
+                    update(Notification)
+                    .where(Notification.recipient_id == member_id)
+                    .where(Notification.digest_pending.is_(True))
+                    .values(digest_pending=False)
+                )
+                record.digest_sent_at = now
+            await session.commit()
+        return sent
+
+    async def _settings_row(self, session: AsyncSession, member_id: int) -> NotificationSettings:
+        record = await session.get(NotificationSettings, member_id)
+        if record is None:
+            record = NotificationSettings(
+                user_id=member_id, auto_track=True, category_digest=DigestFrequency.weekly.value
+            )
+            session.add(record)
+        return record
+
+    async def send_category_digests(self, now: datetime) -> int:
+        """New threads in the categories a member watches (Watching or Tracking), daily or
+        weekly as they chose: public threads only (staff-only categories for staff), not
+        their own, not muted."""
+        sent = 0
+        async with self.database.writing() as session:
+            members = list(
+                await session.scalars(
+                    select(CategoryWatch.user_id)
+                    .where(CategoryWatch.level.in_((Level.watching.value, Level.tracking.value)))
+                    .distinct()
+                )
+            )
+            for member_id in members:
+                record = await self._settings_row(session, member_id)
+                frequency = record.category_digest or DigestFrequency.weekly.value
+                if frequency == DigestFrequency.off.value:
+                    continue
+                weekly = frequency == DigestFrequency.weekly.value
+                due = self._due_since(now, weekly)
+                last = record.category_digest_sent_at
+                if last is not None and last >= due:
+                    continue
+                since = last or (now - timedelta(days=7 if weekly else 1))
+                member = await session.get(User, member_id)
+                if member is None:
+                    continue
+                first = aliased(Post)
+                rows = (
+                    await session.execute(
+                        select(Thread.id, Thread.title, Category.name)
+                        .join(Category, Category.id == Thread.category_id)
+                        .join(
+                            CategoryWatch,
+                            and_(
+                                CategoryWatch.category_id == Thread.category_id,
+                                CategoryWatch.user_id == member_id,
+                                CategoryWatch.level.in_(
+                                    (Level.watching.value, Level.tracking.value)
+                                ),
+                            ),
+                        )
+                        .join(first, first.id == Thread.first_post_id)
+                        .where(
+                            Thread.created_at > since,
+                            Thread.created_at <= now,
+                            Thread.is_deleted.is_(False),
+                            Thread.author_id != member_id,
+                            first.is_deleted.is_(False),
+                            shown_to_all(first.moderation_state),
+                            or_(Category.staff_only.is_(False), literal(member.is_moderator)),
+                            ~select(ThreadWatch.user_id)
+                            .where(
+                                ThreadWatch.user_id == member_id,
+                                ThreadWatch.thread_id == Thread.id,
+                                ThreadWatch.level == Level.muted.value,
+                            )
+                            .exists(),
+                        )
+                        .order_by(Thread.id)
+                        .limit(200)
+                    )
+                ).all()
+                record.category_digest_sent_at = now
+                if not rows:
+                    continue
+                period = "week" if weekly else "day"
+                lines = [
+                    f"- {title} (in {category})\n"
+                    f"  {self.base}{self.url('thread', thread_id=thread_id)}"
+                    for thread_id, title, category in rows
+                ]
+                queue_mail(
+                    session, member.email, f"New threads this {period} in categories you watch",
+                    f"Hello {member.username},\n\nNew threads in the categories you watch:\n\n"
+                    + "\n".join(lines)
+                    + f"\n\nPreferences: {self.base}{self.url('notification_preferences')}\n",
+                )  # fmt: skip
+                sent += 1
+            await session.commit()
+        return sent
+
+
+def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
+    """One line saying what happened (the list, e-mails and digests)."""
+    where = f" in “{title}”" if title else ""
+    kind = Kind(kind)
+    if kind is Kind.mention:
+        return f"{actor} mentioned you{where}"
+    if kind is Kind.quote:
+        return f"{actor} quoted you{where}"
+    if kind is Kind.reply:
+        return f"{actor} replied to you{where}"
+    if kind is Kind.post:
+        return f"{actor} posted{where}"
+    if kind is Kind.reaction:
+        return f"{actor} reacted “{detail}” to your post{where}"
+    if kind is Kind.message:
+        return f"{actor} sent you a private message"
+    if kind is Kind.moderation:
+        if detail.startswith("report "):
+            return f"A moderator decided on a post you reported{where}: {detail[7:]}"
+        return f"A moderator decided on your post{where}: {detail}"
+    return f"You reached the rank of {detail}"
+
+
+def target_path(
+    url: Callable[..., str],
+    kind: Kind | str,
+    post_id: int | None,
+    thread_id: int | None,
+    detail: str = "",
+) -> str:
+    """Where a notification leads: the post's own anchor (the post's link finds its page and
+    jumps to it), or the thread (a reporter is not shown a post a moderator hid), or else
+    the notifications page."""
+    kind = Kind(kind)
+    reported = kind is Kind.moderation and detail.startswith("report ")
+    if post_id is not None and not reported:
+        return str(url("post", post_id=post_id))
+    if thread_id is not None:
+        return str(url("thread", thread_id=thread_id))
+    return str(url("notifications"))

@@ -1,0 +1,322 @@
+"""The bell's pages: /notifications (newest first, paginated), opening one (marks it read
+and leads to what it is about), marking all read, preferences per kind, and the watching
+controls on thread and category pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.accounts.models import User
+from forum.board.categories import category_by_slug
+from forum.board.events import CategoryPageExtras, ThreadPageExtras
+from forum.board.models import Category, Post, Thread
+from forum.board.visibility import can_see_category, post_visibility, thread_visibility
+from forum.core import events, ratelimit
+from forum.core.db import utcnow
+from forum.core.pagination import paginate
+from forum.core.settings import Settings
+from forum.core.web import Ctx, field_str, safe_next, view
+from forum.notifications.fanout import describe, target_path
+from forum.notifications.models import (
+    DEFAULT_DELIVERY,
+    DELIVERY_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    Delivery,
+    DigestFrequency,
+    Kind,
+    Level,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+)
+from forum.notifications.watching import (
+    category_level,
+    set_category_level,
+    set_thread_level,
+    thread_level,
+)
+
+
+def _limit(settings: Settings) -> ratelimit.Limit:
+    return ratelimit.Limit(
+        "notify:account", settings.notify_changes_per_minute, 60,
+        "You are changing notification settings very quickly. Wait a minute and try again.",
+    )  # fmt: skip
+
+
+async def _count_change(ctx: Ctx) -> User:
+    user = ctx.user
+    assert user is not None
+    await ratelimit.hit(ctx.db, _limit(ctx.settings), user.id)
+    return user
+
+
+def still_visible(viewer: User) -> ColumnElement[bool]:
+    """A notification about a post is listed only while the member may still see the post and
+    its thread (a moderator may have hidden it, or moved the thread to a staff-only category,
+    since); a moderation notice about the member's own post stays."""
+    return or_(
+        Notification.post_id.is_(None),
+        Notification.kind == Kind.moderation.value,
+        exists()
+        .where(Post.id == Notification.post_id, post_visibility(viewer))
+        .where(Thread.id == Post.thread_id, Category.id == Thread.category_id)
+        .where(thread_visibility(viewer)),
+    )
+
+
+@view(login=True)
+async def notifications(ctx: Ctx) -> Response:
+    user = ctx.user
+    assert user is not None
+    per_page = ctx.settings.notifications_per_page
+    mine = and_(Notification.recipient_id == user.id, still_visible(user))
+    total = await ctx.db.scalar(select(func.count(Notification.id)).where(mine))
+    pager = paginate(total or 0, per_page, ctx.param_int("page"))
+    rows = list(
+        await ctx.db.scalars(
+            select(Notification)
+            .where(mine)
+            .order_by(Notification.id.desc())
+            .offset((pager.number - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    actor_ids = {n.actor_id for n in rows if n.actor_id}
+    thread_ids = {n.thread_id for n in rows if n.thread_id}
+    actors: dict[int, str] = {}
+    if actor_ids:
+        found = await ctx.db.execute(select(User.id, User.username).where(User.id.in_(actor_ids)))
+        actors = {i: name for i, name in found.all()}
+    titles: dict[int, str] = {}
+    if thread_ids:
+        found = await ctx.db.execute(
+            select(Thread.id, Thread.title).where(Thread.id.in_(thread_ids))
+        )
+        titles = {i: title for i, title in found.all()}
+    items = [
+        {
+            "id": n.id,
+            "text": describe(
+                n.kind, actors.get(n.actor_id or 0, "Someone"), titles.get(n.thread_id or 0, ""),
+                n.detail,
+            ),
+            "unread": n.read_at is None,
+            "created_at": n.created_at,
+        }
+        for n in rows
+    ]  # fmt: skip
+    return ctx.render("notifications/list.html", {"items": items, "pager": pager})
+
+
+@view(login=True)
+async def open_notification(ctx: Ctx) -> Response:
+    """Mark the notification read (POST, CSRF) and go to what it is about."""
+    user = await _count_change(ctx)
+    await ctx.form()
+    found = await ctx.db.get(Notification, ctx.request.path_params["notification_id"])
+    if found is None or found.recipient_id != user.id:
+        raise HTTPException(404, "There is no such notification.")
+    if found.read_at is None:
+        await _mark_read(ctx.db, user, [found.id])
+    return ctx.redirect(
+        target_path(ctx.url, found.kind, found.post_id, found.thread_id, found.detail)
+    )
+
+
+async def _mark_read(session: AsyncSession, user: User, ids: list[int] | None) -> None:
+    stmt = update(Notification).where(
+        Notification.recipient_id == user.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    await session.execute(
+        stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    # The bell's count is recounted as the list shows it, so it cannot drift from the rows
+    # (nor count notifications about posts hidden since).
+    unread = select(func.count(Notification.id)).where(
+        Notification.recipient_id == user.id, Notification.read_at.is_(None), still_visible(user)
+    )
+    await session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(notifications_unread=unread.scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
+
+
+@view(login=True)
+async def read_all(ctx: Ctx) -> Response:
+    user = await _count_change(ctx)
+    await ctx.form()
+    await _mark_read(ctx.db, user, None)
+    ctx.flash("All notifications are marked read.")
+    return ctx.redirect(ctx.url("notifications"))
+
+
+async def _preferences(session: AsyncSession, user: User) -> tuple[dict[str, str], Any]:
+    chosen = dict(
+        (
+            await session.execute(
+                select(NotificationPreference.kind, NotificationPreference.delivery).where(
+                    NotificationPreference.user_id == user.id
+                )
+            )
+        ).all()
+    )
+    deliveries = {k.value: chosen.get(k.value, DEFAULT_DELIVERY[k].value) for k in Kind}
+    return deliveries, await session.get(NotificationSettings, user.id)
+
+
+@view(login=True)
+async def preferences(ctx: Ctx) -> Response:
+    user = ctx.user
+    assert user is not None
+    errors: dict[str, str] = {}
+    if ctx.request.method == "POST":
+        await _count_change(ctx)
+        form = await ctx.form()
+        wanted: dict[str, str] = {}
+        for kind in Kind:
+            value = field_str(form, f"kind_{kind.value}", 20)
+            if value not in Delivery.__members__:
+                errors[kind.value] = "Choose one of the options."
+            wanted[kind.value] = value
+        digest = field_str(form, "category_digest", 20)
+        if digest not in DigestFrequency.__members__:
+            errors["category_digest"] = "Choose one of the options."
+        if not errors:
+            for kind_value, value in wanted.items():
+                row = await ctx.db.get(NotificationPreference, (user.id, kind_value))
+                if row is None:
+                    ctx.db.add(
+                        NotificationPreference(user_id=user.id, kind=kind_value, delivery=value)
+                    )
+                else:
+                    row.delivery = value
+            record = await ctx.db.get(NotificationSettings, user.id)
+            if record is None:
+                record = NotificationSettings(user_id=user.id)
+                ctx.db.add(record)
+            record.auto_track = form.get("auto_track") == "on"
+            record.category_digest = digest
+            ctx.flash("Your notification preferences are saved.")
+            return ctx.redirect(ctx.url("notification_preferences"))
+        deliveries = {k.value: field_str(form, f"kind_{k.value}", 20) for k in Kind}
+        auto_track = form.get("auto_track") == "on"
+        category_digest = digest
+        status = 400
+    else:
+        deliveries, record = await _preferences(ctx.db, user)
+        auto_track = True if record is None else record.auto_track
+        category_digest = DigestFrequency.weekly.value if record is None else record.category_digest
+        status = 200
+    return ctx.render(
+        "notifications/preferences.html",
+        {
+            "kinds": [(k.value, KIND_LABELS[k]) for k in Kind],
+            "deliveries": deliveries,
+            "delivery_labels": [(d.value, DELIVERY_LABELS[d]) for d in Delivery],
+            "auto_track": auto_track,
+            "category_digest": category_digest,
+            "digest_options": [(d.value, d.value.capitalize()) for d in DigestFrequency],
+            "errors": errors,
+        },
+        status_code=status,
+    )
+
+
+LEVEL_SAID = {
+    Level.watching: "You are watching this {what}: every new post will notify you.",
+    Level.tracking: "You are tracking this {what}: replies to you and mentions notify you.",
+    Level.normal: "This {what} is back to Normal: replies to you and mentions notify you.",
+    Level.muted: "This {what} is muted: nothing in it will notify you.",
+}
+
+
+def _level(raw: str) -> Level:
+    if raw not in Level.__members__:
+        raise HTTPException(400, "Choose Watching, Tracking, Normal or Muted.")
+    return Level(raw)
+
+
+@view(login=True)
+async def watch_thread(ctx: Ctx) -> Response:
+    user = await _count_change(ctx)
+    form = await ctx.form()
+    level = _level(field_str(form, "level", 20))
+    thread = await ctx.db.scalar(
+        select(Thread)
+        .join(Category, Category.id == Thread.category_id)
+        .where(Thread.id == ctx.request.path_params["thread_id"], thread_visibility(user))
+    )
+    if thread is None:
+        raise HTTPException(404, "There is no such thread.")
+    await set_thread_level(ctx.db, user.id, thread.id, level)
+    ctx.flash(LEVEL_SAID[level].format(what="thread"))
+    return ctx.redirect(safe_next(None, ctx.url("thread", thread_id=thread.id)))
+
+
+@view(login=True)
+async def watch_category(ctx: Ctx) -> Response:
+    user = await _count_change(ctx)
+    form = await ctx.form()
+    level = _level(field_str(form, "level", 20))
+    category = await category_by_slug(ctx.db, ctx.request.path_params["slug"], user)
+    if not can_see_category(category, user):
+        raise HTTPException(404, "There is no such category.")
+    await set_category_level(ctx.db, user.id, category.id, level)
+    ctx.flash(LEVEL_SAID[level].format(what="category"))
+    return ctx.redirect(ctx.url("category", slug=category.slug))
+
+
+# --- what the thread and category pages show ----------------------------------------------------
+
+
+def _levels() -> list[tuple[str, str]]:
+    return [(level.value, LEVEL_LABELS[level]) for level in Level]
+
+
+async def thread_extras(session: AsyncSession, question: ThreadPageExtras) -> dict[str, Any]:
+    viewer = question.viewer
+    if viewer is None:
+        return {}
+    level = await thread_level(session, viewer.id, question.thread.id)
+    return {"watch": {"level": (level or Level.normal).value, "levels": _levels()}}
+
+
+async def category_extras(session: AsyncSession, question: CategoryPageExtras) -> dict[str, Any]:
+    viewer = question.viewer
+    if viewer is None:
+        return {}
+    level = await category_level(session, viewer.id, question.category.id)
+    return {"watch": {"level": (level or Level.normal).value, "levels": _levels()}}
+
+
+def subscribe() -> None:
+    events.answer(ThreadPageExtras, thread_extras)
+    events.answer(CategoryPageExtras, category_extras)
+
+
+routes = [
+    Route("/notifications", notifications, methods=["GET"], name="notifications"),
+    Route("/notifications/read-all", read_all, methods=["POST"], name="notifications_read_all"),
+    Route(
+        "/notifications/preferences", preferences, methods=["GET", "POST"],
+        name="notification_preferences",
+    ),
+    Route(
+        "/notifications/{notification_id:id}/open", open_notification, methods=["POST"],
+        name="notification_open",
+    ),
+    Route("/watch/t/{thread_id:id}", watch_thread, methods=["POST"], name="watch_thread"),
+    Route("/watch/c/{slug}", watch_category, methods=["POST"], name="watch_category"),
+]  # fmt: skip

@@ -1,0 +1,17 @@
+"""What the review domain announces (forum.core.events) for the domains built on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PostDecided:
+    """A moderator decided on a post: its author and the members who reported it are told."""
+
+    post_id: int
+    moderator_id: int
+    author_id: int
+    action: str  # one of forum.review.services.ACTIONS
+    hidden: bool
+    reporter_ids: tuple[int, ...]

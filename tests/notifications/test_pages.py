@@ -1,0 +1,245 @@
+"""The bell, /notifications, opening one, marking all read, preferences and the watching
+controls, over HTTP."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.core.db import Database
+from forum.core.settings import Settings
+from forum.notifications.models import (
+    CategoryWatch,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    ThreadWatch,
+)
+from tests.conftest import QueryCounter
+from tests.helpers import csrf_token, login, make_category, make_thread, make_user, post_form
+from tests.notifications.test_fanout import FRIENDLY, settle
+
+BELL = re.compile(r'class="bell"[^>]*>Notifications(?: <span class="badge">(\d+))?')
+
+
+async def _mentioned(db: AsyncSession, database: Database, settings: Settings, times: int = 2):  # type: ignore[no-untyped-def]
+    junior = await make_user(db, settings, username="junior")
+    senior = await make_user(db, settings, username="senior")
+    thread, _ = await make_thread(db, settings, junior, await make_category(db))
+    from forum.board.posting import create_reply
+
+    replies = [
+        await create_reply(db, settings, senior, thread, f"@junior {FRIENDLY} {n}")
+        for n in range(times)
+    ]
+    await db.commit()
+    await settle(settings, database)
+    return junior, senior, thread, replies
+
+
+async def test_the_bell_counts_and_opening_leads_to_the_post(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    junior, senior, thread, replies = await _mentioned(db, database, settings)
+    anonymous = await client.get("/")
+    assert 'class="bell"' not in anonymous.text
+    await login(client, "junior")
+    home = await client.get("/")
+    assert BELL.search(home.text).group(1) == "2"  # type: ignore[union-attr]
+    page = await client.get("/notifications")
+    assert page.status_code == 200
+    assert page.text.count("senior mentioned you") == 2
+    # Newest first; each is a small form that marks it read and leads to the post's anchor.
+    first_id = max(
+        n.id
+        for n in await db.scalars(
+            select(Notification).where(Notification.recipient_id == junior.id)
+        )
+    )
+    assert page.text.index(f"/notifications/{first_id}/open") < page.text.index(
+        f"/notifications/{first_id - 1}/open"
+    )
+    opened = await post_form(client, f"/notifications/{first_id}/open", {}, "/notifications")
+    assert opened.status_code == 303 and opened.headers["location"] == f"/p/{replies[-1].id}"
+    landed = await client.get(opened.headers["location"])
+    assert landed.status_code == 302 and landed.headers["location"].endswith(f"#p{replies[-1].id}")
+    assert BELL.search((await client.get("/")).text).group(1) == "1"  # type: ignore[union-attr]
+    read = await post_form(client, "/notifications/read-all", {}, "/notifications")
+    assert read.status_code == 303
+    assert BELL.search((await client.get("/")).text).group(1) is None  # type: ignore[union-attr]
+    rows = list(await db.scalars(select(Notification).execution_options(populate_existing=True)))
+    assert rows and all(n.read_at is not None for n in rows)
+
+
+async def test_the_bell_costs_members_no_query(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    database: Database,
+    settings: Settings,
+    queries: QueryCounter,
+) -> None:
+    await _mentioned(db, database, settings, times=1)
+    await login(client, "junior")
+    await client.get("/guidelines")
+    queries.start()
+    page = await client.get("/guidelines")
+    with_bell = queries.stop()
+    assert BELL.search(page.text).group(1) == "1"  # type: ignore[union-attr]
+    # The count is read with the member (one row): no statement mentions the notifications.
+    assert with_bell > 0
+    assert not any(re.search(r"(FROM|JOIN)\s+notifications\b", s) for s in queries.statements)
+
+
+async def test_a_member_cannot_open_anothers_notification(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    junior, *_ = await _mentioned(db, database, settings, times=1)
+    await make_user(db, settings, username="snoop")
+    await db.commit()
+    note = await db.scalar(select(Notification).where(Notification.recipient_id == junior.id))
+    assert note is not None
+    await login(client, "snoop")
+    refused = await post_form(client, f"/notifications/{note.id}/open", {}, "/notifications")
+    assert refused.status_code == 404
+    await db.refresh(note)
+    assert note.read_at is None
+    # Without the form's token nothing happens either.
+    await login(client, "junior")
+    forged = await client.post(f"/notifications/{note.id}/open", data={})
+    assert forged.status_code == 403
+    await db.refresh(note)
+    assert note.read_at is None
+
+
+async def test_preferences_are_saved_and_bad_input_is_a_400_that_keeps_the_choices(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    member = await make_user(db, settings, username="chooser")
+    await db.commit()
+    await login(client, "chooser")
+    page = await client.get("/notifications/preferences")
+    assert page.status_code == 200 and 'name="kind_reply" value="email" checked' in page.text
+    choices = {f"kind_{k}": "app" for k in
+               ("mention", "quote", "reply", "post", "reaction", "message", "moderation", "rank")}  # fmt: skip
+    bad = await post_form(client, "/notifications/preferences",
+                          {**choices, "kind_reply": "carrier-pigeon", "kind_quote": "off",
+                           "category_digest": "daily"}, "/notifications/preferences")  # fmt: skip
+    assert bad.status_code == 400 and "Choose one of the options." in bad.text
+    assert 'name="kind_quote" value="off" checked' in bad.text  # what was chosen is kept
+    assert (
+        await db.scalar(
+            select(NotificationPreference).where(NotificationPreference.user_id == member.id)
+        )
+        is None
+    )
+    ok = await post_form(client, "/notifications/preferences",
+                         {**choices, "kind_reply": "off", "category_digest": "daily"},
+                         "/notifications/preferences")  # fmt: skip
+    assert ok.status_code == 303
+    saved = dict(
+        (await db.execute(select(NotificationPreference.kind, NotificationPreference.delivery).where(
+            NotificationPreference.user_id == member.id))).all()
+    )  # fmt: skip
+    assert saved["reply"] == "off" and saved["mention"] == "app"
+    record = await db.get(NotificationSettings, member.id, populate_existing=True)
+    assert record is not None and record.auto_track is False and record.category_digest == "daily"
+
+
+async def test_watching_controls_on_thread_and_category_pages(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    member = await make_user(db, settings, username="watchful")
+    category = await make_category(db)
+    staff_room = await make_category(db)
+    staff_room.staff_only = True
+    thread, _ = await make_thread(db, settings, member, category)
+    hidden_thread, _ = await make_thread(db, settings, member, staff_room)
+    await db.commit()
+    anonymous = await client.get(f"/t/{thread.id}")
+    assert "watch-level" not in anonymous.text
+    await login(client, "watchful")
+    page = await client.get(f"/t/{thread.id}")
+    assert f'action="/watch/t/{thread.id}"' in page.text
+    assert '<option value="normal" selected>' in page.text
+    r = await post_form(client, f"/watch/t/{thread.id}", {"level": "watching"}, f"/t/{thread.id}")
+    assert r.status_code == 303
+    assert '<option value="watching" selected>' in (await client.get(f"/t/{thread.id}")).text
+    bad = await post_form(client, f"/watch/t/{thread.id}", {"level": "loud"}, f"/t/{thread.id}")
+    assert bad.status_code == 400
+    # A thread the member may not see: 404, nothing stored.
+    token = await csrf_token(client, "/")
+    none = await client.post(
+        f"/watch/t/{hidden_thread.id}", data={"level": "watching", "csrftoken": token}
+    )
+    assert none.status_code == 404
+    none = await client.post(
+        f"/watch/c/{staff_room.slug}", data={"level": "watching", "csrftoken": token}
+    )
+    assert none.status_code == 404
+    cat = await client.get(f"/c/{category.slug}")
+    assert f'action="/watch/c/{category.slug}"' in cat.text
+    r = await post_form(
+        client, f"/watch/c/{category.slug}", {"level": "muted"}, f"/c/{category.slug}"
+    )
+    assert r.status_code == 303
+    assert '<option value="muted" selected>' in (await client.get(f"/c/{category.slug}")).text
+    levels = {
+        (w.thread_id, w.level)
+        for w in await db.scalars(select(ThreadWatch).where(ThreadWatch.user_id == member.id))
+    }
+    assert levels == {(thread.id, "watching")}
+    cats = [(w.category_id, w.level) for w in await db.scalars(select(CategoryWatch))]
+    assert cats == [(category.id, "muted")]
+
+
+async def test_changes_are_rate_limited(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="clicker")
+    await db.commit()
+    settings.notify_changes_per_minute = 3
+    await login(client, "clicker")
+    token = await csrf_token(client, "/notifications")
+    codes = [
+        (await client.post("/notifications/read-all", data={"csrftoken": token})).status_code
+        for _ in range(4)
+    ]
+    assert codes == [303, 303, 303, 429]
+
+
+async def test_member_text_in_the_list_is_escaped(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    target = await make_user(db, settings, username="target")
+    writer = await make_user(db, settings)
+    payload = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
+    await make_thread(db, settings, writer, await make_category(db), title=f"Hi {payload}"[:200],
+                      body=f"@target {FRIENDLY}")  # fmt: skip
+    await settle(settings, database)
+    assert target.id
+    await login(client, "target")
+    page = await client.get("/notifications")
+    assert "mentioned you" in page.text
+    assert payload not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+async def test_a_notification_leaves_the_list_when_its_post_is_hidden(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    from sqlalchemy import update
+
+    from forum.board.models import Post
+
+    junior, senior, thread, replies = await _mentioned(db, database, settings, times=2)
+    await db.execute(update(Post).where(Post.id == replies[0].id).values(moderation_state="hidden"))
+    await db.commit()
+    await login(client, "junior")
+    page = await client.get("/notifications")
+    assert page.text.count("senior mentioned you") == 1
+    # Opening the one still shown recounts the bell as the list shows it: none left.
+    shown = await db.scalar(select(Notification.id).where(Notification.post_id == replies[1].id))
+    await post_form(client, f"/notifications/{shown}/open", {}, "/notifications")
+    assert BELL.search((await client.get("/")).text).group(1) is None  # type: ignore[union-attr]
