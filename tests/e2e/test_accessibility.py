@@ -12,9 +12,9 @@ pytestmark = pytest.mark.e2e
 
 PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/forgot",
          "/c/human-resources", "/search?q=mentoring", "/articles", "/articles/1", "/u/margaret_hr",
-         "/register/confirm/a-token", "/guidelines"]  # fmt: skip
+         "/register/confirm/a-token", "/guidelines", "/latest"]  # fmt: skip
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
-                "/u/margaret_hr/report", "/account/email", "/u/grace_w"]  # fmt: skip
+                "/u/margaret_hr/report", "/account/email", "/u/grace_w", "/new", "/unread"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
 ADMIN_PAGES = ["/admin/ranks", "/admin/outbox", "/admin/guidelines"]
 
