@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from starlette.exceptions import HTTPException
@@ -112,9 +112,15 @@ async def latest(
 
 
 async def new_threads(
-    session: AsyncSession, viewer: User, days: int, page: int | None, per_page: int
+    session: AsyncSession,
+    viewer: User,
+    days: int,
+    page: int | None,
+    per_page: int,
+    pending: dict[int, int] | None = None,
 ) -> tuple[list[ListedThread], Page]:
-    """Threads started by others in the last `days` days that the member has not opened."""
+    """Threads started by others in the last `days` days that the member has not opened
+    (`pending`: the member's read marks not written yet, thread: post)."""
     opened = exists().where(
         reading.ThreadRead.user_id == viewer.id, reading.ThreadRead.thread_id == Thread.id
     )
@@ -123,18 +129,31 @@ async def new_threads(
         Thread.author_id != viewer.id,
         ~opened,
     ]
+    if pending:
+        where.append(Thread.id.not_in(list(pending)))
     return await _listing(session, viewer, where, [Thread.created_at.desc()], page, per_page)
 
 
 async def unread_threads(
-    session: AsyncSession, viewer: User, page: int | None, per_page: int
+    session: AsyncSession,
+    viewer: User,
+    page: int | None,
+    per_page: int,
+    pending: dict[int, int] | None = None,
 ) -> tuple[list[ListedThread], Page]:
-    """Threads the member has opened that have posts after the last one they read."""
-    later = exists().where(
+    """Threads the member has opened that have posts after the last one they read
+    (`pending`: the member's read marks not written yet, thread: post)."""
+    later: ColumnElement[bool] = exists().where(
         reading.ThreadRead.user_id == viewer.id,
         reading.ThreadRead.thread_id == Thread.id,
         Thread.last_post_id > reading.ThreadRead.post_id,
     )
+    if pending:
+        just_read = [
+            and_(Thread.id == thread_id, Thread.last_post_id > post_id)
+            for thread_id, post_id in pending.items()
+        ]
+        later = or_(later, *just_read)
     return await _listing(session, viewer, [later], [Thread.last_post_at.desc()], page, per_page)
 
 
@@ -178,8 +197,9 @@ async def latest_page(ctx: Ctx) -> Response:
 async def new_page(ctx: Ctx) -> Response:
     assert ctx.user is not None
     days = ctx.settings.new_thread_days
+    pending = read_marks_of(ctx).pending_for(ctx.user.id)
     rows, pager = await new_threads(
-        ctx.db, ctx.user, days, ctx.param_int("page"), ctx.settings.threads_per_page
+        ctx.db, ctx.user, days, ctx.param_int("page"), ctx.settings.threads_per_page, pending
     )
     empty = f"No new threads from the last {days} days that you have not opened."
     return await _list_page(ctx, "new_threads", "New", rows, pager, empty)
@@ -188,8 +208,9 @@ async def new_page(ctx: Ctx) -> Response:
 @view(login=True)
 async def unread_page(ctx: Ctx) -> Response:
     assert ctx.user is not None
+    pending = read_marks_of(ctx).pending_for(ctx.user.id)
     rows, pager = await unread_threads(
-        ctx.db, ctx.user, ctx.param_int("page"), ctx.settings.threads_per_page
+        ctx.db, ctx.user, ctx.param_int("page"), ctx.settings.threads_per_page, pending
     )
     empty = "Nothing unread: you are up to date with the threads you have opened."
     return await _list_page(ctx, "unread_threads", "Unread", rows, pager, empty)

@@ -76,6 +76,11 @@ class ReadMarks:
         mark = max(self.pending.get(key, 0), self.known.get(key, 0))
         return mark or None
 
+    def pending_for(self, user_id: int, limit: int = 100) -> dict[int, int]:
+        """The member's marks not written yet, by thread (the newest `limit`)."""
+        found = {thread: post for (user, thread), post in self.pending.items() if user == user_id}
+        return dict(list(found.items())[-limit:])
+
     def remember(self, key: Key, post_id: int) -> None:
         self.known[key] = max(post_id, self.known.get(key, 0))
         self.known.move_to_end(key)

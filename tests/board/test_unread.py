@@ -269,3 +269,22 @@ async def test_header_links_the_lists(
     await login(client, member.username)
     page = (await client.get("/")).text
     assert 'href="/new"' in page and 'href="/unread"' in page
+
+
+async def test_lists_count_marks_not_written_yet(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    author = await make_user(db, settings)
+    reader = await make_user(db, settings)
+    thread, _posts = await make_thread(db, settings, author, await make_category(db), title="Fresh")
+    await login(client, reader.username)
+    assert "Fresh" in (await client.get("/new")).text
+    await client.get(f"/t/{thread.id}")  # opened: the mark waits in the process's buffer
+    assert "Fresh" not in (await client.get("/new")).text
+    thread_row = await db.get(Thread, thread.id)
+    assert thread_row is not None
+    await create_reply(db, settings, author, thread_row, "A reply a second later")
+    await db.commit()
+    assert app.state.reads.pending  # nothing written yet, and still listed as unread
+    assert f'href="/t/{thread.id}/unread"' in (await client.get("/unread")).text
+    assert await _mark(db, reader.id, thread.id) is None
