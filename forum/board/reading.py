@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
@@ -96,6 +97,10 @@ class ReadMarks:
             async with database.writing() as session:
                 await write_marks(session, batch)
                 await session.commit()
+        except IntegrityError:
+            # A member or thread removed since it was read: write the others one by one and
+            # drop what cannot be written, so one gone row never holds back every mark.
+            batch = await self._one_by_one(database, batch)
         except Exception:  # the database is down or busy: keep the marks for the next flush
             log.warning("could not write %d read marks; will retry", len(batch))
             for key, post_id in batch.items():
@@ -104,6 +109,22 @@ class ReadMarks:
         for key, post_id in batch.items():
             self.remember(key, post_id)
         return len(batch)
+
+    async def _one_by_one(self, database: Database, batch: dict[Key, int]) -> dict[Key, int]:
+        written: dict[Key, int] = {}
+        for key, post_id in batch.items():
+            try:
+                async with database.writing() as session:
+                    await write_marks(session, {key: post_id})
+                    await session.commit()
+            except IntegrityError:
+                log.info("dropped the read mark of member %d in thread %d (gone)", *key)
+                continue
+            except Exception:  # down or busy meanwhile: kept for the next flush
+                self.pending[key] = max(post_id, self.pending.get(key, 0))
+                continue
+            written[key] = post_id
+        return written
 
     def start(self, database: Database) -> None:
         async def loop() -> None:

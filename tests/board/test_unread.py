@@ -288,3 +288,16 @@ async def test_lists_count_marks_not_written_yet(
     assert app.state.reads.pending  # nothing written yet, and still listed as unread
     assert f'href="/t/{thread.id}/unread"' in (await client.get("/unread")).text
     assert await _mark(db, reader.id, thread.id) is None
+
+
+async def test_a_mark_for_a_gone_thread_does_not_hold_back_the_others(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    author = await make_user(db, settings)
+    thread, posts = await make_thread(db, settings, author, await make_category(db))
+    marks = ReadMarks()
+    marks.mark(author.id, 999_999, 5)  # no such thread (removed since it was read)
+    marks.mark(author.id, thread.id, posts[0].id)
+    assert await marks.flush(database) == 1
+    assert marks.pending == {}
+    assert await _mark(db, author.id, thread.id) == posts[0].id

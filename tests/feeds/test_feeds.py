@@ -166,3 +166,19 @@ async def test_pages_announce_their_feeds(
     assert feeds((await client.get(f"/c/{slug}")).text) == {"/latest.atom", f"/c/{slug}/feed.atom"}
     shown = board["shown"].id
     assert f"/t/{shown}/feed.atom" in feeds((await client.get(f"/t/{shown}")).text)
+
+
+async def test_a_reader_with_the_current_feed_gets_304(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    thread, _first = await create_thread(db, settings, author, await make_category(db), "Tea", "b")
+    await _scored(db)
+    first = await client.get("/latest.atom")
+    etag = first.headers["etag"]
+    again = await client.get("/latest.atom", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    await create_reply(db, settings, author, thread, "news")
+    await _scored(db)
+    changed = await client.get("/latest.atom", headers={"if-none-match": etag})
+    assert changed.status_code == 200 and "news" in changed.text
