@@ -57,7 +57,7 @@ def public_posts() -> Any:
     statement: Any = (
         select(
             Post.id, Post.created_at, Post.edited_at, Post.body_html,
-            User.username, Thread.id, Thread.title,
+            User.username, Thread.first_post_id, Thread.title,
         )
         .join(Thread, Thread.id == Post.thread_id)
         .join(Category, Category.id == Thread.category_id)
@@ -77,8 +77,10 @@ async def _entries(
 ) -> list[Entry]:
     rows = await session.execute(statement.limit(limit))
     entries = []
-    for post_id, created, edited, html, author, _thread_id, title in rows.all():
+    for post_id, created, edited, html, author, first_post_id, title in rows.all():
         link = base + url("post", post_id=post_id)
+        if post_id != first_post_id:
+            title = f"Re: {title}"
         entries.append(
             Entry(
                 id=link,

@@ -91,8 +91,10 @@ async def test_feeds_parse_and_hold_only_public_scored_posts(
             assert secret not in text, (path, secret)
         links = {e.link for e in feed.entries}
         assert f"http://testserver/p/{board['visible'].id}" in links
-        assert all(e.title == "Pairing <mentors> & juniors" for e in feed.entries)
         opening = next(e for e in feed.entries if e.link.endswith(f"/p/{board['first'].id}"))
+        assert opening.title == "Pairing <mentors> & juniors"
+        replies = [e for e in feed.entries if e is not opening]
+        assert replies and all(e.title == "Re: Pairing <mentors> & juniors" for e in replies)
         assert "<strong>text</strong>" in opening.content[0].value
 
 
