@@ -18,7 +18,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, and_, func, select
+from sqlalchemy import ForeignKey, Integer, and_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -161,38 +161,40 @@ async def read_marks(
     session: AsyncSession, marks: ReadMarks | None, viewer: User, thread_ids: list[int]
 ) -> dict[int, tuple[int, int]]:
     """For each of `thread_ids` the member has opened: (last post read, visible posts after
-    it), in one query. Marks this process holds but has not written yet count too: a thread
-    just read to its last post shows nothing unread."""
+    it), in one query. Marks this process holds but has not written yet count too."""
     if not thread_ids:
         return {}
+    pending = marks.pending_for(viewer.id) if marks is not None else {}
+    mark: Any = ThreadRead.post_id
+    waiting = [
+        (and_(Thread.id == thread_id, or_(mark.is_(None), mark < post_id)), literal(post_id))
+        for thread_id, post_id in pending.items()
+        if thread_id in thread_ids
+    ]
+    if waiting:
+        mark = case(*waiting, else_=ThreadRead.post_id)
     later = aliased(Post)
     unread = (
         select(func.count(later.id))
         .where(
             later.thread_id == Thread.id,
-            later.id > ThreadRead.post_id,
+            later.id > mark,
             visible_posts(later, viewer_kind(viewer), viewer.id),
         )
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(Thread.id, Thread.last_post_id, ThreadRead.post_id, unread)
+        select(Thread.id, mark, unread)
         .outerjoin(
             ThreadRead, and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == viewer.id)
         )
         .where(Thread.id.in_(thread_ids))
     )
-    found: dict[int, tuple[int, int]] = {}
-    for thread_id, last_post_id, stored, count in rows.all():
-        held = marks.mark_for(viewer.id, thread_id) if marks is not None else None
-        if held is not None and held > (stored or 0):
-            # Not written yet: nothing is unread if it reaches the last post; otherwise the
-            # stored count (an over-count for a few seconds), at least one.
-            done = last_post_id is None or held >= last_post_id
-            found[thread_id] = (held, 0 if done else max(int(count or 0), 1))
-        elif stored is not None:
-            found[thread_id] = (stored, int(count or 0))
-    return found
+    return {
+        thread_id: (int(read_to), int(count or 0))
+        for thread_id, read_to, count in rows.all()
+        if read_to is not None
+    }
 
 
 async def last_read(

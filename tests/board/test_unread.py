@@ -284,9 +284,11 @@ async def test_lists_count_marks_not_written_yet(
     thread_row = await db.get(Thread, thread.id)
     assert thread_row is not None
     await create_reply(db, settings, author, thread_row, "A reply a second later")
+    await create_reply(db, settings, author, thread_row, "And another")
     await db.commit()
     assert app.state.reads.pending  # nothing written yet, and still listed as unread
-    assert f'href="/t/{thread.id}/unread"' in (await client.get("/unread")).text
+    unread = (await client.get("/unread")).text
+    assert f'href="/t/{thread.id}/unread"' in unread and "2 unread" in unread
     assert await _mark(db, reader.id, thread.id) is None
 
 
