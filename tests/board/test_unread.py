@@ -303,3 +303,15 @@ async def test_a_mark_for_a_gone_thread_does_not_hold_back_the_others(
     assert await marks.flush(database) == 1
     assert marks.pending == {}
     assert await _mark(db, author.id, thread.id) == posts[0].id
+
+
+async def test_home_latest_activity_takes_members_to_their_first_unread_post(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    category = await make_category(db)
+    thread, _posts = await make_thread(db, settings, author, category, title="Latest one")
+    assert f'href="/t/{thread.id}?page=last"' in (await client.get("/")).text  # visitors
+    await login(client, author.username)
+    page = (await client.get("/")).text
+    assert f'href="/t/{thread.id}/unread"' in page and f"/t/{thread.id}?page=last" not in page
