@@ -259,16 +259,20 @@ async def test_muted_filter_plugs_into_every_list(
     assert set(seen) == {reader.id}
 
 
-async def test_header_links_the_lists(
+async def test_header_and_home_link_the_lists(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
+    def header(page: str) -> str:
+        return page[page.index('<header class="site') : page.index("</header>")]
+
     page = (await client.get("/")).text
-    assert 'href="/latest"' in page and 'href="/unread"' not in page
+    assert 'href="/latest"' in header(page) and 'href="/unread"' not in page
     member = await make_user(db, settings)
     await db.commit()
     await login(client, member.username)
     page = (await client.get("/")).text
-    assert 'href="/new"' in page and 'href="/unread"' in page
+    assert 'href="/unread"' in header(page)
+    assert 'href="/latest"' in page and 'href="/new"' in page
 
 
 async def test_lists_count_marks_not_written_yet(

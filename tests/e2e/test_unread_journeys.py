@@ -56,7 +56,7 @@ def test_reader_lands_on_the_first_unread_post(page: Page, live_server: str, vie
     page.goto("/c/mentoring")  # the category's listing shows it too
     listed = page.locator("tr", has=page.get_by_role("link", name=title, exact=True))
     expect(listed).to_contain_text("2 unread")
-    page.get_by_role("navigation", name="Lists").get_by_role("link", name="Unread").click()
+    page.locator("header.site").get_by_role("link", name="Unread", exact=True).click()
     expect(page.get_by_role("heading", name="Unread")).to_be_visible()
     row = page.locator("tr", has=page.get_by_role("link", name=title, exact=True))
     expect(row).to_contain_text("2 unread")
