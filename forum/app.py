@@ -26,9 +26,10 @@ from forum.accounts.services import user_for_session
 from forum.admin import guidelines
 from forum.admin import views as admin_views
 from forum.articles import views as article_views
-from forum.board import profiles
+from forum.board import lists, profiles
 from forum.board import views as board_views
 from forum.board.cards import post_cards
+from forum.board.reading import ReadMarks
 from forum.board.viewcount import ViewCounter
 from forum.core import favicon
 from forum.core.csrf import CsrfTokens
@@ -47,6 +48,8 @@ from forum.core.middleware import BodyGuard, SecurityHeaders
 from forum.core.settings import Settings
 from forum.core.urls import path_builder
 from forum.core.web import MAX_FORM_BYTES, make_templates, static_dir
+from forum.feeds import views as feed_views
+from forum.feeds.views import FeedCache
 from forum.notifications import fanout as notification_fanout
 from forum.notifications import views as notification_views
 from forum.related import pages as related_pages
@@ -184,14 +187,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             max_overflow=settings.database_max_overflow,
         )
         app.state.views.start(app.state.database)
+        app.state.reads.start(app.state.database)
         try:
             yield
         finally:
             await app.state.views.stop(app.state.database)
+            await app.state.reads.stop(app.state.database)
             if owned:
                 await app.state.database.dispose()
 
     routes = [
+        *lists.routes,
+        *feed_views.routes,
         *board_views.routes,
         *profiles.routes,
         *account_views.routes,
@@ -233,6 +240,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.error_page = error_page
     app.state.passwords = Passwords(settings)
     app.state.views = ViewCounter()
+    app.state.reads = ReadMarks()
+    app.state.feed_cache = FeedCache()
     app.state.metrics_lock = asyncio.Lock()
     app.state.metrics_cache = (0.0, None)
     app.state.verdict_counts = VerdictCounts()

@@ -15,6 +15,7 @@ from forum.accounts.models import (
 from forum.admin.models import Guidelines
 from forum.articles.models import Article
 from forum.board.models import Category, Draft, ModerationState, Post, PostRevision, Thread
+from forum.board.reading import ThreadRead
 from forum.core.audit import AuditEntry
 from forum.core.db import Base
 from forum.core.outbox import OutboxMessage
@@ -46,6 +47,7 @@ __all__ = [
     "RelatedItem",
     "AuditEntry",
     "Base",
+    "ThreadRead",
     "Category",
     "CategoryWatch",
     "Notification",

@@ -70,6 +70,8 @@ class Thread(Base):
         Index("ix_threads_category_listing", "category_id", "is_pinned", "last_post_at"),
         # A category's latest activity (home and parent category pages): newest first.
         Index("ix_threads_category_latest", "category_id", "last_post_at"),
+        # The board's latest activity (/latest and its feed): newest first.
+        Index("ix_threads_last_post_at", "last_post_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

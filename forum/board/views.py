@@ -14,7 +14,7 @@ from starlette.routing import Route
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.accounts.web import Ctx
-from forum.board import categories, drafts, posting, queries, threads
+from forum.board import categories, drafts, lists, posting, queries, threads
 from forum.board.events import CategoryPageExtras, ThreadPageExtras
 from forum.board.models import Category, Post, Thread
 from forum.board.queries import AuthorView, PostView, ThreadView
@@ -108,6 +108,8 @@ async def category_page(ctx: Ctx) -> Response:
             "children": node.children if node is not None else [],
             "rows": rows,
             "pager": pager,
+            # A member's read marks: links jump to the first unread post (one query).
+            "unread": await lists.unread_info(ctx, [row.thread.id for row in rows]),
             **{
                 k: v
                 for a in await events.ask(ctx.db, CategoryPageExtras(category, ctx.user))
@@ -211,6 +213,8 @@ async def thread_page(ctx: Ctx) -> Response:
     if ctx.is_moderator:
         movable = await categories.all_categories(ctx.db)
     ctx.request.app.state.views.add(thread.id)
+    if ctx.user is not None and posts:  # read up to the last post shown (written in a batch)
+        ctx.request.app.state.reads.mark(ctx.user.id, thread.id, max(p.id for p, _a in posts))
     can_reply = may_reply(ctx, thread)
     cards = await post_cards(ctx, thread, posts, can_reply)
     draft = None

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     title_max: int = 150
     body_max: int = 20_000
     bio_max: int = 2_000
+    # /new lists threads started in the last this many days that the member has not opened.
+    new_thread_days: int = Field(default=14, ge=1)
+    # Entries in each Atom feed (/latest.atom, a category's, a thread's).
+    feed_entries: int = Field(default=30, ge=1, le=200)
 
     # Failed logins allowed per window, per account and per client address.
     login_window_seconds: int = 900

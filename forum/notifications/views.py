@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
 from forum.accounts.models import User
+from forum.board import lists
 from forum.board.categories import category_by_slug
 from forum.board.events import CategoryPageExtras, ThreadPageExtras
 from forum.board.models import Category, Post, Thread
@@ -38,6 +39,7 @@ from forum.notifications.models import (
 )
 from forum.notifications.watching import (
     category_level,
+    muted_filter,
     set_category_level,
     set_thread_level,
     thread_level,
@@ -301,9 +303,15 @@ async def category_extras(session: AsyncSession, question: CategoryPageExtras) -
     return {"watch": {"level": (level or Level.normal).value, "levels": _levels()}}
 
 
+def _leave_out_muted(viewer_id: int, statement: Select[Any]) -> Select[Any]:
+    return statement.where(muted_filter(viewer_id))
+
+
 def subscribe() -> None:
     events.answer(ThreadPageExtras, thread_extras)
     events.answer(CategoryPageExtras, category_extras)
+    # The board's lists (Latest, New, Unread) leave out what a member muted.
+    lists.add_muted_filter(_leave_out_muted)
 
 
 routes = [

@@ -1,7 +1,7 @@
 """notifications and watching
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-02
 
 Notifications (with the bell's count on users), the work rows the worker turns into them,
@@ -19,7 +19,7 @@ from alembic import op
 import forum.core.db
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

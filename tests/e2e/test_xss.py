@@ -101,6 +101,7 @@ def test_payloads_everywhere_run_no_script(page: Page, live_server: str, viewpor
             visited.append(a.headers["location"])
     visited += [
         "/c/mentoring",
+        "/latest",
         "/u/jordan_lee",
         "/articles",
         "/search?q=XSS",

@@ -1,0 +1,1 @@
+"""Atom feeds of the board's public content: /latest.atom, each category's, each thread's."""

@@ -1,0 +1,169 @@
+"""The feeds' routes. A feed shows what a visitor who is not logged in may see, whoever asks
+(feed readers keep copies and share them), and of that only posts the moderation worker has
+already scored: a post still waiting could be held a moment later, and a copy in a reader
+cannot be taken back. Held, hidden, pre-moderated and deleted posts, threads whose opening
+post is not public, deleted threads and staff-only categories never appear; private
+messages are not board posts and are never read here.
+
+Each feed is bounded (CANDOR_FEED_ENTRIES entries) and kept per process for
+CANDOR_CACHE_SECONDS, so a reader polling every minute costs one query per period."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.accounts.models import User
+from forum.board.models import Category, Post, Thread
+from forum.board.visibility import thread_visibility, visible_posts
+from forum.core.db import Database, begin_read, utcnow
+from forum.core.settings import Settings
+from forum.feeds.atom import Entry, atom_feed
+
+MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+
+
+class FeedCache:
+    """Rendered feeds by path, each kept `seconds`; at most `size` of them (oldest out)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def get(self, key: str, seconds: float) -> bytes | None:
+        found = self.entries.get(key)
+        if found is None or time.monotonic() - found[0] >= seconds:
+            return None
+        return found[1]
+
+    def put(self, key: str, body: bytes) -> None:
+        self.entries[key] = (time.monotonic(), body)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+def public_posts() -> Any:
+    """Posts everyone may see in threads everyone may see, scored, newest first."""
+    statement: Any = (
+        select(
+            Post.id, Post.created_at, Post.edited_at, Post.body_html,
+            User.username, Thread.first_post_id, Thread.title,
+        )
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Category, Category.id == Thread.category_id)
+        .join(User, User.id == Post.author_id)
+        .where(
+            visible_posts(Post, "anonymous"),
+            Post.needs_scoring.is_(False),
+            thread_visibility(None),
+        )
+        .order_by(Post.id.desc())
+    )  # fmt: skip
+    return statement
+
+
+async def _entries(
+    session: AsyncSession, statement: Any, base: str, url: Any, limit: int
+) -> list[Entry]:
+    rows = await session.execute(statement.limit(limit))
+    entries = []
+    for post_id, created, edited, html, author, first_post_id, title in rows.all():
+        link = base + url("post", post_id=post_id)
+        if post_id != first_post_id:
+            title = f"Re: {title}"
+        entries.append(
+            Entry(
+                id=link,
+                title=title,
+                link=link,
+                author=author,
+                published=created,
+                updated=edited or created,
+                html=html,
+            )
+        )
+    return entries
+
+
+async def _feed(request: Request, kind: str) -> Response:
+    state = request.app.state
+    settings: Settings = state.settings
+    cache: FeedCache = state.feed_cache
+    key = request.url.path
+    body = cache.get(key, settings.cache_seconds)
+    if body is None:
+        database: Database = state.database
+        async with database.sessionmaker() as session:
+            await begin_read(session)
+            body = await _render(session, settings, state.url, request, kind)
+        cache.put(key, body)
+    # Readers poll: one that has this very document gets an empty 304.
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"cache-control": "public, max-age=60", "etag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+
+async def _render(
+    session: AsyncSession, settings: Settings, url: Any, request: Request, kind: str
+) -> bytes:
+    base = settings.base_url.rstrip("/")
+    statement = public_posts()
+    site = settings.site_name
+    if kind == "latest":
+        title, page, self_path = f"Latest · {site}", url("latest"), url("latest_feed")
+    elif kind == "category":
+        slug = str(request.path_params["slug"])[:80]
+        category = await session.scalar(select(Category).where(Category.slug == slug))
+        if category is None or category.staff_only:
+            raise HTTPException(404, "There is no such category.")
+        statement = statement.where(Thread.category_id == category.id)
+        title = f"{category.name} · {site}"
+        page, self_path = url("category", slug=slug), url("category_feed", slug=slug)
+    else:
+        thread_id = request.path_params["thread_id"]
+        thread = await session.scalar(
+            select(Thread.title)
+            .join(Category, Category.id == Thread.category_id)
+            .where(Thread.id == thread_id, thread_visibility(None))
+        )
+        if thread is None:
+            raise HTTPException(404, "There is no such thread, or it has been removed.")
+        statement = statement.where(Post.thread_id == thread_id)
+        title = f"{thread} · {site}"
+        page, self_path = (
+            url("thread", thread_id=thread_id),
+            url("thread_feed", thread_id=thread_id),
+        )
+    entries = await _entries(session, statement, base, url, settings.feed_entries)
+    return atom_feed(base + self_path, title, base + self_path, base + page, utcnow(), entries)
+
+
+async def latest_feed(request: Request) -> Response:
+    return await _feed(request, "latest")
+
+
+async def category_feed(request: Request) -> Response:
+    return await _feed(request, "category")
+
+
+async def thread_feed(request: Request) -> Response:
+    return await _feed(request, "thread")
+
+
+routes = [
+    Route("/latest.atom", latest_feed, methods=["GET"], name="latest_feed"),
+    Route("/c/{slug}/feed.atom", category_feed, methods=["GET"], name="category_feed"),
+    Route("/t/{thread_id:id}/feed.atom", thread_feed, methods=["GET"], name="thread_feed"),
+]
