@@ -17,11 +17,14 @@ from markupsafe import Markup
 
 from forum.board.queries import AuthorView, PostView
 
-CardFn = Callable[[PostView, AuthorView, str, int, bool, bool, bool], Markup]
+CardFn = Callable[[PostView, AuthorView, str, int, bool, bool, bool, bool, bool, bool, str], Markup]
 
 
 def post_cards(env: Environment, size: int) -> CardFn:
-    """`card(post, author, rank, thread_id, can_reply, can_edit, can_report)` -> HTML."""
+    """`card(post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
+    accepted, can_accept, token)` -> HTML. The post's reaction counts (and the viewer's own)
+    are in `post`; `token` is the viewer's CSRF token for the card's forms ("" when it has
+    none), so a card with forms is only ever reused for the browser it was rendered for."""
     macro = env.get_template("board/_post.html").module.post_card  # type: ignore[attr-defined]
 
     def card(
@@ -32,7 +35,16 @@ def post_cards(env: Environment, size: int) -> CardFn:
         can_reply: bool,
         can_edit: bool,
         can_report: bool,
+        can_react: bool,
+        accepted: bool,
+        can_accept: bool,
+        token: str,
     ) -> Markup:
-        return Markup(macro(post, author, rank, thread_id, can_reply, can_edit, can_report))
+        return Markup(
+            macro(
+                post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
+                accepted, can_accept, token,
+            )
+        )  # fmt: skip
 
     return functools.lru_cache(maxsize=size)(card) if size > 0 else card

@@ -31,3 +31,13 @@ class ThreadPageExtras:
 
     thread: Any  # forum.board.queries.ThreadView
     viewer: Any  # forum.accounts.models.User | None
+
+
+@dataclass(frozen=True)
+class ReactionAdded:
+    """A member reacted to a post (announced after the reaction is stored)."""
+
+    reaction_id: int
+    post_id: int
+    actor_id: int
+    kind: str
