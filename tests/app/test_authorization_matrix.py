@@ -43,6 +43,10 @@ ACCESS: dict[str, set[str]] = {
     # Not by role but by address (CANDOR_METRICS_ALLOW, loopback by default; these requests
     # come from 127.0.0.1): tests/app/test_metrics.py checks the refusals.
     "metrics": ALL,
+    # Reactions (not on one's own posts: the post is owner1's), who reacted, the typeahead;
+    # marking the answer of owner1's question in a Q&A category: only staff besides owner1.
+    "react": MEMBERS, "post_reactions": ALL, "mention_suggest": MEMBERS,
+    "accept_answer": MODERATORS, "category_qa": ADMINS,
 }  # fmt: skip
 
 
@@ -68,6 +72,7 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     for role in ("member", "editor", "moderator", "admin"):
         await make_user(db, settings, username=f"as_{role}", role=role)
     category = await make_category(db)
+    category.is_qa = True  # so that marking an answer is allowed to someone
     thread, posts = await make_thread(db, settings, owner, category)
     editor = await make_user(db, settings, username="editor_owner", role="editor")
     article = await publish(
@@ -77,7 +82,7 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     await db.commit()
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),
-            "phrase_id": "999999", "article_id": str(article.id)}  # fmt: skip
+            "phrase_id": "999999", "article_id": str(article.id), "kind": "thanks"}  # fmt: skip
 
 
 def _path(template: str, values: dict[str, str]) -> str:
@@ -140,6 +145,7 @@ async def test_members_cannot_act_on_each_others_objects(
         ),
         ("/u/owner1/admin", {"role": "admin", "special_rank_id": ""}),
         (f"/t/{values['thread_id']}/delete", {"reason": "gone"}),
+        (f"/p/{values['post_id']}/accept", {}),  # owner1's question, not this member's
     ]:
         r = await client.post(path, data={**data, "csrftoken": token})
         assert r.status_code == 403, path
