@@ -118,3 +118,28 @@ async def test_typeahead_is_for_members_prefix_bounded_and_active_only(
     assert (await client.get("/members/suggest?q=m_")).json()["names"] == ["m_x"]
     assert (await client.get("/members/suggest?q=%25")).json()["names"] == []
     assert (await client.get("/members/suggest?q=" + "a" * 5000)).status_code == 200
+
+
+async def test_an_edit_links_new_mentions_and_counts_only_those(
+    app, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    app.state.settings = settings.model_copy(update={"mentions_max_per_hour": 2})
+    author = await make_user(db, settings, username="editor1")
+    await make_user(db, settings, username="dee")
+    await make_user(db, settings, username="eve")
+    thread, posts = await make_thread(db, settings, author, await make_category(db), replies=1)
+    await login(client, "editor1")
+    reply = posts[1]
+    r = await _post(client, f"/p/{reply.id}/edit", {"body": "Now with @dee"})
+    assert r.status_code == 303
+    html = await db.scalar(
+        select(Post.body_html).where(Post.id == reply.id).execution_options(populate_existing=True)
+    )
+    assert html is not None and 'href="/u/dee"' in html
+    # Editing again without new names counts nothing; one new name is the second of two.
+    for body in ("Now with @dee, reworded", "Now with @dee and @eve"):
+        assert (await _post(client, f"/p/{reply.id}/edit", {"body": body})).status_code == 303
+    await make_user(db, settings, username="fay")
+    await db.commit()
+    r = await _post(client, f"/p/{reply.id}/edit", {"body": "And @fay"})
+    assert r.status_code == 429 and ">And @fay</textarea>" in r.text
