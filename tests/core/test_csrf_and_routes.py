@@ -47,6 +47,7 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "phrase_id": "1",
         "article_id": "1",
         "action": "lock",
+        "kind": "thanks",
     }
     routes = state_changing_routes(app)
     assert len(routes) >= 11  # a new route shows up here by itself
