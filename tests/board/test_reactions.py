@@ -19,6 +19,7 @@ from forum.board.events import ReactionAdded
 from forum.board.models import Post, Reaction
 from forum.core import events
 from forum.core.db import utcnow
+from forum.core.errors import DomainError
 from forum.core.settings import Settings
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
 
@@ -222,3 +223,22 @@ async def test_reactions_do_not_add_thread_page_queries(
     page = await client.get(f"/t/{thread.id}")
     assert queries.stop() == before
     assert page.text.count('aria-pressed="true"') == 3
+
+
+async def test_suspended_members_and_deleted_posts_get_no_reactions(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author, fan, thread, posts = await _setup(db, settings)
+    fan.status = "suspended"
+    fan.suspended_until = utcnow() + timedelta(days=1)
+    await db.commit()
+    await login(client, "fan")
+    assert f"/p/{posts[1].id}/react/" not in (await client.get(f"/t/{thread.id}")).text
+    r = await _post(client, f"/p/{posts[1].id}/react/thanks", {})
+    assert r.status_code == 403 and "suspended" in r.text
+    post = await db.get(Post, posts[1].id)
+    assert post is not None
+    post.is_deleted = True
+    with pytest.raises(DomainError, match="deleted"):
+        reactions.check_may_react(author, post, "thanks")
+    assert await _count(db, posts[1].id) == 0
