@@ -242,3 +242,30 @@ async def test_suspended_members_and_deleted_posts_get_no_reactions(
     with pytest.raises(DomainError, match="deleted"):
         reactions.check_may_react(author, post, "thanks")
     assert await _count(db, posts[1].id) == 0
+
+
+async def test_members_share_cached_cards_with_their_own_token_filled_in(
+    app, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    author, fan, thread, posts = await _setup(db, settings)
+    await make_user(db, settings, username="other_fan")
+    await db.commit()
+    cached = app.state.post_card.cached
+    tokens = []
+    misses = []
+    for name in ("fan", "other_fan"):
+        await login(client, name)
+        page = (await client.get(f"/t/{thread.id}")).text
+        misses.append(cached.cache_info().misses)
+        token = await _token(client, f"/t/{thread.id}")
+        tokens.append(token)
+        form = page[page.index(f'action="/p/{posts[1].id}/react/thanks"') :][:200]
+        assert f'value="{token}"' in form and "\x00" not in page
+    assert tokens[0] != tokens[1]
+    # The second member's cards came from the cache the first one filled: nothing rendered.
+    assert misses[1] == misses[0]
+    # A reaction changes the card (the counts are in the key), for everyone.
+    await _post(client, f"/p/{posts[1].id}/react/agree", {})
+    await login(client, "fan")
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert 'aria-pressed="false">Agree <span class="reaction-count">1</span>' in page
