@@ -14,7 +14,15 @@ from forum.accounts.models import (
 )
 from forum.admin.models import Guidelines
 from forum.articles.models import Article
-from forum.board.models import Category, Draft, ModerationState, Post, PostRevision, Thread
+from forum.board.models import (
+    Category,
+    Draft,
+    ModerationState,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+)
 from forum.board.reading import ThreadRead
 from forum.core.audit import AuditEntry
 from forum.core.db import Base
@@ -70,6 +78,7 @@ __all__ = [
     "ReviewItem",
     "StageStatus",
     "Role",
+    "Reaction",
     "Thread",
     "User",
     "UserStatus",

@@ -17,12 +17,44 @@ from markupsafe import Markup
 
 from forum.board.queries import AuthorView, PostView
 
-CardFn = Callable[[PostView, AuthorView, str, int, bool, bool, bool], Markup]
+CardFn = Callable[[PostView, AuthorView, str, int, bool, bool, bool, bool, bool, bool, str], Markup]
+
+
+# Where the viewer's CSRF token goes in a cached card: NUL characters, which no stored text can
+# hold (clean_line and clean_block drop control characters), so nothing a member wrote can
+# be mistaken for it.
+TOKEN_SLOT = "\x00csrf\x00"
 
 
 def post_cards(env: Environment, size: int) -> CardFn:
-    """`card(post, author, rank, thread_id, can_reply, can_edit, can_report)` -> HTML."""
+    """`card(post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
+    accepted, can_accept, token)` -> HTML. The post's reaction counts (and the viewer's own)
+    are in `post`; `token` is the viewer's CSRF token for the card's forms ("" when it has
+    none). The cached card holds TOKEN_SLOT in its place, filled in per request, so members
+    share cards as visitors do."""
     macro = env.get_template("board/_post.html").module.post_card  # type: ignore[attr-defined]
+
+    def render(
+        post: PostView,
+        author: AuthorView,
+        rank: str,
+        thread_id: int,
+        can_reply: bool,
+        can_edit: bool,
+        can_report: bool,
+        can_react: bool,
+        accepted: bool,
+        can_accept: bool,
+        with_token: bool,
+    ) -> str:
+        return str(
+            macro(
+                post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
+                accepted, can_accept, TOKEN_SLOT if with_token else "",
+            )
+        )  # fmt: skip
+
+    cached = functools.lru_cache(maxsize=size)(render) if size > 0 else render
 
     def card(
         post: PostView,
@@ -32,7 +64,17 @@ def post_cards(env: Environment, size: int) -> CardFn:
         can_reply: bool,
         can_edit: bool,
         can_report: bool,
+        can_react: bool,
+        accepted: bool,
+        can_accept: bool,
+        token: str,
     ) -> Markup:
-        return Markup(macro(post, author, rank, thread_id, can_reply, can_edit, can_report))
+        html = cached(
+            post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
+            accepted, can_accept, bool(token),
+        )  # fmt: skip
+        # The token is hex (forum.core.csrf): nothing to escape.
+        return Markup(html.replace(TOKEN_SLOT, token) if token else html)
 
-    return functools.lru_cache(maxsize=size)(card) if size > 0 else card
+    card.cached = cached  # type: ignore[attr-defined]
+    return card

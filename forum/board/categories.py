@@ -222,13 +222,19 @@ class CategoryInfo:
     name: str
     slug: str
     staff_only: bool
+    is_qa: bool = False
 
 
 async def _read_categories(session: AsyncSession) -> dict[int, CategoryInfo]:
     rows = await session.execute(
-        select(Category.id, Category.parent_id, Category.name, Category.slug, Category.staff_only)
-    )
-    return {r.id: CategoryInfo(r.id, r.parent_id, r.name, r.slug, r.staff_only) for r in rows}
+        select(
+            Category.id, Category.parent_id, Category.name, Category.slug, Category.staff_only,
+            Category.is_qa,
+        )
+    )  # fmt: skip
+    return {
+        r.id: CategoryInfo(r.id, r.parent_id, r.name, r.slug, r.staff_only, r.is_qa) for r in rows
+    }
 
 
 _CATEGORIES = Cached(_read_categories)

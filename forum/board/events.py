@@ -40,3 +40,13 @@ class CategoryPageExtras:
 
     category: Any  # forum.board.models.Category
     viewer: Any  # forum.accounts.models.User | None
+
+
+@dataclass(frozen=True)
+class ReactionAdded:
+    """A member reacted to a post (announced after the reaction is stored)."""
+
+    reaction_id: int
+    post_id: int
+    actor_id: int
+    kind: str

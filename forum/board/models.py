@@ -62,6 +62,8 @@ class Category(Base):
     thread_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     post_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_post_at: Mapped[datetime | None]
+    # A Q&A category: a thread's author or a moderator marks the reply that answered it.
+    is_qa: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Thread(Base):
@@ -92,6 +94,10 @@ class Thread(Base):
     # hidden or deleted).
     needs_related: Mapped[bool] = mapped_column(Boolean, default=True)
     related_lease_until: Mapped[datetime | None]
+    # The reply that answered the question (Q&A categories), shown under the opening post.
+    # (No foreign key, like first_post_id: posts are soft-deleted, and threads and posts
+    # would reference each other.)
+    accepted_post_id: Mapped[int | None] = mapped_column(Integer)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")
     category: Mapped[Category] = relationship(lazy="raise")
@@ -175,3 +181,35 @@ class Draft(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReactionKind(StrEnum):
+    thanks = "thanks"
+    helpful = "helpful"
+    agree = "agree"
+
+
+# The fixed set, in the order posts show them, with their labels.
+REACTION_LABELS = {
+    ReactionKind.thanks.value: "Thanks",
+    ReactionKind.helpful.value: "Helpful",
+    ReactionKind.agree.value: "Agree",
+}
+
+
+class Reaction(Base):
+    """One member's reaction of one kind to one post (one per member per kind)."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        UniqueConstraint("post_id", "kind", "user_id"),
+        CheckConstraint("kind IN ('thanks', 'helpful', 'agree')", name="known_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The points the post's author earned by it (reversed when it is taken back).
+    points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.accounts.services import award_points, is_suspended
+from forum.board import mentions
 from forum.board.events import PostCreated, PostEdited
 from forum.board.models import (
     HIDDEN_STATES,
@@ -80,6 +81,22 @@ async def check_post_rate(
     await ratelimit.hit(session, limits.post_ip, client)
 
 
+async def _mention_links(
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    body: str,
+    previous: str = "",
+    counted: bool = True,
+) -> dict[str, str]:
+    """The profile links of the members `body` @mentions (forum.board.mentions); too many
+    mentions is a refusal of the post, like any other rule about its text."""
+    try:
+        return await mentions.mention_links(session, settings, author, body, previous, counted)
+    except mentions.TooManyMentions as exc:
+        raise BoardError("body", exc.message) from exc
+
+
 async def _add_post(
     session: AsyncSession,
     settings: Settings,
@@ -90,7 +107,10 @@ async def _add_post(
     now: datetime | None = None,
     nudged: list[str] | None = None,
     published: bool = False,
+    links: dict[str, str] | None = None,
 ) -> Post:
+    """`links`: the profile links of the members the post @mentions (`_mention_links`, called
+    before anything is written, so a refusal leaves nothing behind)."""
     now = now or utcnow()
     # Pre-moderation: a new account's first posts, and posts by members a moderator placed
     # on pre-moderation, are seen only by their author and moderators until approved.
@@ -106,7 +126,7 @@ async def _add_post(
         author_id=author.id,
         reply_to_id=reply_to_id,
         body_source=body,
-        body_html=render_markdown(body),
+        body_html=render_markdown(body, links),
         created_at=now,
         moderation_state=initial.value,
         moderation_note=PREMODERATION_NOTE if premoderated else "",
@@ -197,6 +217,7 @@ async def create_thread(
         check_can_post(author)
     title = validate_title(settings, title)
     body = validate_body(settings, body)
+    links = await _mention_links(session, settings, author, body, counted=not published)
     now = now or utcnow()
     thread = Thread(
         category_id=category.id,
@@ -212,7 +233,9 @@ async def create_thread(
     )
     session.add(thread)
     await session.flush()
-    post = await _add_post(session, settings, author, thread, body, None, now, nudged, published)
+    post = await _add_post(
+        session, settings, author, thread, body, None, now, nudged, published, links
+    )
     thread.first_post_id = post.id
     await session.flush()
     if shown_to_everyone(post):  # a held opening post hides its thread: counted once shown
@@ -250,7 +273,10 @@ async def create_reply(
             )
         )  # fmt: skip
         reply_to_id = target
-    return await _add_post(session, settings, author, thread, body, reply_to_id, now, nudged)
+    links = await _mention_links(session, settings, author, body)
+    return await _add_post(
+        session, settings, author, thread, body, reply_to_id, now, nudged, links=links
+    )
 
 
 def moderated_text(body: str, title: str | None = None) -> str:
@@ -384,6 +410,7 @@ async def edit_post(
     retitled = new_title is not None and new_title != thread.title
     if body == post.body_source and not retitled:
         return post
+    links = await _mention_links(session, settings, editor, body, previous=post.body_source)
     if is_first:
         thread.needs_related = True  # the opening post is what related threads are found by
     # A new title is written by members too: kept in the revision and scored with the body.
@@ -396,7 +423,7 @@ async def edit_post(
     if new_title is not None:
         thread.title = new_title
     post.body_source = body
-    post.body_html = render_markdown(body)
+    post.body_html = render_markdown(body, links)
     post.edited_at = utcnow()
     post.edit_count += 1
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out

@@ -16,12 +16,30 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from forum.accounts.models import PROFILE_HIDDEN_STATES, User
-from forum.board.models import Category, Post, PostRevision, Thread, shown_to_all
+from forum.board.models import (
+    REACTION_LABELS,
+    Category,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+    shown_to_all,
+)
 from forum.board.visibility import (
     ViewerKind,
     is_staff,
@@ -43,6 +61,7 @@ class ThreadView(NamedTuple):
 
     id: int
     category_id: int
+    author_id: int
     title: str
     created_at: datetime
     last_post_at: datetime
@@ -52,6 +71,9 @@ class ThreadView(NamedTuple):
     is_locked: bool
     is_deleted: bool
     first_post_id: int | None
+    # The reply that answered the question (Q&A categories), if any: shown only if the
+    # viewer may see that post.
+    accepted_post_id: int | None
 
     @property
     def reply_count(self) -> int:
@@ -70,6 +92,18 @@ class PostView(NamedTuple):
     is_deleted: bool
     moderation_state: str
     moderation_note: str
+    # Reactions: how many of each kind, and the viewer's own as bits (REACTION_BITS).
+    thanks: int
+    helpful: int
+    agree: int
+    mine: int
+
+    def reactions(self) -> list[tuple[str, str, int, bool]]:
+        """(kind, label, count, whether the viewer reacted so) for each kind, in order."""
+        return [
+            (kind, label, getattr(self, kind), bool(self.mine & REACTION_BITS[kind]))
+            for kind, label in REACTION_LABELS.items()
+        ]
 
 
 class AuthorView(NamedTuple):
@@ -88,13 +122,43 @@ class ThreadRow(NamedTuple):
     thread: ThreadView
     author: str
     last_poster: str | None
+    # The thread's accepted answer is one the viewer may see (a Q&A category's "Answered").
+    answered: bool = False
 
 
-THREAD_COLUMNS = (Thread.id, Thread.category_id, Thread.title, Thread.created_at,
+REACTION_BITS = {kind: 1 << i for i, kind in enumerate(REACTION_LABELS)}
+
+
+def _reaction_count(kind: str) -> Any:
+    """How many reactions of `kind` the post has (one probe of the unique index)."""
+    return (
+        select(func.count(Reaction.id))
+        .where(Reaction.post_id == Post.id, Reaction.kind == kind)
+        .correlate(Post)
+        .scalar_subquery()
+    )
+
+
+# The viewer's own reactions to the post as bits (bound `reactor_id`: 0 for visitors).
+_MINE = (
+    select(
+        func.coalesce(
+            func.sum(case(*((Reaction.kind == k, b) for k, b in REACTION_BITS.items()), else_=0)),
+            0,
+        )
+    )
+    .where(Reaction.post_id == Post.id, Reaction.user_id == bindparam("reactor_id"))
+    .correlate(Post)
+    .scalar_subquery()
+)
+
+THREAD_COLUMNS = (Thread.id, Thread.category_id, Thread.author_id, Thread.title, Thread.created_at,
                   Thread.last_post_at, Thread.post_count, Thread.view_count, Thread.is_pinned,
-                  Thread.is_locked, Thread.is_deleted, Thread.first_post_id)  # fmt: skip
+                  Thread.is_locked, Thread.is_deleted, Thread.first_post_id,
+                  Thread.accepted_post_id)  # fmt: skip
 POST_COLUMNS = (Post.id, Post.author_id, Post.body_html, Post.created_at, Post.edited_at,
-                Post.is_deleted, Post.moderation_state, Post.moderation_note)  # fmt: skip
+                Post.is_deleted, Post.moderation_state, Post.moderation_note,
+                *(_reaction_count(kind) for kind in REACTION_LABELS), _MINE)  # fmt: skip
 # A location held or hidden by moderation is left out of every author panel (its member and
 # moderators see it on the profile page).
 # (The states are written into the SQL, as `shown_to_all` does: no bound list to re-render.)
@@ -147,11 +211,17 @@ def listing_statements(kind: ViewerKind) -> tuple[Select[Any], Prepared[Any]]:
         opening_post_visible(kind),
     )
     count = select(func.count(Thread.id)).where(where)
+    accepted = aliased(Post)
+    answered = and_(
+        Thread.accepted_post_id.is_not(None),
+        exists().where(accepted.id == Thread.accepted_post_id, visible_posts(accepted, kind)),
+    )
     page = (
         select(
             *_labelled("thread_", ThreadView, THREAD_COLUMNS),
             author.username.label("author"),
             last.username.label("last_poster"),
+            answered.label("answered"),
         )
         .join(author, author.id == Thread.author_id)
         .outerjoin(last, last.id == Thread.last_poster_id)
@@ -184,7 +254,9 @@ async def list_threads(
         select_page,
         {**params, "limit": per_page, "offset": (pager.number - 1) * per_page},
     )
-    return [ThreadRow(pick_thread(row), row.author, row.last_poster) for row in rows], pager
+    listed = [ThreadRow(pick_thread(row), row.author, row.last_poster, bool(row.answered))
+              for row in rows]  # fmt: skip
+    return listed, pager
 
 
 # --- thread pages -----------------------------------------------------------------------------
@@ -269,7 +341,11 @@ async def thread_page(
     None if there is no such thread for this viewer."""
     kind = viewer_kind(viewer)
     count, select_page = thread_page_statements(kind)
-    params: dict[str, Any] = {"thread_id": thread_id, "limit": per_page}
+    params: dict[str, Any] = {
+        "thread_id": thread_id,
+        "limit": per_page,
+        "reactor_id": viewer.id if viewer is not None else 0,
+    }
     if kind == "member":
         assert viewer is not None
         params["viewer_id"] = viewer.id

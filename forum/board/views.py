@@ -14,9 +14,9 @@ from starlette.routing import Route
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.accounts.web import Ctx
-from forum.board import categories, drafts, lists, posting, queries, threads
+from forum.board import categories, drafts, lists, posting, queries, reacting, threads
 from forum.board.events import CategoryPageExtras, ThreadPageExtras
-from forum.board.models import Category, Post, Thread
+from forum.board.models import HIDDEN_STATES, Category, Post, Thread
 from forum.board.queries import AuthorView, PostView, ThreadView
 from forum.core import events
 from forum.core.audit import audit
@@ -169,25 +169,62 @@ def may_reply(ctx: Ctx, thread: ThreadView) -> bool:
 
 
 async def post_cards(
-    ctx: Ctx, thread: ThreadView, posts: list[tuple[PostView, AuthorView]], can_reply: bool
+    ctx: Ctx,
+    thread: ThreadView,
+    posts: list[tuple[PostView, AuthorView]],
+    can_reply: bool,
+    qa: bool = False,
 ) -> list[Markup]:
     """The rendered posts of a thread page (also an article's comments), as this viewer may
-    act on them."""
+    act on them; `qa`: the thread is in a Q&A category (its answer is marked)."""
     ranks = await load_ranks(ctx.db, ctx.settings.cache_seconds)
     card = ctx.request.app.state.post_card
-    viewer_id = ctx.user.id if ctx.user is not None else None
-    return [
-        card(
-            post,
-            author,
-            ranks.rank_for(author.points, author.special_rank_id),
-            thread.id,
-            can_reply,
-            posting.can_edit(ctx.user, post, thread),
-            viewer_id is not None and viewer_id != post.author_id,
+    user = ctx.user
+    viewer_id = user.id if user is not None else None
+    can_accept = reacting.may_accept(user, thread.author_id, qa) and not thread.is_deleted
+    accepted_id = thread.accepted_post_id if qa else None
+    token = ctx.csrf_token() if user is not None else ""
+    cards = []
+    for post, author in posts:
+        can_react = reacting.may_react(user, post.author_id, post.is_deleted, post.moderation_state)
+        public = not post.is_deleted and post.moderation_state not in HIDDEN_STATES
+        accept_here = (
+            can_accept and post.id != thread.first_post_id and (public or post.id == accepted_id)
         )
-        for post, author in posts
-    ]
+        cards.append(
+            card(
+                post,
+                author,
+                ranks.rank_for(author.points, author.special_rank_id),
+                thread.id,
+                can_reply,
+                posting.can_edit(ctx.user, post, thread),
+                viewer_id is not None and viewer_id != post.author_id,
+                can_react,
+                post.id == accepted_id,
+                accept_here,
+                token if (can_react or accept_here) else "",
+            )
+        )
+    return cards
+
+
+async def accepted_answer(
+    ctx: Ctx, thread: ThreadView, qa: bool, page: int
+) -> dict[str, Any] | None:
+    """The accepted answer shown under the question (page 1 of a Q&A thread), if the viewer
+    may see it: a held, hidden or deleted answer is not shown to those who may not see it."""
+    if not qa or page != 1 or thread.accepted_post_id is None:
+        return None
+    post = await queries.get_post(ctx.db, thread.accepted_post_id, ctx.user)
+    if post is None or post.thread_id != thread.id:
+        return None
+    author = await ctx.db.get(User, post.author_id)
+    return {
+        "post_id": post.id,
+        "author": author.username if author else "someone",
+        "body_html": Markup(post.body_html),  # sanitised when stored (render_markdown)
+    }
 
 
 @view()
@@ -216,7 +253,7 @@ async def thread_page(ctx: Ctx) -> Response:
     if ctx.user is not None and posts:  # read up to the last post shown (written in a batch)
         ctx.request.app.state.reads.mark(ctx.user.id, thread.id, max(p.id for p, _a in posts))
     can_reply = may_reply(ctx, thread)
-    cards = await post_cards(ctx, thread, posts, can_reply)
+    cards = await post_cards(ctx, thread, posts, can_reply, category.is_qa)
     draft = None
     if can_reply and ctx.user is not None:  # the member's unfinished reply, if any
         draft = await drafts.get_draft(ctx.db, ctx.user, thread_id=thread.id)
@@ -237,6 +274,7 @@ async def thread_page(ctx: Ctx) -> Response:
             **await _extras(ctx, thread),
             "can_reply": can_reply,
             "draft": draft,
+            "accepted_answer": await accepted_answer(ctx, thread, category.is_qa, pager.number),
         },
     )
 
@@ -367,7 +405,7 @@ async def edit_post(ctx: Ctx) -> Response:
         )
     try:
         await posting.edit_post(ctx.db, ctx.settings, ctx.user, post, thread, body, title)
-    except posting.BoardError as exc:
+    except (posting.BoardError, RateLimited) as exc:  # (too many @mentions this hour)
         return _refused(ctx, "board/edit.html", context, exc)
     if ctx.user.id != post.author_id:
         audit(ctx.db, ctx.user, "edit", "post", post.id)
@@ -433,4 +471,5 @@ routes = [
     Route("/p/{post_id:id}", post_link, methods=["GET"], name="post"),
     Route("/p/{post_id:id}/edit", edit_post, methods=["GET", "POST"], name="edit_post"),
     Route("/p/{post_id:id}/revisions", post_revisions, methods=["GET"], name="post_revisions"),
+    *reacting.routes,
 ]

@@ -70,6 +70,8 @@ class Limits:
     report_account: Limit
     report_ip: Limit
     email_change_account: Limit
+    reaction_account: Limit
+    mention_account: Limit
 
 
 def limits(settings: Settings) -> Limits:
@@ -114,6 +116,15 @@ def limits(settings: Settings) -> Limits:
         email_change_account=Limit(
             "email_change:account", s.email_change_max_per_hour, 3600,
             "You have asked to change your address several times this hour. Try again later.",
+        ),
+        reaction_account=Limit(
+            "reaction:account", s.reactions_max_per_hour, 3600,
+            "You have reacted to many posts this hour. Try again later.",
+        ),
+        mention_account=Limit(
+            "mention:account", s.mentions_max_per_hour, 3600,
+            "You have mentioned many members this hour. Post without the @mentions, or try "
+            "again later.",
         ),
     )  # fmt: skip
 

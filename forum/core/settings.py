@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     post_card_cache: int = 4096
 
     points_per_post: int = 5
+    # Points a post's author earns per reaction to it (0: reactions earn nothing); reactions
+    # from accounts younger than the age below never earn points.
+    reaction_points: int = 0
+    reaction_points_min_account_days: int = 7
+    reactions_max_per_hour: int = 120
+    # @mentions: at most this many members named in one post, and this many per member per hour.
+    mentions_max_per_post: int = 10
+    mentions_max_per_hour: int = 60
     posts_per_page: int = 20
     threads_per_page: int = 25
     title_max: int = 150

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import nh3
@@ -128,8 +128,66 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, 
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def render_markdown(source: str) -> str:
-    html = _md.render(source)
+def _mention_tokens(token: Token, links: Mapping[str, str]) -> list[Token]:
+    """`token` (text) split into text and links around the @mentions of known members."""
+    out: list[Token] = []
+    text, done, level = token.content, 0, token.level
+    for match in _MENTION.finditer(text):
+        name = match.group(1).rstrip(".")
+        href = links.get(name.lower())
+        if href is None:
+            continue
+        if match.start() > done:
+            out.append(_text(text[done : match.start()], level))
+        opening = Token("link_open", "a", 1, attrs={"href": href}, markup="mention")
+        opening.level = level
+        closing = Token("link_close", "a", -1, markup="mention")
+        closing.level = level
+        out += [opening, _text("@" + name, level + 1), closing]
+        done = match.start() + 1 + len(name)
+    if not out:
+        return [token]
+    if done < len(text):
+        out.append(_text(text[done:], level))
+    return out
+
+
+def _link_mentions(tokens: list[Token], links: Mapping[str, str]) -> None:
+    """@name in plain text becomes a link to the member's page when `links` knows the name:
+    never in code (code spans and blocks are not text tokens), in a link, or in a quote (a
+    quote repeats someone else's words, as `mentioned_names` reads them)."""
+    quoted = 0
+    for block in tokens:
+        if block.type == "blockquote_open":
+            quoted += 1
+        elif block.type == "blockquote_close":
+            quoted -= 1
+        if block.type != "inline" or quoted or not block.children or "@" not in block.content:
+            continue
+        out: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            if token.type == "link_open":
+                in_link += 1
+            elif token.type == "link_close":
+                in_link -= 1
+            if token.type == "text" and not in_link and "@" in token.content:
+                out += _mention_tokens(token, links)
+            else:
+                out.append(token)
+        block.children = out
+
+
+def render_markdown(source: str, mentions: Mapping[str, str] | None = None) -> str:
+    """`source` as sanitised HTML; `mentions` maps lowercased usernames to the address of the
+    member's page, for the @mentions to link (names it lacks stay text)."""
+    if mentions:
+        env: dict[str, Any] = {}
+        tokens = _md.parse(source, env)
+        _link_mentions(tokens, mentions)
+        html = _md.renderer.render(tokens, _md.options, env)
+    else:
+        html = _md.render(source)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -25,6 +25,9 @@ MEMBERS = [
 ]
 
 # (name, description, children)
+# Q&A categories: the person who asked marks the reply that answered the question.
+QA_CATEGORIES = ("Mentoring",)
+
 CATEGORIES = [
     (
         "Human Resources",

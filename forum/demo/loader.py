@@ -16,7 +16,14 @@ from forum.board.models import Category
 from forum.board.posting import create_reply, create_thread
 from forum.core.db import connect, utcnow
 from forum.core.settings import Settings
-from forum.demo.content import ARTICLES, CATEGORIES, DEMO_PASSWORD, MEMBERS, THREADS
+from forum.demo.content import (
+    ARTICLES,
+    CATEGORIES,
+    DEMO_PASSWORD,
+    MEMBERS,
+    QA_CATEGORIES,
+    THREADS,
+)
 
 
 async def populate(session: AsyncSession, settings: Settings) -> None:
@@ -46,6 +53,8 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
             categories[child] = await create_category(
                 session, child, parent=root, description=child_description, position=child_position
             )
+    for name in QA_CATEGORIES:
+        categories[name].is_qa = True
     for category_name, title, days_ago, posts in THREADS:
         start = now - timedelta(days=days_ago)
         first_author, _offset, first_body = posts[0]

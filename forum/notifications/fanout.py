@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from forum.accounts.events import RankEarned
 from forum.accounts.models import User
-from forum.board.events import PostCreated, PostEdited
+from forum.board.events import PostCreated, PostEdited, ReactionAdded
 from forum.board.models import (
     Category,
     ModerationState,
@@ -147,6 +147,7 @@ def subscribe() -> None:
     events.subscribe(PostEdited, on_post_edited)
     events.subscribe(PostDecided, on_post_decided)
     events.subscribe(RankEarned, on_rank_earned)
+    events.subscribe(ReactionAdded, on_reaction)
 
 
 # --- hooks other parts fill in -----------------------------------------------------------------

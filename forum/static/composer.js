@@ -84,3 +84,101 @@
     window.addEventListener("pagehide", function () { save(true); });
   });
 })();
+
+// @mention typeahead: typing "@" and the start of a name offers matching members (the form's
+// data-mentions address: active members only, a few at a time). Arrow keys move, Enter or Tab
+// picks, Escape closes. Without JavaScript an @name is typed as plain text and links all the same.
+(function () {
+  "use strict";
+  var BEFORE = /(^|[^\w@\/.+-])@([A-Za-z0-9][A-Za-z0-9_.-]{0,29})$/;
+  document.querySelectorAll("form[data-mentions]").forEach(function (form, n) {
+    var body = form.querySelector("textarea[name=body]");
+    var endpoint = form.dataset.mentions;
+    if (!body || !endpoint) return;
+    var wrap = document.createElement("div");
+    wrap.className = "mention-box";
+    body.parentNode.insertBefore(wrap, body);
+    wrap.appendChild(body);
+    var list = document.createElement("ul");
+    list.className = "mention-suggestions";
+    list.id = "mention-suggestions-" + n;
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Members to mention");
+    list.hidden = true;
+    wrap.appendChild(list);
+    body.setAttribute("aria-autocomplete", "list");
+    body.setAttribute("aria-controls", list.id);
+    var timer = null;
+    var active = -1;
+    var asked = "";
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      active = -1;
+      body.removeAttribute("aria-activedescendant");
+    }
+    function typed() {
+      var match = BEFORE.exec(body.value.slice(0, body.selectionStart));
+      return match ? match[2] : null;
+    }
+    function pick(name) {
+      var end = body.selectionStart;
+      var prefix = typed();
+      if (prefix === null) return close();
+      var start = end - prefix.length;
+      body.value = body.value.slice(0, start) + name + " " + body.value.slice(end);
+      body.selectionStart = body.selectionEnd = start + name.length + 1;
+      close();
+      body.focus();
+      body.dispatchEvent(new Event("input"));
+    }
+    function highlight(i) {
+      var items = list.querySelectorAll("li");
+      if (!items.length) return;
+      active = (i + items.length) % items.length;
+      items.forEach(function (li, j) { li.setAttribute("aria-selected", j === active ? "true" : "false"); });
+      body.setAttribute("aria-activedescendant", items[active].id);
+    }
+    function show(names) {
+      list.textContent = "";
+      active = -1;
+      if (!names.length) return close();
+      names.forEach(function (name, j) {
+        var li = document.createElement("li");
+        li.id = list.id + "-" + j;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.textContent = name;
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(name); });
+        list.appendChild(li);
+      });
+      list.hidden = false;
+      highlight(0);
+    }
+    function ask() {
+      var prefix = typed();
+      if (prefix === null || prefix.length < 2) return close();
+      if (prefix === asked && !list.hidden) return;
+      asked = prefix;
+      fetch(endpoint + "?q=" + encodeURIComponent(prefix), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { names: [] }; })
+        .then(function (data) { if (typed() === prefix) show(data.names || []); })
+        .catch(close);
+    }
+    body.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, 200);
+    });
+    body.addEventListener("keydown", function (e) {
+      if (list.hidden) return;
+      if (e.key === "ArrowDown") { e.preventDefault(); highlight(active + 1); }
+      else if (e.key === "ArrowUp") { e.preventDefault(); highlight(active - 1); }
+      else if (e.key === "Escape") { e.preventDefault(); close(); }
+      else if ((e.key === "Enter" || e.key === "Tab") && active >= 0) {
+        e.preventDefault();
+        pick(list.querySelectorAll("li")[active].textContent);
+      }
+    });
+    body.addEventListener("blur", function () { setTimeout(close, 150); });
+  });
+})();

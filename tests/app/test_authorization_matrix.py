@@ -48,6 +48,10 @@ ACCESS: dict[str, set[str]] = {
     # forum.notifications: a member's own notifications, preferences and watching levels.
     "notifications": MEMBERS, "notifications_read_all": MEMBERS, "notification_preferences": MEMBERS,
     "notification_open": MEMBERS, "watch_thread": MEMBERS, "watch_category": MEMBERS,
+    # Reactions (not on one's own posts: the post is owner1's), who reacted, the typeahead;
+    # marking the answer of owner1's question in a Q&A category: only staff besides owner1.
+    "react": MEMBERS, "post_reactions": ALL, "mention_suggest": MEMBERS,
+    "accept_answer": MODERATORS, "category_qa": ADMINS,
 }  # fmt: skip
 
 
@@ -73,6 +77,7 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     for role in ("member", "editor", "moderator", "admin"):
         await make_user(db, settings, username=f"as_{role}", role=role)
     category = await make_category(db)
+    category.is_qa = True  # so that marking an answer is allowed to someone
     thread, posts = await make_thread(db, settings, owner, category)
     editor = await make_user(db, settings, username="editor_owner", role="editor")
     article = await publish(
@@ -83,7 +88,7 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),
             "phrase_id": "999999", "article_id": str(article.id),
-            "notification_id": "999999"}  # fmt: skip
+            "notification_id": "999999", "kind": "thanks"}  # fmt: skip
 
 
 def _path(template: str, values: dict[str, str]) -> str:
@@ -146,6 +151,7 @@ async def test_members_cannot_act_on_each_others_objects(
         ),
         ("/u/owner1/admin", {"role": "admin", "special_rank_id": ""}),
         (f"/t/{values['thread_id']}/delete", {"reason": "gone"}),
+        (f"/p/{values['post_id']}/accept", {}),  # owner1's question, not this member's
     ]:
         r = await client.post(path, data={**data, "csrftoken": token})
         assert r.status_code == 403, path

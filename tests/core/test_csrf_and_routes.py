@@ -48,6 +48,7 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "article_id": "1",
         "action": "lock",
         "notification_id": "1",
+        "kind": "thanks",
     }
     routes = state_changing_routes(app)
     assert len(routes) >= 11  # a new route shows up here by itself

@@ -59,7 +59,8 @@ async def _arrange(database: Database, url: str) -> dict[str, int]:
 
 
 def _cases(ids: dict[str, int]) -> list[tuple[str, Prepared[Any], dict[str, object], int]]:
-    page = {"thread_id": ids["thread"], "limit": 20, "offset": 0}
+    # reactor_id: whose own reactions the page marks (0 for visitors).
+    page = {"thread_id": ids["thread"], "limit": 20, "offset": 0, "reactor_id": 0}
     return [
         ("anonymous page", thread_page_statements("anonymous")[1], page, 4),  # held post hidden
         ("member page", thread_page_statements("member")[1],

@@ -78,6 +78,9 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/notifications/999999/open", ["csrftoken_extra"]),
     ("member", "/watch/t/{thread}", ["level"]),
     ("member", "/watch/c/{slug}", ["level"]),
+    ("member", "/p/{post}/react/thanks", ["undo"]),
+    ("owner", "/p/{post}/accept", ["undo"]),
+    ("admin", "/c/{slug}/qa", ["undo"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
            NotificationPreference, ThreadWatch, CategoryWatch)  # fmt: skip
@@ -89,7 +92,7 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
     settings_ = make_settings(url, posts_max_per_minute=10**9, posts_max_per_minute_ip=10**9, login_max_failures_ip=10**9,
                               login_max_failures_account=10**9, register_max_per_ip_hour=10**9,
                               reports_max_per_hour=10**9, reports_max_per_hour_ip=10**9,
-                              notify_changes_per_minute=10**9)  # fmt: skip
+                              notify_changes_per_minute=10**9, reactions_max_per_hour=10**9)  # fmt: skip
 
     async def seed() -> dict[str, Any]:
         database = connect(url)
@@ -98,6 +101,7 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
             for role in ("member", "editor", "moderator", "admin"):
                 await make_user(s, settings_, username=f"fuzz_{role}", role=role)
             category = await make_category(s, "Fuzzing")
+            category.is_qa = True  # answers can be marked (/p/{post}/accept)
             thread, posts = await make_thread(s, settings_, owner, category, body="Original body.")
             editor = await s.scalar(select(User).where(User.username_key == "fuzz_editor"))
             assert editor is not None

@@ -34,6 +34,7 @@ PHRASES = [
     "*http://x.y/* ",
     "[x](http://a.b) http://c.d ",
     "@@a.@b `@c ",
+    "@aaa @abc x@bbb ",
     "> **x** wrote:\n",
 ]
 EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
@@ -42,6 +43,11 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "nudge_phrases": cues.nudge_phrases,
     "cue stage score": lambda text: cues.score(text, ["in my day", "know your place"]),
     "render_markdown": render_markdown,
+    # Every @name a member: each becomes a link (forum.board.mentions builds the map).
+    "render_markdown mentions": lambda text: render_markdown(
+        text + " @aaa @abc @bbb",
+        {"aaa": "/u/aaa", "abc": "/u/abc", "bbb": "/u/bbb", "a.b": "/u/a.b"},
+    ),
     "clean_block": clean_block,
     "clean_line": clean_line,
     "excerpt": excerpt,

@@ -99,6 +99,24 @@ def test_payloads_everywhere_run_no_script(page: Page, live_server: str, viewpor
                                                "csrftoken": etoken})  # fmt: skip
         if a.status_code == 303:
             visited.append(a.headers["location"])
+    # @mentions next to every payload, a payload answer marked as accepted (shown under the
+    # question) and reacted to, and the "who reacted" page.
+    mentions = "\n\n".join(f"@margaret_hr{p} @{p} {p}" for p in PAYLOADS)
+    r = writer.post("/c/mentoring/new", data={"title": "XSS mentions", "body": mentions[:19_000],
+                                              "csrftoken": token, "post_anyway": "1"})  # fmt: skip
+    assert r.status_code == 303, r.status_code
+    qa_thread = r.headers["location"]
+    answerer, atoken = _client(live_server, "margaret_hr")
+    r = answerer.post(f"{qa_thread}/reply", data={"body": mentions[:19_000], "csrftoken": atoken,
+                                                 "post_anyway": "1"})  # fmt: skip
+    assert r.status_code == 303
+    answer_id = re.findall(r'action="/p/(\d+)/accept"', writer.get(qa_thread).text)[-1]
+    assert writer.post(f"/p/{answer_id}/accept", data={"csrftoken": token}).status_code == 303
+    assert writer.post(f"/p/{answer_id}/react/thanks", data={"csrftoken": token}).status_code == 303
+    assert 'id="accepted-heading"' in writer.get(qa_thread).text
+    assert 'href="/u/margaret_hr"' in writer.get(qa_thread).text
+    answerer.close()
+    visited += [qa_thread, f"/p/{answer_id}/reactions"]
     visited += [
         "/c/mentoring",
         "/latest",
