@@ -19,6 +19,7 @@ from forum.core.audit import AuditEntry
 from forum.core.db import Base
 from forum.core.outbox import OutboxMessage
 from forum.core.ratelimit import RateLimitCounter
+from forum.messages.models import Block, Conversation, Message, Participant
 from forum.related.models import Embedding, RelatedItem
 from forum.review.models import (
     ModerationResult,
@@ -34,6 +35,10 @@ __all__ = [
     "EmailConfirmation",
     "Guidelines",
     "Article",
+    "Block",
+    "Conversation",
+    "Message",
+    "Participant",
     "Embedding",
     "RelatedItem",
     "AuditEntry",
