@@ -24,7 +24,7 @@ from forum.core.pagination import paginate
 from forum.core.text import clean_block, clean_line, excerpt
 from forum.core.web import field_int, field_str, view
 from forum.messages import services as messages
-from forum.messages.models import Conversation, Message
+from forum.messages.models import VISIBLE_STATES, Conversation, Message
 from forum.review import services as review
 from forum.review.highlight import flagged_sentence, highlight, highlight_html
 from forum.review.models import (
@@ -216,10 +216,20 @@ async def _message_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     ranks = await load_ranks(ctx.db)
     result = await _latest_result(ctx, ModerationResult.message_id == message.id)
     people = await messages.participants(ctx.db, conversation.id)
+    reports = await _reports(ctx, Report.message_id == message.id)
+    shown = await messages.messages_for(ctx.db, conversation.id, None)
+    if not reports:
+        # Flagged by the worker but reported by nobody: the message and what it answers (what
+        # the model read), not the rest of the conversation.
+        answered = message.reply_to_id or max(
+            (m.id for m, _ in shown if m.id < message.id and m.state in VISIBLE_STATES),
+            default=None,
+        )
+        shown = [(m, name) for m, name in shown if m.id in (message.id, answered)]
     return {
         "kind": "message", "item": item, "post": None, "thread": None, "author": sender,
         "message": message, "conversation": conversation,
-        "conversation_messages": await messages.messages_for(ctx.db, conversation.id, None),
+        "conversation_messages": shown, "reported": bool(reports),
         "people": [(p, ranks.rank_for(p.points, p.special_rank_id), active)
                    for p, active in people],
         "state": message.state,
@@ -228,7 +238,7 @@ async def _message_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "scores": _scores(ctx, result),
         "segments": highlight(message.body_source, result.evidence if result else []),
         "before": [], "replied": None, "replied_rank": None,
-        "reports": await _reports(ctx, Report.message_id == message.id),
+        "reports": reports,
         "history": await _history(ctx, sender.id), "why": describe(item.reasons),
         "actions": [a for a in ACTIONS if a != "edit_approve"], "suspensions": list(SUSPENSIONS),
     }  # fmt: skip

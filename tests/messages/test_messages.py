@@ -369,3 +369,31 @@ async def test_a_participant_cannot_report_their_own_or_an_unseen_message(
         await report_message(db, settings, sender, message, "spam", "")
     participant = await db.scalar(select(Participant).where(Participant.user_id == other.id))
     assert participant is not None and participant.last_read_id == 0
+
+
+async def test_an_unreported_flag_shows_the_moderator_only_the_message_and_its_context(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    from forum.review.queue import open_item
+
+    a = await _old(await make_user(db, settings, username="pmflagged"))
+    b = await _old(await make_user(db, settings, username="pmflaggedto"))
+    await make_user(db, settings, username="pmflagmod", role="moderator")
+    conversation, _ = await pm.start_conversation(db, settings, a, [b], "S", "Earliest words")
+    await pm.reply(db, settings, b, conversation, "Middle words")
+    flagged = await pm.reply(db, settings, a, conversation, "Latest words")
+    await db.commit()
+    await _score(database, settings)
+    item = await open_item(
+        db, None, ["DISMISSIVE_OF_JUNIORS"], message_id=flagged.id, verdict="flag"
+    )
+    item_id = item.id
+    await db.commit()
+    await login(client, "pmflagmod")
+    page = await client.get(url("review_item", item_id=item_id))
+    assert "Latest words" in page.text and "Middle words" in page.text
+    assert "Earliest words" not in page.text and "was not reported" in page.text
+    await report_message(db, settings, b, flagged, "harassment", "")
+    await db.commit()
+    page = await client.get(url("review_item", item_id=item_id))
+    assert "Earliest words" in page.text
