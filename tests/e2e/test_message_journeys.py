@@ -19,13 +19,16 @@ PUT_DOWN = "Come back when you have 20 years in. Leave the thinking to the grown
 PAIRS = {"desktop": ("jordan_lee", "sam_chen"), "phone": ("noah_b", "aisha_m")}
 
 
-def _poll(page: Page, path: str, locator: str, text: str, seconds: float = 90) -> None:
-    """Reload `path` until an element matching `locator` with `text` is there (the worker
-    runs in its own process)."""
+def _poll(page: Page, path: str, locator: str, *texts: str, seconds: float = 90) -> None:
+    """Reload `path` until an element matching `locator` with every one of `texts` is there
+    (the worker runs in its own process)."""
     deadline = time.time() + seconds
     while True:
         page.goto(path)
-        if page.locator(locator, has_text=text).count() or time.time() > deadline:
+        found = page.locator(locator)
+        for text in texts:
+            found = found.filter(has_text=text)
+        if found.count() or time.time() > deadline:
             return
         time.sleep(1)
 
@@ -55,7 +58,8 @@ def test_a_put_down_in_a_message_is_nudged_flagged_reported_and_reviewed(
     logout(page)
 
     login(page, recipient)
-    _poll(page, "/messages", "ul.conversations li", subject)
+    # Listed at once, but unread (and readable) only once the worker has passed it.
+    _poll(page, "/messages", "ul.conversations li", subject, "unread")
     row = page.locator("ul.conversations li", has_text=subject)
     expect(row).to_contain_text("1 unread")
     expect(page.locator("a.messages-link .badge")).to_be_visible()  # the header's count
@@ -72,13 +76,16 @@ def test_a_put_down_in_a_message_is_nudged_flagged_reported_and_reviewed(
     login(page, "morgan_mod")
     # Not from the conversation's address: moderators read it only through the item.
     assert page.goto(conversation_url).status == 404  # type: ignore[union-attr]
-    _poll(page, "/mod", "table.listing tr", f"by {sender}")
+    _poll(page, "/mod", "table.listing tr", f"by {sender}", "private message")
     item = page.locator("table.listing tr", has_text=f"by {sender}").filter(
         has_text="private message"
     )
     expect(item.first).to_be_visible()
     item.first.get_by_role("link").first.click()
     expect(page.get_by_text("this view is recorded in the audit log")).to_be_visible()
+    # The worker flagged it (and the recipient's report joined the same item).
+    expect(page.locator("main")).to_contain_text("may read as dismissive of junior colleagues")
+    expect(page.locator("main")).to_contain_text("was reported by members")
     expect(page.get_by_text("Talking down to me.")).to_be_visible()
     if viewport == "desktop":
         shot(page, "message-review")
