@@ -598,8 +598,8 @@ class Worker:
             await session.commit()
 
     async def requeue_incomplete(self) -> int:
-        """Posts and profiles scored while a stage was down are scored again once every stage
-        loads; the number queued again."""
+        """Posts, profiles and private messages scored while a stage was down are scored again
+        once every stage loads; the number queued again."""
         if not self.pipeline.all_loaded:
             return 0
         latest = (
@@ -621,7 +621,22 @@ class Worker:
         incomplete_profiles = select(ModerationResult.profile_user_id).where(
             ModerationResult.id.in_(latest_profile), ModerationResult.complete.is_(False)
         )
+        # And private messages.
+        latest_message = (
+            select(func.max(ModerationResult.id))
+            .where(ModerationResult.message_id.is_not(None))
+            .group_by(ModerationResult.message_id)
+        )
+        incomplete_messages = select(ModerationResult.message_id).where(
+            ModerationResult.id.in_(latest_message), ModerationResult.complete.is_(False)
+        )
         async with self.database.writing() as session:
+            rescored = await session.execute(
+                update(Message)
+                .where(Message.needs_scoring.is_(False), Message.id.in_(incomplete_messages))
+                .values(needs_scoring=True, mod_attempts=0, mod_lease_until=None, mod_claim=None)
+                .execution_options(synchronize_session=False)
+            )
             result = await session.execute(
                 update(Post)
                 .where(and_(Post.needs_scoring.is_(False), Post.id.in_(incomplete)))
@@ -635,7 +650,7 @@ class Worker:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return rowcount(result) + rowcount(profiles)
+        return rowcount(result) + rowcount(profiles) + rowcount(rescored)
 
     # --- the loop -----------------------------------------------------------------------------
 
