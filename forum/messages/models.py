@@ -64,6 +64,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default=MessageState.pending.value)
     state_note: Mapped[str] = mapped_column(Text, default="")
+    # When its recipients first saw it (MessageVisible is announced once, then).
+    shown_at: Mapped[datetime | None]
     # The worker's queue, as for posts (moderation/worker.py).
     needs_scoring: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     mod_lease_until: Mapped[datetime | None]

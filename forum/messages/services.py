@@ -404,11 +404,12 @@ async def recipient_ids(session: AsyncSession, message: Message) -> tuple[int, .
 
 async def set_state(session: AsyncSession, message: Message, state: str, note: str = "") -> None:
     """Change a message's moderation state; announce MessageVisible when recipients first
-    see it (cleared or flagged by the worker, or a held one approved)."""
-    was_visible = message.state in VISIBLE_STATES
+    see it (cleared or flagged by the worker, or a held one approved), once: a message hidden
+    while reports are reviewed and then approved is not announced again."""
     message.state = state
     message.state_note = note
-    if state in VISIBLE_STATES and not was_visible:
+    if state in VISIBLE_STATES and message.shown_at is None:
+        message.shown_at = utcnow()
         await events.announce(
             session,
             MessageVisible(

@@ -121,6 +121,7 @@ def upgrade() -> None:
         sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("state_note", sa.Text(), nullable=False),
+        sa.Column("shown_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("needs_scoring", sa.Boolean(), nullable=False),
         sa.Column("mod_lease_until", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("mod_claim", sa.String(length=40), nullable=True),

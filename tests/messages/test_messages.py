@@ -397,3 +397,35 @@ async def test_an_unreported_flag_shows_the_moderator_only_the_message_and_its_c
     await db.commit()
     page = await client.get(url("review_item", item_id=item_id))
     assert "Earliest words" in page.text
+
+
+async def test_reports_can_hide_a_message_and_approval_does_not_announce_it_again(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    touchy = settings.model_copy(update={"report_hide_weight": 0.01})
+    sender = await _old(await make_user(db, settings))
+    recipient = await _old(await make_user(db, settings))
+    admin = await make_user(db, settings, role="admin")
+    _, message_id = await _conversation(db, settings, sender, recipient)
+    seen: list[MessageVisible] = []
+
+    async def capture(session: AsyncSession, event: MessageVisible) -> None:
+        seen.append(event)
+
+    events.subscribe(MessageVisible, capture)
+    try:
+        await _score(database, settings)
+        assert len(seen) == 1
+        message = await db.get(Message, message_id, populate_existing=True)
+        assert message is not None and message.state == "clear"
+        await report_message(db, touchy, recipient, message, "harassment", "")
+        assert message.state == "held"
+        assert await pm.message_for_participant(db, message_id, recipient.id) is None
+        item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
+        assert item is not None
+        await decide(db, settings, admin, item.id, item.version, "approve", url=url)
+        assert message.state == "clear" and len(seen) == 1
+        report = await db.scalar(select(Report).where(Report.message_id == message_id))
+        assert report is not None and report.upheld is False
+    finally:
+        events._handlers[MessageVisible].remove(capture)
