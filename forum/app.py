@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from jinja2 import Template
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from forum.accounts import views as account_views
+from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
 from forum.accounts.services import user_for_session
 from forum.admin import guidelines
@@ -50,6 +52,8 @@ from forum.core.urls import path_builder
 from forum.core.web import MAX_FORM_BYTES, make_templates, static_dir
 from forum.feeds import views as feed_views
 from forum.feeds.views import FeedCache
+from forum.messages import services as message_services
+from forum.messages import views as message_views
 from forum.notifications import fanout as notification_fanout
 from forum.notifications import views as notification_views
 from forum.related import pages as related_pages
@@ -124,6 +128,16 @@ async def metrics(request: Request) -> Response:
             cached = render_families(families)
             state.metrics_cache = (time.monotonic(), cached)
     return Response(exposition() + cached, media_type=CONTENT_TYPE_LATEST)
+
+
+async def load_member(session: AsyncSession, cookie: str | None) -> User | None:
+    """The signed-in member, with the number of conversations they have unread (the header's
+    Messages link shows it)."""
+    user = await user_for_session(session, cookie)
+    if user is not None:
+        unread = await message_services.unread_count(session, user.id)
+        user.unread_messages = unread  # type: ignore[attr-defined]
+    return user
 
 
 def wire() -> None:
@@ -208,6 +222,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *article_views.routes,
         *search_views.routes,
         *notification_views.routes,
+        *message_views.routes,
         *favicon.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"], name="metrics"),
@@ -232,7 +247,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.templates = templates
-    app.state.load_member = user_for_session
+    app.state.load_member = load_member
     app.state.csrf = CsrfTokens(settings.secret_key.get_secret_value())
     app.state.url = path_builder(app.router)
     templates.env.globals["url"] = app.state.url

@@ -28,6 +28,7 @@ from forum.core.audit import AuditEntry
 from forum.core.db import Base
 from forum.core.outbox import OutboxMessage
 from forum.core.ratelimit import RateLimitCounter
+from forum.messages.models import Block, Conversation, Message, Participant
 from forum.notifications.models import (
     CategoryWatch,
     Notification,
@@ -51,6 +52,10 @@ __all__ = [
     "EmailConfirmation",
     "Guidelines",
     "Article",
+    "Block",
+    "Conversation",
+    "Message",
+    "Participant",
     "Embedding",
     "RelatedItem",
     "AuditEntry",

@@ -42,6 +42,8 @@ from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
+from forum.messages import services as messages
+from forum.messages.models import VISIBLE_STATES, Message, MessageState, Participant
 from forum.notifications.fanout import Notifier
 from forum.notifications.paths import worker_paths
 from forum.review.models import (
@@ -61,6 +63,13 @@ from moderation.signals import PostInput
 log = logging.getLogger("candor.worker")
 # How much of the answered post the model is given as context (it reads the first 64 tokens).
 CONTEXT_CHARS = 2000
+# A private message's state after the worker's verdict (flagged ones reach their recipients).
+MESSAGE_STATE = {
+    Verdict.hold.value: MessageState.held,
+    Verdict.flag.value: MessageState.flagged,
+    Verdict.clear.value: MessageState.clear,
+    Verdict.unscored.value: MessageState.clear,
+}
 # A profile's state after the worker's verdict (as a post's: flagged text stays public).
 PROFILE_STATE = {
     Verdict.hold.value: ProfileState.held,
@@ -75,13 +84,15 @@ def _result(
     *,
     post_id: int | None = None,
     profile_user_id: int | None = None,
+    message_id: int | None = None,
     nudged: list[str] | None = None,
 ) -> ModerationResult:
     """The record of one pipeline run over a post's or a profile's text."""
     decision = outcome.decision
     assert decision is not None
     return ModerationResult(
-        post_id=post_id, profile_user_id=profile_user_id, verdict=decision.verdict,
+        post_id=post_id, profile_user_id=profile_user_id, message_id=message_id,
+        verdict=decision.verdict,
         reasons=decision.reasons, scores=outcome.scores, evidence=outcome.evidence,
         models=outcome.models, failed_stages=outcome.failed, complete=outcome.complete,
         nudge_phrases=nudged or [], context={**decision.context, "dismissive": decision.dismissive,
@@ -311,6 +322,175 @@ class Worker:
                 done += 1
         return done
 
+    # --- private messages ---------------------------------------------------------------------
+
+    async def claim_messages(self, limit: int | None = None) -> list[Claim]:
+        """Claim private messages to score, as posts are claimed (a lease and a token)."""
+        token = uuid.uuid4().hex
+        now = utcnow()
+        due = select(Message.id).where(
+            Message.needs_scoring.is_(True),
+            or_(Message.mod_lease_until.is_(None), Message.mod_lease_until < now),
+        )
+        due = due.order_by(Message.id).limit(limit or self.settings.worker_batch_size)
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(Message)
+            .where(Message.id.in_(due.scalar_subquery()))
+            .values(
+                mod_lease_until=now + timedelta(seconds=self.settings.worker_lease_seconds),
+                mod_claim=token,
+                mod_attempts=Message.mod_attempts + 1,
+            )
+            .returning(Message.id, Message.mod_attempts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.database.writing() as session:
+            rows = (await session.execute(stmt)).all()
+            await session.commit()
+        return sorted((Claim(mid, token, n) for mid, n in rows), key=lambda c: c.post_id)
+
+    async def _message_inputs(self, session: AsyncSession, claims: list[Claim]) -> list[PostInput]:
+        """Each message with its context, as a post's: the message it quotes, else the one
+        before it in the conversation (only what its recipients could see); the writer's rank
+        and role, and whom it is written to: the quoted sender, else the most junior of the
+        other participants."""
+        ranks = await load_ranks(session)
+        levels = {name: i for i, (_, name) in enumerate(ranks.earned)}
+        watched = tuple((await session.scalars(select(WatchedPhrase.phrase))).all())
+
+        def level(user: User) -> int:
+            return levels.get(ranks.rank_for(user.points), 0)
+
+        inputs = []
+        for claim in claims:
+            row = (
+                await session.execute(
+                    select(Message, User).join(User, User.id == Message.sender_id)
+                    .where(Message.id == claim.post_id)
+                )
+            ).first()  # fmt: skip
+            if row is None:
+                continue
+            message, sender = row
+            answered_id = message.reply_to_id or await session.scalar(
+                select(func.max(Message.id)).where(
+                    Message.conversation_id == message.conversation_id,
+                    Message.id < message.id,
+                    Message.state.in_(VISIBLE_STATES),
+                )
+            )
+            answered = (
+                (
+                    await session.execute(
+                        select(Message.body_source, User)
+                        .join(User, User.id == Message.sender_id)
+                        .where(Message.id == answered_id, Message.state.in_(VISIBLE_STATES))
+                    )
+                ).first()
+                if answered_id
+                else None
+            )
+            target: User | None = None
+            if answered is not None and answered[1].id != sender.id and message.reply_to_id:
+                target = answered[1]
+            else:
+                others = (
+                    await session.scalars(
+                        select(User).join(Participant, Participant.user_id == User.id).where(
+                            Participant.conversation_id == message.conversation_id,
+                            User.id != sender.id,
+                        )
+                    )
+                ).all()  # fmt: skip
+                if others:
+                    target = min(others, key=lambda u: (u.is_moderator, level(u), u.id))
+            inputs.append(
+                PostInput(
+                    post_id=message.id, text=message.body_source, writer_level=level(sender),
+                    writer_role=sender.role,
+                    target_level=level(target) if target is not None else None,
+                    target_role=target.role if target is not None else None,
+                    watched_phrases=watched,
+                    context=answered[0][:CONTEXT_CHARS] if answered is not None else "",
+                )
+            )  # fmt: skip
+        return inputs
+
+    async def finalize_message(self, claim: Claim, outcome: Outcome | None) -> bool:
+        """Write a message's verdict if this claim still owns it; a message that failed every
+        attempt goes to moderators as unscored (and to its recipients, as a post would)."""
+        decision = outcome.decision if outcome is not None else None
+        async with self.database.writing() as session:
+            message = await session.scalar(
+                select(Message)
+                .where(Message.id == claim.post_id, Message.mod_claim == claim.token)
+                .with_for_update()
+            )
+            if message is None:
+                await session.rollback()
+                return False
+            if outcome is not None and decision is not None:
+                verdict, reasons = decision.verdict, decision.reasons
+                priority = PRIORITY.get(verdict, 0.0) + 10 * decision.dismissive
+                session.add(
+                    _result(
+                        outcome,
+                        message_id=message.id,
+                        nudged=[p for p in message.nudge_phrases.split("\n") if p],
+                    )
+                )
+            else:
+                verdict, reasons = Verdict.unscored.value, [UNSCORED]
+                priority = PRIORITY[verdict]
+            if message.state == MessageState.pending.value:
+                state = MESSAGE_STATE[verdict]
+                note = (
+                    f"Held for a moderator's review: this message {describe(reasons)}."
+                    if state == MessageState.held
+                    else ""
+                )
+                await messages.set_state(session, message, state.value, note)
+            if verdict in (Verdict.hold.value, Verdict.flag.value, Verdict.unscored.value):
+                await open_item(
+                    session,
+                    None,
+                    reasons,
+                    message_id=message.id,
+                    verdict=verdict,
+                    priority=priority,
+                )
+            message.needs_scoring = False
+            message.mod_lease_until = None
+            message.mod_claim = None
+            await session.commit()
+        return True
+
+    async def score_messages(self, limit: int | None = None) -> int:
+        """Claim and decide one batch of private messages; the number decided."""
+        claims = await self.claim_messages(limit)
+        if not claims:
+            return 0
+        done = 0
+        live = []
+        for claim in claims:
+            if claim.attempts > self.settings.worker_max_attempts:
+                done += await self.finalize_message(claim, None)
+            else:
+                live.append(claim)
+        if not live:
+            return done
+        async with self.database.sessionmaker() as session:
+            inputs = await self._message_inputs(session, live)
+        outcomes = await asyncio.to_thread(self.pipeline.run, inputs)
+        by_id = {o.post.post_id: o for o in outcomes}
+        for claim in live:
+            outcome = by_id.get(claim.post_id)
+            if outcome is not None and await self.finalize_message(claim, outcome):
+                done += 1
+        return done
+
     async def give_up(self, claim: Claim) -> bool:
         """A post that failed every attempt goes to moderators as unscored."""
         async with self.database.writing() as session:
@@ -422,8 +602,8 @@ class Worker:
             await session.commit()
 
     async def requeue_incomplete(self) -> int:
-        """Posts and profiles scored while a stage was down are scored again once every stage
-        loads; the number queued again."""
+        """Posts, profiles and private messages scored while a stage was down are scored again
+        once every stage loads; the number queued again."""
         if not self.pipeline.all_loaded:
             return 0
         latest = (
@@ -445,7 +625,22 @@ class Worker:
         incomplete_profiles = select(ModerationResult.profile_user_id).where(
             ModerationResult.id.in_(latest_profile), ModerationResult.complete.is_(False)
         )
+        # And private messages.
+        latest_message = (
+            select(func.max(ModerationResult.id))
+            .where(ModerationResult.message_id.is_not(None))
+            .group_by(ModerationResult.message_id)
+        )
+        incomplete_messages = select(ModerationResult.message_id).where(
+            ModerationResult.id.in_(latest_message), ModerationResult.complete.is_(False)
+        )
         async with self.database.writing() as session:
+            rescored = await session.execute(
+                update(Message)
+                .where(Message.needs_scoring.is_(False), Message.id.in_(incomplete_messages))
+                .values(needs_scoring=True, mod_attempts=0, mod_lease_until=None, mod_claim=None)
+                .execution_options(synchronize_session=False)
+            )
             result = await session.execute(
                 update(Post)
                 .where(and_(Post.needs_scoring.is_(False), Post.id.in_(incomplete)))
@@ -459,7 +654,7 @@ class Worker:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return rowcount(result) + rowcount(profiles)
+        return rowcount(result) + rowcount(profiles) + rowcount(rescored)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -524,6 +719,7 @@ class Worker:
                     decided += await self.notifier.run_once()
                     decided += await self.run_once()
                     decided += await self.score_profiles()
+                    decided += await self.score_messages()
                     if self.related is not None:
                         decided += await self.related.run_once()
                 except Exception:

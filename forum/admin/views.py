@@ -44,6 +44,7 @@ ACTION_WORDS = {
     "set_role": "Changed the role of", "lift_suspension": "Lifted the suspension of",
     "lift_premoderation": "Lifted pre-moderation for", "rank_add": "Added a rank",
     "rank_edit": "Changed a rank", "rank_delete": "Removed a rank",
+    "view_conversation": "Read a reported private conversation",
 }  # fmt: skip
 
 

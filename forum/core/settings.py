@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     # Per client address, for several accounts behind one attacker (offices share addresses).
     posts_max_per_minute_ip: int = 60
     reset_token_minutes: int = 60
+    # Private messages (forum.messages): per member, per minute and per hour; accounts younger
+    # than messages_new_account_days get the stricter hourly limit; new conversations per day;
+    # recipients per conversation.
+    messages_max_per_minute: int = Field(default=6, ge=1)
+    messages_max_per_hour: int = Field(default=60, ge=1)
+    messages_new_account_days: float = Field(default=7.0, ge=0)
+    messages_new_account_max_per_hour: int = Field(default=10, ge=1)
+    conversations_max_per_day: int = Field(default=20, ge=1)
+    conversation_recipients_max: int = Field(default=10, ge=1)
     # Requests to change one's e-mail address (each mails a link to the new one), per hour.
     email_change_max_per_hour: int = 5
     # Drafts (a member's unfinished reply or new thread, kept on the server): saves allowed

@@ -36,6 +36,8 @@ from forum.core.db import Database, utcnow
 from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
 from forum.core.text import mentioned_names, quoted_names
+from forum.messages.events import MessageVisible
+from forum.messages.models import Block
 from forum.notifications.models import (
     DEFAULT_DELIVERY,
     CategoryWatch,
@@ -148,15 +150,22 @@ def subscribe() -> None:
     events.subscribe(PostDecided, on_post_decided)
     events.subscribe(RankEarned, on_rank_earned)
     events.subscribe(ReactionAdded, on_reaction)
+    events.subscribe(MessageVisible, on_message)
 
 
 # --- hooks other parts fill in -----------------------------------------------------------------
 
 
 async def blocked_by(session: AsyncSession, actor_id: int | None, ids: Iterable[int]) -> set[int]:
-    """HOOK (private messages' blocks): the members among `ids` who blocked `actor_id`; their
-    notifications about the actor's actions are dropped. Until a blocks table exists, none."""
-    return set()
+    """The members among `ids` who blocked `actor_id` (forum.messages' blocks): their
+    notifications about the actor's actions are dropped."""
+    wanted = set(ids)
+    if actor_id is None or not wanted:
+        return set()
+    rows = await session.scalars(
+        select(Block.blocker_id).where(Block.blocked_id == actor_id, Block.blocker_id.in_(wanted))
+    )
+    return set(rows)
 
 
 # --- the worker side ------------------------------------------------------------------------------
@@ -471,7 +480,9 @@ class Notifier:
                 continue
             line = describe(p.kind, actors.get(p.actor_id or 0, ("someone", ""))[0],
                             titles.get(p.thread_id or 0, ""), p.detail)  # fmt: skip
-            link = self.base + target_path(self.url, p.kind, p.post_id, p.thread_id, p.detail)
+            link = self.base + target_path(
+                self.url, p.kind, p.post_id, p.thread_id, p.detail, p.conversation_id
+            )
             queue_mail(
                 session, person[1], line[:200],
                 f"Hello {person[0]},\n\n{line}.\n\n{link}\n\n"
@@ -542,7 +553,9 @@ class Notifier:
                     for n in items[:100]:
                         actor = actors.get(n.actor_id or 0, ("someone", ""))[0]
                         text = describe(n.kind, actor, titles.get(n.thread_id or 0, ""), n.detail)
-                        path = target_path(self.url, n.kind, n.post_id, n.thread_id, n.detail)
+                        path = target_path(
+                            self.url, n.kind, n.post_id, n.thread_id, n.detail, n.conversation_id
+                        )
                         lines.append(f"- {text}\n  {self.base}{path}")
                     more = len(items) - 100
                     queue_mail(
@@ -684,11 +697,14 @@ def target_path(
     post_id: int | None,
     thread_id: int | None,
     detail: str = "",
+    conversation_id: int | None = None,
 ) -> str:
     """Where a notification leads: the post's own anchor (the post's link finds its page and
-    jumps to it), or the thread (a reporter is not shown a post a moderator hid), or else
-    the notifications page."""
+    jumps to it), or the thread (a reporter is not shown a post a moderator hid), a private
+    message's conversation, or else the notifications page."""
     kind = Kind(kind)
+    if kind is Kind.message and conversation_id is not None:
+        return str(url("conversation", conversation_id=conversation_id))
     reported = kind is Kind.moderation and detail.startswith("report ")
     if post_id is not None and not reported:
         return str(url("post", post_id=post_id))

@@ -129,7 +129,14 @@ async def open_notification(ctx: Ctx) -> Response:
     if found.read_at is None:
         await _mark_read(ctx.db, user, [found.id])
     return ctx.redirect(
-        target_path(ctx.url, found.kind, found.post_id, found.thread_id, found.detail)
+        target_path(
+            ctx.url,
+            found.kind,
+            found.post_id,
+            found.thread_id,
+            found.detail,
+            found.conversation_id,
+        )
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, utcnow
+from forum.messages import models as _messages  # noqa: F401  (message_id's table in the metadata)
 
 
 class Verdict(StrEnum):
@@ -48,6 +49,10 @@ class ModerationResult(Base):
     profile_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    # A private message's text instead (forum.messages).
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verdict: Mapped[str] = mapped_column(String(20))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -72,7 +77,8 @@ class ReviewStatus(StrEnum):
 
 class ReviewItem(Base):
     """One per post (or per member's profile text): gathers the system's flags and members'
-    reports until a moderator decides. Exactly one of `post_id` and `profile_user_id` is set."""
+    reports until a moderator decides. Exactly one of `post_id`, `profile_user_id` and
+    `message_id` is set."""
 
     __tablename__ = "review_items"
     __table_args__ = (Index("ix_review_items_queue", "status", "priority"),)
@@ -83,6 +89,11 @@ class ReviewItem(Base):
     )
     profile_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    # A private message (reported, or flagged by the worker): moderators see its conversation
+    # from this item only, and every such view is audited.
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True
     )
     status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.open.value)
     priority: Mapped[float] = mapped_column(Float, default=0.0)
@@ -112,6 +123,7 @@ class Report(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "reporter_id"),
         UniqueConstraint("profile_user_id", "reporter_id"),
+        UniqueConstraint("message_id", "reporter_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +133,10 @@ class Report(Base):
     # A report of a member's profile text (location and bio) instead of a post.
     profile_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # A report of a private message, by one of its recipients.
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(40))

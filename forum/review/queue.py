@@ -72,18 +72,22 @@ async def open_item(
     reasons: list[str],
     *,
     profile_user_id: int | None = None,
+    message_id: int | None = None,
     verdict: str = "",
     priority: float = 0.0,
     report_weight: float = 0.0,
 ) -> ReviewItem:
     """Open the review item of a post (or, with `profile_user_id`, of a member's profile
-    text), or add to the open one: one item per post and per profile."""
-    if (post_id is None) == (profile_user_id is None):
-        raise ValueError("A review item is about a post or a profile.")
+    text; with `message_id`, of a private message), or add to the open one: one item per
+    post, per profile and per message."""
+    if sum(x is not None for x in (post_id, profile_user_id, message_id)) != 1:
+        raise ValueError("A review item is about a post, a profile or a message.")
     subject = (
         ReviewItem.post_id == post_id
         if post_id is not None
         else ReviewItem.profile_user_id == profile_user_id
+        if profile_user_id is not None
+        else ReviewItem.message_id == message_id
     )
     # Locked and read afresh: a copy this session loaded earlier may be stale.
     item = await session.scalar(
@@ -97,6 +101,7 @@ async def open_item(
         item = ReviewItem(
             post_id=post_id,
             profile_user_id=profile_user_id,
+            message_id=message_id,
             status=ReviewStatus.open.value,
             priority=priority,
             version=1,

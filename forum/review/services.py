@@ -20,6 +20,8 @@ from forum.core.audit import audit
 from forum.core.db import rowcount, utcnow
 from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
+from forum.messages import services as messages
+from forum.messages.models import VISIBLE_STATES, Message, MessageState
 from forum.review.events import PostDecided
 from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
@@ -179,6 +181,41 @@ async def report_profile(
     return report
 
 
+async def report_message(
+    session: AsyncSession,
+    settings: Settings,
+    reporter: User,
+    message: Message,
+    reason: str,
+    note: str,
+) -> Report:
+    """A participant's report of a private message: it opens the message's review item, from
+    which (and only from which) moderators read the conversation."""
+    _check_report(reason, note)
+    if message.sender_id == reporter.id:
+        raise ReviewError("You cannot report your own message.")
+    existing = await session.scalar(
+        select(Report.id).where(Report.message_id == message.id, Report.reporter_id == reporter.id)
+    )
+    if existing is not None:
+        raise ReviewError("You have already reported this message; moderators will look at it.")
+    weight = await report_weight(session, settings, reporter, await load_ranks(session))
+    report = Report(message_id=message.id, reporter_id=reporter.id, reason=reason, note=note,
+                    weight=weight)  # fmt: skip
+    session.add(report)
+    item = await open_item(session, None, [USER_REPORTS], message_id=message.id, priority=10.0,
+                           report_weight=weight)  # fmt: skip
+    sender = await session.get(User, message.sender_id)
+    if (
+        item.report_weight >= settings.report_hide_weight
+        and not (sender is not None and sender.is_moderator)
+        and message.state in VISIBLE_STATES
+    ):
+        await messages.set_state(session, message, MessageState.held.value,
+                                 "Hidden while moderators review reports.")  # fmt: skip
+    return report
+
+
 # --- decisions --------------------------------------------------------------------------------
 
 OWN_ITEM = "Another moderator decides on your own posts and profile."
@@ -217,6 +254,10 @@ async def decide(
     assert item is not None
     if item.profile_user_id is not None:
         return await _decide_profile(
+            session, settings, moderator, item, action, reason, duration, url
+        )
+    if item.message_id is not None:
+        return await _decide_message(
             session, settings, moderator, item, action, reason, duration, url
         )
     post = await session.get(Post, item.post_id, with_for_update=True) if item.post_id else None
@@ -350,6 +391,57 @@ async def _decide_profile(
             f"profile; other members no longer see them.\nReason: {reason.strip()}\n"
             + _sanction_lines(action, duration)
             + f"\nYou can change them at {base}{url('edit_profile')}\n",
+        )
+    return item
+
+
+async def _decide_message(
+    session: AsyncSession,
+    settings: Settings,
+    moderator: User,
+    item: ReviewItem,
+    action: str,
+    reason: str,
+    duration: str | None,
+    url: Callable[..., str],
+) -> ReviewItem:
+    """A decision on a private message: approve shows it to its recipients (a held one is
+    announced then), every other action removes it and may sanction the sender."""
+    message = await session.get(Message, item.message_id, with_for_update=True)
+    sender = await session.get(User, message.sender_id) if message else None
+    if message is None or sender is None:
+        raise ReviewError("That message no longer exists.")
+    if sender.id == moderator.id:
+        raise ReviewError(OWN_ITEM)
+    if action == "edit_approve":
+        raise ReviewError("Moderators do not rewrite a private message: hide it, or approve it.")
+    if action in ("warn", "premoderate", "suspend") and not outranks(moderator, sender):
+        raise ReviewError(PEER_OR_SUPERIOR)
+    hide = action != "approve"
+    if hide:
+        await messages.set_state(session, message, MessageState.hidden.value, reason.strip())
+    else:
+        await messages.set_state(session, message, MessageState.clear.value)
+    message.needs_scoring = False
+    _sanction(sender, action, duration)
+    await session.execute(
+        update(Report).where(Report.message_id == message.id, Report.upheld.is_(None))
+        .values(upheld=hide)
+    )  # fmt: skip
+    _close(item, moderator, action, reason)
+    detail = f"suspended for {duration}" if action == "suspend" else ""
+    audit(session, moderator, action, "message", message.id, reason.strip(), detail)
+    if hide:
+        base = settings.base_url.rstrip("/")
+        link = url("conversation", conversation_id=message.conversation_id)
+        queue_mail(
+            session,
+            sender.email,
+            "A moderator removed one of your private messages",
+            f"Hello {sender.username},\n\nA moderator has removed a private message you sent; "
+            f"its recipients no longer see it.\nReason: {reason.strip()}\n"
+            + _sanction_lines(action, duration)
+            + f"\nYou can see the conversation at {base}{link}\n",
         )
     return item
 

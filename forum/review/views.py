@@ -23,6 +23,8 @@ from forum.core.audit import audit
 from forum.core.pagination import paginate
 from forum.core.text import clean_block, clean_line, excerpt
 from forum.core.web import field_int, field_str, view
+from forum.messages import services as messages
+from forum.messages.models import VISIBLE_STATES, Conversation, Message
 from forum.review import services as review
 from forum.review.highlight import flagged_sentence, highlight, highlight_html
 from forum.review.models import (
@@ -70,9 +72,30 @@ async def queue(ctx: Ctx) -> Response:
     )
     rows = found.all()
     evidence = await _latest_evidence(ctx, [post.id for _i, post, *_ in rows if post is not None])
+    # Private messages: only the sender and a line of text; the conversation is read (and
+    # the reading audited) on the item's page.
+    message_ids = [item.message_id for item, *_ in rows if item.message_id is not None]
+    sent = {
+        m.id: (m, name)
+        for m, name in (
+            await ctx.db.execute(
+                select(Message, User.username)
+                .join(User, User.id == Message.sender_id)
+                .where(Message.id.in_(message_ids))
+            )
+            if message_ids
+            else []
+        )
+    }
     items = []
     for item, post, title, author_name, profiled, first_post_id in rows:
-        if profiled is not None:
+        if item.message_id is not None and item.message_id in sent:
+            message, sender = sent[item.message_id]
+            row = {"subject": "private message", "title": "A private message",
+                   "author": sender, "state": message.state,
+                   "excerpt": excerpt(own_words(message.body_source)[1] or message.body_source,
+                                      200)}  # fmt: skip
+        elif profiled is not None:
             text = profile_text(profiled.location, profiled.bio)
             row = {"subject": "profile", "title": f"Profile of {profiled.username}",
                    "author": profiled.username, "state": profiled.profile_state,
@@ -181,9 +204,51 @@ async def _profile_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     }  # fmt: skip
 
 
+async def _message_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
+    """A reported or flagged private message with its whole conversation: the one place a
+    moderator reads a conversation (item_page audits every view)."""
+    message = await ctx.db.get(Message, item.message_id)
+    if message is None:
+        raise HTTPException(404, "That message no longer exists.")
+    conversation = await ctx.db.get(Conversation, message.conversation_id)
+    sender = await ctx.db.get(User, message.sender_id)
+    assert conversation is not None and sender is not None
+    ranks = await load_ranks(ctx.db)
+    result = await _latest_result(ctx, ModerationResult.message_id == message.id)
+    people = await messages.participants(ctx.db, conversation.id)
+    reports = await _reports(ctx, Report.message_id == message.id)
+    shown = await messages.messages_for(ctx.db, conversation.id, None)
+    if not reports:
+        # Flagged by the worker but reported by nobody: the message and what it answers (what
+        # the model read), not the rest of the conversation.
+        answered = message.reply_to_id or max(
+            (m.id for m, _ in shown if m.id < message.id and m.state in VISIBLE_STATES),
+            default=None,
+        )
+        shown = [(m, name) for m, name in shown if m.id in (message.id, answered)]
+    return {
+        "kind": "message", "item": item, "post": None, "thread": None, "author": sender,
+        "message": message, "conversation": conversation,
+        "conversation_messages": shown, "reported": bool(reports),
+        "people": [(p, ranks.rank_for(p.points, p.special_rank_id), active)
+                   for p, active in people],
+        "state": message.state,
+        "author_rank": ranks.rank_for(sender.points, sender.special_rank_id),
+        "author_suspended": is_suspended(sender), "result": result,
+        "scores": _scores(ctx, result),
+        "segments": highlight(message.body_source, result.evidence if result else []),
+        "before": [], "replied": None, "replied_rank": None,
+        "reports": reports,
+        "history": await _history(ctx, sender.id), "why": describe(item.reasons),
+        "actions": [a for a in ACTIONS if a != "edit_approve"], "suspensions": list(SUSPENSIONS),
+    }  # fmt: skip
+
+
 async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     if item.profile_user_id is not None:
         return await _profile_item_context(ctx, item)
+    if item.message_id is not None:
+        return await _message_item_context(ctx, item)
     post = await ctx.db.get(Post, item.post_id) if item.post_id else None
     if post is None:
         raise HTTPException(404, "That post no longer exists.")
@@ -240,7 +305,7 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     }
 
 
-@view(moderator=True)
+@view(moderator=True, writes=True)
 async def item_page(ctx: Ctx) -> Response:
     item_id = ctx.request.path_params["item_id"]
     item = await ctx.db.get(ReviewItem, item_id)
@@ -248,6 +313,10 @@ async def item_page(ctx: Ctx) -> Response:
         raise HTTPException(404, "There is no such review item.")
     context = await _item_context(ctx, item)
     if ctx.request.method == "GET":
+        if item.message_id is not None:
+            # A private conversation was read: who, which, when (forum.core.audit).
+            audit(ctx.db, ctx.user, "view_conversation", "conversation",
+                  context["conversation"].id, "", f"review item {item.id}")  # fmt: skip
         return ctx.render("review/item.html", context)
     form = await ctx.form()
     action = field_str(form, "action", 30)
@@ -436,6 +505,30 @@ async def report_profile(ctx: Ctx) -> Response:
 
 
 @view(login=True)
+async def report_message(ctx: Ctx) -> Response:
+    """A participant reports a private message they can see; everyone else gets 404."""
+    assert ctx.user is not None
+    user = ctx.user
+    message = await messages.message_for_participant(
+        ctx.db, ctx.request.path_params["message_id"], user.id
+    )
+    if message is None:
+        raise HTTPException(404, "There is no such message.")
+    sender = await ctx.db.get(User, message.sender_id)
+    context: dict[str, Any] = {"post": None, "member": None, "message": message,
+                               "sender": sender.username if sender else "",
+                               "reasons": list(ReportReason), "form": {}, "error": ""}  # fmt: skip
+    found = message
+
+    async def send(reason: str, note: str) -> object:
+        return await review.report_message(ctx.db, ctx.settings, user, found, reason, note)
+
+    back = ctx.url("conversation", conversation_id=message.conversation_id) + f"#m{message.id}"
+    return await _report_form(ctx, context, send,
+                              "Thank you. Moderators will review the message.", back)  # fmt: skip
+
+
+@view(login=True)
 async def cue_check(ctx: Ctx) -> Response:
     """The composer's live nudge: which phrases may read as dismissive of juniors."""
     try:
@@ -460,5 +553,11 @@ routes = [
     Route("/mod/models", use_model, methods=["POST"], name="use_model"),
     Route("/p/{post_id:id}/report", report, methods=["GET", "POST"], name="report_post"),
     Route("/u/{username}/report", report_profile, methods=["GET", "POST"], name="report_profile"),
+    Route(
+        "/messages/m/{message_id:id}/report",
+        report_message,
+        methods=["GET", "POST"],
+        name="report_message",
+    ),
     Route("/api/cues", cue_check, methods=["POST"], name="cue_check"),
 ]

@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 
 from forum.articles.services import publish
 from forum.core.settings import Settings
+from forum.messages.services import start_conversation
 from forum.review.queue import open_item
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
 
@@ -52,6 +53,10 @@ ACCESS: dict[str, set[str]] = {
     # marking the answer of owner1's question in a Q&A category: only staff besides owner1.
     "react": MEMBERS, "post_reactions": ALL, "mention_suggest": MEMBERS,
     "accept_answer": MODERATORS, "category_qa": ADMINS,
+    # Private messages: members only; others' conversations answer 404 (tests/messages).
+    "messages": MEMBERS, "new_conversation": MEMBERS, "conversation": MEMBERS,
+    "conversation_reply": MEMBERS, "leave_conversation": MEMBERS, "report_message": MEMBERS,
+    "blocks": MEMBERS, "unblock": MEMBERS,
 }  # fmt: skip
 
 
@@ -84,11 +89,15 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
         db, settings, editor, "An article title", "A summary of the article.", "Body"
     )
     item = await open_item(db, posts[0].id, ["USER_REPORTS"])
+    other = await make_user(db, settings, username="owner2")
+    conversation, message = await start_conversation(db, settings, owner, [other], "S", "Hi")
+    messages = {"conversation_id": str(conversation.id), "message_id": str(message.id),
+                "user_id": str(other.id)}  # fmt: skip
     await db.commit()
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),
             "phrase_id": "999999", "article_id": str(article.id),
-            "notification_id": "999999", "kind": "thanks"}  # fmt: skip
+            "notification_id": "999999", "kind": "thanks", **messages}  # fmt: skip
 
 
 def _path(template: str, values: dict[str, str]) -> str:

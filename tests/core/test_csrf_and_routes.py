@@ -49,6 +49,9 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "action": "lock",
         "notification_id": "1",
         "kind": "thanks",
+        "conversation_id": "1",
+        "message_id": "1",
+        "user_id": str(member.id),
     }
     routes = state_changing_routes(app)
     assert len(routes) >= 11  # a new route shows up here by itself

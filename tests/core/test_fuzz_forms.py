@@ -20,6 +20,8 @@ from forum.articles.models import Article
 from forum.articles.services import publish
 from forum.board.models import Draft, Post, Thread
 from forum.core.db import connect
+from forum.messages.models import Block, Conversation, Message
+from forum.messages.services import start_conversation
 from forum.notifications.models import CategoryWatch, NotificationPreference, ThreadWatch
 from forum.review.models import Report, WatchedPhrase
 from tests.conftest import TemplateDB, make_settings, run_in_thread
@@ -81,9 +83,15 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/p/{post}/react/thanks", ["undo"]),
     ("owner", "/p/{post}/accept", ["undo"]),
     ("admin", "/c/{slug}/qa", ["undo"]),
+    ("member", "/messages/new", ["to", "subject", "body", "post_anyway"]),
+    ("member", "/messages/{conversation}/reply", ["body", "reply_to", "post_anyway"]),
+    ("member", "/messages/m/{message}/report", ["reason", "note"]),
+    ("member", "/messages/blocks", ["username"]),
+    ("member", "/messages/blocks/{owner}/remove", ["csrftoken_extra"]),
+    ("owner", "/messages/{conversation_to_leave}/leave", ["csrftoken_extra"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
-           NotificationPreference, ThreadWatch, CategoryWatch)  # fmt: skip
+           NotificationPreference, ThreadWatch, CategoryWatch, Conversation, Message, Block)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +100,10 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
     settings_ = make_settings(url, posts_max_per_minute=10**9, posts_max_per_minute_ip=10**9, login_max_failures_ip=10**9,
                               login_max_failures_account=10**9, register_max_per_ip_hour=10**9,
                               reports_max_per_hour=10**9, reports_max_per_hour_ip=10**9,
-                              notify_changes_per_minute=10**9, reactions_max_per_hour=10**9)  # fmt: skip
+                              notify_changes_per_minute=10**9, reactions_max_per_hour=10**9,
+                              messages_max_per_minute=10**9, messages_max_per_hour=10**9,
+                              messages_new_account_max_per_hour=10**9,
+                              conversations_max_per_day=10**9)  # fmt: skip
 
     async def seed() -> dict[str, Any]:
         database = connect(url)
@@ -108,8 +119,18 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
             article = await publish(
                 s, settings_, editor, "Fuzz article", "A summary for fuzzing.", "Body"
             )
+            member = await s.scalar(select(User).where(User.username_key == "fuzz_member"))
+            assert member is not None
+            conversation, message = await start_conversation(
+                s, settings_, owner, [member], "Fuzzing", "A message to report."
+            )
+            message.state = "clear"  # as if the worker had cleared it: the member sees it
+            to_leave, _ = await start_conversation(s, settings_, owner, [member], "Leave", "Bye")
             await s.commit()
             ids = {
+                "conversation": conversation.id,
+                "message": message.id,
+                "conversation_to_leave": to_leave.id,
                 "slug": category.slug,
                 "thread": thread.id,
                 "post": posts[0].id,
@@ -243,7 +264,9 @@ def test_query_string_fuzz_on_every_get_route(world: dict[str, Any]) -> None:
 
     client, _csrf = _as_role(world, "moderator")
     ids = {**world["ids"], "thread_id": world["ids"]["thread"], "post_id": world["ids"]["post"],
-           "article_id": world["ids"]["article"], "item_id": 1, "username": "fuzzowner"}  # fmt: skip
+           "article_id": world["ids"]["article"], "item_id": 1, "username": "fuzzowner",
+           "conversation_id": world["ids"]["conversation"], "message_id": world["ids"]["message"],
+           "user_id": world["ids"]["owner"]}  # fmt: skip
     paths = [
         re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(ids.get(m.group(1), "x")), route.path)
         for route in client.app.routes  # type: ignore[attr-defined]

@@ -59,6 +59,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "CANDOR_POSTS_MAX_PER_MINUTE_IP": "10000",
         "CANDOR_REPORTS_MAX_PER_HOUR": "10000",
         "CANDOR_REPORTS_MAX_PER_HOUR_IP": "10000",
+        "CANDOR_MESSAGES_MAX_PER_MINUTE": "10000",
+        "CANDOR_MESSAGES_MAX_PER_HOUR": "10000",
+        "CANDOR_CONVERSATIONS_MAX_PER_DAY": "10000",
     }
     candor = [sys.executable, "-m", "forum.cli"]
     logs = tmp_path_factory.mktemp("e2e")

@@ -58,3 +58,50 @@ def test_member_moderator_and_admin_pages(axe_page: Page) -> None:
     login(axe_page, "ada_admin")
     found += [v for path in ADMIN_PAGES for v in violations(axe_page, path)]
     assert found == []
+
+
+def _wait_for(page: Page, path: str, text: str, seconds: float = 90) -> None:
+    """Reload `path` until `text` shows (the worker scores messages in its own process)."""
+    import time
+
+    deadline = time.time() + seconds
+    while True:
+        page.goto(path)
+        if page.get_by_text(text).count() or time.time() > deadline:
+            return
+        time.sleep(1)
+
+
+def test_private_message_pages(axe_page: Page) -> None:
+    """The inbox, composer, blocks, a conversation, the report form and the review item of a
+    reported message (each run starts a conversation of its own)."""
+    import re
+    from urllib.parse import urlparse
+
+    page = axe_page
+    login(page, "priya_s")
+    page.goto("/messages/new?to=tomasz_k")
+    page.get_by_label("Subject").fill("Accessibility check")
+    page.get_by_label("Message").fill("Could we meet on Tuesday about the pilot?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_url(re.compile(r"/messages/\d+$"))
+    conversation = urlparse(page.url).path
+    found = [v for path in ["/messages", "/messages/new", "/messages/blocks", conversation]
+             for v in violations(page, path)]  # fmt: skip
+    page.context.clear_cookies()
+    login(page, "tomasz_k")
+    _wait_for(page, conversation, "meet on Tuesday")
+    found += violations(page, conversation)
+    page.get_by_role("link", name="Report").last.click()
+    report = urlparse(page.url).path
+    found += violations(page, report)
+    page.get_by_label("Spam").check()
+    page.get_by_role("button", name="Send report").click()
+    page.context.clear_cookies()
+    login(page, "morgan_mod")
+    page.goto("/mod")
+    link = page.locator("table.listing tr", has_text="private message").first.get_by_role("link")
+    item = link.first.get_attribute("href")
+    assert item
+    found += violations(page, item)
+    assert found == []

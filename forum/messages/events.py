@@ -1,0 +1,16 @@
+"""What the messages domain announces (forum.core.events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MessageVisible:
+    """A message became visible to its recipients: the worker cleared or flagged it, or a
+    moderator approved a held one. Announced in that transaction."""
+
+    message_id: int
+    conversation_id: int
+    sender_id: int
+    recipient_ids: tuple[int, ...]

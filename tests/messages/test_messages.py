@@ -1,0 +1,431 @@
+"""Private messages (#17): conversations only their participants see, unread counts, quoting,
+leaving, blocks, rate limits, scoring by the worker, reports and the audited moderator view."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.core import events
+from forum.core.audit import AuditEntry
+from forum.core.db import Database, utcnow
+from forum.core.ratelimit import RateLimited
+from forum.core.settings import Settings
+from forum.messages import services as pm
+from forum.messages.events import MessageVisible
+from forum.messages.models import Message, Participant
+from forum.review.models import ModerationResult, Report, ReviewItem
+from forum.review.services import decide, report_message
+from tests.helpers import login, make_user, post_form, url
+from tests.moderation.test_worker import worker_for
+
+PUT_DOWN = "Honestly, know your place. Come back when you have 20 years in."
+FRIENDLY = "Could we pair up on the rota review next week?"
+
+
+async def _old(user: User) -> User:
+    """An established account (the stricter limits for new accounts do not apply)."""
+    user.joined_at = utcnow().replace(year=utcnow().year - 1)
+    return user
+
+
+async def _conversation(
+    db: AsyncSession, settings: Settings, sender: User, *to: User, body: str = FRIENDLY
+) -> tuple[int, int]:
+    conversation, message = await pm.start_conversation(
+        db, settings, sender, list(to), "Rota review", body
+    )
+    ids = conversation.id, message.id
+    await db.commit()
+    return ids
+
+
+async def _score(database: Database, settings: Settings) -> int:
+    return await worker_for(settings, database).score_messages()
+
+
+async def test_a_message_reaches_its_recipient_once_scored_with_unread_counts(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    await _old(await make_user(db, settings, username="pmjunior"))
+    senior = await _old(await make_user(db, settings, username="pmsenior"))
+    await login(client, "pmjunior")
+    sent = await post_form(client, url("new_conversation"),
+                           {"to": "pmsenior", "subject": "Rota review", "body": FRIENDLY},
+                           url("new_conversation"))  # fmt: skip
+    assert sent.status_code == 303, sent.text
+    conversation_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    assert FRIENDLY in (await client.get(sent.headers["location"])).text  # the sender sees it
+    # Not scored yet: the recipient neither sees it nor counts it.
+    assert await pm.unread_count(db, senior.id) == 0
+    await login(client, "pmsenior")
+    page = await client.get(url("conversation", conversation_id=conversation_id))
+    assert page.status_code == 200 and FRIENDLY not in page.text
+    assert await _score(database, settings) == 1
+    assert await pm.unread_count(db, senior.id) == 1
+    inbox = await client.get(url("messages"))
+    assert "Rota review" in inbox.text and "1 unread" in inbox.text
+    assert 'class="messages-link">Messages <span class="badge">1<' in inbox.text
+    page = await client.get(url("conversation", conversation_id=conversation_id))
+    assert FRIENDLY in page.text and 'id="unread"' in page.text
+    # Reading it marks it read.
+    assert await pm.unread_count(db, senior.id) == 0
+    assert "1 unread" not in (await client.get(url("messages"))).text
+
+
+async def test_only_participants_see_a_conversation_anywhere(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    a = await _old(await make_user(db, settings, username="pmalice"))
+    b = await _old(await make_user(db, settings, username="pmbob"))
+    await make_user(db, settings, username="pmeve")
+    await make_user(db, settings, username="pmmod", role="moderator")
+    secret = "Zanzibarquux salary details"
+    conversation_id, message_id = await _conversation(db, settings, a, b, body=secret)
+    await _score(database, settings)
+    for outsider in ("pmeve", "pmmod"):
+        await login(client, outsider)
+        token_page = url("new_conversation")
+        for method, path in [
+            ("GET", url("conversation", conversation_id=conversation_id)),
+            ("POST", url("conversation_reply", conversation_id=conversation_id)),
+            ("POST", url("leave_conversation", conversation_id=conversation_id)),
+            ("GET", url("report_message", message_id=message_id)),
+            ("POST", url("report_message", message_id=message_id)),
+        ]:
+            if method == "GET":
+                response = await client.get(path)
+            else:
+                response = await post_form(client, path, {"body": "hi", "reason": "spam"},
+                                           token_page)  # fmt: skip
+            assert response.status_code == 404, (outsider, path)
+            assert secret not in response.text
+        assert "Rota review" not in (await client.get(url("messages"))).text
+        # Never in search, the home page or profiles.
+        for path in (
+            url("search") + "?q=Zanzibarquux",
+            url("home"),
+            url("profile", username="pmalice"),
+        ):
+            assert secret not in (await client.get(path)).text
+    assert await db.scalar(select(func.count(Report.id))) == 0
+
+
+async def test_reply_with_a_quote_and_leaving(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    a = await _old(await make_user(db, settings, username="pmquoter"))
+    b = await _old(await make_user(db, settings, username="pmquoted"))
+    conversation_id, message_id = await _conversation(db, settings, b, a)
+    await _score(database, settings)
+    await login(client, "pmquoter")
+    page = await client.get(
+        url("conversation", conversation_id=conversation_id) + f"?quote={message_id}"
+    )
+    assert "&gt; **pmquoted** wrote:" in page.text
+    sent = await post_form(client, url("conversation_reply", conversation_id=conversation_id),
+                           {"body": "> **pmquoted** wrote:\n> rota\n\nYes, Tuesday.",
+                            "reply_to": str(message_id)},
+                           url("conversation", conversation_id=conversation_id))  # fmt: skip
+    assert sent.status_code == 303
+    reply = await db.scalar(select(Message).where(Message.sender_id == a.id))
+    assert reply is not None and reply.reply_to_id == message_id and reply.state == "pending"
+    # Bad input keeps what was typed and says why.
+    empty = await post_form(client, url("conversation_reply", conversation_id=conversation_id),
+                            {"body": "   "}, url("messages"))  # fmt: skip
+    assert empty.status_code == 400 and "The message is empty." in empty.text
+    left = await post_form(client, url("leave_conversation", conversation_id=conversation_id),
+                           {}, url("messages"))  # fmt: skip
+    assert left.status_code == 303
+    assert (
+        await client.get(url("conversation", conversation_id=conversation_id))
+    ).status_code == 404
+    assert "Rota review" not in (await client.get(url("messages"))).text
+    # With everyone else gone, the other member cannot write into the void.
+    await login(client, "pmquoted")
+    alone = await post_form(client, url("conversation_reply", conversation_id=conversation_id),
+                            {"body": "Anyone?"}, url("messages"))  # fmt: skip
+    assert alone.status_code == 400 and "Anyone?" in alone.text
+
+
+async def test_a_blocked_member_cannot_write_to_the_blocker(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    blocker = await _old(await make_user(db, settings, username="pmblocker"))
+    pest = await _old(await make_user(db, settings, username="pmpest"))
+    third = await _old(await make_user(db, settings, username="pmthird"))
+    conversation_id, _ = await _conversation(db, settings, pest, blocker, third)
+    await login(client, "pmblocker")
+    assert "You have not blocked anyone" in (await client.get(url("blocks"))).text
+    blocked = await post_form(client, url("blocks"), {"username": "pmpest"}, url("blocks"))
+    assert blocked.status_code == 303
+    assert await pm.blocked(db, blocker.id, pest.id) and not await pm.blocked(
+        db, pest.id, blocker.id
+    )
+    assert "pmpest" in (await client.get(url("blocks"))).text
+    self_block = await post_form(client, url("blocks"), {"username": "pmblocker"}, url("blocks"))
+    assert self_block.status_code == 400
+    await login(client, "pmpest")
+    start = await post_form(client, url("new_conversation"),
+                            {"to": "pmblocker", "subject": "Hello", "body": "Hi there"},
+                            url("new_conversation"))  # fmt: skip
+    assert start.status_code == 403 and "You cannot write to pmblocker." in start.text
+    assert "Hi there" in start.text  # nothing typed is lost
+    again = await post_form(client, url("conversation_reply", conversation_id=conversation_id),
+                            {"body": "Still here"}, url("messages"))  # fmt: skip
+    # Refused without saying who blocked whom.
+    assert again.status_code == 403 and pm.CANNOT_WRITE in again.text
+    assert "pmblocker" not in again.text.split("Between")[0]
+    await login(client, "pmblocker")
+    await post_form(client, url("unblock", user_id=pest.id), {}, url("blocks"))
+    assert not await pm.blocked(db, blocker.id, pest.id)
+
+
+async def test_recipients_must_exist_and_be_few(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await _old(await make_user(db, settings, username="pmasker"))
+    await db.commit()
+    await login(client, "pmasker")
+    for to, error in [("nobodyhere", "There is no member called"), ("pmasker", "yourself"),
+                      ("", "Name at least one member")]:  # fmt: skip
+        page = await post_form(client, url("new_conversation"),
+                               {"to": to, "subject": "S", "body": "B"}, url("new_conversation"))  # fmt: skip
+        assert page.status_code == 400 and error in page.text
+
+
+@pytest.mark.parametrize("new_account", [True, False])
+async def test_rate_limits_are_stricter_for_new_accounts(
+    db: AsyncSession, settings: Settings, new_account: bool
+) -> None:
+    strict = settings.model_copy(update={"messages_new_account_max_per_hour": 2,
+                                         "messages_max_per_minute": 4})  # fmt: skip
+    sender = await make_user(db, settings)
+    if not new_account:
+        await _old(sender)
+    other = await make_user(db, settings)
+    conversation, _ = await pm.start_conversation(db, strict, sender, [other], "S", "one")
+    await pm.reply(db, strict, sender, conversation, "two")
+    if new_account:
+        with pytest.raises(RateLimited):
+            await pm.reply(db, strict, sender, conversation, "three")
+    else:
+        await pm.reply(db, strict, sender, conversation, "three")
+        await pm.reply(db, strict, sender, conversation, "four")
+        with pytest.raises(RateLimited):
+            await pm.reply(db, strict, sender, conversation, "five")
+
+
+async def test_new_conversations_per_day_are_limited(db: AsyncSession, settings: Settings) -> None:
+    strict = settings.model_copy(update={"conversations_max_per_day": 1})
+    sender = await _old(await make_user(db, settings))
+    other = await make_user(db, settings)
+    await pm.start_conversation(db, strict, sender, [other], "S", "one")
+    with pytest.raises(RateLimited):
+        await pm.start_conversation(db, strict, sender, [other], "S2", "two")
+
+
+async def test_the_composer_nudges_and_the_worker_holds_with_context(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    senior = await _old(await make_user(db, settings, username="pmnudged", role="moderator"))
+    junior = await _old(await make_user(db, settings, username="pmjr"))
+    await db.commit()
+    await login(client, "pmnudged")
+    form = {"to": "pmjr", "subject": "Your idea", "body": PUT_DOWN}
+    nudged = await post_form(client, url("new_conversation"), form, url("new_conversation"))
+    assert nudged.status_code == 200 and "know your place" in nudged.text.lower()
+    assert 'name="post_anyway"' in nudged.text and PUT_DOWN in nudged.text
+    assert await db.scalar(select(func.count(Message.id))) == 0
+    sent = await post_form(client, url("new_conversation"), {**form, "post_anyway": "1"},
+                           url("new_conversation"))  # fmt: skip
+    assert sent.status_code == 303
+    message = await db.scalar(select(Message))
+    assert message is not None and "know your place" in message.nudge_phrases.lower()
+    seen: list[MessageVisible] = []
+
+    async def capture(session: AsyncSession, event: MessageVisible) -> None:
+        seen.append(event)
+
+    events.subscribe(MessageVisible, capture)
+    try:
+        assert await _score(database, settings) == 1
+        await db.refresh(message)
+        # Held: a senior's put-down to a junior never reaches them unreviewed.
+        assert message.state == "held" and seen == []
+        assert await pm.unread_count(db, junior.id) == 0
+        result = await db.scalar(
+            select(ModerationResult).where(ModerationResult.message_id == message.id)
+        )
+        assert result is not None and result.verdict == "hold" and result.nudge_phrases
+        item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message.id))
+        assert item is not None and item.status == "open"
+        # A moderator (not the sender) approves it: now it is visible, and announced.
+        admin = await make_user(db, settings, role="admin")
+        await decide(db, settings, admin, item.id, item.version, "approve", url=url)
+        await db.commit()
+        await db.refresh(message)
+        assert message.state == "clear"
+        assert seen == [
+            MessageVisible(message.id, message.conversation_id, senior.id, (junior.id,))
+        ]
+        assert await pm.unread_count(db, junior.id) == 1
+    finally:
+        events._handlers[MessageVisible].remove(capture)
+
+
+async def test_a_friendly_message_is_cleared_and_announced(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    a = await _old(await make_user(db, settings))
+    b = await make_user(db, settings)
+    c = await make_user(db, settings)
+    conversation_id, message_id = await _conversation(db, settings, a, b, c)
+    seen: list[MessageVisible] = []
+
+    async def capture(session: AsyncSession, event: MessageVisible) -> None:
+        seen.append(event)
+
+    events.subscribe(MessageVisible, capture)
+    try:
+        assert await _score(database, settings) == 1
+        assert await _score(database, settings) == 0
+    finally:
+        events._handlers[MessageVisible].remove(capture)
+    assert seen == [MessageVisible(message_id, conversation_id, a.id, tuple(sorted((b.id, c.id))))]
+
+
+async def test_a_report_opens_an_item_and_the_moderator_view_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    sender = await _old(await make_user(db, settings, username="pmrude"))
+    recipient = await _old(await make_user(db, settings, username="pmreporter"))
+    await make_user(db, settings, username="pmmoderator", role="moderator")
+    conversation_id, message_id = await _conversation(db, settings, sender, recipient,
+                                                      body="Your rota plan is lazy.")  # fmt: skip
+    await _score(database, settings)
+    await login(client, "pmmoderator")
+    # Nothing reported: the moderator has no way in.
+    assert (
+        await client.get(url("conversation", conversation_id=conversation_id))
+    ).status_code == 404
+    await login(client, "pmreporter")
+    form_page = await client.get(url("report_message", message_id=message_id))
+    assert form_page.status_code == 200 and "lazy" in form_page.text
+    sent = await post_form(client, url("report_message", message_id=message_id),
+                           {"reason": "harassment", "note": "Not the first time."},
+                           url("report_message", message_id=message_id))  # fmt: skip
+    assert sent.status_code == 303
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
+    assert item is not None and item.reasons == ["USER_REPORTS"]
+    twice = await post_form(client, url("report_message", message_id=message_id),
+                            {"reason": "harassment"}, url("messages"))  # fmt: skip
+    assert twice.status_code == 400
+    await login(client, "pmmoderator")
+    queue = await client.get(url("review_queue"))
+    assert "private message" in queue.text and url("review_item", item_id=item.id) in queue.text
+    before = await db.scalar(
+        select(func.count(AuditEntry.id)).where(AuditEntry.action == "view_conversation")
+    )
+    page = await client.get(url("review_item", item_id=item.id))
+    assert page.status_code == 200 and "lazy" in page.text and "Not the first time." in page.text
+    views = (
+        await db.scalars(select(AuditEntry).where(AuditEntry.action == "view_conversation"))
+    ).all()
+    assert len(views) == (before or 0) + 1 and views[-1].target_id == conversation_id
+    decided = await post_form(client, url("review_item", item_id=item.id),
+                              {"action": "hide", "reason": "Personal attack.",
+                               "version": str(item.version)}, url("review_item", item_id=item.id))  # fmt: skip
+    assert decided.status_code == 303
+    message = await db.get(Message, message_id, populate_existing=True)
+    assert message is not None and message.state == "hidden"
+    report = await db.scalar(select(Report).where(Report.message_id == message_id))
+    assert report is not None and report.upheld is True
+    await login(client, "pmreporter")
+    assert (
+        "lazy" not in (await client.get(url("conversation", conversation_id=conversation_id))).text
+    )
+    await login(client, "pmrude")
+    own = await client.get(url("conversation", conversation_id=conversation_id))
+    assert "lazy" in own.text and "Removed by a moderator" in own.text
+
+
+async def test_a_participant_cannot_report_their_own_or_an_unseen_message(
+    db: AsyncSession, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    sender = await _old(await make_user(db, settings, username="pmown"))
+    other = await _old(await make_user(db, settings, username="pmother"))
+    _, message_id = await _conversation(db, settings, sender, other)
+    await login(client, "pmother")  # not scored yet: the recipient cannot see it
+    assert (await client.get(url("report_message", message_id=message_id))).status_code == 404
+    message = await db.get(Message, message_id)
+    assert message is not None
+    from forum.review.queue import ReviewError
+
+    with pytest.raises(ReviewError):
+        await report_message(db, settings, sender, message, "spam", "")
+    participant = await db.scalar(select(Participant).where(Participant.user_id == other.id))
+    assert participant is not None and participant.last_read_id == 0
+
+
+async def test_an_unreported_flag_shows_the_moderator_only_the_message_and_its_context(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    from forum.review.queue import open_item
+
+    a = await _old(await make_user(db, settings, username="pmflagged"))
+    b = await _old(await make_user(db, settings, username="pmflaggedto"))
+    await make_user(db, settings, username="pmflagmod", role="moderator")
+    conversation, _ = await pm.start_conversation(db, settings, a, [b], "S", "Earliest words")
+    await pm.reply(db, settings, b, conversation, "Middle words")
+    flagged = await pm.reply(db, settings, a, conversation, "Latest words")
+    await db.commit()
+    await _score(database, settings)
+    item = await open_item(
+        db, None, ["DISMISSIVE_OF_JUNIORS"], message_id=flagged.id, verdict="flag"
+    )
+    item_id = item.id
+    await db.commit()
+    await login(client, "pmflagmod")
+    page = await client.get(url("review_item", item_id=item_id))
+    assert "Latest words" in page.text and "Middle words" in page.text
+    assert "Earliest words" not in page.text and "was not reported" in page.text
+    await report_message(db, settings, b, flagged, "harassment", "")
+    await db.commit()
+    page = await client.get(url("review_item", item_id=item_id))
+    assert "Earliest words" in page.text
+
+
+async def test_reports_can_hide_a_message_and_approval_does_not_announce_it_again(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    touchy = settings.model_copy(update={"report_hide_weight": 0.01})
+    sender = await _old(await make_user(db, settings))
+    recipient = await _old(await make_user(db, settings))
+    admin = await make_user(db, settings, role="admin")
+    _, message_id = await _conversation(db, settings, sender, recipient)
+    seen: list[MessageVisible] = []
+
+    async def capture(session: AsyncSession, event: MessageVisible) -> None:
+        seen.append(event)
+
+    events.subscribe(MessageVisible, capture)
+    try:
+        await _score(database, settings)
+        assert len(seen) == 1
+        message = await db.get(Message, message_id, populate_existing=True)
+        assert message is not None and message.state == "clear"
+        await report_message(db, touchy, recipient, message, "harassment", "")
+        assert message.state == "held"
+        assert await pm.message_for_participant(db, message_id, recipient.id) is None
+        item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
+        assert item is not None
+        await decide(db, settings, admin, item.id, item.version, "approve", url=url)
+        assert message.state == "clear" and len(seen) == 1
+        report = await db.scalar(select(Report).where(Report.message_id == message_id))
+        assert report is not None and report.upheld is False
+    finally:
+        events._handlers[MessageVisible].remove(capture)
