@@ -327,6 +327,18 @@ def main() -> None:
                     summary += searched[-1]["summary"]
                 finally:
                     drop(url)
+            if not args.only_search:
+                # Notifications: one post to 1,000 watchers (time in the worker; the reply
+                # request's cost with and without them).
+                from bench.fanout import run as fanout_run
+
+                fanned = asyncio.run(fanout_run(engine, 1000, 30))
+                report.setdefault("fanout", {})[engine] = fanned
+                summary.append(
+                    f"{engine} fan-out: one post to {fanned['watchers']} watchers "
+                    f"{fanned['worker_fan_out_ms']} ms in the worker; reply request "
+                    f"{fanned['reply_request_ratio']}x with them vs none"
+                )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=1))
