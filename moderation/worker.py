@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -687,6 +688,30 @@ class Worker:
         else:
             log.error("related threads are not computed: the sentence encoder did not load")
 
+    async def round(self) -> tuple[int, bool]:
+        """One round of every kind of work, most urgent first: mail (a member waits on a
+        confirmation or reset link), private messages (recipients see one only once it is
+        checked), notifications, then posts and profiles (shown while they wait), then related
+        lists. A step that fails is logged and does not hold up the others; its items are
+        retried when their lease ends. Returns (items handled, whether a step failed)."""
+        steps: list[tuple[str, Callable[[], Awaitable[int]]]] = [
+            ("mail", lambda: outbox.deliver_due(self.database, self.settings)),
+            ("messages", self.score_messages),
+            ("notifications", self.notifier.run_once),
+            ("posts", self.run_once),
+            ("profiles", self.score_profiles),
+        ]
+        if self.related is not None:
+            steps.append(("related lists", self.related.run_once))
+        decided, failed = 0, False
+        for name, step in steps:
+            try:
+                decided += await step()
+            except Exception:
+                log.exception("%s failed; its items will be retried when the lease ends", name)
+                failed = True
+        return decided, failed
+
     async def run(self, stop: asyncio.Event) -> None:
         self.pipeline.load()
         self.enable_related()
@@ -713,18 +738,10 @@ class Worker:
                     if self.refresh_model():
                         await self.publish_status()
                     await self.maybe_retrain()
-                    # Mail first: a member waits on a confirmation or reset link, while
-                    # a related list refreshed a moment later is never missed.
-                    decided = await outbox.deliver_due(self.database, self.settings)
-                    decided += await self.notifier.run_once()
-                    decided += await self.run_once()
-                    decided += await self.score_profiles()
-                    decided += await self.score_messages()
-                    if self.related is not None:
-                        decided += await self.related.run_once()
                 except Exception:
-                    log.exception("batch failed; its items will be retried when the lease ends")
-                    decided = 0
+                    log.exception("housekeeping failed; it is tried again next round")
+                decided, failed = await self.round()
+                if failed and not decided:
                     await asyncio.sleep(poll)
                 if decided:
                     continue

@@ -68,7 +68,7 @@ async def test_a_message_reaches_its_recipient_once_scored_with_unread_counts(
     assert await pm.unread_count(db, senior.id) == 1
     inbox = await client.get(url("messages"))
     assert "Rota review" in inbox.text and "1 unread" in inbox.text
-    assert 'class="messages-link">Messages <span class="badge">1<' in inbox.text
+    assert '<span class="label">Messages</span> <span class="badge">1<' in inbox.text
     page = await client.get(url("conversation", conversation_id=conversation_id))
     assert FRIENDLY in page.text and 'id="unread"' in page.text
     # Reading it marks it read.

@@ -401,3 +401,18 @@ async def test_each_post_is_scored_with_what_it_answers(
     assert by_id[ids[1]].context == "My rota idea." and by_id[ids[1]].target_role == "member"
     assert by_id[ids[2]].context == "Maybe in a few years."
     assert by_id[ids[3]].context == "Fair enough." and by_id[ids[3]].target_level is None
+
+
+async def test_a_failing_step_does_not_hold_up_the_others(
+    fresh_database: Database, wsettings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = await seed(fresh_database, wsettings, [PUT_DOWN])
+    worker = worker_for(wsettings, fresh_database)
+
+    async def broken() -> int:
+        raise RuntimeError("notifications are broken")
+
+    monkeypatch.setattr(worker.notifier, "run_once", broken)
+    decided, failed = await worker.round()
+    assert failed and decided >= 1
+    assert len(await results_for(fresh_database, ids[0])) == 1  # the post was still scored

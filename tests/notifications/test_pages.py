@@ -22,7 +22,10 @@ from tests.conftest import QueryCounter
 from tests.helpers import csrf_token, login, make_category, make_thread, make_user, post_form
 from tests.notifications.test_fanout import FRIENDLY, settle
 
-BELL = re.compile(r'class="bell"[^>]*>Notifications(?: <span class="badge">(\d+))?')
+BELL = re.compile(
+    r'class="bell"[^>]*><svg[^>]*>.*?</svg><span class="label">Notifications</span>'
+    r'(?: <span class="badge">(\d+))?'
+)
 
 
 async def _mentioned(db: AsyncSession, database: Database, settings: Settings, times: int = 2):  # type: ignore[no-untyped-def]
