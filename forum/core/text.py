@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import nh3
@@ -94,6 +94,25 @@ def _text(content: str, level: int) -> Token:
     return token
 
 
+def _map_text_outside_links(
+    children: list[Token], replace: Callable[[Token, list[Token]], list[Token]]
+) -> list[Token]:
+    """An inline block's tokens with each text token outside a link replaced by
+    `replace(token, tokens so far)`, in one pass."""
+    out: list[Token] = []
+    in_link = 0
+    for token in children:
+        if token.type == "link_open":
+            in_link += 1
+        elif token.type == "link_close":
+            in_link -= 1
+        if token.type == "text" and not in_link:
+            out += replace(token, out)
+        else:
+            out.append(token)
+    return out
+
+
 def _linkify_rule(state: StateCore) -> None:
     """Bare URLs in text become links (not inside a link already). Each inline block's
     tokens are rebuilt in one pass: markdown-it's own rule splices a list per link found,
@@ -101,18 +120,12 @@ def _linkify_rule(state: StateCore) -> None:
     for block in state.tokens:
         if block.type != "inline" or not block.children or not _linkify.pretest(block.content):
             continue
-        out: list[Token] = []
-        in_link = 0
-        for token in block.children:
-            if token.type == "link_open":
-                in_link += 1
-            elif token.type == "link_close":
-                in_link -= 1
-            if token.type == "text" and not in_link:
-                escaped = bool(out) and out[-1].type == "text_special"
-                out += _link_tokens(state, token, escaped)
-            else:
-                out.append(token)
+        out = _map_text_outside_links(
+            block.children,
+            lambda token, out: _link_tokens(
+                state, token, bool(out) and out[-1].type == "text_special"
+            ),
+        )
         block.children = out
 
 
@@ -164,18 +177,10 @@ def _link_mentions(tokens: list[Token], links: Mapping[str, str]) -> None:
             quoted -= 1
         if block.type != "inline" or quoted or not block.children or "@" not in block.content:
             continue
-        out: list[Token] = []
-        in_link = 0
-        for token in block.children:
-            if token.type == "link_open":
-                in_link += 1
-            elif token.type == "link_close":
-                in_link -= 1
-            if token.type == "text" and not in_link and "@" in token.content:
-                out += _mention_tokens(token, links)
-            else:
-                out.append(token)
-        block.children = out
+        block.children = _map_text_outside_links(
+            block.children,
+            lambda token, _out: _mention_tokens(token, links) if "@" in token.content else [token],
+        )
 
 
 def render_markdown(source: str, mentions: Mapping[str, str] | None = None) -> str:

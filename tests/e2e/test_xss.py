@@ -4,6 +4,7 @@ site's Content-Security-Policy: no script runs (no dialog, no flag set on window
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -136,6 +137,22 @@ def test_payloads_everywhere_run_no_script(page: Page, live_server: str, viewpor
     _assert_inert(page, "/mod", dialogs)
     for item in re.findall(r'href="(/mod/items/\d+)"', queue)[:10]:
         _assert_inert(page, item, dialogs)
+    # Notifications show thread titles and names: margaret_hr answers payload threads, and
+    # jordan_lee's notifications page lists them once the worker has fanned them out.
+    answerer, atoken = _client(live_server, "margaret_hr")
+    for thread_path in [v for v in visited if v.startswith("/t/")][:5]:
+        answerer.post(f"{thread_path}/reply", data={"body": "Thanks, noted.", "csrftoken": atoken,
+                                                    "post_anyway": "1"})  # fmt: skip
+    answerer.close()
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": k, "value": v, "url": live_server} for k, v in writer.cookies.items()]
+    )
+    deadline = time.time() + 90
+    while "XSS" not in writer.get("/notifications").text and time.time() < deadline:
+        time.sleep(1)
+    assert "XSS" in writer.get("/notifications").text
+    _assert_inert(page, "/notifications", dialogs)
     for client in (writer, editor, mod):
         client.close()
     assert len(visited) >= len(PAYLOADS)
