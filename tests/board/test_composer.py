@@ -199,8 +199,17 @@ async def test_drafts_are_seen_by_their_owner_only(
 
 
 async def test_drafts_are_size_capped_rate_limited_and_bounded_in_number(
-    app, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # type: ignore[no-untyped-def]
+    # Limits count in fixed windows: one instant, so the test never straddles a new minute.
+    from forum.core import ratelimit
+
+    now = utcnow()
+    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
     app.state.settings = settings.model_copy(
         update={"drafts_max_per_minute": 3, "drafts_max_per_member": 2, "body_max": 100}
     )

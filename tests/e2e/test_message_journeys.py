@@ -16,7 +16,9 @@ pytestmark = pytest.mark.e2e
 
 # Between members of the same standing: the put-down is flagged (visible, reviewed), not held.
 PUT_DOWN = "Come back when you have 20 years in. Leave the thinking to the grown-ups, kid."
-PAIRS = {"desktop": ("jordan_lee", "sam_chen"), "phone": ("noah_b", "aisha_m")}
+# Senders whose rank no other journey changes (a rank above the recipient's makes the same
+# put-down a hold, which the recipient never sees).
+PAIRS = {"desktop": ("sam_chen", "jordan_lee"), "phone": ("noah_b", "aisha_m")}
 
 
 def _poll(page: Page, path: str, locator: str, *texts: str, seconds: float = 90) -> None:
