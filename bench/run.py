@@ -343,7 +343,7 @@ def main() -> None:
 
     report["pairing"], _ = pairing_run()
     summary += [
-        f"pairing {r['juniors']}x{r['seniors']}: {r['propose_seconds']} s"
+        f"pairing {r['juniors']}x{r['seniors']} ({r['capacity']}): {r['propose_seconds']} s"
         for r in report["pairing"]
     ]
     RESULTS.mkdir(exist_ok=True)

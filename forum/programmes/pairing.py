@@ -285,6 +285,9 @@ def _assign(
     s_cols = np.repeat(np.arange(len(s_cap)), s_cap)
     if not len(j_rows) or not len(s_cols):
         return []
+    if (j_cap > 1).any() and (s_cap > 1).any():
+        # Repeating people on both sides could pair the same two twice: solve the exact problem.
+        return _b_matching(scores, allowed, j_cap, s_cap)
     nr = len(j_rows)
     # A refused cell costs more than any allowed assignment can gain, and every row has a spare
     # "stay unmatched" column worth 0, so a refused cell can never win; it is dropped anyway.
@@ -297,12 +300,9 @@ def _assign(
         for r, c in zip(rows, cols, strict=True)
         if c < len(s_cols) and allowed[j_rows[r], s_cols[c]]
     ]
-    if len(set(chosen)) == len(chosen):
+    if len(set(chosen)) == len(chosen):  # always so when one side has capacity 1
         return chosen
-    # Repeating people for capacity let the same two meet twice. The assignment is the optimum
-    # of a looser problem; solve the exact one (a bipartite b-matching: its LP has integral
-    # vertices, so the simplex answer is a matching) over the allowed pairs that score anything.
-    return _b_matching(scores, allowed, j_cap, s_cap)
+    return _b_matching(scores, allowed, j_cap, s_cap)  # pragma: no cover
 
 
 def _b_matching(
@@ -310,26 +310,51 @@ def _b_matching(
     allowed: NDArray[np.bool_],
     j_cap: NDArray[np.int_],
     s_cap: NDArray[np.int_],
+    keep: int = 12,
 ) -> list[tuple[int, int]]:
-    ii, kk = np.nonzero(allowed & (scores > 0))
-    if not len(ii):
+    """The best pairing when people on both sides take several partners, never the same two twice:
+    a bipartite b-matching, whose LP has integral vertices, so the simplex answer is a matching.
+    The LP is solved over each person's best few allowed partners first and
+    widened until no pair left out could raise the total (every left-out pair's reduced cost,
+    from the LP's duals, is <= 0), which proves the answer optimal over all pairs."""
+    useful = allowed & (scores > 0)
+    if not useful.any():
         return []
-    n = len(ii)
     nj, ns = scores.shape
-    edges = np.arange(n)
-    a = coo_matrix(
-        (np.ones(2 * n), (np.concatenate([ii, nj + kk]), np.concatenate([edges, edges]))),
-        shape=(nj + ns, n),
-    ).tocsr()
-    result = linprog(
-        -scores[ii, kk],
-        A_ub=a,
-        b_ub=np.concatenate([j_cap, s_cap]).astype(float),
-        bounds=(0, 1),
-        method="highs-ds",
-    )
-    if result.status != 0:  # pragma: no cover - the problem is always feasible (x = 0)
-        raise RuntimeError(f"pairing LP failed: {result.message}")
+    masked = np.where(useful, scores, -1.0)
+    chosen = np.zeros_like(useful)
+    top = min(keep, ns)
+    rows = np.argpartition(-masked, top - 1, axis=1)[:, :top]
+    chosen[np.arange(nj)[:, None], rows] = True
+    top = min(keep, nj)
+    cols = np.argpartition(-masked, top - 1, axis=0)[:top, :]
+    chosen[cols, np.arange(ns)[None, :]] = True
+    chosen &= useful
+    b_ub = np.concatenate([j_cap, s_cap]).astype(float)
+    while True:
+        ii, kk = np.nonzero(chosen)
+        n = len(ii)
+        edges = np.arange(n)
+        a = coo_matrix(
+            (np.ones(2 * n), (np.concatenate([ii, nj + kk]), np.concatenate([edges, edges]))),
+            shape=(nj + ns, n),
+        ).tocsr()
+        # The interior-point method (with HiGHS's crossover to a vertex) is the fastest here; the
+        # simplex is the fallback should it ever stop inside the optimal face.
+        for method in ("highs-ipm", "highs-ds"):
+            result = linprog(-scores[ii, kk], A_ub=a, b_ub=b_ub, bounds=(0, 1), method=method)
+            if result.status == 0 and np.all(np.abs(result.x - np.round(result.x)) <= 1e-6):
+                break
+        if result.status != 0:  # pragma: no cover - always feasible (x = 0) and bounded
+            raise RuntimeError(f"pairing LP failed: {result.message}")
+        duals = -np.asarray(result.ineqlin.marginals)
+        reduced = scores - duals[:nj, None] - duals[None, nj:]
+        better = useful & ~chosen & (reduced > 1e-9)
+        if not better.any():
+            break
+        chosen |= better
+    if np.any(np.abs(result.x - np.round(result.x)) > 1e-6):  # pragma: no cover - a TU matrix
+        raise RuntimeError("pairing LP gave a fractional answer")  # (the simplex never does)
     take = result.x > 0.5
     return [(int(i), int(k)) for i, k in zip(ii[take], kk[take], strict=True)]
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from forum.cli import app as cli_app
+from forum.programmes import pairing
 from forum.programmes.pairing import (
     Criteria,
     Edits,
@@ -197,6 +198,25 @@ def test_capacity_two_on_both_sides_never_pairs_the_same_two_twice() -> None:
     assert proposal.total == pytest.approx(brute_force([a, b], [x, y], criteria, Edits()))
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(groups(max_side=5, max_capacity=2))
+def test_the_several_partners_solver_widens_until_optimal(group) -> None:
+    # Started from each person's single best partner, the LP must widen itself to the optimum.
+    juniors, seniors, criteria, edits = group
+    edits = Edits(forbidden=edits.forbidden)
+    scores = score_matrix(juniors, seniors, criteria)
+    allowed = ~refused_matrix(juniors, seniors, edits)
+    j_cap = np.array([p.capacity for p in juniors], dtype=int)
+    s_cap = np.array([p.capacity for p in seniors], dtype=int)
+    chosen = pairing._b_matching(scores, allowed, j_cap, s_cap, keep=1) if scores.size else []
+    assert len(set(chosen)) == len(chosen)
+    assert all(allowed[i, k] for i, k in chosen)
+    assert all(n <= j_cap[i] for i, n in Counter(i for i, _ in chosen).items())
+    assert all(n <= s_cap[k] for k, n in Counter(k for _, k in chosen).items())
+    total = sum(scores[i, k] for i, k in chosen)
+    assert total == pytest.approx(brute_force(juniors, seniors, criteria, edits), abs=1e-9)
+
+
 @settings(max_examples=200, deadline=None)
 @given(groups(max_side=6, max_capacity=2))
 def test_explanations_add_up_and_match_the_vectorised_scores(group) -> None:
@@ -320,7 +340,11 @@ def test_the_bench_runs_at_a_small_size(tmp_path: Path) -> None:
     from bench.pairing import run
 
     rows, out = run((20, 40), out_dir=tmp_path)
-    assert [r["juniors"] for r in rows] == [20, 40]
+    assert [(r["juniors"], r["capacity"]) for r in rows] == [
+        (20, "juniors 1, seniors 1-2"),
+        (40, "juniors 1, seniors 1-2"),
+        (40, "2 each"),
+    ]
     assert all(r["pairs"] > 0 and r["propose_seconds"] >= 0 for r in rows)
     assert json.loads(out.read_text()) == rows and out.name.startswith("pairing-")
 
