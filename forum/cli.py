@@ -17,6 +17,7 @@ import typer
 
 from forum.core.logs import log_config
 from forum.core.settings import PROJECT_ROOT, Settings
+from forum.programmes.cli import programmes_app
 from moderation.cli import moderation_app, run_worker
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ user_app = typer.Typer(help="Manage members.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(moderation_app, name="moderation")
+app.add_typer(programmes_app, name="programmes")
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]
