@@ -46,6 +46,8 @@ from forum.messages import services as messages
 from forum.messages.models import VISIBLE_STATES, Message, MessageState, Participant
 from forum.notifications.fanout import Notifier
 from forum.notifications.paths import worker_paths
+from forum.programmes import services as programme_services
+from forum.programmes._standin import pairing_module
 from forum.review.models import (
     STAGE_SECONDS,
     ModerationResult,
@@ -491,6 +493,12 @@ class Worker:
                 done += 1
         return done
 
+    async def run_pairing(self) -> int:
+        """Mentoring programmes: run the pairing proposals leads asked for (numpy and scipy
+        stay out of the web process)."""
+        async with self.database.sessionmaker() as session, session.begin():
+            return await programme_services.run_queued(session, pairing_module())
+
     async def give_up(self, claim: Claim) -> bool:
         """A post that failed every attempt goes to moderators as unscored."""
         async with self.database.writing() as session:
@@ -720,6 +728,7 @@ class Worker:
                     decided += await self.run_once()
                     decided += await self.score_profiles()
                     decided += await self.score_messages()
+                    decided += await self.run_pairing()
                     if self.related is not None:
                         decided += await self.related.run_once()
                 except Exception:
