@@ -8,6 +8,7 @@ The pairing itself (forum.programmes.pairing, numpy and scipy) never runs in the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,6 +46,7 @@ LIST_MAX = 50  # items in one list (topics, slots, a member's choices)
 ITEM_MAX = 100
 PILOT_MIN, PILOT_MAX = 6, 12  # what the form suggests, and why (see the create page)
 FRANKNESS = "Did you feel able to speak frankly?"
+ID_RE = re.compile(r"[0-9]{1,12}")
 
 
 class ProgrammeError(DomainError):
@@ -152,7 +154,8 @@ class ProgrammeForm:
 async def _training_ids(session: AsyncSession, text: str) -> str:
     ids: list[str] = []
     for item in lines(text)[:LIST_MAX]:
-        where = Article.id == int(item) if item.isdigit() else Article.slug == item[:120]
+        number = ID_RE.fullmatch(item)
+        where = Article.id == int(item) if number else Article.slug == item[:120]
         found = await session.scalar(select(Article.id).where(where))
         if found is None:
             raise ProgrammeError("training", f"There is no article “{item[:120]}”.")
@@ -225,7 +228,7 @@ async def programmes_list(session: AsyncSession) -> list[tuple[Programme, int]]:
 
 
 async def training_articles(session: AsyncSession, programme: Programme) -> list[Article]:
-    ids = [int(i) for i in lines(programme.training) if i.isdigit()]
+    ids = [int(i) for i in lines(programme.training) if ID_RE.fullmatch(i)]
     if not ids:
         return []
     found = {a.id: a for a in await session.scalars(select(Article).where(Article.id.in_(ids)))}

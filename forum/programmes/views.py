@@ -197,7 +197,7 @@ async def propose(ctx: Ctx) -> Response:
 
 def _pair(raw: str) -> tuple[int, int]:
     junior, _, senior = raw.partition("-")
-    if not (junior.isdigit() and senior.isdigit()) or len(raw) > 30:
+    if not (svc.ID_RE.fullmatch(junior) and svc.ID_RE.fullmatch(senior)):
         raise svc.ProgrammeError("pair", "Choose a pair from the proposal.")
     return int(junior), int(senior)
 
