@@ -204,8 +204,9 @@ async def create_programme(
     await check_rate(session, settings, lead)
     session.add(programme)
     await session.flush()
+    # Always asked of the junior side, and of the senior side too, so the lead can compare.
     session.add(CheckinQuestion(programme_id=programme.id, prompt=FRANKNESS, kind="scale",
-                                side=Side.junior.value, frankness=True, position=0))  # fmt: skip
+                                side="both", frankness=True, position=0))  # fmt: skip
     await session.flush()
     return programme
 

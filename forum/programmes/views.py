@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from forum.accounts.web import Ctx
 from forum.core.ratelimit import RateLimited
 from forum.core.web import field_str, view
+from forum.programmes import dashboard as dash
 from forum.programmes import services as svc
 from forum.programmes.models import Kind, Programme
 
@@ -302,6 +304,42 @@ async def add_question(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id) + "#checkin")
 
 
+@view(login=True)
+async def dashboard(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    board = await dash.build(ctx.db, programme)
+    return ctx.render(
+        "programmes/dashboard.html",
+        {"programme": programme, "board": board, "svg": Markup(dash.frankness_svg(board)),
+         "min_answers": dash.MIN_ANSWERS},
+    )  # fmt: skip
+
+
+@view(login=True)
+async def dashboard_csv(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    board = await dash.build(ctx.db, programme)
+    return Response(
+        dash.csv_export(programme, board),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="programme-{programme.id}.csv"'},
+    )
+
+
+@view(login=True)
+async def dismissive(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    await dash.report_dismissive(
+        ctx.db, ctx.settings, ctx.user, programme, ctx.request.path_params["pair_id"]
+    )
+    ctx.flash(
+        "Reported. Moderators and the programme's lead have been told; the lead chooses how "
+        "to follow up."
+    )
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
 routes = [
     Route("/programmes", programmes, methods=["GET"], name="programmes"),
     Route("/programmes/new", new_programme, methods=["GET", "POST"], name="new_programme"),
@@ -327,4 +365,10 @@ routes = [
           name="programme_question"),
     Route("/programmes/{programme_id:id}/checkin", checkin, methods=["GET", "POST"],
           name="programme_checkin"),
+    Route("/programmes/{programme_id:id}/dashboard", dashboard, methods=["GET"],
+          name="programme_dashboard"),
+    Route("/programmes/{programme_id:id}/dashboard.csv", dashboard_csv, methods=["GET"],
+          name="programme_csv"),
+    Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/dismissive", dismissive,
+          methods=["POST"], name="programme_dismissive"),
 ]  # fmt: skip

@@ -71,7 +71,8 @@ ACCESS: dict[str, set[str]] = {
     "programme_apply": MEMBERS, "programme_applications": ADMINS, "programme_decide": ADMINS,
     "programme_proposal": ADMINS, "programme_propose": ADMINS, "programme_edit": ADMINS,
     "programme_criteria": ADMINS, "programme_publish": ADMINS, "programme_question": ADMINS,
-    "programme_checkin": set(),
+    "programme_checkin": set(), "programme_dismissive": set(),
+    "programme_dashboard": ADMINS, "programme_csv": ADMINS,
 }  # fmt: skip
 
 
@@ -119,7 +120,8 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     )
     await acknowledge(db, settings, other, programme, article.id)
     (application,) = await apply_to(db, settings, other, programme, ApplicationForm(side="junior"))
-    messages.update(programme_id=str(programme.id), application_id=str(application.id))
+    messages.update(programme_id=str(programme.id), application_id=str(application.id),
+                    pair_id="999999")  # fmt: skip
     await db.commit()
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),

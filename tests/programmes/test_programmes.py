@@ -15,10 +15,13 @@ from forum.accounts.services import set_role
 from forum.articles.services import publish as publish_article
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
-from forum.messages.models import Participant
+from forum.messages.models import Conversation, Participant
+from forum.messages.services import reply
 from forum.programmes import _standin
+from forum.programmes import dashboard as dash
 from forum.programmes import services as svc
 from forum.programmes.models import Application, CheckinAnswer, PairingJob, Programme
+from forum.review.models import Report, ReportReason
 from tests.helpers import login, make_user, post_form
 
 
@@ -89,7 +92,7 @@ async def test_lead_creates_a_programme_and_bad_input_keeps_the_form(
     assert programme is not None and programme.ground_rules == "Listen first, my typed rules"
     asked = await svc.questions(db, programme, "junior")
     assert [q.prompt for q in asked] == [svc.FRANKNESS]
-    assert await svc.questions(db, programme, "senior") == []
+    assert [q.frankness for q in await svc.questions(db, programme, "senior")] == [True]
     listing = await client.get("/programmes")
     assert "Reverse pilot" in listing.text
 
@@ -251,13 +254,15 @@ async def test_checkin_answers_reach_the_lead_never_the_partner(
     assert sent.status_code == 303
     answers = list(await db.scalars(select(CheckinAnswer)))
     assert {a.value for a in answers} == {2, None} and any(a.text == secret for a in answers)
-    # The partner is asked no frankness question, and no page of theirs shows the answer.
+    # No page of the partner's shows the answer.
     client.cookies.clear()
     await login(client, partner)
     theirs = await client.get(page)
-    assert theirs.status_code == 200 and svc.FRANKNESS not in theirs.text
+    assert theirs.status_code == 200
     for path in [page, f"/programmes/{programme.id}", f"/messages/{pair.conversation_id}",
-                 f"/programmes/{programme.id}/proposal", "/programmes"]:  # fmt: skip
+                 f"/programmes/{programme.id}/proposal", "/programmes",
+                 f"/programmes/{programme.id}/dashboard",
+                 f"/programmes/{programme.id}/dashboard.csv"]:  # fmt: skip
         assert secret not in (await client.get(path)).text
     # Answering as the other side is refused.
     forged = await post_form(client, page, {"side": "junior"}, token_from=page)
@@ -277,3 +282,83 @@ async def test_worker_and_cli_run_pairing_outside_the_web_process(
     job = await svc.run_for_programme(db, programme.id, _standin)
     assert job.id != new.id and len(json.loads(job.result)["pairs"]) == 2
     assert await db.scalar(select(PairingJob.id).where(PairingJob.status == "queued")) is None
+
+
+async def _published(
+    db: AsyncSession, settings: Settings, lead: User, programme: Programme, n: int
+) -> list[tuple[User, User]]:
+    made = []
+    for i in range(n):
+        junior = await make_user(db, settings, username=f"junior{i}")
+        senior = await make_user(db, settings, username=f"senior{i}")
+        for user, side in ((junior, "junior"), (senior, "senior")):
+            application = await enrol(db, settings, programme, user, side)
+            await svc.decide(db, settings, lead, programme, application.id, True)
+        made.append((junior, senior))
+    job = await svc.request_proposal(db, settings, lead, programme)
+    await svc.run_job(db, job, _standin)
+    await svc.publish(db, settings, lead, programme)
+    return made
+
+
+async def test_dashboard_withholds_small_aggregates_and_only_the_lead_reads_it(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    people = await _published(db, settings, lead, programme, 6)
+    (frank,) = [q for q in await svc.questions(db, programme, "junior") if q.frankness]
+    for junior, _ in people[:5]:
+        await svc.answer_checkin(db, settings, junior, programme, "junior", {frank.id: "4"})
+    for _, senior in people[:4]:  # four answers: withheld
+        await svc.answer_checkin(db, settings, senior, programme, "senior", {frank.id: "5"})
+    board = await dash.build(db, programme)
+    assert board.pairs_active == 6 and board.response_rates == [(1, 9, 12)]
+    assert board.frankness["junior"][1].mean == 4.0
+    assert board.frankness["senior"][1].mean is None and board.frankness["senior"][1].n == 4
+    svg = dash.frankness_svg(board)
+    assert "<script" not in svg and "href" not in svg and "<circle" in svg
+    await db.commit()
+    path = f"/programmes/{programme.id}/dashboard"
+    await login(client, people[0][1].username)
+    assert (await client.get(path)).status_code == 403
+    assert (await client.get(f"{path}.csv")).status_code == 403
+    client.cookies.clear()
+    await login(client, "leader")
+    page = await client.get(path)
+    assert page.status_code == 200 and "<svg" in page.text and "withheld (4 answers)" in page.text
+    exported = await client.get(f"{path}.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = exported.text.splitlines()
+    assert any(",frankness,junior,5,4.00" in r for r in rows)
+    assert any(",frankness,senior,4," in r and r.endswith(",") for r in rows)
+
+
+async def test_one_click_dismissive_report_reaches_moderators_and_the_lead(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    ((junior, senior),) = await _published(db, settings, lead, programme, 1)
+    (pair,) = await svc.pairs_of(db, programme)
+    conversation = await db.get(Conversation, pair.conversation_id)
+    assert conversation is not None
+    message = await reply(db, settings, senior, conversation, "Juniors never get this.")
+    message.state = "clear"
+    await make_user(db, settings, username="outsider")
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    action = f"{page}/pairs/{pair.id}/dismissive"
+    await login(client, "outsider")
+    assert (await post_form(client, action, {}, token_from=page)).status_code == 403
+    client.cookies.clear()
+    await login(client, junior.username)
+    shown = await client.get(page)
+    assert "This felt dismissive" in shown.text and "may infer" in shown.text
+    assert (await post_form(client, action, {}, token_from=page)).status_code == 303
+    report = await db.scalar(select(Report).where(Report.message_id == message.id))
+    assert report is not None and report.reason == ReportReason.dismissive.value
+    assert report.reporter_id == junior.id
+    subjects = list(await db.scalars(
+        select(OutboxMessage.subject).where(OutboxMessage.to_address == "leader@example.org")))  # fmt: skip
+    assert any("dismissive" in s for s in subjects)
