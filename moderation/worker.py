@@ -495,9 +495,10 @@ class Worker:
 
     async def run_pairing(self) -> int:
         """Mentoring programmes: run the pairing proposals leads asked for (numpy and scipy
-        stay out of the web process)."""
+        stay out of the web process), and remind participants of each check-in round."""
         async with self.database.sessionmaker() as session, session.begin():
-            return await programme_services.run_queued(session, pairing_module())
+            done = await programme_services.run_queued(session, pairing_module())
+            return done + await programme_services.remind_due(session)
 
     async def give_up(self, claim: Claim) -> bool:
         """A post that failed every attempt goes to moderators as unscored."""

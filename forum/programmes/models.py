@@ -151,6 +151,8 @@ class Pair(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL")
     )
+    # The last check-in round both partners were reminded of (the worker's outbox mail).
+    reminded_round: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -776,3 +776,50 @@ async def answered(session: AsyncSession, programme: Programme, user_id: int) ->
             )
         )
     )
+
+
+async def remind_due(session: AsyncSession, limit: int = 200) -> int:
+    """The worker's call: when a check-in round opens, each participant who has not answered
+    it yet gets a reminder (outbox mail), once per round. Returns the pairs reminded."""
+    done = 0
+    running = await session.scalars(
+        select(Programme).where(Programme.status == ProgrammeStatus.published.value)
+    )
+    for programme in list(running):
+        round_ = current_round(programme)
+        due = list(
+            await session.scalars(
+                select(Pair)
+                .where(Pair.programme_id == programme.id, Pair.status == "active",
+                       Pair.reminded_round < round_)
+                .limit(limit - done)
+            )
+        )  # fmt: skip
+        if not due:
+            continue
+        ids = {p.junior_id for p in due} | {p.senior_id for p in due}
+        answered = set(
+            await session.scalars(
+                select(CheckinAnswer.user_id).where(
+                    CheckinAnswer.programme_id == programme.id, CheckinAnswer.round == round_,
+                    CheckinAnswer.user_id.in_(ids),
+                )
+            )
+        )  # fmt: skip
+        users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+        for pair in due:
+            for uid in (pair.junior_id, pair.senior_id):
+                if uid not in answered and uid in users:
+                    queue_mail(
+                        session, users[uid].email,
+                        f"Check-in {round_} of {programme.name}"[:200],
+                        f"Hello {users[uid].username},\n\nCheck-in {round_} of "
+                        f"“{programme.name}” is open: a few short questions from the "
+                        "programme's lead. Only the lead reads your answers, never your "
+                        "partner. Find it on the programme's page.\n",
+                    )  # fmt: skip
+            pair.reminded_round = round_
+            done += 1
+        if done >= limit:
+            break
+    return done

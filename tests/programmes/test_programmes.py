@@ -5,6 +5,7 @@ edits, publishing into private pair spaces, and check-ins read by the lead only.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
@@ -362,3 +363,24 @@ async def test_one_click_dismissive_report_reaches_moderators_and_the_lead(
     subjects = list(await db.scalars(
         select(OutboxMessage.subject).where(OutboxMessage.to_address == "leader@example.org")))  # fmt: skip
     assert any("dismissive" in s for s in subjects)
+
+
+async def test_check_in_reminders_go_once_per_round_to_those_who_have_not_answered(
+    db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    ((junior, senior),) = await _published(db, settings, lead, programme, 1)
+    (frank,) = [q for q in await svc.questions(db, programme, "junior") if q.frankness]
+    await svc.answer_checkin(db, settings, junior, programme, "junior", {frank.id: "3"})
+
+    async def reminded() -> list[str]:
+        return list(await db.scalars(
+            select(OutboxMessage.to_address).where(OutboxMessage.subject.like("Check-in %"))))  # fmt: skip
+
+    assert await svc.remind_due(db) == 1
+    assert await reminded() == [senior.email]
+    assert await svc.remind_due(db) == 0  # once per round
+    programme.published_at = programme.published_at - timedelta(days=15)  # type: ignore[operator]
+    assert await svc.remind_due(db) == 1
+    assert sorted(await reminded()) == sorted([senior.email, senior.email, junior.email])
