@@ -384,3 +384,24 @@ async def test_check_in_reminders_go_once_per_round_to_those_who_have_not_answer
     programme.published_at = programme.published_at - timedelta(days=15)  # type: ignore[operator]
     assert await svc.remind_due(db) == 1
     assert sorted(await reminded()) == sorted([senior.email, senior.email, junior.email])
+
+
+async def test_member_text_on_programme_pages_is_escaped(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    evil = '<script>alert("x")</script>'
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead, name=f"Pilot {evil}",
+                                     purpose=evil, topics=f"AI tools\n{evil}")  # fmt: skip
+    member = await make_user(db, settings, username="junior1")
+    form = svc.ApplicationForm(side="junior", free_text=evil, teaches=[evil])
+    await svc.apply(db, settings, member, programme, form)
+    await db.commit()
+    await login(client, "leader")
+    for path in ["/programmes", f"/programmes/{programme.id}",
+                 f"/programmes/{programme.id}/applications",
+                 f"/programmes/{programme.id}/proposal", f"/programmes/{programme.id}/dashboard"]:  # fmt: skip
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert evil not in page.text, path
+    assert "&lt;script&gt;" in (await client.get(f"/programmes/{programme.id}/applications")).text
