@@ -38,6 +38,7 @@ class Dashboard:
     response_rates: list[tuple[int, int, int]]  # (round, answered, asked)
     frankness: dict[str, dict[int, Cell]] = field(default_factory=dict)  # side -> round -> cell
     questions: list[tuple[CheckinQuestion, dict[int, Cell]]] = field(default_factory=list)
+    meetings: int = 0
     flagged: int = 0
     reported: int = 0
     texts: list[tuple[int, str, str]] = field(default_factory=list)  # round, question, text
@@ -71,6 +72,7 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
         answered = {a.user_id for a in answers if a.round == r}
         rates.append((r, len(answered & people), len(people)))
     board = Dashboard(len(pairs), len(people), rounds, rates)
+    board.meetings = sum(p.meetings for p in pairs)
     for side in (Side.junior.value, Side.senior.value):
         board.frankness[side] = {
             r: _cell([a.value for a in answers if a.round == r and a.side == side
@@ -163,6 +165,7 @@ def csv_export(programme: Programme, board: Dashboard) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["programme", "round", "measure", "side", "answers", "mean"])
+    writer.writerow([programme.name, board.rounds, "meetings logged", "all", board.meetings, ""])
     for r, answered, asked in board.response_rates:
         writer.writerow([programme.name, r, "response rate", "all", answered, f"{asked}"])
     for side, cells in board.frankness.items():

@@ -153,6 +153,8 @@ class Pair(Base):
     )
     # The last check-in round both partners were reminded of (the worker's outbox mail).
     reminded_round: Mapped[int] = mapped_column(Integer, default=0)
+    # Meetings either partner logged (one click each, counted on the lead's dashboard).
+    meetings: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -823,3 +823,16 @@ async def remind_due(session: AsyncSession, limit: int = 200) -> int:
         if done >= limit:
             break
     return done
+
+
+async def log_meeting(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int
+) -> Pair:
+    pair = await session.get(Pair, pair_id)
+    if pair is None or pair.programme_id != programme.id or user.id not in (
+        pair.junior_id, pair.senior_id,
+    ):  # fmt: skip
+        raise Forbidden("pair", "Only the pair's two members log its meetings.")
+    await check_rate(session, settings, user)
+    pair.meetings += 1
+    return pair

@@ -340,6 +340,17 @@ async def dismissive(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
+@view(login=True)
+async def meeting(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    pair = await svc.log_meeting(
+        ctx.db, ctx.settings, ctx.user, programme, ctx.request.path_params["pair_id"]
+    )
+    ctx.flash(f"Meeting logged ({pair.meetings} so far).")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
 routes = [
     Route("/programmes", programmes, methods=["GET"], name="programmes"),
     Route("/programmes/new", new_programme, methods=["GET", "POST"], name="new_programme"),
@@ -371,4 +382,6 @@ routes = [
           name="programme_csv"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/dismissive", dismissive,
           methods=["POST"], name="programme_dismissive"),
+    Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meeting", meeting,
+          methods=["POST"], name="programme_meeting"),
 ]  # fmt: skip

@@ -153,6 +153,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Text(), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=True),
         sa.Column("reminded_round", sa.Integer(), nullable=False),
+        sa.Column("meetings", sa.Integer(), nullable=False),
         sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],

@@ -72,6 +72,7 @@ ACCESS: dict[str, set[str]] = {
     "programme_proposal": ADMINS, "programme_propose": ADMINS, "programme_edit": ADMINS,
     "programme_criteria": ADMINS, "programme_publish": ADMINS, "programme_question": ADMINS,
     "programme_checkin": set(), "programme_dismissive": set(),
+    "programme_meeting": set(),
     "programme_dashboard": ADMINS, "programme_csv": ADMINS,
 }  # fmt: skip
 

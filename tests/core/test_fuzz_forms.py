@@ -152,6 +152,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("admin", "/programmes/{programme}/questions", ["prompt", "kind", "side"]),
     ("owner", "/programmes/{programme}/checkin", ["side", "q1", "q2"]),
     ("member", "/programmes/{programme}/pairs/999999/dismissive", ["csrftoken_extra"]),
+    ("member", "/programmes/{programme}/pairs/999999/meeting", ["csrftoken_extra"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
            NotificationPreference, ThreadWatch, CategoryWatch, Conversation, Message, Block,

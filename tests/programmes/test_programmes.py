@@ -322,12 +322,19 @@ async def test_dashboard_withholds_small_aggregates_and_only_the_lead_reads_it(
     await db.commit()
     path = f"/programmes/{programme.id}/dashboard"
     await login(client, people[0][1].username)
+    (first,) = await svc.my_pair(db, programme, people[0][1].id)
+    logged = await post_form(client, f"/programmes/{programme.id}/pairs/{first.id}/meeting", {},
+                             token_from=f"/programmes/{programme.id}")  # fmt: skip
+    assert logged.status_code == 303
+    other_pair = f"/programmes/{programme.id}/pairs/{first.id + 1}/meeting"
+    assert (await post_form(client, other_pair, {}, token_from="/programmes")).status_code == 403
     assert (await client.get(path)).status_code == 403
     assert (await client.get(f"{path}.csv")).status_code == 403
     client.cookies.clear()
     await login(client, "leader")
     page = await client.get(path)
     assert page.status_code == 200 and "<svg" in page.text and "withheld (4 answers)" in page.text
+    assert "Meetings logged: <strong>1</strong>" in page.text
     exported = await client.get(f"{path}.csv")
     assert exported.headers["content-type"].startswith("text/csv")
     rows = exported.text.splitlines()
