@@ -339,6 +339,13 @@ def main() -> None:
                     f"{fanned['worker_fan_out_ms']} ms in the worker; reply request "
                     f"{fanned['reply_request_ratio']}x with them vs none"
                 )
+    from bench.pairing import run as pairing_run  # pairing 100x100 .. 1,000x1,000 (no server)
+
+    report["pairing"], _ = pairing_run()
+    summary += [
+        f"pairing {r['juniors']}x{r['seniors']} ({r['capacity']}): {r['propose_seconds']} s"
+        for r in report["pairing"]
+    ]
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=1))

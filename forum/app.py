@@ -56,6 +56,7 @@ from forum.messages import services as message_services
 from forum.messages import views as message_views
 from forum.notifications import fanout as notification_fanout
 from forum.notifications import views as notification_views
+from forum.programmes import views as programme_views
 from forum.related import pages as related_pages
 from forum.review import queue as review_queue
 from forum.review import views as review_views
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *search_views.routes,
         *notification_views.routes,
         *message_views.routes,
+        *programme_views.routes,
         *favicon.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"], name="metrics"),

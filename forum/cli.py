@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging.config
 import os
 import shutil
@@ -17,6 +18,7 @@ import typer
 
 from forum.core.logs import log_config
 from forum.core.settings import PROJECT_ROOT, Settings
+from forum.programmes.cli import programmes_app
 from moderation.cli import moderation_app, run_worker
 
 app = typer.Typer(
@@ -29,6 +31,7 @@ user_app = typer.Typer(help="Manage members.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(moderation_app, name="moderation")
+app.add_typer(programmes_app, name="programmes")
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]
@@ -238,6 +241,32 @@ def serve(
             worker.wait(timeout=30)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+programmes_app = typer.Typer(help="Mentoring programmes.")
+app.add_typer(programmes_app, name="programmes")
+
+
+@programmes_app.command("pair")
+def programmes_pair(programme_id: int) -> None:
+    """Run the pairing of a programme now (what the worker does for a lead's request): the
+    proposal appears on the lead's pairing page."""
+    from forum.core.db import connect
+    from forum.programmes._standin import pairing_module
+    from forum.programmes.services import run_for_programme
+
+    async def run() -> tuple[int, int]:
+        database = connect(Settings().database_url)
+        try:
+            async with database.sessionmaker() as session, session.begin():
+                job = await run_for_programme(session, programme_id, pairing_module())
+                result = json.loads(job.result)
+                return len(result["pairs"]), len(result["unmatched"])
+        finally:
+            await database.dispose()
+
+    pairs, unmatched = asyncio.run(run())
+    typer.echo(f"proposed {pairs} pairs, {unmatched} unmatched")
 
 
 @app.command()

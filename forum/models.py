@@ -37,6 +37,15 @@ from forum.notifications.models import (
     NotificationWork,
     ThreadWatch,
 )
+from forum.programmes.models import (
+    Application,
+    CheckinAnswer,
+    CheckinQuestion,
+    Pair,
+    PairingJob,
+    Programme,
+    TrainingAck,
+)
 from forum.related.models import Embedding, RelatedItem
 from forum.review.models import (
     ModerationResult,
@@ -48,6 +57,13 @@ from forum.review.models import (
 )
 
 __all__ = [
+    "Application",
+    "CheckinAnswer",
+    "CheckinQuestion",
+    "Pair",
+    "PairingJob",
+    "Programme",
+    "TrainingAck",
     "EmailChange",
     "EmailConfirmation",
     "Guidelines",

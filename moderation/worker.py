@@ -47,6 +47,8 @@ from forum.messages import services as messages
 from forum.messages.models import VISIBLE_STATES, Message, MessageState, Participant
 from forum.notifications.fanout import Notifier
 from forum.notifications.paths import worker_paths
+from forum.programmes import services as programme_services
+from forum.programmes._standin import pairing_module
 from forum.review.models import (
     STAGE_SECONDS,
     ModerationResult,
@@ -492,6 +494,13 @@ class Worker:
                 done += 1
         return done
 
+    async def run_pairing(self) -> int:
+        """Mentoring programmes: run the pairing proposals leads asked for (numpy and scipy
+        stay out of the web process), and remind participants of each check-in round."""
+        async with self.database.sessionmaker() as session, session.begin():
+            done = await programme_services.run_queued(session, pairing_module())
+            return done + await programme_services.remind_due(session)
+
     async def give_up(self, claim: Claim) -> bool:
         """A post that failed every attempt goes to moderators as unscored."""
         async with self.database.writing() as session:
@@ -700,6 +709,7 @@ class Worker:
             ("notifications", self.notifier.run_once),
             ("posts", self.run_once),
             ("profiles", self.score_profiles),
+            ("pairing", self.run_pairing),
         ]
         if self.related is not None:
             steps.append(("related lists", self.related.run_once))

@@ -16,6 +16,7 @@ class Role(StrEnum):
     editor = "editor"  # publishes articles
     moderator = "moderator"
     admin = "admin"
+    programme_lead = "programme_lead"  # runs mentoring programmes (forum.programmes)
 
 
 class UserStatus(StrEnum):
@@ -110,6 +111,10 @@ class User(Base):
     @property
     def is_editor(self) -> bool:
         return self.role in (Role.editor.value, Role.admin.value)
+
+    @property
+    def is_programme_lead(self) -> bool:
+        return self.role in (Role.programme_lead.value, Role.admin.value)
 
     @property
     def is_admin(self) -> bool:

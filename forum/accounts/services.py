@@ -175,8 +175,8 @@ async def find_user(session: AsyncSession, username_or_email: str) -> User | Non
 
 # Who may act on whom: nobody acts on a peer or a superior. Moderators act on members and
 # editors; what concerns a moderator or an administrator goes to an administrator.
-ROLE_LEVEL = {Role.member.value: 0, Role.editor.value: 0, Role.moderator.value: 1,
-              Role.admin.value: 2}  # fmt: skip
+ROLE_LEVEL = {Role.member.value: 0, Role.editor.value: 0, Role.programme_lead.value: 0,
+              Role.moderator.value: 1, Role.admin.value: 2}  # fmt: skip
 PEER_OR_SUPERIOR = (
     "Moderators act on members; a moderator's or an administrator's account is for an "
     "administrator to act on."

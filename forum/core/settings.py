@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     messages_new_account_days: float = Field(default=7.0, ge=0)
     messages_new_account_max_per_hour: int = Field(default=10, ge=1)
     conversations_max_per_day: int = Field(default=20, ge=1)
+    # Mentoring programmes (forum.programmes): form submissions (applications, a lead's
+    # decisions and edits, check-ins) each member may make an hour.
+    programme_writes_max_per_hour: int = Field(default=120, ge=1)
     conversation_recipients_max: int = Field(default=10, ge=1)
     # Requests to change one's e-mail address (each mails a link to the new one), per hour.
     email_change_max_per_hour: int = 5

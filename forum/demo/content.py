@@ -22,6 +22,47 @@ MEMBERS = [
     ("aisha_m", "aisha@example.org", "member", "Nairobi, Kenya", 120, 0),
     ("noah_b", "noah@example.org", "member", "Dublin, Ireland", 60, 0),
     ("grace_w", "grace@example.org", "member", "Melbourne, Australia", 30, 0),
+    # The reverse-mentoring pilot (forum.programmes): its lead and six more participants.
+    ("rosa_lead", "rosa@example.org", "programme_lead", "Lisbon, Portugal", 950, 0),
+    ("kofi_a", "kofi@example.org", "member", "Accra, Ghana", 90, 0),
+    ("mei_l", "mei@example.org", "member", "Taipei, Taiwan", 75, 0),
+    ("ravi_p", "ravi@example.org", "member", "Pune, India", 50, 0),
+    ("helen_d", "helen@example.org", "member", "Bristol, UK", 2000, 0),
+    ("georg_s", "georg@example.org", "member", "Vienna, Austria", 1800, 0),
+    ("carlos_v", "carlos@example.org", "member", "Bogotá, Colombia", 1600, 0),
+]
+
+# The running pilot programme: eight junior mentors and eight senior mentees, paired and
+# checking in every two weeks. (username, department, seniority, teaches, learns, slot)
+PROGRAMME = {
+    "name": "Leadership reverse-mentoring pilot",
+    "purpose": "Directors learn how our newest colleagues work, use our products and experience the company; juniors see how decisions are made and get a direct line to leadership.",
+    "junior_learns": "How strategy and budgets are decided; how to make a case to leadership.",
+    "senior_learns": "Social media and AI tools as our younger customers use them; what being new here is like.",
+    "evaluation": "Frankness (check-ins every two weeks), meetings held, and a closing survey of both sides at twelve weeks, compared with the baseline survey.",
+    "ground_rules": "The senior listens first. What is said in the pair space stays there. The junior's frankness is never held against them.",
+    "topics": "AI tools\nSocial media\nRemote-first working\nBeing new here\nStrategy\nBudgeting\nInfluencing leadership",
+    "slots": "mon-am\ntue-pm\nwed-am\nthu-pm",
+}
+PROGRAMME_JUNIORS = [
+    ("jordan_lee", "Marketing", 2, "Social media", "Strategy", "mon-am"),
+    ("aisha_m", "Engineering", 1, "AI tools", "Budgeting", "tue-pm"),
+    ("noah_b", "Sales", 1, "Being new here", "Influencing leadership", "wed-am"),
+    ("grace_w", "Design", 1, "Social media", "Strategy", "thu-pm"),
+    ("sam_chen", "Operations", 3, "Remote-first working", "Budgeting", "mon-am"),
+    ("kofi_a", "Engineering", 2, "AI tools", "Influencing leadership", "tue-pm"),
+    ("mei_l", "Customer care", 1, "Being new here", "Strategy", "wed-am"),
+    ("ravi_p", "Finance", 2, "Remote-first working", "Influencing leadership", "thu-pm"),
+]
+PROGRAMME_SENIORS = [
+    ("margaret_hr", "People", 25, "Influencing leadership", "Social media", "mon-am"),
+    ("david_okafor", "Finance", 18, "Budgeting", "AI tools", "tue-pm"),
+    ("priya_s", "Engineering", 15, "Strategy", "Being new here", "wed-am"),
+    ("tomasz_k", "Sales", 14, "Influencing leadership", "Social media", "thu-pm"),
+    ("elena_ruiz", "Marketing", 16, "Budgeting", "Remote-first working", "mon-am"),
+    ("helen_d", "Operations", 22, "Strategy", "AI tools", "tue-pm"),
+    ("georg_s", "Design", 20, "Influencing leadership", "Being new here", "wed-am"),
+    ("carlos_v", "Customer care", 19, "Strategy", "Remote-first working", "thu-pm"),
 ]
 
 # (name, description, children)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
 from forum.accounts.services import award_points, create_user
+from forum.articles.models import Article
 from forum.articles.services import publish
 from forum.board.categories import create_category
 from forum.board.models import Category
@@ -21,9 +22,15 @@ from forum.demo.content import (
     CATEGORIES,
     DEMO_PASSWORD,
     MEMBERS,
+    PROGRAMME,
+    PROGRAMME_JUNIORS,
+    PROGRAMME_SENIORS,
     QA_CATEGORIES,
     THREADS,
 )
+from forum.programmes import services as programmes
+from forum.programmes._standin import pairing_module
+from forum.programmes.models import CheckinAnswer
 
 
 async def populate(session: AsyncSession, settings: Settings) -> None:
@@ -76,11 +83,59 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
                 body,
                 now=min(start + timedelta(hours=hours), now),
             )
+    training = None
     for author, days_ago, title, summary, body in ARTICLES:
         article = await publish(session, settings, members[author], title, summary, body)
         article.created_at = now - timedelta(days=days_ago)
+        if title == "How to start a reverse-mentoring pilot":
+            training = article
+    await _pilot(session, settings, members, training)
     # The demo's history is old news: nobody is greeted with a rank they reached "just now".
     await session.execute(update(User).values(rank_notice=None))
+    await session.flush()
+
+
+async def _pilot(
+    session: AsyncSession, settings: Settings, members: dict[str, User], training: Article | None
+) -> None:
+    """The running pilot: created, applied to, paired and published through the services,
+    then dated as if it started five weeks ago, with two rounds of check-ins answered."""
+    lead = members["rosa_lead"]
+    form = programmes.ProgrammeForm(
+        kind="reverse", pilot_size="8", checkin_days="14",
+        training=str(training.id) if training else "", **PROGRAMME,
+    )  # fmt: skip
+    programme = await programmes.create_programme(session, settings, lead, form)
+    for side, rows in (("junior", PROGRAMME_JUNIORS), ("senior", PROGRAMME_SENIORS)):
+        for username, department, seniority, teaches, learns, slot in rows:
+            member = members[username]
+            if training is not None:
+                await programmes.acknowledge(session, settings, member, programme, training.id)
+            application_form = programmes.ApplicationForm(
+                side=side, department=department, seniority=str(seniority), teaches=[teaches],
+                learns=[learns], availability=[slot],
+            )  # fmt: skip
+            for application in await programmes.apply(
+                session, settings, member, programme, application_form
+            ):
+                await programmes.decide(session, settings, lead, programme, application.id, True)
+    job = await programmes.request_proposal(session, settings, lead, programme)
+    await programmes.run_job(session, job, pairing_module())
+    await programmes.publish(session, settings, lead, programme)
+    programme.published_at = utcnow() - timedelta(days=35)  # round 3 is open now
+    questions = await programmes.questions(session, programme)
+    frank = next(q for q in questions if q.frankness)
+    for i, pair in enumerate(await programmes.pairs_of(session, programme)):
+        for round_ in (1, 2):
+            for user_id, side in ((pair.junior_id, "junior"), (pair.senior_id, "senior")):
+                if (i + round_) % 7 == 0:
+                    continue  # a few missed a check-in
+                value = min(5, 2 + round_ + (i % 2)) if side == "junior" else 4 + (i % 2)
+                session.add(CheckinAnswer(
+                    programme_id=programme.id, question_id=frank.id, user_id=user_id,
+                    side=side, round=round_, value=value, text="",
+                    created_at=programme.published_at + timedelta(days=14 * round_ - 1),
+                ))  # fmt: skip
     await session.flush()
 
 

@@ -14,6 +14,13 @@ from starlette.routing import Mount, Route
 from forum.articles.services import publish
 from forum.core.settings import Settings
 from forum.messages.services import start_conversation
+from forum.programmes.services import (
+    ApplicationForm,
+    ProgrammeForm,
+    acknowledge,
+    create_programme,
+)
+from forum.programmes.services import apply as apply_to
 from forum.review.queue import open_item
 from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user
 
@@ -57,6 +64,16 @@ ACCESS: dict[str, set[str]] = {
     "messages": MEMBERS, "new_conversation": MEMBERS, "conversation": MEMBERS,
     "conversation_reply": MEMBERS, "leave_conversation": MEMBERS, "report_message": MEMBERS,
     "blocks": MEMBERS, "unblock": MEMBERS,
+    # Programmes (#18): anyone reads them; members acknowledge training and apply; the
+    # programme's lead (prog_lead, not one of these roles) and administrators run it; only
+    # its participants answer check-ins (nobody here is one: tests/programmes).
+    "programmes": ALL, "programme": ALL, "new_programme": ADMINS, "programme_ack": MEMBERS,
+    "programme_apply": MEMBERS, "programme_applications": ADMINS, "programme_decide": ADMINS,
+    "programme_proposal": ADMINS, "programme_propose": ADMINS, "programme_edit": ADMINS,
+    "programme_criteria": ADMINS, "programme_publish": ADMINS, "programme_question": ADMINS,
+    "programme_checkin": set(), "programme_dismissive": set(),
+    "programme_meeting": set(),
+    "programme_dashboard": ADMINS, "programme_csv": ADMINS,
 }  # fmt: skip
 
 
@@ -93,6 +110,19 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     conversation, message = await start_conversation(db, settings, owner, [other], "S", "Hi")
     messages = {"conversation_id": str(conversation.id), "message_id": str(message.id),
                 "user_id": str(other.id)}  # fmt: skip
+    lead = await make_user(db, settings, username="prog_lead", role="programme_lead")
+    programme = await create_programme(
+        db,
+        settings,
+        lead,
+        ProgrammeForm(
+            name="Pilot", purpose="Learn", evaluation="Surveys", training=str(article.id)
+        ),
+    )
+    await acknowledge(db, settings, other, programme, article.id)
+    (application,) = await apply_to(db, settings, other, programme, ApplicationForm(side="junior"))
+    messages.update(programme_id=str(programme.id), application_id=str(application.id),
+                    pair_id="999999")  # fmt: skip
     await db.commit()
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),

@@ -50,6 +50,9 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "notification_id": "1",
         "kind": "thanks",
         "conversation_id": "1",
+        "programme_id": "1",
+        "application_id": "1",
+        "pair_id": "1",
         "message_id": "1",
         "user_id": str(member.id),
     }

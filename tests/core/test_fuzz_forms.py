@@ -23,6 +23,20 @@ from forum.core.db import connect
 from forum.messages.models import Block, Conversation, Message
 from forum.messages.services import start_conversation
 from forum.notifications.models import CategoryWatch, NotificationPreference, ThreadWatch
+from forum.programmes.models import (
+    Application,
+    CheckinAnswer,
+    CheckinQuestion,
+    PairingJob,
+    Programme,
+)
+from forum.programmes.services import (
+    ApplicationForm,
+    ProgrammeForm,
+    acknowledge,
+    create_programme,
+)
+from forum.programmes.services import apply as apply_to
 from forum.review.models import Report, WatchedPhrase
 from tests.conftest import TemplateDB, make_settings, run_in_thread
 from tests.helpers import PASSWORD, make_category, make_thread, make_user
@@ -89,9 +103,60 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/messages/blocks", ["username"]),
     ("member", "/messages/blocks/{owner}/remove", ["csrftoken_extra"]),
     ("owner", "/messages/{conversation_to_leave}/leave", ["csrftoken_extra"]),
+    (
+        "admin",
+        "/programmes/new",
+        [
+            "name",
+            "kind",
+            "purpose",
+            "junior_learns",
+            "senior_learns",
+            "evaluation",
+            "starts_on",
+            "ends_on",
+            "pilot_size",
+            "ground_rules",
+            "training",
+            "topics",
+            "slots",
+            "checkin_days",
+        ],
+    ),
+    ("member", "/programmes/{programme}/training/{article}", ["csrftoken_extra"]),
+    (
+        "member",
+        "/programmes/{programme}/apply",
+        [
+            "side",
+            "job_title",
+            "department",
+            "seniority",
+            "teaches",
+            "learns",
+            "free_text",
+            "availability",
+            "avoid",
+            "reporting_line",
+        ],
+    ),
+    ("admin", "/programmes/{programme}/applications/{application}", ["decision"]),
+    ("admin", "/programmes/{programme}/propose", ["csrftoken_extra"]),
+    ("admin", "/programmes/{programme}/edit", ["action", "pair"]),
+    (
+        "admin",
+        "/programmes/{programme}/criteria",
+        ["overlap", "availability", "department", "gap", "gap_min", "gap_max"],
+    ),
+    ("admin", "/programmes/{programme}/publish", ["csrftoken_extra"]),
+    ("admin", "/programmes/{programme}/questions", ["prompt", "kind", "side"]),
+    ("owner", "/programmes/{programme}/checkin", ["side", "q1", "q2"]),
+    ("member", "/programmes/{programme}/pairs/999999/dismissive", ["csrftoken_extra"]),
+    ("member", "/programmes/{programme}/pairs/999999/meeting", ["csrftoken_extra"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
-           NotificationPreference, ThreadWatch, CategoryWatch, Conversation, Message, Block)  # fmt: skip
+           NotificationPreference, ThreadWatch, CategoryWatch, Conversation, Message, Block,
+           Programme, Application, PairingJob, CheckinQuestion, CheckinAnswer)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +168,8 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
                               notify_changes_per_minute=10**9, reactions_max_per_hour=10**9,
                               messages_max_per_minute=10**9, messages_max_per_hour=10**9,
                               messages_new_account_max_per_hour=10**9,
-                              conversations_max_per_day=10**9)  # fmt: skip
+                              conversations_max_per_day=10**9,
+                              programme_writes_max_per_hour=10**9)  # fmt: skip
 
     async def seed() -> dict[str, Any]:
         database = connect(url)
@@ -126,6 +192,15 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
             )
             message.state = "clear"  # as if the worker had cleared it: the member sees it
             to_leave, _ = await start_conversation(s, settings_, owner, [member], "Leave", "Bye")
+            admin = await s.scalar(select(User).where(User.username_key == "fuzz_admin"))
+            assert admin is not None
+            programme = await create_programme(s, settings_, admin, ProgrammeForm(
+                name="Fuzz pilot", purpose="Learn", evaluation="Surveys", training=str(article.id),
+                topics="AI tools", slots="mon-am"))  # fmt: skip
+            applicant = await make_user(s, settings_, username="fuzz_applicant")
+            await acknowledge(s, settings_, applicant, programme, article.id)
+            (application,) = await apply_to(s, settings_, applicant, programme,
+                                             ApplicationForm(side="junior"))  # fmt: skip
             await s.commit()
             ids = {
                 "conversation": conversation.id,
@@ -137,6 +212,8 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
                 "owner": owner.id,
                 "article": article.id,
                 "token": "no-such-token",
+                "programme": programme.id,
+                "application": application.id,
             }
         await database.dispose()
         return ids

@@ -12,13 +12,16 @@ pytestmark = pytest.mark.e2e
 
 PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/forgot",
          "/c/human-resources", "/search?q=mentoring", "/search?q=mentorng", "/articles", "/articles/1", "/u/margaret_hr",
-         "/register/confirm/a-token", "/guidelines", "/latest", "/c/mentoring", "/p/2/reactions"]  # fmt: skip
+         "/register/confirm/a-token", "/guidelines", "/latest", "/c/mentoring", "/p/2/reactions",
+         "/programmes", "/programmes/1"]  # fmt: skip
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
                 "/u/margaret_hr/report", "/account/email", "/u/grace_w",
                 "/notifications", "/notifications/preferences", "/new", "/unread",
-                "/t/1", "/p/1/reactions"]  # fmt: skip
+                "/t/1", "/p/1/reactions", "/programmes/1", "/programmes/1/checkin"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
-ADMIN_PAGES = ["/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2"]
+ADMIN_PAGES = ["/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2",
+               "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
+               "/programmes/1/dashboard"]  # fmt: skip
 
 
 def violations(page: Page, path: str) -> list[str]:

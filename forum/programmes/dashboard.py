@@ -1,0 +1,224 @@
+"""The lead's dashboard: pairs active, check-in response rates, frankness over time per side
+(a server-rendered SVG: no script, nothing from another site), flagged and reported messages
+in pair spaces, and a CSV export. Aggregates of fewer than five answers are withheld, so no
+figure identifies a participant; and the one-click "this felt dismissive" report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.core.outbox import queue_mail
+from forum.core.settings import Settings
+from forum.messages.models import VISIBLE_STATES, Message, MessageState
+from forum.programmes.models import CheckinAnswer, CheckinQuestion, Pair, Programme, Side
+from forum.programmes.services import Forbidden, ProgrammeError, current_round, pairs_of
+from forum.review import services as review
+from forum.review.models import Report, ReportReason
+
+MIN_ANSWERS = 5  # below this, an aggregate could identify who answered
+
+
+@dataclass
+class Cell:
+    n: int
+    mean: float | None  # None: withheld (fewer than MIN_ANSWERS answers)
+
+
+@dataclass
+class Dashboard:
+    pairs_active: int
+    participants: int
+    rounds: int
+    response_rates: list[tuple[int, int, int]]  # (round, answered, asked)
+    frankness: dict[str, dict[int, Cell]] = field(default_factory=dict)  # side -> round -> cell
+    questions: list[tuple[CheckinQuestion, dict[int, Cell]]] = field(default_factory=list)
+    meetings: int = 0
+    flagged: int = 0
+    reported: int = 0
+    texts: list[tuple[int, str, str]] = field(default_factory=list)  # round, question, text
+
+
+def _cell(values: list[int]) -> Cell:
+    if len(values) < MIN_ANSWERS:
+        return Cell(len(values), None)
+    return Cell(len(values), sum(values) / len(values))
+
+
+async def build(session: AsyncSession, programme: Programme) -> Dashboard:
+    pairs = [p for p in await pairs_of(session, programme) if p.status == "active"]
+    people = {p.junior_id for p in pairs} | {p.senior_id for p in pairs}
+    rounds = current_round(programme)
+    answers = list(
+        await session.scalars(
+            select(CheckinAnswer).where(CheckinAnswer.programme_id == programme.id)
+        )
+    )
+    asked = list(
+        await session.scalars(
+            select(CheckinQuestion)
+            .where(CheckinQuestion.programme_id == programme.id)
+            .order_by(CheckinQuestion.position, CheckinQuestion.id)
+        )
+    )
+    by_id = {q.id: q for q in asked}
+    rates = []
+    for r in range(1, rounds + 1):
+        answered = {a.user_id for a in answers if a.round == r}
+        rates.append((r, len(answered & people), len(people)))
+    board = Dashboard(len(pairs), len(people), rounds, rates)
+    board.meetings = sum(p.meetings for p in pairs)
+    for side in (Side.junior.value, Side.senior.value):
+        board.frankness[side] = {
+            r: _cell([a.value for a in answers if a.round == r and a.side == side
+                      and a.value is not None and by_id[a.question_id].frankness])
+            for r in range(1, rounds + 1)
+        }  # fmt: skip
+    for q in asked:
+        if q.kind == "scale":
+            cells = {
+                r: _cell([a.value for a in answers
+                          if a.question_id == q.id and a.round == r and a.value is not None])
+                for r in range(1, rounds + 1)
+            }  # fmt: skip
+            board.questions.append((q, cells))
+        else:
+            board.texts += [(a.round, q.prompt, a.text) for a in answers
+                            if a.question_id == q.id and a.text]  # fmt: skip
+    conversations = [p.conversation_id for p in pairs if p.conversation_id is not None]
+    if conversations:
+        board.flagged = (
+            await session.scalar(
+                select(func.count(Message.id)).where(
+                    Message.conversation_id.in_(conversations),
+                    Message.state.in_(
+                        [
+                            MessageState.flagged.value,
+                            MessageState.held.value,
+                            MessageState.hidden.value,
+                        ]
+                    ),
+                )
+            )  # fmt: skip
+            or 0
+        )
+        board.reported = (
+            await session.scalar(
+                select(func.count(Report.id))
+                .join(Message, Message.id == Report.message_id)
+                .where(Message.conversation_id.in_(conversations))
+            )
+            or 0
+        )
+    return board
+
+
+def frankness_svg(board: Dashboard) -> str:
+    """Mean frankness (1-5) per round, one line per side; withheld rounds are gaps."""
+    width, height, pad = 480, 200, 36
+    rounds = max(board.rounds, 1)
+
+    def x(r: int) -> float:
+        return pad + (width - 2 * pad) * ((r - 1) / max(rounds - 1, 1))
+
+    def y(v: float) -> float:
+        return height - pad - (height - 2 * pad) * ((v - 1) / 4)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="frank-title" class="chart">',
+        '<title id="frank-title">Mean answer to “Did you feel able to speak frankly?” per '
+        "check-in round, junior side solid, senior side dashed (rounds with fewer than five "
+        "answers are left out)</title>",
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        'stroke="#555"/>',
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#555"/>',
+    ]
+    for v in range(1, 6):
+        parts.append(f'<text x="{pad - 8}" y="{y(v) + 4:.1f}" font-size="11" '
+                     f'text-anchor="end">{v}</text>')  # fmt: skip
+    for r in range(1, rounds + 1):
+        parts.append(f'<text x="{x(r):.1f}" y="{height - pad + 16}" font-size="11" '
+                     f'text-anchor="middle">{r}</text>')  # fmt: skip
+    styles = {Side.junior.value: ("#1f5fa8", ""), Side.senior.value: ("#a8401f", "6 4")}
+    for side, cells in board.frankness.items():
+        colour, dash = styles[side]
+        points = [(x(r), y(c.mean)) for r, c in sorted(cells.items()) if c.mean is not None]
+        if len(points) > 1:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            dashes = f' stroke-dasharray="{dash}"' if dash else ""
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
+                         f'stroke-width="2"{dashes}/>')  # fmt: skip
+        for px, py in points:
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def csv_export(programme: Programme, board: Dashboard) -> str:
+    """Aggregates only (withheld below five answers); never an individual's answer."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["programme", "round", "measure", "side", "answers", "mean"])
+    writer.writerow([programme.name, board.rounds, "meetings logged", "all", board.meetings, ""])
+    for r, answered, asked in board.response_rates:
+        writer.writerow([programme.name, r, "response rate", "all", answered, f"{asked}"])
+    for side, cells in board.frankness.items():
+        for r, c in sorted(cells.items()):
+            mean = "" if c.mean is None else f"{c.mean:.2f}"
+            writer.writerow([programme.name, r, "frankness", side, c.n, mean])
+    for q, cells in board.questions:
+        for r, c in sorted(cells.items()):
+            mean = "" if c.mean is None else f"{c.mean:.2f}"
+            writer.writerow([programme.name, r, q.prompt, q.side, c.n, mean])
+    # A cell a spreadsheet would run as a formula is written as text.
+    return "".join(
+        line if line[:1] not in ("=", "+", "-", "@") else "'" + line
+        for line in out.getvalue().splitlines(keepends=True)
+    )
+
+
+async def report_dismissive(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int
+) -> Report:
+    """One click: the partner's newest visible message in the pair space is reported as
+    dismissive (the moderators' review queue, as any message report), and the lead is told."""
+    pair = await session.get(Pair, pair_id)
+    if pair is None or pair.programme_id != programme.id or user.id not in (
+        pair.junior_id, pair.senior_id,
+    ):  # fmt: skip
+        raise Forbidden("pair", "Only the pair's two members can report in its space.")
+    partner = pair.senior_id if user.id == pair.junior_id else pair.junior_id
+    message = await session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == pair.conversation_id,
+            Message.sender_id == partner,
+            Message.state.in_(VISIBLE_STATES),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if message is None:
+        raise ProgrammeError("pair", "Your partner has not written anything you could report.")
+    try:
+        report = await review.report_message(
+            session, settings, user, message, ReportReason.dismissive.value,
+            "One-click report from a programme's pair space.",
+        )  # fmt: skip
+    except review.ReviewError as exc:
+        raise ProgrammeError("pair", exc.message) from None
+    lead = await session.get(User, programme.lead_id) if programme.lead_id else None
+    if lead is not None:
+        queue_mail(
+            session, lead.email, f"A message felt dismissive in {programme.name}"[:200],
+            f"A participant in “{programme.name}” reported a message in their pair space as "
+            "dismissive. Moderators have it in their review queue; choose how you follow up "
+            "(the partner may infer who reported if action follows).\n",
+        )  # fmt: skip
+    return report

@@ -1,0 +1,838 @@
+"""Programme rules: who may lead, creating a programme, training acknowledgements,
+applications and the lead's decisions, pairing jobs and the lead's edits, publishing pairs
+(each gets a private conversation) and check-ins.
+
+The pairing itself (forum.programmes.pairing, numpy and scipy) never runs in the web process:
+`run_job` takes the pairing module as a parameter and is called by the worker or the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.articles.models import Article
+from forum.core import ratelimit
+from forum.core.db import utcnow
+from forum.core.errors import DomainError
+from forum.core.outbox import queue_mail
+from forum.core.settings import Settings
+from forum.core.text import clean_line
+from forum.messages.models import Conversation, Participant
+from forum.programmes.models import (
+    Application,
+    ApplicationStatus,
+    CheckinAnswer,
+    CheckinQuestion,
+    JobStatus,
+    Kind,
+    Pair,
+    PairingJob,
+    Programme,
+    ProgrammeStatus,
+    Side,
+    TrainingAck,
+)
+
+NAME_MAX = 200
+TEXT_MAX = 5000
+LIST_MAX = 50  # items in one list (topics, slots, a member's choices)
+ITEM_MAX = 100
+PILOT_MIN, PILOT_MAX = 6, 12  # what the form suggests, and why (see the create page)
+FRANKNESS = "Did you feel able to speak frankly?"
+ID_RE = re.compile(r"[0-9]{1,12}")
+
+
+class ProgrammeError(DomainError):
+    pass
+
+
+class Forbidden(ProgrammeError):
+    status = 403
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def lines(text: str) -> list[str]:
+    """A stored list: one item a line, blank lines dropped, duplicates kept once."""
+    seen: list[str] = []
+    for raw in text.splitlines():
+        item = raw.strip()
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+def clean_list(items: list[str], field: str) -> str:
+    kept = lines("\n".join(clean_line(i) for i in items))
+    if len(kept) > LIST_MAX:
+        raise ProgrammeError(field, f"Choose at most {LIST_MAX} items.")
+    if any(len(i) > ITEM_MAX for i in kept):
+        raise ProgrammeError(field, f"Each item can have at most {ITEM_MAX} characters.")
+    return "\n".join(kept)
+
+
+def _text(value: str, field: str, label: str, *, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise ProgrammeError(field, f"{label} is required.")
+    if len(value) > TEXT_MAX:
+        raise ProgrammeError(field, f"{label} can have at most {TEXT_MAX} characters.")
+    return value
+
+
+def _date(value: str, field: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ProgrammeError(field, "Give a date as YYYY-MM-DD.") from None
+
+
+def _int(value: str, field: str, low: int, high: int, label: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ProgrammeError(field, f"{label} must be a whole number.") from None
+    if not low <= number <= high:
+        raise ProgrammeError(field, f"{label} must be between {low} and {high}.")
+    return number
+
+
+async def check_rate(session: AsyncSession, settings: Settings, user: User) -> None:
+    limit = ratelimit.Limit(
+        "programme:hour", settings.programme_writes_max_per_hour, 3600,
+        "You have sent many programme forms this hour. Try again later.",
+    )  # fmt: skip
+    await ratelimit.hit(session, limit, user.id)
+
+
+def can_lead(user: User | None) -> bool:
+    return user is not None and user.is_programme_lead
+
+
+def leads(user: User | None, programme: Programme) -> bool:
+    """The programme's own lead, or an administrator."""
+    return user is not None and (user.is_admin or programme.lead_id == user.id)
+
+
+def require_lead(user: User, programme: Programme) -> None:
+    if not leads(user, programme):
+        raise Forbidden("programme", "Only this programme's lead can do that.")
+
+
+# --- programmes -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProgrammeForm:
+    name: str = ""
+    kind: str = Kind.reverse.value
+    purpose: str = ""
+    junior_learns: str = ""
+    senior_learns: str = ""
+    evaluation: str = ""
+    starts_on: str = ""
+    ends_on: str = ""
+    pilot_size: str = "8"
+    ground_rules: str = ""
+    training: str = ""  # article slugs or ids, one a line
+    topics: str = ""
+    slots: str = ""
+    checkin_days: str = "14"
+
+
+async def _training_ids(session: AsyncSession, text: str) -> str:
+    ids: list[str] = []
+    for item in lines(text)[:LIST_MAX]:
+        number = ID_RE.fullmatch(item)
+        where = Article.id == int(item) if number else Article.slug == item[:120]
+        found = await session.scalar(select(Article.id).where(where))
+        if found is None:
+            raise ProgrammeError("training", f"There is no article “{item[:120]}”.")
+        if str(found) not in ids:
+            ids.append(str(found))
+    return "\n".join(ids)
+
+
+async def create_programme(
+    session: AsyncSession, settings: Settings, lead: User, form: ProgrammeForm
+) -> Programme:
+    if not can_lead(lead):
+        raise Forbidden("programme", "Only programme leads and administrators create programmes.")
+    name = clean_line(form.name)
+    if not name:
+        raise ProgrammeError("name", "Give the programme a name.")
+    if len(name) > NAME_MAX:
+        raise ProgrammeError("name", f"Names can have at most {NAME_MAX} characters.")
+    if form.kind not in {k.value for k in Kind}:
+        raise ProgrammeError("kind", "Choose reverse, traditional or peer.")
+    starts, ends = _date(form.starts_on, "starts_on"), _date(form.ends_on, "ends_on")
+    if starts and ends and ends < starts:
+        raise ProgrammeError("ends_on", "The programme cannot end before it starts.")
+    programme = Programme(
+        lead_id=lead.id,
+        name=name,
+        kind=form.kind,
+        purpose=_text(form.purpose, "purpose", "The purpose", required=True),
+        junior_learns=_text(form.junior_learns, "junior_learns", "What juniors should learn"),
+        senior_learns=_text(form.senior_learns, "senior_learns", "What seniors should learn"),
+        evaluation=_text(form.evaluation, "evaluation", "How results are evaluated",
+                         required=True),
+        starts_on=starts,
+        ends_on=ends,
+        pilot_size=_int(form.pilot_size, "pilot_size", 1, 1000, "The pilot size"),
+        ground_rules=_text(form.ground_rules, "ground_rules", "The ground rules"),
+        training=await _training_ids(session, form.training),
+        topics=clean_list(form.topics.splitlines(), "topics"),
+        slots=clean_list(form.slots.splitlines(), "slots"),
+        criteria="{}",
+        edits="{}",
+        checkin_days=_int(form.checkin_days, "checkin_days", 1, 365, "The check-in interval"),
+        status=ProgrammeStatus.open.value,
+        created_at=utcnow(),
+    )  # fmt: skip
+    await check_rate(session, settings, lead)
+    session.add(programme)
+    await session.flush()
+    # Always asked of the junior side, and of the senior side too, so the lead can compare.
+    session.add(CheckinQuestion(programme_id=programme.id, prompt=FRANKNESS, kind="scale",
+                                side="both", frankness=True, position=0))  # fmt: skip
+    await session.flush()
+    return programme
+
+
+async def programmes_list(session: AsyncSession) -> list[tuple[Programme, int]]:
+    """Every programme, newest first, with its number of accepted participants."""
+    accepted = (
+        select(Application.programme_id, func.count(func.distinct(Application.user_id)).label("n"))
+        .where(Application.status == ApplicationStatus.accepted.value)
+        .group_by(Application.programme_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Programme, func.coalesce(accepted.c.n, 0))
+        .outerjoin(accepted, accepted.c.programme_id == Programme.id)
+        .order_by(Programme.id.desc())
+        .limit(200)
+    )
+    return [(p, int(n)) for p, n in rows]
+
+
+async def training_articles(session: AsyncSession, programme: Programme) -> list[Article]:
+    ids = [int(i) for i in lines(programme.training) if ID_RE.fullmatch(i)]
+    if not ids:
+        return []
+    found = {a.id: a for a in await session.scalars(select(Article).where(Article.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+async def acknowledged(session: AsyncSession, programme: Programme, user_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(TrainingAck.article_id).where(
+            TrainingAck.programme_id == programme.id, TrainingAck.user_id == user_id
+        )
+    )
+    return set(rows)
+
+
+async def acknowledge(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, article_id: int
+) -> None:
+    if article_id not in {a.id for a in await training_articles(session, programme)}:
+        raise ProgrammeError("article", "That article is not part of this programme's training.")
+    await check_rate(session, settings, user)
+    if article_id not in await acknowledged(session, programme, user.id):
+        session.add(TrainingAck(programme_id=programme.id, user_id=user.id,
+                                article_id=article_id, created_at=utcnow()))  # fmt: skip
+        await session.flush()
+
+
+# --- applications -----------------------------------------------------------------------------
+
+
+@dataclass
+class ApplicationForm:
+    side: str = ""
+    job_title: str = ""
+    department: str = ""
+    seniority: str = "0"
+    teaches: list[str] | None = None
+    learns: list[str] | None = None
+    free_text: str = ""
+    availability: list[str] | None = None
+    avoid: str = ""
+    reporting_line: str = ""
+
+
+def sides_for(programme: Programme, side: str) -> list[str]:
+    if programme.kind == Kind.peer.value and side == "both":
+        return [Side.junior.value, Side.senior.value]
+    if side in (Side.junior.value, Side.senior.value):
+        return [side]
+    raise ProgrammeError("side", "Choose the side you apply for.")
+
+
+def _chosen(values: list[str] | None, allowed: list[str], field: str) -> str:
+    chosen = [v for v in (values or []) if v in allowed]
+    if len(chosen) != len(values or []):
+        raise ProgrammeError(field, "Choose from the programme's list.")
+    return "\n".join(dict.fromkeys(chosen))
+
+
+async def _usernames(session: AsyncSession, text: str, field: str, user: User) -> str:
+    names = lines(text.replace(",", "\n"))
+    if len(names) > LIST_MAX:
+        raise ProgrammeError(field, f"Name at most {LIST_MAX} members.")
+    kept: list[str] = []
+    for raw in names:
+        name = raw.lstrip("@")[:30]
+        found = await session.scalar(select(User.username).where(User.username_key == name.lower()))
+        if found is None:
+            raise ProgrammeError(field, f"There is no member called “{name}”.")
+        if found != user.username:
+            kept.append(found)
+    return "\n".join(kept)
+
+
+async def apply(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    programme: Programme,
+    form: ApplicationForm,
+) -> list[Application]:
+    if programme.status != ProgrammeStatus.open.value:
+        raise ProgrammeError("side", "This programme no longer takes applications.")
+    sides = sides_for(programme, form.side)
+    missing = [a for a in await training_articles(session, programme)
+               if a.id not in await acknowledged(session, programme, user.id)]  # fmt: skip
+    if missing:
+        raise ProgrammeError(
+            "training", "Read and acknowledge the training material before you apply."
+        )
+    topics, slots = lines(programme.topics), lines(programme.slots)
+    profile = {
+        "job_title": clean_line(form.job_title)[:100],
+        "department": clean_line(form.department)[:100],
+        "seniority": _int(form.seniority, "seniority", 0, 60, "Seniority (years)"),
+        "teaches": _chosen(form.teaches, topics, "teaches"),
+        "learns": _chosen(form.learns, topics, "learns"),
+        "free_text": _text(form.free_text, "free_text", "What else you can teach or want"),
+        "availability": _chosen(form.availability, slots, "availability"),
+        "avoid": await _usernames(session, form.avoid, "avoid", user),
+        "reporting_line": await _usernames(session, form.reporting_line, "reporting_line", user),
+    }
+    existing = await session.scalar(
+        select(Application.id).where(
+            Application.programme_id == programme.id,
+            Application.user_id == user.id,
+            Application.side.in_(sides),
+        )
+    )
+    if existing is not None:
+        raise ProgrammeError("side", "You have already applied to this programme.")
+    await check_rate(session, settings, user)
+    made = []
+    for side in sides:
+        application = Application(programme_id=programme.id, user_id=user.id, side=side,
+                                  status=ApplicationStatus.pending.value, created_at=utcnow(),
+                                  **profile)  # fmt: skip
+        session.add(application)
+        made.append(application)
+    await session.flush()
+    return made
+
+
+async def applications(
+    session: AsyncSession, programme: Programme, user_id: int | None = None
+) -> list[tuple[Application, str]]:
+    query = (
+        select(Application, User.username)
+        .join(User, User.id == Application.user_id)
+        .where(Application.programme_id == programme.id)
+        .order_by(Application.side, Application.id)
+    )
+    if user_id is not None:
+        query = query.where(Application.user_id == user_id)
+    return [(a, name) for a, name in await session.execute(query)]
+
+
+async def decide(
+    session: AsyncSession,
+    settings: Settings,
+    lead: User,
+    programme: Programme,
+    application_id: int,
+    accept: bool,
+) -> Application:
+    require_lead(lead, programme)
+    application = await session.get(Application, application_id)
+    if application is None or application.programme_id != programme.id:
+        raise ProgrammeError("application", "There is no such application.", status=404)
+    await check_rate(session, settings, lead)
+    application.status = (
+        ApplicationStatus.accepted if accept else ApplicationStatus.declined
+    ).value
+    return application
+
+
+# --- pairing ----------------------------------------------------------------------------------
+
+
+def edits_of(programme: Programme) -> dict[str, list[list[int]]]:
+    try:
+        data = json.loads(programme.edits or "{}")
+    except ValueError:
+        data = {}
+    return {
+        "fixed": [list(map(int, p)) for p in data.get("fixed", [])],
+        "forbidden": [list(map(int, p)) for p in data.get("forbidden", [])],
+    }
+
+
+CRITERIA_DEFAULTS: dict[str, float] = {
+    "overlap": 1.0, "availability": 1.0, "department": 1.0, "gap": 1.0, "gap_min": 0,
+    "gap_max": 40,
+}  # fmt: skip
+
+
+def criteria_of(programme: Programme) -> dict[str, float]:
+    try:
+        data = json.loads(programme.criteria or "{}")
+    except ValueError:
+        data = {}
+    return {k: float(data.get(k, v)) for k, v in CRITERIA_DEFAULTS.items()}
+
+
+async def set_criteria(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    values: dict[str, str],
+) -> None:  # fmt: skip
+    require_lead(lead, programme)
+    criteria: dict[str, float] = {}
+    for key in ("overlap", "availability", "department", "gap"):
+        try:
+            weight = float(values.get(key, "1") or "0")
+        except ValueError:
+            raise ProgrammeError(key, "Weights are numbers from 0 to 10.") from None
+        if not 0 <= weight <= 10:
+            raise ProgrammeError(key, "Weights are numbers from 0 to 10.")
+        criteria[key] = weight
+    criteria["gap_min"] = _int(values.get("gap_min", "0"), "gap_min", 0, 60, "The smallest gap")
+    criteria["gap_max"] = _int(values.get("gap_max", "40"), "gap_max", 0, 60, "The largest gap")
+    if criteria["gap_max"] < criteria["gap_min"]:
+        raise ProgrammeError("gap_max", "The largest gap cannot be below the smallest.")
+    await check_rate(session, settings, lead)
+    programme.criteria = json.dumps(criteria)
+
+
+async def edit_pairs(
+    session: AsyncSession,
+    settings: Settings,
+    lead: User,
+    programme: Programme,
+    action: str,
+    pairs: list[tuple[int, int]],
+) -> PairingJob:
+    """The lead fixes or forbids pairs (a swap fixes the two exchanged pairs), or clears the
+    edits; the proposal is then run again."""
+    require_lead(lead, programme)
+    if programme.status != ProgrammeStatus.open.value:
+        raise ProgrammeError("action", "The pairs are already published.")
+    edits = edits_of(programme)
+    people = {(a.user_id, a.side) for a, _ in await applications(session, programme)
+              if a.status == ApplicationStatus.accepted.value}  # fmt: skip
+    for junior, senior in pairs:
+        if (junior, Side.junior.value) not in people or (senior, Side.senior.value) not in people:
+            raise ProgrammeError("action", "Those members are not accepted participants.")
+    if action in ("fix", "swap"):
+        for pair in pairs:
+            edits["forbidden"] = [p for p in edits["forbidden"] if p != list(pair)]
+            # A member is fixed to one partner at a time: a new fix replaces theirs.
+            edits["fixed"] = [p for p in edits["fixed"] if p[0] != pair[0] and p[1] != pair[1]]
+            edits["fixed"].append(list(pair))
+    elif action == "forbid":
+        for pair in pairs:
+            edits["fixed"] = [p for p in edits["fixed"] if p != list(pair)]
+            if list(pair) not in edits["forbidden"]:
+                edits["forbidden"].append(list(pair))
+    elif action == "clear":
+        edits = {"fixed": [], "forbidden": []}
+    else:
+        raise ProgrammeError("action", "Unknown action.")
+    programme.edits = json.dumps(edits)
+    return await request_proposal(session, settings, lead, programme)
+
+
+async def request_proposal(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme
+) -> PairingJob:
+    require_lead(lead, programme)
+    if programme.status != ProgrammeStatus.open.value:
+        raise ProgrammeError("action", "The pairs are already published.")
+    await check_rate(session, settings, lead)
+    job = PairingJob(programme_id=programme.id, status=JobStatus.queued.value,
+                     requested_at=utcnow(), result="")  # fmt: skip
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def latest_job(session: AsyncSession, programme: Programme) -> PairingJob | None:
+    return await session.scalar(
+        select(PairingJob)
+        .where(PairingJob.programme_id == programme.id)
+        .order_by(PairingJob.id.desc())
+        .limit(1)
+    )
+
+
+async def _people(
+    session: AsyncSession, programme: Programme, pairing: Any
+) -> tuple[list[Any], list[Any]]:
+    rows = [(a, n) for a, n in await applications(session, programme)
+            if a.status == ApplicationStatus.accepted.value]  # fmt: skip
+    names = {n.lower(): a.user_id for a, n in rows}
+    extra = {x.lower() for a, _ in rows for x in lines(a.avoid) + lines(a.reporting_line)}
+    for uid, key in await session.execute(
+        select(User.id, User.username_key).where(User.username_key.in_(extra - set(names)))
+    ):
+        names[key] = uid
+
+    def ids(text: str) -> frozenset[int]:
+        return frozenset(names[x.lower()] for x in lines(text) if x.lower() in names)
+
+    by_user: dict[int, list[Application]] = {}
+    for a, _ in rows:
+        by_user.setdefault(a.user_id, []).append(a)
+    # Reporting lines go both ways: if A names B, B is in A's line and A in B's.
+    line: dict[int, set[int]] = {}
+    for a, _ in rows:
+        for other in ids(a.reporting_line):
+            line.setdefault(a.user_id, set()).add(other)
+            line.setdefault(other, set()).add(a.user_id)
+    juniors: list[Any] = []
+    seniors: list[Any] = []
+    for a, _ in rows:
+        person = pairing.Person(
+            id=a.user_id, side=a.side, department=a.department, seniority=a.seniority,
+            teaches=frozenset(lines(a.teaches)), learns=frozenset(lines(a.learns)),
+            availability=frozenset(lines(a.availability)),
+            # Nobody is paired with themselves (a peer programme's member is on both sides).
+            avoid=ids(a.avoid) | {a.user_id},
+            reporting_line=frozenset(line.get(a.user_id, set())), capacity=1,
+        )  # fmt: skip
+        (juniors if a.side == Side.junior.value else seniors).append(person)
+    return juniors, seniors
+
+
+async def run_job(session: AsyncSession, job: PairingJob, pairing: Any) -> dict[str, Any]:
+    """Run one pairing job with `pairing` (forum.programmes.pairing, or a stand-in in tests):
+    the proposal is stored on the job as JSON for the lead's page."""
+    programme = await session.get(Programme, job.programme_id)
+    assert programme is not None
+    juniors, seniors = await _people(session, programme, pairing)
+    c = criteria_of(programme)
+    criteria = pairing.Criteria(
+        overlap=c["overlap"], availability=c["availability"], department=c["department"],
+        gap=c["gap"], gap_min=int(c["gap_min"]), gap_max=int(c["gap_max"]),
+    )  # fmt: skip
+    e = edits_of(programme)
+    edits = pairing.Edits(
+        fixed=frozenset((j, s) for j, s in e["fixed"]),
+        forbidden=frozenset((j, s) for j, s in e["forbidden"]),
+    )
+    proposal = pairing.propose(juniors, seniors, criteria, edits)
+    result = {
+        "total": float(proposal.total),
+        "pairs": [
+            {"junior_id": p.junior_id, "senior_id": p.senior_id, "fixed": bool(p.fixed),
+             "total": float(p.score.total),
+             "parts": {k: float(v) for k, v in p.score.parts.items()},
+             "notes": dict(p.score.notes)}
+            for p in proposal.pairs
+        ],
+        "unmatched": [
+            {"person_id": u.person_id, "side": u.side, "reason": u.reason}
+            for u in proposal.unmatched
+        ],
+    }  # fmt: skip
+    job.result = json.dumps(result)
+    job.status = JobStatus.done.value
+    job.finished_at = utcnow()
+    return result
+
+
+async def run_queued(session: AsyncSession, pairing: Any, limit: int = 5) -> int:
+    """The worker's and the CLI's call: run the oldest queued jobs (each programme's newest
+    only; older ones are superseded)."""
+    jobs = list(
+        await session.scalars(
+            select(PairingJob)
+            .where(PairingJob.status == JobStatus.queued.value)
+            .order_by(PairingJob.id)
+            .limit(limit)
+        )
+    )
+    done = 0
+    for job in jobs:
+        newest = await session.scalar(
+            select(func.max(PairingJob.id)).where(PairingJob.programme_id == job.programme_id)
+        )
+        if newest != job.id:
+            job.status = JobStatus.failed.value
+            job.result = json.dumps({"superseded": True})
+            continue
+        await run_job(session, job, pairing)
+        done += 1
+    return done
+
+
+async def run_for_programme(session: AsyncSession, programme_id: int, pairing: Any) -> PairingJob:
+    """`candor programmes pair PROGRAMME_ID`: run the programme's queued job, or a new one."""
+    programme = await session.get(Programme, programme_id)
+    if programme is None:
+        raise ProgrammeError("programme", "There is no such programme.", status=404)
+    job = await latest_job(session, programme)
+    if job is None or job.status != JobStatus.queued.value:
+        job = PairingJob(programme_id=programme.id, status=JobStatus.queued.value,
+                         requested_at=utcnow(), result="")  # fmt: skip
+        session.add(job)
+        await session.flush()
+    await run_job(session, job, pairing)
+    return job
+
+
+def proposal_of(job: PairingJob | None) -> dict[str, Any] | None:
+    if job is None or job.status != JobStatus.done.value:
+        return None
+    data: dict[str, Any] = json.loads(job.result)
+    return data
+
+
+async def publish(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme
+) -> list[Pair]:
+    """Publish the newest proposal: each pair gets a private conversation (only the two of
+    them take part; moderators see it only when a message is reported) and both are told."""
+    require_lead(lead, programme)
+    if programme.status != ProgrammeStatus.open.value:
+        raise ProgrammeError("action", "The pairs are already published.")
+    job = await latest_job(session, programme)
+    proposal = proposal_of(job)
+    if proposal is None or not proposal["pairs"]:
+        raise ProgrammeError("action", "There is no finished proposal to publish yet.")
+    await check_rate(session, settings, lead)
+    users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(
+        {p["junior_id"] for p in proposal["pairs"]} | {p["senior_id"] for p in proposal["pairs"]}
+    )))}  # fmt: skip
+    made = []
+    now = utcnow()
+    for p in proposal["pairs"]:
+        junior, senior = users[p["junior_id"]], users[p["senior_id"]]
+        conversation = Conversation(subject=f"{programme.name}: {junior.username} and "
+                                    f"{senior.username}"[:200], created_by=None,
+                                    created_at=now, last_message_at=now)  # fmt: skip
+        session.add(conversation)
+        await session.flush()
+        for member in (junior, senior):
+            session.add(Participant(conversation_id=conversation.id, user_id=member.id,
+                                    joined_at=now, last_read_id=0))  # fmt: skip
+        pair = Pair(programme_id=programme.id, junior_id=junior.id, senior_id=senior.id,
+                    status="active", score=json.dumps(p), conversation_id=conversation.id,
+                    created_at=now)  # fmt: skip
+        session.add(pair)
+        made.append(pair)
+        for member, partner in ((junior, senior), (senior, junior)):
+            queue_mail(
+                session, member.email, f"Your partner in {programme.name}"[:200],
+                f"Hello {member.username},\n\nYou are paired with {partner.username} in "
+                f"“{programme.name}”. Your private space is in your messages: "
+                f"“{conversation.subject}”.\n",
+            )  # fmt: skip
+    programme.status = ProgrammeStatus.published.value
+    programme.published_at = now
+    await session.flush()
+    return made
+
+
+async def pairs_of(session: AsyncSession, programme: Programme) -> list[Pair]:
+    return list(
+        await session.scalars(
+            select(Pair).where(Pair.programme_id == programme.id).order_by(Pair.id)
+        )
+    )
+
+
+async def my_pair(session: AsyncSession, programme: Programme, user_id: int) -> list[Pair]:
+    return [p for p in await pairs_of(session, programme) if user_id in (p.junior_id, p.senior_id)]
+
+
+# --- check-ins --------------------------------------------------------------------------------
+
+
+def current_round(programme: Programme) -> int:
+    """Check-in rounds count from publication, one every `checkin_days`."""
+    if programme.published_at is None:
+        return 0
+    days = (utcnow() - programme.published_at).days
+    return days // max(programme.checkin_days, 1) + 1
+
+
+async def questions(
+    session: AsyncSession, programme: Programme, side: str | None = None
+) -> list[CheckinQuestion]:
+    query = select(CheckinQuestion).where(CheckinQuestion.programme_id == programme.id)
+    if side is not None:
+        query = query.where(CheckinQuestion.side.in_([side, "both"]))
+    return list(await session.scalars(query.order_by(CheckinQuestion.position,
+                                                     CheckinQuestion.id)))  # fmt: skip
+
+
+async def add_question(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    prompt: str, kind: str, side: str,
+) -> CheckinQuestion:  # fmt: skip
+    require_lead(lead, programme)
+    prompt = clean_line(prompt)
+    if not prompt or len(prompt) > 300:
+        raise ProgrammeError("prompt", "Write the question (at most 300 characters).")
+    if kind not in ("scale", "text"):
+        raise ProgrammeError("kind", "Choose a scale or free text.")
+    if side not in ("junior", "senior", "both"):
+        raise ProgrammeError("side", "Choose who is asked.")
+    count = await session.scalar(
+        select(func.count(CheckinQuestion.id)).where(CheckinQuestion.programme_id == programme.id)
+    )
+    if (count or 0) >= 20:
+        raise ProgrammeError("prompt", "A check-in can have at most 20 questions.")
+    await check_rate(session, settings, lead)
+    question = CheckinQuestion(programme_id=programme.id, prompt=prompt, kind=kind, side=side,
+                               frankness=False, position=(count or 0) + 1)  # fmt: skip
+    session.add(question)
+    await session.flush()
+    return question
+
+
+async def participant_sides(session: AsyncSession, programme: Programme, user_id: int) -> set[str]:
+    return {
+        Side.junior.value if p.junior_id == user_id else Side.senior.value
+        for p in await my_pair(session, programme, user_id)
+    }
+
+
+async def answer_checkin(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, side: str,
+    values: dict[int, str],
+) -> int:  # fmt: skip
+    """Record a participant's answers for the current round (again: replaced)."""
+    if side not in await participant_sides(session, programme, user.id):
+        raise Forbidden("side", "Only the programme's participants answer its check-ins.")
+    round_ = current_round(programme)
+    asked = await questions(session, programme, side)
+    parsed: dict[int, tuple[int | None, str]] = {}
+    for q in asked:
+        raw = values.get(q.id, "").strip()
+        if q.kind == "scale":
+            if raw not in {"1", "2", "3", "4", "5"}:
+                raise ProgrammeError(f"q{q.id}", f"Answer “{q.prompt}” from 1 to 5.")
+            parsed[q.id] = (int(raw), "")
+        else:
+            parsed[q.id] = (None, _text(raw, f"q{q.id}", "An answer"))
+    await check_rate(session, settings, user)
+    old = await session.scalars(
+        select(CheckinAnswer).where(
+            CheckinAnswer.user_id == user.id, CheckinAnswer.round == round_,
+            CheckinAnswer.question_id.in_(list(parsed)),
+        )
+    )  # fmt: skip
+    for answer in old:
+        await session.delete(answer)
+    await session.flush()
+    for qid, (value, text) in parsed.items():
+        session.add(CheckinAnswer(programme_id=programme.id, question_id=qid, user_id=user.id,
+                                  side=side, round=round_, value=value, text=text,
+                                  created_at=utcnow()))  # fmt: skip
+    await session.flush()
+    return round_
+
+
+async def answered(session: AsyncSession, programme: Programme, user_id: int) -> set[int]:
+    """The rounds in which this member answered."""
+    return set(
+        await session.scalars(
+            select(CheckinAnswer.round).where(
+                CheckinAnswer.programme_id == programme.id, CheckinAnswer.user_id == user_id
+            )
+        )
+    )
+
+
+async def remind_due(session: AsyncSession, limit: int = 200) -> int:
+    """The worker's call: when a check-in round opens, each participant who has not answered
+    it yet gets a reminder (outbox mail), once per round. Returns the pairs reminded."""
+    done = 0
+    running = await session.scalars(
+        select(Programme).where(Programme.status == ProgrammeStatus.published.value)
+    )
+    for programme in list(running):
+        round_ = current_round(programme)
+        due = list(
+            await session.scalars(
+                select(Pair)
+                .where(Pair.programme_id == programme.id, Pair.status == "active",
+                       Pair.reminded_round < round_)
+                .limit(limit - done)
+            )
+        )  # fmt: skip
+        if not due:
+            continue
+        ids = {p.junior_id for p in due} | {p.senior_id for p in due}
+        answered = set(
+            await session.scalars(
+                select(CheckinAnswer.user_id).where(
+                    CheckinAnswer.programme_id == programme.id, CheckinAnswer.round == round_,
+                    CheckinAnswer.user_id.in_(ids),
+                )
+            )
+        )  # fmt: skip
+        users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+        for pair in due:
+            for uid in (pair.junior_id, pair.senior_id):
+                if uid not in answered and uid in users:
+                    queue_mail(
+                        session, users[uid].email,
+                        f"Check-in {round_} of {programme.name}"[:200],
+                        f"Hello {users[uid].username},\n\nCheck-in {round_} of "
+                        f"“{programme.name}” is open: a few short questions from the "
+                        "programme's lead. Only the lead reads your answers, never your "
+                        "partner. Find it on the programme's page.\n",
+                    )  # fmt: skip
+            pair.reminded_round = round_
+            done += 1
+        if done >= limit:
+            break
+    return done
+
+
+async def log_meeting(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int
+) -> Pair:
+    pair = await session.get(Pair, pair_id)
+    if pair is None or pair.programme_id != programme.id or user.id not in (
+        pair.junior_id, pair.senior_id,
+    ):  # fmt: skip
+        raise Forbidden("pair", "Only the pair's two members log its meetings.")
+    await check_rate(session, settings, user)
+    pair.meetings += 1
+    return pair

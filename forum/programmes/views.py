@@ -1,0 +1,387 @@
+"""Programme pages: the list, creating one (programme leads and administrators), a
+programme's page, training acknowledgements and applying (members), the lead's applications,
+proposal (run by the worker or `candor programmes pair`), edits and publishing, check-ins.
+
+The lead's pages answer 403 to everyone but the programme's lead and administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.accounts.web import Ctx
+from forum.core.ratelimit import RateLimited
+from forum.core.web import field_str, view
+from forum.programmes import dashboard as dash
+from forum.programmes import services as svc
+from forum.programmes.models import Kind, Programme
+
+NOT_FOUND = "There is no such programme."
+WHY_PILOT = (
+    "Start with a pilot of six to twelve pairs: enough to learn what works and to keep "
+    "answers anonymous, few enough that the lead can follow every pair closely."
+)
+
+
+async def _programme(ctx: Ctx) -> Programme:
+    programme = await ctx.db.get(Programme, ctx.request.path_params["programme_id"])
+    if programme is None:
+        raise HTTPException(404, NOT_FOUND)
+    return programme
+
+
+async def _lead_programme(ctx: Ctx) -> Programme:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    svc.require_lead(ctx.user, programme)
+    return programme
+
+
+@view()
+async def programmes(ctx: Ctx) -> Response:
+    rows = await svc.programmes_list(ctx.db)
+    return ctx.render("programmes/list.html", {"rows": rows, "can_lead": svc.can_lead(ctx.user)})
+
+
+FORM_FIELDS = [f for f in svc.ProgrammeForm.__dataclass_fields__]
+
+
+@view(login=True)
+async def new_programme(ctx: Ctx) -> Response:
+    assert ctx.user is not None
+    if not svc.can_lead(ctx.user):
+        return ctx.render_error(403, "Only programme leads and administrators create programmes.")
+    context: dict[str, Any] = {"errors": {}, "why_pilot": WHY_PILOT, "kinds": list(Kind)}
+    if ctx.request.method == "GET":
+        context["form"] = svc.ProgrammeForm()
+        return ctx.render("programmes/new.html", context)
+    data = await ctx.form()
+    form = svc.ProgrammeForm(**{f: field_str(data, f, 20_000) for f in FORM_FIELDS})
+    context["form"] = form
+    try:
+        programme = await svc.create_programme(ctx.db, ctx.settings, ctx.user, form)
+    except (svc.ProgrammeError, RateLimited) as exc:
+        await ctx.rollback()
+        context["errors"] = {exc.field or "name": exc.message}
+        return ctx.render("programmes/new.html", context, exc.status)
+    ctx.flash("Programme created. Members can now read its training material and apply.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
+    user = ctx.user
+    mine = await svc.applications(ctx.db, programme, user.id) if user else []
+    pairs = await svc.my_pair(ctx.db, programme, user.id) if user else []
+    return {
+        "programme": programme,
+        "training": await svc.training_articles(ctx.db, programme),
+        "acked": await svc.acknowledged(ctx.db, programme, user.id) if user else set(),
+        "mine": mine,
+        "my_pairs": pairs,
+        "leads": svc.leads(user, programme),
+        "topics": svc.lines(programme.topics),
+        "slots": svc.lines(programme.slots),
+        "lines": svc.lines,
+        "errors": {},
+        "form": svc.ApplicationForm(),
+    }
+
+
+@view()
+async def programme(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    return ctx.render("programmes/programme.html", await _page_context(ctx, programme))
+
+
+@view(login=True)
+async def acknowledge(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    article_id = ctx.request.path_params["article_id"]
+    await svc.acknowledge(ctx.db, ctx.settings, ctx.user, programme, article_id)
+    ctx.flash("Thank you: marked as read.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id) + "#training")
+
+
+@view(login=True)
+async def apply(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    form = svc.ApplicationForm(
+        side=field_str(data, "side", 20),
+        job_title=field_str(data, "job_title", 200),
+        department=field_str(data, "department", 200),
+        seniority=field_str(data, "seniority", 20) or "0",
+        teaches=[str(v)[:200] for v in data.getlist("teaches")][:100],
+        learns=[str(v)[:200] for v in data.getlist("learns")][:100],
+        free_text=field_str(data, "free_text", 10_000),
+        availability=[str(v)[:200] for v in data.getlist("availability")][:100],
+        avoid=field_str(data, "avoid", 3000),
+        reporting_line=field_str(data, "reporting_line", 3000),
+    )
+    try:
+        await svc.apply(ctx.db, ctx.settings, ctx.user, programme, form)
+    except (svc.ProgrammeError, RateLimited) as exc:
+        programme_id = programme.id
+        await ctx.rollback()
+        found = await ctx.db.get(Programme, programme_id)
+        assert found is not None
+        context = await _page_context(ctx, found)
+        context["form"] = form
+        context["errors"] = {exc.field or "side": exc.message}
+        return ctx.render("programmes/programme.html", context, exc.status)
+    ctx.flash("Application sent. The programme's lead will accept or decline it.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
+async def applications(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    rows = await svc.applications(ctx.db, programme)
+    return ctx.render(
+        "programmes/applications.html",
+        {"programme": programme, "rows": rows, "lines": svc.lines},
+    )
+
+
+@view(login=True)
+async def decide(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    decision = field_str(data, "decision", 20)
+    if decision not in ("accept", "decline"):
+        return ctx.render_error(400, "Choose accept or decline.")
+    application_id = ctx.request.path_params["application_id"]
+    await svc.decide(
+        ctx.db, ctx.settings, ctx.user, programme, application_id, decision == "accept"
+    )
+    ctx.flash("Accepted." if decision == "accept" else "Declined.")
+    return ctx.redirect(ctx.url("programme_applications", programme_id=programme.id))
+
+
+async def _names(ctx: Ctx, programme: Programme) -> dict[int, str]:
+    return {a.user_id: name for a, name in await svc.applications(ctx.db, programme)}
+
+
+@view(login=True)
+async def proposal(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    job = await svc.latest_job(ctx.db, programme)
+    return ctx.render(
+        "programmes/proposal.html",
+        {
+            "programme": programme,
+            "job": job,
+            "proposal": svc.proposal_of(job),
+            "names": await _names(ctx, programme),
+            "criteria": svc.criteria_of(programme),
+            "edits": svc.edits_of(programme),
+            "pairs": await svc.pairs_of(ctx.db, programme),
+            "errors": {},
+        },
+    )
+
+
+@view(login=True)
+async def propose(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    await svc.request_proposal(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash("Pairing requested: the proposal appears here in a moment.")
+    return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
+
+
+def _pair(raw: str) -> tuple[int, int]:
+    junior, _, senior = raw.partition("-")
+    if not (svc.ID_RE.fullmatch(junior) and svc.ID_RE.fullmatch(senior)):
+        raise svc.ProgrammeError("pair", "Choose a pair from the proposal.")
+    return int(junior), int(senior)
+
+
+@view(login=True)
+async def edit(ctx: Ctx) -> Response:
+    """Fix or forbid one pair, swap the partners of two pairs, or clear the edits; then the
+    proposal runs again."""
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    action = field_str(data, "action", 20)
+    chosen = [_pair(str(v)) for v in data.getlist("pair")[:2]]
+    if action == "swap":
+        if len(chosen) != 2 or chosen[0] == chosen[1]:
+            return ctx.render_error(400, "Choose two pairs to swap their partners.")
+        (j1, s1), (j2, s2) = chosen
+        chosen = [(j1, s2), (j2, s1)]
+    elif action in ("fix", "forbid") and len(chosen) != 1:
+        return ctx.render_error(400, "Choose one pair.")
+    await svc.edit_pairs(ctx.db, ctx.settings, ctx.user, programme, action, chosen)
+    ctx.flash("Changed. The proposal is being run again.")
+    return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
+
+
+@view(login=True)
+async def criteria(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    values = {k: field_str(data, k, 20) for k in svc.CRITERIA_DEFAULTS}
+    await svc.set_criteria(ctx.db, ctx.settings, ctx.user, programme, values)
+    await svc.request_proposal(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash("Criteria saved. The proposal is being run again.")
+    return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
+
+
+@view(login=True)
+async def publish(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    made = await svc.publish(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash(f"Published {len(made)} pairs. Each has a private space; both partners were told.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
+async def checkin(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    sides = sorted(await svc.participant_sides(ctx.db, programme, ctx.user.id))
+    if not sides:
+        return ctx.render_error(403, "Only the programme's participants answer its check-ins.")
+    side = ctx.request.query_params.get("side", sides[0])
+    errors: dict[str, str] = {}
+    values: dict[int, str] = {}
+    status = 200
+    if ctx.request.method == "POST":
+        data = await ctx.form()
+        side = field_str(data, "side", 20)
+        for q in await svc.questions(ctx.db, programme, side):
+            values[q.id] = field_str(data, f"q{q.id}", 5000)
+        try:
+            await svc.answer_checkin(ctx.db, ctx.settings, ctx.user, programme, side, values)
+        except (svc.ProgrammeError, RateLimited) as exc:
+            programme_id = programme.id
+            await ctx.rollback()
+            found = await ctx.db.get(Programme, programme_id)
+            assert found is not None
+            programme = found
+            errors, status = {exc.field or "side": exc.message}, exc.status
+        else:
+            ctx.flash("Thank you. Only the programme's lead reads your answers.")
+            return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+    if side not in sides:
+        side = sides[0]
+    return ctx.render(
+        "programmes/checkin.html",
+        {
+            "programme": programme,
+            "side": side,
+            "sides": sides,
+            "questions": await svc.questions(ctx.db, programme, side),
+            "values": values,
+            "errors": errors,
+            "round": svc.current_round(programme),
+        },
+        status,
+    )
+
+
+@view(login=True)
+async def add_question(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    await svc.add_question(
+        ctx.db, ctx.settings, ctx.user, programme,
+        field_str(data, "prompt", 1000), field_str(data, "kind", 20), field_str(data, "side", 20),
+    )  # fmt: skip
+    ctx.flash("Question added to the check-in.")
+    return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id) + "#checkin")
+
+
+@view(login=True)
+async def dashboard(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    board = await dash.build(ctx.db, programme)
+    return ctx.render(
+        "programmes/dashboard.html",
+        {"programme": programme, "board": board, "svg": Markup(dash.frankness_svg(board)),
+         "min_answers": dash.MIN_ANSWERS},
+    )  # fmt: skip
+
+
+@view(login=True)
+async def dashboard_csv(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    board = await dash.build(ctx.db, programme)
+    return Response(
+        dash.csv_export(programme, board),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="programme-{programme.id}.csv"'},
+    )
+
+
+@view(login=True)
+async def dismissive(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    await dash.report_dismissive(
+        ctx.db, ctx.settings, ctx.user, programme, ctx.request.path_params["pair_id"]
+    )
+    ctx.flash(
+        "Reported. Moderators and the programme's lead have been told; the lead chooses how "
+        "to follow up."
+    )
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
+async def meeting(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    pair = await svc.log_meeting(
+        ctx.db, ctx.settings, ctx.user, programme, ctx.request.path_params["pair_id"]
+    )
+    ctx.flash(f"Meeting logged ({pair.meetings} so far).")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+routes = [
+    Route("/programmes", programmes, methods=["GET"], name="programmes"),
+    Route("/programmes/new", new_programme, methods=["GET", "POST"], name="new_programme"),
+    Route("/programmes/{programme_id:id}", programme, methods=["GET"], name="programme"),
+    Route("/programmes/{programme_id:id}/training/{article_id:id}", acknowledge,
+          methods=["POST"], name="programme_ack"),
+    Route("/programmes/{programme_id:id}/apply", apply, methods=["POST"],
+          name="programme_apply"),
+    Route("/programmes/{programme_id:id}/applications", applications, methods=["GET"],
+          name="programme_applications"),
+    Route("/programmes/{programme_id:id}/applications/{application_id:id}", decide,
+          methods=["POST"], name="programme_decide"),
+    Route("/programmes/{programme_id:id}/proposal", proposal, methods=["GET"],
+          name="programme_proposal"),
+    Route("/programmes/{programme_id:id}/propose", propose, methods=["POST"],
+          name="programme_propose"),
+    Route("/programmes/{programme_id:id}/edit", edit, methods=["POST"], name="programme_edit"),
+    Route("/programmes/{programme_id:id}/criteria", criteria, methods=["POST"],
+          name="programme_criteria"),
+    Route("/programmes/{programme_id:id}/publish", publish, methods=["POST"],
+          name="programme_publish"),
+    Route("/programmes/{programme_id:id}/questions", add_question, methods=["POST"],
+          name="programme_question"),
+    Route("/programmes/{programme_id:id}/checkin", checkin, methods=["GET", "POST"],
+          name="programme_checkin"),
+    Route("/programmes/{programme_id:id}/dashboard", dashboard, methods=["GET"],
+          name="programme_dashboard"),
+    Route("/programmes/{programme_id:id}/dashboard.csv", dashboard_csv, methods=["GET"],
+          name="programme_csv"),
+    Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/dismissive", dismissive,
+          methods=["POST"], name="programme_dismissive"),
+    Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meeting", meeting,
+          methods=["POST"], name="programme_meeting"),
+]  # fmt: skip

@@ -1,0 +1,120 @@
+"""A mentoring programme in a real browser at both widths (#18): the lead creates it, eight
+juniors and eight seniors apply, the lead accepts them, runs the pairing (the worker computes
+it), swaps one pair and publishes; a junior writes in the pair space and answers a check-in;
+the lead sees the answer counted on the dashboard."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import login, logout, shot, unique
+
+pytestmark = pytest.mark.e2e
+
+JUNIORS = ["jordan_lee", "aisha_m", "noah_b", "grace_w", "sam_chen", "kofi_a", "mei_l", "ravi_p"]
+SENIORS = ["margaret_hr", "david_okafor", "priya_s", "tomasz_k", "elena_ruiz", "helen_d",
+           "georg_s", "carlos_v"]  # fmt: skip
+
+
+def _poll(page: Page, path: str, text: str, seconds: float = 90) -> None:
+    """Reload `path` until `text` shows (the worker runs the pairing in its own process)."""
+    deadline = time.time() + seconds
+    while True:
+        page.goto(path)
+        if page.get_by_text(text).count() or time.time() > deadline:
+            return
+        time.sleep(1)
+
+
+def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: str) -> None:
+    name = unique("Pilot ")
+    login(page, "rosa_lead")
+    page.goto("/programmes")
+    page.get_by_role("link", name="Start a programme").click()
+    expect(page.get_by_text("six to twelve pairs")).to_be_visible()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Purpose").fill("Directors learn from our newest colleagues.")
+    page.get_by_label("How results will be evaluated").fill("Frankness every two weeks.")
+    page.get_by_label("Topics members can teach and learn").fill("AI tools\nStrategy")
+    page.get_by_label("Availability slots").fill("mon-am\ntue-pm")
+    page.get_by_role("button", name="Create programme").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    programme = page.url.split("?")[0]
+    path = re.sub(r"^https?://[^/]+", "", programme)
+    logout(page)
+
+    for side, members in (("junior", JUNIORS), ("senior", SENIORS)):
+        for member in members:
+            login(page, member)
+            page.goto(path)
+            page.get_by_label("Junior mentor" if side == "junior" else "Senior mentee").check()
+            page.get_by_label("Department").fill("Sales" if side == "junior" else "Finance")
+            page.get_by_label("Seniority (years)").fill("2" if side == "junior" else "20")
+            teaches, learns = (
+                ("AI tools", "Strategy") if side == "junior" else ("Strategy", "AI tools")
+            )
+            page.locator("fieldset", has_text="I can teach").get_by_label(teaches).check()
+            page.locator("fieldset", has_text="I want to learn").get_by_label(learns).check()
+            page.get_by_label("mon-am").check()
+            page.get_by_role("button", name="Apply").click()
+            expect(page.get_by_text(f"You applied as {side}: pending.")).to_be_visible()
+            logout(page)
+
+    login(page, "rosa_lead")
+    page.goto(path)
+    page.get_by_role("link", name="Applications").click()
+    for member in JUNIORS + SENIORS:
+        side = "junior" if member in JUNIORS else "senior"
+        page.get_by_role("button", name=f"Accept {member} ({side})").click()
+        expect(page.get_by_text("Accepted.")).to_be_visible()
+    page.goto(path)
+    page.get_by_role("link", name="Pairing and check-ins").click()
+    proposal = page.url
+    page.get_by_role("button", name="Propose pairs").click()
+    _poll(page, proposal, "over 8 pairs")
+    expect(page.get_by_text("over 8 pairs")).to_be_visible()
+    boxes = page.locator("input[name=pair]")
+    first, second = boxes.nth(0).get_attribute("value"), boxes.nth(1).get_attribute("value")
+    assert first and second
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_role("button", name="Swap partners of the two chosen pairs").click()
+    (j1, s1), (j2, s2) = first.split("-"), second.split("-")
+    _poll(page, proposal, "(fixed)")
+    values = page.locator("input[name=pair]").evaluate_all("els => els.map(e => e.value)")
+    assert f"{j1}-{s2}" in values and f"{j2}-{s1}" in values
+    if viewport == "desktop":
+        shot(page, "programme-proposal")
+    page.get_by_role("button", name="Publish these pairs").click()
+    expect(page.get_by_text("Published 8 pairs")).to_be_visible()
+    logout(page)
+
+    login(page, "jordan_lee")
+    page.goto(path)
+    page.get_by_role("link", name="Your private space").click()
+    page.wait_for_url(re.compile(r"/messages/\d+"))
+    note = unique("Shall we meet on Monday? ")
+    page.get_by_label("Your message").fill(note)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text(note)).to_be_visible()
+    page.goto(path)
+    page.get_by_role("link", name="Answer the check-in").click()
+    page.locator("fieldset", has_text="Did you feel able to speak frankly?").get_by_label(
+        "4"
+    ).check()
+    page.get_by_role("button", name="Send check-in").click()
+    expect(page.get_by_text("Only the programme's lead reads your answers.")).to_be_visible()
+    logout(page)
+
+    login(page, "rosa_lead")
+    page.goto(path)
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_text("Pairs active: 8")).to_be_visible()
+    expect(page.get_by_role("cell", name="1 of 16")).to_be_visible()
+    expect(page.locator("svg.chart")).to_be_visible()
+    if viewport == "desktop":
+        shot(page, "programme-dashboard")

@@ -1,0 +1,31 @@
+"""The demo board's running pilot: eight pairs, published, with check-ins on the dashboard."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from forum.core.db import Database
+from forum.demo.loader import populate
+from forum.programmes import dashboard as dash
+from forum.programmes import services as svc
+from forum.programmes.models import Programme
+from tests.conftest import make_settings
+
+
+async def test_demo_has_a_running_pilot_with_eight_pairs_and_check_ins(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    settings = make_settings(fresh_url)
+    async with fresh_database.sessionmaker() as session:
+        await populate(session, settings)
+        await session.commit()
+    async with fresh_database.sessionmaker() as session:
+        (programme,) = (await session.scalars(select(Programme))).all()
+        assert programme.status == "published" and programme.kind == "reverse"
+        pairs = await svc.pairs_of(session, programme)
+        assert len(pairs) == 8 and all(p.conversation_id for p in pairs)
+        board = await dash.build(session, programme)
+        assert board.rounds == 3 and board.pairs_active == 8
+        assert board.frankness["junior"][1].mean is not None
+        assert board.frankness["senior"][2].mean is not None
+        assert board.response_rates[0][1] >= 12

@@ -1,0 +1,414 @@
+"""Programmes (#18): the lead role, creating a programme, training before applying, the
+lead's decisions, pairing jobs run outside the web process (here with the stand-in pairing),
+edits, publishing into private pair spaces, and check-ins read by the lead only."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.accounts.services import set_role
+from forum.articles.services import publish as publish_article
+from forum.core.outbox import OutboxMessage
+from forum.core.settings import Settings
+from forum.messages.models import Conversation, Participant
+from forum.messages.services import reply
+from forum.programmes import _standin
+from forum.programmes import dashboard as dash
+from forum.programmes import services as svc
+from forum.programmes.models import Application, CheckinAnswer, PairingJob, Programme
+from forum.review.models import Report, ReportReason
+from tests.helpers import login, make_user, post_form
+
+
+def programme_form(**overrides: str) -> svc.ProgrammeForm:
+    values = {
+        "name": "Reverse pilot", "kind": "reverse", "purpose": "Seniors learn from juniors.",
+        "evaluation": "Frankness and a closing survey at twelve weeks.", "pilot_size": "8",
+        "topics": "AI tools\nSocial media\nBudgeting", "slots": "mon-am\ntue-pm",
+        "checkin_days": "14",
+    }  # fmt: skip
+    values.update(overrides)
+    return svc.ProgrammeForm(**values)
+
+
+async def make_programme(
+    db: AsyncSession, settings: Settings, lead: User, **overrides: str
+) -> Programme:
+    return await svc.create_programme(db, settings, lead, programme_form(**overrides))
+
+
+async def enrol(
+    db: AsyncSession, settings: Settings, programme: Programme, user: User, side: str, **kw: str
+) -> Application:
+    form = svc.ApplicationForm(side=side, department=kw.get("department", "Sales"),
+                               seniority=kw.get("seniority", "2" if side == "junior" else "20"),
+                               teaches=[kw.get("teaches", "AI tools")],
+                               learns=[kw.get("learns", "Budgeting")],
+                               availability=["mon-am"],
+                               reporting_line=kw.get("reporting_line", ""))  # fmt: skip
+    (application,) = await svc.apply(db, settings, user, programme, form)
+    return application
+
+
+async def test_admin_grants_programme_lead_and_only_leads_create(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    admin = await make_user(db, settings, username="boss", role="admin")
+    lead = await make_user(db, settings, username="leader")
+    await make_user(db, settings, username="plain")
+    assert not lead.is_programme_lead
+    await set_role(db, admin, lead, "programme_lead", None)
+    assert lead.is_programme_lead
+    await db.commit()
+    await login(client, "plain")
+    refused = await post_form(client, "/programmes/new", {"name": "X"}, token_from="/programmes")
+    assert refused.status_code == 403
+    assert await db.scalar(select(Programme.id)) is None
+
+
+async def test_lead_creates_a_programme_and_bad_input_keeps_the_form(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="leader", role="programme_lead")
+    await db.commit()
+    await login(client, "leader")
+    page = await client.get("/programmes/new")
+    assert page.status_code == 200 and "six to twelve pairs" in page.text
+    fields = {"name": "Reverse pilot", "kind": "reverse", "purpose": "",
+              "evaluation": "Surveys", "pilot_size": "8", "checkin_days": "14",
+              "ground_rules": "Listen first, my typed rules"}  # fmt: skip
+    bad = await post_form(client, "/programmes/new", fields, token_from="/programmes/new")
+    assert bad.status_code == 400
+    assert "The purpose is required." in bad.text and "Listen first, my typed rules" in bad.text
+    fields["purpose"] = "Seniors learn from juniors."
+    made = await post_form(client, "/programmes/new", fields, token_from="/programmes/new")
+    assert made.status_code == 303
+    programme = await db.scalar(select(Programme))
+    assert programme is not None and programme.ground_rules == "Listen first, my typed rules"
+    asked = await svc.questions(db, programme, "junior")
+    assert [q.prompt for q in asked] == [svc.FRANKNESS]
+    assert [q.frankness for q in await svc.questions(db, programme, "senior")] == [True]
+    listing = await client.get("/programmes")
+    assert "Reverse pilot" in listing.text
+
+
+async def test_training_is_acknowledged_before_applying(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    editor = await make_user(db, settings, username="editor1", role="editor")
+    article = await publish_article(db, settings, editor, "Train first", "Summary here.", "Body")
+    programme = await make_programme(db, settings, lead, training=article.slug)
+    await make_user(db, settings, username="junior1")
+    await db.commit()
+    await login(client, "junior1")
+    page = f"/programmes/{programme.id}"
+    data = {"side": "junior", "seniority": "2", "teaches": "AI tools"}
+    early = await post_form(client, f"{page}/apply", data, token_from=page)
+    assert early.status_code == 400 and "acknowledge the training" in early.text
+    acked = await post_form(client, f"{page}/training/{article.id}", {}, token_from=page)
+    assert acked.status_code == 303
+    off_list = await post_form(client, f"{page}/apply", {**data, "teaches": "Knitting"},
+                               token_from=page)  # fmt: skip
+    assert off_list.status_code == 400 and "Choose from the programme" in off_list.text
+    ok = await post_form(client, f"{page}/apply", data, token_from=page)
+    assert ok.status_code == 303
+    application = await db.scalar(select(Application))
+    assert application is not None and application.status == "pending"
+    assert application.teaches == "AI tools"
+
+
+async def test_only_the_lead_reads_and_decides_applications(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    await make_user(db, settings, username="other_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    junior = await make_user(db, settings, username="junior1")
+    application = await enrol(db, settings, programme, junior, "junior")
+    await db.commit()
+    path = f"/programmes/{programme.id}/applications"
+    await login(client, "other_lead")
+    assert (await client.get(path)).status_code == 403
+    refused = await post_form(client, f"{path}/{application.id}", {"decision": "accept"},
+                              token_from="/programmes")  # fmt: skip
+    assert refused.status_code == 403
+    await db.refresh(application)
+    assert application.status == "pending"
+    client.cookies.clear()
+    await login(client, "leader")
+    assert "junior1" in (await client.get(path)).text
+    ok = await post_form(client, f"{path}/{application.id}", {"decision": "accept"},
+                         token_from=path)  # fmt: skip
+    assert ok.status_code == 303
+    await db.refresh(application)
+    assert application.status == "accepted"
+
+
+async def _accepted_group(
+    db: AsyncSession, settings: Settings, lead: User, programme: Programme
+) -> dict[str, User]:
+    people = {}
+    for name in ("jun1", "jun2", "sen1", "sen2"):
+        people[name] = await make_user(db, settings, username=name)
+    for name in ("jun1", "jun2", "sen1", "sen2"):
+        side = "junior" if name.startswith("j") else "senior"
+        dept = {"jun1": "Sales", "jun2": "Sales", "sen1": "Ops", "sen2": "Sales"}[name]
+        # jun1 reports to sen1: they must never be paired, though their score would be best.
+        line = "sen1" if name == "jun1" else ""
+        application = await enrol(db, settings, programme, people[name], side,
+                                  department=dept, reporting_line=line)  # fmt: skip
+        await svc.decide(db, settings, lead, programme, application.id, True)
+    return people
+
+
+async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spaces(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    people = await _accepted_group(db, settings, lead, programme)
+    ids = {name: u.id for name, u in people.items()}
+    await svc.request_proposal(db, settings, lead, programme)
+    assert await svc.run_queued(db, _standin) == 1
+    proposal = svc.proposal_of(await svc.latest_job(db, programme))
+    assert proposal is not None
+    pairs = {(p["junior_id"], p["senior_id"]) for p in proposal["pairs"]}
+    assert pairs == {(ids["jun1"], ids["sen2"]), (ids["jun2"], ids["sen1"])}
+    assert (ids["jun1"], ids["sen1"]) not in pairs
+    await db.commit()
+    await login(client, "leader")
+    page = await client.get(f"/programmes/{programme.id}/proposal")
+    assert page.status_code == 200 and "jun1" in page.text and "overlap" in page.text
+    # The lead swaps partners; the swap asks for jun1-sen1, which the reporting line forbids:
+    # the proposal reports it instead of pairing them.
+    swap = await post_form(
+        client, f"/programmes/{programme.id}/edit",
+        {"action": "swap", "pair": [f"{ids['jun1']}-{ids['sen2']}", f"{ids['jun2']}-{ids['sen1']}"]},  # type: ignore[dict-item]
+        token_from=f"/programmes/{programme.id}/proposal",
+    )  # fmt: skip
+    assert swap.status_code == 303
+    await db.refresh(programme)
+    assert sorted(map(tuple, svc.edits_of(programme)["fixed"])) == sorted(
+        [(ids["jun1"], ids["sen1"]), (ids["jun2"], ids["sen2"])]
+    )
+    assert await svc.run_queued(db, _standin) == 1
+    proposal = svc.proposal_of(await svc.latest_job(db, programme))
+    assert proposal is not None
+    pairs = {(p["junior_id"], p["senior_id"]) for p in proposal["pairs"]}
+    assert (ids["jun1"], ids["sen1"]) not in pairs
+    assert (ids["jun2"], ids["sen2"]) in pairs
+    await db.commit()
+    published = await post_form(client, f"/programmes/{programme.id}/publish", {},
+                                token_from=f"/programmes/{programme.id}/proposal")  # fmt: skip
+    assert published.status_code == 303
+    made = await svc.pairs_of(db, programme)
+    assert {(p.junior_id, p.senior_id) for p in made} == pairs
+    for pair in made:
+        members = set(await db.scalars(select(Participant.user_id).where(
+            Participant.conversation_id == pair.conversation_id)))  # fmt: skip
+        assert members == {pair.junior_id, pair.senior_id}
+    mailed = set(await db.scalars(select(OutboxMessage.to_address)))
+    assert {"jun2@example.org", "sen2@example.org"} <= mailed
+    assert "jun1@example.org" not in mailed  # unmatched: not told of a partner
+    # A third member cannot open a pair space.
+    client.cookies.clear()
+    await make_user(db, settings, username="outsider")
+    await db.commit()
+    await login(client, "outsider")
+    assert (await client.get(f"/messages/{made[0].conversation_id}")).status_code == 404
+
+
+async def test_checkin_answers_reach_the_lead_never_the_partner(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    await svc.add_question(db, settings, lead, programme, "What went well?", "text", "both")
+    people = await _accepted_group(db, settings, lead, programme)
+    job = await svc.request_proposal(db, settings, lead, programme)
+    await svc.run_job(db, job, _standin)
+    await svc.publish(db, settings, lead, programme)
+    pair = next(p for p in await svc.pairs_of(db, programme) if p.junior_id == people["jun2"].id)
+    partner = "sen1" if pair.senior_id == people["sen1"].id else "sen2"
+    await db.commit()
+    page = f"/programmes/{programme.id}/checkin"
+    await login(client, "jun2")
+    form = await client.get(page)
+    assert svc.FRANKNESS in form.text and "What went well?" in form.text
+    missing = await post_form(client, page, {"side": "junior"}, token_from=page)
+    assert missing.status_code == 400
+    questions = {q.prompt: q.id for q in await svc.questions(db, programme, "junior")}
+    secret = "My senior talked over me, secret-7731"
+    sent = await post_form(
+        client, page,
+        {"side": "junior", f"q{questions[svc.FRANKNESS]}": "2",
+         f"q{questions['What went well?']}": secret},
+        token_from=page,
+    )  # fmt: skip
+    assert sent.status_code == 303
+    answers = list(await db.scalars(select(CheckinAnswer)))
+    assert {a.value for a in answers} == {2, None} and any(a.text == secret for a in answers)
+    # No page of the partner's shows the answer.
+    client.cookies.clear()
+    await login(client, partner)
+    theirs = await client.get(page)
+    assert theirs.status_code == 200
+    for path in [page, f"/programmes/{programme.id}", f"/messages/{pair.conversation_id}",
+                 f"/programmes/{programme.id}/proposal", "/programmes",
+                 f"/programmes/{programme.id}/dashboard",
+                 f"/programmes/{programme.id}/dashboard.csv"]:  # fmt: skip
+        assert secret not in (await client.get(path)).text
+    # Answering as the other side is refused.
+    forged = await post_form(client, page, {"side": "junior"}, token_from=page)
+    assert forged.status_code == 403
+
+
+async def test_worker_and_cli_run_pairing_outside_the_web_process(
+    db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    await _accepted_group(db, settings, lead, programme)
+    old = await svc.request_proposal(db, settings, lead, programme)
+    new = await svc.request_proposal(db, settings, lead, programme)
+    assert await svc.run_queued(db, _standin) == 1
+    assert old.status == "failed" and new.status == "done"
+    job = await svc.run_for_programme(db, programme.id, _standin)
+    assert job.id != new.id and len(json.loads(job.result)["pairs"]) == 2
+    assert await db.scalar(select(PairingJob.id).where(PairingJob.status == "queued")) is None
+
+
+async def _published(
+    db: AsyncSession, settings: Settings, lead: User, programme: Programme, n: int
+) -> list[tuple[User, User]]:
+    made = []
+    for i in range(n):
+        junior = await make_user(db, settings, username=f"junior{i}")
+        senior = await make_user(db, settings, username=f"senior{i}")
+        for user, side in ((junior, "junior"), (senior, "senior")):
+            application = await enrol(db, settings, programme, user, side)
+            await svc.decide(db, settings, lead, programme, application.id, True)
+        made.append((junior, senior))
+    job = await svc.request_proposal(db, settings, lead, programme)
+    await svc.run_job(db, job, _standin)
+    await svc.publish(db, settings, lead, programme)
+    return made
+
+
+async def test_dashboard_withholds_small_aggregates_and_only_the_lead_reads_it(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    people = await _published(db, settings, lead, programme, 6)
+    (frank,) = [q for q in await svc.questions(db, programme, "junior") if q.frankness]
+    for junior, _ in people[:5]:
+        await svc.answer_checkin(db, settings, junior, programme, "junior", {frank.id: "4"})
+    for _, senior in people[:4]:  # four answers: withheld
+        await svc.answer_checkin(db, settings, senior, programme, "senior", {frank.id: "5"})
+    board = await dash.build(db, programme)
+    assert board.pairs_active == 6 and board.response_rates == [(1, 9, 12)]
+    assert board.frankness["junior"][1].mean == 4.0
+    assert board.frankness["senior"][1].mean is None and board.frankness["senior"][1].n == 4
+    svg = dash.frankness_svg(board)
+    assert "<script" not in svg and "href" not in svg and "<circle" in svg
+    await db.commit()
+    path = f"/programmes/{programme.id}/dashboard"
+    await login(client, people[0][1].username)
+    (first,) = await svc.my_pair(db, programme, people[0][1].id)
+    logged = await post_form(client, f"/programmes/{programme.id}/pairs/{first.id}/meeting", {},
+                             token_from=f"/programmes/{programme.id}")  # fmt: skip
+    assert logged.status_code == 303
+    other_pair = f"/programmes/{programme.id}/pairs/{first.id + 1}/meeting"
+    assert (await post_form(client, other_pair, {}, token_from="/programmes")).status_code == 403
+    assert (await client.get(path)).status_code == 403
+    assert (await client.get(f"{path}.csv")).status_code == 403
+    client.cookies.clear()
+    await login(client, "leader")
+    page = await client.get(path)
+    assert page.status_code == 200 and "<svg" in page.text and "withheld (4 answers)" in page.text
+    assert "Meetings logged: <strong>1</strong>" in page.text
+    exported = await client.get(f"{path}.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = exported.text.splitlines()
+    assert any(",frankness,junior,5,4.00" in r for r in rows)
+    assert any(",frankness,senior,4," in r and r.endswith(",") for r in rows)
+
+
+async def test_one_click_dismissive_report_reaches_moderators_and_the_lead(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    ((junior, senior),) = await _published(db, settings, lead, programme, 1)
+    (pair,) = await svc.pairs_of(db, programme)
+    conversation = await db.get(Conversation, pair.conversation_id)
+    assert conversation is not None
+    message = await reply(db, settings, senior, conversation, "Juniors never get this.")
+    message.state = "clear"
+    await make_user(db, settings, username="outsider")
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    action = f"{page}/pairs/{pair.id}/dismissive"
+    await login(client, "outsider")
+    assert (await post_form(client, action, {}, token_from=page)).status_code == 403
+    client.cookies.clear()
+    await login(client, junior.username)
+    shown = await client.get(page)
+    assert "This felt dismissive" in shown.text and "may infer" in shown.text
+    assert (await post_form(client, action, {}, token_from=page)).status_code == 303
+    report = await db.scalar(select(Report).where(Report.message_id == message.id))
+    assert report is not None and report.reason == ReportReason.dismissive.value
+    assert report.reporter_id == junior.id
+    subjects = list(await db.scalars(
+        select(OutboxMessage.subject).where(OutboxMessage.to_address == "leader@example.org")))  # fmt: skip
+    assert any("dismissive" in s for s in subjects)
+
+
+async def test_check_in_reminders_go_once_per_round_to_those_who_have_not_answered(
+    db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    ((junior, senior),) = await _published(db, settings, lead, programme, 1)
+    (frank,) = [q for q in await svc.questions(db, programme, "junior") if q.frankness]
+    await svc.answer_checkin(db, settings, junior, programme, "junior", {frank.id: "3"})
+
+    async def reminded() -> list[str]:
+        return list(await db.scalars(
+            select(OutboxMessage.to_address).where(OutboxMessage.subject.like("Check-in %"))))  # fmt: skip
+
+    assert await svc.remind_due(db) == 1
+    assert await reminded() == [senior.email]
+    assert await svc.remind_due(db) == 0  # once per round
+    programme.published_at = programme.published_at - timedelta(days=15)  # type: ignore[operator]
+    assert await svc.remind_due(db) == 1
+    assert sorted(await reminded()) == sorted([senior.email, senior.email, junior.email])
+
+
+async def test_member_text_on_programme_pages_is_escaped(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    evil = '<script>alert("x")</script>'
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead, name=f"Pilot {evil}",
+                                     purpose=evil, topics=f"AI tools\n{evil}")  # fmt: skip
+    member = await make_user(db, settings, username="junior1")
+    form = svc.ApplicationForm(side="junior", free_text=evil, teaches=[evil])
+    await svc.apply(db, settings, member, programme, form)
+    await db.commit()
+    await login(client, "leader")
+    for path in ["/programmes", f"/programmes/{programme.id}",
+                 f"/programmes/{programme.id}/applications",
+                 f"/programmes/{programme.id}/proposal", f"/programmes/{programme.id}/dashboard"]:  # fmt: skip
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert evil not in page.text, path
+    assert "&lt;script&gt;" in (await client.get(f"/programmes/{programme.id}/applications")).text
