@@ -243,8 +243,7 @@ def serve(
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-programmes_app = typer.Typer(help="Mentoring programmes.")
-app.add_typer(programmes_app, name="programmes")
+# `candor programmes pair ID` joins the engine's `propose` (forum.programmes.cli).
 
 
 @programmes_app.command("pair")
