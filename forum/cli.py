@@ -251,14 +251,14 @@ def programmes_pair(programme_id: int) -> None:
     """Run the pairing of a programme now (what the worker does for a lead's request): the
     proposal appears on the lead's pairing page."""
     from forum.core.db import connect
-    from forum.programmes._standin import pairing_module
+    from forum.programmes import pairing
     from forum.programmes.services import run_for_programme
 
     async def run() -> tuple[int, int]:
         database = connect(Settings().database_url)
         try:
             async with database.sessionmaker() as session, session.begin():
-                job = await run_for_programme(session, programme_id, pairing_module())
+                job = await run_for_programme(session, programme_id, pairing)
                 result = json.loads(job.result)
                 return len(result["pairs"]), len(result["unmatched"])
         finally:

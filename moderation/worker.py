@@ -47,8 +47,8 @@ from forum.messages import services as messages
 from forum.messages.models import VISIBLE_STATES, Message, MessageState, Participant
 from forum.notifications.fanout import Notifier
 from forum.notifications.paths import worker_paths
+from forum.programmes import pairing
 from forum.programmes import services as programme_services
-from forum.programmes._standin import pairing_module
 from forum.review.models import (
     STAGE_SECONDS,
     ModerationResult,
@@ -498,7 +498,7 @@ class Worker:
         """Mentoring programmes: run the pairing proposals leads asked for (numpy and scipy
         stay out of the web process), and remind participants of each check-in round."""
         async with self.database.sessionmaker() as session, session.begin():
-            done = await programme_services.run_queued(session, pairing_module())
+            done = await programme_services.run_queued(session, pairing)
             return done + await programme_services.remind_due(session)
 
     async def give_up(self, claim: Claim) -> bool:

@@ -29,7 +29,6 @@ from forum.demo.content import (
     THREADS,
 )
 from forum.programmes import services as programmes
-from forum.programmes._standin import pairing_module
 from forum.programmes.models import CheckinAnswer
 
 
@@ -120,7 +119,9 @@ async def _pilot(
             ):
                 await programmes.decide(session, settings, lead, programme, application.id, True)
     job = await programmes.request_proposal(session, settings, lead, programme)
-    await programmes.run_job(session, job, pairing_module())
+    from forum.programmes import pairing  # numpy and scipy: the CLI's side, never the web's
+
+    await programmes.run_job(session, job, pairing)
     await programmes.publish(session, settings, lead, programme)
     programme.published_at = utcnow() - timedelta(days=35)  # round 3 is open now
     questions = await programmes.questions(session, programme)

@@ -18,8 +18,8 @@ from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
 from forum.messages.models import Conversation, Participant
 from forum.messages.services import reply
-from forum.programmes import _standin
 from forum.programmes import dashboard as dash
+from forum.programmes import pairing
 from forum.programmes import services as svc
 from forum.programmes.models import Application, CheckinAnswer, PairingJob, Programme
 from forum.review.models import Report, ReportReason
@@ -176,7 +176,7 @@ async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spac
     people = await _accepted_group(db, settings, lead, programme)
     ids = {name: u.id for name, u in people.items()}
     await svc.request_proposal(db, settings, lead, programme)
-    assert await svc.run_queued(db, _standin) == 1
+    assert await svc.run_queued(db, pairing) == 1
     proposal = svc.proposal_of(await svc.latest_job(db, programme))
     assert proposal is not None
     pairs = {(p["junior_id"], p["senior_id"]) for p in proposal["pairs"]}
@@ -198,7 +198,7 @@ async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spac
     assert sorted(map(tuple, svc.edits_of(programme)["fixed"])) == sorted(
         [(ids["jun1"], ids["sen1"]), (ids["jun2"], ids["sen2"])]
     )
-    assert await svc.run_queued(db, _standin) == 1
+    assert await svc.run_queued(db, pairing) == 1
     proposal = svc.proposal_of(await svc.latest_job(db, programme))
     assert proposal is not None
     pairs = {(p["junior_id"], p["senior_id"]) for p in proposal["pairs"]}
@@ -233,7 +233,7 @@ async def test_checkin_answers_reach_the_lead_never_the_partner(
     await svc.add_question(db, settings, lead, programme, "What went well?", "text", "both")
     people = await _accepted_group(db, settings, lead, programme)
     job = await svc.request_proposal(db, settings, lead, programme)
-    await svc.run_job(db, job, _standin)
+    await svc.run_job(db, job, pairing)
     await svc.publish(db, settings, lead, programme)
     pair = next(p for p in await svc.pairs_of(db, programme) if p.junior_id == people["jun2"].id)
     partner = "sen1" if pair.senior_id == people["sen1"].id else "sen2"
@@ -278,9 +278,9 @@ async def test_worker_and_cli_run_pairing_outside_the_web_process(
     await _accepted_group(db, settings, lead, programme)
     old = await svc.request_proposal(db, settings, lead, programme)
     new = await svc.request_proposal(db, settings, lead, programme)
-    assert await svc.run_queued(db, _standin) == 1
+    assert await svc.run_queued(db, pairing) == 1
     assert old.status == "failed" and new.status == "done"
-    job = await svc.run_for_programme(db, programme.id, _standin)
+    job = await svc.run_for_programme(db, programme.id, pairing)
     assert job.id != new.id and len(json.loads(job.result)["pairs"]) == 2
     assert await db.scalar(select(PairingJob.id).where(PairingJob.status == "queued")) is None
 
@@ -297,7 +297,7 @@ async def _published(
             await svc.decide(db, settings, lead, programme, application.id, True)
         made.append((junior, senior))
     job = await svc.request_proposal(db, settings, lead, programme)
-    await svc.run_job(db, job, _standin)
+    await svc.run_job(db, job, pairing)
     await svc.publish(db, settings, lead, programme)
     return made
 
