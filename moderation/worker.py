@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import make_url
@@ -132,35 +133,37 @@ class Worker:
 
     # --- the queue ----------------------------------------------------------------------------
 
-    async def claim(self, limit: int | None = None) -> list[Claim]:
-        limit = limit or self.settings.worker_batch_size
+    async def _claim(self, table: Any, *conditions: Any, limit: int | None = None) -> list[Claim]:
+        """Claim rows of `table` (posts or private messages: both carry needs_scoring and the
+        lease columns) whose lease is free: a lease and a token each, oldest first."""
         token = uuid.uuid4().hex
         now = utcnow()
-        due = select(Post.id).where(
-            Post.needs_scoring.is_(True),
-            Post.is_deleted.is_(False),
-            or_(Post.mod_lease_until.is_(None), Post.mod_lease_until < now),
+        due = select(table.id).where(
+            table.needs_scoring.is_(True),
+            or_(table.mod_lease_until.is_(None), table.mod_lease_until < now),
+            *conditions,
         )
-        due = due.order_by(Post.id).limit(limit)
+        due = due.order_by(table.id).limit(limit or self.settings.worker_batch_size)
         if self.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         stmt = (
-            update(Post)
-            .where(Post.id.in_(due.scalar_subquery()))
+            update(table)
+            .where(table.id.in_(due.scalar_subquery()))
             .values(
                 mod_lease_until=now + timedelta(seconds=self.settings.worker_lease_seconds),
                 mod_claim=token,
-                mod_attempts=Post.mod_attempts + 1,
+                mod_attempts=table.mod_attempts + 1,
             )
-            .returning(Post.id, Post.mod_attempts)
+            .returning(table.id, table.mod_attempts)
             .execution_options(synchronize_session=False)
         )
         async with self.database.writing() as session:
             rows = (await session.execute(stmt)).all()
             await session.commit()
-        return sorted(
-            (Claim(pid, token, attempts) for pid, attempts in rows), key=lambda c: c.post_id
-        )
+        return sorted((Claim(i, token, n) for i, n in rows), key=lambda c: c.post_id)
+
+    async def claim(self, limit: int | None = None) -> list[Claim]:
+        return await self._claim(Post, Post.is_deleted.is_(False), limit=limit)
 
     async def _inputs(self, session: AsyncSession, claims: list[Claim]) -> list[PostInput]:
         ranks = await load_ranks(session)
@@ -329,30 +332,7 @@ class Worker:
 
     async def claim_messages(self, limit: int | None = None) -> list[Claim]:
         """Claim private messages to score, as posts are claimed (a lease and a token)."""
-        token = uuid.uuid4().hex
-        now = utcnow()
-        due = select(Message.id).where(
-            Message.needs_scoring.is_(True),
-            or_(Message.mod_lease_until.is_(None), Message.mod_lease_until < now),
-        )
-        due = due.order_by(Message.id).limit(limit or self.settings.worker_batch_size)
-        if self.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        stmt = (
-            update(Message)
-            .where(Message.id.in_(due.scalar_subquery()))
-            .values(
-                mod_lease_until=now + timedelta(seconds=self.settings.worker_lease_seconds),
-                mod_claim=token,
-                mod_attempts=Message.mod_attempts + 1,
-            )
-            .returning(Message.id, Message.mod_attempts)
-            .execution_options(synchronize_session=False)
-        )
-        async with self.database.writing() as session:
-            rows = (await session.execute(stmt)).all()
-            await session.commit()
-        return sorted((Claim(mid, token, n) for mid, n in rows), key=lambda c: c.post_id)
+        return await self._claim(Message, limit=limit)
 
     async def _message_inputs(self, session: AsyncSession, claims: list[Claim]) -> list[PostInput]:
         """Each message with its context, as a post's: the message it quotes, else the one
