@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -349,6 +350,40 @@ def _close(item: ReviewItem, moderator: User, action: str, reason: str) -> None:
     item.updated_at = utcnow()
 
 
+def _refuse(moderator: User, member: User, action: str, no_edit: str) -> None:
+    """What no moderator may decide on a profile or a message: their own, a rewrite, or a
+    sanction on a peer or a superior."""
+    if member.id == moderator.id:
+        raise ReviewError(OWN_ITEM)
+    if action == "edit_approve":
+        raise ReviewError(no_edit)
+    if action in ("warn", "premoderate", "suspend") and not outranks(moderator, member):
+        raise ReviewError(PEER_OR_SUPERIOR)
+
+
+async def _conclude(
+    session: AsyncSession,
+    moderator: User,
+    item: ReviewItem,
+    member: User,
+    action: str,
+    reason: str,
+    duration: str | None,
+    reported: Any,
+    target: tuple[str, int],
+    hide: bool,
+) -> None:
+    """The end of a decision on a profile or a message: the member's sanction, the reports
+    upheld or rejected, the item closed and the audit entry."""
+    _sanction(member, action, duration)
+    await session.execute(
+        update(Report).where(reported, Report.upheld.is_(None)).values(upheld=hide)
+    )
+    _close(item, moderator, action, reason)
+    detail = f"suspended for {duration}" if action == "suspend" else ""
+    audit(session, moderator, action, target[0], target[1], reason.strip(), detail)
+
+
 async def _decide_profile(
     session: AsyncSession,
     settings: Settings,
@@ -364,23 +399,13 @@ async def _decide_profile(
     member = await session.get(User, item.profile_user_id, with_for_update=True)
     if member is None:
         raise ReviewError("That member no longer exists.")
-    if member.id == moderator.id:
-        raise ReviewError(OWN_ITEM)
-    if action == "edit_approve":
-        raise ReviewError("Moderators do not rewrite a profile: hide it, or approve it as it is.")
-    if action in ("warn", "premoderate", "suspend") and not outranks(moderator, member):
-        raise ReviewError(PEER_OR_SUPERIOR)
+    _refuse(moderator, member, action,
+            "Moderators do not rewrite a profile: hide it, or approve it as it is.")  # fmt: skip
     hide = action != "approve"
     member.profile_state = ProfileState.hidden.value if hide else ProfileState.clear.value
     member.profile_note = reason.strip() if hide else ""
-    _sanction(member, action, duration)
-    await session.execute(
-        update(Report).where(Report.profile_user_id == member.id, Report.upheld.is_(None))
-        .values(upheld=hide)
-    )  # fmt: skip
-    _close(item, moderator, action, reason)
-    detail = f"suspended for {duration}" if action == "suspend" else ""
-    audit(session, moderator, action, "profile", member.id, reason.strip(), detail)
+    await _conclude(session, moderator, item, member, action, reason, duration,
+                    Report.profile_user_id == member.id, ("profile", member.id), hide)  # fmt: skip
     if hide:
         base = settings.base_url.rstrip("/")
         queue_mail(
@@ -411,26 +436,16 @@ async def _decide_message(
     sender = await session.get(User, message.sender_id) if message else None
     if message is None or sender is None:
         raise ReviewError("That message no longer exists.")
-    if sender.id == moderator.id:
-        raise ReviewError(OWN_ITEM)
-    if action == "edit_approve":
-        raise ReviewError("Moderators do not rewrite a private message: hide it, or approve it.")
-    if action in ("warn", "premoderate", "suspend") and not outranks(moderator, sender):
-        raise ReviewError(PEER_OR_SUPERIOR)
+    _refuse(moderator, sender, action,
+            "Moderators do not rewrite a private message: hide it, or approve it.")  # fmt: skip
     hide = action != "approve"
     if hide:
         await messages.set_state(session, message, MessageState.hidden.value, reason.strip())
     else:
         await messages.set_state(session, message, MessageState.clear.value)
     message.needs_scoring = False
-    _sanction(sender, action, duration)
-    await session.execute(
-        update(Report).where(Report.message_id == message.id, Report.upheld.is_(None))
-        .values(upheld=hide)
-    )  # fmt: skip
-    _close(item, moderator, action, reason)
-    detail = f"suspended for {duration}" if action == "suspend" else ""
-    audit(session, moderator, action, "message", message.id, reason.strip(), detail)
+    await _conclude(session, moderator, item, sender, action, reason, duration,
+                    Report.message_id == message.id, ("message", message.id), hide)  # fmt: skip
     if hide:
         base = settings.base_url.rstrip("/")
         link = url("conversation", conversation_id=message.conversation_id)
