@@ -91,7 +91,10 @@ def _login(base: str, username: str) -> httpx.Client:
     r = client.post(
         "/login", data={"username": username, "password": BENCH_PASSWORD, "csrftoken": token}
     )
-    assert r.status_code == 303
+    if r.status_code != 303:
+        raise RuntimeError(f"signing in as {username} failed: {r.status_code}")
+    # Signing in starts a new session, and with it a new form token.
+    token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
     client.headers["x-csrftoken"] = token
     return client
 
@@ -196,7 +199,8 @@ def moderation_bench(url: str, seconds: int, stream_seconds: int = 30) -> dict[s
                 thread = reply_threads[n % len(reply_threads)]
                 r = client.post(f"/t/{thread}/reply", data={"body": f"Steady stream post {n}: thanks, this helps our pilot.",
                                                            "csrftoken": token})  # fmt: skip
-                assert r.status_code == 303, r.status_code
+                if r.status_code != 303:
+                    raise RuntimeError(f"a reply was refused: {r.status_code} {r.text[:2000]}")
                 post_ids.append(int(r.headers["location"].rsplit("#p", 1)[1]))
                 time.sleep(max(0.0, started + n + 1 - time.monotonic()))
             latencies = sorted(asyncio.run(_latencies(url, post_ids)))

@@ -1,14 +1,15 @@
 """`make bench`: Candor against a bare ceiling, on PostgreSQL and SQLite, plus moderation.
 
     python -m bench.run [--seconds 5] [--engines postgresql,sqlite] [--small] [--skip-moderation]
-                        [--only-search] [--search-sizes 200000,1000000]
+                        [--only-search] [--only-moderation] [--search-sizes 200000,1000000]
 
 Seeds a board (2,000 members, 50 categories, 10,000 threads, 200,000 posts), serves Candor
 with its production settings (uvicorn, 2 worker processes, no access log), drives it with wrk
 from a separate process on 127.0.0.1 for a bounded time, and reads CPU time from /proc for the
 server processes plus the database server. The ceiling (bench/ceiling.py) is served the same
 way in the same run. Search is measured at one client against the thread page on boards of
-each of `--search-sizes` posts (bench/search.py); `--only-search` measures nothing else.
+each of `--search-sizes` posts (bench/search.py); `--only-search` measures nothing else, and
+`--only-moderation` only the moderation figures (bench/moderation.py) on a small board.
 Results go to the terminal and to bench/results/<time>.json.
 """
 
@@ -283,6 +284,11 @@ def main() -> None:
     parser.add_argument("--skip-moderation", action="store_true")
     parser.add_argument("--only-search", action="store_true", help="measure search alone")
     parser.add_argument(
+        "--only-moderation",
+        action="store_true",
+        help="measure moderation alone (PostgreSQL, a small board): posts/s and latency",
+    )
+    parser.add_argument(
         "--search-sizes", default="200000,1000000", help="posts on the boards search is measured on"
     )
     args = parser.parse_args()
@@ -295,6 +301,19 @@ def main() -> None:
                               "size": asdict(size), "cores": os.cpu_count(), "web": {},
                               "search": {}}  # fmt: skip
     summary: list[str] = []
+    if args.only_moderation:
+        from bench.moderation import moderation_bench
+
+        small = Size(members=200, categories=50, threads=1_000, posts=20_000)
+        with tempfile.TemporaryDirectory() as tmp:
+            url = prepare("postgresql", small, Path(tmp))
+            try:
+                report["moderation"] = moderation_bench(url, args.seconds)
+                summary += report["moderation"]["summary"]
+            finally:
+                drop(url)
+        _write(report, summary)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for engine in args.engines.split(","):
             searched: list[dict[str, Any]] = []
@@ -346,6 +365,10 @@ def main() -> None:
         f"pairing {r['juniors']}x{r['seniors']} ({r['capacity']}): {r['propose_seconds']} s"
         for r in report["pairing"]
     ]
+    _write(report, summary)
+
+
+def _write(report: dict[str, Any], summary: list[str]) -> None:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=1))

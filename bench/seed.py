@@ -94,7 +94,8 @@ async def seed(database: Database, settings: Settings, size: Size, seed: int = 7
             id=i, username=f"member{i}", username_key=f"member{i}", email=f"member{i}@example.org",
             email_key=f"member{i}@example.org", password_hash=password_hash, role="member",
             status="active", location=rng.choice(["Leeds", "Lagos", "Austin", "Kraków", ""]), bio="",
-            joined_at=now - timedelta(days=rng.randint(30, 3000)), post_count=post_count[i],
+            joined_at=(joined := now - timedelta(days=rng.randint(30, 3000))),
+            email_confirmed_at=joined, post_count=post_count[i],
             points=5 * post_count[i], premoderated=False, warning_count=0)
             for i in range(1, size.members + 1)]  # fmt: skip
         for i in range(0, len(users), 1000):
