@@ -84,8 +84,12 @@ def corpus() -> list[Example]:
             row = json.loads(line)
             # Two replies to one parent comment (a respectful and a condescending one) share
             # its split, as the two contexts of one contrastive reply do by sharing its text.
+            # A row may name its group outright: the replies to one shared context do.
             paired = str(row.get("category", "")).startswith("pair_")
-            group = group_of(row["context"] if paired and row.get("context") else row["text"])
+            group = group_of(
+                row.get("group")
+                or (row["context"] if paired and row.get("context") else row["text"])
+            )
             examples.append(
                 Example(
                     row["text"], int(row["label"]), split_for(group), group,

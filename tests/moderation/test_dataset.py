@@ -1,0 +1,46 @@
+"""The training data's split: rows that share a group share a split, so nothing the test split
+holds (a post, its contrastive twin, a sibling reply to the same context) is seen in training."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from moderation import dataset
+
+
+def test_rows_naming_a_group_share_its_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"text": f"reply number {n} to the same question", "label": n % 2,
+             "context": "Shall we rotate who chairs the meeting?", "category": "sarcasm",
+             "group": "Shall we rotate who chairs the meeting?"} for n in range(40)]  # fmt: skip
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    monkeypatch.setattr(dataset, "CORPUS_DIR", tmp_path)
+    splits = {e.split for e in dataset.corpus()}
+    assert len(splits) == 1
+    # Without the group, forty texts spread over the splits.
+    for r in rows:
+        del r["group"]
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    assert len({e.split for e in dataset.corpus()}) == 3
+
+
+def test_the_shipped_splits_keep_groups_and_texts_apart() -> None:
+    examples = dataset.build()
+    by_group: dict[str, set[str]] = defaultdict(set)
+    by_text: dict[str, set[str]] = defaultdict(set)
+    for e in examples:
+        by_group[e.group].add(e.split)
+        by_text[" ".join(e.text.lower().split())].add(e.split)
+    assert all(len(s) == 1 for s in by_group.values())
+    leaked = [t for t, s in by_text.items() if len(s) > 1]
+    assert leaked == []
+    for path in sorted(dataset.CORPUS_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("group"):
+                assert row["context"], "a group is the context its replies share"
