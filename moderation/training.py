@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from moderation import dataset
-from moderation.dismissive import SHIPPED_MODEL, Calibration
+from moderation.dismissive import SHIPPED_MODEL, Calibration, model_inputs
 from moderation.encoder import ENCODER_NAME, encoder_path
 from moderation.metrics import best_threshold, roc_auc, summary
+from moderation.signals import PostInput
 
 # A few percent of a board's posts are put-downs: thresholds are chosen, and their precision
 # stated, at this prevalence rather than at the training data's (about a third).
@@ -95,7 +96,13 @@ def _part(rows: Sequence[dataset.Example], name: str) -> Part:
     from moderation.finetune import Pair
 
     chosen = [e for e in rows if e.split == name]
-    return [Pair(e.context, e.text) for e in chosen], [e.label for e in chosen], chosen
+    return [_pair(Pair, e) for e in chosen], [e.label for e in chosen], chosen
+
+
+def _pair(pair: Any, e: dataset.Example) -> Any:
+    """An example as the stage reads a post: its own words, with what it quotes (else what it
+    answers) as the context, so training and scoring see the same inputs."""
+    return pair(*model_inputs(PostInput(0, e.text, context=e.context)))
 
 
 def measure(
@@ -208,7 +215,7 @@ def fixed_test_auc(
     model, _record = finetune.load(folder, str(encoder_path(base_path)))
     if rows is None:
         rows = [e for e in dataset.build() if e.split == "test"]
-    logits = model.score([finetune.Pair(e.context, e.text) for e in rows])
+    logits = model.score([_pair(finetune.Pair, e) for e in rows])
     return float(roc_auc([e.label for e in rows], logits.tolist()) or 0.0)
 
 
