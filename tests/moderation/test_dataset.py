@@ -44,3 +44,18 @@ def test_the_shipped_splits_keep_groups_and_texts_apart() -> None:
             row = json.loads(line)
             if row.get("group"):
                 assert row["context"], "a group is the context its replies share"
+
+
+def test_training_reads_an_example_as_the_stage_reads_a_post() -> None:
+    from moderation import training
+    from moderation.finetune import Pair
+
+    example = dataset.labelled(
+        "> we could rotate who chairs\n\nCute. Maybe once you've chaired anything.", 1, "fixture",
+        "Shall we rotate who chairs the weekly meeting?",
+    )  # fmt: skip
+    assert training._pair(Pair, example) == Pair(
+        "we could rotate who chairs", "Cute. Maybe once you've chaired anything."
+    )
+    plain = dataset.labelled("Give it a couple of years.", 1, "fixture", "Shall we rotate?")
+    assert training._pair(Pair, plain) == Pair("Shall we rotate?", "Give it a couple of years.")
