@@ -799,10 +799,10 @@ async def my_pair(
 
 
 def current_round(programme: Programme) -> int:
-    """Check-in rounds count from publication, one every `checkin_days`."""
+    """Check-in rounds count from publication, one every `checkin_days` (until closing)."""
     if programme.published_at is None:
         return 0
-    days = (utcnow() - programme.published_at).days
+    days = ((programme.closed_at or utcnow()) - programme.published_at).days
     return days // max(programme.checkin_days, 1) + 1
 
 
