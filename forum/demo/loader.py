@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -30,6 +30,7 @@ from forum.demo.content import (
     QA_CATEGORIES,
     THREADS,
 )
+from forum.notifications.models import RECORDED_KINDS, NotificationWork
 from forum.programmes import lifecycle
 from forum.programmes import services as programmes
 from forum.programmes.models import CLOSING_ROUND, CheckinAnswer
@@ -93,8 +94,18 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
             training = article
     await _pilot(session, settings, members, training)
     await _closed_trial(session, settings, members)
-    # The demo's history is old news: nobody is greeted with a rank they reached "just now".
+    # The demo's history is old news: nobody is greeted with a rank they reached "just now",
+    # nor told of programme decisions made weeks ago; only grace_w's closing survey waits.
     await session.execute(update(User).values(rank_notice=None))
+    await session.execute(
+        delete(NotificationWork).where(
+            NotificationWork.source.in_([k.value for k in RECORDED_KINDS]),
+            ~(
+                (NotificationWork.recipient_id == members["grace_w"].id)
+                & NotificationWork.link.endswith("/closing")
+            ),
+        )
+    )
     await session.flush()
 
 

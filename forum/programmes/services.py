@@ -374,7 +374,7 @@ async def apply(
         )
     }
     live = (ApplicationStatus.pending.value, ApplicationStatus.accepted.value)
-    if any(a.status in live for a in existing.values()):
+    if any(a.status in live for side, a in existing.items() if side in sides):
         raise ProgrammeError("side", "You have already applied to this programme.")
     await check_rate(session, settings, user)
     made = []

@@ -318,6 +318,10 @@ async def checkin(ctx: Ctx) -> Response:
     sides = sorted(await svc.participant_sides(ctx.db, programme, ctx.user.id))
     if not sides:
         return ctx.render_error(403, "Only the programme's participants answer its check-ins.")
+    if programme.status == ProgrammeStatus.closed.value:
+        return ctx.render_error(
+            400, "The programme is closed: check-ins have stopped. Answer its closing survey."
+        )
     side = ctx.request.query_params.get("side", sides[0])
     errors: dict[str, str] = {}
     values: dict[int, str] = {}

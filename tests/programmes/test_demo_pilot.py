@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from forum.core.db import Database
 from forum.demo.loader import populate
+from forum.notifications.models import NotificationWork
 from forum.programmes import dashboard as dash
 from forum.programmes import services as svc
 from forum.programmes.models import Programme
@@ -36,3 +37,7 @@ async def test_demo_has_a_running_pilot_with_eight_pairs_and_check_ins(
         assert closed.closing.frankness["junior"].mean is not None
         ((question, cell),) = closed.closing.questions
         assert question.closing and cell.n == 11 and cell.mean is not None
+        # Old programme news is not sent; grace_w is asked for her closing survey.
+        waiting = list(await session.scalars(select(NotificationWork)
+                                             .where(NotificationWork.source == "programme")))  # fmt: skip
+        assert [w.link for w in waiting] == [f"/programmes/{trial.id}/closing"]

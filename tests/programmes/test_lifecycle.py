@@ -165,6 +165,24 @@ async def test_withdraw_and_apply_again_while_open(
     assert {a.user_id for a in await db.scalars(select(Application))} == {member.id}
 
 
+async def test_a_peer_member_applies_for_the_other_side_separately(
+    db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead, kind="peer")
+    member = await make_user(db, settings, username="peer1")
+    await svc.apply(db, settings, member, programme, svc.ApplicationForm(side="junior"))
+    await svc.apply(db, settings, member, programme, svc.ApplicationForm(side="senior"))
+    try:
+        await svc.apply(db, settings, member, programme, svc.ApplicationForm(side="both"))
+    except svc.ProgrammeError as exc:
+        assert "already applied" in exc.message
+    else:
+        raise AssertionError("applied twice for one side")
+    sides = sorted(a.side for a in await db.scalars(select(Application)))
+    assert sides == ["junior", "senior"]
+
+
 async def test_applying_again_is_rate_limited_like_applying(
     db: AsyncSession, settings: Settings
 ) -> None:
@@ -486,6 +504,8 @@ async def test_closing_asks_the_closing_survey_once_and_the_dashboard_withholds_
     client.cookies.clear()
     await login(client, junior.username)
     assert "Answer the closing survey" in (await client.get(f"/programmes/{programme.id}")).text
+    stopped = await client.get(f"/programmes/{programme.id}/checkin")
+    assert stopped.status_code == 400 and "check-ins have stopped" in stopped.text
     form = await client.get(page)
     assert "Would you recommend it?" in form.text and "How often did you meet?" not in form.text
     missing = await post_form(client, page, {"side": "junior"}, page)
