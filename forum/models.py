@@ -41,6 +41,7 @@ from forum.programmes.models import (
     Application,
     CheckinAnswer,
     CheckinQuestion,
+    DismissiveReport,
     Pair,
     PairingJob,
     Programme,
@@ -57,6 +58,7 @@ from forum.review.models import (
 )
 
 __all__ = [
+    "DismissiveReport",
     "Application",
     "CheckinAnswer",
     "CheckinQuestion",

@@ -45,6 +45,13 @@ ACTION_WORDS = {
     "lift_premoderation": "Lifted pre-moderation for", "rank_add": "Added a rank",
     "rank_edit": "Changed a rank", "rank_delete": "Removed a rank",
     "view_conversation": "Read a reported private conversation",
+    # A programme lead's decisions (the programme's History page shows the same words).
+    "programme_accept": "Accepted an application", "programme_decline": "Declined an application",
+    "programme_swap": "Swapped partners", "programme_fix": "Fixed a pair",
+    "programme_forbid": "Forbade a pair", "programme_clear": "Cleared the pairing edits",
+    "programme_rerun": "Ran the pairing", "programme_criteria": "Changed the pairing criteria",
+    "programme_publish": "Published pairs", "programme_follow_up": "Followed up a report",
+    "programme_close": "Closed a programme",
 }  # fmt: skip
 
 

@@ -65,6 +65,18 @@ PROGRAMME_SENIORS = [
     ("carlos_v", "Customer care", 19, "Strategy", "Remote-first working", "thu-pm"),
 ]
 
+# An earlier, smaller pilot the lead has closed: six pairs from the same people, with the
+# closing survey answered by most of them (grace_w has not answered yet).
+CLOSED_PROGRAMME = {
+    "name": "Spring reverse-mentoring trial",
+    "purpose": "A first, short trial of reverse mentoring before the leadership pilot: does the format work here at all?",
+    "evaluation": "A closing survey of both sides after eight weeks.",
+    "ground_rules": "The senior listens first. The junior's frankness is never held against them.",
+    "topics": PROGRAMME["topics"],
+    "slots": PROGRAMME["slots"],
+}
+CLOSING_QUESTION = "Would you recommend the programme to a colleague?"
+
 # (name, description, children)
 # Q&A categories: the person who asked marks the reply that answered the question.
 QA_CATEGORIES = ("Mentoring",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -20,6 +20,8 @@ from forum.core.settings import Settings
 from forum.demo.content import (
     ARTICLES,
     CATEGORIES,
+    CLOSED_PROGRAMME,
+    CLOSING_QUESTION,
     DEMO_PASSWORD,
     MEMBERS,
     PROGRAMME,
@@ -28,8 +30,10 @@ from forum.demo.content import (
     QA_CATEGORIES,
     THREADS,
 )
+from forum.notifications.models import RECORDED_KINDS, NotificationWork
+from forum.programmes import lifecycle
 from forum.programmes import services as programmes
-from forum.programmes.models import CheckinAnswer
+from forum.programmes.models import CLOSING_ROUND, CheckinAnswer
 
 
 async def populate(session: AsyncSession, settings: Settings) -> None:
@@ -89,8 +93,19 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
         if title == "How to start a reverse-mentoring pilot":
             training = article
     await _pilot(session, settings, members, training)
-    # The demo's history is old news: nobody is greeted with a rank they reached "just now".
+    await _closed_trial(session, settings, members)
+    # The demo's history is old news: nobody is greeted with a rank they reached "just now",
+    # nor told of programme decisions made weeks ago; only grace_w's closing survey waits.
     await session.execute(update(User).values(rank_notice=None))
+    await session.execute(
+        delete(NotificationWork).where(
+            NotificationWork.source.in_([k.value for k in RECORDED_KINDS]),
+            ~(
+                (NotificationWork.recipient_id == members["grace_w"].id)
+                & NotificationWork.link.endswith("/closing")
+            ),
+        )
+    )
     await session.flush()
 
 
@@ -136,6 +151,51 @@ async def _pilot(
                     programme_id=programme.id, question_id=frank.id, user_id=user_id,
                     side=side, round=round_, value=value, text="",
                     created_at=programme.published_at + timedelta(days=14 * round_ - 1),
+                ))  # fmt: skip
+    await session.flush()
+
+
+async def _closed_trial(
+    session: AsyncSession, settings: Settings, members: dict[str, User]
+) -> None:
+    """An earlier trial, closed: six pairs, a closing question, and most closing surveys
+    answered (enough for the lead's dashboard to show them)."""
+    lead = members["rosa_lead"]
+    form = programmes.ProgrammeForm(kind="reverse", pilot_size="6", checkin_days="14",
+                                    **CLOSED_PROGRAMME)  # fmt: skip
+    programme = await programmes.create_programme(session, settings, lead, form)
+    for side, rows in (("junior", PROGRAMME_JUNIORS[:6]), ("senior", PROGRAMME_SENIORS[:6])):
+        for username, department, seniority, teaches, learns, slot in rows:
+            application_form = programmes.ApplicationForm(
+                side=side, department=department, seniority=str(seniority), teaches=[teaches],
+                learns=[learns], availability=[slot],
+            )  # fmt: skip
+            for application in await programmes.apply(
+                session, settings, members[username], programme, application_form
+            ):
+                await programmes.decide(session, settings, lead, programme, application.id, True)
+    question = await programmes.add_question(
+        session, settings, lead, programme, CLOSING_QUESTION, "scale", "both", closing=True
+    )
+    job = await programmes.request_proposal(session, settings, lead, programme)
+    from forum.programmes import pairing  # numpy and scipy: the CLI's side, never the web's
+
+    await programmes.run_job(session, job, pairing)
+    await programmes.publish(session, settings, lead, programme)
+    programme.published_at = utcnow() - timedelta(days=120)
+    await lifecycle.close(session, settings, lead, programme)
+    programme.closed_at = utcnow() - timedelta(days=64)
+    frank = next(q for q in await programmes.questions(session, programme) if q.frankness)
+    for i, pair in enumerate(await programmes.pairs_of(session, programme)):
+        for user_id, side in ((pair.junior_id, "junior"), (pair.senior_id, "senior")):
+            if user_id == members["grace_w"].id:
+                continue  # her closing survey is still waiting for her
+            for q, value in ((frank, 3 + (i % 3) if side == "junior" else 4),
+                             (question, 4 + (i % 2))):  # fmt: skip
+                session.add(CheckinAnswer(
+                    programme_id=programme.id, question_id=q.id, user_id=user_id, side=side,
+                    round=CLOSING_ROUND, value=min(value, 5), text="",
+                    created_at=programme.closed_at + timedelta(days=2),
                 ))  # fmt: skip
     await session.flush()
 

@@ -40,6 +40,7 @@ from forum.messages.events import MessageVisible
 from forum.messages.models import Block
 from forum.notifications.models import (
     DEFAULT_DELIVERY,
+    RECORDED_KINDS,
     CategoryWatch,
     Delivery,
     DigestFrequency,
@@ -144,6 +145,29 @@ async def on_message(session: AsyncSession, event: Any) -> None:
     )  # fmt: skip
 
 
+def record(
+    session: AsyncSession,
+    recipient_id: int,
+    kind: Kind,
+    sentence: str,
+    link: str,
+    *,
+    actor_id: int | None = None,
+    conversation_id: int | None = None,
+) -> None:
+    """For the parts built on this one (mentoring programmes): tell one member `sentence`
+    (what they read in the list and the e-mail), leading to `link` (a path on this board).
+    Recorded in the request's transaction; the worker delivers it as the member chose."""
+    if kind not in RECORDED_KINDS:
+        raise ValueError(f"{kind} is not a recorded kind")
+    session.add(
+        NotificationWork(
+            source=kind.value, recipient_id=recipient_id, actor_id=actor_id,
+            conversation_id=conversation_id, detail=sentence[:200], link=link[:300],
+        )
+    )  # fmt: skip
+
+
 def subscribe() -> None:
     events.subscribe(PostCreated, on_post_created)
     events.subscribe(PostEdited, on_post_edited)
@@ -181,6 +205,7 @@ class Planned:
     message_id: int | None = None
     conversation_id: int | None = None
     detail: str = ""
+    link: str = ""
 
 
 def _ready() -> Any:
@@ -269,6 +294,11 @@ class Notifier:
                 Planned(i, Kind.message, item.actor_id, message_id=item.message_id,
                         conversation_id=item.conversation_id)
                 for i in ids if i not in blocked
+            ]  # fmt: skip
+        if item.source in RECORDED_KINDS and item.recipient_id is not None:
+            return [
+                Planned(item.recipient_id, Kind(item.source), item.actor_id,
+                        conversation_id=item.conversation_id, detail=item.detail, link=item.link)
             ]  # fmt: skip
         if item.source == "rank" and item.recipient_id is not None:
             return [Planned(item.recipient_id, Kind.rank, detail=item.detail)]
@@ -450,7 +480,7 @@ class Notifier:
                     "recipient_id": p.recipient_id, "kind": p.kind.value, "actor_id": p.actor_id,
                     "post_id": p.post_id, "thread_id": p.thread_id, "message_id": p.message_id,
                     "conversation_id": p.conversation_id, "detail": p.detail[:200],
-                    "created_at": now, "read_at": None,
+                    "link": p.link[:300], "created_at": now, "read_at": None,
                     "digest_pending": delivery == Delivery.digest.value,
                 }
             )  # fmt: skip
@@ -481,7 +511,7 @@ class Notifier:
             line = describe(p.kind, actors.get(p.actor_id or 0, ("someone", ""))[0],
                             titles.get(p.thread_id or 0, ""), p.detail)  # fmt: skip
             link = self.base + target_path(
-                self.url, p.kind, p.post_id, p.thread_id, p.detail, p.conversation_id
+                self.url, p.kind, p.post_id, p.thread_id, p.detail, p.conversation_id, p.link
             )
             queue_mail(
                 session, person[1], line[:200],
@@ -554,8 +584,9 @@ class Notifier:
                         actor = actors.get(n.actor_id or 0, ("someone", ""))[0]
                         text = describe(n.kind, actor, titles.get(n.thread_id or 0, ""), n.detail)
                         path = target_path(
-                            self.url, n.kind, n.post_id, n.thread_id, n.detail, n.conversation_id
-                        )
+                            self.url, n.kind, n.post_id, n.thread_id, n.detail,
+                            n.conversation_id, n.link,
+                        )  # fmt: skip
                         lines.append(f"- {text}\n  {self.base}{path}")
                     more = len(items) - 100
                     queue_mail(
@@ -672,6 +703,8 @@ def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
     """One line saying what happened (the list, e-mails and digests)."""
     where = f" in “{title}”" if title else ""
     kind = Kind(kind)
+    if kind in RECORDED_KINDS:
+        return detail
     if kind is Kind.mention:
         return f"{actor} mentioned you{where}"
     if kind is Kind.quote:
@@ -698,11 +731,16 @@ def target_path(
     thread_id: int | None,
     detail: str = "",
     conversation_id: int | None = None,
+    link: str = "",
 ) -> str:
     """Where a notification leads: the post's own anchor (the post's link finds its page and
     jumps to it), or the thread (a reporter is not shown a post a moderator hid), a private
-    message's conversation, or else the notifications page."""
+    message's conversation, a recorded kind's own link (a path on this board, never another
+    site), or else the notifications page."""
     kind = Kind(kind)
+    if kind in RECORDED_KINDS:
+        local = link.startswith("/") and not link.startswith("//") and "\\" not in link
+        return link if local else str(url("notifications"))
     if kind is Kind.message and conversation_id is not None:
         return str(url("conversation", conversation_id=conversation_id))
     reported = kind is Kind.moderation and detail.startswith("report ")

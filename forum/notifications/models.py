@@ -23,6 +23,15 @@ class Kind(StrEnum):
     message = "message"
     moderation = "moderation"
     rank = "rank"
+    # Mentoring programmes (forum.programmes records the work, with the sentence and link):
+    programme = "programme"  # your application, your pair, a closing survey
+    checkin = "checkin"  # a check-in round is open and you have not answered
+    programme_lead = "programme_lead"  # to a programme's lead: reports and withdrawals
+
+
+# Kinds whose work carries its own sentence (`detail`) and link, recorded by parts built on
+# this one (forum.programmes), whose pages the worker's path builder does not know.
+RECORDED_KINDS = (Kind.programme, Kind.checkin, Kind.programme_lead)
 
 
 # A post gives one notification per member: the most specific of these kinds.
@@ -37,6 +46,9 @@ KIND_LABELS = {
     Kind.message: "Private messages",
     Kind.moderation: "Moderators' decisions on your posts and reports",
     Kind.rank: "Ranks you reach",
+    Kind.programme: "Mentoring programmes: your applications, your pair, closing surveys",
+    Kind.checkin: "Mentoring programmes: check-in reminders",
+    Kind.programme_lead: "Programmes you lead: dismissive reports and members who withdraw",
 }
 
 
@@ -63,6 +75,9 @@ DEFAULT_DELIVERY = {
     Kind.message: Delivery.email,
     Kind.moderation: Delivery.email,
     Kind.rank: Delivery.app,
+    Kind.programme: Delivery.email,
+    Kind.checkin: Delivery.email,
+    Kind.programme_lead: Delivery.email,
 }
 
 
@@ -106,6 +121,8 @@ class Notification(Base):
     conversation_id: Mapped[int | None] = mapped_column(Integer)
     # A short text that completes the sentence: the reaction, the decision, the rank's name.
     detail: Mapped[str] = mapped_column(String(200), default="")
+    # Where it leads, when a part above this one recorded it (a programme's page): a path.
+    link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
     # Waiting for the member's daily digest.
@@ -119,7 +136,8 @@ class NotificationWork(Base):
     __tablename__ = "notification_work"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "post", "reaction", "message", "moderation", "rank"
+    # "post", "reaction", "message", "moderation", "rank", or a recorded kind ("programme",
+    # "checkin", "programme_lead": `detail` is the sentence and `link` the path)
     source: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -129,6 +147,7 @@ class NotificationWork(Base):
     # Several recipients (a private message's), comma-separated ids.
     recipients: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(String(200), default="")
+    link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

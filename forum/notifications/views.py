@@ -136,6 +136,7 @@ async def open_notification(ctx: Ctx) -> Response:
             found.thread_id,
             found.detail,
             found.conversation_id,
+            found.link,
         )
     )
 
@@ -194,8 +195,11 @@ async def preferences(ctx: Ctx) -> Response:
         await _count_change(ctx)
         form = await ctx.form()
         wanted: dict[str, str] = {}
+        current, _ = await _preferences(ctx.db, user)
         for kind in Kind:
-            value = field_str(form, f"kind_{kind.value}", 20)
+            # A kind the form did not send (a page opened before that kind existed) keeps
+            # the member's choice; anything sent must be one of the options.
+            value = field_str(form, f"kind_{kind.value}", 20) or current[kind.value]
             if value not in Delivery.__members__:
                 errors[kind.value] = "Choose one of the options."
             wanted[kind.value] = value
@@ -219,7 +223,8 @@ async def preferences(ctx: Ctx) -> Response:
             record.category_digest = digest
             ctx.flash("Your notification preferences are saved.")
             return ctx.redirect(ctx.url("notification_preferences"))
-        deliveries = {k.value: field_str(form, f"kind_{k.value}", 20) for k in Kind}
+        deliveries = {k.value: field_str(form, f"kind_{k.value}", 20) or current[k.value]
+                      for k in Kind}  # fmt: skip
         auto_track = form.get("auto_track") == "on"
         category_digest = digest
         status = 400

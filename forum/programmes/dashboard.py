@@ -1,7 +1,8 @@
-"""The lead's dashboard: pairs active, check-in response rates, frankness over time per side
-(a server-rendered SVG: no script, nothing from another site), flagged and reported messages
-in pair spaces, and a CSV export. Aggregates of fewer than five answers are withheld, so no
-figure identifies a participant; and the one-click "this felt dismissive" report."""
+"""The lead's dashboard: pairs active and ended, check-in response rates, frankness over time
+per side (a server-rendered SVG: no script, nothing from another site), flagged and reported
+messages in pair spaces, the closing survey's results, and a CSV export. Aggregates of fewer
+than five answers are withheld, so no figure identifies a participant; and the one-click
+"this felt dismissive" report."""
 
 from __future__ import annotations
 
@@ -13,11 +14,30 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.core.outbox import queue_mail
+from forum.core.db import utcnow
 from forum.core.settings import Settings
 from forum.messages.models import VISIBLE_STATES, Message, MessageState
-from forum.programmes.models import CheckinAnswer, CheckinQuestion, Pair, Programme, Side
-from forum.programmes.services import Forbidden, ProgrammeError, current_round, pairs_of
+from forum.notifications.models import Kind as NoteKind
+from forum.programmes.models import (
+    CLOSING_ROUND,
+    CheckinAnswer,
+    CheckinQuestion,
+    DismissiveReport,
+    Pair,
+    PairStatus,
+    Programme,
+    Side,
+)
+from forum.programmes.paths import path
+from forum.programmes.services import (
+    Forbidden,
+    ProgrammeError,
+    current_round,
+    pairs_of,
+    tell,
+    title,
+    usernames,
+)
 from forum.review import services as review
 from forum.review.models import Report, ReportReason
 
@@ -42,6 +62,20 @@ class Dashboard:
     flagged: int = 0
     reported: int = 0
     texts: list[tuple[int, str, str]] = field(default_factory=list)  # round, question, text
+    # Pairs that ended: the two names, when, and why in words.
+    ended: list[tuple[str, str, Pair]] = field(default_factory=list)
+    closing: Closing | None = None  # once the programme is closed
+
+
+@dataclass
+class Closing:
+    answered: int  # participants who answered (on any side)
+    asked: int  # participants in a running pair when the programme closed
+    frankness: dict[str, Cell] = field(default_factory=dict)  # side -> cell
+    questions: list[tuple[CheckinQuestion, Cell]] = field(default_factory=list)
+    # Written answers, shown only once MIN_ANSWERS participants answered (else withheld).
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    texts_withheld: bool = False
 
 
 def _cell(values: list[int]) -> Cell:
@@ -51,7 +85,8 @@ def _cell(values: list[int]) -> Cell:
 
 
 async def build(session: AsyncSession, programme: Programme) -> Dashboard:
-    pairs = [p for p in await pairs_of(session, programme) if p.status == "active"]
+    every = await pairs_of(session, programme)
+    pairs = [p for p in every if p.status == PairStatus.active.value]
     people = {p.junior_id for p in pairs} | {p.senior_id for p in pairs}
     rounds = current_round(programme)
     answers = list(
@@ -72,14 +107,19 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
         answered = {a.user_id for a in answers if a.round == r}
         rates.append((r, len(answered & people), len(people)))
     board = Dashboard(len(pairs), len(people), rounds, rates)
-    board.meetings = sum(p.meetings for p in pairs)
+    board.meetings = sum(p.meetings for p in every)
+    gone = [p for p in every if p.status == PairStatus.ended.value]
+    names = await usernames(session, {i for p in gone for i in (p.junior_id, p.senior_id)})
+    board.ended = [(names.get(p.junior_id, "a former member"),
+                    names.get(p.senior_id, "a former member"), p) for p in gone]  # fmt: skip
+    regular = [q for q in asked if not q.closing]
     for side in (Side.junior.value, Side.senior.value):
         board.frankness[side] = {
             r: _cell([a.value for a in answers if a.round == r and a.side == side
                       and a.value is not None and by_id[a.question_id].frankness])
             for r in range(1, rounds + 1)
         }  # fmt: skip
-    for q in asked:
+    for q in regular:
         if q.kind == "scale":
             cells = {
                 r: _cell([a.value for a in answers
@@ -89,7 +129,10 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
             board.questions.append((q, cells))
         else:
             board.texts += [(a.round, q.prompt, a.text) for a in answers
-                            if a.question_id == q.id and a.text]  # fmt: skip
+                            if a.question_id == q.id and a.text
+                            and a.round != CLOSING_ROUND]  # fmt: skip
+    if programme.status == "closed":
+        board.closing = _closing(asked, [a for a in answers if a.round == CLOSING_ROUND], people)
     conversations = [p.conversation_id for p in pairs if p.conversation_id is not None]
     if conversations:
         board.flagged = (
@@ -116,6 +159,31 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
             or 0
         )
     return board
+
+
+def _closing(
+    asked: list[CheckinQuestion], answers: list[CheckinAnswer], people: set[int]
+) -> Closing:
+    closing = Closing(answered=len({a.user_id for a in answers}), asked=len(people))
+    frank = {q.id for q in asked if q.frankness}
+    for side in (Side.junior.value, Side.senior.value):
+        closing.frankness[side] = _cell(
+            [a.value for a in answers
+             if a.side == side and a.question_id in frank and a.value is not None]
+        )  # fmt: skip
+    for q in asked:
+        if not q.closing:
+            continue
+        if q.kind == "scale":
+            values = [a.value for a in answers if a.question_id == q.id and a.value is not None]
+            closing.questions.append((q, _cell(values)))
+        else:
+            closing.texts += [
+                (q.prompt, a.text) for a in answers if a.question_id == q.id and a.text
+            ]
+    if closing.answered < MIN_ANSWERS and closing.texts:
+        closing.texts, closing.texts_withheld = [], True
+    return closing
 
 
 def frankness_svg(board: Dashboard) -> str:
@@ -176,6 +244,16 @@ def csv_export(programme: Programme, board: Dashboard) -> str:
         for r, c in sorted(cells.items()):
             mean = "" if c.mean is None else f"{c.mean:.2f}"
             writer.writerow([programme.name, r, q.prompt, q.side, c.n, mean])
+    if board.closing is not None:
+        closing = board.closing
+        writer.writerow([programme.name, "closing", "closing survey answered", "all",
+                         closing.answered, f"{closing.asked}"])  # fmt: skip
+        for side, c in closing.frankness.items():
+            mean = "" if c.mean is None else f"{c.mean:.2f}"
+            writer.writerow([programme.name, "closing", "frankness", side, c.n, mean])
+        for q, c in closing.questions:
+            mean = "" if c.mean is None else f"{c.mean:.2f}"
+            writer.writerow([programme.name, "closing", q.prompt, q.side, c.n, mean])
     # A cell a spreadsheet would run as a formula is written as text.
     return "".join(
         line if line[:1] not in ("=", "+", "-", "@") else "'" + line
@@ -213,12 +291,16 @@ async def report_dismissive(
         )  # fmt: skip
     except review.ReviewError as exc:
         raise ProgrammeError("pair", exc.message) from None
-    lead = await session.get(User, programme.lead_id) if programme.lead_id else None
-    if lead is not None:
-        queue_mail(
-            session, lead.email, f"A message felt dismissive in {programme.name}"[:200],
-            f"A participant in “{programme.name}” reported a message in their pair space as "
-            "dismissive. Moderators have it in their review queue; choose how you follow up "
-            "(the partner may infer who reported if action follows).\n",
+    # The lead's copy names the pair, never which of the two reported; nobody else is told.
+    session.add(DismissiveReport(programme_id=programme.id, pair_id=pair.id,
+                                 created_at=utcnow(), follow_up="", note=""))  # fmt: skip
+    if programme.lead_id is not None:
+        names = await usernames(session, {pair.junior_id, pair.senior_id})
+        tell(
+            session, programme.lead_id, NoteKind.programme_lead,
+            f"A message in the pair space of {names.get(pair.junior_id, '?')} and "
+            f"{names.get(pair.senior_id, '?')} ({title(programme)}) felt dismissive: "
+            "choose how you follow up",
+            path("programme_dashboard", programme_id=programme.id) + "#reports",
         )  # fmt: skip
     return report

@@ -31,11 +31,22 @@ class ApplicationStatus(StrEnum):
     pending = "pending"
     accepted = "accepted"
     declined = "declined"
+    withdrawn = "withdrawn"  # by the member: before pairing, or by leaving after it
 
 
 class ProgrammeStatus(StrEnum):
     open = "open"  # taking applications
     published = "published"  # pairs published, running
+    closed = "closed"  # ended by the lead: check-ins stop, the closing survey is asked
+
+
+class PairStatus(StrEnum):
+    active = "active"
+    ended = "ended"  # a partner left, or the lead changed the pair after a report
+
+
+# Closing-survey answers are stored as check-in answers of this round (rounds count from 1).
+CLOSING_ROUND = 0
 
 
 class JobStatus(StrEnum):
@@ -75,6 +86,7 @@ class Programme(Base):
     status: Mapped[str] = mapped_column(String(20), default=ProgrammeStatus.open.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
 
 class Application(Base):
@@ -156,6 +168,10 @@ class Pair(Base):
     # Meetings either partner logged (one click each, counted on the lead's dashboard).
     meetings: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Ended: when, by whom (the partner who left, or the lead), and why in words.
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    ended_reason: Mapped[str] = mapped_column(String(200), default="")
 
 
 class CheckinQuestion(Base):
@@ -170,6 +186,8 @@ class CheckinQuestion(Base):
     side: Mapped[str] = mapped_column(String(10), default="both")  # "junior", "senior", "both"
     # The frankness question every junior mentor is asked (never removable).
     frankness: Mapped[bool] = mapped_column(default=False)
+    # Asked in the closing survey only (not in the regular check-ins).
+    closing: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -193,3 +211,25 @@ class CheckinAnswer(Base):
     value: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DismissiveReport(Base):
+    """A one-click "this felt dismissive" report in a pair space, as the lead sees it: which
+    pair (never which partner reported), and how the lead followed it up."""
+
+    __tablename__ = "programme_dismissive_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE"), index=True
+    )
+    pair_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_pairs.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "word" (a word with the senior), "change" (the pair ended), "moderators" (left to the
+    # moderators' decision), "none" (no action needed); empty while open.
+    follow_up: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    followed_up_at: Mapped[datetime | None]
+    followed_up_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -2,6 +2,10 @@
 applications and the lead's decisions, pairing jobs and the lead's edits, publishing pairs
 (each gets a private conversation) and check-ins.
 
+Members are told through notifications (forum.notifications: in the app, and by e-mail or
+in a digest as each chose); the lead's decisions go to the audit log, which the programme's
+History page reads back in words.
+
 The pairing itself (forum.programmes.pairing, numpy and scipy) never runs in the web process:
 `run_job` takes the pairing module as a parameter and is called by the worker or the CLI."""
 
@@ -19,12 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.articles.models import Article
 from forum.core import ratelimit
+from forum.core.audit import audit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError
-from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
 from forum.core.text import clean_line
 from forum.messages.models import Conversation, Participant
+from forum.notifications.fanout import record
+from forum.notifications.models import Kind as NoteKind
 from forum.programmes.models import (
     Application,
     ApplicationStatus,
@@ -34,11 +40,13 @@ from forum.programmes.models import (
     Kind,
     Pair,
     PairingJob,
+    PairStatus,
     Programme,
     ProgrammeStatus,
     Side,
     TrainingAck,
 )
+from forum.programmes.paths import path
 
 NAME_MAX = 200
 TEXT_MAX = 5000
@@ -128,6 +136,31 @@ def leads(user: User | None, programme: Programme) -> bool:
 def require_lead(user: User, programme: Programme) -> None:
     if not leads(user, programme):
         raise Forbidden("programme", "Only this programme's lead can do that.")
+
+
+def title(programme: Programme) -> str:
+    """The programme's name in a sentence (notifications are at most 200 characters)."""
+    name = programme.name
+    return f"“{name if len(name) <= 80 else name[:79] + '…'}”"
+
+
+def log(session: AsyncSession, actor: User, programme: Programme, action: str, words: str) -> None:
+    """One of the lead's decisions, in the audit log, in words (the History page reads it)."""
+    audit(session, actor, f"programme_{action}", "programme", programme.id, detail=words)
+
+
+def tell(
+    session: AsyncSession, user_id: int, kind: NoteKind, sentence: str, link: str, *,
+    actor_id: int | None = None,
+) -> None:  # fmt: skip
+    record(session, user_id, kind, sentence, link, actor_id=actor_id)
+
+
+async def usernames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {i: name for i, name in rows}
 
 
 # --- programmes -------------------------------------------------------------------------------
@@ -332,22 +365,29 @@ async def apply(
         "avoid": await _usernames(session, form.avoid, "avoid", user),
         "reporting_line": await _usernames(session, form.reporting_line, "reporting_line", user),
     }
-    existing = await session.scalar(
-        select(Application.id).where(
-            Application.programme_id == programme.id,
-            Application.user_id == user.id,
-            Application.side.in_(sides),
+    existing = {
+        a.side: a
+        for a in await session.scalars(
+            select(Application).where(
+                Application.programme_id == programme.id, Application.user_id == user.id
+            )
         )
-    )
-    if existing is not None:
+    }
+    live = (ApplicationStatus.pending.value, ApplicationStatus.accepted.value)
+    if any(a.status in live for side, a in existing.items() if side in sides):
         raise ProgrammeError("side", "You have already applied to this programme.")
     await check_rate(session, settings, user)
     made = []
     for side in sides:
-        application = Application(programme_id=programme.id, user_id=user.id, side=side,
-                                  status=ApplicationStatus.pending.value, created_at=utcnow(),
-                                  **profile)  # fmt: skip
-        session.add(application)
+        # A declined or withdrawn member applies again: the same application, pending anew.
+        application = existing.get(side)
+        if application is None:
+            application = Application(programme_id=programme.id, user_id=user.id, side=side)
+            session.add(application)
+        for key, value in profile.items():
+            setattr(application, key, value)
+        application.status = ApplicationStatus.pending.value
+        application.created_at = utcnow()
         made.append(application)
     await session.flush()
     return made
@@ -379,10 +419,25 @@ async def decide(
     application = await session.get(Application, application_id)
     if application is None or application.programme_id != programme.id:
         raise ProgrammeError("application", "There is no such application.", status=404)
+    if programme.status != ProgrammeStatus.open.value:
+        raise ProgrammeError("decision", "Applications are decided while the programme is open.")
+    if application.status == ApplicationStatus.withdrawn.value:
+        raise ProgrammeError("decision", "The member withdrew this application.")
     await check_rate(session, settings, lead)
-    application.status = (
-        ApplicationStatus.accepted if accept else ApplicationStatus.declined
-    ).value
+    status = (ApplicationStatus.accepted if accept else ApplicationStatus.declined).value
+    if application.status == status:
+        return application
+    application.status = status
+    name = (await usernames(session, {application.user_id})).get(application.user_id, "someone")
+    verb = "Accepted" if accept else "Declined"
+    log(session, lead, programme, "accept" if accept else "decline",
+        f"{verb} {name}'s application ({application.side} side).")  # fmt: skip
+    tell(
+        session, application.user_id, NoteKind.programme,
+        f"Your application to {title(programme)} ({application.side} side) was "
+        f"{'accepted' if accept else 'declined'}",
+        path("programme", programme_id=programme.id),
+    )  # fmt: skip
     return application
 
 
@@ -434,6 +489,10 @@ async def set_criteria(
         raise ProgrammeError("gap_max", "The largest gap cannot be below the smallest.")
     await check_rate(session, settings, lead)
     programme.criteria = json.dumps(criteria)
+    log(session, lead, programme, "criteria",
+        "Changed the pairing criteria: weights " + ", ".join(
+            f"{k} {criteria[k]:g}" for k in ("overlap", "availability", "department", "gap"))
+        + f"; seniority gap {criteria['gap_min']:g} to {criteria['gap_max']:g} years.")  # fmt: skip
 
 
 async def edit_pairs(
@@ -471,16 +530,28 @@ async def edit_pairs(
     else:
         raise ProgrammeError("action", "Unknown action.")
     programme.edits = json.dumps(edits)
-    return await request_proposal(session, settings, lead, programme)
+    names = await usernames(session, {i for pair in pairs for i in pair})
+    said = " and ".join(f"{names.get(j, '?')} with {names.get(s, '?')}" for j, s in pairs)
+    words = {
+        "swap": f"Swapped partners: now {said}.", "fix": f"Fixed the pair {said}.",
+        "forbid": f"Forbade the pair {said}.", "clear": "Cleared every fixed and forbidden pair.",
+    }[action]  # fmt: skip
+    return await request_proposal(
+        session, settings, lead, programme, why=f"{words} The proposal runs again.", action=action
+    )
 
 
 async def request_proposal(
-    session: AsyncSession, settings: Settings, lead: User, programme: Programme
-) -> PairingJob:
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme, *,
+    why: str | None = "Asked for a pairing proposal.", action: str = "rerun",
+) -> PairingJob:  # fmt: skip
+    """Queue a pairing run (`why`: what the History says; None: said by the caller)."""
     require_lead(lead, programme)
     if programme.status != ProgrammeStatus.open.value:
         raise ProgrammeError("action", "The pairs are already published.")
     await check_rate(session, settings, lead)
+    if why is not None:
+        log(session, lead, programme, action, why)
     job = PairingJob(programme_id=programme.id, status=JobStatus.queued.value,
                      requested_at=utcnow(), result="")  # fmt: skip
     session.add(job)
@@ -620,11 +691,20 @@ def proposal_of(job: PairingJob | None) -> dict[str, Any] | None:
     return data
 
 
+def over_pilot(programme: Programme, proposal: dict[str, Any] | None) -> int:
+    """How many pairs the proposal has beyond the pilot size (0: within it)."""
+    if proposal is None:
+        return 0
+    return max(len(proposal["pairs"]) - programme.pilot_size, 0)
+
+
 async def publish(
-    session: AsyncSession, settings: Settings, lead: User, programme: Programme
-) -> list[Pair]:
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    confirm_over_pilot: bool = False,
+) -> list[Pair]:  # fmt: skip
     """Publish the newest proposal: each pair gets a private conversation (only the two of
-    them take part; moderators see it only when a message is reported) and both are told."""
+    them take part; moderators see it only when a message is reported) and both are told.
+    More pairs than the pilot size are published only when the lead confirms it."""
     require_lead(lead, programme)
     if programme.status != ProgrammeStatus.open.value:
         raise ProgrammeError("action", "The pairs are already published.")
@@ -632,6 +712,29 @@ async def publish(
     proposal = proposal_of(job)
     if proposal is None or not proposal["pairs"]:
         raise ProgrammeError("action", "There is no finished proposal to publish yet.")
+    count = len(proposal["pairs"])
+    if over_pilot(programme, proposal) and not confirm_over_pilot:
+        raise ProgrammeError(
+            "over_pilot",
+            f"This proposal has {count} pairs, more than the pilot size of "
+            f"{programme.pilot_size}: tick the box to confirm, or fix fewer pairs.",
+        )
+    accepted = {
+        (user_id, side)
+        for user_id, side in await session.execute(
+            select(Application.user_id, Application.side).where(
+                Application.programme_id == programme.id,
+                Application.status == ApplicationStatus.accepted.value,
+            )
+        )
+    }
+    for p in proposal["pairs"]:
+        if (p["junior_id"], Side.junior.value) not in accepted or (
+            p["senior_id"], Side.senior.value) not in accepted:  # fmt: skip
+            raise ProgrammeError(
+                "action", "Someone in this proposal withdrew since it was made: propose pairs "
+                "again before publishing.",
+            )  # fmt: skip
     await check_rate(session, settings, lead)
     users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(
         {p["junior_id"] for p in proposal["pairs"]} | {p["senior_id"] for p in proposal["pairs"]}
@@ -654,14 +757,21 @@ async def publish(
         session.add(pair)
         made.append(pair)
         for member, partner in ((junior, senior), (senior, junior)):
-            queue_mail(
-                session, member.email, f"Your partner in {programme.name}"[:200],
-                f"Hello {member.username},\n\nYou are paired with {partner.username} in "
-                f"“{programme.name}”. Your private space is in your messages: "
-                f"“{conversation.subject}”.\n",
+            tell(
+                session, member.id, NoteKind.programme,
+                f"You are paired with {partner.username} in {title(programme)}: your private "
+                "space is open",
+                path("conversation", conversation_id=conversation.id),
             )  # fmt: skip
     programme.status = ProgrammeStatus.published.value
     programme.published_at = now
+    listed = "; ".join(
+        f"{users[p['junior_id']].username} with {users[p['senior_id']].username}"
+        for p in proposal["pairs"]
+    )
+    beyond = (f" (more than the pilot size of {programme.pilot_size}, confirmed)"
+              if over_pilot(programme, proposal) else "")  # fmt: skip
+    log(session, lead, programme, "publish", f"Published {count} pairs{beyond}: {listed}.")
     await session.flush()
     return made
 
@@ -674,25 +784,39 @@ async def pairs_of(session: AsyncSession, programme: Programme) -> list[Pair]:
     )
 
 
-async def my_pair(session: AsyncSession, programme: Programme, user_id: int) -> list[Pair]:
-    return [p for p in await pairs_of(session, programme) if user_id in (p.junior_id, p.senior_id)]
+async def my_pair(
+    session: AsyncSession, programme: Programme, user_id: int, active: bool = False
+) -> list[Pair]:
+    """The member's pairs in the programme (only those still running when `active`)."""
+    return [
+        p for p in await pairs_of(session, programme)
+        if user_id in (p.junior_id, p.senior_id)
+        and (not active or p.status == PairStatus.active.value)
+    ]  # fmt: skip
 
 
 # --- check-ins --------------------------------------------------------------------------------
 
 
 def current_round(programme: Programme) -> int:
-    """Check-in rounds count from publication, one every `checkin_days`."""
+    """Check-in rounds count from publication, one every `checkin_days` (until closing)."""
     if programme.published_at is None:
         return 0
-    days = (utcnow() - programme.published_at).days
+    days = ((programme.closed_at or utcnow()) - programme.published_at).days
     return days // max(programme.checkin_days, 1) + 1
 
 
 async def questions(
-    session: AsyncSession, programme: Programme, side: str | None = None
-) -> list[CheckinQuestion]:
+    session: AsyncSession, programme: Programme, side: str | None = None,
+    closing: bool | None = False,
+) -> list[CheckinQuestion]:  # fmt: skip
+    """The questions asked of `side`: the regular check-in's (closing False), the closing
+    survey's (True: those the lead marked, and the frankness question), or all (None)."""
     query = select(CheckinQuestion).where(CheckinQuestion.programme_id == programme.id)
+    if closing is not None:
+        query = query.where(
+            (CheckinQuestion.closing == closing) | CheckinQuestion.frankness.is_(True)
+        )
     if side is not None:
         query = query.where(CheckinQuestion.side.in_([side, "both"]))
     return list(await session.scalars(query.order_by(CheckinQuestion.position,
@@ -701,9 +825,11 @@ async def questions(
 
 async def add_question(
     session: AsyncSession, settings: Settings, lead: User, programme: Programme,
-    prompt: str, kind: str, side: str,
+    prompt: str, kind: str, side: str, closing: bool = False,
 ) -> CheckinQuestion:  # fmt: skip
     require_lead(lead, programme)
+    if programme.status == ProgrammeStatus.closed.value:
+        raise ProgrammeError("prompt", "The programme is closed: its questions are settled.")
     prompt = clean_line(prompt)
     if not prompt or len(prompt) > 300:
         raise ProgrammeError("prompt", "Write the question (at most 300 characters).")
@@ -718,28 +844,24 @@ async def add_question(
         raise ProgrammeError("prompt", "A check-in can have at most 20 questions.")
     await check_rate(session, settings, lead)
     question = CheckinQuestion(programme_id=programme.id, prompt=prompt, kind=kind, side=side,
-                               frankness=False, position=(count or 0) + 1)  # fmt: skip
+                               frankness=False, closing=closing,
+                               position=(count or 0) + 1)  # fmt: skip
     session.add(question)
     await session.flush()
     return question
 
 
 async def participant_sides(session: AsyncSession, programme: Programme, user_id: int) -> set[str]:
+    """The sides on which the member is in a running pair (a pair that ended answers no more)."""
     return {
         Side.junior.value if p.junior_id == user_id else Side.senior.value
-        for p in await my_pair(session, programme, user_id)
+        for p in await my_pair(session, programme, user_id, active=True)
     }
 
 
-async def answer_checkin(
-    session: AsyncSession, settings: Settings, user: User, programme: Programme, side: str,
-    values: dict[int, str],
-) -> int:  # fmt: skip
-    """Record a participant's answers for the current round (again: replaced)."""
-    if side not in await participant_sides(session, programme, user.id):
-        raise Forbidden("side", "Only the programme's participants answer its check-ins.")
-    round_ = current_round(programme)
-    asked = await questions(session, programme, side)
+def parse_answers(
+    asked: list[CheckinQuestion], values: dict[int, str]
+) -> dict[int, tuple[int | None, str]]:
     parsed: dict[int, tuple[int | None, str]] = {}
     for q in asked:
         raw = values.get(q.id, "").strip()
@@ -749,6 +871,20 @@ async def answer_checkin(
             parsed[q.id] = (int(raw), "")
         else:
             parsed[q.id] = (None, _text(raw, f"q{q.id}", "An answer"))
+    return parsed
+
+
+async def answer_checkin(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, side: str,
+    values: dict[int, str],
+) -> int:  # fmt: skip
+    """Record a participant's answers for the current round (again: replaced)."""
+    if side not in await participant_sides(session, programme, user.id):
+        raise Forbidden("side", "Only the programme's participants answer its check-ins.")
+    if programme.status != ProgrammeStatus.published.value:
+        raise ProgrammeError("side", "The programme is closed: check-ins have stopped.")
+    round_ = current_round(programme)
+    parsed = parse_answers(await questions(session, programme, side), values)
     await check_rate(session, settings, user)
     old = await session.scalars(
         select(CheckinAnswer).where(
@@ -780,7 +916,8 @@ async def answered(session: AsyncSession, programme: Programme, user_id: int) ->
 
 async def remind_due(session: AsyncSession, limit: int = 200) -> int:
     """The worker's call: when a check-in round opens, each participant who has not answered
-    it yet gets a reminder (outbox mail), once per round. Returns the pairs reminded."""
+    it yet gets a reminder (a notification: in the app, and by e-mail unless they chose
+    otherwise), once per round. Returns the pairs reminded."""
     done = 0
     running = await session.scalars(
         select(Programme).where(Programme.status == ProgrammeStatus.published.value)
@@ -806,17 +943,16 @@ async def remind_due(session: AsyncSession, limit: int = 200) -> int:
                 )
             )
         )  # fmt: skip
-        users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+        users = await usernames(session, ids)
+        link = path("programme_checkin", programme_id=programme.id)
         for pair in due:
             for uid in (pair.junior_id, pair.senior_id):
                 if uid not in answered and uid in users:
-                    queue_mail(
-                        session, users[uid].email,
-                        f"Check-in {round_} of {programme.name}"[:200],
-                        f"Hello {users[uid].username},\n\nCheck-in {round_} of "
-                        f"“{programme.name}” is open: a few short questions from the "
-                        "programme's lead. Only the lead reads your answers, never your "
-                        "partner. Find it on the programme's page.\n",
+                    tell(
+                        session, uid, NoteKind.checkin,
+                        f"Check-in {round_} of {title(programme)} is open: a few short "
+                        "questions that only the lead reads, never your partner",
+                        link,
                     )  # fmt: skip
             pair.reminded_round = round_
             done += 1
@@ -833,6 +969,10 @@ async def log_meeting(
         pair.junior_id, pair.senior_id,
     ):  # fmt: skip
         raise Forbidden("pair", "Only the pair's two members log its meetings.")
+    if pair.status != PairStatus.active.value or (
+        programme.status != ProgrammeStatus.published.value
+    ):
+        raise ProgrammeError("pair", "This pair has ended: meetings are no longer logged.")
     await check_rate(session, settings, user)
     pair.meetings += 1
     return pair

@@ -1,6 +1,8 @@
 """Programme pages: the list, creating one (programme leads and administrators), a
-programme's page, training acknowledgements and applying (members), the lead's applications,
-proposal (run by the worker or `candor programmes pair`), edits and publishing, check-ins.
+programme's page, training acknowledgements, applying, withdrawing and leaving (members), the
+lead's applications, proposal (run by the worker or `candor programmes pair`), edits and
+publishing, check-ins, the dashboard with its report follow-ups, closing and the closing
+survey, and the History of the lead's decisions.
 
 The lead's pages answer 403 to everyone but the programme's lead and administrators."""
 
@@ -17,8 +19,9 @@ from forum.accounts.web import Ctx
 from forum.core.ratelimit import RateLimited
 from forum.core.web import field_str, view
 from forum.programmes import dashboard as dash
+from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
-from forum.programmes.models import Kind, Programme
+from forum.programmes.models import Kind, Programme, ProgrammeStatus
 
 NOT_FOUND = "There is no such programme."
 WHY_PILOT = (
@@ -76,12 +79,29 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
     user = ctx.user
     mine = await svc.applications(ctx.db, programme, user.id) if user else []
     pairs = await svc.my_pair(ctx.db, programme, user.id) if user else []
+    live = [a for a, _ in mine if a.status in life.LIVE]
+    closing_due: list[str] = []
+    partners: dict[int, str] = {}
+    may_withdraw = False
+    if user:
+        ids = {i for p in pairs for i in (p.junior_id, p.senior_id)} - {user.id}
+        partners = await svc.usernames(ctx.db, ids)
+        may_withdraw = await life.may_withdraw(ctx.db, programme, user.id)
+        if programme.status == ProgrammeStatus.closed.value:
+            sides = await svc.participant_sides(ctx.db, programme, user.id)
+            closing_due = sorted(sides - await life.closing_answered(ctx.db, programme, user.id))
     return {
         "programme": programme,
         "training": await svc.training_articles(ctx.db, programme),
         "acked": await svc.acknowledged(ctx.db, programme, user.id) if user else set(),
         "mine": mine,
         "my_pairs": pairs,
+        "partners": partners,
+        # Pending or accepted and not yet paired: may withdraw. Declined or withdrawn only:
+        # may apply again while the programme is open.
+        "may_withdraw": may_withdraw,
+        "may_apply": bool(user) and programme.status == ProgrammeStatus.open.value and not live,
+        "closing_due": closing_due,
         "leads": svc.leads(user, programme),
         "topics": svc.lines(programme.topics),
         "slots": svc.lines(programme.slots),
@@ -140,6 +160,33 @@ async def apply(ctx: Ctx) -> Response:
 
 
 @view(login=True)
+async def withdraw(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    await ctx.form()
+    await life.withdraw(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash(
+        "Your application is withdrawn and the lead was told."
+        + (" You may apply again while the programme takes applications."
+           if programme.status == ProgrammeStatus.open.value else "")
+    )  # fmt: skip
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
+async def leave(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    await ctx.form()
+    await life.leave(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash(
+        "You have left the programme. Your pair has ended; your partner and the lead were "
+        "told. Your private space stays readable."
+    )
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
 async def applications(ctx: Ctx) -> Response:
     programme = await _lead_programme(ctx)
     rows = await svc.applications(ctx.db, programme)
@@ -169,23 +216,32 @@ async def _names(ctx: Ctx, programme: Programme) -> dict[int, str]:
     return {a.user_id: name for a, name in await svc.applications(ctx.db, programme)}
 
 
-@view(login=True)
-async def proposal(ctx: Ctx) -> Response:
-    programme = await _lead_programme(ctx)
+async def _proposal_page(
+    ctx: Ctx, programme: Programme, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
     job = await svc.latest_job(ctx.db, programme)
+    proposal = svc.proposal_of(job)
     return ctx.render(
         "programmes/proposal.html",
         {
             "programme": programme,
             "job": job,
-            "proposal": svc.proposal_of(job),
+            "proposal": proposal,
+            "over_pilot": svc.over_pilot(programme, proposal),
             "names": await _names(ctx, programme),
             "criteria": svc.criteria_of(programme),
             "edits": svc.edits_of(programme),
             "pairs": await svc.pairs_of(ctx.db, programme),
-            "errors": {},
+            "questions": await svc.questions(ctx.db, programme, closing=None),
+            "errors": errors or {},
         },
+        status,
     )
+
+
+@view(login=True)
+async def proposal(ctx: Ctx) -> Response:
+    return await _proposal_page(ctx, await _lead_programme(ctx))
 
 
 @view(login=True)
@@ -232,7 +288,7 @@ async def criteria(ctx: Ctx) -> Response:
     data = await ctx.form()
     values = {k: field_str(data, k, 20) for k in svc.CRITERIA_DEFAULTS}
     await svc.set_criteria(ctx.db, ctx.settings, ctx.user, programme, values)
-    await svc.request_proposal(ctx.db, ctx.settings, ctx.user, programme)
+    await svc.request_proposal(ctx.db, ctx.settings, ctx.user, programme, why=None)
     ctx.flash("Criteria saved. The proposal is being run again.")
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
 
@@ -241,7 +297,16 @@ async def criteria(ctx: Ctx) -> Response:
 async def publish(ctx: Ctx) -> Response:
     programme = await _lead_programme(ctx)
     assert ctx.user is not None
-    made = await svc.publish(ctx.db, ctx.settings, ctx.user, programme)
+    data = await ctx.form()
+    try:
+        made = await svc.publish(ctx.db, ctx.settings, ctx.user, programme,
+                                 confirm_over_pilot=data.get("over_pilot") == "on")  # fmt: skip
+    except (svc.ProgrammeError, RateLimited) as exc:
+        programme_id = programme.id
+        await ctx.rollback()
+        found = await ctx.db.get(Programme, programme_id)
+        assert found is not None
+        return await _proposal_page(ctx, found, {exc.field or "action": exc.message}, exc.status)
     ctx.flash(f"Published {len(made)} pairs. Each has a private space; both partners were told.")
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
@@ -253,6 +318,10 @@ async def checkin(ctx: Ctx) -> Response:
     sides = sorted(await svc.participant_sides(ctx.db, programme, ctx.user.id))
     if not sides:
         return ctx.render_error(403, "Only the programme's participants answer its check-ins.")
+    if programme.status == ProgrammeStatus.closed.value:
+        return ctx.render_error(
+            400, "The programme is closed: check-ins have stopped. Answer its closing survey."
+        )
     side = ctx.request.query_params.get("side", sides[0])
     errors: dict[str, str] = {}
     values: dict[int, str] = {}
@@ -296,11 +365,16 @@ async def add_question(ctx: Ctx) -> Response:
     programme = await _lead_programme(ctx)
     assert ctx.user is not None
     data = await ctx.form()
+    when = field_str(data, "when", 20) or "checkin"
+    if when not in ("checkin", "closing"):
+        return ctx.render_error(400, "Choose the check-ins or the closing survey.")
     await svc.add_question(
         ctx.db, ctx.settings, ctx.user, programme,
         field_str(data, "prompt", 1000), field_str(data, "kind", 20), field_str(data, "side", 20),
+        closing=when == "closing",
     )  # fmt: skip
-    ctx.flash("Question added to the check-in.")
+    ctx.flash("Question added to the closing survey." if when == "closing"
+              else "Question added to the check-in.")  # fmt: skip
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id) + "#checkin")
 
 
@@ -311,8 +385,90 @@ async def dashboard(ctx: Ctx) -> Response:
     return ctx.render(
         "programmes/dashboard.html",
         {"programme": programme, "board": board, "svg": Markup(dash.frankness_svg(board)),
-         "min_answers": dash.MIN_ANSWERS},
+         "min_answers": dash.MIN_ANSWERS, "reports": await life.reports(ctx.db, programme),
+         "follow_ups": life.FOLLOW_UPS},
     )  # fmt: skip
+
+
+@view(login=True)
+async def follow_up(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    await life.follow_up(
+        ctx.db, ctx.settings, ctx.user, programme, ctx.request.path_params["report_id"],
+        field_str(data, "action", 20), field_str(data, "note", 5000),
+    )  # fmt: skip
+    ctx.flash("Your follow-up is recorded in the programme's history.")
+    return ctx.redirect(ctx.url("programme_dashboard", programme_id=programme.id) + "#reports")
+
+
+@view(login=True)
+async def close(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    await ctx.form()
+    asked = await life.close(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash(f"The programme is closed; {asked} participants were asked the closing survey.")
+    return ctx.redirect(ctx.url("programme_dashboard", programme_id=programme.id))
+
+
+@view(login=True)
+async def closing(ctx: Ctx) -> Response:
+    """The closing survey: once per participant (per side), read by the lead only."""
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    sides = sorted(await svc.participant_sides(ctx.db, programme, ctx.user.id))
+    if not sides:
+        return ctx.render_error(403, "Only the programme's participants answer its closing survey.")
+    if programme.status != ProgrammeStatus.closed.value:
+        return ctx.render_error(400, "The closing survey opens when the lead closes the programme.")
+    side = ctx.request.query_params.get("side", sides[0])
+    errors: dict[str, str] = {}
+    values: dict[int, str] = {}
+    status = 200
+    if ctx.request.method == "POST":
+        data = await ctx.form()
+        side = field_str(data, "side", 20)
+        for q in await svc.questions(ctx.db, programme, side, closing=True):
+            values[q.id] = field_str(data, f"q{q.id}", 5000)
+        try:
+            await life.answer_closing(ctx.db, ctx.settings, ctx.user, programme, side, values)
+        except (svc.ProgrammeError, RateLimited) as exc:
+            programme_id = programme.id
+            await ctx.rollback()
+            found = await ctx.db.get(Programme, programme_id)
+            assert found is not None
+            programme = found
+            errors, status = {exc.field or "side": exc.message}, exc.status
+        else:
+            ctx.flash("Thank you. Only the programme's lead reads your answers.")
+            return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+    if side not in sides:
+        side = sides[0]
+    done = await life.closing_answered(ctx.db, programme, ctx.user.id)
+    return ctx.render(
+        "programmes/closing.html",
+        {
+            "programme": programme,
+            "side": side,
+            "sides": sides,
+            "done": side in done,
+            "questions": await svc.questions(ctx.db, programme, side, closing=True),
+            "values": values,
+            "errors": errors,
+        },
+        status,
+    )
+
+
+@view(login=True)
+async def history(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    rows, pager = await life.history(ctx.db, programme, ctx.param_int("page"))
+    return ctx.render(
+        "programmes/history.html", {"programme": programme, "rows": rows, "pager": pager}
+    )
 
 
 @view(login=True)
@@ -359,6 +515,10 @@ routes = [
           methods=["POST"], name="programme_ack"),
     Route("/programmes/{programme_id:id}/apply", apply, methods=["POST"],
           name="programme_apply"),
+    Route("/programmes/{programme_id:id}/withdraw", withdraw, methods=["POST"],
+          name="programme_withdraw"),
+    Route("/programmes/{programme_id:id}/leave", leave, methods=["POST"],
+          name="programme_leave"),
     Route("/programmes/{programme_id:id}/applications", applications, methods=["GET"],
           name="programme_applications"),
     Route("/programmes/{programme_id:id}/applications/{application_id:id}", decide,
@@ -384,4 +544,12 @@ routes = [
           methods=["POST"], name="programme_dismissive"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meeting", meeting,
           methods=["POST"], name="programme_meeting"),
+    Route("/programmes/{programme_id:id}/reports/{report_id:id}/follow-up", follow_up,
+          methods=["POST"], name="programme_follow_up"),
+    Route("/programmes/{programme_id:id}/close", close, methods=["POST"],
+          name="programme_close"),
+    Route("/programmes/{programme_id:id}/closing", closing, methods=["GET", "POST"],
+          name="programme_closing"),
+    Route("/programmes/{programme_id:id}/history", history, methods=["GET"],
+          name="programme_history"),
 ]  # fmt: skip

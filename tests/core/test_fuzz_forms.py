@@ -19,6 +19,7 @@ from forum.app import create_app
 from forum.articles.models import Article
 from forum.articles.services import publish
 from forum.board.models import Draft, Post, Thread
+from forum.core.audit import AuditEntry
 from forum.core.db import connect
 from forum.messages.models import Block, Conversation, Message
 from forum.messages.services import start_conversation
@@ -27,6 +28,8 @@ from forum.programmes.models import (
     Application,
     CheckinAnswer,
     CheckinQuestion,
+    DismissiveReport,
+    Pair,
     PairingJob,
     Programme,
 )
@@ -86,6 +89,9 @@ FORMS: list[tuple[str, str, list[str]]] = [
             "kind_message",
             "kind_moderation",
             "kind_rank",
+            "kind_programme",
+            "kind_checkin",
+            "kind_programme_lead",
             "category_digest",
             "auto_track",
         ],
@@ -148,15 +154,21 @@ FORMS: list[tuple[str, str, list[str]]] = [
         "/programmes/{programme}/criteria",
         ["overlap", "availability", "department", "gap", "gap_min", "gap_max"],
     ),
-    ("admin", "/programmes/{programme}/publish", ["csrftoken_extra"]),
-    ("admin", "/programmes/{programme}/questions", ["prompt", "kind", "side"]),
+    ("admin", "/programmes/{programme}/publish", ["over_pilot"]),
+    ("admin", "/programmes/{programme}/questions", ["prompt", "kind", "side", "when"]),
     ("owner", "/programmes/{programme}/checkin", ["side", "q1", "q2"]),
+    ("owner", "/programmes/{programme}/closing", ["side", "q1", "q2"]),
+    ("member", "/programmes/{programme}/withdraw", ["csrftoken_extra"]),
+    ("member", "/programmes/{programme}/leave", ["csrftoken_extra"]),
+    ("admin", "/programmes/{programme}/reports/999999/follow-up", ["action", "note"]),
+    ("admin", "/programmes/{programme}/close", ["csrftoken_extra"]),
     ("member", "/programmes/{programme}/pairs/999999/dismissive", ["csrftoken_extra"]),
     ("member", "/programmes/{programme}/pairs/999999/meeting", ["csrftoken_extra"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
            NotificationPreference, ThreadWatch, CategoryWatch, Conversation, Message, Block,
-           Programme, Application, PairingJob, CheckinQuestion, CheckinAnswer)  # fmt: skip
+           Programme, Application, PairingJob, CheckinQuestion, CheckinAnswer, Pair,
+           DismissiveReport, AuditEntry)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,13 @@ PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
                 "/u/margaret_hr/report", "/account/email", "/u/grace_w",
                 "/notifications", "/notifications/preferences", "/new", "/unread",
-                "/t/1", "/p/1/reactions", "/programmes/1", "/programmes/1/checkin"]  # fmt: skip
+                "/t/1", "/p/1/reactions", "/programmes/1", "/programmes/1/checkin",
+                "/programmes/2", "/programmes/2/closing"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
 ADMIN_PAGES = ["/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2",
                "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
-               "/programmes/1/dashboard"]  # fmt: skip
+               "/programmes/1/dashboard", "/programmes/1/history", "/programmes/2/dashboard",
+               "/programmes/2/proposal", "/programmes/2/history"]  # fmt: skip
 
 
 def violations(page: Page, path: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""The demo board's running pilot: eight pairs, published, with check-ins on the dashboard."""
+"""The demo board's running pilot: eight pairs, published, with check-ins on the dashboard;
+and an earlier trial, closed, with its closing survey on the dashboard."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy import select
 
 from forum.core.db import Database
 from forum.demo.loader import populate
+from forum.notifications.models import NotificationWork
 from forum.programmes import dashboard as dash
 from forum.programmes import services as svc
 from forum.programmes.models import Programme
@@ -20,7 +22,7 @@ async def test_demo_has_a_running_pilot_with_eight_pairs_and_check_ins(
         await populate(session, settings)
         await session.commit()
     async with fresh_database.sessionmaker() as session:
-        (programme,) = (await session.scalars(select(Programme))).all()
+        programme, trial = (await session.scalars(select(Programme).order_by(Programme.id))).all()
         assert programme.status == "published" and programme.kind == "reverse"
         pairs = await svc.pairs_of(session, programme)
         assert len(pairs) == 8 and all(p.conversation_id for p in pairs)
@@ -29,3 +31,13 @@ async def test_demo_has_a_running_pilot_with_eight_pairs_and_check_ins(
         assert board.frankness["junior"][1].mean is not None
         assert board.frankness["senior"][2].mean is not None
         assert board.response_rates[0][1] >= 12
+        assert trial.status == "closed" and len(await svc.pairs_of(session, trial)) == 6
+        closed = await dash.build(session, trial)
+        assert closed.closing is not None and closed.closing.answered == 11
+        assert closed.closing.frankness["junior"].mean is not None
+        ((question, cell),) = closed.closing.questions
+        assert question.closing and cell.n == 11 and cell.mean is not None
+        # Old programme news is not sent; grace_w is asked for her closing survey.
+        waiting = list(await session.scalars(select(NotificationWork)
+                                             .where(NotificationWork.source == "programme")))  # fmt: skip
+        assert [w.link for w in waiting] == [f"/programmes/{trial.id}/closing"]

@@ -14,16 +14,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import set_role
 from forum.articles.services import publish as publish_article
+from forum.core.db import Database
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
 from forum.messages.models import Conversation, Participant
 from forum.messages.services import reply
+from forum.notifications.fanout import Notifier
+from forum.notifications.models import Notification
+from forum.notifications.paths import worker_paths
 from forum.programmes import dashboard as dash
 from forum.programmes import pairing
 from forum.programmes import services as svc
 from forum.programmes.models import Application, CheckinAnswer, PairingJob, Programme
 from forum.review.models import Report, ReportReason
 from tests.helpers import login, make_user, post_form
+
+
+async def deliver(settings: Settings, database: Database) -> None:
+    """The worker's fan-out: recorded notifications become rows (and e-mail, as chosen)."""
+    notifier = Notifier(settings, database, worker_paths())
+    while await notifier.fan_out():
+        pass
+
+
+async def notes(db: AsyncSession, user: User) -> list[Notification]:
+    return list(
+        await db.scalars(
+            select(Notification)
+            .where(Notification.recipient_id == user.id)
+            .order_by(Notification.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def programme_form(**overrides: str) -> svc.ProgrammeForm:
@@ -169,7 +191,7 @@ async def _accepted_group(
 
 
 async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spaces(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
 ) -> None:
     lead = await make_user(db, settings, username="leader", role="programme_lead")
     programme = await make_programme(db, settings, lead)
@@ -214,9 +236,17 @@ async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spac
         members = set(await db.scalars(select(Participant.user_id).where(
             Participant.conversation_id == pair.conversation_id)))  # fmt: skip
         assert members == {pair.junior_id, pair.senior_id}
-    mailed = set(await db.scalars(select(OutboxMessage.to_address)))
+    await deliver(settings, database)
+    mailed = set(await db.scalars(select(OutboxMessage.to_address).where(
+        OutboxMessage.subject.like("You are paired with %"))))  # fmt: skip
     assert {"jun2@example.org", "sen2@example.org"} <= mailed
     assert "jun1@example.org" not in mailed  # unmatched: not told of a partner
+    # In the app too: who the partner is, leading to the pair space.
+    pair22 = next(p for p in made if p.junior_id == ids["jun2"])
+    (told,) = [n for n in await notes(db, people["jun2"]) if n.kind == "programme"
+               and "paired" in n.detail]  # fmt: skip
+    assert "sen2" in told.detail and told.link == f"/messages/{pair22.conversation_id}"
+    assert not [n for n in await notes(db, people["jun1"]) if "paired" in n.detail]
     # A third member cannot open a pair space.
     client.cookies.clear()
     await make_user(db, settings, username="outsider")
@@ -343,7 +373,7 @@ async def test_dashboard_withholds_small_aggregates_and_only_the_lead_reads_it(
 
 
 async def test_one_click_dismissive_report_reaches_moderators_and_the_lead(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
 ) -> None:
     lead = await make_user(db, settings, username="leader", role="programme_lead")
     programme = await make_programme(db, settings, lead)
@@ -367,13 +397,20 @@ async def test_one_click_dismissive_report_reaches_moderators_and_the_lead(
     report = await db.scalar(select(Report).where(Report.message_id == message.id))
     assert report is not None and report.reason == ReportReason.dismissive.value
     assert report.reporter_id == junior.id
+    await db.commit()
+    await deliver(settings, database)
+    (told,) = [n for n in await notes(db, lead) if n.kind == "programme_lead"]
+    # The lead learns which pair, not which partner reported; the partner is told nothing.
+    assert told.actor_id is None and "dismissive" in told.detail
+    assert told.link == f"/programmes/{programme.id}/dashboard#reports"
+    assert not [n for n in await notes(db, senior) if "dismissive" in n.detail]
     subjects = list(await db.scalars(
         select(OutboxMessage.subject).where(OutboxMessage.to_address == "leader@example.org")))  # fmt: skip
     assert any("dismissive" in s for s in subjects)
 
 
 async def test_check_in_reminders_go_once_per_round_to_those_who_have_not_answered(
-    db: AsyncSession, settings: Settings
+    db: AsyncSession, database: Database, settings: Settings
 ) -> None:
     lead = await make_user(db, settings, username="leader", role="programme_lead")
     programme = await make_programme(db, settings, lead)
@@ -382,11 +419,15 @@ async def test_check_in_reminders_go_once_per_round_to_those_who_have_not_answer
     await svc.answer_checkin(db, settings, junior, programme, "junior", {frank.id: "3"})
 
     async def reminded() -> list[str]:
+        await db.commit()
+        await deliver(settings, database)
         return list(await db.scalars(
             select(OutboxMessage.to_address).where(OutboxMessage.subject.like("Check-in %"))))  # fmt: skip
 
     assert await svc.remind_due(db) == 1
     assert await reminded() == [senior.email]
+    (note,) = [n for n in await notes(db, senior) if n.kind == "checkin"]
+    assert note.kind == "checkin" and note.link == f"/programmes/{programme.id}/checkin"
     assert await svc.remind_due(db) == 0  # once per round
     programme.published_at = programme.published_at - timedelta(days=15)  # type: ignore[operator]
     assert await svc.remind_due(db) == 1
