@@ -31,6 +31,10 @@ class Conversation(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Closed to new messages (kept readable to its members), and why, in words: a programme
+    # pair's space once the pair has ended.
+    closed_at: Mapped[datetime | None]
+    closed_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Participant(Base):

@@ -359,6 +359,11 @@ async def start_conversation(
     return conversation, message
 
 
+def closed_message(conversation: Conversation) -> str:
+    note = conversation.closed_note or "It was closed."
+    return f"This conversation is read-only: no new messages can be sent. {note}"
+
+
 async def reply(
     session: AsyncSession,
     settings: Settings,
@@ -369,6 +374,8 @@ async def reply(
     nudged: list[str] | None = None,
 ) -> Message:
     _check_sender(sender)
+    if conversation.closed_at is not None:
+        raise MessageError("body", closed_message(conversation), status=403)
     body = validate_body(settings, body)
     others = [u.id for u, active in await participants(session, conversation.id)
               if active and u.id != sender.id]  # fmt: skip

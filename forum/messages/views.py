@@ -82,6 +82,7 @@ async def _conversation_context(
         "messages": messages,
         "first_unread": pm.first_unread(participant, messages),
         "people": await pm.participants(ctx.db, conversation.id),
+        "closed_message": pm.closed_message(conversation) if conversation.closed_at else "",
         "errors": {},
         "nudge": None,
         "form": {"body": "", "reply_to": ""},

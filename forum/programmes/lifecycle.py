@@ -18,6 +18,7 @@ from forum.core.audit import AuditEntry
 from forum.core.db import utcnow
 from forum.core.pagination import Page, paginate
 from forum.core.settings import Settings
+from forum.messages.models import Conversation
 from forum.notifications.models import Kind as NoteKind
 from forum.programmes.models import (
     CLOSING_ROUND,
@@ -116,6 +117,15 @@ async def _end(
     pair.ended_at = now or utcnow()
     pair.ended_by = by.id
     pair.ended_reason = reason[:200]
+    # The pair space stays readable to both, but takes no new messages.
+    if pair.conversation_id is not None:
+        conversation = await session.get(Conversation, pair.conversation_id)
+        if conversation is not None and conversation.closed_at is None:
+            conversation.closed_at = pair.ended_at
+            conversation.closed_note = (
+                f"The pair ended on {pair.ended_at:%d %B %Y}; "
+                "this space is kept for the two of you to read."
+            )
 
 
 async def leave(

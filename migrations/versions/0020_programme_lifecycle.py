@@ -3,7 +3,7 @@ reports' follow-up, and notifications recorded by programmes (with their own lin
 
 Revision ID: 0020
 Revises: 0019
-Create Date: 2026-12-09 10:12:41.208311
+Create Date: 2026-12-02 20:10:00
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from forum.core.db import Database
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
 from forum.messages.models import Conversation
-from forum.messages.services import reply
+from forum.messages.services import MessageError, reply
 from forum.notifications.fanout import target_path
 from forum.notifications.models import Kind as NoteKind
 from forum.programmes import dashboard as dash
@@ -280,6 +280,20 @@ async def test_leaving_ends_the_pair_tells_partner_and_lead_and_the_space_stays_
     assert "This pair has ended" in shown.text and "Leave the programme" not in shown.text
     space = await client.get(f"/messages/{pair.conversation_id}")
     assert space.status_code == 200 and "looking forward" in space.text
+    # ... but takes no new messages, from either side; a refused message is given back.
+    assert "read-only" in space.text and 'name="body"' not in space.text
+    sent = await post_form(
+        client, f"/messages/{pair.conversation_id}/reply", {"body": "One last thing."},
+        f"/messages/{pair.conversation_id}",
+    )  # fmt: skip
+    assert sent.status_code == 403 and "read-only" in sent.text and "One last thing." in sent.text
+    await db.refresh(conversation)
+    try:
+        await reply(db, settings, partner, conversation, "Are you still there?")
+    except MessageError as exc:
+        assert exc.status == 403 and "The pair ended on" in exc.message
+    else:
+        raise AssertionError("an ended pair's space took a message")
     assert (await post_form(client, f"{page}/leave", {}, page)).status_code == 400
     assert (await post_form(client, f"{page}/pairs/{pair.id}/meeting", {}, page)).status_code == 400
     # Check-ins stop for both partners of the ended pair.
