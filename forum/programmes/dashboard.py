@@ -1,7 +1,8 @@
 """The lead's dashboard: pairs active, check-in response rates, frankness over time per side
 (a server-rendered SVG: no script, nothing from another site), flagged and reported messages
-in pair spaces, and a CSV export. Aggregates of fewer than five answers are withheld, so no
-figure identifies a participant; and the one-click "this felt dismissive" report."""
+in pair spaces (counts; the text of reported ones only), and a CSV export. Aggregates of
+fewer than five answers are withheld, so no figure identifies a participant; and the
+one-click "this felt dismissive" report."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ class Cell:
 
 
 @dataclass
+class ReportedMessage:
+    """A message a participant reported in their pair space: the one message text the lead
+    reads, so they can choose how to follow up. Unreported messages stay counts only."""
+
+    pair_id: int
+    side: str  # the writer's side in the pair
+    state: str
+    text: str
+
+
+@dataclass
 class Dashboard:
     pairs_active: int
     participants: int
@@ -42,6 +54,7 @@ class Dashboard:
     flagged: int = 0
     reported: int = 0
     texts: list[tuple[int, str, str]] = field(default_factory=list)  # round, question, text
+    reports: list[ReportedMessage] = field(default_factory=list)
 
 
 def _cell(values: list[int]) -> Cell:
@@ -115,6 +128,21 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
             )
             or 0
         )
+        by_conversation = {p.conversation_id: p for p in pairs}
+        rows = await session.execute(
+            select(Message)
+            .where(
+                Message.conversation_id.in_(conversations),
+                Message.id.in_(select(Report.message_id).where(Report.message_id.is_not(None))),
+            )
+            .order_by(Message.id)
+        )
+        for (message,) in rows:
+            pair = by_conversation[message.conversation_id]
+            side = Side.senior.value if message.sender_id == pair.senior_id else Side.junior.value
+            board.reports.append(
+                ReportedMessage(pair.id, side, message.state, message.body_source[:2000])
+            )
     return board
 
 
