@@ -11,6 +11,12 @@ from forum.core.settings import Settings
 from moderation.signals import DISMISSIVE, PostInput, significant
 
 WATCHED = "WATCHED_PHRASE"
+# The most rank steps a writer can stand above whom they answer, as far as the score goes.
+MAX_GAP_STEPS = 3
+# In a mentoring programme's pair space the ladder is the two applications' seniority (years),
+# not board ranks: one rank step for every five years between them (any gap at all counts as
+# one step), capped as rank steps are.
+YEARS_PER_STEP = 5
 
 
 def _logit(p: float) -> float:
@@ -30,21 +36,32 @@ class Decision:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+def ladder_steps(years: int) -> int:
+    """The rank steps a seniority gap of `years` counts as (0 for none, at most MAX_GAP_STEPS)."""
+    if years <= 0:
+        return 0
+    return min(-(-years // YEARS_PER_STEP), MAX_GAP_STEPS)
+
+
 def dismissive_score(
     scores: dict[str, dict[str, float]], post: PostInput, settings: Settings
 ) -> tuple[float, dict[str, Any]]:
     """The post's dismissiveness: the model's score when it ran (it reads the post with what
     it answers, and is trained on the phrases the cue checker knows, in their uses that are not
     put-downs too: advice against them, reports of them), otherwise the cue score alone; then
-    who answers whom."""
+    who answers whom (the rank steps between them, or a programme pair's seniority gap, which
+    the context then records)."""
     cue = scores.get("cues", {}).get("dismissive", 0.0)
     model = scores.get("dismissive", {}).get("dismissive")
     base = model if model is not None else cue
-    gap = min(post.seniority_gap, 3)
+    gap = min(post.seniority_gap, MAX_GAP_STEPS)
     boosted = (
         _sigmoid(_logit(base) + settings.context_boost_per_level * gap) if base > 0.05 else base
     )
-    return significant(boosted), {"base": significant(base), "seniority_gap": gap}
+    context: dict[str, Any] = {"base": significant(base), "seniority_gap": gap}
+    if post.ladder:
+        context["ladder"] = dict(post.ladder)
+    return significant(boosted), context
 
 
 def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Settings) -> Decision:

@@ -51,6 +51,9 @@ class PostInput:
     # What the post answers: the quoted or replied-to post, else the post it follows, else
     # the opening post ("" for an opening post or text that answers nothing).
     context: str = ""
+    # Where the levels came from when not from board ranks: a programme pair's space
+    # (programme, pair, sides, seniority years); recorded with the moderation result.
+    ladder: dict[str, Any] | None = None
 
     @property
     def seniority_gap(self) -> int:

@@ -58,7 +58,7 @@ from forum.review.models import (
     WatchedPhrase,
 )
 from forum.review.queue import NOTIFY_CHANNEL, PRIORITY, UNSCORED, describe, open_item
-from moderation import registry
+from moderation import policy, registry
 from moderation.dismissive import DismissiveStage
 from moderation.pipeline import Outcome, Pipeline
 from moderation.related_index import RelatedIndex
@@ -338,7 +338,8 @@ class Worker:
         """Each message with its context, as a post's: the message it quotes, else the one
         before it in the conversation (only what its recipients could see); the writer's rank
         and role, and whom it is written to: the quoted sender, else the most junior of the
-        other participants."""
+        other participants. In a programme pair's space, the partner, with the pair's
+        seniority gap in place of ranks and roles (recorded with the result)."""
         ranks = await load_ranks(session)
         levels = {name: i for i, (_, name) in enumerate(ranks.earned)}
         watched = tuple((await session.scalars(select(WatchedPhrase.phrase))).all())
@@ -375,6 +376,24 @@ class Worker:
                 if answered_id
                 else None
             )
+            space = await programme_services.pair_space(session, message.conversation_id)
+            if space is not None and sender.id in (space.junior_id, space.senior_id):
+                # A programme pair's space: the partner is whom it is written to, and the
+                # programme's ladder (the applications' seniority), not board ranks or roles,
+                # says how far up or down.
+                gap = space.gap_years(sender.id)
+                steps = policy.ladder_steps(abs(gap))
+                inputs.append(
+                    PostInput(
+                        post_id=message.id, text=message.body_source,
+                        writer_level=steps if gap > 0 else 0, writer_role="member",
+                        target_level=steps if gap < 0 else 0, target_role="member",
+                        watched_phrases=watched,
+                        context=answered[0][:CONTEXT_CHARS] if answered is not None else "",
+                        ladder={**space.describe(sender.id), "steps": steps},
+                    )
+                )  # fmt: skip
+                continue
             target: User | None = None
             if answered is not None and answered[1].id != sender.id and message.reply_to_id:
                 target = answered[1]

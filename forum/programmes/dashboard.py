@@ -1,8 +1,9 @@
 """The lead's dashboard: pairs active and ended, check-in response rates, frankness over time
 per side (a server-rendered SVG: no script, nothing from another site), flagged and reported
-messages in pair spaces, the closing survey's results, and a CSV export. Aggregates of fewer
-than five answers are withheld, so no figure identifies a participant; and the one-click
-"this felt dismissive" report."""
+messages in pair spaces (counts only: the lead never reads a pair's messages), the closing
+survey's results,
+and a CSV export. Aggregates of fewer than five answers are withheld, so no figure identifies a
+participant; and the one-click "this felt dismissive" report."""
 
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
                             and a.round != CLOSING_ROUND]  # fmt: skip
     if programme.status == "closed":
         board.closing = _closing(asked, [a for a in answers if a.round == CLOSING_ROUND], people)
-    conversations = [p.conversation_id for p in pairs if p.conversation_id is not None]
+    conversations = [p.conversation_id for p in every if p.conversation_id is not None]
     if conversations:
         board.flagged = (
             await session.scalar(

@@ -776,6 +776,75 @@ async def publish(
     return made
 
 
+@dataclass(frozen=True)
+class PairSpace:
+    """A pair's private conversation as moderation sees it: who stands where on the
+    programme's ladder. `years` are the seniority fields of the applications each member was
+    paired on."""
+
+    programme_id: int
+    pair_id: int
+    kind: str
+    junior_id: int
+    senior_id: int
+    junior_years: int
+    senior_years: int
+
+    def partner_of(self, user_id: int) -> int:
+        return self.senior_id if user_id == self.junior_id else self.junior_id
+
+    def gap_years(self, writer_id: int) -> int:
+        """How many years of seniority the writer stands above their partner (negative: below).
+        In a reverse or traditional programme the sides say who is senior: the senior side
+        never writes up, the junior side never down. A peer programme goes by the years."""
+        if self.kind == Kind.peer.value:
+            gap = self.senior_years - self.junior_years
+        else:
+            gap = max(self.senior_years - self.junior_years, 0)
+        return gap if writer_id == self.senior_id else -gap
+
+    def describe(self, writer_id: int) -> dict[str, Any]:
+        """What the moderation result records of the context used."""
+        writer_side = Side.senior.value if writer_id == self.senior_id else Side.junior.value
+        years = {self.junior_id: self.junior_years, self.senior_id: self.senior_years}
+        return {
+            "source": "programme", "programme_id": self.programme_id, "pair_id": self.pair_id,
+            "kind": self.kind, "writer_side": writer_side,
+            "writer_years": years[writer_id], "target_years": years[self.partner_of(writer_id)],
+            "gap_years": self.gap_years(writer_id),
+        }  # fmt: skip
+
+
+async def pair_space(session: AsyncSession, conversation_id: int) -> PairSpace | None:
+    """The pair whose private space `conversation_id` is, if it is one."""
+    found = (
+        await session.execute(
+            select(Pair, Programme.kind)
+            .join(Programme, Programme.id == Pair.programme_id)
+            .where(Pair.conversation_id == conversation_id)
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        return None
+    pair, kind = found
+    years = {
+        (uid, side): seniority
+        for uid, side, seniority in await session.execute(
+            select(Application.user_id, Application.side, Application.seniority).where(
+                Application.programme_id == pair.programme_id,
+                Application.user_id.in_([pair.junior_id, pair.senior_id]),
+            )
+        )
+    }
+    return PairSpace(
+        programme_id=pair.programme_id, pair_id=pair.id, kind=kind,
+        junior_id=pair.junior_id, senior_id=pair.senior_id,
+        junior_years=years.get((pair.junior_id, Side.junior.value), 0),
+        senior_years=years.get((pair.senior_id, Side.senior.value), 0),
+    )  # fmt: skip
+
+
 async def pairs_of(session: AsyncSession, programme: Programme) -> list[Pair]:
     return list(
         await session.scalars(

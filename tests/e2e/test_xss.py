@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DEMO_PASSWORD
 
@@ -204,3 +204,170 @@ def test_message_payloads_run_no_script(page: Page, live_server: str, viewport: 
         _assert_inert(page, item, dialogs)
     for client in (writer, reader, mod):
         client.close()
+
+
+def _as(page: Page, base: str, client: httpx.Client) -> None:
+    """The browser signs in as `client` does (its cookies)."""
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": k, "value": v, "url": base} for k, v in client.cookies.items()]
+    )
+
+
+def _until(client: httpx.Client, path: str, pattern: str, seconds: float = 90) -> str:
+    """Fetch `path` until `pattern` matches (the worker pairs and scores in its own process)."""
+    deadline = time.time() + seconds
+    while True:
+        text = client.get(path).text
+        if re.search(pattern, text) or time.time() > deadline:
+            return text
+        time.sleep(1)
+
+
+def test_programme_payloads_run_no_script(
+    page: Page, live_server: str, viewport: str, request: pytest.FixtureRequest
+) -> None:
+    """Mentoring programmes (#18): hostile programme names and texts, topics and slots, the
+    members' profiles, check-in questions and answers and pair-space messages, on every
+    programme page as the lead, the participants and the moderators see them, and on the
+    forms that send hostile input back."""
+    import uuid
+
+    from forum.core.text import clean_line
+
+    def signed_in(username: str) -> tuple[httpx.Client, str]:
+        client, token = _client(live_server, username)
+        request.addfinalizer(client.close)  # closed even when an assertion fails
+        return client, token
+
+    if viewport != "desktop":
+        pytest.skip("one viewport is enough for script execution")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    lead, ltoken = signed_in("rosa_lead")
+    everything = "\n".join(PAYLOADS)
+    topics = list(dict.fromkeys(t for t in (clean_line(p) for p in PAYLOADS) if t))
+    slots = topics[:4]
+    r = lead.post("/programmes/new", data={
+        "name": f"XSS programme {PAYLOADS[1]}", "kind": "reverse", "purpose": everything,
+        "junior_learns": everything, "senior_learns": everything, "evaluation": everything,
+        "ground_rules": everything, "pilot_size": "8", "checkin_days": "14",
+        "topics": "\n".join(topics), "slots": "\n".join(slots), "csrftoken": ltoken})  # fmt: skip
+    assert r.status_code == 303, r.text[-500:]
+    programme = r.headers["location"].split("?")[0]
+    # Every payload as a programme's name too (the list, titles, the pair spaces' subjects).
+    for n, payload in enumerate(PAYLOADS[::3]):
+        r = lead.post("/programmes/new", data={
+            "name": f"XSS {n} {payload}", "kind": "peer", "purpose": payload,
+            "evaluation": payload, "pilot_size": "6", "checkin_days": "14",
+            "csrftoken": ltoken})  # fmt: skip
+        assert r.status_code == 303, r.status_code
+    question = lead.post(f"{programme}/questions", data={
+        "prompt": f"Q {PAYLOADS[0]} {PAYLOADS[2]}", "kind": "text", "side": "both",
+        "csrftoken": ltoken})  # fmt: skip
+    assert question.status_code == 303
+
+    members = {"aisha_m": "junior", "noah_b": "junior", "priya_s": "senior", "tomasz_k": "senior"}
+    clients: dict[str, tuple[httpx.Client, str]] = {}
+    for n, (name, side) in enumerate(members.items()):
+        member, token = signed_in(name)
+        clients[name] = (member, token)
+        applied = member.post(f"{programme}/apply", data={
+            "side": side, "job_title": PAYLOADS[n][:100], "department": PAYLOADS[n + 4][:100],
+            "seniority": "2" if side == "junior" else "20", "free_text": everything,
+            "teaches": topics[n], "learns": [topics[n + 1], topics[n + 2]],
+            "availability": slots[0], "csrftoken": token})  # fmt: skip
+        assert applied.status_code == 303, applied.text[-500:]
+    applications = lead.get(f"{programme}/applications").text
+    for application_id in re.findall(r'action="/programmes/\d+/applications/(\d+)"', applications):
+        decided = lead.post(f"{programme}/applications/{application_id}",
+                            data={"decision": "accept", "csrftoken": ltoken})  # fmt: skip
+        assert decided.status_code == 303
+    assert lead.post(f"{programme}/propose", data={"csrftoken": ltoken}).status_code == 303
+    assert 'name="pair"' in _until(lead, f"{programme}/proposal", r'name="pair"')
+    _as(page, live_server, lead)
+    for path in ["/programmes", programme, f"{programme}/applications", f"{programme}/proposal"]:
+        _assert_inert(page, path, dialogs)
+    assert lead.post(f"{programme}/publish", data={"csrftoken": ltoken}).status_code == 303
+
+    # The pair spaces: each side writes every payload; the junior answers the check-in with
+    # them and reports the senior's message (one click), which moderators then review.
+    junior, jtoken = clients["aisha_m"]
+    space = re.search(r'href="(/messages/\d+)"', junior.get(programme).text)
+    assert space, "the junior has a pair space"
+    text_of_space = junior.get(space.group(1)).text
+    partner = next(n for n in ("priya_s", "tomasz_k") if n in text_of_space)
+    senior, stoken = clients[partner]
+    marker = f"pair-note-{uuid.uuid4().hex[:8]}"  # finds the reported message in the queue
+    for client, token in ((junior, jtoken), (senior, stoken)):
+        sent = client.post(f"{space.group(1)}/reply", data={
+            "body": f"{marker}\n\n{everything}\n\n> quoted {PAYLOADS[0]}", "csrftoken": token,
+            "post_anyway": "1"})  # fmt: skip
+        assert sent.status_code == 303
+    _until(junior, space.group(1), r'href="/messages/m/\d+/report"')
+    form = junior.get(f"{programme}/checkin").text
+    asked = dict.fromkeys(re.findall(r'name="(q\d+)"', form))
+    answers = {q: ("3" if 'type="radio" name="' + q in form else everything) for q in asked}
+    sent = junior.post(f"{programme}/checkin", data={"side": "junior", **answers,
+                                                     "csrftoken": jtoken})  # fmt: skip
+    assert sent.status_code == 303, sent.text[-500:]
+    path = re.search(r'action="(/programmes/\d+/pairs/\d+/dismissive)"', junior.get(programme).text)
+    assert path
+    assert junior.post(path.group(1), data={"csrftoken": jtoken}).status_code == 303
+
+    _as(page, live_server, junior)
+    for path_ in [programme, f"{programme}/checkin", space.group(1), "/messages"]:
+        _assert_inert(page, path_, dialogs)
+    # The forms send hostile input back: a check-in without its scale answer, an application
+    # without a side.
+    page.goto(f"{programme}/checkin")
+    for q in asked:
+        if 'type="radio" name="' + q not in form:
+            page.locator(f'textarea[name="{q}"]').fill(everything)
+    page.get_by_role("button", name="Send check-in").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_text("from 1 to 5").first).to_be_visible()  # sent back, with the text
+    assert page.evaluate("window.__pwned === undefined") and dialogs == []
+    applicant, _ = signed_in("grace_w")
+    other = re.findall(r'href="(/programmes/\d+)"', lead.get("/programmes").text)
+    open_programme = next(p for p in other if p != programme and "Apply" in applicant.get(p).text)
+    _as(page, live_server, applicant)
+    page.goto(open_programme)
+    page.get_by_label("Your role").fill(PAYLOADS[1][:100])
+    page.get_by_label("Department").fill(PAYLOADS[11][:100])
+    page.get_by_label("Anything else you can teach or want to learn").fill(everything)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_text("Choose the side you apply for.")).to_be_visible()
+    assert page.evaluate("window.__pwned === undefined") and dialogs == []
+    # The lead's new-programme form, sent back for a missing purpose.
+    _as(page, live_server, lead)
+    page.goto("/programmes/new")
+    page.get_by_label("Name").fill(f"XSS {PAYLOADS[0]}")
+    page.get_by_label("Ground rules").fill(everything)
+    page.get_by_label("How results will be evaluated").fill(everything)
+    page.get_by_role("button", name="Create programme").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_text("The purpose is required.")).to_be_visible()
+    assert page.evaluate("window.__pwned === undefined") and dialogs == []
+    for path_ in [programme, f"{programme}/proposal", f"{programme}/dashboard", "/programmes"]:
+        _assert_inert(page, path_, dialogs)
+    dashboard = lead.get(f"{programme}/dashboard").text
+    assert "Written answers" in dashboard  # the hostile answer is on the page, escaped
+    assert "&lt;script&gt;" in dashboard and "<script>window.__pwned" not in dashboard
+
+    mod, _ = signed_in("morgan_mod")
+    items = re.findall(r'href="(/mod/items/\d+)"', mod.get("/mod").text)[:10]
+    # The junior's report, wherever it sits in the queue: scored with the pair's ladder.
+    reported = None
+    for number in range(1, 21):
+        rows = mod.get(f"/mod?page={number}").text.split("<tr>")
+        found = [re.search(r'href="(/mod/items/\d+)"', r) for r in rows if marker in r]
+        if found and found[0]:
+            reported = found[0].group(1)
+            break
+    assert reported is not None
+    assert "pair space (reverse)" in mod.get(reported).text
+    _as(page, live_server, mod)
+    for item in [reported, *items]:
+        _assert_inert(page, item, dialogs)

@@ -6,7 +6,7 @@ import pytest
 
 from forum.core.settings import Settings
 from moderation import cues
-from moderation.policy import DISMISSIVE, decide, likelihood
+from moderation.policy import DISMISSIVE, MAX_GAP_STEPS, decide, ladder_steps, likelihood
 from moderation.signals import PostInput
 
 DISMISSIVE_TEXTS = [
@@ -100,6 +100,27 @@ def test_policy_weighs_who_answers_whom_and_exempts_nobody() -> None:
     # A sharp reply up the ladder is flagged, never held.
     upward = PostInput(1, "x", writer_level=0, target_level=4)
     assert decide({"cues": {"dismissive": 0.97}}, upward, s).verdict == "flag"
+
+
+def test_a_programme_pairs_seniority_gap_counts_as_rank_steps_capped_as_ranks_are() -> None:
+    assert [ladder_steps(y) for y in (-4, 0, 1, 5, 6, 10, 11, 40)] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert ladder_steps(60) == MAX_GAP_STEPS
+    s = Settings(secret_key="x")
+    scores = {"cues": {"dismissive": 0.85}}
+    ladder = {"source": "programme", "pair_id": 7, "gap_years": 18, "steps": 3}
+    down = PostInput(1, "x", writer_level=ladder_steps(18), target_level=0, ladder=ladder)
+    up = PostInput(1, "x", writer_level=0, target_level=ladder_steps(18), ladder=ladder)
+    senior, junior = decide(scores, down, s), decide(scores, up, s)
+    assert senior.dismissive > junior.dismissive == 0.85
+    assert senior.verdict == "hold" and junior.verdict == "flag"
+    # The decision records the ladder it was given (and nothing when there was none).
+    assert senior.context["ladder"] == ladder and senior.context["seniority_gap"] == 3
+    assert ladder is not senior.context["ladder"]  # a copy: the input is not shared
+    assert "ladder" not in decide(scores, PostInput(1, "x"), s).context
+    # However large, a gap weighs no more than the policy's cap on rank steps.
+    far = PostInput(1, "x", writer_level=40, target_level=0)
+    capped = PostInput(1, "x", writer_level=MAX_GAP_STEPS, target_level=0)
+    assert decide(scores, far, s).dismissive == decide(scores, capped, s).dismissive
 
 
 def test_likelihood_words() -> None:
