@@ -1,9 +1,8 @@
 """The lead's dashboard: pairs active and ended, check-in response rates, frankness over time
 per side (a server-rendered SVG: no script, nothing from another site), flagged and reported
 messages in pair spaces (counts only: the lead never reads a pair's messages), the closing
-survey's results,
-and a CSV export. Aggregates of fewer than five answers are withheld, so no figure identifies a
-participant; and the one-click "this felt dismissive" report."""
+survey's results, and a CSV export. Aggregates of fewer than five answers are withheld, so no
+figure identifies a participant; and the one-click "this felt dismissive" report."""
 
 from __future__ import annotations
 

@@ -157,6 +157,7 @@ async def test_the_lead_reads_aggregates_never_the_text(
     await login(client, lead.username)
     shown = (await client.get(f"{p}/dashboard")).text
     assert SECRET_PART not in shown and rude not in shown
+    assert 'href="/mod"' not in shown  # a lead who is not a moderator gets no dead link
     exported = (await client.get(f"{p}/dashboard.csv")).text
     assert rude not in exported and SECRET_PART not in exported
     assert (await client.get(f"/messages/{pair.conversation_id}")).status_code == 404
