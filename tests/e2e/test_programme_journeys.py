@@ -116,5 +116,19 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
     expect(page.get_by_text("Pairs active: 8")).to_be_visible()
     expect(page.get_by_role("cell", name="1 of 16")).to_be_visible()
     expect(page.locator("svg.chart")).to_be_visible()
+    # (The README's dashboard is the demo pilot's: test_the_demo_pilot_as_its_lead_sees_it.)
+
+
+def test_the_demo_pilot_as_its_lead_sees_it(page: Page, viewport: str) -> None:
+    """The demo's running pilot (the README's dashboard): its pairs, and two rounds of
+    check-in answers charted per side."""
+    login(page, "rosa_lead")
+    page.goto("/programmes")
+    page.get_by_role("link", name="Leadership reverse-mentoring pilot").click()
+    path = re.sub(r"^https?://[^/]+", "", page.url.split("?")[0])
+    page.goto(f"{path}/dashboard")
+    expect(page.get_by_text("Pairs active: 8")).to_be_visible()
+    # Rounds with at least five answers a side are drawn as points, not withheld.
+    assert page.locator("svg.chart circle").count() >= 4
     if viewport == "desktop":
         shot(page, "programme-dashboard")
