@@ -311,17 +311,13 @@ async def publish(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
-@view(login=True)
-async def checkin(ctx: Ctx) -> Response:
-    programme = await _programme(ctx)
+async def _answers(
+    ctx: Ctx, programme: Programme, sides: list[str], *, closing: bool
+) -> Response | tuple[Programme, str, dict[int, str], dict[str, str], int]:
+    """A check-in's or the closing survey's form: on a POST, the answers are stored and the
+    member sent back to the programme, or the form comes back with what they typed and why
+    it was refused. Returns the redirect, or what the page shows."""
     assert ctx.user is not None
-    sides = sorted(await svc.participant_sides(ctx.db, programme, ctx.user.id))
-    if not sides:
-        return ctx.render_error(403, "Only the programme's participants answer its check-ins.")
-    if programme.status == ProgrammeStatus.closed.value:
-        return ctx.render_error(
-            400, "The programme is closed: check-ins have stopped. Answer its closing survey."
-        )
     side = ctx.request.query_params.get("side", sides[0])
     errors: dict[str, str] = {}
     values: dict[int, str] = {}
@@ -329,10 +325,11 @@ async def checkin(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
         data = await ctx.form()
         side = field_str(data, "side", 20)
-        for q in await svc.questions(ctx.db, programme, side):
+        for q in await svc.questions(ctx.db, programme, side, closing=closing):
             values[q.id] = field_str(data, f"q{q.id}", 5000)
+        answer = life.answer_closing if closing else svc.answer_checkin
         try:
-            await svc.answer_checkin(ctx.db, ctx.settings, ctx.user, programme, side, values)
+            await answer(ctx.db, ctx.settings, ctx.user, programme, side, values)
         except (svc.ProgrammeError, RateLimited) as exc:
             programme_id = programme.id
             await ctx.rollback()
@@ -345,6 +342,24 @@ async def checkin(ctx: Ctx) -> Response:
             return ctx.redirect(ctx.url("programme", programme_id=programme.id))
     if side not in sides:
         side = sides[0]
+    return programme, side, values, errors, status
+
+
+@view(login=True)
+async def checkin(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    sides = sorted(await svc.participant_sides(ctx.db, programme, ctx.user.id))
+    if not sides:
+        return ctx.render_error(403, "Only the programme's participants answer its check-ins.")
+    if programme.status == ProgrammeStatus.closed.value:
+        return ctx.render_error(
+            400, "The programme is closed: check-ins have stopped. Answer its closing survey."
+        )
+    answered = await _answers(ctx, programme, sides, closing=False)
+    if isinstance(answered, Response):
+        return answered
+    programme, side, values, errors, status = answered
     return ctx.render(
         "programmes/checkin.html",
         {
@@ -423,29 +438,10 @@ async def closing(ctx: Ctx) -> Response:
         return ctx.render_error(403, "Only the programme's participants answer its closing survey.")
     if programme.status != ProgrammeStatus.closed.value:
         return ctx.render_error(400, "The closing survey opens when the lead closes the programme.")
-    side = ctx.request.query_params.get("side", sides[0])
-    errors: dict[str, str] = {}
-    values: dict[int, str] = {}
-    status = 200
-    if ctx.request.method == "POST":
-        data = await ctx.form()
-        side = field_str(data, "side", 20)
-        for q in await svc.questions(ctx.db, programme, side, closing=True):
-            values[q.id] = field_str(data, f"q{q.id}", 5000)
-        try:
-            await life.answer_closing(ctx.db, ctx.settings, ctx.user, programme, side, values)
-        except (svc.ProgrammeError, RateLimited) as exc:
-            programme_id = programme.id
-            await ctx.rollback()
-            found = await ctx.db.get(Programme, programme_id)
-            assert found is not None
-            programme = found
-            errors, status = {exc.field or "side": exc.message}, exc.status
-        else:
-            ctx.flash("Thank you. Only the programme's lead reads your answers.")
-            return ctx.redirect(ctx.url("programme", programme_id=programme.id))
-    if side not in sides:
-        side = sides[0]
+    answered = await _answers(ctx, programme, sides, closing=True)
+    if isinstance(answered, Response):
+        return answered
+    programme, side, values, errors, status = answered
     done = await life.closing_answered(ctx.db, programme, ctx.user.id)
     return ctx.render(
         "programmes/closing.html",
