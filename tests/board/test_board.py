@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -479,8 +480,15 @@ async def test_posting_is_rate_limited_per_account_and_per_address(
     app,
     client: httpx.AsyncClient,
     db: AsyncSession,
-    settings: Settings,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
+    # Limits count in fixed windows: one instant, so the test never straddles a new minute.
+    from forum.core import ratelimit
+    from forum.core.db import utcnow
+
+    now = utcnow()
+    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
     app.state.settings = settings.model_copy(
         update={"posts_max_per_minute": 2, "posts_max_per_minute_ip": 3}
     )
