@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -292,6 +293,13 @@ def main() -> None:
         "--search-sizes", default="200000,1000000", help="posts on the boards search is measured on"
     )
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        # Found only after minutes of seeding otherwise: `make bench` installs it.
+        parser.exit(
+            2,
+            "bench: wrk is not installed (`make bench` installs it from Debian's "
+            "packages, or: apt-get install wrk)\n",
+        )
     size = Size(members=200, categories=50, threads=1_000, posts=20_000) if args.small else Size()
     levels = [int(x) for x in args.levels.split(",")]
     search_sizes = [int(x) for x in args.search_sizes.split(",") if x]
