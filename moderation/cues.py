@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from moderation.normalise import fold
 from moderation.signals import Evidence, Signal
 
 STAGE = "cues"
@@ -184,7 +185,10 @@ class CueMatch:
 
 
 def find_cues(text: str) -> list[CueMatch]:
-    """Every cue in `text` with its span and its score after context adjustments."""
+    """Every cue in `text` with its span and its score after context adjustments. Cues are
+    matched on the text with its disguises undone (look-alike letters, digits for letters;
+    moderation.normalise.fold keeps every offset), and report what was written."""
+    written, text = text, fold(text)
     doc = _Text(text)
     matches: list[CueMatch] = []
     for cue in CUES:
@@ -209,21 +213,26 @@ def find_cues(text: str) -> list[CueMatch]:
                 damped = "advice against it"
             elif cue.weight < 0.95 and doc.has_marker(left, right):
                 score = min(1.0, score + 0.1)
-            matches.append(CueMatch(cue.name, start, end, m.group(0), round(score, 3), damped))
+            matches.append(
+                CueMatch(cue.name, start, end, written[start:end], round(score, 3), damped)
+            )
     return sorted(matches, key=lambda c: c.start)
 
 
 def find_watched(text: str, phrases: Iterable[str]) -> list[CueMatch]:
+    written, text = text, fold(text)
     found = []
     for phrase in phrases:
-        phrase = phrase.strip()
+        phrase = fold(phrase.strip())
         if not phrase:
             continue
         pattern = re.compile(
             r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.I
         )
         for m in pattern.finditer(text):
-            found.append(CueMatch("watched_phrase", m.start(), m.end(), m.group(0), 0.7))
+            found.append(
+                CueMatch("watched_phrase", m.start(), m.end(), written[m.start() : m.end()], 0.7)
+            )
     return found
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from moderation.encoder import ENCODER_NAME, encoder_path
+from moderation.normalise import for_model
 from moderation.signals import PostInput, Signal, StageResult, own_words
 
 STAGE = "dismissive"
@@ -56,9 +57,10 @@ class Calibration:
 
 def model_inputs(post: PostInput) -> tuple[str, str]:
     """(context, text) as the model reads a post: its own words, with what it quotes (else
-    what it answers) as the context."""
+    what it answers) as the context; both with their disguises undone (look-alike letters,
+    digits for letters, spaced-out words: moderation.normalise)."""
     quote, own = own_words(post.text)
-    return (quote or post.context), (own or post.text)
+    return for_model(quote or post.context), for_model(own or post.text)
 
 
 class DismissiveStage:

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from moderation.normalise import for_model
 from moderation.signals import PostInput, Signal, StageResult
 
 STAGE = "toxicity"
@@ -112,7 +113,7 @@ class ToxicityStage:
         owners: list[int] = []
         pieces: list[str] = []
         for i, post in enumerate(posts):
-            for piece in self.chunks(post.text):
+            for piece in self.chunks(for_model(post.text)):
                 owners.append(i)
                 pieces.append(piece)
         # Pieces of like length share a batch, so little of a batch is padding.

@@ -20,6 +20,7 @@ from forum.core.text import (
 )
 from forum.review.highlight import highlight
 from moderation import cues
+from moderation.normalise import fold, for_model
 from moderation.signals import own_words
 
 PHRASES = [
@@ -36,6 +37,11 @@ PHRASES = [
     "@@a.@b `@c ",
     "@aaa @abc x@bbb ",
     "> **x** wrote:\n",
+    # Disguises the classifiers undo: spaced-out letters, digits for letters, look-alikes.
+    "t o o  j u n i o r ",
+    "j.u.n.i.o.r-",
+    "t00 jun10r ",
+    "tоо juniоr ",
 ]
 EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
 FUNCTIONS: dict[str, Callable[[str], object]] = {
@@ -56,6 +62,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "own_words": own_words,
     "mentioned_names": mentioned_names,
     "quoted_names": quoted_names,
+    "fold": fold,
+    "for_model": for_model,
 }
 
 

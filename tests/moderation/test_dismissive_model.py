@@ -79,3 +79,16 @@ def test_the_pipeline_loads_the_version_in_use(tmp_path: object) -> None:
     assert isinstance(dismissive, DismissiveStage)
     assert dismissive.model_path == registry.SHIPPED_PATH
     assert not isinstance(dismissive, CueStage)
+
+
+def test_a_disguised_put_down_is_scored_as_the_plain_one(stage: DismissiveStage) -> None:
+    plain = "You're too junior to get this. Come back when you have 20 years in."
+    for disguised in (
+        "Yоu'rе tоо juniоr tо gеt this. Cоmе bасk whеn yоu hаvе 20 yеаrs in.",  # Cyrillic
+        "Y0u're too jun10r to g3t th1s. C0me back wh3n y0u have 20 y3ars in.",
+        "Y o u ' r e  t o o  j u n i o r  t o  g e t  t h i s. "
+        "C o m e  b a c k  w h e n  y o u  h a v e  2 0  y e a r s  i n.",
+    ):
+        # Before the text was normalised these scored 0.00, 0.00 and 0.07.
+        assert _score(stage, disguised) == pytest.approx(_score(stage, plain), abs=0.02)
+        assert _score(stage, disguised) >= 0.5

@@ -1,0 +1,102 @@
+"""Text as the classifiers read it, with the usual disguises undone.
+
+A put-down written with look-alike letters from another script ("yоu're tоо juniоr", the o's
+Cyrillic), digits for letters ("t00 jun10r"), styled letters ("𝘵𝘰𝘰 𝘫𝘶𝘯𝘪𝘰𝘳", fullwidth) or
+letters spaced out ("t o o  j u n i o r", "j.u.n.i.o.r") reads to a member as the plain words,
+but not to a tokenizer or a pattern. The text shown to members is never changed; only what
+the stages score is.
+
+`fold` maps character for character, so offsets into the folded text are offsets into the
+post: the cue checker matches on it and its evidence still marks what the member wrote.
+`for_model` also joins spaced-out letters, which changes the length: the models, which report
+no spans, read that. Both are linear in the text's length. Pure Python: the web process uses
+`fold` through the composer's nudge.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters of other scripts that look like Latin ones, as they are used to disguise words.
+_LOOKALIKES = {
+    # Cyrillic
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k",
+    "ӏ": "l", "м": "m", "п": "n", "о": "o", "р": "p", "ԛ": "q", "г": "r", "ѕ": "s", "т": "t",
+    "у": "y", "х": "x", "ԝ": "w", "ё": "e", "ї": "i",
+    "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K", "М": "M",
+    "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ԝ": "W",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "γ": "y",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    # Latin look-alikes outside ASCII
+    "ı": "i", "ȷ": "j", "ɡ": "g", "ʏ": "y", "ɑ": "a",
+}  # fmt: skip
+_LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
+# Digits written for letters between letters ("y0u", "jun10r", "g3t"). A digit at a word's
+# end or start is a code or a quantity ("PS4", "CS101", "3rd", "20yrs"), as is a word with
+# another digit in it ("F2B705", "A380") or in capitals ("H1B"): those are kept.
+_LEET_TABLE = str.maketrans("013457", "oieast")
+_LEET_WORD = re.compile(r"(?<![\w'’])(?=[^\W\d_])[\w'’]*[a-zA-Z][013457]+[a-zA-Z][\w'’]*")
+_LEET_RUN = re.compile(r"(?<=[a-zA-Z])[013457]+(?=[a-zA-Z])")
+_WORD = re.compile(r"(?<![\w'’])[^\W\d_][\w'’]*[013457][\w'’]*")
+_WORD = re.compile(r"\w+")
+# Three or more single letters or digits, each followed by the same separator: "t o o",
+# "j.u.n.i.o.r", "j-u-n-i-o-r". Spaced-out words are kept apart by two or more spaces.
+_SPACED = re.compile(r"(?<![\w'’])([\w'’])([ .\-_*·•|/])(?:[\w'’]\2){1,}[\w'’](?![\w'’])")
+_SPACED_WORDS = re.compile(r"(?<![\w'’])(?:[\w'’] ){2,}[\w'’](?:  +(?:[\w'’] )*[\w'’])+")
+
+
+def _styled(ch: str) -> str:
+    """A styled letter (fullwidth, mathematical bold or italic, circled) as its plain letter,
+    where Unicode's compatibility mapping gives exactly one character."""
+    if ch.isascii():
+        return ch
+    plain = unicodedata.normalize("NFKC", ch)
+    return plain if len(plain) == 1 else ch
+
+
+def fold(text: str) -> str:
+    """`text` with look-alike, styled and digit-for-letter disguises undone, character for
+    character (the result has the same length)."""
+    if text.isascii():
+        folded = text
+    else:
+        folded = "".join(_styled(ch) for ch in text)
+        letters = sum(1 for ch in folded if ch.isalpha())
+        latin = sum(1 for ch in folded if ch.isascii() and ch.isalpha())
+        if latin * 2 >= letters:
+            # Mostly Latin text: a Cyrillic or Greek look-alike in it is a disguise.
+            folded = folded.translate(_LOOKALIKE_TABLE)
+        else:
+            # Text in another script keeps its letters; only words mixing scripts are folded.
+            folded = _WORD.sub(
+                lambda m: (
+                    m.group(0).translate(_LOOKALIKE_TABLE)
+                    if any(c.isascii() and c.isalpha() for c in m.group(0))
+                    else m.group(0)
+                ),
+                folded,
+            )
+    return _LEET_WORD.sub(_unleet, folded)
+
+
+def _unleet(m: re.Match[str]) -> str:
+    word = m.group(0)
+    if any(ch in "2689" for ch in word) or not any(ch.islower() for ch in word):
+        return word
+    return _LEET_RUN.sub(lambda d: d.group(0).translate(_LEET_TABLE), word)
+
+
+def _join_words(m: re.Match[str]) -> str:
+    return " ".join(part.replace(" ", "") for part in re.split(r"  +", m.group(0)))
+
+
+def for_model(text: str) -> str:
+    """`fold(text)` with spaced-out letters joined back into words, for the models."""
+    folded = fold(text)
+    if " " in folded:
+        folded = _SPACED_WORDS.sub(_join_words, folded)
+    return _SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded)

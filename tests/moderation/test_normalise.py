@@ -1,0 +1,66 @@
+"""Disguised put-downs are read as the plain words: look-alike letters from other scripts,
+digits for letters, styled letters and spaced-out words. What members see is unchanged; the
+cue checker's evidence still marks what was written; plain text, codes and quantities, and
+text written in another script are left as they are."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation import cues
+from moderation.normalise import fold, for_model
+
+PLAIN = "You're too junior to get this. Come back when you have 20 years in."
+DISGUISED = {
+    # Cyrillic о, е, а, с in place of the Latin letters
+    "look-alikes": "Yоu'rе tоо juniоr tо gеt this. Cоmе bасk whеn yоu hаvе 20 yеаrs in.",
+    "digits for letters": "Y0u're too jun10r to g3t th1s. C0me back wh3n y0u have 20 y3ars in.",
+    "styled letters": "𝘠𝘰𝘶'𝘳𝘦 𝘵𝘰𝘰 𝘫𝘶𝘯𝘪𝘰𝘳 to get this. Ｃｏｍｅ ｂａｃｋ when you have 20 years in.",
+    "spaced out": "Y o u ' r e  t o o  j u n i o r  t o  g e t  t h i s. "
+    "C o m e  b a c k  w h e n  y o u  h a v e  2 0  y e a r s  i n.",
+    "dotted": "You're too j.u.n.i.o.r to get this. Come b-a-c-k when you have 20 years in.",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DISGUISED))
+def test_the_models_read_a_disguised_put_down_as_the_plain_words(kind: str) -> None:
+    assert for_model(DISGUISED[kind]) == PLAIN
+
+
+@pytest.mark.parametrize("kind", ["look-alikes", "digits for letters", "styled letters"])
+def test_folding_keeps_every_offset_and_the_cues_mark_what_was_written(kind: str) -> None:
+    text = DISGUISED[kind]
+    assert len(fold(text)) == len(text)
+    found = cues.find_cues(text)
+    assert {c.cue for c in found} == {c.cue for c in cues.find_cues(PLAIN)}
+    for c in found:
+        assert c.text == text[c.start : c.end]  # the evidence is the member's own writing
+    assert cues.nudge_phrases(text)  # the composer points it out too
+
+
+def test_a_watched_phrase_is_found_through_look_alikes() -> None:
+    (signal, watched) = cues.score("Honestly, a tyрical snоwflake take.", ["typical snowflake"])
+    assert watched.score > 0
+    assert [e.text for e in watched.evidence] == ["tyрical snоwflake"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PLAIN,
+        "We hired 20 people in Q3 2026: see the 3rd slide at 5pm, the A380 deck and b4 you go.",
+        "Café, naïve, résumé and Zoë's CV; the α in our test was 0.05.",
+        "The path is ~/notes/2026 and the score 4-1 (see e.g. the table).",
+    ],
+)
+def test_plain_text_codes_and_quantities_read_the_same(text: str) -> None:
+    assert for_model(text).replace("α", "a") == text.replace("α", "a")
+
+
+def test_text_in_another_script_keeps_its_letters() -> None:
+    russian = "Спасибо за встречу, было очень полезно."
+    greek = "Ευχαριστώ για τη συνάντηση."
+    assert fold(russian) == russian
+    assert fold(greek) == greek
+    # ... but a Latin word disguised with Cyrillic inside it is still undone.
+    assert fold("Спасибо, juniоr.") == "Спасибо, junior."
