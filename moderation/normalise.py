@@ -1,20 +1,23 @@
 """Text as the classifiers read it, with the usual disguises undone.
 
 A put-down written with look-alike letters from another script ("yоu're tоо juniоr", the o's
-Cyrillic), digits for letters ("t00 jun10r"), styled letters ("𝘵𝘰𝘰 𝘫𝘶𝘯𝘪𝘰𝘳", fullwidth) or
-letters spaced out ("t o o  j u n i o r", "j.u.n.i.o.r") reads to a member as the plain words,
-but not to a tokenizer or a pattern. The text shown to members is never changed; only what
-the stages score is.
+Cyrillic), digits between letters ("jun10r"), styled letters ("𝘵𝘰𝘰 𝘫𝘶𝘯𝘪𝘰𝘳", fullwidth),
+letters spaced out ("t o o  j u n i o r", "j.u.n.i.o.r"), character references
+("t&#111;&#111;") or Markdown emphasis inside words ("j*uni*or") reads to a member as the plain
+words, but not to a tokenizer or a pattern. The text shown to members is never changed; only
+what the stages score is.
 
 `fold` maps character for character, so offsets into the folded text are offsets into the
 post: the cue checker matches on it and its evidence still marks what the member wrote.
-`for_model` also joins spaced-out letters, which changes the length: the models, which report
-no spans, read that. Both are linear in the text's length. Pure Python: the web process uses
-`fold` through the composer's nudge.
+`for_model` also reads character references, drops emphasis marks and joins spaced-out
+letters, which changes the length: the models, which report no spans, read that. Both are
+linear in the text's length. Pure Python: the web process uses `fold` through the composer's
+nudge.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -94,9 +97,18 @@ def _join_words(m: re.Match[str]) -> str:
     return " ".join(part.replace(" ", "") for part in re.split(r"  +", m.group(0)))
 
 
+# Markdown emphasis, strike-through and code marks touching a word: "t**o**o j*uni*or" shows
+# as "too junior", in part bold or italic.
+_MARKS = re.compile(r"[*_~`]+(?=\w)|(?<=\w)[*_~`]+")
+
+
 def for_model(text: str) -> str:
-    """`fold(text)` with spaced-out letters joined back into words, for the models."""
-    folded = fold(text)
+    """What the models read: the text as it shows on the page (character references such as
+    "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
+    dropped), folded, with spaced-out letters joined back into words."""
+    if "&" in text:
+        text = html.unescape(text)
+    folded = _MARKS.sub("", fold(text))
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
     return _SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded)

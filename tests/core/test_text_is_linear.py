@@ -42,6 +42,7 @@ PHRASES = [
     "j.u.n.i.o.r-",
     "t00 jun10r ",
     "tоо juniоr ",
+    "t&#111;&#111; j*uni*or ",
 ]
 EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
 FUNCTIONS: dict[str, Callable[[str], object]] = {

@@ -88,7 +88,10 @@ def test_a_disguised_put_down_is_scored_as_the_plain_one(stage: DismissiveStage)
         "Y0u're too jun10r to g3t th1s. C0me back wh3n y0u have 20 y3ars in.",
         "Y o u ' r e  t o o  j u n i o r  t o  g e t  t h i s. "
         "C o m e  b a c k  w h e n  y o u  h a v e  2 0  y e a r s  i n.",
+        "Y&#111;u're t&#111;&#111; juni&#111;r to get this. C&#111;me back when you have 20 "
+        "years in.",
+        "You're t**o**o j*uni*or to get this. Come back wh~~e~~n you have 20 years in.",
     ):
-        # Before the text was normalised these scored 0.00, 0.00 and 0.07.
+        # Before the text was normalised these scored 0.00, 0.00, 0.07, 0.00 and 0.00.
         assert _score(stage, disguised) == pytest.approx(_score(stage, plain), abs=0.02)
         assert _score(stage, disguised) >= 0.5

@@ -5,8 +5,12 @@ text written in another script are left as they are."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
+from forum.core.text import render_markdown
 from moderation import cues
 from moderation.normalise import fold, for_model
 
@@ -19,12 +23,21 @@ DISGUISED = {
     "spaced out": "Y o u ' r e  t o o  j u n i o r  t o  g e t  t h i s. "
     "C o m e  b a c k  w h e n  y o u  h a v e  2 0  y e a r s  i n.",
     "dotted": "You're too j.u.n.i.o.r to get this. Come b-a-c-k when you have 20 years in.",
+    # Both render as the plain words (forum.core.text.render_markdown).
+    "character references": "Y&#111;u're t&#111;&#111; &#106;&#117;&#110;ior to get this. "
+    "C&#x6f;me back when you have 20 years in.",
+    "emphasis inside words": "You're t**o**o j*uni*or to get this. Co*m*e back wh~~e~~n you "
+    "have 20 years in.",
 }
 
 
 @pytest.mark.parametrize("kind", sorted(DISGUISED))
 def test_the_models_read_a_disguised_put_down_as_the_plain_words(kind: str) -> None:
     assert for_model(DISGUISED[kind]) == PLAIN
+    # ... which is what a member reads on the page (here, in so many characters).
+    shown = re.sub(r"<[^>]+>", "", render_markdown(DISGUISED[kind])).strip()
+    if kind in {"character references", "emphasis inside words"}:
+        assert html.unescape(shown) == PLAIN
 
 
 @pytest.mark.parametrize("kind", ["look-alikes", "digits for letters", "styled letters"])
