@@ -89,3 +89,40 @@ class StageResult:
 
     def scores(self) -> dict[str, float]:
         return {s.label: significant(float(s.score)) for s in self.signals}
+
+
+_QUOTE_MARKS = re.compile(r"^(\s*)((?:>\s*)+)")
+# Quoted lines checked against what they claim to quote; any further ones count as the
+# writer's own (a post of thousands of quoted lines costs no more to check than this).
+MAX_QUOTED_LINES = 200
+
+
+def quoted_lines(text: str) -> list[str]:
+    """The content of each quoted line of `text` (markers, headers and blank lines left out)."""
+    found = []
+    for line in text.split("\n"):
+        m = _QUOTE_MARKS.match(line)
+        if m:
+            content = " ".join(line[m.end() :].split())
+            if content and not QUOTE_HEADER.match(content):
+                found.append(content)
+    return found
+
+
+def unquote_fabricated(text: str, sources: list[str]) -> str:
+    """`text` with every quoted line that none of `sources` (what it could be quoting: posts
+    members can see) holds made the writer's own. A "quote" nobody wrote is the writer's own
+    put-down shown as a quote, and must not pass as context for a harmless line after it.
+    Only the ">" marks change (to spaces), so offsets into the text still hold."""
+    held = [" ".join(source.split()) for source in sources]
+    out = []
+    checked = 0
+    for line in text.split("\n"):
+        m = _QUOTE_MARKS.match(line)
+        content = " ".join(line[m.end() :].split()) if m else ""
+        if m and content and not QUOTE_HEADER.match(content):
+            checked += 1
+            if checked > MAX_QUOTED_LINES or not any(content in h for h in held):
+                line = m.group(1) + m.group(2).replace(">", " ") + line[m.end() :]
+        out.append(line)
+    return "\n".join(out)

@@ -62,7 +62,7 @@ from moderation import policy, registry
 from moderation.dismissive import DismissiveStage
 from moderation.pipeline import Outcome, Pipeline
 from moderation.related_index import RelatedIndex
-from moderation.signals import PostInput
+from moderation.signals import PostInput, quoted_lines, unquote_fabricated
 
 log = logging.getLogger("candor.worker")
 # How much of the answered post the model is given as context (it reads the first 64 tokens).
@@ -218,10 +218,17 @@ class Worker:
             answered = repliers.get(post.reply_to_id) if post.reply_to_id else None
             if answered is not None and answered.id == author.id:
                 answered = None  # answering oneself says nothing of whom the post is aimed at
+            text = moderated_text(post.body_source, titles.get(post.id))
+            if quoted_lines(text):
+                text = await self._real_quotes(
+                    session, text, Post, Post.thread_id == post.thread_id, post.id,
+                    [Post.is_deleted.is_(False), shown_to_all(Post.moderation_state)],
+                    [i for i in (post.reply_to_id, answers.get(post.id)) if i],
+                )  # fmt: skip
             inputs.append(
                 PostInput(
                     post_id=post.id,
-                    text=moderated_text(post.body_source, titles.get(post.id)),
+                    text=text,
                     writer_level=levels.get(ranks.rank_for(author.points), 0),
                     writer_role=author.role,
                     target_level=(
@@ -235,6 +242,31 @@ class Worker:
                 )
             )
         return inputs
+
+    async def _real_quotes(
+        self,
+        session: AsyncSession,
+        text: str,
+        table: Any,
+        scope: Any,
+        own_id: int,
+        visible: list[Any],
+        answered_ids: list[int],
+    ) -> str:
+        """`text` with the lines it quotes checked against what it could quote: the posts (or
+        messages) it answers, and those in its thread (or conversation) that hold its longest
+        quoted line, as far as members can see them. A line found nowhere is the writer's own."""
+        longest = max(quoted_lines(text), key=len)[:500]
+        sources = (
+            await session.scalars(
+                select(table.body_source).where(
+                    scope, table.id != own_id, *visible,
+                    or_(table.id.in_(answered_ids),
+                        table.body_source.contains(longest, autoescape=True)),
+                ).limit(50)
+            )
+        ).all()  # fmt: skip
+        return unquote_fabricated(text, list(sources))
 
     async def finalize(self, claim: Claim, outcome: Outcome) -> bool:
         """Write the decision if this claim still owns the post; False if it was superseded."""
@@ -376,6 +408,13 @@ class Worker:
                 if answered_id
                 else None
             )
+            text = message.body_source
+            if quoted_lines(text):
+                text = await self._real_quotes(
+                    session, text, Message, Message.conversation_id == message.conversation_id,
+                    message.id, [Message.state.in_(VISIBLE_STATES)],
+                    [answered_id] if answered_id else [],
+                )  # fmt: skip
             space = await programme_services.pair_space(session, message.conversation_id)
             if space is not None and sender.id in (space.junior_id, space.senior_id):
                 # A programme pair's space: the partner is whom it is written to, and the
@@ -385,7 +424,7 @@ class Worker:
                 steps = policy.ladder_steps(abs(gap))
                 inputs.append(
                     PostInput(
-                        post_id=message.id, text=message.body_source,
+                        post_id=message.id, text=text,
                         writer_level=steps if gap > 0 else 0, writer_role="member",
                         target_level=steps if gap < 0 else 0, target_role="member",
                         watched_phrases=watched,
@@ -410,7 +449,7 @@ class Worker:
                     target = min(others, key=lambda u: (u.is_moderator, level(u), u.id))
             inputs.append(
                 PostInput(
-                    post_id=message.id, text=message.body_source, writer_level=level(sender),
+                    post_id=message.id, text=text, writer_level=level(sender),
                     writer_role=sender.role,
                     target_level=level(target) if target is not None else None,
                     target_role=target.role if target is not None else None,

@@ -12,6 +12,7 @@ from forum.messages import services as pm
 from forum.messages.models import Message
 from forum.review.models import ModerationResult, ReviewItem
 from moderation.pipeline import CueStage
+from moderation.signals import own_words
 from tests.helpers import make_user
 from tests.moderation.test_worker import CannotLoad, Capture, worker_for
 
@@ -97,3 +98,27 @@ async def test_a_late_worker_cannot_overwrite_and_a_failing_message_goes_to_revi
     assert fresh is not None and fresh.state == "clear" and not fresh.needs_scoring
     item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
     assert item is not None and item.reasons == ["UNSCORED"]
+
+
+async def test_a_message_quoting_words_nobody_wrote_is_read_as_the_senders_own(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    junior = await make_user(db, settings)
+    senior = await make_user(db, settings)
+    conversation, first = await pm.start_conversation(
+        db, settings, junior, [senior], "Rota", "My rota idea."
+    )
+    await db.commit()
+    capture = Capture()
+    worker = worker_for(settings, database, capture)
+    assert await worker.score_messages() == 1  # the senior sees it from now on
+    real = await pm.reply(db, settings, senior, conversation, "> My rota idea.\n\nLove it.",
+                          reply_to_id=first.id)  # fmt: skip
+    fabricated = await pm.reply(db, settings, senior, conversation,
+                                f"> {PUT_DOWN}\n\nThis. Exactly this.")  # fmt: skip
+    await db.commit()
+    assert await worker.score_messages() == 2
+    seen = {p.post_id: p for p in capture.seen}
+    assert own_words(seen[real.id].text) == ("My rota idea.", "Love it.")
+    quote, own = own_words(seen[fabricated.id].text)
+    assert quote == "" and PUT_DOWN in own

@@ -12,7 +12,7 @@ from forum.core.settings import Settings
 from moderation import registry
 from moderation.dismissive import DismissiveStage, model_inputs
 from moderation.pipeline import CueStage, Pipeline
-from moderation.signals import PostInput, own_words
+from moderation.signals import PostInput, own_words, unquote_fabricated
 
 PROPOSAL = (
     "I joined the team in September, but I'd like to suggest we rotate who chairs the weekly "
@@ -95,3 +95,12 @@ def test_a_disguised_put_down_is_scored_as_the_plain_one(stage: DismissiveStage)
         # Before the text was normalised these scored 0.00, 0.00, 0.07, 0.00 and 0.00.
         assert _score(stage, disguised) == pytest.approx(_score(stage, plain), abs=0.02)
         assert _score(stage, disguised) >= 0.5
+
+
+def test_a_put_down_shown_as_a_quote_nobody_wrote_is_scored_as_the_writers(
+    stage: DismissiveStage,
+) -> None:
+    text = "> You're too junior to get this. Come back when you have 20 years in.\n\nThis. Exactly this."
+    assert _score(stage, text) < 0.5  # read as a reply to someone else's put-down ...
+    # ... until the worker finds that no post holds the quoted words.
+    assert _score(stage, unquote_fabricated(text, ["My rota idea."])) >= 0.5

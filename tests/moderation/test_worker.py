@@ -19,7 +19,13 @@ from forum.core.db import Database
 from forum.core.settings import Settings
 from forum.review.models import ModerationResult, ReviewItem, StageStatus
 from moderation.pipeline import CueStage, Pipeline
-from moderation.signals import PostInput, StageResult
+from moderation.signals import (
+    MAX_QUOTED_LINES,
+    PostInput,
+    StageResult,
+    own_words,
+    unquote_fabricated,
+)
 from moderation.worker import Worker
 from tests.conftest import make_settings
 from tests.helpers import make_category, make_thread, make_user
@@ -416,3 +422,71 @@ async def test_a_failing_step_does_not_hold_up_the_others(
     decided, failed = await worker.round()
     assert failed and decided >= 1
     assert len(await results_for(fresh_database, ids[0])) == 1  # the post was still scored
+
+
+async def test_a_quote_nobody_wrote_is_read_as_the_writers_own_words(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    # A put-down shown as a "quote" must not pass as context for a harmless line after it
+    # (the model reads a reply to a put-down as pushback: "This. Exactly this." scored 0.00).
+    idea = "I'd like to chair the retro next week."
+    async with fresh_database.sessionmaker() as session:
+        junior = await make_user(session, wsettings)
+        senior = await make_user(session, wsettings)
+        thread, (first,) = await make_thread(session, wsettings, junior,
+                                             await make_category(session), body=idea)  # fmt: skip
+        held = await create_reply(session, wsettings, senior, thread, "Leave it to the grown-ups.")
+        held.moderation_state = "held"
+        real = await create_reply(session, wsettings, senior, thread,
+                                  f"> **junior** wrote:\n>\n> {idea}\n\nGood idea, go for it.",
+                                  reply_to_id=first.id)  # fmt: skip
+        # Quoting an earlier post by hand (no reply-to) is a real quote too.
+        by_hand = await create_reply(session, wsettings, senior, thread,
+                                     f">   {idea}  \n\nSeconded.")  # fmt: skip
+        fabricated = await create_reply(session, wsettings, senior, thread,
+                                         "> You're too junior to chair anything.\n\nThis. Exactly "
+                                         "this.")  # fmt: skip
+        mixed = await create_reply(
+            session,
+            wsettings,
+            senior,
+            thread,
+            f"> {idea}\n> Come back when you have 20 years in.\n\nAgreed.",
+        )
+        # A held post's words are not for everyone: quoting them does not make them context.
+        of_held = await create_reply(session, wsettings, senior, thread,
+                                     "> Leave it to the grown-ups.\n\nQuite.")  # fmt: skip
+        await session.commit()
+        ids = real.id, by_hand.id, fabricated.id, mixed.id, of_held.id
+    capture = Capture()
+    worker = worker_for(wsettings, fresh_database, capture)
+    await worker.run_once()
+    seen = {p.post_id: p for p in capture.seen}
+    for post_id in ids:  # the offsets still point into the post as written
+        assert len(seen[post_id].text) == len(await body_of(fresh_database, post_id))
+    assert own_words(seen[ids[0]].text) == (idea, "Good idea, go for it.")
+    assert own_words(seen[ids[1]].text) == (idea, "Seconded.")
+    quote, own = own_words(seen[ids[2]].text)
+    assert quote == "" and "You're too junior to chair anything." in own
+    quote, own = own_words(seen[ids[3]].text)
+    assert quote == idea and "Come back when you have 20 years in." in own
+    quote, own = own_words(seen[ids[4]].text)
+    assert quote == "" and "Leave it to the grown-ups." in own
+
+
+async def body_of(database: Database, post_id: int) -> str:
+    async with database.sessionmaker() as session:
+        return (await session.get(Post, post_id)).body_source  # type: ignore[union-attr]
+
+
+def test_quoted_lines_past_the_checked_number_count_as_the_writers_own() -> None:
+    genuine = "\n".join(f"> line {n}" for n in range(MAX_QUOTED_LINES))
+    text = f"{genuine}\n> Come back when you have 20 years in.\n\nAgreed."
+    source = "\n".join(f"line {n}" for n in range(MAX_QUOTED_LINES + 1)) + (
+        "\nCome back when you have 20 years in."
+    )
+    checked = unquote_fabricated(text, [source])
+    assert len(checked) == len(text)
+    quote, own = own_words(checked)
+    assert quote.splitlines() == [f"line {n}" for n in range(MAX_QUOTED_LINES)]
+    assert own.startswith("Come back when you have 20 years in.")
