@@ -9,10 +9,10 @@ what the stages score is.
 
 `fold` maps character for character, so offsets into the folded text are offsets into the
 post: the cue checker matches on it and its evidence still marks what the member wrote.
-`for_model` also reads character references, drops emphasis marks and joins spaced-out
-letters, which changes the length: the models, which report no spans, read that. Both are
-linear in the text's length. Pure Python: the web process uses `fold` through the composer's
-nudge.
+`for_model` also reads character references, drops emphasis marks, code fences and emoji,
+splits hashtag-style words and joins spaced-out letters, which changes the length: the models,
+which report no spans, read that. Both are linear in the text's length. Pure Python: the web
+process uses `fold` through the composer's nudge.
 """
 
 from __future__ import annotations
@@ -34,10 +34,16 @@ _LOOKALIKES = {
     "υ": "u", "χ": "x", "γ": "y",
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
-    # Latin look-alikes outside ASCII
-    "ı": "i", "ȷ": "j", "ɡ": "g", "ʏ": "y", "ɑ": "a",
 }  # fmt: skip
 _LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
+# Latin letters that stand for plain ones (small capitals have no compatibility mapping):
+# folded wherever they are.
+_LATIN_VARIANTS = str.maketrans({
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
+    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s",
+    "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    "ı": "i", "ȷ": "j", "ɡ": "g", "ɑ": "a",
+})  # fmt: skip
 # Digits written for letters between letters ("y0u", "jun10r", "g3t"). A digit at a word's
 # end or start is a code or a quantity ("PS4", "CS101", "3rd", "20yrs"), as is a word with
 # another digit in it ("F2B705", "A380") or in capitals ("H1B"): those are kept.
@@ -67,7 +73,7 @@ def fold(text: str) -> str:
     if text.isascii():
         folded = text
     else:
-        folded = "".join(_styled(ch) for ch in text)
+        folded = "".join(_styled(ch) for ch in text).translate(_LATIN_VARIANTS)
         letters = sum(1 for ch in folded if ch.isalpha())
         latin = sum(1 for ch in folded if ch.isascii() and ch.isalpha())
         if latin * 2 >= letters:
@@ -97,9 +103,20 @@ def _join_words(m: re.Match[str]) -> str:
     return " ".join(part.replace(" ", "") for part in re.split(r"  +", m.group(0)))
 
 
+# A code fence's own line ("```python"): what it fences is shown, and read.
+_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[^\n]*$", re.M)
+# A word of three or more capitalised parts ("#YoureTooJuniorToGetThis") is read as words.
+_CAMEL = re.compile(r"\b[A-Za-z][a-z']*(?:[A-Z][a-z']*|[0-9]+){2,}\b")
+_HUMP = re.compile(r"(?<=[a-z'])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])")
 # Markdown emphasis, strike-through and code marks touching a word: "t**o**o j*uni*or" shows
 # as "too junior", in part bold or italic.
 _MARKS = re.compile(r"[*_~`]+(?=\w)|(?<=\w)[*_~`]+")
+
+
+def _words(m: re.Match[str]) -> str:
+    """A hashtag-style word as the words it runs together, as a sentence reads them."""
+    parts = _HUMP.sub(" ", m.group(0)).split(" ")
+    return " ".join([parts[0], *(part.lower() for part in parts[1:])])
 
 
 def for_model(text: str) -> str:
@@ -108,7 +125,13 @@ def for_model(text: str) -> str:
     dropped), folded, with spaced-out letters joined back into words."""
     if "&" in text:
         text = html.unescape(text)
-    folded = _MARKS.sub("", fold(text))
+    folded = _FENCE.sub("", fold(text))
+    folded = _CAMEL.sub(_words, folded)
+    if not folded.isascii():
+        # Emoji and other pictographs between words ("too 👏 junior"): the models read none
+        # of them (each is an unknown token that splits the sentence), so they are spaces.
+        folded = "".join(" " if unicodedata.category(ch) == "So" else ch for ch in folded)
+    folded = _MARKS.sub("", folded)
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
     return _SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded)

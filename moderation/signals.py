@@ -73,7 +73,9 @@ def own_words(text: str) -> tuple[str, str]:
     quotes a put-down to push back on it is judged on what it says, with the quote as context."""
     quoted: list[str] = []
     own: list[str] = []
-    for line in text.splitlines():
+    # Lines as Markdown ends them: str.splitlines() also breaks at U+2028 and U+2029, which
+    # render inside a paragraph, so a ">" after one looked quoted to the model alone.
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         (quoted if line.lstrip().startswith(">") else own).append(line)
     lines = [line.lstrip()[1:].strip() for line in quoted]
     # The quote button's header ("**name** wrote:") says who, not what: it is not context.

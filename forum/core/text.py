@@ -216,7 +216,9 @@ def clean_line(value: str) -> str:
 
 def clean_block(value: str) -> str:
     """Multi-line user text (post bodies, bios): normalised newlines, no other controls."""
-    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    # Line and paragraph separators are line breaks to readers and to every check.
+    value = unicodedata.normalize("NFC", value.replace("\u2028", "\n").replace("\u2029", "\n"))
     value = _INVISIBLE.sub("", value)
     value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return value.strip()

@@ -91,8 +91,11 @@ def test_a_disguised_put_down_is_scored_as_the_plain_one(stage: DismissiveStage)
         "Y&#111;u're t&#111;&#111; juni&#111;r to get this. C&#111;me back when you have 20 "
         "years in.",
         "You're t**o**o j*uni*or to get this. Come back wh~~e~~n you have 20 years in.",
+        "ʏᴏᴜ'ʀᴇ ᴛᴏᴏ ᴊᴜɴɪᴏʀ ᴛᴏ ɢᴇᴛ ᴛʜɪꜱ. ᴄᴏᴍᴇ ʙᴀᴄᴋ ᴡʜᴇɴ ʏᴏᴜ ʜᴀᴠᴇ 20 ʏᴇᴀʀꜱ ɪɴ.",
+        "You're 👏 too 👏 junior 👏 to 👏 get 👏 this. Come 👏 back 👏 when you have 20 years in.",
     ):
-        # Before the text was normalised these scored 0.00, 0.00, 0.07, 0.00 and 0.00.
+        # Before the text was normalised these scored 0.00, 0.00, 0.07, 0.00, 0.00, 0.00 and
+        # about 0.01.
         assert _score(stage, disguised) == pytest.approx(_score(stage, plain), abs=0.02)
         assert _score(stage, disguised) >= 0.5
 

@@ -10,9 +10,10 @@ import re
 
 import pytest
 
-from forum.core.text import render_markdown
+from forum.core.text import clean_block, render_markdown
 from moderation import cues
 from moderation.normalise import fold, for_model
+from moderation.signals import own_words
 
 PLAIN = "You're too junior to get this. Come back when you have 20 years in."
 DISGUISED = {
@@ -28,12 +29,15 @@ DISGUISED = {
     "C&#x6f;me back when you have 20 years in.",
     "emphasis inside words": "You're t**o**o j*uni*or to get this. Co*m*e back wh~~e~~n you "
     "have 20 years in.",
+    "small capitals": "ʏᴏᴜ'ʀᴇ ᴛᴏᴏ ᴊᴜɴɪᴏʀ ᴛᴏ ɢᴇᴛ ᴛʜɪꜱ. Come back when you have 20 years in.",
+    "code fence": "```text\nYou're too junior to get this. Come back when you have 20 years in.",
 }
 
 
 @pytest.mark.parametrize("kind", sorted(DISGUISED))
 def test_the_models_read_a_disguised_put_down_as_the_plain_words(kind: str) -> None:
-    assert for_model(DISGUISED[kind]) == PLAIN
+    # (Compared as the model reads them: its tokenizer lowercases and splits at whitespace.)
+    assert " ".join(for_model(DISGUISED[kind]).split()).lower() == PLAIN.lower()
     # ... which is what a member reads on the page (here, in so many characters).
     shown = re.sub(r"<[^>]+>", "", render_markdown(DISGUISED[kind])).strip()
     if kind in {"character references", "emphasis inside words"}:
@@ -77,3 +81,20 @@ def test_text_in_another_script_keeps_its_letters() -> None:
     assert fold(greek) == greek
     # ... but a Latin word disguised with Cyrillic inside it is still undone.
     assert fold("Спасибо, juniоr.") == "Спасибо, junior."
+
+
+def test_emoji_between_words_and_hashtag_words_read_as_words() -> None:
+    clapped = "You're 👏 too 👏 junior 👏 to get this."
+    assert " ".join(for_model(clapped).split()) == "You're too junior to get this."
+    assert for_model("#NobodyCaresWhatAnInternThinks") == "#Nobody cares what an intern thinks"
+    # Names and products of two parts are words already.
+    kept = "JavaScript, PowerPoint and GitHub for McDonald's"
+    assert for_model(kept) == kept
+
+
+def test_a_line_separator_does_not_start_a_quote() -> None:
+    # U+2028 renders inside the paragraph; str.splitlines() broke the line there, so a ">"
+    # after it made the put-down the model's context and "Honest answer:" the post.
+    text = "Honest answer:\u2028> You're too junior to get this."
+    assert own_words(text) == ("", text)
+    assert clean_block("a\u2028b\u2029c") == "a\nb\nc"  # stored as the line breaks they show
