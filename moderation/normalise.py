@@ -50,7 +50,6 @@ _LATIN_VARIANTS = str.maketrans({
 _LEET_TABLE = str.maketrans("013457", "oieast")
 _LEET_WORD = re.compile(r"(?<![\w'’])(?=[^\W\d_])[\w'’]*[a-zA-Z][013457]+[a-zA-Z][\w'’]*")
 _LEET_RUN = re.compile(r"(?<=[a-zA-Z])[013457]+(?=[a-zA-Z])")
-_WORD = re.compile(r"(?<![\w'’])[^\W\d_][\w'’]*[013457][\w'’]*")
 _WORD = re.compile(r"\w+")
 # Three or more single letters or digits, each followed by the same separator: "t o o",
 # "j.u.n.i.o.r", "j-u-n-i-o-r". Spaced-out words are kept apart by two or more spaces.

@@ -99,16 +99,17 @@ _QUOTE_MARKS = re.compile(r"^(\s*)((?:>\s*)+)")
 MAX_QUOTED_LINES = 200
 
 
+def _quoted(line: str) -> tuple[re.Match[str] | None, str]:
+    """A line's quote marks and what it quotes ("" for none, a blank line or the quote
+    button's header)."""
+    m = _QUOTE_MARKS.match(line)
+    content = " ".join(line[m.end() :].split()) if m else ""
+    return m, ("" if QUOTE_HEADER.match(content) else content)
+
+
 def quoted_lines(text: str) -> list[str]:
     """The content of each quoted line of `text` (markers, headers and blank lines left out)."""
-    found = []
-    for line in text.split("\n"):
-        m = _QUOTE_MARKS.match(line)
-        if m:
-            content = " ".join(line[m.end() :].split())
-            if content and not QUOTE_HEADER.match(content):
-                found.append(content)
-    return found
+    return [content for line in text.split("\n") if (content := _quoted(line)[1])]
 
 
 def unquote_fabricated(text: str, sources: list[str]) -> str:
@@ -120,9 +121,8 @@ def unquote_fabricated(text: str, sources: list[str]) -> str:
     out = []
     checked = 0
     for line in text.split("\n"):
-        m = _QUOTE_MARKS.match(line)
-        content = " ".join(line[m.end() :].split()) if m else ""
-        if m and content and not QUOTE_HEADER.match(content):
+        m, content = _quoted(line)
+        if m and content:
             checked += 1
             if checked > MAX_QUOTED_LINES or not any(content in h for h in held):
                 line = m.group(1) + m.group(2).replace(">", " ") + line[m.end() :]
