@@ -114,6 +114,53 @@ def build(framings_per_sentence: int = 2) -> list[Example]:
     return examples
 
 
+# Negatives that read as help: the body a put-down gets mixed into (see `mixed`).
+HELPFUL = frozenset({
+    "everyday", "praise", "explaining_kindly", "senior_guidance", "warm_mentoring",
+    "polite_correction", "agreement_and_addition", "pair_respectful", "blunt_correction",
+    "reasoned_disagreement", "respectful_disagreement", "agreement", "questions",
+    "ordinary_disagreement", "disagreement", "everyday_help", "long_neutral",
+})  # fmt: skip
+MIXED_MAX_CHARS = 400
+
+
+def mixed(examples: list[Example], count: int, seed: int = SEED) -> list[Example]:
+    """Training posts that join two training rows, as long posts mix a put-down with help:
+    a put-down before, after or inside a helpful reply is a put-down (label 1, with the
+    put-down's context), and two ordinary rows joined are not (label 0). Built from the train
+    split alone and kept in it, so nothing of dev or test leaks in; `count` of each label."""
+    rng = random.Random(seed)
+    train = [e for e in examples if e.split == "train" and len(e.text) <= MIXED_MAX_CHARS]
+    putdowns = [e for e in train if e.label == 1]
+    helpful = [e for e in train if e.label == 0 and e.category in HELPFUL]
+    ordinary = [e for e in train if e.label == 0]
+    if not putdowns or not helpful:
+        return []
+    out: list[Example] = []
+
+    def add(parts: list[str], label: int, context: str) -> None:
+        joiner = rng.choice([" ", "\n\n", "\n"])
+        text = joiner.join(p.strip() for p in parts)
+        group = group_of(text)
+        out.append(Example(text, label, "train", group, "mixed", context, "mixed"))
+
+    for _ in range(count):
+        bad, help_ = rng.choice(putdowns), rng.choice(helpful)
+        shape = rng.random()
+        if shape < 0.45:
+            add([bad.text, help_.text], 1, bad.context)
+        elif shape < 0.8:
+            add([help_.text, bad.text], 1, bad.context)
+        else:
+            first, second = rng.sample(helpful, 2) if len(helpful) > 1 else (help_, help_)
+            add([first.text, bad.text, second.text], 1, bad.context)
+    for _ in range(count):
+        first, second = rng.choice(ordinary), rng.choice(helpful)
+        parts = [first.text, second.text] if rng.random() < 0.5 else [second.text, first.text]
+        add(parts, 0, first.context)
+    return out
+
+
 TEST_FILE = DATA_DIR / "test.jsonl"
 
 

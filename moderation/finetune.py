@@ -31,6 +31,8 @@ MAX_CONTEXT_TOKENS = 64
 MAX_POST_TOKENS = 256
 WINDOW_STRIDE = 192
 BATCH = 32
+# How the top layer's tokens become one vector for the head (see PairModel.upper).
+POOLING = "attention"
 # How far below its plain score a post's context may take it (logits; see PairModel.score).
 PLAIN_MARGIN = 1.0
 
@@ -59,6 +61,7 @@ class PairModel:
         state: dict[str, Any] | None = None,
         seed: int = 7,
         top_layers: int = TOP_LAYERS,
+        pooling: str = POOLING,
     ) -> None:
         torch = _torch()
         from transformers import AutoModel, AutoTokenizer
@@ -73,6 +76,15 @@ class PairModel:
         self.top_layers = top_layers
         self.split = len(self.layers) - top_layers
         self.head = torch.nn.Linear(hidden, 1)
+        if pooling not in ("mean", "attention"):
+            raise ValueError(f"unknown pooling {pooling!r}")
+        self.pooling = pooling
+        # Attention pooling: a learnt score per token, softmaxed over the window. Zero at the
+        # start, so training begins from the mean and learns to weigh the words that matter
+        # (one put-down sentence in a long helpful post no longer averages away).
+        self.attend = torch.nn.Linear(hidden, 1)
+        torch.nn.init.zeros_(self.attend.weight)
+        torch.nn.init.zeros_(self.attend.bias)
         for p in self.encoder.parameters():
             p.requires_grad_(False)
         if state is not None:
@@ -88,7 +100,14 @@ class PairModel:
                 named[f"layer.{i}.{name}"] = tensor
         for name, tensor in self.head.state_dict().items():
             named[f"head.{name}"] = tensor
+        if self.pooling == "attention":
+            for name, tensor in self.attend.state_dict().items():
+                named[f"attend.{name}"] = tensor
         return named
+
+    def head_modules(self) -> list[Any]:
+        """The trained modules above the layers: the head, and the pooling's scorer if learnt."""
+        return [self.head, self.attend] if self.pooling == "attention" else [self.head]
 
     def load_state(self, state: dict[str, Any]) -> None:
         for i in range(self.split, len(self.layers)):
@@ -97,6 +116,9 @@ class PairModel:
             self.layers[i].load_state_dict(layer)
         head = {k[5:]: v.float() for k, v in state.items() if k.startswith("head.")}
         self.head.load_state_dict(head)
+        if self.pooling == "attention":
+            attend = {k[7:]: v.float() for k, v in state.items() if k.startswith("attend.")}
+            self.attend.load_state_dict(attend)
 
     # --- inputs -------------------------------------------------------------------------------
 
@@ -147,10 +169,16 @@ class PairModel:
         return hidden
 
     def upper(self, hidden: Any, mask: Any) -> Any:
-        """Logits from the trained top layers and head (mean-pooled over real tokens)."""
+        """Logits from the trained top layers and head, pooled over real tokens (their mean, or
+        weighted by the learnt attention)."""
         hidden = self._layers(hidden, mask, self.split, len(self.layers))
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        if self.pooling == "attention":
+            scores = self.attend(hidden).squeeze(-1).masked_fill(mask == 0, -1e9)
+            weights = self.torch.softmax(scores, dim=1).unsqueeze(-1)
+            pooled = (hidden * weights).sum(1)
+        else:
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         return self.head(pooled).squeeze(-1)
 
     def logits(self, pairs: Sequence[Pair]) -> np.ndarray:
@@ -160,9 +188,8 @@ class PairModel:
             flat.extend((n, w) for w in self.windows(pair))
         order = sorted(range(len(flat)), key=lambda i: len(flat[i][1]))
         best = np.full(len(pairs), -np.inf, dtype=np.float64)
-        self.head.eval()
-        for layer in self.layers[self.split :]:
-            layer.eval()
+        for module in [*self.head_modules(), *self.layers[self.split :]]:
+            module.eval()
         with self.torch.no_grad():
             for start in range(0, len(order), BATCH):
                 chunk = [flat[i] for i in order[start : start + BATCH]]
@@ -259,8 +286,11 @@ def fit(
     params = [p for layer in model.layers[model.split :] for p in layer.parameters()]
     for p in params:
         p.requires_grad_(True)
+    head_params = [p for module in model.head_modules() for p in module.parameters()]
+    for p in head_params:
+        p.requires_grad_(True)
     optimiser = torch.optim.AdamW(
-        [{"params": params, "lr": lr}, {"params": model.head.parameters(), "lr": head_lr}],
+        [{"params": params, "lr": lr}, {"params": head_params, "lr": head_lr}],
         weight_decay=0.01,
     )
     steps = epochs * math.ceil(len(train_items) / BATCH)
@@ -280,9 +310,8 @@ def fit(
         )
         batches = [order[s : s + BATCH] for s in range(0, len(order), BATCH)]
         rng.shuffle(batches)
-        for layer in model.layers[model.split :]:
-            layer.train()
-        model.head.train()
+        for module in [*model.head_modules(), *model.layers[model.split :]]:
+            module.train()
         total = 0.0
         for n, batch in enumerate(batches, 1):
             hidden, mask, labels = _collate(model, [train_items[i] for i in batch])
@@ -295,9 +324,8 @@ def fit(
             total += float(loss.detach())
             if n % 20 == 0 or n == len(batches):
                 progress(f"epoch {epoch}/{epochs}: batch {n}/{len(batches)}, loss {total / n:.3f}")
-        for layer in model.layers[model.split :]:
-            layer.eval()
-        model.head.eval()
+        for module in [*model.head_modules(), *model.layers[model.split :]]:
+            module.eval()
         dev_logits = _cached_logits(model, dev_items)
         value = score(list(dev[1]), dev_logits.tolist())
         history.append(
@@ -332,7 +360,7 @@ def save(model: PairModel, folder: Path, meta: dict[str, Any]) -> dict[str, Any]
     path = folder / "weights.safetensors"
     save_file(tensors, str(path))
     version = "pair-" + hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-    record = {"version": version, "top_layers": model.top_layers, **meta}
+    record = {"version": version, "top_layers": model.top_layers, "pooling": model.pooling, **meta}
     (folder / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
 
@@ -342,4 +370,7 @@ def load(folder: Path, base_path: str) -> tuple[PairModel, dict[str, Any]]:
 
     record = json.loads((folder / "model.json").read_text())
     state = load_file(str(folder / "weights.safetensors"))
-    return PairModel(base_path, state, top_layers=int(record["top_layers"])), record
+    # Records written before attention pooling existed name no pooling: theirs is the mean.
+    pooling = str(record.get("pooling", "mean"))
+    model = PairModel(base_path, state, top_layers=int(record["top_layers"]), pooling=pooling)
+    return model, record

@@ -24,6 +24,8 @@ PREVALENCE = 0.03
 # A flag puts a post in front of moderators (it stays public); a hold hides it until one
 # decides. Each is the lowest threshold whose expected precision reaches its target.
 FLAG_PRECISION = 0.5
+# Training posts of each label built by joining two training rows (see dataset.mixed).
+MIXED = 600
 HOLD_PRECISION = 0.9
 
 
@@ -175,20 +177,27 @@ def train(
     epochs: int = 4,
     top_layers: int = 3,
     lr: float = 3e-4,
+    mixed: int = MIXED,
+    pooling: str | None = None,
 ) -> dict[str, Any]:
     """Train on the shipped data (or `examples`) plus `extra` (text, label, context) rows,
     such as moderators' decisions; those are split by the same seeded text hash, so a post
-    lands in the same split every time and the test split stays held out from training."""
+    lands in the same split every time and the test split stays held out from training.
+    `mixed` training posts of each label join two training rows (`dataset.mixed`)."""
     from moderation import finetune
 
     started = time.perf_counter()
     rows = list(examples if examples is not None else dataset.build())
     rows += [dataset.labelled(t, y, "moderator", c) for t, y, c in extra]
+    joined = dataset.mixed(rows, mixed)
+    rows += joined
 
     train_part, dev_part, test_part = (_part(rows, name) for name in ("train", "dev", "test"))
     sizes = f"{len(train_part[0])} training, {len(dev_part[0])} dev, {len(test_part[0])} test"
     progress(f"{sizes} examples; fine-tuning {ENCODER_NAME}'s top {top_layers} layers")
-    model = finetune.PairModel(str(encoder_path(base_path)), top_layers=top_layers)
+    model = finetune.PairModel(
+        str(encoder_path(base_path)), top_layers=top_layers, pooling=pooling or finetune.POOLING
+    )
     history = finetune.fit(
         model, train_part[:2], dev_part[:2], epochs=epochs, lr=lr, progress=progress,
         score=lambda y, s: roc_auc(y, s) or 0.0,
@@ -199,7 +208,7 @@ def train(
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training": history,
         "examples": {"train": len(train_part[0]), "dev": len(dev_part[0]),
-                     "test": len(test_part[0]), "extra": len(extra)},
+                     "test": len(test_part[0]), "extra": len(extra), "mixed": len(joined)},
         "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip
     return finetune.save(model, out, record)

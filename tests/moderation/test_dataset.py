@@ -59,3 +59,20 @@ def test_training_reads_an_example_as_the_stage_reads_a_post() -> None:
     )
     plain = dataset.labelled("Give it a couple of years.", 1, "fixture", "Shall we rotate?")
     assert training._pair(Pair, plain) == Pair("Shall we rotate?", "Give it a couple of years.")
+
+
+def test_mixed_posts_join_training_rows_only_and_keep_the_put_down_label() -> None:
+    examples = dataset.build()
+    joined = dataset.mixed(examples, 200)
+    assert len(joined) == 400 and {e.label for e in joined} == {0, 1}
+    assert {e.split for e in joined} == {"train"}
+    held_out = {" ".join(e.text.split()) for e in examples if e.split != "train"}
+    train_putdowns = [e for e in examples if e.split == "train" and e.label == 1]
+    for e in joined:
+        # No dev or test text is inside a joined post.
+        flat = " ".join(e.text.split())
+        assert not any(t in flat for t in held_out if len(t) > 40)
+        if e.label == 1:
+            assert any(p.text.strip() in e.text and p.context == e.context for p in train_putdowns)
+    # The same seed builds the same posts (the shipped model can be rebuilt).
+    assert [e.text for e in dataset.mixed(examples, 200)] == [e.text for e in joined]

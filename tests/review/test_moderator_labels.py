@@ -19,8 +19,9 @@ from forum.core.settings import Settings
 from forum.review.models import ReviewItem
 from forum.review.queue import open_item
 from forum.review.services import decide, moderator_labels, report_post
-from moderation import dataset
+from moderation import dataset, finetune
 from moderation.dismissive import DismissiveStage
+from moderation.encoder import encoder_path
 from moderation.signals import DISMISSIVE, PostInput
 from moderation.training import train
 from tests.conftest import make_settings
@@ -123,6 +124,13 @@ def _fixture() -> list[dataset.Example]:
     return rows
 
 
+def safe_open_keys(path: Path) -> list[str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return list(f.keys())
+
+
 def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     """Fine-tuning, calibration, thresholds and the stored model, on 36 examples in one
     epoch (the shipped model is trained on thousands: `candor moderation train`)."""
@@ -138,6 +146,17 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     assert weights.stat().st_size < 15_000_000  # the repository's budget per model
     saved = json.loads((out / "model.json").read_text())
     assert saved["version"] == record["version"] and saved["version"].startswith("pair-")
+    # Attention pooling's scorer is stored with the layers and head; a record that names no
+    # pooling (written before it existed) loads as the mean.
+    assert saved["pooling"] == "attention"
+    assert {"attend.weight", "head.weight"} <= set(safe_open_keys(weights))
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "weights.safetensors").write_bytes(weights.read_bytes())
+    (legacy / "model.json").write_text(
+        json.dumps({k: v for k, v in saved.items() if k != "pooling"})
+    )
+    assert finetune.load(legacy, str(encoder_path(None)))[0].pooling == "mean"
     flag, hold = saved["thresholds"]["flag"], saved["thresholds"]["hold"]
     assert 0 <= flag["probability"] <= 1 and 0 <= hold["expected_precision"] <= 1
     assert saved["metrics"]["test_balanced"]["n"] >= 12
