@@ -24,9 +24,9 @@ PREVALENCE = 0.03
 # A flag puts a post in front of moderators (it stays public); a hold hides it until one
 # decides. Each is the lowest threshold whose expected precision reaches its target.
 FLAG_PRECISION = 0.5
+HOLD_PRECISION = 0.9
 # Training posts of each label built by joining two training rows (see dataset.mixed).
 MIXED = 600
-HOLD_PRECISION = 0.9
 
 
 def platt(logits: np.ndarray, labels: np.ndarray, steps: int = 100) -> tuple[float, float]:

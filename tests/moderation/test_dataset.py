@@ -74,5 +74,5 @@ def test_mixed_posts_join_training_rows_only_and_keep_the_put_down_label() -> No
         assert not any(t in flat for t in held_out if len(t) > 40)
         if e.label == 1:
             assert any(p.text.strip() in e.text and p.context == e.context for p in train_putdowns)
-    # The same seed builds the same posts (the shipped model can be rebuilt).
+    # The same seed builds the same posts (a trained model can be rebuilt).
     assert [e.text for e in dataset.mixed(examples, 200)] == [e.text for e in joined]
