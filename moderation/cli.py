@@ -223,7 +223,7 @@ def train(
     ] = None,
     epochs: Annotated[int, typer.Option(min=1, max=20)] = 4,
 ) -> None:
-    """Fine-tune the dismissiveness model on moderation/data (about 15 minutes on 2 cores)."""
+    """Fine-tune the dismissiveness model on moderation/data (15-40 minutes on 2 cores)."""
     from moderation.dismissive import SHIPPED_MODEL
     from moderation.training import train as run_training
 

@@ -4,7 +4,8 @@ The input is the pair "[CLS] context [SEP] post [SEP]": what the post answers (t
 replied-to post, else the post it follows, else the opening post) and the post itself, so a
 reply that is only a put-down given what it answers is scored as one. The packaged base model
 stays as it is; training changes its top `TOP_LAYERS` transformer layers and a small head over
-their mean-pooled output. Only those are stored (float16, about 7 MB), loaded over the base.
+their pooled output (`POOLING`: the mean, or a learnt attention over tokens). Only those are
+stored (float16, about 11 MB), loaded over the base.
 
 The lower layers are frozen, so training runs them once per example and caches their output;
 the epochs then run the top layers alone (about a third of the model's cost). Imports torch:
