@@ -41,10 +41,13 @@ run: install
 
 # The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres), including
 # browser journeys in Debian's Chromium (installed here when missing; never a downloaded browser).
-# Lint first. `CANDOR_SCREENSHOTS=1 make test` also rewrites docs/screenshots.
+# Lint first. `CANDOR_SCREENSHOTS=1 make test` also rewrites docs/screenshots. Two workers
+# (pytest-xdist): one takes the browser journeys as one group, the other the rest
+# (`TEST_WORKERS=0 make test` runs them in one process).
+TEST_WORKERS ?= 2
 test: lint
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Long runs kept out of `make test`: kill -9 the worker twenty times under a stream of posts.
 soak: install-test
