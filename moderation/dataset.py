@@ -84,7 +84,8 @@ def corpus() -> list[Example]:
             row = json.loads(line)
             # Two replies to one parent comment (a respectful and a condescending one) share
             # its split, as the two contexts of one contrastive reply do by sharing its text.
-            # A row may name its group outright: the replies to one shared context do.
+            # A row may name its group outright: the replies to one shared context do, and
+            # a put-down and its fair twin (subtle_twins.jsonl).
             paired = str(row.get("category", "")).startswith("pair_")
             group = group_of(
                 row.get("group")

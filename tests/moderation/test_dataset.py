@@ -4,7 +4,7 @@ holds (a post, its contrastive twin, a sibling reply to the same context) is see
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -39,11 +39,16 @@ def test_the_shipped_splits_keep_groups_and_texts_apart() -> None:
     assert all(len(s) == 1 for s in by_group.values())
     leaked = [t for t, s in by_text.items() if len(s) > 1]
     assert leaked == []
+    # A named group ties rows that must share a split: the replies to one context, or a
+    # put-down and its fair twin (with or without a context). A group of one ties nothing.
+    groups: Counter[tuple[str, str]] = Counter()
     for path in sorted(dataset.CORPUS_DIR.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             if row.get("group"):
-                assert row["context"], "a group is the context its replies share"
+                groups[(path.name, row["group"])] += 1
+    assert groups, "some rows name their group"
+    assert [key for key, n in groups.items() if n < 2] == []
 
 
 def test_training_reads_an_example_as_the_stage_reads_a_post() -> None:

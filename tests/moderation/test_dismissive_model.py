@@ -59,6 +59,25 @@ def test_frank_talk_up_the_ladder_and_advice_are_not_flagged(stage: DismissiveSt
         assert _score(stage, text) < 0.5, text
 
 
+def test_code_markup_and_data_are_not_put_downs(stage: DismissiveStage) -> None:
+    # This markup scored 0.79 (flagged) under a model trained without code or data: it is
+    # what members paste when they ask why a page broke.
+    for text in (
+        '<p onclick="track()">Hi</p>\n<script src="/static/app.js"></script>\n'
+        '<img src="logo.png" onerror="this.remove()">\n<a href="javascript:void(0)">menu</a>\n'
+        '<svg onload="init()"><use href="#icon"/></svg>\n<iframe src="/embed/video"></iframe>\n'
+        '<form action="/search"><input name="q" autofocus onfocus="hint()"></form>\n'
+        '<details open ontoggle="log()"><summary>More</summary></details>\n'
+        '<object data="/files/report.pdf"></object>\n<meta http-equiv="refresh" content="30">',
+        "SELECT mentor_id, COUNT(*) FROM pairs WHERE started >= '2026-01-01' GROUP BY 1;",
+        "| Pair | Sessions | Last met |\n|---|---|---|\n| Ana / Raj | 6 | 12 Nov |\n"
+        "| Li / Tom | 4 | 3 Nov |",
+        'Traceback (most recent call last):\n  File "sync.py", line 40, in run\n'
+        "    rows = fetch(cursor)\nTimeoutError: timed out",
+    ):
+        assert _score(stage, text) < 0.5, text
+
+
 def test_the_record_states_calibrated_thresholds(stage: DismissiveStage) -> None:
     flag = stage.record["thresholds"]["flag"]
     hold = stage.record["thresholds"]["hold"]
