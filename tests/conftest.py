@@ -84,9 +84,10 @@ wire()
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser journeys last, and as one group: they hold a Playwright event loop on the main
     thread until their package's fixtures close it, so no asyncio test may run among them.
-    `make test` runs two workers (`pytest -n 2 --dist loadgroup`): xdist hands the group, its
-    largest unit, to one worker first, which runs it whole against its one live server while
-    the other worker takes the rest. (tryfirst: xdist reads the group marker in this hook.)"""
+    `make test` runs two workers (`pytest -n 2 --dist loadgroup`): xdist hands out its largest
+    units first, one to each worker, so the group starts at once on one worker, which runs it
+    whole against one live server while the other takes the rest. (tryfirst: xdist reads the
+    group marker in this same hook.)"""
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.xdist_group("e2e"))
