@@ -95,17 +95,16 @@
     var body = form.querySelector("textarea[name=body]");
     var endpoint = form.dataset.mentions;
     if (!body || !endpoint) return;
-    var wrap = document.createElement("div");
-    wrap.className = "mention-box";
-    body.parentNode.insertBefore(wrap, body);
-    wrap.appendChild(body);
+    // The list goes after the textarea and is drawn at its place without taking room (CSS).
+    // The textarea itself is never moved: moving a focused element blurs it, and what the
+    // member types while the page is still loading would go nowhere.
     var list = document.createElement("ul");
     list.className = "mention-suggestions";
     list.id = "mention-suggestions-" + n;
     list.setAttribute("role", "listbox");
     list.setAttribute("aria-label", "Members to mention");
     list.hidden = true;
-    wrap.appendChild(list);
+    body.insertAdjacentElement("afterend", list);
     body.setAttribute("aria-autocomplete", "list");
     body.setAttribute("aria-controls", list.id);
     var timer = null;

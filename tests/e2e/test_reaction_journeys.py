@@ -34,6 +34,11 @@ def test_react_mention_and_accept_an_answer(page: Page, viewport: str) -> None:
     reply.press_sequentially("An hour is plenty, @noa")
     option = page.get_by_role("option", name="noah_b")
     expect(option).to_be_visible()
+    # Drawn just under the message box, over what follows it.
+    box, listed = reply.bounding_box(), page.get_by_role("listbox").bounding_box()
+    assert box and listed
+    assert box["y"] + box["height"] - 2 <= listed["y"] <= box["y"] + box["height"] + 40
+    assert box["x"] - 2 <= listed["x"] <= box["x"] + box["width"] / 2
     reply.press("Enter")  # picks the highlighted member
     expect(reply).to_have_value("An hour is plenty, @noah_b ")
     reply.press_sequentially("- agree two goals first.")
@@ -72,3 +77,29 @@ def test_react_mention_and_accept_an_answer(page: Page, viewport: str) -> None:
     page.locator("article.post").nth(1).get_by_role("link", name="Who reacted").click()
     expect(page.get_by_role("heading", name="Thanks (1)")).to_be_visible()
     expect(page.get_by_role("link", name="noah_b", exact=True).first).to_be_visible()
+
+
+def test_typing_before_the_composer_script_runs_is_kept(page: Page, viewport: str) -> None:
+    """A member who clicks into the message box and types while the page's script is still
+    loading keeps focus and every keystroke when the script sets up the typeahead."""
+    login(page, "noah_b")
+
+    def hold(route) -> None:  # type: ignore[no-untyped-def]
+        # The script as served, wrapped so the test decides when it runs.
+        source = route.fetch().text()
+        route.fulfill(
+            body=f"window.candorComposer = function () {{ {source} }};",
+            content_type="application/javascript",
+        )
+
+    page.route("**/composer.js", hold)
+    page.goto("/c/mentoring/new")
+    body = page.get_by_label("Message")
+    body.fill("")  # a draft left by an earlier run of this journey
+    body.click()
+    tag = unique("")
+    page.keyboard.type(f"Before the script {tag}, ")
+    page.evaluate("window.candorComposer()")
+    page.keyboard.type("and after it.")
+    expect(body).to_be_focused()
+    expect(body).to_have_value(f"Before the script {tag}, and after it.")
