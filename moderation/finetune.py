@@ -35,7 +35,12 @@ BATCH = 32
 # How the top layer's tokens become one vector for the head (see PairModel.upper).
 POOLING = "attention"
 # How far below its plain score a post's context may take it (logits; see PairModel.score).
-PLAIN_MARGIN = 1.0
+# Stored in each model's record (its thresholds were chosen with it); records written before
+# it was stored used 1.0.
+PLAIN_MARGIN = 2.0
+OLD_PLAIN_MARGIN = 1.0
+# Training also tries the mean of the last 2..AVERAGE_EPOCHS epochs' weights (see fit).
+AVERAGE_EPOCHS = 3
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class PairModel:
         self.layers = self.encoder.encoder.layer
         self.top_layers = top_layers
         self.split = len(self.layers) - top_layers
+        self.plain_margin = PLAIN_MARGIN
         self.head = torch.nn.Linear(hidden, 1)
         if pooling not in ("mean", "attention"):
             raise ValueError(f"unknown pooling {pooling!r}")
@@ -202,7 +208,7 @@ class PairModel:
 
     def score(self, pairs: Sequence[Pair]) -> np.ndarray:
         """The logit the stage uses: for a post with a context, the mean of its logits with and
-        without the context, but never more than `PLAIN_MARGIN` below the plain one. Context
+        without the context, but never more than `plain_margin` below the plain one. Context
         can move a reply's score (a brush-off of a junior's idea, a joke between peers), but
         no context talks a plain put-down out of being one (the model learnt that a reply to a
         put-down is usually pushback; piling on is a put-down too)."""
@@ -211,7 +217,7 @@ class PairModel:
         out = values[: len(pairs)].copy()
         for j, i in enumerate(with_context):
             plain = values[len(pairs) + j]
-            out[i] = max((values[i] + plain) / 2, plain - PLAIN_MARGIN)
+            out[i] = max((values[i] + plain) / 2, plain - self.plain_margin)
         return out
 
 
@@ -303,6 +309,7 @@ def fit(
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     rng = random.Random(seed)
     best: tuple[float, dict[str, Any], int] | None = None
+    snapshots: list[dict[str, Any]] = []
     history = []
     for epoch in range(1, epochs + 1):
         # Batches of similar length (little padding), in random order.
@@ -333,16 +340,29 @@ def fit(
             {"epoch": epoch, "loss": round(total / len(batches), 4), "dev": round(value, 4)}
         )
         progress(f"epoch {epoch}: dev {value:.4f} ({time.perf_counter() - started:.0f} s)")
+        snapshot = {k: v.detach().clone() for k, v in model.trainable().items()}
+        snapshots.append(snapshot)
         if best is None or value > best[0]:
-            snapshot = {k: v.detach().clone() for k, v in model.trainable().items()}
             best = (value, snapshot, epoch)
     assert best is not None
+    # The mean of the last epochs' weights (one flat region rather than one point in it) often
+    # generalises better than any of them; it is kept only if it also scores better on dev.
+    averaged: list[int] = []
+    for last in range(2, min(AVERAGE_EPOCHS, len(snapshots)) + 1):
+        mean = {k: sum(s[k] for s in snapshots[-last:]) / last for k in snapshots[-1]}
+        model.load_state(mean)
+        value = score(list(dev[1]), _cached_logits(model, dev_items).tolist())
+        span = list(range(len(snapshots) - last + 1, len(snapshots) + 1))
+        progress(f"mean of epochs {span[0]}-{span[-1]}: dev {value:.4f}")
+        if value > best[0]:
+            best, averaged = (value, mean, span[-1]), span
     model.load_state(best[1])
     for p in params:
         p.requires_grad_(False)
     return {
         "epochs": history,
         "best_epoch": best[2],
+        "averaged_epochs": averaged,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -361,7 +381,8 @@ def save(model: PairModel, folder: Path, meta: dict[str, Any]) -> dict[str, Any]
     path = folder / "weights.safetensors"
     save_file(tensors, str(path))
     version = "pair-" + hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-    record = {"version": version, "top_layers": model.top_layers, "pooling": model.pooling, **meta}
+    record = {"version": version, "top_layers": model.top_layers, "pooling": model.pooling,
+              "plain_margin": model.plain_margin, **meta}  # fmt: skip
     (folder / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
 
@@ -374,4 +395,5 @@ def load(folder: Path, base_path: str) -> tuple[PairModel, dict[str, Any]]:
     # Records written before attention pooling existed name no pooling: theirs is the mean.
     pooling = str(record.get("pooling", "mean"))
     model = PairModel(base_path, state, top_layers=int(record["top_layers"]), pooling=pooling)
+    model.plain_margin = float(record.get("plain_margin", OLD_PLAIN_MARGIN))
     return model, record

@@ -123,6 +123,9 @@ def test_a_put_down_shown_as_a_quote_nobody_wrote_is_scored_as_the_writers(
     stage: DismissiveStage,
 ) -> None:
     text = "> You're too junior to get this. Come back when you have 20 years in.\n\nThis. Exactly this."
-    assert _score(stage, text) < 0.5  # read as a reply to someone else's put-down ...
-    # ... until the worker finds that no post holds the quoted words.
-    assert _score(stage, unquote_fabricated(text, ["My rota idea."])) >= 0.5
+    # Read as agreeing with someone else's put-down: piling on may be flagged, not held ...
+    endorsed = _score(stage, text)
+    assert endorsed < 0.9
+    # ... until the worker finds that no post holds the quoted words: then they are the writer's.
+    own = _score(stage, unquote_fabricated(text, ["My rota idea."]))
+    assert own >= 0.5 and own > endorsed + 0.2

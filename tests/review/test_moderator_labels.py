@@ -154,9 +154,13 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     legacy.mkdir()
     (legacy / "weights.safetensors").write_bytes(weights.read_bytes())
     (legacy / "model.json").write_text(
-        json.dumps({k: v for k, v in saved.items() if k != "pooling"})
+        json.dumps({k: v for k, v in saved.items() if k not in ("pooling", "plain_margin")})
     )
-    assert finetune.load(legacy, str(encoder_path(None)))[0].pooling == "mean"
+    old = finetune.load(legacy, str(encoder_path(None)))[0]
+    assert old.pooling == "mean"
+    # The scoring rule's margin travels with the model whose thresholds were chosen with it.
+    assert saved["plain_margin"] == finetune.PLAIN_MARGIN
+    assert old.plain_margin == finetune.OLD_PLAIN_MARGIN != finetune.PLAIN_MARGIN
     flag, hold = saved["thresholds"]["flag"], saved["thresholds"]["hold"]
     assert 0 <= flag["probability"] <= 1 and 0 <= hold["expected_precision"] <= 1
     assert saved["metrics"]["test_balanced"]["n"] >= 12
@@ -167,3 +171,31 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     assert result.model.endswith(record["version"])
     scores = result.scores()
     assert 0 <= scores["dismissive"] <= 1 and 0 <= scores["probability"] <= 1
+
+
+def test_training_keeps_the_best_on_dev_of_its_epochs_and_their_means() -> None:
+    """After the epochs, the mean of the last ones' weights is tried as well; whichever of
+    them all scores best on dev is what the model holds when training ends."""
+    from moderation.metrics import roc_auc
+    from moderation.training import _part
+
+    rows = _fixture()
+    train_part, dev_part = _part(rows, "train"), _part(rows, "dev")
+    model = finetune.PairModel(str(encoder_path(None)), top_layers=1)
+    seen: list[str] = []
+
+    def auc(y: list[int], s: list[float]) -> float:
+        return roc_auc(y, s) or 0.0
+
+    history = finetune.fit(
+        model, train_part[:2], dev_part[:2], epochs=3, score=auc, progress=seen.append
+    )
+    assert len(history["epochs"]) == 3
+    assert any(line.startswith("mean of epochs 2-3: dev") for line in seen)
+    assert any(line.startswith("mean of epochs 1-3: dev") for line in seen)
+    kept = auc(dev_part[1], model.logits(dev_part[0]).tolist())
+    assert kept >= max(e["dev"] for e in history["epochs"]) - 1e-3  # history is rounded
+    averaged = history["averaged_epochs"]
+    assert averaged in ([], [2, 3], [1, 2, 3])
+    assert history["best_epoch"] == (3 if averaged else max(
+        history["epochs"], key=lambda e: e["dev"])["epoch"])  # fmt: skip
