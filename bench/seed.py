@@ -44,7 +44,7 @@ async def seed(database: Database, settings: Settings, size: Size, seed: int = 7
     rng = random.Random(seed)
     started = time.perf_counter()
     now = utcnow()
-    password_hash = Passwords(settings).hash(BENCH_PASSWORD)
+    password_hash = await Passwords(settings).hash(BENCH_PASSWORD)
     bodies = _bodies()
     titles = [t for _c, t, _d, _p in THREADS]
     async with database.sessionmaker() as s:

@@ -112,7 +112,7 @@ async def create_user(
         username_key=username.lower(),
         email=email,
         email_key=email.lower(),
-        password_hash=passwords.hash(password),
+        password_hash=await passwords.hash(password),
         role=role,
         location=clean_line(location)[:100],
         joined_at=joined_at or utcnow(),
@@ -322,7 +322,7 @@ async def end_all_sessions(session: AsyncSession, user_id: int) -> None:
 
 async def set_password(session: AsyncSession, passwords: Passwords, user: User, new: str) -> None:
     validate_password(new)
-    user.password_hash = passwords.hash(new)
+    user.password_hash = await passwords.hash(new)
     # Every other sign-in of this account ends; the caller starts a fresh one if it wants.
     await end_all_sessions(session, user.id)
 

@@ -23,6 +23,26 @@ def _sign_in(ctx: Ctx, token: str) -> None:
     ctx.set_cookies.append((SESSION_COOKIE, token, ctx.settings.session_days * 86400))
 
 
+async def _check_guesses(ctx: Ctx, account_key: str) -> None:
+    """Refuse a password check once this account has had too many failures from this client
+    address, or from everywhere together (ratelimit.RateLimited)."""
+    limits = ratelimit.limits(ctx.settings)
+    await ratelimit.check(ctx.db, limits.login_account, f"{account_key}|{ctx.client}")
+    await ratelimit.check(ctx.db, limits.login_account_total, account_key)
+
+
+async def _record_guess(ctx: Ctx, account_key: str) -> None:
+    limits = ratelimit.limits(ctx.settings)
+    await ratelimit.record(ctx.db, limits.login_account, f"{account_key}|{ctx.client}")
+    await ratelimit.record(ctx.db, limits.login_account_total, account_key)
+
+
+async def _clear_guesses(ctx: Ctx, account_key: str) -> None:
+    limits = ratelimit.limits(ctx.settings)
+    await ratelimit.clear(ctx.db, limits.login_account, f"{account_key}|{ctx.client}")
+    await ratelimit.clear(ctx.db, limits.login_account_total, account_key)
+
+
 @view()
 async def login(ctx: Ctx) -> Response:
     next_url = safe_next(ctx.request.query_params.get("next"))
@@ -37,7 +57,7 @@ async def login(ctx: Ctx) -> Response:
     # Failures count against the account however it was named (username or e-mail).
     account_key = accounts.guess_key(user, name)
     try:
-        await ratelimit.check(ctx.db, limits.login_account, account_key)
+        await _check_guesses(ctx, account_key)
         await ratelimit.check(ctx.db, limits.login_ip, ctx.client)
     except ratelimit.RateLimited as exc:
         return ctx.render(
@@ -47,13 +67,13 @@ async def login(ctx: Ctx) -> Response:
         )
     passwords = ctx.request.app.state.passwords
     if user is None:
-        passwords.dummy_verify(password)
+        await passwords.dummy_verify(password)
         ok = False
     else:
-        ok = passwords.verify(user.password_hash, password)
+        ok = await passwords.verify(user.password_hash, password)
     if not ok or user is None:
         LOGIN_FAILURES.inc()
-        await ratelimit.record(ctx.db, limits.login_account, account_key)
+        await _record_guess(ctx, account_key)
         await ratelimit.record(ctx.db, limits.login_ip, ctx.client)
         return ctx.render(
             "accounts/login.html",
@@ -66,7 +86,7 @@ async def login(ctx: Ctx) -> Response:
         )
     if user.email_confirmed_at is None:
         # The password is right but the address unproven: send the link again.
-        await ratelimit.record(ctx.db, limits.login_account, account_key)
+        await _record_guess(ctx, account_key)
         _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
         return ctx.render(
             "accounts/login.html",
@@ -75,8 +95,8 @@ async def login(ctx: Ctx) -> Response:
             status_code=403,
         )  # fmt: skip
     if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash(password)
-    await ratelimit.clear(ctx.db, limits.login_account, account_key)
+        user.password_hash = await passwords.hash(password)
+    await _clear_guesses(ctx, account_key)
     # A fresh session id at every sign-in (no fixation); the old one, if any, ends.
     await accounts.end_session(ctx.db, ctx.request.cookies.get(SESSION_COOKIE))
     token = await accounts.start_session(
@@ -146,7 +166,7 @@ async def register(ctx: Ctx) -> Response:
     owner = None if errors else await accounts.find_user(ctx.db, values["email"])
     if owner is not None:
         # As long as making an account takes: hashing the password is most of it.
-        ctx.request.app.state.passwords.hash(password)
+        await ctx.request.app.state.passwords.hash(password)
         site = ctx.settings.site_name
         queue_mail(
             ctx.db,
@@ -261,6 +281,8 @@ async def reset_password(ctx: Ctx) -> Response:
         return ctx.render("accounts/reset.html", {"token": token, "error": exc.message}, 400)
     if user is None:
         return ctx.render("accounts/reset.html", {"invalid": True}, 400)
+    # Whoever holds the mailbox may sign in again at once, whatever was guessed meanwhile.
+    await _clear_guesses(ctx, accounts.guess_key(user))
     ctx.set_cookies.append((SESSION_COOKIE, "", None))
     ctx.flash("Your password has been changed. Log in with the new one.")
     return ctx.redirect(ctx.url("login"))
@@ -275,13 +297,12 @@ async def change_password(ctx: Ctx) -> Response:
     form = await ctx.form()
     passwords = ctx.request.app.state.passwords
     # Guessing the current password here counts with failed sign-ins to the same account.
-    guesses = ratelimit.limits(ctx.settings).login_account
     try:
-        await ratelimit.check(ctx.db, guesses, accounts.guess_key(user))
+        await _check_guesses(ctx, accounts.guess_key(user))
     except ratelimit.RateLimited as exc:
         return ctx.render("accounts/password.html", {"error": exc.message}, 429)
-    if not passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await ratelimit.record(ctx.db, guesses, accounts.guess_key(user))
+    if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
+        await _record_guess(ctx, accounts.guess_key(user))
         return ctx.render(
             "accounts/password.html", {"error": "Your current password is not right."}, 400
         )
@@ -378,14 +399,14 @@ async def change_email(ctx: Ctx) -> Response:
     form = await ctx.form()
     email = field_str(form, "email", 254).strip()
     limits = ratelimit.limits(ctx.settings)
-    guesses = limits.login_account  # guessing the password here counts with failed sign-ins
+    # Guessing the password here counts with failed sign-ins to the same account.
     try:
-        await ratelimit.check(ctx.db, guesses, accounts.guess_key(user))
+        await _check_guesses(ctx, accounts.guess_key(user))
     except ratelimit.RateLimited as exc:
         return _email_page(ctx, 429, email=email, error=exc.message)
     passwords = ctx.request.app.state.passwords
-    if not passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await ratelimit.record(ctx.db, guesses, accounts.guess_key(user))
+    if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
+        await _record_guess(ctx, accounts.guess_key(user))
         return _email_page(
             ctx, 400, email=email, error="Your current password is not right.",
             field="current_password",

@@ -61,6 +61,7 @@ def refused(limit: Limit) -> None:
 @dataclass(frozen=True)
 class Limits:
     login_account: Limit
+    login_account_total: Limit
     login_ip: Limit
     register_ip: Limit
     reset_ip: Limit
@@ -85,6 +86,10 @@ def limits(settings: Settings) -> Limits:
         login_account=Limit(
             "login:account", s.login_max_failures_account, s.login_window_seconds, login
         ),
+        login_account_total=Limit(
+            "login:account-total", s.login_max_failures_account_total, s.login_window_seconds,
+            login,
+        ),  # fmt: skip
         login_ip=Limit("login:ip", s.login_max_failures_ip, s.login_window_seconds, login),
         register_ip=Limit(
             "register:ip", s.register_max_per_ip_hour, 3600,

@@ -95,9 +95,13 @@ class Settings(BaseSettings):
     # Entries in each Atom feed (/latest.atom, a category's, a thread's).
     feed_entries: int = Field(default=30, ge=1, le=200)
 
-    # Failed logins allowed per window, per account and per client address.
+    # Failed logins allowed per window: per account from one client address, per account from
+    # all addresses together, and per client address. Someone guessing elsewhere cannot lock a
+    # member out of signing in from their own address; only a spread guessing campaign reaches
+    # the account-wide ceiling, and a completed password reset clears it.
     login_window_seconds: int = 900
     login_max_failures_account: int = 5
+    login_max_failures_account_total: int = 50
     login_max_failures_ip: int = 20
     register_max_per_ip_hour: int = 10
     # Password reset requests per client address, and reset mails per account, per hour.

@@ -3,12 +3,16 @@ the change-password form; per-address limits see the real connecting address."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.cli import proxy_options
+from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
-from tests.helpers import login, make_user, post_form
+from tests.helpers import PASSWORD, login, make_user, post_form
 
 
 async def _sign_in(client: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
@@ -65,3 +69,45 @@ async def test_failed_registrations_count_toward_the_limit(
     probe = {**form, "username": "a-fine-name"}
     response = await post_form(client, "/register", probe, "/register")
     assert response.status_code == 429
+
+
+async def test_guessing_elsewhere_does_not_lock_the_member_out_and_a_reset_clears_it(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """A stranger's failed guesses lock out the stranger's address only; past the account-wide
+    ceiling (a spread campaign) the owner is refused too, until a completed password reset."""
+    app.state.settings = settings.model_copy(update={"login_max_failures_account_total": 8})
+    await make_user(db, settings, username="sage", email="sage@example.org")
+    await db.commit()
+
+    def client_at(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with client_at("203.0.113.7") as stranger, client_at("198.51.100.2") as owner:
+        for n in range(settings.login_max_failures_account):
+            assert (await _sign_in(stranger, "sage", f"guess {n}")).status_code == 400
+        assert (await _sign_in(stranger, "sage", PASSWORD)).status_code == 429
+        assert (await _sign_in(owner, "sage", PASSWORD)).status_code == 303  # not locked out
+    for n, address in enumerate(["192.0.2.1", "192.0.2.2", "192.0.2.3"]):
+        async with client_at(address) as spread:
+            for k in range(3):
+                await _sign_in(spread, "sage", f"spread guess {n}-{k}")
+    async with client_at("198.51.100.2") as owner:
+        locked = await _sign_in(owner, "sage", PASSWORD)
+        assert locked.status_code == 429 and "reset your password" in locked.text
+        await post_form(
+            owner, "/password/forgot", {"email": "sage@example.org"}, "/password/forgot"
+        )
+    mail = await db.scalar(
+        select(OutboxMessage.secret_body).where(OutboxMessage.to_address == "sage@example.org")
+    )
+    found = re.search(r"/password/reset/\S+", mail or "")
+    assert found, mail
+    link = found.group(0)
+    async with client_at("198.51.100.2") as owner:
+        new = {"password": "a fresh password 9", "password_confirm": "a fresh password 9"}
+        assert (await post_form(owner, link, new, link)).status_code == 303
+        assert (await _sign_in(owner, "sage", "a fresh password 9")).status_code == 303
