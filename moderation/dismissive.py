@@ -101,19 +101,30 @@ class DismissiveStage:
         assert self.pairs is not None, "load() first"
         return [float(v) for v in self.pairs.score([Pair(*model_inputs(p)) for p in posts])]
 
+    def title_logits(self, posts: list[PostInput]) -> dict[int, float]:
+        """Each titled post's title, read alone (index -> logit)."""
+        from moderation.finetune import Pair
+
+        assert self.pairs is not None, "load() first"
+        titled = [i for i, p in enumerate(posts) if p.title.strip()]
+        if not titled:
+            return {}
+        values = self.pairs.score([Pair("", for_model(posts[i].title)) for i in titled])
+        return {i: float(v) for i, v in zip(titled, values, strict=True)}
+
     def score(self, posts: list[PostInput]) -> list[StageResult]:
         assert self.calibration is not None, "load() first"
         calibration = self.calibration
-        return [
-            StageResult(
-                STAGE,
-                self.model,
-                [
-                    # On the policy's scale (its flag and hold thresholds) ...
-                    Signal(STAGE, "dismissive", calibration.policy_score(logit)),
-                    # ... and as the chance that a board post scored so is a put-down.
-                    Signal(STAGE, "probability", calibration.probability(logit)),
-                ],
-            )
-            for logit in self.logits(posts)
-        ]
+        titles = self.title_logits(posts)
+        results = []
+        for i, logit in enumerate(self.logits(posts)):
+            signals = [
+                # On the policy's scale (its flag and hold thresholds) ...
+                Signal(STAGE, "dismissive", calibration.policy_score(logit)),
+                # ... and as the chance that a board post scored so is a put-down.
+                Signal(STAGE, "probability", calibration.probability(logit)),
+            ]
+            if i in titles:  # the policy weighs it with the cues' reading of the title
+                signals.append(Signal(STAGE, "title", calibration.policy_score(titles[i])))
+            results.append(StageResult(STAGE, self.model, signals))
+        return results

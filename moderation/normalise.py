@@ -133,4 +133,29 @@ def for_model(text: str) -> str:
     folded = _MARKS.sub("", folded)
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
-    return _SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded)
+    return without_repeats(_SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded))
+
+
+# A sentence or a line: what runs up to a full stop, ! or ?, or the end of the line.
+_PIECE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
+# Repeats shorter than this are kept ("No. No." is not padding).
+REPEAT_MIN_CHARS = 12
+
+
+def without_repeats(text: str) -> str:
+    """`text` with the second and later copies of a sentence left out. Padding a put-down with
+    one friendly sentence said thirty times drowned it (the model reads a window of 256
+    tokens, and pooled it to 0.00); said once, the sentence weighs what it should. Text with
+    no repeated sentence is returned as it is."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    dropped = False
+    for m in _PIECE.finditer(text):
+        piece = m.group(0)
+        key = " ".join(piece.lower().split()).rstrip(".!? ")
+        if len(key) >= REPEAT_MIN_CHARS and key in seen:
+            dropped = True
+            continue
+        seen.add(key)
+        kept.append(piece)
+    return "".join(kept) if dropped else text

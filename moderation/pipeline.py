@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from forum.core.settings import Settings
 from moderation import cues
 from moderation.policy import Decision, decide
-from moderation.signals import PostInput, StageResult
+from moderation.signals import PostInput, Signal, StageResult
 
 log = logging.getLogger("candor.pipeline")
 
@@ -39,9 +39,14 @@ class CueStage:
         return None
 
     def score(self, posts: list[PostInput]) -> list[StageResult]:
-        return [
-            StageResult(self.name, self.model, cues.score(p.text, p.watched_phrases)) for p in posts
-        ]
+        results = []
+        for p in posts:
+            signals = cues.score(p.text, p.watched_phrases)
+            if p.title.strip():  # the title alone, for the policy to weigh with the model's
+                title = next(s for s in cues.score(p.title, ()) if s.label == "dismissive")
+                signals.append(Signal(self.name, "title", title.score))
+            results.append(StageResult(self.name, self.model, signals))
+        return results
 
 
 @dataclass

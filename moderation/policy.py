@@ -43,6 +43,23 @@ def ladder_steps(years: int) -> int:
     return min(-(-years // YEARS_PER_STEP), MAX_GAP_STEPS)
 
 
+def title_score(scores: dict[str, dict[str, float]]) -> float | None:
+    """A title read alone, when both the model and the cues read it: the geometric mean of the
+    two. A title is shown on its own (lists, feeds, the inbox), so a put-down for a title must
+    not be diluted by a harmless body, but neither reading of a few words is enough alone: the
+    model, which learnt from posts, scored "Why juniors should chair meetings" 0.83 and "Juniors
+    are too green to understand strategy and should know their place" 0.44; the cues, which
+    fire on the phrase, scored "Am I too junior to lead the pitch?" 0.65 (the model 0.01).
+    Without the model, the cues' reading alone, as for the body."""
+    cue = scores.get("cues", {}).get("title")
+    if cue is None:
+        return None
+    if "dismissive" not in scores:  # the model did not run: the cues alone, as for the body
+        return cue
+    model = scores["dismissive"].get("title")
+    return None if model is None else math.sqrt(max(model, 0.0) * max(cue, 0.0))
+
+
 def dismissive_score(
     scores: dict[str, dict[str, float]], post: PostInput, settings: Settings
 ) -> tuple[float, dict[str, Any]]:
@@ -54,11 +71,16 @@ def dismissive_score(
     cue = scores.get("cues", {}).get("dismissive", 0.0)
     model = scores.get("dismissive", {}).get("dismissive")
     base = model if model is not None else cue
+    title = title_score(scores)
+    if title is not None and title > base:
+        base = title
     gap = min(post.seniority_gap, MAX_GAP_STEPS)
     boosted = (
         _sigmoid(_logit(base) + settings.context_boost_per_level * gap) if base > 0.05 else base
     )
     context: dict[str, Any] = {"base": significant(base), "seniority_gap": gap}
+    if title is not None:
+        context["title"] = significant(title)
     if post.ladder:
         context["ladder"] = dict(post.ladder)
     return significant(boosted), context
@@ -70,11 +92,12 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
     dismissive, context = dismissive_score(scores, post, settings)
     if dismissive >= settings.dismissive_flag:
         reasons.append(DISMISSIVE)
-        # Holding (hiding) is kept for clear put-downs aimed down the ladder or at no one in
-        # particular; a sharp reply to a peer or a senior is flagged and stays visible.
-        if dismissive >= settings.dismissive_hold and (
-            post.seniority_gap > 0 or post.target_level is None
-        ):
+        # A clear put-down is held (hidden) unless it answers someone above the writer: a
+        # junior's sharp reply up the ladder is flagged and stays visible. A peer's is held
+        # like a senior's: which post a reply names is the writer's choice (the quick reply
+        # names the last one on the page), so "a reply to a peer" was a way to keep a put-down
+        # of a junior in the thread on view.
+        if dismissive >= settings.dismissive_hold and not post.aimed_up:
             hold = True
     toxicity = scores.get("toxicity", {})
     for label, threshold in settings.toxicity_flag.items():

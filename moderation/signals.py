@@ -54,15 +54,29 @@ class PostInput:
     # Where the levels came from when not from board ranks: a programme pair's space
     # (programme, pair, sides, seniority years); recorded with the moderation result.
     ladder: dict[str, Any] | None = None
+    # A title the text carries (a thread's, with its opening post; a conversation's subject,
+    # with its first message). It is shown on its own, in lists and feeds, so the model scores
+    # it on its own as well: a put-down for a title is not diluted by a harmless body.
+    title: str = ""
+
+    def _levels(self) -> tuple[int, int] | None:
+        if self.target_level is None:
+            return None
+        writer = self.writer_level + (3 if self.writer_role in ("moderator", "admin") else 0)
+        target = self.target_level + (3 if self.target_role in ("moderator", "admin") else 0)
+        return writer, target
 
     @property
     def seniority_gap(self) -> int:
         """How far the writer stands above the person answered (0 when not above or unknown)."""
-        if self.target_level is None:
-            return 0
-        writer = self.writer_level + (3 if self.writer_role in ("moderator", "admin") else 0)
-        target = self.target_level + (3 if self.target_role in ("moderator", "admin") else 0)
-        return max(writer - target, 0)
+        levels = self._levels()
+        return max(levels[0] - levels[1], 0) if levels else 0
+
+    @property
+    def aimed_up(self) -> bool:
+        """The writer answers someone above them on the ladder."""
+        levels = self._levels()
+        return levels is not None and levels[0] < levels[1]
 
 
 QUOTE_HEADER = re.compile(r"^\*\*[^*\n]{1,40}\*\* wrote:$")

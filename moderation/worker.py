@@ -45,7 +45,13 @@ from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
 from forum.messages import services as messages
-from forum.messages.models import VISIBLE_STATES, Message, MessageState, Participant
+from forum.messages.models import (
+    VISIBLE_STATES,
+    Conversation,
+    Message,
+    MessageState,
+    Participant,
+)
 from forum.notifications.fanout import Notifier
 from forum.notifications.paths import worker_paths
 from forum.programmes import pairing
@@ -239,6 +245,7 @@ class Worker:
                     context=answered_posts[answers[post.id]][0]
                     if post.id in answers and answers[post.id] in answered_posts
                     else "",
+                    title=titles.get(post.id) or "",
                 )
             )
         return inputs
@@ -408,6 +415,19 @@ class Worker:
                 if answered_id
                 else None
             )
+            # The first message carries the conversation's subject, which is shown on its own.
+            first = await session.scalar(
+                select(func.min(Message.id)).where(
+                    Message.conversation_id == message.conversation_id
+                )
+            )
+            subject = (
+                await session.scalar(
+                    select(Conversation.subject).where(Conversation.id == message.conversation_id)
+                )
+                if first == message.id
+                else None
+            ) or ""
             text = message.body_source
             if quoted_lines(text):
                 text = await self._real_quotes(
@@ -429,6 +449,7 @@ class Worker:
                         target_level=steps if gap < 0 else 0, target_role="member",
                         watched_phrases=watched,
                         context=answered[0][:CONTEXT_CHARS] if answered is not None else "",
+                        title=subject,
                         ladder={**space.describe(sender.id), "steps": steps},
                     )
                 )  # fmt: skip
@@ -455,6 +476,7 @@ class Worker:
                     target_role=target.role if target is not None else None,
                     watched_phrases=watched,
                     context=answered[0][:CONTEXT_CHARS] if answered is not None else "",
+                    title=subject,
                 )
             )  # fmt: skip
         return inputs

@@ -46,6 +46,29 @@ async def test_each_message_is_scored_with_what_it_answers_and_whom_it_is_writte
     assert by_id[second.id].writer_role == "moderator" and by_id[second.id].target_role == "member"
     # A quote answers the quoted message (the junior's own: nobody else is aimed at).
     assert by_id[third.id].context == "My rota idea."
+    # The first message carries the conversation's subject, read alone as well; no other does.
+    assert by_id[first.id].title == "Rota"
+    assert by_id[second.id].title == by_id[third.id].title == ""
+
+
+async def test_a_put_down_for_a_subject_is_not_hidden_by_a_harmless_message(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    senior = await make_user(db, settings)
+    junior = await make_user(db, settings)
+    _conversation, first = await pm.start_conversation(
+        db, settings, senior, [junior], "You are too junior to understand this. Know your place.",
+        "See you on Thursday at 10.",
+    )  # fmt: skip
+    await db.commit()
+    assert await worker_for(settings, database).score_messages() == 1
+    result = await db.scalar(
+        select(ModerationResult).where(ModerationResult.message_id == first.id)
+    )
+    # Scored by the cues alone here (tests/moderation/test_cues_policy.py weighs the model's
+    # reading with theirs): the subject decides, and the message is held.
+    assert result is not None and result.scores["cues"]["title"] >= 0.9
+    assert result.verdict == "hold" and result.context["title"] >= 0.9
 
 
 async def test_a_message_scored_without_a_stage_is_scored_again_once_it_loads(

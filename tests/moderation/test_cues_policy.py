@@ -97,9 +97,13 @@ def test_policy_weighs_who_answers_whom_and_exempts_nobody() -> None:
     # Moderators are scored like everyone else (and their role counts as seniority).
     moderator = PostInput(1, "x", writer_level=0, writer_role="moderator", target_level=0)
     assert decide(scores, moderator, s).verdict == "flag"
-    # A sharp reply up the ladder is flagged, never held.
+    # A sharp reply up the ladder is flagged, never held; a clear put-down to a peer is held
+    # (naming a peer's post must not keep a put-down of a junior on view).
     upward = PostInput(1, "x", writer_level=0, target_level=4)
     assert decide({"cues": {"dismissive": 0.97}}, upward, s).verdict == "flag"
+    assert decide({"cues": {"dismissive": 0.97}}, peer, s).verdict == "hold"
+    mod_peer = PostInput(1, "x", writer_level=4, target_level=1, target_role="moderator")
+    assert decide({"cues": {"dismissive": 0.97}}, mod_peer, s).verdict == "hold"
 
 
 def test_a_programme_pairs_seniority_gap_counts_as_rank_steps_capped_as_ranks_are() -> None:
@@ -125,3 +129,22 @@ def test_a_programme_pairs_seniority_gap_counts_as_rank_steps_capped_as_ranks_ar
 
 def test_likelihood_words() -> None:
     assert [likelihood(v, 0.5) for v in (0.9, 0.35, 0.1)] == ["Likely", "Maybe", "Unlikely"]
+
+
+def test_a_title_counts_when_the_model_and_the_cues_both_read_it_as_a_put_down() -> None:
+    s = Settings(secret_key="x")
+    post = PostInput(1, "Juniors are too green...\n\nAgenda for next week.", title="Juniors...")
+
+    def verdict(model_title: float, cue_title: float, body: float = 0.01) -> str:
+        scores = {"dismissive": {"dismissive": body, "title": model_title},
+                  "cues": {"dismissive": 1.0, "title": cue_title}}  # fmt: skip
+        return decide(scores, post, s).verdict
+
+    assert verdict(0.44, 1.0) == "flag"  # sqrt(0.44): a put-down title over a harmless body
+    assert verdict(0.92, 1.0) == "hold"
+    assert verdict(0.83, 0.0) == "clear"  # "Why juniors should chair meetings": the model alone
+    assert verdict(0.01, 0.65) == "clear"  # "Am I too junior to lead the pitch?": cues alone
+    assert verdict(0.01, 0.0, body=0.97) == "hold"  # the body still counts on its own
+    # Without the model, the cues' reading of the title alone, as for the body.
+    cues_only = {"cues": {"dismissive": 0.0, "title": 0.95}}
+    assert decide(cues_only, post, s).verdict == "hold"

@@ -129,3 +129,18 @@ def test_a_put_down_shown_as_a_quote_nobody_wrote_is_scored_as_the_writers(
     # ... until the worker finds that no post holds the quoted words: then they are the writer's.
     own = _score(stage, unquote_fabricated(text, ["My rota idea."]))
     assert own >= 0.5 and own > endorsed + 0.2
+
+
+def test_padding_a_put_down_with_one_friendly_sentence_does_not_drown_it(
+    stage: DismissiveStage,
+) -> None:
+    put_down = (
+        "You're too junior to understand how the board works. Come back when you have 20 years in."
+    )
+    pad = " Thanks for sharing, this is a useful discussion and I appreciate the detail."
+    for text in (
+        put_down + pad * 30,
+        pad * 30 + " " + put_down,
+        pad * 15 + " " + put_down + pad * 15,
+    ):
+        assert _score(stage, text, PROPOSAL) >= 0.9, text[:80]

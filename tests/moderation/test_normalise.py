@@ -98,3 +98,12 @@ def test_a_line_separator_does_not_start_a_quote() -> None:
     text = "Honest answer:\u2028> You're too junior to get this."
     assert own_words(text) == ("", text)
     assert clean_block("a\u2028b\u2029c") == "a\nb\nc"  # stored as the line breaks they show
+
+
+def test_a_sentence_said_over_and_over_is_read_once() -> None:
+    pad = "Thanks for sharing, this is a useful discussion and I appreciate the detail. "
+    put_down = "You're too junior to understand how the board works."
+    assert for_model(put_down + " " + pad * 30) == for_model(put_down + " " + pad)
+    assert for_model(pad * 15 + put_down + " " + pad * 15).count("Thanks for sharing") == 1
+    for kept in ("No. No. No.", "Line one here ok\nLine two here ok\n", "Same. Same."):
+        assert for_model(kept) == kept  # short repeats and text without repeats stay whole

@@ -404,6 +404,9 @@ async def test_each_post_is_scored_with_what_it_answers(
     assert await worker.run_once() == 4
     by_id = {p.post_id: p for p in capture.seen}
     assert by_id[ids[0]].context == ""
+    # The opening post carries its thread's title, to be read alone as well; replies none.
+    assert by_id[ids[0]].title == thread.title and thread.title
+    assert all(by_id[i].title == "" for i in ids[1:])
     assert by_id[ids[1]].context == "My rota idea." and by_id[ids[1]].target_role == "member"
     assert by_id[ids[2]].context == "Maybe in a few years."
     assert by_id[ids[3]].context == "Fair enough." and by_id[ids[3]].target_level is None
