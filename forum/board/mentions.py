@@ -59,7 +59,9 @@ async def mention_links(
     if not names:
         return {}
     rows = await session.execute(
-        select(User.username_key, User.username).where(User.username_key.in_(names))
+        select(User.username_key, User.username).where(
+            User.username_key.in_(names), User.email_confirmed_at.is_not(None)
+        )
     )
     links = {key: profile_path(username) for key, username in rows.all()}
     new = set(links) - set(mentioned_names(previous)) - {author.username_key}
@@ -85,6 +87,7 @@ async def suggest_usernames(session: AsyncSession, prefix: str) -> list[str]:
         .where(
             User.username_key.like(_like_escape(key) + "%", escape="\\"),
             User.status == UserStatus.active.value,
+            User.email_confirmed_at.is_not(None),
         )
         .order_by(func.length(User.username_key), User.username_key)
         .limit(SUGGEST_MAX)

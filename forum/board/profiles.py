@@ -79,7 +79,9 @@ async def points_history(ctx: Ctx, member: User) -> tuple[list[dict[str, object]
 @view()
 async def profile(ctx: Ctx) -> Response:
     member = await accounts.find_by_username(ctx.db, ctx.request.path_params["username"])
-    if member is None:
+    unconfirmed = member is not None and member.email_confirmed_at is None
+    if member is None or (unconfirmed and not (ctx.user and ctx.user.is_moderator)):
+        # An account whose address nobody confirmed has no public page yet.
         raise HTTPException(404, "There is no member by that name.")
     ranks = await accounts.load_ranks(ctx.db)
     recent = await ctx.db.execute(

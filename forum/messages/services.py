@@ -298,7 +298,8 @@ async def resolve_recipients(
     found: list[User] = []
     for name in names:
         member = await find_by_username(session, name[:30])
-        if member is None:
+        if member is None or member.email_confirmed_at is None:
+            # An account nobody confirmed is not a member yet (its address may not be theirs).
             raise MessageError("to", f"There is no member called “{name[:30]}”.")
         if member.id == sender.id:
             raise MessageError("to", "You cannot write to yourself.")

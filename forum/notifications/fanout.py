@@ -501,7 +501,7 @@ class Notifier:
             await self._mail_at_once(session, mail_to)
 
     async def _mail_at_once(self, session: AsyncSession, planned: list[Planned]) -> None:
-        people = await self._people(session, {p.recipient_id for p in planned})
+        people = await self._people(session, {p.recipient_id for p in planned}, mailable=True)
         actors = await self._people(session, {p.actor_id for p in planned if p.actor_id})
         titles = await self._titles(session, {p.thread_id for p in planned if p.thread_id})
         for p in planned:
@@ -520,12 +520,17 @@ class Notifier:
                 f"{self.base}{self.url('notification_preferences')}\n",
             )  # fmt: skip
 
-    async def _people(self, session: AsyncSession, ids: set[int]) -> dict[int, tuple[str, str]]:
+    async def _people(
+        self, session: AsyncSession, ids: set[int], mailable: bool = False
+    ) -> dict[int, tuple[str, str]]:
+        """Names and addresses; with `mailable`, only of accounts whose address was confirmed
+        (nobody else's mailbox gets the forum's mail: anyone can type an address)."""
         found: dict[int, tuple[str, str]] = {}
         for chunk in _chunks(sorted(ids)):
-            rows = await session.execute(
-                select(User.id, User.username, User.email).where(User.id.in_(chunk))
-            )
+            query = select(User.id, User.username, User.email).where(User.id.in_(chunk))
+            if mailable:
+                query = query.where(User.email_confirmed_at.is_not(None))
+            rows = await session.execute(query)
             found.update({i: (name, email) for i, name, email in rows})
         return found
 
@@ -573,7 +578,7 @@ class Notifier:
                         .order_by(Notification.id)
                     )
                 )
-                person = (await self._people(session, {member_id})).get(member_id)
+                person = (await self._people(session, {member_id}, mailable=True)).get(member_id)
                 if person and items:
                     actors = await self._people(session, {n.actor_id for n in items if n.actor_id})
                     titles = await self._titles(
@@ -641,7 +646,7 @@ class Notifier:
                     continue
                 since = last or (now - timedelta(days=7 if weekly else 1))
                 member = await session.get(User, member_id)
-                if member is None:
+                if member is None or member.email_confirmed_at is None:
                     continue
                 first = aliased(Post)
                 rows = (

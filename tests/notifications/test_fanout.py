@@ -453,3 +453,28 @@ async def test_a_failing_work_row_is_dropped_and_the_rest_go_on(
     assert [n.post_id for n in await notes(db, junior)] == [good.id]
     assert await db.scalar(select(func.count(NotificationWork.id))) == 0
     assert "failed; dropped" in caplog.text
+
+
+async def test_no_mail_reaches_an_address_nobody_confirmed(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """Anyone can type an address at registration: until its owner opens the link, the forum
+    sends it nothing but that link (a probe pointed reply mail at strangers' mailboxes)."""
+    author = await make_user(db, settings, username="unproven")
+    replier = await make_user(db, settings, username="replier2")
+    thread, _posts = await make_thread(db, settings, author, await make_category(db))
+    author.email_confirmed_at = None
+    await create_reply(db, settings, replier, thread, FRIENDLY)
+    await db.commit()
+    await settle(settings, database)
+    assert [n.kind for n in await notes(db, author)] == ["reply"]  # in the app, if they confirm
+    assert await db.scalar(
+        select(func.count()).select_from(OutboxMessage)
+        .where(OutboxMessage.to_address == author.email)
+    ) == 0  # fmt: skip
+    db.add(NotificationPreference(user_id=author.id, kind="reply", delivery="digest"))
+    await create_reply(db, settings, replier, thread, "Another reply.")
+    await db.commit()
+    await settle(settings, database)
+    morning = datetime.now(UTC).replace(hour=settings.notify_digest_hour, minute=30)
+    assert await Notifier(settings, database, worker_paths()).send_digests(morning) == 0
