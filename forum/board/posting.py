@@ -7,7 +7,7 @@ points move in the same transaction. The board then announces `PostCreated` or `
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, case, exists, func, or_, select, update
@@ -78,6 +78,8 @@ async def check_post_rate(
         return
     limits = ratelimit.limits(settings)
     await ratelimit.hit(session, limits.post_account, author.id)
+    if utcnow() - author.joined_at < timedelta(hours=settings.posts_new_account_hours):
+        await ratelimit.hit(session, limits.post_new_account, author.id)
     await ratelimit.hit(session, limits.post_ip, client)
 
 

@@ -67,6 +67,7 @@ class Limits:
     reset_ip: Limit
     reset_account: Limit
     post_account: Limit
+    post_new_account: Limit
     post_ip: Limit
     report_account: Limit
     report_ip: Limit
@@ -105,6 +106,10 @@ def limits(settings: Settings) -> Limits:
             "Too many reset requests. Try again later.",
         ),
         post_account=Limit("post:account", s.posts_max_per_minute, 60, quickly),
+        post_new_account=Limit(
+            "post:new-account", s.posts_new_account_max_per_hour, 3600,
+            "New accounts can post a limited number of times an hour. Try again later.",
+        ),  # fmt: skip
         post_ip=Limit(
             "post:ip", s.posts_max_per_minute_ip, 60,
             "Many posts are coming from your network. Wait a minute and try again.",

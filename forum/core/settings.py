@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     reset_max_per_ip_hour: int = 20
     reset_max_per_account_hour: int = 5
     posts_max_per_minute: int = 10
+    # Accounts younger than posts_new_account_hours may post this many times an hour (fresh
+    # accounts replying in turn could flood a thread, and earn a rank doing it).
+    posts_new_account_hours: float = Field(default=24.0, ge=0)
+    posts_new_account_max_per_hour: int = Field(default=20, ge=1)
     # Per client address, for several accounts behind one attacker (offices share addresses).
     posts_max_per_minute_ip: int = 60
     reset_token_minutes: int = 60

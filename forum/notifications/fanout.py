@@ -488,6 +488,8 @@ class Notifier:
                 mail_to.append(p)
         if not rows_out:
             return
+        if mail_to:
+            mail_to = await self._not_yet_mailed(session, mail_to)
         await session.execute(insert(Notification), rows_out)
         told = [row["recipient_id"] for row in rows_out]
         for chunk in _chunks(told):
@@ -499,6 +501,42 @@ class Notifier:
             )
         if mail_to:
             await self._mail_at_once(session, mail_to)
+
+    async def _not_yet_mailed(self, session: AsyncSession, planned: list[Planned]) -> list[Planned]:
+        """One mail per thread (or conversation) until the member looks: a notification about
+        a thread or conversation that already has an unread one in their list is not mailed
+        again, nor is a second about it in this batch (a few fresh accounts replying in turn
+        sent a thread's author 43 mails in a minute). The list in the app has them all."""
+        about = [p for p in planned if p.thread_id or p.conversation_id]
+        threads = sorted({p.thread_id for p in about if p.thread_id})[:1000]
+        conversations = sorted({p.conversation_id for p in about if p.conversation_id})[:1000]
+        unread: set[tuple[int, str, int]] = set()
+        for chunk in _chunks(sorted({p.recipient_id for p in about})):
+            rows = await session.execute(
+                select(Notification.recipient_id, Notification.thread_id,
+                       Notification.conversation_id)
+                .where(Notification.recipient_id.in_(chunk), Notification.read_at.is_(None),
+                       or_(Notification.thread_id.in_(threads),
+                           Notification.conversation_id.in_(conversations)))
+            )  # fmt: skip
+            for recipient, thread, conversation in rows:
+                if thread:
+                    unread.add((recipient, "thread", thread))
+                if conversation:
+                    unread.add((recipient, "conversation", conversation))
+        kept = []
+        for p in planned:
+            key = (
+                (p.recipient_id, "thread", p.thread_id) if p.thread_id
+                else (p.recipient_id, "conversation", p.conversation_id) if p.conversation_id
+                else None
+            )  # fmt: skip
+            if key is not None and key in unread:
+                continue
+            if key is not None:
+                unread.add(key)
+            kept.append(p)
+        return kept
 
     async def _mail_at_once(self, session: AsyncSession, planned: list[Planned]) -> None:
         people = await self._people(session, {p.recipient_id for p in planned}, mailable=True)

@@ -641,3 +641,36 @@ async def test_the_quick_reply_answers_the_last_post_read(
     assert sent.status_code == 303
     reply = await db.scalar(select(Post).where(Post.body_source == "Thanks, that helps."))
     assert reply is not None and reply.reply_to_id == posts[-1].id
+
+
+async def test_a_new_account_posts_a_limited_number_of_times_an_hour(
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import timedelta
+
+    from forum.core import ratelimit
+    from forum.core.db import utcnow
+
+    now = utcnow()
+    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
+    app.state.settings = settings.model_copy(update={"posts_new_account_max_per_hour": 2})
+    await make_user(db, settings, username="fresh_one")
+    seasoned = await make_user(db, settings, username="seasoned_one")
+    seasoned.joined_at = now - timedelta(days=2)
+    thread, _ = await make_thread(db, settings, seasoned, await make_category(db))
+    await db.commit()
+    await login(client, "fresh_one")
+    for n in range(2):
+        reply = {"body": f"fresh reply {n}"}
+        assert (await post_form(client, f"/t/{thread.id}/reply", reply, "/")).status_code == 303
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": "a third within the hour"}, "/")
+    assert r.status_code == 429 and "New accounts can post" in r.text
+    assert "a third within the hour" in r.text  # the text comes back, not lost
+    await login(client, "seasoned_one")
+    for n in range(3):
+        reply = {"body": f"seasoned reply {n}"}
+        assert (await post_form(client, f"/t/{thread.id}/reply", reply, "/")).status_code == 303

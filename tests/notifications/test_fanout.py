@@ -478,3 +478,40 @@ async def test_no_mail_reaches_an_address_nobody_confirmed(
     await settle(settings, database)
     morning = datetime.now(UTC).replace(hour=settings.notify_digest_hour, minute=30)
     assert await Notifier(settings, database, worker_paths()).send_digests(morning) == 0
+
+
+async def test_one_mail_per_thread_until_the_member_looks(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """Replies from several accounts in turn: every one is in the member's list, but only the
+    first is mailed until they open their notifications; then the next one is mailed again."""
+    author = await make_user(db, settings, username="busy_author")
+    thread, _posts = await make_thread(db, settings, author, await make_category(db))
+    other_thread, _ = await make_thread(db, settings, author, await make_category(db))
+    repliers = [await make_user(db, settings, username=f"spammer{n}") for n in range(3)]
+    for n, replier in enumerate(repliers):
+        await create_reply(db, settings, replier, thread, f"{FRIENDLY} ({n})")
+    await create_reply(db, settings, repliers[0], other_thread, FRIENDLY)
+    await db.commit()
+    await settle(settings, database)
+
+    async def mails() -> int:
+        return int(await db.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.to_address == author.email)
+        ) or 0)  # fmt: skip
+
+    assert len(await notes(db, author)) == 4
+    assert await mails() == 2  # one per thread
+    await create_reply(db, settings, repliers[1], thread, "And another.")
+    await db.commit()
+    await settle(settings, database)
+    assert await mails() == 2
+    await db.execute(
+        update(Notification).where(Notification.recipient_id == author.id)
+        .values(read_at=datetime.now(UTC))
+    )  # fmt: skip
+    await create_reply(db, settings, repliers[2], thread, "Now they have looked.")
+    await db.commit()
+    await settle(settings, database)
+    assert await mails() == 3

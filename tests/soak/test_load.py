@@ -44,7 +44,7 @@ def test_two_hundred_clients(template_db: TemplateDB) -> None:
 
     threads = run_in_thread(setup)
     env = {**os.environ, "DATABASE_URL": url, "CANDOR_SECRET_KEY": "load", "CANDOR_ARGON2_TIME_COST": "1",
-           "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "1000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "1000000",
+           "CANDOR_ARGON2_MEMORY_COST": "1024", "CANDOR_POSTS_MAX_PER_MINUTE": "1000000", "CANDOR_POSTS_MAX_PER_MINUTE_IP": "1000000", "CANDOR_POSTS_NEW_ACCOUNT_MAX_PER_HOUR": "1000000",
            "CANDOR_LOGIN_MAX_FAILURES_IP": "100000"}  # fmt: skip
     server = Server("forum.asgi:app", env, workers=2)
     base = server.url
