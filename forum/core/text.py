@@ -12,6 +12,7 @@ from typing import Any
 import nh3
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
@@ -131,6 +132,18 @@ def _linkify_rule(state: StateCore) -> None:
 
 _md.core.ruler.at("linkify", _linkify_rule)
 _md.inline.ruler.disable("linkify")
+
+
+def _image_as_link(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """Images are not shown on the board (no tracking pixels, no layout from strangers): an
+    image becomes a link to it, named by its alt text, so nothing the writer meant vanishes."""
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env).strip()
+    src = escapeHtml(str(token.attrGet("src") or ""))
+    return f'<a href="{src}">{escapeHtml(f"{alt} (image)" if alt else "image")}</a>'
+
+
+_md.add_render_rule("image", _image_as_link)
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import select_autoescape
@@ -341,7 +341,10 @@ async def _respond(ctx: Ctx[Any], fn: View, login: bool, moderator: bool, admin:
     if login and user is None:
         if request.method == "GET":
             login_path = request.app.state.url("login")
-            return RedirectResponse(f"{login_path}?next={request.url.path}", status_code=303)
+            # Back to the very page asked for, its query too (/messages/new?to=NAME).
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            query = urlencode({"next": target[:500]})
+            return RedirectResponse(f"{login_path}?{query}", status_code=303)
         return ctx.render_error(401, "Please log in first.")
     if admin and not user.is_admin:
         return ctx.render_error(403, "Only administrators can do that.")

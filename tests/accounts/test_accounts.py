@@ -414,3 +414,21 @@ async def test_csrf_token_is_required_for_login(client: httpx.AsyncClient) -> No
     await csrf_token(client)
     response = await client.post("/login", data={"username": "x", "password": "y"})
     assert response.status_code == 403 and "expired" in response.text
+
+
+async def test_signing_in_returns_to_the_page_asked_for_with_its_query(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="quentin")
+    await db.commit()
+    asked = await client.get("/messages/new?to=priya_s&x=a%26b")
+    assert asked.status_code == 303
+    login_url = asked.headers["location"]
+    assert login_url == "/login?next=%2Fmessages%2Fnew%3Fto%3Dpriya_s%26x%3Da%2526b"
+    page = await client.get(login_url)
+    assert 'value="/messages/new?to=priya_s&amp;x=a%26b"' in page.text
+    done = await post_form(
+        client, "/login",
+        {"username": "quentin", "password": PASSWORD, "next": "/messages/new?to=priya_s&x=a%26b"},
+    )  # fmt: skip
+    assert done.headers["location"] == "/messages/new?to=priya_s&x=a%26b"

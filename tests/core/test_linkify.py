@@ -63,3 +63,18 @@ def test_runs_longer_than_the_bound_are_left_as_text() -> None:
     long_url = "https://example.org/" + "a" * LINKIFY_MAX_WORD
     assert links(render_markdown(long_url)) == []
     assert len(links(render_markdown(f"{long_url} https://example.org/short"))) == 1
+
+
+def test_an_image_is_shown_as_a_link_named_by_its_alt_text() -> None:
+    html = render_markdown("![chart of pairs](https://example.org/c.png) and a link")
+    assert "<img" not in html
+    assert (
+        '<a href="https://example.org/c.png" rel="nofollow noopener ugc">chart of pairs (image)</a>'
+        in html
+    )
+    assert html.startswith("<p><a ") and "</a> and a link" in html
+    assert ">image</a>" in render_markdown("![](https://example.org/c.png)")
+    # Only the link schemes posts allow: no data: or javascript: address becomes a link.
+    for source in ("![x](data:image/png;base64,AAAA)", "![x](javascript:alert(1))"):
+        html = render_markdown(source)
+        assert 'href="data' not in html and 'href="javascript' not in html and "<img" not in html
