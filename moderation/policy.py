@@ -43,10 +43,6 @@ def ladder_steps(years: int) -> int:
     return min(-(-years // YEARS_PER_STEP), MAX_GAP_STEPS)
 
 
-# A cue score at least this strong flags a post even when the model reads it as harmless.
-STRONG_CUE = 0.95
-
-
 def title_score(scores: dict[str, dict[str, float]]) -> float | None:
     """A title read alone, when both the model and the cues read it: the geometric mean of the
     two. A title is shown on its own (lists, feeds, the inbox), so a put-down for a title must
@@ -75,11 +71,6 @@ def dismissive_score(
     cue = scores.get("cues", {}).get("dismissive", 0.0)
     model = scores.get("dismissive", {}).get("dismissive")
     base = model if model is not None else cue
-    if model is not None and cue >= STRONG_CUE:
-        # The board's own phrases ("know your place", "seen and not heard") always get a
-        # moderator's look, however the model read them (a second harmless sentence took
-        # "Juniors should be seen and not heard." from 0.68 to 0.06); never held on them alone.
-        base = max(base, settings.dismissive_flag)
     title = title_score(scores)
     if title is not None and title > base:
         base = title

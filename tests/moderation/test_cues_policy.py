@@ -137,7 +137,7 @@ def test_a_title_counts_when_the_model_and_the_cues_both_read_it_as_a_put_down()
 
     def verdict(model_title: float, cue_title: float, body: float = 0.01) -> str:
         scores = {"dismissive": {"dismissive": body, "title": model_title},
-                  "cues": {"dismissive": 0.3, "title": cue_title}}  # fmt: skip
+                  "cues": {"dismissive": 1.0, "title": cue_title}}  # fmt: skip
         return decide(scores, post, s).verdict
 
     assert verdict(0.44, 1.0) == "flag"  # sqrt(0.44): a put-down title over a harmless body
@@ -148,17 +148,3 @@ def test_a_title_counts_when_the_model_and_the_cues_both_read_it_as_a_put_down()
     # Without the model, the cues' reading of the title alone, as for the body.
     cues_only = {"cues": {"dismissive": 0.0, "title": 0.95}}
     assert decide(cues_only, post, s).verdict == "hold"
-
-
-def test_a_strong_cue_is_always_flagged_but_never_held_on_its_own() -> None:
-    s = Settings(secret_key="x")
-    post = PostInput(1, "Juniors should be seen and not heard. Twenty years in HR.")
-    missed = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.06}}
-    assert decide(missed, post, s).verdict == "flag"
-    weak = {"cues": {"dismissive": 0.65}, "dismissive": {"dismissive": 0.06}}
-    assert decide(weak, post, s).verdict == "clear"  # a weaker cue: the model decides
-    # Even down the ladder, the floor is a flag: the model's reading decides a hold.
-    down = PostInput(1, "x", writer_level=4, target_level=0)
-    assert decide(missed, down, s).verdict == "flag"
-    assert decide({"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.95}}, down,
-                  s).verdict == "hold"  # fmt: skip
