@@ -267,5 +267,10 @@ def score(text: str, watched: Iterable[str] = ()) -> list[Signal]:
 
 
 def nudge_phrases(text: str, threshold: float = 0.5) -> list[str]:
-    """The phrases the composer should point out before posting (empty: no nudge)."""
-    return [c.text for c in find_cues(text) if c.score >= threshold]
+    """The phrases the composer should point out before posting (empty: no nudge), each
+    once, as first written (a phrase pasted a thousand times is named once)."""
+    seen: dict[str, str] = {}
+    for c in find_cues(text):
+        if c.score >= threshold:
+            seen.setdefault(" ".join(c.text.lower().split()), c.text)
+    return list(seen.values())

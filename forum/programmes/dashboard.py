@@ -232,10 +232,12 @@ def csv_export(programme: Programme, board: Dashboard) -> str:
     """Aggregates only (withheld below five answers); never an individual's answer."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["programme", "round", "measure", "side", "answers", "mean"])
+    # `value`: the mean answer for a question, the share who answered for a response rate.
+    writer.writerow(["programme", "round", "measure", "side", "answers", "value"])
     writer.writerow([programme.name, board.rounds, "meetings logged", "all", board.meetings, ""])
     for r, answered, asked in board.response_rates:
-        writer.writerow([programme.name, r, "response rate", "all", answered, f"{asked}"])
+        rate = f"{answered / asked:.2f}" if asked else ""
+        writer.writerow([programme.name, r, "response rate", "all", answered, rate])
     for side, cells in board.frankness.items():
         for r, c in sorted(cells.items()):
             mean = "" if c.mean is None else f"{c.mean:.2f}"

@@ -148,3 +148,9 @@ def test_a_title_counts_when_the_model_and_the_cues_both_read_it_as_a_put_down()
     # Without the model, the cues' reading of the title alone, as for the body.
     cues_only = {"cues": {"dismissive": 0.0, "title": 0.95}}
     assert decide(cues_only, post, s).verdict == "hold"
+
+
+def test_the_nudge_names_each_phrase_once() -> None:
+    text = "Know your place. " * 300 + "know   YOUR place, and come back when you have 20 years in."
+    phrases = cues.nudge_phrases(text)
+    assert len(phrases) == 2 and phrases[0] == "Know your place"

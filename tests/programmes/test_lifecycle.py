@@ -590,3 +590,16 @@ async def test_only_the_lead_closes(
     await db.refresh(programme)
     assert programme.status == "open"
     assert await db.scalar(select(Pair.id)) is None
+
+
+def test_the_export_states_a_response_rate_as_a_share() -> None:
+    from types import SimpleNamespace
+
+    from forum.programmes.dashboard import Dashboard, csv_export
+
+    board = Dashboard(pairs_active=8, participants=16, rounds=2,
+                      response_rates=[(1, 12, 16), (2, 0, 0)])  # fmt: skip
+    rows = csv_export(SimpleNamespace(name="Pilot"), board).splitlines()  # type: ignore[arg-type]
+    assert rows[0] == "programme,round,measure,side,answers,value"
+    assert "Pilot,1,response rate,all,12,0.75" in rows
+    assert "Pilot,2,response rate,all,0," in rows  # nobody asked: no rate, not a zero
