@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from jinja2 import Template
@@ -156,10 +156,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     templates = make_templates(settings)
     error_template: Template = templates.env.get_template("errors/bare.html")
 
-    def error_page(status: int, message: str) -> bytes:
+    def error_page(status: int, message: str, kept: Sequence[tuple[str, str]] = ()) -> bytes:
         return error_template.render(
-            status_code=status, title=ERROR_TITLES.get(status, "Error"), message=message
-        ).encode()
+            status_code=status, title=ERROR_TITLES.get(status, "Error"), message=message,
+            kept=kept,
+        ).encode()  # fmt: skip
 
     def error_response(status: int, message: str) -> Response:
         return HTMLResponse(error_page(status, message), status_code=status)

@@ -205,8 +205,8 @@ async def accept_body(request: Request, settings: Settings) -> Response | None:
     CSRF token, checked whatever else the request carries. None when it may go on."""
     state = request.app.state
 
-    def refuse(status: int, message: str) -> Response:
-        return HTMLResponse(state.error_page(status, message), status_code=status)
+    def refuse(status: int, message: str, kept: list[tuple[str, str]] | None = None) -> Response:
+        return HTMLResponse(state.error_page(status, message, kept or []), status_code=status)
 
     try:
         async with asyncio.timeout(settings.body_timeout_seconds):
@@ -230,8 +230,31 @@ async def accept_body(request: Request, settings: Settings) -> Response | None:
     tokens: CsrfTokens = state.csrf
     cookies = request.cookies
     if not tokens.valid(cookies.get(CSRF_COOKIE), cookies.get(SESSION_COOKIE), token):
-        return refuse(403, FORM_EXPIRED)
+        return refuse(403, FORM_EXPIRED, await _typed_text(request))
     return None
+
+
+# What a member typed that an expired form must not lose: shown back on the refusal page.
+KEPT_FIELDS = (("title", "Your title"), ("subject", "Your subject"), ("body", "Your text"))
+
+
+async def _typed_text(request: Request) -> list[tuple[str, str]]:
+    """A form from this site (its origin was checked) whose token expired (signed out and in
+    again in another tab, say): its title and text, to show back. Nothing is stored, and the
+    page shows it as inert text in a read-only box."""
+    content_type = request.headers.get("content-type", "").lower()
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return []
+    try:
+        form = await read_form(request)
+    except HTTPException:
+        return []
+    kept = []
+    for name, label in KEPT_FIELDS:
+        value = form.get(name)
+        if isinstance(value, str) and value.strip():
+            kept.append((label, value[:20_000]))
+    return kept
 
 
 def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:

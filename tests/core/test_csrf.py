@@ -88,3 +88,27 @@ async def test_a_file_upload_is_refused_cleanly(client: httpx.AsyncClient) -> No
         "/login", data={**LOGIN, "csrftoken": token}, files={"avatar": ("a.png", b"x" * 10)}
     )
     assert 400 <= response.status_code < 500
+
+
+async def test_an_expired_form_shows_back_what_was_typed_but_a_foreign_one_does_not(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    from tests.helpers import make_category, make_thread
+
+    author = await make_user(db, settings, username="carol")
+    thread, _ = await make_thread(db, settings, author, await make_category(db))
+    await db.commit()
+    await login(client, "carol")
+    stale = await csrf_token(client, f"/t/{thread.id}")
+    await login(client, "carol")  # signed in again (another tab): the old token is void
+    typed = "A long considered reply <b>with markup</b> & all."
+    refused = await client.post(f"/t/{thread.id}/reply", data={"body": typed, "csrftoken": stale})
+    assert refused.status_code == 403 and "This form has expired" in refused.text
+    assert "A long considered reply &lt;b&gt;with markup&lt;/b&gt; &amp; all." in refused.text
+    assert "<textarea" in refused.text and "readonly" in refused.text
+    # From another site (its Origin says so), nothing is shown back.
+    foreign = await client.post(
+        f"/t/{thread.id}/reply", data={"body": typed, "csrftoken": stale},
+        headers={"origin": "https://evil.example"},
+    )  # fmt: skip
+    assert foreign.status_code == 403 and "considered reply" not in foreign.text
