@@ -230,6 +230,10 @@ async def test_the_threads_author_retitles_it_through_the_opening_post(
     assert (await post_form(client, edit, form, edit)).status_code == 303
     await db.refresh(thread)
     assert thread.title == "Our first cohort (2027)"
+    # The revisions page shows the title before the edit, and the current one.
+    history = (await client.get(f"/p/{first.id}/revisions")).text
+    assert "<strong>Title:</strong> Our first cohort (2027)" in history
+    assert "<strong>Title:</strong> Our first cohort</p>" in history
 
 
 async def test_markdown_is_sanitised(
