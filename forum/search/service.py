@@ -335,7 +335,9 @@ async def search(
     params: dict[str, Any] = {}
     if not fts5_query(raw):
         # Both engines answer the same: a query needs at least one word to look for.
-        raise SearchError("Add at least one word to look for (not only exclusions).")
+        if any(part.startswith("-") for part in raw.split()):
+            raise SearchError("Add at least one word to look for (not only exclusions).")
+        raise SearchError("Search looks for words: add at least one (letters or digits).")
     if dialect == "postgresql":
         backend = PostgresSearch(raw)
         await backend.prepare(session)

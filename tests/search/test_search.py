@@ -175,7 +175,8 @@ async def test_empty_huge_and_negative_only_queries_get_a_clear_message(
         ("", "Type a word"),
         ("   ", "Type a word"),
         ("x" * 201, "at most 200"),
-        ("-foo -bar", "at least one word"),
+        ("-foo -bar", "not only exclusions"),
+        ("🙂 !!", "Search looks for words"),
     ]:
         r = await client.get("/search", params={"q": query})
         assert r.status_code == 400 and message in r.text, query
