@@ -207,6 +207,37 @@ class InboxRow:
     conversation: Conversation
     unread: int
     others: list[str]
+    subject: str  # as this member may see it (see shown_subjects)
+
+
+SUBJECT_WAITING = "A message waiting for a moderator"
+
+
+async def shown_subjects(
+    session: AsyncSession, conversations: list[Conversation], viewer_id: int
+) -> dict[int, str]:
+    """Each conversation's subject as `viewer_id` may see it. The subject is written with the
+    first message and moderated with it: while that message is held or hidden, only its
+    writer sees the subject (a put-down for a subject was shown to its recipient even while
+    the message was held)."""
+    others = [c.id for c in conversations if c.created_by != viewer_id]
+    hidden: set[int] = set()
+    if others:
+        first = (
+            select(func.min(Message.id).label("id"))
+            .where(Message.conversation_id.in_(others))
+            .group_by(Message.conversation_id)
+            .subquery()
+        )
+        hidden = set(
+            (
+                await session.scalars(
+                    select(Message.conversation_id).join(first, Message.id == first.c.id)
+                    .where(Message.state.not_in(VISIBLE_STATES))
+                )
+            ).all()
+        )  # fmt: skip
+    return {c.id: SUBJECT_WAITING if c.id in hidden else c.subject for c in conversations}
 
 
 async def inbox(session: AsyncSession, user: User, limit: int = 50) -> list[InboxRow]:
@@ -240,7 +271,8 @@ async def inbox(session: AsyncSession, user: User, limit: int = 50) -> list[Inbo
             .order_by(Participant.id)
         ):
             names[cid].append(name)
-    return [InboxRow(c, int(n or 0), names[c.id]) for c, n in rows]
+    subjects = await shown_subjects(session, [c for c, _ in rows], user.id)
+    return [InboxRow(c, int(n or 0), names[c.id], subjects[c.id]) for c, n in rows]
 
 
 def mark_read(participant: Participant, messages: list[tuple[Message, str]]) -> None:

@@ -79,6 +79,7 @@ async def _conversation_context(
     messages = await pm.messages_for(ctx.db, conversation.id, ctx.user.id)
     return {
         "conversation": conversation,
+        "subject": (await pm.shown_subjects(ctx.db, [conversation], ctx.user.id))[conversation.id],
         "messages": messages,
         "first_unread": pm.first_unread(participant, messages),
         "people": await pm.participants(ctx.db, conversation.id),

@@ -59,6 +59,8 @@ log = logging.getLogger("candor.notifications")
 
 # Members per IN list (SQLite's and PostgreSQL's bound-parameter limits are far above).
 CHUNK = 500
+# A thread's notifications are mailed once until the member looks, or again after this.
+MAIL_AGAIN_AFTER = timedelta(hours=12)
 # Rank of each kind for one post: the lower wins.
 SPECIFICITY = {Kind.mention: 0, Kind.quote: 1, Kind.reply: 2, Kind.post: 3}
 
@@ -504,9 +506,12 @@ class Notifier:
 
     async def _not_yet_mailed(self, session: AsyncSession, planned: list[Planned]) -> list[Planned]:
         """One mail per thread (or conversation) until the member looks: a notification about
-        a thread or conversation that already has an unread one in their list is not mailed
-        again, nor is a second about it in this batch (a few fresh accounts replying in turn
-        sent a thread's author 43 mails in a minute). The list in the app has them all."""
+        a thread or conversation that already has an unread one from the last
+        `MAIL_AGAIN_AFTER` in their list is not mailed again, nor is a second about it in this
+        batch (a few fresh accounts replying in turn sent a thread's author 43 mails in a
+        minute). Opening a notification marks those about the same thread read; a member who
+        reads the thread itself gets mail about it again after `MAIL_AGAIN_AFTER`. The list in
+        the app has them all."""
         about = [p for p in planned if p.thread_id or p.conversation_id]
         threads = sorted({p.thread_id for p in about if p.thread_id})[:1000]
         conversations = sorted({p.conversation_id for p in about if p.conversation_id})[:1000]
@@ -516,6 +521,7 @@ class Notifier:
                 select(Notification.recipient_id, Notification.thread_id,
                        Notification.conversation_id)
                 .where(Notification.recipient_id.in_(chunk), Notification.read_at.is_(None),
+                       Notification.created_at > utcnow() - MAIL_AGAIN_AFTER,
                        or_(Notification.thread_id.in_(threads),
                            Notification.conversation_id.in_(conversations)))
             )  # fmt: skip

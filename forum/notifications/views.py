@@ -126,8 +126,28 @@ async def open_notification(ctx: Ctx) -> Response:
     found = await ctx.db.get(Notification, ctx.request.path_params["notification_id"])
     if found is None or found.recipient_id != user.id:
         raise HTTPException(404, "There is no such notification.")
-    if found.read_at is None:
-        await _mark_read(ctx.db, user, [found.id])
+    # Opening one marks read every unread one about the same thread (or conversation): what
+    # they point to is now in front of the member (and mail about it may start again).
+    same = [found.id]
+    if found.thread_id or found.conversation_id:
+        about = (
+            Notification.thread_id == found.thread_id
+            if found.thread_id
+            else Notification.conversation_id == found.conversation_id
+        )
+        same += list(
+            (
+                await ctx.db.scalars(
+                    select(Notification.id).where(
+                        Notification.recipient_id == user.id,
+                        Notification.read_at.is_(None),
+                        about,
+                    ).limit(500)
+                )
+            ).all()
+        )  # fmt: skip
+    if found.read_at is None or len(same) > 1:
+        await _mark_read(ctx.db, user, same)
     return ctx.redirect(
         target_path(
             ctx.url,

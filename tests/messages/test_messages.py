@@ -58,12 +58,17 @@ async def test_a_message_reaches_its_recipient_once_scored_with_unread_counts(
                            url("new_conversation"))  # fmt: skip
     assert sent.status_code == 303, sent.text
     conversation_id = int(sent.headers["location"].rsplit("/", 1)[1])
-    assert FRIENDLY in (await client.get(sent.headers["location"])).text  # the sender sees it
+    own = (await client.get(sent.headers["location"])).text
+    assert FRIENDLY in own and "Rota review" in own  # the sender sees it, subject and all
     # Not scored yet: the recipient neither sees it nor counts it.
     assert await pm.unread_count(db, senior.id) == 0
     await login(client, "pmsenior")
     page = await client.get(url("conversation", conversation_id=conversation_id))
     assert page.status_code == 200 and FRIENDLY not in page.text
+    # Nor its subject, which is moderated with it (a put-down for a subject showed while held).
+    assert "Rota review" not in page.text and pm.SUBJECT_WAITING in page.text
+    inbox = await client.get(url("messages"))
+    assert "Rota review" not in inbox.text and pm.SUBJECT_WAITING in inbox.text
     assert await _score(database, settings) == 1
     assert await pm.unread_count(db, senior.id) == 1
     inbox = await client.get(url("messages"))

@@ -515,3 +515,16 @@ async def test_one_mail_per_thread_until_the_member_looks(
     await db.commit()
     await settle(settings, database)
     assert await mails() == 3
+    # A member who reads the thread itself, not the notifications: mail again after a while.
+    await create_reply(db, settings, repliers[0], thread, "Soon after.")
+    await db.commit()
+    await settle(settings, database)
+    assert await mails() == 3
+    await db.execute(
+        update(Notification).where(Notification.recipient_id == author.id)
+        .values(created_at=datetime.now(UTC) - fanout.MAIL_AGAIN_AFTER - timedelta(minutes=1))
+    )  # fmt: skip
+    await create_reply(db, settings, repliers[1], thread, "Half a day later.")
+    await db.commit()
+    await settle(settings, database)
+    assert await mails() == 4
