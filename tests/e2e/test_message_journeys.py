@@ -14,11 +14,11 @@ from tests.e2e.conftest import login, logout, shot, unique
 
 pytestmark = pytest.mark.e2e
 
-# Between members of the same standing: the put-down is flagged (visible, reviewed), not held.
+# Written up the ladder, to a Director: the put-down is flagged (visible, reviewed), not held.
 PUT_DOWN = "Come back when you have 20 years in. Leave the thinking to the grown-ups, kid."
-# Senders whose rank no other journey changes (a rank above the recipient's makes the same
-# put-down a hold, which the recipient never sees).
-PAIRS = {"desktop": ("sam_chen", "jordan_lee"), "phone": ("noah_b", "aisha_m")}
+# Senders whose rank no other journey changes, below the recipient's (written to a peer or
+# down the ladder, the same put-down is held, and the recipient never sees it).
+PAIRS = {"desktop": ("sam_chen", "margaret_hr"), "phone": ("noah_b", "margaret_hr")}
 
 
 def _poll(page: Page, path: str, locator: str, *texts: str, seconds: float = 90) -> None:
