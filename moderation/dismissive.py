@@ -95,29 +95,24 @@ class DismissiveStage:
         self.calibration = Calibration(self.record, self.flag, self.hold)
         self.pairs.logits([finetune.Pair("", "warm up")])  # fails here, not mid-batch
 
-    def logits(self, posts: list[PostInput]) -> list[float]:
-        from moderation.finetune import Pair
-
-        assert self.pairs is not None, "load() first"
-        return [float(v) for v in self.pairs.score([Pair(*model_inputs(p)) for p in posts])]
-
-    def title_logits(self, posts: list[PostInput]) -> dict[int, float]:
-        """Each titled post's title, read alone (index -> logit)."""
+    def logits(self, posts: list[PostInput]) -> tuple[list[float], dict[int, float]]:
+        """Each post's logit (read with its context) and, for the posts with a title, the
+        title's read alone (index -> logit): one pass of the model over both."""
         from moderation.finetune import Pair
 
         assert self.pairs is not None, "load() first"
         titled = [i for i, p in enumerate(posts) if p.title.strip()]
-        if not titled:
-            return {}
-        values = self.pairs.score([Pair("", for_model(posts[i].title)) for i in titled])
-        return {i: float(v) for i, v in zip(titled, values, strict=True)}
+        pairs = [Pair(*model_inputs(p)) for p in posts]
+        pairs += [Pair("", for_model(posts[i].title)) for i in titled]
+        values = [float(v) for v in self.pairs.score(pairs)]
+        return values[: len(posts)], dict(zip(titled, values[len(posts) :], strict=True))
 
     def score(self, posts: list[PostInput]) -> list[StageResult]:
         assert self.calibration is not None, "load() first"
         calibration = self.calibration
-        titles = self.title_logits(posts)
+        logits, titles = self.logits(posts)
         results = []
-        for i, logit in enumerate(self.logits(posts)):
+        for i, logit in enumerate(logits):
             signals = [
                 # On the policy's scale (its flag and hold thresholds) ...
                 Signal(STAGE, "dismissive", calibration.policy_score(logit)),

@@ -416,18 +416,19 @@ class Worker:
                 else None
             )
             # The first message carries the conversation's subject, which is shown on its own.
-            first = await session.scalar(
-                select(func.min(Message.id)).where(
-                    Message.conversation_id == message.conversation_id
-                )
+            earlier = (
+                select(Message.id)
+                .where(Message.conversation_id == message.conversation_id, Message.id < message.id)
+                .exists()
             )
             subject = (
                 await session.scalar(
-                    select(Conversation.subject).where(Conversation.id == message.conversation_id)
+                    select(Conversation.subject).where(
+                        Conversation.id == message.conversation_id, ~earlier
+                    )
                 )
-                if first == message.id
-                else None
-            ) or ""
+                or ""
+            )
             text = message.body_source
             if quoted_lines(text):
                 text = await self._real_quotes(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
@@ -103,6 +103,10 @@ class User(Base):
     notifications_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     special_rank: Mapped[Rank | None] = relationship(lazy="raise")
+
+    def younger_than(self, age: timedelta) -> bool:
+        """Whether the account was made less than `age` ago (new accounts' stricter limits)."""
+        return utcnow() - self.joined_at < age
 
     @property
     def is_moderator(self) -> bool:

@@ -78,7 +78,7 @@ async def check_post_rate(
         return
     limits = ratelimit.limits(settings)
     await ratelimit.hit(session, limits.post_account, author.id)
-    if utcnow() - author.joined_at < timedelta(hours=settings.posts_new_account_hours):
+    if author.younger_than(timedelta(hours=settings.posts_new_account_hours)):
         await ratelimit.hit(session, limits.post_new_account, author.id)
     await ratelimit.hit(session, limits.post_ip, client)
 

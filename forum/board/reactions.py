@@ -46,8 +46,7 @@ def earns_points(settings: Settings, actor: User) -> int:
     """The points a reaction by `actor` earns (none from accounts younger than the setting)."""
     if settings.reaction_points <= 0:
         return 0
-    age = utcnow() - actor.joined_at
-    if age < timedelta(days=settings.reaction_points_min_account_days):
+    if actor.younger_than(timedelta(days=settings.reaction_points_min_account_days)):
         return 0
     return settings.reaction_points
 

@@ -219,18 +219,20 @@ async def accept_body(request: Request, settings: Settings) -> Response | None:
         return refuse(403, FORM_EXPIRED)
     token = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "").lower()
+    form: FormData | None = None
     if token is None and content_type.startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         try:
-            value = (await read_form(request)).get(CSRF_FIELD)
+            form = await read_form(request)
         except HTTPException as exc:
             return refuse(exc.status_code, exc.detail)
+        value = form.get(CSRF_FIELD)
         token = value if isinstance(value, str) else None
     tokens: CsrfTokens = state.csrf
     cookies = request.cookies
     if not tokens.valid(cookies.get(CSRF_COOKIE), cookies.get(SESSION_COOKIE), token):
-        return refuse(403, FORM_EXPIRED, await _typed_text(request))
+        return refuse(403, FORM_EXPIRED, _typed_text(form) if form is not None else [])
     return None
 
 
@@ -238,17 +240,10 @@ async def accept_body(request: Request, settings: Settings) -> Response | None:
 KEPT_FIELDS = (("title", "Your title"), ("subject", "Your subject"), ("body", "Your text"))
 
 
-async def _typed_text(request: Request) -> list[tuple[str, str]]:
+def _typed_text(form: FormData) -> list[tuple[str, str]]:
     """A form from this site (its origin was checked) whose token expired (signed out and in
     again in another tab, say): its title and text, to show back. Nothing is stored, and the
     page shows it as inert text in a read-only box."""
-    content_type = request.headers.get("content-type", "").lower()
-    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return []
-    try:
-        form = await read_form(request)
-    except HTTPException:
-        return []
     kept = []
     for name, label in KEPT_FIELDS:
         value = form.get(name)

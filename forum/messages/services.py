@@ -66,7 +66,7 @@ def limits(settings: Settings) -> MessageLimits:
 
 
 def is_new_account(settings: Settings, user: User) -> bool:
-    return utcnow() - user.joined_at < timedelta(days=settings.messages_new_account_days)
+    return user.younger_than(timedelta(days=settings.messages_new_account_days))
 
 
 async def check_rate(

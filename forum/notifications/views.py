@@ -128,26 +128,12 @@ async def open_notification(ctx: Ctx) -> Response:
         raise HTTPException(404, "There is no such notification.")
     # Opening one marks read every unread one about the same thread (or conversation): what
     # they point to is now in front of the member (and mail about it may start again).
-    same = [found.id]
-    if found.thread_id or found.conversation_id:
-        about = (
-            Notification.thread_id == found.thread_id
-            if found.thread_id
-            else Notification.conversation_id == found.conversation_id
-        )
-        same += list(
-            (
-                await ctx.db.scalars(
-                    select(Notification.id).where(
-                        Notification.recipient_id == user.id,
-                        Notification.read_at.is_(None),
-                        about,
-                    ).limit(500)
-                )
-            ).all()
-        )  # fmt: skip
-    if found.read_at is None or len(same) > 1:
-        await _mark_read(ctx.db, user, same)
+    which = Notification.id == found.id
+    if found.thread_id:
+        which = or_(which, Notification.thread_id == found.thread_id)
+    elif found.conversation_id:
+        which = or_(which, Notification.conversation_id == found.conversation_id)
+    await _mark_read(ctx.db, user, which)
     return ctx.redirect(
         target_path(
             ctx.url,
@@ -161,12 +147,13 @@ async def open_notification(ctx: Ctx) -> Response:
     )
 
 
-async def _mark_read(session: AsyncSession, user: User, ids: list[int] | None) -> None:
+async def _mark_read(session: AsyncSession, user: User, which: ColumnElement[bool] | None) -> None:
+    """Mark the member's unread notifications read: those `which` selects, or all."""
     stmt = update(Notification).where(
         Notification.recipient_id == user.id, Notification.read_at.is_(None)
     )
-    if ids is not None:
-        stmt = stmt.where(Notification.id.in_(ids))
+    if which is not None:
+        stmt = stmt.where(which)
     await session.execute(
         stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)
     )
