@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +124,25 @@ HELPFUL = frozenset({
     "ordinary_disagreement", "disagreement", "everyday_help", "long_neutral",
 })  # fmt: skip
 MIXED_MAX_CHARS = 400
+# Short friendly or neutral sentences a post may open or close with. A put-down padded with
+# one is still a put-down (members found that "... Thanks so much for sharing!" after one
+# carried it past the model), and an ordinary post padded with one is still ordinary, so the
+# model learns the padding means nothing either way. Written for Candor.
+PLEASANTRIES = (
+    "Thanks so much for sharing!", "Thanks for posting this.", "Hope that helps.",
+    "Good luck with it!", "Just my two cents.", "Twenty years in HR.", "Cheers, Mark",
+    "Best, D.", "Have a great weekend, everyone :)", "Anyway, interesting thread.",
+    "Sent from my phone, excuse typos.", "Happy to chat more offline.", "Take care.",
+    "No offence meant.", "Hope you're all well.", "Great question, by the way.",
+    "Love this community.", "Appreciate everyone's input here.", "Keep us posted!",
+    "Thanks in advance.", "Kind regards, Janet (HR Director)", "Just saying.",
+    "Interesting times.", "Food for thought.", "Really enjoyed reading the replies.",
+    "Hi all,", "Morning everyone.", "Good question.", "Quick one from me.",
+    "Thanks for the tag, @sam.", "Welcome to the board, by the way!", "Hope this is useful.",
+    "Well done for starting the thread.", "All the best with the programme.", "x",
+    "Ha, classic Monday.", "Rant over.", "Just my experience, yours may differ.",
+    "Speaking as a mentor of many years.", "Have a good one!",
+)  # fmt: skip
 
 
 def mixed(examples: list[Example], count: int, seed: int = SEED) -> list[Example]:
@@ -148,17 +168,69 @@ def mixed(examples: list[Example], count: int, seed: int = SEED) -> list[Example
     for _ in range(count):
         bad, help_ = rng.choice(putdowns), rng.choice(helpful)
         shape = rng.random()
-        if shape < 0.45:
+        if shape < 0.2:
+            add([bad.text, rng.choice(PLEASANTRIES)], 1, bad.context)
+        elif shape < 0.3:
+            add([rng.choice(PLEASANTRIES), bad.text], 1, bad.context)
+        elif shape < 0.6:
             add([bad.text, help_.text], 1, bad.context)
-        elif shape < 0.8:
+        elif shape < 0.85:
             add([help_.text, bad.text], 1, bad.context)
         else:
             first, second = rng.sample(helpful, 2) if len(helpful) > 1 else (help_, help_)
             add([first.text, bad.text, second.text], 1, bad.context)
     for _ in range(count):
         first, second = rng.choice(ordinary), rng.choice(helpful)
-        parts = [first.text, second.text] if rng.random() < 0.5 else [second.text, first.text]
+        if rng.random() < 0.3:
+            padding = rng.choice(PLEASANTRIES)
+            parts = [first.text, padding] if rng.random() < 0.65 else [padding, first.text]
+        else:
+            parts = [first.text, second.text] if rng.random() < 0.5 else [second.text, first.text]
         add(parts, 0, first.context)
+    return out
+
+
+def misspell(text: str, rng: random.Random, rate: float) -> str:
+    """`text` as it might be typed in a hurry: about `rate` of its longer words with two
+    letters swapped, one dropped, doubled or replaced; sometimes all lower case, without
+    apostrophes or the closing full stop."""
+
+    def typo(word: str) -> str:
+        if len(word) < 3 or not word.isalpha() or rng.random() >= rate:
+            return word
+        i = rng.randrange(1, len(word) - 1)
+        kind = rng.random()
+        if kind < 0.35:
+            return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+        if kind < 0.6:
+            return word[:i] + word[i + 1 :]
+        if kind < 0.8:
+            return word[:i] + word[i] + word[i:]
+        return word[:i] + rng.choice("aeiouy") + word[i + 1 :]
+
+    out = re.sub(r"[A-Za-z]+", lambda m: typo(m.group(0)), text)
+    if rng.random() < 0.4:
+        out = out.lower()
+    if rng.random() < 0.3:
+        out = out.replace("'", "").replace("\u2019", "").rstrip(".")
+    return out
+
+
+def misspelt(examples: list[Example], count: int, seed: int = SEED) -> list[Example]:
+    """Training posts typed carelessly: `count` copies of training rows of each label, each
+    with typos (`misspell`), labelled as the row they copy. A put-down is one however it is
+    spelt, and frank talk is not one for being badly typed. From the train split alone."""
+    rng = random.Random(seed + 1)
+    out: list[Example] = []
+    for label in (1, 0):
+        rows = [e for e in examples if e.split == "train" and e.label == label
+                and len(e.text) <= MIXED_MAX_CHARS and e.source != "mixed"]  # fmt: skip
+        for e in rng.sample(rows, min(count, len(rows))):
+            text = misspell(e.text, rng, rng.choice((0.1, 0.2, 0.35, 0.6)))
+            if text != e.text:
+                out.append(
+                    Example(text, label, "train", group_of(text), "misspelt", e.context, e.category)
+                )
     return out
 
 

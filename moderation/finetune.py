@@ -39,6 +39,12 @@ POOLING = "attention"
 # it was stored used 1.0.
 PLAIN_MARGIN = 2.0
 OLD_PLAIN_MARGIN = 1.0
+# How a post with a context is read: "highest" takes its logit with the context, but never
+# less than its plain logit less PLAIN_MARGIN; records written before it say nothing and used
+# "mean" (of the logits with and without the context, with the same floor). Chosen on the dev
+# split: ROC-AUC 0.9567 against 0.9558 for the same weights.
+CONTEXT_RULE = "highest"
+OLD_CONTEXT_RULE = "mean"
 # Training also tries the mean of the last 2..AVERAGE_EPOCHS epochs' weights (see fit).
 AVERAGE_EPOCHS = 3
 
@@ -82,6 +88,7 @@ class PairModel:
         self.top_layers = top_layers
         self.split = len(self.layers) - top_layers
         self.plain_margin = PLAIN_MARGIN
+        self.context_rule = CONTEXT_RULE
         self.head = torch.nn.Linear(hidden, 1)
         if pooling not in ("mean", "attention"):
             raise ValueError(f"unknown pooling {pooling!r}")
@@ -207,17 +214,19 @@ class PairModel:
         return best
 
     def score(self, pairs: Sequence[Pair]) -> np.ndarray:
-        """The logit the stage uses: for a post with a context, the mean of its logits with and
-        without the context, but never more than `plain_margin` below the plain one. Context
-        can move a reply's score (a brush-off of a junior's idea, a joke between peers), but
-        no context talks a plain put-down out of being one (the model learnt that a reply to a
-        put-down is usually pushback; piling on is a put-down too)."""
+        """The logit the stage uses: for a post with a context, its logit read with the context
+        (by `context_rule`: alone, or the mean with its plain logit), but never more than
+        `plain_margin` below the plain one. Context can raise a reply's score as far as it
+        reads (a brush-off of a junior's idea: "ok" under three weeks' work), but no context
+        talks a plain put-down out of being one (the model learnt that a reply to a put-down is
+        usually pushback; piling on is a put-down too)."""
         with_context = [i for i, p in enumerate(pairs) if p.context]
         values = self.logits([*pairs, *(Pair("", pairs[i].text) for i in with_context)])
         out = values[: len(pairs)].copy()
         for j, i in enumerate(with_context):
             plain = values[len(pairs) + j]
-            out[i] = max((values[i] + plain) / 2, plain - self.plain_margin)
+            read = values[i] if self.context_rule == "highest" else (values[i] + plain) / 2
+            out[i] = max(read, plain - self.plain_margin)
         return out
 
 
@@ -370,6 +379,15 @@ def fit(
 # --- storage ----------------------------------------------------------------------------------
 
 
+def version_of(model: PairModel, weights: Path) -> str:
+    """A model's version: the hash of its weights and of the rule it is read by (the same
+    weights read by another rule score differently, so they are another version)."""
+    digest = hashlib.sha256(weights.read_bytes())
+    if model.context_rule != OLD_CONTEXT_RULE:  # (versions before it hashed the weights alone)
+        digest.update(f"{model.context_rule}/{model.plain_margin}".encode())
+    return "pair-" + digest.hexdigest()[:10]
+
+
 def save(model: PairModel, folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
     """The trained layers and head in float16 beside a JSON record; the version is their hash."""
     from safetensors.torch import save_file
@@ -380,9 +398,9 @@ def save(model: PairModel, folder: Path, meta: dict[str, Any]) -> dict[str, Any]
     }
     path = folder / "weights.safetensors"
     save_file(tensors, str(path))
-    version = "pair-" + hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-    record = {"version": version, "top_layers": model.top_layers, "pooling": model.pooling,
-              "plain_margin": model.plain_margin, **meta}  # fmt: skip
+    record = {"version": version_of(model, path), "top_layers": model.top_layers,
+              "pooling": model.pooling, "plain_margin": model.plain_margin,
+              "context_rule": model.context_rule, **meta}  # fmt: skip
     (folder / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
 
@@ -396,4 +414,7 @@ def load(folder: Path, base_path: str) -> tuple[PairModel, dict[str, Any]]:
     pooling = str(record.get("pooling", "mean"))
     model = PairModel(base_path, state, top_layers=int(record["top_layers"]), pooling=pooling)
     model.plain_margin = float(record.get("plain_margin", OLD_PLAIN_MARGIN))
+    model.context_rule = str(record.get("context_rule", OLD_CONTEXT_RULE))
+    if model.context_rule not in ("highest", "mean"):
+        raise ValueError(f"unknown context rule {model.context_rule!r}")
     return model, record

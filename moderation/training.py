@@ -31,8 +31,10 @@ FLAG_PRECISION = 0.3
 HOLD_PRECISION = 0.9
 FRANKNESS_MAX = 0.015
 FRANK = "frankness"  # the category of juniors' frank talk upward in the shipped data
-# Training posts of each label built by joining two training rows (see dataset.mixed).
+# Training posts of each label built by joining two training rows (see dataset.mixed), and
+# copies of training rows typed with typos (dataset.misspelt).
 MIXED = 600
+MISSPELT = 300
 
 
 def platt(logits: np.ndarray, labels: np.ndarray, steps: int = 100) -> tuple[float, float]:
@@ -181,10 +183,12 @@ def recalibrate(folder: Path, base_path: str | None = None) -> dict[str, Any]:
     from moderation import finetune
 
     model, record = finetune.load(folder, str(encoder_path(base_path)))
-    model.plain_margin = finetune.PLAIN_MARGIN  # measured, and recorded, with today's rule
+    model.plain_margin = finetune.PLAIN_MARGIN  # measured, and recorded, with today's rules
+    model.context_rule = finetune.CONTEXT_RULE
     rows = dataset.build()
     record.update(measure(model, _part(rows, "dev"), _part(rows, "test")))
-    record["plain_margin"] = model.plain_margin
+    record["plain_margin"], record["context_rule"] = model.plain_margin, model.context_rule
+    record["version"] = finetune.version_of(model, folder / "weights.safetensors")
     (folder / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
 
@@ -200,18 +204,20 @@ def train(
     lr: float = 3e-4,
     mixed: int = MIXED,
     pooling: str | None = None,
+    misspelt: int = MISSPELT,
 ) -> dict[str, Any]:
     """Train on the shipped data (or `examples`) plus `extra` (text, label, context) rows,
     such as moderators' decisions; those are split by the same seeded text hash, so a post
     lands in the same split every time and the test split stays held out from training.
-    `mixed` training posts of each label join two training rows (`dataset.mixed`)."""
+    `mixed` training posts of each label join two training rows (`dataset.mixed`), and
+    `misspelt` more copy training rows with typos (`dataset.misspelt`)."""
     from moderation import finetune
 
     started = time.perf_counter()
     rows = list(examples if examples is not None else dataset.build())
     rows += [dataset.labelled(t, y, "moderator", c) for t, y, c in extra]
-    joined = dataset.mixed(rows, mixed)
-    rows += joined
+    joined, typed = dataset.mixed(rows, mixed), dataset.misspelt(rows, misspelt)
+    rows += joined + typed
 
     train_part, dev_part, test_part = (_part(rows, name) for name in ("train", "dev", "test"))
     sizes = f"{len(train_part[0])} training, {len(dev_part[0])} dev, {len(test_part[0])} test"
@@ -229,7 +235,8 @@ def train(
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training": history,
         "examples": {"train": len(train_part[0]), "dev": len(dev_part[0]),
-                     "test": len(test_part[0]), "extra": len(extra), "mixed": len(joined)},
+                     "test": len(test_part[0]), "extra": len(extra), "mixed": len(joined),
+                     "misspelt": len(typed)},
         "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip
     return finetune.save(model, out, record)

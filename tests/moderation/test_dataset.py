@@ -81,3 +81,46 @@ def test_mixed_posts_join_training_rows_only_and_keep_the_put_down_label() -> No
             assert any(p.text.strip() in e.text and p.context == e.context for p in train_putdowns)
     # The same seed builds the same posts (a trained model can be rebuilt).
     assert [e.text for e in dataset.mixed(examples, 200)] == [e.text for e in joined]
+
+
+def test_mixed_posts_pad_put_downs_and_ordinary_posts_alike_with_pleasantries() -> None:
+    joined = dataset.mixed(dataset.build(), 300)
+    padded = {
+        label: [e for e in joined if e.label == label
+                and any(e.text.startswith(p) or e.text.endswith(p) for p in dataset.PLEASANTRIES)]
+        for label in (0, 1)
+    }  # fmt: skip
+    # Both labels carry the padding, so it tells the model nothing either way.
+    assert len(padded[1]) >= 40 and len(padded[0]) >= 40
+
+
+def test_misspelt_copies_are_training_rows_typed_with_typos_under_their_own_labels() -> None:
+    examples = dataset.build()
+    typed = dataset.misspelt(examples, 60)
+    assert {e.split for e in typed} == {"train"} and {e.source for e in typed} == {"misspelt"}
+    assert {e.label for e in typed} == {0, 1} and len(typed) > 100
+    train = [e for e in examples if e.split == "train"]
+    train_texts = {e.text for e in train}
+    for e in typed:
+        assert e.text not in train_texts
+        # Same label, context and number of words as a training row it copies.
+        words = len(e.text.split())
+        assert any(
+            t.label == e.label and t.context == e.context and len(t.text.split()) == words
+            for t in train
+        )
+    assert [e.text for e in dataset.misspelt(examples, 60)] == [e.text for e in typed]
+
+
+def test_misspell_keeps_the_words_count_and_changes_about_the_rate_asked() -> None:
+    import random
+
+    text = "Perhaps leave the strategy discussion to people who have actually managed budgets"
+    rng = random.Random(3)
+    for rate, low, high in ((0.0, 0, 0), (0.5, 2, 10), (1.0, 9, 11)):
+        out = dataset.misspell(text, rng, rate)
+        assert len(out.split()) == len(text.split())
+        changed = sum(
+            a.lower() != b.lower() for a, b in zip(text.split(), out.split(), strict=True)
+        )
+        assert low <= changed <= high, (rate, out)

@@ -10,6 +10,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -141,7 +142,10 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "model"
     record = train(out=out, examples=_fixture(), extra=extra, epochs=1)
     assert record["examples"]["extra"] == 2
-    assert sum(record["examples"][s] for s in ("train", "dev", "test")) == 36 + 2
+    # The fixture, the two extra rows, and copies of training rows typed with typos.
+    added = record["examples"]["mixed"] + record["examples"]["misspelt"]
+    assert record["examples"]["misspelt"] > 0
+    assert sum(record["examples"][s] for s in ("train", "dev", "test")) == 36 + 2 + added
     weights = out / "weights.safetensors"
     assert weights.stat().st_size < 15_000_000  # the repository's budget per model
     saved = json.loads((out / "model.json").read_text())
@@ -154,13 +158,27 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     legacy.mkdir()
     (legacy / "weights.safetensors").write_bytes(weights.read_bytes())
     (legacy / "model.json").write_text(
-        json.dumps({k: v for k, v in saved.items() if k not in ("pooling", "plain_margin")})
+        json.dumps(
+            {k: v for k, v in saved.items() if k not in ("pooling", "plain_margin", "context_rule")}
+        )  # fmt: skip
     )
     old = finetune.load(legacy, str(encoder_path(None)))[0]
     assert old.pooling == "mean"
-    # The scoring rule's margin travels with the model whose thresholds were chosen with it.
+    # The scoring rule (how context is read, and its margin) travels with the model whose
+    # thresholds were chosen with it; the same weights read by another rule are another version.
     assert saved["plain_margin"] == finetune.PLAIN_MARGIN
     assert old.plain_margin == finetune.OLD_PLAIN_MARGIN != finetune.PLAIN_MARGIN
+    assert saved["context_rule"] == finetune.CONTEXT_RULE == "highest"
+    assert old.context_rule == finetune.OLD_CONTEXT_RULE == "mean"
+    assert finetune.version_of(old, weights) != saved["version"]
+    pair = finetune.Pair("My idea for the rota.", "ok")
+    with_context, plain = old.logits([pair, finetune.Pair("", "ok")])
+    new_reading = finetune.load(out, str(encoder_path(None)))[0].score([pair])[0]
+    # (Within batching's rounding: pairs padded to different lengths differ in the 3rd place.)
+    assert new_reading == pytest.approx(max(with_context, plain - finetune.PLAIN_MARGIN), abs=0.01)
+    assert old.score([pair])[0] == pytest.approx(
+        max((with_context + plain) / 2, plain - finetune.OLD_PLAIN_MARGIN), abs=0.01
+    )
     flag, hold = saved["thresholds"]["flag"], saved["thresholds"]["hold"]
     assert 0 <= flag["probability"] <= 1 and 0 <= hold["expected_precision"] <= 1
     assert saved["metrics"]["test_balanced"]["n"] >= 12
