@@ -227,7 +227,7 @@ def misspelt(examples: list[Example], count: int, seed: int = SEED) -> list[Exam
                 and len(e.text) <= MIXED_MAX_CHARS and e.source != "mixed"]  # fmt: skip
         for e in rng.sample(rows, min(count, len(rows))):
             text = misspell(e.text, rng, rng.choice((0.1, 0.2, 0.35, 0.6)))
-            if text != e.text:
+            if text != e.text and re.search(r"\w", text):  # ("..." may lose its dots)
                 out.append(
                     Example(text, label, "train", group_of(text), "misspelt", e.context, e.category)
                 )

@@ -176,20 +176,25 @@ def measure(
     return record
 
 
-def recalibrate(folder: Path, base_path: str | None = None) -> dict[str, Any]:
-    """Calibrate and measure a saved model again on the shipped data (its weights unchanged)."""
+def recalibrate(folder: Path, out: Path, base_path: str | None = None) -> dict[str, Any]:
+    """Calibrate and measure a saved model again on the shipped data with today's scoring
+    rules, into `out` (its weights copied unchanged). A new folder, because the rules are part
+    of the version: the old folder still scores as it was measured, and can be rolled back to."""
     import json
+    import shutil
 
     from moderation import finetune
 
     model, record = finetune.load(folder, str(encoder_path(base_path)))
-    model.plain_margin = finetune.PLAIN_MARGIN  # measured, and recorded, with today's rules
+    model.plain_margin = finetune.PLAIN_MARGIN
     model.context_rule = finetune.CONTEXT_RULE
     rows = dataset.build()
     record.update(measure(model, _part(rows, "dev"), _part(rows, "test")))
     record["plain_margin"], record["context_rule"] = model.plain_margin, model.context_rule
-    record["version"] = finetune.version_of(model, folder / "weights.safetensors")
-    (folder / "model.json").write_text(json.dumps(record, indent=1) + "\n")
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / "weights.safetensors", out / "weights.safetensors")
+    record["version"] = finetune.version_of(model, out / "weights.safetensors")
+    (out / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
 
 

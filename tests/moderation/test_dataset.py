@@ -84,31 +84,44 @@ def test_mixed_posts_join_training_rows_only_and_keep_the_put_down_label() -> No
 
 
 def test_mixed_posts_pad_put_downs_and_ordinary_posts_alike_with_pleasantries() -> None:
-    joined = dataset.mixed(dataset.build(), 300)
-    padded = {
-        label: [e for e in joined if e.label == label
-                and any(e.text.startswith(p) or e.text.endswith(p) for p in dataset.PLEASANTRIES)]
-        for label in (0, 1)
-    }  # fmt: skip
+    examples = dataset.build()
+    train = {e.text.strip(): e.label for e in examples if e.split == "train"}
+    padded = {0: 0, 1: 0}
+    for e in dataset.mixed(examples, 300):
+        for p in dataset.PLEASANTRIES:
+            # One training row and one pleasantry, in either order, joined by white space.
+            rest = (e.text[: -len(p)] if e.text.endswith(p) else
+                    e.text[len(p) :] if e.text.startswith(p) else None)  # fmt: skip
+            if rest is not None and rest[-1:].isspace() | rest[:1].isspace():
+                if train.get(rest.strip()) == e.label:
+                    padded[e.label] += 1
+                    break
     # Both labels carry the padding, so it tells the model nothing either way.
-    assert len(padded[1]) >= 40 and len(padded[0]) >= 40
+    assert padded[1] >= 40 and padded[0] >= 40
 
 
 def test_misspelt_copies_are_training_rows_typed_with_typos_under_their_own_labels() -> None:
+    import difflib
+
     examples = dataset.build()
     typed = dataset.misspelt(examples, 60)
     assert {e.split for e in typed} == {"train"} and {e.source for e in typed} == {"misspelt"}
     assert {e.label for e in typed} == {0, 1} and len(typed) > 100
-    train = [e for e in examples if e.split == "train"]
-    train_texts = {e.text for e in train}
-    for e in typed:
-        assert e.text not in train_texts
-        # Same label, context and number of words as a training row it copies.
+    assert all(any(c.isalnum() for c in e.text) for e in typed)
+    texts = {e.text for e in examples}
+    for e in typed[:40]:
+        assert e.text not in texts
+        # It is closer to a training row with its label and context than to any dev or test
+        # row: no held-out post is copied into training.
         words = len(e.text.split())
-        assert any(
-            t.label == e.label and t.context == e.context and len(t.text.split()) == words
-            for t in train
-        )
+
+        def closest(rows: list[dataset.Example], text: str = e.text, words: int = words) -> float:
+            return max((difflib.SequenceMatcher(None, x.text.lower(), text.lower()).ratio()
+                        for x in rows if len(x.text.split()) == words), default=0.0)  # fmt: skip
+
+        own = [x for x in examples if x.split == "train" and (x.label, x.context) ==
+               (e.label, e.context)]  # fmt: skip
+        assert closest(own) > closest([x for x in examples if x.split != "train"])
     assert [e.text for e in dataset.misspelt(examples, 60)] == [e.text for e in typed]
 
 

@@ -7,10 +7,11 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -171,14 +172,6 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     assert saved["context_rule"] == finetune.CONTEXT_RULE == "highest"
     assert old.context_rule == finetune.OLD_CONTEXT_RULE == "mean"
     assert finetune.version_of(old, weights) != saved["version"]
-    pair = finetune.Pair("My idea for the rota.", "ok")
-    with_context, plain = old.logits([pair, finetune.Pair("", "ok")])
-    new_reading = finetune.load(out, str(encoder_path(None)))[0].score([pair])[0]
-    # (Within batching's rounding: pairs padded to different lengths differ in the 3rd place.)
-    assert new_reading == pytest.approx(max(with_context, plain - finetune.PLAIN_MARGIN), abs=0.01)
-    assert old.score([pair])[0] == pytest.approx(
-        max((with_context + plain) / 2, plain - finetune.OLD_PLAIN_MARGIN), abs=0.01
-    )
     flag, hold = saved["thresholds"]["flag"], saved["thresholds"]["hold"]
     assert 0 <= flag["probability"] <= 1 and 0 <= hold["expected_precision"] <= 1
     assert saved["metrics"]["test_balanced"]["n"] >= 12
@@ -217,3 +210,24 @@ def test_training_keeps_the_best_on_dev_of_its_epochs_and_their_means() -> None:
     assert averaged in ([], [2, 3], [1, 2, 3])
     assert history["best_epoch"] == (3 if averaged else max(
         history["epochs"], key=lambda e: e["dev"])["epoch"])  # fmt: skip
+
+
+def test_how_a_model_reads_context_follows_its_rule_and_margin() -> None:
+    """`PairModel.score` on fixed logits: "highest" takes the reading with the context, "mean"
+    its mean with the plain reading; either is floored at the plain logit less the margin."""
+
+    class Fixed(finetune.PairModel):
+        def __init__(self, rule: str, margin: float) -> None:  # no encoder needed
+            self.context_rule, self.plain_margin = rule, margin
+
+        def logits(self, pairs: Sequence[finetune.Pair]) -> np.ndarray:
+            table = {("idea", "ok"): 3.0, ("", "ok"): -1.0,  # context raises "ok"
+                     ("put-down", "me too"): -6.0, ("", "me too"): 1.0,  # context lowers
+                     ("", "alone"): 0.5}  # fmt: skip
+            return np.array([table[(p.context, p.text)] for p in pairs])
+
+    pairs = [finetune.Pair("idea", "ok"), finetune.Pair("put-down", "me too"),
+             finetune.Pair("", "alone")]  # fmt: skip
+    assert Fixed("highest", 2.0).score(pairs).tolist() == [3.0, -1.0, 0.5]
+    assert Fixed("mean", 2.0).score(pairs).tolist() == [1.0, -1.0, 0.5]
+    assert Fixed("mean", 1.0).score(pairs).tolist() == [1.0, 0.0, 0.5]
