@@ -176,7 +176,12 @@ def measure(
     return record
 
 
-def recalibrate(folder: Path, out: Path, base_path: str | None = None) -> dict[str, Any]:
+def recalibrate(
+    folder: Path,
+    out: Path,
+    base_path: str | None = None,
+    examples: Sequence[dataset.Example] | None = None,
+) -> dict[str, Any]:
     """Calibrate and measure a saved model again on the shipped data with today's scoring
     rules, into `out` (its weights copied unchanged). A new folder, because the rules are part
     of the version: the old folder still scores as it was measured, and can be rolled back to."""
@@ -188,12 +193,15 @@ def recalibrate(folder: Path, out: Path, base_path: str | None = None) -> dict[s
     model, record = finetune.load(folder, str(encoder_path(base_path)))
     model.plain_margin = finetune.PLAIN_MARGIN
     model.context_rule = finetune.CONTEXT_RULE
-    rows = dataset.build()
+    rows = list(examples if examples is not None else dataset.build())
     record.update(measure(model, _part(rows, "dev"), _part(rows, "test")))
     record["plain_margin"], record["context_rule"] = model.plain_margin, model.context_rule
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(folder / "weights.safetensors", out / "weights.safetensors")
-    record["version"] = finetune.version_of(model, out / "weights.safetensors")
+    record["version"] = finetune.version_of(
+        model, out / "weights.safetensors",
+        {k: record[k] for k in ("calibration", "thresholds", "plain_margin", "context_rule")},
+    )  # fmt: skip
     (out / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from forum.core.settings import Settings
 from forum.review.models import ReviewItem
 from forum.review.queue import open_item
 from forum.review.services import decide, moderator_labels, report_post
-from moderation import dataset, finetune
+from moderation import dataset, finetune, training
 from moderation.dismissive import DismissiveStage
 from moderation.encoder import encoder_path
 from moderation.signals import DISMISSIVE, PostInput
@@ -169,9 +170,19 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     # thresholds were chosen with it; the same weights read by another rule are another version.
     assert saved["plain_margin"] == finetune.PLAIN_MARGIN
     assert old.plain_margin == finetune.OLD_PLAIN_MARGIN != finetune.PLAIN_MARGIN
-    assert saved["context_rule"] == finetune.CONTEXT_RULE == "highest"
+    assert saved["context_rule"] == finetune.CONTEXT_RULE
     assert old.context_rule == finetune.OLD_CONTEXT_RULE == "mean"
+    assert finetune.version_of(old, weights) == saved["version"]  # (the same rule)
+    old.context_rule = "highest"
     assert finetune.version_of(old, weights) != saved["version"]
+    (legacy / "model.json").write_text(json.dumps({**saved, "context_rule": "newest"}))
+    with pytest.raises(ValueError, match="unknown context rule"):
+        finetune.load(legacy, str(encoder_path(None)))
+    # Calibrating again writes a new folder and version; the old one still scores as measured.
+    again = training.recalibrate(out, tmp_path / "again", examples=_fixture())
+    assert again["version"] != saved["version"]
+    assert (tmp_path / "again" / "weights.safetensors").read_bytes() == weights.read_bytes()
+    assert json.loads((out / "model.json").read_text()) == saved
     flag, hold = saved["thresholds"]["flag"], saved["thresholds"]["hold"]
     assert 0 <= flag["probability"] <= 1 and 0 <= hold["expected_precision"] <= 1
     assert saved["metrics"]["test_balanced"]["n"] >= 12
