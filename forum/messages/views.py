@@ -139,8 +139,11 @@ async def reply(ctx: Ctx) -> Response:
 @view(login=True)
 async def leave(ctx: Ctx) -> Response:
     conversation, participant = await _member_or_404(ctx)
+    subject = (await pm.shown_subjects(ctx.db, [conversation], participant.user_id))[
+        conversation.id
+    ]
     await pm.leave(ctx.db, participant)
-    ctx.flash(f"You left “{conversation.subject}”.")
+    ctx.flash(f"You left “{subject}”.")
     return ctx.redirect(ctx.url("messages"))
 
 

@@ -119,6 +119,21 @@ async def test_only_participants_see_a_conversation_anywhere(
     assert await db.scalar(select(func.count(Report.id))) == 0
 
 
+async def test_leaving_before_the_first_message_is_scored_names_no_subject(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    a = await _old(await make_user(db, settings, username="pmearly"))
+    leaver = await _old(await make_user(db, settings, username="pmleaver"))
+    conversation_id, _ = await _conversation(db, settings, a, leaver)
+    await login(client, "pmleaver")
+    left = await post_form(client, url("leave_conversation", conversation_id=conversation_id),
+                           {}, url("messages"))  # fmt: skip
+    assert left.status_code == 303
+    page = (await client.get(left.headers["location"])).text
+    # The flash names the subject as the inbox did: not before its message may be seen.
+    assert f"You left “{pm.SUBJECT_WAITING}”." in page and "Rota review" not in page
+
+
 async def test_reply_with_a_quote_and_leaving(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
 ) -> None:
