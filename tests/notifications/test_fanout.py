@@ -501,30 +501,26 @@ async def test_one_mail_per_thread_until_the_member_looks(
             .where(OutboxMessage.to_address == author.email)
         ) or 0)  # fmt: skip
 
+    async def reply(who: int, text: str) -> int:
+        """One more reply in the thread, fanned out: the author's mails so far."""
+        await create_reply(db, settings, repliers[who], thread, text)
+        await db.commit()
+        await settle(settings, database)
+        return await mails()
+
+    async def author_notifications(**values: object) -> None:
+        await db.execute(
+            update(Notification).where(Notification.recipient_id == author.id).values(**values)
+        )
+
     assert len(await notes(db, author)) == 4
     assert await mails() == 2  # one per thread
-    await create_reply(db, settings, repliers[1], thread, "And another.")
-    await db.commit()
-    await settle(settings, database)
-    assert await mails() == 2
-    await db.execute(
-        update(Notification).where(Notification.recipient_id == author.id)
-        .values(read_at=datetime.now(UTC))
-    )  # fmt: skip
-    await create_reply(db, settings, repliers[2], thread, "Now they have looked.")
-    await db.commit()
-    await settle(settings, database)
-    assert await mails() == 3
+    assert await reply(1, "And another.") == 2
+    await author_notifications(read_at=datetime.now(UTC))
+    assert await reply(2, "Now they have looked.") == 3
     # A member who reads the thread itself, not the notifications: mail again after a while.
-    await create_reply(db, settings, repliers[0], thread, "Soon after.")
-    await db.commit()
-    await settle(settings, database)
-    assert await mails() == 3
-    await db.execute(
-        update(Notification).where(Notification.recipient_id == author.id)
-        .values(created_at=datetime.now(UTC) - fanout.MAIL_AGAIN_AFTER - timedelta(minutes=1))
-    )  # fmt: skip
-    await create_reply(db, settings, repliers[1], thread, "Half a day later.")
-    await db.commit()
-    await settle(settings, database)
-    assert await mails() == 4
+    assert await reply(0, "Soon after.") == 3
+    await author_notifications(
+        created_at=datetime.now(UTC) - fanout.MAIL_AGAIN_AFTER - timedelta(minutes=1)
+    )
+    assert await reply(1, "Half a day later.") == 4
