@@ -218,6 +218,7 @@ def train(
     mixed: int = MIXED,
     pooling: str | None = None,
     misspelt: int = MISSPELT,
+    seed: int = 7,
 ) -> dict[str, Any]:
     """Train on the shipped data (or `examples`) plus `extra` (text, label, context) rows,
     such as moderators' decisions; those are split by the same seeded text hash, so a post
@@ -236,17 +237,20 @@ def train(
     sizes = f"{len(train_part[0])} training, {len(dev_part[0])} dev, {len(test_part[0])} test"
     progress(f"{sizes} examples; fine-tuning {ENCODER_NAME}'s top {top_layers} layers")
     model = finetune.PairModel(
-        str(encoder_path(base_path)), top_layers=top_layers, pooling=pooling or finetune.POOLING
+        str(encoder_path(base_path)),
+        seed=seed,
+        top_layers=top_layers,
+        pooling=pooling or finetune.POOLING,
     )
     history = finetune.fit(
-        model, train_part[:2], dev_part[:2], epochs=epochs, lr=lr, progress=progress,
+        model, train_part[:2], dev_part[:2], epochs=epochs, lr=lr, progress=progress, seed=seed,
         score=lambda y, s: roc_auc(y, s) or 0.0,
     )  # fmt: skip
     record = measure(model, dev_part, test_part, progress)
     record.update({
         "encoder": ENCODER_NAME,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training": history,
+        "training": {**history, "seed": seed},
         "examples": {"train": len(train_part[0]), "dev": len(dev_part[0]),
                      "test": len(test_part[0]), "extra": len(extra), "mixed": len(joined),
                      "misspelt": len(typed)},

@@ -144,6 +144,7 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "model"
     record = train(out=out, examples=_fixture(), extra=extra, epochs=1)
     assert record["examples"]["extra"] == 2
+    assert record["training"]["seed"] == 7  # the default, recorded so a run can be repeated
     # The fixture, the two extra rows, and copies of training rows typed with typos.
     added = record["examples"]["mixed"] + record["examples"]["misspelt"]
     assert record["examples"]["misspelt"] > 0
@@ -183,6 +184,9 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     assert again["version"] != saved["version"]
     assert (tmp_path / "again" / "weights.safetensors").read_bytes() == weights.read_bytes()
     assert json.loads((out / "model.json").read_text()) == saved
+    # Another seed starts the head elsewhere and shuffles otherwise: other weights, other version.
+    other = train(out=tmp_path / "other", examples=_fixture(), extra=extra, epochs=1, seed=8)
+    assert other["training"]["seed"] == 8 and other["version"] != saved["version"]
     flag, hold = saved["thresholds"]["flag"], saved["thresholds"]["hold"]
     assert 0 <= flag["probability"] <= 1 and 0 <= hold["expected_precision"] <= 1
     assert saved["metrics"]["test_balanced"]["n"] >= 12
