@@ -57,13 +57,14 @@ def test_a_reported_put_down_is_not_flagged(stage: DismissiveStage) -> None:
 # Known misses of pair-3b40803311, each scored under 0.5 by the version before it. Over the
 # frankness set it flags no more (3 of 241 on the test split, as before; 0 of 150 blind,
 # against 3) and over the test split's advice against condescension 1 of 40 (0 before), but
-# these two, read alone, it flags. When a model passes one again, move it back above.
+# these, read alone, it flags. When a model passes one again, move it back above.
 KNOWN_MISSES = [
     # 0.55: frank feedback to a senior, read without the post it answers
     "Honestly, your all-hands slides are unreadable on a phone and the juniors stopped "
     "watching. Could we try fewer words per slide?",
-    # 0.63: advice against condescension that quotes it
+    # 0.63 and 0.54 (0.25 before): advice against condescension that quotes it
     "Never tell a graduate they're too green to have a view; ask what they'd change.",
+    "Never tell a junior they're too green to have a view.",
 ]
 
 
