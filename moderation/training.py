@@ -15,6 +15,7 @@ import numpy as np
 from moderation import dataset
 from moderation.dismissive import SHIPPED_MODEL, Calibration, model_inputs
 from moderation.encoder import ENCODER_NAME, encoder_path
+from moderation.finetune import SEED
 from moderation.metrics import best_threshold, roc_auc, summary
 from moderation.signals import PostInput
 
@@ -218,7 +219,7 @@ def train(
     mixed: int = MIXED,
     pooling: str | None = None,
     misspelt: int = MISSPELT,
-    seed: int = 7,
+    seed: int = SEED,
 ) -> dict[str, Any]:
     """Train on the shipped data (or `examples`) plus `extra` (text, label, context) rows,
     such as moderators' decisions; those are split by the same seeded text hash, so a post
