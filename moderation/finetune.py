@@ -51,6 +51,11 @@ CONTEXT_RULE = "mean"
 OLD_CONTEXT_RULE = "mean"
 # Training also tries the mean of the last 2..AVERAGE_EPOCHS epochs' weights (see fit).
 AVERAGE_EPOCHS = 3
+# After the first epoch, an example the model has learnt (its loss, the last time it was
+# trained on, below EASY_LOSS: the right side with about 90% confidence) is trained on again
+# only with probability EASY_KEEP; the ones not yet learnt always are (see `chosen`).
+EASY_LOSS = 0.1
+EASY_KEEP = 0.25
 
 
 @dataclass(frozen=True)
@@ -282,6 +287,15 @@ def _cached_logits(model: PairModel, items: Sequence[Cached]) -> np.ndarray:
     return np.asarray(out)
 
 
+def chosen(losses: Sequence[float], rng: random.Random, keep: float = EASY_KEEP) -> list[int]:
+    """The examples an epoch trains on: every one whose last loss is at least EASY_LOSS (or
+    that has not been trained on yet), and a random share `keep` of the rest. Most of the
+    training set is learnt after an epoch or two; passing over it again costs as much as the
+    hard examples and teaches little, so later epochs are mostly the examples still wrong or
+    unsure (and a share of the rest, so what was learnt is not forgotten)."""
+    return [i for i, loss in enumerate(losses) if loss >= EASY_LOSS or rng.random() < keep]
+
+
 def fit(
     model: PairModel,
     train: tuple[Sequence[Pair], Sequence[int]],
@@ -291,10 +305,12 @@ def fit(
     lr: float = 1e-4,
     head_lr: float = 1e-3,
     seed: int = SEED,
+    easy_keep: float = EASY_KEEP,
     score: Callable[[Sequence[int], Sequence[float]], float],
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Train the top layers and head; keep the epoch that scores best on dev (by `score`)."""
+    """Train the top layers and head; keep the epoch that scores best on dev (by `score`).
+    The first epoch takes every example, later ones mostly those not yet learnt (`chosen`)."""
     torch = model.torch
     started = time.perf_counter()
     progress(f"running {len(train[0]) + len(dev[0])} examples through the frozen layers")
@@ -313,34 +329,46 @@ def fit(
         [{"params": params, "lr": lr}, {"params": head_params, "lr": head_lr}],
         weight_decay=0.01,
     )
-    steps = epochs * math.ceil(len(train_items) / BATCH)
-    warmup = max(1, steps // 10)
+    # Warm up over the first tenth of training, then decay linearly to zero; by the share of
+    # training done, since later epochs have fewer batches (see `chosen`).
+    done = [0.0]
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser,
-        lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(steps - warmup, 1))),
+        optimiser, lambda _: min((done[0] + 1e-3) / 0.1, max(0.0, (1 - done[0]) / 0.9))
     )
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    functional = torch.nn.functional
     rng = random.Random(seed)
+    losses = [math.inf] * len(train_items)
     best: tuple[float, dict[str, Any], int] | None = None
     snapshots: list[dict[str, Any]] = []
     history = []
     for epoch in range(1, epochs + 1):
         # Batches of similar length (little padding), in random order.
-        order = sorted(
-            range(len(train_items)), key=lambda i: (train_items[i].hidden.shape[0], rng.random())
-        )
+        taken = chosen(losses, rng, easy_keep) or list(range(len(train_items)))
+        order = sorted(taken, key=lambda i: (train_items[i].hidden.shape[0], rng.random()))
         batches = [order[s : s + BATCH] for s in range(0, len(order), BATCH)]
         rng.shuffle(batches)
+        if epoch > 1:
+            progress(f"epoch {epoch}/{epochs}: {len(taken)} of {len(train_items)} examples "
+                     f"(all not yet learnt, {easy_keep:.0%} of the rest)")  # fmt: skip
         for module in [*model.head_modules(), *model.layers[model.split :]]:
             module.train()
         total = 0.0
         for n, batch in enumerate(batches, 1):
             hidden, mask, labels = _collate(model, [train_items[i] for i in batch])
-            loss = loss_fn(model.upper(hidden, mask), labels)
+            logits = model.upper(hidden, mask)
+            loss = functional.binary_cross_entropy_with_logits(
+                logits, labels, pos_weight=pos_weight
+            )
+            plain = functional.binary_cross_entropy_with_logits(
+                logits.detach(), labels, reduction="none"
+            )
+            for i, value in zip(batch, plain.tolist(), strict=True):
+                losses[i] = value
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
+            done[0] = (epoch - 1 + n / len(batches)) / epochs
             scheduler.step()
             total += float(loss.detach())
             if n % 20 == 0 or n == len(batches):
@@ -350,7 +378,12 @@ def fit(
         dev_logits = _cached_logits(model, dev_items)
         value = score(list(dev[1]), dev_logits.tolist())
         history.append(
-            {"epoch": epoch, "loss": round(total / len(batches), 4), "dev": round(value, 4)}
+            {
+                "epoch": epoch,
+                "examples": len(taken),
+                "loss": round(total / len(batches), 4),
+                "dev": round(value, 4),
+            }  # fmt: skip
         )
         progress(f"epoch {epoch}: dev {value:.4f} ({time.perf_counter() - started:.0f} s)")
         snapshot = {k: v.detach().clone() for k, v in model.trainable().items()}

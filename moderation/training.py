@@ -15,7 +15,7 @@ import numpy as np
 from moderation import dataset
 from moderation.dismissive import SHIPPED_MODEL, Calibration, model_inputs
 from moderation.encoder import ENCODER_NAME, encoder_path
-from moderation.finetune import SEED
+from moderation.finetune import EASY_KEEP, SEED
 from moderation.metrics import best_threshold, roc_auc, summary
 from moderation.signals import PostInput
 
@@ -220,6 +220,7 @@ def train(
     pooling: str | None = None,
     misspelt: int = MISSPELT,
     seed: int = SEED,
+    easy_keep: float = EASY_KEEP,
 ) -> dict[str, Any]:
     """Train on the shipped data (or `examples`) plus `extra` (text, label, context) rows,
     such as moderators' decisions; those are split by the same seeded text hash, so a post
@@ -245,13 +246,13 @@ def train(
     )
     history = finetune.fit(
         model, train_part[:2], dev_part[:2], epochs=epochs, lr=lr, progress=progress, seed=seed,
-        score=lambda y, s: roc_auc(y, s) or 0.0,
+        easy_keep=easy_keep, score=lambda y, s: roc_auc(y, s) or 0.0,
     )  # fmt: skip
     record = measure(model, dev_part, test_part, progress)
     record.update({
         "encoder": ENCODER_NAME,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training": {**history, "seed": seed},
+        "training": {**history, "seed": seed, "easy_keep": easy_keep},
         "examples": {"train": len(train_part[0]), "dev": len(dev_part[0]),
                      "test": len(test_part[0]), "extra": len(extra), "mixed": len(joined),
                      "misspelt": len(typed)},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -145,6 +146,7 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     record = train(out=out, examples=_fixture(), extra=extra, epochs=1)
     assert record["examples"]["extra"] == 2
     assert record["training"]["seed"] == finetune.SEED  # recorded, so a run can be repeated
+    assert record["training"]["easy_keep"] == finetune.EASY_KEEP
     # The fixture, the two extra rows, and copies of training rows typed with typos.
     added = record["examples"]["mixed"] + record["examples"]["misspelt"]
     assert record["examples"]["misspelt"] > 0
@@ -217,6 +219,8 @@ def test_training_keeps_the_best_on_dev_of_its_epochs_and_their_means() -> None:
         model, train_part[:2], dev_part[:2], epochs=3, score=auc, progress=seen.append
     )
     assert len(history["epochs"]) == 3
+    assert history["epochs"][0]["examples"] == len(train_part[0])
+    assert all(e["examples"] <= len(train_part[0]) for e in history["epochs"])
     assert any(line.startswith("mean of epochs 2-3: dev") for line in seen)
     assert any(line.startswith("mean of epochs 1-3: dev") for line in seen)
     kept = auc(dev_part[1], model.logits(dev_part[0]).tolist())
@@ -225,6 +229,21 @@ def test_training_keeps_the_best_on_dev_of_its_epochs_and_their_means() -> None:
     assert averaged in ([], [2, 3], [1, 2, 3])
     assert history["best_epoch"] == (3 if averaged else max(
         history["epochs"], key=lambda e: e["dev"])["epoch"])  # fmt: skip
+
+
+def test_later_epochs_train_on_what_is_not_yet_learnt_and_a_share_of_the_rest() -> None:
+    """`finetune.chosen`: an example never trained on or still wrong or unsure (loss at least
+    EASY_LOSS) is always taken; of the learnt ones, about EASY_KEEP, drawn by the seed."""
+    import random
+
+    losses = [math.inf, finetune.EASY_LOSS, 2.5] + [0.01] * 4000
+    taken = finetune.chosen(losses, random.Random(1))
+    assert taken[:3] == [0, 1, 2]
+    share = (len(taken) - 3) / 4000
+    assert abs(share - finetune.EASY_KEEP) < 0.03
+    assert taken == finetune.chosen(losses, random.Random(1))
+    assert taken != finetune.chosen(losses, random.Random(2))
+    assert finetune.chosen([math.inf] * 5, random.Random(1)) == [0, 1, 2, 3, 4]
 
 
 def test_how_a_model_reads_context_follows_its_rule_and_margin() -> None:
