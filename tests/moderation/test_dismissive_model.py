@@ -65,6 +65,11 @@ KNOWN_MISSES = [
     # 0.63 and 0.54 (0.25 before): advice against condescension that quotes it
     "Never tell a graduate they're too green to have a view; ask what they'd change.",
     "Never tell a junior they're too green to have a view.",
+    # 0.85 and 0.88: blunt second-person feedback up the ladder, the form a blind set found
+    # flagged (9 of 150) and frankness_direct.jsonl was written for (docs/moderation.md)
+    "You rewrite every email I send before it goes out. I never learn what was wrong and it "
+    "takes you longer than writing it yourself.",
+    "Your meetings run over every week and you talk for most of them.",
 ]
 
 
