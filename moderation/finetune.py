@@ -383,7 +383,7 @@ def fit(
                 "examples": len(taken),
                 "loss": round(total / len(batches), 4),
                 "dev": round(value, 4),
-            }  # fmt: skip
+            }
         )
         progress(f"epoch {epoch}: dev {value:.4f} ({time.perf_counter() - started:.0f} s)")
         snapshot = {k: v.detach().clone() for k, v in model.trainable().items()}
