@@ -54,22 +54,49 @@ def test_a_reported_put_down_is_not_flagged(stage: DismissiveStage) -> None:
     assert _score(stage, reported) < 0.5
 
 
-# Known misses of pair-3b40803311, each scored under 0.5 by the version before it. Over the
-# frankness set it flags no more (3 of 241 on the test split, as before; 0 of 150 blind,
-# against 3) and over the test split's advice against condescension 1 of 40 (0 before), but
-# these, read alone, it flags. When a model passes one again, move it back above.
+def test_blunt_feedback_up_the_ladder_is_not_flagged(stage: DismissiveStage) -> None:
+    # Flagged by pair-3b40803311 (0.55, 0.85, 0.88): the form a blind set found flagged (9 of
+    # 150) and frankness_direct.jsonl was written for (docs/moderation.md).
+    for text in (
+        "Honestly, your all-hands slides are unreadable on a phone and the juniors stopped "
+        "watching. Could we try fewer words per slide?",
+        "You rewrite every email I send before it goes out. I never learn what was wrong and it "
+        "takes you longer than writing it yourself.",
+        "Your meetings run over every week and you talk for most of them.",
+    ):
+        assert _score(stage, text) < 0.5, text
+
+
+def test_open_contempt_for_juniors_is_flagged(stage: DismissiveStage) -> None:
+    # pair-3b40803311 scored the first two 0.002 and 0.000: its data held few put-downs this
+    # plain, and none about juniors as a class (contempt_and_bypass.jsonl).
+    for text in (
+        "Our juniors are idiots.",
+        "Interns are useless.",
+        "Our apprentices are a bunch of entitled amateurs.",
+        "Honestly, the interns are hopeless.",
+    ):
+        assert _score(stage, text) >= 0.5, text
+
+
+# Known misses of the shipped model (pair-1f8ff5d7bb). When a model passes one, move it to the
+# tests above.
 KNOWN_MISSES = [
-    # 0.55: frank feedback to a senior, read without the post it answers
-    "Honestly, your all-hands slides are unreadable on a phone and the juniors stopped "
-    "watching. Could we try fewer words per slide?",
-    # 0.63 and 0.54 (0.25 before): advice against condescension that quotes it
+    # 0.63 and 0.54: advice against condescension that quotes it
     "Never tell a graduate they're too green to have a view; ask what they'd change.",
     "Never tell a junior they're too green to have a view.",
-    # 0.85 and 0.88: blunt second-person feedback up the ladder, the form a blind set found
-    # flagged (9 of 150) and frankness_direct.jsonl was written for (docs/moderation.md)
-    "You rewrite every email I send before it goes out. I never learn what was wrong and it "
-    "takes you longer than writing it yourself.",
-    "Your meetings run over every week and you talk for most of them.",
+    # 0.89: one line of blunt feedback up the ladder, opening with "Frankly"
+    "Frankly, your status meetings could be an email.",
+]
+KNOWN_MISSED_PUT_DOWNS = [
+    # 0.000 and 0.001: contempt for juniors in an idiom, or said of one cohort
+    "The juniors on my team are thick as two short planks.",
+    "The grad intake this year is the dimmest I've seen.",
+    # 0.003 and 0.012: a senior recounting how they brushed a reverse mentor off
+    # (narrated_contempt.jsonl was written for the form; one-line ones still pass)
+    "I nodded along to my reverse mentor for an hour and changed nothing. Keeps HR happy.",
+    "When my reverse mentor raised accessibility I went straight to her line manager instead. "
+    "Sorted.",
 ]
 
 
@@ -77,6 +104,12 @@ KNOWN_MISSES = [
 @pytest.mark.parametrize("text", KNOWN_MISSES)
 def test_known_misses_of_the_shipped_model(stage: DismissiveStage, text: str) -> None:
     assert _score(stage, text) < 0.5
+
+
+@pytest.mark.xfail(strict=True, reason="a put-down the shipped model misses")
+@pytest.mark.parametrize("text", KNOWN_MISSED_PUT_DOWNS)
+def test_known_missed_put_downs_of_the_shipped_model(stage: DismissiveStage, text: str) -> None:
+    assert _score(stage, text) >= 0.5
 
 
 def test_code_markup_and_data_are_not_put_downs(stage: DismissiveStage) -> None:
