@@ -82,7 +82,7 @@ def test_open_contempt_for_juniors_is_flagged(stage: DismissiveStage) -> None:
 # Known misses of the shipped model (pair-1f8ff5d7bb). When a model passes one, move it to the
 # tests above.
 KNOWN_MISSES = [
-    # 0.63 and 0.54: advice against condescension that quotes it
+    # 0.62 and 0.71: advice against condescension that quotes it
     "Never tell a graduate they're too green to have a view; ask what they'd change.",
     "Never tell a junior they're too green to have a view.",
     # 0.89: one line of blunt feedback up the ladder, opening with "Frankly"
