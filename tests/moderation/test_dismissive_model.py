@@ -93,7 +93,7 @@ KNOWN_MISSED_PUT_DOWNS = [
     "The juniors on my team are thick as two short planks.",
     "The grad intake this year is the dimmest I've seen.",
     # 0.003 and 0.012: a senior recounting how they brushed a reverse mentor off
-    # (narrated_contempt.jsonl was written for the form; one-line ones still pass)
+    # (narrated_contempt.jsonl was written for the form and did not fix these)
     "I nodded along to my reverse mentor for an hour and changed nothing. Keeps HR happy.",
     "When my reverse mentor raised accessibility I went straight to her line manager instead. "
     "Sorted.",
