@@ -4,6 +4,7 @@ holds (a post, its contrastive twin, a sibling reply to the same context) is see
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -49,6 +50,24 @@ def test_the_shipped_splits_keep_groups_and_texts_apart() -> None:
                 groups[(path.name, row["group"])] += 1
     assert groups, "some rows name their group"
     assert [key for key, n in groups.items() if n < 2] == []
+
+
+def test_no_blind_row_is_in_the_training_data() -> None:
+    # moderation/data/blind/ holds evaluation sets written without sight of the corpus; the
+    # loader reads corpus/ alone, and no corpus row may repeat a blind row (read loosely:
+    # case, spacing and punctuation aside), or the blind figures measure memory.
+    def loose(text: str) -> str:
+        return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+    blind = {
+        loose(json.loads(line)["text"]): path.name
+        for path in sorted((dataset.DATA_DIR / "blind").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    assert len(blind) > 1000
+    assert {e.source.split("/")[0] for e in dataset.build()} <= {"corpus", "hand-written", "framed"}
+    assert [e.text for e in dataset.build() if loose(e.text) in blind] == []
 
 
 def test_training_reads_an_example_as_the_stage_reads_a_post() -> None:
