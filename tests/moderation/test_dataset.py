@@ -66,8 +66,9 @@ def test_no_blind_row_is_in_the_training_data() -> None:
         if line.strip()
     }
     assert len(blind) > 1000
-    assert {e.source.split("/")[0] for e in dataset.build()} <= {"corpus", "hand-written", "framed"}
-    assert [e.text for e in dataset.build() if loose(e.text) in blind] == []
+    examples = dataset.build()
+    assert {e.source.split("/")[0] for e in examples} <= {"corpus", "hand-written", "framed"}
+    assert [e.text for e in examples if loose(e.text) in blind] == []
 
 
 def test_training_reads_an_example_as_the_stage_reads_a_post() -> None:
