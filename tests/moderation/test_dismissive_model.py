@@ -79,24 +79,35 @@ def test_open_contempt_for_juniors_is_flagged(stage: DismissiveStage) -> None:
         assert _score(stage, text) >= 0.5, text
 
 
-# Known misses of the shipped model (pair-1f8ff5d7bb). When a model passes one, move it to the
+def test_advice_against_condescension_is_not_flagged(stage: DismissiveStage) -> None:
+    # 0.62 with pair-1f8ff5d7bb, 0.004 with pair-225e06e5b7.
+    advice = "Never tell a graduate they're too green to have a view; ask what they'd change."
+    assert _score(stage, advice) < 0.5
+
+
+def test_going_over_a_reverse_mentors_head_is_flagged(stage: DismissiveStage) -> None:
+    # 0.01 with pair-1f8ff5d7bb, 0.53 with pair-225e06e5b7 (direction_and_narration.jsonl).
+    story = (
+        "When my reverse mentor raised accessibility I went straight to her line manager "
+        "instead. Sorted."
+    )
+    assert _score(stage, story) >= 0.5
+
+
+# Known misses of the shipped model (pair-225e06e5b7). When a model passes one, move it to the
 # tests above.
 KNOWN_MISSES = [
-    # 0.62 and 0.71: advice against condescension that quotes it
-    "Never tell a graduate they're too green to have a view; ask what they'd change.",
+    # 0.87: advice against condescension that quotes it (its longer twin passes, above)
     "Never tell a junior they're too green to have a view.",
     # 0.89: one line of blunt feedback up the ladder, opening with "Frankly"
     "Frankly, your status meetings could be an email.",
 ]
 KNOWN_MISSED_PUT_DOWNS = [
-    # 0.000 and 0.001: contempt for juniors in an idiom, or said of one cohort
+    # 0.000 and 0.013: contempt for juniors in an idiom, or said of one cohort
     "The juniors on my team are thick as two short planks.",
     "The grad intake this year is the dimmest I've seen.",
-    # 0.003 and 0.012: a senior recounting how they brushed a reverse mentor off
-    # (narrated_contempt.jsonl was written for the form and did not fix these)
+    # 0.19: a senior recounting how they brushed a reverse mentor off
     "I nodded along to my reverse mentor for an hour and changed nothing. Keeps HR happy.",
-    "When my reverse mentor raised accessibility I went straight to her line manager instead. "
-    "Sorted.",
 ]
 
 
