@@ -27,10 +27,12 @@ PREVALENCE = 0.03
 # flags at most FRANKNESS_MAX of the dev split's frank talk from juniors. A flag costs a
 # moderator a look, a missed put-down costs a junior their voice: the flag's target is low
 # (the dev split's negatives are hard ones by design, so a board's real queue is likely more
-# precise than stated), and frankness, not precision, is what holds the flag up.
+# precise than stated), and frankness, not precision, is what holds the flag up. The guard is
+# the frankness target itself (2%): at 1.5% the flag of pair-225e06e5b7 sat higher and caught
+# 0.03-0.05 less F1 on every blind workplace set, with the same blind frank talk flagged.
 FLAG_PRECISION = 0.3
 HOLD_PRECISION = 0.9
-FRANKNESS_MAX = 0.015
+FRANKNESS_MAX = 0.02
 FRANK = "frankness"  # the category of juniors' frank talk upward in the shipped data
 # Training posts of each label built by joining two training rows (see dataset.mixed), and
 # copies of training rows typed with typos (dataset.misspelt).

@@ -80,13 +80,13 @@ def test_open_contempt_for_juniors_is_flagged(stage: DismissiveStage) -> None:
 
 
 def test_advice_against_condescension_is_not_flagged(stage: DismissiveStage) -> None:
-    # 0.62 with pair-1f8ff5d7bb, 0.004 with pair-225e06e5b7.
+    # 0.62 with pair-1f8ff5d7bb, 0.02 with pair-f92b6f16f0.
     advice = "Never tell a graduate they're too green to have a view; ask what they'd change."
     assert _score(stage, advice) < 0.5
 
 
 def test_going_over_a_reverse_mentors_head_is_flagged(stage: DismissiveStage) -> None:
-    # 0.01 with pair-1f8ff5d7bb, 0.53 with pair-225e06e5b7 (direction_and_narration.jsonl).
+    # 0.01 with pair-1f8ff5d7bb, 0.62 with pair-f92b6f16f0 (direction_and_narration.jsonl).
     story = (
         "When my reverse mentor raised accessibility I went straight to her line manager "
         "instead. Sorted."
@@ -94,8 +94,8 @@ def test_going_over_a_reverse_mentors_head_is_flagged(stage: DismissiveStage) ->
     assert _score(stage, story) >= 0.5
 
 
-# Known misses of the shipped model (pair-225e06e5b7). When a model passes one, move it to the
-# tests above.
+# Known misses of the shipped model (pair-f92b6f16f0: pair-225e06e5b7's weights, its flag
+# chosen with the 2% frankness guard). When a model passes one, move it to the tests above.
 KNOWN_MISSES = [
     # 0.87: advice against condescension that quotes it (its longer twin passes, above)
     "Never tell a junior they're too green to have a view.",
@@ -103,10 +103,10 @@ KNOWN_MISSES = [
     "Frankly, your status meetings could be an email.",
 ]
 KNOWN_MISSED_PUT_DOWNS = [
-    # 0.000 and 0.013: contempt for juniors in an idiom, or said of one cohort
+    # 0.001 and 0.04: contempt for juniors in an idiom, or said of one cohort
     "The juniors on my team are thick as two short planks.",
     "The grad intake this year is the dimmest I've seen.",
-    # 0.19: a senior recounting how they brushed a reverse mentor off
+    # 0.30: a senior recounting how they brushed a reverse mentor off
     "I nodded along to my reverse mentor for an hour and changed nothing. Keeps HR happy.",
 ]
 
