@@ -28,8 +28,9 @@ PREVALENCE = 0.03
 # moderator a look, a missed put-down costs a junior their voice: the flag's target is low
 # (the dev split's negatives are hard ones by design, so a board's real queue is likely more
 # precise than stated), and frankness, not precision, is what holds the flag up. The guard is
-# the frankness target itself (2%): at 1.5% the flag of pair-225e06e5b7 sat higher and caught
-# 0.03-0.05 less F1 on every blind workplace set, with the same blind frank talk flagged.
+# the frankness target itself (2%): at 1.5% the same weights' flag sat higher and scored
+# 0.02-0.05 less F1 on every blind workplace set, with the same blind frank talk flagged
+# (docs/moderation.md, Figures).
 FLAG_PRECISION = 0.3
 HOLD_PRECISION = 0.9
 FRANKNESS_MAX = 0.02
