@@ -15,7 +15,7 @@ import numpy as np
 from moderation import dataset
 from moderation.dismissive import SHIPPED_MODEL, Calibration, model_inputs
 from moderation.encoder import ENCODER_NAME, encoder_path
-from moderation.finetune import EASY_KEEP, SEED
+from moderation.finetune import EASY_KEEP, EPOCHS, SEED
 from moderation.metrics import best_threshold, roc_auc, summary
 from moderation.signals import PostInput
 
@@ -216,7 +216,7 @@ def train(
     progress: Callable[[str], None] = lambda _: None,
     extra: Sequence[tuple[str, int, str]] = (),
     examples: Sequence[dataset.Example] | None = None,
-    epochs: int = 4,
+    epochs: int = EPOCHS,
     top_layers: int = 3,
     lr: float = 3e-4,
     mixed: int = MIXED,
@@ -282,7 +282,7 @@ def retrain(
     settings: Any,
     extra: Sequence[tuple[str, int, str]],
     progress: Callable[[str], None] = lambda _: None,
-    epochs: int = 4,
+    epochs: int = EPOCHS,
     examples: Sequence[dataset.Example] | None = None,
 ) -> dict[str, Any]:
     """Train a candidate on the shipped data (or `examples`) plus `extra` into the models
