@@ -34,9 +34,9 @@ WINDOW_STRIDE = 192
 BATCH = 32
 # Seeds the head's first weights, dropout and the order of batches (`train --seed`).
 SEED = 7
-# Passes over the training data (`train --epochs`). Three score as four did on the dev and test
-# splits and on the blind sets, with two seeds, in 10% less time (docs/moderation.md, Figures);
-# the shipped model was trained with four (`--epochs 4` reproduces it).
+# Passes over the training data (`train --epochs`). Three rank the dev and test splits and the
+# blind sets as four did, with two seeds, in 10% less time (the flag moves with the seed either
+# way; docs/moderation.md, Figures); the shipped model was trained with four (`--epochs 4`).
 EPOCHS = 3
 # How the top layer's tokens become one vector for the head (see PairModel.upper).
 POOLING = "attention"
