@@ -15,7 +15,7 @@ import numpy as np
 from moderation import dataset
 from moderation.dismissive import SHIPPED_MODEL, Calibration, model_inputs
 from moderation.encoder import ENCODER_NAME, encoder_path
-from moderation.finetune import EASY_KEEP, EPOCHS, SEED
+from moderation.finetune import ANCHOR_DECAY, EASY_KEEP, EPOCHS, SEED, TOP_LAYERS
 from moderation.metrics import best_threshold, roc_auc, summary
 from moderation.signals import PostInput
 
@@ -217,13 +217,14 @@ def train(
     extra: Sequence[tuple[str, int, str]] = (),
     examples: Sequence[dataset.Example] | None = None,
     epochs: int = EPOCHS,
-    top_layers: int = 3,
+    top_layers: int = TOP_LAYERS,
     lr: float = 3e-4,
     mixed: int = MIXED,
     pooling: str | None = None,
     misspelt: int = MISSPELT,
     seed: int = SEED,
     easy_keep: float = EASY_KEEP,
+    anchor_decay: float = ANCHOR_DECAY,
 ) -> dict[str, Any]:
     """Train on the shipped data (or `examples`) plus `extra` (text, label, context) rows,
     such as moderators' decisions; those are split by the same seeded text hash, so a post
@@ -249,13 +250,14 @@ def train(
     )
     history = finetune.fit(
         model, train_part[:2], dev_part[:2], epochs=epochs, lr=lr, progress=progress, seed=seed,
-        easy_keep=easy_keep, score=lambda y, s: roc_auc(y, s) or 0.0,
+        easy_keep=easy_keep, anchor_decay=anchor_decay, score=lambda y, s: roc_auc(y, s) or 0.0,
     )  # fmt: skip
     record = measure(model, dev_part, test_part, progress)
     record.update({
         "encoder": ENCODER_NAME,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training": {**history, "seed": seed, "easy_keep": easy_keep},
+        "training": {**history, "seed": seed, "easy_keep": easy_keep,
+                     "anchor_decay": anchor_decay},
         "examples": {"train": len(train_part[0]), "dev": len(dev_part[0]),
                      "test": len(test_part[0]), "extra": len(extra), "mixed": len(joined),
                      "misspelt": len(typed)},

@@ -4,6 +4,7 @@ dismissiveness model (`candor moderation export-decisions`, `train --extra`)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import subprocess
@@ -147,6 +148,8 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     assert record["examples"]["extra"] == 2
     assert record["training"]["seed"] == finetune.SEED  # recorded, so a run can be repeated
     assert record["training"]["easy_keep"] == finetune.EASY_KEEP
+    assert record["training"]["anchor_decay"] == finetune.ANCHOR_DECAY
+    assert record["top_layers"] == finetune.TOP_LAYERS
     # The fixture, the two extra rows, and copies of training rows typed with typos.
     added = record["examples"]["mixed"] + record["examples"]["misspelt"]
     assert record["examples"]["misspelt"] > 0
@@ -229,6 +232,32 @@ def test_training_keeps_the_best_on_dev_of_its_epochs_and_their_means() -> None:
     assert averaged in ([], [2, 3], [1, 2, 3])
     assert history["best_epoch"] == (3 if averaged else max(
         history["epochs"], key=lambda e: e["dev"])["epoch"])  # fmt: skip
+
+
+def test_the_trained_layers_are_pulled_toward_where_they_started() -> None:
+    """`anchor_decay` (L2-SP): after each step the top layers move back toward their starting
+    (pretrained) weights in proportion to the learning rate, so the same training with a
+    pull ends nearer them than without one; the head is not pulled."""
+    from moderation.training import _part
+
+    rows = _fixture()
+    (pairs, labels, _), dev_part = _part(rows, "train"), _part(rows, "dev")
+    train_part = (list(pairs) * 8, list(labels) * 8)  # a few batches per epoch
+    moved = {}
+    for decay in (0.0, 500.0):
+        model = finetune.PairModel(str(encoder_path(None)), top_layers=1)
+        start = {k: v.clone() for k, v in model.trainable().items()}
+        calls = itertools.count()  # each later reading "scores better": the end state is kept
+        finetune.fit(model, train_part, dev_part[:2], epochs=3, anchor_decay=decay, lr=1e-3,
+                     easy_keep=1.0, score=lambda y, s, n=calls: float(next(n)))  # fmt: skip
+        now = model.trainable()
+        moved[decay] = {
+            part: sum(float((now[k] - start[k]).float().norm() ** 2)
+                      for k in now if k.startswith(part)) ** 0.5
+            for part in ("layer.", "head.")
+        }  # fmt: skip
+    assert 0 < moved[500.0]["layer."] < moved[0.0]["layer."] / 2
+    assert moved[500.0]["head."] > 0
 
 
 def test_later_epochs_train_on_what_is_not_yet_learnt_and_a_share_of_the_rest() -> None:
