@@ -242,7 +242,7 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Fine-tune the dismissiveness model on moderation/data (about 17 minutes on 2 cores)."""
+    """Fine-tune the dismissiveness model on moderation/data (about 19 minutes on 2 cores)."""
     from moderation.dismissive import SHIPPED_MODEL
     from moderation.training import EASY_KEEP, EPOCHS, SEED
     from moderation.training import train as run_training
