@@ -89,10 +89,13 @@ class ReadMarks:
             self.known.popitem(last=False)
 
     async def flush(self, database: Database) -> int:
-        """Write the pending marks; the number written."""
+        """Write the pending marks; the number written. They stay pending (and so seen by
+        this process's pages) until written: a page served while the batch is being written
+        would otherwise find the mark neither here nor yet in the database."""
         if not self.pending:
             return 0
-        batch, self.pending = self.pending, {}
+        batch = dict(self.pending)
+        dropped: dict[Key, int] = {}
         try:
             async with database.writing() as session:
                 await write_marks(session, batch)
@@ -100,18 +103,24 @@ class ReadMarks:
         except IntegrityError:
             # A member or thread removed since it was read: write the others one by one and
             # drop what cannot be written, so one gone row never holds back every mark.
-            batch = await self._one_by_one(database, batch)
-        except Exception:  # the database is down or busy: keep the marks for the next flush
+            batch, dropped = await self._one_by_one(database, batch)
+        except Exception:  # the database is down or busy: the marks wait for the next flush
             log.warning("could not write %d read marks; will retry", len(batch))
-            for key, post_id in batch.items():
-                self.pending[key] = max(post_id, self.pending.get(key, 0))
             return 0
+        for key, post_id in [*batch.items(), *dropped.items()]:
+            if self.pending.get(key) == post_id:  # (not moved on while it was written)
+                del self.pending[key]
         for key, post_id in batch.items():
             self.remember(key, post_id)
         return len(batch)
 
-    async def _one_by_one(self, database: Database, batch: dict[Key, int]) -> dict[Key, int]:
+    async def _one_by_one(
+        self, database: Database, batch: dict[Key, int]
+    ) -> tuple[dict[Key, int], dict[Key, int]]:
+        """The marks written and the marks dropped (their member or thread is gone); the
+        rest (the database busy meanwhile) stay pending."""
         written: dict[Key, int] = {}
+        dropped: dict[Key, int] = {}
         for key, post_id in batch.items():
             try:
                 async with database.writing() as session:
@@ -119,12 +128,12 @@ class ReadMarks:
                     await session.commit()
             except IntegrityError:
                 log.info("dropped the read mark of member %d in thread %d (gone)", *key)
+                dropped[key] = post_id
                 continue
             except Exception:  # down or busy meanwhile: kept for the next flush
-                self.pending[key] = max(post_id, self.pending.get(key, 0))
                 continue
             written[key] = post_id
-        return written
+        return written, dropped
 
     def start(self, database: Database) -> None:
         async def loop() -> None:

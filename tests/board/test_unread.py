@@ -29,6 +29,36 @@ async def _mark(db: AsyncSession, user_id: int, thread_id: int) -> int | None:
     return found
 
 
+async def test_a_mark_is_seen_while_it_is_being_written(
+    db: AsyncSession, settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page served while a batch is being written (slow on a busy machine) still finds the
+    member's mark: it stays pending until written, and one that moved on meanwhile stays."""
+    from forum.board import reading
+
+    reader = await make_user(db, settings)
+    thread, posts = await make_thread(db, settings, reader, await make_category(db), replies=3)
+    marks = ReadMarks()
+    marks.mark(reader.id, thread.id, posts[1].id)
+    seen: list[Any] = []
+    write = reading.write_marks
+
+    async def slow_write(session: AsyncSession, batch: dict[Any, int]) -> None:
+        seen.append((marks.mark_for(reader.id, thread.id), marks.pending_for(reader.id)))
+        marks.mark(reader.id, thread.id, posts[3].id)  # read further meanwhile
+        await write(session, batch)
+
+    monkeypatch.setattr(reading, "write_marks", slow_write)
+    assert await marks.flush(database) == 1
+    assert seen == [(posts[1].id, {thread.id: posts[1].id})]
+    assert await _mark(db, reader.id, thread.id) == posts[1].id
+    assert marks.pending == {(reader.id, thread.id): posts[3].id}  # the later one waits
+    monkeypatch.setattr(reading, "write_marks", write)
+    assert await marks.flush(database) == 1
+    assert marks.pending == {} and marks.mark_for(reader.id, thread.id) == posts[3].id
+    assert await _mark(db, reader.id, thread.id) == posts[3].id
+
+
 async def test_viewing_a_page_marks_its_last_post_read_only_forward(
     app: Any, client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
 ) -> None:
