@@ -237,7 +237,7 @@ def test_training_keeps_the_best_on_dev_of_its_epochs_and_their_means() -> None:
 def test_the_trained_layers_are_pulled_toward_where_they_started() -> None:
     """`anchor_decay` (L2-SP): after each step the top layers move back toward their starting
     (pretrained) weights in proportion to the learning rate, so the same training with a
-    pull ends nearer them than without one; the head is not pulled."""
+    pull ends nearer them than without one; the head, which is not pulled, still trains."""
     from moderation.training import _part
 
     rows = _fixture()
