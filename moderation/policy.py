@@ -17,6 +17,13 @@ MAX_GAP_STEPS = 3
 # not board ranks: one rank step for every five years between them (any gap at all counts as
 # one step), capped as rank steps are.
 YEARS_PER_STEP = 5
+# A cue reading this high is a stock put-down stated directly (the cue checker reads quotes,
+# reports, questions and advice against a phrase far lower: "Never tell a junior to know their
+# place" 0.28). When the model also flags the post, the phrase settles it: the post counts as
+# the cue reads it, so "@jo You're too junior to understand this, leave it to the grown-ups."
+# (model 0.89) is held rather than left on view. A title with one is flagged at least: the
+# model, which learnt from posts, misreads a few words alone ("Know your place, junior" 0.08).
+STOCK_CUE = 0.95
 
 
 def _logit(p: float) -> float:
@@ -71,7 +78,11 @@ def dismissive_score(
     cue = scores.get("cues", {}).get("dismissive", 0.0)
     model = scores.get("dismissive", {}).get("dismissive")
     base = model if model is not None else cue
+    if model is not None and model >= settings.dismissive_flag and cue >= STOCK_CUE:
+        base = max(base, cue)
     title = title_score(scores)
+    if scores.get("cues", {}).get("title", 0.0) >= STOCK_CUE:
+        title = max(title or 0.0, settings.dismissive_flag)
     if title is not None and title > base:
         base = title
     gap = min(post.seniority_gap, MAX_GAP_STEPS)

@@ -76,6 +76,15 @@ def test_policy_thresholds_and_reason_codes() -> None:
     # they're too green") does not flag on its own. The cues still mark the evidence.
     advice = {"cues": {"dismissive": 0.9}, "dismissive": {"dismissive": 0.1}}
     assert decide(advice, post, s).verdict == "clear"
+    # A stock put-down stated directly (cue 1.0) settles a post the model flags: held, where
+    # the model's 0.89 alone would leave it on view. A weaker cue, or a model that does not
+    # flag the post, leaves the model's verdict as it was.
+    stock = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.89}}
+    assert decide(stock, post, s).verdict == "hold"
+    weaker = {"cues": {"dismissive": 0.9}, "dismissive": {"dismissive": 0.89}}
+    assert decide(weaker, post, s).verdict == "flag"
+    unflagged = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.3}}
+    assert decide(unflagged, post, s).verdict == "clear"
     tox = decide({"toxicity": {"insult": 0.61, "toxicity": 0.5}}, post, s)
     assert tox.verdict == "flag" and tox.reasons == ["INSULT"]
     assert decide({"toxicity": {"insult": 0.59}}, post, s).verdict == "clear"
@@ -144,6 +153,8 @@ def test_a_title_counts_when_the_model_and_the_cues_both_read_it_as_a_put_down()
     assert verdict(0.92, 1.0) == "hold"
     assert verdict(0.83, 0.0) == "clear"  # "Why juniors should chair meetings": the model alone
     assert verdict(0.01, 0.65) == "clear"  # "Am I too junior to lead the pitch?": cues alone
+    # "Know your place, junior": a stock put-down the model misreads alone (0.08) is flagged.
+    assert verdict(0.08, 0.95) == "flag"
     assert verdict(0.01, 0.0, body=0.97) == "hold"  # the body still counts on its own
     # Without the model, the cues' reading of the title alone, as for the body.
     cues_only = {"cues": {"dismissive": 0.0, "title": 0.95}}
