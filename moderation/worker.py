@@ -293,14 +293,15 @@ class Worker:
                         nudged=[p for p in post.nudge_phrases.split("\n") if p])
             )  # fmt: skip
             if post.moderation_state not in HIDDEN_STATES:
+                points = self.settings.points_per_post
                 if decision.verdict == Verdict.hold.value:
                     why = describe(decision.reasons)
                     note = f"Held for a moderator's review: this post {why}."
-                    await set_post_state(session, post, ModerationState.held, note)
+                    await set_post_state(session, post, ModerationState.held, note, points=points)
                 elif decision.verdict == Verdict.flag.value:
-                    await set_post_state(session, post, ModerationState.flagged)
+                    await set_post_state(session, post, ModerationState.flagged, points=points)
                 else:
-                    await set_post_state(session, post, ModerationState.clear)
+                    await set_post_state(session, post, ModerationState.clear, points=points)
             if decision.verdict in (Verdict.hold.value, Verdict.flag.value):
                 await open_item(
                     session, post.id, decision.reasons, verdict=decision.verdict,

@@ -146,12 +146,13 @@ async def _add_post(
     # only then becomes the thread's and category's "last post" (its author and time).
     # Rows are locked in one order everywhere (thread, category, then the author), so a reply
     # and a moderator deleting a thread in the same category cannot deadlock.
+    # Points and the post count too: a pre-moderated post earns them once approved.
     if not premoderated:
         await _count_public_post(session, thread.id, thread.category_id, post.id, author.id, now)
-    await award_points(
-        session, author.id, settings.points_per_post, "post", post.id, post_delta=1, at=now,
-        ranks_cache_seconds=settings.cache_seconds,
-    )  # fmt: skip
+        await award_points(
+            session, author.id, settings.points_per_post, "post", post.id, post_delta=1, at=now,
+            ranks_cache_seconds=settings.cache_seconds,
+        )  # fmt: skip
     return post
 
 
@@ -292,20 +293,34 @@ def shown_to_everyone(post: Post) -> bool:
 
 
 async def set_post_state(
-    session: AsyncSession, post: Post, state: ModerationState, note: str = ""
+    session: AsyncSession,
+    post: Post,
+    state: ModerationState,
+    note: str = "",
+    *,
+    points: int | None = None,
 ) -> None:
     """The one way a post's moderation state changes once it is written (by the worker's
     verdict, members' reports or a moderator's decision). Who may see a post in each state
     is forum.board.visibility's rule; `note` tells the author why it is not public.
 
     The thread's and category's counters count what everyone can see, so they move when a
-    post is hidden or shown again (and the category's thread count with an opening post)."""
+    post is hidden or shown again (and the category's thread count with an opening post).
+    So do its author's points and post count (`points`, the board's points per post; None
+    only where no author's totals are kept, as in tests of visibility alone): a held or
+    hidden post earns nothing, so neither rank nor the weight of a member's reports can be
+    farmed with posts nobody sees."""
     was_shown = shown_to_everyone(post)
     post.moderation_state = state.value
     post.moderation_note = note
     shown = shown_to_everyone(post)
     if shown == was_shown or post.is_deleted:
         return
+    if points is not None:
+        await award_points(
+            session, post.author_id, points if shown else -points,
+            "post_shown" if shown else "post_hidden", post.id, post_delta=1 if shown else -1,
+        )  # fmt: skip
     thread = await session.get(Thread, post.thread_id)
     if thread is None or thread.is_deleted:
         return
@@ -431,13 +446,17 @@ async def edit_post(
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out
     # of sight until a moderator decides; a public one stays public while it is re-scored.
     if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
-        await set_post_state(session, post, ModerationState.pending)
+        await set_post_state(
+            session, post, ModerationState.pending, points=settings.points_per_post
+        )
     # An author on pre-moderation cannot get new text past it by editing an approved post.
     premoderated = editor.id == post.author_id and (
         editor.premoderated or editor.post_count < settings.premoderate_first_posts
     )
     if premoderated and shown_to_everyone(post):
-        await set_post_state(session, post, ModerationState.held, PREMODERATION_NOTE)
+        await set_post_state(
+            session, post, ModerationState.held, PREMODERATION_NOTE, points=settings.points_per_post
+        )
     post.needs_scoring = True
     post.mod_attempts = 0
     post.mod_lease_until = None

@@ -27,6 +27,8 @@ POINTS_SHOWN = 25
 # Why points moved, in words (the ledger keeps short codes).
 POINTS_REASONS = {
     "post": "A post",
+    "post_hidden": "A post held or hidden by moderation: it does not count while out of view",
+    "post_shown": "A post approved by a moderator: it counts",
     "thread_deleted": "A thread was deleted: its posts no longer count",
     "carried_over": "Carried over from the programme's earlier forum",
     "adjustment": "Adjusted by an administrator",
@@ -67,7 +69,7 @@ async def points_history(ctx: Ctx, member: User) -> tuple[list[dict[str, object]
     entries = []
     for delta, reason, at, post_id, title in rows:
         about = POINTS_REASONS.get(reason, reason.replace("_", " ").capitalize())
-        if reason == "post" and title is None:
+        if reason in ("post", "post_shown") and title is None:
             about = "A post no longer shown"
         entries.append(
             {"delta": delta, "about": about, "at": at, "title": title,

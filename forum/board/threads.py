@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import award_points
 from forum.board.categories import refresh_category_stats
-from forum.board.models import Category, Post, Thread
+from forum.board.models import Category, Post, Thread, shown_to_all
 from forum.board.visibility import visible_posts
 from forum.core.audit import audit
 from forum.core.db import rowcount
@@ -56,12 +56,14 @@ async def delete_thread(
     await session.flush()
     await refresh_category_stats(session, [thread.category_id])
     # Posts in a deleted thread stop counting: reverse each author's points and post count
-    # through the ledger, so the totals can still be explained and recomputed.
+    # through the ledger, so the totals can still be explained and recomputed. Only the posts
+    # that count: a held or hidden one earned nothing (posting.set_post_state).
     per_author = await session.execute(
         select(Post.author_id, func.count(Post.id))
-        .where(Post.thread_id == thread.id, Post.is_deleted.is_(False))
+        .where(Post.thread_id == thread.id, Post.is_deleted.is_(False),
+               shown_to_all(Post.moderation_state))
         .group_by(Post.author_id)
-    )
+    )  # fmt: skip
     for author_id, count in per_author.all():
         await award_points(
             session,
@@ -86,11 +88,13 @@ async def recount_thread_posts(session: AsyncSession) -> None:
 
 
 async def recount_post_counts(session: AsyncSession) -> int:
-    """Recompute every member's post count from their live posts; the number of members."""
+    """Recompute every member's post count from their live posts that everyone can see (held
+    and hidden ones do not count); the number of members."""
     posts = (
         select(func.count(Post.id))
-        .where(Post.author_id == User.id, Post.is_deleted.is_(False))
+        .where(Post.author_id == User.id, Post.is_deleted.is_(False),
+               shown_to_all(Post.moderation_state))
         .scalar_subquery()
-    )
+    )  # fmt: skip
     result = await session.execute(update(User).values(post_count=posts))
     return rowcount(result)

@@ -137,6 +137,7 @@ async def report_post(
             post,
             ModerationState.held,
             "Hidden while moderators review reports from members.",
+            points=settings.points_per_post,
         )
     return report
 
@@ -282,9 +283,11 @@ async def decide(
     if post.id == thread.first_post_id:
         thread.needs_related = True  # hiding or restoring an opening post changes related lists
     if hide:
-        await set_post_state(session, post, ModerationState.hidden, reason.strip())
+        await set_post_state(
+            session, post, ModerationState.hidden, reason.strip(), points=settings.points_per_post
+        )
     else:
-        await set_post_state(session, post, ModerationState.clear)
+        await set_post_state(session, post, ModerationState.clear, points=settings.points_per_post)
     _sanction(author, action, duration)
     # Reports are labels: upheld when the post was acted on, rejected when approved as is.
     reporters = await session.scalars(

@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import PointsEntry, User
 from forum.accounts.services import load_ranks, recount_points
-from forum.board.models import Post, PostRevision, Thread
-from forum.board.posting import create_reply
-from forum.board.threads import recount_post_counts
+from forum.board.models import ModerationState, Post, PostRevision, Thread
+from forum.board.posting import create_reply, set_post_state
+from forum.board.threads import delete_thread, recount_post_counts
 from forum.core.audit import AuditEntry
 from forum.core.settings import Settings
+from forum.review.queue import open_item
+from forum.review.services import decide
 from tests.helpers import (
     CSRF_RE,
     login,
@@ -24,6 +26,7 @@ from tests.helpers import (
     make_user,
     parse_tags,
     post_form,
+    url,
 )
 
 
@@ -122,6 +125,53 @@ async def test_points_per_post_is_configurable(db: AsyncSession, settings: Setti
     await make_thread(db, custom, author, await make_category(db), replies=1)
     await db.refresh(author)
     assert author.points == 6
+
+
+async def test_posts_out_of_view_earn_no_points_nor_count(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """A post held or hidden by moderation earns its author nothing until it is shown: rank
+    (and the weight of a member's reports) cannot be farmed with posts nobody sees."""
+    author = await make_user(db, settings)
+    mod = await make_user(db, settings, role="moderator")
+    category = await make_category(db)
+    thread, posts = await make_thread(db, settings, author, category, replies=2)
+
+    async def totals(member: User) -> tuple[int, int]:
+        await db.refresh(member)
+        ledger = await db.scalar(
+            select(func.sum(PointsEntry.delta)).where(PointsEntry.user_id == member.id)
+        )
+        assert (ledger or 0) == member.points  # the ledger explains the total
+        return member.post_count, member.points
+
+    assert await totals(author) == (3, 15)
+    # A moderator hides a reply from the review queue: its points and count go.
+    item = await open_item(db, posts[2].id, ["DISMISSIVE"], verdict="flag", priority=1)
+    await db.flush()
+    await decide(db, settings, mod, item.id, item.version, "hide", "put-down", url=url)
+    assert await totals(author) == (2, 10)
+    # The worker holds an edited reply; a moderator approves it: they come back.
+    await set_post_state(db, posts[1], ModerationState.held, "held",
+                         points=settings.points_per_post)  # fmt: skip
+    assert await totals(author) == (1, 5)
+    await set_post_state(db, posts[1], ModerationState.clear, points=settings.points_per_post)
+    await set_post_state(db, posts[1], ModerationState.flagged, points=settings.points_per_post)
+    assert await totals(author) == (2, 10)  # flagged posts stay on view, and count
+    # A member on pre-moderation earns a post's points once it is approved.
+    newcomer = await make_user(db, settings)
+    newcomer.premoderated = True
+    waiting = await create_reply(db, settings, newcomer, thread, "My first reply")
+    assert waiting.moderation_state == ModerationState.held.value
+    assert await totals(newcomer) == (0, 0)
+    await set_post_state(db, waiting, ModerationState.clear, points=settings.points_per_post)
+    assert await totals(newcomer) == (1, 5)
+    # Deleting the thread takes back only what its posts earned (the hidden reply earned none).
+    await delete_thread(db, settings, mod, thread)
+    assert await totals(author) == (0, 0) and await totals(newcomer) == (0, 0)
+    author.post_count = 7
+    await recount_post_counts(db)
+    assert await totals(author) == (0, 0)
 
 
 async def test_thread_pagination_oldest_first(
