@@ -36,6 +36,7 @@ from forum.core.errors import DomainError, Forbidden
 from forum.core.fastpath import Prepared, fast_path, fetch_rows
 from forum.core.settings import Settings
 from forum.core.text import clean_line
+from moderation import cues
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
 # Structural check only; ownership is proven by the reset mail, not by a pattern.
@@ -52,6 +53,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# The cue reading at which a username is refused (moderation.cues: stock put-downs score
+# 0.85-1.0 stated directly, far less quoted, reported or advised against).
+USERNAME_CUE_MAX = 0.85
+
+
 def validate_username(username: str) -> str:
     username = clean_line(username)
     if not USERNAME_RE.match(username):
@@ -60,6 +66,11 @@ def validate_username(username: str) -> str:
             "Usernames are 3 to 30 characters: letters, digits, '.', '_' or '-', "
             "starting with a letter or digit.",
         )
+    # A name shows on every post and in "last post by" lines, and the worker never reads it:
+    # a stock put-down for a name ("know_your_place_kid") is refused here, read as words.
+    words = re.sub(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|[._\-]+", " ", username)
+    if cues.combine(c.score for c in cues.find_cues(words)) >= USERNAME_CUE_MAX:
+        raise AccountError("username", "Choose another username: this one reads as a put-down.")
     return username
 
 
