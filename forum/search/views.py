@@ -92,8 +92,12 @@ async def search_page(ctx: Ctx) -> Response:
             if author is None:
                 raise SearchError(f"There is no member called “{form['author']}”.")
             filters.author_id = author
-        page = ctx.param_int("page", 1) or 1
-        hits, total = await search(ctx.db, raw, filters, ctx.user, max(page, 1), PER_PAGE)
+        page = max(ctx.param_int("page", 1) or 1, 1)
+        hits, total = await search(ctx.db, raw, filters, ctx.user, page, PER_PAGE)
+        last = paginate(total, PER_PAGE, None, last=True).number
+        if not hits and page > last and total:  # past the end: the last page, as threads do
+            page = last
+            hits, total = await search(ctx.db, raw, filters, ctx.user, page, PER_PAGE)
     except SearchError as exc:
         context["error"] = str(exc)
         return ctx.render("search/search.html", context, 400)

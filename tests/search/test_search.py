@@ -43,6 +43,16 @@ async def test_title_matches_rank_above_body_matches(
     assert "2 results" in page.text
 
 
+async def test_a_page_past_the_last_shows_the_last(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await board(db, settings)
+    past = await client.get("/search", params={"q": "reverse mentoring pilot", "page": "7"})
+    assert past.status_code == 200
+    assert "2 results" in past.text and "Reverse mentoring pilot results" in past.text
+    assert "Nothing matched" not in past.text
+
+
 async def test_filters_by_category_author_and_date(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
