@@ -4,6 +4,7 @@ http, https and mailto links only and marks every link rel="nofollow noopener ug
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
@@ -243,8 +244,17 @@ def quote_markdown(author: str, source: str) -> str:
     return f"> **{author}** wrote:\n>\n{quoted}\n\n"
 
 
+# An excerpt reads at most this much of a post's source: it shows a line or two.
+EXCERPT_SOURCE_MAX = 4000
+_TAG = re.compile(r"<[^>]*>")
+
+
 def excerpt(source: str, length: int = 160) -> str:
-    text = " ".join(re.sub(r"[>*`#\[\]()]", " ", source).split())
+    """The start of a post as members read it, as plain text (for lists; the page escapes it):
+    its Markdown rendered and the tags dropped, so "t&#111;&#111;" reads "too" and a link
+    its words, not its address."""
+    rendered = _md.render(source[:EXCERPT_SOURCE_MAX])
+    text = " ".join(html.unescape(_TAG.sub(" ", rendered)).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forum.core.text import LINKIFY_MAX_WORD, render_markdown
+from forum.core.text import LINKIFY_MAX_WORD, excerpt, render_markdown
 from tests.helpers import parse_tags
 
 REL = "nofollow noopener ugc"
@@ -78,3 +78,13 @@ def test_an_image_is_shown_as_a_link_named_by_its_alt_text() -> None:
     for source in ("![x](data:image/png;base64,AAAA)", "![x](javascript:alert(1))"):
         html = render_markdown(source)
         assert 'href="data' not in html and 'href="javascript' not in html and "<img" not in html
+
+
+def test_an_excerpt_reads_as_the_post_does() -> None:
+    """Lists (the review queue, a profile's recent posts) show a post's start as members read
+    it: character references decoded, Markdown's marks and link addresses gone, any markup
+    left as text for the page to escape."""
+    assert excerpt("t&#111;&#111; junior") == "too junior"
+    assert excerpt("**Bold** and [the guide](https://example.org/g)") == "Bold and the guide"
+    assert excerpt("> **bob** wrote:\n> hi\n\nMine <b>x</b>") == "bob wrote: hi Mine <b>x</b>"
+    assert excerpt("word " * 100, 20) == "word word word word…"
