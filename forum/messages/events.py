@@ -14,3 +14,12 @@ class MessageVisible:
     conversation_id: int
     sender_id: int
     recipient_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MessageHeld:
+    """A message was written by a member on pre-moderation: it waits, seen by its sender
+    only, for a moderator's approval (forum.review opens the item). Announced in that
+    transaction."""
+
+    message_id: int

@@ -16,7 +16,7 @@ from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.settings import Settings
 from forum.core.text import clean_block, clean_line, quote_markdown, render_markdown
-from forum.messages.events import MessageVisible
+from forum.messages.events import MessageHeld, MessageVisible
 from forum.messages.models import (
     VISIBLE_STATES,
     Block,
@@ -339,8 +339,12 @@ async def resolve_recipients(
     return found
 
 
+PREMODERATION_NOTE = "Waiting for a moderator's approval before it is delivered."
+
+
 async def _add_message(
     session: AsyncSession,
+    settings: Settings,
     conversation: Conversation,
     sender: User,
     body: str,
@@ -348,15 +352,22 @@ async def _add_message(
     nudged: list[str] | None,
 ) -> Message:
     now = utcnow()
+    # Pre-moderation covers messages as it covers posts: a member a moderator placed on it
+    # (or a new account within its first posts) waits for approval before delivery. The
+    # worker still scores the message, so its reasons reach the moderator's item.
+    premoderated = sender.premoderated or sender.post_count < settings.premoderate_first_posts
     message = Message(
         conversation_id=conversation.id, sender_id=sender.id, reply_to_id=reply_to_id,
         body_source=body, body_html=render_markdown(body), created_at=now,
-        state=MessageState.pending.value, state_note="", needs_scoring=True, mod_attempts=0,
-        nudge_phrases="\n".join(nudged or []),
+        state=(MessageState.held if premoderated else MessageState.pending).value,
+        state_note=PREMODERATION_NOTE if premoderated else "", needs_scoring=True,
+        mod_attempts=0, nudge_phrases="\n".join(nudged or []),
     )  # fmt: skip
     session.add(message)
     conversation.last_message_at = now
     await session.flush()
+    if premoderated:
+        await events.announce(session, MessageHeld(message.id))
     return message
 
 
@@ -388,7 +399,7 @@ async def start_conversation(
         session.add(Participant(conversation_id=conversation.id, user_id=member.id,
                                 last_read_id=0))  # fmt: skip
     await session.flush()
-    message = await _add_message(session, conversation, sender, body, None, nudged)
+    message = await _add_message(session, settings, conversation, sender, body, None, nudged)
     return conversation, message
 
 
@@ -426,7 +437,9 @@ async def reply(
         if quoted is None:
             reply_to_id = None
     await check_rate(session, settings, sender)
-    return await _add_message(session, conversation, sender, body, reply_to_id, nudged)
+    return await _add_message(
+        session, settings, conversation, sender, body, reply_to_id, nudged
+    )
 
 
 async def recipient_ids(session: AsyncSession, message: Message) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ from forum.board.events import PostCreated, PostEdited
 from forum.core import events
 from forum.core.db import utcnow
 from forum.core.errors import Conflict, DomainError
+from forum.messages.events import MessageHeld
 from forum.review.models import ReviewItem, ReviewStatus, Verdict
 from moderation.signals import DISMISSIVE
 
@@ -153,8 +154,15 @@ async def _profile_changed(session: AsyncSession, event: ProfileChanged) -> None
     await notify_worker(session)
 
 
+async def _message_held(session: AsyncSession, event: MessageHeld) -> None:
+    await open_item(session, None, [PREMODERATION], message_id=event.message_id, priority=5.0)
+    await notify_worker(session)
+
+
 def subscribe() -> None:
-    """New and edited posts and profiles wake the workers; held ones open a review item."""
+    """New and edited posts and profiles wake the workers; held ones (and messages held for
+    pre-moderation) open a review item."""
     events.subscribe(PostCreated, _post_created)
     events.subscribe(PostEdited, _post_edited)
     events.subscribe(ProfileChanged, _profile_changed)
+    events.subscribe(MessageHeld, _message_held)

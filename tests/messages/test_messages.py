@@ -16,7 +16,7 @@ from forum.core.ratelimit import RateLimited
 from forum.core.settings import Settings
 from forum.messages import services as pm
 from forum.messages.events import MessageVisible
-from forum.messages.models import Message, Participant
+from forum.messages.models import Conversation, Message, Participant
 from forum.review.models import ModerationResult, Report, ReviewItem
 from forum.review.services import decide, report_message
 from tests.helpers import login, make_user, post_form, url
@@ -449,3 +449,34 @@ async def test_reports_can_hide_a_message_and_approval_does_not_announce_it_agai
         assert report is not None and report.upheld is False
     finally:
         events._handlers[MessageVisible].remove(capture)
+
+
+async def test_a_member_on_pre_moderation_waits_for_approval_to_deliver_a_message(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    sender = await _old(await make_user(db, settings))
+    sender.premoderated = True
+    recipient = await _old(await make_user(db, settings))
+    mod = await make_user(db, settings, role="moderator")
+    conversation_id, message_id = await _conversation(db, settings, sender, recipient)
+    conversation = await db.get(Conversation, conversation_id)
+    message = await db.get(Message, message_id, populate_existing=True)
+    assert conversation is not None and message is not None and message.state == "held"
+    assert "approval" in message.state_note
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
+    assert item is not None and item.reasons == ["PREMODERATION"]
+    # Scoring leaves it waiting (a friendly message too), and the recipient sees nothing of it.
+    await _score(database, settings)
+    await db.refresh(message)
+    assert message.state == "held"
+    assert await pm.message_for_participant(db, message_id, recipient.id) is None
+    subjects = await pm.shown_subjects(db, [conversation], recipient.id)
+    assert subjects[conversation.id] == pm.SUBJECT_WAITING
+    await db.refresh(item)
+    await decide(db, settings, mod, item.id, item.version, "approve", url=url)
+    assert message.state == "clear"
+    assert await pm.message_for_participant(db, message_id, recipient.id) is not None
+    # A member not on pre-moderation is delivered once scored, as before.
+    sender.premoderated = False
+    reply = await pm.reply(db, settings, sender, conversation, "Thanks for your time.")
+    assert reply.state == "pending"
