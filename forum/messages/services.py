@@ -437,9 +437,7 @@ async def reply(
         if quoted is None:
             reply_to_id = None
     await check_rate(session, settings, sender)
-    return await _add_message(
-        session, settings, conversation, sender, body, reply_to_id, nudged
-    )
+    return await _add_message(session, settings, conversation, sender, body, reply_to_id, nudged)
 
 
 async def recipient_ids(session: AsyncSession, message: Message) -> tuple[int, ...]:
