@@ -168,6 +168,20 @@ async def _reports(ctx: Ctx, subject: Any) -> list[tuple[Report, str, list[str]]
     return [(report, name, cues.nudge_phrases(report.note)) for report, name in rows]
 
 
+# The stages' readings in words. The model's calibrated probability is on another scale
+# than the flag (a probability of 0.48 can be far above the model's own flag): shown as a
+# figure without a Likely/Maybe word, so it is not read against the wrong threshold.
+SCORE_NAMES = {
+    ("dismissive", "dismissive"): "Model: put-down score (with its context)",
+    ("dismissive", "title"): "Model: the title alone",
+    ("dismissive", "probability"): "Model: calibrated probability",
+    ("cues", "dismissive"): "Stock phrases",
+    ("cues", "title"): "Stock phrases in the title",
+    ("cues", "watched_phrase"): "Watched phrases",
+}
+UNRATED = {("dismissive", "probability")}
+
+
 def _scores(ctx: Ctx, result: ModerationResult | None) -> list[tuple[str, float, str]]:
     s = ctx.settings
     scores = []
@@ -177,8 +191,10 @@ def _scores(ctx: Ctx, result: ModerationResult | None) -> list[tuple[str, float,
                        likelihood(dismissive, s.dismissive_flag)))  # fmt: skip
         for stage, labels in sorted(result.scores.items()):
             for label, value in sorted(labels.items()):
+                name = SCORE_NAMES.get((stage, label), f"{stage.capitalize()}: {label}")
                 threshold = s.toxicity_flag.get(label, s.dismissive_flag)
-                scores.append((f"{stage}: {label}", value, likelihood(value, threshold)))
+                word = "" if (stage, label) in UNRATED else likelihood(value, threshold)
+                scores.append((name, value, word))
     return scores
 
 

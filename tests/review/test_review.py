@@ -196,6 +196,35 @@ async def test_the_queue_previews_the_flagged_sentence_not_the_quote(
     assert "OSError" not in page and "Not scored by the toxicity stage" in page
 
 
+async def test_the_item_page_names_each_reading_and_rates_none_on_the_wrong_scale(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="scored")
+    _thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    db.add(ModerationResult(
+        post_id=post.id, verdict="flag", reasons=["DISMISSIVE_OF_JUNIORS"],
+        scores={"dismissive": {"dismissive": 0.89, "probability": 0.48},
+                "cues": {"dismissive": 0.0, "title": 0.0}},
+        models={}, failed_stages={}, complete=True, nudge_phrases=[],
+        context={"dismissive": 0.89}, evidence=[],
+    ))  # fmt: skip
+    item = await open_item(db, post.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=20)
+    await make_user(db, settings, username="mod8", role="moderator")
+    await db.commit()
+    await login(client, "mod8")
+    page = (await client.get(f"/mod/items/{item.id}")).text
+    table = page.split('<table class="scores">')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td>", table)
+    assert dict(rows) == {
+        "Dismissive of juniors (combined)": "Likely",
+        "Model: put-down score (with its context)": "Likely",
+        # On its own scale (the model's flag is not 0.5 there): a figure, no word.
+        "Model: calibrated probability": "",
+        "Stock phrases": "Unlikely",
+        "Stock phrases in the title": "Unlikely",
+    }
+
+
 async def test_two_moderators_cannot_overwrite_each_other(
     app,
     db: AsyncSession,
