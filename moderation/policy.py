@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forum.core.settings import Settings
-from moderation.signals import DISMISSIVE, PostInput, significant
+from moderation import cues
+from moderation.signals import DISMISSIVE, PostInput, own_words, significant
 
 WATCHED = "WATCHED_PHRASE"
 # The most rank steps a writer can stand above whom they answer, as far as the score goes.
@@ -79,7 +80,10 @@ def dismissive_score(
     model = scores.get("dismissive", {}).get("dismissive")
     base = model if model is not None else cue
     if model is not None and model >= settings.dismissive_flag and cue >= STOCK_CUE:
-        base = max(base, cue)
+        # In the writer's own words: a reply quoting a put-down is not one for the quote.
+        own = cues.combine(c.score for c in cues.find_cues(own_words(post.text)[1]))
+        if own >= STOCK_CUE:
+            base = max(base, own)
     title = title_score(scores)
     if scores.get("cues", {}).get("title", 0.0) >= STOCK_CUE:
         title = max(title or 0.0, settings.dismissive_flag)

@@ -80,7 +80,11 @@ def test_policy_thresholds_and_reason_codes() -> None:
     # the model's 0.89 alone would leave it on view. A weaker cue, or a model that does not
     # flag the post, leaves the model's verdict as it was.
     stock = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.89}}
-    assert decide(stock, post, s).verdict == "hold"
+    said = PostInput(post_id=1, text="@jo You're too junior to understand this. Know your place.")
+    assert decide(stock, said, s).verdict == "hold"
+    # In the writer's own words only: a reply quoting one is weighed by the model alone.
+    quoting = PostInput(post_id=1, text="> **bob** wrote:\n> Know your place, junior.\n\nUnfair.")
+    assert decide(stock, quoting, s).verdict == "flag"
     weaker = {"cues": {"dismissive": 0.9}, "dismissive": {"dismissive": 0.89}}
     assert decide(weaker, post, s).verdict == "flag"
     unflagged = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.3}}
