@@ -418,7 +418,10 @@ async def edit_post(
     thread: Thread,
     body: str,
     title: str | None = None,
+    nudged: list[str] | None = None,
 ) -> Post:
+    """`nudged`: the phrases the composer's nudge showed the author before they saved anyway
+    (recorded with the post's next moderation result, as for a new post)."""
     if not can_edit(editor, post, thread):
         raise Forbidden("You can only edit your own posts.")
     body = validate_body(settings, body)
@@ -457,6 +460,7 @@ async def edit_post(
         await set_post_state(
             session, post, ModerationState.held, PREMODERATION_NOTE, points=settings.points_per_post
         )
+    post.nudge_phrases = "\n".join(nudged or [])
     post.needs_scoring = True
     post.mod_attempts = 0
     post.mod_lease_until = None

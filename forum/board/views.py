@@ -403,8 +403,18 @@ async def edit_post(ctx: Ctx) -> Response:
         return _refused(
             ctx, "board/edit.html", context, posting.BoardError("body", reason, status=403)
         )
+    # The author's edit gets the composer's nudge as a new post does (a moderator's edit is a
+    # decision, not a post of theirs).
+    nudge: list[str] = []
+    if own:
+        nudge, posted_anyway = await _nudge(form, body)
+        if nudge and not posted_anyway:
+            context["nudge"] = nudge
+            return ctx.render("board/edit.html", context)
     try:
-        await posting.edit_post(ctx.db, ctx.settings, ctx.user, post, thread, body, title)
+        await posting.edit_post(
+            ctx.db, ctx.settings, ctx.user, post, thread, body, title, nudged=nudge
+        )
     except (posting.BoardError, RateLimited) as exc:  # (too many @mentions this hour)
         return _refused(ctx, "board/edit.html", context, exc)
     if ctx.user.id != post.author_id:

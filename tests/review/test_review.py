@@ -77,6 +77,29 @@ async def test_nudge_without_javascript_then_post_anyway(
     assert third.status_code == 303
 
 
+async def test_an_edit_into_a_put_down_is_nudged_as_a_new_post_is(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings, username="editor1")
+    thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    await login(client, "editor1")
+    page = await client.get(f"/p/{post.id}/edit")
+    assert "data-composer=" in page.text and "composer.js" in page.text  # the live nudge
+    token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+    first = await client.post(f"/p/{post.id}/edit", data={"body": PUT_DOWN, "csrftoken": token,
+                                                         "title": thread.title})  # fmt: skip
+    assert first.status_code == 200
+    assert "may read as dismissive of junior colleagues" in first.text
+    assert 'name="post_anyway"' in first.text and PUT_DOWN in first.text
+    await db.refresh(post)
+    assert post.body_source != PUT_DOWN  # nothing saved yet
+    second = await client.post(f"/p/{post.id}/edit", data={
+        "body": PUT_DOWN, "csrftoken": token, "title": thread.title, "post_anyway": "1"})  # fmt: skip
+    assert second.status_code == 303
+    await db.refresh(post)
+    assert post.body_source == PUT_DOWN and "Come back when you have" in post.nudge_phrases
+
+
 async def test_live_nudge_endpoint(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
