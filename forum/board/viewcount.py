@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
+import time
+from collections import Counter, OrderedDict
 
 from sqlalchemy import update
 
@@ -21,14 +22,36 @@ from forum.core.db import Database
 log = logging.getLogger("candor.views")
 
 
+# A viewer's repeat views of one thread count once per this many seconds (per process), so
+# reloading a page, or a script fetching it, does not run its count up; at most this many
+# recent (viewer, thread) pairs are remembered, the oldest forgotten first.
+REPEAT_SECONDS = 1800.0
+REMEMBERED = 50_000
+
+
 class ViewCounter:
-    def __init__(self, interval: float = 5.0) -> None:
+    def __init__(self, interval: float = 5.0, repeat_seconds: float = REPEAT_SECONDS) -> None:
         self.interval = interval
+        self.repeat_seconds = repeat_seconds
         self.pending: Counter[int] = Counter()
+        self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, thread_id: int) -> None:
+    def add(self, thread_id: int, viewer: str = "") -> bool:
+        """Count a view of `thread_id` by `viewer` (a member's id or a guest's address) unless
+        they were counted on it within `repeat_seconds`; whether it counted."""
+        now = time.monotonic()
+        if viewer:
+            key = (viewer, thread_id)
+            last = self._seen.get(key)
+            if last is not None and now - last < self.repeat_seconds:
+                return False
+            self._seen[key] = now
+            self._seen.move_to_end(key)
+            while len(self._seen) > REMEMBERED:
+                self._seen.popitem(last=False)
         self.pending[thread_id] += 1
+        return True
 
     async def flush(self, database: Database) -> int:
         if not self.pending:

@@ -249,7 +249,8 @@ async def thread_page(ctx: Ctx) -> Response:
     movable: list[Category] = []
     if ctx.is_moderator:
         movable = await categories.all_categories(ctx.db)
-    ctx.request.app.state.views.add(thread.id)
+    viewer = f"u{ctx.user.id}" if ctx.user is not None else f"a{ctx.client}"
+    ctx.request.app.state.views.add(thread.id, viewer)
     if ctx.user is not None and posts:  # read up to the last post shown (written in a batch)
         ctx.request.app.state.reads.mark(ctx.user.id, thread.id, max(p.id for p, _a in posts))
     can_reply = may_reply(ctx, thread)

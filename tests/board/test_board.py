@@ -13,7 +13,9 @@ from forum.accounts.models import PointsEntry, User
 from forum.accounts.services import load_ranks, recount_points
 from forum.board.models import ModerationState, Post, PostRevision, Thread
 from forum.board.posting import create_reply, set_post_state
+from forum.board import viewcount
 from forum.board.threads import delete_thread, recount_post_counts
+from forum.board.viewcount import ViewCounter
 from forum.core.audit import AuditEntry
 from forum.core.settings import Settings
 from forum.review.queue import open_item
@@ -517,10 +519,27 @@ async def test_views_are_counted_in_batches(
     thread, _ = await make_thread(db, settings, author, await make_category(db))
     for _ in range(3):
         await client.get(f"/t/{thread.id}")
-    assert await app.state.views.flush(app.state.database) == 3
+    # One viewer's reloads count once (per REPEAT_SECONDS); other viewers count each.
+    assert await app.state.views.flush(app.state.database) == 1
+    await login(client, author.username)
+    await client.get(f"/t/{thread.id}")
+    await client.get(f"/t/{thread.id}")
+    assert app.state.views.add(thread.id, "a203.0.113.9")
+    assert await app.state.views.flush(app.state.database) == 2
     await db.refresh(thread)
     assert thread.view_count == 3
     assert await app.state.views.flush(app.state.database) == 0
+
+
+def test_a_viewer_counts_again_after_a_while_and_old_viewers_are_forgotten() -> None:
+    counter = ViewCounter(repeat_seconds=0.0)
+    assert counter.add(1, "u1") and counter.add(1, "u1") and counter.pending[1] == 2
+    counter = ViewCounter()
+    assert counter.add(1, "u1") and not counter.add(1, "u1") and counter.add(2, "u1")
+    assert counter.add(1, "") and counter.add(1, "")  # no viewer named: every view counts
+    for n in range(viewcount.REMEMBERED + 5):
+        counter.add(3, f"a{n}")
+    assert len(counter._seen) == viewcount.REMEMBERED and counter.add(3, "a0")
 
 
 async def test_nul_bytes_in_addresses_are_refused(client: httpx.AsyncClient) -> None:
