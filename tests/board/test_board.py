@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import PointsEntry, User
 from forum.accounts.services import load_ranks, recount_points
+from forum.board import viewcount
 from forum.board.models import ModerationState, Post, PostRevision, Thread
 from forum.board.posting import create_reply, set_post_state
-from forum.board import viewcount
 from forum.board.threads import delete_thread, recount_post_counts
 from forum.board.viewcount import ViewCounter
 from forum.core.audit import AuditEntry
