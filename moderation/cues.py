@@ -244,6 +244,11 @@ def combine(scores: Iterable[float]) -> float:
     return round(1.0 - remaining, 4)
 
 
+def reading(text: str) -> float:
+    """The cues' dismissiveness reading of `text` alone (the "dismissive" signal of `score`)."""
+    return combine(c.score for c in find_cues(text))
+
+
 def score(text: str, watched: Iterable[str] = ()) -> list[Signal]:
     cues = find_cues(text)
     signals = [

@@ -81,7 +81,7 @@ def dismissive_score(
     base = model if model is not None else cue
     if model is not None and model >= settings.dismissive_flag and cue >= STOCK_CUE:
         # In the writer's own words: a reply quoting a put-down is not one for the quote.
-        own = cues.combine(c.score for c in cues.find_cues(own_words(post.text)[1]))
+        own = cues.reading(own_words(post.text)[1])
         if own >= STOCK_CUE:
             base = max(base, own)
     title = title_score(scores)

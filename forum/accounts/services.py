@@ -58,6 +58,13 @@ def token_hash(token: str) -> str:
 USERNAME_CUE_MAX = 0.85
 
 
+def on_premoderation(user: User, settings: Settings) -> bool:
+    """Whether what `user` writes now (posts, edits, profile, messages) waits for a moderator:
+    placed on pre-moderation, or a new account within its first
+    `CANDOR_PREMODERATE_FIRST_POSTS` posts."""
+    return user.premoderated or user.post_count < settings.premoderate_first_posts
+
+
 def validate_username(username: str) -> str:
     username = clean_line(username)
     if not USERNAME_RE.match(username):
@@ -69,7 +76,7 @@ def validate_username(username: str) -> str:
     # A name shows on every post and in "last post by" lines, and the worker never reads it:
     # a stock put-down for a name ("know_your_place_kid") is refused here, read as words.
     words = re.sub(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|[._\-]+", " ", username)
-    if cues.combine(c.score for c in cues.find_cues(words)) >= USERNAME_CUE_MAX:
+    if cues.reading(words) >= USERNAME_CUE_MAX:
         raise AccountError("username", "Choose another username: this one reads as a put-down.")
     return username
 
@@ -248,7 +255,7 @@ async def update_profile(
     user.bio = bio
     user.profile_version += 1
     user.profile_needs_scoring = True
-    premoderated = user.premoderated or user.post_count < settings.premoderate_first_posts
+    premoderated = on_premoderation(user, settings)
     held = not user.is_moderator and (
         premoderated or user.profile_state == ProfileState.hidden.value
     )

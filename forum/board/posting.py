@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, case, exists, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.accounts.services import award_points, is_suspended
+from forum.accounts.services import award_points, is_suspended, on_premoderation
 from forum.board import mentions
 from forum.board.events import PostCreated, PostEdited
 from forum.board.models import (
@@ -116,9 +116,7 @@ async def _add_post(
     now = now or utcnow()
     # Pre-moderation: a new account's first posts, and posts by members a moderator placed
     # on pre-moderation, are seen only by their author and moderators until approved.
-    premoderated = not published and (
-        author.premoderated or author.post_count < settings.premoderate_first_posts
-    )
+    premoderated = not published and on_premoderation(author, settings)
     if published:
         initial = ModerationState.clear
     else:
@@ -453,9 +451,7 @@ async def edit_post(
             session, post, ModerationState.pending, points=settings.points_per_post
         )
     # An author on pre-moderation cannot get new text past it by editing an approved post.
-    premoderated = editor.id == post.author_id and (
-        editor.premoderated or editor.post_count < settings.premoderate_first_posts
-    )
+    premoderated = editor.id == post.author_id and on_premoderation(editor, settings)
     if premoderated and shown_to_everyone(post):
         await set_post_state(
             session, post, ModerationState.held, PREMODERATION_NOTE, points=settings.points_per_post

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.accounts.services import find_by_username, is_suspended
+from forum.accounts.services import find_by_username, is_suspended, on_premoderation
 from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError
@@ -355,7 +355,7 @@ async def _add_message(
     # Pre-moderation covers messages as it covers posts: a member a moderator placed on it
     # (or a new account within its first posts) waits for approval before delivery. The
     # worker still scores the message, so its reasons reach the moderator's item.
-    premoderated = sender.premoderated or sender.post_count < settings.premoderate_first_posts
+    premoderated = on_premoderation(sender, settings)
     message = Message(
         conversation_id=conversation.id, sender_id=sender.id, reply_to_id=reply_to_id,
         body_source=body, body_html=render_markdown(body), created_at=now,
