@@ -19,6 +19,7 @@ from forum.board.posting import BoardError, check_post_rate
 from forum.board.views import may_reply, post_cards
 from forum.core import events
 from forum.core.pagination import paginate
+from forum.core.ratelimit import RateLimited
 from forum.core.web import field_str, view
 
 PER_PAGE = 20
@@ -79,13 +80,13 @@ async def comment(ctx: Ctx) -> Response:
     assert ctx.user is not None
     form = await ctx.form()
     body = field_str(form, "body", ctx.settings.body_max)
-    await check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
     try:
+        await check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client, len(body))
         created = await services.add_comment(ctx.db, ctx.settings, ctx.user, article, body)
-    except BoardError as exc:
+    except (BoardError, RateLimited) as exc:  # the comment form again, with its text
         context = await _page_context(ctx, article)
         context.update(form={"body": body}, errors={"body": exc.message})
-        return ctx.render("articles/article.html", context, 400)
+        return ctx.render("articles/article.html", context, exc.status)
     if created.moderation_state == ModerationState.held.value:
         ctx.flash("Your comment will appear once a moderator has approved it.")
     if await queries.post_page(ctx.db, created, ctx.user, ctx.settings.posts_per_page) > 1:

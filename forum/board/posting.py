@@ -71,16 +71,25 @@ def check_can_post(user: User) -> None:
 
 
 async def check_post_rate(
-    session: AsyncSession, settings: Settings, author: User, client: str
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    client: str,
+    length: int,
+    *,
+    edit: bool = False,
 ) -> None:
-    """Count a post against its author's and its network's limits (moderators have none)."""
+    """Count a post (or an edit: `edit`) against its author's and its network's limits, and
+    its `length` in characters against their hourly budgets for text (the worker scores every
+    edit as it does a new post). Moderators have none."""
     if author.is_moderator:
         return
     limits = ratelimit.limits(settings)
     await ratelimit.hit(session, limits.post_account, author.id)
-    if author.younger_than(timedelta(hours=settings.posts_new_account_hours)):
+    if not edit and author.younger_than(timedelta(hours=settings.posts_new_account_hours)):
         await ratelimit.hit(session, limits.post_new_account, author.id)
     await ratelimit.hit(session, limits.post_ip, client)
+    await ratelimit.written(session, settings, author.id, client, length)
 
 
 async def _mention_links(

@@ -145,7 +145,9 @@ async def new_thread(ctx: Ctx) -> Response:
         context["nudge"] = nudge
         return ctx.render("board/new_thread.html", context)
     try:
-        await posting.check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
+        await posting.check_post_rate(
+            ctx.db, ctx.settings, ctx.user, ctx.client, len(title) + len(body)
+        )
         thread, _post = await posting.create_thread(
             ctx.db, ctx.settings, ctx.user, category, title, body, nudged=nudge
         )
@@ -318,7 +320,7 @@ async def reply(ctx: Ctx) -> Response:
         context["nudge"] = nudge
         return ctx.render("board/reply.html", context)
     try:
-        await posting.check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client)
+        await posting.check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client, len(body))
         post = await posting.create_reply(
             ctx.db, ctx.settings, ctx.user, thread, body, reply_to, nudged=nudge
         )
@@ -413,10 +415,17 @@ async def edit_post(ctx: Ctx) -> Response:
             context["nudge"] = nudge
             return ctx.render("board/edit.html", context)
     try:
+        if own:  # (an unchanged text is not scored again, so it costs nothing)
+            changed = body != post.body_source or (title is not None and title != thread.title)
+            if changed:
+                length = len(body) + len(title or "")
+                await posting.check_post_rate(
+                    ctx.db, ctx.settings, ctx.user, ctx.client, length, edit=True
+                )
         await posting.edit_post(
             ctx.db, ctx.settings, ctx.user, post, thread, body, title, nudged=nudge
         )
-    except (posting.BoardError, RateLimited) as exc:  # (too many @mentions this hour)
+    except (posting.BoardError, RateLimited) as exc:  # (limits; too many @mentions this hour)
         return _refused(ctx, "board/edit.html", context, exc)
     if ctx.user.id != post.author_id:
         audit(ctx.db, ctx.user, "edit", "post", post.id)

@@ -74,6 +74,8 @@ class Limits:
     email_change_account: Limit
     reaction_account: Limit
     mention_account: Limit
+    text_account: Limit
+    text_ip: Limit
 
 
 def limits(settings: Settings) -> Limits:
@@ -136,6 +138,17 @@ def limits(settings: Settings) -> Limits:
             "You have mentioned many members this hour. Post without the @mentions, or try "
             "again later.",
         ),
+        text_account=Limit(
+            "text:account", s.text_max_chars_per_hour, 3600,
+            f"You have written a great deal this hour: members may write at most "
+            f"{s.text_max_chars_per_hour:,} characters an hour in posts, edits and messages. "
+            "Your text is kept here; please send it later.",
+        ),
+        text_ip=Limit(
+            "text:ip", s.text_max_chars_per_hour_ip, 3600,
+            "A great deal of text is coming from your network this hour. Your text is kept "
+            "here; please send it later.",
+        ),
     )  # fmt: skip
 
 
@@ -184,6 +197,23 @@ async def hit(session: AsyncSession, limit: Limit, subject: str | int) -> None:
     """Count an event against `subject`; refuse it if that takes the window past the limit."""
     if await record(session, limit, subject) > limit.max:
         raise RateLimited(limit)
+
+
+async def written(
+    session: AsyncSession, settings: Settings, author_id: int, client: str | None, length: int
+) -> None:
+    """Count `length` characters of new text (a post, an edit, a message) against the
+    author's and their address's hourly budgets; refuse, counting nothing, when it would take
+    either past its limit (a member refused a long text may still send a short one)."""
+    found = limits(settings)
+    budgets = [(found.text_account, author_id)]
+    if client is not None:
+        budgets.append((found.text_ip, client))
+    for limit, subject in budgets:
+        if await count(session, limit, subject) + length > limit.max:
+            raise RateLimited(limit)
+    for limit, subject in budgets:
+        await record(session, limit, subject, length)
 
 
 async def clear(session: AsyncSession, limit: Limit, subject: str | int) -> None:

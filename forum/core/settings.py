@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     posts_new_account_max_per_hour: int = Field(default=20, ge=1)
     # Per client address, for several accounts behind one attacker (offices share addresses).
     posts_max_per_minute_ip: int = 60
+    # Characters a member (and an address) may write an hour in posts, edits and messages. The
+    # moderation worker reads every character, and the longest posts cost it seconds each: a
+    # few accounts posting them back to back would hold up everyone's scoring. 150,000 is seven
+    # posts of the longest kind an hour, far beyond what people type.
+    text_max_chars_per_hour: int = Field(default=150_000, ge=1)
+    text_max_chars_per_hour_ip: int = Field(default=600_000, ge=1)
     reset_token_minutes: int = 60
     # Private messages (forum.messages): per member, per minute and per hour; accounts younger
     # than messages_new_account_days get the stricter hourly limit; new conversations per day;

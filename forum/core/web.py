@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -143,14 +143,20 @@ class Ctx(Generic[M]):
         )
 
     def render_error(
-        self, status_code: int, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status_code: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        kept: Sequence[tuple[str, str]] = (),
     ) -> Response:
+        """An error page; `kept` is what the member typed, shown back read-only."""
         response = self.render(
             "errors/error.html",
             {
                 "status_code": status_code,
                 "title": ERROR_TITLES.get(status_code, "Error"),
                 "message": message,
+                "kept": kept,
             },
             status_code=status_code,
         )
@@ -248,8 +254,17 @@ def _typed_text(form: FormData) -> list[tuple[str, str]]:
     for name, label in KEPT_FIELDS:
         value = form.get(name)
         if isinstance(value, str) and value.strip():
-            kept.append((label, value[:20_000]))
+            kept.append((label, value))  # all of it: the form itself is at most MAX_FORM_BYTES
     return kept
+
+
+class TooLong(HTTPException):
+    """A field far past its limit, refused before any work is done on it. The page shows back
+    what the member typed (read-only), so that nothing they wrote is lost."""
+
+    def __init__(self, message: str, kept: list[tuple[str, str]]) -> None:
+        super().__init__(413, message)
+        self.kept = kept
 
 
 def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:
@@ -260,7 +275,12 @@ def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:
     value = value.replace("\x00", "")
     if len(value) > max_length * 4:
         # Far beyond any field's limit: refuse before doing any work on it.
-        raise HTTPException(413, f"'{name}' is far too long.")
+        label = dict(KEPT_FIELDS).get(name, f"'{name}'")
+        raise TooLong(
+            f"{label} is far too long: {len(value):,} characters, where at most "
+            f"{max_length:,} are allowed. Nothing was saved.",
+            _typed_text(form),
+        )
     return value
 
 
@@ -372,7 +392,8 @@ async def _respond(ctx: Ctx[Any], fn: View, login: bool, moderator: bool, admin:
         response = await fn(ctx)
     except HTTPException as exc:
         await ctx.rollback()
-        return ctx.render_error(exc.status_code, exc.detail, exc.headers)
+        kept = exc.kept if isinstance(exc, TooLong) else ()
+        return ctx.render_error(exc.status_code, exc.detail, exc.headers, kept)
     except DomainError as exc:  # a service refused: the one place its errors become responses
         await ctx.rollback()
         return ctx.render_error(exc.status, exc.message, exc.headers)

@@ -70,9 +70,16 @@ def is_new_account(settings: Settings, user: User) -> bool:
 
 
 async def check_rate(
-    session: AsyncSession, settings: Settings, user: User, *, new_conversation: bool = False
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    length: int,
+    *,
+    new_conversation: bool = False,
 ) -> None:
-    """Count one message (and a conversation) against the member; refuse past a limit."""
+    """Count one message (and a conversation) against the member, and its `length` in
+    characters against their hourly budget for text (the board's, shared with posts: the
+    worker scores messages too); refuse past a limit."""
     limit = limits(settings)
     await ratelimit.hit(session, limit.per_minute, user.id)
     await ratelimit.hit(session, limit.per_hour, user.id)
@@ -80,6 +87,7 @@ async def check_rate(
         await ratelimit.hit(session, limit.new_account_per_hour, user.id)
     if new_conversation:
         await ratelimit.hit(session, limit.conversations_per_day, user.id)
+    await ratelimit.written(session, settings, user.id, None, length)
 
 
 # --- blocks -----------------------------------------------------------------------------------
@@ -391,7 +399,7 @@ async def start_conversation(
         # Naming the member the sender chose is necessary; nothing about anyone else is said.
         if await blocked(session, member.id, sender.id):
             raise MessageError("to", f"You cannot write to {member.username}.", status=403)
-    await check_rate(session, settings, sender, new_conversation=True)
+    await check_rate(session, settings, sender, len(subject) + len(body), new_conversation=True)
     conversation = Conversation(subject=subject, created_by=sender.id, created_at=utcnow())
     session.add(conversation)
     await session.flush()
@@ -436,7 +444,7 @@ async def reply(
         )  # fmt: skip
         if quoted is None:
             reply_to_id = None
-    await check_rate(session, settings, sender)
+    await check_rate(session, settings, sender, len(body))
     return await _add_message(session, settings, conversation, sender, body, reply_to_id, nudged)
 
 

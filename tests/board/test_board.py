@@ -323,11 +323,14 @@ async def test_bad_input_to_posting_gives_clear_errors_and_stores_nothing(
         ({"title": "x" * 151, "body": "text"}, 400, "at most 150"),
         ({"title": "A fine title", "body": "   "}, 400, "empty"),
         ({"title": "A fine title", "body": "b" * 20_001}, 400, "at most 20,000"),
-        ({"title": "A fine title", "body": "b" * 200_000}, 413, "too long"),
+        ({"title": "A fine title", "body": "b" * 200_000}, 413, "far too long"),
+        ({"title": "t" * 700, "body": "Some text"}, 413, "far too long"),
     ]:
         r = await post_form(client, new, data, new)
         assert r.status_code == status, data
         assert message in r.text, data
+        if status == 413:  # refused unread, but what was typed is shown back in full
+            assert data["title"] in r.text and data["body"] in r.text and "readonly" in r.text
     # The form keeps what the member typed.
     r = await post_form(client, new, {"title": "A fine title", "body": ""}, new)
     assert 'value="A fine title"' in r.text
@@ -583,6 +586,42 @@ async def test_posting_is_rate_limited_per_account_and_per_address(
     assert r.status_code == 429 and "from your network" in r.text
     posts = await db.scalar(select(func.count(Post.id)).where(Post.thread_id == thread.id))
     assert posts == 4  # the opening post and the three accepted replies
+
+
+async def test_characters_written_an_hour_are_budgeted_for_posts_and_edits(
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """The worker reads every character: the longest posts, back to back (or edited again and
+    again), are refused past the hourly budget, with the text kept on the form."""
+    from forum.core import ratelimit
+    from forum.core.db import utcnow
+
+    now = utcnow()
+    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
+    app.state.settings = settings.model_copy(update={"text_max_chars_per_hour": 2_500})
+    a = await make_user(db, settings, username="wordy")
+    thread, _ = await make_thread(db, settings, a, await make_category(db))
+    await login(client, "wordy")
+    reply = f"/t/{thread.id}/reply"
+    assert (await post_form(client, reply, {"body": "a" * 1_000}, "/")).status_code == 303
+    post_id = await db.scalar(select(func.max(Post.id)).where(Post.thread_id == thread.id))
+    edit = f"/p/{post_id}/edit"
+    # An edit that changes nothing costs nothing; one that changes the text counts in full.
+    assert (await post_form(client, edit, {"body": "a" * 1_000}, edit)).status_code == 303
+    assert (await post_form(client, edit, {"body": "b" * 1_000}, edit)).status_code == 303
+    refused = await post_form(client, edit, {"body": "c" * 1_000}, edit)
+    assert refused.status_code == 429 and "characters an hour" in refused.text
+    assert "c" * 1_000 in refused.text  # the text is on the form again
+    r = await post_form(client, reply, {"body": "short reply " * 60}, "/")
+    assert r.status_code == 429 and "short reply short reply" in r.text
+    # Within the budget a short reply still goes (400 of the 500 characters left).
+    assert (await post_form(client, reply, {"body": "x" * 400}, "/")).status_code == 303
+    await db.refresh(await db.get(Post, post_id))
+    assert (await db.get(Post, post_id)).body_source == "b" * 1_000  # type: ignore[union-attr]
 
 
 def test_pager_links_show_the_ends_and_the_neighbourhood() -> None:

@@ -239,6 +239,18 @@ async def test_rate_limits_are_stricter_for_new_accounts(
             await pm.reply(db, strict, sender, conversation, "five")
 
 
+async def test_characters_of_messages_count_against_the_hourly_budget(
+    db: AsyncSession, settings: Settings
+) -> None:
+    strict = settings.model_copy(update={"text_max_chars_per_hour": 3_000})
+    sender = await _old(await make_user(db, settings))
+    other = await make_user(db, settings)
+    conversation, _ = await pm.start_conversation(db, strict, sender, [other], "S", "x" * 2_000)
+    await pm.reply(db, strict, sender, conversation, "y" * 900)
+    with pytest.raises(RateLimited, match="characters an hour"):
+        await pm.reply(db, strict, sender, conversation, "z" * 200)
+
+
 async def test_new_conversations_per_day_are_limited(db: AsyncSession, settings: Settings) -> None:
     strict = settings.model_copy(update={"conversations_max_per_day": 1})
     sender = await _old(await make_user(db, settings))
