@@ -36,6 +36,7 @@ async def outbox(ctx: Ctx) -> Response:
 # What each logged action did, in words (the log keeps short codes).
 ACTION_WORDS = {
     "approve": "Approved", "hide": "Hid", "edit_approve": "Edited and approved",
+    "restore": "Restored the version before the last edit, and approved",
     "warn": "Hid and warned the author", "premoderate": "Hid and put the author on pre-moderation",
     "suspend": "Hid and suspended the author", "edit": "Edited", "lock": "Locked",
     "unlock": "Unlocked", "pin": "Pinned", "unpin": "Unpinned", "move": "Moved",

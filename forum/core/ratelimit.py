@@ -206,7 +206,7 @@ async def written(
     author's and their address's hourly budgets; refuse, counting nothing, when it would take
     either past its limit (a member refused a long text may still send a short one)."""
     found = limits(settings)
-    budgets = [(found.text_account, author_id)]
+    budgets: list[tuple[Limit, str | int]] = [(found.text_account, author_id)]
     if client is not None:
         budgets.append((found.text_ip, client))
     for limit, subject in budgets:

@@ -100,7 +100,7 @@ async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
             recipient_id=event.author_id, detail=outcome,
         )
     )  # fmt: skip
-    verdict = "acted on" if event.hidden or event.action == "edit_approve" else "kept"
+    verdict = "acted on" if event.hidden or event.action in ("edit_approve", "restore") else "kept"
     for reporter in dict.fromkeys(event.reporter_ids):
         if reporter != event.author_id:
             session.add(
@@ -114,6 +114,7 @@ async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
 _OUTCOMES = {
     "approve": "approved",
     "edit_approve": "edited and approved",
+    "restore": "restored to its version before your last edit, and approved",
     "hide": "hidden",
     "warn": "hidden, with a warning",
     "premoderate": "hidden, and your next posts wait for approval",

@@ -39,7 +39,10 @@ REASON_TEXT = {
 PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored.value: 15.0}
 SUSPENSIONS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7),
                "30d": timedelta(days=30)}  # fmt: skip
-ACTIONS = ("approve", "hide", "edit_approve", "warn", "premoderate", "suspend")
+ACTIONS = ("approve", "hide", "edit_approve", "restore", "warn", "premoderate", "suspend")
+# What only a post can have done to it: a moderator's rewrite, or its text before the last edit
+# brought back (profiles and messages are approved or hidden, never rewritten).
+POST_ONLY_ACTIONS = ("edit_approve", "restore")
 
 
 class ConflictError(Conflict):

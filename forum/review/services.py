@@ -14,7 +14,14 @@ from sqlalchemy.orm import aliased
 from forum.accounts.models import PROFILE_HIDDEN_STATES, ProfileState, User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
 from forum.articles.models import Article
-from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
+from forum.board.models import (
+    HIDDEN_STATES,
+    ModerationState,
+    Post,
+    PostRevision,
+    Thread,
+    shown_to_all,
+)
 from forum.board.posting import BoardError, edit_post, set_post_state
 from forum.core import events, ratelimit
 from forum.core.audit import audit
@@ -27,6 +34,7 @@ from forum.review.events import PostDecided
 from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
+    POST_ONLY_ACTIONS,
     SUSPENSIONS,
     USER_REPORTS,
     ConflictError,
@@ -235,8 +243,11 @@ async def decide(
     duration: str | None = None,
     *,
     url: Callable[..., str],
+    title: str | None = None,
 ) -> ReviewItem:
-    """`url` builds a path from a route name (the request's `ctx.url`), for links in mail."""
+    """`url` builds a path from a route name (the request's `ctx.url`), for links in mail.
+    `body` (and for an opening post `title`) is the moderator's text for "edit_approve";
+    "restore" brings back the text (and title) the post had before its last edit."""
     if action not in ACTIONS:
         raise ReviewError("Choose a decision.")
     if action != "approve" and not reason.strip():
@@ -271,16 +282,28 @@ async def decide(
         raise ReviewError(OWN_ITEM)
     if action in ("warn", "premoderate", "suspend") and not outranks(moderator, author):
         raise ReviewError(PEER_OR_SUPERIOR)
-    hide = action != "approve" and action != "edit_approve"
-    if action == "edit_approve":
+    rewritten = action in POST_ONLY_ACTIONS
+    hide = action != "approve" and not rewritten
+    opening = post.id == thread.first_post_id
+    if action == "restore":
+        earlier = await session.scalar(
+            select(PostRevision).where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.id.desc()).limit(1)
+        )  # fmt: skip
+        if earlier is None:
+            raise ReviewError("This post has not been edited: there is no earlier version.")
+        body, title = earlier.body_source, earlier.title
+    if rewritten:
         if body is None:
             raise ReviewError("Write the edited text.")
         try:
-            await edit_post(session, settings, moderator, post, thread, body)
+            await edit_post(
+                session, settings, moderator, post, thread, body, title if opening else None
+            )
         except BoardError as exc:
             raise ReviewError(exc.message) from None
         post.needs_scoring = False  # a moderator's edit is the decision; no re-score loop
-    if post.id == thread.first_post_id:
+    if opening:
         thread.needs_related = True  # hiding or restoring an opening post changes related lists
     if hide:
         await set_post_state(
@@ -292,7 +315,7 @@ async def decide(
     # Reports are labels: upheld when the post was acted on, rejected when approved as is.
     reporters = await session.scalars(
         update(Report).where(Report.post_id == post.id, Report.upheld.is_(None))
-        .values(upheld=hide or action == "edit_approve").returning(Report.reporter_id)
+        .values(upheld=hide or rewritten).returning(Report.reporter_id)
     )  # fmt: skip
     decided = PostDecided(post.id, moderator.id, author.id, action, hide, tuple(reporters.all()))
     await events.announce(session, decided)
@@ -310,12 +333,17 @@ async def decide(
             + _sanction_lines(action, duration)
             + f"\nYou can see the post and the reason at {base}{url('post', post_id=post.id)}\n",
         )
-    elif action == "edit_approve":
+    elif rewritten:
+        done = (
+            "restored your post to the version before its last edit"
+            if action == "restore"
+            else "edited your post"
+        )
         queue_mail(
             session,
             author.email,
             f"A moderator edited your post in “{thread.title}”",
-            f"Hello {author.username},\n\nA moderator edited your post in “{thread.title}” "
+            f"Hello {author.username},\n\nA moderator {done} in “{thread.title}” "
             "before approving it.\n"
             + (f"Reason: {reason.strip()}\n" if reason.strip() else "")
             + f"\nYou can see the post as it now reads at {base}{url('post', post_id=post.id)}\n",
@@ -358,7 +386,7 @@ def _refuse(moderator: User, member: User, action: str, no_edit: str) -> None:
     sanction on a peer or a superior."""
     if member.id == moderator.id:
         raise ReviewError(OWN_ITEM)
-    if action == "edit_approve":
+    if action in POST_ONLY_ACTIONS:
         raise ReviewError(no_edit)
     if action in ("warn", "premoderate", "suspend") and not outranks(moderator, member):
         raise ReviewError(PEER_OR_SUPERIOR)

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from forum.accounts.models import User, profile_text, profile_text_shown
 from forum.accounts.services import find_by_username, is_suspended, load_ranks
 from forum.accounts.web import Ctx
-from forum.board.models import Post, Thread
+from forum.board.models import Post, PostRevision, Thread
 from forum.board.posting import moderated_text
 from forum.board.queries import get_post
 from forum.core.audit import audit
@@ -36,7 +36,14 @@ from forum.review.models import (
     StageStatus,
     WatchedPhrase,
 )
-from forum.review.queue import ACTIONS, SUSPENSIONS, ConflictError, ReviewError, describe
+from forum.review.queue import (
+    ACTIONS,
+    POST_ONLY_ACTIONS,
+    SUSPENSIONS,
+    ConflictError,
+    ReviewError,
+    describe,
+)
 from moderation import cues, registry
 from moderation.policy import likelihood
 from moderation.signals import own_words
@@ -216,7 +223,8 @@ async def _profile_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "before": [], "replied": None, "replied_rank": None,
         "reports": await _reports(ctx, Report.profile_user_id == member.id),
         "history": await _history(ctx, member.id), "why": describe(item.reasons),
-        "actions": [a for a in ACTIONS if a != "edit_approve"], "suspensions": list(SUSPENSIONS),
+        "actions": [a for a in ACTIONS if a not in POST_ONLY_ACTIONS],
+        "suspensions": list(SUSPENSIONS),
     }  # fmt: skip
 
 
@@ -256,7 +264,8 @@ async def _message_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "before": [], "replied": None, "replied_rank": None,
         "reports": reports,
         "history": await _history(ctx, sender.id), "why": describe(item.reasons),
-        "actions": [a for a in ACTIONS if a != "edit_approve"], "suspensions": list(SUSPENSIONS),
+        "actions": [a for a in ACTIONS if a not in POST_ONLY_ACTIONS],
+        "suspensions": list(SUSPENSIONS),
     }  # fmt: skip
 
 
@@ -273,6 +282,25 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     assert thread is not None and author is not None
     ranks = await load_ranks(ctx.db)
     result = await _latest_result(ctx, ModerationResult.post_id == post.id)
+    # The text before the post's last edit, which "restore" brings back.
+    earlier = await ctx.db.scalar(
+        select(PostRevision).where(PostRevision.post_id == post.id)
+        .order_by(PostRevision.id.desc()).limit(1)
+    )  # fmt: skip
+    opening = post.id == thread.first_post_id
+    # Hiding an opening post hides its thread, and with it every other member's replies.
+    others_replies = (
+        await ctx.db.scalar(
+            select(func.count(Post.id)).where(
+                Post.thread_id == thread.id,
+                Post.id != post.id,
+                Post.author_id != post.author_id,
+                Post.is_deleted.is_(False),
+            )
+        )  # fmt: skip
+        if opening
+        else 0
+    )
     # Thread context: the post it answers, and the two posts before it.
     before = (
         await ctx.db.execute(
@@ -316,7 +344,10 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "reports": await _reports(ctx, Report.post_id == post.id),
         "history": await _history(ctx, author.id),
         "why": describe(item.reasons),
-        "actions": ACTIONS,
+        "actions": [a for a in ACTIONS if a != "restore" or earlier is not None],
+        "earlier": earlier,
+        "opening": opening,
+        "others_replies": others_replies,
         "suspensions": list(SUSPENSIONS),
     }
 
@@ -345,6 +376,7 @@ async def item_page(ctx: Ctx) -> Response:
             ctx.db, ctx.settings, ctx.user, item.id, version, action,
             reason=clean_block(field_str(form, "reason", 2000)),
             body=field_str(form, "body", ctx.settings.body_max) if "body" in form else None,
+            title=field_str(form, "title", ctx.settings.title_max) if "title" in form else None,
             duration=field_str(form, "duration", 10) or None, url=ctx.url,
         )  # fmt: skip
     except (ConflictError, ReviewError) as exc:

@@ -16,8 +16,8 @@ from starlette.routing import Route
 
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
-from forum.board.models import Post
-from forum.board.posting import create_reply, moderated_text
+from forum.board.models import ModerationState, Post, PostRevision
+from forum.board.posting import create_reply, edit_post, moderated_text, set_post_state
 from forum.core.audit import AuditEntry
 from forum.core.db import utcnow
 from forum.core.outbox import OutboxMessage
@@ -328,6 +328,74 @@ async def test_edit_and_approve_keeps_a_revision(
     await db.refresh(post)
     assert post.body_source == "I think more experience would help here."
     assert post.moderation_state == "clear" and post.edit_count == 1
+
+
+async def test_an_opening_post_edited_into_a_put_down_is_restored_with_its_thread(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """An author edits the opening post of a thread others answered (title and text) into a
+    put-down, and the worker holds it, which hides the thread. The item says so, shows the
+    version before the edit, and "restore" brings it back, title too, keeping the put-down as
+    a revision; the thread and the replies are in view again."""
+    author = await make_user(db, settings, username="opener")
+    other = await make_user(db, settings, username="answerer")
+    thread, (opening,) = await make_thread(
+        db, settings, author, await make_category(db), title="Planning the pilot",
+        body="How should we pair people for the pilot?",
+    )  # fmt: skip
+    await create_reply(db, settings, other, thread, "Pair across departments, I'd say.")
+    await edit_post(db, settings, author, opening, thread, PUT_DOWN, "Juniors, know your place")
+    await set_post_state(db, opening, ModerationState.held, "held by the worker",
+                         points=settings.points_per_post)  # fmt: skip
+    item = await open_item(db, opening.id, ["DISMISSIVE_OF_JUNIORS"], verdict="hold",
+                           priority=30)  # fmt: skip
+    await make_user(db, settings, username="mod5", role="moderator")
+    await db.commit()
+    assert (await client.get(f"/t/{thread.id}")).status_code == 404  # the thread is hidden
+    await login(client, "mod5")
+    page = await client.get(f"/mod/items/{item.id}")
+    assert "hides the whole thread, with 1 reply by other members" in page.text
+    assert 'value="restore"' in page.text and "How should we pair people" in page.text
+    assert 'name="title"' in page.text  # edit-and-approve may change an opening post's title
+    r = await post_form(client, f"/mod/items/{item.id}", {
+        "action": "restore", "reason": "Put the question back.", "version": str(item.version),
+    }, "/mod")  # fmt: skip
+    assert r.status_code == 303
+    for row in (opening, thread, item):
+        await db.refresh(row)
+    assert opening.body_source == "How should we pair people for the pilot?"
+    assert thread.title == "Planning the pilot" and opening.moderation_state == "clear"
+    assert item.decision == "restore" and not opening.needs_scoring
+    kept = (await db.scalars(select(PostRevision).where(PostRevision.post_id == opening.id)
+                             .order_by(PostRevision.id))).all()  # fmt: skip
+    assert kept[-1].body_source == PUT_DOWN and kept[-1].title == "Juniors, know your place"
+    await login(client, "answerer")
+    shown = await client.get(f"/t/{thread.id}")
+    assert shown.status_code == 200 and "Pair across departments" in shown.text
+
+
+async def test_restore_needs_an_earlier_version_and_edit_approve_retitles(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    _, thread, post, item = await flagged_post(db, settings, "unedited")
+    await make_user(db, settings, username="mod6", role="moderator")
+    await db.commit()
+    await login(client, "mod6")
+    page = await client.get(f"/mod/items/{item.id}")
+    assert 'value="restore"' not in page.text  # never edited: nothing to restore
+    r = await post_form(client, f"/mod/items/{item.id}", {
+        "action": "restore", "reason": "x", "version": str(item.version)}, "/mod")  # fmt: skip
+    assert r.status_code == 400 and "no earlier version" in r.text
+    await db.refresh(item)
+    r = await post_form(client, f"/mod/items/{item.id}", {
+        "action": "edit_approve", "reason": "Reworded.", "version": str(item.version),
+        "title": "A question about experience", "body": "More experience would help here.",
+    }, "/mod")  # fmt: skip
+    assert r.status_code == 303
+    await db.refresh(thread)
+    await db.refresh(post)
+    assert thread.title == "A question about experience"
+    assert post.body_source == "More experience would help here."
 
 
 async def test_a_moderators_report_weighs_more_than_a_newcomers(
