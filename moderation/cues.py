@@ -244,6 +244,28 @@ def combine(scores: Iterable[float]) -> float:
     return round(1.0 - remaining, 4)
 
 
+# A cue reading this high is a stock put-down stated directly: quotes, reports, questions and
+# advice against a phrase read far lower ("Never tell a junior to know their place" 0.28).
+STOCK = 0.95
+# How much of a stock put-down's sentence, either side of the phrase, `stock_sentences` keeps.
+SENTENCE_REACH = 160
+
+
+def stock_sentences(text: str) -> list[str]:
+    """The sentences of `text` in which a stock put-down is stated directly (a cue scoring
+    STOCK or more, not damped), each at most SENTENCE_REACH characters either side of its
+    phrase, for the model to read alone: however the post around it is padded, the sentence
+    reads as itself."""
+    doc = _Text(fold(text))
+    found: dict[str, None] = {}
+    for c in find_cues(text):
+        if c.score >= STOCK and not c.damped_by:
+            left, right = doc.sentence(c.start, c.end)
+            left, right = max(left, c.start - SENTENCE_REACH), min(right, c.end + SENTENCE_REACH)
+            found[text[left:right].strip()] = None
+    return list(found)
+
+
 def reading(text: str) -> float:
     """The cues' dismissiveness reading of `text` alone (the "dismissive" signal of `score`)."""
     return combine(c.score for c in find_cues(text))

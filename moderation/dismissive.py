@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from moderation.cues import stock_sentences
 from moderation.encoder import ENCODER_NAME, encoder_path
 from moderation.normalise import for_model
 from moderation.signals import PostInput, Signal, StageResult, own_words
@@ -95,22 +96,36 @@ class DismissiveStage:
         self.calibration = Calibration(self.record, self.flag, self.hold)
         self.pairs.logits([finetune.Pair("", "warm up")])  # fails here, not mid-batch
 
-    def logits(self, posts: list[PostInput]) -> tuple[list[float], dict[int, float]]:
-        """Each post's logit (read with its context) and, for the posts with a title, the
-        title's read alone (index -> logit): one pass of the model over both."""
+    def logits(
+        self, posts: list[PostInput]
+    ) -> tuple[list[float], dict[int, float], dict[int, float]]:
+        """Each post's logit (read with its context); for the posts with a title, the title's
+        read alone; for the posts in which the cues read a stock put-down stated directly, the
+        highest of those sentences' read alone, with the post's context (index -> logit each):
+        one pass of the model over all of them."""
         from moderation.finetune import Pair
 
         assert self.pairs is not None, "load() first"
         titled = [i for i, p in enumerate(posts) if p.title.strip()]
-        pairs = [Pair(*model_inputs(p)) for p in posts]
+        inputs = [model_inputs(p) for p in posts]
+        pairs = [Pair(*pair) for pair in inputs]
         pairs += [Pair("", for_model(posts[i].title)) for i in titled]
+        # Padding (filler lines, a long table) can drown a put-down in the post's windows;
+        # read alone, its sentence is what it is.
+        stock = [(i, s) for i, p in enumerate(posts)
+                 for s in stock_sentences(own_words(p.text)[1] or p.text)]  # fmt: skip
+        pairs += [Pair(inputs[i][0], for_model(s)) for i, s in stock]
         values = [float(v) for v in self.pairs.score(pairs)]
-        return values[: len(posts)], dict(zip(titled, values[len(posts) :], strict=True))
+        n, t = len(posts), len(posts) + len(titled)
+        sentences: dict[int, float] = {}
+        for (i, _), value in zip(stock, values[t:], strict=True):
+            sentences[i] = max(value, sentences.get(i, value))
+        return values[:n], dict(zip(titled, values[n:t], strict=True)), sentences
 
     def score(self, posts: list[PostInput]) -> list[StageResult]:
         assert self.calibration is not None, "load() first"
         calibration = self.calibration
-        logits, titles = self.logits(posts)
+        logits, titles, sentences = self.logits(posts)
         results = []
         for i, logit in enumerate(logits):
             signals = [
@@ -121,5 +136,7 @@ class DismissiveStage:
             ]
             if i in titles:  # the policy weighs it with the cues' reading of the title
                 signals.append(Signal(STAGE, "title", calibration.policy_score(titles[i])))
+            if i in sentences:  # a stock put-down's sentence, read alone (see logits)
+                signals.append(Signal(STAGE, "sentence", calibration.policy_score(sentences[i])))
             results.append(StageResult(STAGE, self.model, signals))
         return results

@@ -122,6 +122,7 @@ def for_model(text: str) -> str:
     """What the models read: the text as it shows on the page (character references such as
     "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
     dropped), folded, with spaced-out letters joined back into words."""
+    text = without_filler(text)
     if "&" in text:
         text = html.unescape(text)
     folded = _FENCE.sub("", fold(text))
@@ -134,6 +135,33 @@ def for_model(text: str) -> str:
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
     return without_repeats(_SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded))
+
+
+# Lines a page shows as nothing, or as no words, which padded a put-down past the model (it
+# reads a window of 256 tokens, and forty "[r]: /x" lines or a table of empty rows before the
+# put-down pooled it to 0.02): Markdown link reference definitions (a short label without
+# spaces, an address; a label with words in it is kept, in case the line shows as text), and
+# lines of nothing but table pipes, rules and other marks (dropped when the post has words).
+_DEFINITION = re.compile(
+    r"^ {0,3}\[[^\]\s]{1,20}\]:[ \t]*(?:/|#|https?://|mailto:|www\.)\S*"
+    r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*(?:\n|$)""",
+    re.MULTILINE,
+)
+_MARKS_ONLY = re.compile(r"^[ \t|:=*_#>`~+.\\-]*(?:\n|$)", re.MULTILINE)
+_HAS_WORD = re.compile(r"\w")
+# A word said five or more times running ("word word word …", "ok ok ok …"), kept once ("No.
+# No. No." is not padding).
+_REPEATED_WORD = re.compile(r"\b(\w+)\b(?:\W{1,3}\1\b){4,}", re.IGNORECASE)
+
+
+def without_filler(text: str) -> str:
+    """`text` without the lines that show as nothing and with runs of one word said over and
+    over kept once; text with no such filler is returned as it is."""
+    if "]:" in text:
+        text = _DEFINITION.sub("", text)
+    if _HAS_WORD.search(text):
+        text = _MARKS_ONLY.sub("", text)
+    return _REPEATED_WORD.sub(r"\1", text)
 
 
 # A sentence or a line: what runs up to a full stop, ! or ?, or the end of the line.

@@ -20,11 +20,13 @@ MAX_GAP_STEPS = 3
 YEARS_PER_STEP = 5
 # A cue reading this high is a stock put-down stated directly (the cue checker reads quotes,
 # reports, questions and advice against a phrase far lower: "Never tell a junior to know their
-# place" 0.28). When the model also flags the post, the phrase settles it: the post counts as
-# the cue reads it, so "@jo You're too junior to understand this, leave it to the grown-ups."
-# (model 0.89) is held rather than left on view. A title with one is flagged at least: the
-# model, which learnt from posts, misreads a few words alone ("Know your place, junior" 0.08).
-STOCK_CUE = 0.95
+# place" 0.28). When the model also flags the post, or the sentence holding the phrase read
+# alone, the phrase settles it: the post counts as the cue reads it, so "@jo You're too junior
+# to understand this, leave it to the grown-ups." (model 0.89) is held rather than left on
+# view, and so is a put-down after forty lines that show as nothing (the post 0.02, its
+# sentence 0.91). A title with one is flagged at least: the model, which learnt from posts,
+# misreads a few words alone ("Know your place, junior" 0.08).
+STOCK_CUE = cues.STOCK
 
 
 def _logit(p: float) -> float:
@@ -78,6 +80,11 @@ def dismissive_score(
     the context then records)."""
     cue = scores.get("cues", {}).get("dismissive", 0.0)
     model = scores.get("dismissive", {}).get("dismissive")
+    sentence = scores.get("dismissive", {}).get("sentence")
+    if model is not None and sentence is not None:
+        # A stock put-down's sentence read alone (the stage reads it when the cues find one
+        # stated directly): padding around it cannot talk it down.
+        model = max(model, sentence)
     base = model if model is not None else cue
     if model is not None and model >= settings.dismissive_flag and cue >= STOCK_CUE:
         # In the writer's own words: a reply quoting a put-down is not one for the quote.

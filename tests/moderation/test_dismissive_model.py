@@ -210,3 +210,37 @@ def test_padding_a_put_down_with_one_friendly_sentence_does_not_drown_it(
         pad * 15 + " " + put_down + pad * 15,
     ):
         assert _score(stage, text, PROPOSAL) >= 0.9, text[:80]
+
+
+def test_a_stock_put_down_padded_with_filler_is_read_as_its_sentence(
+    stage: DismissiveStage,
+) -> None:
+    """Padding that shows as nothing (link reference definitions), a word or a line said
+    hundreds of times, or a long table drowned a put-down in the model's windows (0.02-0.13
+    before): the sentence holding a stock phrase is also read alone, and the post is held."""
+    settings = Settings()
+    put_down = (
+        "Look, you are simply too junior to get this, so let the grown-ups handle the "
+        "programme and keep quiet."
+    )
+    header = "|" + "a|" * 20 + "\n|" + "-|" * 20 + "\n"
+    pipeline = Pipeline(settings, [CueStage(), stage])
+    for state in pipeline.states:
+        state.loaded = True
+    for pad in (
+        "".join(f"[n{i}]: /notes/{i}\n" for i in range(60)) + "\nNote.\n",
+        "word " * 300,
+        "ok.\n" * 150,
+        header + "|\n" * 4000 + "\n",
+    ):
+        (outcome,) = pipeline.run([PostInput(1, pad + put_down)])
+        assert outcome.decision is not None
+        assert outcome.scores["dismissive"]["sentence"] >= 0.9, pad[:20]
+        assert outcome.decision.verdict == "hold", pad[:20]
+    # Advice against the phrase, padded the same way, reads as the advice it is: no sentence
+    # is read alone (the cues damp it) and nothing is flagged.
+    advice = "Never tell a junior they are too junior to get this; explain it instead."
+    (outcome,) = pipeline.run([PostInput(1, "word " * 300 + advice)])
+    assert outcome.decision is not None
+    assert "sentence" not in outcome.scores["dismissive"]
+    assert outcome.decision.verdict == "clear"

@@ -107,3 +107,23 @@ def test_a_sentence_said_over_and_over_is_read_once() -> None:
     assert for_model(pad * 15 + put_down + " " + pad * 15).count("Thanks for sharing") == 1
     for kept in ("No. No. No.", "Line one here ok\nLine two here ok\n", "Same. Same."):
         assert for_model(kept) == kept  # short repeats and text without repeats stay whole
+
+
+def test_lines_that_show_as_nothing_and_one_word_over_and_over_are_left_out() -> None:
+    put_down = "Look, you are simply too junior to get this."
+    # Link reference definitions render as nothing: the model reads the put-down alone.
+    definitions = "".join(f"[n{i}]: /notes/{i}\n" for i in range(40))
+    assert for_model(definitions + put_down) == put_down
+    assert "<" not in render_markdown(definitions + put_down).replace("<p>", "").replace(
+        "</p>", ""
+    )  # (the page shows only the put-down too)
+    # A "definition" with words in its label may show as text (after a paragraph): kept.
+    shown = "Some text\n[too junior to get it]: /x"
+    assert for_model(shown) == shown
+    # Rows of table pipes and rules, and a word said over and over, are kept once or not at all.
+    assert for_model("|a|b|\n|-|-|\n|\n|\n|\n" + put_down) == "|a|b|\n" + put_down
+    assert for_model("word " * 300 + put_down) == "word " + put_down
+    assert for_model("ok\n" * 150 + put_down) == "ok\n" + put_down
+    # Ordinary text, and marks that are the whole post, read as written.
+    for text in ("I had had enough of it.", "...", "|", "See [1].", "No, no. That's wrong."):
+        assert for_model(text) == text
