@@ -15,7 +15,7 @@ from forum.core import ratelimit
 from forum.core.audit import audit
 from forum.core.metrics import LOGIN_FAILURES
 from forum.core.outbox import queue_mail
-from forum.core.text import clean_block, clean_line
+from forum.core.text import clean_block, clean_line, too_many_cells
 from forum.core.web import SESSION_COOKIE, field_int, field_str, safe_next, view
 
 
@@ -340,6 +340,8 @@ async def edit_profile(ctx: Ctx) -> Response:
         errors["location"] = "Locations can have at most 100 characters."
     if len(bio) > ctx.settings.bio_max:
         errors["bio"] = f"The bio can have at most {ctx.settings.bio_max:,} characters."
+    elif tables := too_many_cells(bio):
+        errors["bio"] = tables
     if errors:
         return ctx.render(
             "accounts/profile_edit.html",

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, case, exists, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.accounts.services import award_points, is_suspended, on_premoderation
+from forum.accounts.services import ROLE_LEVEL, award_points, is_suspended, on_premoderation
 from forum.board import mentions
 from forum.board.events import PostCreated, PostEdited
 from forum.board.models import (
@@ -32,7 +32,7 @@ from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError, Forbidden
 from forum.core.settings import Settings
-from forum.core.text import clean_block, clean_line, render_markdown
+from forum.core.text import clean_block, clean_line, render_markdown, too_many_cells
 
 PREMODERATION_NOTE = "Waiting for a moderator's approval before other members can see it."
 
@@ -59,6 +59,9 @@ def validate_body(settings: Settings, body: str) -> str:
             "body",
             f"Posts can have at most {settings.body_max:,} characters (this has {len(body):,}).",
         )
+    tables = too_many_cells(body)
+    if tables:
+        raise BoardError("body", tables)
     return body
 
 
@@ -409,11 +412,22 @@ def revisions_public(post: Post, revisions: list[PostRevision]) -> bool:
     return all(rev.editor_id == post.author_id for rev in revisions)
 
 
-def can_edit(user: User | None, post: Post | PostView, thread: Thread | ThreadView) -> bool:
+def can_edit(
+    user: User | None,
+    post: Post | PostView,
+    thread: Thread | ThreadView,
+    author_role: str | None = None,
+) -> bool:
+    """Whether `user` may edit `post`: its author while the thread is open and they are not
+    suspended; staff always their own, and others' only below them (nobody rewrites a peer's or
+    a superior's words). `author_role`: the author's role (None: not known here, the staff
+    check is left to `edit_post`)."""
     if user is None or post.is_deleted:
         return False
     if user.is_moderator:
-        return True
+        if post.author_id == user.id or author_role is None:
+            return True
+        return ROLE_LEVEL.get(user.role, 0) > ROLE_LEVEL.get(author_role, 0)
     return post.author_id == user.id and not thread.is_locked and not is_suspended(user)
 
 
@@ -429,8 +443,13 @@ async def edit_post(
 ) -> Post:
     """`nudged`: the phrases the composer's nudge showed the author before they saved anyway
     (recorded with the post's next moderation result, as for a new post)."""
-    if not can_edit(editor, post, thread):
-        raise Forbidden("You can only edit your own posts.")
+    author = await session.get(User, post.author_id) if editor.id != post.author_id else editor
+    if not can_edit(editor, post, thread, author.role if author is not None else None):
+        raise Forbidden(
+            "You can only edit your own posts."
+            if not editor.is_moderator
+            else "A moderator's or an administrator's post is for an administrator to edit."
+        )
     body = validate_body(settings, body)
     is_first = post.id == thread.first_post_id
     new_title = validate_title(settings, title) if title is not None and is_first else None

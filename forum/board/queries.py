@@ -114,6 +114,7 @@ class AuthorView(NamedTuple):
     joined_at: datetime
     location: str
     special_rank_id: int | None
+    role: str = "member"  # who may edit their posts (posting.can_edit)
 
 
 class ThreadRow(NamedTuple):
@@ -170,7 +171,7 @@ PUBLIC_LOCATION = case(
     else_=User.location,
 )
 AUTHOR_COLUMNS = (User.id, User.username, User.points, User.post_count, User.joined_at,
-                  PUBLIC_LOCATION, User.special_rank_id)  # fmt: skip
+                  PUBLIC_LOCATION, User.special_rank_id, User.role)  # fmt: skip
 
 
 def _labelled(prefix: str, view: Any, columns: Sequence[Any]) -> list[Any]:

@@ -200,7 +200,7 @@ async def post_cards(
                 ranks.rank_for(author.points, author.special_rank_id),
                 thread.id,
                 can_reply,
-                posting.can_edit(ctx.user, post, thread),
+                posting.can_edit(ctx.user, post, thread, author.role),
                 viewer_id is not None and viewer_id != post.author_id,
                 can_react,
                 post.id == accepted_id,
@@ -379,7 +379,14 @@ async def edit_post(ctx: Ctx) -> Response:
     thread = await _thread_for_post(ctx, post)
     assert ctx.user is not None
     own = post.author_id == ctx.user.id
-    if not posting.can_edit(ctx.user, post, thread) and (ctx.request.method == "GET" or not own):
+    author = ctx.user if own else await ctx.db.get(User, post.author_id)
+    role = author.role if author is not None else None
+    if not posting.can_edit(ctx.user, post, thread, role) and (
+        ctx.request.method == "GET" or not own
+    ):
+        if ctx.is_moderator:
+            raise HTTPException(403, "A moderator's or an administrator's post is for an "
+                                "administrator to edit.")  # fmt: skip
         raise HTTPException(403, "You can only edit your own posts.")
     is_first = post.id == thread.first_post_id
     context: dict[str, Any] = {"post": post, "thread": thread, "is_first": is_first, "errors": {}}

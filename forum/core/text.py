@@ -50,6 +50,12 @@ class BoundedLinkify:
 _md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False}).enable(
     ["table", "strikethrough", "linkify"]
 )
+# Excerpts (plain text for lists) need no links and no tables: a table pads every row to its
+# header's width, so 4,000 characters of one-pipe rows under a wide header rendered for half a
+# second, on every view of a list that showed the post (a member's profile). Without the table
+# rule its pipes read as the text they are.
+_excerpt_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_excerpt_md.enable(["strikethrough"])
 _linkify = BoundedLinkify(LinkifyIt())
 # What bare text may become a link to (fuzzy "www.example.org" has no schema): the schemes
 # the sanitiser keeps, so no link is left without its address.
@@ -249,11 +255,50 @@ EXCERPT_SOURCE_MAX = 4000
 _TAG = re.compile(r"<[^>]*>")
 
 
+# A pipe table's rows are each padded to its header's width: 20,000 characters of one-pipe
+# rows under a 20-column header rendered as 0.7 MB of page (and of every feed carrying it) in
+# over a second. Posts, messages and bios are refused past this many cells.
+TABLE_CELLS_MAX = 5_000
+_TABLE_RULE = re.compile(r"^[ \t>]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+
+
+def table_cells(source: str) -> int:
+    """At most how many cells the pipe tables in `source` render: each table's rows (every line
+    from its header to the next blank one) times its columns (the header rule's). An upper
+    bound, read from the lines without parsing (tables inside quotes counted too)."""
+    if "|" not in source:
+        return 0
+    lines = source.splitlines()
+    total, i = 0, 1
+    while i < len(lines):
+        rule = lines[i]
+        if "-" in rule and "|" in lines[i - 1] and _TABLE_RULE.match(rule):
+            columns = rule.strip(" \t>").strip("|").count("|") + 1
+            end = i + 1
+            while end < len(lines) and lines[end].strip(" \t>"):
+                end += 1
+            total += (end - i) * columns  # the header and the rows below the rule
+            i = end
+        i += 1
+    return total
+
+
+def too_many_cells(source: str) -> str | None:
+    """Why `source` is refused for its tables, or None."""
+    cells = table_cells(source)
+    if cells <= TABLE_CELLS_MAX:
+        return None
+    return (
+        f"Its tables would have {cells:,} cells; at most {TABLE_CELLS_MAX:,} are allowed "
+        "(every row has as many cells as the header). Shorten or split them."
+    )
+
+
 def excerpt(source: str, length: int = 160) -> str:
     """The start of a post as members read it, as plain text (for lists; the page escapes it):
     its Markdown rendered and the tags dropped, so "t&#111;&#111;" reads "too" and a link
     its words, not its address."""
-    rendered = _md.render(source[:EXCERPT_SOURCE_MAX])
+    rendered = _excerpt_md.render(source[:EXCERPT_SOURCE_MAX])
     text = " ".join(html.unescape(_TAG.sub(" ", rendered)).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 

@@ -15,7 +15,7 @@ from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.settings import Settings
-from forum.core.text import clean_block, clean_line, quote_markdown, render_markdown
+from forum.core.text import clean_block, clean_line, quote_markdown, render_markdown, too_many_cells
 from forum.messages.events import MessageHeld, MessageVisible
 from forum.messages.models import (
     VISIBLE_STATES,
@@ -313,6 +313,9 @@ def validate_body(settings: Settings, body: str) -> str:
             "body",
             f"Messages can have at most {settings.body_max:,} characters (this has {len(body):,}).",
         )
+    tables = too_many_cells(body)
+    if tables:
+        raise MessageError("body", tables)
     return body
 
 

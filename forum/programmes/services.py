@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.accounts.services import is_suspended
 from forum.articles.models import Article
 from forum.core import ratelimit
 from forum.core.audit import audit
@@ -117,6 +118,10 @@ def _int(value: str, field: str, low: int, high: int, label: str) -> int:
 
 
 async def check_rate(session: AsyncSession, settings: Settings, user: User) -> None:
+    """Every programme form a member sends passes here: a suspended member sends none (an
+    application, a check-in, a lead's decision), and each counts against the hourly limit."""
+    if is_suspended(user):
+        raise Forbidden("", "Your account is suspended: programme forms cannot be sent now.")
     limit = ratelimit.Limit(
         "programme:hour", settings.programme_writes_max_per_hour, 3600,
         "You have sent many programme forms this hour. Try again later.",

@@ -624,6 +624,58 @@ async def test_characters_written_an_hour_are_budgeted_for_posts_and_edits(
     assert (await db.get(Post, post_id)).body_source == "b" * 1_000  # type: ignore[union-attr]
 
 
+async def test_a_table_that_would_swell_the_page_is_refused_with_the_text_kept(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """Each table row is padded to its header's width: 20 KB of one-pipe rows under a wide
+    header rendered as 0.7 MB. Past 5,000 cells the post is refused; an ordinary table goes."""
+    from forum.core.text import excerpt
+
+    author = await make_user(db, settings, username="tabler")
+    thread, _ = await make_thread(db, settings, author, await make_category(db))
+    await login(client, "tabler")
+    header = "|" + "a|" * 20 + "\n|" + "-|" * 20 + "\n"
+    swollen = header + "|\n" * 9_000
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": swollen}, "/")
+    assert r.status_code == 400 and "180,020 cells" in r.text and "|-|-|" in r.text
+    quoted = "> " + header.replace("\n|", "\n> |") + "> |\n" * 300  # inside a quote too
+    r = await post_form(client, f"/t/{thread.id}/reply", {"body": quoted}, "/")
+    assert r.status_code == 400 and "cells" in r.text
+    table = "| Pair | Met |\n|---|---|\n| Ann and Bo | 4 times |\n| Cy and Di | twice |"
+    assert (
+        await post_form(client, f"/t/{thread.id}/reply", {"body": table}, "/")
+    ).status_code == 303
+    # Lists show a post's start as text, without building its tables.
+    assert excerpt(header + "|\n" * 2_000).startswith("|a|a|a|")
+
+
+async def test_moderators_edit_members_posts_but_not_a_peers_or_superiors(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    category = await make_category(db)
+    posts = {}
+    for name, role in (("plainmember", "member"), ("othermod", "moderator"), ("theadmin", "admin")):
+        user = await make_user(db, settings, username=name, role=role)
+        thread, (first,) = await make_thread(db, settings, user, category, body=f"By {name}.")
+        posts[name] = (thread, first)
+    await make_user(db, settings, username="editingmod", role="moderator")
+    await db.commit()
+    await login(client, "editingmod")
+    for name, allowed in (("plainmember", True), ("othermod", False), ("theadmin", False)):
+        thread, first = posts[name]
+        page = await client.get(f"/t/{thread.id}")
+        assert (f'href="/p/{first.id}/edit"' in page.text) is allowed, name
+        edit = f"/p/{first.id}/edit"
+        r = await post_form(client, edit, {"body": "Rewritten."}, f"/t/{thread.id}")
+        assert r.status_code == (303 if allowed else 403), name
+        await db.refresh(first)
+        assert (first.body_source == "Rewritten.") is allowed, name
+    await login(client, "theadmin")
+    thread, first = posts["othermod"]
+    r = await post_form(client, f"/p/{first.id}/edit", {"body": "Fixed a typo."}, "/")
+    assert r.status_code == 303
+
+
 def test_pager_links_show_the_ends_and_the_neighbourhood() -> None:
     from forum.core.pagination import Page
 

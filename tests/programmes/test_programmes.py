@@ -146,6 +146,26 @@ async def test_training_is_acknowledged_before_applying(
     assert application.teaches == "AI tools"
 
 
+async def test_a_suspended_member_sends_no_programme_form(
+    db: AsyncSession, settings: Settings
+) -> None:
+    import pytest
+
+    from forum.accounts.models import UserStatus
+    from forum.core.db import utcnow
+
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    junior = await make_user(db, settings, username="junior1")
+    junior.status = UserStatus.suspended.value
+    junior.suspended_until = utcnow() + timedelta(days=1)
+    with pytest.raises(svc.Forbidden, match="suspended"):
+        await enrol(db, settings, programme, junior, "junior")
+    assert await db.scalar(select(svc.Application.id)) is None
+    junior.status, junior.suspended_until = "active", None  # lifted: the same form goes
+    await enrol(db, settings, programme, junior, "junior")
+
+
 async def test_only_the_lead_reads_and_decides_applications(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
