@@ -552,6 +552,15 @@ async def test_nul_bytes_in_addresses_are_refused(client: httpx.AsyncClient) -> 
         assert r.status_code == 400, path
 
 
+def _one_instant(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Limits count in fixed windows: one instant, so a test never straddles a new window."""
+    from forum.core import ratelimit
+    from forum.core.db import utcnow
+
+    now = utcnow()
+    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
+
+
 async def test_posting_is_rate_limited_per_account_and_per_address(
     app,
     client: httpx.AsyncClient,
@@ -559,12 +568,7 @@ async def test_posting_is_rate_limited_per_account_and_per_address(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    # Limits count in fixed windows: one instant, so the test never straddles a new minute.
-    from forum.core import ratelimit
-    from forum.core.db import utcnow
-
-    now = utcnow()
-    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
+    _one_instant(monkeypatch)
     app.state.settings = settings.model_copy(
         update={"posts_max_per_minute": 2, "posts_max_per_minute_ip": 3}
     )
@@ -597,11 +601,7 @@ async def test_characters_written_an_hour_are_budgeted_for_posts_and_edits(
 ) -> None:
     """The worker reads every character: the longest posts, back to back (or edited again and
     again), are refused past the hourly budget, with the text kept on the form."""
-    from forum.core import ratelimit
-    from forum.core.db import utcnow
-
-    now = utcnow()
-    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
+    _one_instant(monkeypatch)
     app.state.settings = settings.model_copy(update={"text_max_chars_per_hour": 2_500})
     a = await make_user(db, settings, username="wordy")
     thread, _ = await make_thread(db, settings, a, await make_category(db))
