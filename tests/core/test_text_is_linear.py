@@ -18,6 +18,7 @@ from forum.core.text import (
     quote_markdown,
     quoted_names,
     render_markdown,
+    table_cells,
 )
 from forum.review.highlight import highlight
 from moderation import cues
@@ -44,6 +45,13 @@ PHRASES = [
     "t00 jun10r ",
     "tоо juniоr ",
     "t&#111;&#111; j*uni*or ",
+    # Single letters with single spaces, never a spaced-out word: every letter could start a
+    # match that backtracked through the whole run (8 s for 40,000 characters).
+    "a a a a b ",
+    # Filler the models skip (normalise.without_filler), and tables' rows.
+    "[r]: /x\n",
+    "word word word word word ",
+    "|a|b|\n|-|-|\n|\n",
 ]
 EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
 FUNCTIONS: dict[str, Callable[[str], object]] = {
@@ -66,6 +74,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "quoted_names": quoted_names,
     "fold": fold,
     "for_model": for_model,
+    "stock_sentences": cues.stock_sentences,
+    "table_cells": table_cells,
 }
 
 
