@@ -181,6 +181,7 @@ async def _reports(ctx: Ctx, subject: Any) -> list[tuple[Report, str, list[str]]
 SCORE_NAMES = {
     ("dismissive", "dismissive"): "Model: put-down score (with its context)",
     ("dismissive", "title"): "Model: the title alone",
+    ("dismissive", "sentence"): "Model: the stock phrase's sentence alone",
     ("dismissive", "probability"): "Model: calibrated probability",
     ("cues", "dismissive"): "Stock phrases",
     ("cues", "title"): "Stock phrases in the title",

@@ -398,6 +398,20 @@ async def test_restore_needs_an_earlier_version_and_edit_approve_retitles(
     assert post.body_source == "More experience would help here."
 
 
+async def test_the_item_names_the_stock_sentence_reading_in_words(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    _, _, post, item = await flagged_post(db, settings, "padded")
+    result = await db.scalar(select(ModerationResult).where(ModerationResult.post_id == post.id))
+    assert result is not None
+    result.scores = {**result.scores, "dismissive": {"dismissive": 0.02, "sentence": 0.91}}
+    await make_user(db, settings, username="mod7", role="moderator")
+    await db.commit()
+    await login(client, "mod7")
+    page = await client.get(f"/mod/items/{item.id}")
+    assert "the stock phrase&#39;s sentence alone" in page.text and "0.91" in page.text
+
+
 async def test_a_moderators_report_weighs_more_than_a_newcomers(
     db: AsyncSession, settings: Settings
 ) -> None:
