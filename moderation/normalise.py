@@ -21,6 +21,8 @@ import html
 import re
 import unicodedata
 
+from forum.core.text import without_definitions
+
 # Letters of other scripts that look like Latin ones, as they are used to disguise words.
 _LOOKALIKES = {
     # Cyrillic
@@ -141,16 +143,12 @@ def for_model(text: str) -> str:
     return without_repeats(_SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded))
 
 
-# Lines a page shows as nothing, or as no words, which padded a put-down past the model (it
-# reads a window of 256 tokens, and forty "[r]: /x" lines or a table of empty rows before the
-# put-down pooled it to 0.02): Markdown link reference definitions (a short label without
-# spaces, an address; a label with words in it is kept, in case the line shows as text), and
-# lines of nothing but table pipes, rules and other marks (dropped when the post has words).
-_DEFINITION = re.compile(
-    r"^ {0,3}\[[^\]\s]{1,20}\]:[ \t]*(?:/|#|https?://|mailto:|www\.)\S*"
-    r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*(?:\n|$)""",
-    re.MULTILINE,
-)
+# What a page shows as nothing, or as no words, which padded a put-down past the model (it
+# reads a window of 256 tokens, and forty "[r]: /x" lines, hundreds of empty links or a table
+# of empty rows before the put-down pooled it to 0.02): Markdown link reference definitions
+# (found as the renderer finds them), links and images with no words ("[](x)"), and lines of
+# nothing but table pipes, rules and other marks (dropped when the post has words).
+_EMPTY_LINK = re.compile(r"!?\[[ \t]*\]\([^()\s]*\)")
 _MARKS_ONLY = re.compile(r"^[ \t|:=*_#>`~+.\\-]*(?:\n|$)", re.MULTILINE)
 _HAS_WORD = re.compile(r"\w")
 # A word said five or more times running ("word word word …", "ok ok ok …"), kept once ("No.
@@ -161,8 +159,9 @@ _REPEATED_WORD = re.compile(r"\b(\w+)\b(?:\W{1,3}\1\b){4,}", re.IGNORECASE)
 def without_filler(text: str) -> str:
     """`text` without the lines that show as nothing and with runs of one word said over and
     over kept once; text with no such filler is returned as it is."""
-    if "]:" in text:
-        text = _DEFINITION.sub("", text)
+    text = without_definitions(text)
+    if "](" in text:
+        text = _EMPTY_LINK.sub("", text)
     if _HAS_WORD.search(text):
         text = _MARKS_ONLY.sub("", text)
     return _REPEATED_WORD.sub(r"\1", text)

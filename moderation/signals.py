@@ -58,6 +58,11 @@ class PostInput:
     # with its first message). It is shown on its own, in lists and feeds, so the model scores
     # it on its own as well: a put-down for a title is not diluted by a harmless body.
     title: str = ""
+    # Whether the writer has a history on the board (an account past its first day with a few
+    # accepted posts, or two weeks old). Only such a writer's reply up the ladder is spared the
+    # hold: which post a reply names is the writer's choice, and a fresh account could name a
+    # senior's post to keep any put-down on view.
+    established: bool = True
 
     def _levels(self) -> tuple[int, int] | None:
         if self.target_level is None:
@@ -74,9 +79,9 @@ class PostInput:
 
     @property
     def aimed_up(self) -> bool:
-        """The writer answers someone above them on the ladder."""
+        """The writer, an established member, answers someone above them on the ladder."""
         levels = self._levels()
-        return levels is not None and levels[0] < levels[1]
+        return self.established and levels is not None and levels[0] < levels[1]
 
 
 QUOTE_HEADER = re.compile(r"^\*\*[^*\n]{1,40}\*\* wrote:$")

@@ -241,6 +241,7 @@ class Worker:
                         levels.get(ranks.rank_for(answered.points), 0) if answered else None
                     ),
                     target_role=answered.role if answered else None,
+                    established=self._established(author),
                     watched_phrases=watched,
                     context=answered_posts[answers[post.id]][0]
                     if post.id in answers and answers[post.id] in answered_posts
@@ -249,6 +250,16 @@ class Worker:
                 )
             )
         return inputs
+
+    def _established(self, member: User) -> bool:
+        """A writer whose reply up the ladder is spared the hold (PostInput.established): an
+        account past its first day with a few accepted posts, or past the days a report needs
+        to count in full."""
+        s = self.settings
+        if member.younger_than(timedelta(hours=s.posts_new_account_hours)):
+            return False
+        settled = not member.younger_than(timedelta(days=s.report_standing_days))
+        return settled or member.post_count >= s.report_standing_posts
 
     async def _real_quotes(
         self,
@@ -476,6 +487,7 @@ class Worker:
                     writer_role=sender.role,
                     target_level=level(target) if target is not None else None,
                     target_role=target.role if target is not None else None,
+                    established=self._established(sender),
                     watched_phrases=watched,
                     context=answered[0][:CONTEXT_CHARS] if answered is not None else "",
                     title=subject,

@@ -14,6 +14,7 @@ import nh3
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_block import table as _table_rule
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
@@ -140,6 +141,76 @@ def _linkify_rule(state: StateCore) -> None:
 _md.core.ruler.at("linkify", _linkify_rule)
 _md.inline.ruler.disable("linkify")
 
+# What one document may expand to. Markdown can make a short post a huge page: a pipe table
+# pads every row to its header's width (20 KB became 0.7 MB, and a line that starts a new,
+# wider table inside the same block 8.6 MB, rendering for 12 s and holding every write), and
+# one link reference with a long address, used thousands of times, repeats the address in
+# every link (20 KB became 8.8 MB). Past these budgets the rest renders as plain text: tables
+# (their lines as text), and links and images (their words, without the address).
+TABLE_CELLS_MAX = 5_000
+LINK_CHARS_MAX = 50_000
+
+
+def _bounded_table(state: Any, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's table rule within the document's budget of cells: a table that could
+    take it past TABLE_CELLS_MAX (its columns times its lines up to the next blank one, an
+    upper bound) is left as text."""
+    if silent or start + 1 >= end:
+        return bool(_table_rule(state, start, end, silent))
+    spent = int(state.env.get("table_cells", 0))
+    rule = state.src[state.bMarks[start + 1] + state.tShift[start + 1] : state.eMarks[start + 1]]
+    if spent >= TABLE_CELLS_MAX or "-" not in rule or "|" not in rule + _line(state, start):
+        return False
+    columns = rule.strip().strip("|").count("|") + 1
+    blank = state.env.get("next_blank")
+    if blank is None:  # the first blank line at or after each line, found once per document
+        lines = state.src.split("\n")
+        blank = [len(lines)] * (len(lines) + 1)
+        for i in range(len(lines) - 1, -1, -1):
+            blank[i] = i if not lines[i].strip(" \t>") else blank[i + 1]
+        state.env["next_blank"] = blank
+    cells = (min(blank[start], end) - start) * columns + spent
+    if cells > TABLE_CELLS_MAX:
+        return False
+    found = bool(_table_rule(state, start, end, silent))
+    if found:
+        state.env["table_cells"] = cells
+    return found
+
+
+def _line(state: Any, n: int) -> str:
+    return str(state.src[state.bMarks[n] + state.tShift[n] : state.eMarks[n]])
+
+
+def _bounded_links(state: StateCore) -> None:
+    """Links and images past LINK_CHARS_MAX of addresses and titles in one document become
+    their words alone."""
+    spent = 0
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        out: list[Token] = []
+        dropped = 0  # link_open tokens dropped, whose link_close must go too
+        for token in block.children:
+            if token.type in ("link_open", "image"):
+                key = "href" if token.type == "link_open" else "src"
+                spent += len(str(token.attrGet(key) or "")) + len(str(token.attrGet("title") or ""))
+                if spent > LINK_CHARS_MAX:
+                    if token.type == "link_open":
+                        dropped += 1
+                    else:  # an image's words: its alt text
+                        out += [t for t in token.children or [] if t.type == "text"]
+                    continue
+            elif token.type == "link_close" and dropped:
+                dropped -= 1
+                continue
+            out.append(token)
+        block.children = out
+
+
+_md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
+_md.core.ruler.push("bounded_links", _bounded_links)
+
 
 def _image_as_link(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     """Images are not shown on the board (no tracking pixels, no layout from strangers): an
@@ -250,36 +321,35 @@ def quote_markdown(author: str, source: str) -> str:
     return f"> **{author}** wrote:\n>\n{quoted}\n\n"
 
 
-# An excerpt reads at most this much of a post's source: it shows a line or two.
-EXCERPT_SOURCE_MAX = 4000
+# An excerpt reads at most this much of a post's source: it shows a line or two. Markdown's
+# inline rules cost up to ~15 µs a character on crafted text ("![" over and over), and a
+# profile lists eight excerpts on every view: 4,000 characters each took 0.85 s for ten posts.
+EXCERPT_SOURCE_MAX = 800
 _TAG = re.compile(r"<[^>]*>")
 
 
-# A pipe table's rows are each padded to its header's width: 20,000 characters of one-pipe
-# rows under a 20-column header rendered as 0.7 MB of page (and of every feed carrying it) in
-# over a second. Posts, messages and bios are refused past this many cells.
-TABLE_CELLS_MAX = 5_000
+# Posts, messages and bios whose tables would pass TABLE_CELLS_MAX are refused, with a reason,
+# rather than shown with their tables as text (see _bounded_table).
 _TABLE_RULE = re.compile(r"^[ \t>]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 
 
 def table_cells(source: str) -> int:
-    """At most how many cells the pipe tables in `source` render: each table's rows (every line
-    from its header to the next blank one) times its columns (the header rule's). An upper
-    bound, read from the lines without parsing (tables inside quotes counted too)."""
+    """At most how many cells the pipe tables in `source` render: for every header rule, its
+    columns times the lines from it to the next blank one (a table inside another's lines,
+    started by a heading or a rule, is counted in full too). An upper bound, read from the
+    lines without parsing (tables inside quotes counted too), in one pass each way."""
     if "|" not in source:
         return 0
     lines = source.splitlines()
-    total, i = 0, 1
-    while i < len(lines):
+    blank = [len(lines)] * (len(lines) + 1)  # the first blank line at or after each line
+    for i in range(len(lines) - 1, -1, -1):
+        blank[i] = i if not lines[i].strip(" \t>") else blank[i + 1]
+    total = 0
+    for i in range(1, len(lines)):
         rule = lines[i]
         if "-" in rule and "|" in lines[i - 1] and _TABLE_RULE.match(rule):
             columns = rule.strip(" \t>").strip("|").count("|") + 1
-            end = i + 1
-            while end < len(lines) and lines[end].strip(" \t>"):
-                end += 1
-            total += (end - i) * columns  # the header and the rows below the rule
-            i = end
-        i += 1
+            total += (blank[i] - i + 1) * columns  # the header, and the lines below the rule
     return total
 
 
@@ -292,6 +362,22 @@ def too_many_cells(source: str) -> str | None:
         f"Its tables would have {cells:,} cells; at most {TABLE_CELLS_MAX:,} are allowed "
         "(every row has as many cells as the header). Shorten or split them."
     )
+
+
+def without_definitions(source: str) -> str:
+    """`source` without its link reference definitions ("[r]: /x"), which the page shows as
+    nothing, found as the renderer finds them: the lines no top-level block covers (a line
+    that only looks like one, after a paragraph say, shows as text and is kept)."""
+    if "]:" not in source:
+        return source
+    covered = bytearray(source.count("\n") + 1)
+    for token in _md.parse(source, {}):
+        if token.level == 0 and token.map:
+            covered[token.map[0] : token.map[1]] = b"\x01" * (token.map[1] - token.map[0])
+    lines = source.split("\n")
+    if all(covered[i] or not line.strip() for i, line in enumerate(lines)):
+        return source
+    return "\n".join(line for i, line in enumerate(lines) if covered[i] or not line.strip())
 
 
 def excerpt(source: str, length: int = 160) -> str:

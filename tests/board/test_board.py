@@ -637,7 +637,7 @@ async def test_a_table_that_would_swell_the_page_is_refused_with_the_text_kept(
     header = "|" + "a|" * 20 + "\n|" + "-|" * 20 + "\n"
     swollen = header + "|\n" * 9_000
     r = await post_form(client, f"/t/{thread.id}/reply", {"body": swollen}, "/")
-    assert r.status_code == 400 and "180,020 cells" in r.text and "|-|-|" in r.text
+    assert r.status_code == 400 and "180,040 cells" in r.text and "|-|-|" in r.text
     quoted = "> " + header.replace("\n|", "\n> |") + "> |\n" * 300  # inside a quote too
     r = await post_form(client, f"/t/{thread.id}/reply", {"body": quoted}, "/")
     assert r.status_code == 400 and "cells" in r.text

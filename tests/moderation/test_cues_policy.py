@@ -114,6 +114,9 @@ def test_policy_weighs_who_answers_whom_and_exempts_nobody() -> None:
     # (naming a peer's post must not keep a put-down of a junior on view).
     upward = PostInput(1, "x", writer_level=0, target_level=4)
     assert decide({"cues": {"dismissive": 0.97}}, upward, s).verdict == "flag"
+    # ... from a member with a history: a fresh account naming a senior's post is held.
+    fresh = PostInput(1, "x", writer_level=0, target_level=4, established=False)
+    assert decide({"cues": {"dismissive": 0.97}}, fresh, s).verdict == "hold"
     assert decide({"cues": {"dismissive": 0.97}}, peer, s).verdict == "hold"
     mod_peer = PostInput(1, "x", writer_level=4, target_level=1, target_role="moderator")
     assert decide({"cues": {"dismissive": 0.97}}, mod_peer, s).verdict == "hold"

@@ -412,6 +412,33 @@ async def test_each_post_is_scored_with_what_it_answers(
     assert by_id[ids[3]].context == "Fair enough." and by_id[ids[3]].target_level is None
 
 
+async def test_only_an_established_members_reply_up_the_ladder_is_spared_the_hold(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """Which post a reply names is the writer's choice: a fresh account naming a senior's post
+    is not "aimed up" (its put-down is held); a member with a history is."""
+    from datetime import timedelta
+
+    from forum.core.db import utcnow
+
+    async with fresh_database.sessionmaker() as session:
+        senior = await make_user(session, wsettings, role="moderator")
+        thread, (first,) = await make_thread(session, wsettings, senior,
+                                             await make_category(session), body="Our plan.")  # fmt: skip
+        fresh = await make_user(session, wsettings)
+        known = await make_user(session, wsettings)
+        known.joined_at = utcnow() - timedelta(days=30)
+        known.post_count = wsettings.report_standing_posts
+        replies = [await create_reply(session, wsettings, member, thread, "A reply.",
+                                      reply_to_id=first.id) for member in (fresh, known)]  # fmt: skip
+        await session.commit()
+    capture = Capture()
+    assert await worker_for(wsettings, fresh_database, capture).run_once() == 3
+    by_id = {p.post_id: p for p in capture.seen}
+    assert not by_id[replies[0].id].aimed_up and not by_id[replies[0].id].established
+    assert by_id[replies[1].id].aimed_up
+
+
 async def test_a_failing_step_does_not_hold_up_the_others(
     fresh_database: Database, wsettings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
