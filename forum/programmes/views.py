@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
+from forum.accounts.services import is_suspended
 from forum.accounts.web import Ctx
 from forum.core.ratelimit import RateLimited
 from forum.core.web import field_str, view
@@ -101,6 +102,7 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         # may apply again while the programme is open.
         "may_withdraw": may_withdraw,
         "may_apply": bool(user) and programme.status == ProgrammeStatus.open.value and not live,
+        "suspended": user is not None and is_suspended(user),
         "closing_due": closing_due,
         "leads": svc.leads(user, programme),
         "topics": svc.lines(programme.topics),

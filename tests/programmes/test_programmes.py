@@ -147,7 +147,7 @@ async def test_training_is_acknowledged_before_applying(
 
 
 async def test_a_suspended_member_sends_no_programme_form(
-    db: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     import pytest
 
@@ -159,6 +159,10 @@ async def test_a_suspended_member_sends_no_programme_form(
     junior = await make_user(db, settings, username="junior1")
     junior.status = UserStatus.suspended.value
     junior.suspended_until = utcnow() + timedelta(days=1)
+    await db.commit()
+    await login(client, "junior1")
+    page = await client.get(f"/programmes/{programme.id}")
+    assert "you cannot apply now" in page.text and "/apply" not in page.text
     with pytest.raises(svc.Forbidden, match="suspended"):
         await enrol(db, settings, programme, junior, "junior")
     assert await db.scalar(select(svc.Application.id)) is None
