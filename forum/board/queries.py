@@ -114,7 +114,7 @@ class AuthorView(NamedTuple):
     joined_at: datetime
     location: str
     special_rank_id: int | None
-    role: str = "member"  # who may edit their posts (posting.can_edit)
+    role: str  # who may edit their posts (posting.can_edit)
 
 
 class ThreadRow(NamedTuple):
@@ -437,3 +437,12 @@ async def revisions(session: AsyncSession, post: Post) -> list[tuple[PostRevisio
         .order_by(PostRevision.id.desc())
     )
     return [(r, name) for r, name in rows]
+
+
+async def last_revision(session: AsyncSession, post_id: int) -> PostRevision | None:
+    """The text (and title) a post had before its last edit, if it was ever edited."""
+    found: PostRevision | None = await session.scalar(
+        select(PostRevision).where(PostRevision.post_id == post_id)
+        .order_by(PostRevision.id.desc()).limit(1)
+    )  # fmt: skip
+    return found

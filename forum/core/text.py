@@ -154,12 +154,13 @@ LINK_CHARS_MAX = 50_000
 def _bounded_table(state: Any, start: int, end: int, silent: bool) -> bool:
     """markdown-it's table rule within the document's budget of cells: a table that could
     take it past TABLE_CELLS_MAX (its columns times its lines up to the next blank one, an
-    upper bound) is left as text."""
+    upper bound) is left as text, and the most it would have taken the document to is noted
+    in the environment (`too_many_cells` refuses such a text up front)."""
     if silent or start + 1 >= end:
         return bool(_table_rule(state, start, end, silent))
     spent = int(state.env.get("table_cells", 0))
     rule = state.src[state.bMarks[start + 1] + state.tShift[start + 1] : state.eMarks[start + 1]]
-    if spent >= TABLE_CELLS_MAX or "-" not in rule or "|" not in rule + _line(state, start):
+    if "-" not in rule or "|" not in rule + _line(state, start):
         return False
     columns = rule.strip().strip("|").count("|") + 1
     blank = state.env.get("next_blank")
@@ -171,6 +172,7 @@ def _bounded_table(state: Any, start: int, end: int, silent: bool) -> bool:
         state.env["next_blank"] = blank
     cells = (min(blank[start], end) - start) * columns + spent
     if cells > TABLE_CELLS_MAX:
+        state.env["table_cells_refused"] = max(cells, int(state.env.get("table_cells_refused", 0)))
         return False
     found = bool(_table_rule(state, start, end, silent))
     if found:
@@ -328,35 +330,16 @@ EXCERPT_SOURCE_MAX = 800
 _TAG = re.compile(r"<[^>]*>")
 
 
-# Posts, messages and bios whose tables would pass TABLE_CELLS_MAX are refused, with a reason,
-# rather than shown with their tables as text (see _bounded_table).
-_TABLE_RULE = re.compile(r"^[ \t>]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
-
-
-def table_cells(source: str) -> int:
-    """At most how many cells the pipe tables in `source` render: for every header rule, its
-    columns times the lines from it to the next blank one (a table inside another's lines,
-    started by a heading or a rule, is counted in full too). An upper bound, read from the
-    lines without parsing (tables inside quotes counted too), in one pass each way."""
-    if "|" not in source:
-        return 0
-    lines = source.splitlines()
-    blank = [len(lines)] * (len(lines) + 1)  # the first blank line at or after each line
-    for i in range(len(lines) - 1, -1, -1):
-        blank[i] = i if not lines[i].strip(" \t>") else blank[i + 1]
-    total = 0
-    for i in range(1, len(lines)):
-        rule = lines[i]
-        if "-" in rule and "|" in lines[i - 1] and _TABLE_RULE.match(rule):
-            columns = rule.strip(" \t>").strip("|").count("|") + 1
-            total += (blank[i] - i + 1) * columns  # the header, and the lines below the rule
-    return total
-
-
 def too_many_cells(source: str) -> str | None:
-    """Why `source` is refused for its tables, or None."""
-    cells = table_cells(source)
-    if cells <= TABLE_CELLS_MAX:
+    """Why `source` is refused for its tables (they would pass TABLE_CELLS_MAX, as the
+    renderer's own table rule counts them), or None. A post, message or bio is refused with
+    this reason rather than shown with its tables as text (see _bounded_table)."""
+    if "|" not in source:
+        return None
+    env: dict[str, Any] = {}
+    _md.block.parse(source, _md, env, [])
+    cells = int(env.get("table_cells_refused", 0))
+    if not cells:
         return None
     return (
         f"Its tables would have {cells:,} cells; at most {TABLE_CELLS_MAX:,} are allowed "

@@ -14,15 +14,9 @@ from sqlalchemy.orm import aliased
 from forum.accounts.models import PROFILE_HIDDEN_STATES, ProfileState, User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
 from forum.articles.models import Article
-from forum.board.models import (
-    HIDDEN_STATES,
-    ModerationState,
-    Post,
-    PostRevision,
-    Thread,
-    shown_to_all,
-)
+from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import BoardError, edit_post, set_post_state
+from forum.board.queries import last_revision
 from forum.core import events, ratelimit
 from forum.core.audit import audit
 from forum.core.db import rowcount, utcnow
@@ -286,10 +280,7 @@ async def decide(
     hide = action != "approve" and not rewritten
     opening = post.id == thread.first_post_id
     if action == "restore":
-        earlier = await session.scalar(
-            select(PostRevision).where(PostRevision.post_id == post.id)
-            .order_by(PostRevision.id.desc()).limit(1)
-        )  # fmt: skip
+        earlier = await last_revision(session, post.id)
         if earlier is None:
             raise ReviewError("This post has not been edited: there is no earlier version.")
         body, title = earlier.body_source, earlier.title

@@ -16,9 +16,9 @@ from starlette.routing import Route
 from forum.accounts.models import User, profile_text, profile_text_shown
 from forum.accounts.services import find_by_username, is_suspended, load_ranks
 from forum.accounts.web import Ctx
-from forum.board.models import Post, PostRevision, Thread
+from forum.board.models import Post, Thread
 from forum.board.posting import moderated_text
-from forum.board.queries import get_post
+from forum.board.queries import get_post, last_revision
 from forum.core.audit import audit
 from forum.core.pagination import paginate
 from forum.core.text import clean_block, clean_line, excerpt
@@ -284,10 +284,7 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     ranks = await load_ranks(ctx.db)
     result = await _latest_result(ctx, ModerationResult.post_id == post.id)
     # The text before the post's last edit, which "restore" brings back.
-    earlier = await ctx.db.scalar(
-        select(PostRevision).where(PostRevision.post_id == post.id)
-        .order_by(PostRevision.id.desc()).limit(1)
-    )  # fmt: skip
+    earlier = await last_revision(ctx.db, post.id)
     opening = post.id == thread.first_post_id
     # Hiding an opening post hides its thread, and with it every other member's replies.
     others_replies = (

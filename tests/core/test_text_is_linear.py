@@ -18,7 +18,7 @@ from forum.core.text import (
     quote_markdown,
     quoted_names,
     render_markdown,
-    table_cells,
+    too_many_cells,
 )
 from forum.review.highlight import highlight
 from moderation import cues
@@ -75,7 +75,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "fold": fold,
     "for_model": for_model,
     "stock_sentences": cues.stock_sentences,
-    "table_cells": table_cells,
+    "too_many_cells": too_many_cells,
 }
 
 
