@@ -101,8 +101,11 @@ class DismissiveStage:
     ) -> tuple[list[float], dict[int, float], dict[int, float]]:
         """Each post's logit (read with its context); for the posts with a title, the title's
         read alone; for the posts in which the cues read a stock put-down stated directly, the
-        highest of those sentences' read alone, with the post's context (index -> logit each):
-        one pass of the model over all of them."""
+        highest of those sentences' read alone, without the post's context (index -> logit
+        each): one pass of the model over all of them. Without it, because a context that
+        already says the put-down (a link's address spelling it out, an earlier post) reads the
+        reply as an echo of it, and the cues have already told a quote, a report, a question or
+        advice against one from a put-down stated directly."""
         from moderation.finetune import Pair
 
         assert self.pairs is not None, "load() first"
@@ -114,7 +117,7 @@ class DismissiveStage:
         # read alone, its sentence is what it is.
         stock = [(i, s) for i, p in enumerate(posts)
                  for s in stock_sentences(own_words(p.text)[1] or p.text)]  # fmt: skip
-        pairs += [Pair(inputs[i][0], for_model(s)) for i, s in stock]
+        pairs += [Pair("", for_model(s)) for _, s in stock]
         values = [float(v) for v in self.pairs.score(pairs)]
         n, t = len(posts), len(posts) + len(titled)
         sentences: dict[int, float] = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import urllib.parse
 
 from forum.core.text import without_definitions
 
@@ -131,6 +132,8 @@ def for_model(text: str) -> str:
     text = without_filler(text)
     if "&" in text:
         text = html.unescape(text)
+    if "/" in text or "www." in text:
+        text = _URL.sub(_url_words, text)
     folded = _FENCE.sub("", fold(text))
     folded = _CAMEL.sub(_words, folded)
     if not folded.isascii():
@@ -141,6 +144,20 @@ def for_model(text: str) -> str:
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
     return without_repeats(_SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded))
+
+
+# A web address. One that spells out words ("/you-are-too-junior-to-get-this", "%20"-joined,
+# "too_junior.example") shows them on the page as a link's text: the models read them as
+# words. An address with fewer than three joins is left as it is.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"']+", re.IGNORECASE)
+_URL_JOIN = re.compile(r"(?:[-_+]|%20)+")
+
+
+def _url_words(m: re.Match[str]) -> str:
+    address = m.group(0)
+    if len(_URL_JOIN.findall(address)) < 3:
+        return address
+    return _URL_JOIN.sub(" ", urllib.parse.unquote(address.replace("%20", " ")))
 
 
 # What a page shows as nothing, or as no words, which padded a put-down past the model (it

@@ -350,17 +350,28 @@ def too_many_cells(source: str) -> str | None:
 def without_definitions(source: str) -> str:
     """`source` without its link reference definitions ("[r]: /x"), which the page shows as
     nothing, found as the renderer finds them: the lines no top-level block covers (a line
-    that only looks like one, after a paragraph say, shows as text and is kept)."""
+    that only looks like one, after a paragraph say, shows as text and is kept). A definition
+    with a title leaves its title in its place: the page shows it, as the link's tooltip."""
     if "]:" not in source:
         return source
     covered = bytearray(source.count("\n") + 1)
-    for token in _md.parse(source, {}):
+    env: dict[str, Any] = {}
+    for token in _md.parse(source, env):
         if token.level == 0 and token.map:
             covered[token.map[0] : token.map[1]] = b"\x01" * (token.map[1] - token.map[0])
     lines = source.split("\n")
     if all(covered[i] or not line.strip() for i, line in enumerate(lines)):
         return source
-    return "\n".join(line for i, line in enumerate(lines) if covered[i] or not line.strip())
+    titles = {
+        ref["map"][0]: ref["title"]
+        for ref in env.get("references", {}).values()
+        if ref.get("title") and ref.get("map")
+    }
+    return "\n".join(
+        line if covered[i] or not line.strip() else titles[i]
+        for i, line in enumerate(lines)
+        if covered[i] or not line.strip() or i in titles
+    )
 
 
 def excerpt(source: str, length: int = 160) -> str:

@@ -244,3 +244,26 @@ def test_a_stock_put_down_padded_with_filler_is_read_as_its_sentence(
     assert outcome.decision is not None
     assert "sentence" not in outcome.scores["dismissive"]
     assert outcome.decision.verdict == "clear"
+
+
+def test_a_stock_put_down_that_echoes_its_context_is_still_held(stage: DismissiveStage) -> None:
+    """An earlier post that already says the put-down (here spelt out in a link's address) made
+    the model read the reply as an echo of it (0.49, clear): the stock phrase's sentence is read
+    without the context, so the reply is held all the same. A definition's title, which the page
+    shows as a tooltip, is read too."""
+    pipeline = Pipeline(Settings(), [CueStage(), stage])
+    for state in pipeline.states:
+        state.loaded = True
+    put_down = "You're too junior to get this. Come back when you have 20 years in."
+    context = "Relevant: https://example.com/you-are-too-junior-to-get-this-come-back-in-20-years"
+    for text in (
+        f"[{put_down}][]\n\n[{put_down}]: /guidelines",
+        f'Thanks, see [the guide][1].\n\n[1]: /guidelines "{put_down}"',
+        put_down,
+    ):
+        (outcome,) = pipeline.run([PostInput(1, text, context=context)])
+        assert outcome.decision is not None
+        assert outcome.decision.verdict == "hold", text[:40]
+    # The address itself is read as the words it spells.
+    (outcome,) = pipeline.run([PostInput(2, context)])
+    assert outcome.decision is not None and outcome.decision.verdict != "clear"

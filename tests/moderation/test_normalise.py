@@ -127,3 +127,25 @@ def test_lines_that_show_as_nothing_and_one_word_over_and_over_are_left_out() ->
     # Ordinary text, and marks that are the whole post, read as written.
     for text in ("I had had enough of it.", "...", "|", "See [1].", "No, no. That's wrong."):
         assert for_model(text) == text
+
+
+def test_a_definitions_title_is_read_where_the_definition_was() -> None:
+    # The page shows a reference's title as its link's tooltip: the models read it.
+    text = (
+        'Thanks, see [the guide][1].\n\n[1]: /guidelines "You are simply too junior to get this."'
+    )
+    assert for_model(text) == "Thanks, see [the guide][1].\nYou are simply too junior to get this."
+    assert for_model("See [1].\n\n[1]: /x\n  'a title on its own line'\nNext.") == (
+        "See [1].\na title on its own line\nNext."
+    )
+
+
+def test_words_spelt_out_in_a_web_address_are_read_as_words() -> None:
+    slug = "https://example.com/you-are-too-junior-to-get-this"
+    assert for_model(f"Relevant: {slug}") == (
+        "Relevant: https://example.com/you are too junior to get this"
+    )
+    assert "too junior to get this" in for_model("www.e.org/too%20junior%20to%20get%20this")
+    # An address with fewer than three joins reads as written.
+    for text in ("See https://e.org/a-b/c-d now.", "www.x-y.org"):
+        assert for_model(text) == text
