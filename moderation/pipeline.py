@@ -80,12 +80,14 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         from moderation.dismissive import DismissiveStage
+        from moderation.language import LanguageStage
         from moderation.toxicity import ToxicityStage
 
         return cls(
             settings,
             [
                 CueStage(),
+                LanguageStage(),
                 DismissiveStage(
                     settings.dismissive_model_path,
                     settings.encoder_path,

@@ -9,7 +9,7 @@ from typing import Any
 
 from forum.core.settings import Settings
 from moderation import cues
-from moderation.signals import DISMISSIVE, PostInput, own_words, significant
+from moderation.signals import DISMISSIVE, OTHER_LANGUAGE, PostInput, own_words, significant
 
 WATCHED = "WATCHED_PHRASE"
 # The most rank steps a writer can stand above whom they answer, as far as the score goes.
@@ -130,6 +130,8 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
                 hold = True
     if scores.get("cues", {}).get("watched_phrase", 0.0) > 0:
         reasons.append(WATCHED)
+    if scores.get("language", {}).get("other", 0.0) > 0:
+        reasons.append(OTHER_LANGUAGE)
     verdict = "hold" if hold else ("flag" if reasons else "clear")
     return Decision(verdict, reasons, dismissive, context)
 

@@ -9,6 +9,9 @@ from typing import Any
 # The reason code the pipeline gives a post that may read as dismissive of junior colleagues
 # (the review queue describes it; moderators' decisions on it become training labels).
 DISMISSIVE = "DISMISSIVE_OF_JUNIORS"
+# ... and one written, wholly or in part, in a language the cues and the model do not read
+# (moderation.language): flagged for a person to read, never held.
+OTHER_LANGUAGE = "OTHER_LANGUAGE"
 
 
 def significant(score: float) -> float:

@@ -16,7 +16,7 @@ from forum.core.db import utcnow
 from forum.core.errors import Conflict, DomainError
 from forum.messages.events import MessageHeld
 from forum.review.models import ReviewItem, ReviewStatus, Verdict
-from moderation.signals import DISMISSIVE
+from moderation.signals import DISMISSIVE, OTHER_LANGUAGE
 
 NOTIFY_CHANNEL = "candor_moderation"
 PREMODERATION = "PREMODERATION"
@@ -32,6 +32,8 @@ REASON_TEXT = {
     "THREAT": "may be threatening",
     "SEXUAL_EXPLICIT": "may be sexually explicit",
     "WATCHED_PHRASE": "contains a phrase moderators watch for",
+    OTHER_LANGUAGE: "is written, wholly or in part, in a language the automatic checks do not "
+    "read (English only): read it yourself",
     PREMODERATION: "is waiting for a moderator's approval",
     USER_REPORTS: "was reported by members",
     UNSCORED: "could not be checked automatically",

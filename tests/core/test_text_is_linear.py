@@ -22,6 +22,7 @@ from forum.core.text import (
 )
 from forum.review.highlight import highlight
 from moderation import cues
+from moderation.language import LanguageStage
 from moderation.normalise import fold, for_model
 from moderation.signals import own_words
 
@@ -52,7 +53,13 @@ PHRASES = [
     "[r]: /x\n",
     "word word word word word ",
     "|a|b|\n|-|-|\n|\n",
+    # Addresses whose words the models read, and another language's sentences.
+    "https://e.x/too-junior-to-",
+    "see www.a-b-c.d/e%20f ",
+    "Franchement, tu es trop junior pour comprendre. ",
 ]
+LANGUAGE = LanguageStage()
+LANGUAGE.load()
 EVIDENCE = [{"start": i, "end": i + 5, "label": "cue"} for i in range(0, 100_000, 10)]
 FUNCTIONS: dict[str, Callable[[str], object]] = {
     "find_cues": cues.find_cues,
@@ -76,6 +83,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "for_model": for_model,
     "stock_sentences": cues.stock_sentences,
     "too_many_cells": too_many_cells,
+    "language stage": LANGUAGE.other,
 }
 
 

@@ -18,9 +18,11 @@ from forum.board.posting import create_reply, edit_post, moderated_text
 from forum.core.db import Database
 from forum.core.settings import Settings
 from forum.review.models import ModerationResult, ReviewItem, StageStatus
+from forum.review.queue import describe
 from moderation.pipeline import CueStage, Pipeline
 from moderation.signals import (
     MAX_QUOTED_LINES,
+    OTHER_LANGUAGE,
     PostInput,
     StageResult,
     own_words,
@@ -103,6 +105,27 @@ async def test_worker_decides_and_opens_review_items(
         assert "dismissive of junior colleagues" in post.moderation_note
         items = (await session.scalars(select(ReviewItem))).all()
         assert [i.post_id for i in items] == [ids[1]]
+
+
+async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_view(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    from moderation.language import LanguageStage
+
+    french = "Franchement, tu es trop junior pour comprendre. Reviens quand tu auras vingt ans."
+    ids = await seed(fresh_database, wsettings, [FRIENDLY, french])
+    worker = worker_for(wsettings, fresh_database, CueStage(), LanguageStage())
+    assert await worker.run_once() == 2
+    assert [r.verdict for r in await results_for(fresh_database, ids[0])] == ["clear"]
+    (result,) = await results_for(fresh_database, ids[1])
+    assert result.verdict == "flag" and result.reasons == [OTHER_LANGUAGE]
+    assert result.models["language"] == "py3langid"
+    async with fresh_database.sessionmaker() as session:
+        post = await session.get(Post, ids[1])
+        assert post is not None and post.moderation_state == "flagged"
+        items = (await session.scalars(select(ReviewItem))).all()
+        assert [(i.post_id, i.reasons) for i in items] == [(ids[1], [OTHER_LANGUAGE])]
+        assert "language the automatic checks do not read" in describe(items[0].reasons)
 
 
 async def test_stage_that_cannot_load_is_reported_and_rescored_once_it_loads(

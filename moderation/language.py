@@ -1,0 +1,112 @@
+"""The language stage: finds a writer's words in a language the other stages do not read.
+
+The cues and the dismissiveness model read English only, so a put-down in French, Spanish or
+Dutch scored as nothing and stayed on view. This stage names the language of each passage of
+a post's own words (not its quotes, code or addresses) with py3langid (a naive Bayes model over
+byte n-grams of 97 languages, shipped in the package), and reports the share of the post's
+words in passages it reads, with confidence, as another language. The policy flags such a
+post for a moderator ("written in French: the automatic checks read English only"); it never
+holds one, because nothing here says the words are unkind.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from moderation.signals import Evidence, PostInput, Signal, StageResult, own_words
+
+STAGE = "language"
+# A passage is read when it has at least this many words of letters: shorter ones ("Merci !",
+# "lol ok boomer", a list of acronyms) are named unreliably.
+PASSAGE_MIN_WORDS = 5
+# ... and counted as another language when py3langid gives it this probability or more.
+CONFIDENCE = 0.95
+# The languages py3langid chooses between. English and the languages with a large written web
+# presence that use the Latin, Cyrillic, Greek or another alphabet members may write in.
+LANGUAGES = (
+    "en", "fr", "es", "de", "nl", "it", "pt", "sv", "da", "no", "fi", "pl", "cs", "sk", "hu",
+    "ro", "hr", "sl", "tr", "id", "ms", "tl", "vi", "ru", "uk", "bg", "el", "ar", "he", "hi",
+    "zh", "ja", "ko", "th", "ca", "et", "lv", "lt", "af", "sw",
+)  # fmt: skip
+NAMES = {
+    "fr": "French", "es": "Spanish", "de": "German", "nl": "Dutch", "it": "Italian",
+    "pt": "Portuguese", "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish",
+    "pl": "Polish", "cs": "Czech", "sk": "Slovak", "hu": "Hungarian", "ro": "Romanian",
+    "hr": "Croatian", "sl": "Slovene", "tr": "Turkish", "id": "Indonesian", "ms": "Malay",
+    "tl": "Tagalog", "vi": "Vietnamese", "ru": "Russian", "uk": "Ukrainian", "bg": "Bulgarian",
+    "el": "Greek", "ar": "Arabic", "he": "Hebrew", "hi": "Hindi", "zh": "Chinese",
+    "ja": "Japanese", "ko": "Korean", "th": "Thai", "ca": "Catalan", "et": "Estonian",
+    "lv": "Latvian", "lt": "Lithuanian", "af": "Afrikaans", "sw": "Swahili",
+}  # fmt: skip
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+class LanguageStage:
+    name = STAGE
+
+    def __init__(self) -> None:
+        self.identifier: Any = None
+
+    @property
+    def model(self) -> str:
+        return "py3langid"
+
+    def load(self) -> None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        identifier.set_languages(list(LANGUAGES))
+        self.identifier = identifier
+
+    def _foreign(self, passage: str) -> str | None:
+        """The language `passage` is surely written in, if it has enough words and is not
+        English."""
+        if len(_WORD.findall(passage)) < PASSAGE_MIN_WORDS:
+            return None
+        language, probability = self.identifier.classify(passage)
+        return str(language) if language != "en" and probability >= CONFIDENCE else None
+
+    def other(self, text: str) -> tuple[float, list[Evidence]]:
+        """The share of `text`'s own words (not quoted, not code or addresses) in passages read
+        as another language than English, and those passages (labelled with the language). A
+        line is read whole, as a language is named more surely over more words, and when it
+        reads as English its sentences are read one by one, so a sentence in another language
+        cannot hide in an English line."""
+        assert self.identifier is not None, "load() first"
+        own = _URL.sub(" ", _CODE.sub(" ", own_words(text)[1] or text))
+        found: list[tuple[str, str]] = []
+        total = other = 0
+        for line in own.split("\n"):
+            words = len(_WORD.findall(line))
+            total += words
+            language = self._foreign(line)
+            if language is not None:
+                other += words
+                found.append((language, line.strip()))
+                continue
+            for sentence in _SENTENCE.findall(line) if words >= 2 * PASSAGE_MIN_WORDS else ():
+                language = self._foreign(sentence)
+                if language is not None:
+                    other += len(_WORD.findall(sentence))
+                    found.append((language, sentence.strip()))
+        evidence = []
+        for language, passage in found:
+            at = text.find(passage)
+            span = (at, at + len(passage)) if at >= 0 else (0, 0)
+            evidence.append(
+                Evidence(STAGE, f"in {NAMES.get(language, language)}", *span, passage[:300])
+            )
+        return (other / total if total else 0.0), evidence
+
+    def score(self, posts: list[PostInput]) -> list[StageResult]:
+        results = []
+        for p in posts:
+            share, evidence = self.other(f"{p.title}\n{p.text}" if p.title.strip() else p.text)
+            results.append(
+                StageResult(STAGE, self.model, [Signal(STAGE, "other", share, evidence)])
+            )
+        return results

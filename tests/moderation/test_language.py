@@ -1,0 +1,89 @@
+"""The language stage: words in a language the English-only checks do not read are flagged
+for a moderator (never held), and English, however terse, is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.core.settings import Settings
+from moderation.language import LanguageStage
+from moderation.pipeline import CueStage, Pipeline
+from moderation.policy import decide
+from moderation.signals import OTHER_LANGUAGE, PostInput
+
+
+@pytest.fixture(scope="module")
+def stage() -> LanguageStage:
+    stage = LanguageStage()
+    stage.load()
+    return stage
+
+
+FOREIGN = {
+    "French": "Franchement, tu es trop junior pour comprendre. Reviens quand tu auras vingt ans de métier.",
+    "Spanish": "Sinceramente, eres demasiado junior para entender esto. Vuelve cuando tengas veinte años de experiencia.",
+    "German": "Ehrlich gesagt bist du zu junior, um das zu verstehen. Komm wieder, wenn du zwanzig Jahre Erfahrung hast.",
+    "Dutch": "Eerlijk gezegd ben je te junior om dit te snappen. Kom terug als je twintig jaar ervaring hebt.",
+}
+ENGLISH = [
+    "honestly, your tone in the handover was patronising. i know how to read a fluid chart",
+    "+1 to this",
+    "lol ok boomer",
+    "PDCA, OKR, KPI, RACI: done.",
+    "Kids fresh out of uni have nothing to teach a director.",
+    "Our pilot paired six graduates with six directors; attendance held at 90% for the first "
+    "quarter, and two directors changed how they run stand-ups.",
+    "Merci! Thanks all for a brilliant session yesterday.",  # a word of another language
+    "See https://example.fr/les-jeunes-ne-savent-rien-de-la-strategie for the survey.",
+]
+
+
+@pytest.mark.parametrize("language", sorted(FOREIGN))
+def test_a_put_down_in_another_language_is_flagged_not_held(
+    stage: LanguageStage, language: str
+) -> None:
+    text = FOREIGN[language]
+    share, evidence = stage.other(text)
+    assert share == 1.0
+    assert [e.label for e in evidence] == [f"in {language}"]
+    assert text[evidence[0].start : evidence[0].end] == evidence[0].text
+    (result,) = stage.score([PostInput(1, text)])
+    decision = decide({"language": result.scores()}, PostInput(1, text), Settings())
+    assert decision.verdict == "flag" and decision.reasons == [OTHER_LANGUAGE]
+
+
+def test_a_sentence_in_another_language_inside_an_english_post_is_found(
+    stage: LanguageStage,
+) -> None:
+    english = "Thanks for the thoughtful post, I agree with most of it and will try the format."
+    share, evidence = stage.other(f"{english} {FOREIGN['French']}")
+    assert 0.3 < share < 0.7
+    assert {e.label for e in evidence} == {"in French"}
+    # ... and a title in another language over an English body.
+    (result,) = stage.score([PostInput(1, english, title=FOREIGN["Dutch"])])
+    assert result.scores()["other"] > 0
+
+
+@pytest.mark.parametrize("text", ENGLISH)
+def test_english_however_terse_is_not_another_language(stage: LanguageStage, text: str) -> None:
+    assert stage.other(text) == (0.0, [])
+
+
+def test_quoted_words_and_code_are_not_the_writers(stage: LanguageStage) -> None:
+    quoted = f"> {FOREIGN['Spanish']}\n\nThat was out of line, and I said so to their manager."
+    assert stage.other(quoted)[0] == 0.0
+    assert stage.other(f"Run this:\n\n```\n{FOREIGN['German']}\n```\n")[0] == 0.0
+
+
+def test_the_pipeline_flags_a_foreign_put_down_and_leaves_english_alone(
+    stage: LanguageStage,
+) -> None:
+    pipeline = Pipeline(Settings(), [CueStage(), stage])
+    for state in pipeline.states:
+        state.loaded = True
+    foreign, english = pipeline.run([PostInput(1, FOREIGN["French"]), PostInput(2, ENGLISH[0])])
+    assert foreign.decision is not None and english.decision is not None
+    assert foreign.decision.verdict == "flag"
+    assert OTHER_LANGUAGE in foreign.decision.reasons
+    assert [e["label"] for e in foreign.evidence] == ["in French"]
+    assert english.decision.verdict == "clear"
