@@ -156,6 +156,7 @@ async def membership(
                 Conversation.id == conversation_id,
                 Participant.user_id == user_id,
                 Participant.left_at.is_(None),
+                _shown_to(user_id),  # type: ignore[arg-type]
             )
         )
     ).first()
@@ -187,6 +188,13 @@ async def messages_for(
     if viewer_id is not None:
         stmt = stmt.where(Message.state.in_(VISIBLE_STATES) | (Message.sender_id == viewer_id))
     return [(m, name) for m, name in await session.execute(stmt)]
+
+
+def _shown_to(user_id: int) -> object:
+    """A conversation holds a message `user_id` may read: one on view, or their own. One that
+    a held or pending message started is not there for its recipients at all (its subject, its
+    sender and that it exists) until a moderator approves the message."""
+    return exists().where(Message.conversation_id == Conversation.id, _visible_to(user_id))  # type: ignore[arg-type]
 
 
 def _unread_condition(user_id: int) -> object:
@@ -264,7 +272,11 @@ async def inbox(session: AsyncSession, user: User, limit: int = 50) -> list[Inbo
         await session.execute(
             select(Conversation, unread)
             .join(Participant, Participant.conversation_id == Conversation.id)
-            .where(Participant.user_id == user.id, Participant.left_at.is_(None))
+            .where(
+                Participant.user_id == user.id,
+                Participant.left_at.is_(None),
+                _shown_to(user.id),  # type: ignore[arg-type]
+            )
             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
             .limit(limit)
         )

@@ -186,8 +186,9 @@ SCORE_NAMES = {
     ("cues", "dismissive"): "Stock phrases",
     ("cues", "title"): "Stock phrases in the title",
     ("cues", "watched_phrase"): "Watched phrases",
+    ("language", "other"): "Share of the words in a language the checks do not read",
 }
-UNRATED = {("dismissive", "probability")}
+UNRATED = {("dismissive", "probability"), ("language", "other")}
 
 
 def _scores(ctx: Ctx, result: ModerationResult | None) -> list[tuple[str, float, str]]:
@@ -487,8 +488,12 @@ async def _report_form(
     send: Callable[[str, str], Awaitable[object]],
     thanks: str,
     back: str,
+    own: str = "",
 ) -> Response:
-    """The report form (a post's or a profile's): GET shows it, POST sends it with `send`."""
+    """The report form (a post's, a profile's or a message's): GET shows it, POST sends it with
+    `send`. On the member's own (`own` says why they cannot report it) there is no form."""
+    if own:
+        return ctx.render("review/report.html", {**context, "own": True, "error": own}, 400)
     if ctx.request.method == "GET":
         return ctx.render("review/report.html", context)
     assert ctx.user is not None
@@ -523,8 +528,9 @@ async def report(ctx: Ctx) -> Response:
     async def send(reason: str, note: str) -> object:
         return await review.report_post(ctx.db, ctx.settings, user, post, reason, note)
 
+    own = "You cannot report your own post." if post.author_id == user.id else ""
     return await _report_form(ctx, context, send, "Thank you. Moderators will review the post.",
-                              ctx.url("post", post_id=post.id))  # fmt: skip
+                              ctx.url("post", post_id=post.id), own)  # fmt: skip
 
 
 @view(login=True)
@@ -545,9 +551,10 @@ async def report_profile(ctx: Ctx) -> Response:
     async def send(reason: str, note: str) -> object:
         return await review.report_profile(ctx.db, ctx.settings, user, member, reason, note)
 
+    own = "You cannot report your own profile." if member.id == user.id else ""
     return await _report_form(ctx, context, send,
                               "Thank you. Moderators will review the profile.",
-                              ctx.url("profile", username=member.username))  # fmt: skip
+                              ctx.url("profile", username=member.username), own)  # fmt: skip
 
 
 @view(login=True)
@@ -570,8 +577,9 @@ async def report_message(ctx: Ctx) -> Response:
         return await review.report_message(ctx.db, ctx.settings, user, found, reason, note)
 
     back = ctx.url("conversation", conversation_id=message.conversation_id) + f"#m{message.id}"
-    return await _report_form(ctx, context, send,
-                              "Thank you. Moderators will review the message.", back)  # fmt: skip
+    own = "You cannot report your own message." if message.sender_id == user.id else ""
+    thanks = "Thank you. Moderators will review the message."
+    return await _report_form(ctx, context, send, thanks, back, own)
 
 
 @view(login=True)

@@ -64,11 +64,13 @@ async def test_a_message_reaches_its_recipient_once_scored_with_unread_counts(
     assert await pm.unread_count(db, senior.id) == 0
     await login(client, "pmsenior")
     page = await client.get(url("conversation", conversation_id=conversation_id))
-    assert page.status_code == 200 and FRIENDLY not in page.text
-    # Nor its subject, which is moderated with it (a put-down for a subject showed while held).
-    assert "Rota review" not in page.text and pm.SUBJECT_WAITING in page.text
+    assert page.status_code == 404 and FRIENDLY not in page.text
+    # Nor its subject, which is moderated with it (a put-down for a subject showed while held),
+    # nor who wrote it, nor that it exists: a held message's sender was named in the inbox.
+    assert "Rota review" not in page.text
     inbox = await client.get(url("messages"))
-    assert "Rota review" not in inbox.text and pm.SUBJECT_WAITING in inbox.text
+    for hidden in ("Rota review", pm.SUBJECT_WAITING, "pmjunior"):
+        assert hidden not in inbox.text
     assert await _score(database, settings) == 1
     assert await pm.unread_count(db, senior.id) == 1
     inbox = await client.get(url("messages"))
@@ -119,19 +121,32 @@ async def test_only_participants_see_a_conversation_anywhere(
     assert await db.scalar(select(func.count(Report.id))) == 0
 
 
-async def test_leaving_before_the_first_message_is_scored_names_no_subject(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+async def test_a_conversation_is_not_there_for_its_recipient_before_its_message_is(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
 ) -> None:
     a = await _old(await make_user(db, settings, username="pmearly"))
     leaver = await _old(await make_user(db, settings, username="pmleaver"))
-    conversation_id, _ = await _conversation(db, settings, a, leaver)
+    conversation_id, message_id = await _conversation(db, settings, a, leaver)
     await login(client, "pmleaver")
+    # Not yet scored: no page, no reply, no leaving, no report (each says nothing of it).
+    for path, data in (
+        (url("conversation_reply", conversation_id=conversation_id), {"body": "hi"}),
+        (url("leave_conversation", conversation_id=conversation_id), {}),
+    ):
+        refused = await post_form(client, path, data, url("messages"))
+        assert refused.status_code == 404 and "Rota review" not in refused.text
+    assert (await client.get(url("report_message", message_id=message_id))).status_code == 404
+    # Scored and on view, it is there, and leaving names its subject.
+    await _score(database, settings)
     left = await post_form(client, url("leave_conversation", conversation_id=conversation_id),
                            {}, url("messages"))  # fmt: skip
     assert left.status_code == 303
-    page = (await client.get(left.headers["location"])).text
-    # The flash names the subject as the inbox did: not before its message may be seen.
-    assert f"You left “{pm.SUBJECT_WAITING}”." in page and "Rota review" not in page
+    assert "You left “Rota review”." in (await client.get(left.headers["location"])).text
+    # Its writer sees why there is nothing to report rather than a form.
+    await login(client, "pmearly")
+    own = await client.get(url("report_message", message_id=message_id))
+    assert own.status_code == 400 and "You cannot report your own message." in own.text
+    assert 'name="reason"' not in own.text
 
 
 async def test_reply_with_a_quote_and_leaving(
