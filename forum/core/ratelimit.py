@@ -9,6 +9,7 @@ view that wants to keep the member's form catches it and shows the message besid
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,12 +44,21 @@ class Limit:
     message: str
 
 
+# The seconds until the request's last refusal's window ends: the view plumbing sends it as
+# Retry-After on a 429 page, including the pages a view renders itself to keep a form.
+RETRY_AFTER: ContextVar[int | None] = ContextVar("retry_after", default=None)
+
+
 class RateLimited(DomainError):
     status = 429
 
     def __init__(self, limit: Limit) -> None:
-        super().__init__("", limit.message)
+        # Windows are fixed and aligned to the epoch (see _window): this one ends at the next
+        # multiple of its length.
+        wait = limit.seconds - int(utcnow().timestamp()) % limit.seconds
+        super().__init__("", limit.message, headers={"Retry-After": str(wait)})
         self.limit = limit
+        RETRY_AFTER.set(wait)
         refused(limit)
 
 

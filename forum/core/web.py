@@ -35,6 +35,7 @@ from forum.core.csrf import HEADER as CSRF_HEADER
 from forum.core.csrf import CsrfTokens, same_origin
 from forum.core.db import Database, begin_read, begin_write
 from forum.core.errors import ERROR_TITLES, DomainError
+from forum.core.ratelimit import RETRY_AFTER
 from forum.core.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("candor.web")
@@ -398,6 +399,9 @@ async def _respond(ctx: Ctx[Any], fn: View, login: bool, moderator: bool, admin:
         await ctx.rollback()
         return ctx.render_error(exc.status, exc.message, exc.headers)
     await ctx.db.commit()
+    wait = RETRY_AFTER.get()
+    if response.status_code == 429 and wait and "retry-after" not in response.headers:
+        response.headers["Retry-After"] = str(wait)  # a form kept on a page of its own
     return response
 
 

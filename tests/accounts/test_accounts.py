@@ -231,6 +231,9 @@ async def test_failed_logins_are_rate_limited_per_account(
     # Even the right password is refused while the account is locked out.
     locked = await post_form(client, "/login", {"username": "frank", "password": PASSWORD})
     assert locked.status_code == 429 and "Too many failed sign-in attempts" in locked.text
+    # ... with how long to wait, as a client reads it (the lockout window's end).
+    wait = int(locked.headers["Retry-After"])
+    assert 0 < wait <= settings.login_window_seconds
 
 
 async def test_failed_logins_are_rate_limited_per_ip(

@@ -582,6 +582,7 @@ async def test_posting_is_rate_limited_per_account_and_per_address(
         ).status_code == 303
     r = await post_form(client, f"/t/{thread.id}/reply", {"body": "too quick"}, "/")
     assert r.status_code == 429 and "posting very quickly" in r.text
+    assert 0 < int(r.headers["Retry-After"]) <= 60  # the minute's window ends within a minute
     await login(client, "speedy2")  # another account from the same address
     assert (
         await post_form(client, f"/t/{thread.id}/reply", {"body": "ok"}, "/")
