@@ -43,13 +43,15 @@ async def _post_or_404(ctx: Ctx) -> Post:
     return post
 
 
-async def _nudge(form: FormData, body: str) -> tuple[list[str], bool]:
-    """The cue phrases to point out before posting, and whether the author chose to post anyway.
+async def _nudge(form: FormData, body: str, title: str | None = None) -> tuple[list[str], bool]:
+    """The cue phrases to point out before posting (in the title too, if there is one), and
+    whether the author chose to post anyway.
 
     The composer says it once: an author who saw the nudge and pressed "Post anyway" posts,
     and the phrases are recorded with the post for moderators. The check is pure Python work
     on up to a post's length, so it runs in a thread and other requests go on meanwhile."""
-    return await asyncio.to_thread(cues.nudge_phrases, body), form.get("post_anyway") == "1"
+    text = f"{title}\n\n{body}" if title else body
+    return await asyncio.to_thread(cues.nudge_phrases, text), form.get("post_anyway") == "1"
 
 
 async def _preview(body: str) -> Markup:
@@ -140,7 +142,7 @@ async def new_thread(ctx: Ctx) -> Response:
             context["preview"] = await _preview(body)
         await _keep_draft(ctx, context, category_id=category.id)
         return ctx.render("board/new_thread.html", context, context.get("status", 200))
-    nudge, posted_anyway = await _nudge(form, body)
+    nudge, posted_anyway = await _nudge(form, body, title)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/new_thread.html", context)
@@ -417,7 +419,7 @@ async def edit_post(ctx: Ctx) -> Response:
     # decision, not a post of theirs).
     nudge: list[str] = []
     if own:
-        nudge, posted_anyway = await _nudge(form, body)
+        nudge, posted_anyway = await _nudge(form, body, title)
         if nudge and not posted_anyway:
             context["nudge"] = nudge
             return ctx.render("board/edit.html", context)

@@ -21,10 +21,11 @@ from moderation import cues
 NOT_FOUND = "There is no such conversation."
 
 
-async def _nudge(form: Any, body: str) -> tuple[list[str], bool]:
-    """The composer's nudge, as for posts: phrases that may read as dismissive of juniors, and
-    whether the sender saw them and chose to send anyway."""
-    return await asyncio.to_thread(cues.nudge_phrases, body), form.get("post_anyway") == "1"
+async def _nudge(form: Any, body: str, subject: str = "") -> tuple[list[str], bool]:
+    """The composer's nudge, as for posts: phrases that may read as dismissive of juniors (in
+    the subject too), and whether the sender saw them and chose to send anyway."""
+    text = f"{subject}\n\n{body}" if subject else body
+    return await asyncio.to_thread(cues.nudge_phrases, text), form.get("post_anyway") == "1"
 
 
 @view(login=True)
@@ -49,7 +50,7 @@ async def new_conversation(ctx: Ctx) -> Response:
     context["form"] = {"to": to, "subject": subject, "body": body}
     try:
         recipients = await pm.resolve_recipients(ctx.db, ctx.settings, ctx.user, to)
-        nudge, anyway = await _nudge(form, body)
+        nudge, anyway = await _nudge(form, body, subject)
         if nudge and not anyway:
             context["nudge"] = nudge
             return ctx.render("messages/new.html", context)

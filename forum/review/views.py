@@ -590,7 +590,7 @@ async def cue_check(ctx: Ctx) -> Response:
     except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         raise HTTPException(400, 'Send JSON: {"text": "…"}') from None
     text = data.get("text") if isinstance(data, dict) else None
-    if not isinstance(text, str) or len(text) > ctx.settings.body_max:
+    if not isinstance(text, str) or len(text) > ctx.settings.body_max + ctx.settings.title_max + 2:
         raise HTTPException(400, "Send JSON with a 'text' of at most the post length.")
     # Pure Python work on up to a post's length: in a thread, so other requests go on.
     return JSONResponse({"phrases": await asyncio.to_thread(cues.nudge_phrases, text)})

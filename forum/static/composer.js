@@ -5,6 +5,8 @@
   "use strict";
   document.querySelectorAll("form[data-composer]").forEach(function (form) {
     var body = form.querySelector("textarea[name=body]");
+    // A thread's title or a message's subject is checked with the body, as the server does.
+    var title = form.querySelector("input[name=title], input[name=subject]");
     var box = form.querySelector("[data-nudge]");
     var token = form.querySelector("input[name=csrftoken]");
     var endpoint = form.dataset.composer; // the cue check's address, from its route's name
@@ -23,7 +25,7 @@
       box.hidden = phrases.length === 0;
     }
     function check() {
-      var text = body.value;
+      var text = title && title.value ? title.value + "\n\n" + body.value : body.value;
       if (text === last) return;
       last = text;
       fetch(endpoint, {
@@ -35,9 +37,12 @@
         .then(function (data) { show(data.phrases || []); })
         .catch(function () {});
     }
-    body.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(check, 600);
+    [body, title].forEach(function (field) {
+      if (!field) return;
+      field.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(check, 600);
+      });
     });
   });
 })();

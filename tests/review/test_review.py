@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Route
 
@@ -98,6 +98,33 @@ async def test_an_edit_into_a_put_down_is_nudged_as_a_new_post_is(
     assert second.status_code == 303
     await db.refresh(post)
     assert post.body_source == PUT_DOWN and "Come back when you have" in post.nudge_phrases
+
+
+async def test_a_put_down_for_a_title_or_subject_is_nudged_too(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="titler")
+    await make_user(db, settings, username="titled_to")
+    category = await make_category(db)
+    await db.commit()
+    await login(client, "titler")
+    page = await client.get(f"/c/{category.slug}/new")
+    token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+    title = "Juniors: know your place, come back in 20 years"
+    body = "Thoughts on the rota welcome."
+    first = await client.post(f"/c/{category.slug}/new",
+                              data={"title": title, "body": body, "csrftoken": token})  # fmt: skip
+    assert first.status_code == 200 and 'name="post_anyway"' in first.text
+    assert "know your place" in first.text.lower()
+    assert await db.scalar(select(func.count(Post.id))) == 0  # nothing posted yet
+    # A private message's subject, the same.
+    sent = await client.post("/messages/new", data={
+        "to": "titled_to", "subject": title, "body": body, "csrftoken": token})  # fmt: skip
+    assert sent.status_code == 200 and 'name="post_anyway"' in sent.text
+    # The live check reads the title with the body (composer.js sends both).
+    r = await client.post("/api/cues", json={"text": f"{title}\n\n{body}"},
+                          headers={"X-CSRFToken": token})  # fmt: skip
+    assert r.status_code == 200 and r.json()["phrases"]
 
 
 async def test_live_nudge_endpoint(
