@@ -442,3 +442,16 @@ async def test_signing_in_returns_to_the_page_asked_for_with_its_query(
         {"username": "quentin", "password": PASSWORD, "next": "/messages/new?to=priya_s&x=a%26b"},
     )  # fmt: skip
     assert done.headers["location"] == "/messages/new?to=priya_s&x=a%26b"
+
+
+async def test_settings_are_one_click_from_every_page(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="settler")
+    await db.commit()
+    await login(client, "settler")
+    home = (await client.get("/")).text
+    assert '<a href="/account/profile">Settings</a>' in home
+    page = (await client.get("/account/profile")).text
+    for link in ("/account/password", "/account/email", "/notifications/preferences"):
+        assert f'href="{link}"' in page, link

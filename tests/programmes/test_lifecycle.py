@@ -603,3 +603,25 @@ def test_the_export_states_a_response_rate_as_a_share() -> None:
     assert rows[0] == "programme,round,measure,side,answers,value"
     assert "Pilot,1,response rate,all,12,0.75" in rows
     assert "Pilot,2,response rate,all,0," in rows  # nobody asked: no rate, not a zero
+
+
+async def test_the_page_says_why_there_is_no_form_to_apply(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, role="admin")
+    await make_user(db, settings, username="onlooker")
+    programme = await make_programme(db, settings, lead)
+    await db.commit()
+    page = url("programme", programme_id=programme.id)
+    # Open, to a visitor: log in or register to apply.
+    anonymous = (await client.get(page)).text
+    assert "to apply." in anonymous and 'action="/login' not in anonymous
+    assert f"/login?next={page}" in anonymous
+    await login(client, "onlooker")
+    assert 'name="side"' in (await client.get(page)).text
+    for status, words in (("published", "is running"), ("closed", "has closed")):
+        programme.status = status
+        await db.commit()
+        text = (await client.get(page)).text
+        assert f"This programme {words}" in text and "takes no more applications" in text
+        assert 'name="side"' not in text
