@@ -38,7 +38,7 @@ from forum.accounts.models import (
     User,
     profile_text,
 )
-from forum.accounts.services import load_ranks
+from forum.accounts.services import established, load_ranks
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
@@ -69,6 +69,9 @@ from moderation.dismissive import DismissiveStage
 from moderation.pipeline import Outcome, Pipeline
 from moderation.related_index import RelatedIndex
 from moderation.signals import PostInput, quoted_lines, unquote_fabricated
+
+# A fresh account's post the worker has still to read, out of others' sight (forum.board.posting).
+CHECKING = ModerationState.checking.value
 
 log = logging.getLogger("candor.worker")
 # How much of the answered post the model is given as context (it reads the first 64 tokens).
@@ -252,14 +255,8 @@ class Worker:
         return inputs
 
     def _established(self, member: User) -> bool:
-        """A writer whose reply up the ladder is spared the hold (PostInput.established): an
-        account past its first day with a few accepted posts, or past the days a report needs
-        to count in full."""
-        s = self.settings
-        if member.younger_than(timedelta(hours=s.posts_new_account_hours)):
-            return False
-        settled = not member.younger_than(timedelta(days=s.report_standing_days))
-        return settled or member.post_count >= s.report_standing_posts
+        """A writer whose reply up the ladder is spared the hold (PostInput.established)."""
+        return established(member, self.settings)
 
     async def _real_quotes(
         self,
@@ -303,7 +300,7 @@ class Worker:
                 _result(outcome, post_id=post.id,
                         nudged=[p for p in post.nudge_phrases.split("\n") if p])
             )  # fmt: skip
-            if post.moderation_state not in HIDDEN_STATES:
+            if post.moderation_state not in HIDDEN_STATES or post.moderation_state == CHECKING:
                 points = self.settings.points_per_post
                 if decision.verdict == Verdict.hold.value:
                     why = describe(decision.reasons)

@@ -103,6 +103,9 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "base_url": "http://testserver",
         # Per-process caches off: tests roll back and reuse ids; tests/board/test_query_counts.py turns them on.
         "cache_seconds": 0,
+        # Tests of other features post as fresh accounts and read the post at once, with no
+        # worker running; tests/board/test_checking.py turns the wait for the check on.
+        "hide_new_accounts_posts_until_checked": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

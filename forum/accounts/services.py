@@ -65,6 +65,17 @@ def on_premoderation(user: User, settings: Settings) -> bool:
     return user.premoderated or user.post_count < settings.premoderate_first_posts
 
 
+def established(member: User, settings: Settings) -> bool:
+    """A member past their first day with a few accepted posts, or past the days a report
+    needs to count in full. Only an established member's reply up the ladder is spared the
+    worker's hold (moderation.signals.PostInput), and only their posts are on view before the
+    worker has read them (a fresh account's wait, hidden, for its check: forum.board.posting)."""
+    if member.younger_than(timedelta(hours=settings.posts_new_account_hours)):
+        return False
+    settled = not member.younger_than(timedelta(days=settings.report_standing_days))
+    return settled or member.post_count >= settings.report_standing_posts
+
+
 def validate_username(username: str) -> str:
     username = clean_line(username)
     if not USERNAME_RE.match(username):

@@ -26,7 +26,11 @@ from forum.core.db import Base, utcnow
 
 
 class ModerationState(StrEnum):
-    pending = "pending"
+    pending = "pending"  # on view, waiting for the worker's reading
+    # A fresh account's post waiting for the worker's reading, seen only by its author and
+    # moderators until then (forum.board.posting): a put-down from a new account was public
+    # for the second or so before it was read, and for a minute when the worker was busy.
+    checking = "checking"
     clear = "clear"
     flagged = "flagged"
     held = "held"
@@ -34,7 +38,9 @@ class ModerationState(StrEnum):
 
 
 # The states in which a post is seen only by its author and moderators.
-HIDDEN_STATES = (ModerationState.held.value, ModerationState.hidden.value)
+HIDDEN_STATES = (
+    ModerationState.held.value, ModerationState.hidden.value, ModerationState.checking.value
+)  # fmt: skip
 
 
 def shown_to_all(state: Any) -> ColumnElement[bool]:

@@ -14,7 +14,13 @@ from sqlalchemy import ColumnElement, ScalarSelect, case, exists, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.accounts.services import ROLE_LEVEL, award_points, is_suspended, on_premoderation
+from forum.accounts.services import (
+    ROLE_LEVEL,
+    award_points,
+    established,
+    is_suspended,
+    on_premoderation,
+)
 from forum.board import mentions
 from forum.board.events import PostCreated, PostEdited
 from forum.board.models import (
@@ -35,6 +41,16 @@ from forum.core.settings import Settings
 from forum.core.text import clean_block, clean_line, render_markdown, too_many_cells
 
 PREMODERATION_NOTE = "Waiting for a moderator's approval before other members can see it."
+CHECKING_NOTE = (
+    "Other members see it once the automatic check has read it, usually within seconds "
+    "(new accounts' posts wait for it)."
+)
+
+
+def awaits_check(author: User, settings: Settings) -> bool:
+    """Whether what `author` writes now stays out of others' sight until the worker has read
+    it (ModerationState.checking): a fresh account's, while the setting is on."""
+    return settings.hide_new_accounts_posts_until_checked and not established(author, settings)
 
 
 class BoardError(DomainError):
@@ -129,10 +145,14 @@ async def _add_post(
     # Pre-moderation: a new account's first posts, and posts by members a moderator placed
     # on pre-moderation, are seen only by their author and moderators until approved.
     premoderated = not published and on_premoderation(author, settings)
+    # A fresh account's post waits, out of sight, for the worker's reading.
+    checking = not published and not premoderated and awaits_check(author, settings)
     if published:
         initial = ModerationState.clear
+    elif premoderated:
+        initial = ModerationState.held
     else:
-        initial = ModerationState.held if premoderated else ModerationState.pending
+        initial = ModerationState.checking if checking else ModerationState.pending
     post = Post(
         thread_id=thread.id,
         author_id=author.id,
@@ -141,7 +161,7 @@ async def _add_post(
         body_html=render_markdown(body, links),
         created_at=now,
         moderation_state=initial.value,
-        moderation_note=PREMODERATION_NOTE if premoderated else "",
+        moderation_note=PREMODERATION_NOTE if premoderated else (CHECKING_NOTE if checking else ""),
         needs_scoring=not published,
         mod_attempts=0,
         edit_count=0,
@@ -156,8 +176,9 @@ async def _add_post(
     # only then becomes the thread's and category's "last post" (its author and time).
     # Rows are locked in one order everywhere (thread, category, then the author), so a reply
     # and a moderator deleting a thread in the same category cannot deadlock.
-    # Points and the post count too: a pre-moderated post earns them once approved.
-    if not premoderated:
+    # Points and the post count too: a pre-moderated post earns them once approved, one that
+    # waits for its check once the check has shown it (set_post_state).
+    if not premoderated and not checking:
         await _count_public_post(session, thread.id, thread.category_id, post.id, author.id, now)
         await award_points(
             session, author.id, settings.points_per_post, "post", post.id, post_delta=1, at=now,
@@ -474,10 +495,18 @@ async def edit_post(
     post.edit_count += 1
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out
     # of sight until a moderator decides; a public one stays public while it is re-scored.
+    # A fresh account's edit waits out of sight for its check, as its new posts do.
     if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
-        await set_post_state(
-            session, post, ModerationState.pending, points=settings.points_per_post
-        )
+        own = editor.id == post.author_id
+        if own and awaits_check(editor, settings):
+            await set_post_state(
+                session, post, ModerationState.checking, CHECKING_NOTE,
+                points=settings.points_per_post,
+            )  # fmt: skip
+        else:
+            await set_post_state(
+                session, post, ModerationState.pending, points=settings.points_per_post
+            )
     # An author on pre-moderation cannot get new text past it by editing an approved post.
     premoderated = editor.id == post.author_id and on_premoderation(editor, settings)
     if premoderated and shown_to_everyone(post):

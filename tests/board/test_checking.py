@@ -1,0 +1,142 @@
+"""A fresh account's posts and edits are seen only by their author until the worker has read
+them (ModerationState.checking): a put-down from a new account was public for the second or
+so before it was read, and for a minute when a flood of long posts kept the worker busy."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.accounts.models import User
+from forum.board.models import Category, Post, Thread
+from forum.board.posting import CHECKING_NOTE, create_reply, edit_post
+from forum.core.db import Database, utcnow
+from forum.core.settings import Settings
+from tests.conftest import TemplateDB, make_settings
+from tests.helpers import login, make_category, make_thread, make_user, url
+from tests.moderation.test_worker import worker_for
+
+FRIENDLY = "Our pilot paired six graduates with six directors; attendance held at 90%."
+PUT_DOWN = "Honestly, know your place. Come back when you have 20 years in."
+
+
+@pytest.fixture
+def settings(template_db: TemplateDB) -> Settings:
+    return make_settings(
+        template_db.url, posts_max_per_minute=1000, posts_max_per_minute_ip=1000,
+        hide_new_accounts_posts_until_checked=True,
+    )  # fmt: skip
+
+
+def _old(user: User) -> User:
+    user.joined_at = utcnow().replace(year=utcnow().year - 1)
+    return user
+
+
+async def _check(database: Database, settings: Settings) -> None:
+    worker = worker_for(settings, database)
+    while await worker.run_once():
+        pass
+
+
+async def test_a_fresh_accounts_reply_is_seen_by_others_once_checked(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    opener = _old(await make_user(db, settings, username="opener"))
+    fresh = await make_user(db, settings, username="freshling")
+    category = await make_category(db)
+    thread, _ = await make_thread(db, settings, opener, category)
+    await _check(database, settings)
+    reply = await create_reply(db, settings, fresh, thread, FRIENDLY)
+    await db.commit()
+    assert reply.moderation_state == "checking" and reply.moderation_note == CHECKING_NOTE
+    # Its author sees it, with the note; nobody else does, anywhere, and it has earned nothing.
+    await login(client, "freshling")
+    own = (await client.get(url("thread", thread_id=thread.id))).text
+    assert FRIENDLY in own and "Not yet visible to others" in own
+    client.cookies.clear()
+    for path in (
+        url("thread", thread_id=thread.id),
+        url("latest"),
+        url("profile", username="freshling"),
+        url("search") + "?q=graduates",
+    ):
+        assert FRIENDLY[:30] not in (await client.get(path)).text, path
+    assert (await client.get(url("post", post_id=reply.id))).status_code == 404
+    await db.refresh(fresh)
+    await db.refresh(thread)
+    assert fresh.points == 0 and fresh.post_count == 0 and thread.post_count == 1
+    # Read by the worker: on view, counted, and earning as any post.
+    await _check(database, settings)
+    await db.refresh(reply)
+    await db.refresh(fresh)
+    await db.refresh(thread)
+    assert reply.moderation_state == "clear" and reply.moderation_note == ""
+    assert FRIENDLY in (await client.get(url("thread", thread_id=thread.id))).text
+    assert fresh.points == settings.points_per_post and fresh.post_count == 1
+    assert thread.post_count == 2 and thread.last_post_id == reply.id
+
+
+async def test_a_fresh_accounts_put_down_is_never_on_view(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    opener = _old(await make_user(db, settings, username="opener2"))
+    fresh = await make_user(db, settings, username="freshpd")
+    thread, _ = await make_thread(db, settings, opener, await make_category(db))
+    await _check(database, settings)
+    reply = await create_reply(db, settings, fresh, thread, PUT_DOWN)
+    await db.commit()
+    page = url("thread", thread_id=thread.id)
+    assert "know your place" not in (await client.get(page)).text
+    await _check(database, settings)
+    await db.refresh(reply)
+    assert reply.moderation_state == "held"
+    assert "know your place" not in (await client.get(page)).text
+
+
+async def test_a_fresh_accounts_thread_is_listed_once_checked(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    fresh = await make_user(db, settings, username="freshopener")
+    category = await make_category(db)
+    thread, (opening,) = await make_thread(db, settings, fresh, category, title="Rota swaps")
+    await db.commit()
+    assert opening.moderation_state == "checking"
+    listing = url("category", slug=category.slug)
+    assert "Rota swaps" not in (await client.get(listing)).text
+    assert (await client.get(url("thread", thread_id=thread.id))).status_code == 404
+    await _check(database, settings)
+    assert "Rota swaps" in (await client.get(listing)).text
+    counted = await db.scalar(select(Category.thread_count).where(Category.id == category.id))
+    assert counted == 1
+
+
+async def test_an_established_members_post_is_on_view_at_once_and_a_fresh_edit_waits(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    veteran = _old(await make_user(db, settings, username="veteran"))
+    fresh = await make_user(db, settings, username="fresheditor")
+    thread, _ = await make_thread(db, settings, veteran, await make_category(db))
+    quick = await create_reply(db, settings, veteran, thread, "Agreed, same here.")
+    assert quick.moderation_state == "pending"  # on view while it is read
+    reply = await create_reply(db, settings, fresh, thread, FRIENDLY)
+    await db.commit()
+    await _check(database, settings)
+    await db.refresh(reply)
+    assert reply.moderation_state == "clear"
+    # The fresh account's edit waits, out of sight, for its own check.
+    await edit_post(db, settings, fresh, reply, thread, "Rewritten: " + PUT_DOWN)
+    await db.commit()
+    await db.refresh(reply)
+    assert reply.moderation_state == "checking"
+    page = url("thread", thread_id=thread.id)
+    assert "Rewritten" not in (await client.get(page)).text
+    await _check(database, settings)
+    await db.refresh(reply)
+    assert reply.moderation_state == "held"
+    assert "Rewritten" not in (await client.get(page)).text
+    posts = (await db.scalars(select(Post).where(Post.thread_id == thread.id))).all()
+    assert len(posts) == 3
+    assert await db.get(Thread, thread.id) is not None
