@@ -86,6 +86,9 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
                 body,
                 now=min(start + timedelta(hours=hours), now),
             )
+        # A thread read for a while has been viewed: a few dozen readers a reply, older ones
+        # more (a new board whose every thread showed "0 views" looked deserted).
+        thread.view_count = int(9 + 23 * len(posts) + 2 * min(days_ago, 60))
     training = None
     for author, days_ago, title, summary, body in ARTICLES:
         article = await publish(session, settings, members[author], title, summary, body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -191,10 +191,16 @@ async def messages_for(
 
 
 def _shown_to(user_id: int) -> object:
-    """A conversation holds a message `user_id` may read: one on view, or their own. One that
-    a held or pending message started is not there for its recipients at all (its subject, its
-    sender and that it exists) until a moderator approves the message."""
-    return exists().where(Message.conversation_id == Conversation.id, _visible_to(user_id))  # type: ignore[arg-type]
+    """A conversation `user_id` may know of: their own, a programme pair's space (no member
+    starts it: it opens empty, and the pairing is no secret), or one holding a message they may
+    read. One another member started with a held or pending message is not there for its
+    recipients at all (its subject, its sender and that it exists) until a message in it is on
+    view."""
+    return or_(
+        Conversation.created_by.is_(None),
+        Conversation.created_by == user_id,
+        exists().where(Message.conversation_id == Conversation.id, _visible_to(user_id)),  # type: ignore[arg-type]
+    )
 
 
 def _unread_condition(user_id: int) -> object:

@@ -72,6 +72,10 @@ async def test_demo_dates_are_consistent_over_the_whole_board(
         assert [name for name, joined, at, _ in ledger if at < joined] == []
         assert [name for name, _, at, posted in ledger if posted is not None and at != posted] == []
         assert (await session.scalars(select(User.rank_notice))).all() == [None] * len(MEMBERS)
+        # Threads read for a while have been viewed, more the more replies they have.
+        views = (await session.execute(select(Thread.view_count, Thread.post_count))).all()
+        assert all(v > 0 for v, _ in views)
+        assert max(views, key=lambda r: r[1])[0] > min(views, key=lambda r: r[1])[0]
 
     app = create_app(settings, fresh_database)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
