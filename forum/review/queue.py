@@ -33,7 +33,7 @@ REASON_TEXT = {
     "SEXUAL_EXPLICIT": "may be sexually explicit",
     "WATCHED_PHRASE": "contains a phrase moderators watch for",
     OTHER_LANGUAGE: "is written, wholly or in part, in a language the automatic checks do not "
-    "read (English only): read it yourself",
+    "read (they read English)",
     PREMODERATION: "is waiting for a moderator's approval",
     USER_REPORTS: "was reported by members",
     UNSCORED: "could not be checked automatically",
