@@ -34,6 +34,11 @@ TOP_LAYERS = 4
 MAX_CONTEXT_TOKENS = 64
 MAX_POST_TOKENS = 256
 WINDOW_STRIDE = 192
+# At most this many windows of a post are read, the first and the last half of them: about
+# 6,000 tokens, more than the longest post of words has (20,000 characters of prose are about
+# 4,500). Text made of one-token pieces (marks, single letters, characters of scripts without
+# spaces) had cost the worker 24 s for one post; the stock sentences are read alone anyway.
+MAX_WINDOWS = 32
 BATCH = 32
 # Seeds the head's first weights, dropout and the order of batches (`train --seed`).
 SEED = 7
@@ -168,6 +173,8 @@ class PairModel:
         chunks = [post[s : s + MAX_POST_TOKENS] for s in starts]
         if starts and starts[-1] + MAX_POST_TOKENS < len(post):
             chunks.append(post[-MAX_POST_TOKENS:])
+        if len(chunks) > MAX_WINDOWS:
+            chunks = chunks[: MAX_WINDOWS // 2] + chunks[-(MAX_WINDOWS // 2) :]
         cls, sep = tok.cls_token_id, tok.sep_token_id
         return [[cls, *context, sep, *chunk, sep] for chunk in chunks]
 

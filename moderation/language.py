@@ -2,7 +2,7 @@
 
 The cues and the dismissiveness model read English only, so a put-down in French, Spanish or
 Dutch scored as nothing and stayed on view. This stage names the language of each passage of
-a post's own words (not its quotes, code or addresses) with py3langid (a naive Bayes model over
+a post's own words (not its quotes or web addresses) with py3langid (a naive Bayes model over
 byte n-grams of 97 languages, shipped in the package), and reports the share of the post's
 words in passages it reads, with confidence, as another language. The policy flags such a
 post for a moderator ("written in French: the automatic checks read English only"); it never
@@ -17,11 +17,12 @@ from typing import Any
 from moderation.signals import Evidence, PostInput, Signal, StageResult, own_words
 
 STAGE = "language"
-# A passage is read when it has at least this many words of letters: shorter ones ("Merci !",
-# "lol ok boomer", a list of acronyms) are named unreliably.
-PASSAGE_MIN_WORDS = 5
-# ... and counted as another language when py3langid gives it this probability or more.
-CONFIDENCE = 0.95
+# A passage is read when it has at least this many words of letters ("Merci !", "lol ok
+# boomer" and lists of acronyms are named unreliably) and counted as another language when
+# py3langid gives it at least the probability beside it: a short one must be named surer.
+# (In scripts written without spaces, every two characters count as a word.)
+PASSAGE_MIN_WORDS = 3
+CONFIDENCE = ((5, 0.90), (PASSAGE_MIN_WORDS, 0.97))
 # The languages py3langid chooses between. English and the languages with a large written web
 # presence that use the Latin, Cyrillic, Greek or another alphabet members may write in.
 LANGUAGES = (
@@ -40,9 +41,17 @@ NAMES = {
     "lv": "Latvian", "lt": "Lithuanian", "af": "Afrikaans", "sw": "Swahili",
 }  # fmt: skip
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# Scripts written without spaces between words (Chinese, Japanese, Thai, ...).
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def words(text: str) -> int:
+    """How many words `text` has: runs of letters, and in scripts written without spaces,
+    one for every two characters."""
+    unspaced = len(_UNSPACED.findall(text))
+    return len(_WORD.findall(text)) + unspaced // 2 if unspaced else len(_WORD.findall(text))
 
 
 class LanguageStage:
@@ -65,33 +74,35 @@ class LanguageStage:
     def _foreign(self, passage: str) -> str | None:
         """The language `passage` is surely written in, if it has enough words and is not
         English."""
-        if len(_WORD.findall(passage)) < PASSAGE_MIN_WORDS:
+        count = words(passage)
+        if count < PASSAGE_MIN_WORDS:
             return None
         language, probability = self.identifier.classify(passage)
-        return str(language) if language != "en" and probability >= CONFIDENCE else None
+        sure = next(p for least, p in CONFIDENCE if count >= least)
+        return str(language) if language != "en" and probability >= sure else None
 
     def other(self, text: str) -> tuple[float, list[Evidence]]:
-        """The share of `text`'s own words (not quoted, not code or addresses) in passages read
+        """The share of `text`'s own words (not quoted, not web addresses) in passages read
         as another language than English, and those passages (labelled with the language). A
         line is read whole, as a language is named more surely over more words, and when it
         reads as English its sentences are read one by one, so a sentence in another language
         cannot hide in an English line."""
         assert self.identifier is not None, "load() first"
-        own = _URL.sub(" ", _CODE.sub(" ", own_words(text)[1] or text))
+        own = _URL.sub(" ", own_words(text)[1] or text)
         found: list[tuple[str, str]] = []
         total = other = 0
         for line in own.split("\n"):
-            words = len(_WORD.findall(line))
-            total += words
+            count = words(line)
+            total += count
             language = self._foreign(line)
             if language is not None:
-                other += words
+                other += count
                 found.append((language, line.strip()))
                 continue
-            for sentence in _SENTENCE.findall(line) if words >= 2 * PASSAGE_MIN_WORDS else ():
+            for sentence in _SENTENCE.findall(line) if count > PASSAGE_MIN_WORDS else ():
                 language = self._foreign(sentence)
                 if language is not None:
-                    other += len(_WORD.findall(sentence))
+                    other += words(sentence)
                     found.append((language, sentence.strip()))
         evidence = []
         for language, passage in found:

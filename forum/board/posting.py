@@ -495,10 +495,12 @@ async def edit_post(
     post.edit_count += 1
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out
     # of sight until a moderator decides; a public one stays public while it is re-scored.
-    # A fresh account's edit waits out of sight for its check, as its new posts do.
+    # A fresh account's edit of a reply waits out of sight for its check, as its new posts do.
+    # Not of an opening post: that would take the thread, and others' replies, off the board
+    # (and refuse a reply being sent) each time its author edited it.
     if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
         own = editor.id == post.author_id
-        if own and awaits_check(editor, settings):
+        if own and not is_first and awaits_check(editor, settings):
             await set_post_state(
                 session, post, ModerationState.checking, CHECKING_NOTE,
                 points=settings.points_per_post,

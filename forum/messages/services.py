@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -242,7 +242,8 @@ async def shown_subjects(
     first message and moderated with it: while that message is held or hidden, only its
     writer sees the subject (a put-down for a subject was shown to its recipient even while
     the message was held)."""
-    others = [c.id for c in conversations if c.created_by != viewer_id]
+    # (A programme pair's space is named by the programme, not written by a member.)
+    others = [c.id for c in conversations if c.created_by not in (None, viewer_id)]
     hidden: set[int] = set()
     if others:
         first = (
@@ -393,7 +394,8 @@ async def _add_message(
         mod_attempts=0, nudge_phrases="\n".join(nudged or []),
     )  # fmt: skip
     session.add(message)
-    conversation.last_message_at = now
+    # The conversation moves up the inbox when the message is shown (set_state), not now: a
+    # held message moved it up for its recipients, telling them something had arrived.
     await session.flush()
     if premoderated:
         await events.announce(session, MessageHeld(message.id))
@@ -490,6 +492,14 @@ async def set_state(session: AsyncSession, message: Message, state: str, note: s
     message.state_note = note
     if state in VISIBLE_STATES and message.shown_at is None:
         message.shown_at = utcnow()
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == message.conversation_id)
+            .values(last_message_at=case(
+                (Conversation.last_message_at < message.created_at, message.created_at),
+                else_=Conversation.last_message_at,
+            ))
+        )  # fmt: skip
         await events.announce(
             session,
             MessageVisible(

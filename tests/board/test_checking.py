@@ -111,6 +111,13 @@ async def test_a_fresh_accounts_thread_is_listed_once_checked(
     assert "Rota swaps" in (await client.get(listing)).text
     counted = await db.scalar(select(Category.thread_count).where(Category.id == category.id))
     assert counted == 1
+    # Its author's edit of the opening post leaves the thread on view while it is read again
+    # (hiding it would take the thread, and others' replies, off the board at each edit).
+    await db.refresh(opening)
+    await edit_post(db, settings, fresh, opening, thread, "We swap rotas on Fridays now.")
+    await db.commit()
+    assert opening.moderation_state == "pending"
+    assert (await client.get(url("thread", thread_id=thread.id))).status_code == 200
 
 
 async def test_an_established_members_post_is_on_view_at_once_and_a_fresh_edit_waits(

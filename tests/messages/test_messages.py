@@ -507,3 +507,38 @@ async def test_a_member_on_pre_moderation_waits_for_approval_to_deliver_a_messag
     sender.premoderated = False
     reply = await pm.reply(db, settings, sender, conversation, "Thanks for your time.")
     assert reply.state == "pending"
+
+
+async def test_a_held_message_neither_moves_nor_renames_a_conversation(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    sender = await _old(await make_user(db, settings, username="pmmover"))
+    recipient = await _old(await make_user(db, settings, username="pmstill"))
+    first, _ = await _conversation(db, settings, sender, recipient)
+    second, _ = await _conversation(db, settings, sender, recipient)
+    await _score(database, settings)
+    conversation = await db.get(Conversation, first)
+    assert conversation is not None
+    order = [r.conversation.id for r in await pm.inbox(db, recipient)]
+    assert order == [second, first]
+    await pm.reply(db, settings, sender, conversation, PUT_DOWN, None)
+    await db.commit()
+    await _score(database, settings)  # held: the recipient is told nothing, order included
+    assert [r.conversation.id for r in await pm.inbox(db, recipient)] == [second, first]
+    await pm.reply(db, settings, sender, conversation, FRIENDLY + " Also Tuesday?", None)
+    await db.commit()
+    await _score(database, settings)
+    assert [r.conversation.id for r in await pm.inbox(db, recipient)] == [first, second]
+    # A programme pair's space keeps its name while its first message is held.
+    space = Conversation(subject="Pilot: pmstill and pmmover", created_by=None)
+    db.add(space)
+    await db.flush()
+    for member in (sender, recipient):
+        db.add(Participant(conversation_id=space.id, user_id=member.id, last_read_id=0))
+    await db.commit()
+    await pm.reply(db, settings, sender, space, PUT_DOWN, None)
+    await db.commit()
+    await _score(database, settings)
+    for viewer in (recipient, sender):
+        shown = await pm.shown_subjects(db, [space], viewer.id)
+        assert shown[space.id] == "Pilot: pmstill and pmmover"

@@ -267,3 +267,18 @@ def test_a_stock_put_down_that_echoes_its_context_is_still_held(stage: Dismissiv
     # The address itself is read as the words it spells.
     (outcome,) = pipeline.run([PostInput(2, context)])
     assert outcome.decision is not None and outcome.decision.verdict != "clear"
+
+
+def test_a_post_of_one_token_pieces_is_read_in_at_most_max_windows(
+    stage: DismissiveStage,
+) -> None:
+    """20,000 one-token pieces were 80 windows (24 s for the worker); at most MAX_WINDOWS are
+    read, the first half and the last half, so both ends of a long post are still read."""
+    from moderation.finetune import MAX_WINDOWS, Pair
+
+    assert stage.pairs is not None
+    windows = stage.pairs.windows(Pair("", "a " * 20_000 + "the end"))
+    assert len(windows) == MAX_WINDOWS
+    assert stage.pairs.tokenizer.decode(windows[-1]).endswith("the end [SEP]")
+    prose = "Our pilot paired six graduates with six directors and it went well. " * 280
+    assert len(stage.pairs.windows(Pair("", prose))) < MAX_WINDOWS  # 20,000 characters of words

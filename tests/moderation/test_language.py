@@ -34,6 +34,8 @@ ENGLISH = [
     "Our pilot paired six graduates with six directors; attendance held at 90% for the first "
     "quarter, and two directors changed how they run stand-ups.",
     "Merci! Thanks all for a brilliant session yesterday.",  # a word of another language
+    "Ad hoc, per se, et cetera.",
+    "Bon voyage!",
     "See https://example.fr/les-jeunes-ne-savent-rien-de-la-strategie for the survey.",
 ]
 
@@ -69,10 +71,24 @@ def test_english_however_terse_is_not_another_language(stage: LanguageStage, tex
     assert stage.other(text) == (0.0, [])
 
 
-def test_quoted_words_and_code_are_not_the_writers(stage: LanguageStage) -> None:
+def test_quoted_words_are_not_the_writers_but_code_and_unspaced_scripts_are_read(
+    stage: LanguageStage,
+) -> None:
     quoted = f"> {FOREIGN['Spanish']}\n\nThat was out of line, and I said so to their manager."
     assert stage.other(quoted)[0] == 0.0
-    assert stage.other(f"Run this:\n\n```\n{FOREIGN['German']}\n```\n")[0] == 0.0
+    # A code block shows on the page as its words do.
+    assert stage.other(f"Run this:\n\n```\n{FOREIGN['German']}\n```\n")[0] > 0
+    # Scripts written without spaces count a word for every two characters.
+    for text in ("新人のくせに口を出すな。二十年経験を積んでから意見を言え。", "你太嫩了，根本不懂这些。"):
+        assert stage.other(text)[0] == 1.0, text
+    # A short line in another language is named when py3langid is surer of it.
+    assert stage.other("Tu es trop junior pour comprendre")[0] == 1.0
+    for code in (
+        "def get_user(id):\n    return db.query(User).filter(User.id == id).first()\n",
+        "SELECT name, email FROM users WHERE joined_at > now();",
+        "npm install --save-dev eslint prettier typescript",
+    ):
+        assert stage.other(code) == (0.0, []), code
 
 
 def test_the_pipeline_flags_a_foreign_put_down_and_leaves_english_alone(

@@ -149,3 +149,11 @@ def test_words_spelt_out_in_a_web_address_are_read_as_words() -> None:
     # An address with fewer than three joins reads as written.
     for text in ("See https://e.org/a-b/c-d now.", "www.x-y.org"):
         assert for_model(text) == text
+
+
+def test_a_run_of_marks_is_kept_to_its_first_eight() -> None:
+    flood = ("[" * 5000 + "]" * 5000 + "(" * 4000 + ")" * 4000)[:19_900]
+    assert for_model(flood) == "[" * 8
+    assert for_model("([])" * 3000 + " You're too junior.") == "([])([])" + " You're too junior."
+    for kept in ("Wait... what?! No!!!", "That is ---- wrong ((see above))"):
+        assert for_model(kept) == kept
