@@ -251,6 +251,29 @@ STOCK = 0.95
 SENTENCE_REACH = 160
 
 
+# A single quotation mark opening a quote (not an apostrophe: nothing of a word before it) and
+# one closing it (nothing of a word after it).
+_SINGLE_OPEN = re.compile(r"(?<![\w'’])['‘](?=\w)")
+_SINGLE_CLOSE = re.compile(r"(?<=[\w.!?,])['’](?![\w'’])")
+
+
+def stated_plainly(text: str) -> bool:
+    """Whether `text` states a stock put-down directly (a cue scoring STOCK or more, not
+    damped) outside single quotation marks too, which the cues leave out of their quote rule
+    because most are apostrophes: "a poor rule: 'juniors should be seen and not heard'" names
+    a put-down; "# You're too junior to get this" makes one."""
+    doc = _Text(fold(text))
+    for c in find_cues(text):
+        if c.score < STOCK or c.damped_by:
+            continue
+        left, right = doc.sentence(c.start, c.end)
+        opened = any(m.start() < c.start for m in _SINGLE_OPEN.finditer(doc.text, left, c.end))
+        closed = _SINGLE_CLOSE.search(doc.text, c.end, right + 1) is not None
+        if not (opened and closed):
+            return True
+    return False
+
+
 def stock_sentences(text: str) -> list[str]:
     """The sentences of `text` in which a stock put-down is stated directly (a cue scoring
     STOCK or more, not damped), each at most SENTENCE_REACH characters either side of its

@@ -95,7 +95,17 @@ def fold(text: str) -> str:
                 ),
                 folded,
             )
-    return _LEET_WORD.sub(_unleet, folded)
+    folded = _LEET_WORD.sub(_unleet, folded)
+    # Table pipes and footnote references ("[^1]") between the words of a phrase, as blanks:
+    # "| You're too | junior to | get this |" and "too junior[^1] to get this" read as words.
+    if "|" in folded:
+        folded = folded.replace("|", " ")
+    if "[^" in folded:
+        folded = _FOOTNOTE_REF.sub(lambda m: " " * len(m.group(0)), folded)
+    return folded
+
+
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,20}\]")
 
 
 def _unleet(m: re.Match[str]) -> str:

@@ -86,11 +86,18 @@ def dismissive_score(
         # stated directly): padding around it cannot talk it down.
         model = max(model, sentence)
     base = model if model is not None else cue
-    if model is not None and model >= settings.dismissive_flag and cue >= STOCK_CUE:
+    if model is not None and cue >= STOCK_CUE:
         # In the writer's own words: a reply quoting a put-down is not one for the quote.
         own = cues.reading(own_words(post.text)[1])
         if own >= STOCK_CUE:
-            base = max(base, own)
+            # A stock put-down stated directly is flagged at least, whatever the model read:
+            # the model misread short ones in Markdown ("# You're too junior to get this"
+            # 0.11, as a link's text 0.28, "… - source" 0.12); held when the model agrees.
+            # (Not when it stands in single quotation marks: a policy naming such phrases.)
+            if model >= settings.dismissive_flag:
+                base = max(base, own)
+            elif cues.stated_plainly(own_words(post.text)[1]):
+                base = max(base, settings.dismissive_flag)
     title = title_score(scores)
     if scores.get("cues", {}).get("title", 0.0) >= STOCK_CUE:
         title = max(title or 0.0, settings.dismissive_flag)

@@ -282,3 +282,43 @@ def test_a_post_of_one_token_pieces_is_read_in_at_most_max_windows(
     assert stage.pairs.tokenizer.decode(windows[-1]).endswith("the end [SEP]")
     prose = "Our pilot paired six graduates with six directors and it went well. " * 280
     assert len(stage.pairs.windows(Pair("", prose))) < MAX_WINDOWS  # 20,000 characters of words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# You're too junior to get this",
+        "[You're too junior to get this](https://example.com)",
+        "![You're too junior to get this](https://example.com/x.png)",
+        "You're too junior to get this - [source](https://example.com)",
+        "You're too junior to get this - source",
+        "Youre too junior to get this",
+        "yOuRe ToO jUnIoR tO gEt ThIs",
+    ],
+)
+def test_a_stock_put_down_stated_directly_is_flagged_whatever_the_model_reads(
+    stage: DismissiveStage, text: str
+) -> None:
+    """The model read these short forms at 0.01-0.49 (a second probe published every one);
+    the cues read a stock put-down stated directly, and that flags a post at least."""
+    pipeline = Pipeline(Settings(), [CueStage(), stage])
+    for state in pipeline.states:
+        state.loaded = True
+    (outcome,) = pipeline.run([PostInput(1, text)])
+    assert outcome.decision is not None
+    assert outcome.decision.verdict in ("flag", "hold"), outcome.scores
+
+
+def test_a_policy_that_names_a_put_down_in_single_quotes_is_not_flagged(
+    stage: DismissiveStage,
+) -> None:
+    pipeline = Pipeline(Settings(), [CueStage(), stage])
+    for state in pipeline.states:
+        state.loaded = True
+    for text in (
+        "Advice for anyone leading client meetings: 'juniors should be seen and not heard' is "
+        "a poor rule. Give each junior one agenda item.",
+        "Remarks such as 'you are too junior to understand' are out of bounds here.",
+    ):
+        (outcome,) = pipeline.run([PostInput(1, text)])
+        assert outcome.decision is not None and outcome.decision.verdict == "clear", text

@@ -79,7 +79,10 @@ def test_quoted_words_are_not_the_writers_but_code_and_unspaced_scripts_are_read
     # A code block shows on the page as its words do.
     assert stage.other(f"Run this:\n\n```\n{FOREIGN['German']}\n```\n")[0] > 0
     # Scripts written without spaces count a word for every two characters.
-    for text in ("新人のくせに口を出すな。二十年経験を積んでから意見を言え。", "你太嫩了，根本不懂这些。"):
+    for text in (
+        "新人のくせに口を出すな。二十年経験を積んでから意見を言え。",
+        "你太嫩了，根本不懂这些。",
+    ):
         assert stage.other(text)[0] == 1.0, text
     # A short line in another language is named when py3langid is surer of it.
     assert stage.other("Tu es trop junior pour comprendre")[0] == 1.0
