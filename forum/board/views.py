@@ -23,7 +23,7 @@ from forum.core.audit import audit
 from forum.core.errors import DomainError
 from forum.core.ratelimit import RateLimited
 from forum.core.text import clean_block, quote_markdown, render_markdown
-from forum.core.web import field_int, field_str, view
+from forum.core.web import Refused, field_int, field_str, view
 from moderation import cues
 
 NO_THREAD = "There is no such thread, or it has been removed."
@@ -286,7 +286,13 @@ async def thread_page(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def reply(ctx: Ctx) -> Response:
-    thread = await _thread_or_404(ctx)
+    found = await queries.get_thread(ctx.db, ctx.request.path_params["thread_id"], ctx.user)
+    if found is None:
+        # A thread hidden or deleted while a member wrote to it: their reply is shown back.
+        form = await ctx.form() if ctx.request.method == "POST" else None
+        body = field_str(form, "body", ctx.settings.body_max) if form is not None else ""
+        raise Refused(404, NO_THREAD, [("Your reply", body)] if body.strip() else [])
+    thread = found
     category = await categories.category_info(ctx.db, thread.category_id)
     assert category is not None and ctx.user is not None
     crumbs = await categories.breadcrumbs(ctx.db, category)

@@ -259,13 +259,20 @@ def _typed_text(form: FormData) -> list[tuple[str, str]]:
     return kept
 
 
-class TooLong(HTTPException):
-    """A field far past its limit, refused before any work is done on it. The page shows back
-    what the member typed (read-only), so that nothing they wrote is lost."""
+class Refused(HTTPException):
+    """A refusal whose page shows back what the member typed (read-only, as (label, text)
+    pairs), so that nothing they wrote is lost."""
+
+    def __init__(self, status_code: int, message: str, kept: list[tuple[str, str]]) -> None:
+        super().__init__(status_code, message)
+        self.kept = kept
+
+
+class TooLong(Refused):
+    """A field far past its limit, refused before any work is done on it."""
 
     def __init__(self, message: str, kept: list[tuple[str, str]]) -> None:
-        super().__init__(413, message)
-        self.kept = kept
+        super().__init__(413, message, kept)
 
 
 def field_str(form: FormData, name: str, max_length: int = 100_000) -> str:
@@ -393,7 +400,7 @@ async def _respond(ctx: Ctx[Any], fn: View, login: bool, moderator: bool, admin:
         response = await fn(ctx)
     except HTTPException as exc:
         await ctx.rollback()
-        kept = exc.kept if isinstance(exc, TooLong) else ()
+        kept = exc.kept if isinstance(exc, Refused) else ()
         return ctx.render_error(exc.status_code, exc.detail, exc.headers, kept)
     except DomainError as exc:  # a service refused: the one place its errors become responses
         await ctx.rollback()

@@ -15,7 +15,7 @@ from forum.board.posting import CHECKING_NOTE, create_reply, edit_post
 from forum.core.db import Database, utcnow
 from forum.core.settings import Settings
 from tests.conftest import TemplateDB, make_settings
-from tests.helpers import login, make_category, make_thread, make_user, url
+from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user, url
 from tests.moderation.test_worker import worker_for
 
 FRIENDLY = "Our pilot paired six graduates with six directors; attendance held at 90%."
@@ -147,3 +147,22 @@ async def test_an_established_members_post_is_on_view_at_once_and_a_fresh_edit_w
     posts = (await db.scalars(select(Post).where(Post.thread_id == thread.id))).all()
     assert len(posts) == 3
     assert await db.get(Thread, thread.id) is not None
+
+
+async def test_a_reply_to_a_thread_gone_meanwhile_is_shown_back(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    opener = _old(await make_user(db, settings, username="vanisher"))
+    _old(await make_user(db, settings, username="late_replier"))
+    thread, (opening,) = await make_thread(db, settings, opener, await make_category(db))
+    await db.commit()
+    await login(client, "late_replier")
+    page = await client.get(url("thread", thread_id=thread.id))
+    token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+    opening.moderation_state = "held"  # a moderator hid it while the reply was being written
+    await db.commit()
+    reply = "A long and careful reply about how we run our rota swaps."
+    refused = await client.post(url("reply", thread_id=thread.id),
+                                data={"body": reply, "csrftoken": token})  # fmt: skip
+    assert refused.status_code == 404 and "no such thread" in refused.text
+    assert reply in refused.text and "readonly" in refused.text
