@@ -267,6 +267,9 @@ def stated_plainly(text: str) -> bool:
         if c.score < STOCK or c.damped_by:
             continue
         left, right = doc.sentence(c.start, c.end)
+        # (Within SENTENCE_REACH of the phrase: a long run of quoted phrases in one sentence
+        # would otherwise be scanned from its start for each.)
+        left, right = max(left, c.start - SENTENCE_REACH), min(right, c.end + SENTENCE_REACH)
         opened = any(m.start() < c.start for m in _SINGLE_OPEN.finditer(doc.text, left, c.end))
         closed = _SINGLE_CLOSE.search(doc.text, c.end, right + 1) is not None
         if not (opened and closed):

@@ -57,6 +57,10 @@ PHRASES = [
     "https://e.x/too-junior-to-",
     "see www.a-b-c.d/e%20f ",
     "Franchement, tu es trop junior pour comprendre. ",
+    # Put-downs named in single quotes (each is looked at), marks, pipes and footnotes.
+    "'too junior to get this' ",
+    "[[[[(((( ",
+    "a | b[^1] ",
 ]
 LANGUAGE = LanguageStage()
 LANGUAGE.load()
@@ -82,6 +86,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "fold": fold,
     "for_model": for_model,
     "stock_sentences": cues.stock_sentences,
+    "stated_plainly": cues.stated_plainly,
     "too_many_cells": too_many_cells,
     "language stage": LANGUAGE.other,
 }
