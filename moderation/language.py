@@ -5,8 +5,9 @@ Dutch scored as nothing and stayed on view. This stage names the language of eac
 a post's own words (not its quotes or web addresses) with py3langid (a naive Bayes model over
 byte n-grams of 97 languages, shipped in the package), and reports the share of the post's
 words in passages it reads, with confidence, as another language. The policy flags such a
-post for a moderator ("written in French: the automatic checks read English only"); it never
-holds one, because nothing here says the words are unkind.
+post for a moderator (OTHER_LANGUAGE: "is written, wholly or in part, in a language the
+automatic checks do not read"), its evidence naming the language; it never holds one, because
+nothing here says the words are unkind.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ NAMES = {
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*")
 _WORD = re.compile(r"[^\W\d_]{2,}")
-# Scripts written without spaces between words (Chinese, Japanese, Thai, ...).
-_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Scripts written without spaces between words (Thai, Japanese kana, Chinese characters).
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def words(text: str) -> int:
