@@ -88,7 +88,8 @@ def dismissive_score(
     base = model if model is not None else cue
     if model is not None and cue >= STOCK_CUE:
         # In the writer's own words: a reply quoting a put-down is not one for the quote.
-        own = cues.reading(own_words(post.text)[1])
+        own_text = own_words(post.text)[1]
+        own = cues.reading(own_text)
         if own >= STOCK_CUE:
             # A stock put-down stated directly is flagged at least, whatever the model read:
             # the model misread short ones in Markdown ("# You're too junior to get this"
@@ -96,7 +97,7 @@ def dismissive_score(
             # (Not when it stands in single quotation marks: a policy naming such phrases.)
             if model >= settings.dismissive_flag:
                 base = max(base, own)
-            elif cues.stated_plainly(own_words(post.text)[1]):
+            elif cues.stated_plainly(own_text):
                 base = max(base, settings.dismissive_flag)
     title = title_score(scores)
     if scores.get("cues", {}).get("title", 0.0) >= STOCK_CUE:

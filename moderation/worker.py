@@ -39,7 +39,7 @@ from forum.accounts.models import (
     profile_text,
 )
 from forum.accounts.services import established, load_ranks
-from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
+from forum.board.models import DECIDED_HIDDEN, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
@@ -69,9 +69,6 @@ from moderation.dismissive import DismissiveStage
 from moderation.pipeline import Outcome, Pipeline
 from moderation.related_index import RelatedIndex
 from moderation.signals import PostInput, quoted_lines, unquote_fabricated
-
-# A fresh account's post the worker has still to read, out of others' sight (forum.board.posting).
-CHECKING = ModerationState.checking.value
 
 log = logging.getLogger("candor.worker")
 # How much of the answered post the model is given as context (it reads the first 64 tokens).
@@ -300,7 +297,7 @@ class Worker:
                 _result(outcome, post_id=post.id,
                         nudged=[p for p in post.nudge_phrases.split("\n") if p])
             )  # fmt: skip
-            if post.moderation_state not in HIDDEN_STATES or post.moderation_state == CHECKING:
+            if post.moderation_state not in DECIDED_HIDDEN:
                 points = self.settings.points_per_post
                 if decision.verdict == Verdict.hold.value:
                     why = describe(decision.reasons)

@@ -37,10 +37,10 @@ class ModerationState(StrEnum):
     hidden = "hidden"
 
 
-# The states in which a post is seen only by its author and moderators.
-HIDDEN_STATES = (
-    ModerationState.held.value, ModerationState.hidden.value, ModerationState.checking.value
-)  # fmt: skip
+# The states in which a post is seen only by its author and moderators: those a decision put
+# it in (the worker's verdict on them waits for a moderator), and waiting for the check.
+DECIDED_HIDDEN = (ModerationState.held.value, ModerationState.hidden.value)
+HIDDEN_STATES = (*DECIDED_HIDDEN, ModerationState.checking.value)
 
 
 def shown_to_all(state: Any) -> ColumnElement[bool]:

@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 from markupsafe import Markup
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,6 +16,7 @@ from forum.accounts.web import Ctx
 from forum.board import categories, drafts, lists, posting, queries, reacting, threads
 from forum.board.events import CategoryPageExtras, ThreadPageExtras
 from forum.board.models import HIDDEN_STATES, Category, Post, Thread
+from forum.board.nudge import nudge_for
 from forum.board.queries import AuthorView, PostView, ThreadView
 from forum.core import events
 from forum.core.audit import audit
@@ -24,7 +24,6 @@ from forum.core.errors import DomainError
 from forum.core.ratelimit import RateLimited
 from forum.core.text import clean_block, quote_markdown, render_markdown
 from forum.core.web import Refused, field_int, field_str, view
-from moderation import cues
 
 NO_THREAD = "There is no such thread, or it has been removed."
 
@@ -41,17 +40,6 @@ async def _post_or_404(ctx: Ctx) -> Post:
     if post is None:
         raise HTTPException(404, "There is no such post, or it has been removed.")
     return post
-
-
-async def _nudge(form: FormData, body: str, title: str | None = None) -> tuple[list[str], bool]:
-    """The cue phrases to point out before posting (in the title too, if there is one), and
-    whether the author chose to post anyway.
-
-    The composer says it once: an author who saw the nudge and pressed "Post anyway" posts,
-    and the phrases are recorded with the post for moderators. The check is pure Python work
-    on up to a post's length, so it runs in a thread and other requests go on meanwhile."""
-    text = f"{title}\n\n{body}" if title else body
-    return await asyncio.to_thread(cues.nudge_phrases, text), form.get("post_anyway") == "1"
 
 
 async def _preview(body: str) -> Markup:
@@ -142,7 +130,7 @@ async def new_thread(ctx: Ctx) -> Response:
             context["preview"] = await _preview(body)
         await _keep_draft(ctx, context, category_id=category.id)
         return ctx.render("board/new_thread.html", context, context.get("status", 200))
-    nudge, posted_anyway = await _nudge(form, body, title)
+    nudge, posted_anyway = await nudge_for(form, body, title)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/new_thread.html", context)
@@ -323,7 +311,7 @@ async def reply(ctx: Ctx) -> Response:
         await _keep_draft(ctx, context, thread_id=thread.id)
         return ctx.render("board/reply.html", context, context.get("status", 200))
     reply_to = field_int(form, "reply_to")
-    nudge, posted_anyway = await _nudge(form, body)
+    nudge, posted_anyway = await nudge_for(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/reply.html", context)
@@ -425,7 +413,7 @@ async def edit_post(ctx: Ctx) -> Response:
     # decision, not a post of theirs).
     nudge: list[str] = []
     if own:
-        nudge, posted_anyway = await _nudge(form, body, title)
+        nudge, posted_anyway = await nudge_for(form, body, title)
         if nudge and not posted_anyway:
             context["nudge"] = nudge
             return ctx.render("board/edit.html", context)

@@ -3,7 +3,6 @@ conversation, and a member's blocks. Every page answers 404 to anyone not taking
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -12,20 +11,13 @@ from starlette.routing import Route
 
 from forum.accounts.services import find_by_username
 from forum.accounts.web import Ctx
+from forum.board.nudge import nudge_for
 from forum.core.ratelimit import RateLimited
 from forum.core.web import field_int, field_str, view
 from forum.messages import services as pm
 from forum.messages.models import Conversation, Participant
-from moderation import cues
 
 NOT_FOUND = "There is no such conversation."
-
-
-async def _nudge(form: Any, body: str, subject: str = "") -> tuple[list[str], bool]:
-    """The composer's nudge, as for posts: phrases that may read as dismissive of juniors (in
-    the subject too), and whether the sender saw them and chose to send anyway."""
-    text = f"{subject}\n\n{body}" if subject else body
-    return await asyncio.to_thread(cues.nudge_phrases, text), form.get("post_anyway") == "1"
 
 
 @view(login=True)
@@ -50,7 +42,7 @@ async def new_conversation(ctx: Ctx) -> Response:
     context["form"] = {"to": to, "subject": subject, "body": body}
     try:
         recipients = await pm.resolve_recipients(ctx.db, ctx.settings, ctx.user, to)
-        nudge, anyway = await _nudge(form, body, subject)
+        nudge, anyway = await nudge_for(form, body, subject)
         if nudge and not anyway:
             context["nudge"] = nudge
             return ctx.render("messages/new.html", context)
@@ -114,7 +106,7 @@ async def reply(ctx: Ctx) -> Response:
     reply_to = field_int(form, "reply_to")
     context = await _conversation_context(ctx, conversation, participant)
     context["form"] = {"body": body, "reply_to": reply_to or ""}
-    nudge, anyway = await _nudge(form, body)
+    nudge, anyway = await nudge_for(form, body)
     if nudge and not anyway:
         context["nudge"] = nudge
         return ctx.render("messages/conversation.html", context)
