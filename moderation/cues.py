@@ -64,7 +64,11 @@ CUES = [
          rf"\b{_TOO}\s+{_GREEN}\s+to\s+(?:really\s+|even\s+|possibly\s+|fully\s+)?{_GET}\b", 0.55),
     _cue("come_back_when",
          rf"\bcome back (?:to (?:me|us) )?(?:when|once|after)\s+{_YOU}(?:'ve| have|'re| are|'ll| will| actually| finally| get| got| can|\s)", 0.9),
-    _cue("come_back_in_years", r"\bcome back in (?:\w+ )?(?:\d+|a few|ten|twenty|five) years\b", 0.85),
+    # The same said of juniors or reported ("told me to come back when I had 20 years in"):
+    # read about oneself unless reported, and counted when the writer endorses the report.
+    _cue("come_back_when_shifted",
+         r"\bcome back (?:when|once|after)\s+(?:they|I|we|he|she)(?:'ve|'d| have| had| get| got)\b[^.!?\n]{0,30}?\b(?:years?|experience)\b", 0.8),
+    _cue("come_back_in_years", r"\bcome back (?:in|with|w/?|after) (?:\w+ )?(?:\d+|a few|ten|twenty|five) (?:more )?(?:years|yrs)\b", 0.85),
     _cue("know_your_place", rf"\b(?:know|learn|remember) {_YOU}r place\b|\bknow (?:their|its) place\b", 0.95),
     _cue("not_your_place", r"\b(?:it'?s|it is) not (?:your|an? (?:intern|junior|grad)'?s?) place\b", 0.8),
     _cue("leave_it_to_grownups",
@@ -103,7 +107,8 @@ CUES = [
 
 # "my manager told me to know my place": reported, not uttered.
 _REPORTED = re.compile(
-    r"\b(?:told|tells|telling|said|says|saying|asked|called|replied|responded|wrote|emailed|"
+    r"\b(?:told|tells|telling|said|says|saying|(?:used to|would|always|often|liked? to) say|"
+    r"asked|called|replied|responded|wrote|emailed|"
     r"snapped|answered|informed|lectured)\b[^.!?\n]{0,60}$|"
     r"\b(?:was|were|got|been|being) (?:told|called|asked)\b[^.!?\n]{0,60}$|"
     r"\b(?:heard|hearing) (?:things like|phrases like|comments like|that)\b[^.!?\n]{0,40}$|"
@@ -118,6 +123,39 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 _SELF = re.compile(
     r"\b(?:I(?:'m| am| was|'ve been)|we(?:'re| are| were)|me|myself)\b[^.!?\n]{0,25}$", re.I
 )
+# "Not saying you're too junior to get it. Just saying…": the put-down said while denying it
+# (apophasis) is said; it is not reported speech.
+_APOPHASIS = re.compile(
+    r"\b(?:not|never|n't|won'?t|wouldn'?t)\s+(?:gonna\s+|going to\s+)?"
+    r"(?:saying|say|suggesting|implying)\b(?:\s+that)?[^.!?\n]{0,25}$",
+    re.I,
+)
+_APOPHASIS_GOES_ON = re.compile(r"\b(?:just saying|just that|but|though|however)\b", re.I)
+# A cue said of the writer ("come back when I have…"), unless reported.
+_SHIFTED_SELF = re.compile(r"\b(?:I|we)\b")
+# A reported, quoted or advised-against put-down the writer then endorses, or applies to the
+# reader: "Someone once told me I was too junior to get it. Reading your post, I finally
+# understand what they meant." The report is the vehicle, so it counts as said.
+_ENDORSE = re.compile(
+    r"\b(?:(?:he|she|they|my \w+|who\w*)\s+(?:was|were|had)\s+(?:(?:a|a good|a fair) point|"
+    r"(?:quite |absolutely |dead |so )?right|not wrong|on ?to something|spot on)|"
+    r"(?:understand|see|get|know|realise|realize)\s+(?:now\s+)?(?:exactly\s+)?(?:what|why)\s+"
+    r"(?:he|she|they|people)\s+(?:meant|said|was saying|were saying)|"
+    r"(?:fits|suits|applies to|describes|sums up)\s+(?:you|this|your|the (?:thread|post|situation))|"
+    r"pass(?:ing)?\s+(?:it|that|this|the same)\s+(?:advice\s+|wisdom\s+)?(?:on|along)\s+to\s+you|"
+    r"(?:true|the case|apt|fitting)\s+(?:for|of|about)\s+(?:you|this)|rings? true|"
+    r"still (?:true|holds|applies)|(?:words|advice) to live by|"
+    r"couldn'?t (?:have )?(?:agreed?|said it) (?:more|better))\b",
+    re.I,
+)
+# An endorsement of a report about the writer ("told me I was too junior… He was right.") is
+# the writer's own story unless it turns on the reader.
+_FIRST_PERSON = re.compile(r"\b(?:I|me|my|we|us)\b", re.I)
+_AIMED = re.compile(r"\b(?:you|your|yours|ur|u)\b|\bthis (?:thread|post|discussion)\b", re.I)
+# How far after a damped cue an endorsement is looked for (the next sentence or two).
+ENDORSE_REACH = 200
+# Cues weaker than this ("in my day") are not made a put-down by an endorsement.
+ENDORSE_MIN = 0.5
 # Advice against the behaviour: "never tell a junior to come back when…"
 _ADVICE = re.compile(
     r"\b(?:never|don'?t|do not|avoid|stop|instead of|rather than|shouldn'?t|should not|refuse to|won'?t)\b"
@@ -182,6 +220,21 @@ class CueMatch:
     text: str
     score: float
     damped_by: str = ""
+    endorsed: bool = False  # reported or quoted, then endorsed or applied to the reader
+
+
+def _endorsed(doc: _Text, start: int, end: int, reported: str) -> bool:
+    """Whether the writer endorses the damped cue at start:end, or applies it to the reader,
+    in what follows it (within ENDORSE_REACH). `reported` is what stands between the report's
+    verb and the cue ("told me I was")."""
+    found = _ENDORSE.search(doc.text, end, min(len(doc.text), end + ENDORSE_REACH))
+    if found is None:
+        return False
+    if not _FIRST_PERSON.search(reported) and not _FIRST_PERSON.search(doc.text, start, end):
+        return True
+    # A report about the writer: only when the endorsement's sentence turns on the reader.
+    left, right = doc.sentence(found.start(), found.end())
+    return _AIMED.search(doc.text, left, right + 1) is not None
 
 
 def find_cues(text: str) -> list[CueMatch]:
@@ -202,20 +255,35 @@ def find_cues(text: str) -> list[CueMatch]:
             score = cue.weight
             prefix = text[max(left, start - CONTEXT) : start]
             damped = ""
-            if _REPORTED.search(prefix) or doc.in_quotes(start, left):
+            report = _REPORTED.search(prefix)
+            if _APOPHASIS.search(prefix) and _APOPHASIS_GOES_ON.search(
+                text, end, min(len(text), end + ENDORSE_REACH)
+            ):
+                pass  # "not saying you're…, just saying": said while denying it
+            elif report or doc.in_quotes(start, left):
                 score *= 0.3
                 damped = "reported speech"
-            elif _SELF.search(prefix) and not _YOU_IN.search(text, start, end):
+            elif (_SELF.search(prefix) or _SHIFTED_SELF.search(text, start, end)) and not (
+                _YOU_IN.search(text, start, end)
+            ):
                 score *= 0.2
                 damped = "speaking of oneself"
             elif _ADVICE.search(prefix):
                 score *= 0.3
                 damped = "advice against it"
-            elif cue.weight < 0.95 and doc.has_marker(left, right):
+            endorsed = (
+                bool(damped)
+                and cue.weight >= ENDORSE_MIN
+                and _endorsed(doc, start, end, prefix[report.start() :] if report else prefix[-40:])
+            )
+            if endorsed:
+                score, damped = max(cue.weight, STOCK), ""
+            elif not damped and cue.weight < 0.95 and doc.has_marker(left, right):
                 score = min(1.0, score + 0.1)
             matches.append(
-                CueMatch(cue.name, start, end, written[start:end], round(score, 3), damped)
-            )
+                CueMatch(cue.name, start, end, written[start:end], round(score, 3), damped,
+                         endorsed)
+            )  # fmt: skip
     return sorted(matches, key=lambda c: c.start)
 
 
@@ -266,6 +334,8 @@ def stated_plainly(text: str) -> bool:
     for c in find_cues(text):
         if c.score < STOCK or c.damped_by:
             continue
+        if c.endorsed:
+            return True  # a report the writer endorses: its quotation marks are the vehicle
         left, right = doc.sentence(c.start, c.end)
         # (Within SENTENCE_REACH of the phrase: a long run of quoted phrases in one sentence
         # would otherwise be scanned from its start for each.)

@@ -153,7 +153,56 @@ def for_model(text: str) -> str:
     folded = _MARKS.sub("", folded)
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
-    return without_repeats(_SPACED.sub(lambda m: m.group(0).replace(m.group(2), ""), folded))
+    folded = _SPACED.sub(_join_letters, folded)
+    return without_repeats(_TEXTSPEAK.sub(_spelt_out, folded))
+
+
+# Single letters and digits that are text-speak words ("u r 2 young"), not a word spaced out.
+_TEXTSPEAK_RUN = re.compile(r"[ur24 ]+")
+
+
+def _join_letters(m: re.Match[str]) -> str:
+    run = m.group(0)
+    if m.group(2) == " " and _TEXTSPEAK_RUN.fullmatch(run):
+        return run
+    return run.replace(m.group(2), "")
+
+
+# Text-speak, as the words it stands for: "u r 2 jnr 2 get ths", "come back w 20 yrs" read to
+# a member as plainly as the words, but a tokenizer and the cues miss them. Only forms that
+# are not words of their own; "2" only before a word it plainly stands for.
+_TEXTSPEAK_WORDS = {
+    "u": "you", "ya": "you", "r": "are", "yrs": "years", "jnr": "junior", "jnrs": "juniors",
+    "snr": "senior", "bk": "back", "ths": "this", "thx": "thanks", "pls": "please",
+    "plz": "please", "ppl": "people", "abt": "about", "gt": "get", "cm": "come", "w": "with",
+    "w/": "with", "urself": "yourself", "dont": "don't", "cant": "can't", "youre": "you're",
+}  # fmt: skip
+# ("2 new starters" is a count: "2 young" stands for "too young" only before "2", "to", "for".)
+_TOO_BEFORE = r"junior|green|inexperienced|naive|jnr|(?:young|new|old|fresh|early)\s+(?:2|to|for)"
+_TO_BEFORE = (
+    "get|understand|know|see|be|do|say|speak|talk|lead|comment|make|learn|grasp|follow|judge|"
+    "decide|gt|have an|weigh"
+)
+_TEXTSPEAK = re.compile(
+    r"(?<![\w'’/.&-])(?:(?P<word>u|ya|r|yrs|jnrs?|snr|bk|ths|thx|pls|plz|ppl|abt|gt|cm|w/?|"
+    r"urself|dont|cant|youre)(?![\w'’/&-]|\.\w)|"
+    rf"(?P<too>2)(?=\s+(?:{_TOO_BEFORE})\b)|(?P<to>2)(?=\s+(?:{_TO_BEFORE})\b))",
+    re.IGNORECASE,
+)
+
+
+def _spelt_out(m: re.Match[str]) -> str:
+    if m.group("too"):
+        return "too"
+    if m.group("to"):
+        return "to"
+    word = m.group("word")
+    lower = word.lower()
+    if len(word) == 1 and word.isupper():
+        return word  # an initial ("W. H. Smith") or a name, not text-speak
+    if lower == "cm" and m.start() > 0 and m.string[m.start() - 2 : m.start()].strip().isdigit():
+        return word  # "5 cm"
+    return _TEXTSPEAK_WORDS[lower]
 
 
 # A web address. One that spells out words ("/you-are-too-junior-to-get-this", "%20"-joined,

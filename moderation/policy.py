@@ -9,6 +9,7 @@ from typing import Any
 
 from forum.core.settings import Settings
 from moderation import cues
+from moderation.normalise import for_model
 from moderation.signals import DISMISSIVE, OTHER_LANGUAGE, PostInput, own_words, significant
 
 WATCHED = "WATCHED_PHRASE"
@@ -86,10 +87,15 @@ def dismissive_score(
         # stated directly): padding around it cannot talk it down.
         model = max(model, sentence)
     base = model if model is not None else cue
-    if model is not None and cue >= STOCK_CUE:
+    if model is not None:
         # In the writer's own words: a reply quoting a put-down is not one for the quote.
         own_text = own_words(post.text)[1]
-        own = cues.reading(own_text)
+        own = cues.reading(own_text) if cue >= STOCK_CUE else 0.0
+        if own < STOCK_CUE:
+            # As the model reads them: spelt in text-speak ("come back w 20 yrs") or with
+            # the letters apart ("Y-o-u-r-e t-o-o j-u-n-i-o-r"), the phrase is as plain.
+            own_text = for_model(own_text)
+            own = cues.reading(own_text)
         if own >= STOCK_CUE:
             # A stock put-down stated directly is flagged at least, whatever the model read:
             # the model misread short ones in Markdown ("# You're too junior to get this"

@@ -32,6 +32,44 @@ NOT_DISMISSIVE = [
 ]
 
 
+# A put-down reported, quoted or advised against, then endorsed or turned on the reader (a
+# third probe published each of these unflagged), beside the writer's own stories.
+ENDORSED = [
+    "Someone once told me I was too junior to get it. Reading your post, I finally understand "
+    "what they meant.",
+    "My old boss used to say juniors should come back when they have 20 years in. Your post "
+    "makes me think he had a point.",
+    "Our guideline says never tell a mentee they are too junior to get it. Shame, because it "
+    "fits this thread perfectly.",
+    "My old boss said juniors should come back with 20 years in. He was right",
+    "My own mentor once told me to come back when I had 20 years in. I'd pass it on to you.",
+    "Not saying you're too junior to get it. Just saying the adults already figured this out.",
+]
+OWN_STORIES = [
+    "My manager told me I was too junior to get it. She was right, I wasn't ready then.",
+    "My manager told me I was too junior to get it. He was right about the budget, not me.",
+    "My old boss used to say juniors should come back when they have 20 years in. I never "
+    "believed it, and neither should you.",
+    "I'd never say you're too junior to understand this; your point about the rota is right.",
+    "I'll come back when I have more experience with the tool.",
+    "Juniors should come back when they have five years' experience? No, that rule loses us "
+    "good people.",
+]
+
+
+@pytest.mark.parametrize("text", ENDORSED)
+def test_a_report_the_writer_endorses_or_turns_on_the_reader_is_a_put_down(text: str) -> None:
+    assert cues.reading(text) >= cues.STOCK
+    assert cues.stated_plainly(text)
+    assert any(c.endorsed or not c.damped_by for c in cues.find_cues(text))
+
+
+@pytest.mark.parametrize("text", OWN_STORIES)
+def test_a_writers_own_story_or_denial_is_not_made_a_put_down(text: str) -> None:
+    assert cues.reading(text) < cues.STOCK, cues.find_cues(text)
+    assert not cues.stated_plainly(text)
+
+
 @pytest.mark.parametrize("text", DISMISSIVE_TEXTS)
 def test_cues_find_put_downs_with_spans(text: str) -> None:
     found = cues.find_cues(text)

@@ -294,19 +294,43 @@ def test_a_post_of_one_token_pieces_is_read_in_at_most_max_windows(
         "You're too junior to get this - source",
         "Youre too junior to get this",
         "yOuRe ToO jUnIoR tO gEt ThIs",
+        # A third probe's: text-speak, letters apart, a report endorsed or turned on the reader.
+        "come back w 20 yrs",
+        "yr 2 jnr 2 gt ths. cm bk w 20 yrs",
+        "Y-o-u-r-e t-o-o j-u-n-i-o-r t-o g-e-t t-h-i-s",
+        "Someone once told me I was too junior to get it. Reading your post, I finally "
+        "understand what they meant.",
+        "My own mentor once told me to come back when I had 20 years in. I'd pass it on to you.",
     ],
 )
 def test_a_stock_put_down_stated_directly_is_flagged_whatever_the_model_reads(
     stage: DismissiveStage, text: str
 ) -> None:
-    """The model read these short forms at 0.01-0.49 (a second probe published every one);
-    the cues read a stock put-down stated directly, and that flags a post at least."""
+    """The model read these short forms at 0.01-0.49 (a second and a third probe published
+    every one); the cues read a stock put-down stated directly, as the model reads the words
+    (text-speak spelt out), and that flags a post at least."""
     pipeline = Pipeline(Settings(), [CueStage(), stage])
     for state in pipeline.states:
         state.loaded = True
     (outcome,) = pipeline.run([PostInput(1, text)])
     assert outcome.decision is not None
     assert outcome.decision.verdict in ("flag", "hold"), outcome.scores
+
+
+def test_a_writers_own_story_of_a_put_down_or_a_denial_of_one_is_not_flagged(
+    stage: DismissiveStage,
+) -> None:
+    pipeline = Pipeline(Settings(), [CueStage(), stage])
+    for state in pipeline.states:
+        state.loaded = True
+    for text in (
+        "My manager told me I was too junior to get it. She was right, I wasn't ready then.",
+        "My old boss used to say juniors should come back when they have 20 years in. I never "
+        "believed it, and neither should you.",
+        "I'd never say you're too junior to understand this; your point about the rota is right.",
+    ):
+        (outcome,) = pipeline.run([PostInput(1, text)])
+        assert outcome.decision is not None and outcome.decision.verdict == "clear", text
 
 
 def test_a_policy_that_names_a_put_down_in_single_quotes_is_not_flagged(

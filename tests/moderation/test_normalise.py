@@ -164,3 +164,17 @@ def test_table_pipes_and_footnote_references_between_words_read_as_blanks() -> N
     assert " ".join(for_model(header).split()) == "You're too junior to get this a b c"
     assert for_model("You're too junior[^1] to get this.") == "You're too junior     to get this."
     assert len(fold(header)) == len(header)  # the cues' evidence still marks what was written
+
+
+def test_text_speak_reads_as_the_words_it_stands_for() -> None:
+    """A third probe published "yr 2 jnr 2 gt ths. cm bk w 20 yrs" unflagged."""
+    assert for_model("yr 2 jnr 2 gt ths. cm bk w 20 yrs") == (
+        "yr too junior to get this. come back with 20 years"
+    )
+    assert for_model("u r 2 young 2 lead") == "you are too young to lead"
+    assert for_model("Youre too junior, dont argue") == "you're too junior, don't argue"
+    # Initials, units, abbreviations, words with a hyphen and a number before a noun are not
+    # text-speak.
+    for kept in ("W. H. Smith and the U.S. team", "5 cm of snow", "our r&d and q&a budget",
+                 "a u-turn on the w/e rota", "I have 2 kids and 2 new starters"):  # fmt: skip
+        assert for_model(kept) == kept
