@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from forum.accounts.models import (
-    PROFILE_HIDDEN_STATES,
+    PROFILE_DECIDED_HIDDEN,
     LoginSession,
     ProfileState,
     User,
@@ -118,6 +118,10 @@ class Claim:
     attempts: int
 
 
+# A post longer than this (Markdown source) is read alone, after the ordinary ones waiting.
+LONG_POST_CHARS = 2_000
+
+
 class Worker:
     def __init__(
         self, settings: Settings, database: Database, pipeline: Pipeline, name: str | None = None
@@ -169,7 +173,17 @@ class Worker:
         return sorted((Claim(i, token, n) for i, n in rows), key=lambda c: c.post_id)
 
     async def claim(self, limit: int | None = None) -> list[Claim]:
-        return await self._claim(Post, Post.is_deleted.is_(False), limit=limit)
+        """Posts of ordinary length first, a batch at a time; a long one alone, when no other
+        post waits. A probe's six 20,000-character replies (6-8 s each to read) kept a new
+        account's ordinary reply hidden for 35 s behind them, and claimed together they would
+        hold a batch for a minute: now an ordinary post waits for one long post at most."""
+        ordinary = await self._claim(
+            Post, Post.is_deleted.is_(False), func.length(Post.body_source) <= LONG_POST_CHARS,
+            limit=limit,
+        )  # fmt: skip
+        if ordinary:
+            return ordinary
+        return await self._claim(Post, Post.is_deleted.is_(False), limit=1)
 
     async def _inputs(self, session: AsyncSession, claims: list[Claim]) -> list[PostInput]:
         ranks = await load_ranks(session)
@@ -357,8 +371,9 @@ class Worker:
                 decision = outcome.decision if outcome else None
                 if outcome is not None and decision is not None:
                     session.add(_result(outcome, profile_user_id=uid))
-                    if user.profile_state not in PROFILE_HIDDEN_STATES:
+                    if user.profile_state not in PROFILE_DECIDED_HIDDEN:
                         user.profile_state = PROFILE_STATE[decision.verdict].value
+                        user.profile_note = ""
                         if decision.verdict == Verdict.hold.value:
                             why = describe(decision.reasons)
                             user.profile_note = f"Held for a moderator's review: this text {why}."
@@ -367,8 +382,9 @@ class Worker:
                             session, None, decision.reasons, profile_user_id=uid,
                             verdict=decision.verdict, priority=PRIORITY[decision.verdict],
                         )  # fmt: skip
-                elif user.profile_state not in PROFILE_HIDDEN_STATES:
+                elif user.profile_state not in PROFILE_DECIDED_HIDDEN:
                     user.profile_state = ProfileState.clear.value  # nothing left to score
+                    user.profile_note = ""
                 await session.commit()
                 done += 1
         return done

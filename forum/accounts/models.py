@@ -36,16 +36,21 @@ class Rank(Base):
 
 class ProfileState(StrEnum):
     """As a post's moderation states: pending, clear and flagged are public; held and hidden
-    are shown only to the member and moderators."""
+    are shown only to the member and moderators, and so is checking: a new account's changed
+    text, until the worker has read it."""
 
     pending = "pending"
     clear = "clear"
     flagged = "flagged"
     held = "held"
     hidden = "hidden"
+    checking = "checking"
 
 
-PROFILE_HIDDEN_STATES = (ProfileState.held.value, ProfileState.hidden.value)
+# Hidden by a decision (a moderator's, the worker's or members' reports): the worker's reading
+# does not put such text on view.
+PROFILE_DECIDED_HIDDEN = (ProfileState.held.value, ProfileState.hidden.value)
+PROFILE_HIDDEN_STATES = (*PROFILE_DECIDED_HIDDEN, ProfileState.checking.value)
 
 
 def profile_text(location: str, bio: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, case, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.elements import ColumnElement
 
 from forum.accounts.events import ProfileChanged, RankEarned
 from forum.accounts.models import (
@@ -37,6 +38,7 @@ from forum.core.fastpath import Prepared, fast_path, fetch_rows
 from forum.core.settings import Settings
 from forum.core.text import clean_line
 from moderation import cues
+from moderation.normalise import for_model
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
 # Structural check only; ownership is proven by the reset mail, not by a pattern.
@@ -55,7 +57,11 @@ def token_hash(token: str) -> str:
 
 # The cue reading at which a username is refused (moderation.cues: stock put-downs score
 # 0.85-1.0 stated directly, far less quoted, reported or advised against).
-USERNAME_CUE_MAX = 0.85
+USERNAME_CUE_MAX = 0.6
+# Words a member may not take as part of a name at registration: a name that reads as staff
+# ("morgan-mod") borrows the moderators' voice. Operators, the CLI and the demo may.
+STAFF_WORDS = frozenset({"admin", "administrator", "moderator", "mod", "mods", "staff",
+                         "official", "sysop"})  # fmt: skip
 
 
 def on_premoderation(user: User, settings: Settings) -> bool:
@@ -85,11 +91,41 @@ def validate_username(username: str) -> str:
             "starting with a letter or digit.",
         )
     # A name shows on every post and in "last post by" lines, and the worker never reads it:
-    # a stock put-down for a name ("know_your_place_kid") is refused here, read as words.
-    words = re.sub(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|[._\-]+", " ", username)
-    if cues.reading(words) >= USERNAME_CUE_MAX:
+    # a put-down for a name ("know_your_place_kid", "too_junior_to_get_this",
+    # "come_back_in_20yrs") is refused here, read as words, text-speak spelt out. A name is
+    # not speech: any cue reading a put-down refuses it, not only a stock one.
+    if cues.reading(for_model(_name_words(username))) >= USERNAME_CUE_MAX:
         raise AccountError("username", "Choose another username: this one reads as a put-down.")
     return username
+
+
+def _name_words(username: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|[._\-]+", " ", username)
+
+
+# What a name looks like to a reader: without case and separators, and with the characters
+# that pass for others in a thread's font read alike. "morgan-mod", "Morgan.Mod" and
+# "rnorgan_mod" are "morgan_mod" to anyone reading a thread.
+_LOOK_ALIKE = ((".", ""), ("_", ""), ("-", ""), ("rn", "m"), ("0", "o"), ("1", "i"), ("l", "i"))
+
+
+def username_skeleton(username: str) -> str:
+    skeleton = username.lower()
+    for seen, read in _LOOK_ALIKE:
+        skeleton = skeleton.replace(seen, read)
+    return skeleton
+
+
+def _skeleton_column() -> ColumnElement[str]:
+    column: ColumnElement[str] = User.username_key.expression
+    for seen, read in _LOOK_ALIKE:
+        column = func.replace(column, seen, read)
+    return column
+
+
+def check_staff_words(username: str) -> None:
+    if STAFF_WORDS & set(_name_words(username).lower().split()):
+        raise AccountError("username", "Usernames may not name a staff role (mod, admin, staff).")
 
 
 def validate_email(email: str) -> str:
@@ -99,11 +135,18 @@ def validate_email(email: str) -> str:
     return email
 
 
-def validate_password(password: str, field: str = "password") -> str:
+def validate_password(password: str, field: str = "password", username: str = "") -> str:
     if len(password) < PASSWORD_MIN:
         raise AccountError(field, f"Passwords need at least {PASSWORD_MIN} characters.")
     if len(password) > PASSWORD_MAX:
         raise AccountError(field, f"Passwords can have at most {PASSWORD_MAX} characters.")
+    # The first guesses of anyone trying accounts: digits only ("1234567890"), a few
+    # characters repeated ("aaaaaaaaaa", "abcabcabca") or the account's own name in it.
+    if password.isdigit() or len(set(password.lower())) < 5:
+        raise AccountError(field, "Choose a password that is harder to guess: mix words, "
+                                  "letters and digits, or use a passphrase.")  # fmt: skip
+    if len(username) >= 3 and username.lower() in password.lower():
+        raise AccountError(field, "Choose a password that does not contain your username.")
     return password
 
 
@@ -124,7 +167,7 @@ async def create_user(
     worker (accounts made by an operator, the CLI or the demo are not scored)."""
     username = validate_username(username)
     email = validate_email(email)
-    validate_password(password)
+    validate_password(password, username=username)
     if role not in {r.value for r in Role}:
         raise AccountError("role", f"Unknown role {role!r}.")
     taken = await session.execute(
@@ -136,6 +179,13 @@ async def create_user(
         if row.username_key == username.lower():
             raise AccountError("username", "That username is taken.")
         raise AccountError("email", "An account with that e-mail address already exists.")
+    # Names that read alike ("morgan-mod" beside "morgan_mod") are one name to a reader.
+    # Compared by skeleton: a scan of the names, made at registration only.
+    alike = await session.scalar(
+        select(User.username).where(_skeleton_column() == username_skeleton(username)).limit(1)
+    )
+    if alike is not None:
+        raise AccountError("username", f"That username is too like {alike}'s: choose another.")
     user = User(
         username=username,
         username_key=username.lower(),
@@ -250,6 +300,10 @@ def guess_key(user: User | None, typed: str = "") -> str:
 
 
 PROFILE_HELD_NOTE = "Waiting for a moderator's approval before other members can see it."
+PROFILE_CHECKING_NOTE = (
+    "Other members see it once the automatic check has read it, usually within seconds "
+    "(new accounts' profiles wait for it)."
+)
 
 
 async def update_profile(
@@ -257,7 +311,9 @@ async def update_profile(
 ) -> bool:
     """Save a member's location and bio; True if they changed. Changed text goes to the
     moderation worker like a post: public meanwhile, unless the member is on pre-moderation or
-    a moderator had hidden the earlier text, when it waits for a moderator."""
+    a moderator had hidden the earlier text, when it waits for a moderator, or the account is
+    not yet established, when it waits (checking) for the worker (as its posts do: a probe's
+    put-down for a bio was on view for 15 s behind a backlog)."""
     if is_suspended(user):
         raise Forbidden("Your account is suspended: your profile cannot be changed.")
     if location == user.location and bio == user.bio:
@@ -274,8 +330,13 @@ async def update_profile(
         user.profile_state = ProfileState.held.value
         user.profile_note = PROFILE_HELD_NOTE
     elif user.profile_state != ProfileState.held.value:
-        user.profile_state = ProfileState.pending.value
-        user.profile_note = ""
+        checking = (
+            settings.hide_new_accounts_posts_until_checked
+            and not user.is_moderator
+            and not established(user, settings)
+        )
+        user.profile_state = (ProfileState.checking if checking else ProfileState.pending).value
+        user.profile_note = PROFILE_CHECKING_NOTE if checking else ""
     await events.announce(session, ProfileChanged(user.id, held))
     return True
 
@@ -350,7 +411,7 @@ async def end_all_sessions(session: AsyncSession, user_id: int) -> None:
 
 
 async def set_password(session: AsyncSession, passwords: Passwords, user: User, new: str) -> None:
-    validate_password(new)
+    validate_password(new, username=user.username)
     user.password_hash = await passwords.hash(new)
     # Every other sign-in of this account ends; the caller starts a fresh one if it wants.
     await end_all_sessions(session, user.id)

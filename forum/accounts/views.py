@@ -160,6 +160,10 @@ async def register(ctx: Ctx) -> Response:
     if password != confirm:
         errors["password_confirm"] = "The two passwords do not match."
     try:
+        accounts.check_staff_words(values["username"])
+    except accounts.AccountError as exc:
+        errors[exc.field] = exc.message
+    try:
         values["email"] = accounts.validate_email(values["email"])
     except accounts.AccountError as exc:
         errors[exc.field] = exc.message
@@ -351,6 +355,9 @@ async def edit_profile(ctx: Ctx) -> Response:
     changed = await accounts.update_profile(ctx.db, ctx.settings, user, location, bio)
     if changed and user.profile_state == ProfileState.held.value:
         ctx.flash("Your profile has been saved; others will see it once a moderator approves it.")
+    elif changed and user.profile_state == ProfileState.checking.value:
+        ctx.flash("Your profile has been saved; others will see it once the automatic check "
+                  "has read it, usually within seconds.")  # fmt: skip
     else:
         ctx.flash("Your profile has been saved.")
     return ctx.redirect(ctx.url("profile", username=user.username))

@@ -495,12 +495,21 @@ async def edit_post(
     post.edit_count += 1
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out
     # of sight until a moderator decides; a public one stays public while it is re-scored.
-    # A fresh account's edit of a reply waits out of sight for its check, as its new posts do.
-    # Not of an opening post: that would take the thread, and others' replies, off the board
-    # (and refuse a reply being sent) each time its author edited it.
+    # A fresh account's edit of a reply waits out of sight for its check, as its new posts do,
+    # and so does its edit of an opening post nobody else has answered yet. Not of one others
+    # have answered: that would take the thread, and their replies, off the board each time
+    # its author edited it (a reply being sent is refused and shown back to its writer).
     if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
         own = editor.id == post.author_id
-        if own and not is_first and awaits_check(editor, settings):
+        answered = is_first and bool(
+            await session.scalar(
+                select(Post.id).where(
+                    Post.thread_id == thread.id, Post.author_id != post.author_id,
+                    Post.is_deleted.is_(False),
+                ).limit(1)
+            )
+        )  # fmt: skip
+        if own and not answered and awaits_check(editor, settings):
             await set_post_state(
                 session, post, ModerationState.checking, CHECKING_NOTE,
                 points=settings.points_per_post,

@@ -155,8 +155,9 @@ class Settings(BaseSettings):
     # New accounts' first N posts wait for a moderator (0: none do).
     premoderate_first_posts: int = 0
     # A member who is not yet established (forum.accounts.services.established: past the first
-    # day with a few accepted posts, or two weeks old) has each post, and each edit of a reply,
-    # seen only by themselves until the worker has read it (usually within a second). Off,
+    # day with a few accepted posts, or two weeks old) has each post, each edit of a reply or of
+    # an opening post nobody else has answered, and each change to their profile's text seen
+    # only by themselves until the worker has read it (usually within a second). Off,
     # every post is on view at once and the worker hides it if it must.
     hide_new_accounts_posts_until_checked: bool = True
     # Dismissiveness toward juniors: flag for review at or above `flag`; hold (hide until a

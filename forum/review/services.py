@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from forum.accounts.models import PROFILE_HIDDEN_STATES, ProfileState, User, UserStatus
+from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
 from forum.articles.models import Article
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
@@ -178,7 +178,7 @@ async def report_profile(
     if (
         item.report_weight >= settings.report_hide_weight
         and not member.is_moderator
-        and member.profile_state not in PROFILE_HIDDEN_STATES
+        and member.profile_state not in PROFILE_DECIDED_HIDDEN
     ):
         member.profile_state = ProfileState.held.value
         member.profile_note = "Hidden while moderators review reports from members."

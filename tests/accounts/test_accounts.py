@@ -136,7 +136,15 @@ async def test_duplicate_username_and_email_case_insensitive(
     assert r1.status_code == 400 and "username is taken" in r1.text
     r2 = await register(client, username="someone", email="Alice@Example.ORG")
     assert r2.status_code == 200 and "Check your e-mail" in r2.text  # the owner is told
-    assert await count_users(db) == before
+    # Names a reader cannot tell from hers: separators, "rn" for "m", "1" or "l" for "i".
+    await make_user(db, settings, username="morgan_m", email="morgan@example.org")
+    await db.commit()
+    for alike in ("a.lice", "A-L-I-C-E", "al1ce", "aIice", "rnorgan-m", "Morgan.M"):
+        r3 = await register(client, username=alike, email=f"{alike}@example.org")
+        assert r3.status_code == 400 and "too like" in r3.text, alike
+    assert await count_users(db) == before + 1
+    unlike = await register(client, username="alicia", email="alicia@example.org")
+    assert unlike.status_code == 200
 
 
 async def test_register_bad_input_gives_form_errors(
@@ -165,6 +173,32 @@ async def test_register_bad_input_gives_form_errors(
     # A username far beyond any limit is refused before any work is done.
     huge = await register(client, username="a" * 10_000)
     assert huge.status_code == 413
+    assert await count_users(db) == before
+
+
+async def test_register_refuses_put_down_and_staff_names_and_guessable_passwords(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """A third probe registered too_junior_to_get_this, come_back_in_20yrs and morgan-mod
+    (beside the demo's morgan_mod), and the passwords 1234567890 and goodname7goodname7."""
+    before = await count_users(db)
+    cases = [
+        # Any put-down a cue reads, text-speak spelt out.
+        ({"username": "too_junior_to_get_this"}, "reads as a put-down"),
+        ({"username": "come_back_in_20yrs"}, "reads as a put-down"),
+        # A name that reads as staff is not for members to take.
+        ({"username": "morgan-mod"}, "staff role"),
+        ({"username": "Site.Admin"}, "staff role"),
+        # The first guesses anyone tries, and the account's own name.
+        ({"password": "1234567890", "password_confirm": "1234567890"}, "harder to guess"),
+        ({"password": "abcabcabcabc", "password_confirm": "abcabcabcabc"}, "harder to guess"),
+        ({"username": "goodname7", "password": "goodname7goodname7",
+          "password_confirm": "goodname7goodname7"}, "does not contain your username"),
+    ]  # fmt: skip
+    for fields, message in cases:
+        response = await register(client, **fields)
+        assert response.status_code == 400, fields
+        assert message in response.text, fields
     assert await count_users(db) == before
 
 

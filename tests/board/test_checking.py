@@ -39,6 +39,8 @@ async def _check(database: Database, settings: Settings) -> None:
     worker = worker_for(settings, database)
     while await worker.run_once():
         pass
+    while await worker.score_profiles():
+        pass
 
 
 async def test_a_fresh_accounts_reply_is_seen_by_others_once_checked(
@@ -111,13 +113,31 @@ async def test_a_fresh_accounts_thread_is_listed_once_checked(
     assert "Rota swaps" in (await client.get(listing)).text
     counted = await db.scalar(select(Category.thread_count).where(Category.id == category.id))
     assert counted == 1
-    # Its author's edit of the opening post leaves the thread on view while it is read again
-    # (hiding it would take the thread, and others' replies, off the board at each edit).
+    # Its author's edit of the opening post, nobody else having answered, waits for its check
+    # out of sight with the thread (a probe's put-down edited into a title and opening post
+    # was on view for 0.3 s, 25 s behind a backlog).
     await db.refresh(opening)
-    await edit_post(db, settings, fresh, opening, thread, "We swap rotas on Fridays now.")
+    await edit_post(db, settings, fresh, opening, thread, "Come back when you have 20 years in.")
     await db.commit()
-    assert opening.moderation_state == "pending"
-    assert (await client.get(url("thread", thread_id=thread.id))).status_code == 200
+    assert opening.moderation_state == "checking"
+    assert (await client.get(url("thread", thread_id=thread.id))).status_code == 404
+    assert "Rota swaps" not in (await client.get(listing)).text
+    await _check(database, settings)
+    await db.refresh(opening)
+    assert opening.moderation_state == "held"
+    # Once others have answered, an edit leaves the thread on view while it is read again
+    # (hiding it would take the thread, and their replies, off the board at each edit).
+    other = _old(await make_user(db, settings, username="answerer"))
+    newer = await make_user(db, settings, username="freshmover")
+    second, (first,) = await make_thread(db, settings, newer, category, title="Desk moves")
+    await _check(database, settings)
+    await create_reply(db, settings, other, second, "We did this last year; happy to help.")
+    await db.commit()
+    await db.refresh(first)
+    await edit_post(db, settings, newer, first, second, "We move desks on Fridays now.")
+    await db.commit()
+    assert first.moderation_state == "pending"
+    assert (await client.get(url("thread", thread_id=second.id))).status_code == 200
 
 
 async def test_an_established_members_post_is_on_view_at_once_and_a_fresh_edit_waits(
@@ -166,3 +186,45 @@ async def test_a_reply_to_a_thread_gone_meanwhile_is_shown_back(
                                 data={"body": reply, "csrftoken": token})  # fmt: skip
     assert refused.status_code == 404 and "no such thread" in refused.text
     assert reply in refused.text and "readonly" in refused.text
+
+
+async def test_a_fresh_accounts_profile_text_is_seen_by_others_once_checked(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    """A probe's put-down for a bio was on view for 0.5-3 s, and 15 s behind a backlog."""
+    from forum.accounts.models import ProfileState
+    from forum.accounts.services import PROFILE_CHECKING_NOTE, update_profile
+
+    opener = _old(await make_user(db, settings, username="opener"))
+    fresh = await make_user(db, settings, username="freshling")
+    category = await make_category(db)
+    thread, _ = await make_thread(db, settings, opener, category)
+    await _check(database, settings)
+    reply = await create_reply(db, settings, fresh, thread, FRIENDLY)
+    await db.commit()
+    await _check(database, settings)
+    bio = "Graduate scheme, second rotation: ask me about the survey we ran."
+    assert await update_profile(db, settings, fresh, "Harrogate", bio)
+    await db.commit()
+    assert (
+        fresh.profile_state == ProfileState.checking and fresh.profile_note == PROFILE_CHECKING_NOTE
+    )
+    # Not on the profile page nor on the author panel of its posts, but to the member.
+    for path in (url("profile", username="freshling"), url("thread", thread_id=thread.id)):
+        page = (await client.get(path)).text
+        assert "Harrogate" not in page and bio[:30] not in page, path
+    await login(client, "freshling")
+    assert "Harrogate" in (await client.get(url("profile", username="freshling"))).text
+    client.cookies.clear()
+    await _check(database, settings)
+    await db.refresh(fresh)
+    assert fresh.profile_state == ProfileState.clear and fresh.profile_note == ""
+    assert "Harrogate" in (await client.get(url("profile", username="freshling"))).text
+    assert "Harrogate" in (await client.get(url("thread", thread_id=thread.id))).text
+    # An established member's profile is on view at once (scored meanwhile, as before).
+    old = _old(await make_user(db, settings, username="settled"))
+    await db.commit()
+    assert await update_profile(db, settings, old, "Whitby", "")
+    await db.commit()
+    assert old.profile_state == ProfileState.pending
+    assert reply.id  # the fresh account's reply stayed (checked above)

@@ -107,6 +107,21 @@ async def test_worker_decides_and_opens_review_items(
         assert [i.post_id for i in items] == [ids[1]]
 
 
+async def test_long_posts_wait_behind_ordinary_ones_and_are_read_one_at_a_time(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """A probe's 20,000-character replies kept a new account's ordinary reply hidden 35 s."""
+    from moderation.worker import LONG_POST_CHARS
+
+    long = (FRIENDLY + " ") * (LONG_POST_CHARS // len(FRIENDLY) + 1)
+    ids = await seed(fresh_database, wsettings, [FRIENDLY, long, long + "!", FRIENDLY + " Too."])
+    worker = worker_for(wsettings, fresh_database)
+    assert sorted(c.post_id for c in await worker.claim()) == [ids[0], ids[3]]
+    assert [c.post_id for c in await worker.claim()] == [ids[1]]
+    assert [c.post_id for c in await worker.claim()] == [ids[2]]
+    assert await worker.claim() == []
+
+
 async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_view(
     fresh_database: Database, wsettings: Settings
 ) -> None:
