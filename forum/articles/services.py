@@ -118,7 +118,12 @@ async def discussion_thread(session: AsyncSession, settings: Settings, article: 
 
 
 async def add_comment(
-    session: AsyncSession, settings: Settings, author: User, article: Article, body: str
+    session: AsyncSession,
+    settings: Settings,
+    author: User,
+    article: Article,
+    body: str,
+    nudged: list[str] | None = None,
 ) -> Post:
     posting.check_can_post(author)
     body = validate_body(settings, body)
@@ -127,7 +132,7 @@ async def add_comment(
     # category, its opening post hidden) takes no comments from them.
     if await queries.get_thread(session, thread.id, author) is None:
         raise BoardError("body", "The discussion of this article is closed.")
-    return await posting.create_reply(session, settings, author, thread, body)
+    return await posting.create_reply(session, settings, author, thread, body, nudged=nudged)
 
 
 @dataclass

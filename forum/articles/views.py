@@ -15,11 +15,13 @@ from forum.articles.events import ArticlePageExtras
 from forum.articles.models import Article
 from forum.board import queries
 from forum.board.models import ModerationState
+from forum.board.nudge import nudge_for
 from forum.board.posting import BoardError, check_post_rate
 from forum.board.views import may_reply, post_cards
 from forum.core import events
 from forum.core.pagination import paginate
 from forum.core.ratelimit import RateLimited
+from forum.core.text import preview_html
 from forum.core.web import field_str, view
 
 PER_PAGE = 20
@@ -80,9 +82,21 @@ async def comment(ctx: Ctx) -> Response:
     assert ctx.user is not None
     form = await ctx.form()
     body = field_str(form, "body", ctx.settings.body_max)
+    # Preview, and the composer's nudge on submit, as a reply's (a probe found neither here).
+    if form.get("preview"):
+        context = await _page_context(ctx, article)
+        context.update(form={"body": body}, preview=await preview_html(body))
+        return ctx.render("articles/article.html", context)
+    nudge, posted_anyway = await nudge_for(form, body)
+    if nudge and not posted_anyway:
+        context = await _page_context(ctx, article)
+        context.update(form={"body": body}, nudge=nudge)
+        return ctx.render("articles/article.html", context)
     try:
         await check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client, len(body))
-        created = await services.add_comment(ctx.db, ctx.settings, ctx.user, article, body)
+        created = await services.add_comment(
+            ctx.db, ctx.settings, ctx.user, article, body, nudged=nudge
+        )
     except (BoardError, RateLimited) as exc:  # the comment form again, with its text
         context = await _page_context(ctx, article)
         context.update(form={"body": body}, errors={"body": exc.message})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from markupsafe import Markup
@@ -22,7 +21,7 @@ from forum.core import events
 from forum.core.audit import audit
 from forum.core.errors import DomainError
 from forum.core.ratelimit import RateLimited
-from forum.core.text import clean_block, quote_markdown, render_markdown
+from forum.core.text import preview_html, quote_markdown
 from forum.core.web import Refused, field_int, field_str, view
 
 NO_THREAD = "There is no such thread, or it has been removed."
@@ -40,13 +39,6 @@ async def _post_or_404(ctx: Ctx) -> Post:
     if post is None:
         raise HTTPException(404, "There is no such post, or it has been removed.")
     return post
-
-
-async def _preview(body: str) -> Markup:
-    """The post as it will look: rendered and sanitised as it will be stored (pure Python
-    work on up to a post's length, so in a thread)."""
-    html = await asyncio.to_thread(render_markdown, clean_block(body))
-    return Markup(html)  # sanitised by nh3 in render_markdown
 
 
 async def _keep_draft(ctx: Ctx, context: dict[str, Any], **place: Any) -> None:
@@ -127,7 +119,7 @@ async def new_thread(ctx: Ctx) -> Response:
     context["form"] = {"title": title, "body": body}
     if "preview" in form or "save_draft" in form:
         if "preview" in form:
-            context["preview"] = await _preview(body)
+            context["preview"] = await preview_html(body)
         await _keep_draft(ctx, context, category_id=category.id)
         return ctx.render("board/new_thread.html", context, context.get("status", 200))
     nudge, posted_anyway = await nudge_for(form, body, title)
@@ -307,7 +299,7 @@ async def reply(ctx: Ctx) -> Response:
     context["form"] = {"body": body, "reply_to": raw_reply_to}
     if "preview" in form or "save_draft" in form:
         if "preview" in form:
-            context["preview"] = await _preview(body)
+            context["preview"] = await preview_html(body)
         await _keep_draft(ctx, context, thread_id=thread.id)
         return ctx.render("board/reply.html", context, context.get("status", 200))
     reply_to = field_int(form, "reply_to")
@@ -396,7 +388,7 @@ async def edit_post(ctx: Ctx) -> Response:
     )
     context["form"] = {"body": body, "title": title if title is not None else thread.title}
     if "preview" in form:
-        context["preview"] = await _preview(body)
+        context["preview"] = await preview_html(body)
         return ctx.render("board/edit.html", context)
     if not posting.can_edit(ctx.user, post, thread):
         # The author's own post, locked meanwhile or the author suspended: the edit is

@@ -4,6 +4,7 @@ http, https and mailto links only and marks every link rel="nofollow noopener ug
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import unicodedata
@@ -17,6 +18,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import table as _table_rule
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from markupsafe import Markup
 
 # Longer runs of non-space are never made links: linkify-it's patterns can take quadratic
 # time on crafted runs (20,000 characters of "https://x.y/(((" took a second), so each call
@@ -430,3 +432,10 @@ def quoted_names(source: str) -> list[str]:
         if header:
             seen.setdefault(header.group(1).strip().lower(), None)
     return list(seen)
+
+
+async def preview_html(body: str) -> Markup:
+    """A post as it will look: rendered and sanitised as it will be stored (pure Python work
+    on up to a post's length, so in a thread)."""
+    html_ = await asyncio.to_thread(render_markdown, clean_block(body))
+    return Markup(html_)  # sanitised by nh3 in render_markdown

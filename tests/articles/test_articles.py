@@ -33,6 +33,7 @@ async def test_editor_publishes_member_comments(
     r = await post_form(client, "/articles/new", ARTICLE, "/articles/new")
     assert r.status_code == 303
     article_id = int(r.headers["location"].rsplit("/", 1)[1])
+    page_of = f"/articles/{article_id}"
     page = await client.get(f"/articles/{article_id}")
     assert "<strong>small</strong>" in page.text and "<script>alert(1)</script>" not in page.text
     assert "What we learned from twelve pairs." in page.text and "You May Also Like" in page.text
@@ -51,6 +52,18 @@ async def test_editor_publishes_member_comments(
         client, f"/articles/{article_id}/comments", {"body": "  "}, f"/articles/{article_id}"
     )
     assert empty.status_code == 400 and "empty" in empty.text
+    # Preview and the composer's nudge, as a reply's: nothing is posted by either.
+    comments = f"/articles/{article_id}/comments"
+    shown = await post_form(client, comments, {"body": "A **bold** idea", "preview": "1"}, page_of)
+    assert shown.status_code == 200 and "<strong>bold</strong>" in shown.text
+    assert "(not posted yet)" in shown.text and "A **bold** idea" in shown.text
+    nudged = await post_form(client, comments, {"body": "Know your place, intern."}, page_of)
+    assert nudged.status_code == 200 and "may read as dismissive" in nudged.text
+    assert "Know your place, intern." in nudged.text  # the text is kept in the form
+    anyway = await post_form(
+        client, comments, {"body": "Know your place, intern.", "post_anyway": "1"}, page_of
+    )
+    assert anyway.status_code == 303
     # The comment is a reply in the article's discussion thread (its opening post is the summary).
     article = await db.get(Article, article_id)
     assert article is not None
@@ -62,9 +75,9 @@ async def test_editor_publishes_member_comments(
             select(Post.body_source).where(Post.thread_id == thread.id).order_by(Post.id)
         )
     ).all()
-    assert len(bodies) == 2 and bodies[1] == "Very useful, thanks."
+    assert len(bodies) == 3 and bodies[1] == "Very useful, thanks."
     assert "[Read the article](/articles/" in bodies[0]
-    assert "1 comment" in (await client.get("/articles")).text
+    assert "2 comments" in (await client.get("/articles")).text
     # Only the article's editor (or an admin) may change it.
     assert (await client.get(f"/articles/{article_id}/edit")).status_code == 403
 
