@@ -330,6 +330,7 @@ def quote_markdown(author: str, source: str) -> str:
 # profile lists eight excerpts on every view: 4,000 characters each took 0.85 s for ten posts.
 EXCERPT_SOURCE_MAX = 800
 _TAG = re.compile(r"<[^>]*>")
+_INLINE_TAG = re.compile(r"</?(?:a|strong|em|b|i|s|del|code|span|mark|sub|sup)(?:\s[^>]*)?>")
 
 
 def too_many_cells(source: str) -> str | None:
@@ -381,6 +382,9 @@ def excerpt(source: str, length: int = 160) -> str:
     its Markdown rendered and the tags dropped, so "t&#111;&#111;" reads "too" and a link
     its words, not its address."""
     rendered = _excerpt_md.render(source[:EXCERPT_SOURCE_MAX])
+    # Inline tags join what they mark to its neighbours ("<strong>Hmm</strong>, too" reads
+    # "Hmm, too"); others part words.
+    rendered = _INLINE_TAG.sub("", rendered)
     text = " ".join(html.unescape(_TAG.sub(" ", rendered)).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 

@@ -37,6 +37,7 @@ from forum.core.db import Database, begin_read, begin_write
 from forum.core.errors import ERROR_TITLES, DomainError
 from forum.core.ratelimit import RETRY_AFTER
 from forum.core.settings import PROJECT_ROOT, Settings
+from forum.core.text import excerpt
 
 log = logging.getLogger("candor.web")
 
@@ -62,6 +63,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.autoescape = select_autoescape(default=True, default_for_string=True)
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
+    env.filters["excerpt"] = excerpt  # a post's start as members read it, as plain text
     env.globals["site_name"] = settings.site_name
     return templates
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from forum.core.text import excerpt
+
 
 @dataclass
 class Segment:
@@ -82,5 +84,6 @@ def flagged_sentence(text: str, evidence: list[dict[str, Any]], length: int = 20
     begin = before[-1] if before else start
     after = _SENTENCE_END.search(text, at, min(len(text), at + length))
     end = after.end() if after else min(len(text), at + length)
-    sentence = " ".join(text[begin:end].split())
-    return sentence if len(sentence) <= length else sentence[: length - 1] + "…"
+    # As members read it (Markdown rendered to its words: "**know** your place" reads
+    # "know your place"); a probe found the queue showing the marks.
+    return excerpt(text[begin:end], length)

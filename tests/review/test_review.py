@@ -225,7 +225,7 @@ async def test_the_queue_previews_the_flagged_sentence_not_the_quote(
 ) -> None:
     author = await make_user(db, settings, username="quoter")
     thread, (first,) = await make_thread(db, settings, author, await make_category(db))
-    body = "> Our pilot pairs twelve people.\n\nGreat news. Come back when you have run one."
+    body = "> Our pilot pairs twelve people.\n\nGreat news. **Come back** when you have run one."
     reply = await create_reply(db, settings, author, thread, body)
     start = body.index("Come back")
     db.add(ModerationResult(
@@ -240,7 +240,9 @@ async def test_the_queue_previews_the_flagged_sentence_not_the_quote(
     await db.commit()
     await login(client, "mod9")
     queue = (await client.get("/mod")).text
+    # The sentence as members read it: its Markdown marks not shown.
     assert "Come back when you have run one." in queue and "twelve people" not in queue
+    assert "**Come" not in queue
     page = (await client.get(f"/mod/items/{item.id}")).text
     # A stage that did not load is pointed to, not dumped on every item.
     assert "OSError" not in page and "Not scored by the toxicity stage" in page
@@ -476,7 +478,7 @@ async def _reported_post(db: AsyncSession, settings: Settings) -> Post:
         await make_thread(db, settings, member, category, replies=4)
     await make_user(db, settings, username="trusted", role="moderator")
     author = await make_user(db, settings, username="reported")
-    _thread, (post,) = await make_thread(db, settings, author, category, body="Hmm.")
+    _thread, (post,) = await make_thread(db, settings, author, category, body="**Hmm**, t&#111;o.")
     await db.commit()
     return post
 
@@ -491,6 +493,9 @@ async def test_a_member_reports_a_post_once_with_a_known_reason(
 ) -> None:
     post = await _reported_post(db, settings)
     await login(client, "newbie1")
+    # The form shows the post as members read it, not its Markdown.
+    form_page = (await client.get(f"/p/{post.id}/report")).text
+    assert "Hmm, too." in form_page and "**Hmm**" not in form_page
     assert (await _report(client, post, "harassment")).status_code == 303
     again = await _report(client, post, "spam")
     assert again.status_code == 400 and "already reported" in again.text
