@@ -71,6 +71,24 @@ def title_score(scores: dict[str, dict[str, float]]) -> float | None:
     return None if model is None else math.sqrt(max(model, 0.0) * max(cue, 0.0))
 
 
+# How much of the writer's post before this one is read with it, from its end.
+SPLIT_REACH = 300
+
+
+def split_put_down(before: str, text: str) -> bool:
+    """Whether a stock put-down stated directly spans the writer's post before this one and
+    this one, neither holding it alone: a third probe posted "You're too", then "junior to get
+    this.", each unflagged."""
+    first = for_model(own_words(before)[1])[-SPLIT_REACH:]
+    second = for_model(own_words(text)[1])
+    joined = f"{first} {second}"
+    if cues.reading(joined) < STOCK_CUE:
+        return False
+    if max(cues.reading(first), cues.reading(second)) >= STOCK_CUE:
+        return False  # each post answers for its own
+    return cues.stated_plainly(joined)
+
+
 def dismissive_score(
     scores: dict[str, dict[str, float]], post: PostInput, settings: Settings
 ) -> tuple[float, dict[str, Any]]:
@@ -105,6 +123,8 @@ def dismissive_score(
                 base = max(base, own)
             elif cues.stated_plainly(own_text):
                 base = max(base, settings.dismissive_flag)
+    if post.context_by_writer and split_put_down(post.context, post.text):
+        base = max(base, settings.dismissive_flag)
     title = title_score(scores)
     if scores.get("cues", {}).get("title", 0.0) >= STOCK_CUE:
         title = max(title or 0.0, settings.dismissive_flag)

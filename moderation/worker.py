@@ -261,6 +261,10 @@ class Worker:
                     if post.id in answers and answers[post.id] in answered_posts
                     else "",
                     title=titles.get(post.id) or "",
+                    context_by_writer=(
+                        answers.get(post.id) in answered_posts
+                        and answered_posts[answers[post.id]][1].id == author.id
+                    ),
                 )
             )
         return inputs

@@ -210,3 +210,14 @@ def test_the_nudge_names_each_phrase_once() -> None:
     text = "Know your place. " * 300 + "know   YOUR place, and come back when you have 20 years in."
     phrases = cues.nudge_phrases(text)
     assert len(phrases) == 2 and phrases[0] == "Know your place"
+
+
+def test_a_stock_put_down_split_across_two_posts_is_found_only_across_them() -> None:
+    from moderation.policy import split_put_down
+
+    assert split_put_down("You're too", "junior to get this.")
+    assert split_put_down("Come back when", "you have 20 years in.")
+    assert not split_put_down("Thanks for the notes.", "See you Friday.")
+    # Each post answers for what it says alone; a report stays a report.
+    assert not split_put_down("You're too junior to get this.", "Sorry, that was rude.")
+    assert not split_put_down("I was told I'm too", "junior to get this. It hurt.")

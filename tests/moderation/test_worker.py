@@ -13,7 +13,7 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
-from forum.board.models import Post
+from forum.board.models import Post, Thread
 from forum.board.posting import create_reply, edit_post, moderated_text
 from forum.core.db import Database
 from forum.core.settings import Settings
@@ -120,6 +120,26 @@ async def test_long_posts_wait_behind_ordinary_ones_and_are_read_one_at_a_time(
     assert [c.post_id for c in await worker.claim()] == [ids[1]]
     assert [c.post_id for c in await worker.claim()] == [ids[2]]
     assert await worker.claim() == []
+
+
+async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """A third probe posted "You're too", then "junior to get this.": each read alone passed."""
+    ids = await seed(fresh_database, wsettings, [FRIENDLY, "You're too", "junior to get this."])
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 3
+    assert [r.verdict for r in await results_for(fresh_database, ids[1])] == ["clear"]
+    second = await results_for(fresh_database, ids[2])
+    assert second[-1].verdict == "flag" and "DISMISSIVE_OF_JUNIORS" in second[-1].reasons
+    # The same words after someone else's post are that post's answer, not its end.
+    async with fresh_database.sessionmaker() as session:
+        other = await make_user(session, wsettings, username="someone_else")
+        thread = await session.get(Thread, (await session.get(Post, ids[0])).thread_id)
+        answer = await create_reply(session, wsettings, other, thread, "junior to get this.")
+        await session.commit()
+    assert await worker.run_once() == 1
+    assert (await results_for(fresh_database, answer.id))[-1].verdict == "clear"
 
 
 async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_view(
