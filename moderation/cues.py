@@ -67,8 +67,8 @@ CUES = [
     # The same said of juniors or reported ("told me to come back when I had 20 years in"):
     # read about oneself unless reported, and counted when the writer endorses the report.
     _cue("come_back_when_shifted",
-         r"\bcome back (?:when|once|after)\s+(?:they|I|we|he|she)(?:'ve|'d| have| had| get| got)\b[^.!?\n]{0,30}?\b(?:years?|experience)\b", 0.8),
-    _cue("come_back_in_years", r"\bcome back (?:in|with|w/?|after) (?:\w+ )?(?:\d+|a few|ten|twenty|five) (?:more )?(?:years|yrs)\b", 0.85),
+         r"\bcome back (?:when|once|after)\s+(?:they|I|we|he|she)(?:'ve|'d| have| had| get| got)\b[^.!?\n]{0,30}?\b(?:years?|experience)\b", 0.7),
+    _cue("come_back_in_years", r"\bcome back (?:in|with|w/?) (?:\w+ )?(?:\d+|a few|ten|twenty|five) (?:more )?(?:years|yrs)\b(?! of\b| experience\b)", 0.85),
     _cue("know_your_place", rf"\b(?:know|learn|remember) {_YOU}r place\b|\bknow (?:their|its) place\b", 0.95),
     _cue("not_your_place", r"\b(?:it'?s|it is) not (?:your|an? (?:intern|junior|grad)'?s?) place\b", 0.8),
     _cue("leave_it_to_grownups",
@@ -124,34 +124,45 @@ _SELF = re.compile(
     r"\b(?:I(?:'m| am| was|'ve been)|we(?:'re| are| were)|me|myself)\b[^.!?\n]{0,25}$", re.I
 )
 # "Not saying you're too junior to get it. Just saying…": the put-down said while denying it
-# (apophasis) is said; it is not reported speech.
+# (apophasis) is said, when "just saying" or the like follows; not when it is quoted.
 _APOPHASIS = re.compile(
-    r"\b(?:not|never|n't|won'?t|wouldn'?t)\s+(?:gonna\s+|going to\s+)?"
+    r"(?:\bnot|\bnever|n't|\bwon'?t|\bwouldn'?t)\s+(?:gonna\s+|going to\s+)?"
     r"(?:saying|say|suggesting|implying)\b(?:\s+that)?[^.!?\n]{0,25}$",
     re.I,
 )
-_APOPHASIS_GOES_ON = re.compile(r"\b(?:just saying|just that|but|though|however)\b", re.I)
-# A cue said of the writer ("come back when I have…"), unless reported.
-_SHIFTED_SELF = re.compile(r"\b(?:I|we)\b")
-# A reported, quoted or advised-against put-down the writer then endorses, or applies to the
-# reader: "Someone once told me I was too junior to get it. Reading your post, I finally
-# understand what they meant." The report is the vehicle, so it counts as said.
-_ENDORSE = re.compile(
-    r"\b(?:(?:he|she|they|my \w+|who\w*)\s+(?:was|were|had)\s+(?:(?:a|a good|a fair) point|"
+_APOPHASIS_GOES_ON = re.compile(r"\b(?:just saying|all I'?m saying)\b", re.I)
+# A reported or quoted put-down the writer then endorses, or one applied to the reader:
+# "Someone once told me I was too junior to get it. Reading your post, I finally understand
+# what they meant." The report is the vehicle, so it counts as said. Two kinds: the speaker
+# was right ("he had a point", "I see what they meant"), which endorses a report about
+# juniors in general but not one about the writer ("told me I was too junior… she was right,
+# I wasn't ready") unless its sentence turns on the reader ("your post", "for you"); and the
+# phrase applied to the reader ("it fits this thread", "I'd pass it on to you"), which
+# endorses any report, and advice against the phrase too.
+_SPEAKER_RIGHT = re.compile(
+    r"\b(?:(?:he|she|they|my \w+)\s+(?:was|were|had)\s+(?:(?:a|a good|a fair) point|"
     r"(?:quite |absolutely |dead |so )?right|not wrong|on ?to something|spot on)|"
     r"(?:understand|see|get|know|realise|realize)\s+(?:now\s+)?(?:exactly\s+)?(?:what|why)\s+"
-    r"(?:he|she|they|people)\s+(?:meant|said|was saying|were saying)|"
-    r"(?:fits|suits|applies to|describes|sums up)\s+(?:you|this|your|the (?:thread|post|situation))|"
-    r"pass(?:ing)?\s+(?:it|that|this|the same)\s+(?:advice\s+|wisdom\s+)?(?:on|along)\s+to\s+you|"
-    r"(?:true|the case|apt|fitting)\s+(?:for|of|about)\s+(?:you|this)|rings? true|"
-    r"still (?:true|holds|applies)|(?:words|advice) to live by|"
-    r"couldn'?t (?:have )?(?:agreed?|said it) (?:more|better))\b",
+    r"(?:he|she|they|people)\s+(?:meant|said|was saying|were saying))\b",
     re.I,
 )
-# An endorsement of a report about the writer ("told me I was too junior… He was right.") is
-# the writer's own story unless it turns on the reader.
+_APPLIED = re.compile(
+    r"\b(?:(?:fits|suits|applies to|describes)\s+(?:you|this thread|your (?:post|case|idea)|"
+    r"the (?:thread|post) above)|"
+    r"pass(?:ing)?\s+(?:it|that|this|the same)\s+(?:advice\s+|wisdom\s+)?(?:on|along)\s+to\s+you|"
+    r"(?:true|the case)\s+(?:for|of)\s+you)\b",
+    re.I,
+)
+# A report about the writer ("told me I was…").
 _FIRST_PERSON = re.compile(r"\b(?:I|me|my|we|us)\b", re.I)
-_AIMED = re.compile(r"\b(?:you|your|yours|ur|u)\b|\bthis (?:thread|post|discussion)\b", re.I)
+# A sentence that turns on the reader: not a bare "you" ("you know?", "you can ask").
+_AIMED = re.compile(
+    r"\b(?:(?:for|to|at|with|of) you|your (?:post|posts|idea|question|plan|stage|level|age|"
+    r"generation|reply)|this (?:thread|post|discussion))\b",
+    re.I,
+)
+# The shifted cue said of the writer ("come back when I have…"), unless reported.
+_SHIFTED_SELF = re.compile(r"\b(?:I|we)\b")
 # How far after a damped cue an endorsement is looked for (the next sentence or two).
 ENDORSE_REACH = 200
 # Cues weaker than this ("in my day") are not made a put-down by an endorsement.
@@ -223,17 +234,24 @@ class CueMatch:
     endorsed: bool = False  # reported or quoted, then endorsed or applied to the reader
 
 
-def _endorsed(doc: _Text, start: int, end: int, reported: str) -> bool:
+def _endorsed(doc: _Text, start: int, end: int, reported: str, damped: str) -> bool:
     """Whether the writer endorses the damped cue at start:end, or applies it to the reader,
     in what follows it (within ENDORSE_REACH). `reported` is what stands between the report's
     verb and the cue ("told me I was")."""
-    found = _ENDORSE.search(doc.text, end, min(len(doc.text), end + ENDORSE_REACH))
+    reach = min(len(doc.text), end + ENDORSE_REACH)
+    if _APPLIED.search(doc.text, end, reach):
+        return True
+    if damped != "reported speech":
+        return False  # advice against a phrase ("that advice still holds") stays advice
+    found = _SPEAKER_RIGHT.search(doc.text, end, reach)
     if found is None:
         return False
     if not _FIRST_PERSON.search(reported) and not _FIRST_PERSON.search(doc.text, start, end):
         return True
     # A report about the writer: only when the endorsement's sentence turns on the reader.
     left, right = doc.sentence(found.start(), found.end())
+    left = max(left, found.start() - ENDORSE_REACH)
+    right = min(right, found.end() + ENDORSE_REACH)
     return _AIMED.search(doc.text, left, right + 1) is not None
 
 
@@ -256,16 +274,20 @@ def find_cues(text: str) -> list[CueMatch]:
             prefix = text[max(left, start - CONTEXT) : start]
             damped = ""
             report = _REPORTED.search(prefix)
-            if _APOPHASIS.search(prefix) and _APOPHASIS_GOES_ON.search(
-                text, end, min(len(text), end + ENDORSE_REACH)
+            quoted = doc.in_quotes(start, left)
+            shifted = cue.name == "come_back_when_shifted"
+            if (
+                not quoted
+                and _APOPHASIS.search(prefix)
+                and _APOPHASIS_GOES_ON.search(text, end, min(len(text), end + ENDORSE_REACH))
             ):
                 pass  # "not saying you're…, just saying": said while denying it
-            elif report or doc.in_quotes(start, left):
+            elif report or quoted:
                 score *= 0.3
                 damped = "reported speech"
-            elif (_SELF.search(prefix) or _SHIFTED_SELF.search(text, start, end)) and not (
-                _YOU_IN.search(text, start, end)
-            ):
+            elif (
+                _SELF.search(prefix) or (shifted and _SHIFTED_SELF.search(text, start, end))
+            ) and not (_YOU_IN.search(text, start, end)):
                 score *= 0.2
                 damped = "speaking of oneself"
             elif _ADVICE.search(prefix):
@@ -274,7 +296,9 @@ def find_cues(text: str) -> list[CueMatch]:
             endorsed = (
                 bool(damped)
                 and cue.weight >= ENDORSE_MIN
-                and _endorsed(doc, start, end, prefix[report.start() :] if report else prefix[-40:])
+                and _endorsed(
+                    doc, start, end, prefix[report.start() :] if report else prefix[-40:], damped
+                )
             )
             if endorsed:
                 score, damped = max(cue.weight, STOCK), ""

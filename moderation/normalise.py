@@ -154,11 +154,11 @@ def for_model(text: str) -> str:
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
     folded = _SPACED.sub(_join_letters, folded)
-    return without_repeats(_TEXTSPEAK.sub(_spelt_out, folded))
+    return without_repeats(spell_out(folded))
 
 
 # Single letters and digits that are text-speak words ("u r 2 young"), not a word spaced out.
-_TEXTSPEAK_RUN = re.compile(r"[ur24 ]+")
+_TEXTSPEAK_RUN = re.compile(r"[ur24w ]+")
 
 
 def _join_letters(m: re.Match[str]) -> str:
@@ -177,8 +177,9 @@ _TEXTSPEAK_WORDS = {
     "plz": "please", "ppl": "people", "abt": "about", "gt": "get", "cm": "come", "w": "with",
     "w/": "with", "urself": "yourself", "dont": "don't", "cant": "can't", "youre": "you're",
 }  # fmt: skip
-# ("2 new starters" is a count: "2 young" stands for "too young" only before "2", "to", "for".)
-_TOO_BEFORE = r"junior|green|inexperienced|naive|jnr|(?:young|new|old|fresh|early)\s+(?:2|to|for)"
+# ("2 new starters" is a count, "we hired 2 junior devs" too: "2" stands for "too" only between
+# such a word and "2", "to" or "for": "2 young 2 lead", "2 jnr 2 get".)
+_TOO_BEFORE = r"(?:junior|green|inexperienced|naive|jnr|young|new|old|fresh|early)\s+(?:2|to|for)"
 _TO_BEFORE = (
     "get|understand|know|see|be|do|say|speak|talk|lead|comment|make|learn|grasp|follow|judge|"
     "decide|gt|have an|weigh"
@@ -189,6 +190,27 @@ _TEXTSPEAK = re.compile(
     rf"(?P<too>2)(?=\s+(?:{_TOO_BEFORE})\b)|(?P<to>2)(?=\s+(?:{_TO_BEFORE})\b))",
     re.IGNORECASE,
 )
+
+
+_SINGLE_LETTERS = frozenset({"u", "r", "w", "ya"})
+
+
+def spell_out(text: str) -> str:
+    """`text` with its text-speak spelt out. A single letter ("u", "r", "w") only in a post
+    with other text-speak in it: "the w in the diagram, r for read" is no text-speak."""
+    found = list(_TEXTSPEAK.finditer(text))
+    if not found:
+        return text
+    singles = any((m.group("word") or "2").lower() not in _SINGLE_LETTERS for m in found)
+    parts: list[str] = []
+    at = 0
+    for m in found:
+        word = m.group("word")
+        if word is not None and word.lower() in _SINGLE_LETTERS and not singles:
+            continue
+        parts += [text[at : m.start()], _spelt_out(m)]
+        at = m.end()
+    return "".join(parts) + text[at:]
 
 
 def _spelt_out(m: re.Match[str]) -> str:

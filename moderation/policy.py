@@ -79,7 +79,7 @@ def split_put_down(before: str, text: str) -> bool:
     """Whether a stock put-down stated directly spans the writer's post before this one and
     this one, neither holding it alone: a third probe posted "You're too", then "junior to get
     this.", each unflagged."""
-    first = for_model(own_words(before)[1])[-SPLIT_REACH:]
+    first = for_model(own_words(before[-SPLIT_REACH:])[1])
     second = for_model(own_words(text)[1])
     joined = f"{first} {second}"
     if cues.reading(joined) < STOCK_CUE:
@@ -123,7 +123,7 @@ def dismissive_score(
                 base = max(base, own)
             elif cues.stated_plainly(own_text):
                 base = max(base, settings.dismissive_flag)
-    if post.context_by_writer and split_put_down(post.context, post.text):
+    if post.writer_before and split_put_down(post.writer_before, post.text):
         base = max(base, settings.dismissive_flag)
     title = title_score(scores)
     if scores.get("cues", {}).get("title", 0.0) >= STOCK_CUE:

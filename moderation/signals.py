@@ -66,9 +66,10 @@ class PostInput:
     # hold: which post a reply names is the writer's choice, and a fresh account could name a
     # senior's post to keep any put-down on view.
     established: bool = True
-    # Whether `context` is the writer's own post just before this one (not a quote, not a
-    # reply to someone): a put-down split across two posts in a row reads as one.
-    context_by_writer: bool = False
+    # The end of the writer's own post just before this one (whatever its state: a fresh
+    # account's is still being checked), else "": a put-down split across two posts in a row
+    # reads as one.
+    writer_before: str = ""
 
     def _levels(self) -> tuple[int, int] | None:
         if self.target_level is None:

@@ -120,6 +120,7 @@ class Claim:
 
 # A post longer than this (Markdown source) is read alone, after the ordinary ones waiting.
 LONG_POST_CHARS = 2_000
+LONG_POST_WAIT = timedelta(seconds=60)
 
 
 class Worker:
@@ -181,9 +182,15 @@ class Worker:
             Post, Post.is_deleted.is_(False), func.length(Post.body_source) <= LONG_POST_CHARS,
             limit=limit,
         )  # fmt: skip
-        if ordinary:
-            return ordinary
-        return await self._claim(Post, Post.is_deleted.is_(False), limit=1)
+        if not ordinary:
+            return await self._claim(Post, Post.is_deleted.is_(False), limit=1)
+        # Nor does a long post wait for ever behind a stream of ordinary ones: one that has
+        # waited LONG_POST_WAIT joins the batch (one a batch).
+        overdue = await self._claim(
+            Post, Post.is_deleted.is_(False), func.length(Post.body_source) > LONG_POST_CHARS,
+            Post.created_at < utcnow() - LONG_POST_WAIT, limit=1,
+        )  # fmt: skip
+        return ordinary + overdue
 
     async def _inputs(self, session: AsyncSession, claims: list[Claim]) -> list[PostInput]:
         ranks = await load_ranks(session)
@@ -229,6 +236,15 @@ class Worker:
                 )
             ):  # fmt: skip
                 answered_posts[pid] = (body[:CONTEXT_CHARS], user)
+        # The end of each post's answered post when its own writer wrote it, whatever its
+        # state (a fresh account's is still being checked): a put-down split across the two.
+        writers_before: dict[int, tuple[int, str]] = {}
+        if answers:
+            for pid, author_id, body in await session.execute(
+                select(Post.id, Post.author_id, Post.body_source)
+                .where(Post.id.in_(set(answers.values())), Post.is_deleted.is_(False))
+            ):  # fmt: skip
+                writers_before[pid] = (author_id, body[-policy.SPLIT_REACH :])
         repliers = {pid: user for pid, (_body, user) in answered_posts.items()}
         inputs = []
         for claim in claims:
@@ -238,6 +254,7 @@ class Worker:
             answered = repliers.get(post.reply_to_id) if post.reply_to_id else None
             if answered is not None and answered.id == author.id:
                 answered = None  # answering oneself says nothing of whom the post is aimed at
+            writer, before = writers_before.get(answers.get(post.id, 0), (0, ""))
             text = moderated_text(post.body_source, titles.get(post.id))
             if quoted_lines(text):
                 text = await self._real_quotes(
@@ -261,10 +278,7 @@ class Worker:
                     if post.id in answers and answers[post.id] in answered_posts
                     else "",
                     title=titles.get(post.id) or "",
-                    context_by_writer=(
-                        answers.get(post.id) in answered_posts
-                        and answered_posts[answers[post.id]][1].id == author.id
-                    ),
+                    writer_before=before if writer == author.id else "",
                 )
             )
         return inputs

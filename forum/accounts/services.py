@@ -60,8 +60,9 @@ def token_hash(token: str) -> str:
 USERNAME_CUE_MAX = 0.6
 # Words a member may not take as part of a name at registration: a name that reads as staff
 # ("morgan-mod") borrows the moderators' voice. Operators, the CLI and the demo may.
-STAFF_WORDS = frozenset({"admin", "administrator", "moderator", "mod", "mods", "staff",
-                         "official", "sysop"})  # fmt: skip
+# (Read with digits for letters: "m0d", "adm1n". Not "staff": "staff_engineer_jo" is a job.)
+STAFF_WORDS = frozenset({"admin", "administrator", "moderator", "mod", "mods", "official"})
+_DIGITS_FOR_LETTERS = str.maketrans("013457", "oieast")
 
 
 def on_premoderation(user: User, settings: Settings) -> bool:
@@ -124,8 +125,9 @@ def _skeleton_column() -> ColumnElement[str]:
 
 
 def check_staff_words(username: str) -> None:
-    if STAFF_WORDS & set(_name_words(username).lower().split()):
-        raise AccountError("username", "Usernames may not name a staff role (mod, admin, staff).")
+    parts = _name_words(username.translate(_DIGITS_FOR_LETTERS)).lower().split()
+    if STAFF_WORDS & set(parts):
+        raise AccountError("username", "Usernames may not name a staff role (mod, admin).")
 
 
 def validate_email(email: str) -> str:
@@ -162,9 +164,11 @@ async def create_user(
     joined_at: datetime | None = None,
     confirmed: bool = True,
     score_profile: bool = False,
+    hide_until_checked: bool = False,
 ) -> User:
     """A new account. `score_profile` sends a location typed at registration to the moderation
-    worker (accounts made by an operator, the CLI or the demo are not scored)."""
+    worker (accounts made by an operator, the CLI or the demo are not scored);
+    `hide_until_checked` keeps it from others until the worker has read it."""
     username = validate_username(username)
     email = validate_email(email)
     validate_password(password, username=username)
@@ -186,6 +190,7 @@ async def create_user(
     )
     if alike is not None:
         raise AccountError("username", f"That username is too like {alike}'s: choose another.")
+    checking = score_profile and hide_until_checked and bool(location.strip())
     user = User(
         username=username,
         username_key=username.lower(),
@@ -198,8 +203,8 @@ async def create_user(
         post_count=0,
         points=0,
         email_confirmed_at=(joined_at or utcnow()) if confirmed else None,
-        profile_state=ProfileState.clear.value,
-        profile_note="",
+        profile_state=(ProfileState.checking if checking else ProfileState.clear).value,
+        profile_note=PROFILE_CHECKING_NOTE if checking else "",
         profile_needs_scoring=score_profile and bool(location.strip()),
         profile_version=0,
     )
@@ -468,7 +473,11 @@ async def find_reset_token(session: AsyncSession, token: str) -> PasswordResetTo
 async def use_reset_token(
     session: AsyncSession, passwords: Passwords, token: str, new_password: str
 ) -> User | None:
-    validate_password(new_password)
+    # Checked before the link is used up, with the account's name (a password holding it is
+    # refused): a refused password leaves the link good for the next try.
+    record = await _find(session, PasswordResetToken, token)
+    owner = await session.get(User, record.user_id) if record is not None else None
+    validate_password(new_password, username=owner.username if owner is not None else "")
     user = await _claim(session, PasswordResetToken, token)
     if user is None:
         return None

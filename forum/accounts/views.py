@@ -194,6 +194,7 @@ async def register(ctx: Ctx) -> Response:
                 location=values["location"],
                 confirmed=False,
                 score_profile=True,
+                hide_until_checked=ctx.settings.hide_new_accounts_posts_until_checked,
             )
         except accounts.AccountError as exc:
             errors[exc.field] = exc.message

@@ -221,6 +221,20 @@ async def test_a_fresh_accounts_profile_text_is_seen_by_others_once_checked(
     assert fresh.profile_state == ProfileState.clear and fresh.profile_note == ""
     assert "Harrogate" in (await client.get(url("profile", username="freshling"))).text
     assert "Harrogate" in (await client.get(url("thread", thread_id=thread.id))).text
+    # A location typed at registration waits the same way.
+    from forum.accounts.passwords import Passwords
+    from forum.accounts.services import create_user
+
+    registered = await create_user(
+        db, Passwords(settings), username="newcomer_loc", email="loc@example.org",
+        password="a long enough password", location="Scarborough", score_profile=True,
+        hide_until_checked=settings.hide_new_accounts_posts_until_checked,
+    )  # fmt: skip
+    await db.commit()
+    assert registered.profile_state == ProfileState.checking
+    assert "Scarborough" not in (await client.get(url("profile", username="newcomer_loc"))).text
+    await _check(database, settings)
+    assert "Scarborough" in (await client.get(url("profile", username="newcomer_loc"))).text
     # An established member's profile is on view at once (scored meanwhile, as before).
     old = _old(await make_user(db, settings, username="settled"))
     await db.commit()

@@ -52,6 +52,24 @@ OWN_STORIES = [
     "believed it, and neither should you.",
     "I'd never say you're too junior to understand this; your point about the rota is right.",
     "I'll come back when I have more experience with the tool.",
+    # A review's fair posts, which an earlier draft of the endorsement rule read as stock:
+    # advice agreed with, a quote then unrelated agreement, a report about the writer.
+    "Never tell a junior they're too green to understand the architecture. That advice "
+    "still holds.",
+    "Don't tell new hires to come back when they have 20 years in. Words to live by.",
+    'My old manager used to say "come back when you have 10 years". Not helpful! Your point '
+    "about code review still applies, though.",
+    "My first lead told juniors to know their place. That's exactly the culture we want to "
+    "avoid, and your post sums up this thread nicely.",
+    "I was told I'm too junior to understand the roadmap. Looking back, he had a point - but "
+    "you can ask for the context.",
+    "My mentor told me to come back when I had more experience. Honestly she was right, you "
+    "know?",
+    "You should never say “know your place” to an intern, however frustrated you are.",
+    "I'm not saying you're too junior to get this - you clearly get it. But the numbers need "
+    "checking.",
+    "We hope our graduates come back after a few years to mentor the next cohort.",
+    "Lots of our former interns come back with 10 years of experience and lead teams.",
     "Juniors should come back when they have five years' experience? No, that rule loses us "
     "good people.",
 ]

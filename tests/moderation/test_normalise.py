@@ -176,5 +176,6 @@ def test_text_speak_reads_as_the_words_it_stands_for() -> None:
     # Initials, units, abbreviations, words with a hyphen and a number before a noun are not
     # text-speak.
     for kept in ("W. H. Smith and the U.S. team", "5 cm of snow", "our r&d and q&a budget",
-                 "a u-turn on the w/e rota", "I have 2 kids and 2 new starters"):  # fmt: skip
+                 "a u-turn on the w/e rota", "I have 2 kids and 2 new starters",
+                 "We hired 2 junior devs", "The w in the diagram is write, r for read"):  # fmt: skip
         assert for_model(kept) == kept

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from forum.board.models import Post, Thread
 from forum.board.posting import create_reply, edit_post, moderated_text
-from forum.core.db import Database
+from forum.core.db import Database, utcnow
 from forum.core.settings import Settings
 from forum.review.models import ModerationResult, ReviewItem, StageStatus
 from forum.review.queue import describe
@@ -111,7 +112,7 @@ async def test_long_posts_wait_behind_ordinary_ones_and_are_read_one_at_a_time(
     fresh_database: Database, wsettings: Settings
 ) -> None:
     """A probe's 20,000-character replies kept a new account's ordinary reply hidden 35 s."""
-    from moderation.worker import LONG_POST_CHARS
+    from moderation.worker import LONG_POST_CHARS, LONG_POST_WAIT
 
     long = (FRIENDLY + " ") * (LONG_POST_CHARS // len(FRIENDLY) + 1)
     ids = await seed(fresh_database, wsettings, [FRIENDLY, long, long + "!", FRIENDLY + " Too."])
@@ -120,13 +121,30 @@ async def test_long_posts_wait_behind_ordinary_ones_and_are_read_one_at_a_time(
     assert [c.post_id for c in await worker.claim()] == [ids[1]]
     assert [c.post_id for c in await worker.claim()] == [ids[2]]
     assert await worker.claim() == []
+    # A long post that has waited LONG_POST_WAIT joins a batch of ordinary ones (one a batch):
+    # a stream of ordinary posts does not starve it.
+    more = await seed(fresh_database, wsettings, [FRIENDLY, long, long, FRIENDLY + " Also."])
+    async with fresh_database.sessionmaker() as session:
+        await session.execute(
+            update(Post).where(Post.id.in_(more[1:3])).values(
+                created_at=utcnow() - LONG_POST_WAIT - timedelta(seconds=5)
+            )
+        )  # fmt: skip
+        await session.commit()
+    assert sorted(c.post_id for c in await worker.claim()) == [more[0], more[1], more[3]]
 
 
 async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
     fresh_database: Database, wsettings: Settings
 ) -> None:
-    """A third probe posted "You're too", then "junior to get this.": each read alone passed."""
+    """A third probe posted "You're too", then "junior to get this.": each read alone passed.
+    From a fresh account, whose first half is still out of view (checking) when the second is
+    read, in the same batch."""
+    wsettings = wsettings.model_copy(update={"hide_new_accounts_posts_until_checked": True})
     ids = await seed(fresh_database, wsettings, [FRIENDLY, "You're too", "junior to get this."])
+    async with fresh_database.sessionmaker() as session:
+        first_half = await session.get(Post, ids[1])
+        assert first_half is not None and first_half.moderation_state == "checking"
     worker = worker_for(wsettings, fresh_database)
     assert await worker.run_once() == 3
     assert [r.verdict for r in await results_for(fresh_database, ids[1])] == ["clear"]
