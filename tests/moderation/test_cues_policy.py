@@ -63,8 +63,7 @@ OWN_STORIES = [
     "avoid, and your post sums up this thread nicely.",
     "I was told I'm too junior to understand the roadmap. Looking back, he had a point - but "
     "you can ask for the context.",
-    "My mentor told me to come back when I had more experience. Honestly she was right, you "
-    "know?",
+    "My mentor told me to come back when I had more experience. Honestly she was right, you know?",
     "You should never say “know your place” to an intern, however frustrated you are.",
     "I'm not saying you're too junior to get this - you clearly get it. But the numbers need "
     "checking.",
