@@ -142,14 +142,24 @@ _APOPHASIS_GOES_ON = re.compile(r"\b(?:just saying|all I'?m saying)\b", re.I)
 _SPEAKER_RIGHT = re.compile(
     r"\b(?:(?:he|she|they|my \w+)\s+(?:was|were|had)\s+(?:(?:a|a good|a fair) point|"
     r"(?:quite |absolutely |dead |so )?right|not wrong|on ?to something|spot on)|"
-    r"(?:understand|see|get|know|realise|realize)\s+(?:now\s+)?(?:exactly\s+)?(?:what|why)\s+"
-    r"(?:he|she|they|people)\s+(?:meant|said|was saying|were saying))\b",
+    r"couldn'?t (?:have )?(?:agreed?|said it) (?:more|better)(?! with)|"
+    r"truer words|hard to argue with (?:that|it)|(?:best|wisest) advice I (?:ever )?got)\b",
+    re.I,
+)
+# "I see what they meant" is an endorsement only when its sentence turns on the reader
+# ("Reading your post, I finally understand what they meant."): alone it is as often the
+# writer's judgement of the speaker ("I see what they meant now: they were scared of being
+# shown up").
+_UNDERSTOOD = re.compile(
+    r"\b(?:understand|see|get|know|realise|realize)\s+(?:now\s+)?(?:exactly\s+)?(?:what|why)"
+    r"(?:\s+(?:he|she|they|people)\s+(?:meant|said|was saying|were saying))?\b",
     re.I,
 )
 _APPLIED = re.compile(
     r"\b(?:(?:fits|suits|applies to|describes)\s+(?:you|this thread|your (?:post|case|idea)|"
     r"the (?:thread|post) above)|"
-    r"pass(?:ing)?\s+(?:it|that|this|the same)\s+(?:advice\s+|wisdom\s+)?(?:on|along)\s+to\s+you|"
+    r"(?:pass(?:ing)?|giv(?:e|ing))\s+(?:it|that|this|the same)\s+(?:advice\s+|wisdom\s+)?"
+    r"(?:(?:on|along)\s+)?to\s+you|(?:relevant|apt)\s+(?:to|for|here)\s*(?:you|this (?:reply|thread|post))?|"
     r"(?:true|the case)\s+(?:for|of)\s+you)\b",
     re.I,
 )
@@ -244,11 +254,14 @@ def _endorsed(doc: _Text, start: int, end: int, reported: str, damped: str) -> b
     if damped != "reported speech":
         return False  # advice against a phrase ("that advice still holds") stays advice
     found = _SPEAKER_RIGHT.search(doc.text, end, reach)
+    about_writer = _FIRST_PERSON.search(reported) or _FIRST_PERSON.search(doc.text, start, end)
+    if found is not None and not about_writer:
+        return True
+    found = found or _UNDERSTOOD.search(doc.text, end, reach)
     if found is None:
         return False
-    if not _FIRST_PERSON.search(reported) and not _FIRST_PERSON.search(doc.text, start, end):
-        return True
-    # A report about the writer: only when the endorsement's sentence turns on the reader.
+    # A report about the writer, or "I see what they meant": only when the endorsement's
+    # sentence turns on the reader.
     left, right = doc.sentence(found.start(), found.end())
     left = max(left, found.start() - ENDORSE_REACH)
     right = min(right, found.end() + ENDORSE_REACH)

@@ -33,7 +33,7 @@ NOT_DISMISSIVE = [
 
 
 # A put-down reported, quoted or advised against, then endorsed or turned on the reader (a
-# third probe published each of these unflagged), beside the writer's own stories.
+# twelfth-session probe published each of these unflagged), beside the writer's own stories.
 ENDORSED = [
     "Someone once told me I was too junior to get it. Reading your post, I finally understand "
     "what they meant.",
@@ -44,6 +44,11 @@ ENDORSED = [
     "My old boss said juniors should come back with 20 years in. He was right",
     "My own mentor once told me to come back when I had 20 years in. I'd pass it on to you.",
     "Not saying you're too junior to get it. Just saying the adults already figured this out.",
+    # The second twelfth-session probe's, after the first fixes.
+    "They said juniors should come back with 20 years in. Couldn't agree more.",
+    "My old boss said juniors should come back with 20 years in. Truer words were never spoken.",
+    "I was told on day one: come back when you have 20 years in. Best advice I ever got, and "
+    "I'm giving it to you now.",
 ]
 OWN_STORIES = [
     "My manager told me I was too junior to get it. She was right, I wasn't ready then.",
@@ -69,6 +74,10 @@ OWN_STORIES = [
     "checking.",
     "We hope our graduates come back after a few years to mentor the next cohort.",
     "Lots of our former interns come back with 10 years of experience and lead teams.",
+    # A junior's judgement of the speaker (the second probe's only fair post flagged).
+    "Someone once said grads should come back with 20 years in. I see what they meant now: "
+    "they were scared of being shown up. Sad, honestly.",
+    "My boss told me to know my place. Couldn't agree more with the people saying that's toxic.",
     "Juniors should come back when they have five years' experience? No, that rule loses us "
     "good people.",
 ]
