@@ -44,6 +44,14 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
 # Structural check only; ownership is proven by the reset mail, not by a pattern.
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PASSWORD_MIN = 10
+# The letters of passwords anyone trying accounts guesses first ("password12", "qwertyuiop",
+# with digits and marks around them).
+COMMON_PASSWORDS = frozenset({
+    "password", "passwords", "passw", "qwerty", "qwertyuiop", "asdfghjkl", "zxcvbnm", "letmein",
+    "welcome", "iloveyou", "admin", "administrator", "monkey", "dragon", "football",
+    "baseball", "sunshine", "princess", "trustno", "abcdef", "abcdefg", "abcdefgh",
+    "abcdefghij", "changeme", "secret", "mentoring",
+})  # fmt: skip
 PASSWORD_MAX = 200
 
 
@@ -57,11 +65,12 @@ def token_hash(token: str) -> str:
 
 # The cue reading at which a username is refused (moderation.cues: stock put-downs score
 # 0.85-1.0 stated directly, far less quoted, reported or advised against).
-USERNAME_CUE_MAX = 0.6
+USERNAME_CUE_MAX = 0.5
 # Words a member may not take as part of a name at registration: a name that reads as staff
 # ("morgan-mod") borrows the moderators' voice. Operators, the CLI and the demo may.
 # (Read with digits for letters: "m0d", "adm1n". Not "staff": "staff_engineer_jo" is a job.)
-STAFF_WORDS = frozenset({"admin", "administrator", "moderator", "mod", "mods", "official"})
+STAFF_WORDS = frozenset({"admin", "admins", "administrator", "moderator", "moderators", "mod",
+                         "mods", "official"})  # fmt: skip
 _DIGITS_FOR_LETTERS = str.maketrans("013457", "oieast")
 
 
@@ -95,7 +104,8 @@ def validate_username(username: str) -> str:
     # a put-down for a name ("know_your_place_kid", "too_junior_to_get_this",
     # "come_back_in_20yrs") is refused here, read as words, text-speak spelt out. A name is
     # not speech: any cue reading a put-down refuses it, not only a stock one.
-    if cues.reading(for_model(_name_words(username))) >= USERNAME_CUE_MAX:
+    readings = (_name_words(username), _name_words(username.translate(_DIGITS_FOR_LETTERS)))
+    if max(cues.reading(for_model(words)) for words in readings) >= USERNAME_CUE_MAX:
         raise AccountError("username", "Choose another username: this one reads as a put-down.")
     return username
 
@@ -107,7 +117,10 @@ def _name_words(username: str) -> str:
 # What a name looks like to a reader: without case and separators, and with the characters
 # that pass for others in a thread's font read alike. "morgan-mod", "Morgan.Mod" and
 # "rnorgan_mod" are "morgan_mod" to anyone reading a thread.
-_LOOK_ALIKE = ((".", ""), ("_", ""), ("-", ""), ("rn", "m"), ("0", "o"), ("1", "i"), ("l", "i"))
+_LOOK_ALIKE = (
+    (".", ""), ("_", ""), ("-", ""), ("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "i"),
+    ("l", "i"), ("3", "e"), ("4", "a"), ("5", "s"), ("7", "t"),
+)  # fmt: skip
 
 
 def username_skeleton(username: str) -> str:
@@ -126,7 +139,8 @@ def _skeleton_column() -> ColumnElement[str]:
 
 def check_staff_words(username: str) -> None:
     parts = _name_words(username.translate(_DIGITS_FOR_LETTERS)).lower().split()
-    if STAFF_WORDS & set(parts):
+    # Read as a reader reads them: "rnoderator", "admln".
+    if {username_skeleton(w) for w in STAFF_WORDS} & {username_skeleton(p) for p in parts}:
         raise AccountError("username", "Usernames may not name a staff role (mod, admin).")
 
 
@@ -144,10 +158,13 @@ def validate_password(password: str, field: str = "password", username: str = ""
         raise AccountError(field, f"Passwords can have at most {PASSWORD_MAX} characters.")
     # The first guesses of anyone trying accounts: digits only ("1234567890"), a few
     # characters repeated ("aaaaaaaaaa", "abcabcabca") or the account's own name in it.
-    if password.isdigit() or len(set(password.lower())) < 5:
+    core = re.sub(r"[^a-z]", "", password.lower())
+    if password.isdigit() or len(set(password.lower())) < 5 or core in COMMON_PASSWORDS:
         raise AccountError(field, "Choose a password that is harder to guess: mix words, "
                                   "letters and digits, or use a passphrase.")  # fmt: skip
-    if len(username) >= 3 and username.lower() in password.lower():
+    if len(username) >= 3 and (
+        username.lower() in password.lower() or username.lower()[::-1] in password.lower()
+    ):
         raise AccountError(field, "Choose a password that does not contain your username.")
     return password
 
