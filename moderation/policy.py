@@ -77,7 +77,7 @@ SPLIT_REACH = 300
 
 def split_put_down(before: str, text: str) -> bool:
     """Whether a stock put-down stated directly spans the writer's post before this one and
-    this one, neither holding it alone: a third probe posted "You're too", then "junior to get
+    this one, neither holding it alone: a probe posted "You're too", then "junior to get
     this.", each unflagged."""
     first = for_model(own_words(before[-SPLIT_REACH:])[1])
     second = for_model(own_words(text)[1])

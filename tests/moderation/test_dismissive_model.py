@@ -251,9 +251,7 @@ def test_a_stock_put_down_that_echoes_its_context_is_still_held(stage: Dismissiv
     the model read the reply as an echo of it (0.49, clear): the stock phrase's sentence is read
     without the context, so the reply is held all the same. A definition's title, which the page
     shows as a tooltip, is read too."""
-    pipeline = Pipeline(Settings(), [CueStage(), stage])
-    for state in pipeline.states:
-        state.loaded = True
+    pipeline = _cues_and_model(stage)
     put_down = "You're too junior to get this. Come back when you have 20 years in."
     context = "Relevant: https://example.com/you-are-too-junior-to-get-this-come-back-in-20-years"
     for text in (
@@ -284,6 +282,14 @@ def test_a_post_of_one_token_pieces_is_read_in_at_most_max_windows(
     assert len(stage.pairs.windows(Pair("", prose))) < MAX_WINDOWS  # 20,000 characters of words
 
 
+def _cues_and_model(stage: DismissiveStage) -> Pipeline:
+    """The cue checker and the shipped model, as the worker runs them (Detoxify left out)."""
+    pipeline = Pipeline(Settings(), [CueStage(), stage])
+    for state in pipeline.states:
+        state.loaded = True
+    return pipeline
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -294,7 +300,7 @@ def test_a_post_of_one_token_pieces_is_read_in_at_most_max_windows(
         "You're too junior to get this - source",
         "Youre too junior to get this",
         "yOuRe ToO jUnIoR tO gEt ThIs",
-        # A third probe's: text-speak, letters apart, a report endorsed or turned on the reader.
+        # A twelfth-session probe's: text-speak, letters apart, a report endorsed or turned on the reader.
         "come back w 20 yrs",
         "yr 2 jnr 2 gt ths. cm bk w 20 yrs",
         "Y-o-u-r-e t-o-o j-u-n-i-o-r t-o g-e-t t-h-i-s",
@@ -306,12 +312,10 @@ def test_a_post_of_one_token_pieces_is_read_in_at_most_max_windows(
 def test_a_stock_put_down_stated_directly_is_flagged_whatever_the_model_reads(
     stage: DismissiveStage, text: str
 ) -> None:
-    """The model read these short forms at 0.01-0.49 (a second and a third probe published
+    """The model read these short forms at 0.01-0.49 (probes in the eleventh and twelfth sessions published
     every one); the cues read a stock put-down stated directly, as the model reads the words
     (text-speak spelt out), and that flags a post at least."""
-    pipeline = Pipeline(Settings(), [CueStage(), stage])
-    for state in pipeline.states:
-        state.loaded = True
+    pipeline = _cues_and_model(stage)
     (outcome,) = pipeline.run([PostInput(1, text)])
     assert outcome.decision is not None
     assert outcome.decision.verdict in ("flag", "hold"), outcome.scores
@@ -320,9 +324,7 @@ def test_a_stock_put_down_stated_directly_is_flagged_whatever_the_model_reads(
 def test_a_writers_own_story_of_a_put_down_or_a_denial_of_one_is_not_flagged(
     stage: DismissiveStage,
 ) -> None:
-    pipeline = Pipeline(Settings(), [CueStage(), stage])
-    for state in pipeline.states:
-        state.loaded = True
+    pipeline = _cues_and_model(stage)
     for text in (
         "My manager told me I was too junior to get it. She was right, I wasn't ready then.",
         "My old boss used to say juniors should come back when they have 20 years in. I never "
@@ -336,9 +338,7 @@ def test_a_writers_own_story_of_a_put_down_or_a_denial_of_one_is_not_flagged(
 def test_a_policy_that_names_a_put_down_in_single_quotes_is_not_flagged(
     stage: DismissiveStage,
 ) -> None:
-    pipeline = Pipeline(Settings(), [CueStage(), stage])
-    for state in pipeline.states:
-        state.loaded = True
+    pipeline = _cues_and_model(stage)
     for text in (
         "Advice for anyone leading client meetings: 'juniors should be seen and not heard' is "
         "a poor rule. Give each junior one agenda item.",

@@ -167,7 +167,7 @@ def test_table_pipes_and_footnote_references_between_words_read_as_blanks() -> N
 
 
 def test_text_speak_reads_as_the_words_it_stands_for() -> None:
-    """A third probe published "yr 2 jnr 2 gt ths. cm bk w 20 yrs" unflagged."""
+    """A twelfth-session probe published "yr 2 jnr 2 gt ths. cm bk w 20 yrs" unflagged."""
     assert for_model("yr 2 jnr 2 gt ths. cm bk w 20 yrs") == (
         "yr too junior to get this. come back with 20 years"
     )

@@ -137,7 +137,7 @@ async def test_long_posts_wait_behind_ordinary_ones_and_are_read_one_at_a_time(
 async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
     fresh_database: Database, wsettings: Settings
 ) -> None:
-    """A third probe posted "You're too", then "junior to get this.": each read alone passed.
+    """A twelfth-session probe posted "You're too", then "junior to get this.": each read alone passed.
     From a fresh account, whose first half is still out of view (checking) when the second is
     read, in the same batch."""
     wsettings = wsettings.model_copy(update={"hide_new_accounts_posts_until_checked": True})
