@@ -192,7 +192,8 @@ _TEXTSPEAK = re.compile(
 )
 
 
-_SINGLE_LETTERS = frozenset({"u", "r", "w", "ya"})
+# Forms too short to be text-speak on their own ("the w in the diagram, r for read").
+_WEAK_FORMS = frozenset({"u", "r", "w", "ya"})
 
 
 def spell_out(text: str) -> str:
@@ -201,12 +202,12 @@ def spell_out(text: str) -> str:
     found = list(_TEXTSPEAK.finditer(text))
     if not found:
         return text
-    singles = any((m.group("word") or "2").lower() not in _SINGLE_LETTERS for m in found)
+    singles = any((m.group("word") or "2").lower() not in _WEAK_FORMS for m in found)
     parts: list[str] = []
     at = 0
     for m in found:
         word = m.group("word")
-        if word is not None and word.lower() in _SINGLE_LETTERS and not singles:
+        if word is not None and word.lower() in _WEAK_FORMS and not singles:
             continue
         parts += [text[at : m.start()], _spelt_out(m)]
         at = m.end()

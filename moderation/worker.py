@@ -225,26 +225,20 @@ class Worker:
             elif post.id not in titles and before is not None:
                 answers[post.id] = before
         answered_posts: dict[int, tuple[str, User]] = {}
-        if answers:
-            # Only what everyone can see is context (a held or hidden post is not).
-            for pid, body, user in await session.execute(
-                select(Post.id, Post.body_source, User)
-                .join(User, User.id == Post.author_id)
-                .where(
-                    Post.id.in_(set(answers.values())), Post.is_deleted.is_(False),
-                    shown_to_all(Post.moderation_state),
-                )
-            ):  # fmt: skip
-                answered_posts[pid] = (body[:CONTEXT_CHARS], user)
-        # The end of each post's answered post when its own writer wrote it, whatever its
-        # state (a fresh account's is still being checked): a put-down split across the two.
+        # The end of each answered post when the answering post's own writer wrote it,
+        # whatever its state (a fresh account's is still being checked): a put-down split
+        # across the two.
         writers_before: dict[int, tuple[int, str]] = {}
         if answers:
-            for pid, author_id, body in await session.execute(
-                select(Post.id, Post.author_id, Post.body_source)
+            # Only what everyone can see is context (a held or hidden post is not).
+            for pid, body, user, public in await session.execute(
+                select(Post.id, Post.body_source, User, shown_to_all(Post.moderation_state))
+                .join(User, User.id == Post.author_id)
                 .where(Post.id.in_(set(answers.values())), Post.is_deleted.is_(False))
             ):  # fmt: skip
-                writers_before[pid] = (author_id, body[-policy.SPLIT_REACH :])
+                writers_before[pid] = (user.id, body[-policy.SPLIT_REACH :])
+                if public:
+                    answered_posts[pid] = (body[:CONTEXT_CHARS], user)
         repliers = {pid: user for pid, (_body, user) in answered_posts.items()}
         inputs = []
         for claim in claims:

@@ -92,6 +92,13 @@ def established(member: User, settings: Settings) -> bool:
     return settled or member.post_count >= settings.report_standing_posts
 
 
+def awaits_check(member: User, settings: Settings) -> bool:
+    """Whether what `member` writes now (posts, edits, profile text) stays out of others'
+    sight until the worker has read it (the state *checking*): a fresh account's, while the
+    setting is on."""
+    return settings.hide_new_accounts_posts_until_checked and not established(member, settings)
+
+
 def validate_username(username: str) -> str:
     username = clean_line(username)
     if not USERNAME_RE.match(username):
@@ -352,11 +359,7 @@ async def update_profile(
         user.profile_state = ProfileState.held.value
         user.profile_note = PROFILE_HELD_NOTE
     elif user.profile_state != ProfileState.held.value:
-        checking = (
-            settings.hide_new_accounts_posts_until_checked
-            and not user.is_moderator
-            and not established(user, settings)
-        )
+        checking = not user.is_moderator and awaits_check(user, settings)
         user.profile_state = (ProfileState.checking if checking else ProfileState.pending).value
         user.profile_note = PROFILE_CHECKING_NOTE if checking else ""
     await events.announce(session, ProfileChanged(user.id, held))

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import (
     ROLE_LEVEL,
+    awaits_check,
     award_points,
-    established,
     is_suspended,
     on_premoderation,
 )
@@ -45,12 +45,6 @@ CHECKING_NOTE = (
     "Other members see it once the automatic check has read it, usually within seconds "
     "(new accounts' posts wait for it)."
 )
-
-
-def awaits_check(author: User, settings: Settings) -> bool:
-    """Whether what `author` writes now stays out of others' sight until the worker has read
-    it (ModerationState.checking): a fresh account's, while the setting is on."""
-    return settings.hide_new_accounts_posts_until_checked and not established(author, settings)
 
 
 class BoardError(DomainError):
