@@ -196,15 +196,16 @@ def recalibrate(
 
     model, record = finetune.load(folder, str(encoder_path(base_path)))
     model.plain_margin = finetune.PLAIN_MARGIN
-    model.context_rule = finetune.CONTEXT_RULE
+    model.context_weight = finetune.CONTEXT_WEIGHT
     rows = list(examples if examples is not None else dataset.build())
     record.update(measure(model, _part(rows, "dev"), _part(rows, "test")))
-    record["plain_margin"], record["context_rule"] = model.plain_margin, model.context_rule
+    record.pop("context_rule", None)  # (an older record's rule: the weight replaces it)
+    record["plain_margin"], record["context_weight"] = model.plain_margin, model.context_weight
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(folder / "weights.safetensors", out / "weights.safetensors")
     record["version"] = finetune.version_of(
         model, out / "weights.safetensors",
-        {k: record[k] for k in ("calibration", "thresholds", "plain_margin", "context_rule")},
+        {k: record[k] for k in ("calibration", "thresholds", "plain_margin", "context_weight")},
     )  # fmt: skip
     (out / "model.json").write_text(json.dumps(record, indent=1) + "\n")
     return record

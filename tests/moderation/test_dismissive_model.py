@@ -80,14 +80,15 @@ def test_open_contempt_for_juniors_is_flagged(stage: DismissiveStage) -> None:
 
 
 def test_advice_against_condescension_is_not_flagged(stage: DismissiveStage) -> None:
-    # 0.62 with pair-1f8ff5d7bb, 0.02 with pair-f92b6f16f0, 0.03 with pair-dd83f7f1fc.
+    # 0.62 with pair-1f8ff5d7bb, 0.02 with pair-f92b6f16f0, 0.03 with pair-dd83f7f1fc, 0.02
+    # with pair-0a3599a29c (the same weights calibrated again).
     advice = "Never tell a graduate they're too green to have a view; ask what they'd change."
     assert _score(stage, advice) < 0.5
 
 
 def test_going_over_a_reverse_mentors_head_is_flagged(stage: DismissiveStage) -> None:
     # 0.01 with pair-1f8ff5d7bb, 0.62 with pair-f92b6f16f0 (direction_and_narration.jsonl),
-    # 0.74 with pair-dd83f7f1fc.
+    # 0.74 with pair-dd83f7f1fc, 0.75 with pair-0a3599a29c.
     story = (
         "When my reverse mentor raised accessibility I went straight to her line manager "
         "instead. Sorted."
@@ -95,20 +96,21 @@ def test_going_over_a_reverse_mentors_head_is_flagged(stage: DismissiveStage) ->
     assert _score(stage, story) >= 0.5
 
 
-# Known misses of the shipped model (pair-dd83f7f1fc: top 4 layers pulled toward their
-# pretrained weights; the scores of pair-f92b6f16f0, before it, in brackets). When a model
+# Known misses of the shipped model (pair-0a3599a29c: pair-dd83f7f1fc's top 4 layers, pulled
+# toward their pretrained weights, read with more of the context and calibrated again; the
+# scores of pair-f92b6f16f0, two versions before, in brackets). When a model
 # passes one, move it to the tests above.
 KNOWN_MISSES = [
-    # 0.77 (0.87): advice against condescension that quotes it (its longer twin passes, above)
+    # 0.78 (0.87): advice against condescension that quotes it (its longer twin passes, above)
     "Never tell a junior they're too green to have a view.",
-    # 0.82 (0.89): one line of blunt feedback up the ladder, opening with "Frankly"
+    # 0.84 (0.89): one line of blunt feedback up the ladder, opening with "Frankly"
     "Frankly, your status meetings could be an email.",
 ]
 KNOWN_MISSED_PUT_DOWNS = [
-    # 0.00 and 0.02 (0.001 and 0.04): contempt for juniors in an idiom, or said of one cohort
+    # 0.00 and 0.01 (0.001 and 0.04): contempt for juniors in an idiom, or said of one cohort
     "The juniors on my team are thick as two short planks.",
     "The grad intake this year is the dimmest I've seen.",
-    # 0.11 (0.30): a senior recounting how they brushed a reverse mentor off
+    # 0.09 (0.30): a senior recounting how they brushed a reverse mentor off
     "I nodded along to my reverse mentor for an hour and changed nothing. Keeps HR happy.",
 ]
 

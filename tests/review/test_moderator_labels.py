@@ -167,7 +167,7 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     (legacy / "weights.safetensors").write_bytes(weights.read_bytes())
     (legacy / "model.json").write_text(
         json.dumps(
-            {k: v for k, v in saved.items() if k not in ("pooling", "plain_margin", "context_rule")}
+            {k: v for k, v in saved.items() if k not in ("pooling", "plain_margin", "context_weight")}
         )  # fmt: skip
     )
     old = finetune.load(legacy, str(encoder_path(None)))[0]
@@ -176,13 +176,22 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     # thresholds were chosen with it; the same weights read by another rule are another version.
     assert saved["plain_margin"] == finetune.PLAIN_MARGIN
     assert old.plain_margin == finetune.OLD_PLAIN_MARGIN != finetune.PLAIN_MARGIN
-    assert saved["context_rule"] == finetune.CONTEXT_RULE
-    assert old.context_rule == finetune.OLD_CONTEXT_RULE == "mean"
+    # Records written before the weight existed name a rule: "mean" (0.5), the default.
+    assert saved["context_weight"] == finetune.CONTEXT_WEIGHT != finetune.OLD_CONTEXT_WEIGHT
+    assert old.context_weight == finetune.OLD_CONTEXT_WEIGHT == 0.5
+    assert finetune.version_of(old, weights) != saved["version"]  # (another weight)
+    old.context_weight, old.plain_margin = finetune.CONTEXT_WEIGHT, finetune.PLAIN_MARGIN
     assert finetune.version_of(old, weights) == saved["version"]  # (the same rule)
-    old.context_rule = "highest"
-    assert finetune.version_of(old, weights) != saved["version"]
-    (legacy / "model.json").write_text(json.dumps({**saved, "context_rule": "newest"}))
+    for rule, weight in (("mean", 0.5), ("highest", 1.0)):
+        assert finetune.context_weight({"context_rule": rule}) == weight
+    (legacy / "model.json").write_text(
+        json.dumps({k: v for k, v in saved.items() if k != "context_weight"}
+                   | {"context_rule": "newest"})
+    )  # fmt: skip
     with pytest.raises(ValueError, match="unknown context rule"):
+        finetune.load(legacy, str(encoder_path(None)))
+    (legacy / "model.json").write_text(json.dumps({**saved, "context_weight": 1.5}))
+    with pytest.raises(ValueError, match="not between 0 and 1"):
         finetune.load(legacy, str(encoder_path(None)))
     # Calibrating again writes a new folder and version; the old one still scores as measured.
     again = training.recalibrate(out, tmp_path / "again", examples=_fixture())
@@ -275,13 +284,15 @@ def test_later_epochs_train_on_what_is_not_yet_learnt_and_a_share_of_the_rest() 
     assert finetune.chosen([math.inf] * 5, random.Random(1)) == [0, 1, 2, 3, 4]
 
 
-def test_how_a_model_reads_context_follows_its_rule_and_margin() -> None:
-    """`PairModel.score` on fixed logits: "highest" takes the reading with the context, "mean"
-    its mean with the plain reading; either is floored at the plain logit less the margin."""
+def test_how_a_model_reads_context_follows_its_weight_and_margin() -> None:
+    """`PairModel.score` on fixed logits: the reading with the context weighted by the record's
+    weight (1 takes it alone, 0.5 is the mean) and the plain reading the rest, floored at the
+    plain logit less the margin."""
 
     class Fixed(finetune.PairModel):
-        def __init__(self, rule: str, margin: float) -> None:  # no encoder needed
-            self.context_rule, self.plain_margin = rule, margin
+        def __init__(self, rule: str | float, margin: float) -> None:  # no encoder needed
+            weight = finetune.RULE_WEIGHTS[rule] if isinstance(rule, str) else rule
+            self.context_weight, self.plain_margin = weight, margin
 
         def logits(self, pairs: Sequence[finetune.Pair]) -> np.ndarray:
             table = {("idea", "ok"): 3.0, ("", "ok"): -1.0,  # context raises "ok"
@@ -294,3 +305,5 @@ def test_how_a_model_reads_context_follows_its_rule_and_margin() -> None:
     assert Fixed("highest", 2.0).score(pairs).tolist() == [3.0, -1.0, 0.5]
     assert Fixed("mean", 2.0).score(pairs).tolist() == [1.0, -1.0, 0.5]
     assert Fixed("mean", 1.0).score(pairs).tolist() == [1.0, 0.0, 0.5]
+    assert Fixed(0.75, 2.0).score(pairs).tolist() == [2.0, -1.0, 0.5]
+    assert Fixed(0.75, 8.0).score(pairs).tolist() == [2.0, -4.25, 0.5]
