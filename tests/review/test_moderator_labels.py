@@ -167,7 +167,11 @@ def test_training_on_a_small_fixture_end_to_end(tmp_path: Path) -> None:
     (legacy / "weights.safetensors").write_bytes(weights.read_bytes())
     (legacy / "model.json").write_text(
         json.dumps(
-            {k: v for k, v in saved.items() if k not in ("pooling", "plain_margin", "context_weight")}
+            {
+                k: v
+                for k, v in saved.items()
+                if k not in ("pooling", "plain_margin", "context_weight")
+            }
         )  # fmt: skip
     )
     old = finetune.load(legacy, str(encoder_path(None)))[0]
