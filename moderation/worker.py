@@ -217,11 +217,12 @@ class Worker:
         ).all()
         posts = {p.id: (p, u) for p, u, *_ in rows}
         titles = {p.id: title for p, _u, title, first, _b in rows if first == p.id}
-        # What each post answers: the post it quotes or replies to, else the one before it.
+        # What each post answers: the post it quotes or replies to (or, for the quick reply,
+        # the post it was written under), else the one before it.
         answers: dict[int, int] = {}
         for post, _u, _t, _f, before in rows:
-            if post.reply_to_id:
-                answers[post.id] = post.reply_to_id
+            if post.reply_to_id or post.follows_id:
+                answers[post.id] = post.reply_to_id or post.follows_id
             elif post.id not in titles and before is not None:
                 answers[post.id] = before
         answered_posts: dict[int, tuple[str, User]] = {}
@@ -245,7 +246,8 @@ class Worker:
             if claim.post_id not in posts:
                 continue
             post, author = posts[claim.post_id]
-            answered = repliers.get(post.reply_to_id) if post.reply_to_id else None
+            named = post.reply_to_id or post.follows_id
+            answered = repliers.get(named) if named else None
             if answered is not None and answered.id == author.id:
                 answered = None  # answering oneself says nothing of whom the post is aimed at
             writer, before = writers_before.get(answers.get(post.id, 0), (0, ""))
@@ -254,7 +256,7 @@ class Worker:
                 text = await self._real_quotes(
                     session, text, Post, Post.thread_id == post.thread_id, post.id,
                     [Post.is_deleted.is_(False), shown_to_all(Post.moderation_state)],
-                    [i for i in (post.reply_to_id, answers.get(post.id)) if i],
+                    [i for i in (named, answers.get(post.id)) if i],
                 )  # fmt: skip
             inputs.append(
                 PostInput(

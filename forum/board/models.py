@@ -128,8 +128,13 @@ class Post(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
-    # The post this one quotes, if any: the moderation worker reads who is answering whom.
+    # The post this one quotes or answers, if any: the moderation worker reads who is answering
+    # whom, and its author is told of the reply.
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    # The post the quick reply at a thread's foot was written under (the last one its writer
+    # read): moderation reads it as the reply's context and whom it answers, as it reads
+    # reply_to, but nobody is told "X replied to you" for a reply addressed to the thread.
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -132,6 +132,7 @@ async def _add_post(
     nudged: list[str] | None = None,
     published: bool = False,
     links: dict[str, str] | None = None,
+    follows_id: int | None = None,
 ) -> Post:
     """`links`: the profile links of the members the post @mentions (`_mention_links`, called
     before anything is written, so a refusal leaves nothing behind)."""
@@ -151,6 +152,7 @@ async def _add_post(
         thread_id=thread.id,
         author_id=author.id,
         reply_to_id=reply_to_id,
+        follows_id=follows_id,
         body_source=body,
         body_html=render_markdown(body, links),
         created_at=now,
@@ -284,27 +286,39 @@ async def create_reply(
     reply_to_id: int | None = None,
     now: datetime | None = None,
     nudged: list[str] | None = None,
+    follows_id: int | None = None,
 ) -> Post:
+    """`reply_to_id`: the post the reply quotes or answers (its author is told); `follows_id`:
+    the post the quick reply was written under (moderation's context only)."""
     check_can_post(author)
     if thread.is_deleted:
         raise BoardError("body", "This thread has been deleted.", status=403)
     if thread.is_locked and not author.is_moderator:
         raise BoardError("body", "This thread is locked; no new replies.", status=403)
     body = validate_body(settings, body)
-    if reply_to_id is not None:
-        # Only a post of this thread that the author may see: anything else is ignored, not
-        # trusted (moderation reads the answered post as the reply's context).
-        target = await session.scalar(
-            select(Post.id).where(
-                Post.id == reply_to_id, Post.thread_id == thread.id, Post.is_deleted.is_(False),
-                or_(shown_to_all(Post.moderation_state), Post.author_id == author.id),
-            )
-        )  # fmt: skip
-        reply_to_id = target
+    # Only a post of this thread that the author may see: anything else is ignored, not
+    # trusted (moderation reads the answered post as the reply's context).
+    reply_to_id = await _answerable(session, author, thread, reply_to_id)
+    follows_id = None if reply_to_id else await _answerable(session, author, thread, follows_id)
     links = await _mention_links(session, settings, author, body)
     return await _add_post(
-        session, settings, author, thread, body, reply_to_id, now, nudged, links=links
-    )
+        session, settings, author, thread, body, reply_to_id, now, nudged, links=links,
+        follows_id=follows_id,
+    )  # fmt: skip
+
+
+async def _answerable(
+    session: AsyncSession, author: User, thread: Thread, post_id: int | None
+) -> int | None:
+    """`post_id` if it is a post of `thread` that `author` may see, else None."""
+    if post_id is None:
+        return None
+    return await session.scalar(
+        select(Post.id).where(
+            Post.id == post_id, Post.thread_id == thread.id, Post.is_deleted.is_(False),
+            or_(shown_to_all(Post.moderation_state), Post.author_id == author.id),
+        )
+    )  # fmt: skip
 
 
 def moderated_text(body: str, title: str | None = None) -> str:

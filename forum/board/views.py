@@ -296,13 +296,14 @@ async def reply(ctx: Ctx) -> Response:
     form = await ctx.form()
     body = field_str(form, "body", ctx.settings.body_max)
     raw_reply_to = field_str(form, "reply_to", 20).strip()
-    context["form"] = {"body": body, "reply_to": raw_reply_to}
+    raw_follows = field_str(form, "follows", 20).strip()
+    context["form"] = {"body": body, "reply_to": raw_reply_to, "follows": raw_follows}
     if "preview" in form or "save_draft" in form:
         if "preview" in form:
             context["preview"] = await preview_html(body)
         await _keep_draft(ctx, context, thread_id=thread.id)
         return ctx.render("board/reply.html", context, context.get("status", 200))
-    reply_to = field_int(form, "reply_to")
+    reply_to, follows = field_int(form, "reply_to"), field_int(form, "follows")
     nudge, posted_anyway = await nudge_for(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
@@ -310,8 +311,9 @@ async def reply(ctx: Ctx) -> Response:
     try:
         await posting.check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client, len(body))
         post = await posting.create_reply(
-            ctx.db, ctx.settings, ctx.user, thread, body, reply_to, nudged=nudge
-        )
+            ctx.db, ctx.settings, ctx.user, thread, body, reply_to, nudged=nudge,
+            follows_id=follows,
+        )  # fmt: skip
     except (posting.BoardError, RateLimited) as exc:
         return _refused(ctx, "board/reply.html", context, exc)
     await drafts.delete_draft(ctx.db, ctx.user, thread_id=thread.id)

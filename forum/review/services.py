@@ -512,7 +512,7 @@ async def moderator_labels(
             Post.body_source, answered.body_source,
         )
         .join(Post, Post.id == ReviewItem.post_id)
-        .outerjoin(answered, answered.id == Post.reply_to_id)
+        .outerjoin(answered, answered.id == func.coalesce(Post.reply_to_id, Post.follows_id))
         .where(
             ReviewItem.status == ReviewStatus.closed.value,
             ReviewItem.decision.in_(list(LABEL_FROM_DECISION)),

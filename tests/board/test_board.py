@@ -791,21 +791,31 @@ async def test_the_quick_reply_answers_the_last_post_read(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     # The quick reply at the foot of a thread carries the post it follows, so moderation
-    # reads the reply with it (and who answers whom).
+    # reads the reply with it (and who answers whom); as "follows", not "reply_to": it is
+    # addressed to the thread (tests/notifications: nobody is told "X replied to you").
     author = await make_user(db, settings, username="quickfirst")
     await make_user(db, settings, username="quicksecond")
     thread, posts = await make_thread(db, settings, author, await make_category(db), replies=2)
     await login(client, "quicksecond")
     page = await client.get(f"/t/{thread.id}")
-    assert f'name="reply_to" value="{posts[-1].id}"' in page.text
+    assert f'name="follows" value="{posts[-1].id}"' in page.text
+    assert 'name="reply_to"' not in page.text.split('class="panel composer"')[1]
     token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
     sent = await client.post(
         f"/t/{thread.id}/reply",
-        data={"body": "Thanks, that helps.", "reply_to": str(posts[-1].id), "csrftoken": token},
+        data={"body": "Thanks, that helps.", "follows": str(posts[-1].id), "csrftoken": token},
     )
     assert sent.status_code == 303
     reply = await db.scalar(select(Post).where(Post.body_source == "Thanks, that helps."))
-    assert reply is not None and reply.reply_to_id == posts[-1].id
+    assert reply is not None and reply.follows_id == posts[-1].id and reply.reply_to_id is None
+    # A post of another thread, or one the writer may not see, is not trusted as context.
+    other, other_posts = await make_thread(db, settings, author, await make_category(db))
+    sent = await client.post(
+        f"/t/{thread.id}/reply",
+        data={"body": "Odd context.", "follows": str(other_posts[0].id), "csrftoken": token},
+    )
+    odd = await db.scalar(select(Post).where(Post.body_source == "Odd context."))
+    assert sent.status_code == 303 and odd is not None and odd.follows_id is None
 
 
 async def test_a_new_account_posts_a_limited_number_of_times_an_hour(

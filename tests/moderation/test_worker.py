@@ -488,6 +488,29 @@ async def test_each_post_is_scored_with_what_it_answers(
     assert by_id[ids[3]].context == "Fair enough." and by_id[ids[3]].target_level is None
 
 
+async def test_a_quick_reply_is_read_with_the_post_it_was_written_under(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    # The quick reply at a thread's foot names the post it follows (not one it replies to):
+    # moderation reads it with that post and its writer's rank, as it reads a reply.
+    async with fresh_database.sessionmaker() as session:
+        junior = await make_user(session, wsettings)
+        senior = await make_user(session, wsettings, role="moderator")
+        thread, (first,) = await make_thread(session, wsettings, junior,
+                                             await make_category(session), body="My rota idea.")  # fmt: skip
+        middle = await create_reply(session, wsettings, junior, thread, "Any thoughts?")
+        quick = await create_reply(session, wsettings, senior, thread, "Maybe in a few years.",
+                                   follows_id=first.id)  # fmt: skip
+        await session.commit()
+        assert quick.reply_to_id is None and quick.follows_id == first.id
+        ids = middle.id, quick.id
+    capture = Capture()
+    assert await worker_for(wsettings, fresh_database, capture).run_once() == 3
+    read = next(p for p in capture.seen if p.post_id == ids[1])
+    # Not the post just before it ("Any thoughts?"), the one it was written under.
+    assert read.context == "My rota idea." and read.target_role == "member"
+
+
 async def test_only_an_established_members_reply_up_the_ladder_is_spared_the_hold(
     fresh_database: Database, wsettings: Settings
 ) -> None:

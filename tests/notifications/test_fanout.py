@@ -104,6 +104,24 @@ async def test_reply_and_quote_kinds(
     assert second.id  # the quoted post exists
 
 
+async def test_a_quick_reply_tells_nobody_it_replied_to_them(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    # The quick reply names the post it was written under for moderation's sake; it is
+    # addressed to the thread, so only the thread's author hears of it as a reply.
+    opener = await make_user(db, settings, username="qopener")
+    last = await make_user(db, settings, username="qlast")
+    other = await make_user(db, settings)
+    thread, _ = await make_thread(db, settings, opener, await make_category(db))
+    under = await create_reply(db, settings, last, thread, "My own view.")
+    await create_reply(db, settings, other, thread, FRIENDLY, follows_id=under.id)
+    await create_reply(db, settings, other, thread, "Replying to you.", reply_to_id=under.id)
+    await db.commit()
+    await settle(settings, database)
+    assert [n.kind for n in await notes(db, opener)] == ["reply", "reply", "reply"]
+    assert [n.kind for n in await notes(db, last)] == ["reply"]  # the explicit reply only
+
+
 async def test_held_posts_wait_for_approval_and_hidden_ones_never_notify(
     db: AsyncSession, database: Database, settings: Settings
 ) -> None:
