@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from moderation.normalise import fold
-from moderation.signals import Evidence, Signal
+from moderation.signals import Evidence, Signal, own_words
 
 STAGE = "cues"
 VERSION = "cues-1"
@@ -102,6 +102,11 @@ CUES = [
          rf"\b(?:cute|adorable|sweet|precious)(?: little)? (?:idea|suggestion|theory|opinion|take|that {_YOU} think)\b", 0.6),
     _cue("grown_up_job", rf"\b(?:real|grown[- ]?up|proper) (?:job|work|world)\b[^.!?\n]{{0,30}}\b{_YOU}\b|\b{_YOU}\b[^.!?\n]{{0,30}}\b(?:real|grown[- ]?up) world\b", 0.4),
     _cue("dont_know_what_you_dont_know", rf"\b{_YOU} (?:don'?t|do not) (?:even )?know what {_YOU} (?:don'?t|do not) know\b", 0.45),
+    # Silencing: "let's hear from someone with actual experience" (said after a junior spoke).
+    _cue("someone_with_experience",
+         r"\b(?:let'?s|let us|can we|could we|I'?d (?:rather|like to)) (?:hear|get|have)\b[^.!?\n]{0,25}?"
+         r"\b(?:someone|somebody|people|anyone) (?:with|who (?:has|have)) (?:some |any )?(?:actual|real|proper)\b"
+         r"[^.!?\n]{0,20}?\b(?:experience|years|seniority)\b", 0.7),
     _cue("out_of_your_depth", rf"\b{_YOURE} (?:way |well |completely |clearly )?out of {_YOU}r depth\b", 0.5),
 ]  # fmt: skip
 
@@ -143,7 +148,9 @@ _SPEAKER_RIGHT = re.compile(
     r"\b(?:(?:he|she|they|my \w+)\s+(?:was|were|had)\s+(?:(?:a|a good|a fair) point|"
     r"(?:quite |absolutely |dead |so )?right|not wrong|on ?to something|spot on)|"
     r"couldn'?t (?:have )?(?:agreed?|said it) (?:more|better)(?! with)|"
-    r"truer words|hard to argue with (?:that|it)|(?:best|wisest) advice I (?:ever )?got)\b",
+    r"truer words|hard to argue with (?:that|it)|(?:best|wisest) advice I (?:ever )?got|"
+    r"wise words|words to live by|worth (?:remembering|bearing in mind|keeping in mind)|"
+    r"(?:still )?(?:holds|rings) true)\b",
     re.I,
 )
 # "I see what they meant" is an endorsement only when its sentence turns on the reader
@@ -163,6 +170,20 @@ _APPLIED = re.compile(
     r"(?:true|the case)\s+(?:for|of)\s+you)\b",
     re.I,
 )
+# Applied to the reader in looser words, which after advice or a rule ("We banned 'X'. It
+# applies here too.") apply the rule: for reports and quotes only.
+_APPLIED_REPORT = re.compile(
+    r"\b(?:appl(?:y|ies)\s+(?:here|to\s+(?:you|this thread|this discussion))|"
+    r"same\s+(?:goes|applies)\s+(?:for|to)\b[^.!?\n]{0,40}?\b(?:you|this thread|here)|"
+    r"(?:wise|good|true)\s+words\s+for\s+(?:you|this thread|this discussion))\b",
+    re.I,
+)
+# The writer disowning what was said: no endorsement after it counts.
+_DISOWNED = re.compile(
+    r"\b(?:wrong|mistaken|nonsense|rubbish|out of line|unfair|unkind|hurtful|awful|terrible|"
+    r"not (?:right|true|fair|ok(?:ay)?)|(?:isn|wasn)'?t (?:true|right|fair|ok(?:ay)?))\b",
+    re.I,
+)
 # A report about the writer ("told me I was…").
 _FIRST_PERSON = re.compile(r"\b(?:I|me|my|we|us)\b", re.I)
 # A sentence that turns on the reader: not a bare "you" ("you know?", "you can ask").
@@ -179,7 +200,8 @@ ENDORSE_REACH = 200
 ENDORSE_MIN = 0.5
 # Advice against the behaviour: "never tell a junior to come back when…"
 _ADVICE = re.compile(
-    r"\b(?:never|don'?t|do not|avoid|stop|instead of|rather than|shouldn'?t|should not|refuse to|won'?t)\b"
+    r"\b(?:never|don'?t|do not|avoid|stop|instead of|rather than|shouldn'?t|should not|refuse to|won'?t|"
+    r"ban(?:s|ned)?|forbid(?:s|den)?|prohibit(?:s|ed)?)\b"
     r"[^.!?\n]{0,50}$",
     re.I,
 )
@@ -213,10 +235,14 @@ class _Text:
         right = self.starts[j] - 1 if j < len(self.starts) else len(self.text)
         return self.starts[i], right
 
-    def in_quotes(self, start: int, left: int) -> bool:
-        # Single quotes are left out: they are mostly apostrophes ("I'm", "don't").
-        inside = bisect.bisect_left(self.quotes, start) - bisect.bisect_left(self.quotes, left)
-        return inside % 2 == 1
+    def in_quotes(self, start: int, left: int, end: int) -> bool:
+        """Whether start sits inside a quotation opened in its sentence (before `left`…`start`
+        an odd number of quotation marks) that is closed somewhere after the phrase (`end`): a
+        stray mark in front ('<img src=x>"\'> juniors are…', a title opening with one) quotes
+        nothing. Single quotes are left out: they are mostly apostrophes ("I'm", "don't")."""
+        before = bisect.bisect_left(self.quotes, start)
+        inside = before - bisect.bisect_left(self.quotes, left)
+        return inside % 2 == 1 and bisect.bisect_left(self.quotes, end) < len(self.quotes)
 
     def has_marker(self, left: int, right: int) -> bool:
         found = self._marked.get((left, right))
@@ -244,16 +270,27 @@ class CueMatch:
     endorsed: bool = False  # reported or quoted, then endorsed or applied to the reader
 
 
+def _asserted(text: str, found: re.Match[str] | None) -> bool:
+    """Whether an endorsement was found and is said, not asked ("Wise words? No.")."""
+    return found is not None and not text[found.end() : found.end() + 3].lstrip().startswith("?")
+
+
 def _endorsed(doc: _Text, start: int, end: int, reported: str, damped: str) -> bool:
     """Whether the writer endorses the damped cue at start:end, or applies it to the reader,
     in what follows it (within ENDORSE_REACH). `reported` is what stands between the report's
     verb and the cue ("told me I was")."""
     reach = min(len(doc.text), end + ENDORSE_REACH)
-    if _APPLIED.search(doc.text, end, reach):
+    disowned = _DISOWNED.search(doc.text, end, reach)
+    if disowned is not None:
+        reach = disowned.start()  # "he was wrong, and the same goes for this thread"
+    if _asserted(doc.text, _APPLIED.search(doc.text, end, reach)):
         return True
     if damped != "reported speech":
         return False  # advice against a phrase ("that advice still holds") stays advice
+    if _asserted(doc.text, _APPLIED_REPORT.search(doc.text, end, reach)):
+        return True
     found = _SPEAKER_RIGHT.search(doc.text, end, reach)
+    found = found if _asserted(doc.text, found) else None
     about_writer = _FIRST_PERSON.search(reported) or _FIRST_PERSON.search(doc.text, start, end)
     if found is not None and not about_writer:
         return True
@@ -287,7 +324,7 @@ def find_cues(text: str) -> list[CueMatch]:
             prefix = text[max(left, start - CONTEXT) : start]
             damped = ""
             report = _REPORTED.search(prefix)
-            quoted = doc.in_quotes(start, left)
+            quoted = doc.in_quotes(start, left, end)
             shifted = cue.name == "come_back_when_shifted"
             if (
                 not quoted
@@ -295,6 +332,9 @@ def find_cues(text: str) -> list[CueMatch]:
                 and _APOPHASIS_GOES_ON.search(text, end, min(len(text), end + ENDORSE_REACH))
             ):
                 pass  # "not saying you're…, just saying": said while denying it
+            elif quoted and not report and _ADVICE.search(prefix):
+                score *= 0.3  # "never say 'you're too junior to get this'"
+                damped = "advice against it"
             elif report or quoted:
                 score *= 0.3
                 damped = "reported speech"
@@ -397,6 +437,33 @@ def stock_sentences(text: str) -> list[str]:
             left, right = max(left, c.start - SENTENCE_REACH), min(right, c.end + SENTENCE_REACH)
             found[text[left:right].strip()] = None
     return list(found)
+
+
+# A reply whose own words only agree ("Exactly this.", "+1", "Well said!") says what it
+# agrees with: under a put-down it is a put-down too (a probe quoted one already posted in the
+# thread, then wrote "Exactly this.", four times unflagged: the model had learnt that a reply
+# to a put-down is mostly pushback).
+_AGREE = (
+    r"(?:exactly(?: this| that| right)?|this(?: so much| x ?\d+| right here)?|so much this|"
+    r"\+ ?1|i agree|agreed?|so true|too true|well said|hear,? hear|\d{3,4} ?%|spot on|"
+    r"nailed it|preach|truth|(?:i )?couldn'?t agree more|(?:i )?could not agree more|yes|yep|"
+    r"yup|correct|bingo|ditto|absolutely|totally|facts|amen|same here|say it louder)"
+)
+_AGREES_ONLY = re.compile(rf"^[\W_]*{_AGREE}(?:[\W_]+{_AGREE})*[\W_]*$", re.I)
+
+
+def agrees_only(text: str) -> bool:
+    """Whether `text` (a post's own words) does nothing but agree."""
+    return len(text) <= 80 and bool(_AGREES_ONLY.match(fold(text).strip()))
+
+
+def agreed_with(text: str, context: str = "") -> str:
+    """What a post that only agrees agrees with: the words it quotes, else what it answers
+    (`context`); "" when its own words say more than agreement, or it answers nothing."""
+    quote, own = own_words(text)
+    if not agrees_only(own):
+        return ""
+    return quote or context
 
 
 def reading(text: str) -> float:

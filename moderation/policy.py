@@ -106,9 +106,11 @@ def dismissive_score(
         model = max(model, sentence)
     base = model if model is not None else cue
     if model is not None:
-        # In the writer's own words: a reply quoting a put-down is not one for the quote.
-        own_text = own_words(post.text)[1]
-        own = cues.reading(own_text) if cue >= STOCK_CUE else 0.0
+        # In the writer's own words: a reply quoting a put-down is not one for the quote,
+        # unless its own words only agree with it ("Exactly this.": what it agrees with).
+        agreed = cues.agreed_with(post.text, post.context)
+        own_text = agreed or own_words(post.text)[1]
+        own = cues.reading(own_text) if cue >= STOCK_CUE or agreed else 0.0
         if own < STOCK_CUE:
             # As the model reads them: spelt in text-speak ("come back w 20 yrs") or with
             # the letters apart ("Y-o-u-r-e t-o-o j-u-n-i-o-r"), the phrase is as plain.
@@ -123,6 +125,11 @@ def dismissive_score(
                 base = max(base, own)
             elif cues.stated_plainly(own_text):
                 base = max(base, settings.dismissive_flag)
+    if post.context_flagged and cues.agrees_only(own_words(post.text)[1]):
+        # Agreeing with a post moderation flagged, and saying nothing more, is piling on:
+        # the model reads such a reply as pushback, and an agreement alone with the words
+        # it agrees with (the model misreads short lines about juniors read alone).
+        base = max(base, settings.dismissive_flag)
     if post.writer_before and split_put_down(post.writer_before, post.text):
         base = max(base, settings.dismissive_flag)
     title = title_score(scores)

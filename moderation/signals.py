@@ -70,6 +70,9 @@ class PostInput:
     # account's is still being checked), else "": a put-down split across two posts in a row
     # reads as one.
     writer_before: str = ""
+    # Whether moderation flagged what the post answers (a flagged post stays on view while a
+    # moderator looks): a reply that only agrees with it ("Exactly this.") is flagged too.
+    context_flagged: bool = False
 
     def _levels(self) -> tuple[int, int] | None:
         if self.target_level is None:

@@ -230,16 +230,20 @@ class Worker:
         # whatever its state (a fresh account's is still being checked): a put-down split
         # across the two.
         writers_before: dict[int, tuple[int, str]] = {}
+        flagged: set[int] = set()  # answered posts moderation flagged (on view, under review)
         if answers:
             # Only what everyone can see is context (a held or hidden post is not).
-            for pid, body, user, public in await session.execute(
-                select(Post.id, Post.body_source, User, shown_to_all(Post.moderation_state))
+            for pid, body, user, public, state in await session.execute(
+                select(Post.id, Post.body_source, User, shown_to_all(Post.moderation_state),
+                       Post.moderation_state)
                 .join(User, User.id == Post.author_id)
                 .where(Post.id.in_(set(answers.values())), Post.is_deleted.is_(False))
             ):  # fmt: skip
                 writers_before[pid] = (user.id, body[-policy.SPLIT_REACH :])
                 if public:
                     answered_posts[pid] = (body[:CONTEXT_CHARS], user)
+                    if state == ModerationState.flagged.value:
+                        flagged.add(pid)
         repliers = {pid: user for pid, (_body, user) in answered_posts.items()}
         inputs = []
         for claim in claims:
@@ -275,6 +279,7 @@ class Worker:
                     else "",
                     title=titles.get(post.id) or "",
                     writer_before=before if writer == author.id else "",
+                    context_flagged=answers.get(post.id) in flagged,
                 )
             )
         return inputs

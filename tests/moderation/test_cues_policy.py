@@ -49,6 +49,17 @@ ENDORSED = [
     "My old boss said juniors should come back with 20 years in. Truer words were never spoken.",
     "I was told on day one: come back when you have 20 years in. Best advice I ever got, and "
     "I'm giving it to you now.",
+    # The thirteenth session's probe: reports applied to the thread in looser words, and a
+    # put-down behind a stray quotation mark.
+    '"You\'re too junior to get this," my first director told me. Same goes for the graduates '
+    "in this thread.",
+    "My old boss used to say: let's hear from someone with actual experience. He said it "
+    "whenever a graduate spoke up, and it applies here too.",
+    '"Cute idea, but leave the strategy to the grown-ups," as our CEO put it to the interns. '
+    "Wise words for this thread.",
+    '"Cute idea, but leave the strategy to the grown-ups," as our CEO put it to the interns '
+    "last year. Worth remembering before our next session, Jordan.",
+    "<img src=x onerror=alert(1)>\"'><svg/onload=alert(3)> juniors are too junior to get this",
 ]
 OWN_STORIES = [
     "My manager told me I was too junior to get it. She was right, I wasn't ready then.",
@@ -80,6 +91,15 @@ OWN_STORIES = [
     "My boss told me to know my place. Couldn't agree more with the people saying that's toxic.",
     "Juniors should come back when they have five years' experience? No, that rule loses us "
     "good people.",
+    # Beside the thirteenth session's: a rule applied, a report disowned or questioned.
+    'We banned "you\'re too junior to get this" from our meetings. It applies here too: no '
+    "pulling rank.",
+    "My old boss said juniors should come back with 20 years in. He was wrong, and the same "
+    "goes for anyone in this thread who thinks so.",
+    'Our CEO told the interns "cute idea, but leave the strategy to the grown-ups". Wise '
+    "words? No. It was the day two of them resigned.",
+    'A director once said "let\'s hear from someone with actual experience" after I spoke. It '
+    "still stings.",
 ]
 
 
@@ -247,3 +267,34 @@ def test_a_stock_put_down_split_across_two_posts_is_found_only_across_them() -> 
     # Each post answers for what it says alone; a report stays a report.
     assert not split_put_down("You're too junior to get this.", "Sorry, that was rude.")
     assert not split_put_down("I was told I'm too", "junior to get this. It hurt.")
+
+
+@pytest.mark.parametrize(
+    ("text", "agrees"),
+    [("Exactly this.", True), ("+1", True), ("Well said!! 💯", True), ("This is why juniors leave.", False),
+     ("So much this. Agreed.", True), ("Not this.", False), ("Exactly this, but kinder.", False),
+     ("Agreed, though I'd ask the graduates first.", False), ("Yes", True)],
+)  # fmt: skip
+def test_a_reply_that_only_agrees(text: str, agrees: bool) -> None:
+    assert cues.agrees_only(text) is agrees
+
+
+def test_agreeing_with_a_put_down_is_one() -> None:
+    """A reply that only agrees says what it agrees with: with a quoted stock put-down, the
+    phrase counts as said (a probe's "Exactly this." under one passed four times); with a post
+    moderation flagged, it is flagged too. Disagreeing, or agreeing with a fair post, is not."""
+    s = Settings(secret_key="x")
+    quoted = "> You're too junior to get this. Come back when you have 20 years in.\n\n"
+    stock = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.02}}
+    agreeing = PostInput(post_id=1, text=quoted + "Exactly this.")
+    assert decide(stock, agreeing, s).verdict == "flag"
+    assert decide(stock, PostInput(post_id=1, text=quoted + "Unfair."), s).verdict == "clear"
+    plain = {"cues": {"dismissive": 0.0}, "dismissive": {"dismissive": 0.02}}
+    flagged = PostInput(post_id=1, text="+1", context="Graduates should sit quietly.",
+                        context_flagged=True)  # fmt: skip
+    assert decide(plain, flagged, s).verdict == "flag"
+    fair = PostInput(post_id=1, text="+1", context="Graduates should chair the retro.")
+    assert decide(plain, fair, s).verdict == "clear"
+    more = PostInput(post_id=1, text="+1, and I'd ask them what they need.",
+                     context="Graduates should sit quietly.", context_flagged=True)  # fmt: skip
+    assert decide(plain, more, s).verdict == "clear"

@@ -511,6 +511,27 @@ async def test_a_quick_reply_is_read_with_the_post_it_was_written_under(
     assert read.context == "My rota idea." and read.target_role == "member"
 
 
+async def test_the_worker_says_when_the_answered_post_is_flagged(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    # A reply that only agrees with a flagged post is flagged too (policy): the worker says
+    # whether the post a reply answers is under review.
+    async with fresh_database.sessionmaker() as session:
+        author = await make_user(session, wsettings)
+        other = await make_user(session, wsettings)
+        thread, (first,) = await make_thread(session, wsettings, author,
+                                             await make_category(session), body="My rota idea.")  # fmt: skip
+        first.moderation_state = "flagged"
+        agreeing = await create_reply(session, wsettings, other, thread, "Exactly this.",
+                                      reply_to_id=first.id)  # fmt: skip
+        await session.commit()
+        first_id, agreeing_id = first.id, agreeing.id
+    capture = Capture()
+    await worker_for(wsettings, fresh_database, capture).run_once()
+    by_id = {p.post_id: p for p in capture.seen}
+    assert by_id[agreeing_id].context_flagged and not by_id[first_id].context_flagged
+
+
 async def test_only_an_established_members_reply_up_the_ladder_is_spared_the_hold(
     fresh_database: Database, wsettings: Settings
 ) -> None:
