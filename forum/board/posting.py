@@ -140,8 +140,11 @@ async def _add_post(
     # Pre-moderation: a new account's first posts, and posts by members a moderator placed
     # on pre-moderation, are seen only by their author and moderators until approved.
     premoderated = not published and on_premoderation(author, settings)
-    # A fresh account's post waits, out of sight, for the worker's reading.
-    checking = not published and not premoderated and awaits_check(author, settings)
+    # A fresh account's post waits, out of sight, for the worker's reading; so does one posted
+    # after the composer's nudge named a phrase in it ("Post anyway"): the writer was told.
+    checking = (
+        not published and not premoderated and (awaits_check(author, settings) or bool(nudged))
+    )
     if published:
         initial = ModerationState.clear
     elif premoderated:
@@ -504,10 +507,14 @@ async def edit_post(
     # Edited posts go through the moderation pipeline again. A held or hidden post stays out
     # of sight until a moderator decides; a public one stays public while it is re-scored.
     # A fresh account's edit of a reply waits out of sight for its check, as its new posts do,
-    # and so does its edit of an opening post nobody else has answered yet. Not of one others
+    # and so does its edit of an opening post nobody else has answered yet; anyone's edit
+    # saved after the composer's nudge named a phrase in it waits too. Not of one others
     # have answered: that would take the thread, and their replies, off the board each time
     # its author edited it (a reply being sent is refused and shown back to its writer).
-    if post.moderation_state in (ModerationState.clear.value, ModerationState.flagged.value):
+    public = [ModerationState.clear.value, ModerationState.flagged.value]
+    if nudged and editor.id == post.author_id:
+        public.append(ModerationState.pending.value)  # (not yet read: waits all the same)
+    if post.moderation_state in public:
         own = editor.id == post.author_id
         answered = is_first and bool(
             await session.scalar(
@@ -517,7 +524,7 @@ async def edit_post(
                 ).limit(1)
             )
         )  # fmt: skip
-        if own and not answered and awaits_check(editor, settings):
+        if own and ((not answered and awaits_check(editor, settings)) or nudged):
             await set_post_state(
                 session, post, ModerationState.checking, CHECKING_NOTE,
                 points=settings.points_per_post,

@@ -71,6 +71,13 @@ async def test_nudge_without_javascript_then_post_anyway(
     post = await db.scalar(select(Post).where(Post.thread_id == thread.id).order_by(Post.id.desc()))
     assert post is not None and post.body_source == PUT_DOWN
     assert "Come back when you have" in post.nudge_phrases
+    # Posted anyway, it waits out of sight for the worker's reading (a probe read such a post
+    # while logged out in the second before the check held it).
+    assert post.moderation_state == "checking"
+    await client.post("/logout", data={"csrftoken": token})
+    assert PUT_DOWN not in (await client.get(f"/t/{thread.id}")).text
+    await login(client, "nudged")
+    token = CSRF_RE.search((await client.get(f"/t/{thread.id}/reply")).text).group(1)  # type: ignore[union-attr]
     # A rephrased reply goes straight through.
     third = await client.post(f"/t/{thread.id}/reply",
                               data={"body": "Happy to share what worked for us.", "csrftoken": token})  # fmt: skip
@@ -98,6 +105,7 @@ async def test_an_edit_into_a_put_down_is_nudged_as_a_new_post_is(
     assert second.status_code == 303
     await db.refresh(post)
     assert post.body_source == PUT_DOWN and "Come back when you have" in post.nudge_phrases
+    assert post.moderation_state == "checking"  # out of sight until the worker has read it
 
 
 async def test_a_put_down_for_a_title_or_subject_is_nudged_too(
