@@ -42,6 +42,7 @@ from forum.programmes.models import (
     CheckinAnswer,
     CheckinQuestion,
     DismissiveReport,
+    Meeting,
     Pair,
     PairingJob,
     Programme,
@@ -59,6 +60,7 @@ from forum.review.models import (
 
 __all__ = [
     "DismissiveReport",
+    "Meeting",
     "Application",
     "CheckinAnswer",
     "CheckinQuestion",

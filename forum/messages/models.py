@@ -35,6 +35,9 @@ class Conversation(Base):
     # pair's space once the pair has ended.
     closed_at: Mapped[datetime | None]
     closed_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Where its members step out of it instead of leaving it here (a programme pair's space:
+    # the programme's page, where a member leaves the pair); empty: members leave it here.
+    leave_via: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class Participant(Base):

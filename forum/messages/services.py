@@ -316,7 +316,25 @@ def first_unread(participant: Participant, messages: list[tuple[Message, str]]) 
     )  # fmt: skip
 
 
-async def leave(session: AsyncSession, participant: Participant) -> None:
+def cannot_leave(conversation: Conversation) -> str:
+    """Why a member cannot leave this conversation here (empty: they can). A programme pair's
+    space is left with the pair, on the programme's page: left on its own, the programme
+    still named it the member's space, and its link answered 404."""
+    if not conversation.leave_via:
+        return ""
+    return (
+        "This is a mentoring programme pair's private space: it is not left on its own. To "
+        "leave the pair, leave the programme on its page (while the programme runs); its lead "
+        "can help if something is wrong."
+    )
+
+
+async def leave(
+    session: AsyncSession, conversation: Conversation, participant: Participant
+) -> None:
+    why = cannot_leave(conversation)
+    if why:
+        raise MessageError("leave", why, status=403)
     participant.left_at = utcnow()
 
 
@@ -352,10 +370,11 @@ async def resolve_recipients(
     names = list(dict.fromkeys(n.lower() for n in names))
     if not names:
         raise MessageError("to", "Name at least one member to write to.")
-    if len(names) > settings.conversation_recipients_max:
+    most = settings.conversation_recipients_max
+    if len(names) > most:
         raise MessageError(
-            "to", f"A conversation can have at most {settings.conversation_recipients_max} "
-            "other members.",
+            "to", f"A conversation can have at most {most} other "
+            f"{'member' if most == 1 else 'members'}.",
         )  # fmt: skip
     found: list[User] = []
     for name in names:

@@ -77,6 +77,7 @@ async def _conversation_context(
         "first_unread": pm.first_unread(participant, messages),
         "people": await pm.participants(ctx.db, conversation.id),
         "closed_message": pm.closed_message(conversation) if conversation.closed_at else "",
+        "cannot_leave": pm.cannot_leave(conversation),
         "errors": {},
         "nudge": None,
         "form": {"body": "", "reply_to": ""},
@@ -135,7 +136,12 @@ async def leave(ctx: Ctx) -> Response:
     subject = (await pm.shown_subjects(ctx.db, [conversation], participant.user_id))[
         conversation.id
     ]
-    await pm.leave(ctx.db, participant)
+    try:
+        await pm.leave(ctx.db, conversation, participant)
+    except pm.MessageError as exc:
+        context = await _conversation_context(ctx, conversation, participant)
+        context["errors"] = {"leave": exc.message}
+        return ctx.render("messages/conversation.html", context, exc.status)
     ctx.flash(f"You left “{subject}”.")
     return ctx.redirect(ctx.url("messages"))
 

@@ -23,6 +23,7 @@ from forum.programmes.models import (
     CheckinAnswer,
     CheckinQuestion,
     DismissiveReport,
+    Meeting,
     Pair,
     PairStatus,
     Programme,
@@ -58,7 +59,8 @@ class Dashboard:
     response_rates: list[tuple[int, int, int]]  # (round, answered, asked)
     frankness: dict[str, dict[int, Cell]] = field(default_factory=dict)  # side -> round -> cell
     questions: list[tuple[CheckinQuestion, dict[int, Cell]]] = field(default_factory=list)
-    meetings: int = 0
+    meetings: int = 0  # dated meetings, each pair's day once
+    undated_meetings: int = 0  # counted one click each before meetings took a date
     flagged: int = 0
     reported: int = 0
     texts: list[tuple[int, str, str]] = field(default_factory=list)  # round, question, text
@@ -107,7 +109,14 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
         answered = {a.user_id for a in answers if a.round == r}
         rates.append((r, len(answered & people), len(people)))
     board = Dashboard(len(pairs), len(people), rounds, rates)
-    board.meetings = sum(p.meetings for p in every)
+    if every:
+        board.meetings = int(
+            await session.scalar(
+                select(func.count(Meeting.id)).where(Meeting.pair_id.in_([p.id for p in every]))
+            )
+            or 0
+        )
+    board.undated_meetings = sum(p.meetings for p in every)
     gone = [p for p in every if p.status == PairStatus.ended.value]
     names = await usernames(session, {i for p in gone for i in (p.junior_id, p.senior_id)})
     board.ended = [(names.get(p.junior_id, "a former member"),
@@ -263,29 +272,40 @@ def csv_export(programme: Programme, board: Dashboard) -> str:
     )
 
 
-async def report_dismissive(
-    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int
-) -> Report:
-    """One click: the partner's newest visible message in the pair space is reported as
-    dismissive (the moderators' review queue, as any message report), and the lead is told."""
+async def dismissive_target(
+    session: AsyncSession, user: User, programme: Programme, pair_id: int,
+    message_id: int | None = None,
+) -> tuple[Pair, Message]:  # fmt: skip
+    """The pair and the message a "this felt dismissive" report is about: the partner's
+    newest message the member can see, or `message_id` (the one the confirmation page
+    showed) if it is one of the partner's visible messages in the pair's space."""
     pair = await session.get(Pair, pair_id)
     if pair is None or pair.programme_id != programme.id or user.id not in (
         pair.junior_id, pair.senior_id,
     ):  # fmt: skip
         raise Forbidden("pair", "Only the pair's two members can report in its space.")
     partner = pair.senior_id if user.id == pair.junior_id else pair.junior_id
-    message = await session.scalar(
-        select(Message)
-        .where(
-            Message.conversation_id == pair.conversation_id,
-            Message.sender_id == partner,
-            Message.state.in_(VISIBLE_STATES),
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
+    query = select(Message).where(
+        Message.conversation_id == pair.conversation_id,
+        Message.sender_id == partner,
+        Message.state.in_(VISIBLE_STATES),
     )
+    if message_id is not None:
+        query = query.where(Message.id == message_id)
+    message = await session.scalar(query.order_by(Message.id.desc()).limit(1))
     if message is None:
         raise ProgrammeError("pair", "Your partner has not written anything you could report.")
+    return pair, message
+
+
+async def report_dismissive(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int,
+    message_id: int | None = None,
+) -> Report:  # fmt: skip
+    """The partner's message (the newest one the member sees, or the one they confirmed) is
+    reported as dismissive (the moderators' review queue, as any message report), and the
+    lead is told."""
+    pair, message = await dismissive_target(session, user, programme, pair_id, message_id)
     try:
         report = await review.report_message(
             session, settings, user, message, ReportReason.dismissive.value,

@@ -47,6 +47,7 @@ from forum.programmes.services import (
     title,
     usernames,
 )
+from forum.programmes.words import count as counted
 
 NOTE_MAX = 2000
 FOLLOW_UPS = {
@@ -74,10 +75,11 @@ async def own_applications(
 
 
 async def may_withdraw(session: AsyncSession, programme: Programme, user_id: int) -> bool:
-    """A pending or accepted application, and no running pair: withdrawing is possible."""
+    """A pending or accepted application, and never paired: withdrawing is possible. (A
+    member whose pair ended, their partner having left, has nothing to withdraw.)"""
     if programme.status == ProgrammeStatus.closed.value:
         return False
-    if await my_pair(session, programme, user_id, active=True):
+    if await my_pair(session, programme, user_id):
         return False
     return any(a.status in LIVE for a in await own_applications(session, programme, user_id))
 
@@ -89,10 +91,16 @@ async def withdraw(
     pair; the lead is told. They may apply again while the programme is open."""
     if programme.status == ProgrammeStatus.closed.value:
         raise ProgrammeError("programme", "The programme is closed.")
-    if await my_pair(session, programme, user.id, active=True):
+    pairs = await my_pair(session, programme, user.id)
+    if any(p.status == PairStatus.active.value for p in pairs):
         raise ProgrammeError(
             "programme", "You are in a pair: leave the programme instead (your pair ends)."
         )
+    if pairs:
+        raise ProgrammeError(
+            "programme", "Your pair has ended: there is no application left to withdraw. Ask "
+            "the programme's lead if you would like a new partner.",
+        )  # fmt: skip
     live = [a for a in await own_applications(session, programme, user.id) if a.status in LIVE]
     if not live:
         raise ProgrammeError("programme", "You have no application to withdraw.")
@@ -128,16 +136,22 @@ async def _end(
             )
 
 
-async def leave(
-    session: AsyncSession, settings: Settings, user: User, programme: Programme
-) -> list[Pair]:
-    """After publishing, a participant leaves: their pair ends (the pair space stays readable
-    to both), their application is withdrawn, and their partner and the lead are told."""
+async def leaving_pairs(session: AsyncSession, programme: Programme, user: User) -> list[Pair]:
+    """The pairs the member would end by leaving (refused if there is nothing to leave)."""
     if programme.status != ProgrammeStatus.published.value:
         raise ProgrammeError("programme", "Only a running programme can be left.")
     pairs = await my_pair(session, programme, user.id, active=True)
     if not pairs:
         raise ProgrammeError("programme", "You are not in a running pair of this programme.")
+    return pairs
+
+
+async def leave(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme
+) -> list[Pair]:
+    """After publishing, a participant leaves: their pair ends (the pair space stays readable
+    to both), their application is withdrawn, and their partner and the lead are told."""
+    pairs = await leaving_pairs(session, programme, user)
     await check_rate(session, settings, user)
     now = utcnow()
     partners = {p.senior_id if p.junior_id == user.id else p.junior_id for p in pairs}
@@ -269,7 +283,8 @@ async def close(session: AsyncSession, settings: Settings, lead: User, programme
             "the lead reads it)",
             link,
         )  # fmt: skip
-    words = f"Closed the programme; {len(asked)} participants were asked the closing survey."
+    words = (f"Closed the programme; {counted(len(asked), 'participant was', 'participants were')} "
+             "asked the closing survey.")  # fmt: skip
     log(session, lead, programme, "close", words)
     return len(asked)
 

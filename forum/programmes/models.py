@@ -165,13 +165,30 @@ class Pair(Base):
     )
     # The last check-in round both partners were reminded of (the worker's outbox mail).
     reminded_round: Mapped[int] = mapped_column(Integer, default=0)
-    # Meetings either partner logged (one click each, counted on the lead's dashboard).
+    # Undated meetings counted by one click each before meetings took a date (migration 0023):
+    # kept apart on the dashboard, never added to. Dated meetings are `Meeting` rows.
     meetings: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Ended: when, by whom (the partner who left, or the lead), and why in words.
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ended_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Meeting(Base):
+    """A meeting of a pair on a day, logged by one of the two (once a day per pair: both
+    partners logging the same meeting count it once)."""
+
+    __tablename__ = "programme_meetings"
+    __table_args__ = (UniqueConstraint("pair_id", "met_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(
+        ForeignKey("programme_pairs.id", ondelete="CASCADE"), index=True
+    )
+    met_on: Mapped[date] = mapped_column(Date)
+    logged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CheckinQuestion(Base):

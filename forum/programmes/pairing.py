@@ -20,6 +20,8 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment, linprog
 from scipy.sparse import coo_matrix
 
+from forum.programmes.words import count
+
 JUNIOR = "junior"
 SENIOR = "senior"
 CRITERIA = ("overlap", "availability", "department", "gap")
@@ -126,7 +128,8 @@ def breakdown(junior: Person, senior: Person, criteria: Criteria) -> Score:
     if s_gives:
         said.append(f"the senior teaches {_words(s_gives)}, which the junior wants to learn")
     notes["overlap"] = (
-        "; ".join(said) + f" ({len(j_gives) + len(s_gives)} of {wanted} wishes met)"
+        "; ".join(said)
+        + f" ({len(j_gives) + len(s_gives)} of {count(wanted, 'wish', 'wishes')} met)"
         if said
         else "neither teaches what the other wants to learn"
     )
@@ -135,7 +138,8 @@ def breakdown(junior: Person, senior: Person, criteria: Criteria) -> Score:
     fewest = min(len(junior.availability), len(senior.availability))
     parts["availability"] = criteria.availability * (len(shared) / fewest if fewest else 0.0)
     if shared:
-        notes["availability"] = f"both free {_words(shared)} ({len(shared)} of {fewest} slots)"
+        of = count(fewest, "slot")
+        notes["availability"] = f"both free {_words(shared)} ({len(shared)} of {of})"
     elif fewest:
         notes["availability"] = "no time slot in common"
     else:
@@ -458,8 +462,9 @@ def _unmatched(
                 free = ok[i] & (used_other < np.array([p.capacity for p in others], dtype=int))
                 if mine > theirs:
                     reason = (
-                        f"more {side}s than {other_name[:-1]} places ({mine} {side} places, "
-                        f"{theirs} {other_name[:-1]} places)"
+                        f"more {side}s than {other_name[:-1]} places "
+                        f"({count(mine, side + ' place')}, "
+                        f"{count(theirs, other_name[:-1] + ' place')})"
                     )
                 elif free.any() and not (sc[i][free] > 0).any():
                     reason = "the allowed partners with places left score nothing with this person"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,6 +39,7 @@ from forum.programmes.models import (
     CheckinQuestion,
     JobStatus,
     Kind,
+    Meeting,
     Pair,
     PairingJob,
     PairStatus,
@@ -48,6 +49,7 @@ from forum.programmes.models import (
     TrainingAck,
 )
 from forum.programmes.paths import path
+from forum.programmes.words import count as counted
 
 NAME_MAX = 200
 TEXT_MAX = 5000
@@ -721,7 +723,7 @@ async def publish(
     if over_pilot(programme, proposal) and not confirm_over_pilot:
         raise ProgrammeError(
             "over_pilot",
-            f"This proposal has {count} pairs, more than the pilot size of "
+            f"This proposal has {counted(count, 'pair')}, more than the pilot size of "
             f"{programme.pilot_size}: tick the box to confirm, or fix fewer pairs.",
         )
     accepted = {
@@ -748,9 +750,12 @@ async def publish(
     now = utcnow()
     for p in proposal["pairs"]:
         junior, senior = users[p["junior_id"]], users[p["senior_id"]]
-        conversation = Conversation(subject=f"{programme.name}: {junior.username} and "
-                                    f"{senior.username}"[:200], created_by=None,
-                                    created_at=now, last_message_at=now)  # fmt: skip
+        # The space is left with the pair, on the programme's page (never on its own).
+        conversation = Conversation(
+            subject=f"{programme.name}: {junior.username} and {senior.username}"[:200],
+            created_by=None, created_at=now, last_message_at=now,
+            leave_via=path("programme", programme_id=programme.id),
+        )  # fmt: skip
         session.add(conversation)
         await session.flush()
         for member in (junior, senior):
@@ -776,7 +781,8 @@ async def publish(
     )
     beyond = (f" (more than the pilot size of {programme.pilot_size}, confirmed)"
               if over_pilot(programme, proposal) else "")  # fmt: skip
-    log(session, lead, programme, "publish", f"Published {count} pairs{beyond}: {listed}.")
+    words = f"Published {counted(count, 'pair')}{beyond}: {listed}."
+    log(session, lead, programme, "publish", words)
     await session.flush()
     return made
 
@@ -872,12 +878,48 @@ async def my_pair(
 # --- check-ins --------------------------------------------------------------------------------
 
 
-def current_round(programme: Programme) -> int:
-    """Check-in rounds count from publication, one every `checkin_days` (until closing)."""
+def starts_at(programme: Programme) -> datetime | None:
+    """When the pairs' programme begins: publication, or the start date if that is later
+    (pairs published ahead of the start date wait for it). None: not published."""
     if programme.published_at is None:
+        return None
+    if programme.starts_on is None:
+        return programme.published_at
+    return max(programme.published_at, datetime.combine(programme.starts_on, time(), UTC))
+
+
+def has_started(programme: Programme, now: datetime | None = None) -> bool:
+    """Published, and its start date (if any) has come."""
+    start = starts_at(programme)
+    return start is not None and (now or utcnow()) >= start
+
+
+def current_round(programme: Programme, now: datetime | None = None) -> int:
+    """Check-in rounds count from the start (see `starts_at`), one every `checkin_days`
+    (until closing); 0 before it: no check-in is open."""
+    start = starts_at(programme)
+    end = programme.closed_at or now or utcnow()
+    if start is None or end < start:
         return 0
-    days = ((programme.closed_at or utcnow()) - programme.published_at).days
-    return days // max(programme.checkin_days, 1) + 1
+    return (end - start).days // max(programme.checkin_days, 1) + 1
+
+
+def phase(programme: Programme, now: datetime | None = None) -> str:
+    """The programme's state in words, as its pages show it."""
+    if programme.status == ProgrammeStatus.closed.value:
+        return "closed"
+    if programme.status == ProgrammeStatus.published.value:
+        start = starts_at(programme)
+        if start is None or has_started(programme, now):
+            return "running"
+        return f"paired, starting on {start:%d %B %Y}"
+    return "taking applications"
+
+
+def not_started_message(programme: Programme) -> str:
+    start = starts_at(programme)
+    when = f" on {start:%d %B %Y}" if start else ""
+    return f"The programme starts{when}: check-ins and meetings begin then."
 
 
 async def questions(
@@ -958,6 +1000,8 @@ async def answer_checkin(
     if programme.status != ProgrammeStatus.published.value:
         raise ProgrammeError("side", "The programme is closed: check-ins have stopped.")
     round_ = current_round(programme)
+    if round_ == 0:
+        raise ProgrammeError("side", not_started_message(programme))
     parsed = parse_answers(await questions(session, programme, side), values)
     await check_rate(session, settings, user)
     old = await session.scalars(
@@ -1035,18 +1079,95 @@ async def remind_due(session: AsyncSession, limit: int = 200) -> int:
     return done
 
 
-async def log_meeting(
-    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int
+# --- meetings --------------------------------------------------------------------------------
+
+# A member ahead of UTC logs today's meeting on their own date: no date later than today
+# anywhere on earth (UTC+14) is in the future.
+_AHEAD = timedelta(hours=14)
+
+
+def meeting_days(
+    programme: Programme, pair: Pair, now: datetime | None = None
+) -> tuple[date, date]:
+    """The first and the last day a meeting of the pair may be logged for: from the pair's
+    start (publication, or the programme's start date) to today."""
+    start = starts_at(programme) or pair.created_at
+    first = max(start, pair.created_at).date()
+    return first, ((now or utcnow()) + _AHEAD).date()
+
+
+async def _own_running_pair(
+    session: AsyncSession, user: User, programme: Programme, pair_id: int, doing: str
 ) -> Pair:
     pair = await session.get(Pair, pair_id)
     if pair is None or pair.programme_id != programme.id or user.id not in (
         pair.junior_id, pair.senior_id,
     ):  # fmt: skip
-        raise Forbidden("pair", "Only the pair's two members log its meetings.")
+        raise Forbidden("meeting", f"Only the pair's two members {doing} its meetings.")
     if pair.status != PairStatus.active.value or (
         programme.status != ProgrammeStatus.published.value
     ):
-        raise ProgrammeError("pair", "This pair has ended: meetings are no longer logged.")
-    await check_rate(session, settings, user)
-    pair.meetings += 1
+        raise ProgrammeError("meeting", "This pair has ended: meetings are no longer logged.")
     return pair
+
+
+async def meetings(session: AsyncSession, pair_ids: list[int]) -> dict[int, list[Meeting]]:
+    """Each pair's dated meetings, newest first."""
+    found: dict[int, list[Meeting]] = {i: [] for i in pair_ids}
+    if pair_ids:
+        for m in await session.scalars(
+            select(Meeting).where(Meeting.pair_id.in_(pair_ids))
+            .order_by(Meeting.met_on.desc(), Meeting.id.desc())
+        ):  # fmt: skip
+            found[m.pair_id].append(m)
+    return found
+
+
+async def log_meeting(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int,
+    met_on: str, now: datetime | None = None,
+) -> Meeting:  # fmt: skip
+    """A pair's member logs that the pair met on a day: not before the pair started, not in
+    the future, and once a day per pair (both partners logging it count one meeting)."""
+    pair = await _own_running_pair(session, user, programme, pair_id, "log")
+    if not has_started(programme, now):
+        raise ProgrammeError("meeting", not_started_message(programme))
+    first, last = meeting_days(programme, pair, now)
+    # An empty day is today, as the form proposes it.
+    day = _date(met_on, "meeting") or (now or utcnow()).date()
+    if day > last:
+        raise ProgrammeError("meeting", "That day has not come yet: log a meeting once it is held.")
+    if day < first:
+        raise ProgrammeError(
+            "meeting", f"Your pair started on {first:%d %B %Y}: choose that day or a later one."
+        )
+    logged = await session.scalar(
+        select(Meeting).where(Meeting.pair_id == pair.id, Meeting.met_on == day)
+    )
+    if logged is not None:
+        who = "you" if logged.logged_by == user.id else "your partner"
+        raise ProgrammeError(
+            "meeting", f"A meeting on {day:%d %B %Y} is already logged for your pair (by {who})."
+        )
+    await check_rate(session, settings, user)
+    meeting = Meeting(pair_id=pair.id, met_on=day, logged_by=user.id, created_at=utcnow())
+    session.add(meeting)
+    await session.flush()
+    return meeting
+
+
+async def remove_meeting(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme, pair_id: int,
+    meeting_id: int,
+) -> Meeting:  # fmt: skip
+    """The member who logged a meeting removes it (logged by mistake)."""
+    pair = await _own_running_pair(session, user, programme, pair_id, "remove")
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None or meeting.pair_id != pair.id:
+        raise ProgrammeError("meeting", "There is no such meeting.", status=404)
+    if meeting.logged_by != user.id:
+        raise Forbidden("meeting", "Only the member who logged a meeting removes it.")
+    await check_rate(session, settings, user)
+    await session.delete(meeting)
+    await session.flush()
+    return meeting

@@ -17,12 +17,14 @@ from starlette.routing import Route
 
 from forum.accounts.services import is_suspended
 from forum.accounts.web import Ctx
+from forum.core.db import utcnow
 from forum.core.ratelimit import RateLimited
-from forum.core.web import field_str, view
+from forum.core.web import field_int, field_str, view
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
 from forum.programmes.models import Kind, Programme, ProgrammeStatus
+from forum.programmes.words import count as counted
 
 NOT_FOUND = "There is no such programme."
 WHY_PILOT = (
@@ -48,7 +50,10 @@ async def _lead_programme(ctx: Ctx) -> Programme:
 @view()
 async def programmes(ctx: Ctx) -> Response:
     rows = await svc.programmes_list(ctx.db)
-    return ctx.render("programmes/list.html", {"rows": rows, "can_lead": svc.can_lead(ctx.user)})
+    return ctx.render(
+        "programmes/list.html",
+        {"rows": rows, "can_lead": svc.can_lead(ctx.user), "phase": svc.phase},
+    )
 
 
 FORM_FIELDS = [f for f in svc.ProgrammeForm.__dataclass_fields__]
@@ -84,6 +89,7 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
     closing_due: list[str] = []
     partners: dict[int, str] = {}
     may_withdraw = False
+    lead = await svc.usernames(ctx.db, {programme.lead_id} if programme.lead_id else set())
     if user:
         ids = {i for p in pairs for i in (p.junior_id, p.senior_id)} - {user.id}
         partners = await svc.usernames(ctx.db, ids)
@@ -105,6 +111,15 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "suspended": user is not None and is_suspended(user),
         "closing_due": closing_due,
         "leads": svc.leads(user, programme),
+        # The lead members are told to ask, by name (None: the lead's account is gone).
+        "lead_name": lead.get(programme.lead_id or 0),
+        "phase": svc.phase(programme),
+        "started": svc.has_started(programme),
+        "not_started": svc.not_started_message(programme),
+        "meetings": await svc.meetings(ctx.db, [p.id for p in pairs]),
+        "meeting_days": {p.id: svc.meeting_days(programme, p) for p in pairs},
+        "today": utcnow().date(),
+        "meeting_form": {},
         "topics": svc.lines(programme.topics),
         "slots": svc.lines(programme.slots),
         "lines": svc.lines,
@@ -175,11 +190,29 @@ async def withdraw(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
+CONFIRM = "yes"
+
+
 @view(login=True)
 async def leave(ctx: Ctx) -> Response:
+    """A confirmation page (GET, or a POST without the confirmation), then leaving: it
+    cannot be undone."""
     programme = await _programme(ctx)
     assert ctx.user is not None
-    await ctx.form()
+    pairs = await life.leaving_pairs(ctx.db, programme, ctx.user)
+    confirmed = False
+    if ctx.request.method == "POST":
+        confirmed = field_str(await ctx.form(), "confirm", 10) == CONFIRM
+    if not confirmed:
+        partners = await svc.usernames(
+            ctx.db, {p.senior_id if p.junior_id == ctx.user.id else p.junior_id for p in pairs}
+        )
+        return ctx.render(
+            "programmes/confirm_leave.html",
+            {"programme": programme, "partners": sorted(partners.values()),
+             "refused": ctx.request.method == "POST"},
+            400 if ctx.request.method == "POST" else 200,
+        )  # fmt: skip
     await life.leave(ctx.db, ctx.settings, ctx.user, programme)
     ctx.flash(
         "You have left the programme. Your pair has ended; your partner and the lead were "
@@ -219,8 +252,11 @@ async def _names(ctx: Ctx, programme: Programme) -> dict[int, str]:
 
 
 async def _proposal_page(
-    ctx: Ctx, programme: Programme, errors: dict[str, str] | None = None, status: int = 200
-) -> Response:
+    ctx: Ctx, programme: Programme, errors: dict[str, str] | None = None, status: int = 200,
+    typed: dict[str, Any] | None = None,
+) -> Response:  # fmt: skip
+    """The lead's pairing page; a refused form comes back with `errors` and what was typed
+    (`typed`: "question", "chosen" pairs, "criteria")."""
     job = await svc.latest_job(ctx.db, programme)
     proposal = svc.proposal_of(job)
     return ctx.render(
@@ -236,9 +272,21 @@ async def _proposal_page(
             "pairs": await svc.pairs_of(ctx.db, programme),
             "questions": await svc.questions(ctx.db, programme, closing=None),
             "errors": errors or {},
+            "typed": typed or {},
         },
         status,
     )
+
+
+async def _proposal_refused(
+    ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, field: str,
+    typed: dict[str, Any],
+) -> Response:  # fmt: skip
+    programme_id = programme.id
+    await ctx.rollback()
+    found = await ctx.db.get(Programme, programme_id)
+    assert found is not None
+    return await _proposal_page(ctx, found, {exc.field or field: exc.message}, exc.status, typed)
 
 
 @view(login=True)
@@ -270,15 +318,21 @@ async def edit(ctx: Ctx) -> Response:
     assert ctx.user is not None
     data = await ctx.form()
     action = field_str(data, "action", 20)
-    chosen = [_pair(str(v)) for v in data.getlist("pair")[:2]]
-    if action == "swap":
-        if len(chosen) != 2 or chosen[0] == chosen[1]:
-            return ctx.render_error(400, "Choose two pairs to swap their partners.")
-        (j1, s1), (j2, s2) = chosen
-        chosen = [(j1, s2), (j2, s1)]
-    elif action in ("fix", "forbid") and len(chosen) != 1:
-        return ctx.render_error(400, "Choose one pair.")
-    await svc.edit_pairs(ctx.db, ctx.settings, ctx.user, programme, action, chosen)
+    raw = [str(v)[:30] for v in data.getlist("pair")[:50]]
+    try:
+        chosen = [_pair(v) for v in raw]
+        if action == "swap":
+            if len(chosen) != 2 or chosen[0] == chosen[1]:
+                raise svc.ProgrammeError("pair", "Choose two pairs to swap their partners.")
+            (j1, s1), (j2, s2) = chosen
+            chosen = [(j1, s2), (j2, s1)]
+        elif action in ("fix", "forbid") and len(chosen) != 1:
+            raise svc.ProgrammeError("pair", "Choose one pair.")
+        await svc.edit_pairs(ctx.db, ctx.settings, ctx.user, programme, action, chosen)
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        return await _proposal_refused(ctx, programme, exc, "pair", {"chosen": raw})
     ctx.flash("Changed. The proposal is being run again.")
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
 
@@ -289,8 +343,13 @@ async def criteria(ctx: Ctx) -> Response:
     assert ctx.user is not None
     data = await ctx.form()
     values = {k: field_str(data, k, 20) for k in svc.CRITERIA_DEFAULTS}
-    await svc.set_criteria(ctx.db, ctx.settings, ctx.user, programme, values)
-    await svc.request_proposal(ctx.db, ctx.settings, ctx.user, programme, why=None)
+    try:
+        await svc.set_criteria(ctx.db, ctx.settings, ctx.user, programme, values)
+        await svc.request_proposal(ctx.db, ctx.settings, ctx.user, programme, why=None)
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        return await _proposal_refused(ctx, programme, exc, "criteria", {"criteria": values})
     ctx.flash("Criteria saved. The proposal is being run again.")
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
 
@@ -309,7 +368,10 @@ async def publish(ctx: Ctx) -> Response:
         found = await ctx.db.get(Programme, programme_id)
         assert found is not None
         return await _proposal_page(ctx, found, {exc.field or "action": exc.message}, exc.status)
-    ctx.flash(f"Published {len(made)} pairs. Each has a private space; both partners were told.")
+    ctx.flash(
+        f"Published {counted(len(made), 'pair')}. Each has a private space; both partners "
+        "were told."
+    )
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
@@ -358,6 +420,8 @@ async def checkin(ctx: Ctx) -> Response:
         return ctx.render_error(
             400, "The programme is closed: check-ins have stopped. Answer its closing survey."
         )
+    if svc.current_round(programme) == 0:
+        return ctx.render_error(400, svc.not_started_message(programme))
     answered = await _answers(ctx, programme, sides, closing=False)
     if isinstance(answered, Response):
         return answered
@@ -382,14 +446,20 @@ async def add_question(ctx: Ctx) -> Response:
     programme = await _lead_programme(ctx)
     assert ctx.user is not None
     data = await ctx.form()
-    when = field_str(data, "when", 20) or "checkin"
-    if when not in ("checkin", "closing"):
-        return ctx.render_error(400, "Choose the check-ins or the closing survey.")
-    await svc.add_question(
-        ctx.db, ctx.settings, ctx.user, programme,
-        field_str(data, "prompt", 1000), field_str(data, "kind", 20), field_str(data, "side", 20),
-        closing=when == "closing",
-    )  # fmt: skip
+    typed = {k: field_str(data, k, 1000 if k == "prompt" else 20)
+             for k in ("prompt", "kind", "side", "when")}  # fmt: skip
+    when = typed["when"] or "checkin"
+    try:
+        if when not in ("checkin", "closing"):
+            raise svc.ProgrammeError("when", "Choose the check-ins or the closing survey.")
+        await svc.add_question(
+            ctx.db, ctx.settings, ctx.user, programme, typed["prompt"], typed["kind"],
+            typed["side"], closing=when == "closing",
+        )  # fmt: skip
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        return await _proposal_refused(ctx, programme, exc, "prompt", {"question": typed})
     ctx.flash("Question added to the closing survey." if when == "closing"
               else "Question added to the check-in.")  # fmt: skip
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id) + "#checkin")
@@ -403,6 +473,7 @@ async def dashboard(ctx: Ctx) -> Response:
         "programmes/dashboard.html",
         {"programme": programme, "board": board, "svg": Markup(dash.frankness_svg(board)),
          "min_answers": dash.MIN_ANSWERS, "reports": await life.reports(ctx.db, programme),
+         "not_started": svc.not_started_message(programme),
          "follow_ups": life.FOLLOW_UPS},
     )  # fmt: skip
 
@@ -426,7 +497,10 @@ async def close(ctx: Ctx) -> Response:
     assert ctx.user is not None
     await ctx.form()
     asked = await life.close(ctx.db, ctx.settings, ctx.user, programme)
-    ctx.flash(f"The programme is closed; {asked} participants were asked the closing survey.")
+    ctx.flash(
+        f"The programme is closed; {counted(asked, 'participant was', 'participants were')} "
+        "asked the closing survey."
+    )
     return ctx.redirect(ctx.url("programme_dashboard", programme_id=programme.id))
 
 
@@ -482,11 +556,29 @@ async def dashboard_csv(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def dismissive(ctx: Ctx) -> Response:
+    """A confirmation page showing the message to be reported (GET, or a POST without the
+    confirmation), then the report."""
     programme = await _programme(ctx)
     assert ctx.user is not None
-    await dash.report_dismissive(
-        ctx.db, ctx.settings, ctx.user, programme, ctx.request.path_params["pair_id"]
-    )
+    pair_id = ctx.request.path_params["pair_id"]
+    message_id: int | None = None
+    confirmed = False
+    if ctx.request.method == "POST":
+        data = await ctx.form()
+        confirmed = field_str(data, "confirm", 10) == CONFIRM
+        message_id = field_int(data, "message_id")
+    pair, message = await dash.dismissive_target(ctx.db, ctx.user, programme, pair_id, message_id)
+    if not confirmed:
+        partner = pair.senior_id if ctx.user.id == pair.junior_id else pair.junior_id
+        names = await svc.usernames(ctx.db, {partner})
+        return ctx.render(
+            "programmes/confirm_dismissive.html",
+            {"programme": programme, "pair": pair, "message": message,
+             "partner": names.get(partner, "a former member"),
+             "refused": ctx.request.method == "POST"},
+            400 if ctx.request.method == "POST" else 200,
+        )  # fmt: skip
+    await dash.report_dismissive(ctx.db, ctx.settings, ctx.user, programme, pair.id, message.id)
     ctx.flash(
         "Reported. Moderators and the programme's lead have been told; the lead chooses how "
         "to follow up."
@@ -494,15 +586,48 @@ async def dismissive(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
+async def _programme_page_refused(
+    ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, extra: dict[str, Any]
+) -> Response:
+    """The programme's page again, with why a member's form was refused."""
+    programme_id = programme.id
+    await ctx.rollback()
+    found = await ctx.db.get(Programme, programme_id)
+    assert found is not None
+    context = await _page_context(ctx, found)
+    context.update(extra)
+    return ctx.render("programmes/programme.html", context, exc.status)
+
+
 @view(login=True)
 async def meeting(ctx: Ctx) -> Response:
     programme = await _programme(ctx)
     assert ctx.user is not None
-    pair = await svc.log_meeting(
-        ctx.db, ctx.settings, ctx.user, programme, ctx.request.path_params["pair_id"]
+    pair_id = ctx.request.path_params["pair_id"]
+    met_on = field_str(await ctx.form(), "met_on", 20)
+    try:
+        logged = await svc.log_meeting(ctx.db, ctx.settings, ctx.user, programme, pair_id, met_on)
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        return await _programme_page_refused(
+            ctx, programme, exc,
+            {"errors": {f"meeting-{pair_id}": exc.message}, "meeting_form": {pair_id: met_on}},
+        )  # fmt: skip
+    ctx.flash(f"Meeting on {logged.met_on:%d %B %Y} logged.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id) + f"#pair-{pair_id}")
+
+
+@view(login=True)
+async def remove_meeting(ctx: Ctx) -> Response:
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    pair_id = ctx.request.path_params["pair_id"]
+    removed = await svc.remove_meeting(
+        ctx.db, ctx.settings, ctx.user, programme, pair_id, ctx.request.path_params["meeting_id"]
     )
-    ctx.flash(f"Meeting logged ({pair.meetings} so far).")
-    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+    ctx.flash(f"The meeting on {removed.met_on:%d %B %Y} is removed.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id) + f"#pair-{pair_id}")
 
 
 routes = [
@@ -515,7 +640,7 @@ routes = [
           name="programme_apply"),
     Route("/programmes/{programme_id:id}/withdraw", withdraw, methods=["POST"],
           name="programme_withdraw"),
-    Route("/programmes/{programme_id:id}/leave", leave, methods=["POST"],
+    Route("/programmes/{programme_id:id}/leave", leave, methods=["GET", "POST"],
           name="programme_leave"),
     Route("/programmes/{programme_id:id}/applications", applications, methods=["GET"],
           name="programme_applications"),
@@ -539,9 +664,11 @@ routes = [
     Route("/programmes/{programme_id:id}/dashboard.csv", dashboard_csv, methods=["GET"],
           name="programme_csv"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/dismissive", dismissive,
-          methods=["POST"], name="programme_dismissive"),
+          methods=["GET", "POST"], name="programme_dismissive"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meeting", meeting,
           methods=["POST"], name="programme_meeting"),
+    Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meetings/{meeting_id:id}/remove",
+          remove_meeting, methods=["POST"], name="programme_meeting_remove"),
     Route("/programmes/{programme_id:id}/reports/{report_id:id}/follow-up", follow_up,
           methods=["POST"], name="programme_follow_up"),
     Route("/programmes/{programme_id:id}/close", close, methods=["POST"],

@@ -73,6 +73,7 @@ ACCESS: dict[str, set[str]] = {
     "programme_criteria": ADMINS, "programme_publish": ADMINS, "programme_question": ADMINS,
     "programme_checkin": set(), "programme_dismissive": set(),
     "programme_meeting": set(),
+    "programme_meeting_remove": set(),
     "programme_dashboard": ADMINS, "programme_csv": ADMINS,
     # A member withdraws or leaves only their own application or pair (a member without one
     # is told so: 400); the closing survey is its participants' only; following up reports,
@@ -127,7 +128,7 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
     await acknowledge(db, settings, other, programme, article.id)
     (application,) = await apply_to(db, settings, other, programme, ApplicationForm(side="junior"))
     messages.update(programme_id=str(programme.id), application_id=str(application.id),
-                    pair_id="999999", report_id="999999")  # fmt: skip
+                    pair_id="999999", report_id="999999", meeting_id="999999")  # fmt: skip
     await db.commit()
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),

@@ -53,6 +53,7 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "programme_id": "1",
         "application_id": "1",
         "pair_id": "1",
+        "meeting_id": "1",
         "report_id": "1",
         "message_id": "1",
         "user_id": str(member.id),

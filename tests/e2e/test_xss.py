@@ -311,9 +311,18 @@ def test_programme_payloads_run_no_script(
     sent = junior.post(f"{programme}/checkin", data={"side": "junior", **answers,
                                                      "csrftoken": jtoken})  # fmt: skip
     assert sent.status_code == 303, sent.text[-500:]
-    path = re.search(r'action="(/programmes/\d+/pairs/\d+/dismissive)"', junior.get(programme).text)
-    assert path
-    assert junior.post(path.group(1), data={"csrftoken": jtoken}).status_code == 303
+    path = re.search(r'href="(/programmes/\d+/pairs/\d+/dismissive)"', junior.get(programme).text)
+    assert path  # "This felt dismissive" opens a confirmation naming the message
+    confirm = junior.get(path.group(1)).text
+    message_id = re.search(r'name="message_id" value="(\d+)"', confirm)
+    assert message_id
+    assert (
+        junior.post(
+            path.group(1),
+            data={"csrftoken": jtoken, "confirm": "yes", "message_id": message_id.group(1)},
+        ).status_code
+        == 303
+    )
 
     _as(page, live_server, junior)
     for path_ in [programme, f"{programme}/checkin", space.group(1), "/messages"]:

@@ -268,7 +268,7 @@ async def test_leaving_ends_the_pair_tells_partner_and_lead_and_the_space_stays_
     client.cookies.clear()
     await login(client, pair1[0].username)
     assert "Leave the programme" in (await client.get(page)).text
-    left = await post_form(client, f"{page}/leave", {}, page)
+    left = await post_form(client, f"{page}/leave", {"confirm": "yes"}, page)
     assert left.status_code == 303
     await db.refresh(pair)
     assert pair.status == "ended" and pair.ended_by == pair1[0].id and pair.ended_at
@@ -294,7 +294,7 @@ async def test_leaving_ends_the_pair_tells_partner_and_lead_and_the_space_stays_
         assert exc.status == 403 and "The pair ended on" in exc.message
     else:
         raise AssertionError("an ended pair's space took a message")
-    assert (await post_form(client, f"{page}/leave", {}, page)).status_code == 400
+    assert (await post_form(client, f"{page}/leave", {"confirm": "yes"}, page)).status_code == 400
     assert (await post_form(client, f"{page}/pairs/{pair.id}/meeting", {}, page)).status_code == 400
     # Check-ins stop for both partners of the ended pair.
     assert (await client.get(f"{page}/checkin")).status_code == 403

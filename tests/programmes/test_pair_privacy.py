@@ -151,7 +151,9 @@ async def test_the_lead_reads_aggregates_never_the_text(
     await write(db, settings, pair, senior, rude)
     await settle(settings, database)
     await login(client, junior.username)
-    sent = await post_form(client, f"{p}/pairs/{pair.id}/dismissive", {}, token_from=p)
+    sent = await post_form(
+        client, f"{p}/pairs/{pair.id}/dismissive", {"confirm": "yes"}, token_from=p
+    )
     assert sent.status_code == 303
     client.cookies.clear()
     board = await dash.build(db, programme)
@@ -185,7 +187,7 @@ async def test_moderators_read_a_pair_space_only_from_a_review_item_and_it_is_au
     await settle(settings, database)
     p = f"/programmes/{programme.id}"
     await login(client, junior.username)
-    assert (await post_form(client, f"{p}/pairs/{pair.id}/dismissive", {},
+    assert (await post_form(client, f"{p}/pairs/{pair.id}/dismissive", {"confirm": "yes"},
                             token_from=p)).status_code == 303  # fmt: skip
     client.cookies.clear()
     item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id.is_not(None)))

@@ -412,12 +412,22 @@ async def test_one_click_dismissive_report_reaches_moderators_and_the_lead(
     page = f"/programmes/{programme.id}"
     action = f"{page}/pairs/{pair.id}/dismissive"
     await login(client, "outsider")
-    assert (await post_form(client, action, {}, token_from=page)).status_code == 403
+    assert (await post_form(client, action, {"confirm": "yes"}, token_from=page)).status_code == 403
+    assert (await client.get(action)).status_code == 403
     client.cookies.clear()
     await login(client, junior.username)
     shown = await client.get(page)
     assert "This felt dismissive" in shown.text and "may infer" in shown.text
-    assert (await post_form(client, action, {}, token_from=page)).status_code == 303
+    # One click does not report: a page shows the message and asks to confirm.
+    unconfirmed = await post_form(client, action, {}, token_from=page)
+    assert unconfirmed.status_code == 400 and "Nothing was reported" in unconfirmed.text
+    confirm = await client.get(action)
+    assert confirm.status_code == 200 and "Juniors never get this." in confirm.text
+    assert f'name="message_id" value="{message.id}"' in confirm.text
+    assert await db.scalar(select(Report.id)) is None
+    done = await post_form(client, action, {"confirm": "yes", "message_id": str(message.id)},
+                           token_from=page)  # fmt: skip
+    assert done.status_code == 303
     report = await db.scalar(select(Report).where(Report.message_id == message.id))
     assert report is not None and report.reason == ReportReason.dismissive.value
     assert report.reporter_id == junior.id
