@@ -25,6 +25,17 @@ class PostEdited:
 
 
 @dataclass(frozen=True)
+class ThreadDeleted:
+    """A moderator deleted a thread: its author is told, with the reason."""
+
+    thread_id: int
+    author_id: int
+    actor_id: int
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ThreadPageExtras:
     """Asked by the thread page: what else to show under the thread (a dict of template
     values from each answering domain; the related domain lists related discussions)."""

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.accounts.services import award_points
 from forum.board.categories import refresh_category_stats
+from forum.board.events import ThreadDeleted
 from forum.board.models import Category, Post, Thread, shown_to_all
 from forum.board.visibility import visible_posts
+from forum.core import events
 from forum.core.audit import audit
 from forum.core.db import rowcount
 from forum.core.errors import DomainError
@@ -75,6 +77,9 @@ async def delete_thread(
         )
     await session.execute(update(Post).where(Post.thread_id == thread.id).values(is_deleted=True))
     audit(session, actor, "delete", "thread", thread.id, reason)
+    await events.announce(
+        session, ThreadDeleted(thread.id, thread.author_id, actor.id, thread.title, reason)
+    )
 
 
 async def recount_thread_posts(session: AsyncSession) -> None:

@@ -466,6 +466,11 @@ async def thread_action(ctx: Ctx) -> Response:
             raise DomainError("category_id", "Choose a category to move the thread to.")
         await threads.move_thread(ctx.db, ctx.user, thread, category, reason)
     elif action == "delete":
+        if not reason:
+            # The author is told why (by notice and mail): a deletion without one says nothing.
+            raise DomainError(
+                "reason", "Give a reason for deleting the thread: its author is told."
+            )
         await threads.delete_thread(ctx.db, ctx.settings, ctx.user, thread, reason)
         info = await categories.category_info(ctx.db, thread.category_id)
         ctx.flash(f"The thread “{thread.title}” has been deleted.")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from forum.accounts.events import RankEarned
 from forum.accounts.models import User
-from forum.board.events import PostCreated, PostEdited, ReactionAdded
+from forum.board.events import PostCreated, PostEdited, ReactionAdded, ThreadDeleted
 from forum.board.models import (
     Category,
     ModerationState,
@@ -111,6 +111,11 @@ async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
             )  # fmt: skip
 
 
+# Outcomes whose author the review queue mails directly, with the moderator's reason and any
+# sanction (forum.review.services.decide): the notification stays in the app list only, or
+# the author had two mails for one decision.
+MAILED_BY_THE_QUEUE = ("hide", "warn", "premoderate", "suspend", "edit_approve", "restore")
+
 _OUTCOMES = {
     "approve": "approved",
     "edit_approve": "edited and approved",
@@ -120,6 +125,24 @@ _OUTCOMES = {
     "premoderate": "hidden, and your next posts wait for approval",
     "suspend": "hidden, and your account suspended",
 }
+
+
+# A deleted thread's notice: its detail is this, then the thread's title and the reason.
+THREAD_DELETED = "thread: "
+
+
+async def on_thread_deleted(session: AsyncSession, event: ThreadDeleted) -> None:
+    if event.author_id == event.actor_id:
+        return
+    title = event.title if len(event.title) <= 80 else event.title[:79] + "…"
+    reason = event.reason.strip() or "no reason given"
+    detail = f"{THREAD_DELETED}“{title}”. Reason: {reason}"
+    session.add(
+        NotificationWork(
+            source="thread_deleted", actor_id=event.actor_id, recipient_id=event.author_id,
+            detail=detail if len(detail) <= 200 else detail[:199] + "…",
+        )
+    )  # fmt: skip
 
 
 async def on_rank_earned(session: AsyncSession, event: RankEarned) -> None:
@@ -176,6 +199,7 @@ def subscribe() -> None:
     events.subscribe(PostEdited, on_post_edited)
     events.subscribe(PostDecided, on_post_decided)
     events.subscribe(RankEarned, on_rank_earned)
+    events.subscribe(ThreadDeleted, on_thread_deleted)
     events.subscribe(ReactionAdded, on_reaction)
     events.subscribe(MessageVisible, on_message)
 
@@ -209,6 +233,7 @@ class Planned:
     conversation_id: int | None = None
     detail: str = ""
     link: str = ""
+    mailed: bool = False  # already told by mail of its own (the review queue's decision mail)
 
 
 def _ready() -> Any:
@@ -305,15 +330,23 @@ class Notifier:
             ]  # fmt: skip
         if item.source == "rank" and item.recipient_id is not None:
             return [Planned(item.recipient_id, Kind.rank, detail=item.detail)]
+        if item.source == "thread_deleted" and item.recipient_id is not None:
+            # The thread is gone: the notice names it and gives the reason, and leads to the
+            # notifications page (its author no longer sees the thread).
+            return [Planned(item.recipient_id, Kind.moderation, item.actor_id,
+                            detail=item.detail)]  # fmt: skip
         post = await session.get(Post, item.post_id) if item.post_id else None
         thread = await session.get(Thread, post.thread_id) if post else None
         if post is None or thread is None:
             return []
         if item.source in ("moderation", "report") and item.recipient_id is not None:
             detail = item.detail if item.source == "moderation" else f"report {item.detail}"
+            mailed = item.source == "moderation" and item.detail in (
+                _OUTCOMES[action] for action in MAILED_BY_THE_QUEUE
+            )
             return [
                 Planned(item.recipient_id, Kind.moderation, item.actor_id, post.id, thread.id,
-                        detail=detail)
+                        detail=detail, mailed=mailed)
             ]  # fmt: skip
         if item.source == "reaction":
             if post.author_id == item.actor_id or not await self._post_public(session, post):
@@ -487,7 +520,7 @@ class Notifier:
                     "digest_pending": delivery == Delivery.digest.value,
                 }
             )  # fmt: skip
-            if delivery == Delivery.email.value:
+            if delivery == Delivery.email.value and not p.mailed:
                 mail_to.append(p)
         if not rows_out:
             return
@@ -768,6 +801,8 @@ def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
     if kind is Kind.message:
         return f"{actor} sent you a private message"
     if kind is Kind.moderation:
+        if detail.startswith(THREAD_DELETED):
+            return f"A moderator deleted your thread {detail[len(THREAD_DELETED) :]}"
         if detail.startswith("report "):
             return f"A moderator decided on a post you reported{where}: {detail[7:]}"
         return f"A moderator decided on your post{where}: {detail}"

@@ -445,6 +445,11 @@ async def test_moderators_lock_pin_move_delete_with_audit(
     r = await post_form(client, f"/t/{thread.id}/reply", {"body": "one more"}, "/")
     assert r.status_code == 403 and "locked" in r.text and ">one more</textarea>" in r.text
     await login(client, "victor")
+    # The author is told why: a deletion needs a reason (a probe deleted one without).
+    r = await post_form(client, f"/t/{thread.id}/delete", {"reason": "  "}, "/")
+    assert r.status_code == 400 and "Give a reason" in r.text
+    await db.refresh(thread)
+    assert not thread.is_deleted
     r = await post_form(client, f"/t/{thread.id}/delete", {"reason": "duplicate"}, "/")
     assert r.status_code == 303
     await db.refresh(thread)

@@ -122,6 +122,34 @@ async def test_a_quick_reply_tells_nobody_it_replied_to_them(
     assert [n.kind for n in await notes(db, last)] == ["reply"]  # the explicit reply only
 
 
+async def test_a_deleted_threads_author_is_told_why_and_a_hidden_post_is_mailed_once(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    from forum.board.threads import delete_thread
+
+    author = await make_user(db, settings, username="deleted_author")
+    moderator = await make_user(db, settings, username="deleting_mod", role="moderator")
+    thread, posts = await make_thread(db, settings, author, await make_category(db))
+    await settle(settings, database)
+    await delete_thread(db, settings, moderator, thread, "A duplicate of another thread.")
+    await db.commit()
+    await settle(settings, database)
+    (note,) = await notes(db, author)
+    line = fanout.describe(note.kind, "deleting_mod", "", note.detail)
+    assert note.kind == "moderation" and thread.title in line
+    assert "deleted your thread" in line and "A duplicate of another thread." in line
+    mails = (
+        await db.scalars(select(OutboxMessage).where(OutboxMessage.to_address == author.email))
+    ).all()
+    assert [m.subject for m in mails] == [line[:200]]
+    # A moderator deleting their own thread is not told of it.
+    own, _ = await make_thread(db, settings, moderator, await make_category(db))
+    await delete_thread(db, settings, moderator, own, "Tidying up.")
+    await db.commit()
+    await settle(settings, database)
+    assert await notes(db, moderator) == []
+
+
 async def test_held_posts_wait_for_approval_and_hidden_ones_never_notify(
     db: AsyncSession, database: Database, settings: Settings
 ) -> None:
@@ -151,6 +179,12 @@ async def test_held_posts_wait_for_approval_and_hidden_ones_never_notify(
     assert sorted((n.kind, n.post_id, n.detail) for n in told) == sorted(
         [("moderation", held.id, "approved"), ("moderation", hidden.id, "hidden")]
     )
+    # One mail per decision: the queue's own for the hidden post (with the reason), the
+    # notification's for the approval (a probe had two mails for one "hide and warn").
+    subjects = sorted((await db.scalars(
+        select(OutboxMessage.subject).where(OutboxMessage.to_address == newcomer.email)
+    )).all())  # fmt: skip
+    assert len(subjects) == 2 and any("acted on your post" in m for m in subjects), subjects
 
 
 async def test_reporters_hear_the_outcome(
