@@ -75,6 +75,40 @@ def validate_body(settings: Settings, body: str) -> str:
     return body
 
 
+# A second click on "Post" (or a resent form) within this many seconds, with the same text in
+# the same place, finds the first post instead of making another: a probe's double submit made
+# two identical posts, which members cannot delete.
+DOUBLE_SUBMIT_SECONDS = 120
+
+
+async def just_posted(
+    session: AsyncSession,
+    author: User,
+    body: str,
+    thread_id: int | None = None,
+    category_id: int | None = None,
+    title: str = "",
+) -> Post | None:
+    """The author's post of this text made in the last DOUBLE_SUBMIT_SECONDS: in the thread
+    (a reply), or opening a thread of this title in the category (a new thread)."""
+    text = clean_block(body)
+    if not text:
+        return None
+    since = utcnow() - timedelta(seconds=DOUBLE_SUBMIT_SECONDS)
+    stmt = select(Post).where(
+        Post.author_id == author.id, Post.body_source == text, Post.created_at >= since,
+        Post.is_deleted.is_(False),
+    )  # fmt: skip
+    if thread_id is not None:
+        stmt = stmt.where(Post.thread_id == thread_id)
+    else:
+        stmt = stmt.join(Thread, Thread.first_post_id == Post.id).where(
+            Thread.category_id == category_id, Thread.title == clean_line(title),
+            Thread.is_deleted.is_(False),
+        )  # fmt: skip
+    return await session.scalar(stmt.order_by(Post.id.desc()).limit(1))
+
+
 def check_can_post(user: User) -> None:
     if is_suspended(user):
         until = user.suspended_until.strftime("%d %b %Y %H:%M UTC") if user.suspended_until else ""
@@ -434,14 +468,6 @@ async def _recompute_last_post(session: AsyncSession, thread: Thread) -> None:
     await session.execute(
         update(Category).where(Category.id == thread.category_id).values(last_post_at=latest)
     )
-
-
-def revisions_public(post: Post, revisions: list[PostRevision]) -> bool:
-    """Whether a post's earlier versions may be shown to everyone who can see the post: not
-    when a moderator edited it (the earlier text is what they took out) or hid it."""
-    if post.moderation_state in HIDDEN_STATES:
-        return False
-    return all(rev.editor_id == post.author_id for rev in revisions)
 
 
 def can_edit(

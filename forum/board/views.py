@@ -122,6 +122,10 @@ async def new_thread(ctx: Ctx) -> Response:
             context["preview"] = await preview_html(body)
         await _keep_draft(ctx, context, category_id=category.id)
         return ctx.render("board/new_thread.html", context, context.get("status", 200))
+    posted = await posting.just_posted(ctx.db, ctx.user, body, category_id=category.id, title=title)
+    if posted is not None:  # a second click, or the form sent again: the first one stands
+        ctx.flash("That thread was posted already.")
+        return ctx.redirect(ctx.url("thread", thread_id=posted.thread_id))
     nudge, posted_anyway = await nudge_for(form, body, title)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
@@ -304,6 +308,10 @@ async def reply(ctx: Ctx) -> Response:
         await _keep_draft(ctx, context, thread_id=thread.id)
         return ctx.render("board/reply.html", context, context.get("status", 200))
     reply_to, follows = field_int(form, "reply_to"), field_int(form, "follows")
+    posted = await posting.just_posted(ctx.db, ctx.user, body, thread_id=thread.id)
+    if posted is not None:  # a second click, or the form sent again: the first one stands
+        ctx.flash("That reply was posted already.")
+        return ctx.redirect(ctx.url("thread", thread_id=thread.id) + f"?page=last#p{posted.id}")
     nudge, posted_anyway = await nudge_for(form, body)
     if nudge and not posted_anyway:
         context["nudge"] = nudge
@@ -436,11 +444,17 @@ async def post_revisions(ctx: Ctx) -> Response:
     thread = await _thread_for_post(ctx, post)
     author = await ctx.db.get(User, post.author_id)
     revisions = await queries.revisions(ctx.db, post)
-    if not posting.revisions_public(post, [rev for rev, _editor in revisions]) and not (
-        ctx.is_moderator
-    ):
-        # What a moderator edited out or hid must not stay readable one link away.
-        raise HTTPException(403, "Only moderators can see the earlier versions of this post.")
+    if not ctx.is_moderator:
+        # Earlier versions are for the post's author and moderators: a member who edits out
+        # a colleague's name, or a detail they regret, takes it off the board. What a
+        # moderator edited out must not stay readable one link away, even to the author.
+        moderated = any(rev.editor_id != post.author_id for rev, _editor in revisions)
+        if moderated:
+            raise HTTPException(403, "Only moderators can see the earlier versions of this post.")
+        if ctx.user is None or ctx.user.id != post.author_id:
+            raise HTTPException(
+                403, "Only the post's author and moderators can see its earlier versions."
+            )
     return ctx.render(
         "board/revisions.html",
         {"post": post, "thread": thread, "author": author, "revisions": revisions},

@@ -581,9 +581,9 @@ async def test_posting_is_rate_limited_per_account_and_per_address(
     await make_user(db, settings, username="speedy2")
     thread, _ = await make_thread(db, settings, a, await make_category(db))
     await login(client, "speedy")
-    for _ in range(2):
+    for n in range(2):  # (different words: the same twice is one post, a double submit)
         assert (
-            await post_form(client, f"/t/{thread.id}/reply", {"body": "quick"}, "/")
+            await post_form(client, f"/t/{thread.id}/reply", {"body": f"quick {n}"}, "/")
         ).status_code == 303
     r = await post_form(client, f"/t/{thread.id}/reply", {"body": "too quick"}, "/")
     assert r.status_code == 429 and "posting very quickly" in r.text
@@ -854,3 +854,33 @@ async def test_a_new_account_posts_a_limited_number_of_times_an_hour(
     for n in range(3):
         reply = {"body": f"seasoned reply {n}"}
         assert (await post_form(client, f"/t/{thread.id}/reply", reply, "/")).status_code == 303
+
+
+async def test_a_double_submit_makes_one_post(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    # A second click on "Post" sends the form again: the first post stands, and the writer
+    # is taken to it (a probe's double submit made two posts, which members cannot delete).
+    author = await make_user(db, settings, username="twoclicks")
+    category = await make_category(db, "Clicks")
+    thread, _ = await make_thread(db, settings, author, category)
+    await login(client, "twoclicks")
+    reply_url = f"/t/{thread.id}/reply"
+    for _ in range(2):
+        sent = await post_form(client, reply_url, {"body": "Same words twice."}, reply_url)
+        assert sent.status_code == 303
+    same = (await db.scalars(select(Post).where(Post.body_source == "Same words twice."))).all()
+    assert len(same) == 1 and f"#p{same[0].id}" in sent.headers["location"]
+    new = f"/c/{category.slug}/new"
+    for _ in range(2):
+        sent = await post_form(client, new, {"title": "One thread", "body": "Once."}, new)
+        assert sent.status_code == 303
+    assert len((await db.scalars(select(Thread).where(Thread.title == "One thread"))).all()) == 1
+    # Other words, or the same words in another thread, are another post.
+    other, _ = await make_thread(db, settings, author, category)
+    assert (await post_form(client, f"/t/{other.id}/reply", {"body": "Same words twice."},
+                            reply_url)).status_code == 303  # fmt: skip
+    assert (
+        len((await db.scalars(select(Post).where(Post.body_source == "Same words twice."))).all())
+        == 2
+    )
