@@ -393,9 +393,11 @@ async def set_post_state(
     if shown == was_shown or post.is_deleted:
         return
     if points is not None:
+        # (An edit waiting for its check is out of view for a moment, not held by anyone.)
+        hidden_as = "post_checking" if state is ModerationState.checking else "post_hidden"
         await award_points(
             session, post.author_id, points if shown else -points,
-            "post_shown" if shown else "post_hidden", post.id, post_delta=1 if shown else -1,
+            "post_shown" if shown else hidden_as, post.id, post_delta=1 if shown else -1,
         )  # fmt: skip
     thread = await session.get(Thread, post.thread_id)
     if thread is None or thread.is_deleted:

@@ -158,6 +158,12 @@ async def test_an_established_members_post_is_on_view_at_once_and_a_fresh_edit_w
     await db.commit()
     await db.refresh(reply)
     assert reply.moderation_state == "checking"
+    # Its points step aside for the moment, named for what happened (not "held or hidden").
+    from forum.accounts.models import PointsEntry
+
+    reasons = (await db.scalars(select(PointsEntry.reason).where(
+        PointsEntry.post_id == reply.id).order_by(PointsEntry.id))).all()  # fmt: skip
+    assert reasons[-1] == "post_checking"
     page = url("thread", thread_id=thread.id)
     assert "Rewritten" not in (await client.get(page)).text
     await _check(database, settings)
