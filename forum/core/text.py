@@ -8,6 +8,7 @@ import asyncio
 import html
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -83,6 +84,7 @@ def _link_tokens(state: StateCore, token: Token, after_escape: bool) -> list[Tok
             label = md.normalizeLinkText("mailto:" + link.text).removeprefix("mailto:")
         else:
             label = md.normalizeLinkText(link.text)
+        label = _plain_host(label, href)
         if link.index > done:
             out.append(_text(text[done : link.index], level))
         opening = Token("link_open", "a", 1, attrs={"href": href}, markup="linkify", info="auto")
@@ -97,6 +99,29 @@ def _link_tokens(state: StateCore, token: Token, after_escape: bool) -> list[Tok
     if done < len(text):
         out.append(_text(text[done:], level))
     return out
+
+
+# Scripts with letters that pass for Latin ones ("аpple.com" with a Cyrillic "а"): a host
+# written in them, or in more than one script, is shown as its ASCII (punycode) form, as
+# browsers do, so a link cannot pose as another site's.
+_CONFUSABLE_SCRIPTS = {"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC", "LISU"}
+
+
+def _plain_host(label: str, href: str) -> str:
+    """`label` (a bare link as shown) with its host in ASCII when the Unicode form could be
+    mistaken for another host."""
+    try:
+        host = (urllib.parse.urlsplit(href).hostname or "").rstrip(".")
+        shown = host.encode("ascii").decode("idna")
+    except (UnicodeError, ValueError):
+        return label
+    if shown == host:
+        return label
+    for part in shown.split("."):  # each label in one script, and not a confusable one
+        scripts = {unicodedata.name(ch, "?").split(" ")[0] for ch in part if ch.isalpha()}
+        if len(scripts) > 1 or scripts & _CONFUSABLE_SCRIPTS:
+            return re.sub(re.escape(shown), host, label, flags=re.I)
+    return label
 
 
 def _text(content: str, level: int) -> Token:

@@ -88,3 +88,21 @@ def test_an_excerpt_reads_as_the_post_does() -> None:
     assert excerpt("**Bold** and [the guide](https://example.org/g)") == "Bold and the guide"
     assert excerpt("> **bob** wrote:\n> hi\n\nMine <b>x</b>") == "bob wrote: hi Mine <b>x</b>"
     assert excerpt("word " * 100, 20) == "word word word word…"
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        # A Latin-looking host in other letters shows as what it is (as browsers do).
+        ("http://xn--pple-43d.com/account", "http://xn--pple-43d.com/account"),
+        ("http://\u0430pple.com/account", "http://xn--pple-43d.com/account"),
+        ("www.xn--80ak6aa92e.com", "www.xn--80ak6aa92e.com"),
+        # A host in one script that is not mistaken for Latin stays readable.
+        ("https://bücher.de/a", "https://bücher.de/a"),
+        ("https://日本語.jp", "https://日本語.jp"),
+        ("https://example.org/x", "https://example.org/x"),
+    ],
+)
+def test_a_link_cannot_pose_as_another_host(written: str, shown: str) -> None:
+    html = render_markdown(f"see {written} now")
+    assert f">{shown}</a>" in html
