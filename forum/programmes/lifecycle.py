@@ -272,9 +272,22 @@ async def close(session: AsyncSession, settings: Settings, lead: User, programme
     await check_rate(session, settings, lead)
     programme.status = ProgrammeStatus.closed.value
     programme.closed_at = utcnow()
-    asked = sorted({i for p in await pairs_of(session, programme)
-                    if p.status == PairStatus.active.value
+    pairs = await pairs_of(session, programme)
+    asked = sorted({i for p in pairs if p.status == PairStatus.active.value
                     for i in (p.junior_id, p.senior_id)})  # fmt: skip
+    # The pairs' spaces close with the programme (a probe still wrote in one after it
+    # closed), kept for the two to read, as an ended pair's is.
+    for pair in pairs:
+        conversation = (
+            await session.get(Conversation, pair.conversation_id) if pair.conversation_id else None
+        )
+        if conversation is not None and conversation.closed_at is None:
+            conversation.closed_at = programme.closed_at
+            conversation.closed_note = (
+                f"The programme closed on {programme.closed_at:%d %B %Y}; this space "
+                "is kept for the two of you to read. To keep in touch, start a private "
+                "conversation."
+            )
     link = path("programme_closing", programme_id=programme.id)
     for member in asked:
         tell(

@@ -490,6 +490,14 @@ async def test_closing_asks_the_closing_survey_once_and_the_dashboard_withholds_
     assert closed.status_code == 303
     await db.refresh(programme)
     assert programme.status == "closed" and programme.closed_at is not None
+    # The pairs' spaces close with it: kept to read, no new messages (a probe wrote in one).
+    from forum.messages.models import Conversation
+
+    spaces = (await db.scalars(select(Conversation).join(Pair, Pair.conversation_id == Conversation.id)
+                               .where(Pair.programme_id == programme.id)
+                               .execution_options(populate_existing=True))).all()  # fmt: skip
+    assert spaces and all(c.closed_at is not None and "programme closed" in c.closed_note
+                          for c in spaces)  # fmt: skip
     await deliver(settings, database)
     for j, s in people:
         for member in (j, s):
