@@ -107,6 +107,13 @@ CUES = [
          r"\b(?:let'?s|let us|can we|could we|I'?d (?:rather|like to)) (?:hear|get|have)\b[^.!?\n]{0,25}?"
          r"\b(?:someone|somebody|people|anyone) (?:with|who (?:has|have)) (?:some |any )?(?:actual|real|proper)\b"
          r"[^.!?\n]{0,20}?\b(?:experience|years|seniority)\b", 0.7),
+    # Contempt for juniors as a class: "juniors know nothing", "grads are clueless".
+    _cue("class_knows_nothing",
+         r"\b(?:(?:the |our |these |you )?(?:juniors?|grads?|graduates?|interns?|apprentices?|"
+         r"trainees?|newbies|youngsters|kids|millennials|gen ?z(?:ers)?)"
+         r"(?: these days| nowadays)? (?:know|understand|get) (?:nothing|zilch|jack|zero)|"
+         r"(?:juniors?|grads?|graduates?|interns?|apprentices?|trainees?|newbies) (?:are|r) "
+         r"(?:all )?(?:clueless|useless|idiots|stupid|thick|dim|brainless))\b", 0.7),
     _cue("out_of_your_depth", rf"\b{_YOURE} (?:way |well |completely |clearly )?out of {_YOU}r depth\b", 0.5),
 ]  # fmt: skip
 

@@ -11,6 +11,8 @@ from moderation.signals import PostInput
 
 DISMISSIVE_TEXTS = [
     "You're too junior to get this.",
+    "Juniors know nothing.",
+    "Our grads are useless, frankly.",
     "Come back when you have 20 years in.",
     "Honestly, know your place, intern.",
     "Leave it to the grown-ups, kid.",
@@ -298,3 +300,12 @@ def test_agreeing_with_a_put_down_is_one() -> None:
     more = PostInput(post_id=1, text="+1, and I'd ask them what they need.",
                      context="Graduates should sit quietly.", context_flagged=True)  # fmt: skip
     assert decide(plain, more, s).verdict == "clear"
+
+
+def test_a_name_holding_contempt_for_juniors_is_refused() -> None:
+    # A thirteenth-session probe registered juniors_know_nothing, shown on every post.
+    from forum.accounts.services import AccountError, validate_username
+
+    with pytest.raises(AccountError, match="reads as a put-down"):
+        validate_username("juniors_know_nothing")
+    assert validate_username("junior_knows_python") == "junior_knows_python"
