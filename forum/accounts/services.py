@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, case, delete, func, inspect, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -198,22 +198,14 @@ async def create_user(
     validate_password(password, username=username)
     if role not in {r.value for r in Role}:
         raise AccountError("role", f"Unknown role {role!r}.")
-    taken = await session.execute(
-        select(User.username_key, User.email_key).where(
-            (User.username_key == username.lower()) | (User.email_key == email.lower())
-        )
-    )
-    for row in taken:
-        if row.username_key == username.lower():
-            raise AccountError("username", "That username is taken.")
+    # A registration never confirmed, whose link has expired, holds its name and address no
+    # longer: it goes, so that they can be registered afresh.
+    await _drop_lapsed_registrations(session, username, email)
+    problem = await username_problem(session, username)
+    if problem is not None:
+        raise AccountError("username", problem)
+    if await address_owner(session, email) is not None:
         raise AccountError("email", "An account with that e-mail address already exists.")
-    # Names that read alike ("morgan-mod" beside "morgan_mod") are one name to a reader.
-    # Compared by skeleton: a scan of the names, made at registration only.
-    alike = await session.scalar(
-        select(User.username).where(_skeleton_column() == username_skeleton(username)).limit(1)
-    )
-    if alike is not None:
-        raise AccountError("username", f"That username is too like {alike}'s: choose another.")
     checking = score_profile and hide_until_checked and bool(location.strip())
     user = User(
         username=username,
@@ -245,6 +237,100 @@ async def create_user(
         # Lost a race with a concurrent registration of the same name or address.
         raise AccountError("username", "That username or e-mail address is taken.") from None
     return user
+
+
+USERNAME_TAKEN = "That username is taken, or waiting for its registration to be confirmed."
+
+
+def _lapsed() -> ColumnElement[bool]:
+    """An account whose address nobody confirmed and whose owner can no longer confirm it:
+    made more than CONFIRMATION_HOURS ago, with no unused, unexpired registration or reset
+    link (signing in with the right password mails a fresh link, and so keeps it alive).
+    Such an account cannot have signed in, so it has written nothing."""
+    now = utcnow()
+    live_link = [
+        select(kind.id).where(
+            kind.user_id == User.id, kind.used_at.is_(None), kind.expires_at > now
+        ).exists()
+        for kind in (EmailConfirmation, PasswordResetToken)
+    ]  # fmt: skip
+    condition: ColumnElement[bool] = and_(
+        User.email_confirmed_at.is_(None),
+        User.joined_at < now - timedelta(hours=CONFIRMATION_HOURS),
+        *(~link for link in live_link),
+    )
+    return condition
+
+
+async def _drop_lapsed_registrations(
+    session: AsyncSession, username: str | None, email: str
+) -> None:
+    """Delete the lapsed registrations (`_lapsed`) holding this name (or one that reads alike)
+    or this address. Their links go first, explicitly: a link must never outlive its account."""
+    holds: list[ColumnElement[bool]] = [User.email_key == email.lower()]
+    if username:
+        holds += [
+            User.username_key == username.lower(),
+            _skeleton_column() == username_skeleton(username),
+        ]
+    ids = list((await session.scalars(select(User.id).where(or_(*holds), _lapsed()))).all())
+    if not ids:
+        return
+    try:
+        async with session.begin_nested():
+            for kind in (EmailConfirmation, PasswordResetToken, EmailChange, LoginSession):
+                await session.execute(delete(kind).where(kind.user_id.in_(ids)))
+            await session.execute(
+                delete(User)
+                .where(User.id.in_(ids), _lapsed())
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        pass  # something refers to it after all: it keeps its name, as before
+
+
+async def username_problem(session: AsyncSession, username: str) -> str | None:
+    """Why a well-formed `username` cannot be registered (taken, awaiting a registration's
+    confirmation, or reading like a member's name), or None. Lapsed registrations (`_lapsed`)
+    do not count: registering deletes them."""
+    key = username.lower()
+    if await session.scalar(select(User.id).where(User.username_key == key, ~_lapsed())):
+        return USERNAME_TAKEN
+    # Names that read alike ("morgan-mod" beside "morgan_mod") are one name to a reader.
+    # Compared by skeleton: a scan of the names, made at registration only.
+    alike = await session.scalar(
+        select(User.username)
+        .where(_skeleton_column() == username_skeleton(username), ~_lapsed())
+        .limit(1)
+    )
+    if alike is not None:
+        return f"That username is too like {alike}'s: choose another."
+    return None
+
+
+def check_registration(username: str, email: str, password: str, confirm: str) -> dict[str, str]:
+    """Every problem with a registration form's fields at once (field -> message), without
+    asking the database; `username_problem` and the address's owner are the caller's next
+    questions."""
+    errors: dict[str, str] = {}
+    checks = (
+        ("username", username, "Choose a username.",
+         lambda: check_staff_words(validate_username(username))),
+        ("email", email, "Enter your e-mail address.", lambda: validate_email(email)),
+        ("password", password, "Choose a password.",
+         lambda: validate_password(password, username=username)),
+    )  # fmt: skip
+    for name, value, missing, check in checks:
+        if not value.strip():
+            errors[name] = missing
+            continue
+        try:
+            check()
+        except AccountError as exc:
+            errors[exc.field or name] = exc.message
+    if password and password != confirm:
+        errors["password_confirm"] = "The two passwords do not match."
+    return errors
 
 
 async def find_by_username(session: AsyncSession, username: str) -> User | None:
@@ -537,7 +623,8 @@ def mask_email(address: str) -> str:
 
 
 async def address_owner(session: AsyncSession, email: str) -> User | None:
-    return await session.scalar(select(User).where(User.email_key == email.lower()))
+    """The account holding `email`; a lapsed registration (`_lapsed`) holds it no longer."""
+    return await session.scalar(select(User).where(User.email_key == email.lower(), ~_lapsed()))
 
 
 async def request_email_change(session: AsyncSession, user: User, new_email: str) -> str:
@@ -581,6 +668,7 @@ async def confirm_email_change(session: AsyncSession, user: User, token: str) ->
     )
     if rowcount(claimed) != 1:
         return None
+    await _drop_lapsed_registrations(session, None, record.new_email)
     old = user.email
     user.email = record.new_email
     user.email_key = record.new_email.lower()

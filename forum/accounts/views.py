@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.accounts import services as accounts
@@ -107,12 +108,39 @@ async def login(ctx: Ctx) -> Response:
     return ctx.redirect(next_url)
 
 
+ALREADY_LOGGED_OUT = "You are already logged out."
+
+
 @view()
-async def logout(ctx: Ctx) -> Response:
+async def _logout_page(ctx: Ctx) -> Response:
+    """GET /logout (a bookmark, a typed address): a button that logs out, since logging out
+    itself takes a POST with the CSRF token."""
+    if ctx.user is None:
+        ctx.flash(ALREADY_LOGGED_OUT)
+        return ctx.redirect(ctx.url("home"))
+    return ctx.render("accounts/logout.html", {})
+
+
+@view()
+async def _logout(ctx: Ctx) -> Response:
+    signed_in = ctx.user is not None
     await accounts.end_session(ctx.db, ctx.request.cookies.get(SESSION_COOKIE))
     ctx.set_cookies.append((SESSION_COOKIE, "", None))
-    ctx.flash("You have logged out.")
+    # A session that ended elsewhere (a password change on another device, its expiry).
+    ctx.flash("You have logged out." if signed_in else ALREADY_LOGGED_OUT)
     return ctx.redirect(ctx.url("home"))
+
+
+async def logout(request: Request) -> Response:
+    """Logging out takes a POST with this browser's CSRF token. A browser with no session
+    cookie is logged out already: its form came from a stale page (whose token was made for
+    the session that has ended) or from another site, and there is nothing to end, so it goes
+    to GET /logout, which says so and leads home, instead of a "form expired" refusal."""
+    if request.method == "POST" and not request.cookies.get(SESSION_COOKIE):
+        return RedirectResponse(request.app.state.url("logout"), status_code=303)
+    if request.method == "POST":
+        return await _logout(request)
+    return await _logout_page(request)
 
 
 def _confirmation_mail(ctx: Ctx, user: User, token: str) -> None:
@@ -157,17 +185,18 @@ async def register(ctx: Ctx) -> Response:
     except ratelimit.RateLimited as exc:
         errors["username"] = exc.message
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 429)
-    if password != confirm:
-        errors["password_confirm"] = "The two passwords do not match."
-    try:
-        accounts.check_staff_words(values["username"])
-    except accounts.AccountError as exc:
-        errors[exc.field] = exc.message
-    try:
+    errors.update(
+        accounts.check_registration(values["username"], values["email"], password, confirm)
+    )
+    if "username" not in errors:
+        problem = await accounts.username_problem(ctx.db, values["username"].strip())
+        if problem is not None:
+            errors["username"] = problem
+    if "email" not in errors:
         values["email"] = accounts.validate_email(values["email"])
-    except accounts.AccountError as exc:
-        errors[exc.field] = exc.message
-    owner = None if errors else await accounts.find_user(ctx.db, values["email"])
+    # The address's owner is told by mail, and the page says the same as for a new account;
+    # so only a form with nothing else wrong asks.
+    owner = None if errors else await accounts.address_owner(ctx.db, values["email"])
     if owner is not None:
         # As long as making an account takes: hashing the password is most of it.
         await ctx.request.app.state.passwords.hash(password)
@@ -227,14 +256,22 @@ async def confirm_email(ctx: Ctx) -> Response:
 @view()
 async def forgot_password(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
-        return ctx.render("accounts/forgot.html", {})
+        return ctx.render("accounts/forgot.html", {"form": {}})
     form = await ctx.form()
     name = field_str(form, "email", 254).strip()
+    if not name:
+        return ctx.render(
+            "accounts/forgot.html",
+            {"error": "Enter the e-mail address or the username of your account.", "form": {}},
+            400,
+        )
     limits = ratelimit.limits(ctx.settings)
     try:
         await ratelimit.hit(ctx.db, limits.reset_ip, ctx.client)
     except ratelimit.RateLimited as exc:
-        return ctx.render("accounts/forgot.html", {"error": exc.message}, 429)
+        return ctx.render(
+            "accounts/forgot.html", {"error": exc.message, "form": {"email": name}}, 429
+        )
     user = await accounts.find_user(ctx.db, name)
     within = (
         user is not None
@@ -602,7 +639,7 @@ async def ranks(ctx: Ctx) -> Response:
 
 routes = [
     Route("/login", login, methods=["GET", "POST"], name="login"),
-    Route("/logout", logout, methods=["POST"], name="logout"),
+    Route("/logout", logout, methods=["GET", "POST"], name="logout"),
     Route("/register", register, methods=["GET", "POST"], name="register"),
     Route(
         "/register/confirm/{token}", confirm_email, methods=["GET", "POST"], name="confirm_email"

@@ -45,6 +45,8 @@ SESSION_COOKIE = "candor_session"
 FLASH_COOKIE = "candor_flash"
 MAX_FORM_BYTES = 1024 * 1024
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Every response to a signed-in visitor (forum.core.web.view).
+PRIVATE_CACHE_CONTROL = "no-store, private"
 
 
 def _format_date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
@@ -371,6 +373,12 @@ def view(
                 response = await _respond(ctx, fn, login or moderator or admin, moderator, admin)
             if ctx.token_shown:  # the page differs per browser: no shared cache may keep it
                 response.headers.append("vary", "Cookie")
+            if user is not None or ctx.user is not None or _signs_in(ctx):
+                # A signed-in member's page (messages, settings, the review queue ...) must not
+                # be kept by any cache, the browser's own included: Back after logging out on
+                # a shared computer would show it again. Public pages seen logged out keep
+                # their caching.
+                response.headers["cache-control"] = PRIVATE_CACHE_CONTROL
             _write_flashes(ctx, response)
             for name, value, max_age in ctx.set_cookies:
                 _set_cookie(request, settings, response, name, value, max_age)
@@ -379,6 +387,11 @@ def view(
         return endpoint
 
     return decorate
+
+
+def _signs_in(ctx: Ctx[Any]) -> bool:
+    """Whether this response starts a session (sign-in, a confirmed registration)."""
+    return any(name == SESSION_COOKIE and value for name, value, _ in ctx.set_cookies)
 
 
 async def _respond(ctx: Ctx[Any], fn: View, login: bool, moderator: bool, admin: bool) -> Response:

@@ -115,6 +115,24 @@ async def _feed(request: Request, kind: str) -> Response:
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
 
 
+async def _public_subtree(session: AsyncSession, root: int) -> list[int]:
+    """`root` and the categories under it, at any depth, leaving out staff-only ones and
+    everything under them (a sub-forum of a staff room is the staff's too)."""
+    rows = (
+        await session.execute(select(Category.id, Category.parent_id, Category.staff_only))
+    ).all()
+    children: dict[int | None, list[int]] = {}
+    staff = {row.id for row in rows if row.staff_only}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row.id)
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [c for p in frontier for c in children.get(p, []) if c not in staff]
+        frontier = [c for c in frontier if c not in found]  # a cycle cannot loop forever
+        found += frontier
+    return found
+
+
 async def _render(
     session: AsyncSession, settings: Settings, url: Any, request: Request, kind: str
 ) -> bytes:
@@ -128,7 +146,10 @@ async def _render(
         category = await session.scalar(select(Category).where(Category.slug == slug))
         if category is None or category.staff_only:
             raise HTTPException(404, "There is no such category.")
-        statement = statement.where(Thread.category_id == category.id)
+        # A parent's feed carries its sub-forums' posts too, as its page shows their activity.
+        statement = statement.where(
+            Thread.category_id.in_(await _public_subtree(session, category.id))
+        )
         title = f"{category.name} · {site}"
         page, self_path = url("category", slug=slug), url("category_feed", slug=slug)
     else:

@@ -317,6 +317,52 @@ async def _snippets(session: AsyncSession, hits: list[Hit], raw: str, algorithm:
                 h.snippet = highlight(plain_text(found[h.id]), raw, algorithm)
 
 
+async def by_author(
+    session: AsyncSession, filters: Filters, viewer: User | None, page: int, per_page: int = 20
+) -> tuple[list[Hit], int]:
+    """A member's posts and articles, newest first, for a search with an author and no words:
+    the same filters and visibility rules as a search (what `viewer` may not see never
+    appears), but in date order, over everything they wrote rather than the newest matches."""
+    if filters.author_id is None:
+        raise SearchError("Type a word or two to search for.")
+    no_score: Any = literal(0.0, Float)
+    # Their newest CANDIDATES posts, as a search ranks its newest matches: bounded work for a
+    # member with a very long history.
+    newest = (
+        select(Post.id)
+        .where(Post.author_id == filters.author_id)
+        .order_by(Post.id.desc())
+        .limit(CANDIDATES)
+    )
+    posts = _post_base(no_score).where(Post.id.in_(newest))
+    statements = [_post_filters(posts, filters, viewer)]
+    articles = _article_filters(_article_base(no_score), filters)
+    if articles is not None:
+        statements.append(articles)
+    combined = (
+        union_all(*statements).subquery() if len(statements) > 1 else statements[0].subquery()
+    )
+    rows = (
+        await session.execute(
+            select(combined, func.count().over().label("total"))
+            .order_by(combined.c.created_at.desc(), combined.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    ).all()
+    if rows:
+        total = int(rows[0].total)
+    else:
+        total = int(await session.scalar(select(func.count()).select_from(combined)) or 0)
+    hits = [
+        Hit(kind=row.kind, id=row.id, title=row.title, created_at=row.created_at,
+            author=row.author, where=row.place, score=0.0)
+        for row in rows
+    ]  # fmt: skip
+    await _snippets(session, hits, "", "porter")
+    return hits, total
+
+
 async def search(
     session: AsyncSession,
     raw: str,

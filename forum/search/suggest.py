@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.articles.models import Article
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import post_visibility, thread_visibility
-from forum.search.text import query_words
 
 THRESHOLD = 0.3  # pg_trgm's default similarity_threshold
 NEAREST = 12  # words read by trigram similarity per unknown word, then ordered by edits
@@ -154,12 +153,30 @@ async def _stop_word(session: AsyncSession, word: str, dialect: str) -> bool:
     return not found
 
 
+# A run of word characters, and of words joined by hyphens, apostrophes or dots ("grown-ups",
+# "co-worker", "e.g."): a joined word is a unit, corrected whole or not at all.
+_UNIT = re.compile(r"\w+(?:[-'’.]\w+)*")
+_WORD_ONLY = re.compile(r"\w+")
+
+
+def _single_words(raw: str) -> list[str]:
+    """The query's words that stand alone: the parts of a joined word are not corrected one by
+    one (its "grown" became "group", offering "group-ups"; "co-worker" became "co-worked")."""
+    return [
+        unit.group()
+        for token in _TOKEN.findall(raw)
+        if not (token == "OR" or (token.startswith("-") and len(token) > 1))
+        for unit in _UNIT.finditer(token)
+        if _WORD_ONLY.fullmatch(unit.group())
+    ]
+
+
 async def suggest(session: AsyncSession, raw: str, dialect: str) -> str | None:
     """The query with each unknown word replaced by its nearest publicly written word, or None
-    when no word could be corrected."""
+    when no word could be corrected. Words joined to others are left as typed."""
     corrections: dict[str, str] = {}
     seen: set[str] = set()
-    for word in query_words(raw):
+    for word in _single_words(raw):
         word = word.lower()
         if word in seen or not _correctable(word):
             continue
@@ -179,7 +196,7 @@ async def suggest(session: AsyncSession, raw: str, dialect: str) -> str | None:
     tokens = []
     for token in _TOKEN.findall(raw):
         if not token.startswith("-"):
-            token = re.sub(r"\w+", lambda m: corrections.get(m.group().lower(), m.group()), token)
+            token = _UNIT.sub(lambda m: corrections.get(m.group().lower(), m.group()), token)
         tokens.append(token)
     return " ".join(tokens)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -15,7 +15,7 @@ from forum.board.models import Category
 from forum.board.visibility import category_visibility
 from forum.core.pagination import paginate
 from forum.core.web import view
-from forum.search.service import Filters, SearchError, search
+from forum.search.service import Filters, Hit, SearchError, by_author, search
 from forum.search.suggest import did_you_mean
 
 PER_PAGE = 20
@@ -76,6 +76,10 @@ async def search_page(ctx: Ctx) -> Response:
         return ctx.render("search/search.html", context)
     try:
         filters = Filters(since=_date(form["from"], "from"), until=_date(form["to"], "to"))
+        if filters.since and filters.until and filters.since > filters.until:
+            raise SearchError(
+                "The dates are the wrong way round: “From” is after “To”. Swap them, or clear one."
+            )
         if filters.until is not None:
             if filters.until.year >= 9999:
                 raise SearchError("'to' must be a date before the year 9999.")
@@ -85,28 +89,43 @@ async def search_page(ctx: Ctx) -> Response:
             if chosen is None:
                 raise SearchError("There is no such category.")
             filters.category_ids = descendants(list(categories), chosen)
-        if form["author"]:
+        if form["author"].strip():
+            # As on the profile page: an account whose address nobody confirmed is nobody's
+            # business but the moderators'.
             author = await ctx.db.scalar(
-                select(User.id).where(User.username_key == form["author"].strip().lower()[:30])
+                select(User.id).where(
+                    User.username_key == form["author"].strip().lower()[:30],
+                    true() if ctx.is_moderator else User.email_confirmed_at.is_not(None),
+                )
             )
             if author is None:
                 raise SearchError(f"There is no member called “{form['author']}”.")
             filters.author_id = author
+        # An author and no words: that member's posts, newest first.
+        listing = not raw.strip() and filters.author_id is not None
+
+        async def find(page: int) -> tuple[list[Hit], int]:
+            if listing:
+                return await by_author(ctx.db, filters, ctx.user, page, PER_PAGE)
+            return await search(ctx.db, raw, filters, ctx.user, page, PER_PAGE)
+
         page = max(ctx.param_int("page", 1) or 1, 1)
-        hits, total = await search(ctx.db, raw, filters, ctx.user, page, PER_PAGE)
+        hits, total = await find(page)
         last = paginate(total, PER_PAGE, None, last=True).number
         if not hits and page > last and total:  # past the end: the last page, as threads do
             page = last
-            hits, total = await search(ctx.db, raw, filters, ctx.user, page, PER_PAGE)
+            hits, total = await find(page)
     except SearchError as exc:
         context["error"] = str(exc)
         return ctx.render("search/search.html", context, 400)
     pager = paginate(total, PER_PAGE, page)
-    query = urlencode({k: v for k, v in form.items() if v})
-    context.update(hits=hits, total=total, pager=pager, query=query)
-    if not total:
+    # `q` always: the pages of an author's list (no words) are results too, not the bare form.
+    query = urlencode({k: v for k, v in form.items() if v or k == "q"})
+    context.update(hits=hits, total=total, pager=pager, query=query, listing=listing)
+    if not total and not listing:
         suggestion = await did_you_mean(ctx.db, raw)
-        if suggestion:
+        # Offered only if it finds something, for this reader with these filters.
+        if suggestion and (await search(ctx.db, suggestion, filters, ctx.user, 1, 1))[1]:
             corrected = urlencode({k: suggestion if k == "q" else v for k, v in form.items() if v})
             context.update(suggestion=suggestion, suggestion_query=corrected)
     return ctx.render("search/search.html", context)

@@ -32,7 +32,9 @@ MODERATORS = {"moderator", "admin"}
 ADMINS = {"admin"}
 # Who may use each route. Roles are not a ladder: editors publish articles but do not moderate.
 ACCESS: dict[str, set[str]] = {
-    "home": ALL, "category": ALL, "thread": ALL, "post": ALL, "post_revisions": ALL,
+    "home": ALL, "category": ALL, "thread": ALL, "post": ALL,
+    # Earlier versions are the author's and moderators' (the post is owner1's).
+    "post_revisions": MODERATORS,
     "profile": ALL, "login": ALL, "register": ALL, "forgot_password": ALL, "reset_password": ALL, "confirm_email": ALL,
     "search": ALL, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
     "favicon": ALL,
