@@ -844,8 +844,21 @@ async def award_points(
     ranks = await load_ranks(session, ranks_cache_seconds)
     before, after = ranks.floor_of(row.points - delta), ranks.floor_of(row.points)
     if after is not None and (before is None or after[0] > before[0]):
+        if post_id is not None and await _given_back(session, user_id, post_id):
+            return  # a post back on view (after its check): the rank was announced before
         await session.execute(update(User).where(User.id == user_id).values(rank_notice=after[1]))
         await events.announce(session, RankEarned(user_id, after[1]))
+
+
+async def _given_back(session: AsyncSession, user_id: int, post_id: int) -> bool:
+    """Whether this post's points were taken back before (it went out of view, an edit
+    waiting for its check, and came back): their return announces no rank again."""
+    taken = await session.scalar(
+        select(PointsEntry.id).where(
+            PointsEntry.user_id == user_id, PointsEntry.post_id == post_id, PointsEntry.delta < 0
+        ).limit(1)
+    )  # fmt: skip
+    return taken is not None
 
 
 async def dismiss_rank_notice(session: AsyncSession, user: User) -> None:

@@ -185,6 +185,33 @@ async def test_members_with_a_special_rank_and_lost_points_get_no_notice(
         assert user.rank_notice is None
 
 
+async def test_a_post_back_on_view_announces_no_rank_again(
+    db: AsyncSession, settings: Settings
+) -> None:
+    # An edit waiting for its check takes the post's points aside and gives them back: the
+    # rank that brings back was announced already (a probe had "You reached the rank of
+    # Associate" twice).
+    member = await make_user(db, settings, username="editing_again")
+    thread, (post,) = await make_thread(db, settings, member, await make_category(db))
+    await award_points(db, member.id, 45, "adjustment", post.id)
+    await db.flush()
+    await db.refresh(member)
+    assert member.rank_notice == "Associate"  # announced once
+    member.rank_notice = None
+    await award_points(db, member.id, -45, "post_checking", post.id)
+    await award_points(db, member.id, 45, "post_shown", post.id)
+    await db.flush()
+    await db.refresh(member)
+    assert member.rank_notice is None
+    # A post shown for the first time (a new account's, after its check) still announces.
+    other = await make_user(db, settings, username="first_shown")
+    _t, (first,) = await make_thread(db, settings, other, await make_category(db))
+    await award_points(db, other.id, 60, "post_shown", first.id)
+    await db.flush()
+    await db.refresh(other)
+    assert other.rank_notice == "Associate"
+
+
 async def test_dismissing_needs_a_sign_in_and_a_token(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
