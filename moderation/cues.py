@@ -106,14 +106,15 @@ CUES = [
     _cue("someone_with_experience",
          r"\b(?:let'?s|let us|can we|could we|I'?d (?:rather|like to)) (?:hear|get|have)\b[^.!?\n]{0,25}?"
          r"\b(?:someone|somebody|people|anyone) (?:with|who (?:has|have)) (?:some |any )?(?:actual|real|proper)\b"
-         r"[^.!?\n]{0,20}?\b(?:experience|years|seniority)\b", 0.7),
+         r"[^.!?\n]{0,20}?\b(?:experience|years|seniority)\b(?!\s+(?:of|in|with|on|at|to)\b)", 0.7),
     # Contempt for juniors as a class: "juniors know nothing", "grads are clueless".
     _cue("class_knows_nothing",
          r"\b(?:(?:the |our |these |you )?(?:juniors?|grads?|graduates?|interns?|apprentices?|"
          r"trainees?|newbies|youngsters|kids|millennials|gen ?z(?:ers)?)"
          r"(?: these days| nowadays)? (?:know|understand|get) (?:nothing|zilch|jack|zero)|"
          r"(?:juniors?|grads?|graduates?|interns?|apprentices?|trainees?|newbies) (?:are|r) "
-         r"(?:all )?(?:clueless|useless|idiots|stupid|thick|dim|brainless))\b", 0.7),
+         r"(?:all )?(?:clueless|useless|idiots|stupid|thick|dim|brainless))\b"
+         r"(?!\s+(?:about|of|on|at|with|when|until|before)\b)", 0.7),
     _cue("out_of_your_depth", rf"\b{_YOURE} (?:way |well |completely |clearly )?out of {_YOU}r depth\b", 0.5),
 ]  # fmt: skip
 
@@ -187,7 +188,7 @@ _APPLIED_REPORT = re.compile(
 )
 # The writer disowning what was said: no endorsement after it counts.
 _DISOWNED = re.compile(
-    r"\b(?:wrong|mistaken|nonsense|rubbish|out of line|unfair|unkind|hurtful|awful|terrible|"
+    r"(?<!not )(?<!n't )\b(?:wrong|mistaken|nonsense|rubbish|out of line|unfair|unkind|hurtful|awful|terrible|"
     r"not (?:right|true|fair|ok(?:ay)?)|(?:isn|wasn)'?t (?:true|right|fair|ok(?:ay)?))\b",
     re.I,
 )
@@ -453,8 +454,8 @@ def stock_sentences(text: str) -> list[str]:
 _AGREE = (
     r"(?:exactly(?: this| that| right)?|this(?: so much| x ?\d+| right here)?|so much this|"
     r"\+ ?1|i agree|agreed?|so true|too true|well said|hear,? hear|\d{3,4} ?%|spot on|"
-    r"nailed it|preach|truth|(?:i )?couldn'?t agree more|(?:i )?could not agree more|yes|yep|"
-    r"yup|correct|bingo|ditto|absolutely|totally|facts|amen|same here|say it louder)"
+    r"nailed it|preach|truth|(?:i )?couldn'?t agree more|(?:i )?could not agree more|"
+    r"bingo|ditto|facts|amen|say it louder)"
 )
 _AGREES_ONLY = re.compile(rf"^[\W_]*{_AGREE}(?:[\W_]+{_AGREE})*[\W_]*$", re.I)
 
@@ -470,7 +471,8 @@ def agreed_with(text: str, context: str = "") -> str:
     quote, own = own_words(text)
     if not agrees_only(own):
         return ""
-    return quote or context
+    # What it answers, in that post's own words (not what that post quoted to push back on).
+    return quote or own_words(context)[1]
 
 
 def reading(text: str) -> float:

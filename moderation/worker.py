@@ -221,8 +221,8 @@ class Worker:
         # the post it was written under), else the one before it.
         answers: dict[int, int] = {}
         for post, _u, _t, _f, before in rows:
-            if post.reply_to_id or post.follows_id:
-                answers[post.id] = post.reply_to_id or post.follows_id
+            if post.answered_id:
+                answers[post.id] = post.answered_id
             elif post.id not in titles and before is not None:
                 answers[post.id] = before
         answered_posts: dict[int, tuple[str, User]] = {}
@@ -250,7 +250,7 @@ class Worker:
             if claim.post_id not in posts:
                 continue
             post, author = posts[claim.post_id]
-            named = post.reply_to_id or post.follows_id
+            named = post.answered_id
             answered = repliers.get(named) if named else None
             if answered is not None and answered.id == author.id:
                 answered = None  # answering oneself says nothing of whom the post is aimed at
@@ -279,7 +279,8 @@ class Worker:
                     else "",
                     title=titles.get(post.id) or "",
                     writer_before=before if writer == author.id else "",
-                    context_flagged=answers.get(post.id) in flagged,
+                    # Only a post the reply names, by another writer (not the one before it).
+                    context_flagged=answered is not None and named in flagged,
                 )
             )
         return inputs

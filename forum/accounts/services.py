@@ -851,11 +851,13 @@ async def award_points(
 
 
 async def _given_back(session: AsyncSession, user_id: int, post_id: int) -> bool:
-    """Whether this post's points were taken back before (it went out of view, an edit
-    waiting for its check, and came back): their return announces no rank again."""
+    """Whether this post's points were set aside while an edit of it waited for its check:
+    their return restores a rank already reached, and announces nothing again. (A post a
+    moderator hid and later restored may bring a new rank: that is announced.)"""
     taken = await session.scalar(
         select(PointsEntry.id).where(
-            PointsEntry.user_id == user_id, PointsEntry.post_id == post_id, PointsEntry.delta < 0
+            PointsEntry.user_id == user_id, PointsEntry.post_id == post_id,
+            PointsEntry.reason == "post_checking",
         ).limit(1)
     )  # fmt: skip
     return taken is not None

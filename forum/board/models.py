@@ -135,6 +135,13 @@ class Post(Base):
     # read): moderation reads it as the reply's context and whom it answers, as it reads
     # reply_to, but nobody is told "X replied to you" for a reply addressed to the thread.
     follows_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+
+    @property
+    def answered_id(self) -> int | None:
+        """The post this one names as what it answers: replied to or quoted, else the one the
+        quick reply was written under (moderation's context and whom it answers)."""
+        return self.reply_to_id or self.follows_id
+
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

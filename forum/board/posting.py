@@ -552,7 +552,7 @@ async def edit_post(
                 ).limit(1)
             )
         )  # fmt: skip
-        if own and ((not answered and awaits_check(editor, settings)) or nudged):
+        if own and not answered and (awaits_check(editor, settings) or bool(nudged)):
             await set_post_state(
                 session, post, ModerationState.checking, CHECKING_NOTE,
                 points=settings.points_per_post,

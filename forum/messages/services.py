@@ -320,8 +320,8 @@ def cannot_leave(conversation: Conversation) -> str:
     """Why a member cannot leave this conversation here (empty: they can). A programme pair's
     space is left with the pair, on the programme's page: left on its own, the programme
     still named it the member's space, and its link answered 404."""
-    if not conversation.leave_via:
-        return ""
+    if not conversation.leave_via or conversation.closed_at is not None:
+        return ""  # (a closed space, the pair ended or the programme closed, may be left)
     return (
         "This is a mentoring programme pair's private space: it is not left on its own. To "
         "leave the pair, leave the programme on its page (while the programme runs); its lead "

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -1151,8 +1152,14 @@ async def log_meeting(
         )
     await check_rate(session, settings, user)
     meeting = Meeting(pair_id=pair.id, met_on=day, logged_by=user.id, created_at=utcnow())
-    session.add(meeting)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # both partners logging the day at once: one wins
+            session.add(meeting)
+            await session.flush()
+    except IntegrityError:
+        raise ProgrammeError(
+            "meeting", f"A meeting on {day:%d %B %Y} is already logged for your pair."
+        ) from None
     return meeting
 
 

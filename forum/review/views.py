@@ -311,12 +311,12 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         )
     ).all()
     replied = None
-    if post.reply_to_id or post.follows_id:
+    if post.answered_id:
         replied = (
             await ctx.db.execute(
                 select(Post, User.username, User.points, User.special_rank_id)
                 .join(User, User.id == Post.author_id)
-                .where(Post.id == (post.reply_to_id or post.follows_id))
+                .where(Post.id == post.answered_id)
             )
         ).first()
     return {

@@ -1,5 +1,5 @@
-"""a programme pair's space is left through the programme, not on its own (and members who
-left one with a click are back in it); meetings of a pair are logged with a date, once a day
+"""a programme pair's space is left through the programme, not on its own; meetings of a
+pair are logged with a date, once a day
 
 Revision ID: 0023
 Revises: 0022
@@ -33,13 +33,8 @@ def upgrade() -> None:
         "WHERE id IN (SELECT conversation_id FROM programme_pairs "
         "WHERE conversation_id IS NOT NULL)"
     )
-    # ... and a partner who left one with the conversation's button (one click, no
-    # confirmation) is back in it: the programme's page still links to it as theirs.
-    op.execute(
-        "UPDATE conversation_participants SET left_at = NULL WHERE left_at IS NOT NULL "
-        "AND conversation_id IN (SELECT conversation_id FROM programme_pairs "
-        "WHERE conversation_id IS NOT NULL)"
-    )
+    # (A partner who left one with the conversation's button stays out: they may have left
+    # to stop contact.)
     op.create_table(
         "programme_meetings",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -62,6 +62,8 @@ ENDORSED = [
     '"Cute idea, but leave the strategy to the grown-ups," as our CEO put it to the interns '
     "last year. Worth remembering before our next session, Jordan.",
     "<img src=x onerror=alert(1)>\"'><svg/onload=alert(3)> juniors are too junior to get this",
+    # "Not wrong" agrees (the first draft of the disowning rule read "wrong" in it).
+    "He told her she was too junior to get this. He was not wrong.",
 ]
 OWN_STORIES = [
     "My manager told me I was too junior to get it. She was right, I wasn't ready then.",
@@ -102,6 +104,9 @@ OWN_STORIES = [
     "words? No. It was the day two of them resigned.",
     'A director once said "let\'s hear from someone with actual experience" after I spoke. It '
     "still stings.",
+    # A review's fair posts for the thirteenth session's cues: a topic after them.
+    "Can we get someone with actual experience of Kafka to weigh in? I have none.",
+    "Our juniors know nothing about the deploy process on day one, so we document it.",
 ]
 
 
@@ -275,7 +280,7 @@ def test_a_stock_put_down_split_across_two_posts_is_found_only_across_them() -> 
     ("text", "agrees"),
     [("Exactly this.", True), ("+1", True), ("Well said!! 💯", True), ("This is why juniors leave.", False),
      ("So much this. Agreed.", True), ("Not this.", False), ("Exactly this, but kinder.", False),
-     ("Agreed, though I'd ask the graduates first.", False), ("Yes", True)],
+     ("Agreed, though I'd ask the graduates first.", False), ("Yes.", False)],
 )  # fmt: skip
 def test_a_reply_that_only_agrees(text: str, agrees: bool) -> None:
     assert cues.agrees_only(text) is agrees
@@ -297,6 +302,10 @@ def test_agreeing_with_a_put_down_is_one() -> None:
     assert decide(plain, flagged, s).verdict == "flag"
     fair = PostInput(post_id=1, text="+1", context="Graduates should chair the retro.")
     assert decide(plain, fair, s).verdict == "clear"
+    # Agreeing with pushback that quoted a put-down agrees with the pushback.
+    pushback = "> You're too junior to get this.\n\nThat is out of line, and you know it."
+    agreeing_pushback = PostInput(post_id=1, text="Exactly this.", context=pushback)
+    assert decide(stock, agreeing_pushback, s).verdict == "clear"
     more = PostInput(post_id=1, text="+1, and I'd ask them what they need.",
                      context="Graduates should sit quietly.", context_flagged=True)  # fmt: skip
     assert decide(plain, more, s).verdict == "clear"

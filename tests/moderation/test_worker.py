@@ -524,12 +524,18 @@ async def test_the_worker_says_when_the_answered_post_is_flagged(
         first.moderation_state = "flagged"
         agreeing = await create_reply(session, wsettings, other, thread, "Exactly this.",
                                       reply_to_id=first.id)  # fmt: skip
+        # Not a reply that names nothing (the post before it is only context), nor one to
+        # the writer's own flagged post.
+        after = await create_reply(session, wsettings, other, thread, "Exactly this.")
+        own = await create_reply(session, wsettings, author, thread, "Exactly this.",
+                                 reply_to_id=first.id)  # fmt: skip
         await session.commit()
-        first_id, agreeing_id = first.id, agreeing.id
+        first_id, ids = first.id, (agreeing.id, after.id, own.id)
     capture = Capture()
     await worker_for(wsettings, fresh_database, capture).run_once()
     by_id = {p.post_id: p for p in capture.seen}
-    assert by_id[agreeing_id].context_flagged and not by_id[first_id].context_flagged
+    assert [by_id[i].context_flagged for i in ids] == [True, False, False]
+    assert not by_id[first_id].context_flagged
 
 
 async def test_only_an_established_members_reply_up_the_ladder_is_spared_the_hold(

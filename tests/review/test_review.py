@@ -108,6 +108,24 @@ async def test_an_edit_into_a_put_down_is_nudged_as_a_new_post_is(
     assert post.moderation_state == "checking"  # out of sight until the worker has read it
 
 
+async def test_a_nudged_edit_of_an_answered_opening_post_leaves_the_thread_on_view(
+    db: AsyncSession, settings: Settings
+) -> None:
+    # An opening post others answered stays on view while its edit is read: waiting out of
+    # sight would take the thread, and their replies, off the board (a review's finding).
+
+    author = await make_user(db, settings, username="opener_nudged")
+    other = await make_user(db, settings, username="answerer_nudged")
+    thread, (first,) = await make_thread(db, settings, author, await make_category(db))
+    await create_reply(db, settings, other, thread, "Thanks for starting this.")
+    await edit_post(db, settings, author, first, thread, PUT_DOWN, nudged=["Come back when"])
+    assert first.moderation_state == "pending"
+    # A reply edited after the nudge waits.
+    reply = await create_reply(db, settings, author, thread, "A second thought.")
+    await edit_post(db, settings, author, reply, thread, PUT_DOWN, nudged=["Come back when"])
+    assert reply.moderation_state == "checking"
+
+
 async def test_a_put_down_for_a_title_or_subject_is_nudged_too(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
