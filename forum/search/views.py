@@ -72,7 +72,7 @@ async def search_page(ctx: Ctx) -> Response:
     options = category_options(list(categories))
     context: dict[str, object] = {"form": form, "categories": options, "hits": [],
                                   "total": 0, "pager": None, "error": ""}  # fmt: skip
-    if "q" not in params:
+    if not any(k in params for k in ("q", "author")):  # (a profile links to ?author=NAME)
         return ctx.render("search/search.html", context)
     try:
         filters = Filters(since=_date(form["from"], "from"), until=_date(form["to"], "to"))

@@ -73,6 +73,10 @@ async def test_an_author_alone_lists_their_visible_posts_newest_first(
     assert none.status_code == 200 and "prolific has no posts here with these filters" in none.text
     # Without an author, an empty query is still refused.
     assert (await client.get("/search", params={"q": ""})).status_code == 400
+    # A link with the author alone (no "q" at all) lists the same.
+    alone = await client.get("/search", params={"author": "Prolific"})
+    assert "3 posts by Prolific, newest first" in alone.text
+    assert "3 posts by" not in (await client.get("/search")).text  # the empty form
 
 
 async def test_an_author_listing_shows_each_reader_what_they_may_see(
