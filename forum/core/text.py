@@ -326,6 +326,12 @@ def render_markdown(source: str, mentions: Mapping[str, str] | None = None) -> s
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """`n` with its noun: singular for exactly one, else `many` (or `one` with an "s"):
+    "1 pair", "3 pairs", "2 participants were". Templates have it as `counted`."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def clean_line(value: str) -> str:
     """One line of user text (titles, names, locations): normalised, no controls, trimmed."""
     value = unicodedata.normalize("NFC", value)

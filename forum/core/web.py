@@ -37,7 +37,7 @@ from forum.core.db import Database, begin_read, begin_write
 from forum.core.errors import ERROR_TITLES, DomainError
 from forum.core.ratelimit import RETRY_AFTER
 from forum.core.settings import PROJECT_ROOT, Settings
-from forum.core.text import excerpt
+from forum.core.text import counted, excerpt
 
 log = logging.getLogger("candor.web")
 
@@ -66,6 +66,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
     env.filters["excerpt"] = excerpt  # a post's start as members read it, as plain text
+    env.globals["counted"] = counted  # "1 pair", "3 pairs"
     env.globals["site_name"] = settings.site_name
     return templates
 

@@ -15,7 +15,14 @@ from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.settings import Settings
-from forum.core.text import clean_block, clean_line, quote_markdown, render_markdown, too_many_cells
+from forum.core.text import (
+    clean_block,
+    clean_line,
+    counted,
+    quote_markdown,
+    render_markdown,
+    too_many_cells,
+)
 from forum.messages.events import MessageHeld, MessageVisible
 from forum.messages.models import (
     VISIBLE_STATES,
@@ -373,8 +380,7 @@ async def resolve_recipients(
     most = settings.conversation_recipients_max
     if len(names) > most:
         raise MessageError(
-            "to", f"A conversation can have at most {most} other "
-            f"{'member' if most == 1 else 'members'}.",
+            "to", f"A conversation can have at most {counted(most, 'other member')}.",
         )  # fmt: skip
     found: list[User] = []
     for name in names:

@@ -18,6 +18,7 @@ from forum.core.audit import AuditEntry
 from forum.core.db import utcnow
 from forum.core.pagination import Page, paginate
 from forum.core.settings import Settings
+from forum.core.text import counted
 from forum.messages.models import Conversation
 from forum.notifications.models import Kind as NoteKind
 from forum.programmes.models import (
@@ -47,7 +48,6 @@ from forum.programmes.services import (
     title,
     usernames,
 )
-from forum.programmes.words import count as counted
 
 NOTE_MAX = 2000
 FOLLOW_UPS = {

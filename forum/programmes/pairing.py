@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment, linprog
 from scipy.sparse import coo_matrix
 
-from forum.programmes.words import count
+from forum.core.text import counted
 
 JUNIOR = "junior"
 SENIOR = "senior"
@@ -129,7 +129,7 @@ def breakdown(junior: Person, senior: Person, criteria: Criteria) -> Score:
         said.append(f"the senior teaches {_words(s_gives)}, which the junior wants to learn")
     notes["overlap"] = (
         "; ".join(said)
-        + f" ({len(j_gives) + len(s_gives)} of {count(wanted, 'wish', 'wishes')} met)"
+        + f" ({len(j_gives) + len(s_gives)} of {counted(wanted, 'wish', 'wishes')} met)"
         if said
         else "neither teaches what the other wants to learn"
     )
@@ -138,7 +138,7 @@ def breakdown(junior: Person, senior: Person, criteria: Criteria) -> Score:
     fewest = min(len(junior.availability), len(senior.availability))
     parts["availability"] = criteria.availability * (len(shared) / fewest if fewest else 0.0)
     if shared:
-        of = count(fewest, "slot")
+        of = counted(fewest, "slot")
         notes["availability"] = f"both free {_words(shared)} ({len(shared)} of {of})"
     elif fewest:
         notes["availability"] = "no time slot in common"
@@ -463,8 +463,8 @@ def _unmatched(
                 if mine > theirs:
                     reason = (
                         f"more {side}s than {other_name[:-1]} places "
-                        f"({count(mine, side + ' place')}, "
-                        f"{count(theirs, other_name[:-1] + ' place')})"
+                        f"({counted(mine, side + ' place')}, "
+                        f"{counted(theirs, other_name[:-1] + ' place')})"
                     )
                 elif free.any() and not (sc[i][free] > 0).any():
                     reason = "the allowed partners with places left score nothing with this person"

@@ -29,7 +29,7 @@ from forum.core.audit import audit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.settings import Settings
-from forum.core.text import clean_line
+from forum.core.text import clean_line, counted
 from forum.messages.models import Conversation, Participant
 from forum.notifications.fanout import record
 from forum.notifications.models import Kind as NoteKind
@@ -50,7 +50,6 @@ from forum.programmes.models import (
     TrainingAck,
 )
 from forum.programmes.paths import path
-from forum.programmes.words import count as counted
 
 NAME_MAX = 200
 TEXT_MAX = 5000

@@ -19,12 +19,12 @@ from forum.accounts.services import is_suspended
 from forum.accounts.web import Ctx
 from forum.core.db import utcnow
 from forum.core.ratelimit import RateLimited
+from forum.core.text import counted
 from forum.core.web import field_int, field_str, view
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
 from forum.programmes.models import Kind, Programme, ProgrammeStatus
-from forum.programmes.words import count as counted
 
 NOT_FOUND = "There is no such programme."
 WHY_PILOT = (

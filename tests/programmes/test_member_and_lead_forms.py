@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.core.settings import Settings
+from forum.core.text import counted
 from forum.messages.models import Conversation, Message
 from forum.messages.services import membership, reply
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
 from forum.programmes.models import CheckinQuestion, Pair
-from forum.programmes.words import count
 from forum.review.models import Report
 from tests.helpers import login, make_user, post_form
 from tests.programmes.test_programmes import enrol, make_programme
@@ -151,8 +151,8 @@ async def test_a_member_whose_pair_ended_is_offered_no_withdraw_and_told_whom_to
 async def test_counts_are_in_the_singular_for_one(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    assert count(1, "year") == "1 year" and count(0, "year") == "0 years"
-    assert count(2, "wish", "wishes") == "2 wishes"
+    assert counted(1, "year") == "1 year" and counted(0, "year") == "0 years"
+    assert counted(2, "wish", "wishes") == "2 wishes"
     lead = await make_user(db, settings, username="leader", role="programme_lead")
     programme = await make_programme(db, settings, lead, pilot_size="1")
     member = await make_user(db, settings, username="one_year")
