@@ -27,6 +27,7 @@ from forum.accounts.passwords import Passwords
 from forum.accounts.services import user_for_session
 from forum.admin import guidelines
 from forum.admin import views as admin_views
+from forum.articles import services as article_services
 from forum.articles import views as article_views
 from forum.board import lists, profiles
 from forum.board import views as board_views
@@ -145,6 +146,7 @@ def wire() -> None:
     """Subscribe each domain to the events of the domains below it. Every process that
     writes posts or shows pages calls it once at start-up (the app, the worker, the CLI)."""
     review_queue.subscribe()
+    article_services.subscribe()
     related_pages.subscribe()
     notification_fanout.subscribe()
     notification_views.subscribe()

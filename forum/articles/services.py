@@ -15,9 +15,11 @@ from forum.accounts.models import User
 from forum.articles.models import Article
 from forum.board import posting, queries
 from forum.board.categories import create_category, slugify
+from forum.board.events import ThreadKept
 from forum.board.models import Category, Post, Thread
 from forum.board.posting import BoardError, validate_body, validate_title
 from forum.board.visibility import opening_post_visible
+from forum.core import events
 from forum.core.db import utcnow
 from forum.core.errors import Forbidden
 from forum.core.settings import Settings
@@ -167,3 +169,14 @@ async def list_articles(
         .offset((page - 1) * per_page)
     )
     return [ArticleRow(a, name, int(n)) for a, name, n in rows], total
+
+
+async def keeps_thread(session: AsyncSession, question: ThreadKept) -> str | None:
+    """An article's discussion stays with its article: its opening post (the summary, by the
+    article's editor) is not the editor's to delete as a post."""
+    found = await session.scalar(select(Article.id).where(Article.thread_id == question.thread_id))
+    return "This thread is an article's discussion: it stays with the article." if found else None
+
+
+def subscribe() -> None:
+    events.answer(ThreadKept, keeps_thread)

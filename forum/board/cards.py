@@ -17,7 +17,9 @@ from markupsafe import Markup
 
 from forum.board.queries import AuthorView, PostView
 
-CardFn = Callable[[PostView, AuthorView, str, int, bool, bool, bool, bool, bool, bool, str], Markup]
+CardFn = Callable[
+    [PostView, AuthorView, str, int, bool, bool, bool, bool, bool, bool, str, bool], Markup
+]
 
 
 # Where the viewer's CSRF token goes in a cached card: NUL characters, which no stored text can
@@ -28,10 +30,10 @@ TOKEN_SLOT = "\x00csrf\x00"
 
 def post_cards(env: Environment, size: int) -> CardFn:
     """`card(post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-    accepted, can_accept, token)` -> HTML. The post's reaction counts (and the viewer's own)
-    are in `post`; `token` is the viewer's CSRF token for the card's forms ("" when it has
-    none). The cached card holds TOKEN_SLOT in its place, filled in per request, so members
-    share cards as visitors do."""
+    accepted, can_accept, token, can_delete)` -> HTML. The post's reaction counts (and the
+    viewer's own) are in `post`; `token` is the viewer's CSRF token for the card's forms (""
+    when it has none). The cached card holds TOKEN_SLOT in its place, filled in per request,
+    so members share cards as visitors do."""
     macro = env.get_template("board/_post.html").module.post_card  # type: ignore[attr-defined]
 
     def render(
@@ -46,11 +48,12 @@ def post_cards(env: Environment, size: int) -> CardFn:
         accepted: bool,
         can_accept: bool,
         with_token: bool,
+        can_delete: bool,
     ) -> str:
         return str(
             macro(
                 post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-                accepted, can_accept, TOKEN_SLOT if with_token else "",
+                accepted, can_accept, TOKEN_SLOT if with_token else "", can_delete,
             )
         )  # fmt: skip
 
@@ -68,10 +71,11 @@ def post_cards(env: Environment, size: int) -> CardFn:
         accepted: bool,
         can_accept: bool,
         token: str,
+        can_delete: bool = False,
     ) -> Markup:
         html = cached(
             post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-            accepted, can_accept, bool(token),
+            accepted, can_accept, bool(token), can_delete,
         )  # fmt: skip
         # The token is hex (forum.core.csrf): nothing to escape.
         return Markup(html.replace(TOKEN_SLOT, token) if token else html)

@@ -36,6 +36,15 @@ class ThreadDeleted:
 
 
 @dataclass(frozen=True)
+class ThreadKept:
+    """Asked before a member deletes a thread they opened: why it must stay, if it must (a
+    sentence from each answering domain, or None; an article's discussion stays with its
+    article)."""
+
+    thread_id: int
+
+
+@dataclass(frozen=True)
 class ThreadPageExtras:
     """Asked by the thread page: what else to show under the thread (a dict of template
     values from each answering domain; the related domain lists related discussions)."""

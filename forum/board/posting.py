@@ -22,7 +22,7 @@ from forum.accounts.services import (
     on_premoderation,
 )
 from forum.board import mentions
-from forum.board.events import PostCreated, PostEdited
+from forum.board.events import PostCreated, PostEdited, ThreadKept
 from forum.board.models import (
     HIDDEN_STATES,
     Category,
@@ -33,8 +33,10 @@ from forum.board.models import (
     shown_to_all,
 )
 from forum.board.queries import PostView, ThreadView
+from forum.board.threads import delete_thread
 from forum.board.visibility import opening_post_visible
 from forum.core import events, ratelimit
+from forum.core.audit import audit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError, Forbidden
 from forum.core.settings import Settings
@@ -392,34 +394,46 @@ async def set_post_state(
     shown = shown_to_everyone(post)
     if shown == was_shown or post.is_deleted:
         return
-    if points is not None:
+    if not shown:
         # (An edit waiting for its check is out of view for a moment, not held by anyone.)
         hidden_as = "post_checking" if state is ModerationState.checking else "post_hidden"
-        await award_points(
-            session, post.author_id, points if shown else -points,
-            "post_shown" if shown else hidden_as, post.id, post_delta=1 if shown else -1,
-        )  # fmt: skip
+        await _leave_public_view(session, post, points, hidden_as)
+        return
+    if points is not None:
+        await award_points(session, post.author_id, points, "post_shown", post.id, post_delta=1)
     thread = await session.get(Thread, post.thread_id)
     if thread is None or thread.is_deleted:
         return
     opening = 1 if post.id == thread.first_post_id else 0
     await session.flush()  # the counts below read the post's new state
-    if shown:
-        await _count_public_post(
-            session, thread.id, thread.category_id, post.id, post.author_id, post.created_at
+    await _count_public_post(
+        session, thread.id, thread.category_id, post.id, post.author_id, post.created_at
+    )
+    # An opening post shown again brings its thread, and the replies already public in it,
+    # back into the category's counts.
+    replies = _thread_posts(thread.id) - 1 if opening else 0
+    await session.execute(
+        update(Category)
+        .where(Category.id == thread.category_id)
+        .values(
+            thread_count=Category.thread_count + opening, post_count=Category.post_count + replies
         )
-        # An opening post shown again brings its thread, and the replies already public in
-        # it, back into the category's counts.
-        replies = _thread_posts(thread.id) - 1 if opening else 0
-        await session.execute(
-            update(Category)
-            .where(Category.id == thread.category_id)
-            .values(
-                thread_count=Category.thread_count + opening,
-                post_count=Category.post_count + replies,
-            )
-        )
+    )
+
+
+async def _leave_public_view(
+    session: AsyncSession, post: Post, points: int | None, reason: str
+) -> None:
+    """A post everyone could see no longer is (hidden, held, waiting for its check, or
+    deleted; already so marked): its author's points and post count, and its thread's and
+    category's counts and last post, no longer count it. `reason`: the points ledger's."""
+    if points is not None:
+        await award_points(session, post.author_id, -points, reason, post.id, post_delta=-1)
+    thread = await session.get(Thread, post.thread_id)
+    if thread is None or thread.is_deleted:
         return
+    opening = 1 if post.id == thread.first_post_id else 0
+    await session.flush()  # the counts below read the post's new state
     await session.execute(
         update(Thread).where(Thread.id == thread.id).values(post_count=Thread.post_count - 1)
     )
@@ -544,14 +558,7 @@ async def edit_post(
         public.append(ModerationState.pending.value)  # (not yet read: waits all the same)
     if post.moderation_state in public:
         own = editor.id == post.author_id
-        answered = is_first and bool(
-            await session.scalar(
-                select(Post.id).where(
-                    Post.thread_id == thread.id, Post.author_id != post.author_id,
-                    Post.is_deleted.is_(False),
-                ).limit(1)
-            )
-        )  # fmt: skip
+        answered = is_first and await _others_wrote(session, thread, post.author_id)
         if own and not answered and (awaits_check(editor, settings) or bool(nudged)):
             await set_post_state(
                 session, post, ModerationState.checking, CHECKING_NOTE,
@@ -574,3 +581,72 @@ async def edit_post(
     post.mod_claim = None
     await events.announce(session, PostEdited(post.id, thread.id, editor.id, premoderated))
     return post
+
+
+async def _others_wrote(session: AsyncSession, thread: Thread, author_id: int) -> bool:
+    """Whether anyone but `author_id` has a post in `thread` (held or hidden ones too)."""
+    return bool(
+        await session.scalar(
+            select(Post.id).where(
+                Post.thread_id == thread.id, Post.author_id != author_id,
+                Post.is_deleted.is_(False),
+            ).limit(1)
+        )
+    )  # fmt: skip
+
+
+THREAD_DELETED_BY_AUTHOR = "Deleted by its author."
+
+
+async def deletion_refused(
+    session: AsyncSession, member: User, post: Post, thread: Thread
+) -> str | None:
+    """Why `member` may not delete `post`, or None if they may. A member deletes their own
+    posts only, while they may still edit them (not in a locked thread, not while suspended).
+    A reply may go at any time; an opening post only while nobody else has written in the
+    thread (it takes the thread with it: others' replies would lose their thread), and not
+    when another domain keeps the thread (an article's discussion)."""
+    if post.author_id != member.id:
+        return "You can only delete your own posts."
+    if post.is_deleted or thread.is_deleted:
+        return "This post has already been deleted."
+    if not can_edit(member, post, thread):
+        if thread.is_locked:
+            return "This thread is locked; its posts can no longer be deleted."
+        return "Your account is suspended: you cannot delete posts now."
+    if post.id != thread.first_post_id:
+        return None
+    if await _others_wrote(session, thread, member.id):
+        return (
+            "Others have replied in this thread, so its opening post stays: you can edit it, "
+            "or report it and ask a moderator to remove the thread."
+        )
+    kept = [reason for reason in await events.ask(session, ThreadKept(thread.id)) if reason]
+    return kept[0] if kept else None
+
+
+async def delete_post(
+    session: AsyncSession, settings: Settings, member: User, post: Post, thread: Thread
+) -> bool:
+    """The member deletes a post of their own (`deletion_refused` says when they may). Nobody
+    sees a deleted post again, moderators included, but its review item and moderation
+    results stay, and one deleted before its check is still read by the worker, so a put-down
+    deleted after it was seen can still be acted on (its author warned or suspended). Its
+    points and counts go as a hidden post's do; an accepted answer is unmarked. An opening
+    post takes its thread (and the author's own replies in it) with it. True when the thread
+    went too."""
+    refused = await deletion_refused(session, member, post, thread)
+    if refused is not None:
+        status = 403 if post.author_id != member.id or not can_edit(member, post, thread) else 409
+        raise BoardError("delete", refused, status=status)
+    if post.id == thread.first_post_id:
+        await delete_thread(session, settings, member, thread, THREAD_DELETED_BY_AUTHOR)
+        return True
+    was_shown = shown_to_everyone(post)
+    post.is_deleted = True
+    if thread.accepted_post_id == post.id:
+        thread.accepted_post_id = None
+    if was_shown:
+        await _leave_public_view(session, post, settings.points_per_post, "post_deleted")
+    audit(session, member, "delete", "post", post.id, "by its author")
+    return False

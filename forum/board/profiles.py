@@ -30,6 +30,7 @@ POINTS_REASONS = {
     "post_hidden": "A post held or hidden by moderation: it does not count while out of view",
     "post_checking": "A post edited, out of view until the automatic check has read it",
     "post_shown": "A post put on view (read by the automatic check, or approved): it counts",
+    "post_deleted": "A post its author deleted: it no longer counts",
     "thread_deleted": "A thread was deleted: its posts no longer count",
     "carried_over": "Carried over from the programme's earlier forum",
     "adjustment": "Adjusted by an administrator",

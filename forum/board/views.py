@@ -179,6 +179,14 @@ async def post_cards(
         accept_here = (
             can_accept and post.id != thread.first_post_id and (public or post.id == accepted_id)
         )
+        can_edit = posting.can_edit(ctx.user, post, thread, author.role)
+        # The author's own post (the opening one while the thread has no public replies: the
+        # delete page says when others' held replies keep it).
+        can_delete = (
+            can_edit
+            and viewer_id == post.author_id
+            and (post.id != thread.first_post_id or thread.post_count <= 1)
+        )
         cards.append(
             card(
                 post,
@@ -186,12 +194,13 @@ async def post_cards(
                 ranks.rank_for(author.points, author.special_rank_id),
                 thread.id,
                 can_reply,
-                posting.can_edit(ctx.user, post, thread, author.role),
+                can_edit,
                 viewer_id is not None and viewer_id != post.author_id,
                 can_react,
                 post.id == accepted_id,
                 accept_here,
                 token if (can_react or accept_here) else "",
+                can_delete,
             )
         )
     return cards
@@ -438,6 +447,31 @@ async def edit_post(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("post", post_id=post.id))
 
 
+@view(login=True)
+async def delete_post(ctx: Ctx) -> Response:
+    """A member deletes a post of their own: a page that asks first (or says why not), then
+    the deletion (forum.board.posting.delete_post has the rules)."""
+    post = await _post_or_404(ctx)
+    thread = await _thread_for_post(ctx, post)
+    assert ctx.user is not None
+    opening = post.id == thread.first_post_id
+    refused = await posting.deletion_refused(ctx.db, ctx.user, post, thread)
+    context: dict[str, Any] = {"post": post, "thread": thread, "opening": opening,
+                               "refused": refused}  # fmt: skip
+    if refused is not None:
+        own = post.author_id == ctx.user.id and posting.can_edit(ctx.user, post, thread)
+        return ctx.render("board/delete.html", context, 409 if own else 403)
+    if ctx.request.method == "GET":
+        return ctx.render("board/delete.html", context)
+    info = await categories.category_info(ctx.db, thread.category_id)
+    title = thread.title
+    if await posting.delete_post(ctx.db, ctx.settings, ctx.user, post, thread):
+        ctx.flash(f"Your thread “{title}” has been deleted.")
+        return ctx.redirect(ctx.url("category", slug=info.slug) if info else ctx.url("home"))
+    ctx.flash("Your post has been deleted.")
+    return ctx.redirect(ctx.url("thread", thread_id=thread.id))
+
+
 @view()
 async def post_revisions(ctx: Ctx) -> Response:
     post = await _post_or_404(ctx)
@@ -507,5 +541,6 @@ routes = [
     Route("/p/{post_id:id}", post_link, methods=["GET"], name="post"),
     Route("/p/{post_id:id}/edit", edit_post, methods=["GET", "POST"], name="edit_post"),
     Route("/p/{post_id:id}/revisions", post_revisions, methods=["GET"], name="post_revisions"),
+    Route("/p/{post_id:id}/delete", delete_post, methods=["GET", "POST"], name="delete_post"),
     *reacting.routes,
 ]

@@ -37,6 +37,11 @@ from forum.review.queue import (
 )
 from moderation.signals import DISMISSIVE
 
+DELETED_BY_AUTHOR = (
+    "Its author has deleted this post, so there is no text to edit or restore: approve or hide "
+    "to close the item, or warn, pre-moderate or suspend its author."
+)
+
 # --- reports ----------------------------------------------------------------------------------
 
 RANK_WEIGHT = {"Newcomer": 0.6, "Associate": 0.8, "Executive": 1.0, "Senior Executive": 1.2,
@@ -277,6 +282,8 @@ async def decide(
     if action in ("warn", "premoderate", "suspend") and not outranks(moderator, author):
         raise ReviewError(PEER_OR_SUPERIOR)
     rewritten = action in POST_ONLY_ACTIONS
+    if rewritten and post.is_deleted:
+        raise ReviewError(DELETED_BY_AUTHOR)
     hide = action != "approve" and not rewritten
     opening = post.id == thread.first_post_id
     if action == "restore":
@@ -314,7 +321,17 @@ async def decide(
     detail = f"suspended for {duration}" if action == "suspend" else ""
     audit(session, moderator, action, "post", post.id, reason.strip(), detail)
     base = settings.base_url.rstrip("/")
-    if hide:
+    if hide and post.is_deleted:
+        if action != "hide":  # (hiding what its author deleted changes nothing they can see)
+            queue_mail(
+                session,
+                author.email,
+                f"A moderator acted on your post in “{thread.title}”",
+                f"Hello {author.username},\n\nA moderator has reviewed the post you deleted in "
+                f"“{thread.title}”.\nReason: {reason.strip()}\n"
+                + _sanction_lines(action, duration),
+            )
+    elif hide:
         queue_mail(
             session,
             author.email,

@@ -343,7 +343,12 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
         "reports": await _reports(ctx, Report.post_id == post.id),
         "history": await _history(ctx, author.id),
         "why": describe(item.reasons),
-        "actions": [a for a in ACTIONS if a != "restore" or earlier is not None],
+        "actions": [
+            a
+            for a in ACTIONS
+            if not (post.is_deleted and a in POST_ONLY_ACTIONS)
+            and (a != "restore" or earlier is not None)
+        ],
         "earlier": earlier,
         "opening": opening,
         "others_replies": others_replies,

@@ -42,6 +42,8 @@ ACCESS: dict[str, set[str]] = {
     "report_post": MEMBERS, "report_profile": MEMBERS, "article_comment": MEMBERS,
     # The post and article belong to other members: only staff may edit them.
     "edit_post": MODERATORS, "edit_article": ADMINS,
+    # Deleting a post is its author's alone (moderators hide through the review queue).
+    "delete_post": set(),
     "new_article": EDITORS,
     "thread_action": MODERATORS, "review_queue": MODERATORS, "review_item": MODERATORS,
     "watched_phrases": MODERATORS, "delete_phrase": MODERATORS, "moderation_status": MODERATORS,

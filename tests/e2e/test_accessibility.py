@@ -19,7 +19,7 @@ MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/
                 "/notifications", "/notifications/preferences", "/new", "/unread",
                 "/t/1", "/p/1/reactions", "/programmes/1", "/programmes/1/checkin",
                 "/programmes/2", "/programmes/2/closing", "/programmes/1/leave",
-                "/logout"]  # fmt: skip
+                "/logout", "/p/46/delete"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
 ADMIN_PAGES = ["/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2",
                "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
