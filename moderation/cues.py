@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from moderation.normalise import fold
+from moderation.normalise import fold, without_ignorable
 from moderation.signals import Evidence, Signal, own_words
 
 STAGE = "cues"
@@ -315,9 +315,12 @@ def _endorsed(doc: _Text, start: int, end: int, reported: str, damped: str) -> b
 
 def find_cues(text: str) -> list[CueMatch]:
     """Every cue in `text` with its span and its score after context adjustments. Cues are
-    matched on the text with its disguises undone (look-alike letters, digits for letters;
-    moderation.normalise.fold keeps every offset), and report what was written."""
-    written, text = text, fold(text)
+    matched on the text with its disguises undone (characters that show as nothing taken out,
+    look-alike letters, digits for letters; moderation.normalise.fold keeps every offset), and
+    report what was written, where it was written."""
+    written = text
+    compact, where = without_ignorable(text)
+    text = fold(compact)
     doc = _Text(text)
     matches: list[CueMatch] = []
     for cue in CUES:
@@ -365,6 +368,8 @@ def find_cues(text: str) -> list[CueMatch]:
                 score, damped = max(cue.weight, STOCK), ""
             elif not damped and cue.weight < 0.95 and doc.has_marker(left, right):
                 score = min(1.0, score + 0.1)
+            if where is not None:
+                start, end = where[start], where[end - 1] + 1
             matches.append(
                 CueMatch(cue.name, start, end, written[start:end], round(score, 3), damped,
                          endorsed)
@@ -373,19 +378,22 @@ def find_cues(text: str) -> list[CueMatch]:
 
 
 def find_watched(text: str, phrases: Iterable[str]) -> list[CueMatch]:
-    written, text = text, fold(text)
+    written = text
+    compact, where = without_ignorable(text)
+    text = fold(compact)
     found = []
     for phrase in phrases:
-        phrase = fold(phrase.strip())
+        phrase = fold(without_ignorable(phrase.strip())[0])
         if not phrase:
             continue
         pattern = re.compile(
             r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.I
         )
         for m in pattern.finditer(text):
-            found.append(
-                CueMatch("watched_phrase", m.start(), m.end(), written[m.start() : m.end()], 0.7)
-            )
+            start, end = m.span()
+            if where is not None:
+                start, end = where[start], where[end - 1] + 1
+            found.append(CueMatch("watched_phrase", start, end, written[start:end], 0.7))
     return found
 
 
@@ -462,7 +470,7 @@ _AGREES_ONLY = re.compile(rf"^[\W_]*{_AGREE}(?:[\W_]+{_AGREE})*[\W_]*$", re.I)
 
 def agrees_only(text: str) -> bool:
     """Whether `text` (a post's own words) does nothing but agree."""
-    return len(text) <= 80 and bool(_AGREES_ONLY.match(fold(text).strip()))
+    return len(text) <= 80 and bool(_AGREES_ONLY.match(fold(without_ignorable(text)[0]).strip()))
 
 
 def agreed_with(text: str, context: str = "") -> str:

@@ -66,11 +66,55 @@ _SPACED_WORDS = re.compile(
 
 def _styled(ch: str) -> str:
     """A styled letter (fullwidth, mathematical bold or italic, circled) as its plain letter,
-    where Unicode's compatibility mapping gives exactly one character."""
+    where Unicode's compatibility mapping gives exactly one character; a Latin letter with
+    marks on it ("juńior", "tḣis") as the letter under them."""
     if ch.isascii():
         return ch
     plain = unicodedata.normalize("NFKC", ch)
-    return plain if len(plain) == 1 else ch
+    if len(plain) != 1:
+        return ch
+    if not plain.isascii() and plain.isalpha():
+        base = unicodedata.normalize("NFD", plain)
+        if base[0].isascii() and all(unicodedata.combining(mark) for mark in base[1:]):
+            return base[0]
+    return plain
+
+
+# Apostrophes and single quotation marks as the straight one: phones and word processors type
+# "you’re", which the tokenizer and the cues read apart from "you're".
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "‛": "'", "′": "'", "ʹ": "'"})
+# What shows as nothing inside a word and is not stored away with the other invisible
+# characters (forum.core.text): variation selectors, the combining grapheme joiner, Hangul
+# fillers and the rest of Unicode's default-ignorable characters. "jun\ufe0fior" shows as
+# "junior". (Emoji carry variation selectors too; the models read no emoji.)
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+# A blank that is not a space character ("too\u2800junior"): read as a space.
+_BLANKS = str.maketrans({"\u2800": " "})
+
+
+def without_ignorable(text: str) -> tuple[str, list[int] | None]:
+    """`text` without the characters that show as nothing (_IGNORABLE, and marks stacked on a
+    Latin letter beyond what `fold` takes off: "jun\u0301\u0301ior"), and where each kept
+    character was in `text` (None when nothing was taken out), so that a span found in the
+    result can be mapped back to what was written. Linear in the text's length."""
+    if text.isascii():
+        return text, None
+    kept: list[str] = []
+    where: list[int] = []
+    latin = False  # the last kept character is a Latin letter (with or without marks)
+    for i, ch in enumerate(text):
+        if _IGNORABLE.match(ch) or (latin and unicodedata.combining(ch)):
+            continue
+        kept.append(ch)
+        where.append(i)
+        latin = ch.isalpha() and (ch.isascii() or unicodedata.normalize("NFD", ch)[0].isascii())
+    if len(kept) == len(text):
+        return text, None
+    return "".join(kept), where
 
 
 def fold(text: str) -> str:
@@ -80,6 +124,7 @@ def fold(text: str) -> str:
         folded = text
     else:
         folded = "".join(_styled(ch) for ch in text).translate(_LATIN_VARIANTS)
+        folded = folded.translate(_APOSTROPHES).translate(_BLANKS)
         letters = sum(1 for ch in folded if ch.isalpha())
         latin = sum(1 for ch in folded if ch.isascii() and ch.isalpha())
         if latin * 2 >= letters:
@@ -102,10 +147,27 @@ def fold(text: str) -> str:
         folded = folded.replace("|", " ")
     if "[^" in folded:
         folded = _FOOTNOTE_REF.sub(lambda m: " " * len(m.group(0)), folded)
+    # A link's title (shown when the pointer rests on the link) is read as words, not as a
+    # quotation: '[ok](https://x "you're too junior to get this")'.
+    if "](" in folded:
+        folded = _LINK_TITLE.sub(lambda m: f"{m.group(1)} {m.group(3)} )", folded)
+    # A phrase split into short list items ("- you're / - too junior / - to get this") shows
+    # as a column of words: the items' marks are blanks, so it reads on as the phrase.
+    if "\n" in folded:
+        folded = _SHORT_ITEMS.sub(lambda m: _ITEM_MARK.sub(_blank, m.group(0)), folded)
     return folded
 
 
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,20}\]")
+_LINK_TITLE = re.compile(r"""(\]\([^\s()]{1,2000}[ \t]+)(["'])((?:(?!\2)[^\n()]){1,300})\2\)""")
+# Three or more list items in a row, each of one to three words.
+_ITEM = r"[ \t]*[-*+][ \t]+\S{1,30}(?:[ \t]+\S{1,30}){0,2}[ \t]*"
+_SHORT_ITEMS = re.compile(rf"(?m)^{_ITEM}(?:\n{_ITEM}){{2,}}$")
+_ITEM_MARK = re.compile(r"(?m)^[ \t]*[-*+](?=[ \t])")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
 
 
 def _unleet(m: re.Match[str]) -> str:
@@ -139,7 +201,7 @@ def for_model(text: str) -> str:
     """What the models read: the text as it shows on the page (character references such as
     "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
     dropped), folded, with spaced-out letters joined back into words."""
-    text = without_filler(text)
+    text = without_filler(without_ignorable(text)[0])
     if "&" in text:
         text = html.unescape(text)
     if "/" in text or "www." in text:

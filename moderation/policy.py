@@ -133,8 +133,15 @@ def dismissive_score(
     if post.writer_before and split_put_down(post.writer_before, post.text):
         base = max(base, settings.dismissive_flag)
     title = title_score(scores)
-    if scores.get("cues", {}).get("title", 0.0) >= STOCK_CUE:
+    title_cue = scores.get("cues", {}).get("title", 0.0)
+    if title_cue >= STOCK_CUE:
         title = max(title or 0.0, settings.dismissive_flag)
+        if not post.established and post.title and cues.stated_plainly(post.title):
+            # A fresh account's title stating a stock put-down is held as its body would be
+            # when the model agrees: the model misreads a few words with a label before them
+            # ("Juniors: you're too junior to get this" 0.11), and a title is shown on its own
+            # in lists, feeds and other threads' related lists while it waits.
+            title = max(title, title_cue)
     if title is not None and title > base:
         base = title
     gap = min(post.seniority_gap, MAX_GAP_STEPS)

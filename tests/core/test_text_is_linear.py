@@ -61,6 +61,10 @@ PHRASES = [
     "'too junior to get this' ",
     "[[[[(((( ",
     "a | b[^1] ",
+    # Link titles, short list items, invisible characters and marks the classifiers read past.
+    '[x](http://a.b "c\'d" ',
+    "- a b\n",
+    "ju\ufe0fn\u0301\u0301i\u3164or ",
 ]
 LANGUAGE = LanguageStage()
 LANGUAGE.load()

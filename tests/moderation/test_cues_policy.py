@@ -259,6 +259,24 @@ def test_a_title_counts_when_the_model_and_the_cues_both_read_it_as_a_put_down()
     assert decide(cues_only, post, s).verdict == "hold"
 
 
+def test_a_fresh_accounts_title_stating_a_stock_put_down_is_held() -> None:
+    # A probe's title went public with a flag only: the model read the label before the
+    # phrase as harmless ("Juniors: you're too junior to get this" 0.11).
+    s = Settings(secret_key="x")
+    title = "Juniors: you're too junior to get this"
+    scores = {"dismissive": {"dismissive": 0.01, "title": 0.11},
+              "cues": {"dismissive": 1.0, "title": 1.0}}  # fmt: skip
+    body = f"{title}\n\nAgenda for next week."
+    fresh = PostInput(1, body, title=title, established=False)
+    assert decide(scores, fresh, s).verdict == "hold"
+    # An established member's is flagged (on view while a moderator looks), as before; a
+    # title naming the phrase in quotation marks is not stating it.
+    assert decide(scores, PostInput(1, body, title=title), s).verdict == "flag"
+    named = "Handling 'you're too junior to get this'"
+    quoted = PostInput(1, f"{named}\n\nAgenda.", title=named, established=False)
+    assert decide(scores, quoted, s).verdict == "flag"
+
+
 def test_the_nudge_names_each_phrase_once() -> None:
     text = "Know your place. " * 300 + "know   YOUR place, and come back when you have 20 years in."
     phrases = cues.nudge_phrases(text)

@@ -66,12 +66,50 @@ def test_a_watched_phrase_is_found_through_look_alikes() -> None:
     [
         PLAIN,
         "We hired 20 people in Q3 2026: see the 3rd slide at 5pm, the A380 deck and b4 you go.",
-        "Café, naïve, résumé and Zoë's CV; the α in our test was 0.05.",
+        "The α in our test was 0.05, and the p-value 0.2.",
         "The path is ~/notes/2026 and the score 4-1 (see e.g. the table).",
     ],
 )
 def test_plain_text_codes_and_quantities_read_the_same(text: str) -> None:
     assert for_model(text).replace("α", "a") == text.replace("α", "a")
+
+
+def test_marks_come_off_latin_letters_as_the_uncased_tokenizer_takes_them_off() -> None:
+    assert for_model("Café, naïve, résumé and Zoë's CV.") == "Cafe, naive, resume and Zoe's CV."
+
+
+# Disguises a probe found on 2026-12-07: each left the phrase public and unflagged. Each shows
+# to a member as the plain words (the curly apostrophe is what phones type).
+SHOWN_PLAIN = {
+    "curly apostrophe": "You’re too junior to get this.",
+    "variation selector": "You're too jun\ufe0fior to get th\ufe0fis.",
+    "grapheme joiner": "You're too jun\u034fior to get this.",
+    "hangul filler": "You're too jun\u3164ior to get this.",
+    "marks on letters": "You're too jun\u0301ior to get t\u0307his.",
+    "stacked marks": "You're too jun\u0301\u0301\u0301ior to get this.",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SHOWN_PLAIN))
+def test_invisible_characters_and_marks_are_read_through(kind: str) -> None:
+    text = clean_block(SHOWN_PLAIN[kind])  # as it is stored (NFC: some marks compose)
+    assert for_model(text).lower() == "you're too junior to get this."
+    found = [c for c in cues.find_cues(text) if c.cue == "too_junior_to_understand"]
+    assert found and found[0].score >= cues.STOCK
+    # The evidence is what was written, invisible characters and all.
+    assert found[0].text == text[found[0].start : found[0].end]
+    assert found[0].text.startswith("You") and found[0].text.endswith("get")
+
+
+def test_a_link_title_and_short_list_items_read_as_words() -> None:
+    titled = '[notes](https://example.com "you\'re too junior to get this")'
+    listed = "- you're\n- too junior\n- to get this"
+    for text in (titled, listed):
+        assert len(fold(text)) == len(text)
+        assert any(c.score >= cues.STOCK for c in cues.find_cues(text)), text
+    # A list of longer items is a list.
+    shopping = "- you're welcome to join the\n- pilot if you feel too junior\n- to get this started"
+    assert "-" in fold(shopping)
 
 
 def test_text_in_another_script_keeps_its_letters() -> None:
