@@ -602,6 +602,11 @@ async def create_confirmation(session: AsyncSession, user: User) -> str:
     return await _issue(session, EmailConfirmation, user, timedelta(hours=CONFIRMATION_HOURS))
 
 
+async def confirmation_valid(session: AsyncSession, token: str) -> bool:
+    """Whether a registration link is still good (known, unused, unexpired), without using it."""
+    return await _find(session, EmailConfirmation, token) is not None
+
+
 async def confirm_email(session: AsyncSession, token: str) -> User | None:
     """The member whose registration link this is, now confirmed; None if it is unknown,
     used or expired."""

@@ -177,11 +177,13 @@ async def register(ctx: Ctx) -> Response:
     password = field_str(form, "password", 200)
     confirm = field_str(form, "password_confirm", 200)
     errors: dict[str, str] = {}
-    # Every attempt counts, failed ones too: the form must not become a free oracle for which
-    # names and addresses have accounts.
-    register_ip = ratelimit.limits(ctx.settings).register_ip
+    # Every attempt counts toward one limit, failed ones too: the form must not become a free
+    # oracle for which names and addresses have accounts. Accounts made count toward a lower
+    # one (so do attempts with an address that has an account: the page says the same).
+    limits = ratelimit.limits(ctx.settings)
     try:
-        await ratelimit.hit(ctx.db, register_ip, ctx.client)
+        await ratelimit.hit(ctx.db, limits.register_attempts_ip, ctx.client)
+        await ratelimit.check(ctx.db, limits.register_ip, ctx.client)
     except ratelimit.RateLimited as exc:
         errors["username"] = exc.message
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 429)
@@ -198,6 +200,7 @@ async def register(ctx: Ctx) -> Response:
     # so only a form with nothing else wrong asks.
     owner = None if errors else await accounts.address_owner(ctx.db, values["email"])
     if owner is not None:
+        await ratelimit.record(ctx.db, limits.register_ip, ctx.client)
         # As long as making an account takes: hashing the password is most of it.
         await ctx.request.app.state.passwords.hash(password)
         site = ctx.settings.site_name
@@ -229,9 +232,16 @@ async def register(ctx: Ctx) -> Response:
             errors[exc.field] = exc.message
     if errors or user is None:
         return ctx.render("accounts/register.html", {"form": values, "errors": errors}, 400)
+    await ratelimit.record(ctx.db, limits.register_ip, ctx.client)
     await ctx.db.flush()
     _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
     return ctx.render("accounts/register.html", {"sent": values["email"]})
+
+
+CONFIRMATION_GONE = (
+    "This link is unknown, already used or expired. If you have confirmed your account "
+    "already, sign in; otherwise register again."
+)
 
 
 @view()
@@ -241,12 +251,13 @@ async def confirm_email(ctx: Ctx) -> Response:
     by sending them to a link)."""
     token = ctx.request.path_params["token"]
     if ctx.request.method == "GET":
+        # A link that cannot work says so at once, not after the button.
+        if not await accounts.confirmation_valid(ctx.db, token):
+            return ctx.render_error(400, CONFIRMATION_GONE)
         return ctx.render("accounts/confirm.html", {"token": token})
     user = await accounts.confirm_email(ctx.db, token)
     if user is None:
-        return ctx.render_error(
-            400, "This link is unknown, already used or expired. Register again, or sign in."
-        )
+        return ctx.render_error(400, CONFIRMATION_GONE)
     await accounts.end_session(ctx.db, ctx.request.cookies.get(SESSION_COOKIE))
     _sign_in(ctx, await accounts.start_session(ctx.db, user, ctx.settings.session_days))
     ctx.flash(f"Welcome to {ctx.settings.site_name}, {user.username}.")

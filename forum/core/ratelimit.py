@@ -74,6 +74,7 @@ class Limits:
     login_account_total: Limit
     login_ip: Limit
     register_ip: Limit
+    register_attempts_ip: Limit
     reset_ip: Limit
     reset_account: Limit
     post_account: Limit
@@ -106,7 +107,12 @@ def limits(settings: Settings) -> Limits:
         login_ip=Limit("login:ip", s.login_max_failures_ip, s.login_window_seconds, login),
         register_ip=Limit(
             "register:ip", s.register_max_per_ip_hour, 3600,
-            "Too many accounts were registered from your network. Try again later.",
+            "Too many accounts were registered from your network this hour. Try again in an "
+            "hour, or ask the forum's administrators to raise the limit for your office.",
+        ),
+        register_attempts_ip=Limit(
+            "register-attempts:ip", s.register_attempts_per_ip_hour, 3600,
+            "Too many registration attempts from your network this hour. Try again in an hour.",
         ),
         reset_ip=Limit(
             "reset:ip", s.reset_max_per_ip_hour, 3600, "Too many reset requests. Try again later."

@@ -103,7 +103,11 @@ class Settings(BaseSettings):
     login_max_failures_account: int = 5
     login_max_failures_account_total: int = 50
     login_max_failures_ip: int = 20
+    # Accounts made from one client address per hour, and registration attempts (failed ones
+    # too: the form must not be a free oracle for which names and addresses are taken). An
+    # office behind one address registering a cohort raises the first.
     register_max_per_ip_hour: int = 10
+    register_attempts_per_ip_hour: int = 30
     # Password reset requests per client address, and reset mails per account, per hour.
     reset_max_per_ip_hour: int = 20
     reset_max_per_account_hour: int = 5

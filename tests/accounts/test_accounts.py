@@ -63,7 +63,11 @@ async def test_register_then_confirm_by_the_mailed_link(
     assert (await post_form(client, link, {}, link)).status_code == 303
     home = await client.get("/")
     assert "newbie" in home.text and "Log out" in home.text
-    assert (await post_form(client, link, {}, link)).status_code == 400  # single use
+    assert (await post_form(client, link, {}, "/")).status_code == 400  # single use
+    # ... and the used link says so when opened, not after its button.
+    again = await client.get(link)
+    assert again.status_code == 400 and "already used or expired" in again.text
+    assert "Confirm my account" not in again.text
 
 
 async def test_registering_a_known_address_answers_the_same_and_tells_its_owner(

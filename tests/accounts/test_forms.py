@@ -153,7 +153,8 @@ async def test_a_pending_registration_holds_its_name_until_its_link_expires(
     ).all()
     assert [r.email_key for r in rows] == ["new-pia@example.org"]
     # The old link does not confirm the new account.
-    confirm = await post_form(client, old_path, {}, token_from=old_path)
+    assert (await client.get(old_path)).status_code == 400  # says so when opened
+    confirm = await post_form(client, old_path, {}, token_from="/register")
     assert confirm.status_code == 400
     assert SESSION_COOKIE not in confirm.cookies
     await _lapse(db, "pending_pia")

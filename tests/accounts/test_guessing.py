@@ -58,17 +58,30 @@ def test_forwarded_addresses_are_believed_only_from_listed_proxies(settings: Set
     }
 
 
-async def test_failed_registrations_count_toward_the_limit(
-    client: httpx.AsyncClient, settings: Settings
+async def test_failed_registrations_count_toward_the_attempts_limit_only(
+    app,
+    client: httpx.AsyncClient,
+    settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
+    app.state.settings = settings.model_copy(
+        update={"register_attempts_per_ip_hour": 6, "register_max_per_ip_hour": 2}
+    )
     form = {"username": "x", "email": "x@example.org", "location": "",
             "password": "long enough pw", "password_confirm": "long enough pw"}  # fmt: skip
-    for _ in range(settings.register_max_per_ip_hour):
+    for _ in range(3):  # more failed attempts than accounts allowed: a newcomer's typos
         response = await post_form(client, "/register", form, "/register")
         assert response.status_code == 400  # a bad username: refused, and counted
-    probe = {**form, "username": "a-fine-name"}
-    response = await post_form(client, "/register", probe, "/register")
+    for n in range(2):  # two accounts made: the accounts limit is reached
+        fine = {**form, "username": f"fine-name-{n}", "email": f"fine{n}@example.org"}
+        response = await post_form(client, "/register", fine, "/register")
+        assert response.status_code == 200 and "Check your e-mail" in response.text
+    late = {**form, "username": "a-third-name", "email": "third@example.org"}
+    response = await post_form(client, "/register", late, "/register")
     assert response.status_code == 429
+    assert "Too many accounts were registered from your network this hour" in response.text
+    # Past the attempts limit (failed ones count): refused as attempts, whatever the form.
+    response = await post_form(client, "/register", form, "/register")
+    assert response.status_code == 429 and "Too many registration attempts" in response.text
 
 
 async def test_guessing_elsewhere_does_not_lock_the_member_out_and_a_reset_clears_it(

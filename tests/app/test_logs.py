@@ -44,7 +44,7 @@ async def test_one_line_per_request(
     assert [(m[1], m[2], m[4]) for m in parsed if m] == [
         ("GET", "home", "200"),
         ("GET", "reset_password", "400"),  # no such link
-        ("GET", "confirm_email", "200"),  # a page with a button
+        ("GET", "confirm_email", "400"),  # no such link
         ("GET", "login", "200"),
         ("POST", "login", "400"),
         ("GET", "unmatched", "404"),
