@@ -463,6 +463,19 @@ class Notifier:
                 )).all()
             )  # fmt: skip
         ids = [i for i in ids if levels.get(i) != Level.muted.value]
+        if edit:
+            # A name taken out and put back in, edit after edit, tells its member once: a
+            # probe's five edits sent one member five "mentioned you".
+            told: set[int] = set()
+            for chunk in _chunks(ids):
+                told.update(
+                    await session.scalars(
+                        select(Notification.recipient_id).where(
+                            Notification.post_id == post.id, Notification.recipient_id.in_(chunk)
+                        )
+                    )
+                )
+            ids = [i for i in ids if i not in told]
         blocked = await blocked_by(session, author, ids)
         ids = [i for i in ids if i not in blocked]
         # Who may see the thread: everyone when it is public; otherwise staff (and the

@@ -481,6 +481,12 @@ async def test_an_edit_notifies_only_whom_it_newly_mentions(
     assert [n.kind for n in await notes(db, old)] == ["mention"]  # not again
     assert [(n.kind, n.post_id) for n in await notes(db, new)] == [("mention", posts[0].id)]
     assert [n.kind for n in await notes(db, watcher)] == ["post"]  # an edit is not a new post
+    # Taken out and put back in, edit after edit: told once (a probe's five edits sent five).
+    for body in (FRIENDLY, f"@new_name {FRIENDLY} again", FRIENDLY, f"@new_name {FRIENDLY}"):
+        await edit_post(db, settings, writer, posts[0], thread, body)
+        await db.commit()
+        await settle(settings, database)
+    assert [n.kind for n in await notes(db, new)] == ["mention"]
 
 
 async def test_a_failing_work_row_is_dropped_and_the_rest_go_on(
