@@ -131,6 +131,9 @@ async def new_thread(ctx: Ctx) -> Response:
         context["nudge"] = nudge
         return ctx.render("board/new_thread.html", context)
     try:
+        # A post refused as it stands (too long, empty) costs none of the hour's budget.
+        posting.validate_title(ctx.settings, title)
+        posting.validate_body(ctx.settings, body)
         await posting.check_post_rate(
             ctx.db, ctx.settings, ctx.user, ctx.client, len(title) + len(body)
         )
@@ -326,6 +329,7 @@ async def reply(ctx: Ctx) -> Response:
         context["nudge"] = nudge
         return ctx.render("board/reply.html", context)
     try:
+        posting.validate_body(ctx.settings, body)  # (a refused post costs no budget)
         await posting.check_post_rate(ctx.db, ctx.settings, ctx.user, ctx.client, len(body))
         post = await posting.create_reply(
             ctx.db, ctx.settings, ctx.user, thread, body, reply_to, nudged=nudge,
@@ -432,6 +436,9 @@ async def edit_post(ctx: Ctx) -> Response:
         if own:  # (an unchanged text is not scored again, so it costs nothing)
             changed = body != post.body_source or (title is not None and title != thread.title)
             if changed:
+                posting.validate_body(ctx.settings, body)  # (a refused edit costs no budget)
+                if title is not None and is_first:
+                    posting.validate_title(ctx.settings, title)
                 length = len(body) + len(title or "")
                 await posting.check_post_rate(
                     ctx.db, ctx.settings, ctx.user, ctx.client, length, edit=True

@@ -249,7 +249,8 @@ async def accept_body(request: Request, settings: Settings) -> Response | None:
 
 
 # What a member typed that an expired form must not lose: shown back on the refusal page.
-KEPT_FIELDS = (("title", "Your title"), ("subject", "Your subject"), ("body", "Your text"))
+KEPT_FIELDS = (("title", "Your title"), ("subject", "Your subject"), ("body", "Your text"),
+               ("location", "Your location"), ("bio", "Your bio"))  # fmt: skip
 
 
 def _typed_text(form: FormData) -> list[tuple[str, str]]:

@@ -427,6 +427,13 @@ async def test_profile_shows_stats_and_members_edit_their_own(
     for text in ["kim", "Newcomer", "Oslo", "Total posts", "Joined"]:
         assert text in page.text
     assert (await client.get("/u/nobody-here")).status_code == 404
+    assert "/messages/new?to=kim" not in page.text  # visitors send no messages
+    await make_user(db, settings, username="lee")
+    await db.commit()
+    await login(client, "lee")
+    assert "/messages/new?to=kim" in (await client.get("/u/kim")).text
+    form = await client.get("/messages/new?to=kim")
+    assert form.status_code == 200 and 'value="kim"' in form.text
     await login(client, "kim")
     r = await post_form(
         client, "/account/profile", {"location": "Bergen", "bio": "HR lead."}, "/account/profile"
@@ -434,10 +441,16 @@ async def test_profile_shows_stats_and_members_edit_their_own(
     assert r.status_code == 303
     page = await client.get("/u/kim")
     assert "Bergen" in page.text and "HR lead." in page.text
+    assert "/messages/new?to=kim" not in page.text  # not to oneself
     too_long = await post_form(
         client, "/account/profile", {"location": "x", "bio": "b" * 2001}, "/account/profile"
     )
     assert too_long.status_code == 400
+    # Far past the limit: refused before any work, the typed text shown back to copy.
+    bio = "My long story. " * 700
+    far = await post_form(client, "/account/profile", {"location": "Bergen", "bio": bio}, "/")
+    assert far.status_code == 413 and "Your bio is far too long" in far.text
+    assert "My long story. My long story." in far.text
     assert "Bergen" in (await client.get("/u/kim")).text
 
 

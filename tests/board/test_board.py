@@ -613,6 +613,10 @@ async def test_characters_written_an_hour_are_budgeted_for_posts_and_edits(
     thread, _ = await make_thread(db, settings, a, await make_category(db))
     await login(client, "wordy")
     reply = f"/t/{thread.id}/reply"
+    # A post refused as it stands (past the length allowed) costs nothing of the budget.
+    for _ in range(3):
+        too_long = await post_form(client, reply, {"body": "z" * 20_001}, "/")
+        assert too_long.status_code == 400 and "at most 20,000" in too_long.text
     assert (await post_form(client, reply, {"body": "a" * 1_000}, "/")).status_code == 303
     post_id = await db.scalar(select(func.max(Post.id)).where(Post.thread_id == thread.id))
     edit = f"/p/{post_id}/edit"
