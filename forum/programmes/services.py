@@ -990,6 +990,23 @@ def parse_answers(
     return parsed
 
 
+async def own_answers(
+    session: AsyncSession, programme: Programme, user: User, side: str, round_: int
+) -> tuple[dict[int, str], datetime | None]:
+    """What `user` answered on `side` in check-in `round_` (as the form's fields hold it), and
+    when; ({}, None) if they have not answered it."""
+    rows = (
+        await session.scalars(
+            select(CheckinAnswer).where(
+                CheckinAnswer.programme_id == programme.id, CheckinAnswer.user_id == user.id,
+                CheckinAnswer.side == side, CheckinAnswer.round == round_,
+            )
+        )
+    ).all()  # fmt: skip
+    values = {a.question_id: (a.text or "") if a.value is None else str(a.value) for a in rows}
+    return values, max((a.created_at for a in rows), default=None)
+
+
 async def answer_checkin(
     session: AsyncSession, settings: Settings, user: User, programme: Programme, side: str,
     values: dict[int, str],

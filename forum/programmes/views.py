@@ -426,6 +426,9 @@ async def checkin(ctx: Ctx) -> Response:
     if isinstance(answered, Response):
         return answered
     programme, side, values, errors, status = answered
+    round_ = svc.current_round(programme)
+    # Answered already: the form holds those answers, and says that sending replaces them.
+    before, answered_at = await svc.own_answers(ctx.db, programme, ctx.user, side, round_)
     return ctx.render(
         "programmes/checkin.html",
         {
@@ -433,9 +436,10 @@ async def checkin(ctx: Ctx) -> Response:
             "side": side,
             "sides": sides,
             "questions": await svc.questions(ctx.db, programme, side),
-            "values": values,
+            "values": values or before,
             "errors": errors,
-            "round": svc.current_round(programme),
+            "round": round_,
+            "answered_at": answered_at,
         },
         status,
     )

@@ -309,6 +309,10 @@ async def test_checkin_answers_reach_the_lead_never_the_partner(
     assert sent.status_code == 303
     answers = list(await db.scalars(select(CheckinAnswer)))
     assert {a.value for a in answers} == {2, None} and any(a.text == secret for a in answers)
+    # Opened again, the form holds the answers and says that sending replaces them.
+    again = await client.get(page)
+    assert "You answered check-in 1 on" in again.text and secret in again.text
+    assert 'value="2" checked' in again.text
     # No page of the partner's shows the answer.
     client.cookies.clear()
     await login(client, partner)
@@ -369,6 +373,14 @@ async def test_dashboard_withholds_small_aggregates_and_only_the_lead_reads_it(
         await svc.answer_checkin(db, settings, senior, programme, "senior", {frank.id: "5"})
     board = await dash.build(db, programme)
     assert board.pairs_active == 6 and board.response_rates == [(1, 9, 12)]
+    # Written answers of a round with enough answers show, in no order of who answered.
+    written = await svc.add_question(db, settings, lead, programme, "What went well?", "text",
+                                     "both")  # fmt: skip
+    for word, (junior, _) in zip(("Zest", "Agenda"), people, strict=False):
+        await svc.answer_checkin(db, settings, junior, programme, "junior",
+                                 {frank.id: "4", written.id: word})  # fmt: skip
+    board = await dash.build(db, programme)
+    assert [t for _r, _q, t in board.texts] == ["Agenda", "Zest"] and not board.texts_withheld
     assert board.frankness["junior"][1].mean == 4.0
     assert board.frankness["senior"][1].mean is None and board.frankness["senior"][1].n == 4
     svg = dash.frankness_svg(board)
@@ -394,6 +406,22 @@ async def test_dashboard_withholds_small_aggregates_and_only_the_lead_reads_it(
     rows = exported.text.splitlines()
     assert any(",frankness,junior,5,4.00" in r for r in rows)
     assert any(",frankness,senior,4," in r and r.endswith(",") for r in rows)
+
+
+async def test_written_answers_of_a_round_few_answered_are_withheld(
+    db: AsyncSession, settings: Settings
+) -> None:
+    # One answer in a round is its writer's: a probe read a lone answer, whoever wrote it.
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    people = await _published(db, settings, lead, programme, 2)
+    written = await svc.add_question(db, settings, lead, programme, "What went well?", "text",
+                                     "both")  # fmt: skip
+    (frank,) = [q for q in await svc.questions(db, programme, "senior") if q.frankness]
+    await svc.answer_checkin(db, settings, people[0][1], programme, "senior",
+                             {frank.id: "3", written.id: "She is too junior for this, frankly."})  # fmt: skip
+    board = await dash.build(db, programme)
+    assert board.texts == [] and board.texts_withheld == [1]
 
 
 async def test_one_click_dismissive_report_reaches_moderators_and_the_lead(
