@@ -53,7 +53,7 @@ from forum.notifications.models import (
     ThreadWatch,
 )
 from forum.notifications.watching import set_thread_level
-from forum.review.events import PostDecided
+from forum.review.events import MessageDecided, PostDecided
 
 log = logging.getLogger("candor.notifications")
 
@@ -109,6 +109,22 @@ async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
                     recipient_id=reporter, detail=verdict,
                 )
             )  # fmt: skip
+
+
+# A decision on a private message: its notice's detail is this, then the outcome.
+MESSAGE_DECIDED = "message: "
+
+
+async def on_message_decided(session: AsyncSession, event: MessageDecided) -> None:
+    """The sender is told in the list as a post's author is (the removal was mailed too)."""
+    outcome = "approved" if not event.hidden else _OUTCOMES.get(event.action, "removed")
+    session.add(
+        NotificationWork(
+            source="message_decided", actor_id=event.moderator_id, recipient_id=event.sender_id,
+            conversation_id=event.conversation_id, detail=f"{MESSAGE_DECIDED}{outcome}",
+            message_id=event.message_id,
+        )
+    )  # fmt: skip
 
 
 # Outcomes whose author the review queue mails directly, with the moderator's reason and any
@@ -198,6 +214,7 @@ def subscribe() -> None:
     events.subscribe(PostCreated, on_post_created)
     events.subscribe(PostEdited, on_post_edited)
     events.subscribe(PostDecided, on_post_decided)
+    events.subscribe(MessageDecided, on_message_decided)
     events.subscribe(RankEarned, on_rank_earned)
     events.subscribe(ThreadDeleted, on_thread_deleted)
     events.subscribe(ReactionAdded, on_reaction)
@@ -330,6 +347,12 @@ class Notifier:
             ]  # fmt: skip
         if item.source == "rank" and item.recipient_id is not None:
             return [Planned(item.recipient_id, Kind.rank, detail=item.detail)]
+        if item.source == "message_decided" and item.recipient_id is not None:
+            return [
+                Planned(item.recipient_id, Kind.moderation, item.actor_id,
+                        conversation_id=item.conversation_id, detail=item.detail,
+                        mailed=item.detail != f"{MESSAGE_DECIDED}approved")
+            ]  # fmt: skip
         if item.source == "thread_deleted" and item.recipient_id is not None:
             # The thread is gone: the notice names it and gives the reason, and leads to the
             # notifications page (its author no longer sees the thread).
@@ -816,6 +839,9 @@ def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
     if kind is Kind.moderation:
         if detail.startswith(THREAD_DELETED):
             return f"A moderator deleted your thread {detail[len(THREAD_DELETED) :]}"
+        if detail.startswith(MESSAGE_DECIDED):
+            outcome = detail[len(MESSAGE_DECIDED) :].replace("hidden", "removed", 1)
+            return f"A moderator decided on your private message: {outcome}"
         if detail.startswith("report "):
             return f"A moderator decided on a post you reported{where}: {detail[7:]}"
         return f"A moderator decided on your post{where}: {detail}"
@@ -839,7 +865,7 @@ def target_path(
     if kind in RECORDED_KINDS:
         local = link.startswith("/") and not link.startswith("//") and "\\" not in link
         return link if local else str(url("notifications"))
-    if kind is Kind.message and conversation_id is not None:
+    if kind in (Kind.message, Kind.moderation) and conversation_id is not None:
         return str(url("conversation", conversation_id=conversation_id))
     reported = kind is Kind.moderation and detail.startswith("report ")
     if post_id is not None and not reported:

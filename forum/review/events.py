@@ -15,3 +15,16 @@ class PostDecided:
     action: str  # one of forum.review.services.ACTIONS
     hidden: bool
     reporter_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MessageDecided:
+    """A moderator decided on a private message: its sender is told (the decision's mail, if
+    any, went already)."""
+
+    message_id: int
+    conversation_id: int
+    moderator_id: int
+    sender_id: int
+    action: str  # one of forum.review.services.ACTIONS
+    hidden: bool

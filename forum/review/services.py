@@ -24,7 +24,7 @@ from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
 from forum.messages import services as messages
 from forum.messages.models import VISIBLE_STATES, Message, MessageState
-from forum.review.events import PostDecided
+from forum.review.events import MessageDecided, PostDecided
 from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
@@ -485,6 +485,10 @@ async def _decide_message(
     message.needs_scoring = False
     await _conclude(session, moderator, item, sender, action, reason, duration,
                     Report.message_id == message.id, ("message", message.id), hide)  # fmt: skip
+    await events.announce(
+        session,
+        MessageDecided(message.id, message.conversation_id, moderator.id, sender.id, action, hide),
+    )
     if hide:
         base = settings.base_url.rstrip("/")
         link = url("conversation", conversation_id=message.conversation_id)

@@ -509,6 +509,40 @@ async def test_a_member_on_pre_moderation_waits_for_approval_to_deliver_a_messag
     assert reply.state == "pending"
 
 
+async def test_the_sender_of_a_message_a_moderator_decided_on_is_told_in_the_list(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    from forum.notifications.fanout import describe, target_path
+    from forum.notifications.models import Notification
+    from tests.notifications.test_fanout import settle
+
+    sender = await _old(await make_user(db, settings))
+    sender.premoderated = True
+    recipient = await _old(await make_user(db, settings))
+    mod = await make_user(db, settings, role="moderator")
+    kept, kept_id = await _conversation(db, settings, sender, recipient)
+    removed, removed_id = await _conversation(db, settings, sender, recipient)
+    for message_id, action in ((kept_id, "approve"), (removed_id, "hide")):
+        item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
+        assert item is not None
+        await decide(db, settings, mod, item.id, item.version, action, "Rude to a colleague.",
+                     url=url)  # fmt: skip
+    await db.commit()
+    await settle(settings, database)
+    told = list(await db.scalars(select(Notification).where(Notification.recipient_id == sender.id)
+                                 .order_by(Notification.id)))  # fmt: skip
+    assert [(n.kind, n.conversation_id) for n in told] == [
+        ("moderation", kept),
+        ("moderation", removed),
+    ]
+    lines = [describe(n.kind, mod.username, "", n.detail) for n in told]
+    assert lines == ["A moderator decided on your private message: approved",
+                     "A moderator decided on your private message: removed"]  # fmt: skip
+    assert target_path(url, told[1].kind, None, None, told[1].detail, removed) == (
+        f"/messages/{removed}"
+    )
+
+
 async def test_a_held_message_neither_moves_nor_renames_a_conversation(
     db: AsyncSession, settings: Settings, database: Database
 ) -> None:
