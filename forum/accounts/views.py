@@ -53,6 +53,16 @@ async def login(ctx: Ctx) -> Response:
     name = field_str(form, "username", 254).strip()
     password = field_str(form, "password", 200)
     next_url = safe_next(field_str(form, "next", 500), next_url)
+    if not name or not password:
+        # Nothing to check: said plainly, and no guess counted.
+        missing = "your username or e-mail address" if not name else "your password"
+        if not name and not password:
+            missing = "your username (or e-mail address) and your password"
+        return ctx.render(
+            "accounts/login.html",
+            {"next": next_url, "form": {"username": name}, "error": f"Enter {missing}."},
+            status_code=400,
+        )
     limits = ratelimit.limits(ctx.settings)
     user = await accounts.find_user(ctx.db, name)
     # Failures count against the account however it was named (username or e-mail).

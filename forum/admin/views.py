@@ -45,7 +45,7 @@ ACTION_WORDS = {
     "set_role": "Changed the role of", "lift_suspension": "Lifted the suspension of",
     "lift_premoderation": "Lifted pre-moderation for", "rank_add": "Added a rank",
     "rank_edit": "Changed a rank", "rank_delete": "Removed a rank",
-    "view_conversation": "Read a reported private conversation",
+    "view_conversation": "Read a private conversation under review",
     # A programme lead's decisions (the programme's History page shows the same words).
     "programme_accept": "Accepted an application", "programme_decline": "Declined an application",
     "programme_swap": "Swapped partners", "programme_fix": "Fixed a pair",

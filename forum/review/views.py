@@ -182,7 +182,10 @@ SCORE_NAMES = {
     ("dismissive", "dismissive"): "Model: put-down score (with its context)",
     ("dismissive", "title"): "Model: the title alone",
     ("dismissive", "sentence"): "Model: the stock phrase's sentence alone",
-    ("dismissive", "probability"): "Model: calibrated probability",
+    ("dismissive", "probability"): (
+        "Model: chance of a put-down on a board where a few percent of posts are (its own "
+        "scale: the status page gives the probability it flags from)"
+    ),
     ("cues", "dismissive"): "Stock phrases",
     ("cues", "title"): "Stock phrases in the title",
     ("cues", "watched_phrase"): "Watched phrases",

@@ -256,6 +256,14 @@ async def test_login_with_email_and_wrong_password(
     assert bad.status_code == 400 and "not right" in bad.text
     unknown = await post_form(client, "/login", {"username": "nobody", "password": "whatever123"})
     assert unknown.status_code == 400 and "not right" in unknown.text
+    empty = await post_form(client, "/login", {"username": "", "password": ""})
+    assert (
+        empty.status_code == 400
+        and "Enter your username (or e-mail address) and your" in empty.text
+    )
+    no_password = await post_form(client, "/login", {"username": "dora", "password": ""})
+    assert no_password.status_code == 400 and "Enter your password." in no_password.text
+    assert 'value="dora"' in no_password.text  # the name typed stays
     ok = await post_form(client, "/login", {"username": "DORA@example.org", "password": PASSWORD})
     assert ok.status_code == 303
 

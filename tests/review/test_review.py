@@ -22,6 +22,7 @@ from forum.core.audit import AuditEntry
 from forum.core.db import utcnow
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
+from forum.review import views
 from forum.review.models import ModerationResult, Report, ReviewItem
 from forum.review.queue import open_item
 from forum.review.services import report_weight
@@ -297,7 +298,7 @@ async def test_the_item_page_names_each_reading_and_rates_none_on_the_wrong_scal
         "Dismissive of juniors (combined)": "Likely",
         "Model: put-down score (with its context)": "Likely",
         # On its own scale (the model's flag is not 0.5 there): a figure, no word.
-        "Model: calibrated probability": "",
+        views.SCORE_NAMES[("dismissive", "probability")]: "",
         "Stock phrases": "Unlikely",
         "Stock phrases in the title": "Unlikely",
     }
