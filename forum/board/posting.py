@@ -628,10 +628,10 @@ async def deletion_refused(
 async def delete_post(
     session: AsyncSession, settings: Settings, member: User, post: Post, thread: Thread
 ) -> bool:
-    """The member deletes a post of their own (`deletion_refused` says when they may). Nobody
-    sees a deleted post again, moderators included, but its review item and moderation
-    results stay, and one deleted before its check is still read by the worker, so a put-down
-    deleted after it was seen can still be acted on (its author warned or suspended). Its
+    """The member deletes a post of their own (`deletion_refused` says when they may). It
+    leaves every page of the board, moderators' included, but a review item it has keeps its
+    text for moderators, so a put-down deleted once the worker read it can still be acted on
+    (its author warned or suspended). Its
     points and counts go as a hidden post's do; an accepted answer is unmarked. An opening
     post takes its thread (and the author's own replies in it) with it. True when the thread
     went too."""
