@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from moderation.normalise import fold, without_ignorable
+from moderation.normalise import as_shown, fold
 from moderation.signals import Evidence, Signal, own_words
 
 STAGE = "cues"
@@ -319,7 +319,7 @@ def find_cues(text: str) -> list[CueMatch]:
     look-alike letters, digits for letters; moderation.normalise.fold keeps every offset), and
     report what was written, where it was written."""
     written = text
-    compact, where = without_ignorable(text)
+    compact, where = as_shown(text)
     text = fold(compact)
     doc = _Text(text)
     matches: list[CueMatch] = []
@@ -369,7 +369,7 @@ def find_cues(text: str) -> list[CueMatch]:
             elif not damped and cue.weight < 0.95 and doc.has_marker(left, right):
                 score = min(1.0, score + 0.1)
             if where is not None:
-                start, end = where[start], where[end - 1] + 1
+                start, end = _written_span(where, start, end, len(written))
             matches.append(
                 CueMatch(cue.name, start, end, written[start:end], round(score, 3), damped,
                          endorsed)
@@ -377,13 +377,19 @@ def find_cues(text: str) -> list[CueMatch]:
     return sorted(matches, key=lambda c: c.start)
 
 
+def _written_span(where: list[int], start: int, end: int, length: int) -> tuple[int, int]:
+    """A span of the text without its invisible characters as a span of what was written: up
+    to the next kept character, so marks dropped after the span's last letter stay with it."""
+    return where[start], where[end] if end < len(where) else length
+
+
 def find_watched(text: str, phrases: Iterable[str]) -> list[CueMatch]:
     written = text
-    compact, where = without_ignorable(text)
+    compact, where = as_shown(text)
     text = fold(compact)
     found = []
     for phrase in phrases:
-        phrase = fold(without_ignorable(phrase.strip())[0])
+        phrase = fold(as_shown(phrase.strip())[0])
         if not phrase:
             continue
         pattern = re.compile(
@@ -392,7 +398,7 @@ def find_watched(text: str, phrases: Iterable[str]) -> list[CueMatch]:
         for m in pattern.finditer(text):
             start, end = m.span()
             if where is not None:
-                start, end = where[start], where[end - 1] + 1
+                start, end = _written_span(where, start, end, len(written))
             found.append(CueMatch("watched_phrase", start, end, written[start:end], 0.7))
     return found
 
@@ -470,7 +476,7 @@ _AGREES_ONLY = re.compile(rf"^[\W_]*{_AGREE}(?:[\W_]+{_AGREE})*[\W_]*$", re.I)
 
 def agrees_only(text: str) -> bool:
     """Whether `text` (a post's own words) does nothing but agree."""
-    return len(text) <= 80 and bool(_AGREES_ONLY.match(fold(without_ignorable(text)[0]).strip()))
+    return len(text) <= 80 and bool(_AGREES_ONLY.match(fold(as_shown(text)[0]).strip()))
 
 
 def agreed_with(text: str, context: str = "") -> str:

@@ -21,6 +21,7 @@ import html
 import re
 import unicodedata
 import urllib.parse
+from collections.abc import Iterator
 
 from forum.core.text import without_definitions
 
@@ -41,12 +42,14 @@ _LOOKALIKES = {
 _LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
 # Latin letters that stand for plain ones (small capitals have no compatibility mapping):
 # folded wherever they are.
-_LATIN_VARIANTS = str.maketrans({
+_LATIN_VARIANT_LETTERS = {
     "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
     "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s",
     "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
     "ı": "i", "ȷ": "j", "ɡ": "g", "ɑ": "a",
-})  # fmt: skip
+}  # fmt: skip
+_LATIN_VARIANTS = str.maketrans(_LATIN_VARIANT_LETTERS)
+_LATIN_VARIANT_KEYS = frozenset(_LATIN_VARIANT_LETTERS)
 # Digits written for letters between letters ("y0u", "jun10r", "g3t"). A digit at a word's
 # end or start is a code or a quantity ("PS4", "CS101", "3rd", "20yrs"), as is a word with
 # another digit in it ("F2B705", "A380") or in capitals ("H1B"): those are kept.
@@ -96,23 +99,57 @@ _IGNORABLE = re.compile(
 _BLANKS = str.maketrans({"\u2800": " "})
 
 
-def without_ignorable(text: str) -> tuple[str, list[int] | None]:
-    """`text` without the characters that show as nothing (_IGNORABLE, and marks stacked on a
-    Latin letter beyond what `fold` takes off: "jun\u0301\u0301ior"), and where each kept
-    character was in `text` (None when nothing was taken out), so that a span found in the
-    result can be mapped back to what was written. Linear in the text's length."""
-    if text.isascii():
+def _latin_base(ch: str) -> bool:
+    """Whether `ch` reads as a Latin letter or a digit (with marks on it or not, or a look-alike
+    of one): marks stacked on it show as decoration of that letter ("jun1\u0301or")."""
+    if ch.isascii():
+        return ch.isalnum()
+    base = unicodedata.normalize("NFD", _styled(ch))[0]
+    return (base.isascii() and base.isalnum()) or ch in _LOOKALIKES or ch in _LATIN_VARIANT_KEYS
+
+
+# A character reference ("&#106;", "&#x6a;", "&rsquo;"), which the page shows as its character.
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _characters(text: str) -> Iterator[tuple[str, int]]:
+    """Each character `text` shows, with where it was written: a character reference as the
+    character it stands for, at the reference's start."""
+    at = 0
+    if "&" in text:
+        for m in _REFERENCE.finditer(text):
+            for i in range(at, m.start()):
+                yield text[i], i
+            shown = html.unescape(m.group(0))
+            if shown == m.group(0):  # not a reference the page reads
+                for i in range(m.start(), m.end()):
+                    yield text[i], i
+            else:
+                for ch in shown:
+                    yield ch, m.start()
+            at = m.end()
+    for i in range(at, len(text)):
+        yield text[i], i
+
+
+def as_shown(text: str) -> tuple[str, list[int] | None]:
+    """`text` as the page shows its characters: character references read ("too &#x6a;unior"),
+    without the characters that show as nothing (_IGNORABLE, and marks stacked on a Latin
+    letter beyond what `fold` takes off: "jun\u0301\u0301ior"), with where each character
+    was written in `text` (None when it is `text` unchanged), so that a span found in the
+    result maps back to what was written. Linear in the text's length."""
+    if text.isascii() and "&" not in text:
         return text, None
     kept: list[str] = []
     where: list[int] = []
     latin = False  # the last kept character is a Latin letter (with or without marks)
-    for i, ch in enumerate(text):
+    for ch, i in _characters(text):
         if _IGNORABLE.match(ch) or (latin and unicodedata.combining(ch)):
             continue
         kept.append(ch)
         where.append(i)
-        latin = ch.isalpha() and (ch.isascii() or unicodedata.normalize("NFD", ch)[0].isascii())
-    if len(kept) == len(text):
+        latin = _latin_base(ch)
+    if len(kept) == len(text) and all(i == n for n, i in enumerate(where)):
         return text, None
     return "".join(kept), where
 
@@ -151,6 +188,10 @@ def fold(text: str) -> str:
     # quotation: '[ok](https://x "you're too junior to get this")'.
     if "](" in folded:
         folded = _LINK_TITLE.sub(lambda m: f"{m.group(1)} {m.group(3)} )", folded)
+    # A link's (or an image's) words read on with the sentence around them, its brackets and
+    # address as blanks: "You're too [junior](https://x) to get this" shows as the phrase.
+    if "]" in folded:
+        folded = _LINKED.sub(_link_words, folded)
     # A phrase split into short list items ("- you're / - too junior / - to get this") shows
     # as a column of words: the items' marks are blanks, so it reads on as the phrase.
     if "\n" in folded:
@@ -159,6 +200,19 @@ def fold(text: str) -> str:
 
 
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,20}\]")
+# An inline link or image, "[words](address)" or "![words](address 'title')" (its title is
+# read by _LINK_TITLE), and a reference link, "[words][ref]" or "[words][]": its opening, its
+# words, then the rest up to the title or the end.
+_LINKED = re.compile(
+    r"(!?\[)([^\[\]\n]{1,300})(\]\([^()\s]{0,2000}(?:\)|(?=[ \t]))|\]\[[^\[\]\n]{0,40}\])"
+)
+
+
+def _link_words(m: re.Match[str]) -> str:
+    opening, words, rest = m.groups()
+    return " " * len(opening) + words + " " * len(rest)
+
+
 _LINK_TITLE = re.compile(r"""(\]\([^\s()]{1,2000}[ \t]+)(["'])((?:(?!\2)[^\n()]){1,300})\2\)""")
 # Three or more list items in a row, each of one to three words.
 _ITEM = r"[ \t]*[-*+][ \t]+\S{1,30}(?:[ \t]+\S{1,30}){0,2}[ \t]*"
@@ -201,9 +255,8 @@ def for_model(text: str) -> str:
     """What the models read: the text as it shows on the page (character references such as
     "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
     dropped), folded, with spaced-out letters joined back into words."""
-    text = without_filler(without_ignorable(text)[0])
-    if "&" in text:
-        text = html.unescape(text)
+    text = without_filler(text)
+    text = as_shown(text)[0]
     if "/" in text or "www." in text:
         text = _URL.sub(_url_words, text)
     folded = _FENCE.sub("", fold(text))

@@ -124,7 +124,10 @@ def dismissive_score(
             if model >= settings.dismissive_flag:
                 base = max(base, own)
             elif cues.stated_plainly(own_text):
-                base = max(base, settings.dismissive_flag)
+                # A fresh account's is held as the model's agreement would hold it: which
+                # Markdown a put-down wears (a heading, an image's words) is the writer's
+                # choice, and a fresh account has no history to weigh.
+                base = max(base, settings.dismissive_flag if post.established else own)
     if post.context_flagged and cues.agrees_only(own_words(post.text)[1]):
         # Agreeing with a post moderation flagged, and saying nothing more, is piling on:
         # the model reads such a reply as pushback, and an agreement alone with the words

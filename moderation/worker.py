@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -118,6 +118,11 @@ class Claim:
     attempts: int
 
 
+# The posts the worker reads: those of threads not deleted. A post its author deleted before
+# it was read is read all the same (its verdict changes no count; a review item keeps it for
+# moderators), so posting a put-down and deleting it at once leaves a trace. A deleted
+# thread's posts are not read.
+_READ = exists().where(Thread.id == Post.thread_id, Thread.is_deleted.is_(False))
 # A post longer than this (Markdown source) is read alone, after the ordinary ones waiting.
 LONG_POST_CHARS = 2_000
 LONG_POST_WAIT = timedelta(seconds=60)
@@ -179,15 +184,15 @@ class Worker:
         account's ordinary reply hidden for 35 s behind them, and claimed together they would
         hold a batch for a minute: now an ordinary post waits for one long post at most."""
         ordinary = await self._claim(
-            Post, Post.is_deleted.is_(False), func.length(Post.body_source) <= LONG_POST_CHARS,
+            Post, _READ, func.length(Post.body_source) <= LONG_POST_CHARS,
             limit=limit,
         )  # fmt: skip
         if not ordinary:
-            return await self._claim(Post, Post.is_deleted.is_(False), limit=1)
+            return await self._claim(Post, _READ, limit=1)
         # Nor does a long post wait for ever behind a stream of ordinary ones: one that has
         # waited LONG_POST_WAIT joins the batch (one a batch).
         overdue = await self._claim(
-            Post, Post.is_deleted.is_(False), func.length(Post.body_source) > LONG_POST_CHARS,
+            Post, _READ, func.length(Post.body_source) > LONG_POST_CHARS,
             Post.created_at < utcnow() - LONG_POST_WAIT, limit=1,
         )  # fmt: skip
         return ordinary + overdue
@@ -220,27 +225,31 @@ class Worker:
         # What each post answers: the post it quotes or replies to (or, for the quick reply,
         # the post it was written under), else the one before it.
         answers: dict[int, int] = {}
+        # The post just before each in its thread (whatever it answers: a put-down split in
+        # two is read whole even when the second half replies to someone).
+        previous_ids = {post.id: before for post, _u, _t, _f, before in rows if before}
         for post, _u, _t, _f, before in rows:
             if post.answered_id:
                 answers[post.id] = post.answered_id
             elif post.id not in titles and before is not None:
                 answers[post.id] = before
         answered_posts: dict[int, tuple[str, User]] = {}
-        # The end of each answered post when the answering post's own writer wrote it,
-        # whatever its state (a fresh account's is still being checked): a put-down split
-        # across the two.
+        # The end of each post's previous post in its thread, and who wrote it, whatever its
+        # state (a fresh account's is still being checked): a put-down split across the two.
         writers_before: dict[int, tuple[int, str]] = {}
         flagged: set[int] = set()  # answered posts moderation flagged (on view, under review)
-        if answers:
+        if answers or previous_ids:
             # Only what everyone can see is context (a held or hidden post is not).
+            answered_ids = set(answers.values())
+            wanted = answered_ids | set(previous_ids.values())
             for pid, body, user, public, state in await session.execute(
                 select(Post.id, Post.body_source, User, shown_to_all(Post.moderation_state),
                        Post.moderation_state)
                 .join(User, User.id == Post.author_id)
-                .where(Post.id.in_(set(answers.values())), Post.is_deleted.is_(False))
+                .where(Post.id.in_(wanted), Post.is_deleted.is_(False))
             ):  # fmt: skip
                 writers_before[pid] = (user.id, body[-policy.SPLIT_REACH :])
-                if public:
+                if public and pid in answered_ids:
                     answered_posts[pid] = (body[:CONTEXT_CHARS], user)
                     if state == ModerationState.flagged.value:
                         flagged.add(pid)
@@ -254,7 +263,7 @@ class Worker:
             answered = repliers.get(named) if named else None
             if answered is not None and answered.id == author.id:
                 answered = None  # answering oneself says nothing of whom the post is aimed at
-            writer, before = writers_before.get(answers.get(post.id, 0), (0, ""))
+            writer, before = writers_before.get(previous_ids.get(post.id, 0), (0, ""))
             text = moderated_text(post.body_source, titles.get(post.id))
             if quoted_lines(text):
                 text = await self._real_quotes(

@@ -843,11 +843,19 @@ async def award_points(
         .returning(User.points, User.special_rank_id)
     )
     row = moved.first()
-    if row is None or delta <= 0 or row.special_rank_id is not None:
+    if row is None or delta == 0 or row.special_rank_id is not None:
         return  # a special rank is shown instead of the earned one: nothing to announce
     # The UPDATE serialised concurrent awards: exactly one of them sees the threshold crossed.
     ranks = await load_ranks(session, ranks_cache_seconds)
     before, after = ranks.floor_of(row.points - delta), ranks.floor_of(row.points)
+    if delta < 0:
+        if before is not None and (after is None or after[0] < before[0]):
+            # Back below the rank (posts hidden or deleted): its congratulations go too.
+            await session.execute(
+                update(User).where(User.id == user_id, User.rank_notice.is_not(None))
+                .values(rank_notice=None)
+            )  # fmt: skip
+        return
     if after is not None and (before is None or after[0] > before[0]):
         if post_id is not None and await _given_back(session, user_id, post_id):
             return  # a post back on view (after its check): the rank was announced before

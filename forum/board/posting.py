@@ -427,11 +427,17 @@ async def _leave_public_view(
     """A post everyone could see no longer is (hidden, held, waiting for its check, or
     deleted; already so marked): its author's points and post count, and its thread's and
     category's counts and last post, no longer count it. `reason`: the points ledger's."""
+    thread = await session.get(Thread, post.thread_id)
+    if thread is not None and not thread.is_deleted:
+        await _uncount(session, post, thread)
+    # The author's row last, as posting takes them (thread, category, author): a member's
+    # delete beside their own new post cannot deadlock.
     if points is not None:
         await award_points(session, post.author_id, -points, reason, post.id, post_delta=-1)
-    thread = await session.get(Thread, post.thread_id)
-    if thread is None or thread.is_deleted:
-        return
+
+
+async def _uncount(session: AsyncSession, post: Post, thread: Thread) -> None:
+    """The thread's and category's counts and last post without `post` (already out of view)."""
     opening = 1 if post.id == thread.first_post_id else 0
     await session.flush()  # the counts below read the post's new state
     await session.execute(
@@ -600,45 +606,58 @@ THREAD_DELETED_BY_AUTHOR = "Deleted by its author."
 
 async def deletion_refused(
     session: AsyncSession, member: User, post: Post, thread: Thread
-) -> str | None:
-    """Why `member` may not delete `post`, or None if they may. A member deletes their own
-    posts only, while they may still edit them (not in a locked thread, not while suspended).
-    A reply may go at any time; an opening post only while nobody else has written in the
-    thread (it takes the thread with it: others' replies would lose their thread), and not
-    when another domain keeps the thread (an article's discussion)."""
+) -> BoardError | None:
+    """Why `member` may not delete `post` (with the refusal's status), or None if they may. A
+    member deletes their own posts only, while they may still edit them (not in a locked
+    thread, not while suspended). A reply may go at any time; an opening post only while
+    nobody else has written in the thread (it takes the thread with it: others' replies would
+    lose their thread), and not when another domain keeps the thread (an article's
+    discussion)."""
     if post.author_id != member.id:
-        return "You can only delete your own posts."
+        return BoardError("delete", "You can only delete your own posts.", status=403)
     if post.is_deleted or thread.is_deleted:
-        return "This post has already been deleted."
+        return BoardError("delete", "This post has already been deleted.", status=404)
     if not can_edit(member, post, thread):
         if thread.is_locked:
-            return "This thread is locked; its posts can no longer be deleted."
-        return "Your account is suspended: you cannot delete posts now."
+            reason = "This thread is locked; its posts can no longer be deleted."
+        else:
+            reason = "Your account is suspended: you cannot delete posts now."
+        return BoardError("delete", reason, status=403)
     if post.id != thread.first_post_id:
         return None
     if await _others_wrote(session, thread, member.id):
-        return (
-            "Others have replied in this thread, so its opening post stays: you can edit it, "
-            "or report it and ask a moderator to remove the thread."
+        return BoardError(
+            "delete",
+            "This thread has replies (some may not be on view yet), so its opening post "
+            "stays: you can edit it, or ask a moderator (in a private message) to remove the "
+            "thread.",
+            status=409,
         )
     kept = [reason for reason in await events.ask(session, ThreadKept(thread.id)) if reason]
-    return kept[0] if kept else None
+    return BoardError("delete", kept[0], status=409) if kept else None
 
 
 async def delete_post(
     session: AsyncSession, settings: Settings, member: User, post: Post, thread: Thread
 ) -> bool:
-    """The member deletes a post of their own (`deletion_refused` says when they may). It
-    leaves every page of the board, moderators' included, but a review item it has keeps its
-    text for moderators, so a put-down deleted once the worker read it can still be acted on
-    (its author warned or suspended). Its
-    points and counts go as a hidden post's do; an accepted answer is unmarked. An opening
-    post takes its thread (and the author's own replies in it) with it. True when the thread
-    went too."""
+    """The member deletes a post of their own (`deletion_refused` says when they may; a refusal
+    is raised). It leaves every page of the board, moderators' included, but a review item it
+    has keeps its text for moderators, so a put-down deleted once the worker read it can still
+    be acted on (its author warned or suspended). Its points and counts go as a hidden post's
+    do; an accepted answer is unmarked. An opening post takes its thread (and the author's own
+    replies in it) with it. True when the thread went too.
+
+    The post's row is locked and read again first (as a moderator's decision and the worker's
+    verdict lock it): two deletes at once, or a delete beside a decision, must not take its
+    counts off twice."""
+    locked = await session.get(Post, post.id, with_for_update=True, populate_existing=True)
+    fresh = await session.get(Thread, thread.id, populate_existing=True)
+    if locked is None or fresh is None:
+        raise BoardError("delete", "This post has already been deleted.", status=404)
+    post, thread = locked, fresh
     refused = await deletion_refused(session, member, post, thread)
     if refused is not None:
-        status = 403 if post.author_id != member.id or not can_edit(member, post, thread) else 409
-        raise BoardError("delete", refused, status=status)
+        raise refused
     if post.id == thread.first_post_id:
         await delete_thread(session, settings, member, thread, THREAD_DELETED_BY_AUTHOR)
         return True

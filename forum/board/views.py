@@ -461,18 +461,21 @@ async def delete_post(ctx: Ctx) -> Response:
     post = await _post_or_404(ctx)
     thread = await _thread_for_post(ctx, post)
     assert ctx.user is not None
-    opening = post.id == thread.first_post_id
-    refused = await posting.deletion_refused(ctx.db, ctx.user, post, thread)
-    context: dict[str, Any] = {"post": post, "thread": thread, "opening": opening,
-                               "refused": refused}  # fmt: skip
-    if refused is not None:
-        own = post.author_id == ctx.user.id and posting.can_edit(ctx.user, post, thread)
-        return ctx.render("board/delete.html", context, 409 if own else 403)
-    if ctx.request.method == "GET":
-        return ctx.render("board/delete.html", context)
+    context: dict[str, Any] = {"post": post, "thread": thread,
+                               "opening": post.id == thread.first_post_id}  # fmt: skip
     info = await categories.category_info(ctx.db, thread.category_id)
     title = thread.title
-    if await posting.delete_post(ctx.db, ctx.settings, ctx.user, post, thread):
+    try:
+        if ctx.request.method == "GET":
+            refused = await posting.deletion_refused(ctx.db, ctx.user, post, thread)
+            if refused is not None:
+                raise refused
+            return ctx.render("board/delete.html", context)
+        gone_with_thread = await posting.delete_post(ctx.db, ctx.settings, ctx.user, post, thread)
+    except posting.BoardError as exc:
+        context["refused"] = exc.message
+        return ctx.render("board/delete.html", context, exc.status)
+    if gone_with_thread:
         ctx.flash(f"Your thread “{title}” has been deleted.")
         return ctx.redirect(ctx.url("category", slug=info.slug) if info else ctx.url("home"))
     ctx.flash("Your post has been deleted.")

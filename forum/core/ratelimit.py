@@ -107,8 +107,8 @@ def limits(settings: Settings) -> Limits:
         login_ip=Limit("login:ip", s.login_max_failures_ip, s.login_window_seconds, login),
         register_ip=Limit(
             "register:ip", s.register_max_per_ip_hour, 3600,
-            "Too many accounts were registered from your network this hour. Try again in an "
-            "hour, or ask the forum's administrators to raise the limit for your office.",
+            "Too many sign-ups from your network this hour. Try again in an hour, or ask the "
+            "forum's administrators to raise the limit for your office.",
         ),
         register_attempts_ip=Limit(
             "register-attempts:ip", s.register_attempts_per_ip_hour, 3600,

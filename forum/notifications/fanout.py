@@ -488,13 +488,16 @@ class Notifier:
         ids = [i for i in ids if levels.get(i) != Level.muted.value]
         if edit:
             # A name taken out and put back in, edit after edit, tells its member once: a
-            # probe's five edits sent one member five "mentioned you".
+            # probe's five edits sent one member five "mentioned you". (A watcher told of the
+            # post, or its thread's author of the reply, is still told of a mention.)
             told: set[int] = set()
             for chunk in _chunks(ids):
                 told.update(
                     await session.scalars(
                         select(Notification.recipient_id).where(
-                            Notification.post_id == post.id, Notification.recipient_id.in_(chunk)
+                            Notification.post_id == post.id,
+                            Notification.kind.in_((Kind.mention.value, Kind.quote.value)),
+                            Notification.recipient_id.in_(chunk),
                         )
                     )
                 )

@@ -64,9 +64,9 @@ class Dashboard:
     flagged: int = 0
     reported: int = 0
     texts: list[tuple[int, str, str]] = field(default_factory=list)  # round, question, text
-    # Rounds whose written answers are withheld: fewer than MIN_ANSWERS participants answered
-    # them (one answer in a round is its writer's, whoever reads it).
-    texts_withheld: list[int] = field(default_factory=list)
+    # (round, question) whose written answers are withheld: fewer than MIN_ANSWERS
+    # participants wrote one (a lone answer is its writer's, whoever reads it).
+    texts_withheld: list[tuple[int, str]] = field(default_factory=list)
     # Pairs that ended: the two names, when, and why in words.
     ended: list[tuple[str, str, Pair]] = field(default_factory=list)
     closing: Closing | None = None  # once the programme is closed
@@ -140,14 +140,17 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
             }  # fmt: skip
             board.questions.append((q, cells))
         else:
-            board.texts += [(a.round, q.prompt, a.text) for a in answers
-                            if a.question_id == q.id and a.text
-                            and a.round != CLOSING_ROUND]  # fmt: skip
-    # Written answers as aggregates are: only from rounds enough participants answered, and in
-    # an order that says nothing of who answered first (the text's own order).
-    few = {r for r, answered, _asked in rates if answered < MIN_ANSWERS}
-    board.texts_withheld = sorted({r for r, _q, _t in board.texts if r in few})
-    board.texts = sorted(t for t in board.texts if t[0] not in few)
+            # Written answers as aggregates are: a question's answers of a round only once
+            # MIN_ANSWERS participants answered it (a question asked of one side, answered by
+            # one senior among five juniors, is that senior's), in the text's own order, which
+            # says nothing of who answered first.
+            for r in range(1, rounds + 1):
+                texts = [a.text for a in answers if a.question_id == q.id and a.round == r
+                         and a.text]  # fmt: skip
+                if len(texts) >= MIN_ANSWERS:
+                    board.texts += [(r, q.prompt, text) for text in sorted(texts)]
+                elif texts:
+                    board.texts_withheld.append((r, q.prompt))
     if programme.status == "closed":
         board.closing = _closing(asked, [a for a in answers if a.round == CLOSING_ROUND], people)
     conversations = [p.conversation_id for p in every if p.conversation_id is not None]

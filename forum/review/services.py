@@ -316,7 +316,8 @@ async def decide(
         .values(upheld=hide or rewritten).returning(Report.reporter_id)
     )  # fmt: skip
     decided = PostDecided(post.id, moderator.id, author.id, action, hide, tuple(reporters.all()))
-    await events.announce(session, decided)
+    if not post.is_deleted:  # (nobody sees a deleted post: no notice leads to it)
+        await events.announce(session, decided)
     _close(item, moderator, action, reason)
     detail = f"suspended for {duration}" if action == "suspend" else ""
     audit(session, moderator, action, "post", post.id, reason.strip(), detail)
@@ -478,6 +479,10 @@ async def _decide_message(
     _refuse(moderator, sender, action,
             "Moderators do not rewrite a private message: hide it, or approve it.")  # fmt: skip
     hide = action != "approve"
+    # Approving a message already on view changes nothing its sender sees: they are not told
+    # (that a moderator looked would tell them a one-to-one conversation's other member
+    # reported it). Approving a held one delivers it, and they are told.
+    delivered = not hide and message.state == MessageState.held.value
     if hide:
         await messages.set_state(session, message, MessageState.hidden.value, reason.strip())
     else:
@@ -485,10 +490,13 @@ async def _decide_message(
     message.needs_scoring = False
     await _conclude(session, moderator, item, sender, action, reason, duration,
                     Report.message_id == message.id, ("message", message.id), hide)  # fmt: skip
-    await events.announce(
-        session,
-        MessageDecided(message.id, message.conversation_id, moderator.id, sender.id, action, hide),
-    )
+    if hide or delivered:
+        await events.announce(
+            session,
+            MessageDecided(
+                message.id, message.conversation_id, moderator.id, sender.id, action, hide
+            ),
+        )
     if hide:
         base = settings.base_url.rstrip("/")
         link = url("conversation", conversation_id=message.conversation_id)

@@ -183,8 +183,8 @@ SCORE_NAMES = {
     ("dismissive", "title"): "Model: the title alone",
     ("dismissive", "sentence"): "Model: the stock phrase's sentence alone",
     ("dismissive", "probability"): (
-        "Model: chance of a put-down on a board where a few percent of posts are (its own "
-        "scale: the status page gives the probability it flags from)"
+        "Model: chance of a put-down, on a board where a few percent of posts are put-downs "
+        "(its own scale: the status page gives the probability it flags from)"
     ),
     ("cues", "dismissive"): "Stock phrases",
     ("cues", "title"): "Stock phrases in the title",

@@ -78,7 +78,7 @@ async def test_failed_registrations_count_toward_the_attempts_limit_only(
     late = {**form, "username": "a-third-name", "email": "third@example.org"}
     response = await post_form(client, "/register", late, "/register")
     assert response.status_code == 429
-    assert "Too many accounts were registered from your network this hour" in response.text
+    assert "Too many sign-ups from your network this hour" in response.text
     # Past the attempts limit (failed ones count): refused as attempts, whatever the form.
     response = await post_form(client, "/register", form, "/register")
     assert response.status_code == 429 and "Too many registration attempts" in response.text

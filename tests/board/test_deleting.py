@@ -4,18 +4,24 @@ count and search; its points go; its review item stays for moderators."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import PointsEntry, User
+from forum.app import create_app
 from forum.articles.services import add_comment, publish
-from forum.board.models import Category, Post, Thread
-from forum.board.posting import create_reply, deletion_refused
+from forum.board.models import Category, ModerationState, Post, Thread
+from forum.board.posting import create_reply, deletion_refused, set_post_state
 from forum.core.audit import AuditEntry
+from forum.core.db import Database, utcnow
 from forum.core.settings import Settings
 from forum.review.queue import open_item
-from tests.helpers import login, make_category, make_thread, make_user, post_form
+from tests.conftest import make_settings
+from tests.helpers import CSRF_RE, login, make_category, make_thread, make_user, post_form
 
 
 async def _fresh(db: AsyncSession, row: object) -> None:
@@ -113,6 +119,14 @@ async def test_a_locked_thread_or_a_suspended_author_keeps_the_post(
     assert r.status_code == 403 and "This thread is locked" in r.text
     await _fresh(db, early)
     assert not early.is_deleted
+    thread.is_locked = False
+    writer = await _user(db, "writer")
+    writer.status, writer.suspended_until = "suspended", utcnow() + timedelta(days=1)
+    await db.commit()
+    r = await post_form(client, f"/p/{early.id}/delete", {}, f"/t/{thread.id}")
+    assert r.status_code == 403 and "Your account is suspended" in r.text
+    await _fresh(db, early)
+    assert not early.is_deleted
 
 
 async def test_an_unanswered_opening_post_takes_its_thread_an_answered_one_stays(
@@ -150,11 +164,12 @@ async def test_an_unanswered_opening_post_takes_its_thread_an_answered_one_stays
     assert "Posted by mistake" not in (await client.get("/notifications")).text
     # Answered by someone else: the opening post stays, and says why.
     page = await client.get(f"/p/{answered_posts[0].id}/delete")
-    assert page.status_code == 409 and "Others have replied in this thread" in page.text
+    assert page.status_code == 409 and "This thread has replies" in page.text
     r = await post_form(client, f"/p/{answered_posts[0].id}/delete", {}, f"/t/{answered.id}")
     assert r.status_code == 409
     await _fresh(db, answered)
-    assert not answered.is_deleted and reply.id
+    await _fresh(db, reply)
+    assert not answered.is_deleted and not reply.is_deleted
 
 
 async def _user(db: AsyncSession, name: str) -> User:
@@ -218,6 +233,63 @@ async def test_an_articles_discussion_stays_with_its_article(
     opening = await db.get(Post, thread.first_post_id)
     assert opening is not None
     refused = await deletion_refused(db, editor, opening, thread)
-    assert refused == "This thread is an article's discussion: it stays with the article."
+    assert refused is not None and refused.status == 409
+    assert refused.message == "This thread is an article's discussion: it stays with the article."
     assert await deletion_refused(db, editor, comment, thread) is None
-    assert await db.scalar(select(Category.id).where(Category.id == thread.category_id))
+    # An ordinary thread of one post by the same editor may go (the answer is the article's).
+    own, (first,) = await make_thread(db, settings, editor, await make_category(db))
+    assert await deletion_refused(db, editor, first, own) is None
+
+
+async def test_a_post_out_of_view_is_deleted_without_taking_counts_it_never_had(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A held post never counted (nor earned points): deleting it changes no count."""
+    category, thread, _first, early, late, writer = await _reply_setup(db, settings)
+    await set_post_state(db, late, ModerationState.held, "Held.", points=settings.points_per_post)
+    await db.commit()
+    for row in (thread, category, writer):
+        await _fresh(db, row)
+    before = (thread.post_count, category.post_count, writer.post_count, writer.points)
+    await login(client, "writer")
+    assert (
+        await post_form(client, f"/p/{late.id}/delete", {}, f"/t/{thread.id}")
+    ).status_code == 303
+    for row in (late, thread, category, writer):
+        await _fresh(db, row)
+    assert late.is_deleted
+    assert (thread.post_count, category.post_count, writer.post_count, writer.points) == before
+    assert thread.last_post_id == early.id
+
+
+async def test_two_deletes_at_once_take_the_counts_off_once(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    """Both requests pass the page's checks; the post's row is locked and read again before
+    its counts go (a probe of PostgreSQL took them off twice)."""
+    settings = make_settings(fresh_url)
+    async with fresh_database.sessionmaker() as session:
+        category, thread, _first, _early, late, writer = await _reply_setup(session, settings)
+        before = (writer.post_count, writer.points)
+        ids = (thread.id, category.id, writer.id, late.id)
+    app = create_app(settings, fresh_database)
+    clients = []
+    for _ in range(2):
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        await login(c, "writer")
+        clients.append(c)
+    tokens = [CSRF_RE.search((await c.get(f"/p/{ids[3]}/delete")).text) for c in clients]
+    statuses = await asyncio.gather(*(
+        c.post(f"/p/{ids[3]}/delete", data={"csrftoken": t.group(1)})  # type: ignore[union-attr]
+        for c, t in zip(clients, tokens, strict=True)
+    ))  # fmt: skip
+    for c in clients:
+        await c.aclose()
+    assert sorted(r.status_code for r in statuses) in ([303, 404], [303, 303])
+    async with fresh_database.sessionmaker() as session:
+        t = await session.get(Thread, ids[0])
+        cat = await session.get(Category, ids[1])
+        member = await session.get(User, ids[2])
+        assert t is not None and cat is not None and member is not None
+        assert t.post_count == 2 and cat.post_count == 2
+        assert (member.post_count, member.points) == (before[0] - 1, before[1] - 5)

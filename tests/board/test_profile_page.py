@@ -158,6 +158,13 @@ async def test_reaching_a_rank_leaves_a_notice_until_dismissed(
     home = await client.get("/")
     assert "reached the rank of <strong>Associate</strong>" in home.text
     assert "reached the rank" in (await client.get("/search")).text  # on every page
+    # Back below the rank (a post deleted), the congratulations go; back up, they return.
+    await award_points(db, member.id, -5, "post_deleted")
+    await db.commit()
+    assert "reached the rank" not in (await client.get("/")).text
+    await award_points(db, member.id, 5, "adjustment")
+    await db.commit()
+    assert "reached the rank of <strong>Associate</strong>" in (await client.get("/")).text
     r = await post_form(client, "/account/rank-notice", {"next": "/search"}, "/")
     assert r.status_code == 303 and r.headers["location"] == "/search"
     assert "reached the rank" not in (await client.get("/")).text

@@ -65,6 +65,7 @@ PHRASES = [
     '[x](http://a.b "c\'d" ',
     "- a b\n",
     "ju\ufe0fn\u0301\u0301i\u3164or ",
+    "[a](b) [c][d] ![e](f g &#106;&rsquo;&x; ",
 ]
 LANGUAGE = LanguageStage()
 LANGUAGE.load()

@@ -330,6 +330,10 @@ def test_programme_payloads_run_no_script(
     # The forms send hostile input back: a check-in without its scale answer, an application
     # without a side.
     page.goto(f"{programme}/checkin")
+    # Answered already: the form holds those answers (the payloads among them, inert); the
+    # scale's answer is taken back here so that the form is refused and sent back.
+    expect(page.get_by_text("You answered check-in")).to_be_visible()
+    page.evaluate("document.querySelectorAll('input[type=radio]').forEach(r => r.checked = false)")
     for q in asked:
         if 'type="radio" name="' + q not in form:
             page.locator(f'textarea[name="{q}"]').fill(everything)

@@ -541,6 +541,23 @@ async def test_the_sender_of_a_message_a_moderator_decided_on_is_told_in_the_lis
     assert target_path(url, told[1].kind, None, None, told[1].detail, removed) == (
         f"/messages/{removed}"
     )
+    # Approving a message already on view tells its sender nothing (in a conversation of two,
+    # it would say the other reported it).
+    sender.premoderated = False
+    await db.commit()
+    _, visible_id = await _conversation(db, settings, sender, recipient)
+    visible = await db.get(Message, visible_id)
+    assert visible is not None and visible.state != "held"
+    await report_message(db, settings, recipient, visible, "harassment", "")
+    await db.commit()
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == visible_id))
+    assert item is not None
+    await decide(db, settings, mod, item.id, item.version, "approve", url=url)
+    await db.commit()
+    await settle(settings, database)
+    count = await db.scalar(select(func.count(Notification.id)).where(
+        Notification.recipient_id == sender.id))  # fmt: skip
+    assert count == 2
 
 
 async def test_a_held_message_neither_moves_nor_renames_a_conversation(

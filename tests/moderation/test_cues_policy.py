@@ -277,6 +277,19 @@ def test_a_fresh_accounts_title_stating_a_stock_put_down_is_held() -> None:
     assert decide(scores, quoted, s).verdict == "flag"
 
 
+def test_a_fresh_accounts_stock_put_down_the_model_misreads_is_held() -> None:
+    # "# You're too junior to get this" as a heading: the model 0.05. An established member's
+    # is flagged (on view while a moderator looks); a fresh account's is held.
+    s = Settings(secret_key="x")
+    text = "# You're too junior to get this"
+    scores = {"dismissive": {"dismissive": 0.05}, "cues": {"dismissive": 1.0}}
+    assert decide(scores, PostInput(1, text), s).verdict == "flag"
+    assert decide(scores, PostInput(1, text, established=False), s).verdict == "hold"
+    # Named in single quotation marks, a policy's words: flagged at most, whoever writes.
+    named = "Our rule: never say 'you're too junior to get this' to anyone."
+    assert decide(scores, PostInput(1, named, established=False), s).verdict != "hold"
+
+
 def test_the_nudge_names_each_phrase_once() -> None:
     text = "Know your place. " * 300 + "know   YOUR place, and come back when you have 20 years in."
     phrases = cues.nudge_phrases(text)

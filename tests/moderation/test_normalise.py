@@ -87,6 +87,8 @@ SHOWN_PLAIN = {
     "hangul filler": "You're too jun\u3164ior to get this.",
     "marks on letters": "You're too jun\u0301ior to get t\u0307his.",
     "stacked marks": "You're too jun\u0301\u0301\u0301ior to get this.",
+    "marks on a digit for a letter": "You're too jun1\u0301or to get this.",
+    "marks on a look-alike": "You're too \u0458\u0301unior to get this.",
 }
 
 
@@ -99,6 +101,35 @@ def test_invisible_characters_and_marks_are_read_through(kind: str) -> None:
     # The evidence is what was written, invisible characters and all.
     assert found[0].text == text[found[0].start : found[0].end]
     assert found[0].text.startswith("You") and found[0].text.endswith("get")
+
+
+def test_an_invisible_character_written_as_a_reference_is_read_through() -> None:
+    assert for_model("You're too jun&#xfe0f;ior to get th&#x301;&#x301;is.").lower() == (
+        "you're too junior to get this."
+    )
+
+
+def test_the_evidence_keeps_the_marks_on_its_last_letter() -> None:
+    text = "You're too junior to get\u0301\u0301 this."
+    (found,) = [c for c in cues.find_cues(text) if c.cue == "too_junior_to_understand"]
+    assert found.text == "You're too junior to get\u0301\u0301"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You're too [junior](https://example.com) to get this.",
+        "[You're too junior][1] to get this.\n\n[1]: https://example.com",
+        "[You're too](https://example.com) [junior](https://example.com) to get this.",
+        "![You're too junior to get this](https://example.com/a.png)",
+        "You&rsquo;re too &#x6a;unior to get this.",
+    ],
+)
+def test_a_links_words_and_character_references_read_as_the_page_shows_them(text: str) -> None:
+    # A probe's: each showed as the plain phrase, and neither check read it.
+    (found,) = [c for c in cues.find_cues(text) if c.cue == "too_junior_to_understand"]
+    assert found.score >= cues.STOCK and found.text == text[found.start : found.end]
+    assert "too junior to get this" in " ".join(for_model(text).lower().split())
 
 
 def test_a_link_title_and_short_list_items_read_as_words() -> None:
@@ -172,7 +203,10 @@ def test_a_definitions_title_is_read_where_the_definition_was() -> None:
     text = (
         'Thanks, see [the guide][1].\n\n[1]: /guidelines "You are simply too junior to get this."'
     )
-    assert for_model(text) == "Thanks, see [the guide][1].\nYou are simply too junior to get this."
+    # (The link's brackets read as blanks, as the page shows its words alone.)
+    assert " ".join(for_model(text).split()) == (
+        "Thanks, see the guide . You are simply too junior to get this."
+    )
     assert for_model("See [1].\n\n[1]: /x\n  'a title on its own line'\nNext.") == (
         "See [1].\na title on its own line\nNext."
     )

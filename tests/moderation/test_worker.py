@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from forum.accounts.models import User
 from forum.board.models import Post, Thread
 from forum.board.posting import create_reply, edit_post, moderated_text
 from forum.core.db import Database, utcnow
@@ -108,6 +109,47 @@ async def test_worker_decides_and_opens_review_items(
         assert [i.post_id for i in items] == [ids[1]]
 
 
+async def test_a_put_down_its_author_deleted_before_its_check_is_still_read(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """Posted and deleted at once, a put-down leaves a review item with its text (no count
+    changes); a deleted thread's posts are not read."""
+    from forum.board.posting import delete_post
+    from forum.board.threads import delete_thread
+
+    ids = await seed(fresh_database, wsettings, [FRIENDLY, PUT_DOWN, FRIENDLY + " Second."])
+    async with fresh_database.sessionmaker() as session:
+        post = await session.get(Post, ids[1])
+        assert post is not None
+        author = await session.get(User, post.author_id)
+        thread = await session.get(Thread, post.thread_id)
+        assert author is not None and thread is not None
+        await delete_post(session, wsettings, author, post, thread)
+        await session.commit()
+        counts = (thread.post_count, author.post_count, author.points)
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 3
+    assert (await results_for(fresh_database, ids[1]))[-1].verdict == "hold"
+    async with fresh_database.sessionmaker() as session:
+        items = (await session.scalars(select(ReviewItem))).all()
+        assert [i.post_id for i in items] == [ids[1]]
+        thread = await session.get(Thread, thread.id)
+        author = await session.get(User, author.id)
+        assert thread is not None and author is not None
+        assert (thread.post_count, author.post_count, author.points) == counts
+    # A thread deleted (by a moderator) before its posts were read: none is read.
+    other = await seed(fresh_database, wsettings, [PUT_DOWN])
+    async with fresh_database.sessionmaker() as session:
+        first = await session.get(Post, other[0])
+        assert first is not None
+        doomed = await session.get(Thread, first.thread_id)
+        moderator = await session.get(User, first.author_id)
+        assert doomed is not None and moderator is not None
+        await delete_thread(session, wsettings, moderator, doomed, "Spam.")
+        await session.commit()
+    assert await worker.run_once() == 0
+
+
 async def test_long_posts_wait_behind_ordinary_ones_and_are_read_one_at_a_time(
     fresh_database: Database, wsettings: Settings
 ) -> None:
@@ -158,6 +200,18 @@ async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
         await session.commit()
     assert await worker.run_once() == 1
     assert (await results_for(fresh_database, answer.id))[-1].verdict == "clear"
+    # A second half that replies to an earlier post (a probe's did) is still read with the
+    # writer's first half, the post just before it.
+    async with fresh_database.sessionmaker() as session:
+        thread = await session.get(Thread, (await session.get(Post, ids[0])).thread_id)
+        author = await session.get(User, (await session.get(Post, ids[1])).author_id)
+        assert thread is not None and author is not None
+        await create_reply(session, wsettings, author, thread, "Honest answer for you: you're too")
+        half = await create_reply(session, wsettings, author, thread, "junior to get this.",
+                                  reply_to_id=answer.id)  # fmt: skip
+        await session.commit()
+    assert await worker.run_once() == 2
+    assert (await results_for(fresh_database, half.id))[-1].verdict in ("flag", "hold")
 
 
 async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_view(

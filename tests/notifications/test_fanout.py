@@ -487,6 +487,11 @@ async def test_an_edit_notifies_only_whom_it_newly_mentions(
         await db.commit()
         await settle(settings, database)
     assert [n.kind for n in await notes(db, new)] == ["mention"]
+    # A watcher told of the post is told when an edit mentions them.
+    await edit_post(db, settings, writer, posts[0], thread, f"@{watcher.username} {FRIENDLY}")
+    await db.commit()
+    await settle(settings, database)
+    assert [n.kind for n in await notes(db, watcher)] == ["post", "mention"]
 
 
 async def test_a_failing_work_row_is_dropped_and_the_rest_go_on(
