@@ -478,13 +478,18 @@ async def test_reports_can_hide_a_message_and_approval_does_not_announce_it_agai
         events._handlers[MessageVisible].remove(capture)
 
 
-async def test_a_member_on_pre_moderation_waits_for_approval_to_deliver_a_message(
-    db: AsyncSession, settings: Settings, database: Database
-) -> None:
+async def _premoderated_sender(db: AsyncSession, settings: Settings) -> tuple[User, User, User]:
+    """A sender on pre-moderation, a recipient and a moderator."""
     sender = await _old(await make_user(db, settings))
     sender.premoderated = True
     recipient = await _old(await make_user(db, settings))
-    mod = await make_user(db, settings, role="moderator")
+    return sender, recipient, await make_user(db, settings, role="moderator")
+
+
+async def test_a_member_on_pre_moderation_waits_for_approval_to_deliver_a_message(
+    db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    sender, recipient, mod = await _premoderated_sender(db, settings)
     conversation_id, message_id = await _conversation(db, settings, sender, recipient)
     conversation = await db.get(Conversation, conversation_id)
     message = await db.get(Message, message_id, populate_existing=True)
@@ -516,10 +521,7 @@ async def test_the_sender_of_a_message_a_moderator_decided_on_is_told_in_the_lis
     from forum.notifications.models import Notification
     from tests.notifications.test_fanout import settle
 
-    sender = await _old(await make_user(db, settings))
-    sender.premoderated = True
-    recipient = await _old(await make_user(db, settings))
-    mod = await make_user(db, settings, role="moderator")
+    sender, recipient, mod = await _premoderated_sender(db, settings)
     kept, kept_id = await _conversation(db, settings, sender, recipient)
     removed, removed_id = await _conversation(db, settings, sender, recipient)
     for message_id, action in ((kept_id, "approve"), (removed_id, "hide")):
