@@ -564,7 +564,7 @@ async def edit_post(
         public.append(ModerationState.pending.value)  # (not yet read: waits all the same)
     if post.moderation_state in public:
         own = editor.id == post.author_id
-        answered = is_first and await _others_wrote(session, thread, post.author_id)
+        answered = is_first and await others_wrote(session, thread.id, post.author_id)
         if own and not answered and (awaits_check(editor, settings) or bool(nudged)):
             await set_post_state(
                 session, post, ModerationState.checking, CHECKING_NOTE,
@@ -589,12 +589,12 @@ async def edit_post(
     return post
 
 
-async def _others_wrote(session: AsyncSession, thread: Thread, author_id: int) -> bool:
-    """Whether anyone but `author_id` has a post in `thread` (held or hidden ones too)."""
+async def others_wrote(session: AsyncSession, thread_id: int, author_id: int) -> bool:
+    """Whether anyone but `author_id` has a post in the thread (held or hidden ones too)."""
     return bool(
         await session.scalar(
             select(Post.id).where(
-                Post.thread_id == thread.id, Post.author_id != author_id,
+                Post.thread_id == thread_id, Post.author_id != author_id,
                 Post.is_deleted.is_(False),
             ).limit(1)
         )
@@ -625,7 +625,7 @@ async def deletion_refused(
         return BoardError("delete", reason, status=403)
     if post.id != thread.first_post_id:
         return None
-    if await _others_wrote(session, thread, member.id):
+    if await others_wrote(session, thread.id, member.id):
         return BoardError(
             "delete",
             "This thread has replies (some may not be on view yet), so its opening post "

@@ -175,6 +175,13 @@ async def post_cards(
     can_accept = reacting.may_accept(user, thread.author_id, qa) and not thread.is_deleted
     accepted_id = thread.accepted_post_id if qa else None
     token = ctx.csrf_token() if user is not None else ""
+    # The opener may delete the opening post (and the thread) while nobody else wrote in it.
+    opener_alone = (
+        viewer_id is not None
+        and viewer_id == thread.author_id
+        and any(post.id == thread.first_post_id for post, _ in posts)
+        and not await posting.others_wrote(ctx.db, thread.id, viewer_id)
+    )
     cards = []
     for post, author in posts:
         can_react = reacting.may_react(user, post.author_id, post.is_deleted, post.moderation_state)
@@ -183,12 +190,10 @@ async def post_cards(
             can_accept and post.id != thread.first_post_id and (public or post.id == accepted_id)
         )
         can_edit = posting.can_edit(ctx.user, post, thread, author.role)
-        # The author's own post (the opening one while the thread has no public replies: the
-        # delete page says when others' held replies keep it).
         can_delete = (
             can_edit
             and viewer_id == post.author_id
-            and (post.id != thread.first_post_id or thread.post_count <= 1)
+            and (post.id != thread.first_post_id or opener_alone)
         )
         cards.append(
             card(

@@ -145,7 +145,7 @@ async def test_an_unanswered_opening_post_takes_its_thread_an_answered_one_stays
     threads_before, posts_before = category.thread_count, author.post_count
     await login(client, "starter")
     page = await client.get(f"/t/{lone.id}")
-    assert f'href="/p/{lone_posts[0].id}/delete"' not in page.text  # two posts: the link waits
+    assert f'href="/p/{lone_posts[0].id}/delete"' in page.text  # only the opener wrote there
     confirm = await client.get(f"/p/{lone_posts[0].id}/delete")
     assert (
         confirm.status_code == 200 and "deletes the thread and your replies in it" in confirm.text
@@ -163,6 +163,8 @@ async def test_an_unanswered_opening_post_takes_its_thread_an_answered_one_stays
     # Deleted by its author: no moderation notice to themselves.
     assert "Posted by mistake" not in (await client.get("/notifications")).text
     # Answered by someone else: the opening post stays, and says why.
+    shown = await client.get(f"/t/{answered.id}")
+    assert f'href="/p/{answered_posts[0].id}/delete"' not in shown.text
     page = await client.get(f"/p/{answered_posts[0].id}/delete")
     assert page.status_code == 409 and "This thread has replies" in page.text
     r = await post_form(client, f"/p/{answered_posts[0].id}/delete", {}, f"/t/{answered.id}")
