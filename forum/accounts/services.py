@@ -840,21 +840,20 @@ async def award_points(
         update(User)
         .where(User.id == user_id)
         .values(points=User.points + delta, post_count=User.post_count + post_delta)
-        .returning(User.points, User.special_rank_id)
+        .returning(User.points, User.special_rank_id, User.rank_notice)
     )
     row = moved.first()
     if row is None or delta == 0 or row.special_rank_id is not None:
         return  # a special rank is shown instead of the earned one: nothing to announce
+    if delta < 0 and row.rank_notice is None:
+        return  # points lost, and no congratulations on show to take back
     # The UPDATE serialised concurrent awards: exactly one of them sees the threshold crossed.
     ranks = await load_ranks(session, ranks_cache_seconds)
     before, after = ranks.floor_of(row.points - delta), ranks.floor_of(row.points)
     if delta < 0:
         if before is not None and (after is None or after[0] < before[0]):
             # Back below the rank (posts hidden or deleted): its congratulations go too.
-            await session.execute(
-                update(User).where(User.id == user_id, User.rank_notice.is_not(None))
-                .values(rank_notice=None)
-            )  # fmt: skip
+            await session.execute(update(User).where(User.id == user_id).values(rank_notice=None))
         return
     if after is not None and (before is None or after[0] > before[0]):
         if post_id is not None and await _given_back(session, user_id, post_id):

@@ -339,27 +339,50 @@ async def by_author(
     articles = _article_filters(_article_base(no_score), filters)
     if articles is not None:
         statements.append(articles)
+    hits, total = await _page(session, statements, page, per_page, by_score=False)
+    await _snippets(session, hits, "", "porter")
+    return hits, total
+
+
+async def _page(
+    session: AsyncSession,
+    statements: list[Any],
+    page: int,
+    per_page: int,
+    params: dict[str, Any] | None = None,
+    *,
+    by_score: bool = True,
+) -> tuple[list[Hit], int]:
+    """One page of the union of `statements` (best score first, else newest first) and the
+    total. The total rides on the page as a window count: finding and ranking the candidates
+    is the expensive part, and a separate COUNT(*) did all of it a second time."""
     combined = (
         union_all(*statements).subquery() if len(statements) > 1 else statements[0].subquery()
     )
+    order = [combined.c.created_at.desc(), combined.c.id.desc()]
+    if by_score:
+        order.insert(0, combined.c.score.desc())
     rows = (
         await session.execute(
             select(combined, func.count().over().label("total"))
-            .order_by(combined.c.created_at.desc(), combined.c.id.desc())
+            .order_by(*order)
             .limit(per_page)
-            .offset((page - 1) * per_page)
+            .offset((page - 1) * per_page),
+            params or {},
         )
     ).all()
     if rows:
         total = int(rows[0].total)
-    else:
-        total = int(await session.scalar(select(func.count()).select_from(combined)) or 0)
+    else:  # nothing found, or a page past the end
+        query = select(func.count()).select_from(combined)
+        total = int(await session.scalar(query, params or {}) or 0)
     hits = [
-        Hit(kind=row.kind, id=row.id, title=row.title, created_at=row.created_at,
-            author=row.author, where=row.place, score=0.0)
+        Hit(
+            kind=row.kind, id=row.id, title=row.title, created_at=row.created_at,
+            author=row.author, where=row.place, score=float(row.score or 0.0),
+        )
         for row in rows
     ]  # fmt: skip
-    await _snippets(session, hits, "", "porter")
     return hits, total
 
 
@@ -391,30 +414,6 @@ async def search(
         backend = SqliteSearch(raw)
         params["match"] = backend.match
     statements = backend.statements(filters, viewer)
-    combined = (
-        union_all(*statements).subquery() if len(statements) > 1 else statements[0].subquery()
-    )
-    # The total rides on the page as a window count: finding and ranking the candidates is
-    # the expensive part, and a separate COUNT(*) did all of it a second time.
-    rows = (
-        await session.execute(
-            select(combined, func.count().over().label("total"))
-            .order_by(combined.c.score.desc(), combined.c.created_at.desc(), combined.c.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page),
-            params,
-        )
-    ).all()
-    if rows:
-        total = int(rows[0].total)
-    else:  # nothing found, or a page past the end
-        total = int(await session.scalar(select(func.count()).select_from(combined), params) or 0)
-    hits = [
-        Hit(
-            kind=row.kind, id=row.id, title=row.title, created_at=row.created_at,
-            author=row.author, where=row.place, score=float(row.score or 0.0),
-        )
-        for row in rows
-    ]  # fmt: skip
+    hits, total = await _page(session, statements, page, per_page, params)
     await _snippets(session, hits, raw, "english" if dialect == "postgresql" else "porter")
     return hits, total

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import feedparser
 import httpx
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.board.models import ModerationState, Post
+from forum.board.models import ModerationState
 from forum.board.posting import create_reply, create_thread, set_post_state
 from forum.core.settings import Settings
+from tests.feeds.test_feeds import _parse, _scored
 from tests.helpers import make_category, make_user
 
 
-async def _scored(db: AsyncSession) -> None:
-    await db.execute(
-        update(Post)
-        .where(Post.moderation_state == ModerationState.pending.value)
-        .values(needs_scoring=False, moderation_state=ModerationState.clear.value)
-    )
-    await db.execute(update(Post).values(needs_scoring=False))
-    await db.commit()
-
-
 def _text(response: httpx.Response) -> str:
-    assert response.status_code == 200
-    feed: Any = feedparser.parse(response.content)
-    assert not feed.bozo, feed.get("bozo_exception")
-    return "".join(e.title + e.content[0].value for e in feed.entries)
+    return "".join(e.title + e.content[0].value for e in _parse(response).entries)
 
 
 async def test_a_parent_feed_carries_its_sub_forums_public_threads(
