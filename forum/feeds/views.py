@@ -6,7 +6,10 @@ post is not public, deleted threads and staff-only categories never appear; priv
 messages are not board posts and are never read here.
 
 Each feed is bounded (CANDOR_FEED_ENTRIES entries) and kept per process for
-CANDOR_CACHE_SECONDS, so a reader polling every minute costs one query per period."""
+CANDOR_CACHE_SECONDS, so a reader polling every minute costs one query per period to
+build it. A kept copy is checked on every request against its posts as they are now (one
+lookup by key): a post hidden, held, deleted or edited since, or a thread removed or a
+category made staff-only, drops the copy at once, whichever process made the change."""
 
 from __future__ import annotations
 
@@ -32,21 +35,25 @@ from forum.feeds.atom import Entry, atom_feed
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 
 
+Shown = frozenset[tuple[int, Any]]  # a feed's posts: (id, edited_at) each
+
+
 class FeedCache:
-    """Rendered feeds by path, each kept `seconds`; at most `size` of them (oldest out)."""
+    """Rendered feeds by path, each kept `seconds` with the posts it shows; at most `size` of
+    them (oldest out)."""
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self.entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[float, bytes, Shown]] = OrderedDict()
 
-    def get(self, key: str, seconds: float) -> bytes | None:
+    def get(self, key: str, seconds: float) -> tuple[bytes, Shown] | None:
         found = self.entries.get(key)
         if found is None or time.monotonic() - found[0] >= seconds:
             return None
-        return found[1]
+        return found[1], found[2]
 
-    def put(self, key: str, body: bytes) -> None:
-        self.entries[key] = (time.monotonic(), body)
+    def put(self, key: str, body: bytes, shown: Shown) -> None:
+        self.entries[key] = (time.monotonic(), body, shown)
         self.entries.move_to_end(key)
         while len(self.entries) > self.size:
             self.entries.popitem(last=False)
@@ -72,12 +79,25 @@ def public_posts() -> Any:
     return statement
 
 
+async def still_shown(session: AsyncSession, shown: Shown) -> bool:
+    """Whether each of a kept feed's posts is still public and unedited since (an empty
+    feed is not kept: its thread or category may have gone since)."""
+    if not shown:
+        return False
+    rows = await session.execute(
+        public_posts().with_only_columns(Post.id, Post.edited_at)
+        .where(Post.id.in_([post_id for post_id, _edited in shown]))
+    )  # fmt: skip
+    return frozenset((row.id, row.edited_at) for row in rows) == shown
+
+
 async def _entries(
     session: AsyncSession, statement: Any, base: str, url: Any, limit: int
-) -> list[Entry]:
+) -> tuple[list[Entry], Shown]:
     rows = await session.execute(statement.limit(limit))
-    entries = []
+    entries, shown = [], set()
     for post_id, created, edited, html, author, first_post_id, title in rows.all():
+        shown.add((post_id, edited))
         link = base + url("post", post_id=post_id)
         if post_id != first_post_id:
             title = f"Re: {title}"
@@ -92,7 +112,7 @@ async def _entries(
                 html=html,
             )
         )
-    return entries
+    return entries, frozenset(shown)
 
 
 async def _feed(request: Request, kind: str) -> Response:
@@ -100,13 +120,15 @@ async def _feed(request: Request, kind: str) -> Response:
     settings: Settings = state.settings
     cache: FeedCache = state.feed_cache
     key = request.url.path
-    body = cache.get(key, settings.cache_seconds)
-    if body is None:
-        database: Database = state.database
-        async with database.sessionmaker() as session:
-            await begin_read(session)
-            body = await _render(session, settings, state.url, request, kind)
-        cache.put(key, body)
+    database: Database = state.database
+    async with database.sessionmaker() as session:
+        await begin_read(session)
+        kept = cache.get(key, settings.cache_seconds)
+        if kept is not None and await still_shown(session, kept[1]):
+            body = kept[0]
+        else:
+            body, shown = await _render(session, settings, state.url, request, kind)
+            cache.put(key, body, shown)
     # Readers poll: one that has this very document gets an empty 304.
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"cache-control": "public, max-age=60", "etag": etag}
@@ -135,7 +157,7 @@ async def _public_subtree(session: AsyncSession, root: int) -> list[int]:
 
 async def _render(
     session: AsyncSession, settings: Settings, url: Any, request: Request, kind: str
-) -> bytes:
+) -> tuple[bytes, Shown]:
     base = settings.base_url.rstrip("/")
     statement = public_posts()
     site = settings.site_name
@@ -167,8 +189,9 @@ async def _render(
             url("thread", thread_id=thread_id),
             url("thread_feed", thread_id=thread_id),
         )
-    entries = await _entries(session, statement, base, url, settings.feed_entries)
-    return atom_feed(base + self_path, title, base + self_path, base + page, utcnow(), entries)
+    entries, shown = await _entries(session, statement, base, url, settings.feed_entries)
+    body = atom_feed(base + self_path, title, base + self_path, base + page, utcnow(), entries)
+    return body, shown
 
 
 async def latest_feed(request: Request) -> Response:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.board.models import ModerationState, Post
 from forum.board.posting import create_reply, create_thread, set_post_state
+from forum.core.db import utcnow
 from forum.core.settings import Settings
 from tests.helpers import login, make_category, make_user, parse_tags
 
@@ -130,14 +131,28 @@ async def test_feeds_are_bounded_and_cached(
         "<p>reply 3</p>",
         "<p>reply 2</p>",
     ]
-    # Hidden meanwhile: the cached feed is served until it expires, then the post is gone.
+    # The kept copy is served while its posts are as they were (no new post shows yet) ...
+    await create_reply(db, settings, author, thread, "reply 5")
+    await _scored(db)
+    assert "reply 5" not in (await client.get("/latest.atom")).text
+    # ... and dropped as soon as one of them is hidden, edited or its thread removed.
     newest = await db.get(Post, newest_id)
     assert newest is not None
     await set_post_state(db, newest, ModerationState.hidden, "Hidden")
     await db.commit()
-    assert "reply 4" in (await client.get("/latest.atom")).text
-    app.state.feed_cache.entries.clear()
-    assert "reply 4" not in (await client.get("/latest.atom")).text
+    text = (await client.get("/latest.atom")).text
+    assert "reply 4" not in text and "reply 5" in text
+    older = await db.get(Post, replies[2].id)
+    assert older is not None
+    older.body_html, older.edited_at = "<p>reply two, edited</p>", utcnow()
+    await db.commit()
+    thread_feed = (await client.get(f"/t/{thread.id}/feed.atom")).text
+    assert "reply two, edited" in thread_feed
+    assert "reply two, edited" in (await client.get("/latest.atom")).text
+    thread.is_deleted = True
+    await db.commit()
+    assert (await client.get(f"/t/{thread.id}/feed.atom")).status_code == 404
+    assert "reply" not in (await client.get("/latest.atom")).text
 
 
 async def test_control_characters_keep_the_feed_valid(
