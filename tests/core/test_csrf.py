@@ -112,3 +112,21 @@ async def test_an_expired_form_shows_back_what_was_typed_but_a_foreign_one_does_
         headers={"origin": "https://evil.example"},
     )  # fmt: skip
     assert foreign.status_code == 403 and "considered reply" not in foreign.text
+
+
+def test_every_template_that_writes_the_token_imports_it_with_its_context() -> None:
+    """Jinja imports a macro without the page's context unless told: `csrf()` would then write
+    an empty token and the form would be refused (a member's delete form shipped so)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    imports = re.compile(r"{%-?\s*from\s+\"_macros.html\"\s+import\s+([^%]*?)-?%}")
+    wrong = []
+    for path in sorted(root.rglob("*.html")):
+        for names in imports.findall(path.read_text()):
+            if re.search(r"\bcsrf\b", names) and "with context" not in names:
+                wrong.append(str(path.relative_to(root)))
+    checked = [p for p in root.rglob("*.html") if "csrf()" in p.read_text()]
+    assert len(checked) > 20
+    assert wrong == []

@@ -1,5 +1,7 @@
 """Accessibility basics checked by axe-core (bundled in axe-playwright-python) on the main pages,
-at desktop and phone sizes: labels, heading order, contrast, landmarks, names of controls."""
+at desktop and phone sizes: labels, heading order, contrast, landmarks, names of controls. On
+the same pages, every form that posts carries its CSRF token (a page whose form lacked one
+could not be used: the server refuses it)."""
 
 from __future__ import annotations
 
@@ -32,10 +34,15 @@ def violations(page: Page, path: str) -> list[str]:
 
     page.goto(path)
     results = Axe().run(page)
+    untokened = page.evaluate(
+        """() => [...document.querySelectorAll('form')]
+            .filter(f => f.method === 'post' && !(f.elements.csrftoken || {}).value)
+            .map(f => f.getAttribute('action'))"""
+    )
     return [
         f"{path}: {v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s)"
         for v in results.response["violations"]
-    ]
+    ] + [f"{path}: a form posting to {action} has no CSRF token" for action in untokened]
 
 
 @pytest.fixture
