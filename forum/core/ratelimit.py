@@ -9,6 +9,7 @@ view that wants to keep the member's form catches it and shows the message besid
 
 from __future__ import annotations
 
+import ipaddress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -166,6 +167,32 @@ def limits(settings: Settings) -> Limits:
             "here; please send it later.",
         ),
     )  # fmt: skip
+
+
+# An IPv6 client is counted by its /64: a subscriber is given a whole /64 (RFC 6177) and may
+# take a fresh address in it for every request, so counting each address counted nothing.
+IPV6_PREFIX = 64
+
+
+def client_key(host: str | None) -> str:
+    """The subject a client's address is counted under by the per-address limits (sign-ups,
+    failed sign-ins, posts and reports per address): an IPv4 address itself; an IPv6 address
+    by its /64 prefix ("2001:db8:1:2::/64"); an IPv4-mapped IPv6 address (::ffff:a.b.c.d, an
+    IPv4 client as a dual-stack socket sees it) as that IPv4 address. Anything else (no
+    address, a test client's name) is counted as it is."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        # (A zone, as in fe80::1%eth0, is no part of the prefix.)
+        plain = ipaddress.IPv6Address(address.packed)
+        return str(ipaddress.IPv6Network((plain, IPV6_PREFIX), strict=False))
+    return str(address)
 
 
 def _key(limit: Limit, subject: str | int) -> str:

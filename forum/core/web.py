@@ -35,7 +35,7 @@ from forum.core.csrf import HEADER as CSRF_HEADER
 from forum.core.csrf import CsrfTokens, same_origin
 from forum.core.db import Database, begin_read, begin_write
 from forum.core.errors import ERROR_TITLES, DomainError
-from forum.core.ratelimit import RETRY_AFTER
+from forum.core.ratelimit import RETRY_AFTER, client_key
 from forum.core.settings import PROJECT_ROOT, Settings
 from forum.core.text import counted, excerpt
 
@@ -180,8 +180,9 @@ class Ctx(Generic[M]):
 
     @property
     def client(self) -> str:
-        """The client's address, as rate limits count it."""
-        return self.request.client.host if self.request.client else "unknown"
+        """The client's address, as rate limits count it (forum.core.ratelimit.client_key: an
+        IPv6 client by its /64, an IPv4-mapped address as the IPv4 address)."""
+        return client_key(self.request.client.host if self.request.client else None)
 
     def param_int(self, name: str, default: int | None = None) -> int | None:
         raw = self.request.query_params.get(name)

@@ -84,6 +84,53 @@ async def test_failed_registrations_count_toward_the_attempts_limit_only(
     assert response.status_code == 429 and "Too many registration attempts" in response.text
 
 
+async def test_per_address_limits_count_an_ipv6_subscriber_by_its_64(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """A subscriber given a /64 may take a fresh address in it for every request: the
+    addresses of one /64 share a count, another /64 counts apart, and an IPv4 client seen as
+    ::ffff:a.b.c.d shares its IPv4 address's count."""
+    app.state.settings = settings.model_copy(
+        update={"register_attempts_per_ip_hour": 2, "login_max_failures_ip": 2}
+    )
+    form = {"username": "x", "email": "x@example.org", "location": "",
+            "password": "long enough pw", "password_confirm": "long enough pw"}  # fmt: skip
+
+    def client_at(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async def register_from(address: str) -> int:
+        async with client_at(address) as client:
+            return (await post_form(client, "/register", form, "/register")).status_code
+
+    async def sign_in_from(address: str) -> int:
+        async with client_at(address) as client:
+            return (await _sign_in(client, "nobody_here", "a wrong guess")).status_code
+
+    # Two attempts (refused as invalid, but counted) from two addresses of one /64 ...
+    assert await register_from("2001:db8:1:2::a") == 400
+    assert await register_from("2001:db8:1:2:ffff:1:2:3") == 400
+    # ... and a third address in it is over the limit; the next /64 is not.
+    assert await register_from("2001:db8:1:2::c") == 429
+    assert await register_from("2001:db8:1:3::a") == 400
+    # IPv4 addresses count one by one; the mapped form is the same client.
+    assert await register_from("192.0.2.10") == 400
+    assert await register_from("::ffff:192.0.2.10") == 400
+    assert await register_from("192.0.2.10") == 429
+    assert await register_from("192.0.2.11") == 400
+    # Failed sign-ins per address alike.
+    assert await sign_in_from("2001:db8:9:9::1") == 400
+    assert await sign_in_from("2001:db8:9:9::2") == 400
+    assert await sign_in_from("2001:db8:9:9:abcd::3") == 429
+    assert await sign_in_from("2001:db8:9:a::1") == 400
+    assert await sign_in_from("::ffff:198.51.100.9") == 400
+    assert await sign_in_from("198.51.100.9") == 400
+    assert await sign_in_from("::ffff:c633:6409") == 429
+
+
 async def test_guessing_elsewhere_does_not_lock_the_member_out_and_a_reset_clears_it(
     app,
     db: AsyncSession,

@@ -37,3 +37,30 @@ def test_limits_come_from_settings(settings: Settings) -> None:
     limits = ratelimit.limits(custom)
     assert (limits.reset_ip.max, limits.reset_ip.seconds) == (3, 3600)
     assert (limits.post_account.max, limits.post_account.seconds) == (7, 60)
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        # IPv4: each address on its own.
+        ("203.0.113.7", "203.0.113.7"),
+        ("203.0.113.8", "203.0.113.8"),
+        # IPv6: the /64 a subscriber is given, however the address is written.
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:0db8:0001:0002:0000:0000:0000:0002", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        # An IPv4 client seen by a dual-stack socket: the IPv4 address.
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("::ffff:cb00:7107", "203.0.113.7"),
+        # Not an address: counted as it is.
+        ("testclient", "testclient"),
+        (None, "unknown"),
+        ("", "unknown"),
+    ],
+)
+def test_the_client_key_groups_ipv6_by_its_64_and_reads_mapped_ipv4(
+    host: str | None, key: str
+) -> None:
+    assert ratelimit.client_key(host) == key
