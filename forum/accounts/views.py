@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,8 +17,17 @@ from forum.core import ratelimit
 from forum.core.audit import audit
 from forum.core.metrics import LOGIN_FAILURES
 from forum.core.outbox import queue_mail
+from forum.core.settings import Settings
 from forum.core.text import clean_block, clean_line, too_many_cells
-from forum.core.web import SESSION_COOKIE, field_int, field_str, safe_next, view
+from forum.core.web import (
+    PRIVATE_CACHE_CONTROL,
+    SESSION_COOKIE,
+    cookie_secure,
+    field_int,
+    field_str,
+    safe_next,
+    view,
+)
 
 
 def _sign_in(ctx: Ctx, token: str) -> None:
@@ -170,10 +180,52 @@ def _confirmation_mail(ctx: Ctx, user: User, token: str) -> None:
     )
 
 
+# A registration sent goes on to GET /register/sent (POST/redirect/GET: reloading the page
+# sends nothing again), which names the address from this signed cookie, kept for a while so
+# that a reload still names it; without it the page says the same without the address.
+SENT_COOKIE = "candor_registered"
+SENT_SECONDS = 30 * 60
+
+
+def _sent_signer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="registered")
+
+
+def _sent(ctx: Ctx, address: str) -> Response:
+    """The answer to a registration sent, the same whether the address was new or known."""
+    path = ctx.url("register_sent")
+    response = ctx.redirect(path)
+    response.set_cookie(
+        SENT_COOKIE, _sent_signer(ctx.settings).dumps(address), max_age=SENT_SECONDS, path=path,
+        httponly=True, samesite="lax", secure=cookie_secure(ctx.request, ctx.settings),
+    )  # fmt: skip
+    return response
+
+
+@view()
+async def register_sent(ctx: Ctx) -> Response:
+    """The "Check your e-mail" page, after a registration was sent."""
+    if ctx.user is not None:
+        return ctx.redirect(ctx.url("home"))
+    address = None
+    raw = ctx.request.cookies.get(SENT_COOKIE)
+    if raw:
+        try:
+            found = _sent_signer(ctx.settings).loads(raw, max_age=SENT_SECONDS)
+        except BadSignature:  # tampered with, or expired
+            found = None
+        address = found if isinstance(found, str) else None
+    response = ctx.render("accounts/register.html", {"sent": True, "address": address})
+    # It names an address: kept by no cache, the browser's own included.
+    response.headers["cache-control"] = PRIVATE_CACHE_CONTROL
+    return response
+
+
 @view()
 async def register(ctx: Ctx) -> Response:
     """Registration answers the same whether or not the address has an account: a new account
-    is confirmed by a mailed link; the owner of a known address is told by mail."""
+    is confirmed by a mailed link; the owner of a known address is told by mail. Either way
+    the answer is a redirect to the "Check your e-mail" page (_sent)."""
     if ctx.user is not None:
         return ctx.redirect(ctx.url("home"))
     if ctx.request.method == "GET":
@@ -223,7 +275,7 @@ async def register(ctx: Ctx) -> Response:
             "sign in, or reset your password if you have forgotten it. If it was not, you can "
             "ignore this message.\n",
         )
-        return ctx.render("accounts/register.html", {"sent": values["email"]})
+        return _sent(ctx, values["email"])
     user = None
     if not errors:
         try:
@@ -245,7 +297,7 @@ async def register(ctx: Ctx) -> Response:
     await ratelimit.record(ctx.db, limits.register_ip, ctx.client)
     await ctx.db.flush()
     _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
-    return ctx.render("accounts/register.html", {"sent": values["email"]})
+    return _sent(ctx, values["email"])
 
 
 CONFIRMATION_GONE = (
@@ -662,6 +714,7 @@ routes = [
     Route("/login", login, methods=["GET", "POST"], name="login"),
     Route("/logout", logout, methods=["GET", "POST"], name="logout"),
     Route("/register", register, methods=["GET", "POST"], name="register"),
+    Route("/register/sent", register_sent, methods=["GET"], name="register_sent"),
     Route(
         "/register/confirm/{token}", confirm_email, methods=["GET", "POST"], name="confirm_email"
     ),

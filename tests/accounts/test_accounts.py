@@ -28,7 +28,11 @@ async def register(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
         "password_confirm": "a long enough password",
     }
     data.update(fields)
-    return await post_form(client, "/register", data, token_from="/register")
+    response = await post_form(client, "/register", data, token_from="/register")
+    if response.status_code == 303:  # sent: on to the "Check your e-mail" page
+        assert response.headers["location"] == "/register/sent"
+        return await client.get("/register/sent")
+    return response
 
 
 async def count_users(db: AsyncSession) -> int:

@@ -31,7 +31,11 @@ async def register(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
         "password_confirm": GOOD_PASSWORD,
     }
     data.update(fields)
-    return await post_form(client, "/register", data, token_from="/register")
+    response = await post_form(client, "/register", data, token_from="/register")
+    if response.status_code == 303:  # sent: on to the "Check your e-mail" page
+        assert response.headers["location"] == "/register/sent"
+        return await client.get("/register/sent")
+    return response
 
 
 def field_errors(page: str) -> dict[str, str]:
@@ -91,6 +95,59 @@ async def test_a_known_address_still_answers_as_a_new_one(
     r = await register(client, username="someone_new", email="OLGA@example.org")
     assert r.status_code == 200 and "Check your e-mail" in r.text
     assert await count_users(db) == before
+
+
+# --- registration sent: POST/redirect/GET ----------------------------------------------------
+
+
+async def _sent(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    """A registration posted, as the browser sends it (the redirect not followed)."""
+    data = {"username": "newbie", "email": "newbie@example.org", "location": "",
+            "password": GOOD_PASSWORD, "password_confirm": GOOD_PASSWORD, **fields}  # fmt: skip
+    return await post_form(client, "/register", data, token_from="/register")
+
+
+async def test_a_registration_redirects_to_a_page_that_reloads_without_sending_again(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A tester refreshed "Check your e-mail" (the answer to the POST) and the browser sent
+    the form again. Now the POST redirects; the page it leads to says the same thing."""
+    posted = await _sent(client, username="prg_pat", email="Pat@Example.org")
+    assert posted.status_code == 303 and posted.headers["location"] == "/register/sent"
+    cookie = next(h for h in posted.headers.get_list("set-cookie") if "candor_registered=" in h)
+    assert "HttpOnly" in cookie and "Path=/register/sent" in cookie and "Pat@" not in cookie
+    users, mails = await count_users(db), await db.scalar(select(func.count(OutboxMessage.id)))
+    for _ in range(2):  # the page, and the page reloaded: a GET, which sends nothing again
+        page = await client.get("/register/sent")
+        assert page.status_code == 200
+        assert "Check your e-mail: we have sent a message to <strong>Pat@Example.org</strong>." \
+            in page.text  # fmt: skip
+        assert "no-store" in page.headers["cache-control"]
+        assert '<form method="post" action="/register">' not in page.text
+    assert await count_users(db) == users
+    assert await db.scalar(select(func.count(OutboxMessage.id))) == mails
+    # Another browser (or a cookie expired or forged): the same words, without an address.
+    client.cookies.clear()
+    client.cookies.set("candor_registered", "forged.value", path="/register/sent")
+    page = await client.get("/register/sent")
+    assert page.status_code == 200 and "pat@" not in page.text.lower()
+    assert "Check your e-mail: we have sent a message to the address you gave." in page.text
+    # A known address answers exactly as a new one: the same redirect, the same page.
+    await make_user(db, settings, username="prg_owner", email="known@example.org")
+    await db.commit()
+    client.cookies.clear()
+    known = await _sent(client, username="prg_other", email="known@example.org")
+    known_page = (await client.get("/register/sent")).text
+    client.cookies.clear()
+    fresh = await _sent(client, username="prg_fresh", email="fresh@example.org")
+    fresh_page = (await client.get("/register/sent")).text
+    assert (known.status_code, known.headers["location"]) == (303, "/register/sent")
+    assert (fresh.status_code, fresh.headers["location"]) == (303, "/register/sent")
+    strip = re.compile(r'value="[^"]*"|known@example.org|fresh@example.org')
+    assert strip.sub("", known_page) == strip.sub("", fresh_page)
+    # A refused form is still shown again at once, with what was typed.
+    refused = await _sent(client, username="x", email="kept@example.org")
+    assert refused.status_code == 400 and 'value="kept@example.org"' in refused.text
 
 
 # --- the reset form ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/forgot",
          "/c/human-resources", "/search?q=mentoring", "/search?q=mentorng", "/articles", "/articles/1", "/u/margaret_hr",
-         "/register/confirm/a-token", "/guidelines", "/latest", "/c/mentoring", "/p/2/reactions",
+         "/register/confirm/a-token", "/register/sent", "/guidelines", "/latest", "/c/mentoring", "/p/2/reactions",
          "/programmes", "/programmes/1"]  # fmt: skip
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
                 "/u/margaret_hr/report", "/account/email", "/u/grace_w",

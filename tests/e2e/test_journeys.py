@@ -23,6 +23,10 @@ def register(page: Page, username: str, password: str = "a long password 1") -> 
     page.get_by_label("Password again").fill(password)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_text("Check your e-mail")).to_be_visible()
+    # POST/redirect/GET: the page is a GET, so reloading it sends nothing again.
+    assert page.url.endswith("/register/sent"), page.url
+    page.reload()
+    expect(page.get_by_text(f"we have sent a message to {username}@example.org")).to_be_visible()
     page.goto(mailed_link(f"{username}@example.org", "/register/confirm/"))
     page.get_by_role("button", name="Confirm my account").click()
     expect(page.get_by_text(f"Welcome to Candor, {username}.")).to_be_visible()
