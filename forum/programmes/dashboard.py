@@ -1,14 +1,26 @@
 """The lead's dashboard: pairs active and ended, check-in response rates, frankness over time
 per side (a server-rendered SVG: no script, nothing from another site), flagged and reported
 messages in pair spaces (counts only: the lead never reads a pair's messages), the closing
-survey's results, and a CSV export. Aggregates of fewer than five answers are withheld, so no
-figure identifies a participant; and the one-click "this felt dismissive" report."""
+survey's results, and a CSV export; and the one-click "this felt dismissive" report.
+
+No figure may let the lead work out a participant's answer, alone or set beside another:
+
+- a figure from fewer than five answers is withheld;
+- a figure over both sides is withheld while either side gave one to four answers (the lead
+  reads each side's figure of the frankness question: the combined figure less the shown
+  side's would be the withheld side's answers);
+- a check-in round's figures and written answers show only once the round is over (answers
+  can be sent, and replaced, while it is open: a figure that moved with each answer would
+  give each away);
+- the closing survey never closes, so its figures count each side's answers in fives, in the
+  order they came: a figure changes only when five more answers come in, never with one."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,8 +45,10 @@ from forum.programmes.paths import path
 from forum.programmes.services import (
     Forbidden,
     ProgrammeError,
+    closed_rounds,
     current_round,
     pairs_of,
+    round_closes_at,
     tell,
     title,
     usernames,
@@ -47,8 +61,17 @@ MIN_ANSWERS = 5  # below this, an aggregate could identify who answered
 
 @dataclass
 class Cell:
-    n: int
-    mean: float | None  # None: withheld (fewer than MIN_ANSWERS answers)
+    n: int  # answers received
+    mean: float | None  # None: withheld
+    # The answers `mean` is over, when not all `n` (the closing survey counts in fives).
+    counted: int | None = None
+    # Why a figure of MIN_ANSWERS answers or more is withheld, in words.
+    why: str = ""
+
+    @property
+    def waiting(self) -> int:
+        """Answers received but not yet counted in the figure."""
+        return 0 if self.counted is None else self.n - self.counted
 
 
 @dataclass
@@ -57,6 +80,11 @@ class Dashboard:
     participants: int
     rounds: int
     response_rates: list[tuple[int, int, int]]  # (round, answered, asked)
+    # Figures are of the rounds that are over (1 to `closed`); `open_round` (0: none) takes
+    # answers until `open_until`, and its figures show then.
+    closed: int = 0
+    open_round: int = 0
+    open_until: datetime | None = None
     frankness: dict[str, dict[int, Cell]] = field(default_factory=dict)  # side -> round -> cell
     questions: list[tuple[CheckinQuestion, dict[int, Cell]]] = field(default_factory=list)
     meetings: int = 0  # dated meetings, each pair's day once
@@ -67,6 +95,8 @@ class Dashboard:
     # (round, question) whose written answers are withheld: fewer than MIN_ANSWERS
     # participants wrote one (a lone answer is its writer's, whoever reads it).
     texts_withheld: list[tuple[int, str]] = field(default_factory=list)
+    # Questions with written answers in the open round: withheld until it is over.
+    texts_open: list[str] = field(default_factory=list)
     # Pairs that ended: the two names, when, and why in words.
     ended: list[tuple[str, str, Pair]] = field(default_factory=list)
     closing: Closing | None = None  # once the programme is closed
@@ -78,9 +108,9 @@ class Closing:
     asked: int  # participants in a running pair when the programme closed
     frankness: dict[str, Cell] = field(default_factory=dict)  # side -> cell
     questions: list[tuple[CheckinQuestion, Cell]] = field(default_factory=list)
-    # Written answers, shown only once MIN_ANSWERS participants answered (else withheld).
+    # Written answers, each question's in fives (as they came), in the texts' own order.
     texts: list[tuple[str, str]] = field(default_factory=list)
-    texts_withheld: bool = False
+    texts_waiting: int = 0  # written answers not shown until five more come in
 
 
 def _cell(values: list[int]) -> Cell:
@@ -89,11 +119,45 @@ def _cell(values: list[int]) -> Cell:
     return Cell(len(values), sum(values) / len(values))
 
 
-async def build(session: AsyncSession, programme: Programme) -> Dashboard:
+ONE_SIDE_FEW = "one side gave fewer than five answers"
+
+
+def _combined(by_side: dict[str, list[int]]) -> Cell:
+    """A figure over both sides: withheld while either side gave one to four answers (with
+    that side's figure withheld and the other's shown, their difference would be its answers)."""
+    values = [v for side in by_side.values() for v in side]
+    if any(0 < len(side) < MIN_ANSWERS for side in by_side.values()):
+        return Cell(len(values), None, why=ONE_SIDE_FEW if len(values) >= MIN_ANSWERS else "")
+    return _cell(values)
+
+
+def _in_fives(answers: list[CheckinAnswer]) -> list[CheckinAnswer]:
+    """The first answers, in the order they came, in whole fives: what a figure of the
+    closing survey (which stays open) counts, so that it never moves with a single answer."""
+    ordered = sorted(answers, key=lambda a: a.id)
+    return ordered[: len(ordered) // MIN_ANSWERS * MIN_ANSWERS]
+
+
+def _counted_cell(answers: list[CheckinAnswer]) -> Cell:
+    """A closing-survey figure: each side's answers counted in fives (so a figure over both
+    sides never holds a side's one to four answers either)."""
+    counted = [a.value for side in (Side.junior.value, Side.senior.value)
+               for a in _in_fives([a for a in answers if a.side == side])
+               if a.value is not None]  # fmt: skip
+    n = len([a for a in answers if a.value is not None])
+    mean = sum(counted) / len(counted) if counted else None
+    return Cell(n, mean, counted=len(counted))
+
+
+async def build(
+    session: AsyncSession, programme: Programme, now: datetime | None = None
+) -> Dashboard:
     every = await pairs_of(session, programme)
     pairs = [p for p in every if p.status == PairStatus.active.value]
     people = {p.junior_id for p in pairs} | {p.senior_id for p in pairs}
-    rounds = current_round(programme)
+    rounds = current_round(programme, now)
+    # Response rates count who answered, open round included; figures are of rounds over.
+    shown = closed_rounds(programme, now)
     answers = list(
         await session.scalars(
             select(CheckinAnswer).where(CheckinAnswer.programme_id == programme.id)
@@ -111,7 +175,9 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
     for r in range(1, rounds + 1):
         answered = {a.user_id for a in answers if a.round == r}
         rates.append((r, len(answered & people), len(people)))
-    board = Dashboard(len(pairs), len(people), rounds, rates)
+    board = Dashboard(len(pairs), len(people), rounds, rates, closed=shown)
+    if rounds > shown:
+        board.open_round, board.open_until = rounds, round_closes_at(programme, rounds)
     if every:
         board.meetings = int(
             await session.scalar(
@@ -129,14 +195,17 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
         board.frankness[side] = {
             r: _cell([a.value for a in answers if a.round == r and a.side == side
                       and a.value is not None and by_id[a.question_id].frankness])
-            for r in range(1, rounds + 1)
+            for r in range(1, shown + 1)
         }  # fmt: skip
     for q in regular:
         if q.kind == "scale":
             cells = {
-                r: _cell([a.value for a in answers
-                          if a.question_id == q.id and a.round == r and a.value is not None])
-                for r in range(1, rounds + 1)
+                r: _combined({
+                    side: [a.value for a in answers if a.question_id == q.id and a.round == r
+                           and a.side == side and a.value is not None]
+                    for side in (Side.junior.value, Side.senior.value)
+                })
+                for r in range(1, shown + 1)
             }  # fmt: skip
             board.questions.append((q, cells))
         else:
@@ -144,13 +213,16 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
             # MIN_ANSWERS participants answered it (a question asked of one side, answered by
             # one senior among five juniors, is that senior's), in the text's own order, which
             # says nothing of who answered first.
-            for r in range(1, rounds + 1):
+            for r in range(1, shown + 1):
                 texts = [a.text for a in answers if a.question_id == q.id and a.round == r
                          and a.text]  # fmt: skip
                 if len(texts) >= MIN_ANSWERS:
                     board.texts += [(r, q.prompt, text) for text in sorted(texts)]
                 elif texts:
                     board.texts_withheld.append((r, q.prompt))
+            if board.open_round and any(a.question_id == q.id and a.round == board.open_round
+                                        and a.text for a in answers):  # fmt: skip
+                board.texts_open.append(q.prompt)
     if programme.status == "closed":
         board.closing = _closing(asked, [a for a in answers if a.round == CLOSING_ROUND], people)
     conversations = [p.conversation_id for p in every if p.conversation_id is not None]
@@ -184,25 +256,25 @@ async def build(session: AsyncSession, programme: Programme) -> Dashboard:
 def _closing(
     asked: list[CheckinQuestion], answers: list[CheckinAnswer], people: set[int]
 ) -> Closing:
+    """The closing survey's figures. It takes answers for as long as the programme stays
+    closed, so each figure counts answers in fives (`_in_fives`), never moving with one."""
     closing = Closing(answered=len({a.user_id for a in answers}), asked=len(people))
     frank = {q.id for q in asked if q.frankness}
     for side in (Side.junior.value, Side.senior.value):
-        closing.frankness[side] = _cell(
-            [a.value for a in answers
-             if a.side == side and a.question_id in frank and a.value is not None]
-        )  # fmt: skip
+        closing.frankness[side] = _counted_cell(
+            [a for a in answers if a.side == side and a.question_id in frank]
+        )
     for q in asked:
         if not q.closing:
             continue
+        mine = [a for a in answers if a.question_id == q.id]
         if q.kind == "scale":
-            values = [a.value for a in answers if a.question_id == q.id and a.value is not None]
-            closing.questions.append((q, _cell(values)))
+            closing.questions.append((q, _counted_cell(mine)))
         else:
-            closing.texts += [
-                (q.prompt, a.text) for a in answers if a.question_id == q.id and a.text
-            ]
-    if closing.answered < MIN_ANSWERS and closing.texts:
-        closing.texts, closing.texts_withheld = [], True
+            written = [a for a in mine if a.text]
+            shown = _in_fives(written)
+            closing.texts += [(q.prompt, text) for text in sorted(a.text for a in shown)]
+            closing.texts_waiting += len(written) - len(shown)
     return closing
 
 
@@ -221,8 +293,8 @@ def frankness_svg(board: Dashboard) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="frank-title" class="chart">',
         '<title id="frank-title">Mean answer to “Did you feel able to speak frankly?” per '
-        "check-in round, junior side solid, senior side dashed (rounds with fewer than five "
-        "answers are left out)</title>",
+        "check-in round, junior side solid, senior side dashed (a round still open, and a "
+        "side's round with fewer than five answers, are left out)</title>",
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
         'stroke="#555"/>',
         f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#555"/>',
@@ -249,7 +321,8 @@ def frankness_svg(board: Dashboard) -> str:
 
 
 def csv_export(programme: Programme, board: Dashboard) -> str:
-    """Aggregates only (withheld below five answers); never an individual's answer."""
+    """The page's aggregates, withheld as there (rounds still open are left out); never an
+    individual's answer."""
     out = io.StringIO()
     writer = csv.writer(out)
     # `value`: the mean answer for a question, the share who answered for a response rate.
@@ -270,12 +343,16 @@ def csv_export(programme: Programme, board: Dashboard) -> str:
         closing = board.closing
         writer.writerow([programme.name, "closing", "closing survey answered", "all",
                          closing.answered, f"{closing.asked}"])  # fmt: skip
-        for side, c in closing.frankness.items():
-            mean = "" if c.mean is None else f"{c.mean:.2f}"
-            writer.writerow([programme.name, "closing", "frankness", side, c.n, mean])
-        for q, c in closing.questions:
-            mean = "" if c.mean is None else f"{c.mean:.2f}"
-            writer.writerow([programme.name, "closing", q.prompt, q.side, c.n, mean])
+        # `answers`: those the figure counts (in fives; the others wait for five more), or
+        # with no figure, those received.
+        rows = [("frankness", side, c) for side, c in closing.frankness.items()]
+        rows += [(q.prompt, q.side, c) for q, c in closing.questions]
+        for measure, side, c in rows:
+            if c.mean is None:
+                writer.writerow([programme.name, "closing", measure, side, c.n, ""])
+            else:
+                writer.writerow([programme.name, "closing", measure, side, c.counted,
+                                 f"{c.mean:.2f}"])  # fmt: skip
     # A cell a spreadsheet would run as a formula is written as text.
     return "".join(
         line if line[:1] not in ("=", "+", "-", "@") else "'" + line

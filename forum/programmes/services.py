@@ -522,6 +522,10 @@ async def edit_pairs(
         if (junior, Side.junior.value) not in people or (senior, Side.senior.value) not in people:
             raise ProgrammeError("action", "Those members are not accepted participants.")
     if action in ("fix", "swap"):
+        # A fix the pairing must refuse would be dropped from the proposal without a word.
+        why = await unfixable(session, programme, pairs)
+        if why is not None:
+            raise ProgrammeError("pair", why)
         for pair in pairs:
             edits["forbidden"] = [p for p in edits["forbidden"] if p != list(pair)]
             # A member is fixed to one partner at a time: a new fix replaces theirs.
@@ -575,9 +579,9 @@ async def latest_job(session: AsyncSession, programme: Programme) -> PairingJob 
     )
 
 
-async def _people(
-    session: AsyncSession, programme: Programme, pairing: Any
-) -> tuple[list[Any], list[Any]]:
+async def _profiles(session: AsyncSession, programme: Programme) -> list[dict[str, Any]]:
+    """The accepted applications as the pairing reads them (`pairing.Person`'s fields): the
+    people each asked to avoid and their reporting lines (both ways) as user ids."""
     rows = [(a, n) for a, n in await applications(session, programme)
             if a.status == ApplicationStatus.accepted.value]  # fmt: skip
     names = {n.lower(): a.user_id for a, n in rows}
@@ -599,19 +603,60 @@ async def _people(
         for other in ids(a.reporting_line):
             line.setdefault(a.user_id, set()).add(other)
             line.setdefault(other, set()).add(a.user_id)
-    juniors: list[Any] = []
-    seniors: list[Any] = []
-    for a, _ in rows:
-        person = pairing.Person(
+    return [
+        dict(
             id=a.user_id, side=a.side, department=a.department, seniority=a.seniority,
             teaches=frozenset(lines(a.teaches)), learns=frozenset(lines(a.learns)),
             availability=frozenset(lines(a.availability)),
             # Nobody is paired with themselves (a peer programme's member is on both sides).
             avoid=ids(a.avoid) | {a.user_id},
             reporting_line=frozenset(line.get(a.user_id, set())), capacity=1,
-        )  # fmt: skip
-        (juniors if a.side == Side.junior.value else seniors).append(person)
+        )
+        for a, _ in rows
+    ]  # fmt: skip
+
+
+async def _people(
+    session: AsyncSession, programme: Programme, pairing: Any
+) -> tuple[list[Any], list[Any]]:
+    juniors: list[Any] = []
+    seniors: list[Any] = []
+    for profile in await _profiles(session, programme):
+        person = pairing.Person(**profile)
+        (juniors if person.side == Side.junior.value else seniors).append(person)
     return juniors, seniors
+
+
+async def unfixable(
+    session: AsyncSession, programme: Programme, pairs: list[tuple[int, int]]
+) -> str | None:
+    """Why one of `pairs` (junior, senior) cannot be fixed, in words, or None. A fix overrides
+    the lead's own "forbid" (it replaces it), never a member's constraint: the pairing refuses
+    the same person, a reporting line either way, and someone either side asked to avoid
+    (`pairing.refusal`), and would leave such a fix out of every proposal."""
+    profiles = {(p["id"], p["side"]): p for p in await _profiles(session, programme)}
+    names = await usernames(session, {i for pair in pairs for i in pair})
+    for junior_id, senior_id in pairs:
+        junior = profiles.get((junior_id, Side.junior.value))
+        senior = profiles.get((senior_id, Side.senior.value))
+        if junior is None or senior is None:
+            return "Those members are not accepted participants."
+        j, s = names.get(junior_id, "?"), names.get(senior_id, "?")
+        if junior_id == senior_id:
+            why = f"{j} cannot be paired with themselves"
+        elif senior_id in junior["reporting_line"] or junior_id in senior["reporting_line"]:
+            why = f"{j} and {s} are in the same reporting line"
+        elif senior_id in junior["avoid"]:
+            why = f"{j} asked not to be paired with {s}"
+        elif junior_id in senior["avoid"]:
+            why = f"{s} asked not to be paired with {j}"
+        else:
+            continue
+        return (
+            f"{j} with {s} cannot be fixed: {why}. Members' constraints are never broken; "
+            "choose another pair."
+        )
+    return None
 
 
 async def run_job(session: AsyncSession, job: PairingJob, pairing: Any) -> dict[str, Any]:
@@ -643,6 +688,12 @@ async def run_job(session: AsyncSession, job: PairingJob, pairing: Any) -> dict[
         "unmatched": [
             {"person_id": u.person_id, "side": u.side, "reason": u.reason}
             for u in proposal.unmatched
+        ],
+        # Fixes the pairing could not place (an application changed since the fix): the
+        # proposal page says which and why.
+        "refused_fixed": [
+            {"junior_id": r.junior_id, "senior_id": r.senior_id, "reason": r.reason}
+            for r in getattr(proposal, "refused_fixed", [])
         ],
     }  # fmt: skip
     job.result = json.dumps(result)
@@ -902,6 +953,23 @@ def current_round(programme: Programme, now: datetime | None = None) -> int:
     if start is None or end < start:
         return 0
     return (end - start).days // max(programme.checkin_days, 1) + 1
+
+
+def round_closes_at(programme: Programme, round_: int) -> datetime | None:
+    """When check-in `round_` stops taking answers (the next one opens); None: not published.
+    Closing the programme closes its round early (see `closed_rounds`)."""
+    start = starts_at(programme)
+    if start is None:
+        return None
+    return start + timedelta(days=max(programme.checkin_days, 1) * round_)
+
+
+def closed_rounds(programme: Programme, now: datetime | None = None) -> int:
+    """How many check-in rounds are over: their answers can no longer be sent or replaced.
+    Every round once the programme is closed (check-ins stop), else all but the open one."""
+    if programme.status == ProgrammeStatus.closed.value:
+        return current_round(programme, now)
+    return max(current_round(programme, now) - 1, 0)
 
 
 def phase(programme: Programme, now: datetime | None = None) -> str:

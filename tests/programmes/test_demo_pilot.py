@@ -28,15 +28,20 @@ async def test_demo_has_a_running_pilot_with_eight_pairs_and_check_ins(
         assert len(pairs) == 8 and all(p.conversation_id for p in pairs)
         board = await dash.build(session, programme)
         assert board.rounds == 3 and board.pairs_active == 8
+        # Rounds 1 and 2 are over and show; round 3 is open, its figures shown when it closes.
+        assert board.closed == 2 and board.open_round == 3
         assert board.frankness["junior"][1].mean is not None
         assert board.frankness["senior"][2].mean is not None
+        assert sorted(board.frankness["junior"]) == [1, 2]
         assert board.response_rates[0][1] >= 12
         assert trial.status == "closed" and len(await svc.pairs_of(session, trial)) == 6
         closed = await dash.build(session, trial)
         assert closed.closing is not None and closed.closing.answered == 11
         assert closed.closing.frankness["junior"].mean is not None
         ((question, cell),) = closed.closing.questions
-        assert question.closing and cell.n == 11 and cell.mean is not None
+        # Each side's answers count in fives: five juniors (grace_w has not answered) and five
+        # of the six seniors.
+        assert question.closing and cell.n == 11 and cell.counted == 10 and cell.mean is not None
         # Old programme news is not sent; grace_w is asked for her closing survey.
         waiting = list(await session.scalars(select(NotificationWork)
                                              .where(NotificationWork.source == "programme")))  # fmt: skip

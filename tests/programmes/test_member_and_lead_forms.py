@@ -20,7 +20,7 @@ from forum.programmes import services as svc
 from forum.programmes.models import CheckinQuestion, Pair
 from forum.review.models import Report
 from tests.helpers import login, make_user, post_form
-from tests.programmes.test_programmes import enrol, make_programme
+from tests.programmes.test_programmes import end_round, enrol, make_programme
 from tests.programmes.test_schedule_and_meetings import publish_pairs
 
 
@@ -168,6 +168,7 @@ async def test_counts_are_in_the_singular_for_one(
     junior, _ = await _members(db, pair)
     (frank,) = [q for q in await svc.questions(db, other, "junior") if q.frankness]
     await svc.answer_checkin(db, settings, junior, other, "junior", {frank.id: "4"})
+    end_round(other)  # a round's figures show once it is over
     await db.commit()
     board = (await client.get(f"/programmes/{other.id}/dashboard")).text
     assert "withheld (1 answer)" in board and "(2 participants)" in board

@@ -5,6 +5,7 @@ edits, publishing into private pair spaces, and check-ins read by the lead only.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import httpx
@@ -233,17 +234,30 @@ async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spac
     page = await client.get(f"/programmes/{programme.id}/proposal")
     assert page.status_code == 200 and "jun1" in page.text and "overlap" in page.text
     # The lead swaps partners; the swap asks for jun1-sen1, which the reporting line forbids:
-    # the proposal reports it instead of pairing them.
+    # refused, saying why, with the lead's choice kept, and nothing changed or queued.
+    chosen = [f"{ids['jun1']}-{ids['sen2']}", f"{ids['jun2']}-{ids['sen1']}"]
     swap = await post_form(
-        client, f"/programmes/{programme.id}/edit",
-        {"action": "swap", "pair": [f"{ids['jun1']}-{ids['sen2']}", f"{ids['jun2']}-{ids['sen1']}"]},  # type: ignore[dict-item]
+        client, f"/programmes/{programme.id}/edit", {"action": "swap", "pair": chosen},  # type: ignore[dict-item]
         token_from=f"/programmes/{programme.id}/proposal",
     )  # fmt: skip
-    assert swap.status_code == 303
-    await db.refresh(programme)
-    assert sorted(map(tuple, svc.edits_of(programme)["fixed"])) == sorted(
-        [(ids["jun1"], ids["sen1"]), (ids["jun2"], ids["sen2"])]
+    assert swap.status_code == 400
+    assert "jun1 with sen1 cannot be fixed: jun1 and sen1 are in the same reporting line" in (
+        swap.text
     )
+    assert all(re.search(rf'value="{c}" id="pair-\d+" checked', swap.text) for c in chosen)
+    await db.refresh(programme)
+    assert svc.edits_of(programme) == {"fixed": [], "forbidden": []}
+    assert await svc.run_queued(db, pairing) == 0
+    # Fixing jun2 with sen2 is allowed: jun1, whose only other senior is in their reporting
+    # line, is left unmatched.
+    fix = await post_form(
+        client, f"/programmes/{programme.id}/edit",
+        {"action": "fix", "pair": f"{ids['jun2']}-{ids['sen2']}"},
+        token_from=f"/programmes/{programme.id}/proposal",
+    )  # fmt: skip
+    assert fix.status_code == 303
+    await db.refresh(programme)
+    assert svc.edits_of(programme)["fixed"] == [[ids["jun2"], ids["sen2"]]]
     assert await svc.run_queued(db, pairing) == 1
     proposal = svc.proposal_of(await svc.latest_job(db, programme))
     assert proposal is not None
@@ -343,6 +357,12 @@ async def test_worker_and_cli_run_pairing_outside_the_web_process(
     assert await db.scalar(select(PairingJob.id).where(PairingJob.status == "queued")) is None
 
 
+def end_round(programme: Programme) -> None:
+    """The open check-in round ends (the next opens), as if a round's days had passed."""
+    assert programme.published_at is not None
+    programme.published_at -= timedelta(days=programme.checkin_days)
+
+
 async def _published(
     db: AsyncSession, settings: Settings, lead: User, programme: Programme, n: int
 ) -> list[tuple[User, User]]:
@@ -378,13 +398,18 @@ async def test_dashboard_withholds_small_aggregates_and_only_the_lead_reads_it(
     written = await svc.add_question(db, settings, lead, programme, "What went well?", "text",
                                      "both")  # fmt: skip
     words = ("Zest", "Agenda", "Mirror", "Budget", "Coffee")
-    for n, (word, (junior, _)) in enumerate(zip(words, people, strict=False)):
-        if n == 4:
-            board = await dash.build(db, programme)
-            assert board.texts == [] and board.texts_withheld == [(1, "What went well?")]
+    for word, (junior, _) in zip(words, people, strict=False):
         await svc.answer_checkin(db, settings, junior, programme, "junior",
                                  {frank.id: "4", written.id: word})  # fmt: skip
+    # Round 1 is open (answers may still come, or be replaced): none of its figures show.
     board = await dash.build(db, programme)
+    assert board.open_round == 1 and board.closed == 0 and board.response_rates == [(1, 9, 12)]
+    assert board.frankness == {"junior": {}, "senior": {}} and board.texts == []
+    assert board.texts_open == ["What went well?"] and not board.texts_withheld
+    assert "<circle" not in dash.frankness_svg(board)
+    end_round(programme)
+    board = await dash.build(db, programme)
+    assert board.open_round == 2 and board.closed == 1
     assert [t for _r, _q, t in board.texts] == sorted(words) and not board.texts_withheld
     assert board.frankness["junior"][1].mean == 4.0
     assert board.frankness["senior"][1].mean is None and board.frankness["senior"][1].n == 4
@@ -425,6 +450,7 @@ async def test_written_answers_of_a_round_few_answered_are_withheld(
     (frank,) = [q for q in await svc.questions(db, programme, "senior") if q.frankness]
     await svc.answer_checkin(db, settings, people[0][1], programme, "senior",
                              {frank.id: "3", written.id: "She is too junior for this, frankly."})  # fmt: skip
+    end_round(programme)
     board = await dash.build(db, programme)
     assert board.texts == [] and board.texts_withheld == [(1, "What went well?")]
 
