@@ -97,6 +97,11 @@ CUES = [
     _cue("nobody_asked",
          rf"\b(?:nobody|no one|no-one) asked (?:{_YOU}|the (?:intern|interns|junior|juniors|kid|kids|grad|grads|newbie))\b", 0.75),
     _cue("bless", r"\bbless (?:your|his|her|their) (?:little )?(?:heart|cotton socks)\b", 0.5),
+    # "Back in my day, graduates kept quiet for five years": the old silence held up to juniors.
+    _cue("in_my_day_juniors_kept_quiet",
+         rf"\b(?:back )?in my day\b[^.!?\n]{{0,40}}?\b{_JUNIORS}\b[^.!?\n]{{0,30}}?\b(?:kept (?:quiet|"
+         r"(?:their|our) (?:heads down|mouths shut))|knew (?:their|our) place|did as (?:they were|we were) told|"
+         r"(?:didn'?t|did not|never) (?:complain|question|answer back|speak up|speak))\b", 0.55),
     _cue("in_my_day", r"\b(?:back )?in my day\b", 0.25),
     _cue("cute_idea",
          rf"\b(?:cute|adorable|sweet|precious)(?: little)? (?:idea|suggestion|theory|opinion|take|that {_YOU} think)\b", 0.6),
@@ -116,6 +121,14 @@ CUES = [
          r"(?:all )?(?:clueless|useless|idiots|stupid|thick|dim|brainless))\b"
          r"(?!\s+(?:about|of|on|at|with|when|until|before)\b)", 0.7),
     _cue("out_of_your_depth", rf"\b{_YOURE} (?:way |well |completely |clearly )?out of {_YOU}r depth\b", 0.5),
+    # "Still wet behind the ears, I see." (of oneself, "I was still wet…", it is damped).
+    _cue("wet_behind_the_ears",
+         rf"\b(?:{_YOURE}|{_JUNIORS} (?:are|is)|still|so|clearly|obviously|a bit|bit|rather|pretty)\s+"
+         r"(?:still\s+|so\s+|clearly\s+)?wet behind the ears\b", 0.75),
+    # "Where juniors are seen and not heard": the rule stated of them, not only prescribed.
+    _cue("seen_not_heard_class", rf"\b{_JUNIORS} (?:are|were|get) (?:to be )?seen and not heard\b", 0.8),
+    # A reader called "kid" at the end of what is said to them: "don't bother me, kid."
+    _cue("vocative_kid", r",\s*(?:kid|kiddo|sonny|sweetie|little one|young (?:man|lady))\b(?=\s*(?:[.!?]|$))", 0.6),
 ]  # fmt: skip
 
 # "my manager told me to know my place": reported, not uttered.
@@ -351,10 +364,10 @@ def find_cues(text: str) -> list[CueMatch]:
                 damped = "reported speech"
             elif (
                 _SELF.search(prefix) or (shifted and _SHIFTED_SELF.search(text, start, end))
-            ) and not (_YOU_IN.search(text, start, end)):
+            ) and not (_YOU_IN.search(text, start, end) or cue.name in _ADDRESSED):
                 score *= 0.2
                 damped = "speaking of oneself"
-            elif _ADVICE.search(prefix):
+            elif _ADVICE.search(prefix) and cue.name not in _ADDRESSED:
                 score *= 0.3
                 damped = "advice against it"
             endorsed = (
@@ -379,7 +392,11 @@ def find_cues(text: str) -> list[CueMatch]:
 
 def _written_span(where: list[int], start: int, end: int, length: int) -> tuple[int, int]:
     """A span of the text without its invisible characters as a span of what was written: up
-    to the next kept character, so marks dropped after the span's last letter stay with it."""
+    to the next kept character, so marks dropped after the span's last letter stay with it.
+    (An upside-down line was read back: its span is where its characters were written.)"""
+    if end - start > 1 and where[end - 1] < where[start]:
+        written = where[start:end]
+        return min(written), max(written) + 1
     return where[start], where[end] if end < len(where) else length
 
 
@@ -516,7 +533,26 @@ def score(text: str, watched: Iterable[str] = ()) -> list[Signal]:
     return signals
 
 
-def nudge_phrases(text: str, threshold: float = 0.5) -> list[str]:
+# Cues that name the reader whatever the sentence says of the writer ("leave me alone, kid").
+_ADDRESSED = frozenset({"vocative_kid"})
+# A put-down run together as one word, as a username writes it ("youretoojuniortogetthis",
+# "shush_intern", "listen_to_your_elders" without their separators): read on the name in
+# lower case with its separators out and digits read as letters (forum.accounts).
+_SQUASHED_JUNIOR = (
+    r"(?:juniors?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?)"
+)
+SQUASHED_PUT_DOWN = re.compile(
+    r"too(?:junior|young|green|inexperienced|naive)|knowyourplace|comeback(?:when|once)|"
+    r"seenandnotheard|grownups|adultsaretalking|nobodyasked|(?:listento|respect|obey)yourelders|"
+    r"wetbehindtheears|payyourdues|earnyourstripes|outofyourdepth|(?:stick|back)tothecoffee|"
+    rf"(?:shush|hush|shutup|sitdown|silence|ok|okay|dumb|stupid|clueless|useless){_SQUASHED_JUNIOR}|"
+    rf"{_SQUASHED_JUNIOR}(?:knownothing|areclueless|areuseless|shouldlisten|shutup|sitdown)"
+)  # fmt: skip
+# A cue reading this high makes the composer point its phrase out before posting.
+NUDGE = 0.5
+
+
+def nudge_phrases(text: str, threshold: float = NUDGE) -> list[str]:
     """The phrases the composer should point out before posting (empty: no nudge), each
     once, as first written (a phrase pasted a thousand times is named once)."""
     seen: dict[str, str] = {}

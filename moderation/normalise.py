@@ -132,12 +132,92 @@ def _characters(text: str) -> Iterator[tuple[str, int]]:
         yield text[i], i
 
 
+# Upside-down ("turned") writing: "ʇǝƃ oʇ ɹoıunɾ ooʇ ǝɹ,noʎ" is read by turning the page. The
+# turned letters that Latin text never holds mark a line as such; the line is then read back
+# (each character turned back, right to left). ASCII letters that are other letters turned
+# (n/u, p/d, b/q, M/W) are turned back only on such a line.
+_TURNED = {
+    "ɐ": "a",
+    "ɔ": "c",
+    "ǝ": "e",
+    "ə": "e",
+    "ɟ": "f",
+    "ƃ": "g",
+    "ɓ": "g",
+    "ɥ": "h",
+    "ı": "i",
+    "ᴉ": "i",
+    "ɾ": "j",
+    "ʞ": "k",
+    "ן": "l",
+    "ɯ": "m",
+    "ɹ": "r",
+    "ɹ̣": "r",
+    "ʇ": "t",
+    "ʌ": "v",
+    "ʍ": "w",
+    "ʎ": "y",
+    "∀": "A",
+    "Ɔ": "C",
+    "Ǝ": "E",
+    "Ⅎ": "F",
+    "⅁": "G",
+    "ſ": "J",
+    "˥": "L",
+    "⅂": "L",
+    "Ԁ": "P",
+    "ᴚ": "R",
+    "⊥": "T",
+    "┴": "T",
+    "∩": "U",
+    "Λ": "V",
+    "⅄": "Y",
+    "Ɩ": "1",
+    "ᄅ": "2",
+    "↊": "2",
+    "Ɛ": "3",
+    "↋": "3",
+    "ㄣ": "4",
+    "ϛ": "5",
+    "ㄥ": "7",
+    "˙": ".",
+    "¿": "?",
+    "¡": "!",
+    "„": '"',
+    "‾": "_",
+    "⅋": "&",
+}
+_TURNED_ASCII = {"n": "u", "u": "n", "p": "d", "d": "p", "b": "q", "q": "b", "M": "W", "W": "M",
+                 "6": "9", "9": "6", ",": "'", "'": ",", "(": ")", ")": "(", "[": "]", "]": "[",
+                 "{": "}", "}": "{", "<": ">", ">": "<"}  # fmt: skip
+_TURNED_ONLY = frozenset(_TURNED) - {"ə", "ı"}  # (letters of Azerbaijani and Turkish)
+TURNED_MIN = 3  # distinct turned-only characters that mark a line as upside down
+
+
+def _turned_back(chars: list[str], where: list[int]) -> None:
+    """Each upside-down line of `chars` (with `where`, its offsets) read back, in place."""
+    start = 0
+    while start < len(chars):
+        try:
+            end = chars.index("\n", start)
+        except ValueError:
+            end = len(chars)
+        line = chars[start:end]
+        turned = {ch for ch in line if ch in _TURNED_ONLY}
+        letters = sum(1 for ch in line if ch.isalpha())
+        if len(turned) >= TURNED_MIN and 5 * sum(ch in _TURNED for ch in line) >= letters:
+            chars[start:end] = [_TURNED.get(ch, _TURNED_ASCII.get(ch, ch)) for ch in line][::-1]
+            where[start:end] = where[start:end][::-1]
+        start = end + 1
+
+
 def as_shown(text: str) -> tuple[str, list[int] | None]:
     """`text` as the page shows its characters: character references read ("too &#x6a;unior"),
     without the characters that show as nothing (_IGNORABLE, and marks stacked on a Latin
     letter beyond what `fold` takes off: "jun\u0301\u0301ior"), with where each character
     was written in `text` (None when it is `text` unchanged), so that a span found in the
-    result maps back to what was written. Linear in the text's length."""
+    result maps back to what was written; upside-down lines read back (_TURNED). Linear in
+    the text's length."""
     if text.isascii() and "&" not in text:
         return text, None
     kept: list[str] = []
@@ -149,6 +229,8 @@ def as_shown(text: str) -> tuple[str, list[int] | None]:
         kept.append(ch)
         where.append(i)
         latin = _latin_base(ch)
+    if not text.isascii() and any(ch in _TURNED_ONLY for ch in kept):
+        _turned_back(kept, where)
     if len(kept) == len(text) and all(i == n for n, i in enumerate(where)):
         return text, None
     return "".join(kept), where
@@ -251,6 +333,35 @@ def _words(m: re.Match[str]) -> str:
     return " ".join([parts[0], *(part.lower() for part in parts[1:])])
 
 
+# A stock put-down written as its initials ("TJTGT. CBWYH20YI."): members who know the phrase
+# read it whole, so the models read the phrase. Only these phrases' initials, in capitals.
+_INITIALISED = (
+    "you're too junior to get this", "too junior to get this", "too young to understand",
+    "you're too young to understand", "come back when you have 20 years in",
+    "come back when you've got 20 years in", "come back in 20 years",
+    "leave it to the grown-ups", "you'll understand when you're older",
+)  # fmt: skip
+
+
+def _initials(phrase: str) -> str:
+    return "".join(w if w.isdigit() else w[0] for w in re.findall(r"\d+|[a-z']+", phrase))
+
+
+_INITIALS = {_initials(p).upper(): p for p in _INITIALISED}
+_INITIALS_WORD = re.compile(r"\b[A-Z0-9]{4,12}\b")
+# An e-mail address whose name spells out words ("youre.too.junior.to.get.this@x.com"), shown
+# as written on the page: read as the words (three joins or more, as for a web address).
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]{1,64})(@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})")
+_EMAIL_JOIN = re.compile(r"[._+-]+")
+
+
+def _email_words(m: re.Match[str]) -> str:
+    name, domain = m.groups()
+    if len(_EMAIL_JOIN.findall(name)) < 3:
+        return m.group(0)
+    return _EMAIL_JOIN.sub(" ", name) + " " + domain
+
+
 def for_model(text: str) -> str:
     """What the models read: the text as it shows on the page (character references such as
     "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
@@ -259,6 +370,9 @@ def for_model(text: str) -> str:
     text = as_shown(text)[0]
     if "/" in text or "www." in text:
         text = _URL.sub(_url_words, text)
+    if "@" in text:
+        text = _EMAIL.sub(_email_words, text)
+    text = _INITIALS_WORD.sub(lambda m: _INITIALS.get(m.group(0), m.group(0)), text)
     folded = _FENCE.sub("", fold(text))
     folded = _CAMEL.sub(_words, folded)
     if not folded.isascii():

@@ -28,6 +28,9 @@ YEARS_PER_STEP = 5
 # sentence 0.91). A title with one is flagged at least: the model, which learnt from posts,
 # misreads a few words alone ("Know your place, junior" 0.08).
 STOCK_CUE = cues.STOCK
+# "Maybe": a score this share of its flag threshold or more (moderators' word for it, and the
+# floor at which a phrase the composer pointed out settles a post as flagged).
+MAYBE = 0.6
 
 
 def _logit(p: float) -> float:
@@ -147,6 +150,12 @@ def dismissive_score(
             title = max(title, title_cue)
     if title is not None and title > base:
         base = title
+    if cue >= cues.NUDGE and settings.dismissive_flag * MAYBE <= base < settings.dismissive_flag:
+        # A phrase the composer pointed out (its author posted it anyway) in a post the
+        # model reads as a maybe: a moderator looks. Below that floor such posts are quotes,
+        # reports and advice against the phrase (dev and test: none of their fair posts
+        # between the floor and the flag carries one; two put-downs there did).
+        base = settings.dismissive_flag
     gap = min(post.seniority_gap, MAX_GAP_STEPS)
     boosted = (
         _sigmoid(_logit(base) + settings.context_boost_per_level * gap) if base > 0.05 else base
@@ -191,6 +200,6 @@ def likelihood(score: float, threshold: float) -> str:
     """How moderators see a score: Likely / Maybe / Unlikely, relative to its threshold."""
     if score >= threshold:
         return "Likely"
-    if score >= threshold * 0.6:
+    if score >= threshold * MAYBE:
         return "Maybe"
     return "Unlikely"

@@ -109,10 +109,14 @@ def validate_username(username: str) -> str:
         )
     # A name shows on every post and in "last post by" lines, and the worker never reads it:
     # a put-down for a name ("know_your_place_kid", "too_junior_to_get_this",
-    # "come_back_in_20yrs") is refused here, read as words, text-speak spelt out. A name is
-    # not speech: any cue reading a put-down refuses it, not only a stock one.
+    # "come_back_in_20yrs") is refused here, read as words, text-speak spelt out, and run
+    # together ("youretoojuniortogetthis"). A name is not speech: any cue reading a put-down
+    # refuses it, not only a stock one.
     readings = (_name_words(username), _name_words(username.translate(_DIGITS_FOR_LETTERS)))
-    if max(cues.reading(for_model(words)) for words in readings) >= USERNAME_CUE_MAX:
+    squashed = re.sub(r"[^a-z]", "", username.lower().translate(_DIGITS_FOR_LETTERS))
+    if max(
+        cues.reading(for_model(words)) for words in readings
+    ) >= USERNAME_CUE_MAX or cues.SQUASHED_PUT_DOWN.search(squashed):
         raise AccountError("username", "Choose another username: this one reads as a put-down.")
     return username
 

@@ -11,6 +11,11 @@ from moderation.signals import PostInput
 
 DISMISSIVE_TEXTS = [
     "You're too junior to get this.",
+    # A fifteenth-session probe's: an idiom, the rule stated of juniors, a reader called "kid".
+    "Still wet behind the ears, I see. Give it a decade.",
+    "Where juniors are seen and not heard",
+    "Don't bother messaging me, kid.",
+    "Back in my day, graduates kept quiet for the first five years and learned something.",
     "Juniors know nothing.",
     "Our grads are useless, frankly.",
     "Come back when you have 20 years in.",
@@ -24,6 +29,8 @@ DISMISSIVE_TEXTS = [
 ]
 NOT_DISMISSIVE = [
     "My manager told me to know my place and it hurt.",
+    "I was still wet behind the ears when I joined, and my mentor never made me feel it.",
+    "The kid, who is fourteen, joined the work-experience week.",
     "I'm too new to judge whether this works.",
     'He said "come back when you have real experience" in front of everyone.',
     "Never tell a junior to come back when they have more experience.",
@@ -178,8 +185,13 @@ def test_policy_thresholds_and_reason_codes() -> None:
     assert decide(stock, quoting, s).verdict == "flag"
     weaker = {"cues": {"dismissive": 0.9}, "dismissive": {"dismissive": 0.89}}
     assert decide(weaker, post, s).verdict == "flag"
-    unflagged = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.3}}
+    unflagged = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.29}}
     assert decide(unflagged, post, s).verdict == "clear"
+    # A phrase the composer points out (cues at NUDGE or more) in a post the model reads as a
+    # maybe (0.6 of the flag or more) is flagged: its author posted it after the note.
+    for cue, model, verdict in ((0.5, 0.3, "flag"), (0.49, 0.49, "clear"), (0.5, 0.29, "clear")):
+        read = {"cues": {"dismissive": cue}, "dismissive": {"dismissive": model}}
+        assert decide(read, post, s).verdict == verdict, (cue, model)
     tox = decide({"toxicity": {"insult": 0.61, "toxicity": 0.5}}, post, s)
     assert tox.verdict == "flag" and tox.reasons == ["INSULT"]
     assert decide({"toxicity": {"insult": 0.59}}, post, s).verdict == "clear"

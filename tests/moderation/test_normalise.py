@@ -12,7 +12,7 @@ import pytest
 
 from forum.core.text import clean_block, render_markdown
 from moderation import cues
-from moderation.normalise import fold, for_model
+from moderation.normalise import as_shown, fold, for_model
 from moderation.signals import own_words
 
 PLAIN = "You're too junior to get this. Come back when you have 20 years in."
@@ -250,4 +250,31 @@ def test_text_speak_reads_as_the_words_it_stands_for() -> None:
     for kept in ("W. H. Smith and the U.S. team", "5 cm of snow", "our r&d and q&a budget",
                  "a u-turn on the w/e rota", "I have 2 kids and 2 new starters",
                  "We hired 2 junior devs", "The w in the diagram is write, r for read"):  # fmt: skip
+        assert for_model(kept) == kept
+
+
+def test_upside_down_lines_are_read_back() -> None:
+    """A fifteenth-session probe published "ʇǝƃ oʇ ɹoıunɾ ooʇ ǝɹ,noʎ" unflagged."""
+    turned = "˙uı sɹɐǝʎ 0ᄅ ǝʌɐɥ noʎ uǝɥʍ ʞɔɐq ǝɯoƆ ˙sıɥʇ ʇǝƃ oʇ ɹoıunɾ ooʇ ǝɹ,noʎ"
+    assert for_model(f"Fair point.\n{turned}") == (
+        "Fair point.\nyou're too junior to get this. Come back when you have 20 years in."
+    )
+    found = {c.cue: c for c in cues.find_cues(f"Fair point.\n{turned}")}
+    assert found["too_junior_to_understand"].text == "ʇǝƃ oʇ ɹoıunɾ ooʇ ǝɹ,noʎ"
+    # Turkish and Azerbaijani letters (ı, ə) and a stray turned letter leave a line as it is.
+    for kept in ("Bakı şəhərində işləyirəm", "Iğdır'da çalışıyorum", "the ɐ sound in IPA"):
+        assert as_shown(kept)[0] == kept
+
+
+def test_an_email_address_and_initials_read_as_the_phrase_they_spell() -> None:
+    assert for_model("Write to youre.too.junior.to.get.this@example.com") == (
+        "Write to you're too junior to get this @example.com"
+    )
+    assert for_model("<sit-down-junior-nobody-asked-you@example.org>") == (
+        "<sit down junior nobody asked you @example.org>"
+    )
+    assert for_model("TJTGT. CBWYH20YI.") == (
+        "too junior to get this. come back when you have 20 years in."
+    )
+    for kept in ("mail jo.smith@example.com", "NASA and the NHS in FY25", "tjtgt"):
         assert for_model(kept) == kept
