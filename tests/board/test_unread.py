@@ -301,8 +301,12 @@ async def test_header_and_home_link_the_lists(
     await db.commit()
     await login(client, member.username)
     page = (await client.get("/")).text
-    assert 'href="/unread"' in header(page)
+    # A member has Latest in the header as a visitor does, and Unread beside it.
+    assert 'href="/latest"' in header(page) and 'href="/unread"' in header(page)
     assert 'href="/latest"' in page and 'href="/new"' in page
+    # (Staff, short of room, find Latest in the footer: tests/e2e/test_staff_layout.py.)
+    footer = page[page.index('<footer class="site"') :]
+    assert 'href="/latest"' in footer
 
 
 async def test_lists_count_marks_not_written_yet(

@@ -1,6 +1,7 @@
-"""Staff pages in real Chromium at desktop and phone widths: the staff header is one row on a
-laptop, the moderation log never scrolls sideways on a phone, and the rank table is edited
-in place (one row per rank), keeping validation and the audit log."""
+"""Staff pages in real Chromium at desktop and phone widths: the staff header (and a member's,
+with Latest and Unread) is one row on a laptop, the moderation log never scrolls sideways on a
+phone, and the rank table is edited in place (one row per rank), keeping validation and the
+audit log."""
 
 from __future__ import annotations
 
@@ -53,6 +54,39 @@ def test_the_staff_header_is_one_row_on_a_laptop(page: Page, viewport: str, who:
     if viewport == "desktop":  # a wider window: the header is no wider than the page's column
         page.set_viewport_size({"width": 1920, "height": 1000})
         assert header_rows(page) == 1, who
+
+
+@pytest.mark.parametrize("who", ["grace_w", "rosa_lead", "lena_editor"])
+def test_a_members_header_has_latest_and_unread_in_one_row(
+    page: Page, viewport: str, who: str
+) -> None:
+    """Members had Unread where visitors see Latest, and no Latest of their own: now both,
+    and the header still one row on a laptop (on a phone it wraps, never sideways)."""
+    login(page, who)
+    page.goto("/")
+    header = page.locator("header.site")
+    for name, heading in (("Latest", "Latest"), ("Unread", "Unread")):
+        link = header.get_by_role("link", name=name, exact=True)
+        expect(link).to_be_visible()
+        link.click()
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        if viewport == "desktop":
+            assert header_rows(page) == 1, (who, name)
+            assert page.evaluate("document.querySelector('header.site').offsetHeight") < 80
+        fits_sideways(page)
+    # Notifications and Messages are icons now, still named for a screen reader.
+    expect(header.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
+    expect(header.get_by_role("link", name="Messages", exact=True)).to_be_visible()
+
+
+def test_staff_reach_latest_from_the_footer(page: Page, viewport: str) -> None:
+    """The staff header has no room for Latest (as for Programmes): the footer has both."""
+    login(page, "ada_admin")
+    page.goto("/mod")
+    expect(page.locator("header.site").get_by_role("link", name="Latest")).to_be_hidden()
+    expect(page.locator("header.site").get_by_role("link", name="Unread")).to_be_visible()
+    page.locator("footer.site").get_by_role("link", name="Latest").click()
+    expect(page.get_by_role("heading", name="Latest", level=1)).to_be_visible()
 
 
 def test_the_moderation_log_fits_a_phone(page: Page, viewport: str) -> None:
