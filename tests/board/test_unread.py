@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import httpx
@@ -184,6 +186,49 @@ async def test_category_listing_links_to_unread_with_counts_in_one_query(
     queries.start()
     await client.get(f"/c/{category.slug}")
     assert queries.stop() == member_queries
+
+
+def _row(page: str, thread_id: int) -> str:
+    """The listing's row for the thread: its markup."""
+    rows = [r for r in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S) if f"/t/{thread_id}" in r]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _words(markup: str) -> str:
+    """What the row says, to the eye and to a screen reader (visually hidden text too)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(markup)).split())
+
+
+async def test_an_unread_row_says_its_title_once(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    """A tester's row read "What should ...? 1 unread in What should ...?": the count was a
+    second link, named with the title again. Now one link, the count after it (and its
+    description), in /unread and in the category's listing alike."""
+    author = await make_user(db, settings)
+    reader = await make_user(db, settings)
+    category = await make_category(db)
+    title = "What should the first mentoring meeting cover?"
+    thread, _posts = await make_thread(db, settings, author, category, title=title)
+    await login(client, reader.username)
+    await client.get(f"/t/{thread.id}")
+    await app.state.reads.flush(database)
+    thread_row = await db.get(Thread, thread.id)
+    assert thread_row is not None
+    await create_reply(db, settings, author, thread_row, "One more thought")
+    await db.commit()
+    for path in ("/unread", f"/c/{category.slug}", "/latest"):
+        row = _row((await client.get(path)).text, thread.id)
+        cell = row[: row.index("</td>")]
+        assert _words(cell).startswith(f"{title} 1 unread by "), (path, _words(cell))
+        assert _words(row).count(title) == 1, path
+        assert len(re.findall(r"<a [^>]*href=\"/t/", cell)) == 1, path  # one link to the thread
+        link = re.search(
+            r'<a class="title" href="/t/\d+/unread" aria-describedby="([\w-]+)">', cell
+        )
+        assert link, (path, cell)
+        assert f'id="{link.group(1)}">1 unread</span>' in cell, path
 
 
 async def test_lists_latest_new_unread(
