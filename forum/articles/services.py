@@ -15,7 +15,7 @@ from forum.accounts.models import User
 from forum.articles.models import Article
 from forum.board import posting, queries
 from forum.board.categories import create_category, slugify
-from forum.board.events import ThreadKept
+from forum.board.events import NewThreadsRefused, ThreadKept
 from forum.board.models import Category, Post, Thread
 from forum.board.posting import BoardError, validate_body, validate_title
 from forum.board.visibility import opening_post_visible
@@ -178,5 +178,28 @@ async def keeps_thread(session: AsyncSession, question: ThreadKept) -> str | Non
     return "This thread is an article's discussion: it stays with the article." if found else None
 
 
+NO_NEW_THREADS = (
+    "Article discussions holds the comments on the board's articles: each article's thread "
+    "opens with its first comment. Comment on an article from its page, or start your thread "
+    "in another category."
+)
+NO_MOVING_IN = (
+    "Article discussions holds only the articles' own discussions: move this thread to "
+    "another category."
+)
+
+
+async def refuses_new_threads(session: AsyncSession, question: NewThreadsRefused) -> str | None:
+    """Nobody starts a thread in the article discussions, nor moves one in, but an article's
+    own discussion (moved out by a moderator, say, and back)."""
+    if question.category.slug != DISCUSSIONS:
+        return None
+    if question.thread_id is None:
+        return NO_NEW_THREADS
+    found = await session.scalar(select(Article.id).where(Article.thread_id == question.thread_id))
+    return None if found is not None else NO_MOVING_IN
+
+
 def subscribe() -> None:
     events.answer(ThreadKept, keeps_thread)
+    events.answer(NewThreadsRefused, refuses_new_threads)

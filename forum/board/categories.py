@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from forum.accounts.models import User
+from forum.board.events import NewThreadsRefused
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import (
     can_see_category,
@@ -22,6 +23,7 @@ from forum.board.visibility import (
     opening_post_visible,
     visible_posts,
 )
+from forum.core import events
 from forum.core.cache import Cached
 from forum.core.errors import NotFound
 from forum.core.text import clean_line
@@ -165,6 +167,15 @@ async def category_by_slug(session: AsyncSession, slug: str, viewer: User | None
     if category is None or not can_see_category(category, viewer):
         raise NotFound("There is no such category.")
     return category
+
+
+async def new_threads_refused(
+    session: AsyncSession, category: Category, thread_id: int | None = None
+) -> str | None:
+    """Why no thread may be started in `category` (or `thread_id` moved into it), if none may:
+    the domains built on the board answer (forum.board.events.NewThreadsRefused)."""
+    answers = await events.ask(session, NewThreadsRefused(category, thread_id))
+    return next((reason for reason in answers if reason), None)
 
 
 async def subcategories(

@@ -45,6 +45,17 @@ class ThreadKept:
 
 
 @dataclass(frozen=True)
+class NewThreadsRefused:
+    """Asked before a member starts a thread in a category, and before a moderator moves a
+    thread (`thread_id`) into one: why threads may not be started there, if they may not (a
+    sentence from each answering domain, or None; the article discussions hold only the
+    articles' own threads, each opened by its article's first comment)."""
+
+    category: Any  # forum.board.models.Category
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True)
 class ThreadPageExtras:
     """Asked by the thread page: what else to show under the thread (a dict of template
     values from each answering domain; the related domain lists related discussions)."""

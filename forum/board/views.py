@@ -85,6 +85,8 @@ async def category_page(ctx: Ctx) -> Response:
         "board/category.html",
         {
             "category": category,
+            # No "New thread" where none may be started: the page says why instead.
+            "no_new_threads": await categories.new_threads_refused(ctx.db, category),
             "crumbs": await categories.breadcrumbs(ctx.db, category),
             # Each sub-category with its counters and latest activity, as the home page shows.
             "children": node.children if node is not None else [],
@@ -101,9 +103,26 @@ async def category_page(ctx: Ctx) -> Response:
     )
 
 
+async def _startable(ctx: Ctx, category: Category) -> None:
+    """Refuse (403) a new thread, or its draft, where none may be started; what was typed is
+    shown back."""
+    reason = await categories.new_threads_refused(ctx.db, category)
+    if reason is None:
+        return
+    kept: list[tuple[str, str]] = []
+    if ctx.request.method == "POST":
+        form = await ctx.form()
+        for name, label in (("title", "Your title"), ("body", "Your text")):
+            value = field_str(form, name, ctx.settings.body_max)
+            if value.strip():
+                kept.append((label, value))
+    raise Refused(403, reason, kept)
+
+
 @view(login=True)
 async def new_thread(ctx: Ctx) -> Response:
     category = await categories.category_by_slug(ctx.db, ctx.request.path_params["slug"], ctx.user)
+    await _startable(ctx, category)
     crumbs = await categories.breadcrumbs(ctx.db, category)
     context: dict[str, Any] = {"category": category, "crumbs": crumbs, "form": {}, "errors": {}}
     assert ctx.user is not None
@@ -363,6 +382,7 @@ async def thread_draft(ctx: Ctx) -> Response:
 async def category_draft(ctx: Ctx) -> Response:
     """The composer's autosave for a new thread in a category."""
     category = await categories.category_by_slug(ctx.db, ctx.request.path_params["slug"], ctx.user)
+    await _startable(ctx, category)
     assert ctx.user is not None
     form = await ctx.form()
     kept = await drafts.save_draft(
@@ -527,6 +547,9 @@ async def thread_action(ctx: Ctx) -> Response:
         category = await ctx.db.get(Category, category_id) if category_id is not None else None
         if category is None:
             raise DomainError("category_id", "Choose a category to move the thread to.")
+        refused = await categories.new_threads_refused(ctx.db, category, thread.id)
+        if refused is not None:
+            raise DomainError("category_id", refused, status=403)
         await threads.move_thread(ctx.db, ctx.user, thread, category, reason)
     elif action == "delete":
         if not reason:

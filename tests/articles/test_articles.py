@@ -7,13 +7,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.articles.models import Article
-from forum.articles.services import add_comment, publish
+from forum.articles.services import DISCUSSIONS, add_comment, publish
 from forum.board.models import ModerationState, Post, Thread
 from forum.board.posting import set_post_state
 from forum.core.settings import Settings
 from forum.review.models import Report
 from forum.review.services import report_post
-from tests.helpers import login, make_category, make_user, post_form
+from tests.helpers import login, make_category, make_thread, make_user, post_form
 
 ARTICLE = {"title": "Running a first cohort", "summary": "What we learned from twelve pairs.",
            "body": "Start **small**. <script>alert(1)</script>"}  # fmt: skip
@@ -199,3 +199,90 @@ async def test_a_discussion_others_cannot_see_takes_no_comments_and_shows_no_cou
     assert refused.status_code == 400 and "closed" in refused.text
     client.cookies.clear()
     assert "0 comments" in (await client.get("/articles")).text
+
+
+async def test_article_discussions_take_no_new_threads_but_comments_still_open_them(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A tester started an arbitrary thread at /c/article-discussions/new: that category holds
+    each article's comment thread, opened by its first comment, and nothing else."""
+    editor = await make_user(db, settings, username="ed7", role="editor")
+    member = await make_user(db, settings, username="reader7")
+    await make_user(db, settings, username="mod7", role="moderator")
+    article = await publish(db, settings, editor, **ARTICLE)
+    await add_comment(db, settings, member, article, "A first comment on pairing.")
+    elsewhere = await make_category(db, "Mentoring")
+    await db.commit()
+    await db.refresh(article)
+    discussion = await db.get(Thread, article.thread_id)
+    assert discussion is not None
+    category = "/c/article-discussions"
+
+    async def threads_there() -> int:
+        return int(
+            await db.scalar(
+                select(func.count(Thread.id)).where(Thread.category_id == discussion.category_id)
+            )
+            or 0
+        )
+
+    # No "New thread" (nor "Log in to start a thread"): the page says where comments go.
+    for who in (None, "reader7"):
+        if who:
+            await login(client, who)
+        page = await client.get(category)
+        assert page.status_code == 200 and f"{category}/new" not in page.text, who
+        assert "Comment on an article from its page" in page.text
+    assert f'href="/c/{elsewhere.slug}/new"' in (await client.get(f"/c/{elsewhere.slug}")).text
+    # Typed in the address, refused (403) with the reason; a sent form keeps its text.
+    form = await client.get(f"{category}/new")
+    assert form.status_code == 403 and "Comment on an article from its page" in form.text
+    before = await threads_there()
+    typed = {"title": "An arbitrary thread", "body": "Posted where it does not belong."}
+    sent = await post_form(client, f"{category}/new", typed, "/")
+    assert sent.status_code == 403 and "Comment on an article from its page" in sent.text
+    assert "Posted where it does not belong." in sent.text  # shown back, not lost
+    assert (await post_form(client, f"{category}/draft", typed, "/")).status_code == 403
+    assert await threads_there() == before
+    # Comments still work: on this article, and the first one on another opens its thread.
+    page_of = f"/articles/{article.id}"
+    r = await post_form(client, f"{page_of}/comments", {"body": "Second comment."}, page_of)
+    assert r.status_code == 303
+    other = await publish(db, settings, editor, "Another article", "Another summary here.", "B")
+    await db.commit()
+    r = await post_form(
+        client, f"/articles/{other.id}/comments", {"body": "First here."}, f"/articles/{other.id}"
+    )
+    assert r.status_code == 303 and await threads_there() == before + 1
+    # Moderators cannot move another thread in; an article's discussion may go out and back.
+    await login(client, "mod7")
+    loose, _ = await make_thread(db, settings, member, elsewhere, title="A loose thread")
+    move_in = {"category_id": str(discussion.category_id), "reason": "tidy"}
+    refused = await post_form(client, f"/t/{loose.id}/move", move_in, "/")
+    assert refused.status_code == 403 and "own discussions: move this thread" in refused.text
+    out = {"category_id": str(elsewhere.id), "reason": "out"}
+    assert (await post_form(client, f"/t/{discussion.id}/move", out, "/")).status_code == 303
+    back = await post_form(client, f"/t/{discussion.id}/move", move_in, "/")
+    assert back.status_code == 303
+
+
+async def test_article_comments_can_be_searched_by_their_category(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The search form keeps Article discussions among its categories: comments are posts,
+    and that choice finds what members said about the articles, and only that."""
+    editor = await make_user(db, settings, username="ed8", role="editor")
+    member = await make_user(db, settings, username="reader8")
+    article = await publish(db, settings, editor, **ARTICLE)
+    await add_comment(db, settings, member, article, "Our cohort tried shadowing days.")
+    await make_thread(
+        db, settings, member, await make_category(db, "Mentoring"), title="Shadowing days",
+        body="Shadowing days worked for us too.",
+    )  # fmt: skip
+    await db.commit()
+    form = await client.get("/search")
+    assert '<option value="article-discussions">' in form.text
+    found = await client.get("/search", params={"q": "shadowing", "category": DISCUSSIONS})
+    assert found.status_code == 200 and "1 result" in found.text
+    assert ARTICLE["title"] in found.text and "cohort tried <mark>shadowing</mark>" in found.text
+    assert "worked for us too" not in found.text
