@@ -17,11 +17,10 @@ from forum.board import queries
 from forum.board.models import ModerationState
 from forum.board.nudge import nudge_for
 from forum.board.posting import BoardError, check_post_rate
-from forum.board.views import may_reply, post_cards
+from forum.board.views import may_reply, post_cards, show_preview
 from forum.core import events
 from forum.core.pagination import paginate
 from forum.core.ratelimit import RateLimited
-from forum.core.text import preview_html
 from forum.core.web import field_str, view
 
 PER_PAGE = 20
@@ -85,8 +84,9 @@ async def comment(ctx: Ctx) -> Response:
     # Preview, and the composer's nudge on submit, as a reply's (a probe found neither here).
     if form.get("preview"):
         context = await _page_context(ctx, article)
-        context.update(form={"body": body}, preview=await preview_html(body))
-        return ctx.render("articles/article.html", context)
+        context["form"] = {"body": body}
+        await show_preview(ctx, context, body)  # (none of a text that could not be posted: 400)
+        return ctx.render("articles/article.html", context, context.get("status", 200))
     nudge, posted_anyway = await nudge_for(form, body)
     if nudge and not posted_anyway:
         context = await _page_context(ctx, article)

@@ -77,6 +77,21 @@ def validate_body(settings: Settings, body: str) -> str:
     return body
 
 
+def preview_problems(settings: Settings, body: str, title: str | None = None) -> dict[str, str]:
+    """Why Preview must not render a text, field by field: it could not be posted as it
+    stands (too long, tables too big), so the form comes back with the reason and no
+    rendering of it. A text merely unfinished (empty, a title still short) is previewed."""
+    problems: dict[str, str] = {}
+    if title is not None and len(clean_line(title)) > settings.title_max:
+        problems["title"] = f"Titles can have at most {settings.title_max} characters."
+    if clean_block(body):
+        try:
+            validate_body(settings, body)
+        except BoardError as exc:
+            problems["body"] = exc.message
+    return problems
+
+
 # A second click on "Post" (or a resent form) within this many seconds, with the same text in
 # the same place, finds the first post instead of making another: a probe's double submit made
 # two identical posts, which members cannot delete.

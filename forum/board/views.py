@@ -53,11 +53,26 @@ async def _keep_draft(ctx: Ctx, context: dict[str, Any], **place: Any) -> None:
             **place,
         )  # fmt: skip
     except DomainError as exc:
-        context["errors"] = {exc.field or "body": exc.message}
+        # (A refused preview's reason for the same field stands: it says why better.)
+        context["errors"] = {exc.field or "body": exc.message, **(context.get("errors") or {})}
         context["draft_note"] = "The draft was not saved."
-        context["status"] = exc.status  # 400 too long, 429 saved too often
+        context["status"] = context.get("status") or exc.status  # 400 too long, 429 too often
         return
     context["draft_note"] = "Draft saved." if kept else "Nothing to save: the draft is empty."
+
+
+async def show_preview(
+    ctx: Ctx, context: dict[str, Any], body: str, title: str | None = None
+) -> None:
+    """Preview: the text rendered as it will look; or, for a text that could not be posted as
+    it stands (too long, tables too big), the reason beside the form, with the text kept, and
+    no rendering of it (status 400)."""
+    problems = posting.preview_problems(ctx.settings, body, title)
+    if problems:
+        context["errors"] = {**(context.get("errors") or {}), **problems}
+        context["status"] = 400
+    else:
+        context["preview"] = await preview_html(body)
 
 
 def _refused(ctx: Ctx, template: str, context: dict[str, Any], exc: DomainError) -> Response:
@@ -138,7 +153,7 @@ async def new_thread(ctx: Ctx) -> Response:
     context["form"] = {"title": title, "body": body}
     if "preview" in form or "save_draft" in form:
         if "preview" in form:
-            context["preview"] = await preview_html(body)
+            await show_preview(ctx, context, body, title)
         await _keep_draft(ctx, context, category_id=category.id)
         return ctx.render("board/new_thread.html", context, context.get("status", 200))
     posted = await posting.just_posted(ctx.db, ctx.user, body, category_id=category.id, title=title)
@@ -340,7 +355,7 @@ async def reply(ctx: Ctx) -> Response:
     context["form"] = {"body": body, "reply_to": raw_reply_to, "follows": raw_follows}
     if "preview" in form or "save_draft" in form:
         if "preview" in form:
-            context["preview"] = await preview_html(body)
+            await show_preview(ctx, context, body)
         await _keep_draft(ctx, context, thread_id=thread.id)
         return ctx.render("board/reply.html", context, context.get("status", 200))
     reply_to, follows = field_int(form, "reply_to"), field_int(form, "follows")
@@ -436,8 +451,8 @@ async def edit_post(ctx: Ctx) -> Response:
     )
     context["form"] = {"body": body, "title": title if title is not None else thread.title}
     if "preview" in form:
-        context["preview"] = await preview_html(body)
-        return ctx.render("board/edit.html", context)
+        await show_preview(ctx, context, body, title)
+        return ctx.render("board/edit.html", context, context.get("status", 200))
     if not posting.can_edit(ctx.user, post, thread):
         # The author's own post, locked meanwhile or the author suspended: the edit is
         # refused, and the text typed is shown again with the reason.

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.articles.services import publish
 from forum.board.models import Draft, Post, Thread
 from forum.core.db import utcnow
 from forum.core.settings import Settings
@@ -127,6 +128,47 @@ async def test_preview_renders_on_the_server_and_posts_nothing(
         (thread.id, None),
         (None, category.id),
     }
+
+
+async def test_a_text_too_long_to_post_gets_its_error_and_no_preview(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A tester's Preview of a 20,001-character body answered 400 yet rendered the text
+    anyway. Now the form comes back with the reason and the text, and no preview of it, on
+    every composer with a Preview (reply, new thread, edit, an article's comment)."""
+    author = await make_user(db, settings, username="long_lou")
+    editor = await make_user(db, settings, username="long_ed", role="editor")
+    category = await make_category(db)
+    thread, posts = await make_thread(db, settings, author, category)
+    article = await publish(db, settings, editor, "An article", "Its summary, long enough.", "B")
+    await db.commit()
+    await login(client, "long_lou")
+    body = "**bold** " + "x" * (settings.body_max + 1 - len("**bold** "))
+    assert len(body) == 20_001
+    for path, data in [
+        (f"/t/{thread.id}/reply", {"body": body, "preview": "1"}),
+        (f"/c/{category.slug}/new", {"title": "A title", "body": body, "preview": "1"}),
+        (f"/p/{posts[0].id}/edit", {"body": body, "preview": "1"}),
+        (f"/articles/{article.id}/comments", {"body": body, "preview": "1"}),
+    ]:
+        r = await _post(client, path, data)
+        assert r.status_code == 400, path
+        assert "at most 20,000 characters (this has 20,001)" in r.text, path
+        assert 'id="preview-heading"' not in r.text and "<strong>bold</strong>" not in r.text, path
+        assert f">{body}</textarea>" in r.text, path  # the text kept in the form
+        assert 'aria-invalid="true" aria-describedby="body-error"' in r.text, path
+    # A title past its limit is not previewed either; the body still is not posted.
+    long_title = "T" * (settings.title_max + 1)
+    r = await _post(
+        client, f"/c/{category.slug}/new", {"title": long_title, "body": "*hi*", "preview": "1"}
+    )
+    assert r.status_code == 400 and "Titles can have at most 150 characters." in r.text
+    assert 'id="preview-heading"' not in r.text and f'value="{long_title}"' in r.text
+    # Nothing was posted or kept as a draft; a text within the limit is previewed as before.
+    assert await db.scalar(select(func.count(Post.id))) == len(posts)
+    assert await _drafts(db) == []
+    ok = await _post(client, f"/t/{thread.id}/reply", {"body": body[:-1], "preview": "1"})
+    assert ok.status_code == 200 and "<strong>bold</strong>" in ok.text
 
 
 # --- drafts ---------------------------------------------------------------------------------
