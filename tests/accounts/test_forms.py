@@ -324,3 +324,31 @@ async def test_pages_for_a_signed_in_member_are_never_stored(
     out = await post_form(client, "/logout", {}, token_from="/")
     assert "no-store" in out.headers["cache-control"]
     assert "no-store" not in (await client.get("/")).headers.get("cache-control", "")
+
+
+# --- profile settings lead to the rest of the account -------------------------------------------
+
+
+async def test_profile_settings_link_the_rest_of_the_account(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A tester found no way from the settings to their own public profile, their blocks or
+    their programme applications: a "Your account" list now has them, each a page that opens."""
+    await make_user(db, settings, username="links_lee")
+    await db.commit()
+    await login(client, "links_lee")
+    page = (await client.get("/account/profile")).text
+    start = page.index('<nav class="panel narrow" aria-labelledby="your-account">')
+    nav = page[start : page.index("</nav>", start)]
+    assert '<h2 id="your-account">Your account</h2>' in nav
+    links = dict((name, href) for href, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav))
+    assert links == {
+        "Your public profile": "/u/links_lee",
+        "Change password": "/account/password",
+        "Change e-mail address": "/account/email",
+        "Notification settings": "/notifications/preferences",
+        "Members you have blocked": "/messages/blocks",
+        "Mentoring programmes": "/programmes",
+    }
+    for href in links.values():
+        assert (await client.get(href)).status_code == 200, href
