@@ -70,6 +70,19 @@ CUES = [
          r"\bcome back (?:when|once|after)\s+(?:they|I|we|he|she)(?:'ve|'d| have| had| get| got)\b[^.!?\n]{0,30}?\b(?:years?|experience)\b", 0.7),
     _cue("come_back_in_years", r"\bcome back (?:in|with|w/?) (?:\w+ )?(?:\d+|a few|ten|twenty|five) (?:more )?(?:years|yrs)\b(?! of\b| experience\b)", 0.85),
     _cue("know_your_place", rf"\b(?:know|learn|remember) {_YOU}r place\b|\bknow (?:their|its) place\b", 0.95),
+    # Juniors told of their place: "should remember their place", "forgot their place".
+    _cue("their_place",
+         rf"\b(?:{_JUNIORS}|they|them)\b[^.!?\n]{{0,40}}?\b(?:(?:should|must|need to|ought to|have to|had better) "
+         r"(?:(?:have )?remember(?:ed)?|learn|know|keep to|stay in)|forg[eo]t(?:ten)?|reminded of|put in) (?:their|its) place\b", 0.8),
+    # Silencing the reader until asked: "I'll tell you when I want your view".
+    _cue("when_i_want_your_view",
+         rf"\b(?:I'?ll|I will|we'?ll|we will) (?:tell|let) {_YOU}(?: know)? when (?:I|we) (?:want|need|ask for) {_YOU}r "
+         r"(?:view|opinion|input|thoughts|take|two cents|advice)\b", 0.8),
+    # A say rationed by tenure: "nobody under ten years' service gets a vote".
+    _cue("no_vote_under_years",
+         r"\b(?:nobody|no one|no-one|anyone|people) (?:under|with less than|with fewer than|below) (?:\d+|two|three|"
+         r"five|ten|fifteen|twenty) (?:years?'?|yrs)(?: service| in| tenure| experience)?[^.!?\n]{0,20}?\b"
+         r"(?:gets?|has|have|deserves?) (?:a |any )?(?:vote|say|voice|opinion|seat at the table)\b", 0.75),
     _cue("not_your_place", r"\b(?:it'?s|it is) not (?:your|an? (?:intern|junior|grad)'?s?) place\b", 0.8),
     _cue("leave_it_to_grownups",
          r"\bleave (?:it|this|that|the (?:thinking|decisions|big decisions|strategy)) to (?:the )?(?:grown[- ]?ups|adults|big (?:boys|girls|kids)|professionals|seniors|experts|people who know)\b", 0.9),
@@ -441,14 +454,14 @@ _SINGLE_OPEN = re.compile(r"(?<![\w'’])['‘](?=\w)")
 _SINGLE_CLOSE = re.compile(r"(?<=[\w.!?,])['’](?![\w'’])")
 
 
-def stated_plainly(text: str) -> bool:
-    """Whether `text` states a stock put-down directly (a cue scoring STOCK or more, not
+def stated_plainly(text: str, minimum: float = STOCK) -> bool:
+    """Whether `text` states a stock put-down directly (a cue scoring `minimum` or more, not
     damped) outside single quotation marks too, which the cues leave out of their quote rule
     because most are apostrophes: "a poor rule: 'juniors should be seen and not heard'" names
     a put-down; "# You're too junior to get this" makes one."""
     doc = _Text(fold(text))
     for c in find_cues(text):
-        if c.score < STOCK or c.damped_by:
+        if c.score < minimum or c.damped_by:
             continue
         if c.endorsed:
             return True  # a report the writer endorses: its quotation marks are the vehicle
@@ -539,14 +552,16 @@ _ADDRESSED = frozenset({"vocative_kid"})
 # "shush_intern", "listen_to_your_elders" without their separators): read on the name in
 # lower case with its separators out and digits read as letters (forum.accounts).
 _SQUASHED_JUNIOR = (
-    r"(?:juniors?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?)"
+    r"(?:juniors?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?|mentees?)"
 )
 SQUASHED_PUT_DOWN = re.compile(
     r"too(?:junior|young|green|inexperienced|naive)|knowyourplace|comeback(?:when|once)|"
-    r"seenandnotheard|grownups|adultsaretalking|nobodyasked|(?:listento|respect|obey)yourelders|"
-    r"wetbehindtheears|payyourdues|earnyourstripes|outofyourdepth|(?:stick|back)tothecoffee|"
+    r"seen(?:and)?notheard|grownups|adultsaretalking|nobodyasked|(?:listento|respect|obey)yourelders|"
+    r"wetbehind(?:the)?ears|payyourdues|earnyourstripes|outofyourdepth|(?:stick|back)tothecoffee|"
+    r"(?:yrs|years)or(?:quiet|silent|shush|shutup|silence)|noob(?:s|ies|mentees?)|"
     rf"(?:shush|hush|shutup|sitdown|silence|ok|okay|dumb|stupid|clueless|useless){_SQUASHED_JUNIOR}|"
-    rf"{_SQUASHED_JUNIOR}(?:knownothing|areclueless|areuseless|shouldlisten|shutup|sitdown)"
+    rf"{_SQUASHED_JUNIOR}(?:knownothing|areclueless|areuseless|shouldlisten|shutup|sitdown|"
+    r"(?:dont|donot|never|cant|shouldnt|mustnt)(?:speak|talk|think|count|matter|vote))"
 )  # fmt: skip
 # A cue reading this high makes the composer point its phrase out before posting.
 NUDGE = 0.5

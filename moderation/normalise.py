@@ -56,6 +56,7 @@ _LATIN_VARIANT_KEYS = frozenset(_LATIN_VARIANT_LETTERS)
 _LEET_TABLE = str.maketrans("013457", "oieast")
 _LEET_WORD = re.compile(r"(?<![\w'’])(?=[^\W\d_])[\w'’]*[a-zA-Z][013457]+[a-zA-Z][\w'’]*")
 _LEET_RUN = re.compile(r"(?<=[a-zA-Z])[013457]+(?=[a-zA-Z])")
+_LEET_TAIL = re.compile(r"(?<!\w)([a-z]{1,4})([013457]{1,3})(?!\w)")
 _WORD = re.compile(r"\w+")
 # Three or more single letters or digits, each followed by the same separator: "t o o",
 # "j.u.n.i.o.r", "j-u-n-i-o-r". Spaced-out words are kept apart by two or more spaces.
@@ -211,24 +212,36 @@ def _turned_back(chars: list[str], where: list[int]) -> None:
         start = end + 1
 
 
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,10}(?:[ \t][^<>\n]{0,200})?/?>")
+
+
 def as_shown(text: str) -> tuple[str, list[int] | None]:
     """`text` as the page shows its characters: character references read ("too &#x6a;unior"),
     without the characters that show as nothing (_IGNORABLE, and marks stacked on a Latin
     letter beyond what `fold` takes off: "jun\u0301\u0301ior"), with where each character
     was written in `text` (None when it is `text` unchanged), so that a span found in the
-    result maps back to what was written; upside-down lines read back (_TURNED). Linear in
-    the text's length."""
-    if text.isascii() and "&" not in text:
+    result maps back to what was written; upside-down lines read back (_TURNED), HTML tags
+    left out (_TAG). Linear in the text's length."""
+    if text.isascii() and "&" not in text and "<" not in text:
         return text, None
     kept: list[str] = []
     where: list[int] = []
-    latin = False  # the last kept character is a Latin letter (with or without marks)
+    # An HTML tag, which the page shows as typed (Markdown's HTML is escaped), reads as no
+    # word: "you're too <b>ju</b>nior" is read "you're too junior".
+    tags = [m.span() for m in _TAG.finditer(text)] if "<" in text else []
+    tag = 0
+    latin = False  # the last kept character is ASCII or a Latin letter (with or without marks)
     for ch, i in _characters(text):
+        while tag < len(tags) and tags[tag][1] <= i:
+            tag += 1
+        if tag < len(tags) and tags[tag][0] <= i:
+            continue
         if _IGNORABLE.match(ch) or (latin and unicodedata.combining(ch)):
             continue
         kept.append(ch)
         where.append(i)
-        latin = _latin_base(ch)
+        # (After a space or an ASCII mark too: "y̶o̶u̶'̶r̶e̶ ̶t̶o̶o̶" strikes each character.)
+        latin = ch.isascii() or _latin_base(ch)
     if not text.isascii() and any(ch in _TURNED_ONLY for ch in kept):
         _turned_back(kept, where)
     if len(kept) == len(text) and all(i == n for n, i in enumerate(where)):
@@ -259,7 +272,14 @@ def fold(text: str) -> str:
                 ),
                 folded,
             )
-    folded = _LEET_WORD.sub(_unleet, folded)
+    unleeted = _LEET_WORD.sub(_unleet, folded)
+    if unleeted != folded:
+        # In a post that writes digits for letters, a short word ending in them too ("t00",
+        # "th15", "'r3"): "y0u'r3 t00 jun10r t0 g3t th15".
+        unleeted = _LEET_TAIL.sub(
+            lambda m: m.group(1) + m.group(2).translate(_LEET_TABLE), unleeted
+        )
+    folded = unleeted
     # Table pipes and footnote references ("[^1]") between the words of a phrase, as blanks:
     # "| You're too | junior to | get this |" and "too junior[^1] to get this" read as words.
     if "|" in folded:
@@ -274,6 +294,13 @@ def fold(text: str) -> str:
     # address as blanks: "You're too [junior](https://x) to get this" shows as the phrase.
     if "]" in folded:
         folded = _LINKED.sub(_link_words, folded)
+    # A heading's marks ("# you're too" / "## junior to get this": two headings that read as
+    # one sentence) and a phrase joined by hyphens ("you're-too-junior-to-get-this", five
+    # words or more: "state-of-the-art" stays) read as blanks between its words.
+    if "#" in folded:
+        folded = _HEADING_MARK.sub(_blank, folded)
+    if "-" in folded:
+        folded = _HYPHENED.sub(lambda m: m.group(0).replace("-", " "), folded)
     # A phrase split into short list items ("- you're / - too junior / - to get this") shows
     # as a column of words: the items' marks are blanks, so it reads on as the phrase.
     if "\n" in folded:
@@ -302,6 +329,10 @@ _SHORT_ITEMS = re.compile(rf"(?m)^{_ITEM}(?:\n{_ITEM}){{2,}}$")
 _ITEM_MARK = re.compile(r"(?m)^[ \t]*[-*+](?=[ \t])")
 
 
+_HEADING_MARK = re.compile(r"(?m)^[ \t]{0,3}#{1,6}(?=[ \t])")
+_HYPHENED = re.compile(r"(?<![\w-])[A-Za-z']{2,}(?:-[A-Za-z']{2,}){4,}(?![\w-])")
+
+
 def _blank(m: re.Match[str]) -> str:
     return " " * len(m.group(0))
 
@@ -311,6 +342,10 @@ def _unleet(m: re.Match[str]) -> str:
     if any(ch in "2689" for ch in word) or not any(ch.islower() for ch in word):
         return word
     return _LEET_RUN.sub(lambda d: d.group(0).translate(_LEET_TABLE), word)
+
+
+def _unleet_tail(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(2).translate(_LEET_TABLE)
 
 
 def _join_words(m: re.Match[str]) -> str:

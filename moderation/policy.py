@@ -31,6 +31,9 @@ STOCK_CUE = cues.STOCK
 # "Maybe": a score this share of its flag threshold or more (moderators' word for it, and the
 # floor at which a phrase the composer pointed out settles a post as flagged).
 MAYBE = 0.6
+# The model's reading (on the policy's scale) under which a post is left to it even when the
+# writer states a phrase the composer points out: below it, such posts were fair ones.
+PLAIN_FLOOR = 0.02
 
 
 def _logit(p: float) -> float:
@@ -119,6 +122,18 @@ def dismissive_score(
             # the letters apart ("Y-o-u-r-e t-o-o j-u-n-i-o-r"), the phrase is as plain.
             own_text = for_model(own_text)
             own = cues.reading(own_text)
+        if own < STOCK_CUE and (backwards := cues.reading(own_text[::-1])) >= STOCK_CUE:
+            # Written backwards ("siht teg ot roinuj oot er'uoy"), which members read too.
+            own_text, own = own_text[::-1], backwards
+        if own < STOCK_CUE and PLAIN_FLOOR <= base < settings.dismissive_flag:
+            if cues.stated_plainly(own_text, cues.NUDGE):
+                # A phrase the composer points out, stated in the writer's own words (not
+                # quoted, reported or advised against), in a post the model is not sure is
+                # fair: "Still wet behind the ears, I see." under a quote of the junior's post
+                # (the context read it down), or a profile's "Where juniors are seen and not
+                # heard". Flagged. (Dev, test and the blind sets: four put-downs more, no
+                # fair post; below the floor, two fair posts would have been.)
+                base = settings.dismissive_flag
         if own >= STOCK_CUE:
             # A stock put-down stated directly is flagged at least, whatever the model read:
             # the model misread short ones in Markdown ("# You're too junior to get this"
@@ -140,6 +155,9 @@ def dismissive_score(
         base = max(base, settings.dismissive_flag)
     title = title_score(scores)
     title_cue = scores.get("cues", {}).get("title", 0.0)
+    if STOCK_CUE > title_cue >= cues.NUDGE and cues.stated_plainly(post.title, cues.NUDGE):
+        # ("Still wet behind the ears and mentoring directors?": shown on its own in lists.)
+        title = max(title or 0.0, settings.dismissive_flag)
     if title_cue >= STOCK_CUE:
         title = max(title or 0.0, settings.dismissive_flag)
         if not post.established and post.title and cues.stated_plainly(post.title):

@@ -228,6 +228,17 @@ class Worker:
         # The post just before each in its thread (whatever it answers: a put-down split in
         # two is read whole even when the second half replies to someone).
         previous_ids = {post.id: before for post, _u, _t, _f, before in rows if before}
+        # ... and the one before that (a put-down split over three posts: "You're too" /
+        # "junior" / "to get this.").
+        earliest: dict[int, int] = {}
+        if previous_ids:
+            earliest = {
+                pid: before
+                for pid, before in await session.execute(
+                    select(Post.id, previous).where(Post.id.in_(set(previous_ids.values())))
+                )
+                if before
+            }
         for post, _u, _t, _f, before in rows:
             if post.answered_id:
                 answers[post.id] = post.answered_id
@@ -241,7 +252,7 @@ class Worker:
         if answers or previous_ids:
             # Only what everyone can see is context (a held or hidden post is not).
             answered_ids = set(answers.values())
-            wanted = answered_ids | set(previous_ids.values())
+            wanted = answered_ids | set(previous_ids.values()) | set(earliest.values())
             for pid, body, user, public, state in await session.execute(
                 select(Post.id, Post.body_source, User, shown_to_all(Post.moderation_state),
                        Post.moderation_state)
@@ -263,7 +274,11 @@ class Worker:
             answered = repliers.get(named) if named else None
             if answered is not None and answered.id == author.id:
                 answered = None  # answering oneself says nothing of whom the post is aimed at
-            writer, before = writers_before.get(previous_ids.get(post.id, 0), (0, ""))
+            previous_id = previous_ids.get(post.id, 0)
+            writer, before = writers_before.get(previous_id, (0, ""))
+            first_writer, first = writers_before.get(earliest.get(previous_id, 0), (0, ""))
+            if first_writer == writer == author.id:
+                before = f"{first} {before}"
             text = moderated_text(post.body_source, titles.get(post.id))
             if quoted_lines(text):
                 text = await self._real_quotes(

@@ -16,6 +16,10 @@ DISMISSIVE_TEXTS = [
     "Where juniors are seen and not heard",
     "Don't bother messaging me, kid.",
     "Back in my day, graduates kept quiet for the first five years and learned something.",
+    "Jordan, the juniors on this pilot should remember their place.",
+    "Listen first, Grace; I'll tell you when I want your view.",
+    "The grads forgot their place at the offsite.",
+    "Nobody under ten years' service gets a vote on this.",
     "Juniors know nothing.",
     "Our grads are useless, frankly.",
     "Come back when you have 20 years in.",
@@ -30,6 +34,7 @@ DISMISSIVE_TEXTS = [
 NOT_DISMISSIVE = [
     "My manager told me to know my place and it hurt.",
     "I was still wet behind the ears when I joined, and my mentor never made me feel it.",
+    "My boss said interns should know their place, which hurt.",
     "The kid, who is fourteen, joined the work-experience week.",
     "I'm too new to judge whether this works.",
     'He said "come back when you have real experience" in front of everyone.',
@@ -361,3 +366,32 @@ def test_a_name_holding_contempt_for_juniors_is_refused() -> None:
     with pytest.raises(AccountError, match="reads as a put-down"):
         validate_username("juniors_know_nothing")
     assert validate_username("junior_knows_python") == "junior_knows_python"
+
+
+def test_a_phrase_stated_plainly_is_flagged_unless_the_model_reads_the_post_as_fair() -> None:
+    """A probe's "Still wet behind the ears, I see." under a quote of the junior's post (the
+    context read it down) and a profile's "Where juniors are seen and not heard" passed."""
+    s = Settings(secret_key="x")
+    said = PostInput(post_id=1, text="Still wet behind the ears, I see. Give it a decade.")
+    for model, verdict in ((0.02, "flag"), (0.25, "flag"), (0.019, "clear")):
+        read = {"cues": {"dismissive": 0.85}, "dismissive": {"dismissive": model}}
+        assert decide(read, said, s).verdict == verdict, model
+    # Quoted, reported or advised against, it is left to the model.
+    for fair in ('He said "still wet behind the ears" about me and it stung.',
+                 "Never tell a junior they're 'still wet behind the ears'."):  # fmt: skip
+        read = {"cues": {"dismissive": 0.9}, "dismissive": {"dismissive": 0.25}}
+        assert decide(read, PostInput(post_id=1, text=fair), s).verdict == "clear", fair
+    # A title that states one, whatever the model read of it.
+    titled = PostInput(
+        post_id=1, text="Fine body.", title="Still wet behind the ears and mentoring?"
+    )
+    read = {"cues": {"dismissive": 0.0, "title": 0.85}, "dismissive": {"dismissive": 0.01}}
+    assert decide(read, titled, s).verdict == "flag"
+
+
+def test_a_stock_put_down_written_backwards_is_read_back() -> None:
+    s = Settings(secret_key="x")
+    backwards = PostInput(post_id=1, text="siht teg ot roinuj oot er'uoy", established=False)
+    read = {"cues": {"dismissive": 0.0}, "dismissive": {"dismissive": 0.01}}
+    assert decide(read, backwards, s).verdict == "hold"
+    assert decide(read, PostInput(post_id=1, text="olleh dlrow"), s).verdict == "clear"

@@ -278,3 +278,27 @@ def test_an_email_address_and_initials_read_as_the_phrase_they_spell() -> None:
     )
     for kept in ("mail jo.smith@example.com", "NASA and the NHS in FY25", "tjtgt"):
         assert for_model(kept) == kept
+
+
+def test_struck_through_letters_digits_at_word_ends_tags_headings_and_hyphens_read_as_words() -> (
+    None
+):
+    """A fifteenth-session probe's second round published each of these unflagged."""
+    struck = "y̶o̶u̶'̶r̶e̶ ̶t̶o̶o̶ ̶j̶u̶n̶i̶o̶r̶ ̶t̶o̶ ̶g̶e̶t̶ ̶t̶h̶i̶s̶"
+    assert for_model(struck) == "you're too junior to get this"
+    assert for_model("y0u'r3 t00 jun10r t0 g3t th15") == "you're too junior to get this"
+    assert for_model("you're too <b>ju</b>nior to <i>get</i> this") == (
+        "you're too junior to get this"
+    )
+    assert " ".join(for_model("# you're too\n## junior to get this").split()) == (
+        "you're too junior to get this"
+    )
+    assert for_model("you're-too-junior-to-get-this") == "you're too junior to get this"
+    for text in ("# You're too", "you're too <b>ju</b>nior", "you're-too-junior-to-get-this"):
+        assert len(fold(text)) == len(text)
+    # Codes, a comparison, an autolink, a compound of four words and letters joined by
+    # hyphens (read as spaced-out letters) are left alone.
+    for kept in ("CS101, PS4, mp3 and h1 headings", "3 < 4 > 2", "<https://x.org/a>",
+                 "a state-of-the-art tool"):  # fmt: skip
+        assert for_model(kept) == kept
+    assert for_model("Y-o-u-r-e t-o-o j-u-n-i-o-r") == "you're too junior"

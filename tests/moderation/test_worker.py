@@ -214,6 +214,21 @@ async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
     assert (await results_for(fresh_database, half.id))[-1].verdict in ("flag", "hold")
 
 
+async def test_a_put_down_split_across_three_posts_in_a_row_is_read_as_one(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """A fifteenth-session probe posted "You're too", "junior", "to get this.": the third was
+    read with the second alone."""
+    ids = await seed(fresh_database, wsettings, [FRIENDLY, "You're too", "junior", "to get this."])
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 4
+    assert [(await results_for(fresh_database, i))[-1].verdict for i in ids[1:3]] == [
+        "clear",
+        "clear",
+    ]
+    assert (await results_for(fresh_database, ids[3]))[-1].verdict in ("flag", "hold")
+
+
 async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_view(
     fresh_database: Database, wsettings: Settings
 ) -> None:
