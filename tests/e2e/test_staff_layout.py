@@ -80,6 +80,20 @@ def test_a_members_header_has_latest_and_unread_in_one_row(
     expect(header.get_by_role("link", name=re.compile(r"^Messages\b"))).to_be_visible()
 
 
+def test_a_visitors_header_is_one_row_on_a_laptop(page: Page, viewport: str) -> None:
+    """A visitor's header has the tagline, Log in and Register: it wrapped to two rows on a
+    laptop (Log in and Register alone on the second)."""
+    for path in ("/", "/latest", "/login"):
+        page.goto(path)
+        header = page.locator("header.site")
+        expect(header.get_by_role("link", name="Register", exact=True)).to_be_visible()
+        if viewport == "desktop":
+            expect(header.locator(".tagline")).to_be_visible()
+            assert header_rows(page) == 1, path
+            assert page.evaluate("document.querySelector('header.site').offsetHeight") < 80
+        fits_sideways(page)
+
+
 def test_staff_reach_latest_from_the_footer(page: Page, viewport: str) -> None:
     """The staff header has no room for Latest (as for Programmes): the footer has both."""
     login(page, "ada_admin")
