@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -266,6 +266,62 @@ async def programmes_list(session: AsyncSession) -> list[tuple[Programme, int]]:
         .limit(200)
     )
     return [(p, int(n)) for p, n in rows]
+
+
+@dataclass
+class MyProgramme:
+    """One programme as a member sees their part in it on the programmes list."""
+
+    programme: Programme
+    applications: list[Application]
+    partners: list[str]  # the usernames of the partners in pairs still running
+    leads: bool
+
+
+async def my_programmes(session: AsyncSession, user: User) -> list[MyProgramme]:
+    """The programmes the member applied to or leads, newest first: each application's side
+    and status, and their running partners' names (nobody else's applications or pairs)."""
+    mine = list(
+        await session.scalars(
+            select(Application).where(Application.user_id == user.id).order_by(Application.id)
+        )
+    )
+    pairs = list(
+        await session.scalars(
+            select(Pair).where(
+                or_(Pair.junior_id == user.id, Pair.senior_id == user.id),
+                Pair.status == PairStatus.active.value,
+            )
+        )
+    )
+    ids = {a.programme_id for a in mine} | {p.programme_id for p in pairs}
+    led = select(Programme.id).where(Programme.lead_id == user.id)
+    programmes = list(
+        await session.scalars(
+            select(Programme)
+            .where(or_(Programme.id.in_(ids), Programme.id.in_(led)))
+            .order_by(Programme.id.desc())
+            .limit(200)
+        )
+    )
+    names = await usernames(
+        session, {i for p in pairs for i in (p.junior_id, p.senior_id)} - {user.id}
+    )
+    return [
+        MyProgramme(
+            programme=programme,
+            applications=[a for a in mine if a.programme_id == programme.id],
+            partners=sorted(
+                names[i]
+                for p in pairs
+                if p.programme_id == programme.id
+                for i in (p.junior_id, p.senior_id)
+                if i != user.id and i in names
+            ),
+            leads=programme.lead_id == user.id,
+        )
+        for programme in programmes
+    ]
 
 
 async def training_articles(session: AsyncSession, programme: Programme) -> list[Article]:

@@ -50,9 +50,10 @@ async def _lead_programme(ctx: Ctx) -> Programme:
 @view()
 async def programmes(ctx: Ctx) -> Response:
     rows = await svc.programmes_list(ctx.db)
+    mine = await svc.my_programmes(ctx.db, ctx.user) if ctx.user else []
     return ctx.render(
         "programmes/list.html",
-        {"rows": rows, "can_lead": svc.can_lead(ctx.user), "phase": svc.phase},
+        {"rows": rows, "mine": mine, "can_lead": svc.can_lead(ctx.user), "phase": svc.phase},
     )
 
 

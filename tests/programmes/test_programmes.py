@@ -546,3 +546,43 @@ async def test_member_text_on_programme_pages_is_escaped(
         assert page.status_code == 200, path
         assert evil not in page.text, path
     assert "&lt;script&gt;" in (await client.get(f"/programmes/{programme.id}/applications")).text
+
+
+async def test_the_programmes_list_shows_a_members_own_applications_and_partner_only(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A member found their application only by opening each programme again: the list now
+    has "Your programmes" (side, status, partner), with no one else's applications."""
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    running = await make_programme(db, settings, lead, name="Running pilot")
+    (junior0, senior0), (junior1, senior1) = await _published(db, settings, lead, running, 2)
+    waiting = await make_programme(db, settings, lead, name="Waiting pilot")
+    await enrol(db, settings, waiting, junior0, "junior")
+    await make_programme(db, settings, lead, name="Untouched pilot")
+    outsider = await make_user(db, settings, username="outsider")
+    await enrol(db, settings, waiting, outsider, "senior")
+    await db.commit()
+    pairs = {p.junior_id: p.senior_id for p in await svc.pairs_of(db, running)}
+    partner = {senior0.id: "senior0", senior1.id: "senior1"}[pairs[junior0.id]]
+    stranger = {"senior0", "senior1"} - {partner}
+
+    await login(client, "junior0")
+    page = (await client.get("/programmes")).text
+    yours = page[page.index("Your programmes") : page.index("All programmes")]
+    assert "Running pilot" in yours and "Waiting pilot" in yours
+    assert "Untouched pilot" not in yours  # listed below, under all programmes
+    assert "applied as junior: accepted" in yours and "applied as junior: pending" in yours
+    assert f">{partner}</a>" in yours
+    assert not any(name in page for name in stranger | {"outsider", "junior1"})
+
+    client.cookies.clear()
+    await login(client, "leader")
+    yours = (await client.get("/programmes")).text.split("All programmes")[0]
+    assert yours.count("you lead it") == 3 and "applied as" not in yours
+    client.cookies.clear()
+    # A visitor, or a member in no programme, sees the plain list.
+    assert "Your programmes" not in (await client.get("/programmes")).text
+    await login(client, "outsider")
+    yours = (await client.get("/programmes")).text.split("All programmes")[0]
+    assert "Waiting pilot" in yours and "Running pilot" not in yours
+    assert "applied as senior: pending" in yours
