@@ -23,3 +23,13 @@ class MessageHeld:
     transaction."""
 
     message_id: int
+
+
+@dataclass(frozen=True)
+class ConversationRead:
+    """A member opened a conversation they have unread notifications about: what those
+    notifications point to is in front of them (forum.notifications marks them read).
+    Announced in the page's transaction."""
+
+    user_id: int
+    conversation_id: int

@@ -12,9 +12,11 @@ from starlette.routing import Route
 from forum.accounts.services import find_by_username
 from forum.accounts.web import Ctx
 from forum.board.nudge import nudge_for
+from forum.core import events
 from forum.core.ratelimit import RateLimited
 from forum.core.web import field_int, field_str, view
 from forum.messages import services as pm
+from forum.messages.events import ConversationRead
 from forum.messages.models import Conversation, Participant
 
 NOT_FOUND = "There is no such conversation."
@@ -95,6 +97,8 @@ async def conversation_page(ctx: Ctx) -> Response:
         if quoted is not None:
             context["form"] = {"body": pm.quote_of(quoted[1], quoted[0]), "reply_to": quote_id}
     pm.mark_read(participant, context["messages"])
+    if ctx.user.notifications_unread:
+        await events.announce(ctx.db, ConversationRead(ctx.user.id, conversation.id))
     return ctx.render("messages/conversation.html", context)
 
 

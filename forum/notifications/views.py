@@ -23,6 +23,7 @@ from forum.core.db import utcnow
 from forum.core.pagination import paginate
 from forum.core.settings import Settings
 from forum.core.web import Ctx, field_str, safe_next, view
+from forum.messages.events import ConversationRead
 from forum.notifications.fanout import describe, target_path
 from forum.notifications.models import (
     DEFAULT_DELIVERY,
@@ -326,7 +327,16 @@ def _leave_out_muted(viewer_id: int, statement: Select[Any]) -> Select[Any]:
     return statement.where(muted_filter(viewer_id))
 
 
+async def _conversation_read(session: AsyncSession, event: ConversationRead) -> None:
+    """Opening a conversation marks read the notifications about it (its messages are on
+    the page), as opening one of those notifications does."""
+    user = await session.get(User, event.user_id)
+    if user is not None:
+        await _mark_read(session, user, Notification.conversation_id == event.conversation_id)
+
+
 def subscribe() -> None:
+    events.subscribe(ConversationRead, _conversation_read)
     events.answer(ThreadPageExtras, thread_extras)
     events.answer(CategoryPageExtras, category_extras)
     # The board's lists (Latest, New, Unread) leave out what a member muted.

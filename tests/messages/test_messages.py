@@ -17,6 +17,9 @@ from forum.core.settings import Settings
 from forum.messages import services as pm
 from forum.messages.events import MessageVisible
 from forum.messages.models import Conversation, Message, Participant
+from forum.notifications.fanout import Notifier
+from forum.notifications.models import Notification
+from forum.notifications.paths import worker_paths
 from forum.review.models import ModerationResult, Report, ReviewItem
 from forum.review.services import decide, report_message
 from tests.helpers import login, make_user, post_form, url
@@ -81,6 +84,47 @@ async def test_a_message_reaches_its_recipient_once_scored_with_unread_counts(
     # Reading it marks it read.
     assert await pm.unread_count(db, senior.id) == 0
     assert "1 unread" not in (await client.get(url("messages"))).text
+
+
+async def test_opening_a_conversation_clears_the_bell_for_it(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
+) -> None:
+    """A member who read a message from the inbox kept the bell's "sent you a private
+    message" unread: opening the conversation now marks those notifications read (and only
+    those), as opening the notification does."""
+    sender = await _old(await make_user(db, settings, username="pmsender"))
+    reader = await _old(await make_user(db, settings, username="pmreader"))
+    first, _ = await _conversation(db, settings, sender, reader)
+    second, _ = await _conversation(db, settings, sender, reader)
+    assert await _score(database, settings) == 2
+    notifier = Notifier(settings, database, worker_paths())
+    while await notifier.fan_out():
+        pass
+
+    async def unread() -> list[int | None]:
+        rows = await db.scalars(
+            select(Notification.conversation_id)
+            .where(Notification.recipient_id == reader.id, Notification.read_at.is_(None))
+            .execution_options(populate_existing=True)
+        )
+        return sorted(rows)
+
+    assert await unread() == [first, second]
+    await login(client, "pmreader")
+    assert '<span class="label">Notifications</span> <span class="badge">2<' in (
+        await client.get(url("messages"))
+    ).text
+    page = await client.get(url("conversation", conversation_id=first))
+    assert page.status_code == 200 and FRIENDLY in page.text
+    assert await unread() == [second]
+    assert '<span class="label">Notifications</span> <span class="badge">1<' in (
+        await client.get(url("messages"))
+    ).text
+    # The sender opening the conversation marks nothing of the reader's.
+    client.cookies.clear()
+    await login(client, "pmsender")
+    await client.get(url("conversation", conversation_id=second))
+    assert await unread() == [second]
 
 
 async def test_only_participants_see_a_conversation_anywhere(
