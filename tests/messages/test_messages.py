@@ -111,15 +111,17 @@ async def test_opening_a_conversation_clears_the_bell_for_it(
 
     assert await unread() == [first, second]
     await login(client, "pmreader")
-    assert '<span class="label">Notifications</span> <span class="badge">2<' in (
-        await client.get(url("messages"))
-    ).text
+    assert (
+        '<span class="label">Notifications</span> <span class="badge">2<'
+        in (await client.get(url("messages"))).text
+    )
     page = await client.get(url("conversation", conversation_id=first))
     assert page.status_code == 200 and FRIENDLY in page.text
     assert await unread() == [second]
-    assert '<span class="label">Notifications</span> <span class="badge">1<' in (
-        await client.get(url("messages"))
-    ).text
+    assert (
+        '<span class="label">Notifications</span> <span class="badge">1<'
+        in (await client.get(url("messages"))).text
+    )
     # The sender opening the conversation marks nothing of the reader's.
     client.cookies.clear()
     await login(client, "pmsender")
