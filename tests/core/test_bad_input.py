@@ -42,3 +42,17 @@ async def test_an_id_beyond_the_databases_integers_is_a_404(
     for path in ("/mod/phrases/99999999999999999999/delete", "/mod/phrases/2147483648/delete"):
         response = await client.post(path, data={"csrftoken": token})
         assert response.status_code == 404, path
+
+
+async def test_an_unknown_address_is_a_404_with_the_ways_on(client: httpx.AsyncClient) -> None:
+    """An address no route answers gave a page with the name alone: it now has the search
+    box and the links a visitor has (no account links: it is rendered without a session)."""
+    for path in ("/nothing", "/admin", "/members/", "/t/x"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        page = response.text
+        assert "There is no page at this address." in page
+        for link in ('action="/search"', 'href="/latest"', 'href="/articles"',
+                     'href="/programmes"'):  # fmt: skip
+            assert link in page, (path, link)
+        assert "Log out" not in page and "Traceback" not in page
