@@ -287,7 +287,12 @@ async def thread_page(ctx: Ctx) -> Response:
     crumbs = await categories.breadcrumbs(ctx.db, category, cache)
     movable: list[Category] = []
     if ctx.is_moderator:
-        movable = await categories.all_categories(ctx.db)
+        # Only where the thread may go (the article discussions take no other thread).
+        movable = [
+            c for c in await categories.all_categories(ctx.db)
+            if c.id == thread.category_id
+            or not await categories.new_threads_refused(ctx.db, c, thread.id)
+        ]  # fmt: skip
     viewer = f"u{ctx.user.id}" if ctx.user is not None else f"a{ctx.client}"
     ctx.request.app.state.views.add(thread.id, viewer)
     if ctx.user is not None and posts:  # read up to the last post shown (written in a batch)

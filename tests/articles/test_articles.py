@@ -257,6 +257,11 @@ async def test_article_discussions_take_no_new_threads_but_comments_still_open_t
     # Moderators cannot move another thread in; an article's discussion may go out and back.
     await login(client, "mod7")
     loose, _ = await make_thread(db, settings, member, elsewhere, title="A loose thread")
+    await db.commit()
+    # Its move menu does not offer the article discussions; the discussion's own does.
+    offered = f'<option value="{discussion.category_id}"'
+    assert offered not in (await client.get(f"/t/{loose.id}")).text
+    assert offered in (await client.get(f"/t/{discussion.id}")).text
     move_in = {"category_id": str(discussion.category_id), "reason": "tidy"}
     refused = await post_form(client, f"/t/{loose.id}/move", move_in, "/")
     assert refused.status_code == 403 and "own discussions: move this thread" in refused.text
