@@ -50,10 +50,10 @@ def test_a_put_down_in_a_message_is_nudged_flagged_reported_and_reviewed(
     expect(nudge).to_be_visible()  # the live check, as in the post composer
     expect(nudge).to_contain_text("may read as dismissive of junior colleagues")
     page.get_by_role("button", name="Send", exact=True).click()
-    expect(page.get_by_role("button", name="Post anyway")).to_be_visible()
+    expect(page.get_by_role("button", name="Send anyway")).to_be_visible()
     if viewport == "desktop":
         shot(page, "message-nudge")
-    page.get_by_role("button", name="Post anyway").click()
+    page.get_by_role("button", name="Send anyway").click()
     page.wait_for_url(re.compile(r"/messages/\d+"))
     conversation_url = page.url
     expect(page.get_by_text(PUT_DOWN)).to_be_visible()  # its sender sees it at once
