@@ -821,6 +821,14 @@ class Notifier:
         return sent
 
 
+# A reaction in words ("ada found your post helpful"), not its key.
+REACTION_WORDS = {
+    "thanks": "{actor} thanked you for your post{where}",
+    "helpful": "{actor} found your post{where} helpful",
+    "agree": "{actor} agreed with your post{where}",
+}
+
+
 def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
     """One line saying what happened (the list, e-mails and digests)."""
     where = f" in “{title}”" if title else ""
@@ -836,7 +844,8 @@ def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
     if kind is Kind.post:
         return f"{actor} posted{where}"
     if kind is Kind.reaction:
-        return f"{actor} reacted “{detail}” to your post{where}"
+        words = REACTION_WORDS.get(detail, "{actor} reacted to your post{where}")
+        return words.format(actor=actor, where=where)
     if kind is Kind.message:
         return f"{actor} sent you a private message"
     if kind is Kind.moderation:

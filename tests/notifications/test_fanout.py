@@ -587,3 +587,13 @@ async def test_one_mail_per_thread_until_the_member_looks(
         created_at=datetime.now(UTC) - fanout.MAIL_AGAIN_AFTER - timedelta(minutes=1)
     )
     assert await reply(1, "Half a day later.") == 4
+
+
+def test_a_reaction_is_said_in_words() -> None:
+    """It read "ada reacted “helpful” to your post": the reaction's key, lower case."""
+    line = fanout.describe
+    assert line("reaction", "ada", "Pilot", "helpful") == "ada found your post in “Pilot” helpful"
+    assert line("reaction", "ada", "", "thanks") == "ada thanked you for your post"
+    assert line("reaction", "ada", "", "agree") == "ada agreed with your post"
+    # Names and titles with braces are shown as written.
+    assert line("reaction", "{x}", "{where}", "agree") == "{x} agreed with your post in “{where}”"
