@@ -9,7 +9,7 @@ import pytest
 
 from forum.accounts.models import User
 from forum.app import create_app
-from forum.articles.services import publish
+from forum.articles.services import add_comment, publish
 from forum.board.models import Category, Post, Thread
 from forum.board.posting import edit_post
 from forum.board.threads import delete_thread
@@ -159,7 +159,9 @@ async def test_articles_you_may_also_like_and_related_articles(
                            "How junior mentors can be frank with senior leaders.", "Describe what you saw.")  # fmt: skip
         a3 = await publish(session, settings, editor, "Choosing a laptop bag",
                            "Bags for commuters with big laptops.", "Waterproof ones last longer.")  # fmt: skip
+        await add_comment(session, settings, editor, a2, "Frank feedback needs a safe channel.")
         await session.commit()
+        await session.refresh(a2)
     index = RelatedIndex(settings, fresh_database)
     while await index.run_once():
         pass
@@ -175,6 +177,11 @@ async def test_articles_you_may_also_like_and_related_articles(
         "Related Articles" in thread_html
         and "How to start a reverse-mentoring pilot" in thread_html
     )
+    # An article's discussion lists other articles, never its own (it listed it first).
+    discussion = await page(fresh_database, settings, f"/t/{a2.thread_id}")
+    listed = discussion.split("<h2>Related Articles</h2>", 1)[1].split("</ul>", 1)[0]
+    assert f'href="/articles/{a1.id}"' in listed
+    assert f'href="/articles/{a2.id}"' not in listed
 
 
 def test_matrix_top_k_put_remove() -> None:
