@@ -452,6 +452,16 @@ async def apply(
         application.status = ApplicationStatus.pending.value
         application.created_at = utcnow()
         made.append(application)
+    # The lead is told of each application, by the member's name, leading to the page where
+    # they decide it. (One notice each: the notifications kept by forum.notifications are
+    # never merged; a lead who wants fewer e-mails chooses the daily digest for this kind.)
+    if programme.lead_id is not None and programme.lead_id != user.id:
+        tell(
+            session, programme.lead_id, NoteKind.programme_lead,
+            f"{user.username} applied to {title(programme)} "
+            f"({' and '.join(a.side for a in made)} side)",
+            path("programme_applications", programme_id=programme.id), actor_id=user.id,
+        )  # fmt: skip
     await session.flush()
     return made
 

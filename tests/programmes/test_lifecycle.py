@@ -138,7 +138,7 @@ async def test_withdraw_and_apply_again_while_open(
     assert (await post_form(client, f"{page}/withdraw", {}, page)).status_code == 400
     # The lead is told, and cannot decide a withdrawn application.
     await deliver(settings, database)
-    (told,) = await notes(db, lead)
+    (told,) = [n for n in await notes(db, lead) if "withdrew" in n.detail]
     assert told.kind == "programme_lead" and "changer withdrew" in told.detail
     assert told.link == f"/programmes/{programme.id}/applications"
     try:
@@ -301,7 +301,8 @@ async def test_leaving_ends_the_pair_tells_partner_and_lead_and_the_space_stays_
     await deliver(settings, database)
     said = [n for n in await notes(db, partner) if "left" in n.detail]
     assert len(said) == 1 and "your pair has ended" in said[0].detail
-    (told,) = [n for n in await notes(db, lead) if n.kind == "programme_lead"]
+    (told,) = [n for n in await notes(db, lead) if " left " in n.detail]
+    assert told.kind == "programme_lead"
     assert f"{pair1[0].username} left" in told.detail and partner.username in told.detail
     # The lead sees it on the dashboard.
     client.cookies.clear()
