@@ -88,11 +88,12 @@ class Level(StrEnum):
     muted = "muted"  # nothing; left out of lists
 
 
+# Each level says what it does (members met four bare words with nothing to explain them).
 LEVEL_LABELS = {
-    Level.watching: "Watching",
-    Level.tracking: "Tracking",
-    Level.normal: "Normal",
-    Level.muted: "Muted",
+    Level.watching: "Watching: every new post",
+    Level.tracking: "Tracking: replies to you, mentions and an unread count",
+    Level.normal: "Normal: replies to you and mentions",
+    Level.muted: "Muted: nothing, and left out of lists",
 }
 
 
