@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -276,6 +276,8 @@ class MyProgramme:
     applications: list[Application]
     partners: list[str]  # the usernames of the partners in pairs still running
     leads: bool
+    # Sides accepted on but left out of the published pairs (see `unpaired_sides`).
+    unpaired: set[str] = field(default_factory=set)
 
 
 async def my_programmes(session: AsyncSession, user: User) -> list[MyProgramme]:
@@ -286,14 +288,12 @@ async def my_programmes(session: AsyncSession, user: User) -> list[MyProgramme]:
             select(Application).where(Application.user_id == user.id).order_by(Application.id)
         )
     )
-    pairs = list(
+    every = list(
         await session.scalars(
-            select(Pair).where(
-                or_(Pair.junior_id == user.id, Pair.senior_id == user.id),
-                Pair.status == PairStatus.active.value,
-            )
+            select(Pair).where(or_(Pair.junior_id == user.id, Pair.senior_id == user.id))
         )
     )
+    pairs = [p for p in every if p.status == PairStatus.active.value]
     ids = {a.programme_id for a in mine} | {p.programme_id for p in pairs}
     led = select(Programme.id).where(Programme.lead_id == user.id)
     programmes = list(
@@ -319,6 +319,9 @@ async def my_programmes(session: AsyncSession, user: User) -> list[MyProgramme]:
                 if i != user.id and i in names
             ),
             leads=programme.lead_id == user.id,
+            unpaired=unpaired_sides(
+                programme, mine, [p for p in every if p.programme_id == programme.id], user.id
+            ),
         )
         for programme in programmes
     ]
@@ -822,6 +825,27 @@ def over_pilot(programme: Programme, proposal: dict[str, Any] | None) -> int:
     return max(len(proposal["pairs"]) - programme.pilot_size, 0)
 
 
+# What an accepted member the published pairs left out may expect (told, and on their pages).
+UNPAIRED_NEXT = "the lead may pair you later, or in the next round"
+
+
+def unpaired_sides(
+    programme: Programme, applications: list[Application], pairs: list[Pair], user_id: int
+) -> set[str]:
+    """The sides on which the member was accepted but is in no pair (running or ended) of a
+    programme whose pairs are published: they were not paired this round."""
+    if programme.status == ProgrammeStatus.open.value:
+        return set()
+    paired = {Side.junior.value for p in pairs if p.junior_id == user_id} | {
+        Side.senior.value for p in pairs if p.senior_id == user_id
+    }
+    return {
+        a.side for a in applications
+        if a.user_id == user_id and a.programme_id == programme.id
+        and a.status == ApplicationStatus.accepted.value and a.side not in paired
+    }  # fmt: skip
+
+
 async def publish(
     session: AsyncSession, settings: Settings, lead: User, programme: Programme,
     confirm_over_pilot: bool = False,
@@ -890,6 +914,20 @@ async def publish(
                 "space is open",
                 path("conversation", conversation_id=conversation.id),
             )  # fmt: skip
+    # Accepted members the proposal left out are told too, not left waiting on "accepted".
+    paired = {(p["junior_id"], Side.junior.value) for p in proposal["pairs"]} | {
+        (p["senior_id"], Side.senior.value) for p in proposal["pairs"]
+    }
+    left_out: dict[int, list[str]] = {}
+    for user_id, side in sorted(accepted - paired):
+        left_out.setdefault(user_id, []).append(side)
+    for user_id, sides in left_out.items():
+        tell(
+            session, user_id, NoteKind.programme,
+            f"You were not paired in {title(programme)} this round ({' and '.join(sides)} "
+            f"side): {UNPAIRED_NEXT}",
+            path("programme", programme_id=programme.id),
+        )  # fmt: skip
     programme.status = ProgrammeStatus.published.value
     programme.published_at = now
     listed = "; ".join(

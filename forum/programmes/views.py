@@ -108,6 +108,11 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         # Pending or accepted and not yet paired: may withdraw. Declined or withdrawn only:
         # may apply again while the programme is open.
         "may_withdraw": may_withdraw,
+        # Accepted, but the published pairs left them out: not paired this round.
+        "unpaired": svc.unpaired_sides(programme, [a for a, _ in mine], pairs, user.id)
+        if user
+        else set(),
+        "unpaired_next": svc.UNPAIRED_NEXT,
         "may_apply": bool(user) and programme.status == ProgrammeStatus.open.value and not live,
         "suspended": user is not None and is_suspended(user),
         "closing_due": closing_due,

@@ -7,11 +7,15 @@ commas, and no training step to apply where nothing takes applications."""
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.core.db import Database
+from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
 from forum.programmes import lifecycle as life
+from forum.programmes import pairing
+from forum.programmes import services as svc
 from tests.helpers import login, make_user
 from tests.programmes.test_programmes import deliver, enrol, make_programme, notes
 
@@ -41,3 +45,50 @@ async def test_the_lead_is_told_of_each_application_and_withdrawal_by_name(
     await login(client, "leader")
     listed = (await client.get("/notifications")).text
     assert "first_one applied to" in listed
+
+
+async def test_an_accepted_member_left_unpaired_is_told_and_their_page_says_so(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead, name="Spring pilot")
+    people = {}
+    for name, side in (("jun_a", "junior"), ("jun_b", "junior"), ("sen_a", "senior"),
+                       ("jun_declined", "junior")):  # fmt: skip
+        people[name] = await make_user(db, settings, username=name)
+        application = await enrol(db, settings, programme, people[name], side)
+        await svc.decide(db, settings, lead, programme, application.id, name != "jun_declined")
+    job = await svc.request_proposal(db, settings, lead, programme)
+    await svc.run_job(db, job, pairing)
+    (pair,) = await svc.publish(db, settings, lead, programme)
+    paired_junior = "jun_a" if pair.junior_id == people["jun_a"].id else "jun_b"
+    spare = people["jun_b" if paired_junior == "jun_a" else "jun_a"]
+    await db.commit()
+    await deliver(settings, database)
+    sentence = (
+        "You were not paired in “Spring pilot” this round (junior side): the lead may pair you "
+        "later, or in the next round"
+    )
+    (told,) = [n for n in await notes(db, spare) if "paired" in n.detail]
+    assert told.kind == "programme" and told.detail == sentence
+    assert told.link == f"/programmes/{programme.id}"
+    # E-mailed as their preferences say (at once by default), like "You are paired with".
+    subjects = list(await db.scalars(
+        select(OutboxMessage.subject).where(OutboxMessage.to_address == spare.email)))  # fmt: skip
+    assert sentence in subjects
+    # The paired members and a declined one are not told they were left out.
+    for name in (paired_junior, "sen_a", "jun_declined"):
+        assert not [n for n in await notes(db, people[name]) if "not paired" in n.detail], name
+    # Their page says so, not only "accepted"; so does their list of programmes.
+    await login(client, spare.username)
+    page = (await client.get(f"/programmes/{programme.id}")).text
+    assert "You applied as junior: accepted, not paired this round." in page
+    assert "may pair you later, or in the next round" in page
+    assert (
+        "applied as junior: accepted, not paired this round"
+        in (await client.get("/programmes")).text
+    )
+    client.cookies.clear()
+    await login(client, paired_junior)
+    page = (await client.get(f"/programmes/{programme.id}")).text
+    assert "not paired" not in page and "Your pair" in page
