@@ -30,7 +30,8 @@ TOKEN_SLOT = "\x00csrf\x00"
 
 def post_cards(env: Environment, size: int) -> CardFn:
     """`card(post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-    accepted, can_accept, token, can_delete)` -> HTML. The post's reaction counts (and the
+    accepted, can_accept, token, can_delete, delete_kept)` -> HTML (`delete_kept`: the
+    viewer's opening post, no longer theirs to delete since others replied). The post's reaction counts (and the
     viewer's own) are in `post`; `token` is the viewer's CSRF token for the card's forms (""
     when it has none). The cached card holds TOKEN_SLOT in its place, filled in per request,
     so members share cards as visitors do."""
@@ -49,11 +50,12 @@ def post_cards(env: Environment, size: int) -> CardFn:
         can_accept: bool,
         with_token: bool,
         can_delete: bool,
+        delete_kept: bool,
     ) -> str:
         return str(
             macro(
                 post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-                accepted, can_accept, TOKEN_SLOT if with_token else "", can_delete,
+                accepted, can_accept, TOKEN_SLOT if with_token else "", can_delete, delete_kept,
             )
         )  # fmt: skip
 
@@ -72,10 +74,11 @@ def post_cards(env: Environment, size: int) -> CardFn:
         can_accept: bool,
         token: str,
         can_delete: bool = False,
+        delete_kept: bool = False,
     ) -> Markup:
         html = cached(
             post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-            accepted, can_accept, bool(token), can_delete,
+            accepted, can_accept, bool(token), can_delete, delete_kept,
         )  # fmt: skip
         # The token is hex (forum.core.csrf): nothing to escape.
         return Markup(html.replace(TOKEN_SLOT, token) if token else html)

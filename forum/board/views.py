@@ -224,11 +224,8 @@ async def post_cards(
             can_accept and post.id != thread.first_post_id and (public or post.id == accepted_id)
         )
         can_edit = posting.can_edit(ctx.user, post, thread, author.role)
-        can_delete = (
-            can_edit
-            and viewer_id == post.author_id
-            and (post.id != thread.first_post_id or opener_alone)
-        )
+        own = can_edit and viewer_id == post.author_id
+        can_delete = own and (post.id != thread.first_post_id or opener_alone)
         cards.append(
             card(
                 post,
@@ -243,6 +240,7 @@ async def post_cards(
                 accept_here,
                 token if (can_react or accept_here) else "",
                 can_delete,
+                own and not can_delete,
             )
         )
     return cards

@@ -165,6 +165,8 @@ async def test_an_unanswered_opening_post_takes_its_thread_an_answered_one_stays
     # Answered by someone else: the opening post stays, and says why.
     shown = await client.get(f"/t/{answered.id}")
     assert f'href="/p/{answered_posts[0].id}/delete"' not in shown.text
+    # Where its Delete link was, the page says why it is gone (the link vanished unexplained).
+    assert shown.text.count("Others have replied, so the thread stays") == 1
     page = await client.get(f"/p/{answered_posts[0].id}/delete")
     assert page.status_code == 409 and "This thread has replies" in page.text
     r = await post_form(client, f"/p/{answered_posts[0].id}/delete", {}, f"/t/{answered.id}")
