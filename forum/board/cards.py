@@ -31,10 +31,10 @@ TOKEN_SLOT = "\x00csrf\x00"
 def post_cards(env: Environment, size: int) -> CardFn:
     """`card(post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
     accepted, can_accept, token, can_delete, delete_kept)` -> HTML (`delete_kept`: the
-    viewer's opening post, no longer theirs to delete since others replied). The post's reaction counts (and the
-    viewer's own) are in `post`; `token` is the viewer's CSRF token for the card's forms (""
-    when it has none). The cached card holds TOKEN_SLOT in its place, filled in per request,
-    so members share cards as visitors do."""
+    viewer's opening post, no longer theirs to delete since others replied). The post's
+    reaction counts (and the viewer's own) are in `post`; `token` is the viewer's CSRF token
+    for the card's forms ("" when it has none). The cached card holds TOKEN_SLOT in its
+    place, filled in per request, so members share cards as visitors do."""
     macro = env.get_template("board/_post.html").module.post_card  # type: ignore[attr-defined]
 
     def render(
