@@ -22,7 +22,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
@@ -360,6 +360,29 @@ def csv_export(programme: Programme, board: Dashboard) -> str:
     )
 
 
+def _reportable(pair: Pair, partner: int) -> ColumnElement[bool]:
+    """The messages of `partner` in the pair's space that the other member sees (and so
+    could report): shown, not held or hidden."""
+    return (
+        (Message.conversation_id == pair.conversation_id)
+        & (Message.sender_id == partner)
+        & Message.state.in_(VISIBLE_STATES)
+    )
+
+
+async def reportable_pairs(session: AsyncSession, user_id: int, pairs: list[Pair]) -> set[int]:
+    """The member's running pairs whose partner has written something the member sees: only
+    there is "this felt dismissive" offered (elsewhere there is nothing it could report)."""
+    found: set[int] = set()
+    for pair in pairs:
+        if pair.status != PairStatus.active.value or pair.conversation_id is None:
+            continue
+        partner = pair.senior_id if user_id == pair.junior_id else pair.junior_id
+        if await session.scalar(select(Message.id).where(_reportable(pair, partner)).limit(1)):
+            found.add(pair.id)
+    return found
+
+
 async def dismissive_target(
     session: AsyncSession, user: User, programme: Programme, pair_id: int,
     message_id: int | None = None,
@@ -373,11 +396,7 @@ async def dismissive_target(
     ):  # fmt: skip
         raise Forbidden("pair", "Only the pair's two members can report in its space.")
     partner = pair.senior_id if user.id == pair.junior_id else pair.junior_id
-    query = select(Message).where(
-        Message.conversation_id == pair.conversation_id,
-        Message.sender_id == partner,
-        Message.state.in_(VISIBLE_STATES),
-    )
+    query = select(Message).where(_reportable(pair, partner))
     if message_id is not None:
         query = query.where(Message.id == message_id)
     message = await session.scalar(query.order_by(Message.id.desc()).limit(1))

@@ -122,6 +122,8 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "phase": svc.phase(programme),
         "started": svc.has_started(programme),
         "not_started": svc.not_started_message(programme),
+        # Pairs whose partner has written something the member could report as dismissive.
+        "reportable": await dash.reportable_pairs(ctx.db, user.id, pairs) if user else set(),
         "meetings": await svc.meetings(ctx.db, [p.id for p in pairs]),
         "meeting_days": {p.id: svc.meeting_days(programme, p) for p in pairs},
         "today": utcnow().date(),

@@ -10,14 +10,18 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts.models import User
 from forum.core.db import Database
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
+from forum.messages.models import Conversation
+from forum.messages.services import reply
 from forum.programmes import lifecycle as life
 from forum.programmes import pairing
 from forum.programmes import services as svc
 from tests.helpers import login, make_user
 from tests.programmes.test_programmes import deliver, enrol, make_programme, notes
+from tests.programmes.test_schedule_and_meetings import publish_pairs
 
 
 async def test_the_lead_is_told_of_each_application_and_withdrawal_by_name(
@@ -92,3 +96,38 @@ async def test_an_accepted_member_left_unpaired_is_told_and_their_page_says_so(
     await login(client, paired_junior)
     page = (await client.get(f"/programmes/{programme.id}")).text
     assert "not paired" not in page and "Your pair" in page
+
+
+async def test_this_felt_dismissive_is_offered_once_the_partner_has_written(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    (pair,) = await publish_pairs(db, settings, lead, programme)
+    junior, senior = await db.get(User, pair.junior_id), await db.get(User, pair.senior_id)
+    assert junior is not None and senior is not None
+    conversation = await db.get(Conversation, pair.conversation_id)
+    assert conversation is not None
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    action = f"{page}/pairs/{pair.id}/dismissive"
+    await login(client, junior.username)
+    # Right after pairing there is nothing to report: no link (the server still refuses).
+    shown = (await client.get(page)).text
+    assert "This felt dismissive" not in shown and action not in shown
+    assert f"Once {senior.username} has written in your private space" in shown
+    refused = await client.get(action)
+    assert refused.status_code == 400 and "not written anything you could report" in refused.text
+    # The member's own message, or the partner's still held for review, changes nothing.
+    mine = await reply(db, settings, junior, conversation, "Hello, when shall we meet?")
+    mine.state = "clear"
+    held = await reply(db, settings, senior, conversation, "Waiting for a moderator.")
+    held.state = "held"
+    await db.commit()
+    assert action not in (await client.get(page)).text
+    # Once the partner's message is shown, the link is there.
+    held.state = "clear"
+    await db.commit()
+    shown = (await client.get(page)).text
+    assert f'href="{action}"' in shown and "This felt dismissive" in shown
+    assert (await client.get(action)).status_code == 200
