@@ -3,7 +3,8 @@
 already scored: a post still waiting could be held a moment later, and a copy in a reader
 cannot be taken back. Held, hidden, pre-moderated and deleted posts, threads whose opening
 post is not public, deleted threads and staff-only categories never appear; private
-messages are not board posts and are never read here.
+messages are not board posts and are never read here. The articles feed lists the board's
+articles (written by editors), newest first.
 
 Each feed is bounded (CANDOR_FEED_ENTRIES entries) and kept per process for
 CANDOR_CACHE_SECONDS, so a reader polling every minute costs one query per period to
@@ -26,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum.accounts.models import User
+from forum.articles.models import Article
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import thread_visibility, visible_posts
 from forum.core.db import Database, begin_read, utcnow
@@ -91,6 +93,43 @@ async def still_shown(session: AsyncSession, shown: Shown) -> bool:
     return frozenset((row.id, row.edited_at) for row in rows) == shown
 
 
+async def articles_still_shown(session: AsyncSession, shown: Shown) -> bool:
+    """Whether a kept articles feed still lists the newest articles as they are now: as many
+    of the newest as it holds, unedited (one published or deleted since changes which those
+    are; an empty feed is not kept)."""
+    if not shown:
+        return False
+    rows = await session.execute(
+        _articles().with_only_columns(Article.id, Article.updated_at).limit(len(shown))
+    )
+    return frozenset((row.id, row.updated_at) for row in rows) == shown
+
+
+def _articles() -> Any:
+    return (
+        select(Article.id, Article.title, Article.summary, Article.body_html, Article.created_at,
+               Article.updated_at, User.username)
+        .join(User, User.id == Article.author_id)
+        .where(Article.is_deleted.is_(False))
+        .order_by(Article.created_at.desc(), Article.id.desc())
+    )  # fmt: skip
+
+
+async def _article_entries(
+    session: AsyncSession, base: str, url: Any, limit: int
+) -> tuple[list[Entry], Shown]:
+    rows = (await session.execute(_articles().limit(limit))).all()
+    entries = []
+    for row in rows:
+        link = base + url("article", article_id=row.id)
+        entries.append(
+            Entry(id=link, title=row.title, link=link, author=row.username,
+                  published=row.created_at, updated=row.updated_at or row.created_at,
+                  html=row.body_html)
+        )  # fmt: skip
+    return entries, frozenset((row.id, row.updated_at) for row in rows)
+
+
 async def _entries(
     session: AsyncSession, statement: Any, base: str, url: Any, limit: int
 ) -> tuple[list[Entry], Shown]:
@@ -124,7 +163,8 @@ async def _feed(request: Request, kind: str) -> Response:
     async with database.sessionmaker() as session:
         await begin_read(session)
         kept = cache.get(key, settings.cache_seconds)
-        if kept is not None and await still_shown(session, kept[1]):
+        check = articles_still_shown if kind == "articles" else still_shown
+        if kept is not None and await check(session, kept[1]):
             body = kept[0]
         else:
             body, shown = await _render(session, settings, state.url, request, kind)
@@ -161,6 +201,14 @@ async def _render(
     base = settings.base_url.rstrip("/")
     statement = public_posts()
     site = settings.site_name
+    if kind == "articles":
+        self_path = url("articles_feed")
+        entries, shown = await _article_entries(session, base, url, settings.feed_entries)
+        body = atom_feed(
+            base + self_path, f"Articles · {site}", base + self_path, base + url("articles"),
+            utcnow(), entries,
+        )  # fmt: skip
+        return body, shown
     if kind == "latest":
         title, page, self_path = f"Latest · {site}", url("latest"), url("latest_feed")
     elif kind == "category":
@@ -194,6 +242,10 @@ async def _render(
     return body, shown
 
 
+async def articles_feed(request: Request) -> Response:
+    return await _feed(request, "articles")
+
+
 async def latest_feed(request: Request) -> Response:
     return await _feed(request, "latest")
 
@@ -208,6 +260,7 @@ async def thread_feed(request: Request) -> Response:
 
 routes = [
     Route("/latest.atom", latest_feed, methods=["GET"], name="latest_feed"),
+    Route("/articles.atom", articles_feed, methods=["GET"], name="articles_feed"),
     Route("/c/{slug}/feed.atom", category_feed, methods=["GET"], name="category_feed"),
     Route("/t/{thread_id:id}/feed.atom", thread_feed, methods=["GET"], name="thread_feed"),
 ]

@@ -53,7 +53,7 @@ ACCESS: dict[str, set[str]] = {
     "guidelines": ALL, "edit_guidelines": ADMINS,
     "change_email": MEMBERS, "confirm_email_change": MEMBERS, "dismiss_rank_notice": MEMBERS,
     "latest": ALL, "new_threads": MEMBERS, "unread_threads": MEMBERS, "thread_unread": ALL,
-    "latest_feed": ALL, "category_feed": ALL, "thread_feed": ALL,
+    "latest_feed": ALL, "category_feed": ALL, "thread_feed": ALL, "articles_feed": ALL,
     # Not by role but by address (CANDOR_METRICS_ALLOW, loopback by default; these requests
     # come from 127.0.0.1): tests/app/test_metrics.py checks the refusals.
     "metrics": ALL,

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.articles.services import publish
 from forum.board.models import ModerationState, Post
 from forum.board.posting import create_reply, create_thread, set_post_state
 from forum.core.db import utcnow
@@ -183,6 +184,45 @@ async def test_pages_announce_their_feeds(
     assert feeds((await client.get(f"/c/{slug}")).text) == {"/latest.atom", f"/c/{slug}/feed.atom"}
     shown = board["shown"].id
     assert f"/t/{shown}/feed.atom" in feeds((await client.get(f"/t/{shown}")).text)
+    assert feeds((await client.get("/articles")).text) == {"/latest.atom", "/articles.atom"}
+
+
+async def test_the_articles_feed_lists_the_newest_articles_kept_until_one_changes(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    settings.feed_entries = 2
+    settings.cache_seconds = 60
+    editor = await make_user(db, settings, username="feed_editor", role="editor")
+    older = await publish(
+        db, settings, editor, "Pairing well", "How to pair mentors well.", "Pair **well**."
+    )
+    newer = await publish(db, settings, editor, "Listening up", "Hear what juniors say.", "Listen.")
+    gone = await publish(
+        db, settings, editor, "Withdrawn piece", "Withdrawn by its editor.", "Gone body."
+    )
+    gone.is_deleted = True
+    await db.commit()
+    feed = _parse(await client.get("/articles.atom"))
+    assert [e.title for e in feed.entries] == ["Listening up", "Pairing well"]
+    assert feed.entries[1].link.endswith(f"/articles/{older.id}")
+    assert "<strong>well</strong>" in feed.entries[1].content[0].value
+    assert feed.entries[0].author == "feed_editor"
+    # Kept while its articles are as they were; a new one, an edit or a deletion shows at once.
+    newest = await publish(
+        db, settings, editor, "Reverse mentoring", "Mentoring upward, in practice.", "Up."
+    )
+    await db.commit()
+    assert [e.title for e in _parse(await client.get("/articles.atom")).entries] == [
+        "Reverse mentoring",
+        "Listening up",
+    ]
+    newer.title, newer.updated_at = "Listening up, edited", utcnow()
+    await db.commit()
+    assert "Listening up, edited" in (await client.get("/articles.atom")).text
+    newest.is_deleted = True
+    await db.commit()
+    titles = [e.title for e in _parse(await client.get("/articles.atom")).entries]
+    assert titles == ["Listening up, edited", "Pairing well"]
 
 
 async def test_a_reader_with_the_current_feed_gets_304(
