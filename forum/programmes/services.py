@@ -412,6 +412,9 @@ async def apply(
 ) -> list[Application]:
     if programme.status != ProgrammeStatus.open.value:
         raise ProgrammeError("side", "This programme no longer takes applications.")
+    if programme.lead_id == user.id:
+        # The lead reads the check-ins: paired, they would read their partner's answers.
+        raise Forbidden("side", "You lead this programme: its lead does not apply to it.")
     sides = sides_for(programme, form.side)
     missing = [a for a in await training_articles(session, programme)
                if a.id not in await acknowledged(session, programme, user.id)]  # fmt: skip
@@ -481,6 +484,19 @@ async def applications(
     if user_id is not None:
         query = query.where(Application.user_id == user_id)
     return [(a, name) for a, name in await session.execute(query)]
+
+
+async def pending_count(session: AsyncSession, programme: Programme) -> int:
+    """Applications waiting for the lead's decision."""
+    return int(
+        await session.scalar(
+            select(func.count(Application.id)).where(
+                Application.programme_id == programme.id,
+                Application.status == ApplicationStatus.pending.value,
+            )
+        )
+        or 0
+    )
 
 
 async def decide(

@@ -117,6 +117,10 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "suspended": user is not None and is_suspended(user),
         "closing_due": closing_due,
         "leads": svc.leads(user, programme),
+        # The programme's own lead: lead actions in place of the member's (no apply form,
+        # no training to acknowledge, nobody to ask but themselves).
+        "own_lead": user is not None and programme.lead_id == user.id,
+        "pending": await svc.pending_count(ctx.db, programme) if svc.leads(user, programme) else 0,
         # The lead members are told to ask, by name (None: the lead's account is gone).
         "lead_name": lead.get(programme.lead_id or 0),
         "phase": svc.phase(programme),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.articles.services import publish as publish_article
 from forum.core.db import Database
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
@@ -19,7 +20,7 @@ from forum.messages.services import reply
 from forum.programmes import lifecycle as life
 from forum.programmes import pairing
 from forum.programmes import services as svc
-from tests.helpers import login, make_user
+from tests.helpers import login, make_user, post_form
 from tests.programmes.test_programmes import deliver, enrol, make_programme, notes
 from tests.programmes.test_schedule_and_meetings import publish_pairs
 
@@ -131,3 +132,38 @@ async def test_this_felt_dismissive_is_offered_once_the_partner_has_written(
     shown = (await client.get(page)).text
     assert f'href="{action}"' in shown and "This felt dismissive" in shown
     assert (await client.get(action)).status_code == 200
+
+
+async def test_the_lead_sees_lead_actions_on_their_programme_not_the_apply_form(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    editor = await make_user(db, settings, username="editor1", role="editor")
+    article = await publish_article(db, settings, editor, "Train first", "Summary here.", "Body")
+    programme = await make_programme(db, settings, lead, training=article.slug)
+    member = await make_user(db, settings, username="member1")
+    await svc.acknowledge(db, settings, member, programme, article.id)
+    await enrol(db, settings, programme, member, "junior")
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    await login(client, "leader")
+    shown = (await client.get(page)).text
+    assert 'name="side"' not in shown and f"{page}/apply" not in shown
+    assert "I have read" not in shown  # the training is shown, not a step for the lead
+    assert "Train first" in shown
+    assert "You lead this programme" in shown and "1 application waits for your decision" in (shown)
+    assert f'href="{page}/applications"' in shown
+    # Nor may the lead apply to their own programme (they would read their partner's
+    # check-in answers).
+    refused = await post_form(client, f"{page}/apply", {"side": "junior"}, page)
+    assert refused.status_code == 403 and "You lead this programme" in refused.text
+    # Once it runs, the lead is not told to ask themselves about the next round.
+    programme.status = "published"
+    await db.commit()
+    shown = (await client.get(page)).text
+    assert "about the next round" not in shown and "Ask its lead" not in shown
+    assert "takes no more applications" in shown and "start a programme</a>" in shown
+    # A member still sees the form, or whom to ask.
+    client.cookies.clear()
+    await login(client, "member1")
+    assert '<a href="/u/leader">leader</a>, about the next round' in (await client.get(page)).text
