@@ -1,5 +1,6 @@
-"""Operators' pages over the core's records: the mail outbox and the audit log. (The rank
-table is the accounts domain's: forum.accounts.views.)"""
+"""Operators' pages over the core's records: the administrators' home (every staff page, and
+members found by name), the mail outbox and the audit log. (The rank table is the accounts
+domain's: forum.accounts.views.)"""
 
 from __future__ import annotations
 
@@ -16,6 +17,29 @@ from forum.core.pagination import paginate
 from forum.core.web import view
 
 PER_PAGE = 50
+MEMBERS_PER_PAGE = 50
+
+
+@view(admin=True)
+async def admin_home(ctx: Ctx) -> Response:
+    """The staff pages in one place, and members found by the start of their name (roles
+    are changed on a member's profile)."""
+    query = " ".join(ctx.request.query_params.get("q", "").split())[:30]
+    found = select(User).where(User.status != "deleted")
+    if query:
+        found = found.where(User.username_key.startswith(query.lower(), autoescape=True))
+    total = await ctx.db.scalar(select(func.count()).select_from(found.subquery()))
+    pager = paginate(total or 0, MEMBERS_PER_PAGE, ctx.param_int("page"))
+    members = (
+        await ctx.db.scalars(
+            found.order_by(User.username_key)
+            .limit(MEMBERS_PER_PAGE)
+            .offset((pager.number - 1) * MEMBERS_PER_PAGE)
+        )
+    ).all()
+    return ctx.render(
+        "admin/home.html", {"members": members, "query": query, "pager": pager, "total": total}
+    )
 
 
 @view(admin=True)
@@ -109,6 +133,7 @@ async def audit_log(ctx: Ctx) -> Response:
 
 
 routes = [
+    Route("/admin", admin_home, methods=["GET"], name="admin_home"),
     Route("/admin/outbox", outbox, methods=["GET"], name="outbox"),
     Route("/mod/log", audit_log, methods=["GET"], name="audit_log"),
 ]

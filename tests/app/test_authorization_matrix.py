@@ -48,6 +48,7 @@ ACCESS: dict[str, set[str]] = {
     "thread_action": MODERATORS, "review_queue": MODERATORS, "review_item": MODERATORS,
     "watched_phrases": MODERATORS, "delete_phrase": MODERATORS, "moderation_status": MODERATORS,
     "audit_log": MODERATORS,
+    "admin_home": ADMINS,
     "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS, "lift_restriction": MODERATORS,
     "use_model": ADMINS,
     "guidelines": ALL, "edit_guidelines": ADMINS,

@@ -23,8 +23,8 @@ MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/
                 "/programmes/2", "/programmes/2/closing", "/programmes/1/leave",
                 "/logout", "/p/46/delete"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
-ADMIN_PAGES = ["/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2",
-               "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
+ADMIN_PAGES = ["/admin", "/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring",
+               "/t/2", "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
                "/programmes/1/dashboard", "/programmes/1/history", "/programmes/2/dashboard",
                "/programmes/2/proposal", "/programmes/2/history"]  # fmt: skip
 

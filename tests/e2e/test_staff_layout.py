@@ -45,7 +45,7 @@ def header_rows(page: Page) -> int:
 @pytest.mark.parametrize("who", ["ada_admin", "morgan_mod"])
 def test_the_staff_header_is_one_row_on_a_laptop(page: Page, viewport: str, who: str) -> None:
     login(page, who)
-    for path in ("/", "/mod/log", "/mod"):
+    for path in ("/", "/mod/log", "/mod", "/admin" if who == "ada_admin" else "/latest"):
         page.goto(path)
         if viewport == "desktop":
             assert header_rows(page) == 1, (who, path)
@@ -94,14 +94,31 @@ def test_a_visitors_header_is_one_row_on_a_laptop(page: Page, viewport: str) -> 
         fits_sideways(page)
 
 
-def test_staff_reach_latest_from_the_footer(page: Page, viewport: str) -> None:
-    """The staff header has no room for Latest (as for Programmes): the footer has both."""
+def test_staff_have_latest_and_an_admin_page_and_programmes_in_the_footer(
+    page: Page, viewport: str
+) -> None:
+    """Administrators' Outbox and Ranks links made room for one Admin link (a page listing
+    every staff page, and members by name), so staff have Latest in the header too; the
+    footer has Programmes."""
     login(page, "ada_admin")
     page.goto("/mod")
-    expect(page.locator("header.site").get_by_role("link", name="Latest")).to_be_hidden()
-    expect(page.locator("header.site").get_by_role("link", name="Unread")).to_be_visible()
-    page.locator("footer.site").get_by_role("link", name="Latest").click()
-    expect(page.get_by_role("heading", name="Latest", level=1)).to_be_visible()
+    header = page.locator("header.site")
+    for name in ("Latest", "Unread", "Review queue"):
+        expect(header.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect(header.get_by_role("link", name="Outbox")).to_have_count(0)
+    header.get_by_role("link", name="Admin", exact=True).click()
+    expect(page.get_by_role("heading", name="Administration", level=1)).to_be_visible()
+    page.get_by_label("Name starts with").fill("grac")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("link", name="grace_w", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="margaret_hr")).to_have_count(0)
+    if viewport == "desktop":
+        assert header_rows(page) == 1
+    fits_sideways(page)
+    page.get_by_role("link", name="Outbox").click()
+    expect(page.get_by_role("heading", name="Outbox", level=1)).to_be_visible()
+    page.locator("footer.site").get_by_role("link", name="Programmes").click()
+    expect(page.get_by_role("heading", name="Mentoring programmes", level=1)).to_be_visible()
 
 
 def test_the_moderation_log_fits_a_phone(page: Page, viewport: str) -> None:
