@@ -84,11 +84,11 @@ async def may_withdraw(session: AsyncSession, programme: Programme, user_id: int
     return any(a.status in LIVE for a in await own_applications(session, programme, user_id))
 
 
-async def withdraw(
-    session: AsyncSession, settings: Settings, user: User, programme: Programme
+async def withdrawable(
+    session: AsyncSession, programme: Programme, user: User
 ) -> list[Application]:
-    """The member withdraws their own application(s), pending or accepted but not yet in a
-    pair; the lead is told. They may apply again while the programme is open."""
+    """The applications the member would withdraw (refused, saying why, if there are none):
+    pending or accepted, and never paired."""
     if programme.status == ProgrammeStatus.closed.value:
         raise ProgrammeError("programme", "The programme is closed.")
     pairs = await my_pair(session, programme, user.id)
@@ -104,6 +104,15 @@ async def withdraw(
     live = [a for a in await own_applications(session, programme, user.id) if a.status in LIVE]
     if not live:
         raise ProgrammeError("programme", "You have no application to withdraw.")
+    return live
+
+
+async def withdraw(
+    session: AsyncSession, settings: Settings, user: User, programme: Programme
+) -> list[Application]:
+    """The member withdraws their own application(s), pending or accepted but not yet in a
+    pair; the lead is told. They may apply again while the programme is open."""
+    live = await withdrawable(session, programme, user)
     await check_rate(session, settings, user)
     for application in live:
         application.status = ApplicationStatus.withdrawn.value

@@ -190,8 +190,18 @@ async def apply(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def withdraw(ctx: Ctx) -> Response:
+    """A confirmation page saying what withdrawing does (GET), then withdrawing (POST, from
+    that page's form or any form posting here)."""
     programme = await _programme(ctx)
     assert ctx.user is not None
+    if ctx.request.method == "GET":
+        live = await life.withdrawable(ctx.db, programme, ctx.user)
+        lead = await svc.usernames(ctx.db, {programme.lead_id} if programme.lead_id else set())
+        return ctx.render(
+            "programmes/confirm_withdraw.html",
+            {"programme": programme, "applications": live,
+             "lead_name": lead.get(programme.lead_id or 0)},
+        )  # fmt: skip
     await ctx.form()
     await life.withdraw(ctx.db, ctx.settings, ctx.user, programme)
     ctx.flash(
@@ -654,7 +664,7 @@ routes = [
           methods=["POST"], name="programme_ack"),
     Route("/programmes/{programme_id:id}/apply", apply, methods=["POST"],
           name="programme_apply"),
-    Route("/programmes/{programme_id:id}/withdraw", withdraw, methods=["POST"],
+    Route("/programmes/{programme_id:id}/withdraw", withdraw, methods=["GET", "POST"],
           name="programme_withdraw"),
     Route("/programmes/{programme_id:id}/leave", leave, methods=["GET", "POST"],
           name="programme_leave"),

@@ -167,3 +167,36 @@ async def test_the_lead_sees_lead_actions_on_their_programme_not_the_apply_form(
     client.cookies.clear()
     await login(client, "member1")
     assert '<a href="/u/leader">leader</a>, about the next round' in (await client.get(page)).text
+
+
+async def test_withdrawing_is_confirmed_on_a_page_of_its_own(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    member = await make_user(db, settings, username="changer")
+    await make_user(db, settings, username="other")
+    application = await enrol(db, settings, programme, member, "junior")
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    await login(client, "other")
+    nothing = await client.get(f"{page}/withdraw")
+    assert nothing.status_code == 400 and "no application to withdraw" in nothing.text
+    client.cookies.clear()
+    await login(client, "changer")
+    # The programme's page leads to the confirmation: no one-click form.
+    shown = (await client.get(page)).text
+    assert f'href="{page}/withdraw"' in shown and f'action="{page}/withdraw"' not in shown
+    asked = await client.get(f"{page}/withdraw")
+    assert asked.status_code == 200 and "Withdraw your application?" in asked.text
+    assert "junior side" in asked.text and "leader" in asked.text
+    assert "You may apply again while the programme takes applications" in asked.text
+    assert f'action="{page}/withdraw"' in asked.text and 'name="csrftoken"' in asked.text
+    await db.refresh(application)
+    assert application.status == "pending"  # looking changes nothing
+    # Without the form's token: refused; with it, the POST withdraws as before.
+    assert (await client.post(f"{page}/withdraw", data={})).status_code == 403
+    done = await post_form(client, f"{page}/withdraw", {}, f"{page}/withdraw")
+    assert done.status_code == 303
+    await db.refresh(application)
+    assert application.status == "withdrawn"
