@@ -1,0 +1,34 @@
+"""The administrators' home: every staff page in one place, and members found by the start of
+their name (wildcards typed are letters, not patterns)."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.core.settings import Settings
+from tests.helpers import login, make_user
+
+
+async def test_admins_find_members_by_the_start_of_their_name(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="boss_admin", role="admin")
+    for name in ("kim_lee", "kimberly", "ak_kim", "kim_y"):
+        await make_user(db, settings, username=name)
+    await db.commit()
+    await login(client, "boss_admin")
+    home = await client.get("/admin")
+    assert home.status_code == 200
+    for path in ("/admin/ranks", "/admin/guidelines", "/admin/outbox", "/mod", "/mod/log"):
+        assert f'href="{path}"' in home.text, path
+    found = (await client.get("/admin", params={"q": "KIM"})).text
+    assert ">kim_lee<" in found and ">kimberly<" in found and ">ak_kim<" not in found
+    # "_" and "%" are letters here: "kim_" finds kim_lee and kim_y, not kimberly.
+    underscored = (await client.get("/admin", params={"q": "kim_"})).text
+    assert ">kim_lee<" in underscored and ">kim_y<" in underscored
+    assert ">kimberly<" not in underscored
+    assert ">kim_lee<" not in (await client.get("/admin", params={"q": "%"})).text
+    # A huge or odd query is cut, never an error.
+    assert (await client.get("/admin", params={"q": "k" * 5000})).status_code == 200
+    assert (await client.get("/admin", params={"q": "kim", "page": "999"})).status_code == 200
