@@ -376,6 +376,21 @@ class Notifier:
                 return []
             if await blocked_by(session, item.actor_id, [post.author_id]):
                 return []
+            # Once per member, post and reaction: undoing and reacting again (a probe did it
+            # sixty times a minute) tells the author nothing new.
+            told = await session.scalar(
+                select(Notification.id)
+                .where(
+                    Notification.recipient_id == post.author_id,
+                    Notification.kind == Kind.reaction.value,
+                    Notification.actor_id == item.actor_id,
+                    Notification.post_id == post.id,
+                    Notification.detail == item.detail,
+                )
+                .limit(1)
+            )
+            if told is not None:
+                return []
             return [
                 Planned(post.author_id, Kind.reaction, item.actor_id, post.id, thread.id,
                         detail=item.detail)
@@ -844,7 +859,7 @@ def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
     if kind is Kind.post:
         return f"{actor} posted{where}"
     if kind is Kind.reaction:
-        words = REACTION_WORDS.get(detail, "{actor} reacted to your post{where}")
+        words = REACTION_WORDS.get(detail.lower(), "{actor} reacted to your post{where}")
         return words.format(actor=actor, where=where)
     if kind is Kind.message:
         return f"{actor} sent you a private message"

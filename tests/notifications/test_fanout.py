@@ -381,6 +381,33 @@ async def test_reaction_and_message_handlers(
     assert await notes(db, fan) == []  # the sender is not told of their own message
 
 
+async def test_a_reaction_undone_and_made_again_tells_the_author_once(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """A fresh account toggled "helpful" on a post sixty times in a minute: sixty
+    notifications. Now one per member, post and reaction; another kind, another post or
+    another member still tells."""
+    author = await make_user(db, settings)
+    fan, other = await make_user(db, settings), await make_user(db, settings)
+    thread, posts = await make_thread(db, settings, author, await make_category(db))
+    second = await create_reply(db, settings, author, thread, "A second post.")
+    await settle(settings, database)
+    reactions = [(fan, posts[0], "helpful")] * 5 + [
+        (fan, posts[0], "thanks"), (fan, second, "helpful"), (other, posts[0], "helpful"),
+    ]  # fmt: skip
+    for n, (who, post, kind) in enumerate(reactions):
+        await fanout.on_reaction(
+            db, SimpleNamespace(reaction_id=n, post_id=post.id, actor_id=who.id, kind=kind)
+        )
+        await db.commit()
+        await settle(settings, database)  # each toggle reaches the worker on its own
+    got = [(n.actor_id, n.post_id, n.detail) for n in await notes(db, author)]
+    assert sorted(got) == sorted([
+        (fan.id, posts[0].id, "helpful"), (fan.id, posts[0].id, "thanks"),
+        (fan.id, second.id, "helpful"), (other.id, posts[0].id, "helpful"),
+    ])  # fmt: skip
+
+
 async def test_a_reaction_to_a_hidden_post_tells_nobody(
     db: AsyncSession, database: Database, settings: Settings
 ) -> None:
