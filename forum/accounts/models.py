@@ -130,6 +130,18 @@ class User(Base):
         return self.role == Role.admin.value
 
 
+class RetiredUsername(Base):
+    """A deleted account's former name, kept so that nobody can register it (or a name that
+    reads alike) and pass as that member in old quotes and mentions. Only the name: nothing
+    links it to the anonymised account."""
+
+    __tablename__ = "retired_usernames"
+
+    # Lower-cased, as `User.username_key`.
+    username_key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    retired_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PointsEntry(Base):
     """Why a member's points are what they are; `users.points` is the running sum of this."""
 

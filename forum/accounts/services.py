@@ -24,6 +24,7 @@ from forum.accounts.models import (
     PointsEntry,
     ProfileState,
     Rank,
+    RetiredUsername,
     Role,
     User,
     UserStatus,
@@ -41,6 +42,8 @@ from moderation import cues
 from moderation.normalise import for_model
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
+# A deleted account's name is this with its id ("deleted_member_42"); nobody registers one.
+DELETED_PREFIX = "deleted_member"
 # Structural check only; ownership is proven by the reset mail, not by a pattern.
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PASSWORD_MIN = 10
@@ -107,6 +110,12 @@ def validate_username(username: str) -> str:
             "Usernames are 3 to 30 characters: letters, digits, '.', '_' or '-', "
             "starting with a letter or digit.",
         )
+    # Deleted accounts are renamed deleted_member_<id>: nobody takes such a name, nor one that
+    # reads like it ("Deleted.Member-12", "de1eted_member_12"), to pass as one.
+    if username_skeleton(username).startswith(username_skeleton(DELETED_PREFIX)):
+        raise AccountError(
+            "username", f"Names starting {DELETED_PREFIX} are kept for deleted accounts."
+        )
     # A name shows on every post and in "last post by" lines, and the worker never reads it:
     # a put-down for a name ("know_your_place_kid", "too_junior_to_get_this",
     # "come_back_in_20yrs") is refused here, read as words, text-speak spelt out, and run
@@ -141,8 +150,9 @@ def username_skeleton(username: str) -> str:
     return skeleton
 
 
-def _skeleton_column() -> ColumnElement[str]:
-    column: ColumnElement[str] = User.username_key.expression
+def _skeleton_column(key: ColumnElement[str] | None = None) -> ColumnElement[str]:
+    """`username_skeleton` in SQL, of a lower-cased name column (by default the members')."""
+    column: ColumnElement[str] = User.username_key.expression if key is None else key
     for seen, read in _LOOK_ALIKE:
         column = func.replace(column, seen, read)
     return column
@@ -309,7 +319,27 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
     )
     if alike is not None:
         return f"That username is too like {alike}'s: choose another."
+    # A deleted account's former name, or one that reads alike, is nobody's to take.
+    retired = await session.scalar(
+        select(RetiredUsername.username_key)
+        .where(
+            or_(
+                RetiredUsername.username_key == key,
+                _skeleton_column(RetiredUsername.username_key.expression)
+                == username_skeleton(username),
+            )
+        )
+        .limit(1)
+    )
+    if retired is not None:
+        return USERNAME_RETIRED
     return None
+
+
+USERNAME_RETIRED = (
+    "That username belonged to an account that has been deleted, or reads like it: it stays "
+    "reserved. Choose another."
+)
 
 
 def check_registration(username: str, email: str, password: str, confirm: str) -> dict[str, str]:
