@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from forum import account_deletion
 from forum.accounts import views as account_views
 from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
@@ -150,6 +151,7 @@ def wire() -> None:
     related_pages.subscribe()
     notification_fanout.subscribe()
     notification_views.subscribe()
+    account_deletion.subscribe()
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:

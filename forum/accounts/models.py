@@ -22,6 +22,9 @@ class Role(StrEnum):
 class UserStatus(StrEnum):
     active = "active"
     suspended = "suspended"
+    # The member deleted their account (services.delete_account): it is kept, anonymised,
+    # so that their posts still have an author; nobody can sign in to it.
+    deleted = "deleted"
 
 
 class Rank(Base):

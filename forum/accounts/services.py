@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.elements import ColumnElement
 
-from forum.accounts.events import ProfileChanged, RankEarned
+from forum.accounts.events import AccountDeleting, ProfileChanged, RankEarned
 from forum.accounts.models import (
     EmailChange,
     EmailConfirmation,
@@ -386,6 +386,8 @@ async def set_role(
             raise AccountError("special_rank_id", "Unknown special rank.")
     if member.id == admin.id and role != Role.admin.value:
         raise AccountError("role", "You cannot remove your own administrator role.")
+    if is_deleted(member):
+        raise AccountError("role", "This account has been deleted: it keeps no role.")
     before = f"role={member.role} special_rank_id={member.special_rank_id}"
     member.role = role
     member.special_rank_id = special_rank_id
@@ -725,6 +727,87 @@ async def confirm_email_change(session: AsyncSession, user: User, token: str) ->
             .values(used_at=utcnow())
         )
     return old
+
+
+# --- deleting one's account ----------------------------------------------------------------
+
+# Reserved for examples and tests (RFC 2606): no mail is ever delivered there.
+DELETED_EMAIL_DOMAIN = "deleted.invalid"
+# Not an argon2 hash: no password verifies against it (Passwords.verify says False).
+UNUSABLE_PASSWORD = "!deleted"
+LAST_ADMIN = (
+    "You are the board's last administrator: make another member an administrator (on their "
+    "profile) before you delete your account, so that someone can still run the board."
+)
+
+
+def is_deleted(user: User) -> bool:
+    return user.status == UserStatus.deleted.value
+
+
+async def is_last_admin(session: AsyncSession, user: User, *, lock: bool = False) -> bool:
+    """Whether `user` is the only administrator left. With `lock`, the administrators' rows
+    are locked (in id order, so two at once wait rather than deadlock) until the transaction
+    ends: of two last administrators deleting their accounts at once, the second sees the
+    first gone and is refused."""
+    if not user.is_admin:
+        return False
+    query = select(User.id).where(
+        User.role == Role.admin.value, User.status != UserStatus.deleted.value
+    )
+    if lock:
+        query = query.order_by(User.id).with_for_update()
+    return set(await session.scalars(query)) <= {user.id}
+
+
+async def delete_account(session: AsyncSession, settings: Settings, user: User) -> str:
+    """The member deletes their own account (the caller checked their password), in the
+    request's transaction; returns the anonymous name their posts now show.
+
+    The account stays, anonymised, so that threads stay readable: posts, reactions, private
+    messages, reports and the points ledger are kept. It is renamed deleted_member_<id>; its
+    former name is retired (`RetiredUsername`: nobody registers it, nor one that reads alike);
+    its address is freed for a new registration (replaced by one nobody receives); no password
+    signs in to it; every session ends; its profile text, role and special rank go, and so do
+    its pending e-mail changes and its confirmation and reset links. The domains above remove
+    the rest (AccountDeleting: drafts, notifications, watches, blocks, programme applications
+    and pairs). Audited without the old address. The last administrator is refused."""
+    if is_deleted(user):
+        raise AccountError("", "This account has already been deleted.")
+    if await is_last_admin(session, user, lock=True):
+        raise AccountError("", LAST_ADMIN)
+    old_name, old_key = user.username, user.username_key
+    # Marked first: a suspended member may delete their account, and what the domains above do
+    # for them (leaving a programme) is refused to a suspended one.
+    user.status = UserStatus.deleted.value
+    await events.announce(session, AccountDeleting(user.id, settings))
+    anonymous = f"{DELETED_PREFIX}_{user.id}"
+    taken = select(User.id).where(User.username_key == anonymous, User.id != user.id)
+    if await session.scalar(taken) is not None:  # registered before such names were refused
+        anonymous = f"{anonymous}_{secrets.token_hex(3)}"
+    user.username = user.username_key = anonymous
+    user.email = user.email_key = f"{anonymous}@{DELETED_EMAIL_DOMAIN}"
+    user.password_hash = UNUSABLE_PASSWORD
+    user.role = Role.member.value
+    user.special_rank_id = None
+    user.location = ""
+    user.bio = ""
+    user.profile_state = ProfileState.clear.value
+    user.profile_note = ""
+    user.profile_needs_scoring = False
+    user.profile_version += 1  # a verdict on the old text, arriving late, finds it gone
+    user.rank_notice = None
+    user.notifications_unread = 0
+    session.add(RetiredUsername(username_key=old_key))
+    for kind in (EmailConfirmation, PasswordResetToken, EmailChange):
+        await session.execute(delete(kind).where(kind.user_id == user.id))
+    await end_all_sessions(session, user.id)
+    audit(
+        session, user, "account_delete", "user", user.id,
+        detail=f"{old_name} deleted their account; their posts now show as {anonymous}.",
+    )  # fmt: skip
+    await session.flush()
+    return anonymous
 
 
 # --- ranks and points -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from forum.accounts.models import ProfileState, Rank, User
 from forum.accounts.web import Ctx
 from forum.core import ratelimit
 from forum.core.audit import audit
+from forum.core.errors import DomainError
 from forum.core.metrics import LOGIN_FAILURES
 from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
@@ -346,6 +347,8 @@ async def forgot_password(ctx: Ctx) -> Response:
             "accounts/forgot.html", {"error": exc.message, "form": {"email": name}}, 429
         )
     user = await accounts.find_user(ctx.db, name)
+    if user is not None and accounts.is_deleted(user):
+        user = None  # nobody may sign in to a deleted account: no link is made for it
     within = (
         user is not None
         and await ratelimit.record(ctx.db, limits.reset_account, user.id)
@@ -596,6 +599,52 @@ async def confirm_email_change(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("profile", username=user.username))
 
 
+def _delete_page(
+    ctx: Ctx, status: int = 200, *, error: str = "", last_admin: bool = False
+) -> Response:
+    return ctx.render(
+        "accounts/delete.html", {"error": error, "last_admin": last_admin}, status_code=status
+    )
+
+
+@view(login=True)
+async def delete_account(ctx: Ctx) -> Response:
+    """What deleting one's account does, then, with the current password, doing it
+    (accounts.delete_account) and signing out. A suspended member may; the board's last
+    administrator may not."""
+    user = ctx.user
+    assert user is not None
+    if ctx.request.method == "GET":
+        if await accounts.is_last_admin(ctx.db, user):
+            return _delete_page(ctx, error=accounts.LAST_ADMIN, last_admin=True)
+        return _delete_page(ctx)
+    form = await ctx.form()
+    if await accounts.is_last_admin(ctx.db, user):
+        return _delete_page(ctx, 400, error=accounts.LAST_ADMIN, last_admin=True)
+    # Guessing the password here counts with failed sign-ins to the same account.
+    try:
+        await _check_guesses(ctx, accounts.guess_key(user))
+    except ratelimit.RateLimited as exc:
+        return _delete_page(ctx, 429, error=exc.message)
+    passwords = ctx.request.app.state.passwords
+    if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
+        await _record_guess(ctx, accounts.guess_key(user))
+        return _delete_page(ctx, 400, error="Your password is not right: nothing has been deleted.")
+    try:
+        anonymous = await accounts.delete_account(ctx.db, ctx.settings, user)
+    except DomainError as exc:  # the last administrator after all, or a domain above refused
+        await ctx.rollback()
+        return _delete_page(
+            ctx, exc.status, error=exc.message, last_admin=exc.message == accounts.LAST_ADMIN
+        )
+    ctx.set_cookies.append((SESSION_COOKIE, "", None))
+    ctx.flash(
+        f"Your account has been deleted and you have been signed out. Your posts stay, shown "
+        f"under the name {anonymous}."
+    )
+    return ctx.redirect(ctx.url("home"))
+
+
 @view(login=True)
 async def dismiss_rank_notice(ctx: Ctx) -> Response:
     user = ctx.user
@@ -731,6 +780,7 @@ routes = [
         methods=["GET", "POST"],
         name="confirm_email_change",
     ),  # fmt: skip
+    Route("/account/delete", delete_account, methods=["GET", "POST"], name="delete_account"),
     Route(
         "/account/rank-notice", dismiss_rank_notice, methods=["POST"], name="dismiss_rank_notice"
     ),
