@@ -348,7 +348,8 @@ async def test_profile_settings_link_the_rest_of_the_account(
         "Change e-mail address": "/account/email",
         "Notification settings": "/notifications/preferences",
         "Members you have blocked": "/messages/blocks",
-        "Mentoring programmes": "/programmes",
+        "Your mentoring programmes": "/programmes#yours",
+        "Delete your account": "/account/delete",
     }
     for href in links.values():
         assert (await client.get(href)).status_code == 200, href
