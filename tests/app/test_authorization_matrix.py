@@ -53,6 +53,9 @@ ACCESS: dict[str, set[str]] = {
     "use_model": ADMINS,
     "guidelines": ALL, "edit_guidelines": ADMINS,
     "change_email": MEMBERS, "confirm_email_change": MEMBERS, "dismiss_rank_notice": MEMBERS,
+    # One's own account only (here without the password: 400; as_admin, the only
+    # administrator, is told they may not).
+    "delete_account": MEMBERS,
     "latest": ALL, "new_threads": MEMBERS, "unread_threads": MEMBERS, "thread_unread": ALL,
     "latest_feed": ALL, "category_feed": ALL, "thread_feed": ALL, "articles_feed": ALL,
     # Not by role but by address (CANDOR_METRICS_ALLOW, loopback by default; these requests

@@ -76,6 +76,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("moderator", "/u/fuzzowner/lift", ["restriction", "reason"]),
     ("anonymous", "/register/confirm/{token}", ["csrftoken_extra"]),
     ("member", "/account/email", ["email", "current_password"]),
+    ("member", "/account/delete", ["current_password"]),
     ("member", "/account/email/confirm/{token}", ["csrftoken_extra"]),
     ("member", "/account/rank-notice", ["next"]),
     ("admin", "/admin/guidelines", ["body", "action"]),

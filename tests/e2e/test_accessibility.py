@@ -17,14 +17,16 @@ PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/
          "/register/confirm/a-token", "/register/sent", "/guidelines", "/latest", "/c/mentoring", "/p/2/reactions",
          "/programmes", "/programmes/1"]  # fmt: skip
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
+                "/account/delete",
                 "/u/margaret_hr/report", "/account/email", "/u/grace_w",
                 "/notifications", "/notifications/preferences", "/new", "/unread",
                 "/t/1", "/p/1/reactions", "/programmes/1", "/programmes/1/checkin",
                 "/programmes/2", "/programmes/2/closing", "/programmes/1/leave",
                 "/logout", "/p/46/delete"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
-ADMIN_PAGES = ["/admin", "/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring",
-               "/t/2", "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
+ADMIN_PAGES = ["/admin", "/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2",
+               "/account/delete",
+               "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
                "/programmes/1/dashboard", "/programmes/1/history", "/programmes/2/dashboard",
                "/programmes/2/proposal", "/programmes/2/history"]  # fmt: skip
 
