@@ -200,3 +200,26 @@ async def test_withdrawing_is_confirmed_on_a_page_of_its_own(
     assert done.status_code == 303
     await db.refresh(application)
     assert application.status == "withdrawn"
+
+
+async def test_programme_dates_are_picked_as_dates_and_written_as_the_board_writes_them(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="leader", role="programme_lead")
+    await db.commit()
+    await login(client, "leader")
+    form = (await client.get("/programmes/new")).text
+    for name in ("starts_on", "ends_on"):
+        assert f'id="{name}" name="{name}" type="date"' in form
+    assert "YYYY-MM-DD" not in form
+    fields = {"name": "Dated pilot", "kind": "reverse", "purpose": "Seniors learn.",
+              "evaluation": "Surveys", "pilot_size": "8", "checkin_days": "14",
+              "starts_on": "2027-13-10", "ends_on": "2027-04-01"}  # fmt: skip
+    bad = await post_form(client, "/programmes/new", fields, "/programmes/new")
+    assert bad.status_code == 400 and "Give a date as YYYY-MM-DD." in bad.text
+    assert 'aria-describedby="starts_on-error"' in bad.text
+    made = await post_form(client, "/programmes/new", {**fields, "starts_on": "2027-01-10"},
+                           "/programmes/new")  # fmt: skip
+    assert made.status_code == 303
+    page = (await client.get(made.headers["location"])).text
+    assert "10 Jan 2027 to 01 Apr 2027" in page and "2027-01-10" not in page
