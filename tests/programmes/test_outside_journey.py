@@ -6,6 +6,8 @@ commas, and no training step to apply where nothing takes applications."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -223,3 +225,22 @@ async def test_programme_dates_are_picked_as_dates_and_written_as_the_board_writ
     assert made.status_code == 303
     page = (await client.get(made.headers["location"])).text
     assert "10 Jan 2027 to 01 Apr 2027" in page and "2027-01-10" not in page
+
+
+async def test_an_applications_profile_joins_only_the_parts_given(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    for name, title, department in (("no_title", "", "Marketing"), ("both", "Designer", "Ops"),
+                                    ("title_only", "Analyst", ""), ("neither", "", "")):  # fmt: skip
+        member = await make_user(db, settings, username=name)
+        form = svc.ApplicationForm(side="junior", job_title=title, department=department,
+                                   seniority="2")  # fmt: skip
+        await svc.apply(db, settings, member, programme, form)
+    await db.commit()
+    await login(client, "leader")
+    page = (await client.get(f"/programmes/{programme.id}/applications")).text
+    cells = [" ".join(c.split()) for c in re.findall(r'<td class="small">(.*?)Teaches', page, re.S)]
+    assert cells == ["Marketing; 2 years.", "Designer, Ops; 2 years.", "Analyst; 2 years.",
+                     "2 years."]  # fmt: skip
