@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from forum.articles.services import publish
 from forum.board.categories import create_category
 from forum.board.models import Category
 from forum.board.posting import create_reply, create_thread
+from forum.core.audit import AuditEntry
 from forum.core.db import connect, utcnow
 from forum.core.settings import Settings
 from forum.demo.content import (
@@ -30,10 +32,18 @@ from forum.demo.content import (
     QA_CATEGORIES,
     THREADS,
 )
+from forum.messages.models import Conversation
 from forum.notifications.models import RECORDED_KINDS, NotificationWork
 from forum.programmes import lifecycle
 from forum.programmes import services as programmes
-from forum.programmes.models import CLOSING_ROUND, CheckinAnswer
+from forum.programmes.models import (
+    CLOSING_ROUND,
+    Application,
+    CheckinAnswer,
+    PairingJob,
+    Programme,
+    TrainingAck,
+)
 
 
 async def populate(session: AsyncSession, settings: Settings) -> None:
@@ -141,7 +151,7 @@ async def _pilot(
 
     await programmes.run_job(session, job, pairing)
     await programmes.publish(session, settings, lead, programme)
-    programme.published_at = utcnow() - timedelta(days=35)  # round 3 is open now
+    await _dated(session, programme, utcnow() - timedelta(days=35))  # round 3 is open now
     questions = await programmes.questions(session, programme)
     frank = next(q for q in questions if q.frankness)
     for i, pair in enumerate(await programmes.pairs_of(session, programme)):
@@ -155,6 +165,42 @@ async def _pilot(
                     side=side, round=round_, value=value, text="",
                     created_at=programme.published_at + timedelta(days=14 * round_ - 1),
                 ))  # fmt: skip
+    await session.flush()
+
+
+async def _dated(session: AsyncSession, programme: Programme, published: datetime) -> None:
+    """Date a programme loaded just now as if its pairs were published at `published`: the
+    programme, its applications and training read in the weeks before, the pairing run the
+    day before, its pairs and their spaces from then on (a pair's meetings are logged from
+    its start), and the lead's decisions in its History when they were taken."""
+    await session.flush()
+    programme.published_at = published
+    programme.created_at = published - timedelta(days=28)
+    before = published - timedelta(days=21)
+    dated: list[tuple[Any, Any, dict[str, datetime]]] = [
+        (Application, Application.programme_id == programme.id, {"created_at": before}),
+        (TrainingAck, TrainingAck.programme_id == programme.id, {"created_at": before}),
+        (
+            PairingJob,
+            PairingJob.programme_id == programme.id,
+            {"requested_at": published - timedelta(days=1), "finished_at": published},
+        ),
+    ]
+    mine = (AuditEntry.target_type == "programme") & (AuditEntry.target_id == programme.id)
+    dated += [
+        (AuditEntry, mine, {"created_at": published - timedelta(days=7)}),
+        (AuditEntry, mine & (AuditEntry.action == "programme_publish"), {"created_at": published}),
+    ]
+    if programme.closed_at is not None:
+        closed = mine & (AuditEntry.action == "programme_close")
+        dated.append((AuditEntry, closed, {"created_at": programme.closed_at}))
+    for model, where, values in dated:
+        await session.execute(update(model).where(where).values(**values))
+    for pair in await programmes.pairs_of(session, programme):
+        pair.created_at = published
+        conversation = await session.get(Conversation, pair.conversation_id)
+        if conversation is not None:
+            conversation.created_at = conversation.last_message_at = published
     await session.flush()
 
 
@@ -185,9 +231,9 @@ async def _closed_trial(
 
     await programmes.run_job(session, job, pairing)
     await programmes.publish(session, settings, lead, programme)
-    programme.published_at = utcnow() - timedelta(days=120)
-    await lifecycle.close(session, settings, lead, programme)
-    programme.closed_at = utcnow() - timedelta(days=64)
+    await lifecycle.close(session, settings, lead, programme, now=utcnow() - timedelta(days=64))
+    await _dated(session, programme, utcnow() - timedelta(days=120))
+    assert programme.closed_at is not None
     frank = next(q for q in await programmes.questions(session, programme) if q.frankness)
     for i, pair in enumerate(await programmes.pairs_of(session, programme)):
         for user_id, side in ((pair.junior_id, "junior"), (pair.senior_id, "senior")):

@@ -272,15 +272,19 @@ async def follow_up(
 # --- closing ---------------------------------------------------------------------------------
 
 
-async def close(session: AsyncSession, settings: Settings, lead: User, programme: Programme) -> int:
+async def close(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    now: datetime | None = None,
+) -> int:  # fmt: skip
     """The lead closes the programme: applications and check-ins stop, and every participant
-    still in a pair is asked the closing survey. Returns how many were asked."""
+    still in a pair is asked the closing survey. Returns how many were asked. (`now`: when,
+    for the demo's trial closed weeks ago.)"""
     require_lead(lead, programme)
     if programme.status == ProgrammeStatus.closed.value:
         raise ProgrammeError("programme", "The programme is already closed.")
     await check_rate(session, settings, lead)
     programme.status = ProgrammeStatus.closed.value
-    programme.closed_at = utcnow()
+    programme.closed_at = now or utcnow()
     pairs = await pairs_of(session, programme)
     asked = sorted({i for p in pairs if p.status == PairStatus.active.value
                     for i in (p.junior_id, p.senior_id)})  # fmt: skip

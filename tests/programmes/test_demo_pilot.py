@@ -3,10 +3,14 @@ and an earlier trial, closed, with its closing survey on the dashboard."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from forum.core.db import Database
+from forum.accounts.models import User
+from forum.core.db import Database, utcnow
 from forum.demo.loader import populate
+from forum.messages.models import Conversation
 from forum.notifications.models import NotificationWork
 from forum.programmes import dashboard as dash
 from forum.programmes import services as svc
@@ -46,3 +50,36 @@ async def test_demo_has_a_running_pilot_with_eight_pairs_and_check_ins(
         waiting = list(await session.scalars(select(NotificationWork)
                                              .where(NotificationWork.source == "programme")))  # fmt: skip
         assert [w.link for w in waiting] == [f"/programmes/{trial.id}/closing"]
+
+
+async def test_the_demo_pilots_pairs_started_when_the_pilot_did(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    """A participant logs a meeting held during the pilot's first weeks (their pair did not
+    "start" on the day the demo was loaded)."""
+    settings = make_settings(fresh_url)
+    async with fresh_database.sessionmaker() as session:
+        await populate(session, settings)
+        await session.commit()
+    async with fresh_database.sessionmaker() as session:
+        programme = await session.scalar(select(Programme).order_by(Programme.id).limit(1))
+        assert programme is not None and programme.published_at is not None
+        started = svc.starts_at(programme)
+        assert started is not None and started < utcnow() - timedelta(days=28)
+        pairs = await svc.pairs_of(session, programme)
+        for pair in pairs:
+            assert pair.created_at == programme.published_at
+            conversation = await session.get(Conversation, pair.conversation_id)
+            assert conversation is not None and conversation.created_at <= started
+            assert svc.meeting_days(programme, pair)[0] == started.date()
+        junior = await session.get(User, pairs[0].junior_id)
+        assert junior is not None
+        met_on = (started + timedelta(days=3)).date()
+        meeting = await svc.log_meeting(
+            session, settings, junior, programme, pairs[0].id, met_on.isoformat()
+        )
+        assert meeting.met_on == met_on
+        # The programme and its applications came before the pairs.
+        assert programme.created_at < programme.published_at
+        for application, _ in await svc.applications(session, programme):
+            assert application.created_at < programme.published_at
