@@ -244,3 +244,31 @@ async def test_an_applications_profile_joins_only_the_parts_given(
     cells = [" ".join(c.split()) for c in re.findall(r'<td class="small">(.*?)Teaches', page, re.S)]
     assert cells == ["Marketing; 2 years.", "Designer, Ops; 2 years.", "Analyst; 2 years.",
                      "2 years."]  # fmt: skip
+
+
+async def test_no_step_to_apply_is_offered_where_nothing_takes_applications(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    editor = await make_user(db, settings, username="editor1", role="editor")
+    article = await publish_article(db, settings, editor, "Train first", "Summary here.", "Body")
+    running = await make_programme(db, settings, lead, name="Running", training=article.slug)
+    running.status = "published"
+    await make_user(db, settings, username="newcomer")
+    await db.commit()
+    await login(client, "newcomer")
+    listing = (await client.get("/programmes")).text
+    assert "then apply" not in listing and "No programme takes applications now" in listing
+    page = (await client.get(f"/programmes/{running.id}")).text
+    # The material is shown; no "I have read" step to an application that cannot be made.
+    assert "Train first" in page and "I have read" not in page
+    assert f"/programmes/{running.id}/training/" not in page
+    assert "Applications are closed" in page
+    # With a programme open, the list says how to apply, and its page offers the step.
+    open_one = await make_programme(db, settings, lead, name="Open", training=article.slug)
+    await db.commit()
+    listing = (await client.get("/programmes")).text
+    assert "Read a programme's training material, then apply" in listing
+    assert "No programme takes applications now" not in listing
+    page = (await client.get(f"/programmes/{open_one.id}")).text
+    assert "I have read “Train first”" in page and "Applications are closed" not in page
