@@ -4,14 +4,14 @@ reports and their weights, and moderators' decisions with a version check."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, User, UserStatus
+from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, Role, User, UserStatus
 from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
 from forum.articles.models import Article
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
@@ -97,6 +97,25 @@ async def report_weight(
     return round(weight, 3)
 
 
+async def established_enough(
+    session: AsyncSession, settings: Settings, reported: ColumnElement[bool]
+) -> bool:
+    """Whether the reports `reported` selects carry at least half the weight that hides
+    (report_hide_weight) from established reporters (staff, or accounts at least
+    report_standing_days old): eight fresh accounts, each with ten trivial posts for
+    standing, hid a director's frank post; fresh accounts can no longer do that alone."""
+    old_enough = utcnow() - timedelta(days=settings.report_standing_days)
+    established = await session.scalar(
+        select(func.coalesce(func.sum(Report.weight), 0.0))
+        .join(User, User.id == Report.reporter_id)
+        .where(
+            reported,
+            or_(User.joined_at <= old_enough, User.role.in_((Role.moderator, Role.admin))),
+        )
+    )
+    return float(established or 0.0) >= settings.report_hide_weight / 2
+
+
 async def check_report_rate(
     session: AsyncSession, settings: Settings, reporter: User, client: str
 ) -> None:
@@ -138,6 +157,7 @@ async def report_post(
         item.report_weight >= settings.report_hide_weight
         and not protected
         and post.moderation_state not in HIDDEN_STATES
+        and await established_enough(session, settings, Report.post_id == post.id)
     ):
         await set_post_state(
             session,
@@ -184,6 +204,7 @@ async def report_profile(
         item.report_weight >= settings.report_hide_weight
         and not member.is_moderator
         and member.profile_state not in PROFILE_DECIDED_HIDDEN
+        and await established_enough(session, settings, Report.profile_user_id == member.id)
     ):
         member.profile_state = ProfileState.held.value
         member.profile_note = "Hidden while moderators review reports from members."
@@ -219,6 +240,7 @@ async def report_message(
         item.report_weight >= settings.report_hide_weight
         and not (sender is not None and sender.is_moderator)
         and message.state in VISIBLE_STATES
+        and await established_enough(session, settings, Report.message_id == message.id)
     ):
         await messages.set_state(session, message, MessageState.held.value,
                                  "Hidden while moderators review reports.")  # fmt: skip

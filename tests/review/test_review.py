@@ -567,6 +567,51 @@ async def test_twenty_fresh_accounts_cannot_hide_a_post(
     assert post.moderation_state != "held"  # moderators still see every report in the queue
 
 
+async def test_fresh_accounts_with_farmed_posts_cannot_hide_a_post_alone(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe made eight accounts before the post (so no brigade factor), gave each ten
+    trivial accepted posts (full standing by posts) and reported a director's frank post:
+    3.4 of weight, and it was hidden. Fresh accounts now hide nothing alone: half the weight
+    that hides must come from established reporters."""
+    category = await make_category(db)
+    brigade = []
+    for i in range(8):
+        member = await make_user(db, settings, username=f"farm{i}")
+        member.points = 50  # Associate, as ten cleared posts made them
+        await make_thread(db, settings, member, category, replies=9)
+        brigade.append(member)
+    veteran = await make_user(db, settings, username="veteran")
+    veteran.joined_at, veteran.points = utcnow() - timedelta(days=60), 150  # an Executive
+    await make_thread(db, settings, veteran, category, replies=4)
+    author = await make_user(db, settings, username="director_x")
+    _thread, (post,) = await make_thread(db, settings, author, category, body="Frank words.")
+    await db.commit()
+    for member in brigade:
+        await login(client, member.username)
+        assert (await _report(client, post, "dismissive of juniors")).status_code == 303
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+    assert item is not None
+    await db.refresh(item)
+    await db.refresh(post)
+    assert item.report_weight >= settings.report_hide_weight  # the weight the probe reached
+    assert post.moderation_state != "held"  # yet still on view, waiting for a moderator
+    # One established member's report (weight 1.0) is not half of 3.0 either; once established
+    # reporters carry that much, members' reports hide it as before.
+    await login(client, "veteran")
+    await _report(client, post, "dismissive of juniors")
+    await db.refresh(post)
+    assert post.moderation_state != "held"
+    reporter = await make_user(db, settings, username="veteran2")
+    reporter.joined_at, reporter.points = utcnow() - timedelta(days=60), 150
+    await make_thread(db, settings, reporter, category, replies=4)
+    await db.commit()
+    await login(client, "veteran2")
+    await _report(client, post, "dismissive of juniors")
+    await db.refresh(post)
+    assert post.moderation_state == "held"
+
+
 async def test_members_reports_never_hide_a_staff_members_post(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
