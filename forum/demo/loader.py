@@ -151,7 +151,8 @@ async def _pilot(
 
     await programmes.run_job(session, job, pairing)
     await programmes.publish(session, settings, lead, programme)
-    await _dated(session, programme, utcnow() - timedelta(days=35))  # round 3 is open now
+    started = utcnow() - timedelta(days=35)  # round 3 is open now
+    await _dated(session, programme, started)
     questions = await programmes.questions(session, programme)
     frank = next(q for q in questions if q.frankness)
     for i, pair in enumerate(await programmes.pairs_of(session, programme)):
@@ -163,7 +164,7 @@ async def _pilot(
                 session.add(CheckinAnswer(
                     programme_id=programme.id, question_id=frank.id, user_id=user_id,
                     side=side, round=round_, value=value, text="",
-                    created_at=programme.published_at + timedelta(days=14 * round_ - 1),
+                    created_at=started + timedelta(days=14 * round_ - 1),
                 ))  # fmt: skip
     await session.flush()
 
