@@ -40,7 +40,7 @@ from forum.accounts.models import (
 )
 from forum.accounts.services import established, load_ranks
 from forum.board.models import DECIDED_HIDDEN, ModerationState, Post, Thread, shown_to_all
-from forum.board.posting import moderated_text, set_post_state
+from forum.board.posting import moderated_text, others_wrote, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
@@ -355,13 +355,26 @@ class Worker:
                 _result(outcome, post_id=post.id,
                         nudged=[p for p in post.nudge_phrases.split("\n") if p])
             )  # fmt: skip
+            verdict = decision.verdict
+            if verdict == Verdict.hold.value and post.edit_count:
+                thread = await session.get(Thread, post.thread_id)
+                if (
+                    thread is not None
+                    and thread.first_post_id == post.id
+                    and await others_wrote(session, thread.id, post.author_id)
+                ):
+                    # An edit of an opening post others have answered: holding it would take
+                    # the thread, and their replies, off the board until a moderator decides
+                    # (a probe hid a thread that way). It stays on view, flagged, at the top
+                    # of the queue (the item keeps the hold's priority).
+                    verdict = Verdict.flag.value
             if post.moderation_state not in DECIDED_HIDDEN:
                 points = self.settings.points_per_post
-                if decision.verdict == Verdict.hold.value:
+                if verdict == Verdict.hold.value:
                     why = describe(decision.reasons)
                     note = f"Held for a moderator's review: this post {why}."
                     await set_post_state(session, post, ModerationState.held, note, points=points)
-                elif decision.verdict == Verdict.flag.value:
+                elif verdict == Verdict.flag.value:
                     await set_post_state(session, post, ModerationState.flagged, points=points)
                 else:
                     await set_post_state(session, post, ModerationState.clear, points=points)
