@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     # decisions and edits, check-ins) each member may make an hour.
     programme_writes_max_per_hour: int = Field(default=120, ge=1)
     conversation_recipients_max: int = Field(default=10, ge=1)
+    # ... and for accounts younger than messages_new_account_days (each recipient may be
+    # mailed: a fresh account reached 30 inboxes in three conversations).
+    conversation_recipients_new_account_max: int = Field(default=3, ge=1)
     # Requests to change one's e-mail address (each mails a link to the new one), per hour.
     email_change_max_per_hour: int = 5
     # Drafts (a member's unfinished reply or new thread, kept on the server): saves allowed

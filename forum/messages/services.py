@@ -378,6 +378,14 @@ async def resolve_recipients(
     if not names:
         raise MessageError("to", "Name at least one member to write to.")
     most = settings.conversation_recipients_max
+    if is_new_account(settings, sender):
+        most = min(most, settings.conversation_recipients_new_account_max)
+        if len(names) > most:
+            raise MessageError(
+                "to",
+                f"New accounts can write to at most {counted(most, 'member')} at once "
+                f"for their first {settings.messages_new_account_days:g} days.",
+            )  # fmt: skip
     if len(names) > most:
         raise MessageError(
             "to", f"A conversation can have at most {counted(most, 'other member')}.",

@@ -278,6 +278,32 @@ async def test_recipients_must_exist_and_be_few(
         assert page.status_code == 400 and error in page.text
 
 
+async def test_a_new_account_writes_to_a_few_members_at_once(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A fresh account started three conversations of ten recipients each: thirty e-mails in
+    minutes. For its first week it may name three members; the form keeps what was typed."""
+    names = [f"pmto{i}" for i in range(5)]
+    for name in names:
+        await _old(await make_user(db, settings, username=name))
+    await make_user(db, settings, username="pmfresh")
+    await _old(await make_user(db, settings, username="pmsettled"))
+    await db.commit()
+    await login(client, "pmfresh")
+    form = {"to": ", ".join(names[:4]), "subject": "Hello all", "body": "Typed with care."}
+    page = await post_form(client, url("new_conversation"), form, url("new_conversation"))
+    assert page.status_code == 400 and "New accounts can write to at most 3 members" in page.text
+    assert "Typed with care." in page.text
+    form["to"] = ", ".join(names[:3])
+    ok = await post_form(client, url("new_conversation"), form, url("new_conversation"))
+    assert ok.status_code == 303
+    client.cookies.clear()
+    await login(client, "pmsettled")
+    form["to"] = ", ".join(names)
+    ok = await post_form(client, url("new_conversation"), form, url("new_conversation"))
+    assert ok.status_code == 303
+
+
 @pytest.mark.parametrize("new_account", [True, False])
 async def test_rate_limits_are_stricter_for_new_accounts(
     db: AsyncSession, settings: Settings, new_account: bool
