@@ -552,7 +552,12 @@ _ADDRESSED = frozenset({"vocative_kid"})
 # "shush_intern", "listen_to_your_elders" without their separators): read on the name in
 # lower case with its separators out and digits read as letters (forum.accounts).
 _SQUASHED_JUNIOR = (
-    r"(?:juniors?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?|mentees?)"
+    r"(?:juniors?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?|mentees?|"
+    r"youngsters?)"
+)
+_SILENCING = (
+    r"(?:bequiet|stayquiet|keepquiet|staysilent|silence|shush|hush|shutup|shutit|zipit|"
+    r"pipedown|sitdown|knowyourplace|listenup)"
 )
 SQUASHED_PUT_DOWN = re.compile(
     r"too(?:junior|young|green|inexperienced|naive)|knowyourplace|comeback(?:when|once)|"
@@ -561,7 +566,23 @@ SQUASHED_PUT_DOWN = re.compile(
     r"(?:yrs|years)or(?:quiet|silent|shush|shutup|silence)|noob(?:s|ies|mentees?)|"
     rf"(?:shush|hush|shutup|sitdown|silence|ok|okay|dumb|stupid|clueless|useless){_SQUASHED_JUNIOR}|"
     rf"{_SQUASHED_JUNIOR}(?:knownothing|areclueless|areuseless|shouldlisten|shutup|sitdown|"
-    r"(?:dont|donot|never|cant|shouldnt|mustnt)(?:speak|talk|think|count|matter|vote))"
+    r"(?:dont|donot|never|cant|shouldnt|mustnt)(?:speak|talk|think|count|matter|vote))|"
+    # Silencing a junior, told to them ("zip_it_junior", "stay_quiet_newbie") or said of them
+    # ("newbies_just_listen", "junior_means_silent", "youngsters_be_quiet").
+    rf"{_SILENCING}[a-z]{{0,6}}?{_SQUASHED_JUNIOR}|"
+    rf"{_SQUASHED_JUNIOR}s?(?:just|must|should|shall|better|be|stay|keep|means|equals|is)?"
+    r"(?:bequiet|besilent|quiet(?!ly)|silent(?!ly)|silence|shush|hush|shutup|pipedown|listen(?:up)?$|"
+    r"listenonly|seenandnotheard)|"
+    # "ur2junior2getit" (its digits dropped), "wait_20_years_kid", "wait_your_turn_kid".
+    r"(?:ur|youre|u)(?:too|to)?(?:junior|young|green|new)(?:too|to)?(?:get|understand|grasp)|"
+    rf"(?:wait(?:your)?turn|wait[a-z]{{0,6}}(?:years|yrs)){_SQUASHED_JUNIOR}|"
+    # Juniors as a class sneered at or shut out: "gen_z_lazy", "kids_these_days",
+    # "no_juniors_allowed".
+    r"(?:genz|millennials?|zoomers?|juniors|grads|interns|kids|youngsters)(?:are)?"
+    r"(?:lazy|entitled|snowflakes?|useless|clueless|thick)|"
+    r"(?:lazy|entitled|useless|clueless)(?:genz|millennials|zoomers|juniors|grads|interns|kids)|"
+    r"(?:kids|youngsters|millennials|genz|juniors)thesedays|"
+    rf"no{_SQUASHED_JUNIOR}(?:allowed|please|wanted|here)"
 )  # fmt: skip
 # A cue reading this high makes the composer point its phrase out before posting.
 NUDGE = 0.5

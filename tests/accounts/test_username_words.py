@@ -14,7 +14,12 @@ from forum.accounts.services import AccountError, validate_username
      "ShushIntern", "t00junior", "okjunior", "sit_down_kid", "knowyourplace", "internsknownothing",
      "wetbehindtheears", "seenandnotheard",
      # The probe's second round: seen.not.heard, wet_behind_ears, 20yrs_or_quiet, …
-     "seen.not.heard", "wet_behind_ears", "20yrs_or_quiet", "interns_dont_speak", "noob_mentees"],
+     "seen.not.heard", "wet_behind_ears", "20yrs_or_quiet", "interns_dont_speak", "noob_mentees",
+     # The sixteenth session's probe: silencing, said to juniors or of them, and sneers.
+     "ur2junior2getit", "seniors_talk_juniors_listen", "stay_quiet_newbie", "newbies_just_listen",
+     "junior_means_silent", "wait_20_years_kid", "zip_it_junior", "youngsters_be_quiet",
+     "be_quiet_grad", "pipe_down_kid", "wait_your_turn_kid", "kids_these_days", "gen_z_lazy",
+     "no_juniors_allowed", "hush_newbie"],
 )  # fmt: skip
 def test_a_put_down_run_together_is_refused(name: str) -> None:
     with pytest.raises(AccountError, match="reads as a put-down"):
@@ -25,7 +30,9 @@ def test_a_put_down_run_together_is_refused(name: str) -> None:
     "name",
     ["grace_w", "toon_ewan", "quietkid", "kidman", "okonkwo", "comebackkid", "newbieguide",
      "cartoonist", "okayama", "juniorknowledge", "gradschool", "grownup_games", "hokkaido",
-     "noobmaster", "menteeguide", "okmentor", "speakeasy"],
+     "noobmaster", "menteeguide", "okmentor", "speakeasy", "quiet_intern", "junior_listener",
+     "junior_quietly", "stay_humble_junior", "kidding_around", "hushpuppy", "genz_insights",
+     "youngsters_club", "lazy_sunday", "waitrose_kid", "junior_dev_42", "listen_to_learn"],
 )  # fmt: skip
 def test_names_that_only_hold_the_letters_are_kept(name: str) -> None:
     assert validate_username(name) == name
