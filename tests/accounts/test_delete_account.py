@@ -5,6 +5,7 @@ ended as leaving ends it. On both databases."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -43,7 +44,15 @@ from forum.programmes import services as svc
 from forum.programmes.models import Application, Pair
 from forum.review.models import Report
 from tests.accounts.test_accounts import register
-from tests.helpers import PASSWORD, login, make_category, make_thread, make_user, post_form
+from tests.helpers import (
+    CSRF_RE,
+    PASSWORD,
+    login,
+    make_category,
+    make_thread,
+    make_user,
+    post_form,
+)
 from tests.programmes.test_programmes import deliver, enrol, make_programme, notes
 
 PAGE = "/account/delete"
@@ -352,3 +361,40 @@ async def test_a_suspended_member_deletes_their_account_and_leaves_their_pair(
     lead_notes = [n.detail for n in await notes(db, lead)]
     assert any("left" in d for d in lead_notes) and any("withdrew" in d for d in lead_notes)
     assert (await reload(db, junior.id)).status == "deleted"
+
+
+async def test_two_last_administrators_deleting_at_once_leave_one(
+    fresh_url: str, fresh_database: Database
+) -> None:
+    """Real commits, separate connections: the administrators' rows are locked while one
+    deletion runs, so the other sees it done and is refused (without the lock, on PostgreSQL,
+    each saw the other still there and both went)."""
+    from forum.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(fresh_url)
+    async with fresh_database.sessionmaker() as session:
+        for name in ("boss_a", "boss_b"):
+            await make_user(session, settings, username=name, role="admin")
+        await session.commit()
+    app = create_app(settings, fresh_database)
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        for _ in range(2)
+    ]
+    try:
+        for c, name in zip(clients, ("boss_a", "boss_b"), strict=True):
+            await login(c, name)
+        pages = [await c.get(PAGE) for c in clients]
+        tokens = [CSRF_RE.search(p.text).group(1) for p in pages]  # type: ignore[union-attr]
+        statuses = await asyncio.gather(*(
+            c.post(PAGE, data={"current_password": PASSWORD, "csrftoken": t})
+            for c, t in zip(clients, tokens, strict=True)
+        ))  # fmt: skip
+    finally:
+        for c in clients:
+            await c.aclose()
+    assert sorted(r.status_code for r in statuses) == [303, 400]
+    async with fresh_database.sessionmaker() as session:
+        admins = await session.scalar(select(func.count(User.id)).where(User.role == "admin"))
+        assert admins == 1
