@@ -444,12 +444,16 @@ async def change_password(ctx: Ctx) -> Response:
 async def edit_profile(ctx: Ctx) -> Response:
     user = ctx.user
     assert user is not None
-    if accounts.is_suspended(user):
-        raise HTTPException(403, "Your account is suspended: your profile cannot be changed.")
+    suspended = accounts.is_suspended(user)
     if ctx.request.method == "GET":
+        # A suspended member still reaches the rest of their settings (deleting the account
+        # among them); only the profile's form is withheld.
         return ctx.render(
-            "accounts/profile_edit.html", {"form": {"location": user.location, "bio": user.bio}}
+            "accounts/profile_edit.html",
+            {"form": {"location": user.location, "bio": user.bio}, "suspended": suspended},
         )
+    if suspended:
+        raise HTTPException(403, "Your account is suspended: your profile cannot be changed.")
     form = await ctx.form()
     location = clean_line(field_str(form, "location", 100))
     bio = clean_block(field_str(form, "bio", ctx.settings.bio_max))

@@ -341,6 +341,10 @@ async def test_a_suspended_member_deletes_their_account_and_leaves_their_pair(
     await deliver(settings, database)
     told_before = len(await notes(db, senior))
     await login(client, "junior_jo")
+    # Their settings say the profile cannot be changed, and still lead here.
+    settings_page = await client.get("/account/profile")
+    assert settings_page.status_code == 200 and "Your account is suspended" in settings_page.text
+    assert 'name="bio"' not in settings_page.text and f'href="{PAGE}"' in settings_page.text
     assert (await delete_mine(client)).status_code == 303
     # The pair ended as leaving ends it: by the member, its space closed to new messages.
     pair = await db.get(Pair, pair.id, populate_existing=True)
