@@ -66,7 +66,8 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
 
     login(page, "rosa_lead")
     page.goto(path)
-    page.get_by_role("link", name="Applications").click()
+    # (exact: the page's lead panel links "16 applications wait for your decision" too)
+    page.get_by_role("link", name="Applications", exact=True).click()
     for member in JUNIORS + SENIORS:
         side = "junior" if member in JUNIORS else "senior"
         page.get_by_role("button", name=f"Accept {member} ({side})").click()
@@ -124,7 +125,10 @@ def test_the_demo_pilot_as_its_lead_sees_it(page: Page, viewport: str) -> None:
     check-in answers charted per side."""
     login(page, "rosa_lead")
     page.goto("/programmes")
-    page.get_by_role("link", name="Leadership reverse-mentoring pilot").click()
+    # From the list of all programmes (it is under "Your programmes" too, which she leads).
+    page.locator("ul.programmes").get_by_role(
+        "link", name="Leadership reverse-mentoring pilot"
+    ).click()
     path = re.sub(r"^https?://[^/]+", "", page.url.split("?")[0])
     page.goto(f"{path}/dashboard")
     expect(page.get_by_text("Pairs active: 8")).to_be_visible()
