@@ -110,6 +110,20 @@ CUES = [
     _cue("nobody_asked",
          rf"\b(?:nobody|no one|no-one) asked (?:{_YOU}|the (?:intern|interns|junior|juniors|kid|kids|grad|grads|newbie))\b", 0.75),
     _cue("bless", r"\bbless (?:your|his|her|their) (?:little )?(?:heart|cotton socks)\b", 0.5),
+    # "Who asked the intern?": a junior's contribution waved away as unasked for.
+    _cue("who_asked",
+         r"\bwho asked (?:you|the (?:intern|junior|grad|graduate|kid|newbie|trainee|apprentice|"
+         r"new (?:girl|guy|hire|starter))s?)\b\s*[?!]", 0.6),
+    # Credentials demanded as a put-down: "Remind me, how many teams have you managed?"
+    _cue("credential_question",
+         r"\b(?:remind me|out of curiosity|just curious|genuine question),?\s+how many (?:teams|people|"
+         r"departments|budgets|projects|programmes|programs|restructures|reorgs|p&ls?|boards|hires|"
+         r"direct reports|years)\b[^.?!\n]{0,25}?\b(?:have|did) you (?:actually |ever |personally |"
+         r"really |even )?(?:managed|run|led|signed off|delivered|hired|sat on|built|owned|been)\b"
+         r"[^.?!\n]{0,30}\?|"
+         r"\bhow many (?:teams|people|departments|budgets|projects|restructures|p&ls?|boards|hires|"
+         r"direct reports)\b[^.?!\n]{0,25}?\bhave you (?:actually|ever actually|even|really) "
+         r"(?:managed|run|led|signed off|delivered|hired|owned)\b[^.?!\n]{0,30}\?", 0.55),
     # "Back in my day, graduates kept quiet for five years": the old silence held up to juniors.
     _cue("in_my_day_juniors_kept_quiet",
          rf"\b(?:back )?in my day\b[^.!?\n]{{0,40}}?\b{_JUNIORS}\b[^.!?\n]{{0,30}}?\b(?:kept (?:quiet|"
