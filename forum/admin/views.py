@@ -76,7 +76,7 @@ ACTION_WORDS = {
     "programme_forbid": "Forbade a pair", "programme_clear": "Cleared the pairing edits",
     "programme_rerun": "Ran the pairing", "programme_criteria": "Changed the pairing criteria",
     "programme_publish": "Published pairs", "programme_follow_up": "Followed up a report",
-    "programme_close": "Closed a programme",
+    "programme_close": "Closed a programme", "account_delete": "Deleted their account",
 }  # fmt: skip
 
 

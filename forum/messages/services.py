@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import User
+from forum.accounts.models import User, UserStatus
 from forum.accounts.services import find_by_username, is_suspended, on_premoderation
 from forum.core import events, ratelimit
 from forum.core.db import utcnow
@@ -393,8 +393,9 @@ async def resolve_recipients(
     found: list[User] = []
     for name in names:
         member = await find_by_username(session, name[:30])
-        if member is None or member.email_confirmed_at is None:
-            # An account nobody confirmed is not a member yet (its address may not be theirs).
+        if member is None or member.email_confirmed_at is None or member.status == UserStatus.deleted:
+            # An account nobody confirmed is not a member yet (its address may not be theirs),
+            # and a deleted one is no longer one.
             raise MessageError("to", f"There is no member called “{name[:30]}”.")
         if member.id == sender.id:
             raise MessageError("to", "You cannot write to yourself.")

@@ -391,8 +391,9 @@ def _sanction(author: User, action: str, duration: str | None) -> None:
     elif action == "suspend":
         if duration not in SUSPENSIONS:
             raise ReviewError("Choose how long to suspend for.")
-        author.status = UserStatus.suspended.value
-        author.suspended_until = utcnow() + SUSPENSIONS[duration]
+        if author.status != UserStatus.deleted.value:  # a deleted account stays deleted
+            author.status = UserStatus.suspended.value
+            author.suspended_until = utcnow() + SUSPENSIONS[duration]
 
 
 def _sanction_lines(action: str, duration: str | None) -> str:

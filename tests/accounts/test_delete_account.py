@@ -254,6 +254,11 @@ async def test_afterwards_the_old_name_leads_nowhere_and_the_posts_show_the_anon
     conversation = await client.get(f"/messages/{ids['conversation']}")
     assert conversation.status_code == 200 and "Hi Bob." in conversation.text
     assert await db.get(Conversation, ids["conversation"]) is not None
+    # Nobody starts a conversation with the anonymous account.
+    new = await post_form(client, "/messages/new",
+                          {"to": anonymous, "subject": "Still there?", "body": "Hello?"},
+                          "/messages/new")  # fmt: skip
+    assert new.status_code == 400 and "There is no member called" in new.text
 
 
 async def test_the_old_name_stays_reserved_and_the_address_is_free_again(
