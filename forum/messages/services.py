@@ -393,7 +393,8 @@ async def resolve_recipients(
     found: list[User] = []
     for name in names:
         member = await find_by_username(session, name[:30])
-        if member is None or member.email_confirmed_at is None or member.status == UserStatus.deleted:
+        gone = member is not None and member.status == UserStatus.deleted
+        if member is None or member.email_confirmed_at is None or gone:
             # An account nobody confirmed is not a member yet (its address may not be theirs),
             # and a deleted one is no longer one.
             raise MessageError("to", f"There is no member called “{name[:30]}”.")
