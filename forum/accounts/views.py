@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+import secrets
+
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -35,18 +37,53 @@ def _sign_in(ctx: Ctx, token: str) -> None:
     ctx.set_cookies.append((SESSION_COOKIE, token, ctx.settings.session_days * 86400))
 
 
-async def _check_guesses(ctx: Ctx, account_key: str) -> None:
+async def _check_guesses(ctx: Ctx, account_key: str, device: str | None = None) -> None:
     """Refuse a password check once this account has had too many failures from this client
-    address, or from everywhere together (ratelimit.RateLimited)."""
+    address, or from everywhere together (ratelimit.RateLimited). From a device the account
+    signed in on before (`device`, from its cookie), only that device's own failures count:
+    strangers failing everywhere lock them out, not the member at home."""
     limits = ratelimit.limits(ctx.settings)
+    if device is not None:
+        await ratelimit.check(ctx.db, limits.login_account, f"{account_key}|device:{device}")
+        return
     await ratelimit.check(ctx.db, limits.login_account, f"{account_key}|{ctx.client}")
     await ratelimit.check(ctx.db, limits.login_account_total, account_key)
 
 
-async def _record_guess(ctx: Ctx, account_key: str) -> None:
+async def _record_guess(ctx: Ctx, account_key: str, device: str | None = None) -> None:
     limits = ratelimit.limits(ctx.settings)
+    if device is not None:
+        await ratelimit.record(ctx.db, limits.login_account, f"{account_key}|device:{device}")
+        return
     await ratelimit.record(ctx.db, limits.login_account, f"{account_key}|{ctx.client}")
     await ratelimit.record(ctx.db, limits.login_account_total, account_key)
+
+
+# A device a member has signed in on: a signed cookie naming the account and a random id,
+# given at a successful sign-in and kept a year. Its holder still needs the password; it
+# only keeps their guesses apart from everyone else's (a probe locked an account out by
+# failing five times from each of ten addresses).
+DEVICE_COOKIE = "candor_device"
+DEVICE_DAYS = 365
+
+
+def _devices(ctx: Ctx) -> URLSafeSerializer:
+    return URLSafeSerializer(ctx.settings.secret_key.get_secret_value(), salt="device")
+
+
+def _known_device(ctx: Ctx, user: User | None) -> str | None:
+    """The id of this browser's device cookie when it was given to `user`, else None."""
+    raw = ctx.request.cookies.get(DEVICE_COOKIE)
+    if user is None or not raw or len(raw) > 500:
+        return None
+    try:
+        data = _devices(ctx).loads(raw)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id:
+        return None
+    device = data.get("d")
+    return device if isinstance(device, str) and 0 < len(device) <= 64 else None
 
 
 async def _clear_guesses(ctx: Ctx, account_key: str) -> None:
@@ -78,8 +115,9 @@ async def login(ctx: Ctx) -> Response:
     user = await accounts.find_user(ctx.db, name)
     # Failures count against the account however it was named (username or e-mail).
     account_key = accounts.guess_key(user, name)
+    device = _known_device(ctx, user)
     try:
-        await _check_guesses(ctx, account_key)
+        await _check_guesses(ctx, account_key, device)
         await ratelimit.check(ctx.db, limits.login_ip, ctx.client)
     except ratelimit.RateLimited as exc:
         return ctx.render(
@@ -95,7 +133,7 @@ async def login(ctx: Ctx) -> Response:
         ok = await passwords.verify(user.password_hash, password)
     if not ok or user is None:
         LOGIN_FAILURES.inc()
-        await _record_guess(ctx, account_key)
+        await _record_guess(ctx, account_key, device)
         await ratelimit.record(ctx.db, limits.login_ip, ctx.client)
         return ctx.render(
             "accounts/login.html",
@@ -119,6 +157,12 @@ async def login(ctx: Ctx) -> Response:
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash(password)
     await _clear_guesses(ctx, account_key)
+    if device is None:
+        token = _devices(ctx).dumps({"u": user.id, "d": secrets.token_urlsafe(16)})
+        ctx.set_cookies.append((DEVICE_COOKIE, token, DEVICE_DAYS * 86400))
+    else:
+        limits = ratelimit.limits(ctx.settings)
+        await ratelimit.clear(ctx.db, limits.login_account, f"{account_key}|device:{device}")
     # A fresh session id at every sign-in (no fixation); the old one, if any, ends.
     await accounts.end_session(ctx.db, ctx.request.cookies.get(SESSION_COOKIE))
     token = await accounts.start_session(

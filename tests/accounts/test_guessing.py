@@ -171,3 +171,46 @@ async def test_guessing_elsewhere_does_not_lock_the_member_out_and_a_reset_clear
         new = {"password": "a fresh password 9", "password_confirm": "a fresh password 9"}
         assert (await post_form(owner, link, new, link)).status_code == 303
         assert (await _sign_in(owner, "sage", "a fresh password 9")).status_code == 303
+
+
+async def test_a_device_the_member_signed_in_on_is_not_locked_out_by_strangers(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """A probe locked an account out by failing five times from each of ten addresses (the
+    account-wide ceiling). A browser the member signed in on before keeps a signed device
+    cookie: its own failures count (five), strangers' do not; it still needs the password,
+    and the cookie of another account, or a forged one, is no help."""
+    app.state.settings = settings.model_copy(update={"login_max_failures_account_total": 8})
+    await make_user(db, settings, username="rowan", email="rowan@example.org")
+    await make_user(db, settings, username="other_member")
+    await db.commit()
+
+    def client_at(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with client_at("198.51.100.9") as home, client_at("198.51.100.10") as elsewhere:
+        assert (await _sign_in(home, "rowan", PASSWORD)).status_code == 303
+        device = home.cookies.get("candor_device")
+        assert device
+        assert (await _sign_in(elsewhere, "other_member", PASSWORD)).status_code == 303
+        foreign = elsewhere.cookies.get("candor_device")
+        for n, address in enumerate(["192.0.2.11", "192.0.2.12", "192.0.2.13"]):
+            async with client_at(address) as spread:
+                for k in range(3):
+                    await _sign_in(spread, "rowan", f"spread guess {n}-{k}")
+        async with client_at("198.51.100.11") as fresh:
+            assert (await _sign_in(fresh, "rowan", PASSWORD)).status_code == 429
+            fresh.cookies.set("candor_device", foreign or "")  # another account's device
+            assert (await _sign_in(fresh, "rowan", PASSWORD)).status_code == 429
+            fresh.cookies.set("candor_device", device[:-2] + "xx")  # tampered
+            assert (await _sign_in(fresh, "rowan", PASSWORD)).status_code == 429
+        home.cookies.delete("candor_session")
+        assert (await _sign_in(home, "rowan", PASSWORD)).status_code == 303
+        # The device's own guesses are limited like an address's.
+        home.cookies.delete("candor_session")
+        for n in range(settings.login_max_failures_account):
+            assert (await _sign_in(home, "rowan", f"home guess {n}")).status_code == 400
+        assert (await _sign_in(home, "rowan", PASSWORD)).status_code == 429
