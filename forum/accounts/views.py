@@ -59,6 +59,9 @@ async def _record_guess(ctx: Ctx, account_key: str, device: str | None = None) -
     await ratelimit.record(ctx.db, limits.login_account_total, account_key)
 
 
+# How often an address's owner is told someone tried to register with it.
+REGISTRATION_TOLD = ratelimit.Limit("register:told", 3, 86400, "")
+
 # A device a member has signed in on: a signed cookie naming the account and a random id,
 # given at a successful sign-in and kept a year. Its holder still needs the password; it
 # only keeps their guesses apart from everyone else's (a probe locked an account out by
@@ -311,6 +314,10 @@ async def register(ctx: Ctx) -> Response:
         # As long as making an account takes: hashing the password is most of it.
         await ctx.request.app.state.passwords.hash(password)
         site = ctx.settings.site_name
+        # Told at most a few times a day, whoever tries from wherever (a probe sent twelve
+        # such mails in seconds from two addresses); the page says the same either way.
+        if await ratelimit.record(ctx.db, REGISTRATION_TOLD, owner.id) > REGISTRATION_TOLD.max:
+            return _sent(ctx, values["email"])
         queue_mail(
             ctx.db,
             owner.email,

@@ -92,6 +92,31 @@ async def test_registering_a_known_address_answers_the_same_and_tells_its_owner(
     assert told is not None and "already has one" in told.body
 
 
+async def test_an_addresss_owner_is_told_of_registration_attempts_a_few_times_a_day(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Twelve attempts from two addresses mailed the owner twelve times in seconds: three a
+    day now, whoever tries from wherever, and the page answers the same throughout."""
+    await make_user(db, settings, username="owner2", email="lena@example.org")
+    await db.commit()
+    pages = set()
+    for n in range(6):
+        address = "203.0.113.20" if n % 2 else "203.0.113.21"
+        transport = httpx.ASGITransport(app=app, client=(address, 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            page = await register(c, username=f"lena-try-{n}", email="lena@example.org")
+            assert page.status_code == 200 and "Check your e-mail" in page.text
+            pages.add(re.sub(r'value="[^"]*"', "", page.text))
+    told = (
+        await db.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == "lena@example.org")
+        )
+    ).all()
+    assert len(told) == 3 and len(pages) == 1
+
+
 async def test_an_unconfirmed_account_cannot_sign_in_and_gets_the_link_again(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
