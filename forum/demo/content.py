@@ -77,6 +77,23 @@ CLOSED_PROGRAMME = {
 }
 CLOSING_QUESTION = "Would you recommend the programme to a colleague?"
 
+# The next cohort, open for applications (a new member has something to apply to), starting in
+# a month: two applications wait for the lead's decision.
+OPEN_PROGRAMME = {
+    "name": "Second reverse-mentoring cohort",
+    "purpose": "The pilot's format for a wider group: any member in their first three years mentors a senior colleague on how work looks from where they sit.",
+    "junior_learns": "How decisions are made above you, and how to bring an idea to leadership.",
+    "senior_learns": "Tools, habits and frustrations of colleagues early in their careers.",
+    "evaluation": "Check-ins every two weeks and a closing survey of both sides at twelve weeks.",
+    "ground_rules": PROGRAMME["ground_rules"],
+    "topics": PROGRAMME["topics"],
+    "slots": PROGRAMME["slots"],
+}
+OPEN_APPLICANTS = [
+    ("kofi_a", "junior", "Engineering", 2, "AI tools", "Influencing leadership", "tue-pm"),
+    ("helen_d", "senior", "Operations", 22, "Strategy", "AI tools", "tue-pm"),
+]
+
 # (name, description, children)
 # Q&A categories: the person who asked marks the reply that answered the question.
 QA_CATEGORIES = ("Mentoring",)

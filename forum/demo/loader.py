@@ -26,6 +26,8 @@ from forum.demo.content import (
     CLOSING_QUESTION,
     DEMO_PASSWORD,
     MEMBERS,
+    OPEN_APPLICANTS,
+    OPEN_PROGRAMME,
     PROGRAMME,
     PROGRAMME_JUNIORS,
     PROGRAMME_SENIORS,
@@ -107,6 +109,7 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
             training = article
     await _pilot(session, settings, members, training)
     await _closed_trial(session, settings, members)
+    await _open_cohort(session, settings, members, training)
     # The demo's history is old news: nobody is greeted with a rank they reached "just now",
     # nor told of programme decisions made weeks ago; only grace_w's closing survey waits.
     await session.execute(update(User).values(rank_notice=None))
@@ -202,6 +205,34 @@ async def _dated(session: AsyncSession, programme: Programme, published: datetim
         conversation = await session.get(Conversation, pair.conversation_id)
         if conversation is not None:
             conversation.created_at = conversation.last_message_at = published
+    await session.flush()
+
+
+async def _open_cohort(
+    session: AsyncSession, settings: Settings, members: dict[str, User], training: Article | None
+) -> None:
+    """The next cohort, taking applications (starting in a month), two of them waiting."""
+    lead = members["rosa_lead"]
+    today = utcnow().date()
+    form = programmes.ProgrammeForm(
+        kind="reverse", pilot_size="10", checkin_days="14",
+        starts_on=(today + timedelta(days=30)).isoformat(),
+        ends_on=(today + timedelta(days=30 + 84)).isoformat(),
+        training=str(training.id) if training else "", **OPEN_PROGRAMME,
+    )  # fmt: skip
+    programme = await programmes.create_programme(session, settings, lead, form)
+    for username, side, department, seniority, teaches, learns, slot in OPEN_APPLICANTS:
+        member = members[username]
+        if training is not None:
+            await programmes.acknowledge(session, settings, member, programme, training.id)
+        await programmes.apply(
+            session, settings, member, programme,
+            programmes.ApplicationForm(
+                side=side, department=department, seniority=str(seniority), teaches=[teaches],
+                learns=[learns], availability=[slot],
+            ),
+        )  # fmt: skip
+    programme.created_at = utcnow() - timedelta(days=6)
     await session.flush()
 
 

@@ -26,7 +26,7 @@ class Kind(StrEnum):
     # Mentoring programmes (forum.programmes records the work, with the sentence and link):
     programme = "programme"  # your application, your pair, a closing survey
     checkin = "checkin"  # a check-in round is open and you have not answered
-    programme_lead = "programme_lead"  # to a programme's lead: reports and withdrawals
+    programme_lead = "programme_lead"  # to a programme's lead: applications, reports, withdrawals
 
 
 # Kinds whose work carries its own sentence (`detail`) and link, recorded by parts built on
@@ -48,7 +48,7 @@ KIND_LABELS = {
     Kind.rank: "Ranks you reach",
     Kind.programme: "Mentoring programmes: your applications, your pair, closing surveys",
     Kind.checkin: "Mentoring programmes: check-in reminders",
-    Kind.programme_lead: "Programmes you lead: dismissive reports and members who withdraw",
+    Kind.programme_lead: "Programmes you lead: applications, dismissive reports and withdrawals",
 }
 
 

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.e2e
 PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/forgot",
          "/c/human-resources", "/search?q=mentoring", "/search?q=mentorng", "/articles", "/articles/1", "/u/margaret_hr",
          "/register/confirm/a-token", "/register/sent", "/guidelines", "/latest", "/c/mentoring", "/p/2/reactions",
-         "/programmes", "/programmes/1"]  # fmt: skip
+         "/programmes", "/programmes/1", "/programmes/3"]  # fmt: skip
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
                 "/account/delete",
                 "/u/margaret_hr/report", "/account/email", "/u/grace_w",
                 "/notifications", "/notifications/preferences", "/new", "/unread",
                 "/t/1", "/p/1/reactions", "/programmes/1", "/programmes/1/checkin",
-                "/programmes/2", "/programmes/2/closing", "/programmes/1/leave",
+                "/programmes/2", "/programmes/2/closing", "/programmes/1/leave", "/programmes/3",
                 "/logout", "/p/46/delete"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
 ADMIN_PAGES = ["/admin", "/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2",

@@ -26,7 +26,12 @@ async def test_demo_has_a_running_pilot_with_eight_pairs_and_check_ins(
         await populate(session, settings)
         await session.commit()
     async with fresh_database.sessionmaker() as session:
-        programme, trial = (await session.scalars(select(Programme).order_by(Programme.id))).all()
+        listed = (await session.scalars(select(Programme).order_by(Programme.id))).all()
+        programme, trial, cohort = listed
+        # The next cohort takes applications (a new member has something to apply to), and
+        # two wait for the lead's decision.
+        assert cohort.status == "open" and svc.has_started(cohort) is False
+        assert [a.status for a, _ in await svc.applications(session, cohort)] == ["pending"] * 2
         assert programme.status == "published" and programme.kind == "reverse"
         pairs = await svc.pairs_of(session, programme)
         assert len(pairs) == 8 and all(p.conversation_id for p in pairs)
