@@ -50,6 +50,7 @@ from forum.programmes.models import (
     TrainingAck,
 )
 from forum.programmes.paths import path
+from moderation import cues
 
 NAME_MAX = 200
 TEXT_MAX = 5000
@@ -96,6 +97,21 @@ def _text(value: str, field: str, label: str, *, required: bool = False) -> str:
         raise ProgrammeError(field, f"{label} is required.")
     if len(value) > TEXT_MAX:
         raise ProgrammeError(field, f"{label} can have at most {TEXT_MAX} characters.")
+    return value
+
+
+def _shown(value: str, field: str, label: str) -> str:
+    """A lead's text every member reads (a programme's name, purpose, ground rules, a check-in
+    question) is refused when it states a put-down the composer would point out, plainly (not
+    quoted, reported or advised against): a probe published "Juniors, you are too junior to
+    get this" as a programme's ground rules, and programme texts pass no moderation."""
+    found = cues.nudge_phrases(value)
+    if found and cues.stated_plainly(value, cues.NUDGE):
+        raise ProgrammeError(
+            field,
+            f"{label} reads as a put-down of junior colleagues (“{found[0][:80]}”): the "
+            "programme's pages are read by the juniors it is for. Rephrase it.",
+        )
     return value
 
 
@@ -221,17 +237,25 @@ async def create_programme(
         raise ProgrammeError("ends_on", "The programme cannot end before it starts.")
     programme = Programme(
         lead_id=lead.id,
-        name=name,
+        name=_shown(name, "name", "The name"),
         kind=form.kind,
-        purpose=_text(form.purpose, "purpose", "The purpose", required=True),
-        junior_learns=_text(form.junior_learns, "junior_learns", "What juniors should learn"),
-        senior_learns=_text(form.senior_learns, "senior_learns", "What seniors should learn"),
-        evaluation=_text(form.evaluation, "evaluation", "How results are evaluated",
-                         required=True),
+        purpose=_shown(_text(form.purpose, "purpose", "The purpose", required=True),
+                       "purpose", "The purpose"),
+        junior_learns=_shown(
+            _text(form.junior_learns, "junior_learns", "What juniors should learn"),
+            "junior_learns", "What juniors should learn",
+        ),
+        senior_learns=_shown(
+            _text(form.senior_learns, "senior_learns", "What seniors should learn"),
+            "senior_learns", "What seniors should learn",
+        ),
+        evaluation=_shown(_text(form.evaluation, "evaluation", "How results are evaluated",
+                                required=True), "evaluation", "How results are evaluated"),
         starts_on=starts,
         ends_on=ends,
         pilot_size=_int(form.pilot_size, "pilot_size", 1, 1000, "The pilot size"),
-        ground_rules=_text(form.ground_rules, "ground_rules", "The ground rules"),
+        ground_rules=_shown(_text(form.ground_rules, "ground_rules", "The ground rules"),
+                            "ground_rules", "The ground rules"),
         training=await _training_ids(session, form.training),
         topics=clean_list(form.topics.splitlines(), "topics"),
         slots=clean_list(form.slots.splitlines(), "slots"),
@@ -1137,6 +1161,7 @@ async def add_question(
     prompt = clean_line(prompt)
     if not prompt or len(prompt) > 300:
         raise ProgrammeError("prompt", "Write the question (at most 300 characters).")
+    _shown(prompt, "prompt", "The question")
     if kind not in ("scale", "text"):
         raise ProgrammeError("kind", "Choose a scale or free text.")
     if side not in ("junior", "senior", "both"):

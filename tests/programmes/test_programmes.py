@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,6 +120,33 @@ async def test_lead_creates_a_programme_and_bad_input_keeps_the_form(
     assert [q.frankness for q in await svc.questions(db, programme, "senior")] == [True]
     listing = await client.get("/programmes")
     assert "Reverse pilot" in listing.text
+
+
+async def test_a_programme_text_stating_a_put_down_is_refused_and_kept(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe published "Juniors, you are too junior to get this" as a programme's ground
+    rules: programme texts pass no moderation, and juniors read them. Refused now, saying
+    which phrase, with the form kept; advice against the phrase and quotes of it pass."""
+    await make_user(db, settings, username="leader", role="programme_lead")
+    await db.commit()
+    await login(client, "leader")
+    rules = "Juniors, you are too junior to get this. Come back when you have 20 years in."
+    fields = {"name": "Reverse pilot", "kind": "reverse", "purpose": "Seniors learn.",
+              "evaluation": "Surveys", "pilot_size": "8", "checkin_days": "14",
+              "ground_rules": rules}  # fmt: skip
+    bad = await post_form(client, "/programmes/new", fields, token_from="/programmes/new")
+    assert bad.status_code == 400 and "reads as a put-down of junior colleagues" in bad.text
+    assert "Come back when you have 20 years in." in bad.text  # the form is kept
+    assert await db.scalar(select(Programme)) is None
+    fields["ground_rules"] = "The senior listens first. Never tell a junior to know their place."
+    made = await post_form(client, "/programmes/new", fields, token_from="/programmes/new")
+    assert made.status_code == 303
+    programme = await db.scalar(select(Programme))
+    assert programme is not None
+    with pytest.raises(svc.ProgrammeError, match="reads as a put-down"):
+        await svc.add_question(db, settings, await db.get(User, programme.lead_id),
+                               programme, "Know your place this fortnight?", "text", "junior")  # type: ignore[arg-type]  # fmt: skip
 
 
 async def test_training_is_acknowledged_before_applying(
