@@ -36,10 +36,7 @@ async def thread_extras(session: AsyncSession, question: ThreadPageExtras) -> di
             RelatedThread(t.id, t.title, "", t.reply_count)
             for t in await recent_in_category(session, thread, question.viewer)
         ]
-    # An article's discussion does not list its own article (the page links it already).
-    own = await session.scalar(select(Article.id).where(Article.thread_id == thread.id))
-    articles = [a for a in related.articles if a.id != own]
-    return {"related": found, "related_fallback": fallback, "related_articles": articles}
+    return {"related": found, "related_fallback": fallback, "related_articles": related.articles}
 
 
 async def article_extras(session: AsyncSession, question: ArticlePageExtras) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, literal_column, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -100,6 +100,11 @@ def related_statement(staff: bool) -> Prepared[RelatedRow]:
         .where(
             _of_source("article"),
             Article.is_deleted.is_(False),
+            # An article's discussion does not list its own article (the page links it).
+            or_(
+                RelatedItem.source_type != "thread",
+                func.coalesce(Article.thread_id, 0) != RelatedItem.source_id,
+            ),
         )
         .order_by(RelatedItem.position)
         .limit(bindparam("article_limit"))
