@@ -40,7 +40,7 @@ from forum.accounts.models import (
 )
 from forum.accounts.services import established, load_ranks
 from forum.board.models import DECIDED_HIDDEN, ModerationState, Post, Thread, shown_to_all
-from forum.board.posting import moderated_text, others_wrote, set_post_state
+from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
@@ -356,18 +356,12 @@ class Worker:
                         nudged=[p for p in post.nudge_phrases.split("\n") if p])
             )  # fmt: skip
             verdict = decision.verdict
-            if verdict == Verdict.hold.value and post.edit_count:
-                thread = await session.get(Thread, post.thread_id)
-                if (
-                    thread is not None
-                    and thread.first_post_id == post.id
-                    and await others_wrote(session, thread.id, post.author_id)
-                ):
-                    # An edit of an opening post others have answered: holding it would take
-                    # the thread, and their replies, off the board until a moderator decides
-                    # (a probe hid a thread that way). It stays on view, flagged, at the top
-                    # of the queue (the item keeps the hold's priority).
-                    verdict = Verdict.flag.value
+            if verdict == Verdict.hold.value and await self._answered_opening(session, post):
+                # An edit of an opening post others have answered: holding it would take the
+                # thread, and their replies, off the board until a moderator decides (a probe
+                # hid a thread that way). It stays on view, flagged, at the top of the queue
+                # (the item keeps the hold's priority).
+                verdict = Verdict.flag.value
             if post.moderation_state not in DECIDED_HIDDEN:
                 points = self.settings.points_per_post
                 if verdict == Verdict.hold.value:
@@ -388,6 +382,30 @@ class Worker:
             post.mod_claim = None
             await session.commit()
         return True
+
+    async def _answered_opening(self, session: AsyncSession, post: Post) -> bool:
+        """Whether `post` is an edited opening post by an established member that other
+        established members have answered in public: a fresh account's, or one answered only
+        by fresh accounts (a sock puppet's reply), is held as any post is."""
+        if not post.edit_count:
+            return False
+        thread = await session.get(Thread, post.thread_id)
+        author = await session.get(User, post.author_id)
+        if thread is None or thread.first_post_id != post.id or author is None:
+            return False
+        if not established(author, self.settings):
+            return False
+        repliers = await session.scalars(
+            select(User)
+            .join(Post, Post.author_id == User.id)
+            .where(
+                Post.thread_id == thread.id, Post.author_id != author.id,
+                Post.is_deleted.is_(False), shown_to_all(Post.moderation_state),
+            )
+            .distinct()
+            .limit(20)
+        )  # fmt: skip
+        return any(established(member, self.settings) for member in repliers)
 
     async def score_profiles(self, limit: int | None = None) -> int:
         """Score members' changed locations and bios, as posts are scored; the number done.

@@ -378,37 +378,47 @@ async def test_edited_posts_are_scored_again(fresh_database: Database, wsettings
 async def test_an_answered_opening_post_edited_into_a_put_down_is_flagged_not_held(
     fresh_database: Database, wsettings: Settings
 ) -> None:
-    """A probe answered its own thread's replies by editing the opening post into a put-down:
+    """A probe hid its thread's replies by editing the opening post into a put-down:
     the hold took the thread, and the others' replies, off the board until a moderator came.
     Now such an edit stays on view, flagged, at the hold's priority in the queue (a moderator
-    restores the earlier version in one click); an unanswered one is held as before."""
+    restores the earlier version in one click) when an established member wrote it and other
+    established members answered it; an unanswered one is held as before."""
     async with fresh_database.sessionmaker() as session:
         opener = await make_user(session, wsettings, username="opener")
         other = await make_user(session, wsettings, username="replier")
+        sock = await make_user(session, wsettings, username="sock")  # made today
+        for member in (opener, other):
+            member.joined_at = utcnow() - timedelta(days=30)
         category = await make_category(session)
         answered, (first,) = await make_thread(session, wsettings, opener, category, body=FRIENDLY)
         reply = await create_reply(session, wsettings, other, answered, "Useful, thanks.")
         alone, (lone_first,) = await make_thread(session, wsettings, opener, category,
                                                  body=FRIENDLY)  # fmt: skip
+        socked, (sock_first,) = await make_thread(session, wsettings, opener, category,
+                                                  body=FRIENDLY)  # fmt: skip
+        await create_reply(session, wsettings, sock, socked, "Agreed.")
         await session.commit()
     worker = worker_for(wsettings, fresh_database)
-    assert await worker.run_once() == 3
+    assert await worker.run_once() == 5
     async with fresh_database.sessionmaker() as session:
-        for post_id, thread_id in ((first.id, answered.id), (lone_first.id, alone.id)):
+        for post_id, thread_id in ((first.id, answered.id), (lone_first.id, alone.id),
+                                   (sock_first.id, socked.id)):  # fmt: skip
             post, thread = await session.get(Post, post_id), await session.get(Thread, thread_id)
             writer = await session.get(User, opener.id)
             assert post is not None and thread is not None and writer is not None
             await edit_post(session, wsettings, writer, post, thread, PUT_DOWN)
         await session.commit()
-    assert await worker.run_once() == 2
+    assert await worker.run_once() == 3
     async with fresh_database.sessionmaker() as session:
         states = {
             p.id: p.moderation_state
             for p in await session.scalars(
-                select(Post).where(Post.id.in_([first.id, lone_first.id, reply.id]))
+                select(Post).where(Post.id.in_([first.id, lone_first.id, sock_first.id, reply.id]))
             )
         }
-        assert states == {first.id: "flagged", lone_first.id: "held", reply.id: "clear"}
+        # Answered only by an account made today (a sock puppet's reply): held as before.
+        assert states == {first.id: "flagged", lone_first.id: "held", sock_first.id: "held",
+                          reply.id: "clear"}  # fmt: skip
         item = await session.scalar(select(ReviewItem).where(ReviewItem.post_id == first.id))
         assert item is not None and item.system_verdict == "hold"
     assert [r.verdict for r in await results_for(fresh_database, first.id)][-1] == "hold"
