@@ -111,13 +111,14 @@ async def populate(session: AsyncSession, settings: Settings) -> None:
     await _closed_trial(session, settings, members)
     await _open_cohort(session, settings, members, training)
     # The demo's history is old news: nobody is greeted with a rank they reached "just now",
-    # nor told of programme decisions made weeks ago; only grace_w's closing survey waits.
+    # nor told (and mailed, dated today) of replies, mentions, messages or programme decisions
+    # from weeks ago; only grace_w's closing survey waits.
     await session.execute(update(User).values(rank_notice=None))
     await session.execute(
         delete(NotificationWork).where(
-            NotificationWork.source.in_([k.value for k in RECORDED_KINDS]),
             ~(
-                (NotificationWork.recipient_id == members["grace_w"].id)
+                (NotificationWork.source.in_([k.value for k in RECORDED_KINDS]))
+                & (NotificationWork.recipient_id == members["grace_w"].id)
                 & NotificationWork.link.endswith("/closing")
             ),
         )
