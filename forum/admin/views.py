@@ -22,12 +22,14 @@ MEMBERS_PER_PAGE = 50
 
 @view(admin=True)
 async def admin_home(ctx: Ctx) -> Response:
-    """The staff pages in one place, and members found by the start of their name (roles
-    are changed on a member's profile)."""
-    query = " ".join(ctx.request.query_params.get("q", "").split())[:30]
-    found = select(User).where(User.status != "deleted")
-    if query:
-        found = found.where(User.username_key.startswith(query.lower(), autoescape=True))
+    """The staff pages in one place, and members found by any part of their name, or by
+    the start of their e-mail address (roles are changed on a member's profile)."""
+    query = " ".join(ctx.request.query_params.get("q", "").split())[:254]
+    found = select(User)
+    if "@" in query:
+        found = found.where(User.email_key.startswith(query.lower(), autoescape=True))
+    elif query:
+        found = found.where(User.username_key.contains(query.lower()[:30], autoescape=True))
     total = await ctx.db.scalar(select(func.count()).select_from(found.subquery()))
     pager = paginate(total or 0, MEMBERS_PER_PAGE, ctx.param_int("page"))
     members = (

@@ -1,5 +1,5 @@
-"""The administrators' home: every staff page in one place, and members found by the start of
-their name (wildcards typed are letters, not patterns)."""
+"""The administrators' home: every staff page in one place, and members found by any part of
+their name or the start of their address (wildcards typed are letters, not patterns)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from forum.core.settings import Settings
 from tests.helpers import login, make_user
 
 
-async def test_admins_find_members_by_the_start_of_their_name(
+async def test_admins_find_members_by_name_or_address(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     await make_user(db, settings, username="boss_admin", role="admin")
@@ -23,12 +23,15 @@ async def test_admins_find_members_by_the_start_of_their_name(
     for path in ("/admin/ranks", "/admin/guidelines", "/admin/outbox", "/mod", "/mod/log"):
         assert f'href="{path}"' in home.text, path
     found = (await client.get("/admin", params={"q": "KIM"})).text
-    assert ">kim_lee<" in found and ">kimberly<" in found and ">ak_kim<" not in found
-    # "_" and "%" are letters here: "kim_" finds kim_lee and kim_y, not kimberly.
+    assert ">kim_lee<" in found and ">kimberly<" in found and ">ak_kim<" in found
+    # "_" and "%" are letters here: "kim_" finds kim_lee and kim_y, not kimberly nor ak_kim.
     underscored = (await client.get("/admin", params={"q": "kim_"})).text
     assert ">kim_lee<" in underscored and ">kim_y<" in underscored
-    assert ">kimberly<" not in underscored
+    assert ">kimberly<" not in underscored and ">ak_kim<" not in underscored
+    # By address: its start, as typed in any case.
+    by_mail = (await client.get("/admin", params={"q": "KIMBERLY@"})).text
+    assert ">kimberly<" in by_mail and ">kim_lee<" not in by_mail
     assert ">kim_lee<" not in (await client.get("/admin", params={"q": "%"})).text
     # A huge or odd query is cut, never an error.
-    assert (await client.get("/admin", params={"q": "k" * 5000})).status_code == 200
+    assert (await client.get("/admin", params={"q": "k@" * 5000})).status_code == 200
     assert (await client.get("/admin", params={"q": "kim", "page": "999"})).status_code == 200

@@ -108,7 +108,7 @@ def test_staff_have_latest_and_an_admin_page_and_programmes_in_the_footer(
     expect(header.get_by_role("link", name="Outbox")).to_have_count(0)
     header.get_by_role("link", name="Admin", exact=True).click()
     expect(page.get_by_role("heading", name="Administration", level=1)).to_be_visible()
-    page.get_by_label("Name starts with").fill("grac")
+    page.get_by_label("Name or e-mail address").fill("grac")
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_role("link", name="grace_w", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="margaret_hr")).to_have_count(0)
