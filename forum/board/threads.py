@@ -37,13 +37,14 @@ async def move_thread(
     session: AsyncSession, actor: User, thread: Thread, category: Category, reason: str = ""
 ) -> None:
     old = thread.category_id
+    before = await session.get(Category, old)
     thread.category_id = category.id
     thread.needs_related = True
     await session.flush()
     await refresh_category_stats(session, [old, category.id])
-    audit(
-        session, actor, "move", "thread", thread.id, reason, f"from category {old} to {category.id}"
-    )
+    # The log names the categories (it said "from category 1 to 5").
+    was = f"“{before.name}”" if before is not None else f"category {old}"
+    audit(session, actor, "move", "thread", thread.id, reason, f"from {was} to “{category.name}”")
 
 
 async def delete_thread(

@@ -460,6 +460,9 @@ async def test_moderators_lock_pin_move_delete_with_audit(
     assert (await client.get(f"/t/{thread.id}")).status_code == 404
     actions = (await db.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
     assert actions == ["lock", "pin", "move", "delete"]
+    # The log names the categories a thread moved between (it gave their numbers).
+    moved = await db.scalar(select(AuditEntry.detail).where(AuditEntry.action == "move"))
+    assert moved == "from “Coaching” to “Mentoring”"
     bad = await post_form(client, f"/t/{thread.id}/frobnicate", {}, "/")
     assert bad.status_code in (403, 404)
 
