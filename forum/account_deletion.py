@@ -5,7 +5,8 @@ announces AccountDeleting first; it may not import the domains above it, so this
 sits above them like forum.app, answers in the same transaction:
 
 - programmes: a running pair ends and live applications are withdrawn through the programmes'
-  own services (`leave`, `withdraw`), which tell the partner and the lead as they always do;
+  own services (`leave`, `withdraw`), which tell the partner and the lead as they always do,
+  and the profile each application carried (job, department, skills, availability) is cleared;
 - board: the member's drafts and read marks go;
 - messages: blocks, the member's and of the member, go (conversations stay with the others);
 - notifications: the member's notifications (and those waiting to be made), watches and
@@ -79,6 +80,24 @@ async def _programmes(session: AsyncSession, settings: Settings, user: User) -> 
             Application.programme_id.in_(open_programmes),
         )
         .values(status=ApplicationStatus.withdrawn.value)
+        .execution_options(synchronize_session="fetch")
+    )
+    # The profile each application carried is the member's too: it goes, the row (side and
+    # status, the lead's record of who applied) stays.
+    await session.execute(
+        update(Application)
+        .where(Application.user_id == uid)
+        .values(
+            job_title="",
+            department="",
+            seniority=0,
+            teaches="",
+            learns="",
+            free_text="",
+            availability="",
+            avoid="",
+            reporting_line="",
+        )  # fmt: skip
         .execution_options(synchronize_session="fetch")
     )
 

@@ -362,6 +362,12 @@ async def test_a_suspended_member_deletes_their_account_and_leaves_their_pair(
     ))  # fmt: skip
     assert statuses == {"withdrawn"}
     assert (await db.get(Application, pending.id)) is not None
+    # The lead keeps who applied to which side, not the member's profile.
+    profiles = set(await db.scalars(
+        select(Application.department + Application.teaches + Application.availability)
+        .where(Application.user_id == junior.id).execution_options(populate_existing=True)
+    ))  # fmt: skip
+    assert profiles == {""}
     # The partner and the lead are told, as when a member leaves.
     await deliver(settings, database)
     partner_notes = await notes(db, senior)
