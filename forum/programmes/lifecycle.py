@@ -272,6 +272,18 @@ async def follow_up(
 # --- closing ---------------------------------------------------------------------------------
 
 
+async def undecided(session: AsyncSession, programme: Programme) -> list[Application]:
+    """The programme's applications its lead has not yet decided."""
+    return list(
+        await session.scalars(
+            select(Application).where(
+                Application.programme_id == programme.id,
+                Application.status == ApplicationStatus.pending.value,
+            )
+        )
+    )
+
+
 async def close(
     session: AsyncSession, settings: Settings, lead: User, programme: Programme,
     now: datetime | None = None,
@@ -285,6 +297,16 @@ async def close(
     await check_rate(session, settings, lead)
     programme.status = ProgrammeStatus.closed.value
     programme.closed_at = now or utcnow()
+    # Applications nobody decided are declined, and their members told (they waited on a
+    # "pending" that could never change).
+    for application in await undecided(session, programme):
+        application.status = ApplicationStatus.declined.value
+        tell(
+            session, application.user_id, NoteKind.programme,
+            f"{title(programme)} has closed before your application ({application.side} "
+            "side) was decided: it is declined. Ask its lead about the next programme",
+            path("programme", programme_id=programme.id),
+        )  # fmt: skip
     pairs = await pairs_of(session, programme)
     asked = sorted({i for p in pairs if p.status == PairStatus.active.value
                     for i in (p.junior_id, p.senior_id)})  # fmt: skip

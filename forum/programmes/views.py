@@ -24,7 +24,7 @@ from forum.core.web import field_int, field_str, view
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
-from forum.programmes.models import Kind, Programme, ProgrammeStatus
+from forum.programmes.models import Kind, PairStatus, Programme, ProgrammeStatus
 
 NOT_FOUND = "There is no such programme."
 WHY_PILOT = (
@@ -519,9 +519,24 @@ async def follow_up(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def close(ctx: Ctx) -> Response:
+    """A confirmation page (GET, or a POST without the confirmation), then closing: it cannot
+    be undone (a lead closed a cohort still taking applications with one click)."""
     programme = await _lead_programme(ctx)
     assert ctx.user is not None
-    await ctx.form()
+    confirmed = False
+    if ctx.request.method == "POST":
+        confirmed = field_str(await ctx.form(), "confirm", 10) == CONFIRM
+    if not confirmed or programme.status == ProgrammeStatus.closed.value:
+        if programme.status == ProgrammeStatus.closed.value:
+            return ctx.render_error(400, "The programme is already closed.")
+        return ctx.render(
+            "programmes/confirm_close.html",
+            {"programme": programme, "refused": ctx.request.method == "POST",
+             "undecided": len(await life.undecided(ctx.db, programme)),
+             "pairs": sum(p.status == PairStatus.active.value
+                          for p in await svc.pairs_of(ctx.db, programme))},
+            400 if ctx.request.method == "POST" else 200,
+        )  # fmt: skip
     asked = await life.close(ctx.db, ctx.settings, ctx.user, programme)
     ctx.flash(
         f"The programme is closed; {counted(asked, 'participant was', 'participants were')} "
@@ -697,7 +712,7 @@ routes = [
           remove_meeting, methods=["POST"], name="programme_meeting_remove"),
     Route("/programmes/{programme_id:id}/reports/{report_id:id}/follow-up", follow_up,
           methods=["POST"], name="programme_follow_up"),
-    Route("/programmes/{programme_id:id}/close", close, methods=["POST"],
+    Route("/programmes/{programme_id:id}/close", close, methods=["GET", "POST"],
           name="programme_close"),
     Route("/programmes/{programme_id:id}/closing", closing, methods=["GET", "POST"],
           name="programme_closing"),

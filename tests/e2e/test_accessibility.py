@@ -28,7 +28,7 @@ ADMIN_PAGES = ["/admin", "/admin/ranks", "/admin/outbox", "/admin/guidelines", "
                "/account/delete",
                "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
                "/programmes/1/dashboard", "/programmes/1/history", "/programmes/2/dashboard",
-               "/programmes/2/proposal", "/programmes/2/history"]  # fmt: skip
+               "/programmes/2/proposal", "/programmes/2/history", "/programmes/3/close"]  # fmt: skip
 
 
 def violations(page: Page, path: str) -> list[str]:

@@ -486,8 +486,18 @@ async def test_closing_asks_the_closing_survey_once_and_the_dashboard_withholds_
     assert early.status_code == 400 and "opens when the lead closes" in early.text
     client.cookies.clear()
     await login(client, "leader")
-    closed = await post_form(client, f"/programmes/{programme.id}/close", {},
-                             f"/programmes/{programme.id}/dashboard")  # fmt: skip
+    # Closing is confirmed on a page of its own (one click closed a cohort still taking
+    # applications): the page says what happens, a POST without the confirmation changes
+    # nothing.
+    confirm = await client.get(f"/programmes/{programme.id}/close")
+    assert confirm.status_code == 200 and "This cannot be undone." in confirm.text
+    unconfirmed = await post_form(client, f"/programmes/{programme.id}/close", {},
+                                  f"/programmes/{programme.id}/close")  # fmt: skip
+    assert unconfirmed.status_code == 400 and "Nothing has changed" in unconfirmed.text
+    await db.refresh(programme)
+    assert programme.status != "closed"
+    closed = await post_form(client, f"/programmes/{programme.id}/close", {"confirm": "yes"},
+                             f"/programmes/{programme.id}/close")  # fmt: skip
     assert closed.status_code == 303
     await db.refresh(programme)
     assert programme.status == "closed" and programme.closed_at is not None
@@ -584,7 +594,7 @@ async def test_closing_asks_the_closing_survey_once_and_the_dashboard_withholds_
     assert any(r.endswith(",closing,Would you recommend it?,both,5,")
                for r in exported.text.splitlines())  # fmt: skip
     assert secret not in exported.text
-    again = await post_form(client, f"/programmes/{programme.id}/close", {},
+    again = await post_form(client, f"/programmes/{programme.id}/close", {"confirm": "yes"},
                             f"/programmes/{programme.id}/dashboard")  # fmt: skip
     assert again.status_code == 400
 
@@ -597,8 +607,10 @@ async def test_only_the_lead_closes(
     await make_user(db, settings, username="other_lead", role="programme_lead")
     await db.commit()
     await login(client, "other_lead")
-    refused = await post_form(client, f"/programmes/{programme.id}/close", {}, "/programmes")
+    refused = await post_form(client, f"/programmes/{programme.id}/close", {"confirm": "yes"},
+                              "/programmes")  # fmt: skip
     assert refused.status_code == 403
+    assert (await client.get(f"/programmes/{programme.id}/close")).status_code == 403
     await db.refresh(programme)
     assert programme.status == "open"
     assert await db.scalar(select(Pair.id)) is None
@@ -637,3 +649,31 @@ async def test_the_page_says_why_there_is_no_form_to_apply(
         text = (await client.get(page)).text
         assert f"This programme {words}" in text and "takes no more applications" in text
         assert 'name="side"' not in text
+
+
+async def test_closing_declines_the_applications_nobody_decided_and_tells_their_members(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """A lead closed a cohort still taking applications: one stayed "pending" for good and
+    its member was told nothing. Now it is declined and they are told; decided ones stay."""
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead, name="Autumn cohort")
+    waiting = await make_user(db, settings, username="waiting_w")
+    accepted = await make_user(db, settings, username="accepted_a")
+    pending = await enrol(db, settings, programme, waiting, "junior")
+    decided = await enrol(db, settings, programme, accepted, "senior")
+    await svc.decide(db, settings, lead, programme, decided.id, True)
+    await db.commit()
+    await login(client, "leader")
+    page = await client.get(f"/programmes/{programme.id}/close")
+    assert "1 application you have not decided is declined" in page.text
+    closed = await post_form(client, f"/programmes/{programme.id}/close", {"confirm": "yes"},
+                             f"/programmes/{programme.id}/close")  # fmt: skip
+    assert closed.status_code == 303
+    for application, status in ((pending, "declined"), (decided, "accepted")):
+        await db.refresh(application)
+        assert application.status == status
+    await deliver(settings, database)
+    (told,) = [n for n in await notes(db, waiting) if "has closed before" in n.detail]
+    assert "Autumn cohort" in told.detail and "declined" in told.detail
+    assert not [n for n in await notes(db, accepted) if "has closed before" in n.detail]
