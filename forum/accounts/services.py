@@ -169,6 +169,10 @@ def validate_email(email: str) -> str:
     email = email.strip()
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise AccountError("email", "Enter a valid e-mail address.")
+    # The .invalid names are reserved (RFC 2606) and deleted accounts' addresses are made
+    # there: an unconfirmed registration holding one made that member's deletion fail.
+    if email.lower().rstrip(".").endswith(".invalid"):
+        raise AccountError("email", "Enter a valid e-mail address.")
     return email
 
 
@@ -336,10 +340,8 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
     return None
 
 
-USERNAME_RETIRED = (
-    "That username belonged to an account that has been deleted, or reads like it: it stays "
-    "reserved. Choose another."
-)
+# Said as a taken name is (saying an account was deleted would tell that its member left).
+USERNAME_RETIRED = "That username is taken. Choose another."
 
 
 def check_registration(username: str, email: str, password: str, confirm: str) -> dict[str, str]:
@@ -776,7 +778,7 @@ async def delete_account(session: AsyncSession, settings: Settings, user: User) 
         raise AccountError("", "This account has already been deleted.")
     if await is_last_admin(session, user, lock=True):
         raise AccountError("", LAST_ADMIN)
-    old_name, old_key = user.username, user.username_key
+    old_key = user.username_key
     # Marked first: a suspended member may delete their account, and what the domains above do
     # for them (leaving a programme) is refused to a suspended one.
     user.status = UserStatus.deleted.value
@@ -786,7 +788,10 @@ async def delete_account(session: AsyncSession, settings: Settings, user: User) 
     if await session.scalar(taken) is not None:  # registered before such names were refused
         anonymous = f"{anonymous}_{secrets.token_hex(3)}"
     user.username = user.username_key = anonymous
-    user.email = user.email_key = f"{anonymous}@{DELETED_EMAIL_DOMAIN}"
+    address = f"{anonymous}@{DELETED_EMAIL_DOMAIN}"
+    if await session.scalar(select(User.id).where(User.email_key == address, User.id != user.id)):
+        address = f"{anonymous}.{secrets.token_hex(4)}@{DELETED_EMAIL_DOMAIN}"
+    user.email = user.email_key = address
     user.password_hash = UNUSABLE_PASSWORD
     user.role = Role.member.value
     user.special_rank_id = None
@@ -804,7 +809,7 @@ async def delete_account(session: AsyncSession, settings: Settings, user: User) 
     await end_all_sessions(session, user.id)
     audit(
         session, user, "account_delete", "user", user.id,
-        detail=f"{old_name} deleted their account; their posts now show as {anonymous}.",
+        detail=f"Their posts now show as {anonymous}.",  # not the old name: they left
     )  # fmt: skip
     await session.flush()
     return anonymous
