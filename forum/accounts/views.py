@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
@@ -72,6 +73,14 @@ DEVICE_DAYS = 365
 
 def _devices(ctx: Ctx) -> URLSafeSerializer:
     return URLSafeSerializer(ctx.settings.secret_key.get_secret_value(), salt="device")
+
+
+def _signed_in_device(ctx: Ctx) -> str:
+    """The guesses of a signed-in member's forms (changing the password or the address,
+    deleting the account) count for their session alone: strangers failing to sign in from
+    everywhere had locked a member at home out of those forms too."""
+    token = ctx.request.cookies.get(SESSION_COOKIE, "")
+    return "session:" + hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def _known_device(ctx: Ctx, user: User | None) -> str | None:
@@ -467,11 +476,11 @@ async def change_password(ctx: Ctx) -> Response:
     passwords = ctx.request.app.state.passwords
     # Guessing the current password here counts with failed sign-ins to the same account.
     try:
-        await _check_guesses(ctx, accounts.guess_key(user))
+        await _check_guesses(ctx, accounts.guess_key(user), _signed_in_device(ctx))
     except ratelimit.RateLimited as exc:
         return ctx.render("accounts/password.html", {"error": exc.message}, 429)
     if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await _record_guess(ctx, accounts.guess_key(user))
+        await _record_guess(ctx, accounts.guess_key(user), _signed_in_device(ctx))
         return ctx.render(
             "accounts/password.html", {"error": "Your current password is not right."}, 400
         )
@@ -579,12 +588,12 @@ async def change_email(ctx: Ctx) -> Response:
     limits = ratelimit.limits(ctx.settings)
     # Guessing the password here counts with failed sign-ins to the same account.
     try:
-        await _check_guesses(ctx, accounts.guess_key(user))
+        await _check_guesses(ctx, accounts.guess_key(user), _signed_in_device(ctx))
     except ratelimit.RateLimited as exc:
         return _email_page(ctx, 429, email=email, error=exc.message)
     passwords = ctx.request.app.state.passwords
     if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await _record_guess(ctx, accounts.guess_key(user))
+        await _record_guess(ctx, accounts.guess_key(user), _signed_in_device(ctx))
         return _email_page(
             ctx, 400, email=email, error="Your current password is not right.",
             field="current_password",
@@ -678,12 +687,12 @@ async def delete_account(ctx: Ctx) -> Response:
         return _delete_page(ctx, 400, error=accounts.LAST_ADMIN, last_admin=True)
     # Guessing the password here counts with failed sign-ins to the same account.
     try:
-        await _check_guesses(ctx, accounts.guess_key(user))
+        await _check_guesses(ctx, accounts.guess_key(user), _signed_in_device(ctx))
     except ratelimit.RateLimited as exc:
         return _delete_page(ctx, 429, error=exc.message)
     passwords = ctx.request.app.state.passwords
     if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await _record_guess(ctx, accounts.guess_key(user))
+        await _record_guess(ctx, accounts.guess_key(user), _signed_in_device(ctx))
         return _delete_page(ctx, 400, error="Your password is not right: nothing has been deleted.")
     try:
         anonymous = await accounts.delete_account(ctx.db, ctx.settings, user)

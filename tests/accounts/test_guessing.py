@@ -214,3 +214,31 @@ async def test_a_device_the_member_signed_in_on_is_not_locked_out_by_strangers(
         for n in range(settings.login_max_failures_account):
             assert (await _sign_in(home, "rowan", f"home guess {n}")).status_code == 400
         assert (await _sign_in(home, "rowan", PASSWORD)).status_code == 429
+
+
+async def test_strangers_failing_to_sign_in_do_not_lock_a_signed_in_members_forms(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Past the account-wide ceiling of failed sign-ins (strangers from many addresses), the
+    member at home could no longer change their password or address, nor delete the account:
+    those forms count the session's own guesses only."""
+    app.state.settings = settings.model_copy(update={"login_max_failures_account_total": 8})
+    await make_user(db, settings, username="home_h", email="home@example.org")
+    await db.commit()
+
+    def client_at(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with client_at("198.51.100.30") as home:
+        assert (await _sign_in(home, "home_h", PASSWORD)).status_code == 303
+        for n, address in enumerate(["192.0.2.31", "192.0.2.32", "192.0.2.33"]):
+            async with client_at(address) as spread:
+                for k in range(3):
+                    await _sign_in(spread, "home_h", f"spread guess {n}-{k}")
+        form = {"current_password": PASSWORD, "password": "a new passphrase 8",
+                "password_confirm": "a new passphrase 8"}  # fmt: skip
+        changed = await post_form(home, "/account/password", form, "/account/password")
+        assert changed.status_code == 303, changed.text[:300]
