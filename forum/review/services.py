@@ -110,6 +110,7 @@ async def established_enough(
         .join(User, User.id == Report.reporter_id)
         .where(
             reported,
+            Report.upheld.is_(None),  # not yet decided on (a rejected report supports nothing)
             or_(User.joined_at <= old_enough, User.role.in_((Role.moderator, Role.admin))),
         )
     )

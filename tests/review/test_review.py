@@ -612,6 +612,48 @@ async def test_fresh_accounts_with_farmed_posts_cannot_hide_a_post_alone(
     assert post.moderation_state == "held"
 
 
+async def test_established_reports_a_moderator_rejected_do_not_back_a_brigade(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """Established members reported a post, a moderator kept it (their reports rejected), and
+    fresh accounts then reported it: the rejected reports still counted as established
+    support, and the brigade hid the post the moderator had kept."""
+    category = await make_category(db)
+    for i in range(3):
+        veteran = await make_user(db, settings, username=f"elder{i}")
+        veteran.joined_at, veteran.points = utcnow() - timedelta(days=60), 150
+        await make_thread(db, settings, veteran, category, replies=4)
+    brigade = []
+    for i in range(8):
+        member = await make_user(db, settings, username=f"fresh_farm{i}")
+        member.points = 50
+        await make_thread(db, settings, member, category, replies=9)
+        brigade.append(member)
+    await make_user(db, settings, username="keeper", role="moderator")
+    author = await make_user(db, settings, username="kept_author")
+    _thread, (post,) = await make_thread(db, settings, author, category, body="Frank words.")
+    await db.commit()
+    for i in range(3):
+        await login(client, f"elder{i}")
+        await _report(client, post, "harassment")
+    await db.refresh(post)
+    assert post.moderation_state == "held"  # established reporters may hide it
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+    assert item is not None
+    await login(client, "keeper")
+    kept = await post_form(client, f"/mod/items/{item.id}",
+                           {"action": "approve", "reason": "Fair comment.",
+                            "version": str(item.version)}, "/mod")  # fmt: skip
+    assert kept.status_code == 303
+    await db.refresh(post)
+    assert post.moderation_state == "clear"
+    for member in brigade:
+        await login(client, member.username)
+        assert (await _report(client, post, "harassment")).status_code == 303
+    await db.refresh(post)
+    assert post.moderation_state == "clear"  # the moderator's decision stands
+
+
 async def test_members_reports_never_hide_a_staff_members_post(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
