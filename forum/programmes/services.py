@@ -51,6 +51,7 @@ from forum.programmes.models import (
 )
 from forum.programmes.paths import path
 from moderation import cues
+from moderation.normalise import for_model
 
 NAME_MAX = 200
 TEXT_MAX = 5000
@@ -100,13 +101,23 @@ def _text(value: str, field: str, label: str, *, required: bool = False) -> str:
     return value
 
 
+_DIGITS_AS_LETTERS = str.maketrans("013457", "oieast")
+
+
 def _shown(value: str, field: str, label: str) -> str:
     """A lead's text every member reads (a programme's name, purpose, ground rules, a check-in
     question) is refused when it states a put-down the composer would point out, plainly (not
     quoted, reported or advised against): a probe published "Juniors, you are too junior to
     get this" as a programme's ground rules, and programme texts pass no moderation."""
-    found = cues.nudge_phrases(value)
-    if found and cues.stated_plainly(value, cues.NUDGE):
+    found: list[str] = []
+    # As written, and as the model reads it (digits for letters, Markdown and hyphens inside
+    # words, letters spaced out: "you are t00 *junior* to get this").
+    plain = re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", value).translate(_DIGITS_AS_LETTERS)
+    for text in (value, for_model(value), for_model(plain)):
+        if cues.nudge_phrases(text) and cues.stated_plainly(text, cues.NUDGE):
+            found = cues.nudge_phrases(text)
+            break
+    if found:
         raise ProgrammeError(
             field,
             f"{label} reads as a put-down of junior colleagues (“{found[0][:80]}”): the "
@@ -257,8 +268,8 @@ async def create_programme(
         ground_rules=_shown(_text(form.ground_rules, "ground_rules", "The ground rules"),
                             "ground_rules", "The ground rules"),
         training=await _training_ids(session, form.training),
-        topics=clean_list(form.topics.splitlines(), "topics"),
-        slots=clean_list(form.slots.splitlines(), "slots"),
+        topics=_shown(clean_list(form.topics.splitlines(), "topics"), "topics", "A topic"),
+        slots=_shown(clean_list(form.slots.splitlines(), "slots"), "slots", "A time slot"),
         criteria="{}",
         edits="{}",
         checkin_days=_int(form.checkin_days, "checkin_days", 1, 365, "The check-in interval"),

@@ -144,6 +144,15 @@ async def test_a_programme_text_stating_a_put_down_is_refused_and_kept(
     assert made.status_code == 303
     programme = await db.scalar(select(Programme))
     assert programme is not None
+    # Disguised as the probe wrote them: digits for letters, Markdown or a hyphen inside a
+    # word; and topics, which the apply form lists.
+    for field, text in (("name", "Cohort three: you are t00 junior to get this"),
+                        ("ground_rules", "You are too *junior* to get this."),
+                        ("ground_rules", "You are too ju-nior to get this."),
+                        ("topics", "AI tools\nKnow your place, kid")):  # fmt: skip
+        with pytest.raises(svc.ProgrammeError, match="reads as a put-down"):
+            await make_programme(db, settings, await db.get(User, programme.lead_id),  # type: ignore[arg-type]
+                                 **{field: text})  # fmt: skip
     with pytest.raises(svc.ProgrammeError, match="reads as a put-down"):
         await svc.add_question(db, settings, await db.get(User, programme.lead_id),
                                programme, "Know your place this fortnight?", "text", "junior")  # type: ignore[arg-type]  # fmt: skip
