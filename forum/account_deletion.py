@@ -13,7 +13,8 @@ sits above them like forum.app, answers in the same transaction:
   choices go, and every kind is set to off, so that nothing is made for the anonymised account
   nor mailed to it when others reply to its posts or write in its conversations.
 
-Posts, reactions, private messages, reports and the points ledger stay."""
+Posts, reactions, private messages, reports and the points ledger stay. A member who leads a
+programme not yet closed is refused (nobody would run it)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ from forum.programmes.models import (
     Programme,
     ProgrammeStatus,
 )
-from forum.programmes.services import my_pair
+from forum.programmes.services import ProgrammeError, my_pair
 
 
 async def _programmes(session: AsyncSession, settings: Settings, user: User) -> None:
@@ -128,6 +129,23 @@ async def _notifications(session: AsyncSession, uid: int) -> None:
 async def on_account_deleting(session: AsyncSession, event: AccountDeleting) -> None:
     user = await session.get(User, event.user_id)
     assert user is not None
+    # A lead's running programmes would be left with nobody to decide applications, read
+    # check-ins or follow up reports (a probe's lead deleted theirs and left two open).
+    led = (
+        await session.scalars(
+            select(Programme.name).where(
+                Programme.lead_id == user.id, Programme.status != ProgrammeStatus.closed.value
+            )
+        )
+    ).all()
+    if led:
+        names = ", ".join(f"“{name}”" for name in led[:3]) + (" …" if len(led) > 3 else "")
+        raise ProgrammeError(
+            "programme",
+            f"You lead {names}: close {'it' if len(led) == 1 else 'them'} from the "
+            "programme's dashboard before you delete your account (nobody else would run "
+            f"{'it' if len(led) == 1 else 'them'}). Nothing has been deleted.",
+        )
     # Programmes first: leaving records notices for the partner and the lead (kept below).
     await _programmes(session, event.settings, user)
     await _board(session, user.id)

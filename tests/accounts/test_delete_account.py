@@ -39,6 +39,7 @@ from forum.notifications.models import (
     NotificationSettings,
     ThreadWatch,
 )
+from forum.programmes import lifecycle as life
 from forum.programmes import pairing
 from forum.programmes import services as svc
 from forum.programmes.models import Application, Pair
@@ -437,3 +438,21 @@ async def test_an_address_at_invalid_cannot_block_a_deletion(
     gone = await reload(db, target.id)
     assert gone.status == "deleted" and gone.email_key.endswith("@deleted.invalid")
     assert gone.email_key != squatter.email_key
+
+
+async def test_a_lead_of_a_running_programme_is_asked_to_close_it_first(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's lead deleted their account and left two programmes open with nobody to
+    decide applications or read check-ins. Refused now, saying which; once closed, allowed."""
+    lead = await make_user(db, settings, username="lead_l", role="programme_lead")
+    programme = await make_programme(db, settings, lead, name="Autumn cohort")
+    await db.commit()
+    await login(client, "lead_l")
+    refused = await delete_mine(client)
+    assert refused.status_code == 400 and "You lead “Autumn cohort”" in refused.text
+    assert (await reload(db, lead.id)).status != "deleted"
+    await life.close(db, settings, lead, programme)
+    await db.commit()
+    assert (await delete_mine(client)).status_code == 303
+    assert (await reload(db, lead.id)).status == "deleted"
