@@ -36,3 +36,12 @@ def test_a_put_down_run_together_is_refused(name: str) -> None:
 )  # fmt: skip
 def test_names_that_only_hold_the_letters_are_kept(name: str) -> None:
     assert validate_username(name) == name
+
+
+def test_digits_passed_for_letters_read_alike() -> None:
+    """A probe registered 2ed_beta, zed_6eta and zed_8eta beside a retired zed_beta."""
+    from forum.accounts.services import username_skeleton
+
+    for alike in ("2ed_beta", "zed_6eta", "zed_8eta", "Zed.Beta"):
+        assert username_skeleton(alike) == username_skeleton("zed_beta"), alike
+    assert username_skeleton("zed_beth") != username_skeleton("zed_beta")
