@@ -430,7 +430,14 @@ async def _usernames(session: AsyncSession, text: str, field: str, user: User) -
     kept: list[str] = []
     for raw in names:
         name = raw.lstrip("@")[:30]
-        found = await session.scalar(select(User.username).where(User.username_key == name.lower()))
+        # Members only: an unconfirmed registration or a deleted account is nobody to avoid.
+        found = await session.scalar(
+            select(User.username).where(
+                User.username_key == name.lower(),
+                User.email_confirmed_at.is_not(None),
+                User.status != "deleted",
+            )
+        )
         if found is None:
             raise ProgrammeError(field, f"There is no member called “{name}”.")
         if found != user.username:

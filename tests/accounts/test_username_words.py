@@ -39,9 +39,12 @@ def test_names_that_only_hold_the_letters_are_kept(name: str) -> None:
 
 
 def test_digits_passed_for_letters_read_alike() -> None:
-    """A probe registered 2ed_beta, zed_6eta and zed_8eta beside a retired zed_beta."""
+    """A probe registered 2ed_beta and zed_6eta beside a retired zed_beta; names told apart
+    by their digits alone stay apart."""
     from forum.accounts.services import username_skeleton
 
-    for alike in ("2ed_beta", "zed_6eta", "zed_8eta", "Zed.Beta"):
+    for alike in ("2ed_beta", "zed_6eta", "Zed.Beta"):
         assert username_skeleton(alike) == username_skeleton("zed_beta"), alike
     assert username_skeleton("zed_beth") != username_skeleton("zed_beta")
+    digits = [username_skeleton(f"member{n}") for n in range(1000)]
+    assert len(set(digits)) == 1000
