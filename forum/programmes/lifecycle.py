@@ -45,6 +45,7 @@ from forum.programmes.services import (
     questions,
     require_lead,
     tell,
+    tell_lead,
     title,
     usernames,
 )
@@ -116,14 +117,11 @@ async def withdraw(
     await check_rate(session, settings, user)
     for application in live:
         application.status = ApplicationStatus.withdrawn.value
-    if programme.lead_id is not None:
-        sides = " and ".join(a.side for a in live)
-        tell(
-            session, programme.lead_id, NoteKind.programme_lead,
-            f"{user.username} withdrew their application ({sides} side) from "
-            f"{title(programme)}",
-            path("programme_applications", programme_id=programme.id), actor_id=user.id,
-        )  # fmt: skip
+    sides = " and ".join(a.side for a in live)
+    await tell_lead(
+        session, programme, user,
+        f"{user.username} withdrew their application ({sides} side) from {title(programme)}",
+    )  # fmt: skip
     return live
 
 

@@ -33,6 +33,7 @@ from forum.core.text import clean_line, counted
 from forum.messages.models import Conversation, Participant
 from forum.notifications.fanout import record
 from forum.notifications.models import Kind as NoteKind
+from forum.notifications.models import Notification, NotificationWork
 from forum.programmes.models import (
     Application,
     ApplicationStatus,
@@ -188,6 +189,33 @@ def tell(
     actor_id: int | None = None,
 ) -> None:  # fmt: skip
     record(session, user_id, kind, sentence, link, actor_id=actor_id)
+
+
+LEAD_NOTICES_A_DAY = 3
+
+
+async def tell_lead(
+    session: AsyncSession, programme: Programme, member: User, sentence: str
+) -> None:
+    """Tell the programme's lead of a member's application or withdrawal, leading to the
+    applications page: at most LEAD_NOTICES_A_DAY a day per member and programme (a probe
+    applied and withdrew in turn, and each notice was mailed to the lead at once; past that
+    the applications page still shows where things stand)."""
+    if programme.lead_id is None or programme.lead_id == member.id:
+        return
+    link = path("programme_applications", programme_id=programme.id)
+    since = utcnow() - timedelta(days=1)
+    told = 0
+    for table in (Notification, NotificationWork):
+        told += await session.scalar(
+            select(func.count(table.id)).where(
+                table.recipient_id == programme.lead_id, table.actor_id == member.id,
+                table.link == link, table.created_at > since,
+            )
+        ) or 0  # fmt: skip
+    if told >= LEAD_NOTICES_A_DAY:
+        return
+    tell(session, programme.lead_id, NoteKind.programme_lead, sentence, link, actor_id=member.id)
 
 
 async def usernames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -503,13 +531,11 @@ async def apply(
     # The lead is told of each application, by the member's name, leading to the page where
     # they decide it. (One notice each: the notifications kept by forum.notifications are
     # never merged; a lead who wants fewer e-mails chooses the daily digest for this kind.)
-    if programme.lead_id is not None and programme.lead_id != user.id:
-        tell(
-            session, programme.lead_id, NoteKind.programme_lead,
-            f"{user.username} applied to {title(programme)} "
-            f"({' and '.join(a.side for a in made)} side)",
-            path("programme_applications", programme_id=programme.id), actor_id=user.id,
-        )  # fmt: skip
+    await tell_lead(
+        session, programme, user,
+        f"{user.username} applied to {title(programme)} "
+        f"({' and '.join(a.side for a in made)} side)",
+    )  # fmt: skip
     await session.flush()
     return made
 

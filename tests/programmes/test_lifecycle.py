@@ -677,3 +677,24 @@ async def test_closing_declines_the_applications_nobody_decided_and_tells_their_
     (told,) = [n for n in await notes(db, waiting) if "has closed before" in n.detail]
     assert "Autumn cohort" in told.detail and "declined" in told.detail
     assert not [n for n in await notes(db, accepted) if "has closed before" in n.detail]
+
+
+async def test_applying_and_withdrawing_in_turn_tells_the_lead_a_few_times_a_day(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """A probe applied and withdrew five times: eleven notices, each mailed to the lead at
+    once. At most three a day per member and programme now; the applications page still
+    shows where things stand."""
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    member = await make_user(db, settings, username="flipper")
+    other = await make_user(db, settings, username="steady")
+    for _ in range(5):
+        await enrol(db, settings, programme, member, "junior")
+        await life.withdraw(db, settings, member, programme)
+    await enrol(db, settings, programme, other, "senior")
+    await db.commit()
+    await deliver(settings, database)
+    details = [n.detail for n in await notes(db, lead)]
+    assert sum("flipper" in d for d in details) == 3
+    assert sum("steady applied" in d for d in details) == 1  # another member still tells
