@@ -262,10 +262,12 @@ async def decide(ctx: Ctx) -> Response:
     if decision not in ("accept", "decline"):
         return ctx.render_error(400, "Choose accept or decline.")
     application_id = ctx.request.path_params["application_id"]
-    await svc.decide(
+    application = await svc.decide(
         ctx.db, ctx.settings, ctx.user, programme, application_id, decision == "accept"
     )
-    ctx.flash("Accepted." if decision == "accept" else "Declined.")
+    name = (await svc.usernames(ctx.db, {application.user_id})).get(application.user_id, "")
+    done = "Accepted" if decision == "accept" else "Declined"
+    ctx.flash(f"{done}: {name}'s application ({application.side} side)." if name else f"{done}.")
     return ctx.redirect(ctx.url("programme_applications", programme_id=programme.id))
 
 

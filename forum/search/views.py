@@ -54,7 +54,8 @@ def _date(value: str, name: str) -> datetime | None:
     try:
         return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
     except ValueError:
-        raise SearchError(f"'{name}' must be a date like 2026-01-31.") from None
+        field = {"from": "“From”", "to": "“To”"}.get(name, name)
+        raise SearchError(f"{field} must be a date like 2026-01-31.") from None
 
 
 @view()

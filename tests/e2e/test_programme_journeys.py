@@ -71,7 +71,7 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
     for member in JUNIORS + SENIORS:
         side = "junior" if member in JUNIORS else "senior"
         page.get_by_role("button", name=f"Accept {member} ({side})").click()
-        expect(page.get_by_text("Accepted.")).to_be_visible()
+        expect(page.get_by_text(f"Accepted: {member}'s application ({side} side).")).to_be_visible()
     page.goto(path)
     page.get_by_role("link", name="Pairing and check-ins").click()
     proposal = page.url
