@@ -81,3 +81,12 @@ class ReactionAdded:
     post_id: int
     actor_id: int
     kind: str
+
+
+@dataclass(frozen=True)
+class ThreadsRead:
+    """Members' read marks were written (forum.board.reading, in a batch every few seconds):
+    each (user id, thread id) read up to a post id. Announced in the batch's transaction
+    (forum.notifications marks read what those posts were notified as)."""
+
+    marks: tuple[tuple[int, int, int], ...]  # (user_id, thread_id, post_id)

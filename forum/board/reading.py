@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from forum.accounts.models import User
+from forum.board.events import ThreadsRead
 from forum.board.models import Post, Thread
 from forum.board.visibility import viewer_kind, visible_posts
+from forum.core import events
 from forum.core.db import Base, Database
 
 log = logging.getLogger("candor.reads")
@@ -164,6 +166,7 @@ async def write_marks(session: AsyncSession, marks: dict[Key, int]) -> None:
             where=ThreadRead.post_id < stmt.excluded.post_id,
         )
         await session.execute(stmt)
+    await events.announce(session, ThreadsRead(tuple((u, t, p) for (u, t), p in marks.items())))
 
 
 async def read_marks(

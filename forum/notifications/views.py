@@ -15,7 +15,7 @@ from starlette.routing import Route
 from forum.accounts.models import User
 from forum.board import lists
 from forum.board.categories import category_by_slug
-from forum.board.events import CategoryPageExtras, ThreadPageExtras
+from forum.board.events import CategoryPageExtras, ThreadPageExtras, ThreadsRead
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import can_see_category, post_visibility, thread_visibility
 from forum.core import events, ratelimit
@@ -335,8 +335,38 @@ async def _conversation_read(session: AsyncSession, event: ConversationRead) -> 
         await _mark_read(session, user, Notification.conversation_id == event.conversation_id)
 
 
+# What reading a thread up to a post settles: being told of that post (not a moderation
+# notice, which is about the member's own post, nor a rank).
+_READ_WITH_THE_THREAD = (Kind.mention, Kind.quote, Kind.reply, Kind.post, Kind.reaction)
+
+
+async def _threads_read(session: AsyncSession, event: ThreadsRead) -> None:
+    """Reading a thread marks read the notifications about the posts read (a member read the
+    thread a reply was in, and the bell still said "replied to you")."""
+    users = {user_id for user_id, _thread, _post in event.marks}
+    waiting = {
+        user.id: user
+        for user in await session.scalars(
+            select(User).where(User.id.in_(users), User.notifications_unread > 0)
+        )
+    }
+    for user_id, thread_id, post_id in event.marks:
+        user = waiting.get(user_id)
+        if user is None:
+            continue
+        await _mark_read(
+            session, user,
+            and_(
+                Notification.thread_id == thread_id,
+                Notification.kind.in_([k.value for k in _READ_WITH_THE_THREAD]),
+                or_(Notification.post_id.is_(None), Notification.post_id <= post_id),
+            ),
+        )  # fmt: skip
+
+
 def subscribe() -> None:
     events.subscribe(ConversationRead, _conversation_read)
+    events.subscribe(ThreadsRead, _threads_read)
     events.answer(ThreadPageExtras, thread_extras)
     events.answer(CategoryPageExtras, category_extras)
     # The board's lists (Latest, New, Unread) leave out what a member muted.
