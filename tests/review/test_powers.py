@@ -110,3 +110,21 @@ async def test_an_editor_is_not_given_the_moderator_rank(
     ranks = await load_ranks(db)
     assert editor.special_rank_id is None
     assert ranks.rank_for(editor.points, editor.special_rank_id) == "Newcomer"
+
+
+async def test_a_moderator_is_told_up_front_that_their_own_item_is_for_another(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The decision form was offered on the moderator's own post, then refused on sending."""
+    mod = await make_user(db, settings, username="self_mod", role="moderator")
+    await make_user(db, settings, username="other_mod", role="moderator")
+    _thread, (post,) = await make_thread(db, settings, mod, await make_category(db))
+    item = await open_item(db, post.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=20)
+    await db.commit()
+    await login(client, "self_mod")
+    own = (await client.get(f"/mod/items/{item.id}")).text
+    assert "another moderator decides on it" in own and 'class="decision-form"' not in own
+    client.cookies.clear()
+    await login(client, "other_mod")
+    theirs = (await client.get(f"/mod/items/{item.id}")).text
+    assert 'class="decision-form"' in theirs and "another moderator decides" not in theirs
