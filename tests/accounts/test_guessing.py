@@ -4,6 +4,7 @@ the change-password form; per-address limits see the real connecting address."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -13,6 +14,12 @@ from forum.cli import proxy_options
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
 from tests.helpers import PASSWORD, login, make_user, post_form
+
+
+def _client_at(app: Any, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from `address` (the app sees it as the client's)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 4000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def _sign_in(client: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
@@ -99,8 +106,7 @@ async def test_per_address_limits_count_an_ipv6_subscriber_by_its_64(
             "password": "long enough pw", "password_confirm": "long enough pw"}  # fmt: skip
 
     def client_at(address: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(address, 4000))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        return _client_at(app, address)
 
     async def register_from(address: str) -> int:
         async with client_at(address) as client:
@@ -143,8 +149,7 @@ async def test_guessing_elsewhere_does_not_lock_the_member_out_and_a_reset_clear
     await db.commit()
 
     def client_at(address: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(address, 4000))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        return _client_at(app, address)
 
     async with client_at("203.0.113.7") as stranger, client_at("198.51.100.2") as owner:
         for n in range(settings.login_max_failures_account):
@@ -188,8 +193,7 @@ async def test_a_device_the_member_signed_in_on_is_not_locked_out_by_strangers(
     await db.commit()
 
     def client_at(address: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(address, 4000))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        return _client_at(app, address)
 
     async with client_at("198.51.100.9") as home, client_at("198.51.100.10") as elsewhere:
         assert (await _sign_in(home, "rowan", PASSWORD)).status_code == 303
@@ -229,8 +233,7 @@ async def test_strangers_failing_to_sign_in_do_not_lock_a_signed_in_members_form
     await db.commit()
 
     def client_at(address: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(address, 4000))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        return _client_at(app, address)
 
     async with client_at("198.51.100.30") as home:
         assert (await _sign_in(home, "home_h", PASSWORD)).status_code == 303
