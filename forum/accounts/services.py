@@ -74,7 +74,8 @@ USERNAME_CUE_MAX = 0.5
 # (Read with digits for letters: "m0d", "adm1n". Not "staff": "staff_engineer_jo" is a job.)
 STAFF_WORDS = frozenset({"admin", "admins", "administrator", "moderator", "moderators", "mod",
                          "mods", "official"})  # fmt: skip
-_DIGITS_FOR_LETTERS = str.maketrans("013457", "oieast")
+# Digits read as the letters they pass for ("t00 jun10r"): names here, programmes' texts too.
+DIGITS_FOR_LETTERS = str.maketrans("013457", "oieast")
 
 
 def on_premoderation(user: User, settings: Settings) -> bool:
@@ -121,8 +122,8 @@ def validate_username(username: str) -> str:
     # "come_back_in_20yrs") is refused here, read as words, text-speak spelt out, and run
     # together ("youretoojuniortogetthis"). A name is not speech: any cue reading a put-down
     # refuses it, not only a stock one.
-    readings = (_name_words(username), _name_words(username.translate(_DIGITS_FOR_LETTERS)))
-    squashed = re.sub(r"[^a-z]", "", username.lower().translate(_DIGITS_FOR_LETTERS))
+    readings = (_name_words(username), _name_words(username.translate(DIGITS_FOR_LETTERS)))
+    squashed = re.sub(r"[^a-z]", "", username.lower().translate(DIGITS_FOR_LETTERS))
     if max(
         cues.reading(for_model(words)) for words in readings
     ) >= USERNAME_CUE_MAX or cues.SQUASHED_PUT_DOWN.search(squashed):
@@ -162,7 +163,7 @@ def _skeleton_column(key: ColumnElement[str] | None = None) -> ColumnElement[str
 
 
 def check_staff_words(username: str) -> None:
-    parts = _name_words(username.translate(_DIGITS_FOR_LETTERS)).lower().split()
+    parts = _name_words(username.translate(DIGITS_FOR_LETTERS)).lower().split()
     # Read as a reader reads them: "rnoderator", "admln".
     if {username_skeleton(w) for w in STAFF_WORDS} & {username_skeleton(p) for p in parts}:
         raise AccountError("username", "Usernames may not name a staff role (mod, admin).")

@@ -83,6 +83,22 @@ def _signed_in_device(ctx: Ctx) -> str:
     return "session:" + hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
+async def _current_password_problem(ctx: Ctx, user: User, given: str) -> tuple[int, str] | None:
+    """Whether `given` is the signed-in member's current password, for the forms that ask for
+    it (changing the password or the address, deleting the account): None when it is, else
+    the status and message to show. Wrong guesses count for the session alone
+    (`_signed_in_device`), five a window as an address's."""
+    key, device = accounts.guess_key(user), _signed_in_device(ctx)
+    try:
+        await _check_guesses(ctx, key, device)
+    except ratelimit.RateLimited as exc:
+        return 429, exc.message
+    if not await ctx.request.app.state.passwords.verify(user.password_hash, given):
+        await _record_guess(ctx, key, device)
+        return 400, "Your current password is not right."
+    return None
+
+
 def _known_device(ctx: Ctx, user: User | None) -> str | None:
     """The id of this browser's device cookie when it was given to `user`, else None."""
     raw = ctx.request.cookies.get(DEVICE_COOKIE)
@@ -474,16 +490,9 @@ async def change_password(ctx: Ctx) -> Response:
         return ctx.render("accounts/password.html", {})
     form = await ctx.form()
     passwords = ctx.request.app.state.passwords
-    # Guessing the current password here counts with failed sign-ins to the same account.
-    try:
-        await _check_guesses(ctx, accounts.guess_key(user), _signed_in_device(ctx))
-    except ratelimit.RateLimited as exc:
-        return ctx.render("accounts/password.html", {"error": exc.message}, 429)
-    if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await _record_guess(ctx, accounts.guess_key(user), _signed_in_device(ctx))
-        return ctx.render(
-            "accounts/password.html", {"error": "Your current password is not right."}, 400
-        )
+    problem = await _current_password_problem(ctx, user, field_str(form, "current_password", 200))
+    if problem is not None:
+        return ctx.render("accounts/password.html", {"error": problem[1]}, problem[0])
     new = field_str(form, "password", 200)
     if new != field_str(form, "password_confirm", 200):
         return ctx.render(
@@ -586,18 +595,11 @@ async def change_email(ctx: Ctx) -> Response:
     form = await ctx.form()
     email = field_str(form, "email", 254).strip()
     limits = ratelimit.limits(ctx.settings)
-    # Guessing the password here counts with failed sign-ins to the same account.
-    try:
-        await _check_guesses(ctx, accounts.guess_key(user), _signed_in_device(ctx))
-    except ratelimit.RateLimited as exc:
-        return _email_page(ctx, 429, email=email, error=exc.message)
-    passwords = ctx.request.app.state.passwords
-    if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await _record_guess(ctx, accounts.guess_key(user), _signed_in_device(ctx))
-        return _email_page(
-            ctx, 400, email=email, error="Your current password is not right.",
-            field="current_password",
-        )  # fmt: skip
+    problem = await _current_password_problem(ctx, user, field_str(form, "current_password", 200))
+    if problem is not None:
+        status, message = problem
+        field = "current_password" if status == 400 else ""
+        return _email_page(ctx, status, email=email, error=message, field=field)
     try:
         email = accounts.validate_email(email)
         if email.lower() == user.email_key:
@@ -685,15 +687,12 @@ async def delete_account(ctx: Ctx) -> Response:
     form = await ctx.form()
     if await accounts.is_last_admin(ctx.db, user):
         return _delete_page(ctx, 400, error=accounts.LAST_ADMIN, last_admin=True)
-    # Guessing the password here counts with failed sign-ins to the same account.
-    try:
-        await _check_guesses(ctx, accounts.guess_key(user), _signed_in_device(ctx))
-    except ratelimit.RateLimited as exc:
-        return _delete_page(ctx, 429, error=exc.message)
-    passwords = ctx.request.app.state.passwords
-    if not await passwords.verify(user.password_hash, field_str(form, "current_password", 200)):
-        await _record_guess(ctx, accounts.guess_key(user), _signed_in_device(ctx))
-        return _delete_page(ctx, 400, error="Your password is not right: nothing has been deleted.")
+    problem = await _current_password_problem(ctx, user, field_str(form, "current_password", 200))
+    if problem is not None:
+        status, message = problem
+        if status == 400:
+            message = "Your password is not right: nothing has been deleted."
+        return _delete_page(ctx, status, error=message)
     try:
         anonymous = await accounts.delete_account(ctx.db, ctx.settings, user)
     except DomainError as exc:  # the last administrator after all, or a domain above refused

@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import User, UserStatus
-from forum.accounts.services import find_by_username, is_suspended, on_premoderation
+from forum.accounts.models import User
+from forum.accounts.services import find_by_username, is_deleted, is_suspended, on_premoderation
 from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError
@@ -393,8 +393,7 @@ async def resolve_recipients(
     found: list[User] = []
     for name in names:
         member = await find_by_username(session, name[:30])
-        gone = member is not None and member.status == UserStatus.deleted
-        if member is None or member.email_confirmed_at is None or gone:
+        if member is None or member.email_confirmed_at is None or is_deleted(member):
             # An account nobody confirmed is not a member yet (its address may not be theirs),
             # and a deleted one is no longer one.
             raise MessageError("to", f"There is no member called “{name[:30]}”.")

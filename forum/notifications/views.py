@@ -350,18 +350,18 @@ async def _threads_read(session: AsyncSession, event: ThreadsRead) -> None:
             select(User).where(User.id.in_(users), User.notifications_unread > 0)
         )
     }
+    read: dict[int, list[ColumnElement[bool]]] = {}
     for user_id, thread_id, post_id in event.marks:
-        user = waiting.get(user_id)
-        if user is None:
-            continue
-        await _mark_read(
-            session, user,
-            and_(
-                Notification.thread_id == thread_id,
-                Notification.kind.in_([k.value for k in _READ_WITH_THE_THREAD]),
-                or_(Notification.post_id.is_(None), Notification.post_id <= post_id),
-            ),
-        )  # fmt: skip
+        if user_id in waiting:
+            read.setdefault(user_id, []).append(
+                and_(
+                    Notification.thread_id == thread_id,
+                    or_(Notification.post_id.is_(None), Notification.post_id <= post_id),
+                )
+            )
+    kinds = Notification.kind.in_([k.value for k in _READ_WITH_THE_THREAD])
+    for user_id, threads in read.items():  # one update and one recount per member
+        await _mark_read(session, waiting[user_id], and_(kinds, or_(*threads)))
 
 
 def subscribe() -> None:

@@ -21,8 +21,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import User
-from forum.accounts.services import is_suspended
+from forum.accounts.models import User, UserStatus
+from forum.accounts.services import DIGITS_FOR_LETTERS, is_suspended
 from forum.articles.models import Article
 from forum.core import ratelimit
 from forum.core.audit import audit
@@ -102,9 +102,6 @@ def _text(value: str, field: str, label: str, *, required: bool = False) -> str:
     return value
 
 
-_DIGITS_AS_LETTERS = str.maketrans("013457", "oieast")
-
-
 def _shown(value: str, field: str, label: str) -> str:
     """A lead's text every member reads (a programme's name, purpose, ground rules, a check-in
     question) is refused when it states a put-down the composer would point out, plainly (not
@@ -113,11 +110,12 @@ def _shown(value: str, field: str, label: str) -> str:
     found: list[str] = []
     # As written, and as the model reads it (digits for letters, Markdown and hyphens inside
     # words, letters spaced out: "you are t00 *junior* to get this").
-    plain = re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", value).translate(_DIGITS_AS_LETTERS)
+    plain = re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", value).translate(DIGITS_FOR_LETTERS)
     for text in (value, for_model(value), for_model(plain)):
-        if cues.nudge_phrases(text) and cues.stated_plainly(text, cues.NUDGE):
-            found = cues.nudge_phrases(text)
+        found = cues.nudge_phrases(text)
+        if found and cues.stated_plainly(text, cues.NUDGE):
             break
+        found = []
     if found:
         raise ProgrammeError(
             field,
@@ -463,7 +461,7 @@ async def _usernames(session: AsyncSession, text: str, field: str, user: User) -
             select(User.username).where(
                 User.username_key == name.lower(),
                 User.email_confirmed_at.is_not(None),
-                User.status != "deleted",
+                User.status != UserStatus.deleted.value,
             )
         )
         if found is None:
@@ -528,9 +526,8 @@ async def apply(
         application.status = ApplicationStatus.pending.value
         application.created_at = utcnow()
         made.append(application)
-    # The lead is told of each application, by the member's name, leading to the page where
-    # they decide it. (One notice each: the notifications kept by forum.notifications are
-    # never merged; a lead who wants fewer e-mails chooses the daily digest for this kind.)
+    # The lead is told of the application, by the member's name, leading to the page where
+    # they decide it (a few times a day at most per member: `tell_lead`).
     await tell_lead(
         session, programme, user,
         f"{user.username} applied to {title(programme)} "

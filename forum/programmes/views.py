@@ -525,16 +525,16 @@ async def close(ctx: Ctx) -> Response:
     be undone (a lead closed a cohort still taking applications with one click)."""
     programme = await _lead_programme(ctx)
     assert ctx.user is not None
+    if programme.status == ProgrammeStatus.closed.value:
+        return ctx.render_error(400, "The programme is already closed.")
     confirmed = False
     if ctx.request.method == "POST":
         confirmed = field_str(await ctx.form(), "confirm", 10) == CONFIRM
-    if not confirmed or programme.status == ProgrammeStatus.closed.value:
-        if programme.status == ProgrammeStatus.closed.value:
-            return ctx.render_error(400, "The programme is already closed.")
+    if not confirmed:
         return ctx.render(
             "programmes/confirm_close.html",
             {"programme": programme, "refused": ctx.request.method == "POST",
-             "undecided": len(await life.undecided(ctx.db, programme)),
+             "undecided": await svc.pending_count(ctx.db, programme),
              "pairs": sum(p.status == PairStatus.active.value
                           for p in await svc.pairs_of(ctx.db, programme))},
             400 if ctx.request.method == "POST" else 200,

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, Role, User, UserStatus
-from forum.accounts.services import PEER_OR_SUPERIOR, RankTable, load_ranks, outranks
+from forum.accounts.services import (
+    PEER_OR_SUPERIOR,
+    RankTable,
+    is_deleted,
+    load_ranks,
+    outranks,
+)
 from forum.articles.models import Article
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import BoardError, edit_post, set_post_state
@@ -392,7 +398,7 @@ def _sanction(author: User, action: str, duration: str | None) -> None:
     elif action == "suspend":
         if duration not in SUSPENSIONS:
             raise ReviewError("Choose how long to suspend for.")
-        if author.status != UserStatus.deleted.value:  # a deleted account stays deleted
+        if not is_deleted(author):  # a deleted account stays deleted
             author.status = UserStatus.suspended.value
             author.suspended_until = utcnow() + SUSPENSIONS[duration]
 
