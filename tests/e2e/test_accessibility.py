@@ -72,6 +72,9 @@ def test_member_moderator_and_admin_pages(axe_page: Page) -> None:
     axe_page.context.clear_cookies()
     login(axe_page, "ada_admin")
     found += [v for path in ADMIN_PAGES for v in violations(axe_page, path)]
+    axe_page.context.clear_cookies()
+    login(axe_page, "kofi_a")  # applied to the demo's open cohort: its withdrawal page
+    found += violations(axe_page, "/programmes/3/withdraw")
     assert found == []
 
 
