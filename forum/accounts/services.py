@@ -451,9 +451,20 @@ async def lift_restriction(
 
 
 def guess_key(user: User | None, typed: str = "") -> str:
-    """What password guesses are counted by: the account, however it was named (username or
-    e-mail); for a name that matches no account, the name itself."""
-    return f"user:{user.id}" if user is not None else f"name:{typed.strip().lower()[:100]}"
+    """What password guesses are counted by. At sign-in (`typed`), the name as typed, folded
+    as `find_user` folds it: an account has two names, its username and its e-mail address,
+    and each has its own count, so a lockout met through one says nothing about the other (a
+    probe learnt which address belongs to which username by locking one and trying the
+    other). The forms of a signed-in member count by the account."""
+    if typed.strip():
+        return f"name:{typed.strip().lower()[:254]}"
+    assert user is not None
+    return f"user:{user.id}"
+
+
+def sign_in_keys(user: User) -> tuple[str, str]:
+    """The sign-in form's guess keys for `user`'s two names."""
+    return guess_key(None, user.username_key), guess_key(None, user.email_key)
 
 
 PROFILE_HELD_NOTE = "Waiting for a moderator's approval before other members can see it."

@@ -141,7 +141,7 @@ async def login(ctx: Ctx) -> Response:
         )
     limits = ratelimit.limits(ctx.settings)
     user = await accounts.find_user(ctx.db, name)
-    # Failures count against the account however it was named (username or e-mail).
+    # Failures count against the name typed (accounts.guess_key).
     account_key = accounts.guess_key(user, name)
     device = _known_device(ctx, user)
     try:
@@ -476,7 +476,8 @@ async def reset_password(ctx: Ctx) -> Response:
     if user is None:
         return ctx.render("accounts/reset.html", {"invalid": True}, 400)
     # Whoever holds the mailbox may sign in again at once, whatever was guessed meanwhile.
-    await _clear_guesses(ctx, accounts.guess_key(user))
+    for key in accounts.sign_in_keys(user):
+        await _clear_guesses(ctx, key)
     ctx.set_cookies.append((SESSION_COOKIE, "", None))
     ctx.flash("Your password has been changed. Log in with the new one.")
     return ctx.redirect(ctx.url("login"))

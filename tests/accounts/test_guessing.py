@@ -1,5 +1,6 @@
-"""Password guessing is limited per account however it is named, on the sign-in form and on
-the change-password form; per-address limits see the real connecting address."""
+"""Password guessing is limited per name on the sign-in form (an account's username and its
+e-mail address count apart) and per session on the change-password form; per-address limits
+see the real connecting address."""
 
 from __future__ import annotations
 
@@ -26,18 +27,25 @@ async def _sign_in(client: httpx.AsyncClient, name: str, password: str) -> httpx
     return await post_form(client, "/login", {"username": name, "password": password})
 
 
-async def test_guesses_count_per_account_whether_named_by_username_or_email(
+async def test_guesses_count_per_name_so_a_lockout_does_not_pair_an_address_with_a_username(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
+    """A probe locked an account by its e-mail address and then tried usernames: the one
+    refused was the address's. Each name (however it is capitalised) has its own count."""
     await make_user(db, settings, username="quinn", email="quinn@example.org")
+    await make_user(db, settings, username="other_q", email="other@example.org")
     await db.commit()
     limit = settings.login_max_failures_account
-    names = ["quinn", "QUINN@example.org", "Quinn"]
     for n in range(limit):
-        response = await _sign_in(client, names[n % len(names)], f"wrong guess {n}")
-        assert response.status_code == 400
+        name = "QUINN@example.org" if n % 2 else "quinn@Example.org"
+        assert (await _sign_in(client, name, f"wrong guess {n}")).status_code == 400
     refused = await _sign_in(client, "quinn@example.org", "another wrong guess")
     assert refused.status_code == 429
+    # The username answers as any other account's does: no sign of the lockout.
+    answers = [await _sign_in(client, name, "one more guess") for name in ("quinn", "other_q")]
+    assert [r.status_code for r in answers] == [400, 400]
+    assert "not right" in answers[0].text and "try again" not in answers[0].text.lower()
+    assert (await _sign_in(client, "Quinn", PASSWORD)).status_code == 303
 
 
 async def test_guessing_the_current_password_is_limited(
