@@ -145,6 +145,20 @@ class RetiredUsername(Base):
     retired_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class HeldUsername(Base):
+    """A username named in a registration attempt whose address already has an account. No
+    account is made (the address's owner is told by mail), but the name is held as a pending
+    registration holds its name, until `held_until`: otherwise trying the name again told
+    whether the first attempt had made an account, that is whether the address was known."""
+
+    __tablename__ = "held_usernames"
+
+    # Lower-cased, as `User.username_key`.
+    username_key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))  # as typed, as a pending account shows it
+    held_until: Mapped[datetime] = mapped_column(index=True)
+
+
 class PointsEntry(Base):
     """Why a member's points are what they are; `users.points` is the running sum of this."""
 

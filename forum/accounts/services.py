@@ -24,6 +24,7 @@ from forum.accounts.models import (
     PointsEntry,
     ProfileState,
     Rank,
+    HeldUsername,
     RetiredUsername,
     Role,
     User,
@@ -327,6 +328,23 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
     )
     if alike is not None:
         return f"That username is too like {alike}'s: choose another."
+    # A name held by an attempt with a known address answers as a pending registration's.
+    held = await session.scalar(
+        select(HeldUsername.username)
+        .where(
+            HeldUsername.held_until > utcnow(),
+            or_(
+                HeldUsername.username_key == key,
+                _skeleton_column(HeldUsername.username_key.expression)
+                == username_skeleton(username),
+            ),
+        )
+        .limit(1)
+    )
+    if held is not None:
+        return USERNAME_TAKEN if held.lower() == key else (
+            f"That username is too like {held}'s: choose another."
+        )
     # A deleted account's former name, or one that reads alike, is nobody's to take.
     retired = await session.scalar(
         select(RetiredUsername.username_key)
@@ -342,6 +360,27 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
     if retired is not None:
         return USERNAME_RETIRED
     return None
+
+
+async def hold_username(session: AsyncSession, username: str) -> None:
+    """Hold a free `username` for as long as a pending registration holds its name
+    (`HeldUsername`), after an attempt to register it with an address that has an account."""
+    key = username.strip().lower()
+    until = utcnow() + timedelta(hours=CONFIRMATION_HOURS)
+    try:
+        async with session.begin_nested():
+            row = await session.get(HeldUsername, key)
+            if row is None:
+                session.add(HeldUsername(username_key=key, username=username.strip(),
+                                         held_until=until))  # fmt: skip
+            else:
+                row.held_until = until
+    except IntegrityError:
+        pass  # held by a request at the same moment: held either way
+
+
+async def prune_held_usernames(session: AsyncSession) -> None:
+    await session.execute(delete(HeldUsername).where(HeldUsername.held_until < utcnow()))
 
 
 # Said as a taken name is (saying an account was deleted would tell that its member left).

@@ -336,6 +336,7 @@ async def register(ctx: Ctx) -> Response:
     owner = None if errors else await accounts.address_owner(ctx.db, values["email"])
     if owner is not None:
         await ratelimit.record(ctx.db, limits.register_ip, ctx.client)
+        await accounts.hold_username(ctx.db, values["username"])
         # As long as making an account takes: hashing the password is most of it.
         await ctx.request.app.state.passwords.hash(password)
         site = ctx.settings.site_name

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from forum.accounts.models import LoginSession, PasswordResetToken, User
-from forum.accounts.services import token_hash
+from forum.accounts.models import HeldUsername, LoginSession, PasswordResetToken, User
+from forum.accounts.services import prune_held_usernames, token_hash
 from forum.core.db import utcnow
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
@@ -90,6 +90,34 @@ async def test_registering_a_known_address_answers_the_same_and_tells_its_owner(
         select(OutboxMessage).where(OutboxMessage.to_address == "taken@example.org")
     )
     assert told is not None and "already has one" in told.body
+
+
+async def test_a_known_addresss_attempt_holds_its_name_as_a_new_registration_would(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe registered a name with an address, then tried the name again: taken meant the
+    address was new, free that it had an account. Both now hold the name alike."""
+    await make_user(db, settings, username="owner3", email="known@example.org")
+    await db.commit()
+    await register(client, username="Probe_Known", email="known@example.org")
+    await register(client, username="probe_new", email="unknown@example.org")
+    answers = []
+    for name, alike in (("probe_known", "probe-known"), ("probe_new", "probe-new")):
+        again = await register(client, username=name, email="third@example.org")
+        assert again.status_code == 400
+        answers.append(again.text.replace(name, "NAME"))
+        look_alike = await register(client, username=alike, email="fourth@example.org")
+        assert look_alike.status_code == 400 and "too like" in look_alike.text
+    assert "taken, or waiting for its registration" in answers[0]
+    assert answers[0] == answers[1]
+    # Held as long as a pending registration's link lasts, then free (and pruned).
+    await db.execute(update(HeldUsername).values(held_until=utcnow() - timedelta(seconds=1)))
+    await db.commit()
+    await prune_held_usernames(db)
+    await db.commit()
+    assert await db.scalar(select(func.count()).select_from(HeldUsername)) == 0
+    free = await register(client, username="probe_known", email="fifth@example.org")
+    assert free.status_code == 200 and "Check your e-mail" in free.text
 
 
 async def test_an_addresss_owner_is_told_of_registration_attempts_a_few_times_a_day(
