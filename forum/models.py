@@ -4,11 +4,11 @@ tests). It sits above the domains, like forum.app."""
 from forum.accounts.models import (
     EmailChange,
     EmailConfirmation,
+    HeldUsername,
     LoginSession,
     PasswordResetToken,
     PointsEntry,
     Rank,
-    HeldUsername,
     RetiredUsername,
     Role,
     User,

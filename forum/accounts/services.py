@@ -19,12 +19,12 @@ from forum.accounts.events import AccountDeleting, ProfileChanged, RankEarned
 from forum.accounts.models import (
     EmailChange,
     EmailConfirmation,
+    HeldUsername,
     LoginSession,
     PasswordResetToken,
     PointsEntry,
     ProfileState,
     Rank,
-    HeldUsername,
     RetiredUsername,
     Role,
     User,
@@ -342,8 +342,10 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
         .limit(1)
     )
     if held is not None:
-        return USERNAME_TAKEN if held.lower() == key else (
-            f"That username is too like {held}'s: choose another."
+        return (
+            USERNAME_TAKEN
+            if held.lower() == key
+            else (f"That username is too like {held}'s: choose another.")
         )
     # A deleted account's former name, or one that reads alike, is nobody's to take.
     retired = await session.scalar(
