@@ -7,7 +7,8 @@ sits above them like forum.app, answers in the same transaction:
 - programmes: a running pair ends and live applications are withdrawn through the programmes'
   own services (`leave`, `withdraw`), which tell the partner and the lead as they always do,
   and the profile each application carried (job, department, skills, availability) is cleared;
-- board: the member's drafts and read marks go;
+- board: the member's drafts and read marks go, and other posts' @mentions of the member stop
+  linking (they stay as the text written: the old name's page is nobody's now);
 - messages: blocks, the member's and of the member, go (conversations stay with the others);
 - notifications: the member's notifications (and those waiting to be made), watches and
   choices go, and every kind is set to off, so that nothing is made for the anonymised account
@@ -18,12 +19,15 @@ programme not yet closed is refused (nobody would run it)."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.events import AccountDeleting
 from forum.accounts.models import User
-from forum.board.models import Draft
+from forum.board.mentions import profile_path
+from forum.board.models import Draft, Post
 from forum.board.reading import ThreadRead
 from forum.core import events
 from forum.core.settings import Settings
@@ -103,9 +107,28 @@ async def _programmes(session: AsyncSession, settings: Settings, user: User) -> 
     )
 
 
-async def _board(session: AsyncSession, uid: int) -> None:
-    await session.execute(delete(Draft).where(Draft.user_id == uid))
-    await session.execute(delete(ThreadRead).where(ThreadRead.user_id == uid))
+async def _board(session: AsyncSession, user: User) -> None:
+    await session.execute(delete(Draft).where(Draft.user_id == user.id))
+    await session.execute(delete(ThreadRead).where(ThreadRead.user_id == user.id))
+    await _unlink_mentions(session, user.username)
+
+
+async def _unlink_mentions(session: AsyncSession, username: str) -> None:
+    """Posts' links to `username`'s page become the @name they show: after the deletion the
+    page is nobody's (a probe followed such links to "There is no member by that name").
+    Stored HTML is changed, as rendering made it; the Markdown source keeps the @name."""
+    href = f'href="{profile_path(username)}"'
+    anchor = re.compile(r"<a " + re.escape(href) + r"[^>]*>(@[^<]*)</a>")
+    rows = await session.execute(
+        select(Post.id, Post.body_html).where(Post.body_html.contains(href, autoescape=True))
+    )
+    for post_id, html in rows.all():
+        await session.execute(
+            update(Post)
+            .where(Post.id == post_id)
+            .values(body_html=anchor.sub(r"\1", html))
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _messages(session: AsyncSession, uid: int) -> None:
@@ -148,7 +171,7 @@ async def on_account_deleting(session: AsyncSession, event: AccountDeleting) -> 
         )
     # Programmes first: leaving records notices for the partner and the lead (kept below).
     await _programmes(session, event.settings, user)
-    await _board(session, user.id)
+    await _board(session, user)
     await _messages(session, user.id)
     await _notifications(session, user.id)
 

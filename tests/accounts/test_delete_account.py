@@ -143,7 +143,9 @@ async def _everything(db: AsyncSession, settings: Settings) -> dict[str, int]:
     thread, (opening,) = await make_thread(
         db, settings, alice, category, title="Pairing across grades", body="My first post."
     )
-    _, (bobs,) = await make_thread(db, settings, bob, category, title="Bob's thread")
+    bobs_thread, (bobs,) = await make_thread(
+        db, settings, bob, category, title="Bob's thread", body="Thanks @alice, and @carol too."
+    )
     await add_reaction(db, settings, alice, bobs, "thanks")
     db.add(Report(post_id=bobs.id, reporter_id=alice.id, reason="off_topic", weight=1.0))
     conversation, message = await start_conversation(db, settings, alice, [bob], "Hi", "Hi Bob.")
@@ -165,7 +167,8 @@ async def _everything(db: AsyncSession, settings: Settings) -> dict[str, int]:
     await accounts.start_session(db, alice, 30, "another device")
     await db.commit()
     return {"alice": alice.id, "bob": bob.id, "thread": thread.id, "post": opening.id,
-            "bobs_post": bobs.id, "conversation": conversation.id}  # fmt: skip
+            "bobs_post": bobs.id, "bobs_thread": bobs_thread.id,
+            "conversation": conversation.id}  # fmt: skip
 
 
 async def test_deleting_anonymises_the_account_and_keeps_what_others_read(
@@ -237,6 +240,10 @@ async def test_afterwards_the_old_name_leads_nowhere_and_the_posts_show_the_anon
     thread = await client.get(f"/t/{ids['thread']}")
     assert thread.status_code == 200
     assert f'href="/u/{anonymous}"' in thread.text and 'href="/u/alice"' not in thread.text
+    # Others' @mentions of the old name stay as written, no longer a link to nowhere.
+    bobs = await client.get(f"/t/{ids['bobs_thread']}")
+    assert "Thanks @alice, and" in bobs.text and 'href="/u/alice"' not in bobs.text
+    assert '<a href="/u/carol"' in bobs.text
     # Search by author: the old name is nobody's; the anonymous one lists the posts.
     old = await client.get("/search", params={"author": "alice"})
     assert "My first post" not in old.text and "no member called" in old.text
