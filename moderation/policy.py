@@ -210,6 +210,12 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
         reasons.append(WATCHED)
     if scores.get("language", {}).get("other", 0.0) > 0:
         reasons.append(OTHER_LANGUAGE)
+        # Nothing says the words are unkind, so an established member's post stays on view
+        # for a person to read. A new account's waits for them: probes' fresh accounts
+        # published put-downs in French, Spanish and German that stayed on view until a
+        # moderator came.
+        if not post.established:
+            hold = True
     verdict = "hold" if hold else ("flag" if reasons else "clear")
     return Decision(verdict, reasons, dismissive, context)
 

@@ -41,7 +41,7 @@ ENGLISH = [
 
 
 @pytest.mark.parametrize("language", sorted(FOREIGN))
-def test_a_put_down_in_another_language_is_flagged_not_held(
+def test_a_put_down_in_another_language_is_flagged_and_held_only_from_a_new_account(
     stage: LanguageStage, language: str
 ) -> None:
     text = FOREIGN[language]
@@ -52,6 +52,13 @@ def test_a_put_down_in_another_language_is_flagged_not_held(
     (result,) = stage.score([PostInput(1, text)])
     decision = decide({"language": result.scores()}, PostInput(1, text), Settings())
     assert decision.verdict == "flag" and decision.reasons == [OTHER_LANGUAGE]
+    # A new account's waits for a moderator: fresh accounts' put-downs in other languages
+    # stayed on view until one came.
+    new = PostInput(1, text, established=False)
+    assert decide({"language": result.scores()}, new, Settings()).verdict == "hold"
+    english = PostInput(2, ENGLISH[0], established=False)
+    (plain,) = stage.score([english])
+    assert decide({"language": plain.scores()}, english, Settings()).verdict == "clear"
 
 
 def test_a_sentence_in_another_language_inside_an_english_post_is_found(

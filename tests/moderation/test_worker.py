@@ -232,10 +232,14 @@ async def test_a_put_down_split_across_three_posts_in_a_row_is_read_as_one(
 async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_view(
     fresh_database: Database, wsettings: Settings
 ) -> None:
+    """An established member's stays on view; a new account's waits for the person."""
     from moderation.language import LanguageStage
 
     french = "Franchement, tu es trop junior pour comprendre. Reviens quand tu auras vingt ans."
     ids = await seed(fresh_database, wsettings, [FRIENDLY, french])
+    async with fresh_database.sessionmaker() as session:
+        await session.execute(update(User).values(joined_at=utcnow() - timedelta(days=30)))
+        await session.commit()
     worker = worker_for(wsettings, fresh_database, CueStage(), LanguageStage())
     assert await worker.run_once() == 2
     assert [r.verdict for r in await results_for(fresh_database, ids[0])] == ["clear"]
@@ -248,6 +252,13 @@ async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_v
         items = (await session.scalars(select(ReviewItem))).all()
         assert [(i.post_id, i.reasons) for i in items] == [(ids[1], [OTHER_LANGUAGE])]
         assert "language the automatic checks do not read" in describe(items[0].reasons)
+    new_ids = await seed(fresh_database, wsettings, [FRIENDLY, french])
+    assert await worker.run_once() == 2
+    assert (await results_for(fresh_database, new_ids[1]))[-1].verdict == "hold"
+    async with fresh_database.sessionmaker() as session:
+        held = await session.get(Post, new_ids[1])
+        assert held is not None and held.moderation_state == "held"
+        assert "in a language the automatic checks do not read" in held.moderation_note
 
 
 async def test_stage_that_cannot_load_is_reported_and_rescored_once_it_loads(
