@@ -94,16 +94,16 @@ def test_a_visitors_header_is_one_row_on_a_laptop(page: Page, viewport: str) -> 
         fits_sideways(page)
 
 
-def test_staff_have_latest_and_an_admin_page_and_programmes_in_the_footer(
+def test_staff_have_latest_programmes_and_an_admin_page(
     page: Page, viewport: str
 ) -> None:
     """Administrators' Outbox and Ranks links made room for one Admin link (a page listing
-    every staff page, and members by name), so staff have Latest in the header too; the
-    footer has Programmes."""
+    every staff page, and members by name), so staff have Latest in the header too; Settings
+    became an icon (still named), which made room for Programmes (in the footer too)."""
     login(page, "ada_admin")
     page.goto("/mod")
     header = page.locator("header.site")
-    for name in ("Latest", "Unread", "Review queue"):
+    for name in ("Latest", "Unread", "Review queue", "Programmes", "Settings"):
         expect(header.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(header.get_by_role("link", name="Outbox")).to_have_count(0)
     header.get_by_role("link", name="Admin", exact=True).click()
