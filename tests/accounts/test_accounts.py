@@ -590,7 +590,9 @@ async def test_settings_are_one_click_from_every_page(
     await db.commit()
     await login(client, "settler")
     home = (await client.get("/")).text
-    assert re.search(r'<a href="/account/profile"[^>]*>.*?<span class="label">Settings</span></a>', home)
+    assert re.search(
+        r'<a href="/account/profile"[^>]*>.*?<span class="label">Settings</span></a>', home
+    )
     page = (await client.get("/account/profile")).text
     for link in ("/account/password", "/account/email", "/notifications/preferences"):
         assert f'href="{link}"' in page, link

@@ -94,9 +94,7 @@ def test_a_visitors_header_is_one_row_on_a_laptop(page: Page, viewport: str) -> 
         fits_sideways(page)
 
 
-def test_staff_have_latest_programmes_and_an_admin_page(
-    page: Page, viewport: str
-) -> None:
+def test_staff_have_latest_programmes_and_an_admin_page(page: Page, viewport: str) -> None:
     """Administrators' Outbox and Ranks links made room for one Admin link (a page listing
     every staff page, and members by name), so staff have Latest in the header too; Settings
     became an icon (still named), which made room for Programmes (in the footer too)."""
