@@ -17,6 +17,8 @@ process uses `fold` through the composer's nudge.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 import unicodedata
@@ -397,12 +399,75 @@ def _email_words(m: re.Match[str]) -> str:
     return _EMAIL_JOIN.sub(" ", name) + " " + domain
 
 
+# Base64 of a sentence ("WW91J3JlIHRvbyBqdW5pb3I…"): a member who decodes it reads the
+# sentence. A run of 16 or more of its characters (standard or URL-safe alphabet) is read as
+# what it decodes to when that is printable text with words (three or more spaces, mostly
+# letters); identifiers, hashes and long words decode to bytes that are not.
+_BASE64 = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_-]{16,4000}={0,2}(?![\w+/=-])")
+_DECODED_TEXT = re.compile(r"[A-Za-z][A-Za-z ,.'!?;:\-\d\n]*")
+
+
+def _base64_words(m: re.Match[str]) -> str:
+    token = m.group(0)
+    if not any(c.isdigit() or c.isupper() for c in token) or not any(c.islower() for c in token):
+        return token  # a word or a shouted word, not an encoding
+    raw = token.rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return token
+    letters = sum(c.isalpha() for c in decoded)
+    if decoded.count(" ") < 3 or letters < 0.6 * len(decoded) or not decoded.isprintable():
+        return token
+    return " " + decoded + " "
+
+
+# ROT13 ("Lbh'er gbb whavbe gb trg guvf"): a line whose letters, turned 13 places, hold many
+# more of English's commonest words than they do as written is read turned.
+_COMMON = frozenset(
+    "a an the and or but to of in on at for with from by as is are was were be been have has "
+    "had do does did you your you're i me my we our they them their he she it its this that "
+    "not no so if when then than too very just get got back come go know can will would "
+    "should could what who how why here there".split()
+)
+_LETTERS_LINE = re.compile(r"[^\n]*[A-Za-z][^\n]*")
+_ROT13 = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
+)
+
+
+def _common_words(line: str) -> int:
+    return sum(w in _COMMON for w in re.findall(r"[a-z']+", line.lower()))
+
+
+def _rot13_line(m: re.Match[str]) -> str:
+    line = m.group(0)
+    words = len(re.findall(r"[A-Za-z']+", line))
+    if words < 3:
+        return line
+    turned = line.translate(_ROT13)
+    common, was = _common_words(turned), _common_words(line)
+    return turned if common >= max(2, 0.3 * words) and common >= 3 * was + 1 else line
+
+
+def decoded(text: str) -> str:
+    """`text` with base64 runs and ROT13 lines read as the sentences they encode (what a
+    member who decodes them reads); linear in the text's length."""
+    if len(text) >= 16:
+        text = _BASE64.sub(_base64_words, text)
+    if text.isascii():
+        text = _LETTERS_LINE.sub(_rot13_line, text)
+    return text
+
+
 def for_model(text: str) -> str:
     """What the models read: the text as it shows on the page (character references such as
     "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
-    dropped), folded, with spaced-out letters joined back into words."""
+    dropped, base64 and ROT13 decoded), folded, with spaced-out letters joined back into
+    words."""
     text = without_filler(text)
-    text = as_shown(text)[0]
+    text = decoded(as_shown(text)[0])
     if "/" in text or "www." in text:
         text = _URL.sub(_url_words, text)
     if "@" in text:

@@ -5,6 +5,8 @@ text written in another script are left as they are."""
 
 from __future__ import annotations
 
+import base64
+import codecs
 import html
 import re
 
@@ -12,7 +14,7 @@ import pytest
 
 from forum.core.text import clean_block, render_markdown
 from moderation import cues
-from moderation.normalise import as_shown, fold, for_model
+from moderation.normalise import as_shown, decoded, fold, for_model
 from moderation.signals import own_words
 
 PLAIN = "You're too junior to get this. Come back when you have 20 years in."
@@ -302,3 +304,25 @@ def test_struck_through_letters_digits_at_word_ends_tags_headings_and_hyphens_re
                  "a state-of-the-art tool"):  # fmt: skip
         assert for_model(kept) == kept
     assert for_model("Y-o-u-r-e t-o-o j-u-n-i-o-r") == "you're too junior"
+
+
+def test_base64_and_rot13_read_as_what_they_encode() -> None:
+    """A probe left "decode it yourself" put-downs (base64, ROT13) on the board: a member who
+    decodes them reads the put-down, so the models read it too."""
+    encoded = base64.b64encode(PLAIN.encode()).decode()
+    assert " ".join(for_model(f"My honest answer: {encoded}").split()) == (
+        f"My honest answer: {PLAIN}"
+    )
+    url_safe = base64.urlsafe_b64encode(PLAIN.encode()).decode().rstrip("=")
+    assert PLAIN in for_model(url_safe)
+    assert for_model("Fair point.\n" + codecs.encode(PLAIN, "rot13")) == f"Fair point.\n{PLAIN}"
+    # Identifiers, hashes, long words, a token in an address and ordinary English stay.
+    for kept in (
+        "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "Supercalifragilisticexpialidocious and PNEUMONOULTRAMICROSCOPIC",
+        "See https://example.org/a/AbCdEfGh12345678/xyz for the form.",
+        "The quick brown fox jumps over the lazy dog.",
+        "Our juniors asked great questions; I learnt a lot from them.",
+        "Gb or snve, V guvax",  # ROT13 of too few words is left as written
+    ):
+        assert decoded(kept) == kept, kept
