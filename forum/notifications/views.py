@@ -113,6 +113,10 @@ async def notifications(ctx: Ctx) -> Response:
             ),
             "unread": n.read_at is None,
             "created_at": n.created_at,
+            # A link (opened in a new tab, copied, read as a link), not a button: opening the
+            # thread or conversation marks it read there, and a script marks the rest.
+            "href": target_path(ctx.url, n.kind, n.post_id, n.thread_id, n.detail,
+                                n.conversation_id, n.link),
         }
         for n in rows
     ]  # fmt: skip
@@ -121,7 +125,8 @@ async def notifications(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def open_notification(ctx: Ctx) -> Response:
-    """Mark the notification read (POST, CSRF) and go to what it is about."""
+    """Mark the notification read (POST, CSRF) and go to what it is about. The list's links
+    go there themselves; its script posts here as one is followed (notifications.js)."""
     user = await _count_change(ctx)
     await ctx.form()
     found = await ctx.db.get(Notification, ctx.request.path_params["notification_id"])

@@ -38,7 +38,7 @@ def _wait_for_notification(page: Page, text: re.Pattern[str], seconds: float = 1
     deadline = time.time() + seconds
     while True:
         page.goto("/notifications")
-        if page.get_by_role("button", name=text).count():
+        if page.get_by_role("link", name=text).count():
             return
         assert time.time() < deadline, f"no notification matching {text.pattern}"
         time.sleep(1)
@@ -66,7 +66,11 @@ def test_a_mention_reaches_the_junior_through_the_bell(page: Page, viewport: str
     expect(bell).to_be_visible()
     bell.click()
     expect(page.get_by_role("heading", name="Notifications", level=1)).to_be_visible()
-    page.get_by_role("button", name=mentioned).first.click()
+    # A link to the post (it opens in a new tab too); following it also marks it read.
+    link = page.get_by_role("link", name=mentioned).first
+    assert (link.get_attribute("href") or "").startswith("/p/")
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/open")):
+        link.click()
     # Landed on the reply itself: its anchor, on the thread's page.
     page.wait_for_url(re.compile(r"/t/\d+\?page=\d+#p\d+$"))
     anchor = page.url.rsplit("#", 1)[1]
@@ -100,7 +104,7 @@ def test_watching_brings_new_posts_and_muting_stops_them(page: Page, viewport: s
     login(page, "david_okafor")
     posted = re.compile(rf"priya_s posted in “{re.escape(title)}”")
     _wait_for_notification(page, posted)
-    expect(page.get_by_role("button", name=posted)).to_have_count(1)
+    expect(page.get_by_role("link", name=posted)).to_have_count(1)
     page.goto(thread_url)
     page.get_by_label("Notifications").select_option("muted")
     page.get_by_role("button", name="Set").click()
@@ -115,5 +119,5 @@ def test_watching_brings_new_posts_and_muting_stops_them(page: Page, viewport: s
     logout(page)
     login(page, "david_okafor")
     _wait_for_notification(page, re.compile(rf"priya_s mentioned you in “{re.escape(other)}”"))
-    expect(page.get_by_role("button", name=posted)).to_have_count(1)
-    expect(page.get_by_role("button", name=in_title)).to_have_count(1)  # the opening post's
+    expect(page.get_by_role("link", name=posted)).to_have_count(1)
+    expect(page.get_by_role("link", name=in_title)).to_have_count(1)  # the opening post's
