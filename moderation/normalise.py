@@ -40,6 +40,8 @@ _LOOKALIKES = {
     "υ": "u", "χ": "x", "γ": "y",
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    # Armenian
+    "Ս": "U", "Օ": "O", "Լ": "L", "ո": "n", "ս": "u", "օ": "o", "հ": "h", "ց": "g", "զ": "q",
 }  # fmt: skip
 _LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
 # Latin letters that stand for plain ones (small capitals have no compatibility mapping):
@@ -50,6 +52,19 @@ _LATIN_VARIANT_LETTERS = {
     "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
     "ı": "i", "ȷ": "j", "ɡ": "g", "ɑ": "a",
 }  # fmt: skip
+# Cherokee letters that look like Latin capitals (Unicode's confusables), and their small
+# forms: folded wherever they are, as a board in English sees Cherokee only as a disguise (a
+# probe published "ᎩᏫՍ'ᎡᎬ ᏔᏫᏫ ᎫՍΝᏆᏫᎡ…" unflagged).
+_CHEROKEE = {
+    "Ꭰ": "D", "Ꭱ": "R", "Ꭲ": "T", "Ꭵ": "I", "Ꭹ": "Y", "Ꭺ": "A", "Ꭻ": "J", "Ꭼ": "E",
+    "Ꮃ": "W", "Ꮇ": "M", "Ꮋ": "H", "Ꮐ": "G", "Ꮒ": "h", "Ꮓ": "Z", "Ꮖ": "I", "Ꮟ": "b",
+    "Ꮢ": "R", "Ꮤ": "W", "Ꮥ": "S", "Ꮩ": "V", "Ꮪ": "S", "Ꮮ": "L", "Ꮯ": "C", "Ꮲ": "P",
+    "Ꮶ": "K", "Ꮷ": "d", "Ꮻ": "O", "Ᏼ": "B",
+}  # fmt: skip
+_LATIN_VARIANT_LETTERS.update(_CHEROKEE)
+_LATIN_VARIANT_LETTERS.update(
+    {c.lower(): v.lower() for c, v in _CHEROKEE.items() if c.lower() != c and v.isupper()}
+)
 _LATIN_VARIANTS = str.maketrans(_LATIN_VARIANT_LETTERS)
 _LATIN_VARIANT_KEYS = frozenset(_LATIN_VARIANT_LETTERS)
 # Digits written for letters between letters ("y0u", "jun10r", "g3t"). A digit at a word's
@@ -284,6 +299,9 @@ def fold(text: str) -> str:
     folded = unleeted
     # Table pipes and footnote references ("[^1]") between the words of a phrase, as blanks:
     # "| You're too | junior to | get this |" and "too junior[^1] to get this" read as words.
+    if "!" in folded or "|" in folded:
+        # "!" or "|" between small letters stands for an "i" ("jun!or", "th|s").
+        folded = _BANG_I.sub("i", folded)
     if "|" in folded:
         folded = folded.replace("|", " ")
     if "[^" in folded:
@@ -303,6 +321,11 @@ def fold(text: str) -> str:
         folded = _HEADING_MARK.sub(_blank, folded)
     if "-" in folded:
         folded = _HYPHENED.sub(lambda m: m.group(0).replace("-", " "), folded)
+    # Four words or more joined by one mark in place of spaces read as words: a probe's
+    # "you're·too·junior·to·get·this" and "you're/too/junior/to/get/this" passed ("and/or"
+    # and "he/she/they" stay).
+    if _JOINERS.intersection(folded):
+        folded = _JOINED.sub(lambda m: m.group(0).replace(m.group(1), " "), folded)
     # A phrase split into short list items ("- you're / - too junior / - to get this") shows
     # as a column of words: the items' marks are blanks, so it reads on as the phrase.
     if "\n" in folded:
@@ -311,6 +334,9 @@ def fold(text: str) -> str:
 
 
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,20}\]")
+_BANG_I = re.compile(r"(?<=[a-z])!(?=[a-z])|(?<=[a-z]{2})\|(?=[a-z])|(?<=[a-z])\|(?=[a-z]{2})")
+_JOINERS = frozenset("·/•–—…+,\\")
+_JOINED = re.compile(r"(?<![\w'])[A-Za-z']+([·/•–—…+,\\])[A-Za-z']+(?:\1[A-Za-z']+){2,}(?![\w'])")
 # An inline link or image, "[words](address)" or "![words](address 'title')" (its title is
 # read by _LINK_TITLE), and a reference link, "[words][ref]" or "[words][]": its opening, its
 # words, then the rest up to the title or the end.
@@ -357,7 +383,7 @@ def _join_words(m: re.Match[str]) -> str:
 # A code fence's own line ("```python"): what it fences is shown, and read.
 _FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[^\n]*$", re.M)
 # A word of three or more capitalised parts ("#YoureTooJuniorToGetThis") is read as words.
-_CAMEL = re.compile(r"\b[A-Za-z][a-z']*(?:[A-Z][a-z']*|[0-9]+){2,}\b")
+_CAMEL = re.compile(r"#?\b[A-Za-z][a-z']*(?:[A-Z][a-z']*|[0-9]+){2,}\b")
 _HUMP = re.compile(r"(?<=[a-z'])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])")
 # Markdown emphasis, strike-through and code marks touching a word: "t**o**o j*uni*or" shows
 # as "too junior", in part bold or italic.
@@ -365,8 +391,13 @@ _MARKS = re.compile(r"[*_~`]+(?=\w)|(?<=\w)[*_~`]+")
 
 
 def _words(m: re.Match[str]) -> str:
-    """A hashtag-style word as the words it runs together, as a sentence reads them."""
-    parts = _HUMP.sub(" ", m.group(0)).split(" ")
+    """A hashtag-style word as the words it runs together, as a sentence reads them (its
+    "#" left out: "#TooJuniorToGetThis" is the phrase). A word in capitals ("YOU'RE") is
+    left as it is."""
+    word = m.group(0)
+    if not any(c.islower() for c in word):
+        return word
+    parts = _HUMP.sub(" ", word.lstrip("#")).split(" ")
     return " ".join([parts[0], *(part.lower() for part in parts[1:])])
 
 
@@ -505,18 +536,23 @@ _TEXTSPEAK_WORDS = {
     "snr": "senior", "bk": "back", "ths": "this", "thx": "thanks", "pls": "please",
     "plz": "please", "ppl": "people", "abt": "about", "gt": "get", "cm": "come", "w": "with",
     "w/": "with", "urself": "yourself", "dont": "don't", "cant": "can't", "youre": "you're",
+    "ur": "you're", "jr": "junior", "jrs": "juniors",
 }  # fmt: skip
+# Forms that are text-speak only in small letters: "Jr" after a name, "Ur" the city.
+_LOWER_ONLY = frozenset({"ur", "jr", "jrs"})
 # ("2 new starters" is a count, "we hired 2 junior devs" too: "2" stands for "too" only between
 # such a word and "2", "to" or "for": "2 young 2 lead", "2 jnr 2 get".)
-_TOO_BEFORE = r"(?:junior|green|inexperienced|naive|jnr|young|new|old|fresh|early)\s+(?:2|to|for)"
+_TOO_BEFORE = (
+    r"(?:junior|green|inexperienced|naive|jnr|jr|young|new|old|fresh|early)\s+(?:2|two|to|for|4)"
+)
 _TO_BEFORE = (
     "get|understand|know|see|be|do|say|speak|talk|lead|comment|make|learn|grasp|follow|judge|"
     "decide|gt|have an|weigh"
 )
 _TEXTSPEAK = re.compile(
-    r"(?<![\w'’/.&-])(?:(?P<word>u|ya|r|yrs|jnrs?|snr|bk|ths|thx|pls|plz|ppl|abt|gt|cm|w/?|"
-    r"urself|dont|cant|youre)(?![\w'’/&-]|\.\w)|"
-    rf"(?P<too>2)(?=\s+(?:{_TOO_BEFORE})\b)|(?P<to>2)(?=\s+(?:{_TO_BEFORE})\b))",
+    r"(?<![\w'’/.&-])(?:(?P<word>u|ya|r|ur|yrs|jnrs?|jrs?|snr|bk|ths|thx|pls|plz|ppl|abt|gt|cm|"
+    r"w/?|urself|dont|cant|youre)(?![\w'’/&-]|\.\w)|"
+    rf"(?P<too>2|two)(?=\s+(?:{_TOO_BEFORE})\b)|(?P<to>2|two)(?=\s+(?:{_TO_BEFORE})\b))",
     re.IGNORECASE,
 )
 
@@ -552,6 +588,8 @@ def _spelt_out(m: re.Match[str]) -> str:
     lower = word.lower()
     if len(word) == 1 and word.isupper():
         return word  # an initial ("W. H. Smith") or a name, not text-speak
+    if lower in _LOWER_ONLY and word != lower:
+        return word
     if lower == "cm" and m.start() > 0 and m.string[m.start() - 2 : m.start()].strip().isdigit():
         return word  # "5 cm"
     return _TEXTSPEAK_WORDS[lower]

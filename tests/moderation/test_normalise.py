@@ -157,7 +157,11 @@ def test_text_in_another_script_keeps_its_letters() -> None:
 def test_emoji_between_words_and_hashtag_words_read_as_words() -> None:
     clapped = "You're 👏 too 👏 junior 👏 to get this."
     assert " ".join(for_model(clapped).split()) == "You're too junior to get this."
-    assert for_model("#NobodyCaresWhatAnInternThinks") == "#Nobody cares what an intern thinks"
+    assert for_model("#NobodyCaresWhatAnInternThinks") == "Nobody cares what an intern thinks"
+    # One hashtag alone reads as the phrase (a probe's "#TooJuniorToGetThis" passed), a word
+    # in capitals as it is.
+    assert for_model("Grads: #TooJuniorToGetThis") == "Grads: Too junior to get this"
+    assert for_model("YOU'RE TOO JUNIOR") == "YOU'RE TOO JUNIOR"
     # Names and products of two parts are words already.
     kept = "JavaScript, PowerPoint and GitHub for McDonald's"
     assert for_model(kept) == kept
@@ -326,3 +330,24 @@ def test_base64_and_rot13_read_as_what_they_encode() -> None:
         "Gb or snve, V guvax",  # ROT13 of too few words is left as written
     ):
         assert decoded(kept) == kept, kept
+
+
+def test_the_seventeenth_sessions_disguises_read_as_words() -> None:
+    """A probe published each of these from a fresh account, unflagged."""
+    cherokee = "ᎩᏫՍ'ᎡᎬ ᏔᏫᏫ ᎫՍΝᏆᏫᎡ. ᏟᏫᎷᎬ ᏴᎪᏟᏦ ᎳᎻᎬΝ ᎩᏫՍ ᎻᎪᏙᎬ 20 ᎩᎬᎪᎡᏚ ᏆΝ."
+    assert for_model(cherokee) == "YOU'RE WOO JUNIOR. COME BACK WHEN YOU HAVE 20 YEARS IN."
+    assert len(fold(cherokee)) == len(cherokee)
+    found = {c.cue: c for c in cues.find_cues("ᏟᏫᎷᎬ ᏴᎪᏟᏦ ᎳᎻᎬΝ ᎩᏫՍ ᎻᎪᏙᎬ 20 ᎩᎬᎪᎡᏚ ᏆΝ")}
+    assert found, "the cue checker reads the folded letters too"
+    for mark in "·/•–—…+,\\":
+        joined = mark.join(["you're", "too", "junior", "to", "get", "this"])
+        assert for_model(f"Grads: {joined}") == "Grads: you're too junior to get this", mark
+    assert for_model("jun!or, th|s") == "junior, this"
+    assert for_model("two junior two get this") == "too junior to get this"
+    assert for_model("you're too jr to get this") == "you're too junior to get this"
+    # Writing in Armenian, lists, paths, two or three words joined, a name's "Jr", a table's
+    # one-letter cells and counts are left as they are.
+    for kept in ("Բարև, ես աշխատում եմ Երևանում", "and/or, he/she/they",
+                 "Martin Luther King Jr. spoke", "We hired two junior devs"):  # fmt: skip
+        assert for_model(kept) == kept, kept
+    assert fold("a|b|c") == "a b c"
