@@ -432,6 +432,11 @@ class ApplicationForm:
     availability: list[str] | None = None
     avoid: str = ""
     reporting_line: str = ""
+    # The training articles the member ticks "I have read" on the form (their ids as sent).
+    training: list[str] | None = None
+
+
+TRAINING_UNREAD = "Tick “I have read” for each training article before you apply."
 
 
 def sides_for(programme: Programme, side: str) -> list[str]:
@@ -484,12 +489,14 @@ async def apply(
         # The lead reads the check-ins: paired, they would read their partner's answers.
         raise Forbidden("side", "You lead this programme: its lead does not apply to it.")
     sides = sides_for(programme, form.side)
+    # The training is acknowledged on the form itself ("I have read …", one box an article),
+    # or was before (the acknowledgement button of earlier versions).
+    ticked = {int(i) for i in form.training or [] if ID_RE.fullmatch(i)}
+    done = await acknowledged(session, programme, user.id)
     missing = [a for a in await training_articles(session, programme)
-               if a.id not in await acknowledged(session, programme, user.id)]  # fmt: skip
+               if a.id not in done and a.id not in ticked]  # fmt: skip
     if missing:
-        raise ProgrammeError(
-            "training", "Read and acknowledge the training material before you apply."
-        )
+        raise ProgrammeError("training", TRAINING_UNREAD)
     topics, slots = lines(programme.topics), lines(programme.slots)
     profile = {
         "job_title": clean_line(form.job_title)[:100],
@@ -514,6 +521,10 @@ async def apply(
     if any(a.status in live for side, a in existing.items() if side in sides):
         raise ProgrammeError("side", "You have already applied to this programme.")
     await check_rate(session, settings, user)
+    for article in await training_articles(session, programme):
+        if article.id in ticked and article.id not in done:
+            session.add(TrainingAck(programme_id=programme.id, user_id=user.id,
+                                    article_id=article.id, created_at=utcnow()))  # fmt: skip
     made = []
     for side in sides:
         # A declined or withdrawn member applies again: the same application, pending anew.

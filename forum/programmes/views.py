@@ -172,6 +172,7 @@ async def apply(ctx: Ctx) -> Response:
         availability=[str(v)[:200] for v in data.getlist("availability")][:100],
         avoid=field_str(data, "avoid", 3000),
         reporting_line=field_str(data, "reporting_line", 3000),
+        training=[str(v)[:20] for v in data.getlist("training")][:100],
     )
     try:
         await svc.apply(ctx.db, ctx.settings, ctx.user, programme, form)

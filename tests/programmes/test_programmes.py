@@ -171,9 +171,9 @@ async def test_training_is_acknowledged_before_applying(
     page = f"/programmes/{programme.id}"
     data = {"side": "junior", "seniority": "2", "teaches": "AI tools"}
     early = await post_form(client, f"{page}/apply", data, token_from=page)
-    assert early.status_code == 400 and "acknowledge the training" in early.text
-    acked = await post_form(client, f"{page}/training/{article.id}", {}, token_from=page)
-    assert acked.status_code == 303
+    assert early.status_code == 400 and "I have read" in early.text
+    assert await db.scalar(select(Application)) is None
+    data["training"] = str(article.id)  # the form's "I have read" box
     off_list = await post_form(client, f"{page}/apply", {**data, "teaches": "Knitting"},
                                token_from=page)  # fmt: skip
     assert off_list.status_code == 400 and "Choose from the programme" in off_list.text
