@@ -938,27 +938,63 @@ def unpaired_sides(
     }  # fmt: skip
 
 
-async def publish(
-    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
-    confirm_over_pilot: bool = False,
-) -> list[Pair]:  # fmt: skip
-    """Publish the newest proposal: each pair gets a private conversation (only the two of
-    them take part; moderators see it only when a message is reported) and both are told.
-    More pairs than the pilot size are published only when the lead confirms it."""
-    require_lead(lead, programme)
+async def _open_pair(
+    session: AsyncSession, programme: Programme, junior: User, senior: User,
+    score: dict[str, Any], now: datetime,
+) -> Pair:  # fmt: skip
+    """A running pair: its private conversation (only the two of them take part), and both
+    told, leading to it."""
+    # The space is left with the pair, on the programme's page (never on its own).
+    conversation = Conversation(
+        subject=f"{programme.name}: {junior.username} and {senior.username}"[:200],
+        created_by=None, created_at=now, last_message_at=now,
+        leave_via=path("programme", programme_id=programme.id),
+    )  # fmt: skip
+    session.add(conversation)
+    await session.flush()
+    for member in (junior, senior):
+        session.add(Participant(conversation_id=conversation.id, user_id=member.id,
+                                joined_at=now, last_read_id=0))  # fmt: skip
+    pair = Pair(programme_id=programme.id, junior_id=junior.id, senior_id=senior.id,
+                status="active", score=json.dumps(score), conversation_id=conversation.id,
+                created_at=now)  # fmt: skip
+    session.add(pair)
+    for member, partner in ((junior, senior), (senior, junior)):
+        tell(
+            session, member.id, NoteKind.programme,
+            f"You are paired with {partner.username} in {title(programme)}: your private "
+            "space is open",
+            path("conversation", conversation_id=conversation.id),
+        )  # fmt: skip
+    return pair
+
+
+@dataclass
+class PublishPlan:
+    """What publishing the newest proposal does, as its confirmation page says it: the pairs,
+    the accepted members it leaves out (user id: sides), and who is told."""
+
+    proposal: dict[str, Any]
+    left_out: dict[int, list[str]]
+
+    @property
+    def pairs(self) -> list[dict[str, Any]]:
+        return list(self.proposal["pairs"])
+
+    @property
+    def told(self) -> int:
+        """How many members are told: each paired member, and each one left out."""
+        paired = {i for p in self.pairs for i in (p["junior_id"], p["senior_id"])}
+        return len(paired | set(self.left_out))
+
+
+async def publish_plan(session: AsyncSession, programme: Programme) -> PublishPlan:
+    """What publishing would do now (refused, saying why, when it cannot be published)."""
     if programme.status != ProgrammeStatus.open.value:
         raise ProgrammeError("action", "The pairs are already published.")
-    job = await latest_job(session, programme)
-    proposal = proposal_of(job)
+    proposal = proposal_of(await latest_job(session, programme))
     if proposal is None or not proposal["pairs"]:
         raise ProgrammeError("action", "There is no finished proposal to publish yet.")
-    count = len(proposal["pairs"])
-    if over_pilot(programme, proposal) and not confirm_over_pilot:
-        raise ProgrammeError(
-            "over_pilot",
-            f"This proposal has {counted(count, 'pair')}, more than the pilot size of "
-            f"{programme.pilot_size}: tick the box to confirm, or fix fewer pairs.",
-        )
     accepted = {
         (user_id, side)
         for user_id, side in await session.execute(
@@ -975,6 +1011,32 @@ async def publish(
                 "action", "Someone in this proposal withdrew since it was made: propose pairs "
                 "again before publishing.",
             )  # fmt: skip
+    paired = {(p["junior_id"], Side.junior.value) for p in proposal["pairs"]} | {
+        (p["senior_id"], Side.senior.value) for p in proposal["pairs"]
+    }
+    left_out: dict[int, list[str]] = {}
+    for user_id, side in sorted(accepted - paired):
+        left_out.setdefault(user_id, []).append(side)
+    return PublishPlan(proposal=proposal, left_out=left_out)
+
+
+async def publish(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    confirm_over_pilot: bool = False,
+) -> list[Pair]:  # fmt: skip
+    """Publish the newest proposal: each pair gets a private conversation (only the two of
+    them take part; moderators see it only when a message is reported) and both are told.
+    More pairs than the pilot size are published only when the lead confirms it."""
+    require_lead(lead, programme)
+    plan = await publish_plan(session, programme)
+    proposal = plan.proposal
+    count = len(proposal["pairs"])
+    if over_pilot(programme, proposal) and not confirm_over_pilot:
+        raise ProgrammeError(
+            "over_pilot",
+            f"This proposal has {counted(count, 'pair')}, more than the pilot size of "
+            f"{programme.pilot_size}: tick the box to confirm, or fix fewer pairs.",
+        )
     await check_rate(session, settings, lead)
     users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(
         {p["junior_id"] for p in proposal["pairs"]} | {p["senior_id"] for p in proposal["pairs"]}
@@ -983,37 +1045,9 @@ async def publish(
     now = utcnow()
     for p in proposal["pairs"]:
         junior, senior = users[p["junior_id"]], users[p["senior_id"]]
-        # The space is left with the pair, on the programme's page (never on its own).
-        conversation = Conversation(
-            subject=f"{programme.name}: {junior.username} and {senior.username}"[:200],
-            created_by=None, created_at=now, last_message_at=now,
-            leave_via=path("programme", programme_id=programme.id),
-        )  # fmt: skip
-        session.add(conversation)
-        await session.flush()
-        for member in (junior, senior):
-            session.add(Participant(conversation_id=conversation.id, user_id=member.id,
-                                    joined_at=now, last_read_id=0))  # fmt: skip
-        pair = Pair(programme_id=programme.id, junior_id=junior.id, senior_id=senior.id,
-                    status="active", score=json.dumps(p), conversation_id=conversation.id,
-                    created_at=now)  # fmt: skip
-        session.add(pair)
-        made.append(pair)
-        for member, partner in ((junior, senior), (senior, junior)):
-            tell(
-                session, member.id, NoteKind.programme,
-                f"You are paired with {partner.username} in {title(programme)}: your private "
-                "space is open",
-                path("conversation", conversation_id=conversation.id),
-            )  # fmt: skip
+        made.append(await _open_pair(session, programme, junior, senior, p, now))
     # Accepted members the proposal left out are told too, not left waiting on "accepted".
-    paired = {(p["junior_id"], Side.junior.value) for p in proposal["pairs"]} | {
-        (p["senior_id"], Side.senior.value) for p in proposal["pairs"]
-    }
-    left_out: dict[int, list[str]] = {}
-    for user_id, side in sorted(accepted - paired):
-        left_out.setdefault(user_id, []).append(side)
-    for user_id, sides in left_out.items():
+    for user_id, sides in plan.left_out.items():
         tell(
             session, user_id, NoteKind.programme,
             f"You were not paired in {title(programme)} this round ({' and '.join(sides)} "

@@ -381,23 +381,48 @@ async def criteria(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def publish(ctx: Ctx) -> Response:
+    """A confirmation page saying what publishing does (GET, or a POST without the
+    confirmation), then publishing: it cannot be undone (it was one click)."""
     programme = await _lead_programme(ctx)
     assert ctx.user is not None
-    data = await ctx.form()
+    confirmed, over = False, False
+    if ctx.request.method == "POST":
+        data = await ctx.form()
+        confirmed = field_str(data, "confirm", 10) == CONFIRM
+        over = data.get("over_pilot") == "on"
     try:
-        made = await svc.publish(ctx.db, ctx.settings, ctx.user, programme,
-                                 confirm_over_pilot=data.get("over_pilot") == "on")  # fmt: skip
+        plan = await svc.publish_plan(ctx.db, programme)
+        if confirmed:
+            made = await svc.publish(ctx.db, ctx.settings, ctx.user, programme,
+                                     confirm_over_pilot=over)  # fmt: skip
+    except svc.Forbidden:
+        raise
     except (svc.ProgrammeError, RateLimited) as exc:
-        programme_id = programme.id
-        await ctx.rollback()
-        found = await ctx.db.get(Programme, programme_id)
-        assert found is not None
-        return await _proposal_page(ctx, found, {exc.field or "action": exc.message}, exc.status)
-    ctx.flash(
-        f"Published {counted(len(made), 'pair')}. Each has a private space; both partners "
-        "were told."
-    )
-    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+        if exc.field != "over_pilot":
+            programme_id = programme.id
+            await ctx.rollback()
+            found = await ctx.db.get(Programme, programme_id)
+            assert found is not None
+            return await _proposal_page(ctx, found, {exc.field or "action": exc.message},
+                                        exc.status)  # fmt: skip
+        errors = {exc.field: exc.message}
+    else:
+        if confirmed:
+            ctx.flash(
+                f"Published {counted(len(made), 'pair')}. Each has a private space; both "
+                "partners were told."
+            )
+            return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+        errors = {}
+    names = await _names(ctx, programme)
+    return ctx.render(
+        "programmes/confirm_publish.html",
+        {"programme": programme, "plan": plan, "names": names, "errors": errors,
+         "over_pilot": svc.over_pilot(programme, plan.proposal),
+         "pending": await svc.pending_count(ctx.db, programme),
+         "refused": ctx.request.method == "POST" and not errors},
+        400 if ctx.request.method == "POST" else 200,
+    )  # fmt: skip
 
 
 async def _answers(
@@ -697,7 +722,7 @@ routes = [
     Route("/programmes/{programme_id:id}/edit", edit, methods=["POST"], name="programme_edit"),
     Route("/programmes/{programme_id:id}/criteria", criteria, methods=["POST"],
           name="programme_criteria"),
-    Route("/programmes/{programme_id:id}/publish", publish, methods=["POST"],
+    Route("/programmes/{programme_id:id}/publish", publish, methods=["GET", "POST"],
           name="programme_publish"),
     Route("/programmes/{programme_id:id}/questions", add_question, methods=["POST"],
           name="programme_question"),

@@ -158,6 +158,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
         ["overlap", "availability", "department", "gap", "gap_min", "gap_max"],
     ),
     ("admin", "/programmes/{programme}/publish", ["over_pilot"]),
+    ("admin", "/programmes/{programme}/publish", ["confirm", "over_pilot"]),
     ("admin", "/programmes/{programme}/questions", ["prompt", "kind", "side", "when"]),
     ("owner", "/programmes/{programme}/checkin", ["side", "q1", "q2"]),
     ("owner", "/programmes/{programme}/closing", ["side", "q1", "q2"]),

@@ -10,11 +10,31 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts.models import User
 from forum.articles.services import publish as publish_article
 from forum.core.settings import Settings
-from forum.programmes.models import Application, TrainingAck
-from tests.helpers import csrf_token, login, make_user
-from tests.programmes.test_programmes import make_programme
+from forum.notifications.models import NotificationWork
+from forum.programmes import pairing
+from forum.programmes import services as svc
+from forum.programmes.models import Application, Programme, TrainingAck
+from tests.helpers import csrf_token, login, make_user, post_form
+from tests.programmes.test_programmes import enrol, make_programme
+
+
+async def accepted(
+    db: AsyncSession, settings: Settings, lead: User, programme: Programme, side: str,
+    name: str, **kw: str,
+) -> User:  # fmt: skip
+    """A member whose application on `side` the lead accepted."""
+    member = await make_user(db, settings, username=name)
+    application = await enrol(db, settings, programme, member, side, **kw)
+    await svc.decide(db, settings, lead, programme, application.id, True)
+    return member
+
+
+async def proposed(db: AsyncSession, settings: Settings, lead: User, programme: Programme) -> None:
+    job = await svc.request_proposal(db, settings, lead, programme)
+    await svc.run_job(db, job, pairing)
 
 
 async def test_the_training_is_acknowledged_on_the_application_form(
@@ -60,3 +80,46 @@ async def test_the_training_is_acknowledged_on_the_application_form(
     assert await db.scalar(select(Application.status)) == "pending"
     ack = await db.scalar(select(TrainingAck))
     assert ack is not None and ack.article_id == article.id
+
+
+async def test_publishing_is_confirmed_on_a_page_saying_what_it_does(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    for i in range(2):
+        await accepted(db, settings, lead, programme, "junior", f"junior{i}")
+        await accepted(db, settings, lead, programme, "senior", f"senior{i}")
+    # Wanting nothing anyone teaches: the lowest scores, left out.
+    await accepted(db, settings, lead, programme, "junior", "left_over", teaches="Social media",
+                   learns="Social media")  # fmt: skip
+    await enrol(db, settings, programme, await make_user(db, settings, username="waiting"),
+                "junior")  # fmt: skip
+    await proposed(db, settings, lead, programme)
+    await db.commit()
+    told = await db.scalar(select(func.count(NotificationWork.id)))
+    page = f"/programmes/{programme.id}"
+    await login(client, "rosa_lead")
+    proposal = (await client.get(f"{page}/proposal")).text
+    assert f'href="{page}/publish"' in proposal and 'action="{page}/publish"' not in proposal
+    asked = await client.get(f"{page}/publish")
+    assert asked.status_code == 200 and "Publish 2 pairs?" in asked.text
+    assert "junior0 (junior) with" in asked.text and "junior1 (junior) with" in asked.text
+    assert "1 accepted member is left unmatched: left_over (junior)" in asked.text
+    assert "Applications close" in asked.text
+    assert "1 application you have not decided stays out of the pairs" in asked.text
+    assert "5 members are told" in asked.text  # four paired, one left out
+    assert 'name="confirm" value="yes"' in asked.text
+    # One click without the confirmation changes nothing.
+    unconfirmed = await post_form(client, f"{page}/publish", {}, f"{page}/publish")
+    assert unconfirmed.status_code == 400 and "Nothing has changed" in unconfirmed.text
+    await db.refresh(programme)
+    assert programme.status == "open" and await svc.pairs_of(db, programme) == []
+    assert await db.scalar(select(func.count(NotificationWork.id))) == told
+    done = await post_form(client, f"{page}/publish", {"confirm": "yes"}, f"{page}/publish")
+    assert done.status_code == 303
+    await db.refresh(programme)
+    assert programme.status == "published" and len(await svc.pairs_of(db, programme)) == 2
+    # Published: the page says so instead of asking again.
+    again = await client.get(f"{page}/publish")
+    assert again.status_code == 400 and "already published" in again.text

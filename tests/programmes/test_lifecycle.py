@@ -380,14 +380,16 @@ async def test_more_pairs_than_the_pilot_size_need_the_leads_confirmation(
     await db.commit()
     page = f"/programmes/{programme.id}/proposal"
     await login(client, "leader")
-    shown = await client.get(page)
+    assert "more pairs than the pilot size of 2" in (await client.get(page)).text
+    shown = await client.get(f"/programmes/{programme.id}/publish")
     assert "Publish 3 pairs, more than the pilot size of 2" in shown.text
-    silent = await post_form(client, f"/programmes/{programme.id}/publish", {}, page)
-    assert silent.status_code == 400 and "more than the pilot size of 2" in silent.text
+    silent = await post_form(client, f"/programmes/{programme.id}/publish", {"confirm": "yes"},
+                             page)  # fmt: skip
+    assert silent.status_code == 400 and 'id="over_pilot-error"' in silent.text
     await db.refresh(programme)
     assert programme.status == "open" and await svc.pairs_of(db, programme) == []
     confirmed = await post_form(client, f"/programmes/{programme.id}/publish",
-                                {"over_pilot": "on"}, page)  # fmt: skip
+                                {"confirm": "yes", "over_pilot": "on"}, page)  # fmt: skip
     assert confirmed.status_code == 303
     assert len(await svc.pairs_of(db, programme)) == 3
 
@@ -404,7 +406,12 @@ async def test_within_the_pilot_size_no_confirmation_is_asked(
     page = f"/programmes/{programme.id}/proposal"
     await login(client, "leader")
     assert "more than the pilot size" not in (await client.get(page)).text
-    published = await post_form(client, f"/programmes/{programme.id}/publish", {}, page)
+    assert (
+        "more than the pilot size"
+        not in (await client.get(f"/programmes/{programme.id}/publish")).text
+    )
+    published = await post_form(client, f"/programmes/{programme.id}/publish",
+                                {"confirm": "yes"}, page)  # fmt: skip
     assert published.status_code == 303
 
 

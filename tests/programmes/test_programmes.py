@@ -302,7 +302,8 @@ async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spac
     assert (ids["jun1"], ids["sen1"]) not in pairs
     assert (ids["jun2"], ids["sen2"]) in pairs
     await db.commit()
-    published = await post_form(client, f"/programmes/{programme.id}/publish", {},
+    published = await post_form(client, f"/programmes/{programme.id}/publish",
+                                {"confirm": "yes"},
                                 token_from=f"/programmes/{programme.id}/proposal")  # fmt: skip
     assert published.status_code == 303
     made = await svc.pairs_of(db, programme)
