@@ -523,6 +523,40 @@ def agrees_only(text: str) -> bool:
     return len(text) <= 80 and bool(_AGREES_ONLY.match(fold(as_shown(text)[0]).strip()))
 
 
+# A junior asking whether they are too junior ("Am I too junior to contribute to the strategy
+# review?") and a reply that only says yes ("Short answer: yes.", "You answered your own
+# question."): the put-down is the question's own words, confirmed. A probe's fresh account
+# published both under such a question, unflagged (the model reads a short yes as agreement).
+_SELF_DOUBT = re.compile(
+    r"\b(?:am i|i'?m|i am|are we|should i|do i|could i|would i be)\b[^?.!\n]{0,60}?"
+    r"\b(?:too (?:junior|new|green|young|inexperienced|naive|early in my career)|"
+    r"not (?:senior|experienced|qualified) enough|out of my depth|overstepping|"
+    r"(?:just|only) an? (?:intern|grad|graduate|junior|apprentice))\b[^?\n]{0,120}\?",
+    re.I,
+)
+_CONFIRMS = re.compile(
+    r"^[\W_]*(?:(?:short|honest|the) answer(?: is)?:?\s*|honestly,?\s*|sadly,?\s*|frankly,?\s*|"
+    r"in a word,?\s*|probably,?\s*)?"
+    r"(?:yes|yep|yeah|yup|correct|right|i'?m afraid so|afraid so|pretty much|exactly|bingo|"
+    r"spot on|you answered your own question|you'?ve answered your own question|"
+    r"you just answered your own question|that about sums it up|you said it|"
+    r"(?:yes,? )?you are|(?:yes,? )?you were|you tell me)"
+    r"(?:[\W_]+(?:yes|you are|sorry|mate|kid|unfortunately))*[\W_]*$",
+    re.I,
+)
+
+
+def confirms_self_doubt(text: str, context: str = "") -> bool:
+    """Whether a post's own words only say yes to a question whose writer asks if they are
+    too junior (the text it quotes, else what it answers)."""
+    quote, own = own_words(text)
+    asked = quote or own_words(context)[1]
+    read = fold(as_shown(own)[0]).strip()
+    return bool(asked) and len(read) <= 60 and bool(_CONFIRMS.match(read)) and bool(
+        _SELF_DOUBT.search(fold(as_shown(asked)[0]))
+    )
+
+
 def agreed_with(text: str, context: str = "") -> str:
     """What a post that only agrees agrees with: the words it quotes, else what it answers
     (`context`); "" when its own words say more than agreement, or it answers nothing."""

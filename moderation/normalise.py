@@ -20,12 +20,14 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import math
 import re
 import unicodedata
 import urllib.parse
 from collections.abc import Iterator
 
 from forum.core.text import without_definitions
+from moderation import vocabulary
 
 # Letters of other scripts that look like Latin ones, as they are used to disguise words.
 _LOOKALIKES = {
@@ -158,6 +160,7 @@ _TURNED = {
     "ɐ": "a",
     "ɔ": "c",
     "ǝ": "e",
+    "ˌ": "'",
     "ə": "e",
     "ɟ": "f",
     "ƃ": "g",
@@ -224,8 +227,12 @@ def _turned_back(chars: list[str], where: list[int]) -> None:
         turned = {ch for ch in line if ch in _TURNED_ONLY}
         letters = sum(1 for ch in line if ch.isalpha())
         if len(turned) >= TURNED_MIN and 5 * sum(ch in _TURNED for ch in line) >= letters:
-            chars[start:end] = [_TURNED.get(ch, _TURNED_ASCII.get(ch, ch)) for ch in line][::-1]
-            where[start:end] = where[start:end][::-1]
+            read = [_TURNED.get(ch, _TURNED_ASCII.get(ch, ch)) for ch in line]
+            # Written right to left as a turned page shows it, or (a probe's) in reading
+            # order with each letter turned: whichever reads as more words.
+            if _known_words("".join(read[::-1])) >= _known_words("".join(read)):
+                read, where[start:end] = read[::-1], where[start:end][::-1]
+            chars[start:end] = read
         start = end + 1
 
 
@@ -262,7 +269,8 @@ def as_shown(text: str) -> tuple[str, list[int] | None]:
     if not text.isascii() and any(ch in _TURNED_ONLY for ch in kept):
         _turned_back(kept, where)
     if len(kept) == len(text) and all(i == n for n, i in enumerate(where)):
-        return text, None
+        shown = "".join(kept)
+        return (text, None) if shown == text else (shown, where)
     return "".join(kept), where
 
 
@@ -514,7 +522,124 @@ def for_model(text: str) -> str:
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
     folded = _SPACED.sub(_join_letters, folded)
-    return without_repeats(spell_out(folded))
+    return without_repeats(spell_out(repaired(folded)))
+
+
+# Words as Candor's own writing spells them (moderation/vocabulary.py), for reading slips and
+# disguises of them: "Your'e to junoir to gte this, cmoe bcak" (neighbouring letters swapped),
+# "toooo juuuunior" (letters stretched) and "Yo ur et oo jun ior to ge tt his" (the breaks
+# between words moved) each read to a member as plainly as the words, and a probe published
+# them unflagged.
+_VOCAB = vocabulary.load()
+_UNSPACED = {w.replace("'", ""): w for w in sorted(_VOCAB, key=_VOCAB.get)}  # "youre": "you're"
+_VOCAB_TOTAL = sum(_VOCAB.values()) or 1
+_ENGLISH = _VOCAB.keys() | vocabulary.tokenizer_words()  # words never read as slips
+_TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_IN_ADDRESS = re.compile(r"[/:@_=]|\.\w")
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+SWAP_MIN_COUNT = 20  # a swap is read as a word only as common as this in the corpus
+RESEGMENT_MAX_CHARS = 400  # a longer line is not read for moved breaks (the cost is per line)
+
+
+def _known_words(text: str) -> int:
+    return sum(w.lower() in _ENGLISH for w in _TOKEN.findall(text))
+
+
+def _as_written(word: str, read: str) -> str:
+    return (
+        read.capitalize()
+        if word[:1].isupper() and not word.isupper()
+        else (read.upper() if word.isupper() and len(word) > 1 else read)
+    )
+
+
+def _respelt(m: re.Match[str]) -> str:
+    """The word `m` found as the corpus's word it plainly stands for, or as it is. Text-speak
+    is spelt out after this, and a capitalised word inside a sentence is a name."""
+    word = m.group(0)
+    lower = word.lower()
+    if lower in _ENGLISH or len(lower) < 3 or (word.isupper() and len(word) <= 4):
+        return word
+    if lower in _TEXTSPEAK_WORDS:
+        return word  # spelt out next
+    after, before = m.string[m.end() : m.end() + 2], m.string[max(0, m.start() - 1) : m.start()]
+    if _IN_ADDRESS.match(after) or before in ("/", ".", "@", "#", "_", "="):
+        return word  # part of an address, a path or a name
+    if word[:1].isupper() and m.string[: m.start()].rstrip()[-1:] not in ("", ".", "!", "?"):
+        return word
+    if _STRETCHED.search(lower):
+        two = _STRETCHED.sub(r"\1\1", lower)
+        one = re.sub(r"([a-z])\1+", r"\1", two)
+        for read in (two, one):
+            if read in _VOCAB:
+                return _as_written(word, read)
+    best, seen = "", 0
+    for i in range(len(lower) - 1):
+        if lower[i] == lower[i + 1]:
+            continue
+        swapped = lower[:i] + lower[i + 1] + lower[i] + lower[i + 2 :]
+        n = _VOCAB.get(swapped, 0)
+        if n >= SWAP_MIN_COUNT and n > seen:
+            best, seen = swapped, n
+    return _as_written(word, best) if best else word
+
+
+def _segmented(letters: str) -> list[str] | None:
+    """`letters` (small, no spaces) as the likeliest run of the corpus's words, or None."""
+    n = len(letters)
+    cost = [0.0] + [math.inf] * n
+    back = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 20), end):
+            piece = letters[start:end]
+            word = _UNSPACED.get(piece)
+            if word is None or cost[start] == math.inf:
+                continue
+            if len(piece) == 1 and piece not in "ai":
+                continue
+            c = cost[start] + math.log(_VOCAB_TOTAL / _VOCAB[word])
+            if c < cost[end]:
+                cost[end], back[end] = c, start
+    if cost[n] == math.inf:
+        return None
+    words: list[str] = []
+    end = n
+    while end > 0:
+        words.append(_UNSPACED[letters[back[end] : end]])
+        end = back[end]
+    return words[::-1]
+
+
+def _moved_breaks(line: str) -> str:
+    """A line whose words mostly are no words (at least four, half of them unknown, short) read
+    as the words its letters spell, when they all are words; else as it is."""
+    tokens = _TOKEN.findall(line)
+    unknown = [t for t in tokens if t.lower() not in _VOCAB]
+    if len(tokens) < 4 or 2 * len(unknown) < len(tokens) or len(line) > RESEGMENT_MAX_CHARS:
+        return line
+    if sum(map(len, unknown)) > 4 * len(unknown):
+        return line  # long unknown words: names, jargon or another language, not moved breaks
+    pieces: list[str] = []
+    for chunk in re.split(r"([^A-Za-z' ]+)", line):
+        letters = re.sub(r"[^a-z]", "", chunk.lower())
+        if not letters:
+            pieces.append(chunk)
+            continue
+        words = _segmented(letters)
+        if words is None:
+            return line
+        lead = " " if chunk[:1] == " " else ""
+        trail = " " if chunk[-1:] == " " else ""
+        pieces.append(lead + " ".join(words) + trail)
+    return "".join(pieces)
+
+
+def repaired(text: str) -> str:
+    """`text` with slips and disguises of the corpus's words read as the words: neighbouring
+    letters swapped ("junoir"), letters stretched ("juuuunior"), and lines whose breaks
+    between words were moved ("Yo ur et oo jun ior"). Words it knows are never changed."""
+    text = "\n".join(_moved_breaks(line) if line else line for line in text.split("\n"))
+    return _TOKEN.sub(_respelt, text)
 
 
 # Single letters and digits that are text-speak words ("u r 2 young"), not a word spaced out.

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from forum.core.settings import Settings
 from moderation import cues
+from moderation.normalise import for_model
 from moderation.policy import Decision, decide
 from moderation.signals import PostInput, Signal, StageResult
 
@@ -42,6 +43,13 @@ class CueStage:
         results = []
         for p in posts:
             signals = cues.score(p.text, p.watched_phrases)
+            # The cues read what was written (their evidence marks it) and, as the models do,
+            # the text with the disguises that change its length undone: a lone hashtag
+            # ("#TooJuniorToGetThis"), a word stretched or misspelt, text-speak. The higher
+            # reading counts (a probe's hashtag passed both the cues and the model).
+            read = cues.reading(for_model(p.text))
+            if read > signals[0].score:
+                signals[0].score = read
             if p.title.strip():  # the title alone, for the policy to weigh with the model's
                 title = next(s for s in cues.score(p.title, ()) if s.label == "dismissive")
                 signals.append(Signal(self.name, "title", title.score))

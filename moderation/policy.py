@@ -151,6 +151,9 @@ def dismissive_score(
         # the model reads such a reply as pushback, and an agreement alone with the words
         # it agrees with (the model misreads short lines about juniors read alone).
         base = max(base, settings.dismissive_flag)
+    if cues.confirms_self_doubt(post.text, post.context):
+        # "Short answer: yes." to "Am I too junior to contribute?": flagged for a person.
+        base = max(base, settings.dismissive_flag)
     if post.writer_before and split_put_down(post.writer_before, post.text):
         base = max(base, settings.dismissive_flag)
     title = title_score(scores)

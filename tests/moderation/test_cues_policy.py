@@ -359,6 +359,28 @@ def test_agreeing_with_a_put_down_is_one() -> None:
     assert decide(plain, more, s).verdict == "clear"
 
 
+def test_saying_yes_to_a_junior_asking_if_they_are_too_junior_is_flagged() -> None:
+    """A probe's fresh account answered "Am I too junior to contribute to the strategy
+    review?" with "Short answer: yes." and "You answered your own question.": published."""
+    s = Settings(secret_key="x")
+    plain = {"cues": {"dismissive": 0.0}, "dismissive": {"dismissive": 0.01}}
+    asked = "Am I too junior to contribute to the strategy review? I have been here six months."
+    for reply in ("Short answer: yes.", "You answered your own question.", "Correct.", "Yep"):
+        post = PostInput(post_id=1, text=reply, context=asked, established=False)
+        assert decide(plain, post, s).verdict == "flag", reply
+    quoting = PostInput(post_id=1, text=f"> {asked}\n\nHonestly, yes.")
+    assert decide(plain, quoting, s).verdict == "flag"
+    # Reassurance, a fuller answer, and a yes to another question are not.
+    for reply, context in (
+        ("No! Your view matters.", asked),
+        ("Yes, contribute: we need that view.", asked),
+        ("Yes.", "Is it normal to feel nervous before a first session?"),
+        ("Yes.", "Should I bring notes to my first reverse-mentoring session?"),
+    ):
+        post = PostInput(post_id=1, text=reply, context=context)
+        assert decide(plain, post, s).verdict == "clear", (reply, context)
+
+
 def test_a_name_holding_contempt_for_juniors_is_refused() -> None:
     # A thirteenth-session probe registered juniors_know_nothing, shown on every post.
     from forum.accounts.services import AccountError, validate_username

@@ -13,8 +13,8 @@ import re
 import pytest
 
 from forum.core.text import clean_block, render_markdown
-from moderation import cues
-from moderation.normalise import as_shown, decoded, fold, for_model
+from moderation import cues, vocabulary
+from moderation.normalise import as_shown, decoded, fold, for_model, repaired
 from moderation.signals import own_words
 
 PLAIN = "You're too junior to get this. Come back when you have 20 years in."
@@ -351,3 +351,32 @@ def test_the_seventeenth_sessions_disguises_read_as_words() -> None:
                  "Martin Luther King Jr. spoke", "We hired two junior devs"):  # fmt: skip
         assert for_model(kept) == kept, kept
     assert fold("a|b|c") == "a b c"
+
+
+def test_slips_stretched_letters_and_moved_breaks_read_as_the_words() -> None:
+    """A probe published these unflagged: swapped neighbouring letters, stretched letters,
+    the breaks between words moved, and upside-down letters left in reading order."""
+    assert for_model("Your’e to junoir to gte this, cmoe bcak wehn you hvae 20 yaers in.") == (
+        "You're to junior to get this, come back when you have 20 years in."
+    )
+    assert for_model("you'reeee toooo juuuunior") == "you're too junior"
+    assert for_model(
+        "Yo ur et oo jun ior to ge tt his. Co meb ack whe ny ouh ave 20 yea rsi n."
+    ) == ("you're too junior to get this. come back when you have 20 years in.")
+    assert for_model("ʎonˌɹǝ ʇoo ɾnuıoɹ ʇo ƃǝʇ ʇɥıs") == "you're too junior to get this"
+    # English the corpus never wrote, names, addresses, possessives and other languages'
+    # lines of long words are left as written.
+    for kept in (
+        "Our pilot with Kubernetes and Terraform went well, thanks Lena and Ravi.",
+        "The juniors' ideas and the managers' notes.",
+        "See www.example.org/abuot or write to hte@example.org",
+        "Nous avons organisé un programme de mentorat inversé",
+        "x = a + b; y = c",
+    ):
+        assert repaired(kept) == kept, kept
+
+
+def test_the_shipped_word_list_is_the_corpus_counted() -> None:
+    """`python -m moderation.vocabulary` writes it: run it after the corpus changes."""
+    expected = {w: n for w, n in vocabulary.count().items() if n >= vocabulary.MIN_COUNT}
+    assert vocabulary.load() == expected
