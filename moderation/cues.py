@@ -552,8 +552,11 @@ def confirms_self_doubt(text: str, context: str = "") -> bool:
     quote, own = own_words(text)
     asked = quote or own_words(context)[1]
     read = fold(as_shown(own)[0]).strip()
-    return bool(asked) and len(read) <= 60 and bool(_CONFIRMS.match(read)) and bool(
-        _SELF_DOUBT.search(fold(as_shown(asked)[0]))
+    return (
+        bool(asked)
+        and len(read) <= 60
+        and bool(_CONFIRMS.match(read))
+        and bool(_SELF_DOUBT.search(fold(as_shown(asked)[0])))
     )
 
 

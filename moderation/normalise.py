@@ -531,7 +531,9 @@ def for_model(text: str) -> str:
 # between words moved) each read to a member as plainly as the words, and a probe published
 # them unflagged.
 _VOCAB = vocabulary.load()
-_UNSPACED = {w.replace("'", ""): w for w in sorted(_VOCAB, key=_VOCAB.get)}  # "youre": "you're"
+_UNSPACED = {
+    w.replace("'", ""): w for w in sorted(_VOCAB, key=lambda w: _VOCAB[w])
+}  # "youre": "you're"
 _VOCAB_TOTAL = sum(_VOCAB.values()) or 1
 _ENGLISH = _VOCAB.keys() | vocabulary.tokenizer_words()  # words never read as slips
 _TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
