@@ -360,7 +360,11 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
         .limit(1)
     )
     if retired is not None:
-        return USERNAME_RETIRED
+        return (
+            USERNAME_RETIRED
+            if retired == key
+            else (f"That username is too like {retired}'s: choose another.")
+        )
     return None
 
 
@@ -385,8 +389,9 @@ async def prune_held_usernames(session: AsyncSession) -> None:
     await session.execute(delete(HeldUsername).where(HeldUsername.held_until < utcnow()))
 
 
-# Said as a taken name is (saying an account was deleted would tell that its member left).
-USERNAME_RETIRED = "That username is taken. Choose another."
+# Said as a taken name is, word for word (saying an account was deleted would tell that its
+# member left; a probe told the two apart when the words differed).
+USERNAME_RETIRED = USERNAME_TAKEN
 
 
 def check_registration(username: str, email: str, password: str, confirm: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -37,7 +37,10 @@ from forum.feeds.atom import Entry, atom_feed
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 
 
-Shown = frozenset[tuple[int, Any]]  # a feed's posts: (id, edited_at) each
+# A feed's posts: (id, (edited_at, author's name, length of its HTML)) each; an articles
+# feed's: (id, updated_at). A post's author renamed (an account deleted) or its HTML changed
+# without an edit (mentions of a deleted member unlinked) makes a kept feed stale too.
+Shown = frozenset[tuple[int, Any]]
 
 
 class FeedCache:
@@ -87,10 +90,11 @@ async def still_shown(session: AsyncSession, shown: Shown) -> bool:
     if not shown:
         return False
     rows = await session.execute(
-        public_posts().with_only_columns(Post.id, Post.edited_at)
+        public_posts().with_only_columns(Post.id, Post.edited_at, User.username,
+                                         func.length(Post.body_html))
         .where(Post.id.in_([post_id for post_id, _edited in shown]))
     )  # fmt: skip
-    return frozenset((row.id, row.edited_at) for row in rows) == shown
+    return frozenset((row[0], (row[1], row[2], row[3])) for row in rows) == shown
 
 
 async def articles_still_shown(session: AsyncSession, shown: Shown) -> bool:
@@ -136,7 +140,7 @@ async def _entries(
     rows = await session.execute(statement.limit(limit))
     entries, shown = [], set()
     for post_id, created, edited, html, author, first_post_id, title in rows.all():
-        shown.add((post_id, edited))
+        shown.add((post_id, (edited, author, len(html))))
         link = base + url("post", post_id=post_id)
         if post_id != first_post_id:
             title = f"Re: {title}"
