@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.core.audit import audit
 from forum.core.settings import Settings
 from tests.helpers import login, make_user
 
@@ -35,3 +36,23 @@ async def test_admins_find_members_by_name_or_address(
     # A huge or odd query is cut, never an error.
     assert (await client.get("/admin", params={"q": "k@" * 5000})).status_code == 200
     assert (await client.get("/admin", params={"q": "kim", "page": "999"})).status_code == 200
+
+
+async def test_a_programmes_record_is_in_the_log_for_administrators_only(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's moderator read a lead's decisions (who applied, who is paired with whom) in
+    the moderation log, while the programme's History page refuses moderators."""
+    admin = await make_user(db, settings, username="log_admin", role="admin")
+    await make_user(db, settings, username="log_mod", role="moderator")
+    audit(db, admin, "lock", "thread", 1, detail="Locked for a moment.")
+    audit(db, admin, "programme_accept", "programme", 7, detail="Accepted pat's application.")
+    await db.commit()
+    await login(client, "log_mod")
+    moderators = (await client.get("/mod/log")).text
+    assert "Locked" in moderators and "Accepted pat" not in moderators
+    assert "Accepted an application" not in moderators
+    client.cookies.clear()
+    await login(client, "log_admin")
+    admins = (await client.get("/mod/log")).text
+    assert "Locked" in admins and "Accepted an application" in admins
