@@ -789,8 +789,9 @@ async def _people(
 
 
 async def unfixable(
-    session: AsyncSession, programme: Programme, pairs: list[tuple[int, int]]
-) -> str | None:
+    session: AsyncSession, programme: Programme, pairs: list[tuple[int, int]],
+    doing: str = "fixed",
+) -> str | None:  # fmt: skip
     """Why one of `pairs` (junior, senior) cannot be fixed, in words, or None. A fix overrides
     the lead's own "forbid" (it replaces it), never a member's constraint: the pairing refuses
     the same person, a reporting line either way, and someone either side asked to avoid
@@ -814,7 +815,7 @@ async def unfixable(
         else:
             continue
         return (
-            f"{j} with {s} cannot be fixed: {why}. Members' constraints are never broken; "
+            f"{j} with {s} cannot be {doing}: {why}. Members' constraints are never broken; "
             "choose another pair."
         )
     return None
@@ -1066,6 +1067,92 @@ async def publish(
     log(session, lead, programme, "publish", words)
     await session.flush()
     return made
+
+
+async def hand_choices(
+    session: AsyncSession, programme: Programme, proposal: dict[str, Any] | None = None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Whom the lead may pair by hand, by name: the accepted juniors in no pair, and the
+    accepted seniors with a free place (each takes one partner). Before publishing, in no
+    pair of the `proposal`; after, in no running pair."""
+    if programme.status == ProgrammeStatus.closed.value:
+        return [], []
+    if programme.status == ProgrammeStatus.open.value:
+        taken = [(p["junior_id"], p["senior_id"]) for p in (proposal or {}).get("pairs", [])]
+    else:
+        taken = [(p.junior_id, p.senior_id) for p in await pairs_of(session, programme)
+                 if p.status == PairStatus.active.value]  # fmt: skip
+    busy = {(j, Side.junior.value) for j, _ in taken} | {(s, Side.senior.value) for _, s in taken}
+    free = sorted(
+        ((a.side, name.casefold(), a.user_id, name)
+         for a, name in await applications(session, programme)
+         if a.status == ApplicationStatus.accepted.value and (a.user_id, a.side) not in busy),
+    )  # fmt: skip
+    return (
+        [(uid, name) for side, _, uid, name in free if side == Side.junior.value],
+        [(uid, name) for side, _, uid, name in free if side == Side.senior.value],
+    )
+
+
+async def pair_by_hand(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    junior_id: int, senior_id: int,
+) -> Pair:  # fmt: skip
+    """After publishing, the lead pairs an accepted junior in no running pair with an accepted
+    senior with a free place: a running pair as publishing makes one (its private space, both
+    told), on the same checks (members' constraints, the lead's own forbidden pairs). Before
+    publishing, pairing by hand fixes the pair in the proposal (`edit_pairs`)."""
+    require_lead(lead, programme)
+    if programme.status == ProgrammeStatus.open.value:
+        raise ProgrammeError("hand", "The pairs are not published yet: pair by hand in the "
+                             "proposal, where the pair is fixed.")  # fmt: skip
+    if programme.status != ProgrammeStatus.published.value:
+        raise ProgrammeError("hand", "The programme is closed: it takes no new pairs.")
+    juniors, seniors = await hand_choices(session, programme)
+    names = await usernames(session, {junior_id, senior_id})
+    j, s = names.get(junior_id, "?"), names.get(senior_id, "?")
+    accepted = {(a.user_id, a.side) for a, _ in await applications(session, programme)
+                if a.status == ApplicationStatus.accepted.value}  # fmt: skip
+    if (junior_id, Side.junior.value) not in accepted or (
+        senior_id, Side.senior.value) not in accepted:  # fmt: skip
+        raise ProgrammeError(
+            "hand", "Choose an accepted member on each side: the junior side, then the senior."
+        )
+    if junior_id not in dict(juniors):
+        raise ProgrammeError("hand", f"{j} is already in a running pair (junior side).")
+    if senior_id not in dict(seniors):
+        raise ProgrammeError("hand", f"{s} is already in a running pair (senior side).")
+    why = await unfixable(session, programme, [(junior_id, senior_id)], doing="paired")
+    if why is not None:
+        raise ProgrammeError("hand", why)
+    if [junior_id, senior_id] in edits_of(programme)["forbidden"]:
+        raise ProgrammeError("hand", f"You forbade the pair {j} with {s} in the proposal.")
+    before = await session.scalar(
+        select(Pair.id).where(Pair.programme_id == programme.id, Pair.junior_id == junior_id,
+                              Pair.senior_id == senior_id)
+    )  # fmt: skip
+    if before is not None:
+        raise ProgrammeError(
+            "hand", f"{j} and {s} were paired before, and that pair has ended: choose another "
+            "partner.",
+        )  # fmt: skip
+    await check_rate(session, settings, lead)
+    users = {u.id: u for u in await session.scalars(
+        select(User).where(User.id.in_([junior_id, senior_id])))}  # fmt: skip
+    pair = await _open_pair(
+        session, programme, users[junior_id], users[senior_id],
+        {"junior_id": junior_id, "senior_id": senior_id, "fixed": True, "by_hand": True},
+        utcnow(),
+    )  # fmt: skip
+    log(
+        session,
+        lead,
+        programme,
+        "fix",
+        f"Paired {j} with {s} by hand after publishing: a new pair, its private space open.",
+    )
+    await session.flush()
+    return pair
 
 
 @dataclass(frozen=True)

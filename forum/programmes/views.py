@@ -295,6 +295,7 @@ async def _proposal_page(
             "criteria": svc.criteria_of(programme),
             "edits": svc.edits_of(programme),
             "pairs": await svc.pairs_of(ctx.db, programme),
+            "hand": await svc.hand_choices(ctx.db, programme, proposal),
             "questions": await svc.questions(ctx.db, programme, closing=None),
             "errors": errors or {},
             "typed": typed or {},
@@ -344,20 +345,38 @@ async def edit(ctx: Ctx) -> Response:
     data = await ctx.form()
     action = field_str(data, "action", 20)
     raw = [str(v)[:30] for v in data.getlist("pair")[:50]]
+    hand = {k: field_str(data, k, 20) for k in ("junior", "senior")}
     try:
-        chosen = [_pair(v) for v in raw]
-        if action == "swap":
-            if len(chosen) != 2 or chosen[0] == chosen[1]:
-                raise svc.ProgrammeError("pair", "Choose two pairs to swap their partners.")
-            (j1, s1), (j2, s2) = chosen
-            chosen = [(j1, s2), (j2, s1)]
-        elif action in ("fix", "forbid") and len(chosen) != 1:
-            raise svc.ProgrammeError("pair", "Choose one pair.")
-        await svc.edit_pairs(ctx.db, ctx.settings, ctx.user, programme, action, chosen)
+        if action == "hand":
+            # Pairing by hand before publishing: the two are fixed in the proposal.
+            junior, senior = field_int(data, "junior"), field_int(data, "senior")
+            if junior is None or senior is None:
+                raise svc.ProgrammeError("hand", "Choose a junior and a senior to pair.")
+            try:
+                await svc.edit_pairs(ctx.db, ctx.settings, ctx.user, programme, "fix",
+                                     [(junior, senior)])  # fmt: skip
+            except svc.ProgrammeError as exc:
+                if isinstance(exc, svc.Forbidden):
+                    raise
+                # Said at the "Pair by hand" form, where the two were chosen.
+                raise svc.ProgrammeError("hand", exc.message, status=exc.status) from None
+        else:
+            chosen = [_pair(v) for v in raw]
+            if action == "swap":
+                if len(chosen) != 2 or chosen[0] == chosen[1]:
+                    raise svc.ProgrammeError("pair", "Choose two pairs to swap their partners.")
+                (j1, s1), (j2, s2) = chosen
+                chosen = [(j1, s2), (j2, s1)]
+            elif action in ("fix", "forbid") and not chosen:
+                raise svc.ProgrammeError("pair", f"Choose a pair to {action}.")
+            elif action in ("fix", "forbid") and len(chosen) != 1:
+                raise svc.ProgrammeError("pair", f"Choose one pair only to {action}.")
+            await svc.edit_pairs(ctx.db, ctx.settings, ctx.user, programme, action, chosen)
     except svc.Forbidden:
         raise
     except (svc.ProgrammeError, RateLimited) as exc:
-        return await _proposal_refused(ctx, programme, exc, "pair", {"chosen": raw})
+        field = "hand" if action == "hand" else "pair"
+        return await _proposal_refused(ctx, programme, exc, field, {"chosen": raw, "hand": hand})
     ctx.flash("Changed. The proposal is being run again.")
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
 
@@ -423,6 +442,31 @@ async def publish(ctx: Ctx) -> Response:
          "refused": ctx.request.method == "POST" and not errors},
         400 if ctx.request.method == "POST" else 200,
     )  # fmt: skip
+
+
+@view(login=True)
+async def pair_by_hand(ctx: Ctx) -> Response:
+    """After publishing: the lead pairs an accepted member left unmatched (or whose pair
+    ended) with a free partner; the pair starts as a published one does."""
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    hand = {k: field_str(data, k, 20) for k in ("junior", "senior")}
+    junior, senior = field_int(data, "junior"), field_int(data, "senior")
+    try:
+        if junior is None or senior is None:
+            raise svc.ProgrammeError("hand", "Choose a junior and a senior to pair.")
+        pair = await svc.pair_by_hand(ctx.db, ctx.settings, ctx.user, programme, junior, senior)
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        return await _proposal_refused(ctx, programme, exc, "hand", {"hand": hand})
+    names = await svc.usernames(ctx.db, {pair.junior_id, pair.senior_id})
+    ctx.flash(
+        f"Paired {names.get(pair.junior_id, '?')} with {names.get(pair.senior_id, '?')}: "
+        "their private space is open, and both were told."
+    )
+    return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id) + "#by-hand")
 
 
 async def _answers(
@@ -724,6 +768,8 @@ routes = [
           name="programme_criteria"),
     Route("/programmes/{programme_id:id}/publish", publish, methods=["GET", "POST"],
           name="programme_publish"),
+    Route("/programmes/{programme_id:id}/pairs/new", pair_by_hand, methods=["POST"],
+          name="programme_pair_by_hand"),
     Route("/programmes/{programme_id:id}/questions", add_question, methods=["POST"],
           name="programme_question"),
     Route("/programmes/{programme_id:id}/checkin", checkin, methods=["GET", "POST"],

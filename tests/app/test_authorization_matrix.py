@@ -88,6 +88,8 @@ ACCESS: dict[str, set[str]] = {
     # closing and the History are the lead's.
     "programme_withdraw": MEMBERS, "programme_leave": MEMBERS, "programme_closing": set(),
     "programme_follow_up": ADMINS, "programme_close": ADMINS, "programme_history": ADMINS,
+    # Pairing by hand after publishing is the lead's (here the programme is open: 400).
+    "programme_pair_by_hand": ADMINS,
 }  # fmt: skip
 
 

@@ -159,6 +159,8 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ),
     ("admin", "/programmes/{programme}/publish", ["over_pilot"]),
     ("admin", "/programmes/{programme}/publish", ["confirm", "over_pilot"]),
+    ("admin", "/programmes/{programme}/pairs/new", ["junior", "senior"]),
+    ("admin", "/programmes/{programme}/edit", ["action", "junior", "senior"]),
     ("admin", "/programmes/{programme}/questions", ["prompt", "kind", "side", "when"]),
     ("owner", "/programmes/{programme}/checkin", ["side", "q1", "q2"]),
     ("owner", "/programmes/{programme}/closing", ["side", "q1", "q2"]),

@@ -6,13 +6,17 @@ and the pairing and check-in pages' details."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.articles.services import publish as publish_article
+from forum.core.audit import AuditEntry
 from forum.core.settings import Settings
+from forum.messages.models import Participant
 from forum.notifications.models import NotificationWork
 from forum.programmes import pairing
 from forum.programmes import services as svc
@@ -123,3 +127,137 @@ async def test_publishing_is_confirmed_on_a_page_saying_what_it_does(
     # Published: the page says so instead of asking again.
     again = await client.get(f"{page}/publish")
     assert again.status_code == 400 and "already published" in again.text
+
+
+async def test_the_lead_pairs_an_unmatched_member_by_hand_before_publishing(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    sam = await accepted(db, settings, lead, programme, "junior", "sam")
+    pat = await accepted(db, settings, lead, programme, "junior", "pat")
+    await accepted(db, settings, lead, programme, "senior", "mentor")
+    await proposed(db, settings, lead, programme)
+    await db.commit()
+    page = f"/programmes/{programme.id}/proposal"
+    await login(client, "rosa_lead")
+    # Two juniors, one senior: one junior is left out, and no senior has a free place.
+    shown = (await client.get(page)).text
+    assert "No accepted senior has a free place" in shown
+    proposal = svc.proposal_of(await svc.latest_job(db, programme))
+    assert proposal is not None
+    ((j, paired_senior),) = {(p["junior_id"], p["senior_id"]) for p in proposal["pairs"]}
+    left = sam if j == pat.id else pat
+    # Two more seniors accepted since: one in the left-out junior's reporting line.
+    boss = await accepted(db, settings, lead, programme, "senior", "boss",
+                          reporting_line=left.username)  # fmt: skip
+    other = await accepted(db, settings, lead, programme, "senior", "mentor2")
+    await db.commit()
+    shown = (await client.get(page)).text
+    form = shown[shown.index('id="by-hand"') :]
+    form = form[: form.index("</section>")]
+    # Only the members the proposal left out are offered.
+    assert f'<option value="{left.id}"' in form and f'<option value="{j}"' not in form
+    assert f'<option value="{other.id}"' in form and f'<option value="{paired_senior}"' not in form
+
+    async def hand(junior: int, senior: int) -> httpx.Response:
+        return await post_form(client, f"/programmes/{programme.id}/edit",
+                               {"action": "hand", "junior": str(junior),
+                                "senior": str(senior)}, page)  # fmt: skip
+
+    # A member's constraint still holds: refused, the choice kept.
+    refused = await hand(left.id, boss.id)
+    assert refused.status_code == 400 and "same reporting line" in refused.text
+    assert 'id="hand-error"' in refused.text and f'value="{boss.id}" selected' in refused.text
+    nothing = await post_form(client, f"/programmes/{programme.id}/edit", {"action": "hand"}, page)
+    assert nothing.status_code == 400 and "Choose a junior and a senior" in nothing.text
+    await db.refresh(programme)
+    assert svc.edits_of(programme)["fixed"] == []
+    # A fine pair becomes a fixed pair of the proposal, which runs again.
+    assert (await hand(left.id, other.id)).status_code == 303
+    await db.refresh(programme)
+    assert svc.edits_of(programme)["fixed"] == [[left.id, other.id]]
+
+
+async def test_the_lead_pairs_a_member_by_hand_after_publishing(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    await accepted(db, settings, lead, programme, "junior", "jun0")
+    await accepted(db, settings, lead, programme, "senior", "sen0")
+    await proposed(db, settings, lead, programme)
+    await svc.publish(db, settings, lead, programme)
+    (first,) = await svc.pairs_of(db, programme)
+    # Accepted too late for the proposal? Decisions close with publishing; here a member
+    # was left out: an extra senior with a free place, and a junior nobody was paired with.
+    sam = await make_user(db, settings, username="sam")
+    mentor = await make_user(db, settings, username="mentor")
+    boss = await make_user(db, settings, username="boss")
+    for member, side, line in ((sam, "junior", ""), (mentor, "senior", ""),
+                               (boss, "senior", "sam")):  # fmt: skip
+        db.add(Application(programme_id=programme.id, user_id=member.id, side=side,
+                           status="accepted", reporting_line=line))  # fmt: skip
+    # One the lead forbade with Sam in the proposal.
+    avoided = await make_user(db, settings, username="avoided")
+    db.add(Application(programme_id=programme.id, user_id=avoided.id, side="senior",
+                       status="accepted"))  # fmt: skip
+    programme.edits = json.dumps({"fixed": [], "forbidden": [[sam.id, avoided.id]]})
+    outsider = await make_user(db, settings, username="outsider")
+    db.add(Application(programme_id=programme.id, user_id=outsider.id, side="junior",
+                       status="declined"))  # fmt: skip
+    await db.commit()
+    page = f"/programmes/{programme.id}/proposal"
+    action = f"/programmes/{programme.id}/pairs/new"
+    await login(client, "rosa_lead")
+    shown = (await client.get(page)).text
+    assert f'action="{action}"' in shown
+    form = shown[shown.index('id="by-hand"') :]
+    form = form[: form.index("</section>")]
+    assert f'value="{sam.id}"' in form and f'value="{mentor.id}"' in form
+    assert f'value="{first.junior_id}"' not in form and f'value="{outsider.id}"' not in form
+
+    async def pair(junior: int, senior: int) -> httpx.Response:
+        return await post_form(client, action, {"junior": str(junior), "senior": str(senior)},
+                               page)  # fmt: skip
+
+    # The checks publishing applies: accepted, not already paired, sides right, constraints.
+    for junior, senior, why in (
+        (outsider.id, mentor.id, "Choose an accepted member on each side"),
+        (mentor.id, sam.id, "Choose an accepted member on each side"),
+        (first.junior_id, mentor.id, "jun0 is already in a running pair"),
+        (sam.id, first.senior_id, "sen0 is already in a running pair"),
+        (sam.id, boss.id, "same reporting line"),
+        (sam.id, avoided.id, "You forbade the pair sam with avoided"),
+    ):
+        refused = await pair(junior, senior)
+        assert refused.status_code == 400 and why in refused.text, why
+        assert 'id="hand-error"' in refused.text
+    assert len(await svc.pairs_of(db, programme)) == 1
+    # Without the form's token: refused.
+    assert (await client.post(action, data={"junior": str(sam.id),
+                                            "senior": str(mentor.id)})).status_code == 403  # fmt: skip
+    told = await db.scalar(select(func.count(NotificationWork.id)))
+    made = await pair(sam.id, mentor.id)
+    assert made.status_code == 303
+    pairs = await svc.pairs_of(db, programme)
+    assert len(pairs) == 2
+    new = pairs[-1]
+    assert (new.junior_id, new.senior_id, new.status) == (sam.id, mentor.id, "active")
+    assert new.conversation_id is not None
+    members = set(await db.scalars(select(Participant.user_id).where(
+        Participant.conversation_id == new.conversation_id)))  # fmt: skip
+    assert members == {sam.id, mentor.id}
+    work = list(await db.scalars(select(NotificationWork).order_by(NotificationWork.id)))[told:]
+    assert {w.recipient_id for w in work} == {sam.id, mentor.id}
+    entry = await db.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()))
+    assert entry is not None and entry.detail.startswith("Paired sam with mentor by hand")
+    # Sam's page no longer says he was left out.
+    client.cookies.clear()
+    await login(client, "sam")
+    assert "not paired this round" not in (await client.get(f"/programmes/{programme.id}")).text
+    # Once paired, not again.
+    client.cookies.clear()
+    await login(client, "rosa_lead")
+    again = await pair(sam.id, boss.id)
+    assert again.status_code == 400 and "sam is already in a running pair" in again.text
