@@ -94,12 +94,16 @@ async def on_post_edited(session: AsyncSession, event: PostEdited) -> None:
 
 async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
     outcome = _OUTCOMES.get(event.action, "reviewed")
-    session.add(
-        NotificationWork(
-            source="moderation", post_id=event.post_id, actor_id=event.moderator_id,
-            recipient_id=event.author_id, detail=outcome,
-        )
-    )  # fmt: skip
+    # A post approved as it is that stayed on view throughout (the automatic check flagged
+    # it, or a member reported it): its author knew of nothing, and "a moderator decided on
+    # your post: approved" read to a probe's senior member as having been investigated.
+    if not (event.action == "approve" and event.was_on_view):
+        session.add(
+            NotificationWork(
+                source="moderation", post_id=event.post_id, actor_id=event.moderator_id,
+                recipient_id=event.author_id, detail=outcome,
+            )
+        )  # fmt: skip
     verdict = "acted on" if event.hidden or event.action in ("edit_approve", "restore") else "kept"
     for reporter in dict.fromkeys(event.reporter_ids):
         if reporter != event.author_id:

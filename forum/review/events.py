@@ -15,6 +15,9 @@ class PostDecided:
     action: str  # one of forum.review.services.ACTIONS
     hidden: bool
     reporter_ids: tuple[int, ...]
+    # Whether it was on view until the decision (flagged, or reported and not yet hidden):
+    # approving such a post as it is changes nothing its author knew of.
+    was_on_view: bool = False
 
 
 @dataclass(frozen=True)

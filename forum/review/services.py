@@ -21,7 +21,7 @@ from forum.accounts.services import (
 )
 from forum.articles.models import Article
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
-from forum.board.posting import BoardError, edit_post, set_post_state
+from forum.board.posting import BoardError, edit_post, set_post_state, shown_to_everyone
 from forum.board.queries import last_revision
 from forum.core import events, ratelimit
 from forum.core.audit import audit
@@ -315,6 +315,7 @@ async def decide(
         raise ReviewError(DELETED_BY_AUTHOR)
     hide = action != "approve" and not rewritten
     opening = post.id == thread.first_post_id
+    was_on_view = shown_to_everyone(post)  # a flag leaves a post on view, unknown to its author
     if action == "restore":
         earlier = await last_revision(session, post.id)
         if earlier is None:
@@ -344,7 +345,9 @@ async def decide(
         update(Report).where(Report.post_id == post.id, Report.upheld.is_(None))
         .values(upheld=hide or rewritten).returning(Report.reporter_id)
     )  # fmt: skip
-    decided = PostDecided(post.id, moderator.id, author.id, action, hide, tuple(reporters.all()))
+    decided = PostDecided(
+        post.id, moderator.id, author.id, action, hide, tuple(reporters.all()), was_on_view
+    )
     if not post.is_deleted:  # (nobody sees a deleted post: no notice leads to it)
         await events.announce(session, decided)
     _close(item, moderator, action, reason)

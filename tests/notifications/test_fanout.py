@@ -208,6 +208,28 @@ async def test_reporters_hear_the_outcome(
     )
 
 
+async def test_approving_a_post_that_stayed_on_view_tells_its_reporters_not_its_author(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """A probe's senior member was told "a moderator decided on your post: approved" (and
+    mailed) about a flag they never knew of: the post had stayed on view throughout."""
+    author = await make_user(db, settings, username="senior_s")
+    reporter = await make_user(db, settings, username="reporter_r")
+    moderator = await make_user(db, settings, role="moderator")
+    thread, posts = await make_thread(db, settings, author, await make_category(db))
+    await report_post(db, settings, reporter, posts[0], "harassment", "")
+    item = await open_item(db, posts[0].id, ["USER_REPORTS"])
+    await db.flush()
+    await decide(db, settings, moderator, item.id, item.version, "approve", "", url=url)
+    await db.commit()
+    await settle(settings, database)
+    assert await notes(db, author) == []
+    assert [n.detail for n in await notes(db, reporter)] == ["report kept"]
+    assert not (
+        await db.scalars(select(OutboxMessage).where(OutboxMessage.to_address == author.email))
+    ).all()
+
+
 async def test_only_those_who_may_see_the_thread_are_told(
     db: AsyncSession, database: Database, settings: Settings
 ) -> None:
