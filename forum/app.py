@@ -51,7 +51,7 @@ from forum.core.metrics import (
 from forum.core.middleware import BodyGuard, SecurityHeaders
 from forum.core.settings import Settings
 from forum.core.urls import path_builder
-from forum.core.web import MAX_FORM_BYTES, make_templates, static_dir
+from forum.core.web import MAX_FORM_BYTES, SESSION_COOKIE, Ctx, make_templates, static_dir, view
 from forum.feeds import views as feed_views
 from forum.feeds.views import FeedCache
 from forum.messages import services as message_services
@@ -143,6 +143,11 @@ async def load_member(session: AsyncSession, cookie: str | None) -> User | None:
     return user
 
 
+@view()
+async def unknown_address(ctx: Ctx) -> Response:
+    raise HTTPException(404, "There is no page at this address.")
+
+
 def wire() -> None:
     """Subscribe each domain to the events of the domains below it. Every process that
     writes posts or shows pages calls it once at start-up (the app, the worker, the CLI)."""
@@ -173,6 +178,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         assert isinstance(exc, HTTPException)
         message = exc.detail
         if exc.status_code == 404 and message == "Not Found":
+            if request.method in ("GET", "HEAD") and SESSION_COOKIE in request.cookies:
+                # A member's mistyped address: the page with their own header (the bare one
+                # made a probe's signed-in member look signed out).
+                return await unknown_address(request)
             message = "There is no page at this address."
         elif exc.status_code == 405:
             message = "This page does not accept that kind of request."

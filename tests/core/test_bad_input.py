@@ -56,3 +56,22 @@ async def test_an_unknown_address_is_a_404_with_the_ways_on(client: httpx.AsyncC
                      'href="/programmes"'):  # fmt: skip
             assert link in page, (path, link)
         assert "Log out" not in page and "Traceback" not in page
+
+
+async def test_a_members_unknown_address_keeps_their_header(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's signed-in member mistyped an address and the bare page's header made them
+    look signed out."""
+    await make_user(db, settings, username="typo_tess")
+    await db.commit()
+    await login(client, "typo_tess")
+    for path in ("/nope-not-here", "/admin/nothing"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert "There is no page at this address." in response.text
+        assert "typo_tess" in response.text and "Log out" in response.text
+    # With a stale or forged cookie it is the visitor's page.
+    client.cookies.set("candor_session", "forged")
+    stale = await client.get("/nope-not-here")
+    assert stale.status_code == 404 and "Log out" not in stale.text
