@@ -244,13 +244,18 @@ async def leave(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
+# An application's status in words (the lead's table, the member's own page).
+STATUSES = {"pending": "Waiting for a decision", "accepted": "Accepted", "declined": "Declined",
+            "withdrawn": "Withdrawn"}  # fmt: skip
+
+
 @view(login=True)
 async def applications(ctx: Ctx) -> Response:
     programme = await _lead_programme(ctx)
     rows = await svc.applications(ctx.db, programme)
     return ctx.render(
         "programmes/applications.html",
-        {"programme": programme, "rows": rows, "lines": svc.lines},
+        {"programme": programme, "rows": rows, "lines": svc.lines, "statuses": STATUSES},
     )
 
 

@@ -261,3 +261,44 @@ async def test_the_lead_pairs_a_member_by_hand_after_publishing(
     await login(client, "rosa_lead")
     again = await pair(sam.id, boss.id)
     assert again.status_code == 400 and "sam is already in a running pair" in again.text
+
+
+async def test_a_decided_application_shows_its_decision_and_a_change_control(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    sam = await accepted(db, settings, lead, programme, "junior", "sam_okoro")
+    waiting = await make_user(db, settings, username="waiting")
+    pending = await enrol(db, settings, programme, waiting, "senior")
+    await db.commit()
+    path = f"/programmes/{programme.id}/applications"
+    await login(client, "rosa_lead")
+    shown = (await client.get(path)).text
+    rows = {row.split("</tr>")[0] for row in shown.split("<tr>")[2:]}
+    (decided,) = [r for r in rows if "sam_okoro" in r]
+    (undecided,) = [r for r in rows if "waiting" in r]
+    # The decided row: its decision, and "Change" offering the other one only.
+    assert ">Accepted<" in decided and "<summary" in decided and ">Change</summary>" in decided
+    assert 'value="accept"' not in decided and 'value="decline"' in decided
+    assert ">Waiting for a decision<" in undecided
+    assert 'value="accept"' in undecided and 'value="decline"' in undecided
+    assert "<details" not in undecided
+    # Short columns keep their words whole; only the profile wraps.
+    assert decided.count('class="nowrap"') == 4 and 'class="small profile"' in decided
+    # Accepting again changes nothing and tells nobody again.
+    (application,) = await svc.applications(db, programme, sam.id)
+    told = await db.scalar(select(func.count(NotificationWork.id)))
+    logged = await db.scalar(select(func.count(AuditEntry.id)))
+    again = await post_form(client, f"{path}/{application[0].id}", {"decision": "accept"}, path)
+    assert again.status_code == 303
+    assert await db.scalar(select(func.count(NotificationWork.id))) == told
+    assert await db.scalar(select(func.count(AuditEntry.id))) == logged
+    # Changing it is one decision, told once.
+    changed = await post_form(client, f"{path}/{application[0].id}", {"decision": "decline"},
+                              path)  # fmt: skip
+    assert changed.status_code == 303
+    assert await db.scalar(select(func.count(NotificationWork.id))) == (told or 0) + 1
+    shown = (await client.get(path)).text
+    assert ">Declined<" in shown and "Accept instead" in shown
+    assert pending.status == "pending"

@@ -243,7 +243,7 @@ async def test_an_applications_profile_joins_only_the_parts_given(
     page = (await client.get(f"/programmes/{programme.id}/applications")).text
     cells = [
         " ".join(c.split())
-        for c in re.findall(r'<td class="small" data-label="Profile">(.*?)Teaches', page, re.S)
+        for c in re.findall(r'<td class="small profile" data-label="Profile">(.*?)Teaches', page, re.S)
     ]
     assert cells == ["Marketing; 2 years.", "Designer, Ops; 2 years.", "Analyst; 2 years.",
                      "2 years."]  # fmt: skip
