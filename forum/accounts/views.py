@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -124,7 +125,15 @@ async def _clear_guesses(ctx: Ctx, account_key: str) -> None:
 async def login(ctx: Ctx) -> Response:
     next_url = safe_next(ctx.request.query_params.get("next"))
     if ctx.request.method == "GET":
-        return ctx.render("accounts/login.html", {"next": next_url, "form": {}})
+        # After a password reset the page names the account (the reset knew it).
+        typed = (ctx.request.query_params.get("username") or "")[:254]
+        note = ""
+        if next_url.startswith(ctx.url("change_email") + "/"):
+            # A confirmation link opened where the member is not signed in (a phone's mail).
+            note = "Log in to confirm your new e-mail address: the link goes on from here."
+        return ctx.render(
+            "accounts/login.html", {"next": next_url, "form": {"username": typed}, "note": note}
+        )
     form = await ctx.form()
     name = field_str(form, "username", 254).strip()
     password = field_str(form, "password", 200)
@@ -479,9 +488,25 @@ async def reset_password(ctx: Ctx) -> Response:
     # Whoever holds the mailbox may sign in again at once, whatever was guessed meanwhile.
     for key in accounts.sign_in_keys(user):
         await _clear_guesses(ctx, key)
+    _password_changed_mail(ctx, user, "with a reset link mailed to this address")
     ctx.set_cookies.append((SESSION_COOKIE, "", None))
     ctx.flash("Your password has been changed. Log in with the new one.")
-    return ctx.redirect(ctx.url("login"))
+    return ctx.redirect(f"{ctx.url('login')}?{urlencode({'username': user.username})}")
+
+
+def _password_changed_mail(ctx: Ctx, user: User, how: str) -> None:
+    """Tell the account's address its password changed (a reset, or a change from Settings):
+    if it was not the member, they learn it at once."""
+    site = ctx.settings.site_name
+    queue_mail(
+        ctx.db,
+        user.email,
+        f"Your {site} password was changed",
+        f"Hello {user.username},\n\nThe password of your {site} account was changed just now, "
+        f"{how}, and every device signed in to it was signed out.\n\nIf you did not do "
+        f'this, ask for a reset link at once ("Forgot password?" on the sign-in page) and '
+        f"tell the {site} administrators.\n",
+    )
 
 
 @view(login=True)
@@ -504,6 +529,7 @@ async def change_password(ctx: Ctx) -> Response:
         await accounts.set_password(ctx.db, passwords, user, new)
     except accounts.AccountError as exc:
         return ctx.render("accounts/password.html", {"error": exc.message}, 400)
+    _password_changed_mail(ctx, user, "from its settings")
     # All sessions ended with the change; this browser gets a new one.
     token = await accounts.start_session(ctx.db, user, ctx.settings.session_days)
     _sign_in(ctx, token)

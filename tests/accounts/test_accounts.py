@@ -414,7 +414,12 @@ async def test_forgot_password_outbox_reset_single_use(
     assert refused.status_code == 400 and "does not contain your username" in refused.text
     new = "a brand new password"
     done = await post_form(client, link, {"password": new, "password_confirm": new}, link)
-    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert done.status_code == 303 and done.headers["location"] == "/login?username=hana"
+    # The sign-in page names the account; the address is told its password changed.
+    assert 'value="hana"' in (await client.get(done.headers["location"])).text
+    told = (await db.scalars(select(OutboxMessage.subject).where(
+        OutboxMessage.to_address == "hana@example.org"))).all()  # fmt: skip
+    assert "Your Candor password was changed" in told
     again = await client.get(link)
     assert again.status_code == 400 and "already been used" in again.text
     assert (await other.get("/account/profile")).status_code == 303  # signed out
@@ -478,6 +483,12 @@ async def test_change_password_ends_other_sessions(
     )
     assert ok.status_code == 303
     assert (await client.get("/account/profile")).status_code == 200  # this browser stays in
+    told = await db.scalar(
+        select(OutboxMessage.body).where(
+            OutboxMessage.subject == "Your Candor password was changed"
+        )
+    )
+    assert told is not None and "from its settings" in told
     assert (await other.get("/account/profile")).status_code == 303  # the other is signed out
     await other.aclose()
 

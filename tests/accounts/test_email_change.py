@@ -150,6 +150,9 @@ async def test_only_the_member_who_asked_can_use_the_link(
     ) as other:
         anonymous = await other.get(link)
         assert anonymous.status_code == 303 and "/login" in anonymous.headers["location"]
+        # The sign-in page says why it is there (a link opened in a phone's mail).
+        page = await other.get(anonymous.headers["location"])
+        assert "Log in to confirm your new e-mail address" in page.text
         await login(other, "stranger")
         assert (await other.get(link)).status_code == 400
         assert (await post_form(other, link, {}, "/")).status_code == 400
