@@ -15,7 +15,7 @@ from forum.board.threads import delete_thread
 from forum.core.db import utcnow
 from forum.core.settings import Settings
 from tests.conftest import QueryCounter
-from tests.helpers import login, make_category, make_user
+from tests.helpers import login, make_category, make_thread, make_user
 
 HIDDEN_TITLE = "Quetzal held opening"
 DELETED_TITLE = "Wombat deleted thread"
@@ -224,3 +224,23 @@ async def test_a_hidden_threads_replies_stay_out_of_its_categorys_post_count(
     assert await recounted() == (0, 0)
     await set_post_state(db, first, ModerationState.clear)
     assert await recounted() == (1, 4)
+
+
+async def test_the_home_page_welcomes_visitors_and_members_who_have_not_posted(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's newcomer found nothing on the home page saying what the board is or what to
+    do first."""
+    quiet = await make_user(db, settings, username="quiet_q")
+    talker = await make_user(db, settings, username="talker_t")
+    await make_thread(db, settings, talker, await make_category(db))
+    await db.commit()
+    visitor = (await client.get("/")).text
+    assert "Welcome to Candor" in visitor and 'href="/register"' in visitor
+    await login(client, "quiet_q")
+    member = (await client.get("/")).text
+    assert "Welcome, quiet_q" in member and "New thread" in member
+    client.cookies.clear()
+    await login(client, "talker_t")
+    assert "welcome-heading" not in (await client.get("/")).text
+    assert quiet.post_count == 0
