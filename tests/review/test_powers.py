@@ -124,7 +124,10 @@ async def test_a_moderator_is_told_up_front_that_their_own_item_is_for_another(
     await login(client, "self_mod")
     own = (await client.get(f"/mod/items/{item.id}")).text
     assert "another moderator decides on it" in own and 'class="decision-form"' not in own
+    # ... and the queue's list says so already.
+    assert "Yours: another moderator decides" in (await client.get("/mod")).text
     client.cookies.clear()
     await login(client, "other_mod")
     theirs = (await client.get(f"/mod/items/{item.id}")).text
     assert 'class="decision-form"' in theirs and "another moderator decides" not in theirs
+    assert "Yours: another moderator decides" not in (await client.get("/mod")).text

@@ -273,6 +273,14 @@ async def test_the_queue_previews_the_flagged_sentence_not_the_quote(
     page = (await client.get(f"/mod/items/{item.id}")).text
     # A stage that did not load is pointed to, not dumped on every item.
     assert "OSError" not in page and "Not scored by the toxicity stage" in page
+    assert "scored again once the stage loads" in page
+    # A stage switched off in the settings will not load: the item does not promise it.
+    result = await db.scalar(select(ModerationResult).where(ModerationResult.post_id == reply.id))
+    assert result is not None
+    result.failed_stages = {"toxicity": "RuntimeError: switched off in settings (x=off)"}
+    await db.commit()
+    off = (await client.get(f"/mod/items/{item.id}")).text
+    assert "switched off in this board's settings" in off and "once the stage loads" not in off
 
 
 async def test_the_item_page_names_each_reading_and_rates_none_on_the_wrong_scale(
