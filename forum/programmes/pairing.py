@@ -21,6 +21,7 @@ from scipy.optimize import linear_sum_assignment, linprog
 from scipy.sparse import coo_matrix
 
 from forum.core.text import counted
+from forum.programmes.slots import slot_label
 
 JUNIOR = "junior"
 SENIOR = "senior"
@@ -139,7 +140,9 @@ def breakdown(junior: Person, senior: Person, criteria: Criteria) -> Score:
     parts["availability"] = criteria.availability * (len(shared) / fewest if fewest else 0.0)
     if shared:
         of = counted(fewest, "slot")
-        notes["availability"] = f"both free {_words(shared)} ({len(shared)} of {of})"
+        # In words ("Tuesday afternoon"), as members and the lead read the slots.
+        free = _words(slot_label(s) for s in shared)
+        notes["availability"] = f"both free {free} ({len(shared)} of {of})"
     elif fewest:
         notes["availability"] = "no time slot in common"
     else:

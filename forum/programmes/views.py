@@ -25,6 +25,7 @@ from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
 from forum.programmes.models import Kind, PairStatus, Programme, ProgrammeStatus
+from forum.programmes.slots import slot_label, slot_labels
 
 NOT_FOUND = "There is no such programme."
 WHY_PILOT = (
@@ -135,6 +136,8 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "topics": svc.lines(programme.topics),
         "slots": svc.lines(programme.slots),
         "lines": svc.lines,
+        "slot": slot_label,
+        "slot_labels": slot_labels,
         "errors": {},
         "form": svc.ApplicationForm(),
     }
@@ -255,7 +258,13 @@ async def applications(ctx: Ctx) -> Response:
     rows = await svc.applications(ctx.db, programme)
     return ctx.render(
         "programmes/applications.html",
-        {"programme": programme, "rows": rows, "lines": svc.lines, "statuses": STATUSES},
+        {
+            "programme": programme,
+            "rows": rows,
+            "lines": svc.lines,
+            "statuses": STATUSES,
+            "slot_labels": slot_labels,
+        },
     )
 
 

@@ -21,6 +21,7 @@ from forum.notifications.models import NotificationWork
 from forum.programmes import pairing
 from forum.programmes import services as svc
 from forum.programmes.models import Application, Programme, TrainingAck
+from forum.programmes.slots import slot_label
 from tests.helpers import csrf_token, login, make_user, post_form
 from tests.programmes.test_programmes import enrol, make_programme
 
@@ -302,3 +303,31 @@ async def test_a_decided_application_shows_its_decision_and_a_change_control(
     shown = (await client.get(path)).text
     assert ">Declined<" in shown and "Accept instead" in shown
     assert pending.status == "pending"
+
+
+def test_slots_read_in_words_and_others_as_typed() -> None:
+    assert slot_label("mon-am") == "Monday morning"
+    assert slot_label("tue-pm") == "Tuesday afternoon"
+    assert slot_label("Thu-eve") == "Thursday evening"
+    assert slot_label("fri lunch") == "Friday lunchtime"
+    assert slot_label("wed") == "Wednesday"
+    for typed in ("Thursday 12-2", "mon-xx", "early", "9-11"):
+        assert slot_label(typed) == typed
+
+
+async def test_members_and_the_lead_read_slots_in_words(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)  # slots mon-am and tue-pm
+    await accepted(db, settings, lead, programme, "junior", "sam")
+    await make_user(db, settings, username="pat")
+    await db.commit()
+    await login(client, "pat")
+    form = (await client.get(f"/programmes/{programme.id}")).text
+    assert 'value="mon-am"> Monday morning</label>' in form
+    assert 'value="tue-pm"> Tuesday afternoon</label>' in form
+    client.cookies.clear()
+    await login(client, "rosa_lead")
+    table = (await client.get(f"/programmes/{programme.id}/applications")).text
+    assert "Available: Monday morning." in table and "mon-am" not in table

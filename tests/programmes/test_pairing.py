@@ -251,7 +251,9 @@ def test_breakdown_says_in_plain_words_why_a_pair_scores() -> None:
         "the senior teaches negotiation, which the junior wants to learn" in score.notes["overlap"]
     )
     assert score.parts["overlap"] == 2.0  # both wishes met, weight 2
-    assert score.parts["availability"] == 1.0 and "mon-am" in score.notes["availability"]
+    assert score.parts["availability"] == 1.0
+    # The slot in words, as members read it.
+    assert score.notes["availability"] == "both free Monday morning (1 of 1 slot)"
     assert score.parts["department"] == 1.0 and "Finance" in score.notes["department"]
     assert score.parts["gap"] == 0.0 and "gap 24, outside the range 5 to 20" in score.notes["gap"]
     assert score.total == 4.0

@@ -1,0 +1,35 @@
+"""Availability slots in words. A lead lists a programme's slots one a line, often as short
+codes ("mon-am", "tue-pm"): members and the lead read them as "Monday morning", "Tuesday
+afternoon". The codes are what is stored and compared; anything else reads as typed."""
+
+from __future__ import annotations
+
+import re
+
+DAYS = {
+    "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday",
+    "thu": "Thursday", "thur": "Thursday", "thurs": "Thursday", "fri": "Friday",
+    "sat": "Saturday", "sun": "Sunday",
+}  # fmt: skip
+DAYS.update({name.lower(): name for name in DAYS.values()})
+PARTS = {
+    "am": "morning", "morning": "morning", "pm": "afternoon", "afternoon": "afternoon",
+    "eve": "evening", "evening": "evening", "lunch": "lunchtime", "lunchtime": "lunchtime",
+}  # fmt: skip
+_CODE = re.compile(r"([a-z]+)(?:[-_ ]([a-z]+))?")
+
+
+def slot_label(slot: str) -> str:
+    """ "mon-am" reads "Monday morning", "wed" "Wednesday"; any other slot reads as typed."""
+    found = _CODE.fullmatch(slot.strip().lower())
+    if found is None or found[1] not in DAYS:
+        return slot
+    day, part = DAYS[found[1]], found[2]
+    if part is None:
+        return day
+    return f"{day} {PARTS[part]}" if part in PARTS else slot
+
+
+def slot_labels(slots: list[str]) -> str:
+    """Several slots in words, in a sentence: "Monday morning, Tuesday afternoon"."""
+    return ", ".join(slot_label(s) for s in slots)
