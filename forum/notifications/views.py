@@ -249,7 +249,9 @@ async def preferences(ctx: Ctx) -> Response:
     return ctx.render(
         "notifications/preferences.html",
         {
-            "kinds": [(k.value, KIND_LABELS[k]) for k in Kind],
+            # A lead's notices only to those who may lead (the form keeps the others' choice).
+            "kinds": [(k.value, KIND_LABELS[k]) for k in Kind
+                      if k is not Kind.programme_lead or user.is_programme_lead],  # fmt: skip
             "deliveries": deliveries,
             "delivery_labels": [(d.value, DELIVERY_LABELS[d]) for d in Delivery],
             "auto_track": auto_track,

@@ -150,6 +150,15 @@ async def test_preferences_are_saved_and_bad_input_is_a_400_that_keeps_the_choic
     assert saved["reply"] == "off" and saved["mention"] == "app"
     record = await db.get(NotificationSettings, member.id, populate_existing=True)
     assert record is not None and record.auto_track is False and record.category_digest == "daily"
+    # A programme lead's notices are offered to those who may lead only; the others' choice
+    # for them is kept as it was.
+    assert saved["programme_lead"] == "email" and "Programmes you lead" not in ok.text
+    assert "Programmes you lead" not in (await client.get("/notifications/preferences")).text
+    await make_user(db, settings, username="leader_l", role="programme_lead")
+    await db.commit()
+    client.cookies.clear()
+    await login(client, "leader_l")
+    assert "Programmes you lead" in (await client.get("/notifications/preferences")).text
 
 
 async def test_watching_controls_on_thread_and_category_pages(
