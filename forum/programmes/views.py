@@ -109,6 +109,10 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         # Pending or accepted and not yet paired: may withdraw. Declined or withdrawn only:
         # may apply again while the programme is open.
         "may_withdraw": may_withdraw,
+        # The steps of the member's application (applied, accepted, paired), side by side.
+        "live": bool(live),
+        "paired_sides": {"junior" for p in pairs if user and p.junior_id == user.id}
+        | {"senior" for p in pairs if user and p.senior_id == user.id},
         # Accepted, but the published pairs left them out: not paired this round.
         "unpaired": svc.unpaired_sides(programme, [a for a, _ in mine], pairs, user.id)
         if user

@@ -331,3 +331,42 @@ async def test_members_and_the_lead_read_slots_in_words(
     await login(client, "rosa_lead")
     table = (await client.get(f"/programmes/{programme.id}/applications")).text
     assert "Available: Monday morning." in table and "mon-am" not in table
+
+
+async def test_after_applying_the_member_sees_what_they_sent_and_what_happens_next(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    await make_user(db, settings, username="sam")
+    await make_user(db, settings, username="avoided")
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    await login(client, "sam")
+    token = await csrf_token(client, page)
+    sent = await client.post(f"{page}/apply", data={
+        "side": "junior", "job_title": "Analyst", "department": "Finance", "seniority": "2",
+        "teaches": ["AI tools"], "learns": ["Budgeting"], "availability": ["tue-pm"],
+        "free_text": "Spreadsheets, mostly.", "avoid": "avoided", "csrftoken": token,
+    })  # fmt: skip
+    assert sent.status_code == 303
+    shown = (await client.get(page)).text
+    # His answers, in words.
+    answers = shown[shown.index("What you sent") : shown.index("</dl>")]
+    for said in ("Analyst", "Finance", "2 years", "AI tools", "Budgeting",
+                 "Spreadsheets, mostly.", "Tuesday afternoon", "avoided"):  # fmt: skip
+        assert said in answers, said
+    # Where it stands, as steps, and how he is told.
+    steps = shown[shown.index('<ol class="steps"') : shown.index("</ol>")]
+    assert steps.index("Applied") < steps.index("Accepted") < steps.index("Paired")
+    assert 'aria-current="step">Accepted: the lead decides' in steps
+    assert "a notification under the bell" in shown and "by e-mail" in shown
+    # Withdrawing is said as what would happen, and there is no second "Apply" heading.
+    assert "If you withdraw, the lead, rosa_lead, is told, and you may apply again" in shown
+    assert 'id="apply"' not in shown and "Your application is with" not in shown
+    # Accepted: the next step is the pairing.
+    (application, _), *_ = await svc.applications(db, programme)
+    await svc.decide(db, settings, lead, programme, application.id, True)
+    await db.commit()
+    shown = (await client.get(page)).text
+    assert 'aria-current="step">Paired: when the lead publishes the pairs' in shown

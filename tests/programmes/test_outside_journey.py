@@ -89,7 +89,8 @@ async def test_an_accepted_member_left_unpaired_is_told_and_their_page_says_so(
     # Their page says so, not only "accepted"; so does their list of programmes.
     await login(client, spare.username)
     page = (await client.get(f"/programmes/{programme.id}")).text
-    assert "You applied as junior: accepted, not paired this round." in page
+    assert "You applied on the junior side" in page
+    assert "accepted, not paired this round." in page and "Paired: not this round" in page
     assert "may pair you later, or in the next round" in page
     assert (
         "applied as junior: accepted, not paired this round"
@@ -243,7 +244,9 @@ async def test_an_applications_profile_joins_only_the_parts_given(
     page = (await client.get(f"/programmes/{programme.id}/applications")).text
     cells = [
         " ".join(c.split())
-        for c in re.findall(r'<td class="small profile" data-label="Profile">(.*?)Teaches', page, re.S)
+        for c in re.findall(
+            r'<td class="small profile" data-label="Profile">(.*?)Teaches', page, re.S
+        )
     ]
     assert cells == ["Marketing; 2 years.", "Designer, Ops; 2 years.", "Analyst; 2 years.",
                      "2 years."]  # fmt: skip
