@@ -179,7 +179,13 @@ async def test_watching_controls_on_thread_and_category_pages(
     assert '<option value="normal" selected>' in page.text
     r = await post_form(client, f"/watch/t/{thread.id}", {"level": "watching"}, f"/t/{thread.id}")
     assert r.status_code == 303
-    assert '<option value="watching" selected>' in (await client.get(f"/t/{thread.id}")).text
+    watched = (await client.get(f"/t/{thread.id}")).text
+    assert '<option value="watching" selected>' in watched
+    # The level is named above the posts, its control below them (at the top it pushed the
+    # first post below the fold on a phone).
+    first_post = watched.index('class="post')
+    assert watched.index('href="#watch-level"') < first_post < watched.index('id="watch-level"')
+    assert "Notifications: Watching</a>" in watched
     bad = await post_form(client, f"/watch/t/{thread.id}", {"level": "loud"}, f"/t/{thread.id}")
     assert bad.status_code == 400
     # A thread the member may not see: 404, nothing stored.
