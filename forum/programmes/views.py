@@ -24,10 +24,11 @@ from forum.core.web import field_int, field_str, view
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
-from forum.programmes.models import Kind, PairStatus, Programme, ProgrammeStatus
+from forum.programmes.models import JobStatus, Kind, PairStatus, Programme, ProgrammeStatus
 from forum.programmes.slots import slot_label, slot_labels
 
 NOT_FOUND = "There is no such programme."
+REFRESH_SECONDS = 3  # the pairing page's reload while a proposal is computed
 WHY_PILOT = (
     "Start with a pilot of six to twelve pairs: enough to learn what works and to keep "
     "answers anonymous, few enough that the lead can follow every pair closely."
@@ -302,7 +303,7 @@ async def _proposal_page(
     (`typed`: "question", "chosen" pairs, "criteria")."""
     job = await svc.latest_job(ctx.db, programme)
     proposal = svc.proposal_of(job)
-    return ctx.render(
+    response = ctx.render(
         "programmes/proposal.html",
         {
             "programme": programme,
@@ -320,6 +321,11 @@ async def _proposal_page(
         },
         status,
     )
+    # While the worker computes a proposal, the page reloads itself (no script: the CSP
+    # allows none inline); never over a refused form, which holds what the lead typed.
+    if job is not None and job.status == JobStatus.queued.value and status == 200:
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
 
 
 async def _proposal_refused(

@@ -370,3 +370,37 @@ async def test_after_applying_the_member_sees_what_they_sent_and_what_happens_ne
     await db.commit()
     shown = (await client.get(page)).text
     assert 'aria-current="step">Paired: when the lead publishes the pairs' in shown
+
+
+async def test_the_pairing_page_refreshes_while_computing_and_explains_itself(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    for i in range(2):
+        await accepted(db, settings, lead, programme, "junior", f"junior{i}")
+        await accepted(db, settings, lead, programme, "senior", f"senior{i}")
+    job = await svc.request_proposal(db, settings, lead, programme)
+    await db.commit()
+    page = f"/programmes/{programme.id}/proposal"
+    await login(client, "rosa_lead")
+    computing = await client.get(page)
+    assert computing.headers.get("refresh") == "3"
+    assert "refreshes itself" in computing.text and f"job {job.id}" not in computing.text
+    assert "<script" not in computing.text.split("<main", 1)[-1]
+    await svc.run_job(db, job, pairing)
+    await db.commit()
+    done = await client.get(page)
+    assert "refresh" not in done.headers and "refreshes itself" not in done.text
+    # The weights are explained, and each weight box points at the explanation.
+    assert "2 counts it twice as much as a criterion weighted 1" in done.text
+    assert 'id="c-overlap" name="overlap"' in done.text
+    assert done.text.count('aria-describedby="weights-note"') == 4
+    assert 'value="clear" class="secondary">Clear all edits' in done.text
+    # Fix or forbid with nothing ticked says what to do, as swap does.
+    for action, said in (("forbid", "Choose a pair to forbid."), ("fix", "Choose a pair to fix."),
+                         ("swap", "Choose two pairs to swap their partners.")):  # fmt: skip
+        refused = await post_form(client, f"/programmes/{programme.id}/edit", {"action": action},
+                                  page)  # fmt: skip
+        assert refused.status_code == 400 and said in refused.text, action
+        assert "refresh" not in refused.headers
