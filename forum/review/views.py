@@ -393,6 +393,14 @@ async def item_page(ctx: Ctx) -> Response:
         assert fresh is not None
         context = await _item_context(ctx, fresh)
         context["error"] = exc.message
+        # What the moderator chose and wrote is kept, and the error is said at the form too
+        # (the page answered at its top, far from the reason box, with the form emptied).
+        context["chosen"] = {
+            "action": action, "reason": field_str(form, "reason", 2000),
+            "duration": field_str(form, "duration", 10),
+            "body": field_str(form, "body", ctx.settings.body_max) if "body" in form else None,
+            "title": field_str(form, "title", ctx.settings.title_max) if "title" in form else None,
+        }  # fmt: skip
         return ctx.render("review/item.html", context, exc.status)
     ctx.flash(f"Decision recorded: {action.replace('_', ' ')}.")
     return ctx.redirect(ctx.url("review_queue"))

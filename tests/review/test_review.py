@@ -363,9 +363,13 @@ async def test_decisions_need_reasons_and_suspend_stops_posting(
     no_reason = await post_form(client, f"/mod/items/{item.id}",
                                 {"action": "hide", "reason": "", "version": str(item.version)}, "/mod")  # fmt: skip
     assert no_reason.status_code == 400 and "Give a reason" in no_reason.text
+    # The choice is kept and the error said at the form as well as at the top.
+    assert 'value="hide" required checked' in no_reason.text
+    assert no_reason.text.count("Give a reason") == 2
     no_length = await post_form(client, f"/mod/items/{item.id}",
-                                {"action": "suspend", "reason": "x", "version": str(item.version)}, "/mod")  # fmt: skip
-    assert no_length.status_code == 400
+                                {"action": "suspend", "reason": "Third time this week.",
+                                 "version": str(item.version)}, "/mod")  # fmt: skip
+    assert no_length.status_code == 400 and ">Third time this week.</textarea>" in no_length.text
     await db.refresh(item)
     ok = await post_form(client, f"/mod/items/{item.id}", {
         "action": "suspend", "reason": "Third warning", "duration": "72h",
