@@ -12,7 +12,7 @@ from starlette.routing import Route
 from forum.accounts.models import User
 from forum.accounts.services import load_ranks
 from forum.accounts.web import Ctx
-from forum.board import categories, drafts, lists, posting, queries, reacting, threads
+from forum.board import categories, drafts, lists, mentions, posting, queries, reacting, threads
 from forum.board.events import CategoryPageExtras, ThreadPageExtras
 from forum.board.models import HIDDEN_STATES, Category, Post, Thread
 from forum.board.nudge import nudge_for
@@ -72,7 +72,16 @@ async def show_preview(
         context["errors"] = {**(context.get("errors") or {}), **problems}
         context["status"] = 400
     else:
-        context["preview"] = await preview_html(body)
+        # Its @mentions linked as posting will link them (not counted against the hourly
+        # limit: a preview notifies nobody); a post naming too many members links none.
+        try:
+            assert ctx.user is not None
+            links = await mentions.mention_links(
+                ctx.db, ctx.settings, ctx.user, body, counted=False
+            )
+        except DomainError:
+            links = {}
+        context["preview"] = await preview_html(body, links)
 
 
 def _refused(ctx: Ctx, template: str, context: dict[str, Any], exc: DomainError) -> Response:

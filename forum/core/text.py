@@ -469,8 +469,9 @@ def quoted_names(source: str) -> list[str]:
     return list(seen)
 
 
-async def preview_html(body: str) -> Markup:
-    """A post as it will look: rendered and sanitised as it will be stored (pure Python work
-    on up to a post's length, so in a thread)."""
-    html_ = await asyncio.to_thread(render_markdown, clean_block(body))
+async def preview_html(body: str, mentions: Mapping[str, str] | None = None) -> Markup:
+    """A post as it will look: rendered and sanitised as it will be stored, its @mentions of
+    members (`mentions`, as `render_markdown` takes them) linked (pure Python work on up to a
+    post's length, so in a thread)."""
+    html_ = await asyncio.to_thread(render_markdown, clean_block(body), mentions)
     return Markup(html_)  # sanitised by nh3 in render_markdown

@@ -114,6 +114,14 @@ async def test_preview_renders_on_the_server_and_posts_nothing(
     assert '<a href="https://example.org" rel="nofollow noopener ugc">' in r.text
     assert "<script>alert(1)</script>" not in r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in r.text  # the text, kept
+    # @mentions of members link as they will once posted; an unknown name stays text.
+    await make_user(db, settings, username="quill")
+    await db.commit()
+    r = await _post(
+        client, f"/t/{thread.id}/reply", {"body": "@quill and @nobody_here", "preview": "1"}
+    )
+    assert '<a href="/u/quill" rel="nofollow noopener ugc">@quill</a>' in r.text
+    assert 'href="/u/nobody_here"' not in r.text
     r = await _post(
         client, f"/c/{category.slug}/new", {"title": "Preview me", "body": "*hi*", "preview": "1"}
     )
