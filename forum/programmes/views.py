@@ -539,7 +539,13 @@ async def checkin(ctx: Ctx) -> Response:
             400, "The programme is closed: check-ins have stopped. Answer its closing survey."
         )
     if svc.current_round(programme) == 0:
-        return ctx.render_error(400, svc.not_started_message(programme))
+        # Paired ahead of the start date: a page saying when the first check-in opens.
+        start = svc.starts_at(programme)
+        return ctx.render(
+            "programmes/checkin.html",
+            {"programme": programme, "opens_on": start, "not_started": True},
+            400 if ctx.request.method == "POST" else 200,
+        )
     answered = await _answers(ctx, programme, sides, closing=False)
     if isinstance(answered, Response):
         return answered

@@ -404,3 +404,23 @@ async def test_the_pairing_page_refreshes_while_computing_and_explains_itself(
                                   page)  # fmt: skip
         assert refused.status_code == 400 and said in refused.text, action
         assert "refresh" not in refused.headers
+
+
+async def test_a_paired_members_page_puts_the_pair_first_and_leaving_last(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    sam = await accepted(db, settings, lead, programme, "junior", "sam")
+    await accepted(db, settings, lead, programme, "senior", "mentor")
+    await proposed(db, settings, lead, programme)
+    await svc.publish(db, settings, lead, programme)
+    await db.commit()
+    await login(client, sam.username)
+    shown = (await client.get(f"/programmes/{programme.id}")).text
+    body = shown[shown.index("<h1>") :]
+    assert body.index("Your pair") < body.index("What happens next") < body.index("Purpose")
+    assert body.index("Purpose") < body.index("Training") < body.index('id="leave-heading"')
+    leave = body[body.index('<section class="leave"') :]
+    assert 'class="panel"' not in leave[: leave.index("</section>")]
+    assert "Answer each check-in when it opens" in body

@@ -100,8 +100,15 @@ async def test_pairs_published_before_the_start_wait_for_it(
     assert "Running." not in shown and "Paired, starting on" in shown
     assert "Answer the check-in" not in shown and "Log the meeting" not in shown
     assert "check-ins and meetings begin then" in shown
+    # The check-in page is a normal page saying when the first check-in opens, no form.
     checkin = await client.get(f"{page}/checkin")
-    assert checkin.status_code == 400 and f"starts on {starts:%d %B %Y}" in checkin.text
+    assert checkin.status_code == 200
+    assert f"The first check-in opens on {starts:%d %B %Y}" in checkin.text
+    assert 'name="side"' not in checkin.text and "Send check-in" not in checkin.text
+    sent = await post_form(client, f"{page}/checkin", {"side": "junior", f"q{frank.id}": "4"},
+                           page)  # fmt: skip
+    assert sent.status_code == 400 and "The first check-in opens on" in sent.text
+    assert await svc.answered(db, programme, junior.id) == set()
     met = await post_form(client, f"{page}/pairs/{pair.id}/meeting", {"met_on": ""}, page)
     assert met.status_code == 400 and "check-ins and meetings begin then" in met.text
     client.cookies.clear()
