@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import select, true
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from forum.accounts.models import User
@@ -132,4 +133,42 @@ async def search_page(ctx: Ctx) -> Response:
     return ctx.render("search/search.html", context)
 
 
-routes = [Route("/search", search_page, methods=["GET"], name="search")]
+# Words too common to say what a thread is about.
+_COMMON = frozenset(
+    "about after also been being could does doing from have having here into just like more "
+    "most much should some than that their them then there these they this those very want "
+    "what when where which while will with would your yours anyone someone something".split()
+)
+SIMILAR_MAX = 5
+
+
+@view(login=True)
+async def similar_threads(ctx: Ctx) -> Response:
+    """Threads the member may read whose posts share the most words with a new thread's title
+    (`?title=`), as JSON for the composer: "these may already answer it" while the title is
+    typed (a probe's newcomer asked what had been answered twice)."""
+    title = ctx.request.query_params.get("title", "")[: ctx.settings.title_max]
+    words = list(
+        dict.fromkeys(
+            w.lower()
+            for w in re.findall(r"[A-Za-z][A-Za-z'-]{3,}", title)
+            if w.lower() not in _COMMON
+        )
+    )[:8]
+    if len(words) < 2:
+        return JSONResponse({"threads": []})
+    try:
+        hits, _total = await search(ctx.db, " OR ".join(words), Filters(), ctx.user, 1, 20)
+    except SearchError:
+        return JSONResponse({"threads": []})
+    threads: list[dict[str, str]] = []
+    for hit in hits:
+        if hit.kind == "post" and all(t["title"] != hit.title for t in threads):
+            threads.append({"title": hit.title, "url": ctx.url("post", post_id=hit.id)})
+    return JSONResponse({"threads": threads[:SIMILAR_MAX]})
+
+
+routes = [
+    Route("/search", search_page, methods=["GET"], name="search"),
+    Route("/search/similar", similar_threads, methods=["GET"], name="similar_threads"),
+]

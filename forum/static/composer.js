@@ -186,3 +186,46 @@
     body.addEventListener("blur", function () { setTimeout(close, 150); });
   });
 })();
+
+// A new thread's title, as it is typed: threads the member may read that share its words,
+// linked under the title ("These threads may already answer it"). Without JavaScript, nothing.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-similar]").forEach(function (box) {
+    var form = box.closest("form");
+    var title = form && form.querySelector("input[name=title]");
+    var list = box.querySelector("ul");
+    if (!title || !list || !window.fetch) return;
+    var timer = null;
+    var asked = "";
+    function show(threads) {
+      list.textContent = "";
+      threads.forEach(function (t) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = t.url;
+        a.textContent = t.title;
+        a.target = "_blank";
+        a.rel = "noopener";
+        li.appendChild(a);
+        list.appendChild(li);
+      });
+      box.hidden = threads.length === 0;
+    }
+    function ask() {
+      var text = title.value.trim();
+      if (text === asked) return;
+      asked = text;
+      if (text.split(/\s+/).length < 3) return show([]);
+      fetch(box.dataset.similar + "?title=" + encodeURIComponent(text), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { threads: [] }; })
+        .then(function (data) { if (title.value.trim() === text) show(data.threads || []); })
+        .catch(function () { show([]); });
+    }
+    title.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, 600);
+    });
+    if (title.value.trim()) ask();
+  });
+})();

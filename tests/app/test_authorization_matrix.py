@@ -36,7 +36,7 @@ ACCESS: dict[str, set[str]] = {
     # Earlier versions are the author's and moderators' (the post is owner1's).
     "post_revisions": MODERATORS,
     "profile": ALL, "login": ALL, "register": ALL, "register_sent": ALL, "forgot_password": ALL, "reset_password": ALL, "confirm_email": ALL,
-    "search": ALL, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
+    "search": ALL, "similar_threads": MEMBERS, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
     "favicon": ALL,
     "new_thread": MEMBERS, "reply": MEMBERS, "thread_draft": MEMBERS, "category_draft": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS,
     "report_post": MEMBERS, "report_profile": MEMBERS, "article_comment": MEMBERS,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import login
+
 pytestmark = pytest.mark.e2e
 
 
@@ -47,3 +49,17 @@ def test_the_category_filter_reads_as_the_tree(page: Page, viewport: str) -> Non
     expect(hits.first).to_be_visible()
     for line in hits.locator("p.small").all_inner_texts():
         assert "in Reverse Mentoring" in line, line
+
+
+def test_a_new_threads_title_brings_threads_that_may_answer_it(page: Page, viewport: str) -> None:
+    """A newcomer asked what the board had answered twice already: as the title is typed,
+    threads sharing its words are linked under it."""
+    login(page, "grace_w")
+    page.goto("/c/mentoring/new")
+    page.get_by_label("Title").fill("How should a first mentoring meeting go?")
+    box = page.locator(".similar-threads")
+    expect(box).to_be_visible()
+    expect(box.get_by_role("link").first).to_be_visible()
+    assert "mentoring" in box.inner_text().lower()
+    page.get_by_label("Title").fill("Hi there")
+    expect(box).to_be_hidden()

@@ -245,3 +245,28 @@ async def test_article_edits_reach_the_index(
     await db.commit()
     r = await client.get("/search", params={"q": "persimmon"})
     assert f'href="/articles/{article.id}"' in r.text
+
+
+async def test_a_new_threads_title_finds_threads_that_may_answer_it(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The composer asks as the title is typed; only threads the member may read come back."""
+    alice, bob, mentoring, coaching, titled, other = await board(db, settings)
+    staff_room = await make_category(db, "Staff room")
+    staff_room.staff_only = True
+    await make_thread(db, settings, alice, staff_room, title="Reverse mentoring pilot secrets")
+    await db.commit()
+    assert (await client.get("/search/similar", params={"title": "x"})).status_code == 303
+    await login(client, "bob")
+    found = await client.get(
+        "/search/similar", params={"title": "How do we start a reverse mentoring pilot?"}
+    )
+    assert found.status_code == 200
+    titles = [t["title"] for t in found.json()["threads"]]
+    assert titles[0] == "Reverse mentoring pilot results" and "Budget questions" in titles
+    assert "Reverse mentoring pilot secrets" not in titles
+    assert found.json()["threads"][0]["url"].startswith("/p/")
+    # Too few telling words, or odd input: nothing, never an error.
+    for title in ("How do we?", "", "-" * 5000, '"pilot'):
+        answer = await client.get("/search/similar", params={"title": title})
+        assert answer.status_code == 200 and answer.json() == {"threads": []}, title
