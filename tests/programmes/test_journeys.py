@@ -424,3 +424,23 @@ async def test_a_paired_members_page_puts_the_pair_first_and_leaving_last(
     leave = body[body.index('<section class="leave"') :]
     assert 'class="panel"' not in leave[: leave.index("</section>")]
     assert "Answer each check-in when it opens" in body
+
+
+async def test_every_point_of_a_check_in_scale_is_labelled(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    sam = await accepted(db, settings, lead, programme, "junior", "sam")
+    await accepted(db, settings, lead, programme, "senior", "mentor")
+    await proposed(db, settings, lead, programme)
+    await svc.publish(db, settings, lead, programme)
+    await db.commit()
+    await login(client, sam.username)
+    shown = (await client.get(f"/programmes/{programme.id}/checkin")).text
+    scale = shown[shown.index('<fieldset class="scale"') :]
+    scale = scale[: scale.index("</fieldset>")]
+    assert "<legend>Did you feel able to speak frankly?</legend>" in scale
+    for v, words in ((1, "Not at all"), (2, "A little"), (3, "Partly"), (4, "Mostly"),
+                     (5, "Completely")):  # fmt: skip
+        assert f'value="{v}"> {v} <span class="point-words">{words}</span></label>' in scale
