@@ -78,6 +78,10 @@ CUES = [
     _cue("when_i_want_your_view",
          rf"\b(?:I'?ll|I will|we'?ll|we will) (?:tell|let) {_YOU}(?: know)? when (?:I|we) (?:want|need|ask for) {_YOU}r "
          r"(?:view|opinion|input|thoughts|take|two cents|advice)\b", 0.8),
+    # The same aimed at juniors as a class: "When I want a junior's opinion, I'll ask for it."
+    _cue("when_i_want_a_juniors_view",
+         rf"\bwhen (?:I|we) (?:want|need) (?:an? )?(?:{_JUNIORS}'?s?'?|{_JUNIORS}) (?:view|opinion|input|"
+         r"thoughts|take|two cents|advice)s?\b,? (?:I'?ll|I will|we'?ll|we will) (?:ask|tell|let)\b", 0.85),
     # A say rationed by tenure: "nobody under ten years' service gets a vote".
     _cue("no_vote_under_years",
          r"\b(?:nobody|no one|no-one|anyone|people) (?:under|with less than|with fewer than|below) (?:\d+|two|three|"

@@ -23,7 +23,7 @@ STAGE = "language"
 # py3langid gives it at least the probability beside it: a short one must be named surer.
 # (In scripts written without spaces, every two characters count as a word.)
 PASSAGE_MIN_WORDS = 3
-CONFIDENCE = ((5, 0.90), (PASSAGE_MIN_WORDS, 0.97))
+CONFIDENCE = ((5, 0.70), (PASSAGE_MIN_WORDS, 0.97))
 # A passage's language is named from at most its first this many characters (far more than it
 # takes; a 100,000-character line cost 5 ms to name whole).
 CLASSIFY_CHARS = 2000
@@ -95,7 +95,37 @@ class LanguageStage:
         own = _URL.sub(" ", own_words(text)[1] or text)
         found: list[tuple[str, str]] = []
         total = other = 0
-        for line in own.split("\n"):
+        for paragraph in re.split(r"\n[ \t]*\n", own):
+            lines = paragraph.split("\n")
+            if len(lines) > 1:
+                # A paragraph's lines show as one line (Markdown joins them): read together
+                # first (a probe split "Tu es / trop junior / pour comprendre." into lines too
+                # short to be named one by one).
+                joined = " ".join(line.strip() for line in lines)
+                language = self._foreign(joined)
+                if language is not None:
+                    count = words(joined)
+                    total += count
+                    other += count
+                    found.append((language, joined.strip()))
+                    continue
+            t, o = self._lines(lines, found)
+            total += t
+            other += o
+        evidence = []
+        for language, passage in found:
+            at = text.find(passage)
+            span = (at, at + len(passage)) if at >= 0 else (0, 0)
+            evidence.append(
+                Evidence(STAGE, f"in {NAMES.get(language, language)}", *span, passage[:300])
+            )
+        return (other / total if total else 0.0), evidence
+
+    def _lines(self, lines: list[str], found: list[tuple[str, str]]) -> tuple[int, int]:
+        """Each line read whole, and a line that reads as English sentence by sentence: its
+        words and those in another language (the passages added to `found`)."""
+        total = other = 0
+        for line in lines:
             count = words(line)
             total += count
             language = self._foreign(line)
@@ -108,14 +138,7 @@ class LanguageStage:
                 if language is not None:
                     other += words(sentence)
                     found.append((language, sentence.strip()))
-        evidence = []
-        for language, passage in found:
-            at = text.find(passage)
-            span = (at, at + len(passage)) if at >= 0 else (0, 0)
-            evidence.append(
-                Evidence(STAGE, f"in {NAMES.get(language, language)}", *span, passage[:300])
-            )
-        return (other / total if total else 0.0), evidence
+        return total, other
 
     def score(self, posts: list[PostInput]) -> list[StageResult]:
         results = []

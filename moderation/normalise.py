@@ -305,6 +305,11 @@ def fold(text: str) -> str:
             lambda m: m.group(1) + m.group(2).translate(_LEET_TABLE), unleeted
         )
     folded = unleeted
+    # Four words or more joined by one mark (or a pair of it) in place of spaces read as
+    # words: probes' "you're·too·junior·to·get·this", "you're/too/junior", "You're|too|junior"
+    # and "You're!too!junior!to!get!this" passed ("and/or" and "he/she/they" stay; hyphens,
+    # full stops and underscores have rules of their own).
+    folded = _JOINED.sub(lambda m: m.group(0).replace(m.group(1), " " * len(m.group(1))), folded)
     # Table pipes and footnote references ("[^1]") between the words of a phrase, as blanks:
     # "| You're too | junior to | get this |" and "too junior[^1] to get this" read as words.
     if "!" in folded or "|" in folded:
@@ -329,11 +334,6 @@ def fold(text: str) -> str:
         folded = _HEADING_MARK.sub(_blank, folded)
     if "-" in folded:
         folded = _HYPHENED.sub(lambda m: m.group(0).replace("-", " "), folded)
-    # Four words or more joined by one mark in place of spaces read as words: a probe's
-    # "you're·too·junior·to·get·this" and "you're/too/junior/to/get/this" passed ("and/or"
-    # and "he/she/they" stay).
-    if _JOINERS.intersection(folded):
-        folded = _JOINED.sub(lambda m: m.group(0).replace(m.group(1), " "), folded)
     # A phrase split into short list items ("- you're / - too junior / - to get this") shows
     # as a column of words: the items' marks are blanks, so it reads on as the phrase.
     if "\n" in folded:
@@ -343,8 +343,9 @@ def fold(text: str) -> str:
 
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,20}\]")
 _BANG_I = re.compile(r"(?<=[a-z])!(?=[a-z])|(?<=[a-z]{2})\|(?=[a-z])|(?<=[a-z])\|(?=[a-z]{2})")
-_JOINERS = frozenset("·/•–—…+,\\")
-_JOINED = re.compile(r"(?<![\w'])[A-Za-z']+([·/•–—…+,\\])[A-Za-z']+(?:\1[A-Za-z']+){2,}(?![\w'])")
+_JOINED = re.compile(
+    r"(?<![\w'])[A-Za-z']+(([^\w\s'.\-])\2?)[A-Za-z']+(?:\1[A-Za-z']+){2,}(?![\w'])"
+)
 # An inline link or image, "[words](address)" or "![words](address 'title')" (its title is
 # read by _LINK_TITLE), and a reference link, "[words][ref]" or "[words][]": its opening, its
 # words, then the rest up to the title or the end.
@@ -469,7 +470,7 @@ _COMMON = frozenset(
     "not no so if when then than too very just get got back come go know can will would "
     "should could what who how why here there".split()
 )
-_LETTERS_LINE = re.compile(r"[^\n]*[A-Za-z][^\n]*")
+_LINE = re.compile(r"^[^\n]+$", re.MULTILINE)  # (each match starts a line: linear)
 _ROT13 = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
@@ -496,7 +497,7 @@ def decoded(text: str) -> str:
     if len(text) >= 16:
         text = _BASE64.sub(_base64_words, text)
     if text.isascii():
-        text = _LETTERS_LINE.sub(_rot13_line, text)
+        text = _LINE.sub(_rot13_line, text)
     return text
 
 
@@ -540,6 +541,13 @@ _TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _IN_ADDRESS = re.compile(r"[/:@_=]|\.\w")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 SWAP_MIN_COUNT = 20  # a swap is read as a word only as common as this in the corpus
+RUN_TOGETHER_MIN_COUNT = 50  # each of two words run together, as common as this
+WORD_MAX = 30  # letters in the longest word read for slips
+_PUT_DOWN_WORDS = frozenset(
+    "too junior juniors intern interns grad grads graduate graduates trainee trainees newbie "
+    "newbies kid kids young green years place come back know get this you your youre".split()
+)
+_HYPHENED_WORD = re.compile(r"(?<![\w'-])([A-Za-z]{2,})-([A-Za-z]{2,})(?![\w'-])")
 RESEGMENT_MAX_CHARS = 400  # a longer line is not read for moved breaks (the cost is per line)
 
 
@@ -560,8 +568,8 @@ def _respelt(m: re.Match[str]) -> str:
     is spelt out after this, and a capitalised word inside a sentence is a name."""
     word = m.group(0)
     lower = word.lower()
-    if lower in _ENGLISH or len(lower) < 3 or (word.isupper() and len(word) <= 4):
-        return word
+    if lower in _ENGLISH or not 3 <= len(lower) <= WORD_MAX or (word.isupper() and len(word) <= 4):
+        return word  # (a longer "word" is no slip: and trying each swap of it costs its square)
     if lower in _TEXTSPEAK_WORDS:
         return word  # spelt out next
     after, before = m.string[m.end() : m.end() + 2], m.string[max(0, m.start() - 1) : m.start()]
@@ -583,7 +591,31 @@ def _respelt(m: re.Match[str]) -> str:
         n = _VOCAB.get(swapped, 0)
         if n >= SWAP_MIN_COUNT and n > seen:
             best, seen = swapped, n
-    return _as_written(word, best) if best else word
+    if best:
+        return _as_written(word, best)
+    # Two words run together ("toojunior"), each common in the corpus and one of them a word
+    # put-downs are made of (English compounds the tokenizer lacks, "knowledgeable" or
+    # "priceless", stay).
+    if len(lower) >= 6 and lower.isalpha():
+        split, seen = "", 0
+        for i in range(3, len(lower) - 2):  # (three letters a side: "mentorat" stays)
+            least = min(_VOCAB.get(lower[:i], 0), _VOCAB.get(lower[i:], 0))
+            telling = lower[:i] in _PUT_DOWN_WORDS or lower[i:] in _PUT_DOWN_WORDS
+            if telling and least >= RUN_TOGETHER_MIN_COUNT and least > seen:
+                split, seen = f"{lower[:i]} {lower[i:]}", least
+        if split:
+            return _as_written(word, split)
+    return word
+
+
+def _hyphen_inside(m: re.Match[str]) -> str:
+    """A word broken by a hyphen ("jun-ior") read whole, when it is a word and its parts are
+    not both words ("co-operate", "e-mail" stay)."""
+    left, right = m.group(1), m.group(2)
+    whole = (left + right).lower()
+    if whole in _ENGLISH and not (left.lower() in _ENGLISH and right.lower() in _ENGLISH):
+        return left + right
+    return m.group(0)
 
 
 def _segmented(letters: str) -> list[str] | None:
@@ -641,6 +673,8 @@ def repaired(text: str) -> str:
     letters swapped ("junoir"), letters stretched ("juuuunior"), and lines whose breaks
     between words were moved ("Yo ur et oo jun ior"). Words it knows are never changed."""
     text = "\n".join(_moved_breaks(line) if line else line for line in text.split("\n"))
+    if "-" in text:
+        text = _HYPHENED_WORD.sub(_hyphen_inside, text)
     return _TOKEN.sub(_respelt, text)
 
 

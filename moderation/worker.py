@@ -281,9 +281,12 @@ class Worker:
                 before = f"{first} {before}"
             text = moderated_text(post.body_source, titles.get(post.id))
             if quoted_lines(text):
+                # (Another writer's posts only: a probe quoted a put-down from its own
+                # earlier "advice" post, and the quote was taken for someone else's words.)
                 text = await self._real_quotes(
                     session, text, Post, Post.thread_id == post.thread_id, post.id,
-                    [Post.is_deleted.is_(False), shown_to_all(Post.moderation_state)],
+                    [Post.is_deleted.is_(False), shown_to_all(Post.moderation_state),
+                     Post.author_id != post.author_id],
                     [i for i in (named, answers.get(post.id)) if i],
                 )  # fmt: skip
             inputs.append(
@@ -530,7 +533,7 @@ class Worker:
             if quoted_lines(text):
                 text = await self._real_quotes(
                     session, text, Message, Message.conversation_id == message.conversation_id,
-                    message.id, [Message.state.in_(VISIBLE_STATES)],
+                    message.id, [Message.state.in_(VISIBLE_STATES), Message.sender_id != sender.id],
                     [answered_id] if answered_id else [],
                 )  # fmt: skip
             space = await programme_services.pair_space(session, message.conversation_id)

@@ -250,8 +250,11 @@ async def preferences(ctx: Ctx) -> Response:
         "notifications/preferences.html",
         {
             # A lead's notices only to those who may lead (the form keeps the others' choice).
-            "kinds": [(k.value, KIND_LABELS[k]) for k in Kind
-                      if k is not Kind.programme_lead or user.is_programme_lead],  # fmt: skip
+            "kinds": [
+                (k.value, KIND_LABELS[k])
+                for k in Kind
+                if k is not Kind.programme_lead or user.is_programme_lead
+            ],
             "deliveries": deliveries,
             "delivery_labels": [(d.value, DELIVERY_LABELS[d]) for d in Delivery],
             "auto_track": auto_track,

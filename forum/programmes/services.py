@@ -102,11 +102,17 @@ def _text(value: str, field: str, label: str, *, required: bool = False) -> str:
     return value
 
 
-def _shown(value: str, field: str, label: str) -> str:
+def _shown(
+    value: str,
+    field: str,
+    label: str,
+    readers: str = "the programme's pages are read by the juniors it is for",
+) -> str:
     """A lead's text every member reads (a programme's name, purpose, ground rules, a check-in
-    question) is refused when it states a put-down the composer would point out, plainly (not
-    quoted, reported or advised against): a probe published "Juniors, you are too junior to
-    get this" as a programme's ground rules, and programme texts pass no moderation."""
+    question), and a member's application the lead reads, is refused when it states a put-down
+    the composer would point out, plainly (not quoted, reported or advised against): a probe
+    published "Juniors, you are too junior to get this" as a programme's ground rules, and
+    another put it in an application's job title; programme texts pass no moderation."""
     found: list[str] = []
     # As written, and as the model reads it (digits for letters, Markdown and hyphens inside
     # words, letters spaced out: "you are t00 *junior* to get this").
@@ -119,8 +125,8 @@ def _shown(value: str, field: str, label: str) -> str:
     if found:
         raise ProgrammeError(
             field,
-            f"{label} reads as a put-down of junior colleagues (“{found[0][:80]}”): the "
-            "programme's pages are read by the juniors it is for. Rephrase it.",
+            f"{label} reads as a put-down of junior colleagues (“{found[0][:80]}”): "
+            f"{readers}. Rephrase it.",
         )
     return value
 
@@ -498,13 +504,21 @@ async def apply(
     if missing:
         raise ProgrammeError("training", TRAINING_UNREAD)
     topics, slots = lines(programme.topics), lines(programme.slots)
+    read = "the programme's lead reads it"
     profile = {
-        "job_title": clean_line(form.job_title)[:100],
-        "department": clean_line(form.department)[:100],
+        "job_title": _shown(clean_line(form.job_title)[:100], "job_title", "The job title", read),
+        "department": _shown(
+            clean_line(form.department)[:100], "department", "The department", read
+        ),
         "seniority": _int(form.seniority, "seniority", 0, 60, "Seniority (years)"),
         "teaches": _chosen(form.teaches, topics, "teaches"),
         "learns": _chosen(form.learns, topics, "learns"),
-        "free_text": _text(form.free_text, "free_text", "What else you can teach or want"),
+        "free_text": _shown(
+            _text(form.free_text, "free_text", "What else you can teach or want"),
+            "free_text",
+            "What you wrote",
+            read,
+        ),
         "availability": _chosen(form.availability, slots, "availability"),
         "avoid": await _usernames(session, form.avoid, "avoid", user),
         "reporting_line": await _usernames(session, form.reporting_line, "reporting_line", user),

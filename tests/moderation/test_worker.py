@@ -741,8 +741,14 @@ async def test_a_quote_nobody_wrote_is_read_as_the_writers_own_words(
         # A held post's words are not for everyone: quoting them does not make them context.
         of_held = await create_reply(session, wsettings, senior, thread,
                                      "> Leave it to the grown-ups.\n\nQuite.")  # fmt: skip
+        # Quoting oneself is saying it again: a probe posted "advice" holding a put-down,
+        # then "@grace_w" over a quote of just the put-down.
+        await create_reply(session, wsettings, senior, thread,
+                           "Never tell a junior: You're too junior to get this.")  # fmt: skip
+        of_own = await create_reply(session, wsettings, senior, thread,
+                                    "> You're too junior to get this.\n\n@someone")  # fmt: skip
         await session.commit()
-        ids = real.id, by_hand.id, fabricated.id, mixed.id, of_held.id
+        ids = real.id, by_hand.id, fabricated.id, mixed.id, of_held.id, of_own.id
     capture = Capture()
     worker = worker_for(wsettings, fresh_database, capture)
     await worker.run_once()
@@ -757,6 +763,8 @@ async def test_a_quote_nobody_wrote_is_read_as_the_writers_own_words(
     assert quote == idea and "Come back when you have 20 years in." in own
     quote, own = own_words(seen[ids[4]].text)
     assert quote == "" and "Leave it to the grown-ups." in own
+    quote, own = own_words(seen[ids[5]].text)
+    assert quote == "" and "You're too junior to get this." in own
 
 
 async def body_of(database: Database, post_id: int) -> str:

@@ -158,6 +158,26 @@ async def test_a_programme_text_stating_a_put_down_is_refused_and_kept(
                                programme, "Know your place this fortnight?", "text", "junior")  # type: ignore[arg-type]  # fmt: skip
 
 
+async def test_an_application_stating_a_put_down_is_refused(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """A probe put "you're too junior to get this" in an application's job title and free
+    text, which the lead reads word for word."""
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    applicant = await make_user(db, settings, username="applicant")
+    programme = await make_programme(db, settings, lead)
+    for field in ("job_title", "department", "free_text"):
+        form = svc.ApplicationForm(side="senior", seniority="20", teaches=["AI tools"],
+                                   **{field: "You're too junior to get this. Come back when "
+                                               "you have 20 years in."})  # fmt: skip
+        with pytest.raises(svc.ProgrammeError, match="the programme's lead reads it"):
+            await svc.apply(db, settings, applicant, programme, form)
+    fine = svc.ApplicationForm(side="senior", seniority="20", teaches=["AI tools"],
+                               job_title="Head of Finance",
+                               free_text="I was told I was too junior to get it, once.")  # fmt: skip
+    assert len(await svc.apply(db, settings, applicant, programme, fine)) == 1
+
+
 async def test_training_is_acknowledged_before_applying(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
