@@ -25,7 +25,7 @@ from forum import account_deletion
 from forum.accounts import views as account_views
 from forum.accounts.models import User
 from forum.accounts.passwords import Passwords
-from forum.accounts.services import user_for_session
+from forum.accounts.services import is_suspended, user_for_session
 from forum.admin import guidelines
 from forum.admin import views as admin_views
 from forum.articles import services as article_services
@@ -140,6 +140,8 @@ async def load_member(session: AsyncSession, cookie: str | None) -> User | None:
     if user is not None:
         unread = await message_services.unread_count(session, user.id)
         user.unread_messages = unread  # type: ignore[attr-defined]
+        # Every page tells a suspended member so (a probe's learnt it only on posting).
+        user.suspended_now = is_suspended(user)  # type: ignore[attr-defined]
     return user
 
 

@@ -551,6 +551,44 @@ async def update_profile(
     return True
 
 
+# How long a moderator may suspend a member for (the review queue's decisions and a profile's
+# restriction form offer these).
+SUSPENSIONS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7),
+               "30d": timedelta(days=30)}  # fmt: skip
+
+
+async def impose_restriction(
+    session: AsyncSession,
+    actor: User,
+    member: User,
+    restriction: str,
+    reason: str,
+    duration: str = "",
+) -> None:
+    """A moderator or an administrator suspends a member, or puts them on pre-moderation, from
+    their profile, with a reason, in the audit log (a probe's administrator could do it only
+    by reporting one of the member's posts and deciding on it, which also hid the post)."""
+    if member.id == actor.id or not outranks(actor, member):
+        raise Forbidden(PEER_OR_SUPERIOR)
+    if is_deleted(member):
+        raise AccountError("restriction", "That account has been deleted.")
+    if restriction not in RESTRICTIONS:
+        raise AccountError("restriction", "Choose a restriction.")
+    reason = reason.strip()
+    if not reason:
+        raise AccountError("reason", "Give a reason: the member is told it, and it is logged.")
+    if restriction == "suspension":
+        if duration not in SUSPENSIONS:
+            raise AccountError("duration", "Choose how long to suspend for.")
+        member.status = UserStatus.suspended.value
+        member.suspended_until = utcnow() + SUSPENSIONS[duration]
+    else:
+        if member.premoderated:
+            raise AccountError("restriction", f"{member.username} is on pre-moderation already.")
+        member.premoderated = True
+    audit(session, actor, f"impose_{restriction}", "user", member.id, reason[:2000], duration)
+
+
 def is_suspended(user: User) -> bool:
     if user.status != UserStatus.suspended.value:
         return False

@@ -762,7 +762,42 @@ async def lift_restriction(ctx: Ctx) -> Response:
         ctx.db, ctx.user, member, restriction, clean_line(field_str(form, "reason", 2000))
     )
     lifted = "suspension" if restriction == "suspension" else "pre-moderation"
-    ctx.flash(f"{member.username}'s {lifted} has been lifted.")
+    site = ctx.settings.site_name
+    queue_mail(
+        ctx.db, member.email, f"Your {site} {lifted} has been lifted",
+        f"Hello {member.username},\n\nA moderator has lifted your {lifted}: you can post "
+        f"on {site} as before.\n",
+    )  # fmt: skip
+    ctx.flash(f"{member.username}'s {lifted} has been lifted; they have been told by mail.")
+    return ctx.redirect(ctx.url("profile", username=member.username))
+
+
+@view(moderator=True)
+async def restrict_member(ctx: Ctx) -> Response:
+    """A moderator or an administrator suspends a member or puts them on pre-moderation from
+    the profile; the member is told by mail why, and for how long."""
+    member = await _member_or_404(ctx)
+    form = await ctx.form()
+    assert ctx.user is not None
+    restriction = field_str(form, "restriction", 20)
+    duration = field_str(form, "duration", 10)
+    reason = clean_line(field_str(form, "reason", 2000))
+    await accounts.impose_restriction(ctx.db, ctx.user, member, restriction, reason, duration)
+    site = ctx.settings.site_name
+    if restriction == "suspension":
+        what = f"Your {site} account is suspended for {duration}"
+        lines = (f"you can read the board, but not post, reply, react or send messages until "
+                 f"{member.suspended_until:%d %b %Y, %H:%M} UTC")  # fmt: skip
+    else:
+        what = f"Your {site} posts will wait for a moderator"
+        lines = "your posts and messages are shown once a moderator has approved them"
+    queue_mail(
+        ctx.db, member.email, what,
+        f"Hello {member.username},\n\n{what}: {lines}.\n\nThe moderator's reason: {reason}\n\n"
+        f"The board's guidelines: {ctx.settings.base_url.rstrip('/')}{ctx.url('guidelines')}\n",
+    )  # fmt: skip
+    done = f"suspended for {duration}" if restriction == "suspension" else "on pre-moderation"
+    ctx.flash(f"{member.username} is {done}; they have been told by mail.")
     return ctx.redirect(ctx.url("profile", username=member.username))
 
 
@@ -877,5 +912,6 @@ routes = [
     ),
     Route("/admin/ranks", ranks, methods=["GET", "POST"], name="admin_ranks"),
     Route("/u/{username}/lift", lift_restriction, methods=["POST"], name="lift_restriction"),
+    Route("/u/{username}/restrict", restrict_member, methods=["POST"], name="restrict_member"),
     Route("/u/{username}/admin", admin_member, methods=["POST"], name="admin_member"),
 ]

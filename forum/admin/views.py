@@ -70,6 +70,7 @@ ACTION_WORDS = {
     "unwatch_phrase": "Stopped watching a phrase", "use_model": "Switched the moderation model",
     "set_role": "Changed the role of", "lift_suspension": "Lifted the suspension of",
     "lift_premoderation": "Lifted pre-moderation for", "rank_add": "Added a rank",
+    "impose_suspension": "Suspended", "impose_premoderation": "Put on pre-moderation",
     "rank_edit": "Changed a rank", "rank_delete": "Removed a rank",
     "view_conversation": "Read a private conversation under review",
     # A programme lead's decisions (the programme's History page shows the same words).

@@ -136,6 +136,10 @@ async def profile(ctx: Ctx) -> Response:
             "special_ranks": special,
             "suspended": accounts.is_suspended(member),
             "can_lift": ctx.user is not None and accounts.outranks(ctx.user, member),
+            "suspensions": list(accounts.SUSPENSIONS),
+            # A suspension is the member's and the staff's business, not every visitor's.
+            "restriction_shown": ctx.user is not None
+            and (ctx.user.id == member.id or ctx.user.is_moderator),
         },
     )
 

@@ -4,11 +4,10 @@ changed profiles; `subscribe` makes the queue react)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.accounts import services as accounts_services
 from forum.accounts.events import ProfileChanged
 from forum.board.events import PostCreated, PostEdited
 from forum.core import events
@@ -39,8 +38,7 @@ REASON_TEXT = {
     UNSCORED: "could not be checked automatically",
 }
 PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored.value: 15.0}
-SUSPENSIONS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7),
-               "30d": timedelta(days=30)}  # fmt: skip
+SUSPENSIONS = accounts_services.SUSPENSIONS  # (re-exported: the review queue offers them)
 ACTIONS = ("approve", "hide", "edit_approve", "restore", "warn", "premoderate", "suspend")
 # What only a post can have done to it: a moderator's rewrite, or its text before the last edit
 # brought back (profiles and messages are approved or hidden, never rewritten).

@@ -50,6 +50,7 @@ ACCESS: dict[str, set[str]] = {
     "audit_log": MODERATORS,
     "admin_home": ADMINS,
     "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS, "lift_restriction": MODERATORS,
+    "restrict_member": MODERATORS,
     "use_model": ADMINS,
     "guidelines": ALL, "edit_guidelines": ADMINS,
     "change_email": MEMBERS, "confirm_email_change": MEMBERS, "dismiss_rank_notice": MEMBERS,

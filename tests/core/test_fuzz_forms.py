@@ -74,6 +74,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("anonymous", "/password/reset/{token}", ["password", "password_confirm"]),
     ("member", "/u/fuzzowner/admin", ["role", "special_rank_id"]),
     ("moderator", "/u/fuzzowner/lift", ["restriction", "reason"]),
+    ("moderator", "/u/fuzzowner/restrict", ["restriction", "reason", "duration"]),
     ("anonymous", "/register/confirm/{token}", ["csrftoken_extra"]),
     ("member", "/account/email", ["email", "current_password"]),
     ("member", "/account/delete", ["current_password"]),

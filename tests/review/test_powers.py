@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User, UserStatus
 from forum.accounts.services import load_ranks
 from forum.core.audit import AuditEntry
+from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
 from forum.review.queue import ReviewError, open_item
 from forum.review.services import decide
@@ -67,6 +68,52 @@ async def test_a_moderator_lifts_a_suspension_with_a_reason_in_the_log(
     assert member.status == UserStatus.active.value and not member.premoderated
     logged = await db.scalars(select(AuditEntry.action).where(AuditEntry.target_id == member.id))
     assert set(logged.all()) >= {"lift_suspension", "lift_premoderation"}
+
+
+async def test_staff_suspend_from_a_profile_and_the_member_is_told_everywhere(
+    app,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """A probe's administrator could suspend only by reporting one of the member's posts and
+    deciding on it; the suspended member signed in to a normal page and learnt it on posting;
+    every visitor read "Status: Suspended" on the profile."""
+    member = await make_user(db, settings, username="loud_lou", email="lou@example.org")
+    await make_user(db, settings, username="deskmod", role="moderator")
+    await make_user(db, settings, username="peer_mod", role="moderator")
+    await db.commit()
+    await login(client, "deskmod")
+    path = "/u/loud_lou/restrict"
+    assert "Suspend for" in (await client.get("/u/loud_lou")).text
+    for bad in ({"restriction": "suspension", "duration": "24h"},
+                {"restriction": "suspension", "duration": "forever", "reason": "x"},
+                {"restriction": "exile", "reason": "x"}):  # fmt: skip
+        assert (await post_form(client, path, bad, "/u/loud_lou")).status_code == 400, bad
+    done = await post_form(client, path, {"restriction": "suspension", "duration": "72h",
+                                          "reason": "Three put-downs this week."}, "/u/loud_lou")  # fmt: skip
+    assert done.status_code == 303
+    await db.refresh(member)
+    assert member.status == UserStatus.suspended.value and member.suspended_until is not None
+    mail = await db.scalar(
+        select(OutboxMessage).where(OutboxMessage.to_address == "lou@example.org")
+    )
+    assert mail is not None and "suspended for 72h" in mail.subject
+    assert "Three put-downs this week." in mail.body
+    logged = await db.scalars(select(AuditEntry.action).where(AuditEntry.target_id == member.id))
+    assert "impose_suspension" in logged.all()
+    # A peer is refused; the member sees a notice on every page; visitors see no status.
+    client.cookies.clear()
+    await login(client, "peer_mod")
+    peer = await post_form(client, "/u/deskmod/restrict", {"restriction": "premoderation",
+                                                          "reason": "x"}, "/u/deskmod")  # fmt: skip
+    assert peer.status_code == 403
+    client.cookies.clear()
+    visitor = (await client.get("/u/loud_lou")).text
+    assert "Suspended" not in visitor
+    await login(client, "loud_lou")
+    for page in ("/", "/u/loud_lou"):
+        assert "Your account is suspended until" in (await client.get(page)).text, page
 
 
 async def test_a_moderator_cannot_lift_a_peers_restriction(
