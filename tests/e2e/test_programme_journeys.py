@@ -59,9 +59,11 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
             )
             page.locator("fieldset", has_text="I can teach").get_by_label(teaches).check()
             page.locator("fieldset", has_text="I want to learn").get_by_label(learns).check()
-            page.get_by_label("mon-am").check()
+            page.get_by_label("Monday morning").check()
             page.get_by_role("button", name="Apply").click()
-            expect(page.get_by_text(f"You applied as {side}: pending.")).to_be_visible()
+            expect(
+                page.get_by_text(f"You applied on the {side} side", exact=False)
+            ).to_contain_text("waiting for the lead's decision")
             logout(page)
 
     login(page, "rosa_lead")
@@ -90,7 +92,8 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
     assert f"{j1}-{s2}" in values and f"{j2}-{s1}" in values
     if viewport == "desktop":
         shot(page, "programme-proposal")
-    page.get_by_role("button", name="Publish these pairs").click()
+    page.get_by_role("link", name="Publish these pairs…").click()
+    page.get_by_role("button", name="Yes, publish 8 pairs").click()
     expect(page.get_by_text("Published 8 pairs")).to_be_visible()
     logout(page)
 

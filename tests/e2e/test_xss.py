@@ -288,7 +288,8 @@ def test_programme_payloads_run_no_script(
     _as(page, live_server, lead)
     for path in ["/programmes", programme, f"{programme}/applications", f"{programme}/proposal"]:
         _assert_inert(page, path, dialogs)
-    assert lead.post(f"{programme}/publish", data={"csrftoken": ltoken}).status_code == 303
+    published = lead.post(f"{programme}/publish", data={"csrftoken": ltoken, "confirm": "yes"})
+    assert published.status_code == 303
 
     # The pair spaces: each side writes every payload; the junior answers the check-in with
     # them and reports the senior's message (one click), which moderators then review.
