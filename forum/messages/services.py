@@ -456,6 +456,15 @@ async def start_conversation(
         # Naming the member the sender chose is necessary; nothing about anyone else is said.
         if await blocked(session, member.id, sender.id):
             raise MessageError("to", f"You cannot write to {member.username}.", status=403)
+        # Nor to a member the sender blocked: their answer could never be sent (a probe's
+        # member was notified, wrote a reply, and only then was told they could not).
+        if await blocked(session, sender.id, member.id):
+            raise MessageError(
+                "to",
+                f"You have blocked {member.username}: unblock them first (Messages, "
+                "Blocked members) to write to them.",
+                status=403,
+            )
     await check_rate(session, settings, sender, len(subject) + len(body), new_conversation=True)
     conversation = Conversation(subject=subject, created_by=sender.id, created_at=utcnow())
     session.add(conversation)

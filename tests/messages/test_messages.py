@@ -261,6 +261,11 @@ async def test_a_blocked_member_cannot_write_to_the_blocker(
     assert again.status_code == 403 and pm.CANNOT_WRITE in again.text
     assert "pmblocker" not in again.text.split("Between")[0]
     await login(client, "pmblocker")
+    # Nor does the blocker start a conversation the blocked member could never answer.
+    own = await post_form(client, url("new_conversation"),
+                          {"to": "pmpest, pmthird", "subject": "Hi", "body": "Hello both"},
+                          url("new_conversation"))  # fmt: skip
+    assert own.status_code == 403 and "You have blocked pmpest: unblock them first" in own.text
     await post_form(client, url("unblock", user_id=pest.id), {}, url("blocks"))
     assert not await pm.blocked(db, blocker.id, pest.id)
 
