@@ -136,10 +136,18 @@ async def reply(ctx: Ctx) -> Response:
 
 @view(login=True)
 async def leave(ctx: Ctx) -> Response:
+    """GET: what leaving means, and a button (leaving was one click that could not be undone);
+    POST: leave."""
     conversation, participant = await _member_or_404(ctx)
     subject = (await pm.shown_subjects(ctx.db, [conversation], participant.user_id))[
         conversation.id
     ]
+    if ctx.request.method == "GET":
+        if conversation.leave_via:  # a programme pair's space: its page says how to leave
+            return ctx.redirect(ctx.url("conversation", conversation_id=conversation.id) + "#leave")
+        return ctx.render(
+            "messages/confirm_leave.html", {"conversation": conversation, "subject": subject}
+        )
     try:
         await pm.leave(ctx.db, conversation, participant)
     except pm.MessageError as exc:
@@ -193,6 +201,6 @@ routes = [
           name="conversation"),
     Route("/messages/{conversation_id:id}/reply", reply, methods=["POST"],
           name="conversation_reply"),
-    Route("/messages/{conversation_id:id}/leave", leave, methods=["POST"],
+    Route("/messages/{conversation_id:id}/leave", leave, methods=["GET", "POST"],
           name="leave_conversation"),
 ]  # fmt: skip

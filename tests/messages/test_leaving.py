@@ -42,6 +42,7 @@ async def test_a_conversation_left_elsewhere_offers_no_leave_and_refuses_one(
     assert shown.status_code == 200
     assert leave not in shown.text and "Leave this conversation" not in shown.text
     assert 'href="/programmes/7"' in shown.text and "leave the programme" in shown.text
+    assert (await client.get(leave)).headers.get("location", "").endswith("#leave")
     refused = await post_form(client, leave, {}, token_from=page)
     assert refused.status_code == 403
     assert "it is not left on its own" in refused.text and "leave the programme" in refused.text
@@ -67,6 +68,10 @@ async def test_an_ordinary_conversation_is_left_with_its_button(
     page = url("conversation", conversation_id=conversation_id)
     await login(client, "talker_a")
     assert "Leave this conversation" in (await client.get(page)).text
+    # The link asks first (leaving was one click that could not be undone).
+    asked = await client.get(url("leave_conversation", conversation_id=conversation_id))
+    assert asked.status_code == 200 and "Leave this conversation?" in asked.text
+    assert await pm.membership(db, conversation_id, a.id) is not None
     left = await post_form(
         client, url("leave_conversation", conversation_id=conversation_id), {}, token_from=page
     )
