@@ -19,6 +19,7 @@ from sqlalchemy import (
     any_,
     case,
     column,
+    exists,
     func,
     literal,
     literal_column,
@@ -116,6 +117,11 @@ def fts5_query(raw: str) -> str:
 
 def _post_filters(stmt: Select[Any], filters: Filters, viewer: User | None) -> Select[Any]:
     stmt = stmt.where(post_visibility(viewer), thread_visibility(viewer))
+    # An article's discussion opens with its summary and a link to it: the article itself is
+    # a hit of its own, and a probe found every article listed twice, the stub first.
+    stmt = stmt.where(
+        ~exists().where(Article.thread_id == Post.thread_id, Thread.first_post_id == Post.id)
+    )
     if filters.category_ids:
         stmt = stmt.where(Thread.category_id.in_(filters.category_ids))
     if filters.author_id is not None:

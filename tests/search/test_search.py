@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.articles.services import publish, update
+from forum.articles.services import add_comment, publish, update
 from forum.board.models import Post
 from forum.board.posting import create_reply
 from forum.core.db import utcnow
@@ -133,6 +133,12 @@ async def test_articles_are_found(
     await db.commit()
     r = await client.get("/search", params={"q": "kumquat"})
     assert f'href="/articles/{article.id}"' in r.text and "Article by" in r.text
+    # Its discussion thread opens with the summary: not a second hit for the same article.
+    member = await make_user(db, settings)
+    await add_comment(db, settings, member, article, "Thanks, this helped our pilot.")
+    await db.commit()
+    found = await client.get("/search", params={"q": "pairing advice"})
+    assert "1 result" in found.text and "Article by" in found.text
 
 
 async def test_edits_reach_the_index(
