@@ -19,6 +19,11 @@ class Role(StrEnum):
     programme_lead = "programme_lead"  # runs mentoring programmes (forum.programmes)
 
 
+# Roles as pages name them.
+ROLE_LABELS = {Role.member: "Member", Role.editor: "Editor", Role.moderator: "Moderator",
+               Role.admin: "Administrator", Role.programme_lead: "Programme lead"}  # fmt: skip
+
+
 class UserStatus(StrEnum):
     active = "active"
     suspended = "suspended"

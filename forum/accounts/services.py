@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from forum.accounts.events import AccountDeleting, ProfileChanged, RankEarned
 from forum.accounts.models import (
+    ROLE_LABELS,
     EmailChange,
     EmailConfirmation,
     HeldUsername,
@@ -440,11 +441,23 @@ async def set_role(
         raise AccountError("role", "You cannot remove your own administrator role.")
     if is_deleted(member):
         raise AccountError("role", "This account has been deleted: it keeps no role.")
-    before = f"role={member.role} special_rank_id={member.special_rank_id}"
+    if (member.role, member.special_rank_id) == (role, special_rank_id):
+        return  # nothing changed: nothing to log
+    names = dict((await session.execute(select(Rank.id, Rank.name))).all())
+
+    def said(role_value: str, rank_id: int | None) -> str:
+        rank = (
+            names.get(rank_id, "earned by points") if rank_id is not None else ("earned by points")
+        )
+        return f"{ROLE_LABELS.get(Role(role_value), role_value)}, rank {rank}"
+
+    before = said(member.role, member.special_rank_id)
     member.role = role
     member.special_rank_id = special_rank_id
-    after = f"role={role} special_rank_id={special_rank_id}"
-    audit(session, admin, "set_role", "user", member.id, "", f"{before} -> {after}")
+    # In words ("Member, rank earned by points → Editor, rank earned by points"): the log
+    # showed "role=editor special_rank_id=None".
+    audit(session, admin, "set_role", "user", member.id, "",
+          f"{before} → {said(role, special_rank_id)}")  # fmt: skip
 
 
 async def find_user(session: AsyncSession, username_or_email: str) -> User | None:

@@ -127,7 +127,7 @@ async def audit_log(ctx: Ctx) -> Response:
             select(AuditEntry, User.username)
             .where(shown)
             .outerjoin(User, User.id == AuditEntry.actor_id)
-            .order_by(AuditEntry.id.desc())
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
             .limit(PER_PAGE)
             .offset((pager.number - 1) * PER_PAGE)
         )

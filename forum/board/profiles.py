@@ -11,6 +11,7 @@ from starlette.routing import Route
 from forum.accounts import services as accounts
 from forum.accounts.models import (
     PROFILE_HIDDEN_STATES,
+    ROLE_LABELS,
     PointsEntry,
     Rank,
     Role,
@@ -132,7 +133,7 @@ async def profile(ctx: Ctx) -> Response:
                 }
                 for pid, src, at, tid, title in recent
             ],
-            "roles": [r.value for r in Role],
+            "roles": [(r.value, ROLE_LABELS[r]) for r in Role],
             "special_ranks": special,
             "suspended": accounts.is_suspended(member),
             "can_lift": ctx.user is not None and accounts.outranks(ctx.user, member),

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.core.audit import audit
 from forum.core.settings import Settings
-from tests.helpers import login, make_user
+from tests.helpers import login, make_user, post_form
 
 
 async def test_admins_find_members_by_name_or_address(
@@ -56,3 +56,23 @@ async def test_a_programmes_record_is_in_the_log_for_administrators_only(
     await login(client, "log_admin")
     admins = (await client.get("/mod/log")).text
     assert "Locked" in admins and "Accepted an application" in admins
+
+
+async def test_a_role_change_is_logged_in_words_and_roles_are_named(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's administrator read "role=editor special_rank_id=None -> ..." in the log and
+    "programme_lead" in the profile's list of roles."""
+    await make_user(db, settings, username="words_admin", role="admin")
+    await make_user(db, settings, username="promoted")
+    await db.commit()
+    await login(client, "words_admin")
+    profile = (await client.get("/u/promoted")).text
+    assert ">Programme lead</option>" in profile and ">programme_lead<" not in profile
+    form = {"role": "editor", "special_rank_id": ""}
+    assert (await post_form(client, "/u/promoted/admin", form, "/u/promoted")).status_code == 303
+    assert (await post_form(client, "/u/promoted/admin", form, "/u/promoted")).status_code == 303
+    log = (await client.get("/mod/log")).text
+    assert "Member, rank earned by points → Editor, rank earned by points" in log
+    assert log.count("Changed the role of") == 1  # saving it unchanged logs nothing
+    assert "special_rank_id" not in log
