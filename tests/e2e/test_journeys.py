@@ -50,7 +50,10 @@ def test_register_log_out_and_in(page: Page) -> None:
     name = unique("newbie")
     register(page, name)
     logout(page)
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    header = page.get_by_role("navigation", name="Account")
+    expect(header.get_by_role("link", name="Log in")).to_be_visible()
+    # Logged out on the home page: its welcome offers Register and Log in too.
+    expect(page.locator("#main").get_by_role("link", name="Register")).to_be_visible()
     login(page, name, "a long password 1")
     expect(page.get_by_text(f"Welcome back, {name}.")).to_be_visible()
     page.goto(f"/u/{name}")
