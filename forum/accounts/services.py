@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import and_, bindparam, case, delete, func, inspect, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -329,43 +329,30 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
     )
     if alike is not None:
         return f"That username is too like {alike}'s: choose another."
-    # A name held by an attempt with a known address answers as a pending registration's.
-    held = await session.scalar(
-        select(HeldUsername.username)
-        .where(
-            HeldUsername.held_until > utcnow(),
-            or_(
-                HeldUsername.username_key == key,
-                _skeleton_column(HeldUsername.username_key.expression)
-                == username_skeleton(username),
-            ),
-        )
-        .limit(1)
-    )
-    if held is not None:
-        return (
-            USERNAME_TAKEN
-            if held.lower() == key
-            else (f"That username is too like {held}'s: choose another.")
-        )
-    # A deleted account's former name, or one that reads alike, is nobody's to take.
-    retired = await session.scalar(
-        select(RetiredUsername.username_key)
-        .where(
-            or_(
-                RetiredUsername.username_key == key,
-                _skeleton_column(RetiredUsername.username_key.expression)
-                == username_skeleton(username),
+    # A name held by an attempt with a known address answers as a pending registration's,
+    # and a deleted account's former name as a taken one, word for word (nobody takes it,
+    # nor one alike; a probe told a deleted name apart when the words differed).
+    for key_column, shown_column, live in (
+        (HeldUsername.username_key, HeldUsername.username, HeldUsername.held_until > utcnow()),
+        (RetiredUsername.username_key, RetiredUsername.username_key, true()),
+    ):
+        found = await session.scalar(
+            select(shown_column)
+            .where(
+                live,
+                or_(
+                    key_column == key,
+                    _skeleton_column(key_column.expression) == username_skeleton(username),
+                ),
             )
+            .limit(1)
         )
-        .limit(1)
-    )
-    if retired is not None:
-        return (
-            USERNAME_RETIRED
-            if retired == key
-            else (f"That username is too like {retired}'s: choose another.")
-        )
+        if found is not None:
+            return (
+                USERNAME_TAKEN
+                if found.lower() == key
+                else (f"That username is too like {found}'s: choose another.")
+            )
     return None
 
 
@@ -388,11 +375,6 @@ async def hold_username(session: AsyncSession, username: str) -> None:
 
 async def prune_held_usernames(session: AsyncSession) -> None:
     await session.execute(delete(HeldUsername).where(HeldUsername.held_until < utcnow()))
-
-
-# Said as a taken name is, word for word (saying an account was deleted would tell that its
-# member left; a probe told the two apart when the words differed).
-USERNAME_RETIRED = USERNAME_TAKEN
 
 
 def check_registration(username: str, email: str, password: str, confirm: str) -> dict[str, str]:

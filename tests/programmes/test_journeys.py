@@ -37,6 +37,17 @@ async def accepted(
     return member
 
 
+async def published_pair(db: AsyncSession, settings: Settings) -> tuple[Programme, User]:
+    """rosa_lead's programme with one published pair: sam (junior) and mentor."""
+    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    sam = await accepted(db, settings, lead, programme, "junior", "sam")
+    await accepted(db, settings, lead, programme, "senior", "mentor")
+    await proposed(db, settings, lead, programme)
+    await svc.publish(db, settings, lead, programme)
+    return programme, sam
+
+
 async def proposed(db: AsyncSession, settings: Settings, lead: User, programme: Programme) -> None:
     job = await svc.request_proposal(db, settings, lead, programme)
     await svc.run_job(db, job, pairing)
@@ -409,12 +420,7 @@ async def test_the_pairing_page_refreshes_while_computing_and_explains_itself(
 async def test_a_paired_members_page_puts_the_pair_first_and_leaving_last(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
-    programme = await make_programme(db, settings, lead)
-    sam = await accepted(db, settings, lead, programme, "junior", "sam")
-    await accepted(db, settings, lead, programme, "senior", "mentor")
-    await proposed(db, settings, lead, programme)
-    await svc.publish(db, settings, lead, programme)
+    programme, sam = await published_pair(db, settings)
     await db.commit()
     await login(client, sam.username)
     shown = (await client.get(f"/programmes/{programme.id}")).text
@@ -429,12 +435,7 @@ async def test_a_paired_members_page_puts_the_pair_first_and_leaving_last(
 async def test_every_point_of_a_check_in_scale_is_labelled(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
-    programme = await make_programme(db, settings, lead)
-    sam = await accepted(db, settings, lead, programme, "junior", "sam")
-    await accepted(db, settings, lead, programme, "senior", "mentor")
-    await proposed(db, settings, lead, programme)
-    await svc.publish(db, settings, lead, programme)
+    programme, sam = await published_pair(db, settings)
     await db.commit()
     await login(client, sam.username)
     shown = (await client.get(f"/programmes/{programme.id}/checkin")).text
