@@ -76,6 +76,7 @@ ACTION_WORDS = {
     # A programme lead's decisions (the programme's History page shows the same words).
     "programme_accept": "Accepted an application", "programme_decline": "Declined an application",
     "programme_swap": "Swapped partners", "programme_fix": "Fixed a pair",
+    "programme_pair": "Paired members by hand",
     "programme_forbid": "Forbade a pair", "programme_clear": "Cleared the pairing edits",
     "programme_rerun": "Ran the pairing", "programme_criteria": "Changed the pairing criteria",
     "programme_publish": "Published pairs", "programme_follow_up": "Followed up a report",

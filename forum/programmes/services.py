@@ -1162,7 +1162,7 @@ async def pair_by_hand(
         session,
         lead,
         programme,
-        "fix",
+        "pair",
         f"Paired {j} with {s} by hand after publishing: a new pair, its private space open.",
     )
     await session.flush()
