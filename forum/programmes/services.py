@@ -30,7 +30,7 @@ from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.settings import Settings
 from forum.core.text import clean_line, counted
-from forum.messages.models import Conversation, Participant
+from forum.messages.models import Conversation, Message, Participant
 from forum.notifications.fanout import record
 from forum.notifications.models import Kind as NoteKind
 from forum.notifications.models import Notification, NotificationWork
@@ -1105,6 +1105,22 @@ async def hand_choices(
     return (
         [(uid, name) for side, _, uid, name in free if side == Side.junior.value],
         [(uid, name) for side, _, uid, name in free if side == Side.senior.value],
+    )
+
+
+async def pair_of_message(session: AsyncSession, user: User, message_id: int) -> Pair | None:
+    """The pair whose private space holds message `message_id`, when `user` is one of its two
+    members (else None: nobody else learns the space exists)."""
+    conversation_id = await session.scalar(
+        select(Message.conversation_id).where(Message.id == message_id)
+    )
+    if conversation_id is None:
+        return None
+    return await session.scalar(
+        select(Pair).where(
+            Pair.conversation_id == conversation_id,
+            or_(Pair.junior_id == user.id, Pair.senior_id == user.id),
+        )
     )
 
 

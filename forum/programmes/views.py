@@ -698,13 +698,29 @@ async def dashboard_csv(ctx: Ctx) -> Response:
 
 
 @view(login=True)
+async def dismissive_in_space(ctx: Ctx) -> Response:
+    """A message's "This felt dismissive" link in a pair's private space: on to the report's
+    confirmation page with that message (the programme page's link reports the partner's
+    latest, and a probe's junior could not report an earlier one once the partner wrote
+    again). Anyone but the pair's two members finds nothing here."""
+    assert ctx.user is not None
+    message_id = ctx.request.path_params["message_id"]
+    pair = await svc.pair_of_message(ctx.db, ctx.user, message_id)
+    if pair is None:
+        raise HTTPException(404, "There is no such message in a pair's space of yours.")
+    target = ctx.url("programme_dismissive", programme_id=pair.programme_id, pair_id=pair.id)
+    return ctx.redirect(f"{target}?message={message_id}")
+
+
+@view(login=True)
 async def dismissive(ctx: Ctx) -> Response:
     """A confirmation page showing the message to be reported (GET, or a POST without the
     confirmation), then the report."""
     programme = await _programme(ctx)
     assert ctx.user is not None
     pair_id = ctx.request.path_params["pair_id"]
-    message_id: int | None = None
+    # (A message chosen in the pair's space: its "This felt dismissive" link.)
+    message_id: int | None = ctx.param_int("message")
     confirmed = False
     if ctx.request.method == "POST":
         data = await ctx.form()
@@ -718,7 +734,7 @@ async def dismissive(ctx: Ctx) -> Response:
             "programmes/confirm_dismissive.html",
             {"programme": programme, "pair": pair, "message": message,
              "partner": names.get(partner, "a former member"),
-             "refused": ctx.request.method == "POST"},
+             "refused": ctx.request.method == "POST", "chosen": message_id is not None},
             400 if ctx.request.method == "POST" else 200,
         )  # fmt: skip
     await dash.report_dismissive(ctx.db, ctx.settings, ctx.user, programme, pair.id, message.id)
@@ -808,6 +824,8 @@ routes = [
           name="programme_dashboard"),
     Route("/programmes/{programme_id:id}/dashboard.csv", dashboard_csv, methods=["GET"],
           name="programme_csv"),
+    Route("/programmes/messages/{message_id:id}/dismissive", dismissive_in_space,
+          methods=["GET"], name="programme_message_dismissive"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/dismissive", dismissive,
           methods=["GET", "POST"], name="programme_dismissive"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meeting", meeting,

@@ -81,6 +81,8 @@ ACCESS: dict[str, set[str]] = {
     "programme_proposal": ADMINS, "programme_propose": ADMINS, "programme_edit": ADMINS,
     "programme_criteria": ADMINS, "programme_publish": ADMINS, "programme_question": ADMINS,
     "programme_checkin": set(), "programme_dismissive": set(),
+    # (Anyone but the pair finds nothing: 404.)
+    "programme_message_dismissive": MEMBERS,
     "programme_meeting": set(),
     "programme_meeting_remove": set(),
     "programme_dashboard": ADMINS, "programme_csv": ADMINS,

@@ -125,6 +125,37 @@ async def test_a_dismissive_report_is_about_the_message_confirmed(
     assert await db.scalar(select(func.count(Message.id))) == 3
 
 
+async def test_an_earlier_message_is_reported_from_the_pair_space(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's junior could report only the partner's latest message, from the programme
+    page: each of the partner's messages in the space has its own link now."""
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    (pair, other) = await publish_pairs(db, settings, lead, programme, 2)
+    junior, senior = await _members(db, pair)
+    other_junior, _ = await _members(db, other)
+    conversation = await db.get(Conversation, pair.conversation_id)
+    assert conversation is not None
+    first = await reply(db, settings, senior, conversation, "Juniors never get strategy.")
+    newer = await reply(db, settings, senior, conversation, "See you Thursday.")
+    first.state = newer.state = "clear"
+    await db.commit()
+    await login(client, junior.username)
+    space = (await client.get(f"/messages/{conversation.id}")).text
+    link = f"/programmes/messages/{first.id}/dismissive"
+    assert space.count("This felt dismissive") == 2 and f'href="{link}"' in space
+    went = await client.get(link)
+    assert went.status_code == 303 and went.headers["location"].endswith(f"?message={first.id}")
+    page = (await client.get(went.headers["location"])).text
+    assert "Juniors never get strategy." in page and "See you Thursday." not in page
+    assert f'name="message_id" value="{first.id}"' in page
+    # Nobody outside the pair learns of the space through the link.
+    client.cookies.clear()
+    await login(client, other_junior.username)
+    assert (await client.get(link)).status_code == 404
+
+
 async def test_a_member_whose_pair_ended_is_offered_no_withdraw_and_told_whom_to_ask(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
