@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -1450,6 +1450,19 @@ async def answer_checkin(
         session.add(CheckinAnswer(programme_id=programme.id, question_id=qid, user_id=user.id,
                                   side=side, round=round_, value=value, text=text,
                                   created_at=utcnow()))  # fmt: skip
+    # The reminder is done with: it no longer shows as new (a probe's member answered and
+    # still had an unread "Check-in 3 is open").
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_id == user.id,
+            Notification.kind == NoteKind.checkin.value,
+            Notification.link == path("programme_checkin", programme_id=programme.id),
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     await session.flush()
     return round_
 

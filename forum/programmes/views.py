@@ -84,6 +84,22 @@ async def new_programme(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
+async def _checkin_answered(ctx: Ctx, programme: Programme, pairs: list[Any]) -> dict[str, Any]:
+    """When the member answered the current round's check-in, by the side they answer for."""
+    user = ctx.user
+    if user is None or not pairs or programme.status != ProgrammeStatus.published.value:
+        return {}
+    round_ = svc.current_round(programme)
+    if round_ == 0:
+        return {}
+    found: dict[str, Any] = {}
+    for side in {"junior" if p.junior_id == user.id else "senior" for p in pairs}:
+        _before, at = await svc.own_answers(ctx.db, programme, user, side, round_)
+        if at is not None:
+            found[side] = at
+    return found
+
+
 async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
     user = ctx.user
     mine = await svc.applications(ctx.db, programme, user.id) if user else []
@@ -135,6 +151,8 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         # Pairs whose partner has written something the member could report as dismissive.
         "reportable": await dash.reportable_pairs(ctx.db, user.id, pairs) if user else set(),
         "meetings": await svc.meetings(ctx.db, [p.id for p in pairs]),
+        # This round's check-in answered already, by side: the link says so (it asked again).
+        "checkin_answered": await _checkin_answered(ctx, programme, pairs),
         "meeting_days": {p.id: svc.meeting_days(programme, p) for p in pairs},
         "today": utcnow().date(),
         "meeting_form": {},

@@ -17,7 +17,7 @@ from forum.articles.services import publish as publish_article
 from forum.core.audit import AuditEntry
 from forum.core.settings import Settings
 from forum.messages.models import Participant
-from forum.notifications.models import NotificationWork
+from forum.notifications.models import Notification, NotificationWork
 from forum.programmes import pairing
 from forum.programmes import services as svc
 from forum.programmes.models import Application, Programme, TrainingAck
@@ -445,3 +445,26 @@ async def test_every_point_of_a_check_in_scale_is_labelled(
     for v, words in ((1, "Not at all"), (2, "A little"), (3, "Partly"), (4, "Mostly"),
                      (5, "Completely")):  # fmt: skip
         assert f'value="{v}"> {v} <span class="point-words">{words}</span></label>' in scale
+
+
+async def test_an_answered_check_in_says_so_and_its_reminder_is_read(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's member answered a check-in and still read "Answer the check-in", with the
+    reminder unread."""
+    programme, sam = await published_pair(db, settings)
+    link = f"/programmes/{programme.id}/checkin"
+    reminder = Notification(recipient_id=sam.id, kind="checkin", detail="Check-in 1 is open",
+                            link=link)  # fmt: skip
+    db.add(reminder)
+    await db.commit()
+    await login(client, sam.username)
+    page = f"/programmes/{programme.id}"
+    assert "Answer the check-in" in (await client.get(page)).text
+    (question,) = [q for q in await svc.questions(db, programme, "junior") if q.kind == "scale"]
+    sent = await post_form(client, link, {"side": "junior", f"q{question.id}": "4"}, link)
+    assert sent.status_code == 303
+    shown = (await client.get(page)).text
+    assert "Check-in answered on" in shown and "Answer the check-in" not in shown
+    await db.refresh(reminder)
+    assert reminder.read_at is not None
