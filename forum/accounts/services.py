@@ -1002,12 +1002,22 @@ async def add_rank(
     return rank
 
 
+# Removing the rank at 0 points (a probe's administrator did) made every new member the next
+# rank up ("Associate" with no posts).
+FIRST_RANK = (
+    "The rank at 0 points is every new member's: rename it if you like, but it stays at 0 "
+    "points and cannot be removed."
+)
+
+
 async def edit_rank(
     session: AsyncSession, rank: Rank, name: str, min_points: int | None
 ) -> tuple[str, str]:
     """Rename a rank or move its threshold; a rank stays earned or special. Returns the
     rank's description before and after, for the audit log."""
     before = f"{rank.name} ({rank.min_points})"
+    if not rank.is_special and rank.min_points == 0 and min_points != 0:
+        raise AccountError("min_points", FIRST_RANK)
     rank.name = await _check_rank(session, name, min_points, rank.is_special, rank.id)
     if not rank.is_special:
         rank.min_points = min_points
@@ -1023,6 +1033,8 @@ async def delete_rank(session: AsyncSession, rank: Rank) -> int:
         earned = await session.scalar(select(func.count(Rank.id)).where(Rank.is_special.is_(False)))
         if (earned or 0) <= 1:
             raise AccountError("rank", "The last earned rank cannot be removed.")
+        if rank.min_points == 0:
+            raise AccountError("rank", FIRST_RANK)
     held = await session.execute(
         update(User).where(User.special_rank_id == rank.id).values(special_rank_id=None)
     )

@@ -127,3 +127,22 @@ async def test_the_last_earned_rank_stays(
     r = await _post(client, action="delete", rank_id=str(last.id), name=last.name)
     assert r.status_code == 400 and "The last earned rank cannot be removed." in r.text
     assert await _rank(db, last.name) is not None
+
+
+async def test_the_rank_at_zero_points_stays_at_zero(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's administrator removed "Newcomer" and every new member became "Associate"."""
+    await _admin(client, db, settings)
+    first = await db.scalar(
+        select(Rank).where(Rank.is_special.is_(False)).order_by(Rank.min_points).limit(1)
+    )
+    assert first is not None and first.min_points == 0
+    gone = await _post(client, action="delete", rank_id=str(first.id), name=first.name)
+    assert gone.status_code == 400 and "stays at 0 points" in gone.text
+    moved = await _post(client, action="save", rank_id=str(first.id), name=first.name,
+                        min_points="10")  # fmt: skip
+    assert moved.status_code == 400 and "stays at 0" in moved.text
+    renamed = await _post(client, action="save", rank_id=str(first.id), name="Starter",
+                          min_points="0")  # fmt: skip
+    assert renamed.status_code == 303 and await _rank(db, "Starter") is not None
