@@ -358,6 +358,9 @@ async def reply(ctx: Ctx) -> Response:
             author = await ctx.db.get(User, quoted.author_id)
             quote = quote_markdown(author.username if author else "someone", quoted.body_source)
             body = f"{body.rstrip()}\n\n{quote}" if body.strip() else quote
+            # The quote is in: the box is ready to type under it (a probe's keyboard user
+            # landed elsewhere, the caret before the quote).
+            context["type_under_quote"] = True
         context["form"] = {"body": body, "reply_to": quote_id or ""}
         return ctx.render("board/reply.html", context)
     form = await ctx.form()

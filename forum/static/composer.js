@@ -229,3 +229,14 @@
     if (title.value.trim()) ask();
   });
 })();
+
+// A reply opened with a quote in it: the caret goes after the quote, on a line of its own, so
+// the member types their answer under it.
+(function () {
+  "use strict";
+  var box = document.querySelector("textarea[data-caret-end]");
+  if (!box) return;
+  if (!/\n\n$/.test(box.value)) box.value = box.value.replace(/\s*$/, "") + "\n\n";
+  box.focus();
+  box.selectionStart = box.selectionEnd = box.value.length;
+})();

@@ -139,3 +139,17 @@ def test_preview_and_latest_activity_run_no_script(page: Page, viewport: str) ->
         page.wait_for_timeout(150)
         assert page.evaluate("window.__pwned === undefined"), path
     assert dialogs == []
+
+
+def test_a_quote_opens_the_reply_ready_to_type_under_it(page: Page, viewport: str) -> None:
+    """A probe's keyboard user pressed Quote and found the focus elsewhere and the caret
+    before the quoted text."""
+    login(page, "grace_w")
+    page.goto("/t/1")
+    page.locator("article.post").first.get_by_role("link", name="Quote").click()
+    page.wait_for_url(re.compile(r"/reply\?quote="))
+    box = page.locator("textarea#body")
+    expect(box).to_be_focused()
+    page.keyboard.type("My answer")
+    value = box.input_value()
+    assert value.startswith("> ") and value.rstrip().endswith("My answer"), value
