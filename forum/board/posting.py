@@ -551,6 +551,23 @@ async def edit_post(
     retitled = new_title is not None and new_title != thread.title
     if body == post.body_source and not retitled:
         return post
+    if (
+        nudged
+        and editor.id == post.author_id
+        and is_first
+        and awaits_check(editor, settings)
+        and await others_wrote(session, thread.id, post.author_id)
+    ):
+        # Its edit would stay on view while it is read (others' replies keep the thread up),
+        # and a probe's fresh account edited its answered thread into a put-down, on view in
+        # the lists for as long as the worker took. Such an edit, with phrases the composer
+        # named, is not saved; a reply, which waits for its check, can say it.
+        raise BoardError(
+            "body",
+            "Others have answered this thread, and your account is new: an edit of its "
+            "opening post with the phrases shown cannot be saved. Rephrase them, or say it "
+            "in a reply.",
+        )
     links = await _mention_links(session, settings, editor, body, previous=post.body_source)
     if is_first:
         thread.needs_related = True  # the opening post is what related threads are found by

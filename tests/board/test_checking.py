@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
 from forum.board.models import Category, Post, Thread
-from forum.board.posting import CHECKING_NOTE, create_reply, edit_post
+from forum.board.posting import CHECKING_NOTE, BoardError, create_reply, edit_post
 from forum.core.db import Database, utcnow
 from forum.core.settings import Settings
 from tests.conftest import TemplateDB, make_settings
@@ -138,6 +138,14 @@ async def test_a_fresh_accounts_thread_is_listed_once_checked(
     await db.commit()
     assert first.moderation_state == "pending"
     assert (await client.get(url("thread", thread_id=second.id))).status_code == 200
+    # ... so an edit with phrases the composer named, saved past its nudge, is refused: a
+    # probe's fresh account made its answered thread a put-down on view until the worker came.
+    put_down = "You're too junior to get this. Come back when you have 20 years in."
+    with pytest.raises(BoardError, match="Others have answered this thread"):
+        await edit_post(db, settings, newer, first, second, put_down,
+                        nudged=["You're too junior to get this"])  # fmt: skip
+    await db.refresh(first)
+    assert first.body_source == "We move desks on Fridays now."
 
 
 async def test_an_established_members_post_is_on_view_at_once_and_a_fresh_edit_waits(
