@@ -59,11 +59,17 @@ def _cue(name: str, pattern: str, weight: float) -> Cue:
 
 CUES = [
     _cue("too_junior_to_understand",
-         rf"\b(?:{_YOURE}|they(?:'re| are)|{_JUNIORS} (?:are|is))\s+(?:\w+\s+)?{_TOO}\s+{_GREEN}\s+to\s+(?:really\s+|even\s+|possibly\s+|fully\s+)?{_GET}\b", 0.9),
+         rf"\b(?:{_YOURE}|they(?:'re| are)|{_JUNIORS} (?:are|is))\s+(?:(?!not\b|never\b|n't\b)\w+\s+)?{_TOO}\s+{_GREEN}\s+to\s+(?:really\s+|even\s+|possibly\s+|fully\s+)?{_GET}\b", 0.9),
+    # (Not denied: "you are not too junior to get this", "nobody is too junior to …".)
     _cue("too_junior_to_understand_short",
-         rf"\b{_TOO}\s+{_GREEN}\s+to\s+(?:really\s+|even\s+|possibly\s+|fully\s+)?{_GET}\b", 0.55),
+         rf"(?<!\bnot )(?<!\bnever )(?<!\bnobody is )(?<!\bno one is )(?<!\bnobody's )\b{_TOO}\s+{_GREEN}\s+to\s+(?:really\s+|even\s+|possibly\s+|fully\s+)?{_GET}\b", 0.55),
+    # (Not a kind "come back when you're ready" or "when you have a moment".)
     _cue("come_back_when",
-         rf"\bcome back (?:to (?:me|us) )?(?:when|once|after)\s+{_YOU}(?:'ve| have|'re| are|'ll| will| actually| finally| get| got| can|\s)", 0.9),
+         rf"\bcome back (?:to (?:me|us) )?(?:when|once|after)\s+{_YOU}"
+         r"(?!(?:'re| are|'ve| have|'ll| will| feel)?\s*(?:ready|free|able|done|finished|back|settled|"
+         r"rested|feeling (?:better|up to it)|(?:got |had )?(?:a|some) (?:moment|minute|sec|second|"
+         r"chance|time)|like|want|wish)\b)"
+         r"(?:'ve| have|'re| are|'ll| will| actually| finally| get| got| can|\s)", 0.9),
     # The same said of juniors or reported ("told me to come back when I had 20 years in"):
     # read about oneself unless reported, and counted when the writer endorses the report.
     _cue("come_back_when_shifted",
@@ -81,7 +87,8 @@ CUES = [
     # The same aimed at juniors as a class: "When I want a junior's opinion, I'll ask for it."
     _cue("when_i_want_a_juniors_view",
          rf"\bwhen (?:I|we) (?:want|need) (?:an? )?(?:{_JUNIORS}'?s?'?|{_JUNIORS}) (?:view|opinion|input|"
-         r"thoughts|take|two cents|advice)s?\b,? (?:I'?ll|I will|we'?ll|we will) (?:ask|tell|let)\b", 0.85),
+         r"thoughts|take|two cents|advice)s?\b,? (?:I'?ll|I will|we'?ll|we will) (?:ask(?: for (?:it|one|them))?|"
+         r"tell you|let you know)\s*(?:[.!]|$)", 0.85),
     # A say rationed by tenure: "nobody under ten years' service gets a vote".
     _cue("no_vote_under_years",
          r"\b(?:nobody|no one|no-one|anyone|people) (?:under|with less than|with fewer than|below) (?:\d+|two|three|"
@@ -531,8 +538,10 @@ def agrees_only(text: str) -> bool:
 # review?") and a reply that only says yes ("Short answer: yes.", "You answered your own
 # question."): the put-down is the question's own words, confirmed. A probe's fresh account
 # published both under such a question, unflagged (the model reads a short yes as agreement).
+# (Asked in so many words, "am I …": not "should I apply even though I am too junior?", to
+# which yes encourages, nor a statement beside another question.)
 _SELF_DOUBT = re.compile(
-    r"\b(?:am i|i'?m|i am|are we|should i|do i|could i|would i be)\b[^?.!\n]{0,60}?"
+    r"\b(?:am i|are we|is it (?:because|that) i'?m|do you think i'?m|would i be)\b[^?.!\n]{0,25}?"
     r"\b(?:too (?:junior|new|green|young|inexperienced|naive|early in my career)|"
     r"not (?:senior|experienced|qualified) enough|out of my depth|overstepping|"
     r"(?:just|only) an? (?:intern|grad|graduate|junior|apprentice))\b[^?\n]{0,120}\?",

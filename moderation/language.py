@@ -6,8 +6,9 @@ a post's own words (not its quotes or web addresses) with py3langid (a naive Bay
 byte n-grams of 97 languages, shipped in the package), and reports the share of the post's
 words in passages it reads, with confidence, as another language. The policy flags such a
 post for a moderator (OTHER_LANGUAGE: "is written, wholly or in part, in a language the
-automatic checks do not read"), its evidence naming the language; it never holds one, because
-nothing here says the words are unkind.
+automatic checks do not read"), its evidence naming the language. An established member's post
+is never held for it, because nothing here says the words are unkind; a new account's post
+mostly in another language (`policy.OTHER_LANGUAGE_HOLD`) waits for a moderator.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ STAGE = "language"
 # (In scripts written without spaces, every two characters count as a word.)
 PASSAGE_MIN_WORDS = 3
 CONFIDENCE = ((5, 0.70), (PASSAGE_MIN_WORDS, 0.97))
+# ... but a passage with English's commonest words in it is named at 0.90 at least: names
+# and a foreign dish in an English sentence ("The café on Rue de la Paix serves a great crème
+# brûlée.", "Kwame Nkrumah, Chidi Okonkwo and Oluwaseun Bello joined.") read as French or
+# Swahili at 0.70-0.90 (a review and a probe).
+ENGLISH_WORDS = frozenset(
+    "the a an and or but of to in on at for with from by is are was were be been it this that "
+    "we you they he she i my our your their has have had not no so".split()
+)
+WITH_ENGLISH_WORDS = 0.90
 # A passage's language is named from at most its first this many characters (far more than it
 # takes; a 100,000-character line cost 5 ms to name whole).
 CLASSIFY_CHARS = 2000
@@ -83,6 +93,8 @@ class LanguageStage:
             return None
         language, probability = self.identifier.classify(passage[:CLASSIFY_CHARS])
         sure = next(p for least, p in CONFIDENCE if count >= least)
+        if ENGLISH_WORDS.intersection(w.lower() for w in _WORD.findall(passage)):
+            sure = max(sure, WITH_ENGLISH_WORDS)
         return str(language) if language != "en" and probability >= sure else None
 
     def other(self, text: str) -> tuple[float, list[Evidence]]:

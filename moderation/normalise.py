@@ -87,12 +87,24 @@ _SPACED_WORDS = re.compile(
 )
 
 
+# The Enclosed Alphanumeric Supplement's capitals, 26 from each of these (parenthesised,
+# squared, black circled, black squared).
+_BOXED_STARTS = (0x1F110, 0x1F130, 0x1F150, 0x1F170)
+
+
 def _styled(ch: str) -> str:
     """A styled letter (fullwidth, mathematical bold or italic, circled) as its plain letter,
     where Unicode's compatibility mapping gives exactly one character; a Latin letter with
     marks on it ("juńior", "tḣis") as the letter under them."""
     if ch.isascii():
         return ch
+    for start in _BOXED_STARTS:
+        if start <= ord(ch) < start + 26:
+            # Letters in squares and circles, white or black ("🆈🅾🆄", "🅨🅞🅤"), which have
+            # no compatibility mapping: a probe's put-down in them read as blanks.
+            return chr(ord("A") + ord(ch) - start)
+    if 0x249C <= ord(ch) <= 0x24B5:  # parenthesised small letters, "⒴⒪⒰"
+        return chr(ord("a") + ord(ch) - 0x249C)
     plain = unicodedata.normalize("NFKC", ch)
     if len(plain) != 1:
         return ch
@@ -304,6 +316,9 @@ def fold(text: str) -> str:
         unleeted = _LEET_TAIL.sub(
             lambda m: m.group(1) + m.group(2).translate(_LEET_TABLE), unleeted
         )
+        # ... and a word in capitals with four letters or more ("JUNI0R": a code such as
+        # "H1B" keeps its digit).
+        unleeted = _LEET_WORD.sub(_unleet_capitals, unleeted)
     folded = unleeted
     # Four words or more joined by one mark (or a pair of it) in place of spaces read as
     # words: probes' "you're·too·junior·to·get·this", "you're/too/junior", "You're|too|junior"
@@ -314,7 +329,7 @@ def fold(text: str) -> str:
     # "| You're too | junior to | get this |" and "too junior[^1] to get this" read as words.
     if "!" in folded or "|" in folded:
         # "!" or "|" between small letters stands for an "i" ("jun!or", "th|s").
-        folded = _BANG_I.sub("i", folded)
+        folded = _BANG_I.sub(_bang_or_blank, folded)
     if "|" in folded:
         folded = folded.replace("|", " ")
     if "[^" in folded:
@@ -342,6 +357,21 @@ def fold(text: str) -> str:
 
 
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]{1,20}\]")
+
+
+def _bang_or_blank(m: re.Match[str]) -> str:
+    """ "!" or "|" between letters: an "i" when that makes the letters around it a word
+    ("jun!or", "th|s"), else a blank between two words ("You're|too|junior", "Know|your
+    place": a review found them read as one word "You'reitoo…" and passed)."""
+    text, at = m.string, m.start()
+    left = _LETTERS_BEFORE.search(text, max(0, at - 30), at)  # (a window: linear)
+    right = _LETTERS_AFTER.match(text, at + 1)
+    word = (left.group(0) if left else "") + "i" + (right.group(0) if right else "")
+    return "i" if word.lower() in _ENGLISH else " "
+
+
+_LETTERS_BEFORE = re.compile(r"[A-Za-z]{1,30}$")
+_LETTERS_AFTER = re.compile(r"[A-Za-z]{1,30}")
 _BANG_I = re.compile(r"(?<=[a-z])!(?=[a-z])|(?<=[a-z]{2})\|(?=[a-z])|(?<=[a-z])\|(?=[a-z]{2})")
 _JOINED = re.compile(
     r"(?<![\w'])[A-Za-z']+(([^\w\s'.\-])\2?)[A-Za-z']+(?:\1[A-Za-z']+){2,}(?![\w'])"
@@ -381,6 +411,13 @@ def _unleet(m: re.Match[str]) -> str:
     return _LEET_RUN.sub(lambda d: d.group(0).translate(_LEET_TABLE), word)
 
 
+def _unleet_capitals(m: re.Match[str]) -> str:
+    word = m.group(0)
+    if any(ch in "2689" for ch in word) or sum(ch.isalpha() for ch in word) < 4:
+        return word
+    return _LEET_RUN.sub(lambda d: d.group(0).translate(_LEET_TABLE).upper(), word)
+
+
 def _unleet_tail(m: re.Match[str]) -> str:
     return m.group(1) + m.group(2).translate(_LEET_TABLE)
 
@@ -392,7 +429,9 @@ def _join_words(m: re.Match[str]) -> str:
 # A code fence's own line ("```python"): what it fences is shown, and read.
 _FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[^\n]*$", re.M)
 # A word of three or more capitalised parts ("#YoureTooJuniorToGetThis") is read as words.
-_CAMEL = re.compile(r"#?\b[A-Za-z][a-z']*(?:[A-Z][a-z']*|[0-9]+){2,}\b")
+# (Possessive digits: "[0-9]+" repeated could split a run of digits every way, and a review
+# found "a" + 27 digits + "_x" took 11 s, doubling with each digit.)
+_CAMEL = re.compile(r"#?\b[A-Za-z][a-z']*(?:[A-Z][a-z']*|[0-9]++){2,}\b")
 _HUMP = re.compile(r"(?<=[a-z'])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])")
 # Markdown emphasis, strike-through and code marks touching a word: "t**o**o j*uni*or" shows
 # as "too junior", in part bold or italic.
@@ -491,9 +530,16 @@ def _rot13_line(m: re.Match[str]) -> str:
     return turned if common >= max(2, 0.3 * words) and common >= 3 * was + 1 else line
 
 
+_PERCENT_RUN = re.compile(r"(?<![\w'.%-])[\w'.-]*+(?:%[0-9A-Fa-f]{2}[\w'.-]*+){2,}")
+
+
 def decoded(text: str) -> str:
     """`text` with base64 runs and ROT13 lines read as the sentences they encode (what a
     member who decodes them reads); linear in the text's length."""
+    if "%" in text:
+        # Percent-escapes outside a web address ("you%27re%20too%20junior"), two or more in
+        # a run: read as the characters they stand for.
+        text = _PERCENT_RUN.sub(lambda m: urllib.parse.unquote(m.group(0)), text)
     if len(text) >= 16:
         text = _BASE64.sub(_base64_words, text)
     if text.isascii():
@@ -543,6 +589,7 @@ _STRETCHED = re.compile(r"([a-z])\1{2,}")
 SWAP_MIN_COUNT = 20  # a swap is read as a word only as common as this in the corpus
 RUN_TOGETHER_MIN_COUNT = 50  # each of two words run together, as common as this
 WORD_MAX = 30  # letters in the longest word read for slips
+RUN_MAX = 80  # letters in the longest phrase run together that is read as its words
 _PUT_DOWN_WORDS = frozenset(
     "too junior juniors intern interns grad grads graduate graduates trainee trainees newbie "
     "newbies kid kids young green years place come back know get this you your youre".split()
@@ -568,8 +615,8 @@ def _respelt(m: re.Match[str]) -> str:
     is spelt out after this, and a capitalised word inside a sentence is a name."""
     word = m.group(0)
     lower = word.lower()
-    if lower in _ENGLISH or not 3 <= len(lower) <= WORD_MAX or (word.isupper() and len(word) <= 4):
-        return word  # (a longer "word" is no slip: and trying each swap of it costs its square)
+    if lower in _ENGLISH or not 3 <= len(lower) <= RUN_MAX or (word.isupper() and len(word) <= 4):
+        return word  # (a longer "word" is no phrase run together, and reading it costs more)
     if lower in _TEXTSPEAK_WORDS:
         return word  # spelt out next
     after, before = m.string[m.end() : m.end() + 2], m.string[max(0, m.start() - 1) : m.start()]
@@ -584,7 +631,7 @@ def _respelt(m: re.Match[str]) -> str:
             if read in _VOCAB:
                 return _as_written(word, read)
     best, seen = "", 0
-    for i in range(len(lower) - 1):
+    for i in range(len(lower) - 1 if len(lower) <= WORD_MAX else 0):  # (each swap: its square)
         if lower[i] == lower[i + 1]:
             continue
         swapped = lower[:i] + lower[i + 1] + lower[i] + lower[i + 2 :]
@@ -596,7 +643,7 @@ def _respelt(m: re.Match[str]) -> str:
     # Two words run together ("toojunior"), each common in the corpus and one of them a word
     # put-downs are made of (English compounds the tokenizer lacks, "knowledgeable" or
     # "priceless", stay).
-    if len(lower) >= 6 and lower.isalpha():
+    if 6 <= len(lower) <= WORD_MAX and lower.isalpha():
         split, seen = "", 0
         for i in range(3, len(lower) - 2):  # (three letters a side: "mentorat" stays)
             least = min(_VOCAB.get(lower[:i], 0), _VOCAB.get(lower[i:], 0))
@@ -605,6 +652,17 @@ def _respelt(m: re.Match[str]) -> str:
                 split, seen = f"{lower[:i]} {lower[i:]}", least
         if split:
             return _as_written(word, split)
+    # A phrase run together ("Youretoojuniortogetthis"): read as its words when every piece is
+    # a common word and one is a word put-downs are made of.
+    if len(lower) >= 12 and lower.isalpha():
+        pieces = _segmented(lower)
+        if (
+            pieces
+            and len(pieces) >= 3
+            and all(_VOCAB.get(p, 0) >= SWAP_MIN_COUNT for p in pieces)
+            and _PUT_DOWN_WORDS.intersection(p.replace("'", "") for p in pieces)
+        ):
+            return _as_written(word, " ".join(pieces))
     return word
 
 
@@ -648,12 +706,15 @@ def _moved_breaks(line: str) -> str:
     """A line whose words mostly are no words (at least four, half of them unknown, short) read
     as the words its letters spell, when they all are words; else as it is."""
     tokens = _TOKEN.findall(line)
-    unknown = [t for t in tokens if t.lower() not in _VOCAB]
+    # (A rare fragment the corpus happens to write, "ur", "yo", "jun", counts as unknown here.)
+    unknown = [t for t in tokens if _VOCAB.get(t.lower(), 0) < RUN_TOGETHER_MIN_COUNT
+               and t.lower() not in _TEXTSPEAK_WORDS]  # (text-speak is spelt out after)  # fmt: skip
     if len(tokens) < 4 or 2 * len(unknown) < len(tokens) or len(line) > RESEGMENT_MAX_CHARS:
         return line
     if sum(map(len, unknown)) > 4 * len(unknown):
         return line  # long unknown words: names, jargon or another language, not moved breaks
     pieces: list[str] = []
+    count = 0
     for chunk in re.split(r"([^A-Za-z' ]+)", line):
         letters = re.sub(r"[^a-z]", "", chunk.lower())
         if not letters:
@@ -662,9 +723,14 @@ def _moved_breaks(line: str) -> str:
         words = _segmented(letters)
         if words is None:
             return line
+        count += len(words)
         lead = " " if chunk[:1] == " " else ""
         trail = " " if chunk[-1:] == " " else ""
         pieces.append(lead + " ".join(words) + trail)
+    # Moved breaks join fragments into fewer words ("Yo ur et oo" is two); a table of names
+    # or days read again word for word is no such line (a count found "Wed" read "we'd").
+    if count > 0.8 * len(tokens):
+        return line
     return "".join(pieces)
 
 
@@ -703,6 +769,9 @@ _TEXTSPEAK_WORDS = {
 _LOWER_ONLY = frozenset({"ur", "jr", "jrs"})
 # ("2 new starters" is a count, "we hired 2 junior devs" too: "2" stands for "too" only between
 # such a word and "2", "to" or "for": "2 young 2 lead", "2 jnr 2 get".)
+# "two" is "too" only before these and "to", "2" or "two" ("two junior two get this"), and
+# "to" only after them: "two new for the team", "two lead engineers" are counts (a review).
+_TWO_TOO = r"(?:junior|green|inexperienced|naive|jnr|jr|young)\s+(?:2|two|to)"
 _TOO_BEFORE = (
     r"(?:junior|green|inexperienced|naive|jnr|jr|young|new|old|fresh|early)\s+(?:2|two|to|for|4)"
 )
@@ -713,7 +782,8 @@ _TO_BEFORE = (
 _TEXTSPEAK = re.compile(
     r"(?<![\w'’/.&-])(?:(?P<word>u|ya|r|ur|yrs|jnrs?|jrs?|snr|bk|ths|thx|pls|plz|ppl|abt|gt|cm|"
     r"w/?|urself|dont|cant|youre)(?![\w'’/&-]|\.\w)|"
-    rf"(?P<too>2|two)(?=\s+(?:{_TOO_BEFORE})\b)|(?P<to>2|two)(?=\s+(?:{_TO_BEFORE})\b))",
+    rf"(?P<too>2|two(?=\s+(?:{_TWO_TOO})\b))(?=\s+(?:{_TOO_BEFORE})\b)|(?P<to>2)(?=\s+(?:{_TO_BEFORE})\b)|"
+    rf"(?:(?<=\bjunior )|(?<=\bgreen )|(?<=\byoung ))(?P<two_to>two)(?=\s+(?:{_TO_BEFORE})\b))",
     re.IGNORECASE,
 )
 
@@ -743,7 +813,7 @@ def spell_out(text: str) -> str:
 def _spelt_out(m: re.Match[str]) -> str:
     if m.group("too"):
         return "too"
-    if m.group("to"):
+    if m.group("to") or m.group("two_to"):
         return "to"
     word = m.group("word")
     lower = word.lower()

@@ -189,6 +189,10 @@ def dismissive_score(
     return significant(boosted), context
 
 
+# The share of a new account's words in another language from which its post is held.
+OTHER_LANGUAGE_HOLD = 0.3
+
+
 def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Settings) -> Decision:
     reasons: list[str] = []
     hold = False
@@ -211,13 +215,15 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
                 hold = True
     if scores.get("cues", {}).get("watched_phrase", 0.0) > 0:
         reasons.append(WATCHED)
-    if scores.get("language", {}).get("other", 0.0) > 0:
+    share = scores.get("language", {}).get("other", 0.0)
+    if share > 0:
         reasons.append(OTHER_LANGUAGE)
         # Nothing says the words are unkind, so an established member's post stays on view
-        # for a person to read. A new account's waits for them: probes' fresh accounts
-        # published put-downs in French, Spanish and German that stayed on view until a
-        # moderator came.
-        if not post.established:
+        # for a person to read. A new account's, mostly in another language, waits for them:
+        # probes' fresh accounts published put-downs in French, Spanish and German that
+        # stayed on view until a moderator came. (An English post quoting a proverb in German
+        # is flagged only: a probe's was held.)
+        if not post.established and share >= OTHER_LANGUAGE_HOLD:
             hold = True
     verdict = "hold" if hold else ("flag" if reasons else "clear")
     return Decision(verdict, reasons, dismissive, context)

@@ -147,13 +147,32 @@ def unquote_fabricated(text: str, sources: list[str]) -> str:
     put-down shown as a quote, and must not pass as context for a harmless line after it.
     Only the ">" marks change (to spaces), so offsets into the text still hold."""
     held = [" ".join(source.split()) for source in sources]
-    out = []
+    lines = text.split("\n")
+    parsed = [_quoted(line) for line in lines]
+    # Consecutive quoted lines show as one paragraph: a paragraph must be found whole (a probe
+    # quoted "You're" / "too" / "junior" / "to get this" line by line, each word somewhere in
+    # the post it answered, and members read the sentence).
+    fabricated: set[int] = set()
     checked = 0
-    for line in text.split("\n"):
-        m, content = _quoted(line)
+    run: list[int] = []
+    for i in [*range(len(lines)), len(lines)]:
+        m, content = parsed[i] if i < len(lines) else (None, "")
         if m and content:
             checked += 1
             if checked > MAX_QUOTED_LINES or not any(content in h for h in held):
-                line = m.group(1) + m.group(2).replace(">", " ") + line[m.end() :]
+                fabricated.add(i)
+            run.append(i)
+            continue
+        joined = " ".join(" ".join(parsed[j][1].split()) for j in run)
+        found = [j for j in run if j not in fabricated]
+        if len(run) > 1 and len(found) == len(run) and not any(joined in h for h in held):
+            # Each line is somewhere, the paragraph they make nowhere: all the writer's own.
+            fabricated.update(run)
+        run = []
+    out = []
+    for i, line in enumerate(lines):
+        m = parsed[i][0]
+        if i in fabricated and m:
+            line = m.group(1) + m.group(2).replace(">", " ") + line[m.end() :]
         out.append(line)
     return "\n".join(out)

@@ -417,3 +417,21 @@ def test_a_stock_put_down_written_backwards_is_read_back() -> None:
     read = {"cues": {"dismissive": 0.0}, "dismissive": {"dismissive": 0.01}}
     assert decide(read, backwards, s).verdict == "hold"
     assert decide(read, PostInput(post_id=1, text="olleh dlrow"), s).verdict == "clear"
+
+
+def test_kind_words_the_cues_once_read_as_put_downs() -> None:
+    """A probe's new members had "…you are not too junior to get this." held, and fair lines
+    from established members were flagged."""
+    for kind in ("Honestly, you are not too junior to get this.",
+                 "Nobody is too junior to get this.", "You are never too junior to get this.",
+                 "Come back when you're ready, no rush.",
+                 "Come back when you have a moment and we'll go through it.",
+                 "When we need juniors' input, we'll ask them in the quarterly survey."):  # fmt: skip
+        assert cues.reading(kind) < cues.NUDGE, kind
+    for put_down in ("You're too junior to get this.", "Come back when you have 20 years in.",
+                     "When I want a junior's opinion, I'll ask for it."):  # fmt: skip
+        assert cues.reading(put_down) >= cues.STOCK, put_down
+    # A yes encourages a member asking whether to apply though junior.
+    asked = "Should I apply to the programme even though I am too junior?"
+    assert not cues.confirms_self_doubt("Yes!", asked)
+    assert cues.confirms_self_doubt("Yes.", "Am I too junior to chair the retro?")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import codecs
 import html
+import time
 import re
 
 import pytest
@@ -380,3 +381,36 @@ def test_the_shipped_word_list_is_the_corpus_counted() -> None:
     """`python -m moderation.vocabulary` writes it: run it after the corpus changes."""
     expected = {w: n for w, n in vocabulary.count().items() if n >= vocabulary.MIN_COUNT}
     assert vocabulary.load() == expected
+
+
+def test_the_third_probes_disguises_read_as_words_and_fair_text_stays() -> None:
+    """A third probe published these from fresh accounts; a review found the fair lines below
+    changed by the second round's rules."""
+    assert for_model("🆈🅾🆄'🆁🅴 🆃🅾🅾 🅹🆄🅽🅸🅾🆁") == "YOU'RE TOO JUNIOR"
+    assert for_model("🅨🅞🅤'🅡🅔 🅣🅞🅞 🅙🅤🅝🅘🅞🅡") == "YOU'RE TOO JUNIOR"
+    assert for_model("⒴⒪⒰'⒭⒠ ⒯⒪⒪ ⒥⒰⒩⒤⒪⒭") == "you're too junior"
+    assert for_model("Youretoojuniortogetthis") == "You're too junior to get this"
+    assert for_model("You're too JUNI0R to g3t th1s.") == "You're too JUNIOR to get this."
+    assert for_model("you%27re%20too%20junior%20to%20get%20this") == (
+        "you're too junior to get this"
+    )
+    assert for_model("You're|too|junior to get this") == "You're too junior to get this"
+    assert for_model("Yo ur et oo jun ior to ge tt his.") == "you're too junior to get this."
+    for kept in ("You'll get two new for your team next sprint.",
+                 "There will be two lead engineers, you'll know them.",
+                 "A 20% rise, then 30% more.", "H1B visa, A380, PS4",
+                 "Bees die after they sting you."):  # fmt: skip
+        assert for_model(kept) == kept, kept
+    assert repaired("| Mon | Tue | Wed |\n| Ravi | Jo | Mei |") == (
+        "| Mon | Tue | Wed |\n| Ravi | Jo | Mei |"
+    )
+
+
+def test_pathological_inputs_cost_no_more_than_their_length() -> None:
+    """A review found "a" + 27 digits + "_x" took 11 s (each digit doubling it), and a long
+    word before a "%" cost its square."""
+    started = time.perf_counter()
+    for_model("a" + "1" * 40 + "_x")
+    decoded("a" * 200_000 + "%")
+    for_model("ab|" * 30_000)
+    assert time.perf_counter() - started < 2
