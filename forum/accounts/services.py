@@ -474,6 +474,8 @@ async def lift_restriction(
     reason, in the audit log."""
     if not outranks(actor, member):
         raise Forbidden(PEER_OR_SUPERIOR)
+    if is_deleted(member):
+        raise AccountError("restriction", "That account has been deleted.")
     if restriction not in RESTRICTIONS:
         raise AccountError("restriction", "Choose what to lift.")
     reason = reason.strip()
@@ -575,6 +577,13 @@ async def impose_restriction(
     if restriction == "suspension":
         if duration not in SUSPENSIONS:
             raise AccountError("duration", "Choose how long to suspend for.")
+        if is_suspended(member):
+            # (A probe's moderator cut an administrator's 30 days to 24 hours, mailing each time.)
+            raise AccountError(
+                "restriction",
+                f"{member.username} is suspended already: lift that suspension first to set "
+                "another.",
+            )
         member.status = UserStatus.suspended.value
         member.suspended_until = utcnow() + SUSPENSIONS[duration]
     else:

@@ -414,6 +414,11 @@ async def _respond(ctx: Ctx[Any], fn: View, login: bool, moderator: bool, admin:
         return ctx.render_error(403, "Only administrators can do that.")
     if moderator and not user.is_moderator:
         return ctx.render_error(403, "Only moderators can do that.")
+    if (admin or moderator) and getattr(user, "suspended_now", False):
+        # A suspended moderator kept the queue, suspended members and lifted an
+        # administrator's suspension (a probe): staff powers wait until it ends.
+        return ctx.render_error(403, "Your account is suspended: staff pages and actions wait "
+                                "until the suspension ends.")  # fmt: skip
     try:
         response = await fn(ctx)
     except HTTPException as exc:

@@ -30,7 +30,7 @@ from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.settings import Settings
 from forum.core.text import clean_line, counted
-from forum.messages.models import Conversation, Message, Participant
+from forum.messages.models import Block, Conversation, Message, Participant
 from forum.notifications.fanout import record
 from forum.notifications.models import Kind as NoteKind
 from forum.notifications.models import Notification, NotificationWork
@@ -107,6 +107,7 @@ def _shown(
     field: str,
     label: str,
     readers: str = "the programme's pages are read by the juniors it is for",
+    level: float = cues.NUDGE,
 ) -> str:
     """A lead's text every member reads (a programme's name, purpose, ground rules, a check-in
     question), and a member's application the lead reads, is refused when it states a put-down
@@ -119,7 +120,7 @@ def _shown(
     plain = re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", value).translate(DIGITS_FOR_LETTERS)
     for text in (value, for_model(value), for_model(plain)):
         found = cues.nudge_phrases(text)
-        if found and cues.stated_plainly(text, cues.NUDGE):
+        if found and cues.stated_plainly(text, level):
             break
         found = []
     if found:
@@ -504,20 +505,22 @@ async def apply(
     if missing:
         raise ProgrammeError("training", TRAINING_UNREAD)
     topics, slots = lines(programme.topics), lines(programme.slots)
-    read = "the programme's lead reads it"
+
+    # An applicant describes themselves ("I feel too inexperienced to comment on design
+    # reviews" is no put-down): only stock put-downs, stated plainly, are refused here.
+    def strict(value: str, field: str, label: str) -> str:
+        return _shown(value, field, label, "the programme's lead reads it", cues.STOCK)
+
     profile = {
-        "job_title": _shown(clean_line(form.job_title)[:100], "job_title", "The job title", read),
-        "department": _shown(
-            clean_line(form.department)[:100], "department", "The department", read
-        ),
+        "job_title": strict(clean_line(form.job_title)[:100], "job_title", "The job title"),
+        "department": strict(clean_line(form.department)[:100], "department", "The department"),
         "seniority": _int(form.seniority, "seniority", 0, 60, "Seniority (years)"),
         "teaches": _chosen(form.teaches, topics, "teaches"),
         "learns": _chosen(form.learns, topics, "learns"),
-        "free_text": _shown(
+        "free_text": strict(
             _text(form.free_text, "free_text", "What else you can teach or want"),
             "free_text",
             "What you wrote",
-            read,
         ),
         "availability": _chosen(form.availability, slots, "availability"),
         "avoid": await _usernames(session, form.avoid, "avoid", user),
@@ -778,13 +781,25 @@ async def _profiles(session: AsyncSession, programme: Programme) -> list[dict[st
         for other in ids(a.reporting_line):
             line.setdefault(a.user_id, set()).add(other)
             line.setdefault(other, set()).add(a.user_id)
+    # A block is an "avoid" of both members (the lead reads it as asked not to be paired): the
+    # pair could not write in its space (a probe's lead paired a member by hand with someone
+    # she had blocked, and his first message was refused).
+    members = list(by_user)
+    blocks: dict[int, set[int]] = {}
+    for blocker, blocked in await session.execute(
+        select(Block.blocker_id, Block.blocked_id).where(
+            Block.blocker_id.in_(members), Block.blocked_id.in_(members)
+        )
+    ):
+        blocks.setdefault(blocker, set()).add(blocked)
+        blocks.setdefault(blocked, set()).add(blocker)
     return [
         dict(
             id=a.user_id, side=a.side, department=a.department, seniority=a.seniority,
             teaches=frozenset(lines(a.teaches)), learns=frozenset(lines(a.learns)),
             availability=frozenset(lines(a.availability)),
             # Nobody is paired with themselves (a peer programme's member is on both sides).
-            avoid=ids(a.avoid) | {a.user_id},
+            avoid=ids(a.avoid) | {a.user_id} | frozenset(blocks.get(a.user_id, set())),
             reporting_line=frozenset(line.get(a.user_id, set())), capacity=1,
         )
         for a, _ in rows

@@ -19,7 +19,7 @@ from forum.articles.services import publish as publish_article
 from forum.core.db import Database
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
-from forum.messages.models import Conversation, Participant
+from forum.messages.models import Block, Conversation, Participant
 from forum.messages.services import reply
 from forum.notifications.fanout import Notifier
 from forum.notifications.models import Notification
@@ -172,10 +172,30 @@ async def test_an_application_stating_a_put_down_is_refused(
                                                "you have 20 years in."})  # fmt: skip
         with pytest.raises(svc.ProgrammeError, match="the programme's lead reads it"):
             await svc.apply(db, settings, applicant, programme, form)
+    # An applicant describing themselves is no put-down (a review found these refused).
     fine = svc.ApplicationForm(side="senior", seniority="20", teaches=["AI tools"],
                                job_title="Head of Finance",
-                               free_text="I was told I was too junior to get it, once.")  # fmt: skip
+                               free_text="I was told I was too junior to get it, once. I feel "
+                                         "too inexperienced to comment on design reviews.")  # fmt: skip
     assert len(await svc.apply(db, settings, applicant, programme, fine)) == 1
+
+
+async def test_members_who_blocked_each_other_are_not_paired(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's lead paired a member by hand with someone she had blocked: his first message
+    in their space was refused. A block is an "asked not to be paired", both ways."""
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    junior = await make_user(db, settings, username="blocker_j")
+    senior = await make_user(db, settings, username="blocked_s")
+    for member, side in ((junior, "junior"), (senior, "senior")):
+        application = await enrol(db, settings, programme, member, side)
+        await svc.decide(db, settings, lead, programme, application.id, True)
+    db.add(Block(blocker_id=junior.id, blocked_id=senior.id))
+    await db.flush()
+    why = await svc.unfixable(db, programme, [(junior.id, senior.id)], doing="paired")
+    assert why is not None and "asked not to be paired" in why
 
 
 async def test_training_is_acknowledged_before_applying(

@@ -116,6 +116,34 @@ async def test_staff_suspend_from_a_profile_and_the_member_is_told_everywhere(
         assert "Your account is suspended until" in (await client.get(page)).text, page
 
 
+async def test_a_suspended_moderator_has_no_staff_powers_and_a_suspension_is_not_overwritten(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's suspended moderator kept the queue and cut an administrator's suspension."""
+    await make_user(db, settings, username="chief", role="admin")
+    benched = await make_user(db, settings, username="benched_mod", role="moderator")
+    member = await make_user(db, settings, username="target_t")
+    await db.commit()
+    await login(client, "chief")
+    form = {"restriction": "suspension", "duration": "30d", "reason": "Abuse of the queue."}
+    assert (
+        await post_form(client, "/u/benched_mod/restrict", form, "/u/benched_mod")
+    ).status_code == 303
+    again = {**form, "duration": "24h", "reason": "Shorter."}
+    refused = await post_form(client, "/u/benched_mod/restrict", again, "/u/benched_mod")
+    assert refused.status_code == 400 and "suspended already" in refused.text
+    await db.refresh(benched)
+    until = benched.suspended_until
+    client.cookies.clear()
+    await login(client, "benched_mod")
+    assert (await client.get("/mod")).status_code == 403
+    lifted = await post_form(client, "/u/target_t/restrict", {**again, "reason": "x"}, "/")
+    assert lifted.status_code == 403
+    await db.refresh(member)
+    await db.refresh(benched)
+    assert member.status == UserStatus.active.value and benched.suspended_until == until
+
+
 async def test_a_moderator_cannot_lift_a_peers_restriction(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
