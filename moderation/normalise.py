@@ -706,9 +706,10 @@ def _moved_breaks(line: str) -> str:
     """A line whose words mostly are no words (at least four, half of them unknown, short) read
     as the words its letters spell, when they all are words; else as it is."""
     tokens = _TOKEN.findall(line)
-    # (A rare fragment the corpus happens to write, "ur", "yo", "jun", counts as unknown here.)
+    # (A rare fragment the corpus happens to write, "ur", "yo", "jun", counts as unknown here;
+    # text-speak is spelt out after.)
     unknown = [t for t in tokens if _VOCAB.get(t.lower(), 0) < RUN_TOGETHER_MIN_COUNT
-               and t.lower() not in _TEXTSPEAK_WORDS]  # (text-speak is spelt out after)  # fmt: skip
+               and t.lower() not in _TEXTSPEAK_WORDS]  # fmt: skip
     if len(tokens) < 4 or 2 * len(unknown) < len(tokens) or len(line) > RESEGMENT_MAX_CHARS:
         return line
     if sum(map(len, unknown)) > 4 * len(unknown):

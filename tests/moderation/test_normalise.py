@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import codecs
 import html
-import time
 import re
+import time
 
 import pytest
 
