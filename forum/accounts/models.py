@@ -162,6 +162,11 @@ class HeldUsername(Base):
     username_key: Mapped[str] = mapped_column(String(30), primary_key=True)
     username: Mapped[str] = mapped_column(String(30))  # as typed, as a pending account shows it
     held_until: Mapped[datetime] = mapped_column(index=True)
+    # What the attempt was made with: signing in with the name (or the address) and this
+    # password answers "confirm your e-mail address first", as a pending registration does
+    # (otherwise the answer told whether the address had an account).
+    email_key: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class PointsEntry(Base):

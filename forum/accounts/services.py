@@ -356,21 +356,36 @@ async def username_problem(session: AsyncSession, username: str) -> str | None:
     return None
 
 
-async def hold_username(session: AsyncSession, username: str) -> None:
+async def hold_username(
+    session: AsyncSession, username: str, email: str = "", password_hash: str = ""
+) -> None:
     """Hold a free `username` for as long as a pending registration holds its name
-    (`HeldUsername`), after an attempt to register it with an address that has an account."""
+    (`HeldUsername`), after an attempt to register it with an address that has an account,
+    with the address and the password's hash it was tried with."""
     key = username.strip().lower()
     until = utcnow() + timedelta(hours=CONFIRMATION_HOURS)
     try:
         async with session.begin_nested():
             row = await session.get(HeldUsername, key)
             if row is None:
-                session.add(HeldUsername(username_key=key, username=username.strip(),
-                                         held_until=until))  # fmt: skip
-            else:
-                row.held_until = until
+                row = HeldUsername(username_key=key, username=username.strip(), held_until=until)
+                session.add(row)
+            row.held_until = until
+            row.email_key = email.strip().lower()
+            row.password_hash = password_hash
     except IntegrityError:
         pass  # held by a request at the same moment: held either way
+
+
+async def held_attempts(session: AsyncSession, typed: str) -> list[HeldUsername]:
+    """The live holds named by `typed` (a username, or the address an attempt was made with)."""
+    key = typed.strip().lower()
+    column = HeldUsername.email_key if "@" in key else HeldUsername.username_key
+    return list(
+        await session.scalars(
+            select(HeldUsername).where(column == key, HeldUsername.held_until > utcnow()).limit(5)
+        )
+    )
 
 
 async def prune_held_usernames(session: AsyncSession) -> None:

@@ -163,11 +163,31 @@ async def login(ctx: Ctx) -> Response:
             status_code=429,
         )
     passwords = ctx.request.app.state.passwords
+    held = False
     if user is None:
-        await passwords.dummy_verify(password)
+        # A held name is checked against its attempt's hash in place of the dummy one: one
+        # hash either way, as a pending registration's sign-in costs.
+        holds = [h for h in await accounts.held_attempts(ctx.db, name) if h.password_hash]
+        if holds:
+            held = await passwords.verify(holds[0].password_hash, password)
+        else:
+            await passwords.dummy_verify(password)
         ok = False
     else:
         ok = await passwords.verify(user.password_hash, password)
+        if not ok and "@" in name:
+            held = await _held_attempt_matches(ctx, name, password)
+    if held:
+        # A name (or address) an attempt with a known address holds, with that attempt's
+        # password: answered as a pending registration is (a probe and a review told the two
+        # answers apart, and with them whether the address had an account).
+        await _record_guess(ctx, account_key)
+        return ctx.render(
+            "accounts/login.html",
+            {"next": next_url, "form": {"username": name},
+             "error": "Confirm your e-mail address first: we have sent the link again."},
+            status_code=403,
+        )  # fmt: skip
     if not ok or user is None:
         LOGIN_FAILURES.inc()
         await _record_guess(ctx, account_key, device)
@@ -208,6 +228,14 @@ async def login(ctx: Ctx) -> Response:
     _sign_in(ctx, token)
     ctx.flash(f"Welcome back, {user.username}.")
     return ctx.redirect(next_url)
+
+
+async def _held_attempt_matches(ctx: Ctx, name: str, password: str) -> bool:
+    passwords = ctx.request.app.state.passwords
+    for held in await accounts.held_attempts(ctx.db, name):
+        if held.password_hash and await passwords.verify(held.password_hash, password):
+            return True
+    return False
 
 
 ALREADY_LOGGED_OUT = "You are already logged out."
@@ -345,9 +373,10 @@ async def register(ctx: Ctx) -> Response:
     owner = None if errors else await accounts.address_owner(ctx.db, values["email"])
     if owner is not None:
         await ratelimit.record(ctx.db, limits.register_ip, ctx.client)
-        await accounts.hold_username(ctx.db, values["username"])
-        # As long as making an account takes: hashing the password is most of it.
-        await ctx.request.app.state.passwords.hash(password)
+        # As long as making an account takes: hashing the password is most of it. The name is
+        # held with the hash, as a pending registration holds both.
+        hashed = await ctx.request.app.state.passwords.hash(password)
+        await accounts.hold_username(ctx.db, values["username"], values["email"], hashed)
         site = ctx.settings.site_name
         # Told at most a few times a day, whoever tries from wherever (a probe sent twelve
         # such mails in seconds from two addresses); the page says the same either way.

@@ -120,6 +120,31 @@ async def test_a_known_addresss_attempt_holds_its_name_as_a_new_registration_wou
     assert free.status_code == 200 and "Check your e-mail" in free.text
 
 
+async def test_signing_in_with_a_held_name_answers_as_a_pending_registration(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe and a review registered a name with an address and a password of their own,
+    then signed in with them: "confirm your e-mail first" meant the address was new, "not
+    right" that it had an account. Both now answer the first way."""
+    await make_user(db, settings, username="owner5", email="known5@example.org")
+    await db.commit()
+    password = "a long enough password"
+    await register(client, username="held_h", email="known5@example.org", password=password,
+                   password_confirm=password)  # fmt: skip
+    await register(client, username="pending_p", email="unknown5@example.org",
+                   password=password, password_confirm=password)  # fmt: skip
+    client.cookies.clear()
+    answers = []
+    for name in ("held_h", "pending_p", "known5@example.org", "unknown5@example.org"):
+        signed = await post_form(client, "/login", {"username": name, "password": password})
+        answers.append((signed.status_code, "Confirm your e-mail address first" in signed.text))
+    assert answers == [(403, True)] * 4
+    # A wrong password is "not right" for both.
+    for name in ("held_h", "pending_p"):
+        wrong = await post_form(client, "/login", {"username": name, "password": "not it at all"})
+        assert wrong.status_code == 400 and "not right" in wrong.text
+
+
 async def test_an_addresss_owner_is_told_of_registration_attempts_a_few_times_a_day(
     app,
     db: AsyncSession,
