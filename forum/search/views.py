@@ -14,6 +14,7 @@ from forum.accounts.models import User
 from forum.accounts.web import Ctx
 from forum.board.models import Category
 from forum.board.visibility import category_visibility
+from forum.core import ratelimit
 from forum.core.pagination import paginate
 from forum.core.web import view
 from forum.search.service import Filters, Hit, SearchError, by_author, search
@@ -140,13 +141,21 @@ _COMMON = frozenset(
     "what when where which while will with would your yours anyone someone something".split()
 )
 SIMILAR_MAX = 5
+SIMILAR_LIMIT = ratelimit.Limit("search:similar", 30, 60, "Too many look-ups: wait a moment.")
 
 
-@view(login=True)
+@view(login=True, writes=True)
 async def similar_threads(ctx: Ctx) -> Response:
     """Threads the member may read whose posts share the most words with a new thread's title
     (`?title=`), as JSON for the composer: "these may already answer it" while the title is
     typed (a probe's newcomer asked what had been answered twice)."""
+    # Asked as the title is typed: a few a second at most from one member (a probe's 32 at
+    # once doubled a search's time and slowed other pages).
+    try:
+        assert ctx.user is not None
+        await ratelimit.hit(ctx.db, SIMILAR_LIMIT, ctx.user.id)
+    except ratelimit.RateLimited:
+        return JSONResponse({"threads": []}, status_code=429)
     title = ctx.request.query_params.get("title", "")[: ctx.settings.title_max]
     words = list(
         dict.fromkeys(

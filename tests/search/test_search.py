@@ -276,3 +276,7 @@ async def test_a_new_threads_title_finds_threads_that_may_answer_it(
     for title in ("How do we?", "", "-" * 5000, '"pilot'):
         answer = await client.get("/search/similar", params={"title": title})
         assert answer.status_code == 200 and answer.json() == {"threads": []}, title
+    # A few a second at most from one member: then nothing, with a 429.
+    for _ in range(30):
+        last = await client.get("/search/similar", params={"title": "pilot results budget"})
+    assert last.status_code == 429 and last.json() == {"threads": []}
