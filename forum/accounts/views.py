@@ -182,12 +182,7 @@ async def login(ctx: Ctx) -> Response:
         # password: answered as a pending registration is (a probe and a review told the two
         # answers apart, and with them whether the address had an account).
         await _record_guess(ctx, account_key)
-        return ctx.render(
-            "accounts/login.html",
-            {"next": next_url, "form": {"username": name},
-             "error": "Confirm your e-mail address first: we have sent the link again."},
-            status_code=403,
-        )  # fmt: skip
+        return _confirm_first(ctx, next_url, name)
     if not ok or user is None:
         LOGIN_FAILURES.inc()
         await _record_guess(ctx, account_key, device)
@@ -205,12 +200,7 @@ async def login(ctx: Ctx) -> Response:
         # The password is right but the address unproven: send the link again.
         await _record_guess(ctx, account_key)
         _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
-        return ctx.render(
-            "accounts/login.html",
-            {"next": next_url, "form": {"username": name},
-             "error": "Confirm your e-mail address first: we have sent the link again."},
-            status_code=403,
-        )  # fmt: skip
+        return _confirm_first(ctx, next_url, name)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash(password)
     await _clear_guesses(ctx, account_key)
@@ -228,6 +218,15 @@ async def login(ctx: Ctx) -> Response:
     _sign_in(ctx, token)
     ctx.flash(f"Welcome back, {user.username}.")
     return ctx.redirect(next_url)
+
+
+def _confirm_first(ctx: Ctx, next_url: str, name: str) -> Response:
+    return ctx.render(
+        "accounts/login.html",
+        {"next": next_url, "form": {"username": name},
+         "error": "Confirm your e-mail address first: we have sent the link again."},
+        status_code=403,
+    )  # fmt: skip
 
 
 async def _held_attempt_matches(ctx: Ctx, name: str, password: str) -> bool:
