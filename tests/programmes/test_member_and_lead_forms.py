@@ -5,6 +5,8 @@ refused forms given back with what was typed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,9 +90,9 @@ async def test_leaving_the_programme_is_confirmed_on_a_page_of_its_own(
     assert pair.status == "ended"
 
 
-async def test_a_dismissive_report_is_about_the_message_confirmed(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
-) -> None:
+async def _two_pairs(db: AsyncSession, settings: Settings) -> tuple[Any, ...]:
+    """leader's programme with two published pairs: the first pair's programme, pair, junior,
+    senior and space, and the other pair's junior."""
     lead = await make_user(db, settings, username="leader", role="programme_lead")
     programme = await make_programme(db, settings, lead)
     (pair, other) = await publish_pairs(db, settings, lead, programme, 2)
@@ -98,6 +100,13 @@ async def test_a_dismissive_report_is_about_the_message_confirmed(
     other_junior, _ = await _members(db, other)
     conversation = await db.get(Conversation, pair.conversation_id)
     assert conversation is not None
+    return programme, pair, junior, senior, other_junior, conversation
+
+
+async def test_a_dismissive_report_is_about_the_message_confirmed(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    programme, pair, junior, senior, other_junior, conversation = await _two_pairs(db, settings)
     first = await reply(db, settings, senior, conversation, "Juniors never get strategy.")
     first.state = "clear"
     await db.commit()
@@ -130,13 +139,7 @@ async def test_an_earlier_message_is_reported_from_the_pair_space(
 ) -> None:
     """A probe's junior could report only the partner's latest message, from the programme
     page: each of the partner's messages in the space has its own link now."""
-    lead = await make_user(db, settings, username="leader", role="programme_lead")
-    programme = await make_programme(db, settings, lead)
-    (pair, other) = await publish_pairs(db, settings, lead, programme, 2)
-    junior, senior = await _members(db, pair)
-    other_junior, _ = await _members(db, other)
-    conversation = await db.get(Conversation, pair.conversation_id)
-    assert conversation is not None
+    programme, pair, junior, senior, other_junior, conversation = await _two_pairs(db, settings)
     first = await reply(db, settings, senior, conversation, "Juniors never get strategy.")
     newer = await reply(db, settings, senior, conversation, "See you Thursday.")
     first.state = newer.state = "clear"
