@@ -383,7 +383,10 @@ async def held_attempts(session: AsyncSession, typed: str) -> list[HeldUsername]
     column = HeldUsername.email_key if "@" in key else HeldUsername.username_key
     return list(
         await session.scalars(
-            select(HeldUsername).where(column == key, HeldUsername.held_until > utcnow()).limit(5)
+            select(HeldUsername)
+            .where(column == key, HeldUsername.held_until > utcnow())
+            .order_by(HeldUsername.held_until.desc())  # the latest attempt first
+            .limit(5)
         )
     )
 

@@ -175,8 +175,14 @@ async def login(ctx: Ctx) -> Response:
         ok = False
     else:
         ok = await passwords.verify(user.password_hash, password)
-        if not ok and "@" in name:
-            held = await _held_attempt_matches(ctx, name, password)
+        if "@" in name:
+            # By address, a second check either way: a held attempt's hash when the account's
+            # failed, a dummy one when it passed (one check for a pending registration's right
+            # password and two for a held address told them apart by time).
+            if ok:
+                await passwords.dummy_verify(password)
+            else:
+                held = await _held_attempt_matches(ctx, name, password)
     if held:
         # A name (or address) an attempt with a known address holds, with that attempt's
         # password: answered as a pending registration is (a probe and a review told the two
@@ -230,11 +236,14 @@ def _confirm_first(ctx: Ctx, next_url: str, name: str) -> Response:
 
 
 async def _held_attempt_matches(ctx: Ctx, name: str, password: str) -> bool:
+    """Whether `password` is that of a held attempt named by `name`: one password check, a
+    dummy one when nothing is held."""
     passwords = ctx.request.app.state.passwords
-    for held in await accounts.held_attempts(ctx.db, name):
-        if held.password_hash and await passwords.verify(held.password_hash, password):
-            return True
-    return False
+    holds = [h for h in await accounts.held_attempts(ctx.db, name) if h.password_hash]
+    if not holds:
+        await passwords.dummy_verify(password)
+        return False
+    return bool(await passwords.verify(holds[0].password_hash, password))
 
 
 ALREADY_LOGGED_OUT = "You are already logged out."
