@@ -490,15 +490,7 @@ async def lift_restriction(
 ) -> None:
     """A moderator or an administrator lifts a member's suspension or pre-moderation, with a
     reason, in the audit log."""
-    if not outranks(actor, member):
-        raise Forbidden(PEER_OR_SUPERIOR)
-    if is_deleted(member):
-        raise AccountError("restriction", "That account has been deleted.")
-    if restriction not in RESTRICTIONS:
-        raise AccountError("restriction", "Choose what to lift.")
-    reason = reason.strip()
-    if not reason:
-        raise AccountError("reason", "Give a reason: it is kept in the log.")
+    reason = _restriction_checked(actor, member, restriction, reason, "it is kept in the log")
     if restriction == "suspension":
         if not is_suspended(member):
             raise AccountError("restriction", f"{member.username} is not suspended.")
@@ -583,15 +575,9 @@ async def impose_restriction(
     """A moderator or an administrator suspends a member, or puts them on pre-moderation, from
     their profile, with a reason, in the audit log (a probe's administrator could do it only
     by reporting one of the member's posts and deciding on it, which also hid the post)."""
-    if member.id == actor.id or not outranks(actor, member):
-        raise Forbidden(PEER_OR_SUPERIOR)
-    if is_deleted(member):
-        raise AccountError("restriction", "That account has been deleted.")
-    if restriction not in RESTRICTIONS:
-        raise AccountError("restriction", "Choose a restriction.")
-    reason = reason.strip()
-    if not reason:
-        raise AccountError("reason", "Give a reason: the member is told it, and it is logged.")
+    reason = _restriction_checked(
+        actor, member, restriction, reason, "the member is told it, and it is logged"
+    )
     if restriction == "suspension":
         if duration not in SUSPENSIONS:
             raise AccountError("duration", "Choose how long to suspend for.")
@@ -602,13 +588,47 @@ async def impose_restriction(
                 f"{member.username} is suspended already: lift that suspension first to set "
                 "another.",
             )
-        member.status = UserStatus.suspended.value
-        member.suspended_until = utcnow() + SUSPENSIONS[duration]
+        suspend(member, duration)
     else:
         if member.premoderated:
             raise AccountError("restriction", f"{member.username} is on pre-moderation already.")
         member.premoderated = True
     audit(session, actor, f"impose_{restriction}", "user", member.id, reason[:2000], duration)
+
+
+def _restriction_checked(
+    actor: User, member: User, restriction: str, reason: str, told: str
+) -> str:
+    """What imposing and lifting a restriction both check: the hierarchy (nobody acts on
+    themselves, a peer or a superior), a live account, a known restriction and a reason,
+    returned stripped."""
+    if member.id == actor.id or not outranks(actor, member):
+        raise Forbidden(PEER_OR_SUPERIOR)
+    if is_deleted(member):
+        raise AccountError("restriction", "That account has been deleted.")
+    if restriction not in RESTRICTIONS:
+        raise AccountError("restriction", "Choose a restriction.")
+    reason = reason.strip()
+    if not reason:
+        raise AccountError("reason", f"Give a reason: {told}.")
+    return reason
+
+
+def suspend(member: User, duration: str) -> None:
+    """Suspend `member` for `duration` (a key of SUSPENSIONS), from the profile or a review
+    decision. A suspension running already is never shortened by another (lifting it is how
+    one ends early): a probe's moderator cut an administrator's 30 days to 24 hours. A deleted
+    account stays deleted."""
+    if is_deleted(member):
+        return
+    running = is_suspended(member)
+    if running and member.suspended_until is None:
+        return  # suspended with no end: stays so
+    until = utcnow() + SUSPENSIONS[duration]
+    if running and member.suspended_until is not None:
+        until = max(until, member.suspended_until)
+    member.status = UserStatus.suspended.value
+    member.suspended_until = until
 
 
 def is_suspended(user: User) -> bool:

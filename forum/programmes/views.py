@@ -173,16 +173,6 @@ async def programme(ctx: Ctx) -> Response:
 
 
 @view(login=True)
-async def acknowledge(ctx: Ctx) -> Response:
-    programme = await _programme(ctx)
-    assert ctx.user is not None
-    article_id = ctx.request.path_params["article_id"]
-    await svc.acknowledge(ctx.db, ctx.settings, ctx.user, programme, article_id)
-    ctx.flash("Thank you: marked as read.")
-    return ctx.redirect(ctx.url("programme", programme_id=programme.id) + "#training")
-
-
-@view(login=True)
 async def apply(ctx: Ctx) -> Response:
     programme = await _programme(ctx)
     assert ctx.user is not None
@@ -811,8 +801,6 @@ routes = [
     Route("/programmes", programmes, methods=["GET"], name="programmes"),
     Route("/programmes/new", new_programme, methods=["GET", "POST"], name="new_programme"),
     Route("/programmes/{programme_id:id}", programme, methods=["GET"], name="programme"),
-    Route("/programmes/{programme_id:id}/training/{article_id:id}", acknowledge,
-          methods=["POST"], name="programme_ack"),
     Route("/programmes/{programme_id:id}/apply", apply, methods=["POST"],
           name="programme_apply"),
     Route("/programmes/{programme_id:id}/withdraw", withdraw, methods=["GET", "POST"],

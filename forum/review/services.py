@@ -11,13 +11,13 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, Role, User, UserStatus
+from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, Role, User
 from forum.accounts.services import (
     PEER_OR_SUPERIOR,
     RankTable,
-    is_deleted,
     load_ranks,
     outranks,
+    suspend,
 )
 from forum.articles.models import Article
 from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, shown_to_all
@@ -401,9 +401,7 @@ def _sanction(author: User, action: str, duration: str | None) -> None:
     elif action == "suspend":
         if duration not in SUSPENSIONS:
             raise ReviewError("Choose how long to suspend for.")
-        if not is_deleted(author):  # a deleted account stays deleted
-            author.status = UserStatus.suspended.value
-            author.suspended_until = utcnow() + SUSPENSIONS[duration]
+        suspend(author, duration)  # (never shortens one running; a deleted account stays so)
 
 
 def _sanction_lines(action: str, duration: str | None) -> str:

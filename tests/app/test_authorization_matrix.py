@@ -76,7 +76,7 @@ ACCESS: dict[str, set[str]] = {
     # Programmes (#18): anyone reads them; members acknowledge training and apply; the
     # programme's lead (prog_lead, not one of these roles) and administrators run it; only
     # its participants answer check-ins (nobody here is one: tests/programmes).
-    "programmes": ALL, "programme": ALL, "new_programme": ADMINS, "programme_ack": MEMBERS,
+    "programmes": ALL, "programme": ALL, "new_programme": ADMINS,
     "programme_apply": MEMBERS, "programme_applications": ADMINS, "programme_decide": ADMINS,
     "programme_proposal": ADMINS, "programme_propose": ADMINS, "programme_edit": ADMINS,
     "programme_criteria": ADMINS, "programme_publish": ADMINS, "programme_question": ADMINS,

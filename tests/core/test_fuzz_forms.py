@@ -133,7 +133,6 @@ FORMS: list[tuple[str, str, list[str]]] = [
             "checkin_days",
         ],
     ),
-    ("member", "/programmes/{programme}/training/{article}", ["csrftoken_extra"]),
     (
         "member",
         "/programmes/{programme}/apply",

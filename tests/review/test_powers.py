@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User, UserStatus
-from forum.accounts.services import load_ranks
+from forum.accounts.services import load_ranks, suspend
 from forum.core.audit import AuditEntry
 from forum.core.outbox import OutboxMessage
 from forum.core.settings import Settings
@@ -45,6 +45,20 @@ async def test_an_admin_can_suspend_a_moderator(db: AsyncSession, settings: Sett
     item_id = await _item_on_post_by(db, settings, mod)
     await decide(db, settings, admin, item_id, 1, "suspend", "abuse", duration="24h", url=url)
     assert mod.status == UserStatus.suspended.value
+
+
+async def test_a_decision_never_shortens_a_running_suspension(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """The profile refuses a second suspension; a review decision's suspension keeps the later
+    end (one shared rule: a probe cut 30 days to 24 hours)."""
+    mod = await make_user(db, settings, role="moderator")
+    member = await make_user(db, settings)
+    item_id = await _item_on_post_by(db, settings, member)
+    suspend(member, "30d")
+    month = member.suspended_until
+    await decide(db, settings, mod, item_id, 1, "suspend", "again", duration="24h", url=url)
+    assert member.suspended_until == month
 
 
 async def test_a_moderator_lifts_a_suspension_with_a_reason_in_the_log(
