@@ -122,13 +122,9 @@ async def _unlink_mentions(session: AsyncSession, username: str) -> None:
     rows = await session.execute(
         select(Post.id, Post.body_html).where(Post.body_html.contains(href, autoescape=True))
     )
-    for post_id, html in rows.all():
-        await session.execute(
-            update(Post)
-            .where(Post.id == post_id)
-            .values(body_html=anchor.sub(r"\1", html))
-            .execution_options(synchronize_session=False)
-        )
+    changed = [{"id": post_id, "body_html": anchor.sub(r"\1", html)} for post_id, html in rows]
+    if changed:  # one executemany by primary key, not a statement a post
+        await session.execute(update(Post), changed)
 
 
 async def _messages(session: AsyncSession, uid: int) -> None:
