@@ -514,12 +514,14 @@ def can_edit(
     author_role: str | None = None,
 ) -> bool:
     """Whether `user` may edit `post`: its author while the thread is open and they are not
-    suspended; staff always their own, and others' only below them (nobody rewrites a peer's or
+    suspended; staff, not suspended, always their own, and others' only below them (nobody rewrites a peer's or
     a superior's words). `author_role`: the author's role (None: not known here, the staff
     check is left to `edit_post`)."""
     if user is None or post.is_deleted:
         return False
     if user.is_moderator:
+        if is_suspended(user):
+            return False  # staff powers wait for a suspension's end (forum.core.web too)
         if post.author_id == user.id or author_role is None:
             return True
         return ROLE_LEVEL.get(user.role, 0) > ROLE_LEVEL.get(author_role, 0)

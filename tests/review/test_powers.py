@@ -153,6 +153,11 @@ async def test_a_suspended_moderator_has_no_staff_powers_and_a_suspension_is_not
     assert (await client.get("/mod")).status_code == 403
     lifted = await post_form(client, "/u/target_t/restrict", {**again, "reason": "x"}, "/")
     assert lifted.status_code == 403
+    # Nor does it edit a member's post (the edit route is a member's too).
+    _thread, (post,) = await make_thread(db, settings, member, await make_category(db))
+    await db.commit()
+    edit = await post_form(client, f"/p/{post.id}/edit", {"body": "Rewritten."}, "/")
+    assert edit.status_code == 403
     await db.refresh(member)
     await db.refresh(benched)
     assert member.status == UserStatus.active.value and benched.suspended_until == until
