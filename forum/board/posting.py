@@ -514,8 +514,8 @@ def can_edit(
     author_role: str | None = None,
 ) -> bool:
     """Whether `user` may edit `post`: its author while the thread is open and they are not
-    suspended; staff, not suspended, always their own, and others' only below them (nobody rewrites a peer's or
-    a superior's words). `author_role`: the author's role (None: not known here, the staff
+    suspended; staff, not suspended, always their own, and others' only below them (nobody
+    rewrites a peer's or a superior's words). `author_role`: the author's role (None: not known here, the staff
     check is left to `edit_post`)."""
     if user is None or post.is_deleted:
         return False
