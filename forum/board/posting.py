@@ -515,8 +515,8 @@ def can_edit(
 ) -> bool:
     """Whether `user` may edit `post`: its author while the thread is open and they are not
     suspended; staff, not suspended, always their own, and others' only below them (nobody
-    rewrites a peer's or a superior's words). `author_role`: the author's role (None: not known here, the staff
-    check is left to `edit_post`)."""
+    rewrites a peer's or a superior's words). `author_role`: the author's role (None: not
+    known here, the staff check is left to `edit_post`)."""
     if user is None or post.is_deleted:
         return False
     if user.is_moderator:
