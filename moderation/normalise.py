@@ -92,6 +92,17 @@ _SPACED_WORDS = re.compile(
 _BOXED_STARTS = (0x1F110, 0x1F130, 0x1F150, 0x1F170)
 
 
+# Braille's letters (six-dot patterns, as Unicode writes them), its apostrophe, and its capital
+# sign (which stands before a capital letter) as a blank.
+_BRAILLE = dict(
+    zip(
+        "⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵⠄⠠",
+        "abcdefghijklmnopqrstuvwxyz' ",
+        strict=True,
+    )
+)
+
+
 def _styled(ch: str) -> str:
     """A styled letter (fullwidth, mathematical bold or italic, circled) as its plain letter,
     where Unicode's compatibility mapping gives exactly one character; a Latin letter with
@@ -105,6 +116,12 @@ def _styled(ch: str) -> str:
             return chr(ord("A") + ord(ch) - start)
     if 0x249C <= ord(ch) <= 0x24B5:  # parenthesised small letters, "⒴⒪⒰"
         return chr(ord("a") + ord(ch) - 0x249C)
+    if 0x1F1E6 <= ord(ch) <= 0x1F1FF:
+        # Regional-indicator letters ("🇹🇴🇴 🇯🇺🇳🇮🇴🇷"), which pair into flags where a
+        # pair names a country: a probe's put-down in them read as blanks.
+        return chr(ord("A") + ord(ch) - 0x1F1E6)
+    if ch in _BRAILLE:  # Braille's letters ("⠞⠕⠕ ⠚⠥⠝⠊⠕⠗")
+        return _BRAILLE[ch]
     plain = unicodedata.normalize("NFKC", ch)
     if len(plain) != 1:
         return ch
@@ -501,8 +518,10 @@ def _base64_words(m: re.Match[str]) -> str:
     return " " + decoded + " "
 
 
-# ROT13 ("Lbh'er gbb whavbe gb trg guvf"): a line whose letters, turned 13 places, hold many
-# more of English's commonest words than they do as written is read turned.
+# Lines written to be decoded by the reader, each a probe's put-down that passed: ROT13 ("Lbh'er
+# gbb whavbe gb trg guvf"), written backwards ("siht teg ot roinuj oot er'uoy", or each word
+# backwards), and pig latin ("ou'reyay ootay uniorjay"). A line whose reading holds many more of
+# English's commonest words than it does as written is read so.
 _COMMON = frozenset(
     "a an the and or but to of in on at for with from by as is are was were be been have has "
     "had do does did you your you're i me my we our they them their he she it its this that "
@@ -510,40 +529,110 @@ _COMMON = frozenset(
     "should could what who how why here there".split()
 )
 _LINE = re.compile(r"^[^\n]+$", re.MULTILINE)  # (each match starts a line: linear)
+_LINE_WORD = re.compile(r"[A-Za-z']+")
 _ROT13 = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
 )
+_SENTENCE_START = re.compile(r"(?:^|[.!?] +)[A-Z]")
+_PIG_WORD = re.compile(r"[A-Za-z']+ay\b", re.IGNORECASE)
 
 
 def _common_words(line: str) -> int:
     return sum(w in _COMMON for w in re.findall(r"[a-z']+", line.lower()))
 
 
-def _rot13_line(m: re.Match[str]) -> str:
+def _unpig(m: re.Match[str]) -> str:
+    """A pig-latin word as the English word it most likely is: "ootay" "too", "uniorjay"
+    "junior", "ou'reyay" "you're", "inyay" "in" (a word that began with a vowel)."""
+    stem = m.group(0).lower()[:-2]
+    readings = [stem[:-1]] if stem[-1] in "wyh" else []
+    for k in (1, 2, 3):
+        if len(stem) > k and not any(c in "aeiou'" for c in stem[-k:]):
+            readings.append(stem[-k:] + stem[:-k])
+    best = max(readings, key=lambda word: _VOCAB.get(word, 0), default=stem)
+    return best if _VOCAB.get(best) else m.group(0)
+
+
+def _pig_latin(line: str) -> str:
+    words = _LINE_WORD.findall(line)
+    if sum(w.lower().endswith("ay") for w in words) < 0.6 * len(words):
+        return line
+    return _PIG_WORD.sub(_unpig, line)
+
+
+_LINE_READINGS = (
+    lambda line: line.translate(_ROT13),
+    lambda line: line[::-1],
+    lambda line: re.sub(r"\S+", lambda m: m.group(0)[::-1], line),
+    _pig_latin,
+)
+
+
+def _read_line(m: re.Match[str]) -> str:
     line = m.group(0)
-    words = len(re.findall(r"[A-Za-z']+", line))
+    words = len(_LINE_WORD.findall(line))
     if words < 3:
         return line
-    turned = line.translate(_ROT13)
-    common, was = _common_words(turned), _common_words(line)
-    return turned if common >= max(2, 0.3 * words) and common >= 3 * was + 1 else line
+    needed = max(2, 0.3 * words, 3 * _common_words(line) + 1)
+    # The reading with the most common words, and between two with as many (a line backwards
+    # and its words each backwards hold the same words) the one whose capitals start sentences.
+    read = max(
+        (reading(line) for reading in _LINE_READINGS),
+        key=lambda read: (_common_words(read), len(_SENTENCE_START.findall(read))),
+    )
+    return read if _common_words(read) >= needed else line
+
+
+# Morse code ("-.-- --- ..- .----. .-. . / - --- ---"): letters apart by a space, words by a
+# slash, a bar or a wider gap. A run of four codes or more is read as its letters when most of
+# the words they spell are words ("- - - -", a rule in Markdown, spells none).
+_MORSE = dict(
+    zip(
+        (".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- "
+         "...- .-- -..- -.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. "
+         ".----. .-.-.- --..-- ..--.. -.-.-- -....-").split(),
+        "abcdefghijklmnopqrstuvwxyz0123456789'.,?!-",
+        strict=True,
+    )
+)
+_MORSE_MARKS = str.maketrans("·•_−–—", ".-----")
+_MORSE_RUN = re.compile(
+    r"(?<![\w.·•_−–—-])[.·•_−–—-]{1,7}(?:(?:[ \t]+|[ \t]*[/|][ \t]*)[.·•_−–—-]{1,7}){3,}"
+    r"(?![\w.·•_−–—-])"
+)
+_MORSE_GAP = re.compile(r"[ \t]*[/|][ \t]*|[ \t]{2,}")
+
+
+def _morse_words(m: re.Match[str]) -> str:
+    words = []
+    for word in _MORSE_GAP.split(m.group(0).translate(_MORSE_MARKS)):
+        letters = [_MORSE.get(code) for code in word.split()]
+        if not letters or None in letters:
+            return m.group(0)
+        words.append("".join(letters))  # type: ignore[arg-type]
+    text = " ".join(words)
+    if 2 * _known_words(text) < len(words) or not any(len(w) > 1 for w in words):
+        return m.group(0)
+    return " " + text + " "
 
 
 _PERCENT_RUN = re.compile(r"(?<![\w'.%-])[\w'.-]*+(?:%[0-9A-Fa-f]{2}[\w'.-]*+){2,}")
 
 
 def decoded(text: str) -> str:
-    """`text` with base64 runs and ROT13 lines read as the sentences they encode (what a
-    member who decodes them reads); linear in the text's length."""
+    """`text` with base64 runs, Morse code and lines in ROT13, backwards or in pig latin read
+    as the sentences they encode (what a member who decodes them reads); linear in the text's
+    length."""
     if "%" in text:
         # Percent-escapes outside a web address ("you%27re%20too%20junior"), two or more in
         # a run: read as the characters they stand for.
         text = _PERCENT_RUN.sub(lambda m: urllib.parse.unquote(m.group(0)), text)
     if len(text) >= 16:
         text = _BASE64.sub(_base64_words, text)
+    text = _MORSE_RUN.sub(_morse_words, text)
     if text.isascii():
-        text = _LINE.sub(_rot13_line, text)
+        text = _LINE.sub(_read_line, text)
     return text
 
 

@@ -66,6 +66,13 @@ PHRASES = [
     "- a b\n",
     "ju\ufe0fn\u0301\u0301i\u3164or ",
     "[a](b) [c][d] ![e](f g &#106;&rsquo;&x; ",
+    # Writing a reader decodes: Morse (and runs of dots and dashes that are not), pig latin,
+    # text backwards, Braille and regional-indicator letters.
+    "-.-- --- ..- / - --- --- ",
+    ".-.-.-.- -- -.-- ",
+    "ootay uniorjay ouyay ",
+    "siht teg ot roinuj oot ",
+    "⠞⠕⠕ ⠚⠥⠝⠊⠕⠗ 🇹🇴🇴 ",
 ]
 LANGUAGE = LanguageStage()
 LANGUAGE.load()

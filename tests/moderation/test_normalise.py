@@ -333,6 +333,43 @@ def test_base64_and_rot13_read_as_what_they_encode() -> None:
         assert decoded(kept) == kept, kept
 
 
+def test_writing_a_reader_decodes_is_read_as_its_words() -> None:
+    """Probes listed put-downs in Morse code, Braille, regional-indicator letters, pig latin and
+    backwards writing as tricks the models did not read: a member who decodes them reads the
+    put-down, so the models read it too."""
+    morse = "-.-- --- ..- .----. .-. . / - --- --- / .--- ..- -. .. --- .-. / - --- / --. . -"
+    assert for_model(f"Honest answer: {morse}").split() == (
+        "Honest answer: you're too junior to get".split()
+    )
+    assert for_model("-.-- --- ..-   - --- ---   .--- ..- -. .. --- .-.").split() == [
+        "you", "too", "junior"
+    ]
+    assert for_model("—·—— ——— ··— / — ——— ———").split() == ["you", "too"]  # dots and dashes
+    assert for_model("⠠⠽⠕⠥⠄⠗⠑ ⠞⠕⠕ ⠚⠥⠝⠊⠕⠗").split() == ["you're", "too", "junior"]
+    braille = "⠞⠕⠕ ⠚⠥⠝⠊⠕⠗"
+    assert len(fold(braille)) == len(braille)  # (evidence keeps its place)
+    assert for_model("🇾🇴🇺'🇷🇪 🇹🇴🇴 🇯🇺🇳🇮🇴🇷") == "YOU'RE TOO JUNIOR"
+    assert for_model("ou'reyay ootay uniorjay otay etgay isthay") == "you're too junior to get this"
+    assert for_model("omecay ackbay enwhay ouyay avehay 20 earsyay inyay") == (
+        "come back when you have 20 years in"
+    )
+    assert for_model(f"Fair.\n{PLAIN[::-1]}") == f"Fair.\n{PLAIN}"
+    backwards_words = " ".join(word[::-1] for word in PLAIN.split())  # each word backwards
+    assert for_model(backwards_words).split() == PLAIN.split()
+    # English that happens to hold such shapes stays as written.
+    for kept in (
+        "Today we say hello and play all day in May.",
+        "Pay attention to the day rates, they may vary by the way.",
+        "- - - -",
+        "--- / ---",
+        "I met him -- well -- he was fine...",
+        "Our juniors asked great questions; I learnt a lot from them.",
+        "on saw ton",  # words that are words backwards, too few to read as a line
+    ):
+        assert for_model(kept) == kept, kept
+    assert for_model("Based in 🇬🇧 and 🇫🇷") == "Based in GB and FR"  # flags read as letters
+
+
 def test_the_seventeenth_sessions_disguises_read_as_words() -> None:
     """A probe published each of these from a fresh account, unflagged."""
     cherokee = "ᎩᏫՍ'ᎡᎬ ᏔᏫᏫ ᎫՍΝᏆᏫᎡ. ᏟᏫᎷᎬ ᏴᎪᏟᏦ ᎳᎻᎬΝ ᎩᏫՍ ᎻᎪᏙᎬ 20 ᎩᎬᎪᎡᏚ ᏆΝ."
