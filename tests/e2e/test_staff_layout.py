@@ -31,7 +31,7 @@ def header_rows(page: Page) -> int:
     """How many rows the header's items (and the account links) take."""
     tops = page.evaluate(
         """() => [...document.querySelectorAll(
-                'header.site .bar > *, header.site nav.account > *')]
+                'header.site .bar > :not(nav), header.site nav.account > *, header.site nav.sections > *')]
             .filter(e => e.getClientRects().length > 0)
             .map(e => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; })"""
     )
@@ -92,6 +92,25 @@ def test_a_visitors_header_is_one_row_on_a_laptop(page: Page, viewport: str) -> 
             assert header_rows(page) == 1, path
             assert page.evaluate("document.querySelector('header.site').offsetHeight") < 80
         fits_sideways(page)
+
+
+@pytest.mark.parametrize("who", [None, "grace_w", "morgan_mod", "ada_admin"])
+def test_the_header_is_short_on_a_phone(page: Page, viewport: str, who: str | None) -> None:
+    """On a phone the header took three rows (four for staff), 130-150 px of the screen:
+    now the name and the account's links, then the sections with a search icon (staff's
+    queue and Admin may take a third row)."""
+    if viewport != "phone":
+        pytest.skip("the phone's header")
+    if who:
+        login(page, who)
+    page.goto("/latest")
+    assert header_rows(page) <= (3 if who in ("morgan_mod", "ada_admin") else 2), who
+    limit = 125 if who in ("morgan_mod", "ada_admin") else 95
+    assert page.evaluate("document.querySelector('header.site').offsetHeight") < limit, who
+    fits_sideways(page)
+    page.locator("header.site").get_by_role("link", name="Search", exact=True).click()
+    expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible()
+    expect(page.locator("main input[name=q]")).to_be_visible()
 
 
 def test_staff_have_latest_programmes_and_an_admin_page(page: Page, viewport: str) -> None:
