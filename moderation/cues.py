@@ -165,6 +165,17 @@ CUES = [
          r"(?:still\s+|so\s+|clearly\s+)?wet behind the ears\b", 0.75),
     # "Where juniors are seen and not heard": the rule stated of them, not only prescribed.
     _cue("seen_not_heard_class", rf"\b{_JUNIORS} (?:are|were|get) (?:to be )?seen and not heard\b", 0.8),
+    # A junior sent away from the grown-ups' table, and a career measured against the writer's
+    # belongings or years: "Sit at the kids' table and let us finish.", "I have shoes older
+    # than your career", "I've been doing this longer than you've been alive" (a probe's fresh
+    # account published the first two, unflagged).
+    _cue("kids_table",
+         r"(?m)(?:(?:^|(?<=[.!?,:;]))\s*(?:sit|stay|go back)|\b(?:you|juniors?|interns?|grads?|they)\s+"
+         r"(?:\w+\s+){0,2}?(?:sit|stay|go back|go|belong)) (?:at|to) the (?:kids'?|children'?s|little ones'?) table\b", 0.8),
+    _cue("older_than_your_career",
+         r"\b(?:I(?:'ve| have)(?: got)?|I own|my)\s+(?:\w+\s+){0,3}?(?:older|longer) than "
+         rf"{_YOU}r (?:whole |entire )?(?:career|experience|time here|tenure|time in (?:the|this) (?:job|industry|company))\b|"
+         rf"\blonger than {_YOU}(?:'ve| have) been (?:alive|born|out of (?:school|nappies|diapers|uni|university|college))\b", 0.8),
     # A reader called "kid" at the end of what is said to them: "don't bother me, kid."
     _cue("vocative_kid", r",\s*(?:kid|kiddo|sonny|sweetie|little one|young (?:man|lady))\b(?=\s*(?:[.!?]|$))", 0.6),
 ]  # fmt: skip
@@ -180,6 +191,22 @@ _REPORTED = re.compile(
     re.I,
 )
 _QUOTE_CHARS = '"“”«»'
+# A quotation that is the writer's own answer, not someone else's words: opened after "my
+# answer to your question, @jo:", "here's my honest feedback on your idea:", "Quick reply to
+# the intern above:", "Response:" opening the sentence, or a member's @name. Probes published
+# each with a stock put-down inside (the quotation marks read it as reported speech).
+_DELIVERED = re.compile(
+    r"(?:\b(?:my|our)\s+(?:\w+\s+){0,2}?(?:answer|reply|response|feedback|advice|verdict|take|"
+    r"view|opinion|message|comment|thoughts?|two cents|word)\b(?:\s+(?:to|for|on)\s+(?:you|your|"
+    r"the\s+\w+|this|that|@[\w.-]+)\b[^.!?\n\"“”«»]{0,40})?"
+    r"|\b(?:answer|reply|response|feedback|note|message|word|verdict)\s+(?:to|for)\s+(?:you|your\b"
+    r"[^.!?\n\"“”«»]{0,30}|(?:the|that|this)\s+(?:\w+\s+)?(?:intern|junior|grad|graduate|"
+    r"newbie|new ?hire|kid|trainee|apprentice|poster|person)s?(?:\s+(?:above|below|here))?|@[\w.-]+)"
+    r"|^\W*(?:reply|response|answer|feedback|verdict|short answer|tl;?dr|in short|my answer)"
+    r"|@[\w.-]+)"
+    r"\W{0,3}[:,\-—–]?\s*\W{0,2}[\"“«]\s*$",
+    re.I,
+)
 _YOU_IN = re.compile(r"\byou", re.I)
 _QUOTE = re.compile(f"[{_QUOTE_CHARS}]")
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -387,6 +414,8 @@ def find_cues(text: str) -> list[CueMatch]:
             damped = ""
             report = _REPORTED.search(prefix)
             quoted = doc.in_quotes(start, left, end)
+            if quoted and not report and _DELIVERED.search(text, max(left, start - CONTEXT), start):
+                quoted = False  # the writer's own answer in quotation marks
             shifted = cue.name == "come_back_when_shifted"
             if (
                 not quoted
@@ -501,19 +530,29 @@ def stated_plainly(text: str, minimum: float = STOCK) -> bool:
     return False
 
 
+# At most this many of a post's sentences are read alone (the first, each once however it is
+# numbered or punctuated): a probe's post of 570 stock put-downs, each numbered, cost the model
+# 570 more readings, 15 s of the worker's time. One is enough to settle the post.
+MAX_ALONE = 8
+_LETTERS_ONLY = re.compile(r"[^a-z]+")
+
+
 def stock_sentences(text: str) -> list[str]:
     """The sentences of `text` in which a stock put-down is stated directly (a cue scoring
     STOCK or more, not damped), each at most SENTENCE_REACH characters either side of its
     phrase, for the model to read alone: however the post around it is padded, the sentence
     reads as itself."""
     doc = _Text(fold(text))
-    found: dict[str, None] = {}
+    found: dict[str, str] = {}
     for c in find_cues(text):
         if c.score >= STOCK and not c.damped_by:
             left, right = doc.sentence(c.start, c.end)
             left, right = max(left, c.start - SENTENCE_REACH), min(right, c.end + SENTENCE_REACH)
-            found[text[left:right].strip()] = None
-    return list(found)
+            sentence = text[left:right].strip()
+            found.setdefault(_LETTERS_ONLY.sub("", sentence.lower()), sentence)
+            if len(found) == MAX_ALONE:
+                break
+    return list(found.values())
 
 
 # A reply whose own words only agree ("Exactly this.", "+1", "Well said!") says what it

@@ -589,9 +589,11 @@ def _read_line(m: re.Match[str]) -> str:
 # the words they spell are words ("- - - -", a rule in Markdown, spells none).
 _MORSE = dict(
     zip(
-        (".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- "
-         "...- .-- -..- -.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. "
-         ".----. .-.-.- --..-- ..--.. -.-.-- -....-").split(),
+        (
+            ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- "
+            "...- .-- -..- -.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. "
+            ".----. .-.-.- --..-- ..--.. -.-.-- -....-"
+        ).split(),
         "abcdefghijklmnopqrstuvwxyz0123456789'.,?!-",
         strict=True,
     )
@@ -636,6 +638,20 @@ def decoded(text: str) -> str:
     return text
 
 
+# Struck-through words ("~~not~~"), which members read as withdrawn: a struck denial is read
+# as gone, so "You're ~~not~~ too junior to get this." and "~~Not saying~~ you're too junior"
+# read as the put-downs members see (probes published both). Other struck words stay, as
+# members can still read them ("~~you're too junior~~ welcome aboard!").
+_STRUCK = re.compile(r"~~(?=[^\s~])([^~\n]{1,80}?)~~")
+_DENIAL = re.compile(
+    r"\b(?:not|never|no|nobody|none|hardly|(?:just\s+)?kidding|joking)\b|n't\b|\bsaying\b", re.I
+)
+
+
+def _struck(m: re.Match[str]) -> str:
+    return " " if _DENIAL.search(m.group(1)) else m.group(0)
+
+
 def for_model(text: str) -> str:
     """What the models read: the text as it shows on the page (character references such as
     "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
@@ -643,6 +659,8 @@ def for_model(text: str) -> str:
     words."""
     text = without_filler(text)
     text = decoded(as_shown(text)[0])
+    if "~~" in text:
+        text = _STRUCK.sub(_struck, text)
     if "/" in text or "www." in text:
         text = _URL.sub(_url_words, text)
     if "@" in text:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from forum.core.settings import Settings
@@ -79,6 +80,18 @@ def title_score(scores: dict[str, dict[str, float]]) -> float | None:
 
 # How much of the writer's post before this one is read with it, from its end.
 SPLIT_REACH = 300
+# Another member's post is read with the one after it when it was written this shortly
+# before and broke off mid-sentence: a probe's two fresh accounts posted "Honestly @grace_w,
+# you are far too" and, a second later, "junior to get any of this, sorry.", each unflagged.
+SPLIT_WINDOW = timedelta(minutes=10)
+_FINISHED = tuple(".!?…)]\"”'’:;*`>")
+
+
+def broken_off(before: str, since: timedelta) -> bool:
+    """Whether a post ending with `before`, written `since` earlier, stops mid-sentence soon
+    enough before the next that the two may be one sentence in two hands."""
+    end = before.rstrip()
+    return bool(end) and timedelta(0) <= since <= SPLIT_WINDOW and not end.endswith(_FINISHED)
 
 
 def split_put_down(before: str, text: str) -> bool:
@@ -204,7 +217,20 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
         # like a senior's: which post a reply names is the writer's choice (the quick reply
         # names the last one on the page), so "a reply to a peer" was a way to keep a put-down
         # of a junior in the thread on view.
-        if dismissive >= settings.dismissive_hold and not post.aimed_up:
+        # An account not yet established is held from a lower score; an established member
+        # on the board's first rank, whose post holds no stock put-down, is flagged only: a
+        # junior's frank line to seniors ("With respect, you're out of touch with how juniors
+        # experience these meetings", 0.92) was hidden, and hiding it is the harm Candor is
+        # for. A moderator still reads it.
+        threshold = settings.dismissive_hold if post.established else settings.dismissive_hold_new
+        spared = (
+            post.established
+            and post.writer_level == 0
+            and post.writer_role == "member"
+            and max(scores.get("cues", {}).get(key, 0.0) for key in ("dismissive", "title"))
+            < STOCK_CUE
+        )
+        if dismissive >= threshold and not post.aimed_up and not spared:
             hold = True
     toxicity = scores.get("toxicity", {})
     for label, threshold in settings.toxicity_flag.items():

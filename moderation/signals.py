@@ -67,12 +67,17 @@ class PostInput:
     # senior's post to keep any put-down on view.
     established: bool = True
     # The end of the writer's own post just before this one (whatever its state: a fresh
-    # account's is still being checked), else "": a put-down split across two posts in a row
-    # reads as one.
+    # account's is still being checked), or of another's that broke off mid-sentence moments
+    # before (policy.broken_off), else "": a put-down split across two posts in a row reads
+    # as one.
     writer_before: str = ""
     # Whether moderation flagged what the post answers (a flagged post stays on view while a
     # moderator looks): a reply that only agrees with it ("Exactly this.") is flagged too.
     context_flagged: bool = False
+    # The board levels (as writer_level) of the members the post @mentions in its own words,
+    # other than the writer: a reply "up the ladder" that names a junior ("@kofi you're too
+    # junior…" under a Director's post) is aimed at the junior.
+    mentioned_levels: tuple[int, ...] = ()
 
     def _levels(self) -> tuple[int, int] | None:
         if self.target_level is None:
@@ -91,7 +96,9 @@ class PostInput:
     def aimed_up(self) -> bool:
         """The writer, an established member, answers someone above them on the ladder."""
         levels = self._levels()
-        return self.established and levels is not None and levels[0] < levels[1]
+        if not self.established or levels is None or levels[0] >= levels[1]:
+            return False
+        return all(level > levels[0] for level in self.mentioned_levels)
 
 
 QUOTE_HEADER = re.compile(r"^\*\*[^*\n]{1,40}\*\* wrote:$")

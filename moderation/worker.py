@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
@@ -44,6 +44,7 @@ from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
 from forum.core.db import Database, rowcount, utcnow
 from forum.core.settings import Settings
+from forum.core.text import mentioned_names
 from forum.messages import services as messages
 from forum.messages.models import (
     VISIBLE_STATES,
@@ -247,24 +248,33 @@ class Worker:
         answered_posts: dict[int, tuple[str, User]] = {}
         # The end of each post's previous post in its thread, and who wrote it, whatever its
         # state (a fresh account's is still being checked): a put-down split across the two.
-        writers_before: dict[int, tuple[int, str]] = {}
+        writers_before: dict[int, tuple[int, str, datetime]] = {}
         flagged: set[int] = set()  # answered posts moderation flagged (on view, under review)
         if answers or previous_ids:
             # Only what everyone can see is context (a held or hidden post is not).
             answered_ids = set(answers.values())
             wanted = answered_ids | set(previous_ids.values()) | set(earliest.values())
-            for pid, body, user, public, state in await session.execute(
+            for pid, body, user, public, state, written in await session.execute(
                 select(Post.id, Post.body_source, User, shown_to_all(Post.moderation_state),
-                       Post.moderation_state)
+                       Post.moderation_state, Post.created_at)
                 .join(User, User.id == Post.author_id)
                 .where(Post.id.in_(wanted), Post.is_deleted.is_(False))
             ):  # fmt: skip
-                writers_before[pid] = (user.id, body[-policy.SPLIT_REACH :])
+                writers_before[pid] = (user.id, body[-policy.SPLIT_REACH :], written)
                 if public and pid in answered_ids:
                     answered_posts[pid] = (body[:CONTEXT_CHARS], user)
                     if state == ModerationState.flagged.value:
                         flagged.add(pid)
         repliers = {pid: user for pid, (_body, user) in answered_posts.items()}
+        # The board level of each member the posts @mention (PostInput.mentioned_levels).
+        mentions = {p.id: mentioned_names(p.body_source) for p, _u in posts.values()}
+        wanted_names = {name for names in mentions.values() for name in names}
+        mentioned: dict[str, tuple[int, int]] = {}
+        if wanted_names:
+            for member in await session.scalars(
+                select(User).where(User.username_key.in_(wanted_names))
+            ):
+                mentioned[member.username_key] = (member.id, self._level(member, ranks, levels))
         inputs = []
         for claim in claims:
             if claim.post_id not in posts:
@@ -275,10 +285,14 @@ class Worker:
             if answered is not None and answered.id == author.id:
                 answered = None  # answering oneself says nothing of whom the post is aimed at
             previous_id = previous_ids.get(post.id, 0)
-            writer, before = writers_before.get(previous_id, (0, ""))
-            first_writer, first = writers_before.get(earliest.get(previous_id, 0), (0, ""))
+            writer, before, written = writers_before.get(previous_id, (0, "", post.created_at))
+            first_writer, first, _ = writers_before.get(
+                earliest.get(previous_id, 0), (0, "", post.created_at)
+            )
             if first_writer == writer == author.id:
                 before = f"{first} {before}"
+            elif writer != author.id and not policy.broken_off(before, post.created_at - written):
+                before = ""  # another's post is read with this one only when it broke off
             text = moderated_text(post.body_source, titles.get(post.id))
             if quoted_lines(text):
                 # (Another writer's posts only: a probe quoted a put-down from its own
@@ -305,12 +319,24 @@ class Worker:
                     if post.id in answers and answers[post.id] in answered_posts
                     else "",
                     title=titles.get(post.id) or "",
-                    writer_before=before if writer == author.id else "",
+                    writer_before=before,
                     # Only a post the reply names, by another writer (not the one before it).
                     context_flagged=answered is not None and named in flagged,
+                    mentioned_levels=tuple(
+                        mentioned[name][1]
+                        for name in mentions[post.id]
+                        if name in mentioned and mentioned[name][0] != author.id
+                    ),
                 )
             )
         return inputs
+
+    @staticmethod
+    def _level(member: User, ranks: Any, levels: dict[str, int]) -> int:
+        """A member's place on the ladder as PostInput compares them: the earned rank's
+        index, staff three steps above it."""
+        staff = 3 if member.role in ("moderator", "admin") else 0
+        return levels.get(ranks.rank_for(member.points), 0) + staff
 
     def _established(self, member: User) -> bool:
         """A writer whose reply up the ladder is spared the hold (PostInput.established)."""

@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     # moderator decides) at or above `hold`. The model's threshold comes from training (dev split).
     dismissive_flag: float = 0.5
     dismissive_hold: float = 0.9
+    # ... and at or above `hold_new` for an account that is not yet established: a fresh
+    # account has no history to weigh, and probes' fresh accounts kept put-downs the model
+    # read at 0.88-0.90 on view while a moderator came.
+    dismissive_hold_new: float = 0.75
     # A put-down from someone ranked above the person answered weighs more: the score's
     # log-odds grow by this much per rank step of difference (capped at 3 steps).
     context_boost_per_level: float = 0.35

@@ -470,6 +470,7 @@ async def status_page(ctx: Ctx) -> Response:
             "thresholds": {
                 "dismissive (flag)": s.dismissive_flag,
                 "dismissive (hold)": s.dismissive_hold,
+                "dismissive (hold, account not yet established)": s.dismissive_hold_new,
                 **{f"{k} (flag)": v for k, v in s.toxicity_flag.items()},
                 **{f"{k} (hold)": v for k, v in s.toxicity_hold.items()},
                 "report weight that hides a post": s.report_hide_weight,

@@ -435,3 +435,99 @@ def test_kind_words_the_cues_once_read_as_put_downs() -> None:
     asked = "Should I apply to the programme even though I am too junior?"
     assert not cues.confirms_self_doubt("Yes!", asked)
     assert cues.confirms_self_doubt("Yes.", "Am I too junior to chair the retro?")
+
+
+def test_a_quotation_that_is_the_writers_own_answer_counts_as_said() -> None:
+    """An eighteenth-session probe published stock put-downs in double quotation marks as its
+    own answer to a member ("My answer to your question, @grace_w: "You're too junior to get
+    this.""): the quote rule read each as reported speech."""
+    for said in (
+        'My answer to your question, @grace_w: "You\'re too junior to get this."',
+        'Quick reply to the intern above: "Know your place."',
+        "Response: “You are far too green to understand any of this.”",
+        '@grace_w here\'s my honest feedback on your idea: "come back when you have 20 years in."',
+        '@grace_w: "you\'re too junior to get this"',
+    ):
+        assert cues.reading(said) >= cues.STOCK - 0.1, said
+        assert cues.stated_plainly(said, cues.NUDGE), said
+    for reported in (
+        "My manager's response was \"you're too junior to get this\" and I quit.",
+        'He told me: "You\'re too junior to get this."',
+        'Their response: "You\'re too junior to get this."',
+        'My advice: never tell a junior "you\'re too junior to get this".',
+        'My least favourite line from my old boss: "know your place".',
+    ):
+        assert cues.reading(reported) < 0.5, reported
+
+
+def test_the_eighteenth_sessions_put_downs_are_cues() -> None:
+    for said in (
+        "I have shoes older than your career, so forgive me if I don't take notes.",
+        "Sit at the kids' table and let us finish.",
+        "Interns can go back to the kids' table.",
+        "I've been doing this longer than you've been alive.",
+    ):
+        assert cues.reading(said) >= 0.8, said
+    for fair in (
+        "My kids still sit at the kids' table at Christmas and love it.",
+        "I have been mentoring longer than my mentee has been alive, and she taught me a lot.",
+    ):
+        assert cues.reading(fair) == 0.0, fair
+
+
+def test_a_post_of_many_numbered_put_downs_is_read_alone_a_few_times_only() -> None:
+    """A probe's post of 570 numbered stock put-downs had each sentence read alone by the
+    model: 15 s of the worker's time for one post."""
+    post = " ".join(
+        f"You are too junior to get this {i}. Know your place, kid {i}. "
+        f"Come back when you have {i} years in."
+        for i in range(200)
+    )
+    assert len(cues.stock_sentences(post)) == 3  # the same sentences, however numbered
+    varied = " ".join(f"Know your place, {name}." for name in map(str, range(1000, 1100)))
+    assert len(cues.stock_sentences(varied.replace("1", "a"))) <= cues.MAX_ALONE
+
+
+def test_a_reply_up_the_ladder_that_names_a_junior_is_not_spared_the_hold() -> None:
+    """A probe's established newcomer replied to a Director's post with "@kofi_a you are too
+    junior to get this": the reply "up the ladder" kept the put-down of a third member on
+    view."""
+    s = Settings(secret_key="x")
+    stock = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.99}}
+    up = PostInput(1, "@kofi_a you are too junior to get this.", writer_level=0, target_level=4)
+    assert up.aimed_up and decide(stock, up, s).verdict == "flag"
+    at_junior = PostInput(1, up.text, writer_level=0, target_level=4, mentioned_levels=(0,))
+    assert not at_junior.aimed_up and decide(stock, at_junior, s).verdict == "hold"
+    # Naming another senior keeps it a reply up the ladder.
+    at_senior = PostInput(1, up.text, writer_level=0, target_level=4, mentioned_levels=(3,))
+    assert at_senior.aimed_up
+
+
+def test_a_fresh_account_is_held_sooner_and_a_juniors_frank_line_is_never_held() -> None:
+    s = Settings(secret_key="x")
+    likely = {"cues": {"dismissive": 0.0}, "dismissive": {"dismissive": 0.88}}
+    fresh = PostInput(1, "This is what happens when we let graduates in.", established=False)
+    member = PostInput(1, fresh.text, writer_level=2)
+    assert decide(likely, fresh, s).verdict == "hold"
+    assert decide(likely, member, s).verdict == "flag"
+    # An established member on the first rank, no stock put-down: flagged, not hidden ("With
+    # respect, you're out of touch with how juniors experience these meetings", 0.92).
+    strong = {"cues": {"dismissive": 0.0}, "dismissive": {"dismissive": 0.95}}
+    junior = PostInput(1, "With respect, you're out of touch with how juniors experience it.")
+    assert decide(strong, junior, s).verdict == "flag"
+    assert decide(strong, member, s).verdict == "hold"
+    # ... but a stock put-down from the same junior is held, as is a fresh account's line.
+    said = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.95}}
+    assert decide(said, junior, s).verdict == "hold"
+    assert decide(strong, PostInput(1, junior.text, established=False), s).verdict == "hold"
+
+
+def test_another_members_post_is_read_with_the_next_only_when_it_broke_off() -> None:
+    from datetime import timedelta
+
+    from moderation.policy import broken_off
+
+    assert broken_off("Honestly @grace_w, you are far too", timedelta(seconds=1))
+    assert not broken_off("Honestly @grace_w, you are far too", timedelta(hours=1))
+    assert not broken_off("Thanks, that helps.", timedelta(seconds=1))
+    assert not broken_off("", timedelta(seconds=1))

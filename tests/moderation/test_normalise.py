@@ -342,7 +342,9 @@ def test_writing_a_reader_decodes_is_read_as_its_words() -> None:
         "Honest answer: you're too junior to get".split()
     )
     assert for_model("-.-- --- ..-   - --- ---   .--- ..- -. .. --- .-.").split() == [
-        "you", "too", "junior"
+        "you",
+        "too",
+        "junior",
     ]
     assert for_model("—·—— ——— ··— / — ——— ———").split() == ["you", "too"]  # dots and dashes
     assert for_model("⠠⠽⠕⠥⠄⠗⠑ ⠞⠕⠕ ⠚⠥⠝⠊⠕⠗").split() == ["you're", "too", "junior"]
@@ -451,3 +453,16 @@ def test_pathological_inputs_cost_no_more_than_their_length() -> None:
     decoded("a" * 200_000 + "%")
     for_model("ab|" * 30_000)
     assert time.perf_counter() - started < 2
+
+
+def test_a_struck_through_denial_reads_as_withdrawn() -> None:
+    """Members read struck-through words as withdrawn: a probe's "You're ~~not~~ too junior"
+    read to the models as a denial."""
+    assert for_model("You're ~~not~~ too junior to get this.").split() == (
+        "You're too junior to get this.".split()
+    )
+    assert for_model("~~Not saying~~ you're too junior to get this.").split() == (
+        "you're too junior to get this.".split()
+    )
+    # Struck words that are not a denial are still read: members can read them too.
+    assert for_model("~~you're too junior~~ welcome aboard!") == "you're too junior welcome aboard!"

@@ -214,6 +214,59 @@ async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
     assert (await results_for(fresh_database, half.id))[-1].verdict in ("flag", "hold")
 
 
+async def test_a_put_down_split_between_two_accounts_moments_apart_is_read_as_one(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """An eighteenth-session probe's two fresh accounts posted "Honestly @grace_w, you are far
+    too" and, a second later, "junior to get any of this, sorry.": each passed alone."""
+    ids = await seed(fresh_database, wsettings, [FRIENDLY, "Honestly, you are far too"])
+    async with fresh_database.sessionmaker() as session:
+        other = await make_user(session, wsettings, username="second_hand")
+        thread = await session.get(Thread, (await session.get(Post, ids[0])).thread_id)
+        assert thread is not None
+        half = await create_reply(session, wsettings, other, thread,
+                                  "junior to get any of this, sorry.")  # fmt: skip
+        await session.commit()
+    worker = worker_for(wsettings, fresh_database)
+    assert await worker.run_once() == 3
+    assert (await results_for(fresh_database, ids[1]))[-1].verdict == "clear"
+    assert (await results_for(fresh_database, half.id))[-1].verdict in ("flag", "hold")
+    # Not when the post before finished its sentence, nor when it was written long before.
+    async with fresh_database.sessionmaker() as session:
+        author = await session.get(User, (await session.get(Post, ids[1])).author_id)
+        thread = await session.get(Thread, half.thread_id)
+        assert author is not None and thread is not None
+        ended = await create_reply(session, wsettings, author, thread, "Good luck, you are far too")
+        await session.execute(
+            update(Post).where(Post.id == ended.id).values(
+                created_at=utcnow() - timedelta(minutes=30)
+            )
+        )  # fmt: skip
+        late = await create_reply(session, wsettings, other, thread, "junior to get this, sorry.")
+        await session.commit()
+    assert await worker.run_once() == 2
+    assert (await results_for(fresh_database, late.id))[-1].verdict == "clear"
+
+
+async def test_the_worker_gives_the_levels_of_the_members_a_post_mentions(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    async with fresh_database.sessionmaker() as session:
+        senior = await make_user(session, wsettings, role="moderator")
+        junior = await make_user(session, wsettings, username="kofi_a")
+        writer = await make_user(session, wsettings)
+        thread, (first,) = await make_thread(session, wsettings, senior,
+                                             await make_category(session), body="Our plan.")  # fmt: skip
+        reply = await create_reply(session, wsettings, writer, thread,
+                                   f"@{junior.username} and @{senior.username}, see @nobody_here "
+                                   f"and @{writer.username}.", reply_to_id=first.id)  # fmt: skip
+        await session.commit()
+    capture = Capture()
+    await worker_for(wsettings, fresh_database, capture).run_once()
+    read = {p.post_id: p for p in capture.seen}[reply.id]
+    assert sorted(read.mentioned_levels) == [0, 3]  # the junior, the moderator; not the writer
+
+
 async def test_a_put_down_split_across_three_posts_in_a_row_is_read_as_one(
     fresh_database: Database, wsettings: Settings
 ) -> None:
