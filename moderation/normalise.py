@@ -64,6 +64,11 @@ _CHEROKEE = {
     "Ꮶ": "K", "Ꮷ": "d", "Ꮻ": "O", "Ᏼ": "B",
 }  # fmt: skip
 _LATIN_VARIANT_LETTERS.update(_CHEROKEE)
+# Lisu letters that look like Latin capitals (Unicode's confusables), folded the same way: an
+# eighteenth-session probe wrote "ꓬꓳꓴ'ꓣꓰ ꓔꓳꓳ ꓙꓴꓠꓲꓳꓣ" in them.
+_LATIN_VARIANT_LETTERS.update(
+    dict(zip("ꓮꓐꓚꓓꓰꓝꓖꓧꓲꓙꓗꓡꓟꓠꓳꓑꓣꓢꓔꓴꓦꓪꓫꓬꓜ", "ABCDEFGHIJKLMNOPRSTUVWXYZ", strict=True))
+)
 _LATIN_VARIANT_LETTERS.update(
     {c.lower(): v.lower() for c, v in _CHEROKEE.items() if c.lower() != c and v.isupper()}
 )

@@ -351,6 +351,9 @@ def test_writing_a_reader_decodes_is_read_as_its_words() -> None:
     braille = "⠞⠕⠕ ⠚⠥⠝⠊⠕⠗"
     assert len(fold(braille)) == len(braille)  # (evidence keeps its place)
     assert for_model("🇾🇴🇺'🇷🇪 🇹🇴🇴 🇯🇺🇳🇮🇴🇷") == "YOU'RE TOO JUNIOR"
+    spaced = for_model("🇾 🇴 🇺 🇷 🇪   🇹 🇴 🇴   🇯 🇺 🇳 🇮 🇴 🇷")  # spaced, so no flags show
+    assert spaced.lower().split() == ["you're", "too", "junior"]
+    assert for_model("ꓬꓳꓴ'ꓣꓰ ꓔꓳꓳ ꓙꓴꓠꓲꓳꓣ") == "YOU'RE TOO JUNIOR"  # Lisu look-alikes
     assert for_model("ou'reyay ootay uniorjay otay etgay isthay") == "you're too junior to get this"
     assert for_model("omecay ackbay enwhay ouyay avehay 20 earsyay inyay") == (
         "come back when you have 20 years in"
