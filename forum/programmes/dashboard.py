@@ -327,7 +327,8 @@ def csv_export(programme: Programme, board: Dashboard) -> str:
     writer = csv.writer(out)
     # `value`: the mean answer for a question, the share who answered for a response rate.
     writer.writerow(["programme", "round", "measure", "side", "answers", "value"])
-    writer.writerow([programme.name, board.rounds, "meetings logged", "all", board.meetings, ""])
+    # A count of meetings is a figure (`value`), not a number of check-in answers.
+    writer.writerow([programme.name, board.rounds, "meetings logged", "all", "", board.meetings])
     for r, answered, asked in board.response_rates:
         rate = f"{answered / asked:.2f}" if asked else ""
         writer.writerow([programme.name, r, "response rate", "all", answered, rate])

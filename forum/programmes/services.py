@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +62,7 @@ ITEM_MAX = 100
 PILOT_MIN, PILOT_MAX = 6, 12  # what the form suggests, and why (see the create page)
 FRANKNESS = "Did you feel able to speak frankly?"
 ID_RE = re.compile(r"[0-9]{1,12}")
+T = TypeVar("T")
 
 
 class ProgrammeError(DomainError):
@@ -264,50 +266,106 @@ async def _training_ids(session: AsyncSession, text: str) -> str:
     return "\n".join(ids)
 
 
-async def create_programme(
-    session: AsyncSession, settings: Settings, lead: User, form: ProgrammeForm
-) -> Programme:
-    if not can_lead(lead):
-        raise Forbidden("programme", "Only programme leads and administrators create programmes.")
-    name = clean_line(form.name)
+class FormErrors(ProgrammeError):
+    """A form refused for every field at fault at once (`errors`: field to message), not one
+    field a time (a probe's lead fixed one error only to be shown the next)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(field, message)
+        self.errors = errors
+
+
+class _Checks:
+    """Runs a form's checks one by one, keeping each refusal by its field (the first for a
+    field) and going on with the next check."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def __call__(self, check: Callable[[], T], default: T) -> T:
+        try:
+            return check()
+        except ProgrammeError as exc:
+            self.errors.setdefault(exc.field, exc.message)
+            return default
+
+    async def wait(self, check: Awaitable[T], default: T) -> T:
+        try:
+            return await check
+        except ProgrammeError as exc:
+            self.errors.setdefault(exc.field, exc.message)
+            return default
+
+    def done(self) -> None:
+        if self.errors:
+            raise FormErrors(self.errors)
+
+
+def _name(value: str) -> str:
+    name = clean_line(value)
     if not name:
         raise ProgrammeError("name", "Give the programme a name.")
     if len(name) > NAME_MAX:
         raise ProgrammeError("name", f"Names can have at most {NAME_MAX} characters.")
-    if form.kind not in {k.value for k in Kind}:
+    return _shown(name, "name", "The name")
+
+
+def _kind(value: str) -> str:
+    if value not in {k.value for k in Kind}:
         raise ProgrammeError("kind", "Choose reverse, traditional or peer.")
-    starts, ends = _date(form.starts_on, "starts_on"), _date(form.ends_on, "ends_on")
+    return value
+
+
+def _said(value: str, field: str, label: str, *, required: bool = False) -> str:
+    """A lead's text members read: within its length, and no put-down."""
+    return _shown(_text(value, field, label, required=required), field, label)
+
+
+async def create_programme(
+    session: AsyncSession, settings: Settings, lead: User, form: ProgrammeForm
+) -> Programme:
+    """A new programme; a form at fault is refused with every field's error at once
+    (`FormErrors`)."""
+    if not can_lead(lead):
+        raise Forbidden("programme", "Only programme leads and administrators create programmes.")
+    check = _Checks()
+    name = check(lambda: _name(form.name), "")
+    kind = check(lambda: _kind(form.kind), Kind.reverse.value)
+    starts = check(lambda: _date(form.starts_on, "starts_on"), None)
+    ends = check(lambda: _date(form.ends_on, "ends_on"), None)
     if starts and ends and ends < starts:
-        raise ProgrammeError("ends_on", "The programme cannot end before it starts.")
+        check.errors.setdefault("ends_on", "The programme cannot end before it starts.")
+    purpose = check(lambda: _said(form.purpose, "purpose", "The purpose", required=True), "")
+    junior_learns = check(
+        lambda: _said(form.junior_learns, "junior_learns", "What juniors should learn"), ""
+    )
+    senior_learns = check(
+        lambda: _said(form.senior_learns, "senior_learns", "What seniors should learn"), ""
+    )
+    evaluation = check(
+        lambda: _said(form.evaluation, "evaluation", "How results are evaluated", required=True),
+        "",
+    )
+    pilot_size = check(lambda: _int(form.pilot_size, "pilot_size", 1, 1000, "The pilot size"), 8)
+    ground_rules = check(lambda: _said(form.ground_rules, "ground_rules", "The ground rules"), "")
+    training = await check.wait(_training_ids(session, form.training), "")
+    topics = check(
+        lambda: _shown(clean_list(form.topics.splitlines(), "topics"), "topics", "A topic"), ""
+    )
+    slots = check(
+        lambda: _shown(clean_list(form.slots.splitlines(), "slots"), "slots", "A time slot"), ""
+    )
+    checkin_days = check(
+        lambda: _int(form.checkin_days, "checkin_days", 1, 365, "The check-in interval"), 14
+    )
+    check.done()
     programme = Programme(
-        lead_id=lead.id,
-        name=_shown(name, "name", "The name"),
-        kind=form.kind,
-        purpose=_shown(_text(form.purpose, "purpose", "The purpose", required=True),
-                       "purpose", "The purpose"),
-        junior_learns=_shown(
-            _text(form.junior_learns, "junior_learns", "What juniors should learn"),
-            "junior_learns", "What juniors should learn",
-        ),
-        senior_learns=_shown(
-            _text(form.senior_learns, "senior_learns", "What seniors should learn"),
-            "senior_learns", "What seniors should learn",
-        ),
-        evaluation=_shown(_text(form.evaluation, "evaluation", "How results are evaluated",
-                                required=True), "evaluation", "How results are evaluated"),
-        starts_on=starts,
-        ends_on=ends,
-        pilot_size=_int(form.pilot_size, "pilot_size", 1, 1000, "The pilot size"),
-        ground_rules=_shown(_text(form.ground_rules, "ground_rules", "The ground rules"),
-                            "ground_rules", "The ground rules"),
-        training=await _training_ids(session, form.training),
-        topics=_shown(clean_list(form.topics.splitlines(), "topics"), "topics", "A topic"),
-        slots=_shown(clean_list(form.slots.splitlines(), "slots"), "slots", "A time slot"),
-        criteria="{}",
-        edits="{}",
-        checkin_days=_int(form.checkin_days, "checkin_days", 1, 365, "The check-in interval"),
-        status=ProgrammeStatus.open.value,
-        created_at=utcnow(),
+        lead_id=lead.id, name=name, kind=kind, purpose=purpose, junior_learns=junior_learns,
+        senior_learns=senior_learns, evaluation=evaluation, starts_on=starts, ends_on=ends,
+        pilot_size=pilot_size, ground_rules=ground_rules, training=training, topics=topics,
+        slots=slots, criteria="{}", edits="{}", checkin_days=checkin_days,
+        status=ProgrammeStatus.open.value, created_at=utcnow(),
     )  # fmt: skip
     await check_rate(session, settings, lead)
     session.add(programme)

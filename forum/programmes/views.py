@@ -78,7 +78,8 @@ async def new_programme(ctx: Ctx) -> Response:
         programme = await svc.create_programme(ctx.db, ctx.settings, ctx.user, form)
     except (svc.ProgrammeError, RateLimited) as exc:
         await ctx.rollback()
-        context["errors"] = {exc.field or "name": exc.message}
+        # Every field at fault at once (FormErrors), else the one refused.
+        context["errors"] = getattr(exc, "errors", None) or {exc.field or "name": exc.message}
         return ctx.render("programmes/new.html", context, exc.status)
     ctx.flash("Programme created. Members can now read its training material and apply.")
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))

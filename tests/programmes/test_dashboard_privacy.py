@@ -121,7 +121,7 @@ async def test_an_open_round_shows_no_figure_so_answers_coming_in_or_replaced_gi
     assert f"Withheld until round 1 closes on {when}" in page and "Fine, note" not in page
     assert "4.0 (" not in page and "(5 answers)" not in page
     # The export has the response rate (who answered, not what), and no figure of the round.
-    assert _rows(exported)[1:] == [["Reverse pilot", "1", "meetings logged", "all", "0", ""],
+    assert _rows(exported)[1:] == [["Reverse pilot", "1", "meetings logged", "all", "", "0"],
                                    ["Reverse pilot", "1", "response rate", "all", "5", "0.42"]]  # fmt: skip
     # A participant replaces an answer; another answers: only the count moves, never a figure.
     await svc.answer_checkin(db, settings, people[0][0], programme, "junior",
