@@ -38,6 +38,11 @@ REASON_TEXT = {
     UNSCORED: "could not be checked automatically",
 }
 PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored.value: 15.0}
+# A member's report (a person read it and was hurt or worried) comes before what the model
+# alone flagged, which it outranked at 10: the newcomer probe found its report under the
+# model's false alarms. (The report's weight is added: reports from several members or from
+# members with standing rise further.)
+REPORTED = 30.0
 SUSPENSIONS = accounts_services.SUSPENSIONS  # (re-exported: the review queue offers them)
 ACTIONS = ("approve", "hide", "edit_approve", "restore", "warn", "premoderate", "suspend")
 # What only a post can have done to it: a moderator's rewrite, or its text before the last edit
@@ -123,6 +128,7 @@ async def open_item(
     if item.status == ReviewStatus.closed.value:
         # New evidence reopens a decided item.
         item.status = ReviewStatus.open.value
+        item.opened_at = now  # (the queue shows when it came back, not when it first came)
         item.closed_at = None
         item.closed_by = None
         item.decision = ""

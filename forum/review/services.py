@@ -35,6 +35,7 @@ from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
     POST_ONLY_ACTIONS,
+    REPORTED,
     SUSPENSIONS,
     USER_REPORTS,
     ConflictError,
@@ -153,7 +154,9 @@ async def report_post(
     report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note,
                     weight=weight)  # fmt: skip
     session.add(report)
-    item = await open_item(session, post.id, [USER_REPORTS], priority=10.0, report_weight=weight)
+    item = await open_item(
+        session, post.id, [USER_REPORTS], priority=REPORTED, report_weight=weight
+    )
     author = await session.get(User, post.author_id)
     # Never hidden by members alone: a staff member's post, or an article's summary opening
     # its discussion (hiding it would hide every comment).
@@ -206,7 +209,7 @@ async def report_profile(
                     note=note, weight=weight)  # fmt: skip
     session.add(report)
     item = await open_item(session, None, [USER_REPORTS], profile_user_id=member.id,
-                           priority=10.0, report_weight=weight)  # fmt: skip
+                           priority=REPORTED, report_weight=weight)  # fmt: skip
     if (
         item.report_weight >= settings.report_hide_weight
         and not member.is_moderator
@@ -240,7 +243,7 @@ async def report_message(
     report = Report(message_id=message.id, reporter_id=reporter.id, reason=reason, note=note,
                     weight=weight)  # fmt: skip
     session.add(report)
-    item = await open_item(session, None, [USER_REPORTS], message_id=message.id, priority=10.0,
+    item = await open_item(session, None, [USER_REPORTS], message_id=message.id, priority=REPORTED,
                            report_weight=weight)  # fmt: skip
     sender = await session.get(User, message.sender_id)
     if (

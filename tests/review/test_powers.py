@@ -225,3 +225,32 @@ async def test_a_moderator_is_told_up_front_that_their_own_item_is_for_another(
     theirs = (await client.get(f"/mod/items/{item.id}")).text
     assert 'class="decision-form"' in theirs and "another moderator decides" not in theirs
     assert "Yours: another moderator decides" not in (await client.get("/mod")).text
+
+
+async def test_a_members_report_comes_before_what_the_model_alone_flagged(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe found its report (priority 11) under the model's false alarms (up to
+    30): a person's report now outranks a flag, and a reopened item shows when it came back."""
+    from datetime import timedelta
+
+    from forum.core.db import utcnow
+    from forum.review.queue import PRIORITY
+    from forum.review.services import report_post
+
+    author = await make_user(db, settings)
+    reporter = await make_user(db, settings)
+    _thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    _other, (flagged,) = await make_thread(db, settings, author, await make_category(db))
+    model_flag = await open_item(db, flagged.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag",
+                                 priority=PRIORITY["flag"] + 10 * 0.99)  # fmt: skip
+    await report_post(db, settings, reporter, post, "dismissive of juniors", "")
+    await db.flush()
+    reported = await open_item(db, post.id, [])
+    assert reported.priority > model_flag.priority
+    # Decided, then reported again: the queue shows when it came back.
+    reported.status, reported.closed_at = "closed", utcnow()
+    reported.opened_at = utcnow() - timedelta(days=3)
+    await db.flush()
+    again = await open_item(db, post.id, ["USER_REPORTS"], priority=30.0)
+    assert utcnow() - again.opened_at < timedelta(minutes=1)
