@@ -1,5 +1,6 @@
 """Operators' pages over the core's records: the administrators' home (every staff page, and
-members found by name), the mail outbox and the audit log. (The rank table is the accounts
+members found by name), the mail outbox and the audit log; the categories' page is
+forum.admin.categories. (The rank table is the accounts
 domain's: forum.accounts.views.)"""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from starlette.routing import Route
 
 from forum.accounts.models import User
 from forum.accounts.web import Ctx
-from forum.board.models import Post, Thread
+from forum.admin import categories
+from forum.board.models import Category, Post, Thread
 from forum.core.audit import AuditEntry
 from forum.core.outbox import OutboxMessage
 from forum.core.pagination import paginate
@@ -81,12 +83,16 @@ ACTION_WORDS = {
     "programme_rerun": "Ran the pairing", "programme_criteria": "Changed the pairing criteria",
     "programme_publish": "Published pairs", "programme_follow_up": "Followed up a report",
     "programme_close": "Closed a programme", "account_delete": "Deleted their account",
+    # The board's categories (forum.admin.categories; Q&A is switched on the category's page).
+    "category_add": "Added a category", "category_edit": "Changed a category",
+    "category_move": "Reordered a category", "category_delete": "Deleted a category",
+    "qa_on": "Made a Q&A category", "qa_off": "Stopped Q&A in a category",
 }  # fmt: skip
 
 
 async def _targets(ctx: Ctx, entries: list[AuditEntry]) -> dict[tuple[str, int], dict[str, str]]:
     """What each entry acted on, by name: a post's thread and author, a thread's title, a
-    member's name."""
+    member's name, a category's name and address (while it exists)."""
     ids: dict[str, set[int]] = {}
     for entry in entries:
         ids.setdefault(entry.target_type, set()).add(entry.target_id)
@@ -105,6 +111,13 @@ async def _targets(ctx: Ctx, entries: list[AuditEntry]) -> dict[tuple[str, int],
             select(Thread.id, Thread.title).where(Thread.id.in_(ids["thread"]))
         ):
             found[("thread", tid)] = {"title": title}
+    if ids.get("category"):
+        for cid, name, slug in await ctx.db.execute(
+            select(Category.id, Category.name, Category.slug).where(
+                Category.id.in_(ids["category"])
+            )
+        ):
+            found[("category", cid)] = {"name": name, "slug": slug}
     members = ids.get("user", set()) | ids.get("profile", set())
     if members:
         for uid, name in await ctx.db.execute(
@@ -146,4 +159,5 @@ routes = [
     Route("/admin", admin_home, methods=["GET"], name="admin_home"),
     Route("/admin/outbox", outbox, methods=["GET"], name="outbox"),
     Route("/mod/log", audit_log, methods=["GET"], name="audit_log"),
+    *categories.routes,
 ]
