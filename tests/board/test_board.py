@@ -67,7 +67,7 @@ async def test_author_panel_shows_every_field(
     thread, posts = await make_thread(db, settings, author, category, replies=1)
     page = await client.get(f"/t/{thread.id}")
     article = re.search(
-        rf'<article class="post" id="p{posts[0].id}">.*?</article>', page.text, re.S
+        rf'<article class="post" id="p{posts[0].id}"[^>]*>.*?</article>', page.text, re.S
     )
     assert article
     text = re.sub(r"<[^>]+>", " ", article.group(0))
@@ -84,6 +84,9 @@ async def test_author_panel_shows_every_field(
         "Posted ",
     ]:
         assert expected in text, expected
+    # Each post is named by a heading a screen reader jumps to (shown to no one).
+    assert f'aria-labelledby="p{posts[0].id}-heading"' in article.group(0)
+    assert text.startswith("Post by panelist, ")
 
 
 async def test_points_ledger_and_ranks_37_posts_is_185_points_executive(
@@ -733,7 +736,7 @@ async def test_cached_post_cards_follow_every_change(
 
     def panel(html: str) -> str:
         card = re.search(
-            rf'<article class="post[^"]*" id="p{posts[0].id}">.*?</article>', html, re.S
+            rf'<article class="post[^"]*" id="p{posts[0].id}"[^>]*>.*?</article>', html, re.S
         )
         assert card is not None
         return card.group(0)
