@@ -230,3 +230,26 @@ async def test_dismissing_needs_a_sign_in_and_a_token(
     assert (await client.post("/account/rank-notice", data={})).status_code == 403
     await db.refresh(member)
     assert member.rank_notice == "Associate"
+
+
+async def test_a_member_can_block_another_from_their_profile(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe could block only by typing a name on the Messages page."""
+    await make_user(db, settings, username="blocker")
+    await make_user(db, settings, username="pest")
+    await make_user(db, settings, username="a_mod", role="moderator")
+    await db.commit()
+    assert "Block pest" not in (await client.get("/u/pest")).text  # a visitor has none
+    await login(client, "blocker")
+    page = (await client.get("/u/pest")).text
+    assert "Block pest" in page
+    assert "Block a_mod" not in (await client.get("/u/a_mod")).text  # staff are never blocked
+    assert "Block blocker" not in (await client.get("/u/blocker")).text  # nor oneself
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>\s*<input type="hidden" '
+                     r'name="csrftoken" value="([^"]+)">\s*<input type="hidden" name="username" '
+                     r'value="pest">', page)  # fmt: skip
+    assert form is not None
+    done = await client.post(form.group(1), data={"csrftoken": form.group(2), "username": "pest"})
+    assert done.status_code == 303
+    assert "Unblock pest" in (await client.get(done.headers["location"])).text
