@@ -34,9 +34,11 @@ from forum.notifications.models import (
     DigestFrequency,
     Kind,
     Level,
+    CategoryWatch,
     Notification,
     NotificationPreference,
     NotificationSettings,
+    ThreadWatch,
 )
 from forum.notifications.watching import (
     category_level,
@@ -294,7 +296,8 @@ async def watch_thread(ctx: Ctx) -> Response:
         raise HTTPException(404, "There is no such thread.")
     await set_thread_level(ctx.db, user.id, thread.id, level)
     ctx.flash(LEVEL_SAID[level].format(what="thread"))
-    return ctx.redirect(safe_next(None, ctx.url("thread", thread_id=thread.id)))
+    back = safe_next(field_str(form, "next", 300), ctx.url("thread", thread_id=thread.id))
+    return ctx.redirect(back)
 
 
 @view(login=True)
@@ -307,7 +310,51 @@ async def watch_category(ctx: Ctx) -> Response:
         raise HTTPException(404, "There is no such category.")
     await set_category_level(ctx.db, user.id, category.id, level)
     ctx.flash(LEVEL_SAID[level].format(what="category"))
-    return ctx.redirect(ctx.url("category", slug=category.slug))
+    back = safe_next(field_str(form, "next", 300), ctx.url("category", slug=category.slug))
+    return ctx.redirect(back)
+
+
+@view(login=True)
+async def watching(ctx: Ctx) -> Response:
+    """The threads and categories a member set apart from Normal (watched, tracked or muted),
+    each with its control: the newcomer probe found no page that listed them."""
+    user = ctx.user
+    assert user is not None
+    kept = ThreadWatch.level != Level.normal.value
+    total = await ctx.db.scalar(
+        select(func.count())
+        .select_from(ThreadWatch)
+        .join(Thread, Thread.id == ThreadWatch.thread_id)
+        .join(Category, Category.id == Thread.category_id)
+        .where(ThreadWatch.user_id == user.id, kept, thread_visibility(user))
+    )
+    per_page = ctx.settings.notifications_per_page
+    pager = paginate(total or 0, per_page, ctx.param_int("page"))
+    threads = (
+        await ctx.db.execute(
+            select(Thread, Category.name, ThreadWatch.level)
+            .join(ThreadWatch, ThreadWatch.thread_id == Thread.id)
+            .join(Category, Category.id == Thread.category_id)
+            .where(ThreadWatch.user_id == user.id, kept, thread_visibility(user))
+            .order_by(Thread.last_post_at.desc(), Thread.id.desc())
+            .offset((pager.number - 1) * per_page)
+            .limit(per_page)
+        )
+    ).all()
+    categories = [
+        (category, level)
+        for category, level in await ctx.db.execute(
+            select(Category, CategoryWatch.level)
+            .join(CategoryWatch, CategoryWatch.category_id == Category.id)
+            .where(CategoryWatch.user_id == user.id, CategoryWatch.level != Level.normal.value)
+            .order_by(Category.name)
+        )
+        if can_see_category(category, user)
+    ]
+    return ctx.render(
+        "notifications/watching.html",
+        {"threads": threads, "categories": categories, "pager": pager, "levels": _levels()},
+    )
 
 
 # --- what the thread and category pages show ----------------------------------------------------
@@ -394,6 +441,7 @@ routes = [
         "/notifications/{notification_id:id}/open", open_notification, methods=["POST"],
         name="notification_open",
     ),
+    Route("/notifications/watching", watching, methods=["GET"], name="watching"),
     Route("/watch/t/{thread_id:id}", watch_thread, methods=["POST"], name="watch_thread"),
     Route("/watch/c/{slug}", watch_category, methods=["POST"], name="watch_category"),
 ]  # fmt: skip

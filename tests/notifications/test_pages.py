@@ -262,3 +262,41 @@ async def test_a_notification_leaves_the_list_when_its_post_is_hidden(
     shown = await db.scalar(select(Notification.id).where(Notification.post_id == replies[1].id))
     await post_form(client, f"/notifications/{shown}/open", {}, "/notifications")
     assert BELL.search((await client.get("/")).text).group(1) is None  # type: ignore[union-attr]
+
+
+async def test_a_page_lists_the_threads_and_forums_a_member_watches(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe found no page listing the threads it watched."""
+    member = await make_user(db, settings, username="listful")
+    category = await make_category(db)
+    staff_room = await make_category(db)
+    staff_room.staff_only = True
+    watched, _ = await make_thread(db, settings, member, category, title="A watched thread")
+    muted, _ = await make_thread(db, settings, member, category, title="A muted thread")
+    normal, _ = await make_thread(db, settings, member, category, title="A normal thread")
+    hidden, _ = await make_thread(db, settings, member, staff_room, title="A staff thread")
+    for thread, level in ((watched, "watching"), (muted, "muted"), (normal, "normal"),
+                          (hidden, "watching")):  # fmt: skip
+        db.add(ThreadWatch(user_id=member.id, thread_id=thread.id, level=level))
+    db.add(CategoryWatch(user_id=member.id, category_id=category.id, level="watching"))
+    await db.commit()
+    assert (await client.get("/notifications/watching")).status_code in (302, 303)
+    await login(client, "listful")
+    page = (await client.get("/notifications/watching")).text
+    assert "A watched thread" in page and "A muted thread" in page
+    assert "A normal thread" not in page  # Normal is no watch at all
+    assert "A staff thread" not in page  # a forum the member may not see
+    assert f'action="/watch/c/{category.slug}"' in page
+    assert 'href="/notifications/watching"' in (await client.get("/notifications")).text
+    # Set back to Normal from the list: it leaves the list, and the member stays on it.
+    back = await post_form(client, f"/watch/t/{muted.id}",
+                           {"level": "normal", "next": "/notifications/watching"},
+                           "/notifications/watching")  # fmt: skip
+    assert back.status_code == 303 and back.headers["location"] == "/notifications/watching"
+    assert "A muted thread" not in (await client.get("/notifications/watching")).text
+    # A next outside the site is not followed.
+    away = await post_form(client, f"/watch/t/{watched.id}",
+                           {"level": "watching", "next": "https://evil.example/"},
+                           "/notifications/watching")  # fmt: skip
+    assert away.headers["location"] == f"/t/{watched.id}"
