@@ -50,6 +50,9 @@ ACCESS: dict[str, set[str]] = {
     "audit_log": MODERATORS,
     "admin_home": ADMINS,
     "outbox": ADMINS, "admin_member": ADMINS, "admin_ranks": ADMINS, "lift_restriction": MODERATORS,
+    # The board's categories (the world's category holds a thread: as_admin's delete is refused, 400).
+    "admin_categories": ADMINS, "admin_category": ADMINS, "admin_category_move": ADMINS,
+    "admin_category_delete": ADMINS,
     "restrict_member": MODERATORS,
     "use_model": ADMINS,
     "guidelines": ALL, "edit_guidelines": ADMINS,
@@ -65,6 +68,7 @@ ACCESS: dict[str, set[str]] = {
     # forum.notifications: a member's own notifications, preferences and watching levels.
     "notifications": MEMBERS, "notifications_read_all": MEMBERS, "notification_preferences": MEMBERS,
     "notification_open": MEMBERS, "watch_thread": MEMBERS, "watch_category": MEMBERS,
+    "watching": MEMBERS,
     # Reactions (not on one's own posts: the post is owner1's), who reacted, the typeahead;
     # marking the answer of owner1's question in a Q&A category: only staff besides owner1.
     "react": MEMBERS, "post_reactions": ALL, "mention_suggest": MEMBERS,
@@ -144,6 +148,7 @@ async def _world(db: AsyncSession, settings: Settings) -> dict[str, str]:
                     pair_id="999999", report_id="999999", meeting_id="999999")  # fmt: skip
     await db.commit()
     return {"thread_id": str(thread.id), "post_id": str(posts[0].id), "slug": category.slug,
+            "category_id": str(category.id),
             "username": "owner1", "token": "not-a-token", "action": "lock", "item_id": str(item.id),
             "phrase_id": "999999", "article_id": str(article.id),
             "notification_id": "999999", "kind": "thanks", **messages}  # fmt: skip

@@ -20,7 +20,7 @@ from forum.admin.models import Guidelines
 from forum.app import create_app
 from forum.articles.models import Article
 from forum.articles.services import publish
-from forum.board.models import Draft, Post, Thread
+from forum.board.models import Category, Draft, Post, Thread
 from forum.core.audit import AuditEntry
 from forum.core.db import connect
 from forum.messages.models import Block, Conversation, Message
@@ -81,6 +81,20 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/account/email/confirm/{token}", ["csrftoken_extra"]),
     ("member", "/account/rank-notice", ["next"]),
     ("admin", "/admin/guidelines", ["body", "action"]),
+    # The board's categories: an empty one to add beside, edit and move; the fuzzed category
+    # (it holds a thread) cannot be deleted.
+    (
+        "admin",
+        "/admin/categories",
+        ["name", "slug", "description", "parent_id", "position", "is_qa", "staff_only"],
+    ),
+    (
+        "admin",
+        "/admin/categories/{spare_category}",
+        ["name", "slug", "description", "parent_id", "position", "is_qa", "staff_only"],
+    ),
+    ("admin", "/admin/categories/{spare_category}/move", ["direction"]),
+    ("admin", "/admin/categories/{category}/delete", ["csrftoken_extra"]),
     (
         "member",
         "/notifications/preferences",
@@ -175,7 +189,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
            NotificationPreference, ThreadWatch, CategoryWatch, Conversation, Message, Block,
            Programme, Application, PairingJob, CheckinQuestion, CheckinAnswer, Pair,
-           DismissiveReport, AuditEntry)  # fmt: skip
+           DismissiveReport, AuditEntry, Category)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +212,7 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
                 await make_user(s, settings_, username=f"fuzz_{role}", role=role)
             category = await make_category(s, "Fuzzing")
             category.is_qa = True  # answers can be marked (/p/{post}/accept)
+            spare = await make_category(s, "Spare for fuzzing")
             thread, posts = await make_thread(s, settings_, owner, category, body="Original body.")
             editor = await s.scalar(select(User).where(User.username_key == "fuzz_editor"))
             assert editor is not None
@@ -226,6 +241,8 @@ def world(template_db: TemplateDB) -> Iterator[dict[str, Any]]:
                 "message": message.id,
                 "conversation_to_leave": to_leave.id,
                 "slug": category.slug,
+                "category": category.id,
+                "spare_category": spare.id,
                 "thread": thread.id,
                 "post": posts[0].id,
                 "owner": owner.id,
