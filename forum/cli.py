@@ -28,8 +28,13 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage members.", no_args_is_help=True)
+category_app = typer.Typer(
+    help="The board's categories (also on the Admin page, /admin/categories).",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(category_app, name="category")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(programmes_app, name="programmes")
 
@@ -131,6 +136,79 @@ def user_create(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"created {role} {username}")
+
+
+@category_app.command("list")
+def category_list() -> None:
+    """Every category as the home page lists them: top-level ones with their sub-forums."""
+    from forum.board.categories import category_tree
+    from forum.core.db import connect
+
+    async def run() -> list[str]:
+        database = connect(Settings().database_url)
+        try:
+            async with database.sessionmaker() as session:
+                lines = []
+                for root in await category_tree(session):  # as a visitor: staff-only left out
+                    for depth, node in [(0, root)] + [(1, child) for child in root.children]:
+                        c = node.category
+                        lines.append(
+                            f"{'  ' * depth}{c.id:>4}  {c.name}  /c/{c.slug}  "
+                            f"({node.total_threads} threads, {node.total_posts} posts)"
+                        )
+                return lines
+        finally:
+            await database.dispose()
+
+    lines = asyncio.run(run())
+    typer.echo("\n".join(lines) if lines else "no categories (visible to everyone) yet")
+
+
+@category_app.command("add")
+def category_add(
+    name: str,
+    parent: Annotated[
+        str, typer.Option(help="The top-level category it goes under (its name or address).")
+    ] = "",
+    description: Annotated[str, typer.Option(help="One line under its name.")] = "",
+    slug: Annotated[str, typer.Option(help="Its address, /c/SLUG (default: from the name).")] = "",
+    position: Annotated[
+        int | None, typer.Option(help="Its place among its siblings (default: last).")
+    ] = None,
+    qa: Annotated[bool, typer.Option("--qa", help="A Q&A category.")] = False,
+    staff_only: Annotated[
+        bool, typer.Option("--staff-only", help="Seen by moderators and administrators only.")
+    ] = False,
+) -> None:
+    """Add a category, as the Admin page does (the audit log names no member for it)."""
+    from types import SimpleNamespace
+
+    from forum.admin.categories import CategoryError, CategoryForm, add_category, find_parent
+    from forum.core.db import connect
+
+    async def run() -> str:
+        database = connect(Settings().database_url)
+        try:
+            async with database.sessionmaker() as session, session.begin():
+                found = await find_parent(session, parent) if parent else None
+                form = CategoryForm(
+                    name=name, slug=slug, description=description,
+                    parent_id=str(found.id) if found else "",
+                    position="" if position is None else str(position),
+                    is_qa=qa, staff_only=staff_only,
+                )  # fmt: skip
+                category = await add_category(session, SimpleNamespace(id=None), form)
+                return f"added {category.name} at /c/{category.slug}" + (
+                    f" under {found.name}" if found else ""
+                )
+        finally:
+            await database.dispose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except CategoryError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
