@@ -61,6 +61,7 @@ from forum.notifications import views as notification_views
 from forum.programmes import views as programme_views
 from forum.related import pages as related_pages
 from forum.review import queue as review_queue
+from forum.review import services as review_services
 from forum.review import views as review_views
 from forum.review.metrics import VerdictCounts, review_metrics
 from forum.search import views as search_views
@@ -142,6 +143,10 @@ async def load_member(session: AsyncSession, cookie: str | None) -> User | None:
         user.unread_messages = unread  # type: ignore[attr-defined]
         # Every page tells a suspended member so (a probe's learnt it only on posting).
         user.suspended_now = is_suspended(user)  # type: ignore[attr-defined]
+        # ... and why (a suspended member is rare: one more query for them alone).
+        user.suspension_reason = (  # type: ignore[attr-defined]
+            await review_services.suspension_reason(session, user.id) if user.suspended_now else ""
+        )
     return user
 
 

@@ -199,7 +199,8 @@ async def _extras(ctx: Ctx, thread: ThreadView) -> dict[str, Any]:
 
 def may_reply(ctx: Ctx, thread: ThreadView) -> bool:
     can_reply = ctx.user is not None and (not thread.is_locked or ctx.is_moderator)
-    return can_reply and not thread.is_deleted
+    # A suspended member sees no reply box (they learnt of the suspension only on submitting).
+    return can_reply and not thread.is_deleted and not getattr(ctx.user, "suspended_now", False)
 
 
 async def post_cards(

@@ -363,10 +363,15 @@ def validate_body(settings: Settings, body: str) -> str:
     return body
 
 
-def _check_sender(user: User) -> None:
-    if is_suspended(user):
-        raise MessageError("body", "Your account is suspended: you cannot send messages.",
-                           status=403)  # fmt: skip
+def _check_sender(user: User, readers: list[User]) -> None:
+    """A suspended member writes only to staff (to ask about the suspension: the newcomer
+    probe's suspended member had no way to reach a moderator)."""
+    if is_suspended(user) and not (readers and all(r.is_moderator for r in readers)):
+        raise MessageError(
+            "body",
+            "Your account is suspended: you can write only to moderators, to ask about it.",
+            status=403,
+        )
 
 
 async def resolve_recipients(
@@ -445,7 +450,7 @@ async def start_conversation(
     body: str,
     nudged: list[str] | None = None,
 ) -> tuple[Conversation, Message]:
-    _check_sender(sender)
+    _check_sender(sender, recipients)
     subject = clean_line(subject)
     if not subject:
         raise MessageError("subject", "Give the conversation a subject.")
@@ -491,12 +496,13 @@ async def reply(
     reply_to_id: int | None = None,
     nudged: list[str] | None = None,
 ) -> Message:
-    _check_sender(sender)
+    readers = [u for u, active in await participants(session, conversation.id)
+               if active and u.id != sender.id]  # fmt: skip
+    _check_sender(sender, readers)
     if conversation.closed_at is not None:
         raise MessageError("body", closed_message(conversation), status=403)
     body = validate_body(settings, body)
-    others = [u.id for u, active in await participants(session, conversation.id)
-              if active and u.id != sender.id]  # fmt: skip
+    others = [u.id for u in readers]
     if not others:
         raise MessageError("body", "Everyone else has left this conversation.")
     if await _blocked_by_any(session, sender.id, others):

@@ -24,7 +24,7 @@ from forum.board.models import HIDDEN_STATES, ModerationState, Post, Thread, sho
 from forum.board.posting import BoardError, edit_post, set_post_state, shown_to_everyone
 from forum.board.queries import last_revision
 from forum.core import events, ratelimit
-from forum.core.audit import audit
+from forum.core.audit import AuditEntry, audit
 from forum.core.db import rowcount, utcnow
 from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
@@ -393,6 +393,27 @@ async def decide(
             + f"\nYou can see the post as it now reads at {base}{url('post', post_id=post.id)}\n",
         )
     return item
+
+
+async def suspension_reason(session: AsyncSession, member_id: int) -> str:
+    """The reason given for a member's latest suspension, from the audit log: imposed from
+    their profile, or a decision on one of their posts, their profile or their messages (the
+    newcomer probe's suspended member was told only that a mail said why)."""
+    about_them = or_(
+        (AuditEntry.action == "impose_suspension") & (AuditEntry.target_type == "user")
+        & (AuditEntry.target_id == member_id),
+        (AuditEntry.action == "suspend") & (
+            ((AuditEntry.target_type == "profile") & (AuditEntry.target_id == member_id))
+            | ((AuditEntry.target_type == "post") & AuditEntry.target_id.in_(
+                select(Post.id).where(Post.author_id == member_id)))
+            | ((AuditEntry.target_type == "message") & AuditEntry.target_id.in_(
+                select(Message.id).where(Message.sender_id == member_id)))
+        ),
+    )  # fmt: skip
+    reason = await session.scalar(
+        select(AuditEntry.reason).where(about_them).order_by(AuditEntry.id.desc()).limit(1)
+    )
+    return reason or ""
 
 
 def _sanction(author: User, action: str, duration: str | None) -> None:

@@ -22,7 +22,7 @@ from forum.notifications.models import Notification
 from forum.notifications.paths import worker_paths
 from forum.review.models import ModerationResult, Report, ReviewItem
 from forum.review.services import decide, report_message
-from tests.helpers import login, make_user, post_form, url
+from tests.helpers import login, make_category, make_thread, make_user, post_form, url
 from tests.moderation.test_worker import worker_for
 
 PUT_DOWN = "Honestly, know your place. Come back when you have 20 years in."
@@ -672,3 +672,37 @@ async def test_a_held_message_neither_moves_nor_renames_a_conversation(
     for viewer in (recipient, sender):
         shown = await pm.shown_subjects(db, [space], viewer.id)
         assert shown[space.id] == "Pilot: pmstill and pmmover"
+
+
+async def test_a_suspended_member_is_told_why_and_can_write_only_to_moderators(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe's suspended member saw no reason on the site and had no way to
+    reach a moderator."""
+    from forum.accounts.services import impose_restriction
+
+    member = await _old(await make_user(db, settings, username="benched"))
+    friend = await _old(await make_user(db, settings, username="benchfriend"))
+    moderator = await _old(await make_user(db, settings, username="benchmod", role="moderator"))
+    await impose_restriction(db, moderator, member, "suspension", "Repeated put-downs of interns.",
+                             "24h")  # fmt: skip
+    await db.commit()
+    await login(client, "benched")
+    home = (await client.get("/")).text
+    assert "suspended until" in home and "“Repeated put-downs of interns.”" in home
+    thread, _ = await make_thread(db, settings, friend, await make_category(db))
+    await db.commit()
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "you can read this thread, not reply" in page and 'id="quick-body"' not in page
+    to_friend = await post_form(client, url("new_conversation"),
+                                {"to": "benchfriend", "subject": "Hi", "body": "Hello there"},
+                                url("new_conversation"))  # fmt: skip
+    assert to_friend.status_code == 403 and "only to moderators" in to_friend.text
+    to_mod = await post_form(client, url("new_conversation"),
+                             {"to": "benchmod", "subject": "My suspension",
+                              "body": "Could you tell me more?"},
+                             url("new_conversation"))  # fmt: skip
+    assert to_mod.status_code == 303
+    written = await db.scalar(select(func.count()).select_from(Participant).where(
+        Participant.user_id == friend.id))  # fmt: skip
+    assert written == 0
