@@ -25,6 +25,7 @@ MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/
                 "/logout", "/p/46/delete"]  # fmt: skip
 MODERATOR_PAGES = ["/mod", "/mod/status", "/mod/phrases", "/mod/log"]
 ADMIN_PAGES = ["/admin", "/admin/ranks", "/admin/outbox", "/admin/guidelines", "/c/mentoring", "/t/2",
+               "/admin/categories", "/admin/categories/1",
                "/account/delete",
                "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
                "/programmes/1/dashboard", "/programmes/1/history", "/programmes/2/dashboard",
