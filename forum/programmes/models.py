@@ -112,6 +112,10 @@ class Application(Base):
     reporting_line: Mapped[str] = mapped_column(Text, default="")  # usernames
     status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.pending.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The lead's latest decision: when, and for a decline why in words (optional; read by the
+    # applicant, the lead and administrators only). Cleared when the member applies again.
+    decided_at: Mapped[datetime | None]
+    decline_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class TrainingAck(Base):

@@ -31,7 +31,7 @@ from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.settings import Settings
 from forum.core.text import clean_line, counted
-from forum.messages.models import Block, Conversation, Message, Participant
+from forum.messages.models import VISIBLE_STATES, Block, Conversation, Message, Participant
 from forum.notifications.fanout import record
 from forum.notifications.models import Kind as NoteKind
 from forum.notifications.models import Notification, NotificationWork
@@ -611,6 +611,8 @@ async def apply(
             setattr(application, key, value)
         application.status = ApplicationStatus.pending.value
         application.created_at = utcnow()
+        application.decided_at = None
+        application.decline_reason = ""
         made.append(application)
     # The lead is told of the application, by the member's name, leading to the page where
     # they decide it (a few times a day at most per member: `tell_lead`).
@@ -650,6 +652,34 @@ async def pending_count(session: AsyncSession, programme: Programme) -> int:
     )
 
 
+REASON_MAX = 500  # a decline's reason: a few sentences at most
+
+
+def decline_reason(value: str) -> str:
+    """The lead's optional reason for a decline, as the applicant will read it: one paragraph,
+    within REASON_MAX characters, and no put-down."""
+    reason = " ".join(value.split())
+    if len(reason) > REASON_MAX:
+        raise ProgrammeError(
+            "reason",
+            f"The reason can have at most {REASON_MAX} characters (it has {len(reason)}): "
+            "shorten it.",
+        )
+    return _shown(reason, "reason", "The reason", "the applicant reads it", cues.STOCK)
+
+
+def _told_reason(sentence: str, reason: str) -> str:
+    """The decline's notification with the lead's reason, shortened to fit a notification
+    (its link leads to the whole reason)."""
+    if not reason:
+        return sentence
+    room = 200 - len(sentence) - len(": “”")
+    if room < 20:
+        return sentence
+    shown = reason if len(reason) <= room else reason[: room - 1].rstrip() + "…"
+    return f"{sentence}: “{shown}”"
+
+
 async def decide(
     session: AsyncSession,
     settings: Settings,
@@ -657,7 +687,10 @@ async def decide(
     programme: Programme,
     application_id: int,
     accept: bool,
+    reason: str = "",
 ) -> Application:
+    """The lead accepts or declines an application; a decline may say why (`reason`, read by
+    the applicant, on their page and in the notification, and by the lead)."""
     require_lead(lead, programme)
     application = await session.get(Application, application_id)
     if application is None or application.programme_id != programme.id:
@@ -666,22 +699,50 @@ async def decide(
         raise ProgrammeError("decision", "Applications are decided while the programme is open.")
     if application.status == ApplicationStatus.withdrawn.value:
         raise ProgrammeError("decision", "The member withdrew this application.")
+    reason = "" if accept else decline_reason(reason)
     await check_rate(session, settings, lead)
     status = (ApplicationStatus.accepted if accept else ApplicationStatus.declined).value
     if application.status == status:
         return application
     application.status = status
+    application.decided_at = utcnow()
+    application.decline_reason = reason
     name = (await usernames(session, {application.user_id})).get(application.user_id, "someone")
     verb = "Accepted" if accept else "Declined"
+    # (The reason stays out of the audit log: only the applicant and the lead read it.)
     log(session, lead, programme, "accept" if accept else "decline",
-        f"{verb} {name}'s application ({application.side} side).")  # fmt: skip
-    tell(
-        session, application.user_id, NoteKind.programme,
+        f"{verb} {name}'s application ({application.side} side)"
+        f"{' with a reason' if reason else ''}.")  # fmt: skip
+    sentence = (
         f"Your application to {title(programme)} ({application.side} side) was "
-        f"{'accepted' if accept else 'declined'}",
-        path("programme", programme_id=programme.id),
+        f"{'accepted' if accept else 'declined'}"
+    )
+    tell(
+        session, application.user_id, NoteKind.programme, _told_reason(sentence, reason),
+        path("programme", programme_id=programme.id) + "#application",
     )  # fmt: skip
     return application
+
+
+def form_from(applications: list[Application]) -> ApplicationForm:
+    """A fresh application form holding the member's previous answers (their declined or
+    withdrawn application, the newest): applying again starts from what they sent."""
+    if not applications:
+        return ApplicationForm()
+    last = max(applications, key=lambda a: (a.created_at, a.id))
+    sides = {a.side for a in applications}
+    return ApplicationForm(
+        side="both" if len(sides) > 1 else last.side,
+        job_title=last.job_title,
+        department=last.department,
+        seniority=str(last.seniority),
+        teaches=lines(last.teaches),
+        learns=lines(last.learns),
+        free_text=last.free_text,
+        availability=lines(last.availability),
+        avoid=", ".join(lines(last.avoid)),
+        reporting_line=", ".join(lines(last.reporting_line)),
+    )
 
 
 # --- pairing ----------------------------------------------------------------------------------
@@ -1047,12 +1108,16 @@ async def _open_pair(
                 status="active", score=json.dumps(score), conversation_id=conversation.id,
                 created_at=now)  # fmt: skip
     session.add(pair)
+    await session.flush()
+    # Told leading to the pair's page: who the partner is, the programme's purpose and ground
+    # rules and the first steps, with the way into the private space (a probe's pair landed in
+    # the space, empty and unexplained).
     for member, partner in ((junior, senior), (senior, junior)):
         tell(
             session, member.id, NoteKind.programme,
             f"You are paired with {partner.username} in {title(programme)}: your private "
             "space is open",
-            path("conversation", conversation_id=conversation.id),
+            path("programme_pair", programme_id=programme.id, pair_id=pair.id),
         )  # fmt: skip
     return pair
 
@@ -1324,6 +1389,84 @@ async def pair_space(session: AsyncSession, conversation_id: int) -> PairSpace |
         junior_id=pair.junior_id, senior_id=pair.senior_id,
         junior_years=years.get((pair.junior_id, Side.junior.value), 0),
         senior_years=years.get((pair.senior_id, Side.senior.value), 0),
+    )  # fmt: skip
+
+
+# What each side is called, by the programme's kind: a reverse programme's junior mentors.
+ROLES = {
+    Kind.reverse.value: {Side.junior.value: "junior mentor", Side.senior.value: "senior mentee"},
+    Kind.traditional.value: {
+        Side.junior.value: "junior mentee",
+        Side.senior.value: "senior mentor",
+    },
+    Kind.peer.value: {Side.junior.value: "junior side", Side.senior.value: "senior side"},
+}
+
+
+def role(programme: Programme, side: str) -> str:
+    return ROLES.get(programme.kind, ROLES[Kind.peer.value]).get(side, side)
+
+
+@dataclass(frozen=True)
+class PairGuide:
+    """What a member of a pair reads about it (the pair's page: a probe found the private space
+    opened empty and unexplained): the partner and each one's side, the slots both chose, and
+    whether anything is written in the space yet."""
+
+    pair: Pair
+    side: str  # the member's own
+    partner_side: str
+    partner: str  # the partner's username ("a former member": the account is gone)
+    role: str  # the member's own, in words ("junior mentor")
+    partner_role: str
+    learns: str  # what the member's side learns (the programme's words)
+    shared_slots: list[str]  # availability slots both partners chose
+    messages: int  # messages in the space the member sees
+
+
+async def pair_guide(
+    session: AsyncSession, user: User, programme: Programme, pair_id: int
+) -> PairGuide | None:
+    """The guide to a pair for one of its two members; None for anyone else (nobody else learns
+    of the pair's space from it)."""
+    pair = await session.get(Pair, pair_id)
+    if pair is None or pair.programme_id != programme.id:
+        return None
+    if user.id not in (pair.junior_id, pair.senior_id):
+        return None
+    junior = user.id == pair.junior_id
+    side, partner_side = Side.junior.value, Side.senior.value
+    if not junior:
+        side, partner_side = partner_side, side
+    partner_id = pair.senior_id if junior else pair.junior_id
+    partner = (await usernames(session, {partner_id})).get(partner_id, "a former member")
+    slots = {
+        (a.user_id, a.side): lines(a.availability)
+        for a in await session.scalars(
+            select(Application).where(
+                Application.programme_id == programme.id,
+                Application.user_id.in_([pair.junior_id, pair.senior_id]),
+            )
+        )
+    }
+    mine = slots.get((user.id, side), [])
+    theirs = set(slots.get((partner_id, partner_side), []))
+    messages = 0
+    if pair.conversation_id is not None:
+        messages = int(
+            await session.scalar(
+                select(func.count(Message.id)).where(
+                    Message.conversation_id == pair.conversation_id,
+                    Message.state.in_(VISIBLE_STATES) | (Message.sender_id == user.id),
+                )
+            )
+            or 0
+        )
+    return PairGuide(
+        pair=pair, side=side, partner_side=partner_side, partner=partner,
+        role=role(programme, side), partner_role=role(programme, partner_side),
+        learns=programme.junior_learns if junior else programme.senior_learns,
+        shared_slots=[s for s in mine if s in theirs], messages=messages,
     )  # fmt: skip
 
 

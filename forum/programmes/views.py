@@ -163,7 +163,11 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "slot": slot_label,
         "slot_labels": slot_labels,
         "errors": {},
-        "form": svc.ApplicationForm(),
+        # Applying again starts from what the member sent before (declined or withdrawn).
+        "form": svc.form_from([a for a, _ in mine]) if mine and not live else svc.ApplicationForm(),
+        # Declined, and no application live: the decision (and the lead's reason) comes first,
+        # applying again is offered after it (not a fresh form at once).
+        "declined": [a for a, _ in mine if a.status == "declined"] if not live else [],
     }
 
 
@@ -266,9 +270,12 @@ STATUSES = {"pending": "Waiting for a decision", "accepted": "Accepted", "declin
             "withdrawn": "Withdrawn"}  # fmt: skip
 
 
-@view(login=True)
-async def applications(ctx: Ctx) -> Response:
-    programme = await _lead_programme(ctx)
+async def _applications_page(
+    ctx: Ctx, programme: Programme, errors: dict[int, str] | None = None,
+    typed: dict[int, str] | None = None, status: int = 200,
+) -> Response:  # fmt: skip
+    """The lead's applications; a refused decline comes back with its error and the reason
+    typed, by application id."""
     rows = await svc.applications(ctx.db, programme)
     return ctx.render(
         "programmes/applications.html",
@@ -278,8 +285,18 @@ async def applications(ctx: Ctx) -> Response:
             "lines": svc.lines,
             "statuses": STATUSES,
             "slot_labels": slot_labels,
+            "reason_max": svc.REASON_MAX,
+            "errors": errors or {},
+            "typed": typed or {},
         },
+        status,
     )
+
+
+@view(login=True)
+async def applications(ctx: Ctx) -> Response:
+    programme = await _lead_programme(ctx)
+    return await _applications_page(ctx, programme)
 
 
 @view(login=True)
@@ -290,13 +307,31 @@ async def decide(ctx: Ctx) -> Response:
     decision = field_str(data, "decision", 20)
     if decision not in ("accept", "decline"):
         return ctx.render_error(400, "Choose accept or decline.")
+    reason = field_str(data, "reason", svc.REASON_MAX) if decision == "decline" else ""
     application_id = ctx.request.path_params["application_id"]
-    application = await svc.decide(
-        ctx.db, ctx.settings, ctx.user, programme, application_id, decision == "accept"
-    )
+    try:
+        application = await svc.decide(
+            ctx.db, ctx.settings, ctx.user, programme, application_id, decision == "accept",
+            reason,
+        )  # fmt: skip
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        if exc.field != "reason":
+            raise
+        programme_id = programme.id
+        await ctx.rollback()
+        found = await ctx.db.get(Programme, programme_id)
+        assert found is not None
+        return await _applications_page(
+            ctx, found, {application_id: exc.message}, {application_id: reason}, exc.status
+        )
     name = (await svc.usernames(ctx.db, {application.user_id})).get(application.user_id, "")
     done = "Accepted" if decision == "accept" else "Declined"
-    ctx.flash(f"{done}: {name}'s application ({application.side} side)." if name else f"{done}.")
+    told = " They can read your reason on the programme's page." if reason else ""
+    ctx.flash(
+        (f"{done}: {name}'s application ({application.side} side)." if name else f"{done}.") + told
+    )
     return ctx.redirect(ctx.url("programme_applications", programme_id=programme.id))
 
 
@@ -754,6 +789,33 @@ async def dismissive(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
+@view(login=True)
+async def pair_page(ctx: Ctx) -> Response:
+    """A pair's page, for its two members: who the partner is and on which side, the
+    programme's purpose and ground rules, the first steps, and the way into the private
+    space. In full while nothing is written in the space, folded after. Anyone else finds
+    nothing here (404), as with the space itself."""
+    programme = await _programme(ctx)
+    assert ctx.user is not None
+    guide = await svc.pair_guide(ctx.db, ctx.user, programme, ctx.request.path_params["pair_id"])
+    if guide is None:
+        raise HTTPException(404, "There is no such pair of yours.")
+    lead = await svc.usernames(ctx.db, {programme.lead_id} if programme.lead_id else set())
+    return ctx.render(
+        "programmes/pair.html",
+        {
+            "programme": programme,
+            "guide": guide,
+            "pair": guide.pair,
+            "lead_name": lead.get(programme.lead_id or 0),
+            "started": svc.has_started(programme),
+            "not_started": svc.not_started_message(programme),
+            "slot_labels": slot_labels,
+            "round": svc.current_round(programme),
+        },
+    )
+
+
 async def _programme_page_refused(
     ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, extra: dict[str, Any]
 ) -> Response:
@@ -833,6 +895,8 @@ routes = [
           name="programme_csv"),
     Route("/programmes/messages/{message_id:id}/dismissive", dismissive_in_space,
           methods=["GET"], name="programme_message_dismissive"),
+    Route("/programmes/{programme_id:id}/pairs/{pair_id:id}", pair_page, methods=["GET"],
+          name="programme_pair"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/dismissive", dismissive,
           methods=["GET", "POST"], name="programme_dismissive"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meeting", meeting,

@@ -65,7 +65,7 @@ async def test_decisions_are_notifications_in_the_app_leading_to_the_programme(
     (no,) = await notes(db, declined)
     assert yes.kind == no.kind == NoteKind.programme.value
     assert "(junior side) was accepted" in yes.detail and "was declined" in no.detail
-    assert yes.link == no.link == f"/programmes/{programme.id}"
+    assert yes.link == no.link == f"/programmes/{programme.id}#application"
     # E-mail at once by default, with the link on this board.
     mail = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == accepted.email))
     assert mail is not None and f"http://testserver/programmes/{programme.id}" in mail.body
@@ -75,7 +75,7 @@ async def test_decisions_are_notifications_in_the_app_leading_to_the_programme(
     assert "was accepted" in listed.text
     opened = await post_form(client, f"/notifications/{yes.id}/open", {}, "/notifications")
     assert opened.status_code == 303
-    assert opened.headers["location"].endswith(f"/programmes/{programme.id}")
+    assert opened.headers["location"].endswith(f"/programmes/{programme.id}#application")
 
 
 async def test_members_choose_how_programme_notifications_reach_them(

@@ -361,7 +361,7 @@ async def test_pairing_respects_reporting_lines_swaps_and_publishes_private_spac
     pair22 = next(p for p in made if p.junior_id == ids["jun2"])
     (told,) = [n for n in await notes(db, people["jun2"]) if n.kind == "programme"
                and "paired" in n.detail]  # fmt: skip
-    assert "sen2" in told.detail and told.link == f"/messages/{pair22.conversation_id}"
+    assert "sen2" in told.detail and told.link == f"/programmes/{programme.id}/pairs/{pair22.id}"
     # The unmatched member is told they were not paired this round, never of a partner.
     assert [n.detail[:24] for n in await notes(db, people["jun1"]) if "paired" in n.detail] == [
         "You were not paired in “"
