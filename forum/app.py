@@ -142,10 +142,11 @@ async def load_member(session: AsyncSession, cookie: str | None) -> User | None:
         unread = await message_services.unread_count(session, user.id)
         user.unread_messages = unread  # type: ignore[attr-defined]
         # Every page tells a suspended member so (a probe's learnt it only on posting).
-        user.suspended_now = is_suspended(user)  # type: ignore[attr-defined]
+        suspended = is_suspended(user)
+        user.suspended_now = suspended  # type: ignore[attr-defined]
         # ... and why (a suspended member is rare: one more query for them alone).
         user.suspension_reason = (  # type: ignore[attr-defined]
-            await review_services.suspension_reason(session, user.id) if user.suspended_now else ""
+            await review_services.suspension_reason(session, user.id) if suspended else ""
         )
     return user
 

@@ -14,7 +14,7 @@ from forum.accounts.services import load_ranks
 from forum.accounts.web import Ctx
 from forum.board import categories, drafts, lists, mentions, posting, queries, reacting, threads
 from forum.board.events import CategoryPageExtras, ThreadPageExtras
-from forum.board.models import HIDDEN_STATES, Category, Post, Thread
+from forum.board.models import DECIDED_HIDDEN, HIDDEN_STATES, Category, Post, Thread
 from forum.board.nudge import nudge_for
 from forum.board.queries import AuthorView, PostView, ThreadView
 from forum.core import events
@@ -506,7 +506,13 @@ async def edit_post(ctx: Ctx) -> Response:
         return _refused(ctx, "board/edit.html", context, exc)
     if ctx.user.id != post.author_id:
         audit(ctx.db, ctx.user, "edit", "post", post.id)
-    ctx.flash("Your changes have been saved.")
+    if own and post.moderation_state in DECIDED_HIDDEN:
+        ctx.flash(
+            "Your changes have been saved. The post stays out of view until a moderator has "
+            "looked at it again: they have been asked to."
+        )
+    else:
+        ctx.flash("Your changes have been saved.")
     return ctx.redirect(ctx.url("post", post_id=post.id))
 
 

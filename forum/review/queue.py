@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts import services as accounts_services
 from forum.accounts.events import ProfileChanged
 from forum.board.events import PostCreated, PostEdited
+from forum.board.models import DECIDED_HIDDEN, Post
 from forum.core import events
 from forum.core.db import utcnow
 from forum.core.errors import Conflict, DomainError
@@ -20,6 +21,9 @@ from moderation.signals import DISMISSIVE, OTHER_LANGUAGE
 NOTIFY_CHANNEL = "candor_moderation"
 PREMODERATION = "PREMODERATION"
 USER_REPORTS = "USER_REPORTS"
+# Its author rewrote a post moderation keeps out of view: a moderator looks again (the newcomer
+# probe's member rewrote a hidden post politely, was told "saved", and nobody ever saw it).
+EDITED_WHILE_HIDDEN = "EDITED_WHILE_HIDDEN"
 UNSCORED = "UNSCORED"
 REASON_TEXT = {
     DISMISSIVE: "may read as dismissive of junior colleagues",
@@ -35,6 +39,8 @@ REASON_TEXT = {
     "read (they read English)",
     PREMODERATION: "is waiting for a moderator's approval",
     USER_REPORTS: "was reported by members",
+    EDITED_WHILE_HIDDEN: "was rewritten by its author while hidden: see whether it can go back "
+    "on view",
     UNSCORED: "could not be checked automatically",
 }
 PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored.value: 15.0}
@@ -154,6 +160,14 @@ async def _post_created(session: AsyncSession, event: PostCreated) -> None:
 async def _post_edited(session: AsyncSession, event: PostEdited) -> None:
     if event.premoderated:  # reopens a decided item: the new text needs a decision
         await open_item(session, event.post_id, [PREMODERATION], priority=5.0)
+    else:
+        post = await session.get(Post, event.post_id)
+        if (
+            post is not None
+            and post.author_id == event.editor_id
+            and post.moderation_state in DECIDED_HIDDEN
+        ):
+            await open_item(session, post.id, [EDITED_WHILE_HIDDEN], priority=15.0)
     await notify_worker(session)
 
 

@@ -247,6 +247,34 @@ async def test_queue_item_evidence_and_hide_with_reason(
     assert f"post {post.id}" not in words
 
 
+async def test_rewriting_a_hidden_post_asks_a_moderator_to_look_again(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe's member rewrote a hidden post politely, was told "saved", and the
+    post stayed hidden with nobody asked to look at it again."""
+    from forum.review.queue import EDITED_WHILE_HIDDEN
+    from forum.review.services import decide
+    from tests.helpers import url
+
+    _author, _thread, post, item = await flagged_post(db, settings, "rewriter")
+    moderator = await make_user(db, settings, username="mod_again", role="moderator")
+    await decide(db, settings, moderator, item.id, item.version, "hide", "Talking down.", url=url)
+    await db.commit()
+    await db.refresh(item)
+    assert item.status == "closed"
+    await login(client, "rewriter")
+    edited = await post_form(client, f"/p/{post.id}/edit",
+                             {"body": "I was too blunt: your idea deserves a proper look."},
+                             f"/p/{post.id}/edit")  # fmt: skip
+    assert edited.status_code == 303
+    shown = (await client.get(edited.headers["location"], follow_redirects=True)).text
+    assert "stays out of view until a moderator has looked at it again" in shown
+    await db.refresh(item)
+    await db.refresh(post)
+    assert post.moderation_state == "hidden"  # still out of view ...
+    assert item.status == "open" and EDITED_WHILE_HIDDEN in item.reasons  # ... and in the queue
+
+
 async def test_the_queue_previews_the_flagged_sentence_not_the_quote(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
