@@ -87,6 +87,10 @@ ACCESS: dict[str, set[str]] = {
     "programme_checkin": set(), "programme_dismissive": set(),
     # (Anyone but the pair finds nothing: 404.)
     "programme_message_dismissive": MEMBERS,
+    # A pair's own page: signed-in members only, and nobody here is in pair 999999 (404).
+    "programme_pair": MEMBERS,
+    # From a pair's private space to its page: nobody here is in a pair (404), visitors log in.
+    "programme_pair_of_space": MEMBERS,
     "programme_meeting": set(),
     "programme_meeting_remove": set(),
     "programme_dashboard": ADMINS, "programme_csv": ADMINS,
