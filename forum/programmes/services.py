@@ -1254,6 +1254,12 @@ async def pair_of_message(session: AsyncSession, user: User, message_id: int) ->
     )
     if conversation_id is None:
         return None
+    return await pair_of_space(session, user, conversation_id)
+
+
+async def pair_of_space(session: AsyncSession, user: User, conversation_id: int) -> Pair | None:
+    """The pair whose private space is conversation `conversation_id`, when `user` is one of
+    its two members (else None)."""
     return await session.scalar(
         select(Pair).where(
             Pair.conversation_id == conversation_id,

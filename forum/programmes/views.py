@@ -816,6 +816,17 @@ async def pair_page(ctx: Ctx) -> Response:
     )
 
 
+@view(login=True)
+async def pair_of_space(ctx: Ctx) -> Response:
+    """From a pair's private space (a conversation, which knows nothing of programmes) to its
+    pair page: for the pair's two members only (404 for anyone else)."""
+    assert ctx.user is not None
+    pair = await svc.pair_of_space(ctx.db, ctx.user, ctx.request.path_params["conversation_id"])
+    if pair is None:
+        raise HTTPException(404, "There is no such pair of yours.")
+    return ctx.redirect(ctx.url("programme_pair", programme_id=pair.programme_id, pair_id=pair.id))
+
+
 async def _programme_page_refused(
     ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, extra: dict[str, Any]
 ) -> Response:
@@ -897,6 +908,8 @@ routes = [
           methods=["GET"], name="programme_message_dismissive"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}", pair_page, methods=["GET"],
           name="programme_pair"),
+    Route("/programmes/spaces/{conversation_id:id}", pair_of_space, methods=["GET"],
+          name="programme_pair_of_space"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/dismissive", dismissive,
           methods=["GET", "POST"], name="programme_dismissive"),
     Route("/programmes/{programme_id:id}/pairs/{pair_id:id}/meeting", meeting,

@@ -273,6 +273,12 @@ async def test_the_paired_notice_leads_to_a_page_explaining_the_pair_and_its_fir
     folded = (await client.get(page)).text
     assert '<details class="about">' in folded and RULES in folded
     assert "1 message in it so far" in folded
+    # The private space leads back to it (the space is a conversation, which knows nothing of
+    # programmes: a route in between finds the pair).
+    space = (await client.get(f"/messages/{pair.conversation_id}")).text
+    assert f'href="/programmes/spaces/{pair.conversation_id}"' in space
+    back = await client.get(f"/programmes/spaces/{pair.conversation_id}")
+    assert back.status_code in (302, 303) and back.headers["location"] == page
     # The partner reads it from their side.
     client.cookies.clear()
     await login(client, senior.username)
@@ -287,6 +293,8 @@ async def test_the_paired_notice_leads_to_a_page_explaining_the_pair_and_its_fir
         await login(client, name)
         refused = await client.get(page)
         assert refused.status_code == 404 and senior.username not in refused.text
+        outside = await client.get(f"/programmes/spaces/{pair.conversation_id}")
+        assert outside.status_code == 404
     client.cookies.clear()
     await login(client, junior.username)
     elsewhere = await make_programme(db, settings, lead, name="Other")
