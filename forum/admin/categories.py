@@ -18,11 +18,13 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-# The per-process category map behind breadcrumbs: forgotten at once when a category changes
-# here, as forum.board.categories.create_category does (other processes see it within
-# CANDOR_CACHE_SECONDS). forum.board has no public name for it yet.
 from forum.accounts.web import Ctx
-from forum.board.categories import _CATEGORIES, category_tree, create_category, slugify
+from forum.board.categories import (
+    category_tree,
+    create_category,
+    forget_categories,
+    slugify,
+)
 from forum.board.models import Category, Thread
 from forum.core.audit import audit
 from forum.core.errors import DomainError, NotFound
@@ -207,7 +209,7 @@ async def _flush(session: AsyncSession, slug: str) -> None:
         raise CategoryError(
             "slug", f"The address /c/{slug} was taken meanwhile: choose another.", status=409
         ) from None
-    _CATEGORIES.forget()
+    forget_categories()
 
 
 def _place(category: Category, parent: Category | None) -> str:
@@ -312,7 +314,7 @@ async def move_category(
     for number, sibling in enumerate(row):
         sibling.position = number
     await session.flush()
-    _CATEGORIES.forget()
+    forget_categories()
     audit(session, actor, "category_move", "category", category.id, "",
           f"{category.name}: {direction}, now {to + 1} of {len(row)}")  # fmt: skip
     return True
@@ -354,7 +356,7 @@ async def delete_category(session: AsyncSession, actor: Member, category: Catego
     category_id = category.id
     await session.delete(category)
     await session.flush()
-    _CATEGORIES.forget()
+    forget_categories()
     audit(session, actor, "category_delete", "category", category_id, "", detail)
 
 

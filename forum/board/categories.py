@@ -251,6 +251,12 @@ async def _read_categories(session: AsyncSession) -> dict[int, CategoryInfo]:
 _CATEGORIES = Cached(_read_categories)
 
 
+def forget_categories() -> None:
+    """After a change to the categories (the Admin's Categories page): this process reads them
+    afresh; others within settings.cache_seconds."""
+    _CATEGORIES.forget()
+
+
 async def category_info(
     session: AsyncSession, category_id: int, cache_seconds: float = 0.0
 ) -> CategoryInfo | None:
