@@ -142,6 +142,10 @@ async def load_member(session: AsyncSession, cookie: str | None) -> User | None:
         unread = await message_services.unread_count(session, user.id)
         user.unread_messages = unread  # type: ignore[attr-defined]
         # Every page tells a suspended member so (a probe's learnt it only on posting).
+        if user.is_moderator:
+            # The header's Review queue link shows how many items wait (the newcomer probe's
+            # moderator saw the bell's count, not the queue's).
+            user.review_open = await review_queue.open_count(session)  # type: ignore[attr-defined]
         suspended = is_suspended(user)
         user.suspended_now = suspended  # type: ignore[attr-defined]
         # ... and why (a suspended member is rare: one more query for them alone).

@@ -4,7 +4,7 @@ changed profiles; `subscribe` makes the queue react)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts import services as accounts_services
@@ -51,6 +51,14 @@ PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored
 REPORTED = 30.0
 SUSPENSIONS = accounts_services.SUSPENSIONS  # (re-exported: the review queue offers them)
 ACTIONS = ("approve", "hide", "edit_approve", "restore", "warn", "premoderate", "suspend")
+# Each decision in words, for the moderator's confirmation ("Decision recorded: warn." read as
+# code to the newcomer probe's moderator).
+DECISION_DONE = {
+    "approve": "approved", "hide": "hidden", "edit_approve": "edited and approved",
+    "restore": "the earlier version restored and approved",
+    "warn": "hidden, and its author warned", "premoderate": "hidden, and its author put on "
+    "pre-moderation", "suspend": "hidden, and its author suspended",
+}  # fmt: skip
 # What only a post can have done to it: a moderator's rewrite, or its text before the last edit
 # brought back (profiles and messages are approved or hidden, never rewritten).
 POST_ONLY_ACTIONS = ("edit_approve", "restore")
@@ -149,6 +157,18 @@ async def open_item(
     item.version += 1
     item.updated_at = now
     return item
+
+
+async def open_count(session: AsyncSession) -> int:
+    """How many review items are open (the moderators' header shows it)."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(ReviewItem)
+            .where(ReviewItem.status == ReviewStatus.open.value)
+        )
+        or 0
+    )
 
 
 async def _post_created(session: AsyncSession, event: PostCreated) -> None:

@@ -38,6 +38,7 @@ from forum.review.models import (
 )
 from forum.review.queue import (
     ACTIONS,
+    DECISION_DONE,
     POST_ONLY_ACTIONS,
     SUSPENSIONS,
     ConflictError,
@@ -402,7 +403,7 @@ async def item_page(ctx: Ctx) -> Response:
             "title": field_str(form, "title", ctx.settings.title_max) if "title" in form else None,
         }  # fmt: skip
         return ctx.render("review/item.html", context, exc.status)
-    ctx.flash(f"Decision recorded: {action.replace('_', ' ')}.")
+    ctx.flash(f"Decision recorded: {DECISION_DONE.get(action, action.replace('_', ' '))}.")
     return ctx.redirect(ctx.url("review_queue"))
 
 

@@ -189,7 +189,7 @@ def test_nudge_post_anyway_then_moderator_hides_and_author_sees_why(
         "Please discuss ideas without talking down to newcomers."
     )
     page.get_by_role("button", name="Record decision").click()
-    expect(page.get_by_text("Decision recorded: hide.")).to_be_visible()
+    expect(page.get_by_text("Decision recorded: hidden.")).to_be_visible()
     logout(page)
 
     login(page, "margaret_hr")

@@ -94,7 +94,7 @@ def test_a_put_down_in_a_message_is_nudged_flagged_reported_and_reviewed(
     page.get_by_label("Remove the message").check()
     page.get_by_label("Reason", exact=False).fill("Please write to colleagues as equals.")
     page.get_by_role("button", name="Record decision").click()
-    expect(page.get_by_text("Decision recorded: hide.")).to_be_visible()
+    expect(page.get_by_text("Decision recorded: hidden.")).to_be_visible()
     page.goto("/mod/log")
     expect(page.locator("body")).to_contain_text("Read a private conversation under review")
     logout(page)

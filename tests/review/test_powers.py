@@ -254,3 +254,23 @@ async def test_a_members_report_comes_before_what_the_model_alone_flagged(
     await db.flush()
     again = await open_item(db, post.id, ["USER_REPORTS"], priority=30.0)
     assert utcnow() - again.opened_at < timedelta(minutes=1)
+
+
+async def test_the_moderators_header_counts_the_open_items(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db, settings)
+    await make_user(db, settings, username="counting_mod", role="moderator")
+    await make_user(db, settings, username="counting_member")
+    for _ in range(3):
+        await _item_on_post_by(db, settings, author)
+    await db.commit()
+    await login(client, "counting_mod")
+    page = (await client.get("/latest")).text
+    assert (
+        'class="queue-link">Review queue <span class="badge">3<span class="visually-hidden"> open'
+        in page
+    )
+    client.cookies.clear()
+    await login(client, "counting_member")
+    assert "queue-link" not in (await client.get("/latest")).text

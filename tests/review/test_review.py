@@ -222,6 +222,7 @@ async def test_queue_item_evidence_and_hide_with_reason(
                         {"action": "hide", "reason": "Talking down to a junior colleague.",
                          "version": str(item.version)}, "/mod")  # fmt: skip
     assert r.status_code == 303
+    assert "Decision recorded: hidden." in (await client.get(r.headers["location"])).text
     await db.refresh(post)
     await db.refresh(item)
     assert post.moderation_state == "hidden" and item.status == "closed" and item.decision == "hide"
@@ -398,6 +399,14 @@ async def test_decisions_need_reasons_and_suspend_stops_posting(
                                 {"action": "suspend", "reason": "Third time this week.",
                                  "version": str(item.version)}, "/mod")  # fmt: skip
     assert no_length.status_code == 400 and ">Third time this week.</textarea>" in no_length.text
+    # The refusal sits at the reason box; a rewrite refused stays open, not folded away.
+    form = no_length.text.split('class="decision-form"')[1]
+    assert form.index('id="decision-error"') < form.index('id="duration"')
+    rewrite = await post_form(client, f"/mod/items/{item.id}",
+                              {"action": "edit_approve", "reason": "", "body": "Kinder words.",
+                               "version": str(item.version)}, "/mod")  # fmt: skip
+    assert rewrite.status_code == 400 and ">Kinder words.</textarea>" in rewrite.text
+    assert "<details open><summary>Edit the text" in rewrite.text
     await db.refresh(item)
     ok = await post_form(client, f"/mod/items/{item.id}", {
         "action": "suspend", "reason": "Third warning", "duration": "72h",
