@@ -453,7 +453,9 @@ async def confirm_email(ctx: Ctx) -> Response:
 @view()
 async def forgot_password(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
-        return ctx.render("accounts/forgot.html", {"form": {}})
+        # The name typed at the sign-in form, carried over (the newcomer probe retyped it).
+        typed = ctx.request.query_params.get("account", "")[:254].strip()
+        return ctx.render("accounts/forgot.html", {"form": {"email": typed}})
     form = await ctx.form()
     name = field_str(form, "email", 254).strip()
     if not name:

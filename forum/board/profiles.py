@@ -21,7 +21,7 @@ from forum.accounts.models import (
 from forum.accounts.web import Ctx
 from forum.board.models import Category, Post, Thread
 from forum.board.visibility import post_visibility, thread_visibility
-from forum.core.text import excerpt, render_markdown
+from forum.core.text import own_excerpt, render_markdown
 from forum.core.web import view
 
 POINTS_SHOWN = 25
@@ -126,7 +126,7 @@ async def profile(ctx: Ctx) -> Response:
             "recent": [
                 {
                     "post_id": pid,
-                    "excerpt": excerpt(src),
+                    "excerpt": own_excerpt(src),
                     "created_at": at,
                     "thread_id": tid,
                     "title": title,

@@ -420,6 +420,14 @@ def excerpt(source: str, length: int = 160) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
+def own_excerpt(source: str, length: int = 160) -> str:
+    """The excerpt of what a member wrote themselves: quoted lines left out (a profile's
+    recent posts showed another member's quoted words under the member's name), unless the
+    post is nothing but a quote."""
+    own = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(">"))
+    return excerpt(own if own.strip() else source, length)
+
+
 # `@name` where a username may start (not inside a word, an address or a path); usernames are
 # 3-30 of letters, digits and `_.-` (forum.accounts.services.USERNAME_RE).
 _MENTION = re.compile(r"(?<![\w@/.+-])@([A-Za-z0-9][A-Za-z0-9_.-]{2,29})")

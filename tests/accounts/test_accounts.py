@@ -632,3 +632,17 @@ async def test_settings_are_one_click_from_every_page(
     page = (await client.get("/account/profile")).text
     for link in ("/account/password", "/account/email", "/notifications/preferences"):
         assert f'href="{link}"' in page, link
+
+
+async def test_forgot_password_keeps_the_name_typed_at_sign_in(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, settings, username="forgetful")
+    await db.commit()
+    wrong = await post_form(client, "/login", {"username": "forgetful", "password": "nope-nope"})
+    assert 'href="/password/forgot?account=forgetful"' in wrong.text
+    page = (await client.get("/password/forgot?account=forgetful")).text
+    assert 'value="forgetful"' in page
+    # What is carried is only shown back, escaped.
+    odd = (await client.get('/password/forgot?account="><b>x')).text
+    assert "<b>x" not in odd and "&gt;&lt;b&gt;x" in odd

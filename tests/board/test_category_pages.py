@@ -244,3 +244,24 @@ async def test_the_home_page_welcomes_visitors_and_members_who_have_not_posted(
     await login(client, "talker_t")
     assert "welcome-heading" not in (await client.get("/")).text
     assert quiet.post_count == 0
+
+
+async def test_the_home_page_names_a_forum_without_sub_forums_once(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe saw "Article discussions — Comments on the board's articles." twice,
+    as a group's heading and its only row, and a lone "Latest" link under the welcome."""
+    lone = await make_category(db, "Lone forum")
+    lone.description = "A forum with no sub-forums."
+    parent = await make_category(db, "Parent group")
+    await make_category(db, "Child forum", parent=parent)
+    await db.commit()
+    page = (await client.get("/")).text
+    assert page.count("A forum with no sub-forums.") == 1
+    assert '<h2 class="visually-hidden">Lone forum</h2>' in page
+    assert ">Parent group</a></h2>" in page  # a group keeps its heading
+    assert "list-tabs" not in page  # visitors have Latest in the header
+    await make_user(db, settings, username="tabbed")
+    await db.commit()
+    await login(client, "tabbed")
+    assert "list-tabs" in (await client.get("/")).text

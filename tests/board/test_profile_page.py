@@ -253,3 +253,17 @@ async def test_a_member_can_block_another_from_their_profile(
     done = await client.post(form.group(1), data={"csrftoken": form.group(2), "username": "pest"})
     assert done.status_code == 303
     assert "Unblock pest" in (await client.get(done.headers["location"])).text
+
+
+async def test_recent_posts_show_the_members_own_words_not_a_quote(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe read another member's quoted words as a profile's latest post."""
+    quoter = await make_user(db, settings, username="quoter")
+    other = await make_user(db, settings, username="quoted_one")
+    thread, _ = await make_thread(db, settings, other, await make_category(db))
+    await create_reply(db, settings, quoter, thread,
+                       "> **quoted_one** wrote:\n> Their words here.\n\nMy own answer.")  # fmt: skip
+    await db.commit()
+    page = (await client.get("/u/quoter")).text
+    assert "My own answer." in page and "Their words here." not in page
