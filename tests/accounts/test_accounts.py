@@ -646,3 +646,10 @@ async def test_forgot_password_keeps_the_name_typed_at_sign_in(
     # What is carried is only shown back, escaped.
     odd = (await client.get('/password/forgot?account="><b>x')).text
     assert "<b>x" not in odd and "&gt;&lt;b&gt;x" in odd
+
+
+async def test_the_username_rule_is_said_before_it_is_broken(client: httpx.AsyncClient) -> None:
+    """The browser said only "Please match the requested format" to a name with a space."""
+    page = (await client.get("/register")).text
+    assert 'id="username-hint"' in page and "no spaces" in page
+    assert 'aria-describedby="username-hint"' in page and 'title="3 to 30 letters' in page
