@@ -487,6 +487,22 @@ def closed_message(conversation: Conversation) -> str:
     return f"This conversation is read-only: no new messages can be sent. {note}"
 
 
+async def cannot_write(session: AsyncSession, conversation: Conversation, sender: User) -> str:
+    """Why `sender` cannot write in `conversation` now ("" when they can): the page says so in
+    place of the composer (a blocked member typed a reply and only then learnt it)."""
+    readers = [u for u, active in await participants(session, conversation.id)
+               if active and u.id != sender.id]  # fmt: skip
+    try:
+        _check_sender(sender, readers)
+    except MessageError as exc:
+        return exc.message
+    if not readers:
+        return "Everyone else has left this conversation."
+    if await _blocked_by_any(session, sender.id, [u.id for u in readers]):
+        return CANNOT_WRITE
+    return ""
+
+
 async def reply(
     session: AsyncSession,
     settings: Settings,

@@ -80,6 +80,9 @@ async def _conversation_context(
         "people": await pm.participants(ctx.db, conversation.id),
         "closed_message": pm.closed_message(conversation) if conversation.closed_at else "",
         "cannot_leave": pm.cannot_leave(conversation),
+        "cannot_write": ""
+        if conversation.closed_at
+        else await pm.cannot_write(ctx.db, conversation, ctx.user),
         "errors": {},
         "nudge": None,
         "form": {"body": "", "reply_to": ""},

@@ -706,3 +706,24 @@ async def test_a_suspended_member_is_told_why_and_can_write_only_to_moderators(
     written = await db.scalar(select(func.count()).select_from(Participant).where(
         Participant.user_id == friend.id))  # fmt: skip
     assert written == 0
+
+
+async def test_a_blocked_member_sees_why_in_place_of_the_composer(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The newcomer probe's blocked member typed a reply and learnt only on sending."""
+    blocker = await _old(await make_user(db, settings, username="composer_blocker"))
+    pest = await _old(await make_user(db, settings, username="composer_pest"))
+    conversation_id, _ = await _conversation(db, settings, pest, blocker)
+    await login(client, "composer_pest")
+    page = f"/messages/{conversation_id}"
+    assert 'id="body"' in (await client.get(page)).text  # can write
+    await pm.block(db, blocker, pest)
+    await db.commit()
+    shown = (await client.get(page)).text
+    assert pm.CANNOT_WRITE in shown and 'id="body"' not in shown
+    # The blocker's own page keeps its composer (their reply is refused elsewhere: they are
+    # told to unblock first).
+    client.cookies.clear()
+    await login(client, "composer_blocker")
+    assert pm.CANNOT_WRITE not in (await client.get(page)).text
