@@ -192,6 +192,14 @@ async def subcategories(
     )
 
 
+async def has_subcategories(session: AsyncSession, category: Category) -> bool:
+    """Whether `category` groups forums (the home page shows it as a heading over them)."""
+    found = await session.scalar(
+        select(Category.id).where(Category.parent_id == category.id).limit(1)
+    )
+    return found is not None
+
+
 async def all_categories(session: AsyncSession) -> list[Category]:
     """Every category by name: what a moderator may move a thread to."""
     return list((await session.scalars(select(Category).order_by(Category.name))).all())

@@ -293,14 +293,27 @@ async def thread_page(ctx: Ctx) -> Response:
     category = await categories.category_info(ctx.db, thread.category_id, cache)
     assert category is not None
     crumbs = await categories.breadcrumbs(ctx.db, category, cache)
-    movable: list[Category] = []
+    movable: list[tuple[str, list[Category]]] = []
     if ctx.is_moderator:
-        # Only where the thread may go (the article discussions take no other thread).
-        movable = [
-            c for c in await categories.all_categories(ctx.db)
+        # Only where the thread may go (the article discussions take no other thread), as the
+        # home page groups them: a group's forums under its name, the group itself not a
+        # place for threads (the list was flat and alphabetical, groups and forums alike).
+        every = await categories.all_categories(ctx.db)
+        parents = {c.parent_id for c in every if c.parent_id}
+        allowed = [
+            c for c in every
             if c.id == thread.category_id
-            or not await categories.new_threads_refused(ctx.db, c, thread.id)
+            or (c.id not in parents and not await categories.new_threads_refused(ctx.db, c, thread.id))
         ]  # fmt: skip
+        by_id = {c.id: c for c in every}
+        order = {c.id: (c.position, c.name) for c in every}
+        groups: dict[int, list[Category]] = {}
+        for c in allowed:
+            groups.setdefault(c.parent_id or c.id, []).append(c)
+        for root_id in sorted(groups, key=lambda i: order[i]):
+            members = sorted(groups[root_id], key=lambda c: (c.id != root_id, order[c.id]))
+            label = by_id[root_id].name if root_id in parents else ""
+            movable.append((label, members))
     viewer = f"u{ctx.user.id}" if ctx.user is not None else f"a{ctx.client}"
     ctx.request.app.state.views.add(thread.id, viewer)
     if ctx.user is not None and posts:  # read up to the last post shown (written in a batch)
@@ -584,6 +597,13 @@ async def thread_action(ctx: Ctx) -> Response:
         category = await ctx.db.get(Category, category_id) if category_id is not None else None
         if category is None:
             raise DomainError("category_id", "Choose a category to move the thread to.")
+        if category.id != thread.category_id and await categories.has_subcategories(
+            ctx.db, category
+        ):
+            raise DomainError(
+                "category_id",
+                f"“{category.name}” is a group of forums: choose one of its forums.",
+            )
         refused = await categories.new_threads_refused(ctx.db, category, thread.id)
         if refused is not None:
             raise DomainError("category_id", refused, status=403)

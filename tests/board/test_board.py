@@ -436,8 +436,19 @@ async def test_moderators_lock_pin_move_delete_with_audit(
     category = await make_category(db, "Coaching")
     target = await make_category(db, "Mentoring")
     thread, _ = await make_thread(db, settings, member, category, replies=2)
+    group = await make_category(db, "A group")
+    grouped = await make_category(db, "A grouped forum", parent=group)
     await login(client, "victor")
-    assert "Moderator tools" in (await client.get(f"/t/{thread.id}")).text
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "Moderator tools" in page
+    # The move list groups forums as the home page does; a group is not a place for threads.
+    assert (
+        f'<optgroup label="A group"><option value="{grouped.id}">A grouped forum</option>' in page
+    )
+    assert f'<option value="{group.id}">' not in page
+    into_group = await post_form(client, f"/t/{thread.id}/move",
+                                 {"category_id": str(group.id)}, "/")  # fmt: skip
+    assert into_group.status_code == 400 and "is a group of forums" in into_group.text
     for action, extra in [("lock", {}), ("pin", {}), ("move", {"category_id": str(target.id)})]:
         r = await post_form(client, f"/t/{thread.id}/{action}", extra, "/")
         assert r.status_code == 303, action
