@@ -303,7 +303,8 @@ async def thread_page(ctx: Ctx) -> Response:
         allowed = [
             c for c in every
             if c.id == thread.category_id
-            or (c.id not in parents and not await categories.new_threads_refused(ctx.db, c, thread.id))
+            or (c.id not in parents
+                and not await categories.new_threads_refused(ctx.db, c, thread.id))
         ]  # fmt: skip
         by_id = {c.id: c for c in every}
         order = {c.id: (c.position, c.name) for c in every}
