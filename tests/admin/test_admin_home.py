@@ -76,3 +76,16 @@ async def test_a_role_change_is_logged_in_words_and_roles_are_named(
     assert "Member, rank earned by points → Editor, rank earned by points" in log
     assert log.count("Changed the role of") == 1  # saving it unchanged logs nothing
     assert "special_rank_id" not in log
+
+
+async def test_the_member_list_shows_warnings(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A member hidden-and-warned minutes before showed only "active"."""
+    await make_user(db, settings, username="warn_admin", role="admin")
+    warned = await make_user(db, settings, username="warned_once")
+    warned.warning_count = 2
+    await db.commit()
+    await login(client, "warn_admin")
+    found = (await client.get("/admin", params={"q": "warned_once"})).text
+    assert "active, 2 warnings" in found
