@@ -35,6 +35,9 @@ class ApplicationStatus(StrEnum):
 
 
 class ProgrammeStatus(StrEnum):
+    # Created from the form: seen by its lead and administrators only, taking no applications
+    # until the lead opens it (a probe's programme took applications half-configured).
+    draft = "draft"
     open = "open"  # taking applications
     published = "published"  # pairs published, running
     closed = "closed"  # ended by the lead: check-ins stop, the closing survey is asked

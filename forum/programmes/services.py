@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,7 @@ from forum.programmes.models import (
     TrainingAck,
 )
 from forum.programmes.paths import path
+from forum.programmes.slots import slot_code
 from moderation import cues
 from moderation.normalise import for_model
 
@@ -235,6 +236,23 @@ async def usernames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
 # --- programmes -------------------------------------------------------------------------------
 
 
+# Each kind in words, with what it means (the programme form's choices).
+KINDS: dict[str, tuple[str, str]] = {
+    Kind.reverse.value: (
+        "Reverse mentoring",
+        "A junior colleague mentors a senior one: the senior learns from the junior.",
+    ),
+    Kind.traditional.value: (
+        "Traditional mentoring",
+        "A senior colleague mentors a junior one: the junior learns from the senior.",
+    ),
+    Kind.peer.value: (
+        "Peer mentoring",
+        "Colleagues learn from each other; members may apply on both sides.",
+    ),
+}
+
+
 @dataclass
 class ProgrammeForm:
     name: str = ""
@@ -247,10 +265,20 @@ class ProgrammeForm:
     ends_on: str = ""
     pilot_size: str = "8"
     ground_rules: str = ""
-    training: str = ""  # article slugs or ids, one a line
+    # The training articles' ids (the form's ticked boxes; slugs are taken too), one a line.
+    training: str = ""
     topics: str = ""
+    # Slot codes ("mon-am", the form's ticked grid cells), one a line.
     slots: str = ""
     checkin_days: str = "14"
+
+
+async def published_articles(session: AsyncSession) -> list[Article]:
+    """The board's articles a lead may choose as training, by title."""
+    found = await session.scalars(
+        select(Article).where(Article.is_deleted.is_(False)).order_by(Article.title).limit(500)
+    )
+    return list(found)
 
 
 async def _training_ids(session: AsyncSession, text: str) -> str:
@@ -258,12 +286,31 @@ async def _training_ids(session: AsyncSession, text: str) -> str:
     for item in lines(text)[:LIST_MAX]:
         number = ID_RE.fullmatch(item)
         where = Article.id == int(item) if number else Article.slug == item[:120]
-        found = await session.scalar(select(Article.id).where(where))
+        found = await session.scalar(select(Article.id).where(where, Article.is_deleted.is_(False)))
         if found is None:
-            raise ProgrammeError("training", f"There is no article “{item[:120]}”.")
+            raise ProgrammeError(
+                "training",
+                f"There is no published article “{item[:120]}”: tick articles from the list.",
+            )
         if str(found) not in ids:
             ids.append(str(found))
     return "\n".join(ids)
+
+
+def _slots(text: str) -> str:
+    """The slots as codes; a slot naming no day and part of the day is refused."""
+    codes: list[str] = []
+    for item in lines(text):
+        code = slot_code(item)
+        if code is None:
+            raise ProgrammeError(
+                "slots", f"“{item[:80]}” is not a time slot: tick days and times in the grid."
+            )
+        if code not in codes:
+            codes.append(code)
+    if len(codes) > LIST_MAX:
+        raise ProgrammeError("slots", f"Choose at most {LIST_MAX} slots.")
+    return "\n".join(codes)
 
 
 class FormErrors(ProgrammeError):
@@ -322,13 +369,9 @@ def _said(value: str, field: str, label: str, *, required: bool = False) -> str:
     return _shown(_text(value, field, label, required=required), field, label)
 
 
-async def create_programme(
-    session: AsyncSession, settings: Settings, lead: User, form: ProgrammeForm
-) -> Programme:
-    """A new programme; a form at fault is refused with every field's error at once
-    (`FormErrors`)."""
-    if not can_lead(lead):
-        raise Forbidden("programme", "Only programme leads and administrators create programmes.")
+async def _checked(session: AsyncSession, form: ProgrammeForm) -> dict[str, Any]:
+    """The form's values as a programme's columns; a form at fault is refused with every
+    field's error at once (`FormErrors`)."""
     check = _Checks()
     name = check(lambda: _name(form.name), "")
     kind = check(lambda: _kind(form.kind), Kind.reverse.value)
@@ -353,20 +396,32 @@ async def create_programme(
     topics = check(
         lambda: _shown(clean_list(form.topics.splitlines(), "topics"), "topics", "A topic"), ""
     )
-    slots = check(
-        lambda: _shown(clean_list(form.slots.splitlines(), "slots"), "slots", "A time slot"), ""
-    )
+    slots = check(lambda: _slots(form.slots), "")
     checkin_days = check(
         lambda: _int(form.checkin_days, "checkin_days", 1, 365, "The check-in interval"), 14
     )
     check.done()
-    programme = Programme(
-        lead_id=lead.id, name=name, kind=kind, purpose=purpose, junior_learns=junior_learns,
+    return dict(
+        name=name, kind=kind, purpose=purpose, junior_learns=junior_learns,
         senior_learns=senior_learns, evaluation=evaluation, starts_on=starts, ends_on=ends,
         pilot_size=pilot_size, ground_rules=ground_rules, training=training, topics=topics,
-        slots=slots, criteria="{}", edits="{}", checkin_days=checkin_days,
-        status=ProgrammeStatus.open.value, created_at=utcnow(),
+        slots=slots, checkin_days=checkin_days,
     )  # fmt: skip
+
+
+async def create_programme(
+    session: AsyncSession, settings: Settings, lead: User, form: ProgrammeForm, *,
+    draft: bool = False,
+) -> Programme:  # fmt: skip
+    """A new programme; a form at fault is refused with every field's error at once
+    (`FormErrors`). The web form makes a draft (`draft`): its lead opens it for applications
+    once it is reviewed (`open_programme`)."""
+    if not can_lead(lead):
+        raise Forbidden("programme", "Only programme leads and administrators create programmes.")
+    values = await _checked(session, form)
+    status = ProgrammeStatus.draft if draft else ProgrammeStatus.open
+    programme = Programme(lead_id=lead.id, criteria="{}", edits="{}", status=status.value,
+                          created_at=utcnow(), **values)  # fmt: skip
     await check_rate(session, settings, lead)
     session.add(programme)
     await session.flush()
@@ -377,8 +432,102 @@ async def create_programme(
     return programme
 
 
-async def programmes_list(session: AsyncSession) -> list[tuple[Programme, int]]:
-    """Every programme, newest first, with its number of accepted participants."""
+def form_of(programme: Programme) -> ProgrammeForm:
+    """A programme's settings as its form shows them."""
+    return ProgrammeForm(
+        name=programme.name, kind=programme.kind, purpose=programme.purpose,
+        junior_learns=programme.junior_learns, senior_learns=programme.senior_learns,
+        evaluation=programme.evaluation,
+        starts_on=programme.starts_on.isoformat() if programme.starts_on else "",
+        ends_on=programme.ends_on.isoformat() if programme.ends_on else "",
+        pilot_size=str(programme.pilot_size), ground_rules=programme.ground_rules,
+        training=programme.training, topics=programme.topics, slots=programme.slots,
+        checkin_days=str(programme.checkin_days),
+    )  # fmt: skip
+
+
+NOT_DRAFT = "Only a draft's settings can be changed: members may have read and applied to it."
+
+
+async def update_programme(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    form: ProgrammeForm,
+) -> None:  # fmt: skip
+    """The lead changes a draft's settings (every field at fault at once, as when created)."""
+    require_lead(lead, programme)
+    if programme.status != ProgrammeStatus.draft.value:
+        raise ProgrammeError("programme", NOT_DRAFT)
+    values = await _checked(session, form)
+    await check_rate(session, settings, lead)
+    for key, value in values.items():
+        setattr(programme, key, value)
+    await session.flush()
+
+
+async def open_programme(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme
+) -> None:
+    """A draft opens for applications: listed to members, who may apply."""
+    require_lead(lead, programme)
+    if programme.status != ProgrammeStatus.draft.value:
+        raise ProgrammeError("programme", "The programme is not a draft: it is open already.")
+    await check_rate(session, settings, lead)
+    programme.status = ProgrammeStatus.open.value
+    log(session, lead, programme, "open", "Opened the programme for applications.")
+    await session.flush()
+
+
+COPY_SUFFIX = " (copy)"
+
+
+async def copy_programme(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme
+) -> Programme:
+    """A new draft with the programme's settings, pairing criteria and check-in questions
+    (for a next round): no dates, applications, pairs or pairing edits. Its lead is the
+    programme's (or, the programme having none, whoever copies it)."""
+    require_lead(lead, programme)
+    await check_rate(session, settings, lead)
+    name = programme.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX
+    copy = Programme(
+        lead_id=programme.lead_id if programme.lead_id is not None else lead.id, name=name,
+        kind=programme.kind, purpose=programme.purpose, junior_learns=programme.junior_learns,
+        senior_learns=programme.senior_learns, evaluation=programme.evaluation,
+        starts_on=None, ends_on=None, pilot_size=programme.pilot_size,
+        ground_rules=programme.ground_rules, training=programme.training,
+        topics=programme.topics, slots=programme.slots, criteria=programme.criteria or "{}",
+        edits="{}", checkin_days=programme.checkin_days, status=ProgrammeStatus.draft.value,
+        created_at=utcnow(),
+    )  # fmt: skip
+    session.add(copy)
+    await session.flush()
+    for q in await questions(session, programme, closing=None):
+        session.add(CheckinQuestion(programme_id=copy.id, prompt=q.prompt, kind=q.kind,
+                                    side=q.side, frankness=q.frankness, closing=q.closing,
+                                    position=q.position))  # fmt: skip
+    log(session, lead, programme, "copy", f"Copied the programme as the draft {title(copy)}.")
+    await session.flush()
+    return copy
+
+
+DRAFT_FIRST = "The programme is a draft: open it for applications first."
+
+
+def _not_draft(programme: Programme) -> None:
+    if programme.status == ProgrammeStatus.draft.value:
+        raise ProgrammeError("action", DRAFT_FIRST)
+
+
+def visible(user: User | None, programme: Programme) -> bool:
+    """A draft is seen by its lead and administrators only; any other programme by anyone."""
+    return programme.status != ProgrammeStatus.draft.value or leads(user, programme)
+
+
+async def programmes_list(
+    session: AsyncSession, viewer: User | None = None
+) -> list[tuple[Programme, int]]:
+    """Every programme the viewer may see (drafts: their lead and administrators only),
+    newest first, with its number of accepted participants."""
     accepted = (
         select(Application.programme_id, func.count(func.distinct(Application.user_id)).label("n"))
         .where(Application.status == ApplicationStatus.accepted.value)
@@ -388,10 +537,19 @@ async def programmes_list(session: AsyncSession) -> list[tuple[Programme, int]]:
     rows = await session.execute(
         select(Programme, func.coalesce(accepted.c.n, 0))
         .outerjoin(accepted, accepted.c.programme_id == Programme.id)
+        .where(_visible_to(viewer))
         .order_by(Programme.id.desc())
         .limit(200)
     )
     return [(p, int(n)) for p, n in rows]
+
+
+def _visible_to(viewer: User | None) -> Any:
+    """Drafts only to their lead and administrators (a where clause)."""
+    if viewer is not None and viewer.is_admin:
+        return true()
+    not_draft = Programme.status != ProgrammeStatus.draft.value
+    return not_draft if viewer is None else or_(not_draft, Programme.lead_id == viewer.id)
 
 
 @dataclass
@@ -425,7 +583,7 @@ async def my_programmes(session: AsyncSession, user: User) -> list[MyProgramme]:
     programmes = list(
         await session.scalars(
             select(Programme)
-            .where(or_(Programme.id.in_(ids), Programme.id.in_(led)))
+            .where(or_(Programme.id.in_(ids), Programme.id.in_(led)), _visible_to(user))
             .order_by(Programme.id.desc())
             .limit(200)
         )
@@ -548,6 +706,8 @@ async def apply(
     programme: Programme,
     form: ApplicationForm,
 ) -> list[Application]:
+    if programme.status == ProgrammeStatus.draft.value:
+        raise ProgrammeError("side", "This programme does not take applications yet.")
     if programme.status != ProgrammeStatus.open.value:
         raise ProgrammeError("side", "This programme no longer takes applications.")
     if programme.lead_id == user.id:
@@ -786,7 +946,8 @@ async def set_criteria(
             raise ProgrammeError(key, "Weights are numbers from 0 to 10.") from None
         if not 0 <= weight <= 10:
             raise ProgrammeError(key, "Weights are numbers from 0 to 10.")
-        criteria[key] = weight
+        # In tenths, as the form's number boxes step (a finer weight would not be sent back).
+        criteria[key] = round(weight, 1)
     criteria["gap_min"] = _int(values.get("gap_min", "0"), "gap_min", 0, 60, "The smallest gap")
     criteria["gap_max"] = _int(values.get("gap_max", "40"), "gap_max", 0, 60, "The largest gap")
     if criteria["gap_max"] < criteria["gap_min"]:
@@ -810,6 +971,7 @@ async def edit_pairs(
     """The lead fixes or forbids pairs (a swap fixes the two exchanged pairs), or clears the
     edits; the proposal is then run again."""
     require_lead(lead, programme)
+    _not_draft(programme)
     if programme.status != ProgrammeStatus.open.value:
         raise ProgrammeError("action", "The pairs are already published.")
     edits = edits_of(programme)
@@ -855,6 +1017,7 @@ async def request_proposal(
 ) -> PairingJob:  # fmt: skip
     """Queue a pairing run (`why`: what the History says; None: said by the caller)."""
     require_lead(lead, programme)
+    _not_draft(programme)
     if programme.status != ProgrammeStatus.open.value:
         raise ProgrammeError("action", "The pairs are already published.")
     await check_rate(session, settings, lead)
@@ -1550,6 +1713,8 @@ def phase(programme: Programme, now: datetime | None = None) -> str:
         if start is None or has_started(programme, now):
             return "running"
         return f"paired, starting on {start:%d %B %Y}"
+    if programme.status == ProgrammeStatus.draft.value:
+        return "a draft, not yet open for applications"
     return "taking applications"
 
 

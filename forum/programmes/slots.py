@@ -33,3 +33,28 @@ def slot_label(slot: str) -> str:
 def slot_labels(slots: list[str]) -> str:
     """Several slots in words, in a sentence: "Monday morning, Tuesday afternoon"."""
     return ", ".join(slot_label(s) for s in slots)
+
+
+# The grid a lead ticks a programme's slots on: weekdays, mornings and afternoons.
+GRID_DAYS = ["mon", "tue", "wed", "thu", "fri"]
+GRID_PARTS = ["am", "pm"]
+_PART_CODES = {"morning": "am", "afternoon": "pm", "evening": "eve", "lunchtime": "lunch"}
+
+
+def slot_code(slot: str) -> str | None:
+    """A slot as its stored code ("Monday morning", "MON-AM" and "mon-am" are "mon-am"), or
+    None when it names no day (with a part of the day, if any) this module knows."""
+    found = _CODE.fullmatch(slot.strip().lower())
+    if found is None or found[1] not in DAYS:
+        return None
+    day = DAYS[found[1]][:3].lower()
+    if found[2] is None:
+        return day
+    if found[2] not in PARTS:
+        return None
+    return f"{day}-{_PART_CODES[PARTS[found[2]]]}"
+
+
+def grid() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The form's grid: each day in words, with its (code, part in words) cells."""
+    return [(DAYS[d], [(f"{d}-{p}", PARTS[p].capitalize()) for p in GRID_PARTS]) for d in GRID_DAYS]

@@ -24,8 +24,9 @@ from forum.core.web import field_int, field_str, view
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import services as svc
-from forum.programmes.models import JobStatus, Kind, PairStatus, Programme, ProgrammeStatus
-from forum.programmes.slots import slot_label, slot_labels
+from forum.programmes.models import JobStatus, PairStatus, Programme, ProgrammeStatus
+from forum.programmes.slots import grid as slot_grid
+from forum.programmes.slots import slot_code, slot_label, slot_labels
 
 NOT_FOUND = "There is no such programme."
 REFRESH_SECONDS = 3  # the pairing page's reload while a proposal is computed
@@ -37,7 +38,8 @@ WHY_PILOT = (
 
 async def _programme(ctx: Ctx) -> Programme:
     programme = await ctx.db.get(Programme, ctx.request.path_params["programme_id"])
-    if programme is None:
+    # A draft is its lead's and the administrators' only: nobody else finds it.
+    if programme is None or not svc.visible(ctx.user, programme):
         raise HTTPException(404, NOT_FOUND)
     return programme
 
@@ -51,7 +53,7 @@ async def _lead_programme(ctx: Ctx) -> Programme:
 
 @view()
 async def programmes(ctx: Ctx) -> Response:
-    rows = await svc.programmes_list(ctx.db)
+    rows = await svc.programmes_list(ctx.db, ctx.user)
     mine = await svc.my_programmes(ctx.db, ctx.user) if ctx.user else []
     return ctx.render(
         "programmes/list.html",
@@ -60,6 +62,40 @@ async def programmes(ctx: Ctx) -> Response:
 
 
 FORM_FIELDS = [f for f in svc.ProgrammeForm.__dataclass_fields__]
+LISTED = ("training", "slots")  # ticked boxes, one value each
+
+
+def _programme_form(data: Any) -> svc.ProgrammeForm:
+    """The programme form as sent: its ticked articles and slots one a line."""
+    values = {f: field_str(data, f, 20_000) for f in FORM_FIELDS if f not in LISTED}
+    for f in LISTED:
+        values[f] = "\n".join(str(v)[:200] for v in data.getlist(f)[:200])
+    return svc.ProgrammeForm(**values)
+
+
+async def _form_context(ctx: Ctx, form: svc.ProgrammeForm) -> dict[str, Any]:
+    """What the programme form shows: the kinds in words, the board's articles and the slot
+    grid to tick, with what the form holds ticked (and anything else it holds kept, ticked,
+    after the grid or the list)."""
+    articles = await svc.published_articles(ctx.db)
+    known = {str(a.id) for a in articles} | {a.slug for a in articles}
+    chosen_training = svc.lines(form.training)
+    grid = slot_grid()
+    cells = {code for _day, row in grid for code, _part in row}
+    chosen_slots = [slot_code(s) or s for s in svc.lines(form.slots)]
+    return {
+        "form": form,
+        "errors": {},
+        "why_pilot": WHY_PILOT,
+        "kinds": svc.KINDS,
+        "articles": articles,
+        "chosen_training": set(chosen_training),
+        "other_training": [t for t in chosen_training if t not in known],
+        "grid": grid,
+        "chosen_slots": set(chosen_slots),
+        "other_slots": [s for s in chosen_slots if s not in cells],
+        "slot": slot_label,
+    }
 
 
 @view(login=True)
@@ -67,22 +103,89 @@ async def new_programme(ctx: Ctx) -> Response:
     assert ctx.user is not None
     if not svc.can_lead(ctx.user):
         return ctx.render_error(403, "Only programme leads and administrators create programmes.")
-    context: dict[str, Any] = {"errors": {}, "why_pilot": WHY_PILOT, "kinds": list(Kind)}
     if ctx.request.method == "GET":
-        context["form"] = svc.ProgrammeForm()
-        return ctx.render("programmes/new.html", context)
-    data = await ctx.form()
-    form = svc.ProgrammeForm(**{f: field_str(data, f, 20_000) for f in FORM_FIELDS})
-    context["form"] = form
+        return ctx.render("programmes/new.html", await _form_context(ctx, svc.ProgrammeForm()))
+    form = _programme_form(await ctx.form())
     try:
-        programme = await svc.create_programme(ctx.db, ctx.settings, ctx.user, form)
+        programme = await svc.create_programme(ctx.db, ctx.settings, ctx.user, form, draft=True)
     except (svc.ProgrammeError, RateLimited) as exc:
         await ctx.rollback()
+        context = await _form_context(ctx, form)
         # Every field at fault at once (FormErrors), else the one refused.
         context["errors"] = getattr(exc, "errors", None) or {exc.field or "name": exc.message}
         return ctx.render("programmes/new.html", context, exc.status)
-    ctx.flash("Programme created. Members can now read its training material and apply.")
+    ctx.flash(
+        "Draft saved: only you and administrators see it. Add your check-in questions, then "
+        "open it for applications."
+    )
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
+async def programme_settings(ctx: Ctx) -> Response:
+    """A draft's settings, changed by its lead (or an administrator) before it opens."""
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    if programme.status != ProgrammeStatus.draft.value:
+        return ctx.render_error(400, svc.NOT_DRAFT)
+    if ctx.request.method == "GET":
+        context = await _form_context(ctx, svc.form_of(programme))
+        context["programme"] = programme
+        return ctx.render("programmes/new.html", context)
+    form = _programme_form(await ctx.form())
+    try:
+        await svc.update_programme(ctx.db, ctx.settings, ctx.user, programme, form)
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        programme_id = programme.id
+        await ctx.rollback()
+        context = await _form_context(ctx, form)
+        context["programme"] = await ctx.db.get(Programme, programme_id)
+        context["errors"] = getattr(exc, "errors", None) or {exc.field or "name": exc.message}
+        return ctx.render("programmes/new.html", context, exc.status)
+    ctx.flash("Settings saved. The programme is still a draft.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
+async def open_programme(ctx: Ctx) -> Response:
+    """A confirmation page saying what opening does (GET, or a POST without the
+    confirmation), then opening the draft for applications."""
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    if programme.status != ProgrammeStatus.draft.value:
+        return ctx.render_error(400, "The programme is not a draft: it is open already.")
+    confirmed = False
+    if ctx.request.method == "POST":
+        confirmed = field_str(await ctx.form(), "confirm", 10) == CONFIRM
+    if not confirmed:
+        return ctx.render(
+            "programmes/confirm_open.html",
+            {"programme": programme, "refused": ctx.request.method == "POST",
+             "training": await svc.training_articles(ctx.db, programme),
+             "questions": await svc.questions(ctx.db, programme, closing=None),
+             "slot_labels": slot_labels, "lines": svc.lines},
+            400 if ctx.request.method == "POST" else 200,
+        )  # fmt: skip
+    await svc.open_programme(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash("The programme is open: members see it listed and may apply.")
+    return ctx.redirect(ctx.url("programme", programme_id=programme.id))
+
+
+@view(login=True)
+async def copy_programme(ctx: Ctx) -> Response:
+    """A new draft with this programme's settings and check-in questions, opened at its
+    settings."""
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    await ctx.form()
+    copy = await svc.copy_programme(ctx.db, ctx.settings, ctx.user, programme)
+    ctx.flash(
+        "Copied as a new draft, without dates, applications or pairs. Change what you need, "
+        "then open it for applications."
+    )
+    return ctx.redirect(ctx.url("programme_settings", programme_id=copy.id))
 
 
 async def _checkin_answered(ctx: Ctx, programme: Programme, pairs: list[Any]) -> dict[str, Any]:
@@ -875,6 +978,12 @@ routes = [
     Route("/programmes", programmes, methods=["GET"], name="programmes"),
     Route("/programmes/new", new_programme, methods=["GET", "POST"], name="new_programme"),
     Route("/programmes/{programme_id:id}", programme, methods=["GET"], name="programme"),
+    Route("/programmes/{programme_id:id}/settings", programme_settings, methods=["GET", "POST"],
+          name="programme_settings"),
+    Route("/programmes/{programme_id:id}/open", open_programme, methods=["GET", "POST"],
+          name="programme_open"),
+    Route("/programmes/{programme_id:id}/copy", copy_programme, methods=["POST"],
+          name="programme_copy"),
     Route("/programmes/{programme_id:id}/apply", apply, methods=["POST"],
           name="programme_apply"),
     Route("/programmes/{programme_id:id}/withdraw", withdraw, methods=["GET", "POST"],
