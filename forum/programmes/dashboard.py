@@ -279,33 +279,47 @@ def _closing(
 
 
 def frankness_svg(board: Dashboard) -> str:
-    """Mean frankness (1-5) per round, one line per side; withheld rounds are gaps."""
-    width, height, pad = 480, 200, 36
+    """Mean frankness (1-5) per round, one line per side; withheld rounds are gaps. Axis
+    titles, and a legend (junior side solid, senior side dashed) above the plot."""
+    width, height = 480, 210
+    left, right, top, bottom = 56, 16, 30, 44  # room for the y title, the legend, the x title
     rounds = max(board.rounds, 1)
 
     def x(r: int) -> float:
-        return pad + (width - 2 * pad) * ((r - 1) / max(rounds - 1, 1))
+        return left + (width - left - right) * ((r - 1) / max(rounds - 1, 1))
 
     def y(v: float) -> float:
-        return height - pad - (height - 2 * pad) * ((v - 1) / 4)
+        return height - bottom - (height - top - bottom) * ((v - 1) / 4)
 
+    base, middle = height - bottom, (top + height - bottom) / 2
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="frank-title" class="chart">',
         '<title id="frank-title">Mean answer to “Did you feel able to speak frankly?” per '
         "check-in round, junior side solid, senior side dashed (a round still open, and a "
         "side's round with fewer than five answers, are left out)</title>",
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#555"/>',
-        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#555"/>',
+        f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#555"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#555"/>',
+        # Axis titles.
+        f'<text x="{(left + width - right) / 2:.1f}" y="{height - 6}" font-size="12" '
+        'text-anchor="middle">Check-in round</text>',
+        f'<text x="14" y="{middle:.1f}" font-size="12" text-anchor="middle" '
+        f'transform="rotate(-90 14 {middle:.1f})">Frankness (1–5)</text>',
     ]
     for v in range(1, 6):
-        parts.append(f'<text x="{pad - 8}" y="{y(v) + 4:.1f}" font-size="11" '
+        parts.append(f'<text x="{left - 8}" y="{y(v) + 4:.1f}" font-size="11" '
                      f'text-anchor="end">{v}</text>')  # fmt: skip
     for r in range(1, rounds + 1):
-        parts.append(f'<text x="{x(r):.1f}" y="{height - pad + 16}" font-size="11" '
+        parts.append(f'<text x="{x(r):.1f}" y="{base + 16}" font-size="11" '
                      f'text-anchor="middle">{r}</text>')  # fmt: skip
     styles = {Side.junior.value: ("#1f5fa8", ""), Side.senior.value: ("#a8401f", "6 4")}
+    # The legend: a line sample of each side, as drawn, and its name.
+    for n, (side, (colour, dash)) in enumerate(styles.items()):
+        lx = left + 10 + n * 130
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<line x1="{lx}" y1="12" x2="{lx + 28}" y2="12" stroke="{colour}" '
+                     f'stroke-width="2"{dashes}/><text x="{lx + 34}" y="16" font-size="12">'
+                     f"{side.capitalize()} side</text>")  # fmt: skip
     for side, cells in board.frankness.items():
         colour, dash = styles[side]
         points = [(x(r), y(c.mean)) for r, c in sorted(cells.items()) if c.mean is not None]
