@@ -283,7 +283,8 @@ def frankness_svg(board: Dashboard) -> str:
     titles, and a legend (junior side solid, senior side dashed) above the plot."""
     width, height = 480, 210
     left, right, top, bottom = 56, 16, 30, 44  # room for the y title, the legend, the x title
-    rounds = max(board.rounds, 1)
+    # The rounds that are over (an open round is never drawn: no empty space for it).
+    rounds = max(board.closed, 1)
 
     def x(r: int) -> float:
         return left + (width - left - right) * ((r - 1) / max(rounds - 1, 1))
@@ -293,7 +294,8 @@ def frankness_svg(board: Dashboard) -> str:
 
     base, middle = height - bottom, (top + height - bottom) / 2
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" '
         f'aria-labelledby="frank-title" class="chart">',
         '<title id="frank-title">Mean answer to “Did you feel able to speak frankly?” per '
         "check-in round, junior side solid, senior side dashed (a round still open, and a "
