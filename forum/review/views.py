@@ -21,7 +21,7 @@ from forum.board.posting import moderated_text
 from forum.board.queries import get_post, last_revision
 from forum.core.audit import audit
 from forum.core.pagination import paginate
-from forum.core.text import clean_block, clean_line, excerpt
+from forum.core.text import clean_block, clean_line, excerpt, own_excerpt
 from forum.core.web import field_int, field_str, view
 from forum.messages import services as messages
 from forum.messages.models import VISIBLE_STATES, Conversation, Message
@@ -183,10 +183,7 @@ SCORE_NAMES = {
     ("dismissive", "dismissive"): "Model: put-down score (with its context)",
     ("dismissive", "title"): "Model: the title alone",
     ("dismissive", "sentence"): "Model: the stock phrase's sentence alone",
-    ("dismissive", "probability"): (
-        "Model: chance of a put-down, on a board where a few percent of posts are put-downs "
-        "(its own scale: the status page gives the probability it flags from)"
-    ),
+    ("dismissive", "probability"): "Model: raw probability (on its own scale, not the board scale)",
     ("cues", "dismissive"): "Stock phrases",
     ("cues", "title"): "Stock phrases in the title",
     ("cues", "watched_phrase"): "Watched phrases",
@@ -277,9 +274,18 @@ async def _message_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
 
 async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     if item.profile_user_id is not None:
-        return await _profile_item_context(ctx, item)
-    if item.message_id is not None:
-        return await _message_item_context(ctx, item)
+        context = await _profile_item_context(ctx, item)
+    elif item.message_id is not None:
+        context = await _message_item_context(ctx, item)
+    else:
+        context = await _post_item_context(ctx, item)
+    # (The scores' summary names the board's thresholds.)
+    context["flag_at"] = ctx.settings.dismissive_flag
+    context["hold_at"] = ctx.settings.dismissive_hold
+    return context
+
+
+async def _post_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     post = await ctx.db.get(Post, item.post_id) if item.post_id else None
     if post is None:
         raise HTTPException(404, "That post no longer exists.")
@@ -341,8 +347,15 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
             result.evidence if result else [],
         ),
         "as_seen": highlight_html(post.body_html, result.evidence if result else []),
-        "before": list(reversed(before)),
+        # As plain text in the writers' own words (raw Markdown, quote marks and all, was hard
+        # to read), the answered post once (it was shown again among the posts before).
+        "before": [
+            (own_excerpt(p.body_source, 300), name)
+            for p, name in reversed(before)
+            if not (replied and p.id == replied[0].id)
+        ],
         "replied": replied,
+        "replied_text": own_excerpt(replied[0].body_source, 400) if replied else "",
         "replied_rank": ranks.rank_for(replied[2], replied[3]) if replied else None,
         "reports": await _reports(ctx, Report.post_id == post.id),
         "history": await _history(ctx, author.id),

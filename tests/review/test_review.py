@@ -339,6 +339,11 @@ async def test_the_item_page_names_each_reading_and_rates_none_on_the_wrong_scal
         "Stock phrases": "Unlikely",
         "Stock phrases in the title": "Unlikely",
     }
+    # One sentence says what the readings come to, with the board's thresholds.
+    assert (
+        'Overall: <strong class="likely">Likely</strong> a put-down (0.89 on the board\'s scale'
+        in page
+    )
 
 
 async def test_two_moderators_cannot_overwrite_each_other(
