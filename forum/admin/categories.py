@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -176,7 +176,10 @@ async def _check(session: AsyncSession, form: CategoryForm, category: Category |
     position = _whole(form.position, "position", "The position is a whole number.")
     if position is not None and not 0 <= position <= POSITION_MAX:
         raise CategoryError("position", f"The position is a number from 0 to {POSITION_MAX:,}.")
-    return Checked(name, slug, description, parent, position, form.is_qa, form.staff_only)
+    # A sub-forum of a staff-only group is staff-only too: a probe's public sub-forum under
+    # "Staff Room" was readable by anyone, its breadcrumb naming the group.
+    staff_only = form.staff_only or (parent is not None and parent.staff_only)
+    return Checked(name, slug, description, parent, position, form.is_qa, staff_only)
 
 
 async def _child_count(session: AsyncSession, category: Category) -> int:
@@ -278,6 +281,11 @@ async def edit_category(
     category.parent_id = new_parent.id if new_parent else None
     category.position = position
     category.is_qa, category.staff_only = checked.is_qa, checked.staff_only
+    if category.staff_only:
+        # ... and so are its sub-forums, whatever each said.
+        await session.execute(
+            update(Category).where(Category.parent_id == category.id).values(staff_only=True)
+        )
     await _flush(session, category.slug)
     audit(session, actor, "category_edit", "category", category.id, "",
           f"{category.name}: {'; '.join(changes)}")  # fmt: skip

@@ -251,8 +251,14 @@ async def _read_categories(session: AsyncSession) -> dict[int, CategoryInfo]:
             Category.is_qa,
         )
     )  # fmt: skip
+    rows = list(rows)
+    # A sub-forum of a staff-only group counts as staff-only (forum.board.visibility).
+    marked = {r.id for r in rows if r.staff_only}
     return {
-        r.id: CategoryInfo(r.id, r.parent_id, r.name, r.slug, r.staff_only, r.is_qa) for r in rows
+        r.id: CategoryInfo(
+            r.id, r.parent_id, r.name, r.slug, r.staff_only or r.parent_id in marked, r.is_qa
+        )
+        for r in rows
     }
 
 

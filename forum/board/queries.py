@@ -46,6 +46,7 @@ from forum.board.visibility import (
     may_see_thread,
     opening_post_visible,
     post_visibility,
+    staff_only_category,
     thread_visibility,
     viewer_kind,
     visible_posts,
@@ -284,7 +285,7 @@ def thread_page_statements(kind: ViewerKind) -> tuple[Select[Any], Prepared[Any]
             *_labelled("post_", PostView, POST_COLUMNS),
             *_labelled("author_", AuthorView, AUTHOR_COLUMNS),
             *_labelled("thread_", ThreadView, THREAD_COLUMNS),
-            Category.staff_only.label("staff_only"),
+            staff_only_category().label("staff_only"),
             opening_post_visible(kind).label("opening_visible"),
             total.label("total"),
         )
@@ -303,7 +304,7 @@ def thread_page_statements(kind: ViewerKind) -> tuple[Select[Any], Prepared[Any]
 def thread_by_id(kind: ViewerKind) -> Prepared[Any]:
     statement = select(
         *_labelled("thread_", ThreadView, THREAD_COLUMNS),
-        Category.staff_only.label("staff_only"),
+        staff_only_category().label("staff_only"),
         opening_post_visible(kind).label("opening_visible"),
     )
     return Prepared(

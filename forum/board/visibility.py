@@ -81,6 +81,18 @@ def post_visibility(viewer: User | None) -> ColumnElement[bool]:
     return condition
 
 
+def staff_only_category() -> ColumnElement[bool]:
+    """Whether a category (Category) is for staff: marked so, or under a group marked so (the
+    Categories page keeps a staff-only group's sub-forums staff-only; this holds whatever the
+    rows say)."""
+    group = aliased(Category)
+    condition: ColumnElement[bool] = or_(
+        Category.staff_only.is_(True),
+        exists().where(group.id == Category.parent_id, group.staff_only.is_(True)),
+    )
+    return condition
+
+
 def category_visibility(viewer: User | None) -> ColumnElement[bool]:
     """The categories `viewer` may see, as a condition on Category."""
-    return true() if is_staff(viewer) else Category.staff_only.is_(False)
+    return true() if is_staff(viewer) else ~staff_only_category()

@@ -372,3 +372,38 @@ async def test_the_article_discussions_keep_their_address(
     assert r.status_code == 303  # renamed, at the same address
     renamed = await by_name(db, "Comments")
     assert renamed.slug == "article-discussions"
+
+
+async def test_a_staff_only_groups_sub_forums_are_staff_only(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A probe's public sub-forum under a staff-only group was readable by visitors (its page,
+    its threads, Latest, search, feeds), the breadcrumb naming the group."""
+    await as_admin(client, db, settings)
+    public = await make_category(db, "Community")
+    intro = await make_category(db, "Introductions", parent=public)
+    await db.commit()
+    r = await post_form(client, PAGE, {"name": "Staff Room", "staff_only": "1"}, PAGE)
+    assert r.status_code == 303
+    staff = await by_name(db, "Staff Room")
+    r = await post_form(client, PAGE, {"name": "Leaky Sub", "parent_id": str(staff.id)}, PAGE)
+    assert r.status_code == 303
+    assert (await by_name(db, "Leaky Sub")).staff_only  # made staff-only with its group
+    # Ticking staff-only on a group makes its sub-forums so.
+    edit = await client.get(f"{PAGE}/{public.id}")
+    assert edit.status_code == 200
+    r = await post_form(client, f"{PAGE}/{public.id}",
+                        {"name": "Community", "description": "", "slug": public.slug,
+                         "position": str(public.position), "staff_only": "1"},
+                        f"{PAGE}/{public.id}")  # fmt: skip
+    assert r.status_code == 303
+    assert (await fresh(db, intro.id)).staff_only  # type: ignore[union-attr]
+    # Whatever the rows say, a visitor sees nothing under a staff-only group.
+    legacy = await make_category(db, "Legacy sub", parent=staff)
+    legacy.staff_only = False
+    member = await make_user(db, settings, username="cat_member")
+    thread, _ = await make_thread(db, settings, member, legacy, title="Under the staff room")
+    await db.commit()
+    client.cookies.clear()
+    assert "Under the staff room" not in (await client.get("/latest")).text
+    assert (await client.get(f"/t/{thread.id}")).status_code == 404
