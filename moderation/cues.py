@@ -170,8 +170,14 @@ CUES = [
     # than your career", "I've been doing this longer than you've been alive" (a probe's fresh
     # account published the first two, unflagged).
     _cue("kids_table",
-         r"(?m)(?:(?:^|(?<=[.!?,:;]))\s*(?:sit|stay|go back)|\b(?:you|juniors?|interns?|grads?|they)\s+"
-         r"(?:\w+\s+){0,2}?(?:sit|stay|go back|go|belong)) (?:at|to) the (?:kids'?|children'?s|little ones'?) table\b", 0.8),
+         r"(?m)(?:(?:^|(?<=[.!?,:;]))\s*(?:go\s+)?(?:sit|stay|go back)|\b(?:you|juniors?|interns?|grads?|they)\s+"
+         r"(?:\w+\s+){0,2}?(?:sit|stay|go back|go|belong))\b[^.!?\n]{0,40}? (?:at|to) the (?:kids'?|children'?s|little ones'?) table\b", 0.8),
+    # "You're too junior." said to the reader and left there (a probe's, in regional-indicator
+    # letters, the model read at 0.35); not asked, denied, supposed or feared.
+    _cue("too_junior_bare",
+         rf"(?<!\bif )(?<!\bthat )(?<!\bfeel )(?<!\bthink )(?<!\bworry )(?<!\bsay )(?<!\bnot saying )"
+         rf"(?m:^|(?<=[.!?,:;—–-] )|(?<=@\w\w\w ))\s*{_YOURE} (?:just |simply |far |way |much |still |clearly )?"
+         r"too (?:junior|green|inexperienced|young|new)\s*(?:[.!]|,\s*(?:kid|sorry|honestly|mate)\b|$)", 0.6),
     _cue("older_than_your_career",
          r"\b(?:I(?:'ve| have)(?: got)?|I own|my)\s+(?:\w+\s+){0,3}?(?:older|longer) than "
          rf"{_YOU}r (?:whole |entire )?(?:career|experience|time here|tenure|time in (?:the|this) (?:job|industry|company))\b|"
@@ -191,6 +197,18 @@ _REPORTED = re.compile(
     re.I,
 )
 _QUOTE_CHARS = '"“”«»'
+# Words after a quotation, in its sentence, that make it reported after all ("Jordan — "know
+# your place" is what my boss said").
+_SAID_AFTER = re.compile(r"[\"”»]?[ \t,]*[A-Za-z]+[ \t]+[A-Za-z]+")
+
+
+def _quote_end(doc: _Text, end: int) -> int:
+    """Where the quotation holding a phrase ending at `end` closes (its closing mark), or
+    `end` when none follows."""
+    after = bisect.bisect_left(doc.quotes, end)
+    return doc.quotes[after] if after < len(doc.quotes) else end
+
+
 # A quotation that is the writer's own answer, not someone else's words: opened after "my
 # answer to your question, @jo:", "here's my honest feedback on your idea:", "Quick reply to
 # the intern above:", "Response:" opening the sentence, or a member's @name. Probes published
@@ -203,6 +221,9 @@ _DELIVERED = re.compile(
     r"[^.!?\n\"“”«»]{0,30}|(?:the|that|this)\s+(?:\w+\s+)?(?:intern|junior|grad|graduate|"
     r"newbie|new ?hire|kid|trainee|apprentice|poster|person)s?(?:\s+(?:above|below|here))?|@[\w.-]+)"
     r"|^\W*(?:reply|response|answer|feedback|verdict|short answer|tl;?dr|in short|my answer)"
+    r"|\bwhat I(?:'d| would|'ll| will) (?:say|tell)\b[^.!?\n\"“”«»]{0,40}?\bis(?: simply| just| this)?"
+    r"|\bhere(?:'s| is) what I (?:think|have to say)\b[^.!?\n\"“”«»]{0,40}"
+    r"|^\W*[A-Z][a-z]{1,20}\s*[—–]"
     r"|@[\w.-]+)"
     r"\W{0,3}[:,\-—–]?\s*\W{0,2}[\"“«]\s*$",
     re.I,
@@ -414,7 +435,12 @@ def find_cues(text: str) -> list[CueMatch]:
             damped = ""
             report = _REPORTED.search(prefix)
             quoted = doc.in_quotes(start, left, end)
-            if quoted and not report and _DELIVERED.search(text, max(left, start - CONTEXT), start):
+            if (
+                quoted
+                and not report
+                and _DELIVERED.search(text, max(left, start - CONTEXT), start)
+                and not _SAID_AFTER.match(text, _quote_end(doc, end))
+            ):
                 quoted = False  # the writer's own answer in quotation marks
             shifted = cue.name == "come_back_when_shifted"
             if (

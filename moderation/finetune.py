@@ -35,10 +35,11 @@ MAX_CONTEXT_TOKENS = 64
 MAX_POST_TOKENS = 256
 WINDOW_STRIDE = 192
 # At most this many windows of a post are read, the first and the last half of them: about
-# 6,000 tokens, more than the longest post of words has (20,000 characters of prose are about
-# 4,500). Text made of one-token pieces (marks, single letters, characters of scripts without
-# spaces) had cost the worker 24 s for one post; the stock sentences are read alone anyway.
-MAX_WINDOWS = 32
+# 5,000 tokens, as many as the longest post of words has (20,000 characters of prose are about
+# 4,500, 24 windows). Text made of one-token pieces (marks, single letters, characters of
+# scripts without spaces) had cost the worker 24 s for one post, and a post of quoted phrases
+# 32 windows to prose's 24; the stock sentences are read alone anyway.
+MAX_WINDOWS = 26
 BATCH = 32
 # Seeds the head's first weights, dropout and the order of batches (`train --seed`).
 SEED = 7

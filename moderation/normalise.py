@@ -540,7 +540,8 @@ _ROT13 = str.maketrans(
     "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?] +)[A-Z]")
-_PIG_WORD = re.compile(r"[A-Za-z']+ay\b", re.IGNORECASE)
+_PIG_WORD = re.compile(r"[A-Za-z']+(?:-[A-Za-z]{0,3})?ay\b", re.IGNORECASE)
+_PIG_TOKEN = re.compile(r"[A-Za-z']+(?:-[A-Za-z']+)?")
 
 
 def _common_words(line: str) -> int:
@@ -549,8 +550,18 @@ def _common_words(line: str) -> int:
 
 def _unpig(m: re.Match[str]) -> str:
     """A pig-latin word as the English word it most likely is: "ootay" "too", "uniorjay"
-    "junior", "ou'reyay" "you're", "inyay" "in" (a word that began with a vowel)."""
-    stem = m.group(0).lower()[:-2]
+    "junior", "ou'reyay" "you're", "inyay" "in" (a word that began with a vowel); written
+    with a hyphen ("oo-tay", "ou're-yay"), the letters moved are the ones after it."""
+    word = m.group(0).lower()
+    if "-" in word:
+        rest, moved = word.rsplit("-", 1)
+        moved = moved[:-2]
+        if moved and moved not in ("w", "y", "h") and _VOCAB.get(moved + rest):
+            return moved + rest
+        # ("-yay", "-way", "-hay" also end a word that began with a vowel.)
+        best = max((moved + rest, rest), key=lambda w: _VOCAB.get(w, 0))
+        return best if _VOCAB.get(best) else m.group(0)
+    stem = word[:-2]
     readings = [stem[:-1]] if stem[-1] in "wyh" else []
     for k in (1, 2, 3):
         if len(stem) > k and not any(c in "aeiou'" for c in stem[-k:]):
@@ -560,7 +571,7 @@ def _unpig(m: re.Match[str]) -> str:
 
 
 def _pig_latin(line: str) -> str:
-    words = _LINE_WORD.findall(line)
+    words = _PIG_TOKEN.findall(line)
     if sum(w.lower().endswith("ay") for w in words) < 0.6 * len(words):
         return line
     return _PIG_WORD.sub(_unpig, line)
@@ -612,8 +623,14 @@ _MORSE_GAP = re.compile(r"[ \t]*[/|][ \t]*|[ \t]{2,}")
 
 
 def _morse_words(m: re.Match[str]) -> str:
+    run = m.group(0).translate(_MORSE_MARKS)
+    if "/" in run and re.search(r"[.\-]/[.\-]", run):
+        # Letters apart by a slash, words by a space or two ("-.--/---/..-  -/---/---"), a
+        # layout a probe used: the slash is the letters' gap there.
+        run = re.sub(r"[ \t]+", " / ", run.strip()).replace(" / ", "\0").replace("/", " ")
+        run = run.replace("\0", " / ")
     words = []
-    for word in _MORSE_GAP.split(m.group(0).translate(_MORSE_MARKS)):
+    for word in _MORSE_GAP.split(run):
         letters = [_MORSE.get(code) for code in word.split()]
         if not letters or None in letters:
             return m.group(0)
@@ -662,6 +679,9 @@ def for_model(text: str) -> str:
     "&#111;" as the letters they show, Markdown's emphasis marks inside and around words
     dropped, base64 and ROT13 decoded), folded, with spaced-out letters joined back into
     words."""
+    if "-" in text or "." in text:
+        # (Before filler goes: "-/---/---" reads to it as rules and marks.)
+        text = _MORSE_RUN.sub(_morse_words, text)
     text = without_filler(text)
     text = decoded(as_shown(text)[0])
     if "~~" in text:

@@ -84,22 +84,28 @@ SPLIT_REACH = 300
 # before and broke off mid-sentence: a probe's two fresh accounts posted "Honestly @grace_w,
 # you are far too" and, a second later, "junior to get any of this, sorry.", each unflagged.
 SPLIT_WINDOW = timedelta(minutes=10)
-_FINISHED = tuple(".!?…)]\"”'’:;*`>")
+_FINISHED = tuple(".!?)]\"”'’;*`>")
+# What a writer leaves at the joint of a sentence split in two ("you're way too..." /
+# "...junior to get this"): trailing or leading dots, an ellipsis, dashes, commas, colons.
+_JOINT = " \t\n.…,:;-–—"
 
 
 def broken_off(before: str, since: timedelta) -> bool:
     """Whether a post ending with `before`, written `since` earlier, stops mid-sentence soon
-    enough before the next that the two may be one sentence in two hands."""
+    enough before the next that the two may be one sentence in two hands (an ellipsis, a
+    comma or a dash leaves it open: a probe split put-downs at "...")."""
     end = before.rstrip()
-    return bool(end) and timedelta(0) <= since <= SPLIT_WINDOW and not end.endswith(_FINISHED)
+    if not end or not timedelta(0) <= since <= SPLIT_WINDOW:
+        return False
+    return end.endswith(("...", "…", ",", "-", "–", "—", ":")) or not end.endswith(_FINISHED)
 
 
 def split_put_down(before: str, text: str) -> bool:
     """Whether a stock put-down stated directly spans the writer's post before this one and
     this one, neither holding it alone: a probe posted "You're too", then "junior to get
     this.", each unflagged."""
-    first = for_model(own_words(before[-SPLIT_REACH:])[1])
-    second = for_model(own_words(text)[1])
+    first = for_model(own_words(before[-SPLIT_REACH:])[1]).rstrip(_JOINT)
+    second = for_model(own_words(text)[1]).lstrip(_JOINT)
     joined = f"{first} {second}"
     if cues.reading(joined) < STOCK_CUE:
         return False
@@ -223,12 +229,17 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
         # experience these meetings", 0.92) was hidden, and hiding it is the harm Candor is
         # for. A moderator still reads it.
         threshold = settings.dismissive_hold if post.established else settings.dismissive_hold_new
+        # (Not when it answers or names a member at the writer's level: a probe's established
+        # newcomer kept a put-down of another newcomer on view so; nor when the cues find a
+        # phrase the composer points out.)
         spared = (
             post.established
             and post.writer_level == 0
             and post.writer_role == "member"
+            and post.target_level is None
+            and all(level > 0 for level in post.mentioned_levels)
             and max(scores.get("cues", {}).get(key, 0.0) for key in ("dismissive", "title"))
-            < STOCK_CUE
+            < cues.NUDGE
         )
         if dismissive >= threshold and not post.aimed_up and not spared:
             hold = True

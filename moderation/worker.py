@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -69,7 +70,12 @@ from moderation import policy, registry
 from moderation.dismissive import DismissiveStage
 from moderation.pipeline import Outcome, Pipeline
 from moderation.related_index import RelatedIndex
-from moderation.signals import PostInput, quoted_lines, unquote_fabricated
+from moderation.signals import PostInput, own_words, quoted_lines, unquote_fabricated
+
+# Words shaped like a username (forum.core.text's mention rule, without the "@"), at most this
+# many per post looked up: which of them name members is one query per batch.
+_BARE_NAME = re.compile(r"(?<![\w@/.+-])([A-Za-z0-9][A-Za-z0-9_.-]{2,29})(?![\w@])")
+MAX_BARE_NAMES = 200
 
 log = logging.getLogger("candor.worker")
 # How much of the answered post the model is given as context (it reads the first 64 tokens).
@@ -266,8 +272,14 @@ class Worker:
                     if state == ModerationState.flagged.value:
                         flagged.add(pid)
         repliers = {pid: user for pid, (_body, user) in answered_posts.items()}
-        # The board level of each member the posts @mention (PostInput.mentioned_levels).
+        # The board level of each member the posts @mention (PostInput.mentioned_levels), and,
+        # in a reply that names a post, each member it names without the "@" ("As for grace_w:
+        # you are too junior…" under a Director's post, a probe's, was spared the hold).
         mentions = {p.id: mentioned_names(p.body_source) for p, _u in posts.values()}
+        for post, _u in posts.values():
+            if post.answered_id:
+                bare = _BARE_NAME.findall(own_words(post.body_source)[1])
+                mentions[post.id] += [n.lower() for n in dict.fromkeys(bare)][:MAX_BARE_NAMES]
         wanted_names = {name for names in mentions.values() for name in names}
         mentioned: dict[str, tuple[int, int]] = {}
         if wanted_names:

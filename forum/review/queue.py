@@ -44,11 +44,20 @@ REASON_TEXT = {
     UNSCORED: "could not be checked automatically",
 }
 PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored.value: 15.0}
+
+
 # A member's report (a person read it and was hurt or worried) comes before what the model
-# alone flagged, which it outranked at 10: the newcomer probe found its report under the
-# model's false alarms. (The report's weight is added: reports from several members or from
-# members with standing rise further.)
-REPORTED = 30.0
+# alone flagged (20-30), which it outranked at 10: the newcomer probe found its report under
+# the model's false alarms. A report with standing behind it, that is: a fresh account's
+# (weight about 0.1) stays below the flags, or fresh accounts' junk reports would bury them
+# (an attacker probe's did). The weight is added on top, as more reports come.
+REPORT_STANDING = 0.3
+
+
+def reported_priority(weight: float) -> float:
+    return 30.0 if weight >= REPORT_STANDING else 15.0 + 10.0 * max(weight, 0.0)
+
+
 SUSPENSIONS = accounts_services.SUSPENSIONS  # (re-exported: the review queue offers them)
 ACTIONS = ("approve", "hide", "edit_approve", "restore", "warn", "premoderate", "suspend")
 # Each decision in words, for the moderator's confirmation ("Decision recorded: warn." read as

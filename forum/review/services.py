@@ -35,12 +35,12 @@ from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
     POST_ONLY_ACTIONS,
-    REPORTED,
     SUSPENSIONS,
     USER_REPORTS,
     ConflictError,
     ReviewError,
     open_item,
+    reported_priority,
 )
 from moderation.signals import DISMISSIVE
 
@@ -155,7 +155,7 @@ async def report_post(
                     weight=weight)  # fmt: skip
     session.add(report)
     item = await open_item(
-        session, post.id, [USER_REPORTS], priority=REPORTED, report_weight=weight
+        session, post.id, [USER_REPORTS], priority=reported_priority(weight), report_weight=weight
     )
     author = await session.get(User, post.author_id)
     # Never hidden by members alone: a staff member's post, or an article's summary opening
@@ -209,7 +209,7 @@ async def report_profile(
                     note=note, weight=weight)  # fmt: skip
     session.add(report)
     item = await open_item(session, None, [USER_REPORTS], profile_user_id=member.id,
-                           priority=REPORTED, report_weight=weight)  # fmt: skip
+                           priority=reported_priority(weight), report_weight=weight)  # fmt: skip
     if (
         item.report_weight >= settings.report_hide_weight
         and not member.is_moderator
@@ -243,8 +243,8 @@ async def report_message(
     report = Report(message_id=message.id, reporter_id=reporter.id, reason=reason, note=note,
                     weight=weight)  # fmt: skip
     session.add(report)
-    item = await open_item(session, None, [USER_REPORTS], message_id=message.id, priority=REPORTED,
-                           report_weight=weight)  # fmt: skip
+    item = await open_item(session, None, [USER_REPORTS], message_id=message.id,
+                           priority=reported_priority(weight), report_weight=weight)  # fmt: skip
     sender = await session.get(User, message.sender_id)
     if (
         item.report_weight >= settings.report_hide_weight

@@ -447,6 +447,10 @@ def test_a_quotation_that_is_the_writers_own_answer_counts_as_said() -> None:
         "Response: “You are far too green to understand any of this.”",
         '@grace_w here\'s my honest feedback on your idea: "come back when you have 20 years in."',
         '@grace_w: "you\'re too junior to get this"',
+        # A second probe's: a name and a dash, "what I'd say … is", "here is what I think".
+        'Grace — "You\'re too junior to get this."',
+        "What I'd say to @grace_w is simply \"you're too junior to get this\"",
+        'Here is what I think of your post: "you are too junior to get this"',
     ):
         assert cues.reading(said) >= cues.STOCK - 0.1, said
         assert cues.stated_plainly(said, cues.NUDGE), said
@@ -456,6 +460,7 @@ def test_a_quotation_that_is_the_writers_own_answer_counts_as_said() -> None:
         'Their response: "You\'re too junior to get this."',
         'My advice: never tell a junior "you\'re too junior to get this".',
         'My least favourite line from my old boss: "know your place".',
+        'Jordan — "know your place" is what my boss said.',
     ):
         assert cues.reading(reported) < 0.5, reported
 
@@ -466,8 +471,15 @@ def test_the_eighteenth_sessions_put_downs_are_cues() -> None:
         "Sit at the kids' table and let us finish.",
         "Interns can go back to the kids' table.",
         "I've been doing this longer than you've been alive.",
+        "Go sit with the interns at the children's table, Grace.",
     ):
         assert cues.reading(said) >= 0.8, said
+    # "You're too junior." said and left there: a phrase the composer points out.
+    for said in ("You're too junior.", "YOU'RE TOO JUNIOR", "Honestly? You're too new."):
+        assert cues.reading(said) >= cues.NUDGE, said
+    for fair in ("If you think you're too junior, apply anyway.", "No, you're not too junior.",
+                 "I worry you're too junior.", 'He said "you\'re too junior" and walked off.'):  # fmt: skip
+        assert cues.reading(fair) < cues.NUDGE, fair
     for fair in (
         "My kids still sit at the kids' table at Christmas and love it.",
         "I have been mentoring longer than my mentee has been alive, and she taught me a lot.",
@@ -520,14 +532,27 @@ def test_a_fresh_account_is_held_sooner_and_a_juniors_frank_line_is_never_held()
     said = {"cues": {"dismissive": 1.0}, "dismissive": {"dismissive": 0.95}}
     assert decide(said, junior, s).verdict == "hold"
     assert decide(strong, PostInput(1, junior.text, established=False), s).verdict == "hold"
+    # Not a newcomer's put-down of another newcomer (an attacker probe's established newcomer
+    # kept one on view): answering or naming a member at the writer's level, or a phrase the
+    # composer points out ("kids' table", 0.8), and it is held as anyone's.
+    at_peer = PostInput(1, junior.text, target_level=0)
+    naming_peer = PostInput(1, junior.text, mentioned_levels=(0,))
+    assert decide(strong, at_peer, s).verdict == "hold"
+    assert decide(strong, naming_peer, s).verdict == "hold"
+    phrase = {"cues": {"dismissive": 0.8}, "dismissive": {"dismissive": 0.95}}
+    assert decide(phrase, junior, s).verdict == "hold"
 
 
 def test_another_members_post_is_read_with_the_next_only_when_it_broke_off() -> None:
     from datetime import timedelta
 
-    from moderation.policy import broken_off
+    from moderation.policy import broken_off, split_put_down
 
     assert broken_off("Honestly @grace_w, you are far too", timedelta(seconds=1))
+    # An ellipsis, a comma or a dash leaves a sentence open (a probe split at "...").
+    for end in ("you're way too...", "you're way too…", "you are far too,", "you are far too -"):
+        assert broken_off(end, timedelta(seconds=1)), end
+    assert split_put_down("you're way too...", "...junior to get any of this")
     assert not broken_off("Honestly @grace_w, you are far too", timedelta(hours=1))
     assert not broken_off("Thanks, that helps.", timedelta(seconds=1))
     assert not broken_off("", timedelta(seconds=1))

@@ -373,6 +373,12 @@ def test_writing_a_reader_decodes_is_read_as_its_words() -> None:
     ):
         assert for_model(kept) == kept, kept
     assert for_model("Based in 🇬🇧 and 🇫🇷") == "Based in GB and FR"  # flags read as letters
+    # A second probe's layouts: Morse with a slash between letters, pig latin with hyphens.
+    slashed = "-.--/---/..-/.----./.-./.  -/---/---  .---/..-/-./../---/.-."
+    assert for_model(slashed).split() == ["you're", "too", "junior"]
+    hyphened = "ou're-yay oo-tay unior-jay o-tay et-gay is-thay"
+    assert for_model(hyphened) == "you're too junior to get this"
+    assert for_model("A well-paid day-to-day role in May") == "A well-paid day-to-day role in May"
 
 
 def test_the_seventeenth_sessions_disguises_read_as_words() -> None:

@@ -260,11 +260,15 @@ async def test_the_worker_gives_the_levels_of_the_members_a_post_mentions(
         reply = await create_reply(session, wsettings, writer, thread,
                                    f"@{junior.username} and @{senior.username}, see @nobody_here "
                                    f"and @{writer.username}.", reply_to_id=first.id)  # fmt: skip
+        # A name without its "@", in a reply naming a post (a probe's "As for grace_w: …").
+        bare = await create_reply(session, wsettings, writer, thread,
+                                  f"As for {junior.username}: not yet.", reply_to_id=first.id)  # fmt: skip
         await session.commit()
     capture = Capture()
     await worker_for(wsettings, fresh_database, capture).run_once()
-    read = {p.post_id: p for p in capture.seen}[reply.id]
-    assert sorted(read.mentioned_levels) == [0, 3]  # the junior, the moderator; not the writer
+    read = {p.post_id: p for p in capture.seen}
+    assert sorted(read[reply.id].mentioned_levels) == [0, 3]  # not the writer
+    assert read[bare.id].mentioned_levels == (0,)
 
 
 async def test_a_put_down_split_across_three_posts_in_a_row_is_read_as_one(

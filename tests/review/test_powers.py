@@ -240,14 +240,24 @@ async def test_a_members_report_comes_before_what_the_model_alone_flagged(
 
     author = await make_user(db, settings)
     reporter = await make_user(db, settings)
-    _thread, (post,) = await make_thread(db, settings, author, await make_category(db))
+    reporter.joined_at = utcnow() - timedelta(days=settings.report_standing_days * 2)
+    fresh = await make_user(db, settings)
+    category = await make_category(db)
+    _thread, (post,) = await make_thread(db, settings, author, category)
+    for _ in range(settings.report_standing_posts):  # the reporter's accepted posts
+        await make_thread(db, settings, reporter, category)
     _other, (flagged,) = await make_thread(db, settings, author, await make_category(db))
+    _third, (junk,) = await make_thread(db, settings, author, await make_category(db))
     model_flag = await open_item(db, flagged.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag",
                                  priority=PRIORITY["flag"] + 10 * 0.99)  # fmt: skip
     await report_post(db, settings, reporter, post, "dismissive of juniors", "")
+    # A fresh account's report (an attacker probe's junk reports buried the flags) stays
+    # below what the model flagged.
+    await report_post(db, settings, fresh, junk, "other", "")
     await db.flush()
     reported = await open_item(db, post.id, [])
     assert reported.priority > model_flag.priority
+    assert (await open_item(db, junk.id, [])).priority < PRIORITY["flag"]
     # Decided, then reported again: the queue shows when it came back.
     reported.status, reported.closed_at = "closed", utcnow()
     reported.opened_at = utcnow() - timedelta(days=3)
