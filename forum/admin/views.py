@@ -79,6 +79,8 @@ ACTION_WORDS = {
     "programme_accept": "Accepted an application", "programme_decline": "Declined an application",
     "programme_swap": "Swapped partners", "programme_fix": "Fixed a pair",
     "programme_pair": "Paired members by hand",
+    "programme_open": "Opened a programme for applications",
+    "programme_copy": "Copied a programme",
     "programme_forbid": "Forbade a pair", "programme_clear": "Cleared the pairing edits",
     "programme_rerun": "Ran the pairing", "programme_criteria": "Changed the pairing criteria",
     "programme_publish": "Published pairs", "programme_follow_up": "Followed up a report",

@@ -94,6 +94,8 @@ ACCESS: dict[str, set[str]] = {
     "programme_meeting": set(),
     "programme_meeting_remove": set(),
     "programme_dashboard": ADMINS, "programme_csv": ADMINS,
+    # A draft's settings, opening it for applications and copying a programme: the lead's.
+    "programme_settings": ADMINS, "programme_open": ADMINS, "programme_copy": ADMINS,
     # A member withdraws or leaves only their own application or pair (a member without one
     # is told so: 400); the closing survey is its participants' only; following up reports,
     # closing and the History are the lead's.
