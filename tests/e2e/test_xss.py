@@ -247,14 +247,22 @@ def test_programme_payloads_run_no_script(
     lead, ltoken = signed_in("rosa_lead")
     everything = "\n".join(PAYLOADS)
     topics = list(dict.fromkeys(t for t in (clean_line(p) for p in PAYLOADS) if t))
-    slots = topics[:4]
+    # (Slots are ticked in a grid of days now: anything else is refused, so they are codes.)
+    slots = ["mon-am", "tue-pm", "wed-am", "thu-pm"]
+    refused = lead.post("/programmes/new", data={
+        "name": "XSS slots", "kind": "reverse", "purpose": "p", "evaluation": "e",
+        "pilot_size": "8", "checkin_days": "14", "slots": topics[:2], "csrftoken": ltoken})  # fmt: skip
+    assert refused.status_code == 400
     r = lead.post("/programmes/new", data={
         "name": f"XSS programme {PAYLOADS[1]}", "kind": "reverse", "purpose": everything,
         "junior_learns": everything, "senior_learns": everything, "evaluation": everything,
         "ground_rules": everything, "pilot_size": "8", "checkin_days": "14",
-        "topics": "\n".join(topics), "slots": "\n".join(slots), "csrftoken": ltoken})  # fmt: skip
+        "topics": "\n".join(topics), "slots": slots, "csrftoken": ltoken})  # fmt: skip
     assert r.status_code == 303, r.text[-500:]
     programme = r.headers["location"].split("?")[0]
+    # A new programme is a draft until its lead opens it for applications.
+    opened = lead.post(f"{programme}/open", data={"confirm": "yes", "csrftoken": ltoken})
+    assert opened.status_code == 303, opened.text[-500:]
     # Every payload as a programme's name too (the list, titles, the pair spaces' subjects).
     for n, payload in enumerate(PAYLOADS[::3]):
         r = lead.post("/programmes/new", data={
@@ -350,6 +358,12 @@ def test_programme_payloads_run_no_script(
     page.get_by_label("Your role").fill(PAYLOADS[1][:100])
     page.get_by_label("Department").fill(PAYLOADS[11][:100])
     page.get_by_label("Anything else you can teach or want to learn").fill(everything)
+    # (Applying again starts from the member's last answers: the side is taken back here, so
+    # that the form is refused and sent back.)
+    page.evaluate(
+        "document.querySelectorAll('form').forEach(f => f.noValidate = true); "
+        "document.querySelectorAll('input[name=side]').forEach(r => r.checked = false)"
+    )
     page.get_by_role("button", name="Apply").click()
     page.wait_for_load_state("load")
     expect(page.get_by_text("Choose the side you apply for.")).to_be_visible()
@@ -362,7 +376,7 @@ def test_programme_payloads_run_no_script(
     page.get_by_label("How results will be evaluated").fill(everything)
     page.get_by_role("button", name="Create programme").click()
     page.wait_for_load_state("load")
-    expect(page.get_by_text("The purpose is required.")).to_be_visible()
+    expect(page.get_by_text("The purpose is required.").first).to_be_visible()
     assert page.evaluate("window.__pwned === undefined") and dialogs == []
     for path_ in [programme, f"{programme}/proposal", f"{programme}/dashboard", "/programmes"]:
         _assert_inert(page, path_, dialogs)
