@@ -4,6 +4,8 @@ changed profiles; `subscribe` makes the queue react)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +26,8 @@ USER_REPORTS = "USER_REPORTS"
 # Its author rewrote a post moderation keeps out of view: a moderator looks again (the newcomer
 # probe's member rewrote a hidden post politely, was told "saved", and nobody ever saw it).
 EDITED_WHILE_HIDDEN = "EDITED_WHILE_HIDDEN"
+# After a moderator decided on a rewrite, the next rewrite reopens the item only this much later.
+REWRITE_AGAIN = timedelta(hours=24)
 UNSCORED = "UNSCORED"
 REASON_TEXT = {
     DISMISSIVE: "may read as dismissive of junior colleagues",
@@ -196,7 +200,21 @@ async def _post_edited(session: AsyncSession, event: PostEdited) -> None:
             and post.author_id == event.editor_id
             and post.moderation_state in DECIDED_HIDDEN
         ):
-            await open_item(session, post.id, [EDITED_WHILE_HIDDEN], priority=15.0)
+            earlier = await session.scalar(select(ReviewItem).where(ReviewItem.post_id == post.id))
+            if (
+                earlier is not None
+                and earlier.status == ReviewStatus.closed.value
+                and EDITED_WHILE_HIDDEN in earlier.reasons
+                and earlier.closed_at is not None
+                and utcnow() - earlier.closed_at < REWRITE_AGAIN
+            ):
+                # A moderator looked at a rewrite a moment ago: one more edit does not put it
+                # back in the queue (an attacker probe's one-character edits did, each time).
+                return
+            kept = list(earlier.reasons) if earlier is not None else []
+            item = await open_item(session, post.id, [EDITED_WHILE_HIDDEN], priority=15.0)
+            # (What the item was about stays with it: a reopened item had lost it.)
+            item.reasons = list(dict.fromkeys([*kept, *item.reasons]))
     await notify_worker(session)
 
 

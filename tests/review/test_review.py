@@ -274,6 +274,15 @@ async def test_rewriting_a_hidden_post_asks_a_moderator_to_look_again(
     await db.refresh(post)
     assert post.moderation_state == "hidden"  # still out of view ...
     assert item.status == "open" and EDITED_WHILE_HIDDEN in item.reasons  # ... and in the queue
+    assert "DISMISSIVE_OF_JUNIORS" in item.reasons  # (what it was about stays with it)
+    # Looked at and kept hidden: one more edit does not put it back in the queue at once.
+    await decide(db, settings, moderator, item.id, item.version, "hide", "Still no.", url=url)
+    await db.commit()
+    again = await post_form(client, f"/p/{post.id}/edit", {"body": "Sorry, truly."},
+                            f"/p/{post.id}/edit")  # fmt: skip
+    assert again.status_code == 303
+    await db.refresh(item)
+    assert item.status == "closed"
 
 
 async def test_the_queue_previews_the_flagged_sentence_not_the_quote(
