@@ -245,13 +245,14 @@ class CategoryInfo:
 
 
 async def _read_categories(session: AsyncSession) -> dict[int, CategoryInfo]:
-    rows = await session.execute(
-        select(
-            Category.id, Category.parent_id, Category.name, Category.slug, Category.staff_only,
-            Category.is_qa,
+    rows = (
+        await session.execute(
+            select(
+                Category.id, Category.parent_id, Category.name, Category.slug,
+                Category.staff_only, Category.is_qa,
+            )
         )
-    )  # fmt: skip
-    rows = list(rows)
+    ).all()  # fmt: skip
     # A sub-forum of a staff-only group counts as staff-only (forum.board.visibility).
     marked = {r.id for r in rows if r.staff_only}
     return {
