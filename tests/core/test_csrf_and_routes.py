@@ -57,6 +57,7 @@ async def test_every_state_changing_route_requires_a_csrf_token(
         "report_id": "1",
         "message_id": "1",
         "user_id": str(member.id),
+        "category_id": str(category.id),
     }
     routes = state_changing_routes(app)
     assert len(routes) >= 11  # a new route shows up here by itself

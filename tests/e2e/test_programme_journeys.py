@@ -36,7 +36,7 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
     page.goto("/programmes")
     page.get_by_role("link", name="Start a programme").click()
     expect(page.get_by_text("six to twelve pairs")).to_be_visible()
-    page.get_by_label("Name").fill(name)
+    page.get_by_label("Name", exact=True).fill(name)
     page.get_by_label("Purpose").fill("Directors learn from our newest colleagues.")
     page.get_by_label("How results will be evaluated").fill("Frankness every two weeks.")
     page.get_by_label("Topics members can teach and learn").fill("AI tools\nStrategy")

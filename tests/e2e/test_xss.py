@@ -371,7 +371,7 @@ def test_programme_payloads_run_no_script(
     # The lead's new-programme form, sent back for a missing purpose.
     _as(page, live_server, lead)
     page.goto("/programmes/new")
-    page.get_by_label("Name").fill(f"XSS {PAYLOADS[0]}")
+    page.get_by_label("Name", exact=True).fill(f"XSS {PAYLOADS[0]}")
     page.get_by_label("Ground rules").fill(everything)
     page.get_by_label("How results will be evaluated").fill(everything)
     page.get_by_role("button", name="Create programme").click()
