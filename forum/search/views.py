@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from forum.accounts.models import User
 from forum.accounts.web import Ctx
+from forum.board.mentions import suggest_usernames
 from forum.board.models import Category
 from forum.board.visibility import category_visibility
 from forum.core import ratelimit
@@ -102,7 +103,10 @@ async def search_page(ctx: Ctx) -> Response:
                 )
             )
             if author is None:
-                raise SearchError(f"There is no member called “{form['author']}”.")
+                # The names it starts (a newcomer probe typed "margaret" for margaret_hr).
+                near = await suggest_usernames(ctx.db, form["author"])
+                hint = f" Did you mean {' or '.join(near[:3])}?" if near else ""
+                raise SearchError(f"There is no member called “{form['author']}”.{hint}")
             filters.author_id = author
         # An author and no words: that member's posts, newest first.
         listing = not raw.strip() and filters.author_id is not None

@@ -127,6 +127,14 @@ async def test_unknown_and_unconfirmed_authors_are_nobody(
     for name in ("pending_pete", "nobody_at_all", "x" * 500, "'; DROP TABLE users; --"):
         r = await client.get("/search", params={"q": "", "author": name})
         assert r.status_code == 400 and "no member called" in r.text, name
+    # The start of a member's name suggests it (a newcomer probe typed "margaret" for
+    # margaret_hr); an unconfirmed account's never.
+    await make_user(db, settings, username="margaret_hr2")
+    await db.commit()
+    near = await client.get("/search", params={"q": "", "author": "Margaret"})
+    assert near.status_code == 400 and "Did you mean margaret_hr2?" in near.text
+    unconfirmed = await client.get("/search", params={"q": "", "author": "pending"})
+    assert "pending_pete" not in unconfirmed.text
 
 
 async def test_dates_the_wrong_way_round_are_named(
