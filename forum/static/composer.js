@@ -110,6 +110,11 @@
     list.setAttribute("aria-label", "Members to mention");
     list.hidden = true;
     body.insertAdjacentElement("afterend", list);
+    // Said aloud when suggestions come (the list itself is not announced while typing).
+    var said = document.createElement("span");
+    said.className = "visually-hidden";
+    said.setAttribute("role", "status");
+    list.insertAdjacentElement("afterend", said);
     body.setAttribute("aria-autocomplete", "list");
     body.setAttribute("aria-controls", list.id);
     var timer = null;
@@ -118,6 +123,7 @@
     function close() {
       list.hidden = true;
       list.textContent = "";
+      said.textContent = "";
       active = -1;
       body.removeAttribute("aria-activedescendant");
     }
@@ -130,7 +136,10 @@
       var prefix = typed();
       if (prefix === null) return close();
       var start = end - prefix.length;
-      body.value = body.value.slice(0, start) + name + " " + body.value.slice(end);
+      // (One space after the name: none added before one already there.)
+      var rest = body.value.slice(end);
+      var gap = /^\s/.test(rest) ? "" : " ";
+      body.value = body.value.slice(0, start) + name + gap + rest;
       body.selectionStart = body.selectionEnd = start + name.length + 1;
       close();
       body.focus();
@@ -158,6 +167,8 @@
       });
       list.hidden = false;
       highlight(0);
+      said.textContent = names.length + (names.length === 1 ? " member" : " members") +
+        " to mention: arrow keys to choose, Enter to pick.";
     }
     function ask() {
       var prefix = typed();

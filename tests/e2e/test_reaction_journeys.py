@@ -39,6 +39,10 @@ def test_react_mention_and_accept_an_answer(page: Page, viewport: str) -> None:
     assert box and listed
     assert box["y"] + box["height"] - 2 <= listed["y"] <= box["y"] + box["height"] + 40
     assert box["x"] - 2 <= listed["x"] <= box["x"] + box["width"] / 2
+    # Said aloud as well: a screen reader heard nothing when suggestions came.
+    expect(page.get_by_role("status").filter(has_text="to mention")).to_have_text(
+        re.compile(r"^\d+ members? to mention: arrow keys to choose, Enter to pick\.$")
+    )
     reply.press("Enter")  # picks the highlighted member
     expect(reply).to_have_value("An hour is plenty, @noah_b ")
     reply.press_sequentially("- agree two goals first.")
