@@ -224,7 +224,7 @@ def decide(scores: dict[str, dict[str, float]], post: PostInput, settings: Setti
         # names the last one on the page), so "a reply to a peer" was a way to keep a put-down
         # of a junior in the thread on view.
         # An account not yet established is held from a lower score; an established member
-        # on the board's first rank, whose post holds no stock put-down, is flagged only: a
+        # on the board's first rank, whose post holds no phrase the cues know, is flagged only: a
         # junior's frank line to seniors ("With respect, you're out of touch with how juniors
         # experience these meetings", 0.92) was hidden, and hiding it is the harm Candor is
         # for. A moderator still reads it.
