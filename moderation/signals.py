@@ -82,9 +82,10 @@ class PostInput:
     def _levels(self) -> tuple[int, int] | None:
         if self.target_level is None:
             return None
-        writer = self.writer_level + (3 if self.writer_role in ("moderator", "admin") else 0)
-        target = self.target_level + (3 if self.target_role in ("moderator", "admin") else 0)
-        return writer, target
+        return (
+            ladder_level(self.writer_level, self.writer_role),
+            ladder_level(self.target_level, self.target_role),
+        )
 
     @property
     def seniority_gap(self) -> int:
@@ -99,6 +100,12 @@ class PostInput:
         if not self.established or levels is None or levels[0] >= levels[1]:
             return False
         return all(level > levels[0] for level in self.mentioned_levels)
+
+
+def ladder_level(rank_index: int, role: str | None) -> int:
+    """A member's place on the ladder who-answers-whom compares: the earned rank's index, staff
+    three steps above it."""
+    return rank_index + (3 if role in ("moderator", "admin") else 0)
 
 
 QUOTE_HEADER = re.compile(r"^\*\*[^*\n]{1,40}\*\* wrote:$")

@@ -70,7 +70,13 @@ from moderation import policy, registry
 from moderation.dismissive import DismissiveStage
 from moderation.pipeline import Outcome, Pipeline
 from moderation.related_index import RelatedIndex
-from moderation.signals import PostInput, own_words, quoted_lines, unquote_fabricated
+from moderation.signals import (
+    PostInput,
+    ladder_level,
+    own_words,
+    quoted_lines,
+    unquote_fabricated,
+)
 
 # Words shaped like a username (forum.core.text's mention rule, without the "@"), at most this
 # many per post looked up: which of them name members is one query per batch.
@@ -345,10 +351,8 @@ class Worker:
 
     @staticmethod
     def _level(member: User, ranks: Any, levels: dict[str, int]) -> int:
-        """A member's place on the ladder as PostInput compares them: the earned rank's
-        index, staff three steps above it."""
-        staff = 3 if member.role in ("moderator", "admin") else 0
-        return levels.get(ranks.rank_for(member.points), 0) + staff
+        """A member's place on the ladder as PostInput compares them."""
+        return ladder_level(levels.get(ranks.rank_for(member.points), 0), member.role)
 
     def _established(self, member: User) -> bool:
         """A writer whose reply up the ladder is spared the hold (PostInput.established)."""

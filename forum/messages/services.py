@@ -487,11 +487,11 @@ def closed_message(conversation: Conversation) -> str:
     return f"This conversation is read-only: no new messages can be sent. {note}"
 
 
-async def cannot_write(session: AsyncSession, conversation: Conversation, sender: User) -> str:
-    """Why `sender` cannot write in `conversation` now ("" when they can): the page says so in
-    place of the composer (a blocked member typed a reply and only then learnt it)."""
-    readers = [u for u, active in await participants(session, conversation.id)
-               if active and u.id != sender.id]  # fmt: skip
+async def cannot_write(session: AsyncSession, sender: User, people: list[tuple[User, bool]]) -> str:
+    """Why `sender` cannot write in a conversation with `people` (its participants, as
+    `participants` gives them) now, "" when they can: the page says so in place of the
+    composer (a blocked member typed a reply and only then learnt it)."""
+    readers = [u for u, active in people if active and u.id != sender.id]
     try:
         _check_sender(sender, readers)
     except MessageError as exc:

@@ -72,17 +72,18 @@ async def _conversation_context(
 ) -> dict[str, Any]:
     assert ctx.user is not None
     messages = await pm.messages_for(ctx.db, conversation.id, ctx.user.id)
+    people = await pm.participants(ctx.db, conversation.id)
     return {
         "conversation": conversation,
         "subject": (await pm.shown_subjects(ctx.db, [conversation], ctx.user.id))[conversation.id],
         "messages": messages,
         "first_unread": pm.first_unread(participant, messages),
-        "people": await pm.participants(ctx.db, conversation.id),
+        "people": people,
         "closed_message": pm.closed_message(conversation) if conversation.closed_at else "",
         "cannot_leave": pm.cannot_leave(conversation),
         "cannot_write": ""
         if conversation.closed_at
-        else await pm.cannot_write(ctx.db, conversation, ctx.user),
+        else await pm.cannot_write(ctx.db, ctx.user, people),
         "errors": {},
         "nudge": None,
         "form": {"body": "", "reply_to": ""},
