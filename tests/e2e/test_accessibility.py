@@ -19,7 +19,8 @@ PAGES = ["/", "/c/reverse-mentoring", "/t/3", "/login", "/register", "/password/
 MEMBER_PAGES = ["/t/3/reply", "/c/mentoring/new", "/account/profile", "/account/password",
                 "/account/delete",
                 "/u/margaret_hr/report", "/account/email", "/u/grace_w",
-                "/notifications", "/notifications/preferences", "/new", "/unread",
+                "/notifications", "/notifications/preferences", "/notifications/watching",
+                "/new", "/unread",
                 "/t/1", "/p/1/reactions", "/programmes/1", "/programmes/1/checkin",
                 "/programmes/2", "/programmes/2/closing", "/programmes/1/leave", "/programmes/3",
                 "/logout", "/p/46/delete"]  # fmt: skip
