@@ -114,6 +114,8 @@ class User(Base):
     rank_notice: Mapped[str | None] = mapped_column(String(60))
     # The bell's count (forum.notifications keeps it): read with the member, no extra query.
     notifications_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The IANA zone pages show the member's times in ("" for UTC; forum.core.timezones).
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     special_rank: Mapped[Rank | None] = relationship(lazy="raise")
 

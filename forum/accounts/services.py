@@ -32,7 +32,7 @@ from forum.accounts.models import (
     UserStatus,
 )
 from forum.accounts.passwords import Passwords
-from forum.core import events
+from forum.core import events, timezones
 from forum.core.audit import audit
 from forum.core.cache import Cached
 from forum.core.db import rowcount, utcnow
@@ -213,10 +213,13 @@ async def create_user(
     confirmed: bool = True,
     score_profile: bool = False,
     hide_until_checked: bool = False,
+    time_zone: str = "",
 ) -> User:
     """A new account. `score_profile` sends a location typed at registration to the moderation
     worker (accounts made by an operator, the CLI or the demo are not scored);
-    `hide_until_checked` keeps it from others until the worker has read it."""
+    `hide_until_checked` keeps it from others until the worker has read it. A `time_zone`
+    that is not a known zone's name is dropped (the registration form's is the browser's
+    guess, not something the member typed)."""
     username = validate_username(username)
     email = validate_email(email)
     validate_password(password, username=username)
@@ -247,6 +250,7 @@ async def create_user(
         profile_note=PROFILE_CHECKING_NOTE if checking else "",
         profile_needs_scoring=score_profile and bool(location.strip()),
         profile_version=0,
+        time_zone=time_zone if timezones.valid(time_zone) and time_zone != "UTC" else "",
     )
     if role in (Role.moderator.value, Role.admin.value):  # an editor is not a moderator
         user.special_rank_id = await session.scalar(
@@ -556,6 +560,14 @@ async def update_profile(
         user.profile_note = PROFILE_CHECKING_NOTE if checking else ""
     await events.announce(session, ProfileChanged(user.id, held))
     return True
+
+
+def set_time_zone(user: User, name: str) -> None:
+    """The zone the member's pages show times in ("UTC" or "" for UTC)."""
+    name = name.strip()
+    if name and not timezones.valid(name):
+        raise AccountError("time_zone", "Choose a time zone from the list.")
+    user.time_zone = "" if name == "UTC" else name
 
 
 # How long a moderator may suspend a member for (the review queue's decisions and a profile's

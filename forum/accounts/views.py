@@ -17,8 +17,9 @@ from starlette.routing import Route
 from forum.accounts import services as accounts
 from forum.accounts.models import ProfileState, Rank, User
 from forum.accounts.web import Ctx
-from forum.core import ratelimit
+from forum.core import ratelimit, timezones
 from forum.core.audit import audit
+from forum.core.db import utcnow
 from forum.core.errors import DomainError
 from forum.core.metrics import LOGIN_FAILURES
 from forum.core.outbox import queue_mail
@@ -353,6 +354,7 @@ async def register(ctx: Ctx) -> Response:
         "username": field_str(form, "username", 30),
         "email": field_str(form, "email", 254),
         "location": field_str(form, "location", 100),
+        "time_zone": field_str(form, "time_zone", 64),
     }
     password = field_str(form, "password", 200)
     confirm = field_str(form, "password_confirm", 200)
@@ -410,6 +412,7 @@ async def register(ctx: Ctx) -> Response:
                 email=values["email"],
                 password=password,
                 location=values["location"],
+                time_zone=values["time_zone"],
                 confirmed=False,
                 score_profile=True,
                 hide_until_checked=ctx.settings.hide_new_accounts_posts_until_checked,
@@ -576,19 +579,27 @@ async def change_password(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("profile", username=user.username))
 
 
+def _settings_page(
+    ctx: Ctx, form: dict[str, str], errors: dict[str, str] | None = None
+) -> Response:
+    """The Settings page: the profile's form (withheld while suspended) and the time zone."""
+    assert ctx.user is not None
+    context = {
+        "form": form, "errors": errors or {}, "suspended": accounts.is_suspended(ctx.user),
+        "zones": timezones.zone_names(), "now": utcnow(),
+    }  # fmt: skip
+    return ctx.render("accounts/profile_edit.html", context, 400 if errors else 200)
+
+
 @view(login=True)
 async def edit_profile(ctx: Ctx) -> Response:
     user = ctx.user
     assert user is not None
-    suspended = accounts.is_suspended(user)
     if ctx.request.method == "GET":
         # A suspended member still reaches the rest of their settings (deleting the account
         # among them); only the profile's form is withheld.
-        return ctx.render(
-            "accounts/profile_edit.html",
-            {"form": {"location": user.location, "bio": user.bio}, "suspended": suspended},
-        )
-    if suspended:
+        return _settings_page(ctx, {"location": user.location, "bio": user.bio})
+    if accounts.is_suspended(user):
         raise HTTPException(403, "Your account is suspended: your profile cannot be changed.")
     form = await ctx.form()
     location = clean_line(field_str(form, "location", 100))
@@ -601,11 +612,7 @@ async def edit_profile(ctx: Ctx) -> Response:
     elif tables := too_many_cells(bio):
         errors["bio"] = tables
     if errors:
-        return ctx.render(
-            "accounts/profile_edit.html",
-            {"form": {"location": location, "bio": bio}, "errors": errors},
-            400,
-        )
+        return _settings_page(ctx, {"location": location, "bio": bio}, errors)
     changed = await accounts.update_profile(ctx.db, ctx.settings, user, location, bio)
     if changed and user.profile_state == ProfileState.held.value:
         ctx.flash("Your profile has been saved; others will see it once a moderator approves it.")
@@ -615,6 +622,24 @@ async def edit_profile(ctx: Ctx) -> Response:
     else:
         ctx.flash("Your profile has been saved.")
     return ctx.redirect(ctx.url("profile", username=user.username))
+
+
+@view(login=True)
+async def edit_time_zone(ctx: Ctx) -> Response:
+    """The zone the member's pages show times in. Not profile text (nobody else sees it), so a
+    suspended member may change it too."""
+    user = ctx.user
+    assert user is not None
+    form = await ctx.form()
+    try:
+        accounts.set_time_zone(user, field_str(form, "time_zone", 64))
+    except accounts.AccountError as exc:
+        return _settings_page(
+            ctx, {"location": user.location, "bio": user.bio}, {exc.field: exc.message}
+        )
+    shown = user.time_zone or "UTC"
+    ctx.flash(f"Times are now shown in {shown.replace('_', ' ')}.")
+    return ctx.redirect(ctx.url("edit_profile"))
 
 
 def _email_change_mail(ctx: Ctx, user: User, new_email: str, token: str) -> None:
@@ -826,7 +851,7 @@ async def restrict_member(ctx: Ctx) -> Response:
     if restriction == "suspension":
         what = f"Your {site} account is suspended for {duration}"
         lines = (f"you can read the board, but not post, reply, react or send messages until "
-                 f"{member.suspended_until:%d %b %Y, %H:%M} UTC")  # fmt: skip
+                 f"{timezones.when(member.suspended_until, member.time_zone)}")  # fmt: skip
     else:
         what = f"Your {site} posts will wait for a moderator"
         lines = "your posts and messages are shown once a moderator has approved them"
@@ -938,6 +963,7 @@ routes = [
     ),
     Route("/account/password", change_password, methods=["GET", "POST"], name="change_password"),
     Route("/account/profile", edit_profile, methods=["GET", "POST"], name="edit_profile"),
+    Route("/account/time-zone", edit_time_zone, methods=["POST"], name="edit_time_zone"),
     Route("/account/email", change_email, methods=["GET", "POST"], name="change_email"),
     Route(
         "/account/email/confirm/{token}",

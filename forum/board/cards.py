@@ -18,7 +18,8 @@ from markupsafe import Markup
 from forum.board.queries import AuthorView, PostView
 
 CardFn = Callable[
-    [PostView, AuthorView, str, int, bool, bool, bool, bool, bool, bool, str, bool], Markup
+    [PostView, AuthorView, str, int, bool, bool, bool, bool, bool, bool, str, bool, bool, str],
+    Markup,
 ]
 
 
@@ -30,8 +31,9 @@ TOKEN_SLOT = "\x00csrf\x00"
 
 def post_cards(env: Environment, size: int) -> CardFn:
     """`card(post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-    accepted, can_accept, token, can_delete, delete_kept)` -> HTML (`delete_kept`: the
-    viewer's opening post, no longer theirs to delete since others replied). The post's
+    accepted, can_accept, token, can_delete, delete_kept, zone)` -> HTML (`delete_kept`: the
+    viewer's opening post, no longer theirs to delete since others replied; `zone`: the
+    viewer's time zone, forum.core.timezones). The post's
     reaction counts (and the viewer's own) are in `post`; `token` is the viewer's CSRF token
     for the card's forms ("" when it has none). The cached card holds TOKEN_SLOT in its
     place, filled in per request, so members share cards as visitors do."""
@@ -51,11 +53,13 @@ def post_cards(env: Environment, size: int) -> CardFn:
         with_token: bool,
         can_delete: bool,
         delete_kept: bool,
+        zone: str,
     ) -> str:
         return str(
             macro(
                 post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
                 accepted, can_accept, TOKEN_SLOT if with_token else "", can_delete, delete_kept,
+                zone,
             )
         )  # fmt: skip
 
@@ -75,10 +79,11 @@ def post_cards(env: Environment, size: int) -> CardFn:
         token: str,
         can_delete: bool = False,
         delete_kept: bool = False,
+        zone: str = "",
     ) -> Markup:
         html = cached(
             post, author, rank, thread_id, can_reply, can_edit, can_report, can_react,
-            accepted, can_accept, bool(token), can_delete, delete_kept,
+            accepted, can_accept, bool(token), can_delete, delete_kept, zone,
         )  # fmt: skip
         # The token is hex (forum.core.csrf): nothing to escape.
         return Markup(html.replace(TOKEN_SLOT, token) if token else html)

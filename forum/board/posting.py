@@ -35,7 +35,7 @@ from forum.board.models import (
 from forum.board.queries import PostView, ThreadView
 from forum.board.threads import delete_thread
 from forum.board.visibility import opening_post_visible
-from forum.core import events, ratelimit
+from forum.core import events, ratelimit, timezones
 from forum.core.audit import audit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError, Forbidden
@@ -128,7 +128,7 @@ async def just_posted(
 
 def check_can_post(user: User) -> None:
     if is_suspended(user):
-        until = user.suspended_until.strftime("%d %b %Y %H:%M UTC") if user.suspended_until else ""
+        until = timezones.when(user.suspended_until, user.time_zone)
         raise BoardError(
             "body", f"Your account is suspended{' until ' + until if until else ''}.", status=403
         )

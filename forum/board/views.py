@@ -22,6 +22,7 @@ from forum.core.audit import audit
 from forum.core.errors import DomainError
 from forum.core.ratelimit import RateLimited
 from forum.core.text import preview_html, quote_markdown
+from forum.core.timezones import when, zone_of
 from forum.core.web import Refused, field_int, field_str, view
 
 NO_THREAD = "There is no such thread, or it has been removed."
@@ -154,7 +155,7 @@ async def new_thread(ctx: Ctx) -> Response:
         draft = await drafts.get_draft(ctx.db, ctx.user, category_id=category.id)
         if draft is not None:
             context["form"] = {"title": draft.title, "body": draft.body}
-            context["draft_note"] = f"Your draft from {draft.updated_at:%d %b %Y, %H:%M} UTC."
+            context["draft_note"] = f"Your draft from {when(draft.updated_at, ctx.user.time_zone)}."
         return ctx.render("board/new_thread.html", context)
     form = await ctx.form()
     title = field_str(form, "title", ctx.settings.title_max)
@@ -251,6 +252,7 @@ async def post_cards(
                 token if (can_react or accept_here) else "",
                 can_delete,
                 own and not can_delete,
+                zone_of(user),
             )
         )
     return cards
@@ -364,7 +366,7 @@ async def reply(ctx: Ctx) -> Response:
         draft = await drafts.get_draft(ctx.db, ctx.user, thread_id=thread.id)
         if draft is not None:
             body = draft.body
-            context["draft_note"] = f"Your draft from {draft.updated_at:%d %b %Y, %H:%M} UTC."
+            context["draft_note"] = f"Your draft from {when(draft.updated_at, ctx.user.time_zone)}."
         quote_id = ctx.param_int("quote")
         if quote_id is not None:
             quoted = await queries.get_post(ctx.db, quote_id, ctx.user)

@@ -13,13 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import select_autoescape
+from jinja2 import pass_context, select_autoescape
 from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 import forum.core.urls  # noqa: F401  (registers the `id` path convertor routes use)
+from forum.core import timezones
 from forum.core.csrf import COOKIE as CSRF_COOKIE
 from forum.core.csrf import FIELD as CSRF_FIELD
 from forum.core.csrf import HEADER as CSRF_HEADER
@@ -49,12 +50,15 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PRIVATE_CACHE_CONTROL = "no-store, private"
 
 
-def _format_date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
-    return value.strftime(fmt) if value else ""
+@pass_context
+def _format_date(context: Any, value: date | None, fmt: str = "%d %b %Y") -> str:
+    return timezones.day(value, timezones.zone_of(context.get("user")), fmt)
 
 
-def _format_datetime(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+@pass_context
+def _format_datetime(context: Any, value: datetime | None) -> str:
+    """In the reader's time zone (their Settings), else UTC."""
+    return timezones.when(value, timezones.zone_of(context.get("user")))
 
 
 def make_templates(settings: Settings) -> Jinja2Templates:
@@ -65,6 +69,9 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.autoescape = select_autoescape(default=True, default_for_string=True)
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
+    # With the zone given: for macros that see only their arguments (the cached post cards).
+    env.filters["when"] = timezones.when
+    env.filters["day"] = timezones.day
     env.filters["excerpt"] = excerpt  # a post's start as members read it, as plain text
     env.globals["counted"] = counted  # "1 pair", "3 pairs"
     env.globals["site_name"] = settings.site_name

@@ -38,7 +38,7 @@ ACCESS: dict[str, set[str]] = {
     "profile": ALL, "login": ALL, "register": ALL, "register_sent": ALL, "forgot_password": ALL, "reset_password": ALL, "confirm_email": ALL,
     "search": ALL, "similar_threads": MEMBERS, "articles": ALL, "article": ALL, "healthz": ALL, "logout": ALL, "cue_check": MEMBERS,
     "favicon": ALL,
-    "new_thread": MEMBERS, "reply": MEMBERS, "thread_draft": MEMBERS, "category_draft": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS,
+    "new_thread": MEMBERS, "reply": MEMBERS, "thread_draft": MEMBERS, "category_draft": MEMBERS, "change_password": MEMBERS, "edit_profile": MEMBERS, "edit_time_zone": MEMBERS,
     "report_post": MEMBERS, "report_profile": MEMBERS, "article_comment": MEMBERS,
     # The post and article belong to other members: only staff may edit them.
     "edit_post": MODERATORS, "edit_article": ADMINS,

@@ -53,7 +53,7 @@ TEXT = st.one_of(
                      "-1", "99999999999999999999", "0", "member", "moderator", "../../etc"]),
 )  # fmt: skip
 FORMS: list[tuple[str, str, list[str]]] = [
-    ("anonymous", "/register", ["username", "email", "location", "password", "password_confirm"]),
+    ("anonymous", "/register", ["username", "email", "location", "password", "password_confirm", "time_zone"]),
     ("anonymous", "/login", ["username", "password", "next"]),
     ("anonymous", "/password/forgot", ["email"]),
     ("member", "/c/{slug}/new", ["title", "body", "post_anyway", "preview", "save_draft"]),
@@ -62,6 +62,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/t/{thread}/draft", ["body"]),
     ("member", "/c/{slug}/draft", ["title", "body"]),
     ("member", "/account/profile", ["location", "bio"]),
+    ("member", "/account/time-zone", ["time_zone"]),
     ("member", "/account/password", ["current_password", "password", "password_confirm"]),
     ("member", "/p/{post}/report", ["reason", "note"]),
     ("member", "/u/fuzzowner/report", ["reason", "note"]),

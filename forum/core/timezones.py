@@ -1,0 +1,81 @@
+"""Times as a member reads them: in the time zone they chose (Settings), else UTC.
+
+The database keeps every moment in UTC; only what a page prints moves. A zone is stored by its
+IANA name ("Europe/London"); an empty name is UTC."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+
+# The names a member may pick: the regions' zones (not the old aliases such as "US/Eastern"
+# or "Etc/GMT+5", whose signs read backwards).
+_REGIONS = (
+    "Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/",
+    "Europe/", "Indian/", "Pacific/",
+)  # fmt: skip
+
+
+@functools.cache
+def zone_names() -> tuple[str, ...]:
+    """Every zone a member may choose, UTC first, the rest by name."""
+    names = sorted(n for n in zoneinfo.available_timezones() if n.startswith(_REGIONS))
+    return ("UTC", *names)
+
+
+@functools.cache
+def _known() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
+def valid(name: str) -> bool:
+    return name in _known()
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    if not name or name == "UTC" or not valid(name):
+        return UTC
+    return zoneinfo.ZoneInfo(name)
+
+
+def zone_of(member: Any) -> str:
+    """The member's zone name ("" for UTC, or when there is no member)."""
+    return getattr(member, "time_zone", "") or ""
+
+
+def local(value: datetime, name: str) -> datetime:
+    """`value` (UTC, or naive meaning UTC) as the clock in zone `name` shows it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_zone(name))
+
+
+def _abbreviation(moment: datetime) -> str:
+    """ "UTC", "BST", "CET", "IST"; zones without a letter name as "UTC-03" or "UTC+05:45"."""
+    if moment.tzinfo is UTC:
+        return "UTC"
+    label = moment.tzname() or ""
+    if label[:1] in "+-" and label[1:].isdigit():
+        hours, minutes = label[1:3], label[3:5]
+        return f"UTC{label[0]}{hours}" + (f":{minutes}" if minutes and minutes != "00" else "")
+    return label or "UTC"
+
+
+def when(value: datetime | None, name: str = "") -> str:
+    """A moment with date, time and zone: "07 Dec 2026, 18:05 CET"."""
+    if value is None:
+        return ""
+    moment = local(value, name)
+    return f"{moment:%d %b %Y, %H:%M} {_abbreviation(moment)}"
+
+
+def day(value: date | datetime | None, name: str = "", fmt: str = "%d %b %Y") -> str:
+    """A date; a moment is first moved to the zone (23:30 UTC is the next day in Tokyo)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local(value, name)
+    return value.strftime(fmt)
