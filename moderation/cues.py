@@ -178,6 +178,32 @@ CUES = [
          rf"(?<!\bif )(?<!\bthat )(?<!\bfeel )(?<!\bthink )(?<!\bworry )(?<!\bsay )(?<!\bnot saying )"
          rf"(?m:^|(?<=[.!?,:;—–-] )|(?<=@\w\w\w ))\s*{_YOURE} (?:just |simply |far |way |much |still |clearly )?"
          r"too (?:junior|green|inexperienced|young|new)\s*(?:[.!]|,\s*(?:kid|sorry|honestly|mate)\b|$)", 0.6),
+    # Hindi in Latin letters, as colleagues type it in chat (moderation.language names the
+    # rest of such posts for a moderator): the stock put-downs, said to the reader ("ho", not
+    # "hoon": "main abhi bachcha hoon" is the writer's own modesty; a "nahi" between is a
+    # denial). "What would you know", "you're still kids", "stay in your place"/"you have no
+    # standing", "you only came yesterday", "juniors know nothing", "come with experience
+    # first", "my hair didn't go white in the sun".
+    _cue("hinglish_what_would_you_know",
+         r"\b(?:tum|tu|aap)(?:ko|he|hein|hen|e)?\s+(?:(?!nahi\b|nahin\b)\w+\s+){0,3}?kya\s+pata\b(?!\s+(?:nahi|nahin|nhi)\b)|"
+         r"\b(?:bachch?on|bacch?on|bachon|juniors?|interns?|freshers?)\s+ko\s+(?:\w+\s+){0,2}?kya\s+pata\b", 0.95),
+    _cue("hinglish_still_kids",
+         r"\b(?:tum|tu|aap|abhi)\b[^.!?\n]{0,25}?\b(?:bachch?e|bacch?e|bachcha|bacha|bache)\s+(?:hi\s+)?(?:ho|hain)\b", 0.95),
+    _cue("hinglish_your_place",
+         r"\b(?:tumhari|tumhaari|teri|aapki|inki|unki)\s+(?:koi\s+|itni\s+)?(?:aukaa?[td])\b|"
+         r"\baukaa?[td]\s+(?:mein|me|main)\s+(?:raho|reh|rehna|rahiye|rehiye)\b", 0.95),
+    _cue("hinglish_came_yesterday", r"\bkal\s+(?:hi\s+)?ke\s+(?:aaye|aye|aae)\s+(?:ho|hain|hue)\b", 0.95),
+    _cue("hinglish_know_nothing",
+         rf"\b(?:{_JUNIORS}|bachch?e|bacch?e|naye)\s+(?:log\s+)?(?:\w+\s+)?kuch\s+(?:bhi\s+)?(?:nahi|nahin|nhi)\s+"
+         r"(?:jaante|jante|jaanta|janta|samajhte|samajhta|aata|aati)\b", 0.95),
+    _cue("hinglish_experience_first",
+         r"\bexperience\s+(?:lao|le\s*ke\s+aao|le\s+kar\s+aao|leke\s+aao)\b|"
+         r"\b(?:pehle|pahle)\s+(?:\w+\s+){0,2}?(?:saal|saalon)\s+(?:\w+\s+){0,2}?kaam\s+karo\b", 0.9),
+    _cue("hinglish_white_hair", r"\bbaal\s+(?:\w+\s+){0,2}?(?:dhoop|dhup|dhoop)\s+(?:mein|me)\s+(?:safed|safaid)\b", 0.9),
+    _cue("hinglish_lecturing_us",
+         r"\b(?:humein|hamein|humko|hamko|seniors?\s+ko|senior\s+logon\s+ko)\s+(?:\w+\s+){0,2}?"
+         r"(?:mat\s+sikhao|sikhane\s+(?:chale|aaye|aye|chala|aaya)|gyaan\s+(?:mat\s+do|de\s+rahe|baant))\b", 0.85),
+    _cue("hinglish_be_quiet", r"\bchup\s*(?:chaap\s+)?(?:raho|baitho|rehna|karo|kar)\b", 0.6),
     _cue("older_than_your_career",
          r"\b(?:I(?:'ve| have)(?: got)?|I own|my)\s+(?:\w+\s+){0,3}?(?:older|longer) than "
          rf"{_YOU}r (?:whole |entire )?(?:career|experience|time here|tenure|time in (?:the|this) (?:job|industry|company))\b|"
@@ -193,7 +219,9 @@ _REPORTED = re.compile(
     r"snapped|answered|informed|lectured)\b[^.!?\n]{0,60}$|"
     r"\b(?:was|were|got|been|being) (?:told|called|asked)\b[^.!?\n]{0,60}$|"
     r"\b(?:heard|hearing) (?:things like|phrases like|comments like|that)\b[^.!?\n]{0,40}$|"
-    r"\b(?:phrases?|comments?|lines?|remarks?|things?) (?:like|such as)\s*$",
+    r"\b(?:phrases?|comments?|lines?|remarks?|things?) (?:like|such as)\s*$|"
+    # In Hindi written in Latin letters: "usne kaha ki …", "manager ne bola …".
+    r"\b(?:kaha|bola|boli|bole|bolte|kehte|kehta|kehti|likha|poocha)\b[^.!?\n]{0,60}$",
     re.I,
 )
 _QUOTE_CHARS = '"“”«»'

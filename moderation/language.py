@@ -53,7 +53,27 @@ NAMES = {
     "el": "Greek", "ar": "Arabic", "he": "Hebrew", "hi": "Hindi", "zh": "Chinese",
     "ja": "Japanese", "ko": "Korean", "th": "Thai", "ca": "Catalan", "et": "Estonian",
     "lv": "Latvian", "lt": "Lithuanian", "af": "Afrikaans", "sw": "Swahili",
+    "hi-Latn": "Hindi (in Latin letters)",
 }  # fmt: skip
+# Hindi written in Latin letters (as most Indian colleagues type it in chat, mixed with
+# English: "Tum abhi bahut junior ho, tumhe kya pata") is a language py3langid does not know:
+# it named such lines English, Indonesian or nothing, and put-downs in it scored as nothing.
+# These are its commonest words that are not English words too ("to", "main", "me", "log",
+# "beta", "mat", "the" and "ho" are, and are left out). A passage with at least
+# ROMANISED_MIN of them, making up ROMANISED_SHARE of its words, is read as Hindi.
+ROMANISED_HINDI = frozenset(
+    "hai hain hoon hun nahi nahin nhi kya kyun kyon kyu tum tumhe tumhein tumko tumhara "
+    "tumhari tumhare aap aapko aapka aapki aapke hum humein hamein humko hamara hamari mujhe "
+    "mujhko mera meri mere tera teri tere yeh woh abhi pehle pahle phir aur bahut bohot "
+    "kuch toh karo karna karte karti karta raho rahe rahi rehna baat accha acha achha kaam "
+    "saal jaante jaanta jante janta pata sikhao sikhane bachche bacche bachcha bacha bache "
+    "chup suno samajh samjhe samjho gaya gaye gayi diya liya wala wale wali unka unki inki "
+    "inka uski uska sab kab kaise kaisa kitna tha thi hoga hogi sakte sakta sakti chahiye "
+    "lekin magar bhi bhai yaar arre haan ki ke ka ko se mein aaye aaya lao dena dekho "
+    "bolo bola kaha matlab kyunki isliye jaise waise agar sirf zyada kam naye naya nayi".split()
+)
+ROMANISED_MIN = 3
+ROMANISED_SHARE = 0.3
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -66,6 +86,13 @@ def words(text: str) -> int:
     one for every two characters."""
     unspaced = len(_UNSPACED.findall(text))
     return len(_WORD.findall(text)) + unspaced // 2 if unspaced else len(_WORD.findall(text))
+
+
+def romanised_hindi(passage: str) -> bool:
+    """Whether `passage` reads as Hindi written in Latin letters (ROMANISED_HINDI)."""
+    found = [w.lower() for w in _WORD.findall(passage)]
+    hindi = [w for w in found if w in ROMANISED_HINDI]
+    return len(set(hindi)) >= ROMANISED_MIN and len(hindi) >= ROMANISED_SHARE * len(found)
 
 
 class LanguageStage:
@@ -91,6 +118,8 @@ class LanguageStage:
         count = words(passage)
         if count < PASSAGE_MIN_WORDS:
             return None
+        if romanised_hindi(passage):
+            return "hi-Latn"
         language, probability = self.identifier.classify(passage[:CLASSIFY_CHARS])
         sure = next(p for least, p in CONFIDENCE if count >= least)
         if ENGLISH_WORDS.intersection(w.lower() for w in _WORD.findall(passage)):

@@ -556,3 +556,38 @@ def test_another_members_post_is_read_with_the_next_only_when_it_broke_off() -> 
     assert not broken_off("Honestly @grace_w, you are far too", timedelta(hours=1))
     assert not broken_off("Thanks, that helps.", timedelta(seconds=1))
     assert not broken_off("", timedelta(seconds=1))
+
+
+HINGLISH_PUT_DOWNS = [
+    "Tum abhi bahut junior ho, tumhe kya pata strategy ke baare mein.",
+    "Abhi toh tum bachche ho, senior logon ko mat sikhao.",
+    "Tumhari aukaat nahi hai humein sikhane ki.",
+    "Aukaat mein raho, intern.",
+    "Kal ke aaye ho aur humein gyaan de rahe ho?",
+    "Yeh intern log kuch nahi jaante, inki baat mat suno.",
+    "Bachchon ko kya pata budgeting ke baare mein.",
+]
+HINGLISH_FAIR = [
+    "Main abhi bachcha hoon, mujhe kya pata.",  # the writer's own modesty
+    "Tum bachche nahi ho, tumhari baat important hai.",  # denied
+    "Mujhe sikhao please, main seekhna chahta hoon.",  # "teach me, please"
+    "Aapko kya pata nahi hai? Main samjha deta hoon.",  # "what don't you know? I'll explain"
+    "Junior ne accha point diya, hum isko try karenge.",
+    "Kal ka session bahut accha tha, dhanyavaad.",
+]
+
+
+def test_stock_put_downs_in_hindi_written_in_latin_letters_are_cues() -> None:
+    s = Settings(secret_key="x")
+    for said in HINGLISH_PUT_DOWNS:
+        assert cues.reading(said) >= cues.STOCK and cues.stated_plainly(said), said
+        # The model cannot read them: a fresh account's is held, an established member's
+        # flagged for a moderator.
+        scores = {"dismissive": {"dismissive": 0.01}, "cues": {"dismissive": cues.reading(said)}}
+        assert decide(scores, PostInput(1, said, established=False), s).verdict == "hold", said
+        assert decide(scores, PostInput(1, said), s).verdict == "flag", said
+    for fair in HINGLISH_FAIR:
+        assert cues.reading(fair) < cues.NUDGE, fair
+    # Reported: "he said that you are kids; it hurt".
+    reported = "Usne kaha ki tum bachche ho, bahut bura laga."
+    assert 0 < cues.reading(reported) < cues.NUDGE

@@ -24,6 +24,9 @@ FOREIGN = {
     "Spanish": "Sinceramente, eres demasiado junior para entender esto. Vuelve cuando tengas veinte años de experiencia.",
     "German": "Ehrlich gesagt bist du zu junior, um das zu verstehen. Komm wieder, wenn du zwanzig Jahre Erfahrung hast.",
     "Dutch": "Eerlijk gezegd ben je te junior om dit te snappen. Kom terug als je twintig jaar ervaring hebt.",
+    # Hindi as colleagues type it, in Latin letters and with English words: py3langid named
+    # such lines English or nothing.
+    "Hindi (in Latin letters)": "Beta, pehle das saal kaam karo, phir baat karna. Abhi tum naye ho.",
 }
 ENGLISH = [
     "honestly, your tone in the handover was patronising. i know how to read a fluid chart",
@@ -37,6 +40,9 @@ ENGLISH = [
     "Ad hoc, per se, et cetera.",
     "Bon voyage!",
     "See https://example.fr/les-jeunes-ne-savent-rien-de-la-strategie for the survey.",
+    # A word or two of Hindi in an English sentence stays English.
+    "Our Pune team said the session was bahut accha, and the pilot ran on time.",
+    "Namaste, yaar: the toolkit from the Delhi pilot is attached.",
 ]
 
 
