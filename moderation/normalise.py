@@ -270,7 +270,14 @@ def _turned_back(chars: list[str], where: list[int]) -> None:
         start = end + 1
 
 
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,10}(?:[ \t][^<>\n]{0,200})?/?>")
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,10})(?:[ \t][^<>\n]{0,200})?/?>")
+# Tags a browser shows as a break between words (a block, a line break, a cell): read as a
+# space. "<summary>My honest view</summary>You're too junior" had read "viewYou're".
+_BREAKING_TAGS = frozenset(
+    "address article aside blockquote br caption dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr legend li main nav ol p pre "
+    "section summary table tbody td tfoot th thead tr ul".split()
+)
 
 
 def as_shown(text: str) -> tuple[str, list[int] | None]:
@@ -286,13 +293,21 @@ def as_shown(text: str) -> tuple[str, list[int] | None]:
     where: list[int] = []
     # An HTML tag, which the page shows as typed (Markdown's HTML is escaped), reads as no
     # word: "you're too <b>ju</b>nior" is read "you're too junior".
-    tags = [m.span() for m in _TAG.finditer(text)] if "<" in text else []
+    # A tag that breaks the line reads as a space.
+    tags = (
+        [(*m.span(), m.group(1).lower() in _BREAKING_TAGS) for m in _TAG.finditer(text)]
+        if "<" in text
+        else []
+    )
     tag = 0
     latin = False  # the last kept character is ASCII or a Latin letter (with or without marks)
     for ch, i in _characters(text):
         while tag < len(tags) and tags[tag][1] <= i:
             tag += 1
         if tag < len(tags) and tags[tag][0] <= i:
+            if i == tags[tag][0] and tags[tag][2]:
+                kept.append(" ")
+                where.append(i)
             continue
         if _IGNORABLE.match(ch) or (latin and unicodedata.combining(ch)):
             continue
@@ -698,10 +713,36 @@ def for_model(text: str) -> str:
         # of them (each is an unknown token that splits the sentence), so they are spaces.
         folded = "".join(" " if unicodedata.category(ch) == "So" else ch for ch in folded)
     folded = _MARKS.sub("", folded)
+    if "\n" in folded:
+        folded = _LETTER_LINES.sub(_letter_lines, folded)
     if " " in folded:
         folded = _SPACED_WORDS.sub(_join_words, folded)
     folded = _SPACED.sub(_join_letters, folded)
+    if "\n" in folded:
+        folded = _WORD_LINES.sub(_word_lines, folded)
     return without_repeats(spell_out(repaired(folded)))
+
+
+# Words written down the page: a letter a line ("Y\nO\nU\nR\nE", a blank line between
+# words), or a word a line or a paragraph ("Y O U R E\n\nT O O\n\nJ U N I O R", once its
+# letters are joined): read across, as members read them (probes published each, unflagged).
+# (Possessive: a run of blank lines cannot make a match backtrack.)
+_LETTER_LINES = re.compile(
+    r"(?m)^[ \t]*+[A-Za-z0-9'’][ \t]*+(?:\n(?:[ \t]*+\n)*+[ \t]*+[A-Za-z0-9'’][ \t]*+){3,}+$"
+)
+_WORD_LINES = re.compile(
+    r"(?m)^[ \t]*+[\w'’]++[ \t]*+[.!?,]?(?:\n(?:[ \t]*+\n)*+[ \t]*+[\w'’]++[ \t]*+[.!?,]?){2,}+$"
+)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _letter_lines(m: re.Match[str]) -> str:
+    words = _BLANK_LINE.split(m.group(0).strip())
+    return " ".join("".join(line.strip() for line in word.split("\n")) for word in words)
+
+
+def _word_lines(m: re.Match[str]) -> str:
+    return " ".join(m.group(0).split())
 
 
 # Words as Candor's own writing spells them (moderation/vocabulary.py), for reading slips and

@@ -461,6 +461,9 @@ def test_pathological_inputs_cost_no_more_than_their_length() -> None:
     for_model("a" + "1" * 40 + "_x")
     decoded("a" * 200_000 + "%")
     for_model("ab|" * 30_000)
+    # Lines of single letters or words, with blank lines between (read down the page).
+    for_model("a\n" * 50_000)
+    for_model("a\n \n" * 30_000)
     assert time.perf_counter() - started < 2
 
 
@@ -475,3 +478,27 @@ def test_a_struck_through_denial_reads_as_withdrawn() -> None:
     )
     # Struck words that are not a denial are still read: members can read them too.
     assert for_model("~~you're too junior~~ welcome aboard!") == "you're too junior welcome aboard!"
+
+
+def test_a_tag_that_breaks_the_line_reads_as_a_space() -> None:
+    # "<summary>My honest view</summary>You're…" had read "viewYou're": the stock phrase lost
+    # its first word, and the post was flagged only (a probe's).
+    text = "<details><summary>My honest view</summary>You are too junior to get this.</details>"
+    assert "view You are too junior" in as_shown(text)[0]
+    assert cues.reading(text) >= cues.STOCK
+    assert [c.text for c in cues.find_cues(text)][0].startswith("You are")
+    # An inline tag inside a word still joins it.
+    assert as_shown("you're too <b>ju</b>nior")[0] == "you're too junior"
+    assert as_shown("one<br>two<BR/>three")[0] == "one two three"
+
+
+def test_words_written_down_the_page_read_across() -> None:
+    letters = "Y\nO\nU\nR\nE\n\nT\nO\nO\n\nJ\nU\nN\nI\nO\nR\n\nT\nO\n\nG\nE\nT\n\nT\nH\nI\nS"
+    assert for_model(letters) == "YOU'RE TOO JUNIOR TO GET THIS"
+    assert for_model("Y O U R E\n\nT O O\n\nJ U N I O R") == "you're TOO JUNIOR"
+    # One paragraph of letters, a line each: the words run together, read apart.
+    run = "\n".join("youretoojuniortogetit")
+    assert cues.reading(for_model(run)) >= cues.STOCK
+    # Short lines of ordinary writing stay lines; a list of single words reads as a list.
+    assert for_model("Thanks all.\nSee you Monday.") == "Thanks all.\nSee you Monday."
+    assert for_model("Agenda\nBudget\nHiring") == "Agenda Budget Hiring"
