@@ -710,7 +710,7 @@ _ADDRESSED = frozenset({"vocative_kid"})
 # lower case with its separators out and digits read as letters (forum.accounts).
 _SQUASHED_JUNIOR = (
     r"(?:juniors?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?|mentees?|"
-    r"youngsters?)"
+    r"youngsters?|youngins?)"
 )
 _SILENCING = (
     r"(?:bequiet|stayquiet|keepquiet|staysilent|silence|shush|hush|shutup|shutit|zipit|"
@@ -739,7 +739,19 @@ SQUASHED_PUT_DOWN = re.compile(
     r"(?:lazy|entitled|snowflakes?|useless|clueless|thick)|"
     r"(?:lazy|entitled|useless|clueless)(?:genz|millennials|zoomers|juniors|grads|interns|kids)|"
     r"(?:kids|youngsters|millennials|genz|juniors)thesedays|"
-    rf"no{_SQUASHED_JUNIOR}(?:allowed|please|wanted|here)"
+    rf"no{_SQUASHED_JUNIOR}(?:allowed|please|wanted|here)|"
+    # A probe's names that passed: "know_ur_place", "WhoAskedYouKid", "stfu_intern",
+    # "ur_2_green_kid", "go_fetch_coffee_intern", "GetSomeYearsFirst", "NeverListenToJuniors",
+    # "junior_opinions_lol", "kids_table_only", "Back2Kindergarten", "tum_bahut_junior_ho".
+    rf"know(?:ur|yer|yo|ya)place|whoasked|^stfu|stfu$|stfu{_SQUASHED_JUNIOR}|"
+    rf"(?:ur|youre|u)(?:too|to)?(?:junior|young|green|new|naive)(?:kid|sonny|{_SQUASHED_JUNIOR})|"
+    r"fetch(?:the|me|my|some|us|our)?coffee|getsome(?:years|experience)|"
+    r"(?:years|experience)first|"
+    rf"(?:never|dont|donot|stop|nobody)listen(?:s)?to{_SQUASHED_JUNIOR}|(?:ignore|mute)(?:the|all)?{_SQUASHED_JUNIOR}|"
+    rf"{_SQUASHED_JUNIOR}opinions?(?:lol|lmao|rofl|dontcount|dontmatter|worthless|irrelevant|lmfao)|"
+    r"kidstable|back(?:to)?(?:kindergarten|nursery|daycare|preschool|playschool)|"
+    r"(?:tum|tu|aap)(?:bahut|abhi|toh)*(?:junior|bachch?e|bacch?e|bachcha|naye|naya)(?:ho|hai)|"
+    r"aukaa?[td]|(?:tumhe|tumko|aapko)kyapata"
 )  # fmt: skip
 # A cue reading this high makes the composer point its phrase out before posting.
 NUDGE = 0.5

@@ -19,7 +19,11 @@ from forum.accounts.services import AccountError, validate_username
      "ur2junior2getit", "seniors_talk_juniors_listen", "stay_quiet_newbie", "newbies_just_listen",
      "junior_means_silent", "wait_20_years_kid", "zip_it_junior", "youngsters_be_quiet",
      "be_quiet_grad", "pipe_down_kid", "wait_your_turn_kid", "kids_these_days", "gen_z_lazy",
-     "no_juniors_allowed", "hush_newbie"],
+     "no_juniors_allowed", "hush_newbie",
+     # The eighteenth session's probe (probe 9): text-speak, contempt and Hindi in Latin letters.
+     "know_ur_place", "WhoAskedYouKid", "stfu_intern", "ur_2_green_kid", "go_fetch_coffee_intern",
+     "GetSomeYearsFirst", "youngins_stfu", "NeverListenToJuniors", "junior_opinions_lol",
+     "kids_table_only", "Back2Kindergarten", "tum_bahut_junior_ho", "aukaat_mein_raho"],
 )  # fmt: skip
 def test_a_put_down_run_together_is_refused(name: str) -> None:
     with pytest.raises(AccountError, match="reads as a put-down"):
@@ -32,7 +36,9 @@ def test_a_put_down_run_together_is_refused(name: str) -> None:
      "cartoonist", "okayama", "juniorknowledge", "gradschool", "grownup_games", "hokkaido",
      "noobmaster", "menteeguide", "okmentor", "speakeasy", "quiet_intern", "junior_listener",
      "junior_quietly", "stay_humble_junior", "kidding_around", "hushpuppy", "genz_insights",
-     "youngsters_club", "lazy_sunday", "waitrose_kid", "junior_dev_42", "listen_to_learn"],
+     "youngsters_club", "lazy_sunday", "waitrose_kid", "junior_dev_42", "listen_to_learn",
+     "just_fun_jo", "coffee_lover", "first_years_mentor", "kindergarten_teacher", "ask_who",
+     "tumble_dry", "mustafa_u", "back_to_basics", "listen_to_juniors"],
 )  # fmt: skip
 def test_names_that_only_hold_the_letters_are_kept(name: str) -> None:
     assert validate_username(name) == name
