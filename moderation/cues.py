@@ -203,6 +203,17 @@ CUES = [
     _cue("hinglish_lecturing_us",
          r"\b(?:humein|hamein|humko|hamko|seniors?\s+ko|senior\s+logon\s+ko)\s+(?:\w+\s+){0,2}?"
          r"(?:mat\s+sikhao|sikhane\s+(?:chale|aaye|aye|chala|aaya)|gyaan\s+(?:mat\s+do|de\s+rahe|baant))\b", 0.85),
+    # "Too junior" said to the reader in French, Spanish, Italian, German, Dutch or
+    # Portuguese, as a put-down mixing languages says it ("Franchement, t'es trop junior pour
+    # get it. Come back dans vingt ans.": the language stage is unsure of so mixed a line).
+    _cue("too_junior_other_language",
+         # (Not after "que", "dass", "che", "no", "non", "nicht", "niet": "ne pense pas que tu es
+         # trop junior pour parler" encourages.)
+         r"(?<!\bque )(?<!\bqu')(?<!\bdass )(?<!\bche )(?<!\bno )(?<!\bnon )(?<!\bnicht )(?<!\bniet )"
+         r"(?:\bt'es|\btu es|\bvous [êe]tes|\beres|\best[áa]s|\bsei|\bbist du|\bdu bist|\bben je|\bje bent|"
+         r"\bvoc[êe] [ée]|\bsois|\bseas)\s+(?:\w+\s+){0,2}?(?:trop|demasiado|muy|troppo|zu|te|muito|demais)\s+"
+         r"(?:junior|jeune|joven|giovane|jung|jong|jovem|novato|nuevo|nouveau|nuovo|neu|nieuw|"
+         r"inexp[ée]riment[ée]e?|inexperto|inesperto|unerfahren|onervaren|vert|verde|grün|groen)\b", 0.95),
     _cue("hinglish_be_quiet", r"\bchup\s*(?:chaap\s+)?(?:raho|baitho|rehna|karo|kar)\b", 0.6),
     _cue("older_than_your_career",
          r"\b(?:I(?:'ve| have)(?: got)?|I own|my)\s+(?:\w+\s+){0,3}?(?:older|longer) than "
@@ -674,6 +685,44 @@ def agreed_with(text: str, context: str = "") -> str:
         return ""
     # What it answers, in that post's own words (not what that post quoted to push back on).
     return quote or own_words(context)[1]
+
+
+# A reply endorsing what the post it answers reports was said to its writer: under "my
+# manager said 'you are too junior to get this'", "Your manager is right.", "Honestly? Your
+# manager got it in one.", "I'd have told you exactly the same thing." (a probe's fresh account
+# published each; within one post the report and its endorsement were already read together).
+# Not when the endorsement is about something else ("is right that you should…").
+_REPLY_ENDORSES = re.compile(
+    r"\b(?:(?:your|the|that|this)\s+(?:\w+\s+)?(?:manager|boss|lead|director|senior|mentor|"
+    r"supervisor|head|exec|executive|vp|ceo|cto|colleague|teammate|elder|partner)s?|he|she|they)\s+"
+    r"(?:(?:is|was|are|were|'s|'re)\s+(?:(?:quite|absolutely|dead|so|totally|completely|100%)\s+)?"
+    r"(?:right|correct|spot on|not wrong|on the money)|(?:has|had|have)\s+a\s+(?:good\s+|fair\s+)?point|"
+    r"got it in one|nailed it|hit the nail on the head)\b(?![ \t]+(?:that|about|on|to|in|when|if|for)\b)|"
+    r"\bI(?:'d| would)(?: have)?\s+(?:told|said|tell|say)\s+(?:you\s+)?(?:exactly\s+|much\s+)?the same"
+    r"(?:\s+thing)?\b|"
+    r"\b(?:because|cause|'cause|cos|since)\s+(?:they|he|she)\s+(?:are|is|were|was)\s*[.!]*\s*$",
+    re.I,
+)
+_WEIGHTS = {c.name: c.weight for c in CUES}
+# The longest reply read as only endorsing a report (a longer one says more than that), and
+# the weakest cue whose report it makes a put-down (the stock phrases').
+ENDORSING_REPLY_MAX = 200
+REPORTED_MIN = 0.85
+
+
+def endorsed_report(text: str, context: str = "") -> str:
+    """The put-down a reply endorses: a stock phrase that what it answers (`context`) reports
+    as said to its writer, when the reply's own words, short, say the speaker was right; ""
+    otherwise."""
+    if not context:
+        return ""
+    own = fold(as_shown(own_words(text)[1])[0]).strip()
+    if len(own) > ENDORSING_REPLY_MAX or not _REPLY_ENDORSES.search(own):
+        return ""
+    for c in find_cues(own_words(context)[1]):
+        if c.damped_by == "reported speech" and _WEIGHTS.get(c.cue, 0.0) >= REPORTED_MIN:
+            return c.text
+    return ""
 
 
 def reading(text: str) -> float:

@@ -54,6 +54,7 @@ NAMES = {
     "ja": "Japanese", "ko": "Korean", "th": "Thai", "ca": "Catalan", "et": "Estonian",
     "lv": "Latvian", "lt": "Lithuanian", "af": "Afrikaans", "sw": "Swahili",
     "hi-Latn": "Hindi (in Latin letters)",
+    "drawn": "large letters drawn with characters",
 }  # fmt: skip
 # Hindi written in Latin letters (as most Indian colleagues type it in chat, mixed with
 # English: "Tum abhi bahut junior ho, tumhe kya pata") is a language py3langid does not know:
@@ -86,6 +87,38 @@ def words(text: str) -> int:
     one for every two characters."""
     unspaced = len(_UNSPACED.findall(text))
     return len(_WORD.findall(text)) + unspaced // 2 if unspaced else len(_WORD.findall(text))
+
+
+# Large letters drawn with characters (a "banner": rows of "#", "_|/\\" or block elements, as
+# figlet draws them) read to a member as words, to the checks as nothing: a probe's fresh
+# account published "TOO JUNIOR" so, in a code block, and "That's my answer, @grace_w." A block
+# of DRAWN_ROWS rows or more, each mostly drawing characters, wide and full enough to draw
+# letters, is a passage the checks cannot read, counted as DRAWN_WORDS words (a short phrase's
+# worth: a banner holds a few words).
+_DRAWING = re.compile(r"[!-/:-@\[-`{-~\u2500-\u259f]")
+DRAWN_ROWS = 4
+DRAWN_WORDS = 3
+
+
+def _drawn_row(line: str) -> bool:
+    marks = len(line) - line.count(" ") - line.count("\t")
+    return marks >= 3 and len(_DRAWING.findall(line)) >= 0.8 * marks
+
+
+def drawn_letters(text: str) -> list[str]:
+    """The blocks of `text` that draw large letters with characters (see _DRAWING)."""
+    blocks: list[str] = []
+    run: list[str] = []
+    for line in [*text.split("\n"), ""]:
+        if _drawn_row(line) and not line.strip().startswith(("```", "~~~")):
+            run.append(line)
+            continue
+        # (Wide and full enough to draw letters: not a stack of rules, "---" and "***".)
+        marks = sum(len(row.replace(" ", "").replace("\t", "")) for row in run)
+        if len(run) >= DRAWN_ROWS and max(map(len, run), default=0) >= 12 and marks >= 40:
+            blocks.append("\n".join(run))
+        run = []
+    return blocks
 
 
 def romanised_hindi(passage: str) -> bool:
@@ -136,6 +169,11 @@ class LanguageStage:
         own = _URL.sub(" ", own_words(text)[1] or text)
         found: list[tuple[str, str]] = []
         total = other = 0
+        for block in drawn_letters(own) if own.count("\n") >= DRAWN_ROWS - 1 else ():
+            found.append(("drawn", block))
+            total += DRAWN_WORDS
+            other += DRAWN_WORDS
+            own = own.replace(block, "")
         for paragraph in re.split(r"\n[ \t]*\n", own):
             lines = paragraph.split("\n")
             if len(lines) > 1:

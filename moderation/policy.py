@@ -133,7 +133,9 @@ def dismissive_score(
     if model is not None:
         # In the writer's own words: a reply quoting a put-down is not one for the quote,
         # unless its own words only agree with it ("Exactly this.": what it agrees with).
-        agreed = cues.agreed_with(post.text, post.context)
+        agreed = cues.agreed_with(post.text, post.context) or cues.endorsed_report(
+            post.text, post.context
+        )
         own_text = agreed or own_words(post.text)[1]
         own = cues.reading(own_text) if cue >= STOCK_CUE or agreed else 0.0
         if own < STOCK_CUE:

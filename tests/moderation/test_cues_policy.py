@@ -591,3 +591,49 @@ def test_stock_put_downs_in_hindi_written_in_latin_letters_are_cues() -> None:
     # Reported: "he said that you are kids; it hurt".
     reported = "Usne kaha ki tum bachche ho, bahut bura laga."
     assert 0 < cues.reading(reported) < cues.NUDGE
+
+
+def test_a_reply_endorsing_a_put_down_the_answered_post_reports_is_one() -> None:
+    s = Settings(secret_key="x")
+    asked = (
+        'When I asked about the budget process my manager said "you are too junior to get '
+        'this". How should I respond next time?'
+    )
+    scores = {"dismissive": {"dismissive": 0.01}, "cues": {"dismissive": 0.0}}
+    for reply in (
+        "Your manager is right.",
+        "Honestly? Your manager got it in one.",
+        "I'd have told you exactly the same thing.",
+        "Next time, respond with: 'You're right, sorry.' Because they are.",
+    ):
+        post = PostInput(1, reply, context=asked, established=False)
+        assert decide(scores, post, s).verdict == "hold", reply
+        assert decide(scores, PostInput(1, reply, context=asked), s).verdict == "flag", reply
+        # Under a post that reports nothing, the same words are nothing.
+        plain = PostInput(1, reply, context="We moved the budget review to Friday.")
+        assert decide(scores, plain, s).verdict == "clear", reply
+    for fair in (
+        "Your manager is right that you should ask for the budget training first.",
+        "Your manager is wrong. Ask again, and ask what you would need to know.",
+        "Sorry that happened. Your manager was out of line.",
+        "He is right to be careful with budget numbers, but not like that.",
+    ):
+        post = PostInput(1, fair, context=asked, established=False)
+        assert decide(scores, post, s).verdict == "clear", fair
+
+
+def test_too_junior_said_in_another_language_within_english_is_a_cue() -> None:
+    for said in (
+        "Franchement, t'es trop junior pour get it. Come back dans vingt ans.",
+        "Mira, eres demasiado junior para get this, ok? Come back en veinte años.",
+        "Du bist zu jung, um das zu verstehen.",
+        "Sei troppo giovane per capire.",
+    ):
+        assert cues.reading(said) >= cues.STOCK and cues.stated_plainly(said), said
+    for fair in (
+        "Je suis trop junior pour ça, mais j'essaie.",  # the writer of themselves
+        "Ne pense pas que tu es trop junior pour parler.",  # "don't think you're too junior"
+        "No eres demasiado joven para liderar.",
+        "Non sei troppo giovane per capire.",
+    ):
+        assert cues.reading(fair) < cues.NUDGE, fair

@@ -119,3 +119,33 @@ def test_the_pipeline_flags_a_foreign_put_down_and_leaves_english_alone(
     assert OTHER_LANGUAGE in foreign.decision.reasons
     assert [e["label"] for e in foreign.evidence] == ["in French"]
     assert english.decision.verdict == "clear"
+
+
+BANNER = """```
+#####   ###    ###          ###  #   #  #   #  #####   ###   ####
+  #    #   #  #   #           #  #   #  ##  #    #    #   #  #   #
+  #    #   #  #   #           #  #   #  # # #    #    #   #  ####
+  #    #   #  #   #       #   #  #   #  #  ##    #    #   #  #  #
+  #     ###    ###         ###    ###   #   #  #####   ###   #   #
+```
+
+That's my answer, @grace_w."""
+
+
+def test_large_letters_drawn_with_characters_go_to_a_moderator(stage: LanguageStage) -> None:
+    share, evidence = stage.other(BANNER)
+    assert share >= 0.3
+    assert [e.label for e in evidence] == ["in large letters drawn with characters"]
+    assert BANNER[evidence[0].start : evidence[0].end].startswith("#####")
+    (result,) = stage.score([PostInput(1, BANNER)])
+    settled = decide({"language": result.scores()}, PostInput(1, BANNER), Settings())
+    assert settled.verdict == "flag" and settled.reasons == [OTHER_LANGUAGE]
+    fresh = PostInput(1, BANNER, established=False)
+    assert decide({"language": result.scores()}, fresh, Settings()).verdict == "hold"
+    # Rules, a table and a short list are writing, not drawn letters.
+    for text in (
+        "Steps:\n- one\n- two\n---\n***\n---\n***",
+        "| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n| 5 | 6 |",
+        "```\nif x:\n    return y\nelse:\n    return z\n```",
+    ):
+        assert stage.other(text) == (0.0, []), text
