@@ -6,7 +6,9 @@ A post's work waits until the moderation worker has decided the post and it is s
 all: a held or pre-moderated post waits for a moderator's approval; a hidden or deleted one
 never notifies. Nobody is told about a post in a thread they may not see (staff-only
 categories, deleted threads, a thread whose opening post is not public), nor about their
-own post. A post gives each member one notification, the most specific kind."""
+own post. A post gives each member one notification, the most specific kind; while a member
+has an unread one of that kind about the thread, the post joins it instead
+(forum.notifications.grouping): no second row, no higher count on the bell, no second mail."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from forum.board.models import (
     Thread,
     shown_to_all,
 )
+from forum.board.visibility import staff_only_category
 from forum.core import events
 from forum.core.db import Database, utcnow
 from forum.core.outbox import queue_mail
@@ -38,6 +41,8 @@ from forum.core.settings import Settings
 from forum.core.text import mentioned_names, quoted_names
 from forum.messages.events import MessageVisible
 from forum.messages.models import Block
+from forum.notifications import grouping
+from forum.notifications.grouping import GROUPED_KINDS
 from forum.notifications.models import (
     DEFAULT_DELIVERY,
     RECORDED_KINDS,
@@ -408,8 +413,11 @@ class Notifier:
         return thread is not None and await self._thread_public(session, thread)
 
     async def _thread_public(self, session: AsyncSession, thread: Thread) -> bool:
-        category = await session.get(Category, thread.category_id)
-        if thread.is_deleted or category is None or category.staff_only:
+        # Staff-only: marked so, or under a group marked so (forum.board.visibility's rule).
+        staff_only = await session.scalar(
+            select(staff_only_category()).where(Category.id == thread.category_id)
+        )
+        if thread.is_deleted or staff_only is None or staff_only:
             return False
         if thread.first_post_id is None:
             return True
@@ -509,16 +517,23 @@ class Notifier:
             # A name taken out and put back in, edit after edit, tells its member once: a
             # probe's five edits sent one member five "mentioned you". (A watcher told of the
             # post, or its thread's author of the reply, is still told of a mention.)
+            # (A mention that joined another's group is told too: its id is in the group.)
             told: set[int] = set()
             for chunk in _chunks(ids):
-                told.update(
-                    await session.scalars(
-                        select(Notification.recipient_id).where(
-                            Notification.post_id == post.id,
-                            Notification.kind.in_((Kind.mention.value, Kind.quote.value)),
-                            Notification.recipient_id.in_(chunk),
-                        )
+                rows = await session.execute(
+                    select(Notification.recipient_id, Notification.post_id, Notification.detail)
+                    .where(
+                        Notification.thread_id == thread.id,
+                        Notification.kind.in_((Kind.mention.value, Kind.quote.value)),
+                        Notification.recipient_id.in_(chunk),
+                        or_(Notification.post_id == post.id,
+                            Notification.detail.like(f"%,{post.id},%")),
                     )
+                )  # fmt: skip
+                told.update(
+                    recipient
+                    for recipient, post_id, detail in rows
+                    if post.id in grouping.parse(detail, post_id).posts
                 )
             ids = [i for i in ids if i not in told]
         blocked = await blocked_by(session, author, ids)
@@ -535,8 +550,10 @@ class Notifier:
                         )
                     )
                 )
-            category = await session.get(Category, thread.category_id)
-            opener_may = category is not None and not category.staff_only and not thread.is_deleted
+            staff_only = await session.scalar(
+                select(staff_only_category()).where(Category.id == thread.category_id)
+            )
+            opener_may = staff_only is not None and not staff_only and not thread.is_deleted
             ids = [i for i in ids if i in staff or (opener_may and i == thread.author_id)]
         return [Planned(i, kinds[i], author, post.id, thread.id) for i in ids]
 
@@ -565,9 +582,15 @@ class Notifier:
         now = utcnow()
         rows_out: list[dict[str, Any]] = []
         mail_to: list[Planned] = []
+        open_groups = await self._open_groups(session, planned)
         for p in planned:
             delivery = chosen.get((p.recipient_id, p.kind.value), DEFAULT_DELIVERY[p.kind].value)
             if delivery == Delivery.off.value:
+                continue
+            group = open_groups.get((p.recipient_id, p.kind.value, p.thread_id))
+            if group is not None:
+                # Joins the unread one: no new row, no count on the bell, no mail.
+                await self._join(session, group, p, now, delivery == Delivery.digest.value)
                 continue
             rows_out.append(
                 {
@@ -596,6 +619,49 @@ class Notifier:
         if mail_to:
             await self._mail_at_once(session, mail_to)
 
+    async def _open_groups(
+        self, session: AsyncSession, planned: list[Planned]
+    ) -> dict[tuple[int, str, int | None], Notification]:
+        """Each member's unread notification of the same kind about the same thread, which a
+        post's notification joins (`grouping`); the latest if there are several. Locked, so
+        two workers adding to one group do not lose a post."""
+        about = [p for p in planned if p.kind in GROUPED_KINDS and p.thread_id and p.post_id]
+        found: dict[tuple[int, str, int | None], Notification] = {}
+        for thread_id in sorted({p.thread_id for p in about if p.thread_id}):
+            here = [p for p in about if p.thread_id == thread_id]
+            for chunk in _chunks(sorted({p.recipient_id for p in here})):
+                query = (
+                    select(Notification)
+                    .where(
+                        Notification.recipient_id.in_(chunk),
+                        Notification.thread_id == thread_id,
+                        Notification.kind.in_(sorted({p.kind.value for p in here})),
+                        Notification.read_at.is_(None),
+                        Notification.post_id.is_not(None),
+                    )
+                    .order_by(Notification.id)
+                )
+                if self.database.engine.dialect.name == "postgresql":
+                    query = query.with_for_update(of=Notification)
+                for row in await session.scalars(query):
+                    found[(row.recipient_id, row.kind, row.thread_id)] = row
+        return found
+
+    async def _join(
+        self, session: AsyncSession, row: Notification, p: Planned, now: datetime, digest: bool
+    ) -> None:
+        """Add the post to the group: it leads to the first post, its time is the latest."""
+        assert p.post_id is not None
+        group = grouping.joined(grouping.parse(row.detail, row.post_id), p.post_id)
+        if group is None:
+            return  # told of this post already
+        if row.post_id is None or p.post_id < row.post_id:
+            row.post_id, row.actor_id = p.post_id, p.actor_id  # a held post approved late
+        row.detail = grouping.encode(group)
+        row.created_at = now
+        row.digest_pending = row.digest_pending or digest
+        await session.flush()
+
     async def _not_yet_mailed(self, session: AsyncSession, planned: list[Planned]) -> list[Planned]:
         """One mail per thread (or conversation) until the member looks: a notification about
         a thread or conversation that already has an unread one from the last
@@ -603,7 +669,7 @@ class Notifier:
         batch (a few fresh accounts replying in turn sent a thread's author 43 mails in a
         minute). Opening a notification marks those about the same thread read; a member who
         reads the thread itself gets mail about it again after `MAIL_AGAIN_AFTER`. The list in
-        the app has them all."""
+        the app has them all. (A post that joins an unread group is never mailed: `deliver`.)"""
         about = [p for p in planned if p.thread_id or p.conversation_id]
         threads = sorted({p.thread_id for p in about if p.thread_id})[:1000]
         conversations = sorted({p.conversation_id for p in about if p.conversation_id})[:1000]
@@ -704,28 +770,42 @@ class Notifier:
                 record = await self._settings_row(session, member_id)
                 if record.digest_sent_at is not None and record.digest_sent_at >= due:
                     continue
-                items = list(
-                    await session.scalars(
-                        select(Notification)
-                        .where(
-                            Notification.recipient_id == member_id,
-                            Notification.digest_pending.is_(True),
+                member = await session.get(User, member_id)
+                # Only what the member may still see (a post hidden since is not mailed), and a
+                # group as its posts they may see now.
+                items = (
+                    []
+                    if member is None
+                    else list(
+                        await session.scalars(
+                            select(Notification)
+                            .where(
+                                Notification.recipient_id == member_id,
+                                Notification.digest_pending.is_(True),
+                                grouping.still_visible(member),
+                            )
+                            .order_by(Notification.id)
                         )
-                        .order_by(Notification.id)
                     )
                 )
                 person = (await self._people(session, {member_id}, mailable=True)).get(member_id)
-                if person and items:
+                if member is not None and person and items:
                     actors = await self._people(session, {n.actor_id for n in items if n.actor_id})
                     titles = await self._titles(
                         session, {n.thread_id for n in items if n.thread_id}
                     )
+                    grouped = await grouping.summaries(session, member, items, titles)
+                    items = [n for n in items if n.id not in grouped or grouped[n.id] is not None]
                     lines = []
                     for n in items[:100]:
                         actor = actors.get(n.actor_id or 0, ("someone", ""))[0]
                         text = describe(n.kind, actor, titles.get(n.thread_id or 0, ""), n.detail)
+                        post_id = n.post_id
+                        summary = grouped.get(n.id)
+                        if summary is not None:
+                            text, post_id = summary.text, summary.post_id
                         path = target_path(
-                            self.url, n.kind, n.post_id, n.thread_id, n.detail,
+                            self.url, n.kind, post_id, n.thread_id, n.detail,
                             n.conversation_id, n.link,
                         )  # fmt: skip
                         lines.append(f"- {text}\n  {self.base}{path}")

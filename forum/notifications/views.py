@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -17,14 +17,16 @@ from forum.board import lists
 from forum.board.categories import category_by_slug
 from forum.board.events import CategoryPageExtras, ThreadPageExtras, ThreadsRead
 from forum.board.models import Category, Post, Thread
-from forum.board.visibility import can_see_category, post_visibility, thread_visibility
+from forum.board.visibility import can_see_category, thread_visibility
 from forum.core import events, ratelimit
 from forum.core.db import utcnow
 from forum.core.pagination import paginate
 from forum.core.settings import Settings
 from forum.core.web import Ctx, field_str, safe_next, view
 from forum.messages.events import ConversationRead
+from forum.notifications import grouping
 from forum.notifications.fanout import describe, target_path
+from forum.notifications.grouping import still_visible
 from forum.notifications.models import (
     DEFAULT_DELIVERY,
     DELIVERY_LABELS,
@@ -63,20 +65,6 @@ async def _count_change(ctx: Ctx) -> User:
     return user
 
 
-def still_visible(viewer: User) -> ColumnElement[bool]:
-    """A notification about a post is listed only while the member may still see the post and
-    its thread (a moderator may have hidden it, or moved the thread to a staff-only category,
-    since); a moderation notice about the member's own post stays."""
-    return or_(
-        Notification.post_id.is_(None),
-        Notification.kind == Kind.moderation.value,
-        exists()
-        .where(Post.id == Notification.post_id, post_visibility(viewer))
-        .where(Thread.id == Post.thread_id, Category.id == Thread.category_id)
-        .where(thread_visibility(viewer)),
-    )
-
-
 @view(login=True)
 async def notifications(ctx: Ctx) -> Response:
     user = ctx.user
@@ -89,7 +77,8 @@ async def notifications(ctx: Ctx) -> Response:
         await ctx.db.scalars(
             select(Notification)
             .where(mine)
-            .order_by(Notification.id.desc())
+            # A group's time is its latest post's: it comes up to the top with it.
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
             .offset((pager.number - 1) * per_page)
             .limit(per_page)
         )
@@ -106,22 +95,30 @@ async def notifications(ctx: Ctx) -> Response:
             select(Thread.id, Thread.title).where(Thread.id.in_(thread_ids))
         )
         titles = {i: title for i, title in found.all()}
-    items = [
-        {
-            "id": n.id,
-            "text": describe(
-                n.kind, actors.get(n.actor_id or 0, "Someone"), titles.get(n.thread_id or 0, ""),
-                n.detail,
-            ),
-            "unread": n.read_at is None,
-            "created_at": n.created_at,
-            # A link (opened in a new tab, copied, read as a link), not a button: opening the
-            # thread or conversation marks it read there, and a script marks the rest.
-            "href": target_path(ctx.url, n.kind, n.post_id, n.thread_id, n.detail,
-                                n.conversation_id, n.link),
-        }
-        for n in rows
-    ]  # fmt: skip
+    # A group says how many posts and whose, from the posts the member may see now.
+    grouped = await grouping.summaries(ctx.db, user, rows, titles)
+    items = []
+    for n in rows:
+        text = describe(n.kind, actors.get(n.actor_id or 0, "Someone"),
+                        titles.get(n.thread_id or 0, ""), n.detail)  # fmt: skip
+        post_id = n.post_id
+        if n.id in grouped:
+            summary = grouped[n.id]
+            if summary is None:
+                continue  # nothing in the group the member may see now
+            text, post_id = summary.text, summary.post_id
+        items.append(
+            {
+                "id": n.id,
+                "text": text,
+                "unread": n.read_at is None,
+                "created_at": n.created_at,
+                # A link (opened in a new tab, copied, read as a link), not a button: opening
+                # the thread or conversation marks it read there, and a script marks the rest.
+                "href": target_path(ctx.url, n.kind, post_id, n.thread_id, n.detail,
+                                    n.conversation_id, n.link),
+            }
+        )  # fmt: skip
     return ctx.render("notifications/list.html", {"items": items, "pager": pager})
 
 
@@ -142,11 +139,13 @@ async def open_notification(ctx: Ctx) -> Response:
     elif found.conversation_id:
         which = or_(which, Notification.conversation_id == found.conversation_id)
     await _mark_read(ctx.db, user, which)
+    # A group leads to its first post the member may see.
+    summary = (await grouping.summaries(ctx.db, user, [found], {})).get(found.id)
     return ctx.redirect(
         target_path(
             ctx.url,
             found.kind,
-            found.post_id,
+            summary.post_id if summary is not None else found.post_id,
             found.thread_id,
             found.detail,
             found.conversation_id,
@@ -408,8 +407,10 @@ async def _threads_read(session: AsyncSession, event: ThreadsRead) -> None:
         )
     }
     read: dict[int, list[ColumnElement[bool]]] = {}
+    upto: dict[tuple[int, int], int] = {}
     for user_id, thread_id, post_id in event.marks:
         if user_id in waiting:
+            upto[(user_id, thread_id)] = max(post_id, upto.get((user_id, thread_id), 0))
             read.setdefault(user_id, []).append(
                 and_(
                     Notification.thread_id == thread_id,
@@ -418,7 +419,36 @@ async def _threads_read(session: AsyncSession, event: ThreadsRead) -> None:
             )
     kinds = Notification.kind.in_([k.value for k in _READ_WITH_THE_THREAD])
     for user_id, threads in read.items():  # one update and one recount per member
-        await _mark_read(session, waiting[user_id], and_(kinds, or_(*threads)))
+        which = and_(kinds, or_(*threads))
+        # A group whose later posts were not read yet stays unread, with what is left of it
+        # (leading to the first post not read).
+        groups = [
+            n
+            for n in await session.scalars(
+                select(Notification).where(
+                    Notification.recipient_id == user_id,
+                    Notification.read_at.is_(None),
+                    Notification.detail.like(f"{grouping.PREFIX}%"),
+                    which,
+                )
+            )
+            if n.kind in grouping.GROUPED_KINDS
+        ]
+        kept: list[int] = []
+        for n in groups:
+            group = grouping.parse(n.detail, n.post_id)
+            left = grouping.read_up_to(group, upto.get((user_id, n.thread_id or 0), 0))
+            if left is None:
+                continue
+            kept.append(n.id)
+            n.actor_id = await session.scalar(
+                select(Post.author_id).where(Post.id == left.posts[0])
+            )
+            n.post_id, n.detail = left.posts[0], grouping.encode(left)
+        if kept:
+            await session.flush()
+            which = and_(which, Notification.id.not_in(kept))
+        await _mark_read(session, waiting[user_id], which)
 
 
 def subscribe() -> None:

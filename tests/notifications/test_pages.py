@@ -51,25 +51,19 @@ async def test_the_bell_counts_and_opening_leads_to_the_post(
     assert 'class="bell"' not in anonymous.text
     await login(client, "junior")
     home = await client.get("/")
-    assert BELL.search(home.text).group(1) == "2"  # type: ignore[union-attr]
+    # Two mentions in one thread while unread: one notification, counted once.
+    assert BELL.search(home.text).group(1) == "1"  # type: ignore[union-attr]
     page = await client.get("/notifications")
     assert page.status_code == 200
-    assert page.text.count("senior mentioned you") == 2
-    # Newest first; each is a small form that marks it read and leads to the post's anchor.
-    first_id = max(
-        n.id
-        for n in await db.scalars(
-            select(Notification).where(Notification.recipient_id == junior.id)
-        )
-    )
-    assert page.text.index(f"/notifications/{first_id}/open") < page.text.index(
-        f"/notifications/{first_id - 1}/open"
-    )
-    opened = await post_form(client, f"/notifications/{first_id}/open", {}, "/notifications")
-    assert opened.status_code == 303 and opened.headers["location"] == f"/p/{replies[-1].id}"
+    assert page.text.count(f"2 new mentions of you in “{thread.title}” (from senior)") == 1
+    (note,) = await db.scalars(select(Notification).where(Notification.recipient_id == junior.id))
+    # It leads to the first of them, and opening it marks it read.
+    assert f'href="/p/{replies[0].id}"' in page.text
+    opened = await post_form(client, f"/notifications/{note.id}/open", {}, "/notifications")
+    assert opened.status_code == 303 and opened.headers["location"] == f"/p/{replies[0].id}"
     landed = await client.get(opened.headers["location"])
-    assert landed.status_code == 302 and landed.headers["location"].endswith(f"#p{replies[-1].id}")
-    # Both are about the same thread: opening one marks the other read too.
+    assert landed.status_code == 302 and landed.headers["location"].endswith(f"#p{replies[0].id}")
+    # Opened and read: the bell is empty.
     assert BELL.search((await client.get("/")).text).group(1) is None  # type: ignore[union-attr]
     read = await post_form(client, "/notifications/read-all", {}, "/notifications")
     assert read.status_code == 303
@@ -258,9 +252,13 @@ async def test_a_notification_leaves_the_list_when_its_post_is_hidden(
     await login(client, "junior")
     page = await client.get("/notifications")
     assert page.text.count("senior mentioned you") == 1
-    # Opening the one still shown recounts the bell as the list shows it: none left.
-    shown = await db.scalar(select(Notification.id).where(Notification.post_id == replies[1].id))
-    await post_form(client, f"/notifications/{shown}/open", {}, "/notifications")
+    # The group of two is shown as the one post the member may still see, leading to it.
+    assert f'href="/p/{replies[1].id}"' in page.text
+    assert f'href="/p/{replies[0].id}"' not in page.text
+    # Opening it recounts the bell as the list shows it: none left.
+    shown = await db.scalar(select(Notification.id).where(Notification.recipient_id == junior.id))
+    opened = await post_form(client, f"/notifications/{shown}/open", {}, "/notifications")
+    assert opened.headers["location"] == f"/p/{replies[1].id}"
     assert BELL.search((await client.get("/")).text).group(1) is None  # type: ignore[union-attr]
 
 
