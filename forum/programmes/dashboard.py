@@ -12,6 +12,8 @@ No figure may let the lead work out a participant's answer, alone or set beside 
 - a check-in round's figures and written answers show only once the round is over (answers
   can be sent, and replaced, while it is open: a figure that moved with each answer would
   give each away);
+- a round's figures, once it is over, never move: not when a participant leaves, a pair
+  ends or a member deletes their account (see `asked_in`);
 - the closing survey never closes, so its figures count each side's answers in fives, in the
   order they came: a figure changes only when five more answers come in, never with one."""
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +42,7 @@ from forum.programmes.models import (
     Pair,
     PairStatus,
     Programme,
+    ProgrammeStatus,
     Side,
 )
 from forum.programmes.paths import path
@@ -49,6 +53,7 @@ from forum.programmes.services import (
     current_round,
     pairs_of,
     round_closes_at,
+    starts_at,
     tell,
     title,
     usernames,
@@ -149,11 +154,71 @@ def _counted_cell(answers: list[CheckinAnswer]) -> Cell:
     return Cell(n, mean, counted=len(counted))
 
 
+# Who was asked a round is read from each pair's history, never from the pairs running now:
+# a round's response rate counted over today's pairs moved when a member left (their pair
+# ended, and both partners dropped out of every past round's "answered" and "asked"), when the
+# lead ended a pair or a member deleted their account (which leaves the same way), and when
+# the lead paired someone by hand later. A pair's dates (made, ended) and the answers are
+# never changed or deleted afterwards (leaving, ending a pair and deleting an account keep the
+# answers: they are the lead's anonymous figures, and a deleted account is anonymised, never
+# removed, so nothing cascades), so a round that is over keeps its figures without a stored
+# snapshot. Every other figure of a round (frankness, the lead's scales, written answers) is
+# over the answers given in it, whoever runs now.
+
+
+def _round_at(programme: Programme, when: datetime) -> int:
+    """The check-in round running at `when` (0: before the first), as `current_round`
+    counts, whether or not the programme has closed since."""
+    start = starts_at(programme)
+    if start is None or when < start:
+        return 0
+    return (when - start).days // max(programme.checkin_days, 1) + 1
+
+
+def _by_hand(pair: Pair) -> bool:
+    try:
+        return bool(json.loads(pair.score or "{}").get("by_hand"))
+    except (ValueError, AttributeError):
+        return False
+
+
+def _span(programme: Programme, pair: Pair) -> tuple[int, int | None]:
+    """The check-in rounds a pair was asked: from round 1 (published pairs; a pair made by
+    hand later, from the round it was made in) to the round it ended in (its members could
+    answer until then), None while it runs."""
+    first = max(_round_at(programme, pair.created_at), 1) if _by_hand(pair) else 1
+    if pair.status != PairStatus.ended.value:
+        return first, None
+    ended = pair.ended_at
+    return first, None if ended is None else _round_at(programme, ended)
+
+
+def asked_in(programme: Programme, pairs: list[Pair], round_: int) -> set[int]:
+    """The members asked check-in `round_`: those of the pairs that ran in it."""
+    found: set[int] = set()
+    for pair in pairs:
+        first, last = _span(programme, pair)
+        if first <= round_ and (last is None or round_ <= last):
+            found |= {pair.junior_id, pair.senior_id}
+    return found
+
+
+def running_at_close(programme: Programme, pairs: list[Pair]) -> list[Pair]:
+    """A closed programme's pairs still running when it closed (a pair the lead ended after
+    closing, following up a report, was one of them); else the pairs running now."""
+    closed_at = programme.closed_at
+    if programme.status != ProgrammeStatus.closed.value or closed_at is None:
+        return [p for p in pairs if p.status == PairStatus.active.value]
+    return [p for p in pairs if p.status == PairStatus.active.value
+            or (p.ended_at is not None and p.ended_at >= closed_at)]  # fmt: skip
+
+
 async def build(
     session: AsyncSession, programme: Programme, now: datetime | None = None
 ) -> Dashboard:
     every = await pairs_of(session, programme)
-    pairs = [p for p in every if p.status == PairStatus.active.value]
+    # Running now; a closed programme's, as it closed (its "Pairs when it closed").
+    pairs = running_at_close(programme, every)
     people = {p.junior_id for p in pairs} | {p.senior_id for p in pairs}
     rounds = current_round(programme, now)
     # Response rates count who answered, open round included; figures are of rounds over.
@@ -174,7 +239,8 @@ async def build(
     rates = []
     for r in range(1, rounds + 1):
         answered = {a.user_id for a in answers if a.round == r}
-        rates.append((r, len(answered & people), len(people)))
+        asked_r = asked_in(programme, every, r)
+        rates.append((r, len(answered & asked_r), len(asked_r)))
     board = Dashboard(len(pairs), len(people), rounds, rates, closed=shown)
     if rounds > shown:
         board.open_round, board.open_until = rounds, round_closes_at(programme, rounds)
