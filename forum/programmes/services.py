@@ -62,6 +62,13 @@ LIST_MAX = 50  # items in one list (topics, slots, a member's choices)
 ITEM_MAX = 100
 PILOT_MIN, PILOT_MAX = 6, 12  # what the form suggests, and why (see the create page)
 FRANKNESS = "Did you feel able to speak frankly?"
+# Asked in every regular check-in by default: a participant's place to tell the lead something
+# in their own words. A free-text question as the lead's own are (optional, as every written
+# answer is; read on the dashboard under the same rule: once the round is over, only if five
+# participants wrote one, never by name, never by the partner). Last in the form: its position
+# is past any the lead's questions take (each a number from 1 up, 20 at most).
+NOTE = "Anything you would like the programme's lead to know?"
+NOTE_POSITION = 1000
 ID_RE = re.compile(r"[0-9]{1,12}")
 T = TypeVar("T")
 
@@ -428,8 +435,21 @@ async def create_programme(
     # Always asked of the junior side, and of the senior side too, so the lead can compare.
     session.add(CheckinQuestion(programme_id=programme.id, prompt=FRANKNESS, kind="scale",
                                 side="both", frankness=True, position=0))  # fmt: skip
+    session.add(note_question(programme.id))
     await session.flush()
     return programme
+
+
+def note_question(programme_id: int) -> CheckinQuestion:
+    """The free-text question every regular check-in asks by default (`NOTE`). Programmes
+    made before it was had it added by migration 0030, unless closed (their check-ins had
+    stopped)."""
+    return CheckinQuestion(programme_id=programme_id, prompt=NOTE, kind="text", side="both",
+                           frankness=False, closing=False, position=NOTE_POSITION)  # fmt: skip
+
+
+def is_note(question: CheckinQuestion) -> bool:
+    return question.prompt == NOTE and question.kind == "text" and not question.closing
 
 
 def form_of(programme: Programme) -> ProgrammeForm:
@@ -501,10 +521,15 @@ async def copy_programme(
     )  # fmt: skip
     session.add(copy)
     await session.flush()
-    for q in await questions(session, programme, closing=None):
+    copied = await questions(session, programme, closing=None)
+    for q in copied:
         session.add(CheckinQuestion(programme_id=copy.id, prompt=q.prompt, kind=q.kind,
                                     side=q.side, frankness=q.frankness, closing=q.closing,
                                     position=q.position))  # fmt: skip
+    # A programme closed before the default free-text question existed has none: its copy, a
+    # new programme, asks it as any new one does.
+    if not any(is_note(q) for q in copied):
+        session.add(note_question(copy.id))
     log(session, lead, programme, "copy", f"Copied the programme as the draft {title(copy)}.")
     await session.flush()
     return copy

@@ -450,6 +450,7 @@ async def _proposal_page(
     (`typed`: "question", "chosen" pairs, "criteria")."""
     job = await svc.latest_job(ctx.db, programme)
     proposal = svc.proposal_of(job)
+    asked = await svc.questions(ctx.db, programme, closing=None)
     response = ctx.render(
         "programmes/proposal.html",
         {
@@ -462,7 +463,10 @@ async def _proposal_page(
             "edits": svc.edits_of(programme),
             "pairs": await svc.pairs_of(ctx.db, programme),
             "hand": await svc.hand_choices(ctx.db, programme, proposal),
-            "questions": await svc.questions(ctx.db, programme, closing=None),
+            "questions": asked,
+            # The default free-text question, said in words when the programme asks it (one
+            # closed before it existed does not).
+            "note": svc.NOTE if any(svc.is_note(q) for q in asked) else None,
             "errors": errors or {},
             "typed": typed or {},
         },
@@ -711,6 +715,7 @@ async def checkin(ctx: Ctx) -> Response:
             "errors": errors,
             "round": round_,
             "answered_at": answered_at,
+            "min_answers": dash.MIN_ANSWERS,
         },
         status,
     )

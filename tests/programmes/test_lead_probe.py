@@ -258,6 +258,7 @@ async def test_a_programme_is_copied_as_a_draft_without_people_or_dates(
         assert getattr(copy, column) == getattr(programme, column), column
     asked = await db.scalars(select(CheckinQuestion).where(CheckinQuestion.programme_id == copy.id))
     assert sorted((q.prompt, q.closing) for q in asked) == [
+        (svc.NOTE, False),
         (svc.FRANKNESS, False),
         ("What did you learn?", True),
     ]

@@ -240,7 +240,8 @@ async def test_the_leads_refused_forms_come_back_with_what_was_typed(
     assert '<option value="text" selected>' in asked.text
     assert '<option value="senior" selected>' in asked.text
     assert '<option value="closing" selected>' in asked.text
-    assert await db.scalar(select(func.count(CheckinQuestion.id))) == 1  # the frankness one
+    # The frankness question and the default free-text one only.
+    assert await db.scalar(select(func.count(CheckinQuestion.id))) == 2
     proposal = svc.proposal_of(job)
     assert proposal is not None
     one = f"{proposal['pairs'][0]['junior_id']}-{proposal['pairs'][0]['senior_id']}"

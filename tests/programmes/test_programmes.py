@@ -116,8 +116,8 @@ async def test_lead_creates_a_programme_and_bad_input_keeps_the_form(
     programme = await db.scalar(select(Programme))
     assert programme is not None and programme.ground_rules == "Listen first, my typed rules"
     asked = await svc.questions(db, programme, "junior")
-    assert [q.prompt for q in asked] == [svc.FRANKNESS]
-    assert [q.frankness for q in await svc.questions(db, programme, "senior")] == [True]
+    assert [q.prompt for q in asked] == [svc.FRANKNESS, svc.NOTE]
+    assert [q.frankness for q in await svc.questions(db, programme, "senior")] == [True, False]
     listing = await client.get("/programmes")
     assert "Reverse pilot" in listing.text
 
