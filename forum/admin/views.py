@@ -5,6 +5,8 @@ domain's: forum.accounts.views.)"""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select, true
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,6 +19,7 @@ from forum.core.audit import AuditEntry
 from forum.core.outbox import OutboxMessage
 from forum.core.pagination import paginate
 from forum.core.web import view
+from forum.messages.models import Participant, Message
 
 PER_PAGE = 50
 MEMBERS_PER_PAGE = 50
@@ -120,6 +123,22 @@ async def _targets(ctx: Ctx, entries: list[AuditEntry]) -> dict[tuple[str, int],
             )
         ):
             found[("category", cid)] = {"name": name, "slug": slug}
+    if ids.get("message"):
+        for mid, sender in await ctx.db.execute(
+            select(Message.id, User.username)
+            .join(User, User.id == Message.sender_id)
+            .where(Message.id.in_(ids["message"]))
+        ):
+            found[("message", mid)] = {"member": sender}
+    if ids.get("conversation"):
+        for cid, name in await ctx.db.execute(
+            select(Participant.conversation_id, User.username)
+            .join(User, User.id == Participant.user_id)
+            .where(Participant.conversation_id.in_(ids["conversation"]))
+            .order_by(User.username)
+        ):
+            names = found.setdefault(("conversation", cid), {"members": ""})
+            names["members"] = f"{names['members']} and {name}" if names["members"] else name
     members = ids.get("user", set()) | ids.get("profile", set())
     if members:
         for uid, name in await ctx.db.execute(
@@ -127,6 +146,11 @@ async def _targets(ctx: Ctx, entries: list[AuditEntry]) -> dict[tuple[str, int],
         ):
             found[("user", uid)] = found[("profile", uid)] = {"member": name}
     return found
+
+
+# A decision on a private message, and a reading of its conversation, name their review item
+# (forum.review): the log links to it.
+REVIEW_ITEM = re.compile(r"\breview item (\d+)\b")
 
 
 @view(moderator=True)
@@ -151,7 +175,8 @@ async def audit_log(ctx: Ctx) -> Response:
     targets = await _targets(ctx, [entry for entry, _ in rows])
     entries = [
         {"entry": entry, "actor": actor, "what": ACTION_WORDS.get(entry.action, entry.action),
-         "target": targets.get((entry.target_type, entry.target_id), {})}
+         "target": targets.get((entry.target_type, entry.target_id), {}),
+         "item": int(m.group(1)) if (m := REVIEW_ITEM.search(entry.detail)) else None}
         for entry, actor in rows
     ]  # fmt: skip
     return ctx.render("admin/audit.html", {"entries": entries, "pager": pager})

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, Role, User
+from forum.accounts.models import PROFILE_DECIDED_HIDDEN, ProfileState, Role, User, UserStatus
 from forum.accounts.services import (
     PEER_OR_SUPERIOR,
     RankTable,
@@ -35,6 +35,7 @@ from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
     ACTIONS,
     POST_ONLY_ACTIONS,
+    REPORT_STANDING,
     SUSPENSIONS,
     USER_REPORTS,
     ConflictError,
@@ -243,8 +244,13 @@ async def report_message(
     report = Report(message_id=message.id, reporter_id=reporter.id, reason=reason, note=note,
                     weight=weight)  # fmt: skip
     session.add(report)
+    # The message was written to the reporter (only participants can report it), so a fresh
+    # account's report of it ranks as one with standing: a junior who joined for a programme
+    # and reported a senior's message in their pair space had it rank below the model's
+    # false alarms (the newcomer probe). Junk reports cannot come from strangers here.
     item = await open_item(session, None, [USER_REPORTS], message_id=message.id,
-                           priority=reported_priority(weight), report_weight=weight)  # fmt: skip
+                           priority=reported_priority(max(weight, REPORT_STANDING)),
+                           report_weight=weight)  # fmt: skip
     sender = await session.get(User, message.sender_id)
     if (
         item.report_weight >= settings.report_hide_weight
@@ -260,6 +266,34 @@ async def report_message(
 # --- decisions --------------------------------------------------------------------------------
 
 OWN_ITEM = "Another moderator decides on your own posts and profile."
+# On a board with one moderator, who else could? They approve or hide their own (the log
+# keeps it); they do not sanction themselves. (A newcomer probe's item on the moderator's own
+# post, flagged by the model, stayed open for "another moderator" who did not exist.)
+OWN_ACTIONS = ("approve", "hide")
+OWN_ONLY_ACTIONS = "On your own post, profile or message: approve it or hide it."
+
+
+async def sole_moderator(session: AsyncSession, moderator: User) -> bool:
+    """Whether `moderator` is the board's only active moderator or administrator."""
+    others = await session.scalar(
+        select(func.count(User.id)).where(
+            User.id != moderator.id,
+            User.role.in_((Role.moderator.value, Role.admin.value)),
+            User.status == UserStatus.active.value,
+        )
+    )
+    return not others
+
+
+async def _check_own(session: AsyncSession, moderator: User, member: User, action: str) -> None:
+    """A moderator deciding on their own post, profile or message: only when nobody else could,
+    and only to approve or hide it."""
+    if member.id != moderator.id:
+        return
+    if not await sole_moderator(session, moderator):
+        raise ReviewError(OWN_ITEM)
+    if action not in OWN_ACTIONS:
+        raise ReviewError(OWN_ONLY_ACTIONS)
 
 
 async def decide(
@@ -309,8 +343,7 @@ async def decide(
     author = await session.get(User, post.author_id) if post else None
     if post is None or thread is None or author is None:
         raise ReviewError("That post no longer exists.")
-    if author.id == moderator.id:
-        raise ReviewError(OWN_ITEM)
+    await _check_own(session, moderator, author, action)
     if action in ("warn", "premoderate", "suspend") and not outranks(moderator, author):
         raise ReviewError(PEER_OR_SUPERIOR)
     rewritten = action in POST_ONLY_ACTIONS
@@ -445,11 +478,12 @@ def _close(item: ReviewItem, moderator: User, action: str, reason: str) -> None:
     item.updated_at = utcnow()
 
 
-def _refuse(moderator: User, member: User, action: str, no_edit: str) -> None:
-    """What no moderator may decide on a profile or a message: their own, a rewrite, or a
-    sanction on a peer or a superior."""
-    if member.id == moderator.id:
-        raise ReviewError(OWN_ITEM)
+async def _refuse(
+    session: AsyncSession, moderator: User, member: User, action: str, no_edit: str
+) -> None:
+    """What no moderator may decide on a profile or a message: their own (unless nobody else
+    could), a rewrite, or a sanction on a peer or a superior."""
+    await _check_own(session, moderator, member, action)
     if action in POST_ONLY_ACTIONS:
         raise ReviewError(no_edit)
     if action in ("warn", "premoderate", "suspend") and not outranks(moderator, member):
@@ -475,8 +509,11 @@ async def _conclude(
         update(Report).where(reported, Report.upheld.is_(None)).values(upheld=hide)
     )
     _close(item, moderator, action, reason)
-    detail = f"suspended for {duration}" if action == "suspend" else ""
-    audit(session, moderator, action, target[0], target[1], reason.strip(), detail)
+    # (The item named: the moderation log links a decision on a message to it, the only page
+    # from which moderators read a private conversation.)
+    suspended = f"suspended for {duration}; " if action == "suspend" else ""
+    audit(session, moderator, action, target[0], target[1], reason.strip(),
+          f"{suspended}review item {item.id}")  # fmt: skip
 
 
 async def _decide_profile(
@@ -494,7 +531,7 @@ async def _decide_profile(
     member = await session.get(User, item.profile_user_id, with_for_update=True)
     if member is None:
         raise ReviewError("That member no longer exists.")
-    _refuse(moderator, member, action,
+    await _refuse(session, moderator, member, action,
             "Moderators do not rewrite a profile: hide it, or approve it as it is.")  # fmt: skip
     hide = action != "approve"
     member.profile_state = ProfileState.hidden.value if hide else ProfileState.clear.value
@@ -531,7 +568,7 @@ async def _decide_message(
     sender = await session.get(User, message.sender_id) if message else None
     if message is None or sender is None:
         raise ReviewError("That message no longer exists.")
-    _refuse(moderator, sender, action,
+    await _refuse(session, moderator, sender, action,
             "Moderators do not rewrite a private message: hide it, or approve it.")  # fmt: skip
     hide = action != "approve"
     # Approving a message already on view changes nothing its sender sees: they are not told

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -19,7 +20,8 @@ from forum.accounts.web import Ctx
 from forum.board.models import Post, Thread
 from forum.board.posting import moderated_text
 from forum.board.queries import get_post, last_revision
-from forum.core.audit import audit
+from forum.core.audit import AuditEntry, audit
+from forum.core.db import utcnow
 from forum.core.pagination import paginate
 from forum.core.text import clean_block, clean_line, excerpt, own_excerpt
 from forum.core.web import field_int, field_str, view
@@ -40,6 +42,7 @@ from forum.review.queue import (
     ACTIONS,
     DECISION_DONE,
     POST_ONLY_ACTIONS,
+    REPORT_STANDING,
     SUSPENSIONS,
     ConflictError,
     ReviewError,
@@ -84,11 +87,12 @@ async def queue(ctx: Ctx) -> Response:
     # the reading audited) on the item's page.
     message_ids = [item.message_id for item, *_ in rows if item.message_id is not None]
     sent = {
-        m.id: (m, name)
-        for m, name in (
+        m.id: (m, name, paired)
+        for m, name, paired in (
             await ctx.db.execute(
-                select(Message, User.username)
+                select(Message, User.username, Conversation.leave_via)
                 .join(User, User.id == Message.sender_id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
                 .where(Message.id.in_(message_ids))
             )
             if message_ids
@@ -98,8 +102,10 @@ async def queue(ctx: Ctx) -> Response:
     items = []
     for item, post, title, author_name, profiled, first_post_id in rows:
         if item.message_id is not None and item.message_id in sent:
-            message, sender = sent[item.message_id]
-            row = {"subject": "private message", "title": "A private message",
+            message, sender, paired = sent[item.message_id]
+            # (A programme pair's space is left through its programme: Conversation.leave_via.)
+            where_sent = "a mentoring pair's space" if paired else "private message"
+            row = {"subject": where_sent, "title": "A private message",
                    "author": sender, "state": message.state,
                    "excerpt": excerpt(own_words(message.body_source)[1] or message.body_source,
                                       200)}  # fmt: skip
@@ -118,9 +124,13 @@ async def queue(ctx: Ctx) -> Response:
         else:
             continue
         items.append({"item": item, "why": describe(item.reasons), **row})
-    return ctx.render(
-        "review/queue.html", {"items": items, "pager": pager, "status": status, "total": total}
-    )
+    assert ctx.user is not None
+    # (Whether the viewer's own items are theirs to decide: only on a board without another.)
+    own = any(row["author"] == ctx.user.username for row in items)
+    context = {"items": items, "pager": pager, "status": status, "total": total,
+               "standing": REPORT_STANDING,
+               "sole": own and await review.sole_moderator(ctx.db, ctx.user)}  # fmt: skip
+    return ctx.render("review/queue.html", context)
 
 
 async def _latest_result(ctx: Ctx, subject: Any) -> ModerationResult | None:
@@ -272,6 +282,26 @@ async def _message_item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     }  # fmt: skip
 
 
+READ_AGAIN_MINUTES = 10
+
+
+async def _read_lately(ctx: Ctx, item: ReviewItem) -> bool:
+    """Whether this moderator's reading of the item's conversation is logged already, within
+    READ_AGAIN_MINUTES."""
+    assert ctx.user is not None
+    found = await ctx.db.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.created_at > utcnow() - timedelta(minutes=READ_AGAIN_MINUTES),
+            AuditEntry.actor_id == ctx.user.id,
+            AuditEntry.action == "view_conversation",
+            AuditEntry.detail == f"review item {item.id}",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     if item.profile_user_id is not None:
         context = await _profile_item_context(ctx, item)
@@ -282,6 +312,13 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     # (The scores' summary names the board's thresholds.)
     context["flag_at"] = ctx.settings.dismissive_flag
     context["hold_at"] = ctx.settings.dismissive_hold
+    # The viewer's own post, profile or message: decided by another moderator, or by them
+    # (approve or hide) when there is nobody else.
+    author, user = context.get("author"), ctx.user
+    own = author is not None and user is not None and author.id == user.id
+    context["own"] = own
+    context["decides_own"] = own and user is not None and await review.sole_moderator(ctx.db, user)
+    context["own_actions"] = review.OWN_ACTIONS
     return context
 
 
@@ -381,8 +418,10 @@ async def item_page(ctx: Ctx) -> Response:
         raise HTTPException(404, "There is no such review item.")
     context = await _item_context(ctx, item)
     if ctx.request.method == "GET":
-        if item.message_id is not None:
-            # A private conversation was read: who, which, when (forum.core.audit).
+        if item.message_id is not None and not await _read_lately(ctx, item):
+            # A private conversation was read: who, which, when (forum.core.audit); once in
+            # READ_AGAIN_MINUTES per moderator and item (the newcomer probe's log listed
+            # the same reading three times in one minute, once per page view).
             audit(ctx.db, ctx.user, "view_conversation", "conversation",
                   context["conversation"].id, "", f"review item {item.id}")  # fmt: skip
         return ctx.render("review/item.html", context)

@@ -3,6 +3,8 @@ leaving, blocks, rate limits, scoring by the worker, reports and the audited mod
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -460,6 +462,12 @@ async def test_a_report_opens_an_item_and_the_moderator_view_is_audited(
         await db.scalars(select(AuditEntry).where(AuditEntry.action == "view_conversation"))
     ).all()
     assert len(views) == (before or 0) + 1 and views[-1].target_id == conversation_id
+    # Opened again within minutes: the reading is logged once.
+    assert (await client.get(url("review_item", item_id=item.id))).status_code == 200
+    again = await db.scalar(
+        select(func.count(AuditEntry.id)).where(AuditEntry.action == "view_conversation")
+    )
+    assert again == len(views)
     decided = await post_form(client, url("review_item", item_id=item.id),
                               {"action": "hide", "reason": "Personal attack.",
                                "version": str(item.version)}, url("review_item", item_id=item.id))  # fmt: skip
@@ -468,6 +476,12 @@ async def test_a_report_opens_an_item_and_the_moderator_view_is_audited(
     assert message is not None and message.state == "hidden"
     report = await db.scalar(select(Report).where(Report.message_id == message_id))
     assert report is not None and report.upheld is True
+    # The moderation log names whose message it was, and the conversation's members, each
+    # linked to the review item.
+    log = (await client.get(url("audit_log"))).text
+    link = url("review_item", item_id=item.id)
+    assert f'<a href="{link}">pmrude\'s private message</a>' in log.replace("&#39;", "'")
+    assert re.search(rf'<a href="{link}">the conversation of pmreporter and pmrude</a>', log)
     await login(client, "pmreporter")
     assert (
         "lazy" not in (await client.get(url("conversation", conversation_id=conversation_id))).text
@@ -727,3 +741,27 @@ async def test_a_blocked_member_sees_why_in_place_of_the_composer(
     client.cookies.clear()
     await login(client, "composer_blocker")
     assert pm.CANNOT_WRITE not in (await client.get(page)).text
+
+
+async def test_a_fresh_accounts_report_of_a_message_to_it_ranks_with_standing(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A junior who joined for a programme reported a senior's message in their pair space;
+    their new account's report ranked below the model's false alarms (the newcomer probe).
+    A message is reported only by those it was written to, so strangers cannot bury the queue
+    so: its report ranks as one with standing, and the list says where it was sent."""
+    sender = await _old(await make_user(db, settings, username="pmsenior"))
+    fresh = await make_user(db, settings, username="pmfresh")
+    await make_user(db, settings, username="pmqueue", role="moderator")
+    _conversation_id, message_id = await _conversation(db, settings, sender, fresh,
+                                                       body="Some of us have real work.")  # fmt: skip
+    message = await db.get(Message, message_id)
+    assert message is not None
+    report = await report_message(db, settings, fresh, message, "dismissive of juniors", "")
+    assert report.weight < 0.3  # a new account's standing
+    item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
+    assert item is not None and item.priority >= 30.0
+    await db.commit()
+    await login(client, "pmqueue")
+    queue = (await client.get(url("review_queue"))).text
+    assert "reporters' standing 0." in queue and "(new accounts)" in queue

@@ -197,6 +197,8 @@ async def test_moderators_read_a_pair_space_only_from_a_review_item_and_it_is_au
     assert item is not None
     await login(client, moderator.username)
     assert (await client.get(f"/messages/{pair.conversation_id}")).status_code == 404
+    # The queue says where the message was sent.
+    assert "a mentoring pair&#39;s space" in (await client.get("/mod")).text
     before = await db.scalar(select(func.count(AuditEntry.id)))
     page = await client.get(f"/mod/items/{item.id}")
     assert page.status_code == 200 and SECRET_PART in page.text

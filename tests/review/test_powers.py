@@ -227,6 +227,46 @@ async def test_a_moderator_is_told_up_front_that_their_own_item_is_for_another(
     assert "Yours: another moderator decides" not in (await client.get("/mod")).text
 
 
+async def test_the_boards_only_moderator_decides_on_their_own_item(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """On a board with one moderator, the model's flag on their own post stayed open for
+    "another moderator" who did not exist (the newcomer probe). They approve or hide it."""
+    mod = await make_user(db, settings, username="lone_mod", role="moderator")
+    await make_user(db, settings, username="lone_member")
+    _thread, (post,) = await make_thread(db, settings, mod, await make_category(db))
+    item = await open_item(db, post.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=20)
+    await db.commit()
+    item_id, version, post_id, mod_id = item.id, item.version, post.id, mod.id
+    await login(client, "lone_mod")
+    own = (await client.get(f"/mod/items/{item_id}")).text.replace("&#39;", "'")
+    assert "You are the board's only moderator, so you decide on it" in own
+    assert 'value="approve"' in own and 'value="hide"' in own and 'value="suspend"' not in own
+    queue = (await client.get("/mod")).text
+    assert "Yours: only you can decide" in queue
+    await db.refresh(mod)
+    with pytest.raises(ReviewError, match="approve it or hide it"):
+        await decide(db, settings, mod, item_id, version, "suspend", "me", duration="24h",
+                     url=url)  # fmt: skip
+    await db.rollback()
+    done = await post_form(client, f"/mod/items/{item_id}",
+                           {"action": "approve", "version": str(version)},
+                           f"/mod/items/{item_id}")  # fmt: skip
+    assert done.status_code == 303
+    entry = await db.scalar(select(AuditEntry).where(AuditEntry.target_id == post_id,
+                                                     AuditEntry.action == "approve"))  # fmt: skip
+    assert entry is not None and entry.actor_id == mod_id
+    # A second moderator (or an administrator) on the board: the rule is back.
+    await db.refresh(mod)
+    await make_user(db, settings, username="second_admin", role="admin")
+    _thread, (later,) = await make_thread(db, settings, mod, await make_category(db))
+    again = await open_item(db, later.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=20)
+    await db.flush()
+    await db.refresh(mod)
+    with pytest.raises(ReviewError, match="Another moderator decides"):
+        await decide(db, settings, mod, again.id, again.version, "approve", url=url)
+
+
 async def test_a_members_report_comes_before_what_the_model_alone_flagged(
     db: AsyncSession, settings: Settings
 ) -> None:

@@ -179,6 +179,8 @@ async def test_nothing_to_report_and_no_deciding_about_oneself(
     await make_user(db, settings, username="blankprofile", location="")
     await make_user(db, settings, username="blankreader")
     mod = await make_user(db, settings, username="selfmod", role="moderator")
+    # (Another moderator on the board: the board's only one decides on their own.)
+    await make_user(db, settings, username="othermod", role="moderator")
     mod.bio = "I moderate."
     reporter = await make_user(db, settings)
     await db.flush()
