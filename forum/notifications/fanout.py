@@ -120,20 +120,36 @@ async def on_post_decided(session: AsyncSession, event: PostDecided) -> None:
             )  # fmt: skip
 
 
-# A decision on a private message: its notice's detail is this, then the outcome.
+# A decision on a private message: its notice's detail is this, then the outcome (for its
+# sender), or the other (for a member who reported it).
 MESSAGE_DECIDED = "message: "
+MESSAGE_REPORTED = "message report: "
 
 
 async def on_message_decided(session: AsyncSession, event: MessageDecided) -> None:
-    """The sender is told in the list as a post's author is (the removal was mailed too)."""
-    outcome = "approved" if not event.hidden else _OUTCOMES.get(event.action, "removed")
-    session.add(
-        NotificationWork(
-            source="message_decided", actor_id=event.moderator_id, recipient_id=event.sender_id,
-            conversation_id=event.conversation_id, detail=f"{MESSAGE_DECIDED}{outcome}",
-            message_id=event.message_id,
-        )
-    )  # fmt: skip
+    """The sender is told in the list as a post's author is (the removal was mailed too), when
+    the message was removed or delivered; the members who reported it are told whether it
+    was acted on or kept, as a post's reporters are (a junior who reported a senior's message
+    in a programme's pair space heard nothing back: the newcomer probe)."""
+    if event.hidden or event.delivered:
+        outcome = "approved" if not event.hidden else _OUTCOMES.get(event.action, "removed")
+        session.add(
+            NotificationWork(
+                source="message_decided", actor_id=event.moderator_id,
+                recipient_id=event.sender_id, conversation_id=event.conversation_id,
+                detail=f"{MESSAGE_DECIDED}{outcome}", message_id=event.message_id,
+            )
+        )  # fmt: skip
+    verdict = "acted on" if event.hidden else "kept"
+    for reporter in dict.fromkeys(event.reporter_ids):
+        if reporter != event.sender_id:
+            session.add(
+                NotificationWork(
+                    source="message_decided", actor_id=event.moderator_id,
+                    recipient_id=reporter, conversation_id=event.conversation_id,
+                    detail=f"{MESSAGE_REPORTED}{verdict}", message_id=event.message_id,
+                )
+            )  # fmt: skip
 
 
 # Outcomes whose author the review queue mails directly, with the moderator's reason and any
@@ -360,7 +376,8 @@ class Notifier:
             return [
                 Planned(item.recipient_id, Kind.moderation, item.actor_id,
                         conversation_id=item.conversation_id, detail=item.detail,
-                        mailed=item.detail != f"{MESSAGE_DECIDED}approved")
+                        mailed=item.detail.startswith(MESSAGE_DECIDED)
+                        and item.detail != f"{MESSAGE_DECIDED}approved")
             ]  # fmt: skip
         if item.source == "thread_deleted" and item.recipient_id is not None:
             # The thread is gone: the notice names it and gives the reason, and leads to the
@@ -950,6 +967,9 @@ def describe(kind: Kind | str, actor: str, title: str, detail: str = "") -> str:
     if kind is Kind.moderation:
         if detail.startswith(THREAD_DELETED):
             return f"A moderator deleted your thread {detail[len(THREAD_DELETED) :]}"
+        if detail.startswith(MESSAGE_REPORTED):
+            outcome = detail[len(MESSAGE_REPORTED) :]
+            return f"A moderator decided on a private message you reported: {outcome}"
         if detail.startswith(MESSAGE_DECIDED):
             outcome = detail[len(MESSAGE_DECIDED) :].replace("hidden", "removed", 1)
             return f"A moderator decided on your private message: {outcome}"

@@ -22,8 +22,9 @@ class PostDecided:
 
 @dataclass(frozen=True)
 class MessageDecided:
-    """A moderator decided on a private message: its sender is told (the decision's mail, if
-    any, went already)."""
+    """A moderator decided on a private message: its sender is told when it was removed or
+    delivered (the decision's mail, if any, went already); the members who reported it are
+    told either way."""
 
     message_id: int
     conversation_id: int
@@ -31,3 +32,6 @@ class MessageDecided:
     sender_id: int
     action: str  # one of forum.review.services.ACTIONS
     hidden: bool
+    # A held message approved: it reaches its recipients now.
+    delivered: bool = False
+    reporter_ids: tuple[int, ...] = ()

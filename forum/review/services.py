@@ -582,13 +582,17 @@ async def _decide_message(
     message.needs_scoring = False
     await _conclude(session, moderator, item, sender, action, reason, duration,
                     Report.message_id == message.id, ("message", message.id), hide)  # fmt: skip
-    if hide or delivered:
+    reporters = tuple(
+        await session.scalars(select(Report.reporter_id).where(Report.message_id == message.id))
+    )
+    if hide or delivered or reporters:
         await events.announce(
             session,
             MessageDecided(
-                message.id, message.conversation_id, moderator.id, sender.id, action, hide
+                message.id, message.conversation_id, moderator.id, sender.id, action, hide,
+                delivered, reporters,
             ),
-        )
+        )  # fmt: skip
     if hide:
         base = settings.base_url.rstrip("/")
         link = url("conversation", conversation_id=message.conversation_id)

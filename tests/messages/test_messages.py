@@ -489,6 +489,18 @@ async def test_a_report_opens_an_item_and_the_moderator_view_is_audited(
     await login(client, "pmrude")
     own = await client.get(url("conversation", conversation_id=conversation_id))
     assert "lazy" in own.text and "Removed by a moderator" in own.text
+    # The reporter hears back, as a post's reporter does (a junior who reported a senior's
+    # message in a pair space heard nothing: the newcomer probe); the sender's notice is theirs.
+    notifier = Notifier(settings, database, worker_paths())
+    while await notifier.fan_out():
+        pass
+    await login(client, "pmreporter")
+    told = (await client.get(url("notifications"))).text
+    assert "A moderator decided on a private message you reported: acted on" in told
+    await login(client, "pmrude")
+    sender_told = (await client.get(url("notifications"))).text
+    assert "A moderator decided on your private message: removed" in sender_told
+    assert "you reported" not in sender_told
 
 
 async def test_a_participant_cannot_report_their_own_or_an_unseen_message(
@@ -744,7 +756,7 @@ async def test_a_blocked_member_sees_why_in_place_of_the_composer(
 
 
 async def test_a_fresh_accounts_report_of_a_message_to_it_ranks_with_standing(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
 ) -> None:
     """A junior who joined for a programme reported a senior's message in their pair space;
     their new account's report ranked below the model's false alarms (the newcomer probe).
@@ -765,3 +777,16 @@ async def test_a_fresh_accounts_report_of_a_message_to_it_ranks_with_standing(
     await login(client, "pmqueue")
     queue = (await client.get(url("review_queue"))).text
     assert "reporters' standing 0." in queue and "(new accounts)" in queue
+    # Kept as it is: the reporter is told so; the sender, who saw nothing change, is not.
+    moderator = await db.scalar(select(User).where(User.username == "pmqueue"))
+    assert moderator is not None
+    await decide(db, settings, moderator, item.id, item.version, "approve", url=url)
+    await db.commit()
+    notifier = Notifier(settings, database, worker_paths())
+    while await notifier.fan_out():
+        pass
+    told = {
+        n.recipient_id: n.detail
+        for n in await db.scalars(select(Notification).where(Notification.kind == "moderation"))
+    }
+    assert told == {fresh.id: "message report: kept"}
