@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum.accounts.models import User
+from forum.accounts.models import Role, User, UserStatus
 from forum.accounts.web import Ctx
 from forum.admin.models import Guidelines
 from forum.core.audit import audit
@@ -158,7 +158,22 @@ async def save(session: AsyncSession, admin: User, source: str) -> Guidelines:
 @view()
 async def guidelines(ctx: Ctx) -> Response:
     _source, html, saved = await current(ctx.db)
-    return ctx.render("admin/guidelines.html", {"html": html, "saved": saved})
+    # Who to write to (a suspended member may write to staff only, and was sent here for
+    # "contact details" the page did not have: the newcomer probe).
+    staff = list(
+        await ctx.db.scalars(
+            select(User.username)
+            .where(User.role.in_((Role.moderator.value, Role.admin.value)),
+                   User.status == UserStatus.active.value)
+            .order_by(User.username)
+            .limit(STAFF_LISTED)
+        )
+    )  # fmt: skip
+    return ctx.render("admin/guidelines.html", {"html": html, "saved": saved, "staff": staff})
+
+
+# The moderators the guidelines page lists, at most (a board with more lists the first).
+STAFF_LISTED = 12
 
 
 @view(admin=True)

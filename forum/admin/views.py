@@ -19,7 +19,7 @@ from forum.core.audit import AuditEntry
 from forum.core.outbox import OutboxMessage
 from forum.core.pagination import paginate
 from forum.core.web import view
-from forum.messages.models import Participant, Message
+from forum.messages.models import Message, Participant
 
 PER_PAGE = 50
 MEMBERS_PER_PAGE = 50

@@ -131,3 +131,31 @@ async def test_registration_and_the_composers_nudge_link_to_the_guidelines(
     assert r.status_code == 200 and "Post anyway" in r.text
     assert f'href="/guidelines#{JUNIORS_ANCHOR}"' in r.text
     assert f'href="/guidelines#{JUNIORS_ANCHOR}"' in (await client.get(f"/t/{thread.id}")).text
+
+
+async def test_the_guidelines_say_whom_to_write_to_and_the_suspension_banner_leads_there(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A suspended member was sent to "the guidelines page's contact details", which did not
+    exist (the newcomer probe): the page now lists the moderators, each with a link to write."""
+    from forum.accounts.services import suspend
+
+    await make_user(db, settings, username="gl_mod", role="moderator")
+    await make_user(db, settings, username="gl_admin", role="admin")
+    member = await make_user(db, settings, username="gl_member")
+    await db.commit()
+    visitor = (await client.get("/guidelines")).text
+    assert '<h2 id="contact">Contact the moderators</h2>' in visitor
+    assert "gl_admin" in visitor and "gl_mod" in visitor and "Log in</a> to write" in visitor
+    suspend(member, "24h")
+    await db.commit()
+    await login(client, "gl_member")
+    home = (await client.get("/")).text
+    assert 'href="/guidelines#contact">write to the moderators</a>' in home
+    page = (await client.get("/guidelines")).text
+    assert "while suspended, you can write to them and to no one else" in page
+    assert 'href="/messages/new?to=gl_mod"' in page
+    assert 'href="/messages/new?to=gl_admin%2C%20gl_mod"' in page
+    # The link's composer names the moderator, and the suspended member may write to them.
+    composer = (await client.get("/messages/new?to=gl_mod")).text
+    assert 'value="gl_mod"' in composer
