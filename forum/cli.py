@@ -27,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
+ROLES_HELP = "member, editor, programme_lead, moderator or admin."
 user_app = typer.Typer(help="Manage members.", no_args_is_help=True)
 category_app = typer.Typer(
     help="The board's categories (also on the Admin page, /admin/categories).",
@@ -102,10 +103,10 @@ def user_create(
             "--password-file", help="A file whose first line is the password ('-' for stdin)."
         ),
     ],
-    role: Annotated[str, typer.Option(help="member, moderator or admin.")] = "member",
+    role: Annotated[str, typer.Option(help=ROLES_HELP)] = "member",
     location: Annotated[str, typer.Option(help="Shown on the member's posts.")] = "",
 ) -> None:
-    """Create a member, moderator or admin."""
+    """Create a member, editor, programme lead, moderator or admin."""
     from forum.accounts.passwords import Passwords
     from forum.accounts.services import AccountError, create_user
     from forum.core.db import connect
@@ -136,6 +137,37 @@ def user_create(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"created {role} {username}")
+
+
+@user_app.command("role")
+def user_role(
+    username: str,
+    role: Annotated[str, typer.Argument(help=ROLES_HELP)],
+) -> None:
+    """Change an existing member's role (an account registered on the web made administrator,
+    a member made programme lead). Logged in the moderation log."""
+    from forum.accounts.services import AccountError, find_user, set_role_from_the_command_line
+    from forum.core.db import connect
+
+    settings = Settings()
+
+    async def run() -> str:
+        database = connect(settings.database_url)
+        try:
+            async with database.sessionmaker() as session, session.begin():
+                member = await find_user(session, username)
+                if member is None:
+                    raise AccountError("username", f"No member is called {username!r}.")
+                return await set_role_from_the_command_line(session, member, role)
+        finally:
+            await database.dispose()
+
+    try:
+        change = asyncio.run(run())
+    except AccountError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{username}: {change}")
 
 
 @category_app.command("list")

@@ -19,6 +19,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from forum.core.settings import Settings
 
+# The demo board's password (forum.demo), published in the README: an account signing in with
+# it is told to change it (`make run` loads the demo, administrator included, and a board
+# set up so and then opened to others kept it: the newcomer probe).
+DEMO_PASSWORD = "candor-demo"
+
 CONCURRENT = 2
 T = TypeVar("T")
 

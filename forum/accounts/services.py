@@ -33,7 +33,7 @@ from forum.accounts.models import (
 )
 from forum.accounts.passwords import Passwords
 from forum.core import events, timezones
-from forum.core.audit import audit
+from forum.core.audit import AuditEntry, audit
 from forum.core.cache import Cached
 from forum.core.db import rowcount, utcnow
 from forum.core.errors import DomainError, Forbidden
@@ -462,6 +462,37 @@ async def set_role(
     # showed "role=editor special_rank_id=None".
     audit(session, admin, "set_role", "user", member.id, "",
           f"{before} → {said(role, special_rank_id)}")  # fmt: skip
+
+
+async def set_role_from_the_command_line(session: AsyncSession, member: User, role: str) -> str:
+    """The operator sets a member's role (`candor user role`): on a fresh board the first
+    administrator registered on the web had no way to be made one (the newcomer probe). A
+    staff role brings its special rank, as `create_user` gives it; leaving one drops it.
+    Logged with no actor (the operator). The change in words."""
+    if role not in {r.value for r in Role}:
+        raise AccountError(
+            "role", f"Unknown role {role!r}: one of {', '.join(r.value for r in Role)}."
+        )
+    if is_deleted(member):
+        raise AccountError("role", "This account has been deleted: it keeps no role.")
+    staff_ranks = dict(
+        (await session.execute(
+            select(Rank.name, Rank.id).where(Rank.name.in_(("Administrator", "Moderator")))
+        )).all()
+    )  # fmt: skip
+    before = ROLE_LABELS.get(Role(member.role), member.role)
+    member.role = role
+    if role in (Role.moderator.value, Role.admin.value):
+        member.special_rank_id = staff_ranks.get(
+            "Administrator" if role == "admin" else "Moderator"
+        )
+    elif member.special_rank_id in staff_ranks.values():
+        member.special_rank_id = None
+    change = f"{before} → {ROLE_LABELS.get(Role(role), role)}"
+    detail = f"{change} (from the command line)"
+    session.add(AuditEntry(actor_id=None, action="set_role", target_type="user",
+                           target_id=member.id, detail=detail))  # fmt: skip
+    return change
 
 
 async def find_user(session: AsyncSession, username_or_email: str) -> User | None:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from forum.accounts import services as accounts
 from forum.accounts.models import ProfileState, Rank, User
+from forum.accounts.passwords import DEMO_PASSWORD
 from forum.accounts.web import Ctx
 from forum.core import ratelimit, timezones
 from forum.core.audit import audit
@@ -224,6 +225,11 @@ async def login(ctx: Ctx) -> Response:
     )
     _sign_in(ctx, token)
     ctx.flash(f"Welcome back, {user.username}.")
+    if password == DEMO_PASSWORD:
+        ctx.flash(
+            "This account signs in with the demo board's published password: change it "
+            "(Settings, Change password) before others can reach this board."
+        )
     return ctx.redirect(next_url)
 
 

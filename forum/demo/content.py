@@ -5,7 +5,7 @@ Written for Candor. Times are offsets in days before "now" so the board always l
 
 from __future__ import annotations
 
-DEMO_PASSWORD = "candor-demo"
+from forum.accounts.passwords import DEMO_PASSWORD  # noqa: F401  (the demo members' password)
 
 # username, email, role, location, days since joining, points carried over from the old board
 MEMBERS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -139,4 +140,38 @@ def test_cli_upgrade_demo_and_user_create(tmp_path: Path) -> None:
         "king",
     )
     assert bad_role.returncode == 2
+    # An existing account's role changes from the command line (the first administrator of a
+    # board registered on the web had no way to become one), and the log says so.
+    promoted = run("user", "role", "newmod", "admin")
+    assert promoted.returncode == 0 and "Moderator → Administrator" in promoted.stdout
+    lead = run("user", "role", "weakling", "programme_lead")
+    assert lead.returncode == 2 and "No member is called 'weakling'" in lead.stderr
+    unknown = run("user", "role", "newmod", "king")
+    assert unknown.returncode == 2 and "programme_lead" in unknown.stderr
+    assert "programme_lead" in run("user", "create", "--help").stdout
+
+    async def logged() -> tuple[str | None, str | None]:
+        from sqlalchemy import select
+
+        from forum.accounts.models import Rank, User
+        from forum.core.audit import AuditEntry
+        from forum.core.db import connect
+
+        database = connect(env["DATABASE_URL"])
+        try:
+            async with database.sessionmaker() as session:
+                entry = await session.scalar(
+                    select(AuditEntry).where(AuditEntry.action == "set_role")
+                )
+                rank = await session.scalar(
+                    select(Rank.name).join(User, User.special_rank_id == Rank.id)
+                    .where(User.username == "newmod")
+                )  # fmt: skip
+                return (entry.detail if entry else None), rank
+        finally:
+            await database.dispose()
+
+    detail, rank = asyncio.run(logged())
+    assert detail == "Moderator → Administrator (from the command line)"
+    assert rank == "Administrator"
     assert run("db", "recount").returncode == 0

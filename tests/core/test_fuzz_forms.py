@@ -53,7 +53,11 @@ TEXT = st.one_of(
                      "-1", "99999999999999999999", "0", "member", "moderator", "../../etc"]),
 )  # fmt: skip
 FORMS: list[tuple[str, str, list[str]]] = [
-    ("anonymous", "/register", ["username", "email", "location", "password", "password_confirm", "time_zone"]),
+    (
+        "anonymous",
+        "/register",
+        ["username", "email", "location", "password", "password_confirm", "time_zone"],
+    ),
     ("anonymous", "/login", ["username", "password", "next"]),
     ("anonymous", "/password/forgot", ["email"]),
     ("member", "/c/{slug}/new", ["title", "body", "post_anyway", "preview", "save_draft"]),
