@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.accounts.models import User, UserStatus
+from forum.accounts.models import Role, User, UserStatus
 from forum.accounts.services import DIGITS_FOR_LETTERS, is_suspended
 from forum.articles.models import Article
 from forum.core import ratelimit
@@ -176,6 +176,22 @@ async def check_rate(session: AsyncSession, settings: Settings, user: User) -> N
 
 def can_lead(user: User | None) -> bool:
     return user is not None and user.is_programme_lead
+
+
+ADMINS_NAMED = 3  # how many administrators a member who cannot lead is told to ask
+
+
+async def admin_names(session: AsyncSession, limit: int = ADMINS_NAMED) -> list[str]:
+    """A few active administrators' usernames (the longest-standing first): those a member who
+    would like to run a programme asks, since administrators appoint programme leads."""
+    return list(
+        await session.scalars(
+            select(User.username)
+            .where(User.role == Role.admin.value, User.status == UserStatus.active.value)
+            .order_by(User.id)
+            .limit(limit)
+        )
+    )
 
 
 def leads(user: User | None, programme: Programme) -> bool:
@@ -376,9 +392,15 @@ def _said(value: str, field: str, label: str, *, required: bool = False) -> str:
     return _shown(_text(value, field, label, required=required), field, label)
 
 
-async def _checked(session: AsyncSession, form: ProgrammeForm) -> dict[str, Any]:
+async def _checked(
+    session: AsyncSession, form: ProgrammeForm, only: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """The form's values as a programme's columns; a form at fault is refused with every
-    field's error at once (`FormErrors`)."""
+    field's error at once (`FormErrors`). `only`: those fields alone are checked and returned
+    (an open programme's settings that may still change, `CHANGEABLE`)."""
+    if only is not None:
+        full = await _checked(session, _with_checked_defaults(form, only))
+        return {k: v for k, v in full.items() if k in only}
     check = _Checks()
     name = check(lambda: _name(form.name), "")
     kind = check(lambda: _kind(form.kind), Kind.reverse.value)
@@ -467,21 +489,133 @@ def form_of(programme: Programme) -> ProgrammeForm:
 
 
 NOT_DRAFT = "Only a draft's settings can be changed: members may have read and applied to it."
+CLOSED_SETTINGS = "The programme is closed: its settings are settled."
+
+# Once a programme is open, what members applied on stays as it was: the kind (the sides they
+# chose), the topics (what they teach and learn), the time slots (their availability), the
+# training they acknowledged and the pilot size they were told of. The rest may change.
+FROZEN = ("kind", "topics", "slots", "training", "pilot_size")
+CHANGEABLE = ("name", "purpose", "junior_learns", "senior_learns", "evaluation", "ground_rules",
+              "starts_on", "ends_on", "checkin_days")  # fmt: skip
+FROZEN_WHY = (
+    "Members applied on these: the kind of mentoring (the side they chose), the topics (what "
+    "they teach and learn), the time slots (when they are free), the training they read and "
+    "the pilot size. They stay as they were when the programme opened; to change them, copy "
+    "the programme for a next round."
+)
+# Each setting in words (the History's record of a change).
+LABELS = {"name": "the name", "purpose": "the purpose", "junior_learns": "what the junior side "
+          "learns", "senior_learns": "what the senior side learns",
+          "evaluation": "how results are evaluated", "ground_rules": "the ground rules",
+          "starts_on": "the start date", "ends_on": "the end date",
+          "checkin_days": "the check-in interval"}  # fmt: skip
+SCHEDULE = ("starts_on", "ends_on", "checkin_days")
+
+
+def _with_checked_defaults(form: ProgrammeForm, only: tuple[str, ...]) -> ProgrammeForm:
+    """The form with every field outside `only` set to a value that passes its check."""
+    safe = ProgrammeForm(name="x", purpose="x", evaluation="x")
+    return ProgrammeForm(**{f: getattr(form if f in only else safe, f)
+                            for f in ProgrammeForm.__dataclass_fields__})  # fmt: skip
+
+
+def dates_words(starts: date | None, ends: date | None) -> str:
+    if starts and ends:
+        return f"{starts:%d %B %Y} to {ends:%d %B %Y}"
+    if starts:
+        return f"starting on {starts:%d %B %Y}, no end date"
+    if ends:
+        return f"no start date, ending on {ends:%d %B %Y}"
+    return "no dates set"
 
 
 async def update_programme(
     session: AsyncSession, settings: Settings, lead: User, programme: Programme,
     form: ProgrammeForm,
-) -> None:  # fmt: skip
-    """The lead changes a draft's settings (every field at fault at once, as when created)."""
+) -> list[str]:  # fmt: skip
+    """The lead changes a draft's settings (every field at fault at once, as when created);
+    once open (and while running), only the `CHANGEABLE` ones, with the same checks: what
+    members applied on (`FROZEN`) stays. Check-in rounds count from the start date with the
+    interval, so once the programme has started its start date stays, and once a check-in
+    round has opened the interval does (answers given would move to other rounds). A change
+    of schedule is told to the applicants and participants; every change is in the History.
+    Returns the settings changed (their names)."""
     require_lead(lead, programme)
-    if programme.status != ProgrammeStatus.draft.value:
-        raise ProgrammeError("programme", NOT_DRAFT)
-    values = await _checked(session, form)
+    if programme.status == ProgrammeStatus.draft.value:
+        values = await _checked(session, form)
+        await check_rate(session, settings, lead)
+        for key, value in values.items():
+            setattr(programme, key, value)
+        await session.flush()
+        return list(values)
+    if programme.status == ProgrammeStatus.closed.value:
+        raise ProgrammeError("programme", CLOSED_SETTINGS)
+    values = await _checked(session, form, CHANGEABLE)
+    changed = [k for k in CHANGEABLE if values[k] != getattr(programme, k)]
+    errors: dict[str, str] = {}
+    if programme.status == ProgrammeStatus.published.value:
+        start = starts_at(programme)
+        if "starts_on" in changed and start is not None and has_started(programme):
+            errors["starts_on"] = (
+                f"The programme started on {start:%d %B %Y}: its start date can no longer "
+                "change (check-in rounds count from it)."
+            )
+        round_ = current_round(programme)
+        if "checkin_days" in changed and round_ > 0:
+            errors["checkin_days"] = (
+                f"Check-in {round_} is open: the interval can no longer change (answers "
+                "already given would move to other rounds)."
+            )
+    if errors:
+        raise FormErrors(errors)
+    if not changed:
+        return []
     await check_rate(session, settings, lead)
-    for key, value in values.items():
-        setattr(programme, key, value)
+    before = {k: getattr(programme, k) for k in SCHEDULE}
+    for key in changed:
+        setattr(programme, key, values[key])
+    said = []
+    for key in changed:
+        if key == "checkin_days":
+            said.append(f"the check-in interval (now every {counted(values[key], 'day')})")
+        elif key not in ("starts_on", "ends_on"):
+            said.append(LABELS[key])
+    dates_changed = "starts_on" in changed or "ends_on" in changed
+    if dates_changed:
+        said.insert(0, f"the dates (were {dates_words(before['starts_on'], before['ends_on'])}; "
+                       f"now {dates_words(programme.starts_on, programme.ends_on)})")  # fmt: skip
+    log(session, lead, programme, "settings", "Changed the settings: " + ", ".join(said) + ".")
+    if dates_changed or "checkin_days" in changed:
+        await _tell_schedule(session, programme, dates_changed, "checkin_days" in changed)
     await session.flush()
+    return changed
+
+
+async def _tell_schedule(
+    session: AsyncSession, programme: Programme, dates: bool, interval: bool
+) -> None:
+    """Applicants still waiting or accepted, and participants in a running pair, are told of a
+    change of dates or of the check-in interval, leading to the programme's page."""
+    live = (ApplicationStatus.pending.value, ApplicationStatus.accepted.value)
+    ids = set(
+        await session.scalars(
+            select(Application.user_id).where(
+                Application.programme_id == programme.id, Application.status.in_(live)
+            )
+        )
+    )
+    for pair in await pairs_of(session, programme):
+        if pair.status == PairStatus.active.value:
+            ids |= {pair.junior_id, pair.senior_id}
+    parts = []
+    if dates:
+        parts.append(f"dates are now {dates_words(programme.starts_on, programme.ends_on)}")
+    if interval:
+        parts.append(f"check-ins come every {counted(programme.checkin_days, 'day')}")
+    sentence = f"{title(programme)} has changed: its " + "; ".join(parts)
+    link = path("programme", programme_id=programme.id)
+    for uid in sorted(ids - {programme.lead_id}):
+        tell(session, uid, NoteKind.programme, sentence[:200], link)
 
 
 async def open_programme(
@@ -1793,6 +1927,73 @@ async def add_question(
     session.add(question)
     await session.flush()
     return question
+
+
+async def answer_counts(session: AsyncSession, programme: Programme) -> dict[int, int]:
+    """How many answers (check-ins and closing survey) each of the programme's questions has."""
+    rows = await session.execute(
+        select(CheckinAnswer.question_id, func.count(CheckinAnswer.id))
+        .where(CheckinAnswer.programme_id == programme.id)
+        .group_by(CheckinAnswer.question_id)
+    )
+    return {qid: int(n) for qid, n in rows}
+
+
+FRANKNESS_FIXED = (
+    "The frankness question is asked in every programme, so that programmes can be compared: "
+    "it cannot be changed or removed."
+)
+
+
+def question_answered(n: int) -> str:
+    return (
+        f"This question has {counted(n, 'answer')}: it can no longer be reworded or removed "
+        "(its answers were given to these words, and its figures would be lost). Add a new "
+        "question instead."
+    )
+
+
+async def change_question(
+    session: AsyncSession, settings: Settings, lead: User, programme: Programme,
+    question_id: int, action: str, prompt: str = "",
+) -> CheckinQuestion | None:  # fmt: skip
+    """The lead rewords (`action` "edit") or removes ("remove") a check-in question. Rules: the
+    frankness question never changes (every programme asks it); any other question, the
+    default "Anything you would like the programme's lead to know?" included, is reworded or
+    removed only while nobody has answered it (answers belong to the words they answered, and
+    a removed question's figures would go with it). A closed programme's questions are settled.
+    Returns the reworded question (None: removed)."""
+    require_lead(lead, programme)
+    field = f"question-{question_id}"
+    question = await session.get(CheckinQuestion, question_id)
+    if question is None or question.programme_id != programme.id:
+        raise ProgrammeError("question", "There is no such question.", status=404)
+    if programme.status == ProgrammeStatus.closed.value:
+        raise ProgrammeError(field, "The programme is closed: its questions are settled.")
+    if action not in ("edit", "remove"):
+        raise ProgrammeError(field, "Choose to reword or to remove the question.")
+    if question.frankness:
+        raise ProgrammeError(field, FRANKNESS_FIXED)
+    answers = (await answer_counts(session, programme)).get(question.id, 0)
+    if answers:
+        raise ProgrammeError(field, question_answered(answers))
+    if action == "edit":
+        new = clean_line(prompt)
+        if not new or len(new) > 300:
+            raise ProgrammeError(field, "Write the question (at most 300 characters).")
+        _shown(new, field, "The question")
+        await check_rate(session, settings, lead)
+        if new != question.prompt:
+            log(session, lead, programme, "question",
+                f"Reworded a check-in question: “{question.prompt}” is now “{new}”.")  # fmt: skip
+            question.prompt = new
+        await session.flush()
+        return question
+    await check_rate(session, settings, lead)
+    log(session, lead, programme, "question", f"Removed the check-in question “{question.prompt}”.")
+    await session.delete(question)
+    await session.flush()
+    return None
 
 
 async def participant_sides(session: AsyncSession, programme: Programme, user_id: int) -> set[str]:

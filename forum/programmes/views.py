@@ -55,10 +55,13 @@ async def _lead_programme(ctx: Ctx) -> Programme:
 async def programmes(ctx: Ctx) -> Response:
     rows = await svc.programmes_list(ctx.db, ctx.user)
     mine = await svc.my_programmes(ctx.db, ctx.user) if ctx.user else []
+    can_lead = svc.can_lead(ctx.user)
     return ctx.render(
         "programmes/list.html",
-        {"rows": rows, "mine": mine, "can_lead": svc.can_lead(ctx.user), "phase": svc.phase},
-    )
+        {"rows": rows, "mine": mine, "can_lead": can_lead, "phase": svc.phase,
+         # A member who cannot lead is told whom to ask (administrators appoint leads).
+         "admins": [] if can_lead or ctx.user is None else await svc.admin_names(ctx.db)},
+    )  # fmt: skip
 
 
 FORM_FIELDS = [f for f in svc.ProgrammeForm.__dataclass_fields__]
@@ -102,7 +105,7 @@ async def _form_context(ctx: Ctx, form: svc.ProgrammeForm) -> dict[str, Any]:
 async def new_programme(ctx: Ctx) -> Response:
     assert ctx.user is not None
     if not svc.can_lead(ctx.user):
-        return ctx.render_error(403, "Only programme leads and administrators create programmes.")
+        return ctx.render("programmes/no_lead.html", {"admins": await svc.admin_names(ctx.db)}, 403)
     if ctx.request.method == "GET":
         return ctx.render("programmes/new.html", await _form_context(ctx, svc.ProgrammeForm()))
     form = _programme_form(await ctx.form())
@@ -121,30 +124,64 @@ async def new_programme(ctx: Ctx) -> Response:
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
+async def _settings_context(
+    ctx: Ctx, programme: Programme, form: svc.ProgrammeForm
+) -> dict[str, Any]:
+    """The settings form: a draft's in full; an open or running programme's with what members
+    applied on (`svc.FROZEN`) shown read-only, as the programme holds it."""
+    context = await _form_context(ctx, form)
+    context["programme"] = programme
+    frozen = programme.status != ProgrammeStatus.draft.value
+    context["frozen"] = frozen
+    if frozen:
+        context["frozen_why"] = svc.FROZEN_WHY
+        context["kind_label"] = svc.KINDS.get(programme.kind, (programme.kind, ""))[0]
+        context["frozen_training"] = await svc.training_articles(ctx.db, programme)
+        context["frozen_topics"] = svc.lines(programme.topics)
+        context["frozen_slots"] = slot_labels(svc.lines(programme.slots))
+    return context
+
+
 @view(login=True)
 async def programme_settings(ctx: Ctx) -> Response:
-    """A draft's settings, changed by its lead (or an administrator) before it opens."""
+    """A programme's settings, changed by its lead (or an administrator): a draft's all of
+    them; once open, and while running, all but what members applied on (`svc.FROZEN`). A
+    closed programme's are settled."""
     programme = await _lead_programme(ctx)
     assert ctx.user is not None
-    if programme.status != ProgrammeStatus.draft.value:
-        return ctx.render_error(400, svc.NOT_DRAFT)
+    if programme.status == ProgrammeStatus.closed.value:
+        return ctx.render_error(400, svc.CLOSED_SETTINGS)
     if ctx.request.method == "GET":
-        context = await _form_context(ctx, svc.form_of(programme))
-        context["programme"] = programme
+        context = await _settings_context(ctx, programme, svc.form_of(programme))
         return ctx.render("programmes/new.html", context)
     form = _programme_form(await ctx.form())
+    draft = programme.status == ProgrammeStatus.draft.value
     try:
-        await svc.update_programme(ctx.db, ctx.settings, ctx.user, programme, form)
+        changed = await svc.update_programme(ctx.db, ctx.settings, ctx.user, programme, form)
     except svc.Forbidden:
         raise
     except (svc.ProgrammeError, RateLimited) as exc:
         programme_id = programme.id
         await ctx.rollback()
-        context = await _form_context(ctx, form)
-        context["programme"] = await ctx.db.get(Programme, programme_id)
+        found = await ctx.db.get(Programme, programme_id)
+        assert found is not None
+        if not draft:
+            # What members applied on is shown as the programme holds it, not as sent.
+            kept = svc.form_of(found)
+            form = svc.ProgrammeForm(**{f: getattr(form if f in svc.CHANGEABLE else kept, f)
+                                        for f in FORM_FIELDS})  # fmt: skip
+        context = await _settings_context(ctx, found, form)
         context["errors"] = getattr(exc, "errors", None) or {exc.field or "name": exc.message}
         return ctx.render("programmes/new.html", context, exc.status)
-    ctx.flash("Settings saved. The programme is still a draft.")
+    if draft:
+        ctx.flash("Settings saved. The programme is still a draft.")
+    elif not changed:
+        ctx.flash("Nothing was changed.")
+    elif any(k in svc.SCHEDULE for k in changed):
+        ctx.flash("Settings saved. Applicants and participants were told of the new dates or "
+                  "check-in interval; the change is in the History.")  # fmt: skip
+    else:
+        ctx.flash("Settings saved; the change is in the History.")
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
 
@@ -739,10 +776,70 @@ async def add_question(ctx: Ctx) -> Response:
     except svc.Forbidden:
         raise
     except (svc.ProgrammeError, RateLimited) as exc:
-        return await _proposal_refused(ctx, programme, exc, "prompt", {"question": typed})
+        return await _questions_refused(ctx, programme, exc, "prompt", {"question": typed})
     ctx.flash("Question added to the closing survey." if when == "closing"
               else "Question added to the check-in.")  # fmt: skip
-    return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id) + "#checkin")
+    return ctx.redirect(ctx.url("programme_questions", programme_id=programme.id))
+
+
+async def _questions_page(
+    ctx: Ctx, programme: Programme, errors: dict[str, str] | None = None, status: int = 200,
+    typed: dict[str, Any] | None = None,
+) -> Response:  # fmt: skip
+    """The lead's check-in questions: each with what may be done with it (reworded or removed
+    while unanswered; the frankness question never), and the form adding one."""
+    asked = await svc.questions(ctx.db, programme, closing=None)
+    return ctx.render(
+        "programmes/questions.html",
+        {"programme": programme, "questions": asked,
+         "answers": await svc.answer_counts(ctx.db, programme),
+         "note": svc.NOTE if any(svc.is_note(q) for q in asked) else None,
+         "is_note": svc.is_note, "errors": errors or {}, "typed": typed or {}},
+        status,
+    )  # fmt: skip
+
+
+async def _questions_refused(
+    ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, field: str,
+    typed: dict[str, Any],
+) -> Response:  # fmt: skip
+    programme_id = programme.id
+    await ctx.rollback()
+    found = await ctx.db.get(Programme, programme_id)
+    assert found is not None
+    return await _questions_page(ctx, found, {exc.field or field: exc.message}, exc.status, typed)
+
+
+@view(login=True)
+async def questions(ctx: Ctx) -> Response:
+    return await _questions_page(ctx, await _lead_programme(ctx))
+
+
+@view(login=True)
+async def change_question(ctx: Ctx) -> Response:
+    """Reword or remove one check-in question (see `svc.change_question` for the rules)."""
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    question_id = field_int(data, "question")
+    action = field_str(data, "action", 20)
+    prompt = field_str(data, "prompt", 1000)
+    if question_id is None:
+        return ctx.render_error(400, "Choose a question to reword or remove.")
+    try:
+        changed = await svc.change_question(
+            ctx.db, ctx.settings, ctx.user, programme, question_id, action, prompt
+        )
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        if exc.status == 404:
+            raise
+        return await _questions_refused(
+            ctx, programme, exc, f"question-{question_id}", {"edit": {question_id: prompt}}
+        )
+    ctx.flash("Question removed." if changed is None else "Question saved.")
+    return ctx.redirect(ctx.url("programme_questions", programme_id=programme.id))
 
 
 @view(login=True)
@@ -1012,6 +1109,10 @@ routes = [
           name="programme_pair_by_hand"),
     Route("/programmes/{programme_id:id}/questions", add_question, methods=["POST"],
           name="programme_question"),
+    Route("/programmes/{programme_id:id}/questions", questions, methods=["GET"],
+          name="programme_questions"),
+    Route("/programmes/{programme_id:id}/questions/change", change_question, methods=["POST"],
+          name="programme_question_change"),
     Route("/programmes/{programme_id:id}/checkin", checkin, methods=["GET", "POST"],
           name="programme_checkin"),
     Route("/programmes/{programme_id:id}/dashboard", dashboard, methods=["GET"],

@@ -103,6 +103,8 @@ ACCESS: dict[str, set[str]] = {
     "programme_follow_up": ADMINS, "programme_close": ADMINS, "programme_history": ADMINS,
     # Pairing by hand after publishing is the lead's (here the programme is open: 400).
     "programme_pair_by_hand": ADMINS,
+    # The check-in questions' own page, and rewording or removing one: the lead's.
+    "programme_questions": ADMINS, "programme_question_change": ADMINS,
 }  # fmt: skip
 
 

@@ -52,8 +52,10 @@ async def test_a_new_programme_asks_it_last_in_every_check_in_not_in_the_closing
         assert [q.prompt for q in closing] == [svc.FRANKNESS, "What did you learn?"]
     await db.commit()
     await login(client, "leader")
-    page = (await client.get(f"/programmes/{programme.id}/proposal")).text
-    assert f"<li>{NOTE_HTML} <span" in page
+    # The questions have a page of their own (they were under "Pairing").
+    page = (await client.get(f"/programmes/{programme.id}/questions")).text
+    assert "<h1>Check-in questions</h1>" in page
+    assert f'">{NOTE_HTML} <span' in page
     assert "which they may leave empty" in page
 
 

@@ -168,7 +168,10 @@ async def test_a_new_programme_is_a_draft_seen_by_its_lead_and_admins_until_open
     assert opened.status_code == 303
     await db.refresh(programme)
     assert programme.status == "open"
-    assert (await client.get(settings_page)).status_code == 400
+    # Once open, the settings page still answers: what members apply on is read-only there.
+    reopened = await client.get(settings_page)
+    assert reopened.status_code == 200 and "Settings members applied on" in reopened.text
+    assert 'name="kind"' not in reopened.text and 'name="slots"' not in reopened.text
     assert (await send(client, f"{page}/open", {"confirm": "yes"}, page)).status_code == 400
     await enrol(db, settings, programme, member, "junior")
     assert [m.programme.id for m in await svc.my_programmes(db, member)] == [programme.id]

@@ -236,7 +236,8 @@ async def test_the_leads_refused_forms_come_back_with_what_was_typed(
                             {"prompt": typed, "kind": "text", "side": "senior",
                              "when": "closing"}, page)  # fmt: skip
     assert asked.status_code == 400 and "at most 300 characters" in asked.text
-    assert typed.strip() in asked.text and "<h1>Pairing</h1>" in asked.text
+    # Back on the check-in questions' own page (they were under "Pairing").
+    assert typed.strip() in asked.text and "<h1>Check-in questions</h1>" in asked.text
     assert '<option value="text" selected>' in asked.text
     assert '<option value="senior" selected>' in asked.text
     assert '<option value="closing" selected>' in asked.text
@@ -266,3 +267,4 @@ async def test_the_leads_refused_forms_come_back_with_what_was_typed(
                        (f"/programmes/{programme.id}/edit", {"action": "swap", "pair": one})):  # fmt: skip
         refused = await post_form(client, path, data, f"/programmes/{programme.id}")
         assert refused.status_code == 403 and "<h1>Pairing</h1>" not in refused.text, path
+        assert "<h1>Check-in questions</h1>" not in refused.text, path
