@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.core.audit import AuditEntry
 from forum.core.db import utcnow
 from forum.core.settings import Settings
 from forum.messages.models import VISIBLE_STATES, Message, MessageState
@@ -105,6 +106,8 @@ class Dashboard:
     # Pairs that ended: the two names, when, and why in words.
     ended: list[tuple[str, str, Pair]] = field(default_factory=list)
     closing: Closing | None = None  # once the programme is closed
+    # Members who left with a reason (the lead's only): member id to their words.
+    leave_reasons: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -256,6 +259,15 @@ async def build(
     names = await usernames(session, {i for p in gone for i in (p.junior_id, p.senior_id)})
     board.ended = [(names.get(p.junior_id, "a former member"),
                     names.get(p.senior_id, "a former member"), p) for p in gone]  # fmt: skip
+    if gone:
+        for actor, reason in await session.execute(
+            select(AuditEntry.actor_id, AuditEntry.reason)
+            .where(AuditEntry.action == "programme_leave", AuditEntry.target_type == "programme",
+                   AuditEntry.target_id == programme.id, AuditEntry.reason != "")
+            .order_by(AuditEntry.id)
+        ):  # fmt: skip
+            if actor is not None:
+                board.leave_reasons[actor] = reason
     regular = [q for q in asked if not q.closing]
     for side in (Side.junior.value, Side.senior.value):
         board.frankness[side] = {
@@ -486,6 +498,39 @@ async def dismissive_target(
     if message is None:
         raise ProgrammeError("pair", "Your partner has not written anything you could report.")
     return pair, message
+
+
+async def latest_reported(
+    session: AsyncSession, user_id: int, pairs: list[Pair], reportable: set[int]
+) -> dict[int, datetime]:
+    """For each reportable pair whose partner's latest message (the one the programme page's
+    link reports) the member has reported already: when (the page says so in place of the
+    link)."""
+    found: dict[int, datetime] = {}
+    for pair in pairs:
+        if pair.id not in reportable:
+            continue
+        partner = pair.senior_id if user_id == pair.junior_id else pair.junior_id
+        latest = await session.scalar(
+            select(Message.id).where(_reportable(pair, partner)).order_by(Message.id.desc())
+        )
+        when = await session.scalar(
+            select(func.min(Report.created_at)).where(
+                Report.message_id == latest, Report.reporter_id == user_id
+            )
+        )
+        if when is not None:
+            found[pair.id] = when
+    return found
+
+
+async def reported_at(session: AsyncSession, user: User, message_id: int) -> datetime | None:
+    """When the member reported this message (as dismissive or otherwise); None: never."""
+    return await session.scalar(
+        select(func.min(Report.created_at)).where(
+            Report.message_id == message_id, Report.reporter_id == user.id
+        )
+    )
 
 
 async def report_dismissive(

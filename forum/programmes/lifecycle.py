@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
-from forum.core.audit import AuditEntry
+from forum.core.audit import AuditEntry, audit
 from forum.core.db import utcnow
 from forum.core.pagination import Page, paginate
 from forum.core.settings import Settings
@@ -153,12 +153,32 @@ async def leaving_pairs(session: AsyncSession, programme: Programme, user: User)
     return pairs
 
 
+LEAVE_REASON_MAX = 500
+LEAVE_REASON_TOO_LONG = (
+    f"The reason can have at most {LEAVE_REASON_MAX} characters: shorten it (nothing has "
+    "changed yet)."
+)
+
+
+def leave_reason(value: str) -> str:
+    """A leaving member's optional reason, for the lead only: one paragraph, at most
+    LEAVE_REASON_MAX characters."""
+    reason = " ".join(value.split())
+    if len(reason) > LEAVE_REASON_MAX:
+        raise ProgrammeError("reason", LEAVE_REASON_TOO_LONG)
+    return reason
+
+
 async def leave(
-    session: AsyncSession, settings: Settings, user: User, programme: Programme
-) -> list[Pair]:
+    session: AsyncSession, settings: Settings, user: User, programme: Programme,
+    reason: str = "",
+) -> list[Pair]:  # fmt: skip
     """After publishing, a participant leaves: their pair ends (the pair space stays readable
-    to both), their application is withdrawn, and their partner and the lead are told."""
+    to both), their application is withdrawn, and their partner and the lead are told. Their
+    optional `reason` is the lead's only (the History, the dashboard's ended pairs): never the
+    partner's."""
     pairs = await leaving_pairs(session, programme, user)
+    reason = leave_reason(reason)
     await check_rate(session, settings, user)
     now = utcnow()
     partners = {p.senior_id if p.junior_id == user.id else p.junior_id for p in pairs}
@@ -175,14 +195,25 @@ async def leave(
     for application in await own_applications(session, programme, user.id):
         if application.status in LIVE:
             application.status = ApplicationStatus.withdrawn.value
+    with_whom = ", ".join(sorted(names.values())) or "their partner"
+    audit(
+        session, user, "programme_leave", "programme", programme.id, reason=reason,
+        detail=f"{user.username} left the programme; their pair with {with_whom} ended."
+        + (f" Their reason: {stop(reason)}" if reason else " They gave no reason."),
+    )  # fmt: skip
     if programme.lead_id is not None:
-        with_whom = ", ".join(sorted(names.values())) or "their partner"
         tell(
             session, programme.lead_id, NoteKind.programme_lead,
             f"{user.username} left {title(programme)}; their pair with {with_whom} has ended",
             path("programme_dashboard", programme_id=programme.id), actor_id=user.id,
         )  # fmt: skip
     return pairs
+
+
+def stop(text: str) -> str:
+    """A sentence typed with or without its final full stop, ending with one (never two)."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".!?…" else text + "."
 
 
 # --- dismissive reports: the lead's follow-up ---------------------------------------------------
@@ -263,7 +294,7 @@ async def follow_up(
         f"Followed up a dismissive report in the pair {names.get(pair.junior_id, '?')} and "
         f"{names.get(pair.senior_id, '?')}: {FOLLOW_UPS[action]}."
     )
-    log(session, lead, programme, "follow_up", words + (f" Note: {note}" if note else ""))
+    log(session, lead, programme, "follow_up", words + (f" Note: {stop(note)}" if note else ""))
     return report
 
 

@@ -246,6 +246,7 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
     mine = await svc.applications(ctx.db, programme, user.id) if user else []
     pairs = await svc.my_pair(ctx.db, programme, user.id) if user else []
     live = [a for a, _ in mine if a.status in life.LIVE]
+    reportable = await dash.reportable_pairs(ctx.db, user.id, pairs) if user else set()
     closing_due: list[str] = []
     partners: dict[int, str] = {}
     may_withdraw = False
@@ -290,7 +291,9 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "started": svc.has_started(programme),
         "not_started": svc.not_started_message(programme),
         # Pairs whose partner has written something the member could report as dismissive.
-        "reportable": await dash.reportable_pairs(ctx.db, user.id, pairs) if user else set(),
+        "reportable": reportable,
+        # Their partner's latest message reported already: when, in place of the link.
+        "reported": await dash.latest_reported(ctx.db, user.id, pairs, reportable) if user else {},
         "meetings": await svc.meetings(ctx.db, [p.id for p in pairs]),
         # This round's check-in answered already, by side: the link says so (it asked again).
         "checkin_answered": await _checkin_answered(ctx, programme, pairs),
@@ -384,9 +387,13 @@ async def leave(ctx: Ctx) -> Response:
     programme = await _programme(ctx)
     assert ctx.user is not None
     pairs = await life.leaving_pairs(ctx.db, programme, ctx.user)
-    confirmed = False
+    confirmed, reason, error = False, "", ""
     if ctx.request.method == "POST":
-        confirmed = field_str(await ctx.form(), "confirm", 10) == CONFIRM
+        data = await ctx.form()
+        confirmed = field_str(data, "confirm", 10) == CONFIRM
+        reason = field_str(data, "reason", 5000)
+        if len(" ".join(reason.split())) > life.LEAVE_REASON_MAX:
+            confirmed, error = False, life.LEAVE_REASON_TOO_LONG
     if not confirmed:
         partners = await svc.usernames(
             ctx.db, {p.senior_id if p.junior_id == ctx.user.id else p.junior_id for p in pairs}
@@ -394,13 +401,15 @@ async def leave(ctx: Ctx) -> Response:
         return ctx.render(
             "programmes/confirm_leave.html",
             {"programme": programme, "partners": sorted(partners.values()),
-             "refused": ctx.request.method == "POST"},
+             "refused": ctx.request.method == "POST" and not error, "reason": reason,
+             "errors": {"reason": error} if error else {},
+             "reason_max": life.LEAVE_REASON_MAX},
             400 if ctx.request.method == "POST" else 200,
         )  # fmt: skip
-    await life.leave(ctx.db, ctx.settings, ctx.user, programme)
+    await life.leave(ctx.db, ctx.settings, ctx.user, programme, reason)
     ctx.flash(
         "You have left the programme. Your pair has ended; your partner and the lead were "
-        "told. Your private space stays readable."
+        "told. Your private space stays readable. You cannot join this programme again."
     )
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))
 
@@ -976,6 +985,15 @@ async def dismissive(ctx: Ctx) -> Response:
         confirmed = field_str(data, "confirm", 10) == CONFIRM
         message_id = field_int(data, "message_id")
     pair, message = await dash.dismissive_target(ctx.db, ctx.user, programme, pair_id, message_id)
+    reported = await dash.reported_at(ctx.db, ctx.user, message.id)
+    if reported is not None:
+        # Reported already (the pair space's link stays under the message): said kindly, with
+        # the way back, not a bare refusal. Nothing is reported twice.
+        return ctx.render(
+            "programmes/reported_already.html",
+            {"programme": programme, "pair": pair, "message": message, "reported": reported},
+            409 if ctx.request.method == "POST" else 200,
+        )
     if not confirmed:
         partner = pair.senior_id if ctx.user.id == pair.junior_id else pair.junior_id
         names = await svc.usernames(ctx.db, {partner})

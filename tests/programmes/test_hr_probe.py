@@ -297,3 +297,105 @@ async def test_the_programme_form_marks_required_fields_and_takes_a_number_of_da
     assert '<span class="required" aria-hidden="true">*</span>' in form
     assert 'name="checkin_days" type="number" min="1" max="365"' in form
     assert 'name="junior_learns" rows="3">' in form  # optional: not marked
+
+
+# --- 5. leaving, with a reason for the lead only ---------------------------------------------------
+
+
+async def test_leaving_takes_an_optional_reason_for_the_lead_and_says_one_thing_after(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    (pair,) = await publish_pairs(db, settings, lead, programme)
+    junior = await db.get(type(lead), pair.junior_id)
+    assert junior is not None
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    await login(client, junior.username)
+    confirm = await client.get(f"{page}/leave")
+    assert 'name="reason"' in confirm.text and "only the programme's lead reads it" in confirm.text
+    too_long = await post_form(client, f"{page}/leave",
+                               {"confirm": "yes", "reason": "Busy. " * 100}, page)  # fmt: skip
+    assert too_long.status_code == 400 and "at most 500 characters" in too_long.text
+    assert "Busy. Busy." in too_long.text
+    await db.refresh(pair)
+    assert pair.status == "active"
+    left = await post_form(client, f"{page}/leave",
+                           {"confirm": "yes", "reason": "My team moved to nights."}, page)  # fmt: skip
+    assert left.status_code == 303
+    after = (await client.get(page)).text
+    assert "You left the programme: you cannot join it again." in after
+    assert "if you would like a new partner" not in after
+    # The partner never reads the reason; the lead does, in the History and the dashboard.
+    client.cookies.clear()
+    await login(client, "senior0")
+    assert "nights" not in (await client.get(page)).text
+    client.cookies.clear()
+    await login(client, "leader")
+    assert "Their reason: My team moved to nights." in (await client.get(f"{page}/history")).text
+    assert "“My team moved to nights.”" in (await client.get(f"{page}/dashboard")).text
+
+
+# --- 6. reporting the same message twice ---------------------------------------------------------
+
+
+async def test_a_message_reported_already_says_so_kindly_not_a_bare_error(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    from forum.messages.models import Conversation
+    from forum.messages.services import reply
+
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    (pair,) = await publish_pairs(db, settings, lead, programme)
+    senior = await db.get(type(lead), pair.senior_id)
+    junior = await db.get(type(lead), pair.junior_id)
+    conversation = await db.get(Conversation, pair.conversation_id)
+    assert senior is not None and junior is not None and conversation is not None
+    message = await reply(db, settings, senior, conversation, "Juniors never get this.")
+    message.state = "clear"
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    action = f"{page}/pairs/{pair.id}/dismissive"
+    await login(client, junior.username)
+    done = await post_form(client, action, {"confirm": "yes", "message_id": str(message.id)},
+                           page)  # fmt: skip
+    assert done.status_code == 303
+    # The programme page: "reported on …" in place of the link.
+    shown = (await client.get(page)).text
+    assert "latest message: reported on" in shown and f'href="{action}"' not in shown
+    # The pair space's link, clicked again: a page saying so, with the way back.
+    again = await client.get(f"/programmes/messages/{message.id}/dismissive",
+                             follow_redirects=True)  # fmt: skip
+    assert again.status_code == 200 and "You have reported this message" in again.text
+    assert f'href="/messages/{pair.conversation_id}"' in again.text
+    twice = await post_form(client, action, {"confirm": "yes", "message_id": str(message.id)},
+                            page)  # fmt: skip
+    assert twice.status_code == 409 and "Reported on" in twice.text
+
+
+# --- 10. stale hints --------------------------------------------------------------------------------
+
+
+async def test_hints_fit_where_the_member_stands(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    from forum.programmes import lifecycle as life
+
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    (pair,) = await publish_pairs(db, settings, lead, programme)
+    junior = await db.get(type(lead), pair.junior_id)
+    assert junior is not None
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    await login(client, junior.username)
+    running = (await client.get(page)).text
+    assert "about the next round" not in running  # paired: nothing to ask about
+    assert "has written in your private space, you can report" in running
+    await life.close(db, settings, lead, programme)
+    await db.commit()
+    closed = (await client.get(page)).text
+    assert "has written in your private space, you can report" not in closed
+    assert life.stop("he apologised.") == "he apologised." and life.stop("ok") == "ok."
