@@ -420,7 +420,7 @@ STATUSES = {"pending": "Waiting for a decision", "accepted": "Accepted", "declin
 
 
 async def _applications_page(
-    ctx: Ctx, programme: Programme, errors: dict[int, str] | None = None,
+    ctx: Ctx, programme: Programme, errors: dict[Any, str] | None = None,
     typed: dict[int, str] | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
     """The lead's applications; a refused decline comes back with its error and the reason
@@ -481,6 +481,40 @@ async def decide(ctx: Ctx) -> Response:
     ctx.flash(
         (f"{done}: {name}'s application ({application.side} side)." if name else f"{done}.") + told
     )
+    return ctx.redirect(ctx.url("programme_applications", programme_id=programme.id))
+
+
+@view(login=True)
+async def accept_selected(ctx: Ctx) -> Response:
+    """Accept the ticked applications at once: each as one accept is (its applicant told)."""
+    programme = await _lead_programme(ctx)
+    assert ctx.user is not None
+    data = await ctx.form()
+    raw = [str(v)[:20] for v in data.getlist("application")[:500]]
+    ids = list(dict.fromkeys(int(v) for v in raw if svc.ID_RE.fullmatch(v)))
+    if not ids or len(ids) != len(dict.fromkeys(raw)):
+        return await _applications_page(
+            ctx, programme, {"selected": "Tick the applications to accept."}, status=400
+        )
+    pending = {a.id for a, _ in await svc.applications(ctx.db, programme) if a.status == "pending"}
+    try:
+        for application_id in ids:
+            if application_id not in pending:
+                raise svc.ProgrammeError(
+                    "selected", "an application ticked is no longer waiting for a decision."
+                )
+            await svc.decide(ctx.db, ctx.settings, ctx.user, programme, application_id, True)
+    except svc.Forbidden:
+        raise
+    except (svc.ProgrammeError, RateLimited) as exc:
+        programme_id = programme.id
+        await ctx.rollback()
+        found = await ctx.db.get(Programme, programme_id)
+        assert found is not None
+        return await _applications_page(
+            ctx, found, {"selected": f"Nothing was accepted: {exc.message}"}, status=exc.status
+        )
+    ctx.flash(f"Accepted {counted(len(ids), 'application')}; each applicant was told.")
     return ctx.redirect(ctx.url("programme_applications", programme_id=programme.id))
 
 
@@ -1112,6 +1146,8 @@ routes = [
           name="programme_leave"),
     Route("/programmes/{programme_id:id}/applications", applications, methods=["GET"],
           name="programme_applications"),
+    Route("/programmes/{programme_id:id}/applications/accept", accept_selected,
+          methods=["POST"], name="programme_accept_selected"),
     Route("/programmes/{programme_id:id}/applications/{application_id:id}", decide,
           methods=["POST"], name="programme_decide"),
     Route("/programmes/{programme_id:id}/proposal", proposal, methods=["GET"],

@@ -105,6 +105,8 @@ ACCESS: dict[str, set[str]] = {
     "programme_pair_by_hand": ADMINS,
     # The check-in questions' own page, and rewording or removing one: the lead's.
     "programme_questions": ADMINS, "programme_question_change": ADMINS,
+    # Accepting the ticked applications at once: the lead's.
+    "programme_accept_selected": ADMINS,
 }  # fmt: skip
 
 

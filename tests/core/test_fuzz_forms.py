@@ -193,6 +193,7 @@ FORMS: list[tuple[str, str, list[str]]] = [
     ("member", "/programmes/{programme}/pairs/999999/meeting", ["met_on"]),
     ("member", "/programmes/{programme}/pairs/999999/meetings/999999/remove", ["csrftoken_extra"]),
     ("admin", "/programmes/{programme}/questions/change", ["question", "action", "prompt"]),
+    ("admin", "/programmes/{programme}/applications/accept", ["application"]),
 ]
 COUNTED = (User, Thread, Post, Report, Article, WatchedPhrase, Guidelines, EmailChange, Draft,
            NotificationPreference, ThreadWatch, CategoryWatch, Conversation, Message, Block,

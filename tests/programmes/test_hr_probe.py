@@ -399,3 +399,51 @@ async def test_hints_fit_where_the_member_stands(
     closed = (await client.get(page)).text
     assert "has written in your private space, you can report" not in closed
     assert life.stop("he apologised.") == "he apologised." and life.stop("ok") == "ok."
+
+
+# --- 7. the applications page ----------------------------------------------------------------------
+
+
+async def test_applications_accept_selected_at_once_and_decline_is_behind_a_disclosure(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    made = []
+    for i in range(3):
+        member = await make_user(db, settings, username=f"applicant{i}")
+        made.append((member, await enrol(db, settings, programme, member, "junior")))
+    await make_user(db, settings, username="plain")
+    await db.commit()
+    page = f"/programmes/{programme.id}/applications"
+    bulk = f"{page}/accept"
+    await login(client, "leader")
+    shown = (await client.get(page)).text
+    assert '<summary aria-label="Decline applicant0 (junior)…">Decline…</summary>' in shown
+    assert 'form="accept-selected"' in shown and "Accept selected" in shown
+    assert '<td class="nowrap" data-label="Decide">' not in shown
+    nothing = await post_form(client, bulk, {}, page)
+    assert nothing.status_code == 400 and "Tick the applications to accept." in nothing.text
+    token = await csrf_token(client, page)
+    chosen = [str(made[0][1].id), str(made[1][1].id)]
+    forged = await client.post(bulk, data={"application": chosen})
+    assert forged.status_code == 403
+    accepted = await client.post(bulk, data={"application": chosen, "csrftoken": token})
+    assert accepted.status_code == 303
+    for member, application in made:
+        await db.refresh(application)
+        expected = "accepted" if str(application.id) in chosen else "pending"
+        assert application.status == expected
+        news = [n for n in await told(db, member.id) if "was accepted" in n]
+        assert len(news) == (1 if expected == "accepted" else 0)
+    # Ticking one decided already: nothing is accepted, said why.
+    again = await client.post(
+        bulk, data={"application": [str(made[0][1].id), str(made[2][1].id)], "csrftoken": token}
+    )
+    assert again.status_code == 400 and "no longer waiting for a decision" in again.text
+    await db.refresh(made[2][1])
+    assert made[2][1].status == "pending"
+    client.cookies.clear()
+    await login(client, "plain")
+    other = await post_form(client, bulk, {"application": str(made[2][1].id)}, "/programmes")
+    assert other.status_code == 403
