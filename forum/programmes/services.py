@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import case, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -685,8 +685,10 @@ def visible(user: User | None, programme: Programme) -> bool:
 async def programmes_list(
     session: AsyncSession, viewer: User | None = None
 ) -> list[tuple[Programme, int]]:
-    """Every programme the viewer may see (drafts: their lead and administrators only),
-    newest first, with its number of accepted participants."""
+    """Every programme the viewer may see (drafts: their lead and administrators only), with
+    its number of accepted participants: those taking applications first, then the running
+    ones, the drafts, and the closed ones last (a probe found closed programmes among the open
+    ones), each group newest first."""
     accepted = (
         select(Application.programme_id, func.count(func.distinct(Application.user_id)).label("n"))
         .where(Application.status == ApplicationStatus.accepted.value)
@@ -697,10 +699,31 @@ async def programmes_list(
         select(Programme, func.coalesce(accepted.c.n, 0))
         .outerjoin(accepted, accepted.c.programme_id == Programme.id)
         .where(_visible_to(viewer))
-        .order_by(Programme.id.desc())
+        .order_by(_LISTED_ORDER, Programme.id.desc())
         .limit(200)
     )
     return [(p, int(n)) for p, n in rows]
+
+
+_LISTED_ORDER = case(
+    {ProgrammeStatus.open.value: 0, ProgrammeStatus.published.value: 1,
+     ProgrammeStatus.draft.value: 2},
+    value=Programme.status, else_=3,
+)  # fmt: skip
+
+PURPOSE_LINE = 140
+
+
+def purpose_line(purpose: str, limit: int = PURPOSE_LINE) -> str:
+    """A programme's purpose on one line, as plain text, for the programmes list: its first
+    `limit` characters or so (cut at a word, with an ellipsis, when longer)."""
+    text = " ".join(purpose.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-–—") + "…"
 
 
 def _visible_to(viewer: User | None) -> Any:

@@ -59,6 +59,7 @@ async def programmes(ctx: Ctx) -> Response:
     return ctx.render(
         "programmes/list.html",
         {"rows": rows, "mine": mine, "can_lead": can_lead, "phase": svc.phase,
+         "dates_words": svc.dates_words, "purpose_line": svc.purpose_line,
          # A member who cannot lead is told whom to ask (administrators appoint leads).
          "admins": [] if can_lead or ctx.user is None else await svc.admin_names(ctx.db)},
     )  # fmt: skip
