@@ -29,7 +29,7 @@ from forum.core.db import rowcount, utcnow
 from forum.core.outbox import queue_mail
 from forum.core.settings import Settings
 from forum.messages import services as messages
-from forum.messages.models import VISIBLE_STATES, Message, MessageState
+from forum.messages.models import VISIBLE_STATES, Conversation, Message, MessageState
 from forum.review.events import MessageDecided, PostDecided
 from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
 from forum.review.queue import (
@@ -244,13 +244,18 @@ async def report_message(
     report = Report(message_id=message.id, reporter_id=reporter.id, reason=reason, note=note,
                     weight=weight)  # fmt: skip
     session.add(report)
-    # The message was written to the reporter (only participants can report it), so a fresh
-    # account's report of it ranks as one with standing: a junior who joined for a programme
-    # and reported a senior's message in their pair space had it rank below the model's
-    # false alarms (the newcomer probe). Junk reports cannot come from strangers here.
+    # In a mentoring pair's space (a programme's lead made the pair: nobody picks their
+    # partner), a fresh account's report ranks as one with standing: a junior who joined for
+    # a programme and reported a senior's message there had it rank below the model's false
+    # alarms (the newcomer probe). Elsewhere a report weighs as its reporter's standing: two
+    # fresh accounts writing to each other, one reporting every message, put a hundred items
+    # an hour above every flag (an attacker probe).
+    paired = bool(await session.scalar(
+        select(Conversation.leave_via).where(Conversation.id == message.conversation_id)
+    ))  # fmt: skip
+    ranked = max(weight, REPORT_STANDING) if paired else weight
     item = await open_item(session, None, [USER_REPORTS], message_id=message.id,
-                           priority=reported_priority(max(weight, REPORT_STANDING)),
-                           report_weight=weight)  # fmt: skip
+                           priority=reported_priority(ranked), report_weight=weight)  # fmt: skip
     sender = await session.get(User, message.sender_id)
     if (
         item.report_weight >= settings.report_hide_weight

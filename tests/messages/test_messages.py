@@ -759,18 +759,27 @@ async def test_a_fresh_accounts_report_of_a_message_to_it_ranks_with_standing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, database: Database
 ) -> None:
     """A junior who joined for a programme reported a senior's message in their pair space;
-    their new account's report ranked below the model's false alarms (the newcomer probe).
-    A message is reported only by those it was written to, so strangers cannot bury the queue
-    so: its report ranks as one with standing, and the list says where it was sent."""
+    their new account's report ranked below the model's false alarms (the newcomer probe). In
+    a pair space (made by a programme's lead) it ranks as one with standing; elsewhere as its
+    reporter's standing (two fresh accounts writing to each other, one reporting every
+    message, flooded the queue: an attacker probe). The list says where it was sent."""
     sender = await _old(await make_user(db, settings, username="pmsenior"))
     fresh = await make_user(db, settings, username="pmfresh")
     await make_user(db, settings, username="pmqueue", role="moderator")
-    _conversation_id, message_id = await _conversation(db, settings, sender, fresh,
-                                                       body="Some of us have real work.")  # fmt: skip
-    message = await db.get(Message, message_id)
-    assert message is not None
-    report = await report_message(db, settings, fresh, message, "dismissive of juniors", "")
-    assert report.weight < 0.3  # a new account's standing
+    _plain, plain_message_id = await _conversation(db, settings, sender, fresh,
+                                                     body="Some of us have real work.")  # fmt: skip
+    conversation_id, message_id = await _conversation(db, settings, sender, fresh,
+                                                      body="Some of us have real work.")  # fmt: skip
+    space = await db.get(Conversation, conversation_id)
+    assert space is not None
+    space.leave_via = "/programmes/1"  # (how a programme's pair space is told apart)
+    for mid in (plain_message_id, message_id):
+        message = await db.get(Message, mid)
+        assert message is not None
+        report = await report_message(db, settings, fresh, message, "dismissive of juniors", "")
+        assert report.weight < 0.3  # a new account's standing
+    plain = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == plain_message_id))
+    assert plain is not None and plain.priority < 20.0  # below the model's flags
     item = await db.scalar(select(ReviewItem).where(ReviewItem.message_id == message_id))
     assert item is not None and item.priority >= 30.0
     await db.commit()
