@@ -185,20 +185,28 @@ CUES = [
     # standing", "you only came yesterday", "juniors know nothing", "come with experience
     # first", "my hair didn't go white in the sun".
     _cue("hinglish_what_would_you_know",
-         r"\b(?:tum|tu|aap)(?:ko|he|hein|hen|e)?\s+(?:(?!nahi\b|nahin\b)\w+\s+){0,3}?kya\s+pata\b(?!\s+(?:nahi|nahin|nhi)\b)|"
+         # (Not "kya pata chala" / "kya pata karna": "what did you find out", "find out".)
+         r"\b(?:tum|tu|aap)(?:ko|he|hein|hen|e)?\s+(?:(?!nahi\b|nahin\b)\w+\s+){0,3}?kya\s+pata\b"
+         r"(?!\s+(?:nahi|nahin|nhi|chala|chal|chalega|chalta|karo|karna|kar|laga|lagao)\b)|"
          r"\b(?:bachch?on|bacch?on|bachon|juniors?|interns?|freshers?)\s+ko\s+(?:\w+\s+){0,2}?kya\s+pata\b", 0.95),
+    # (Said to the reader, "tum … ho": "mere abhi do bachche hain" is a parent's news.)
     _cue("hinglish_still_kids",
-         r"\b(?:tum|tu|aap|abhi)\b[^.!?\n]{0,25}?\b(?:bachch?e|bacch?e|bachcha|bacha|bache)\s+(?:hi\s+)?(?:ho|hain)\b", 0.95),
+         r"\b(?:tum|tu)\b[^.!?\n]{0,25}?\b(?:bachch?e|bacch?e|bachcha|bacha|bache)\s+(?:hi\s+)?(?:ho|hai)\b", 0.95),
     _cue("hinglish_your_place",
          r"\b(?:tumhari|tumhaari|teri|aapki|inki|unki)\s+(?:koi\s+|itni\s+)?(?:aukaa?[td])\b|"
-         r"\baukaa?[td]\s+(?:mein|me|main)\s+(?:raho|reh|rehna|rahiye|rehiye)\b", 0.95),
+         r"\baukaa?[td]\s+(?:mein|me|main)\s+(?:raho|reh|rehna|rahiye|rehiye)\b|"
+         r"\bapni\s+aukaa?[td]\s+(?:dekho|dekh|dekhiye|samjho|samjh|pehchano|mat bhulo|yaad rakho)\b", 0.95),
     _cue("hinglish_came_yesterday", r"\bkal\s+(?:hi\s+)?ke\s+(?:aaye|aye|aae)\s+(?:ho|hain|hue)\b", 0.95),
     _cue("hinglish_know_nothing",
          rf"\b(?:{_JUNIORS}|bachch?e|bacch?e|naye)\s+(?:log\s+)?(?:\w+\s+)?kuch\s+(?:bhi\s+)?(?:nahi|nahin|nhi)\s+"
          r"(?:jaante|jante|jaanta|janta|samajhte|samajhta|aata|aati)\b", 0.95),
     _cue("hinglish_experience_first",
-         r"\bexperience\s+(?:lao|le\s*ke\s+aao|le\s+kar\s+aao|leke\s+aao)\b|"
-         r"\b(?:pehle|pahle)\s+(?:\w+\s+){0,2}?(?:saal|saalon)\s+(?:\w+\s+){0,2}?kaam\s+karo\b", 0.9),
+         r"\bexperience\s+(?:lao|le\s*ke\s+aao|le\s+kar\s+aao|leke\s+aao)\b", 0.9),
+    # "Work ten years first, then talk": a brush-off. ("Work two years first, then ask for a
+    # promotion" is advice: only "then talk / speak / give an opinion" makes it one.)
+    _cue("hinglish_years_first",
+         r"\b(?:pehle|pahle)\s+(?:\w+\s+){0,2}?(?:saal|saalon)\s+(?:\w+\s+){0,2}?kaam\s+karo\b"
+         r"[^.!?\n]{0,20}?\bphir\s+(?:baat|bolna|bolo|opinion|raay|rai|gyaan)\b", 0.9),
     _cue("hinglish_white_hair", r"\bbaal\s+(?:\w+\s+){0,2}?(?:dhoop|dhup|dhoop)\s+(?:mein|me)\s+(?:safed|safaid)\b", 0.9),
     _cue("hinglish_lecturing_us",
          r"\b(?:humein|hamein|humko|hamko|seniors?\s+ko|senior\s+logon\s+ko)\s+(?:\w+\s+){0,2}?"
@@ -211,7 +219,11 @@ CUES = [
          # trop junior pour parler" encourages.)
          r"(?<!\bque )(?<!\bqu')(?<!\bdass )(?<!\bche )(?<!\bno )(?<!\bnon )(?<!\bnicht )(?<!\bniet )"
          r"(?:\bt'es|\btu es|\bvous [êe]tes|\beres|\best[áa]s|\bsei|\bbist du|\bdu bist|\bben je|\bje bent|"
-         r"\bvoc[êe] [ée]|\bsois|\bseas)\s+(?:\w+\s+){0,2}?(?:trop|demasiado|muy|troppo|zu|te|muito|demais)\s+"
+         # (No denial after the verb, "du bist nicht zu jung", "ne … pas", "no eres"; and
+         # "muy", "muito" are "very", not "too": "eres muy joven, which is brilliant".)
+         r"\bvoc[êe] [ée]|\bsois|\bseas)\s+"
+         r"(?:(?!(?:nicht|pas|no|não|nao|non|niet|not|never|nie|jamais|nunca|mai|nooit|kein|keineswegs)\b)\w+\s+){0,2}?"
+         r"(?:trop|demasiado|troppo|zu|te|demais)\s+"
          r"(?:junior|jeune|joven|giovane|jung|jong|jovem|novato|nuevo|nouveau|nuovo|neu|nieuw|"
          r"inexp[ée]riment[ée]e?|inexperto|inesperto|unerfahren|onervaren|vert|verde|grün|groen)\b", 0.95),
     _cue("hinglish_be_quiet", r"\bchup\s*(?:chaap\s+)?(?:raho|baitho|rehna|karo|kar)\b", 0.6),

@@ -9,7 +9,7 @@ import re
 
 import nh3
 from markdown_it import MarkdownIt
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.routing import Route
@@ -164,7 +164,9 @@ async def guidelines(ctx: Ctx) -> Response:
         await ctx.db.scalars(
             select(User.username)
             .where(User.role.in_((Role.moderator.value, Role.admin.value)),
-                   User.status == UserStatus.active.value)
+                   User.status != UserStatus.deleted.value,
+                   or_(User.status != UserStatus.suspended.value,
+                       User.suspended_until <= utcnow()))
             .order_by(User.username)
             .limit(STAFF_LISTED)
         )

@@ -279,12 +279,14 @@ OWN_ONLY_ACTIONS = "On your own post, profile or message: approve it or hide it.
 
 
 async def sole_moderator(session: AsyncSession, moderator: User) -> bool:
-    """Whether `moderator` is the board's only active moderator or administrator."""
+    """Whether `moderator` is the board's only moderator or administrator. One suspended
+    counts still: an administrator who suspended the other moderator, then approved her own
+    held put-down, met the rule (an attacker probe); only a deleted account does not."""
     others = await session.scalar(
         select(func.count(User.id)).where(
             User.id != moderator.id,
             User.role.in_((Role.moderator.value, Role.admin.value)),
-            User.status == UserStatus.active.value,
+            User.status != UserStatus.deleted.value,
         )
     )
     return not others

@@ -138,13 +138,24 @@ async def test_the_guidelines_say_whom_to_write_to_and_the_suspension_banner_lea
 ) -> None:
     """A suspended member was sent to "the guidelines page's contact details", which did not
     exist (the newcomer probe): the page now lists the moderators, each with a link to write."""
+    from datetime import timedelta
+
     from forum.accounts.services import suspend
+    from forum.core.db import utcnow
 
     await make_user(db, settings, username="gl_mod", role="moderator")
     await make_user(db, settings, username="gl_admin", role="admin")
     member = await make_user(db, settings, username="gl_member")
+    # A moderator suspended now is not listed; one whose suspension has run out is (the
+    # status stays "suspended" until something lifts it: an attacker probe).
+    away = await make_user(db, settings, username="gl_away", role="moderator")
+    back = await make_user(db, settings, username="gl_back", role="moderator")
+    suspend(away, "7d")
+    suspend(back, "24h")
+    back.suspended_until = utcnow() - timedelta(hours=1)
     await db.commit()
     visitor = (await client.get("/guidelines")).text
+    assert "gl_back" in visitor and "gl_away" not in visitor
     assert '<h2 id="contact">Contact the moderators</h2>' in visitor
     assert "gl_admin" in visitor and "gl_mod" in visitor and "Log in</a> to write" in visitor
     suspend(member, "24h")
@@ -155,7 +166,7 @@ async def test_the_guidelines_say_whom_to_write_to_and_the_suspension_banner_lea
     page = (await client.get("/guidelines")).text
     assert "while suspended, you can write to them and to no one else" in page
     assert 'href="/messages/new?to=gl_mod"' in page
-    assert 'href="/messages/new?to=gl_admin%2C%20gl_mod"' in page
+    assert 'href="/messages/new?to=gl_admin%2C%20gl_back%2C%20gl_mod">Write to all of them' in page
     # The link's composer names the moderator, and the suspended member may write to them.
     composer = (await client.get("/messages/new?to=gl_mod")).text
     assert 'value="gl_mod"' in composer

@@ -566,6 +566,7 @@ HINGLISH_PUT_DOWNS = [
     "Kal ke aaye ho aur humein gyaan de rahe ho?",
     "Yeh intern log kuch nahi jaante, inki baat mat suno.",
     "Bachchon ko kya pata budgeting ke baare mein.",
+    "Apni aukaat dekho.",
 ]
 HINGLISH_FAIR = [
     "Main abhi bachcha hoon, mujhe kya pata.",  # the writer's own modesty
@@ -574,6 +575,10 @@ HINGLISH_FAIR = [
     "Aapko kya pata nahi hai? Main samjha deta hoon.",  # "what don't you know? I'll explain"
     "Junior ne accha point diya, hum isko try karenge.",
     "Kal ka session bahut accha tha, dhanyavaad.",
+    # The second attacker probe's: a parent's news, "what did you find out", advice.
+    "mere abhi do bachche hain, isliye late aaunga",
+    "Tumhe kya pata chala meeting mein?",
+    "pehle do saal kaam karo, phir promotion ki baat karna",
 ]
 
 
@@ -635,5 +640,10 @@ def test_too_junior_said_in_another_language_within_english_is_a_cue() -> None:
         "Ne pense pas que tu es trop junior pour parler.",  # "don't think you're too junior"
         "No eres demasiado joven para liderar.",
         "Non sei troppo giovane per capire.",
+        # The second attacker probe's: a denial after the verb, and "very" for "too".
+        "du bist nicht zu jung, um Feedback zu geben",
+        "Tu n'es pas trop junior pour parler.",
+        "Je bent niet te jong om mee te praten.",
+        "Eres muy joven for a team lead, which is brilliant.",
     ):
         assert cues.reading(fair) < cues.NUDGE, fair

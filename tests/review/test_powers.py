@@ -256,9 +256,12 @@ async def test_the_boards_only_moderator_decides_on_their_own_item(
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.target_id == post_id,
                                                      AuditEntry.action == "approve"))  # fmt: skip
     assert entry is not None and entry.actor_id == mod_id
-    # A second moderator (or an administrator) on the board: the rule is back.
+    # A second moderator (or an administrator) on the board, even suspended (an attacker
+    # probe's administrator suspended the other, then approved her own put-down): the rule
+    # is back.
     await db.refresh(mod)
-    await make_user(db, settings, username="second_admin", role="admin")
+    second = await make_user(db, settings, username="second_admin", role="admin")
+    suspend(second, "7d")
     _thread, (later,) = await make_thread(db, settings, mod, await make_category(db))
     again = await open_item(db, later.id, ["DISMISSIVE_OF_JUNIORS"], verdict="flag", priority=20)
     await db.flush()
