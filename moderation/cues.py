@@ -704,17 +704,28 @@ def agreed_with(text: str, context: str = "") -> str:
 # manager got it in one.", "I'd have told you exactly the same thing." (a probe's fresh account
 # published each; within one post the report and its endorsement were already read together).
 # Not when the endorsement is about something else ("is right that you should…").
+_ROLE = (
+    r"(?:manager|boss|lead|director|senior|mentor|supervisor|head|exec|executive|vp|ceo|cto|"
+    r"colleague|teammate|elder|partner)s?"
+)
 _REPLY_ENDORSES = re.compile(
-    r"\b(?:(?:your|the|that|this)\s+(?:\w+\s+)?(?:manager|boss|lead|director|senior|mentor|"
-    r"supervisor|head|exec|executive|vp|ceo|cto|colleague|teammate|elder|partner)s?|he|she|they)\s+"
+    rf"(?:\b(?:your|the|that|this)\s+(?:\w+\s+)?|^|(?<=[.!?]\s))(?P<who>{_ROLE})"
+    r"(?:\s+(?:is|was|are|were)|'s|'re)\s+(?:(?:quite|absolutely|dead|so|totally|completely|100%)\s+)?"
+    r"(?:right|correct|spot[ -]on|not wrong|on the money)\b"
+    # (Not when the endorsement is of something else: "is right that you should…", "right to
+    # be careful"; "right about you" is the put-down's own.)
+    r"(?![ \t]+(?:that|on how|to|in|when|if|for)\b|[ \t]+about\b(?![ \t]+(?:you|it|this|that)\b))|"
+    rf"\b(?:(?:your|the|that|this)\s+(?:\w+\s+)?(?P<who2>{_ROLE})|he|she|they)\s+"
     r"(?:(?:is|was|are|were|'s|'re)\s+(?:(?:quite|absolutely|dead|so|totally|completely|100%)\s+)?"
-    r"(?:right|correct|spot on|not wrong|on the money)|(?:has|had|have)\s+a\s+(?:good\s+|fair\s+)?point|"
-    r"got it in one|nailed it|hit the nail on the head)\b(?![ \t]+(?:that|about|on|to|in|when|if|for)\b)|"
+    r"(?:right|correct|spot[ -]on|not wrong|on the money)|(?:has|had|have)\s+a\s+(?:good\s+|fair\s+)?point|"
+    r"got it in one|nailed it|hit the nail on the head)\b"
+    r"(?![ \t]+(?:that|on how|to|in|when|if|for)\b|[ \t]+about\b(?![ \t]+(?:you|it|this|that)\b))|"
     r"\bI(?:'d| would)(?: have)?\s+(?:told|said|tell|say)\s+(?:you\s+)?(?:exactly\s+|much\s+)?the same"
     r"(?:\s+thing)?\b|"
     r"\b(?:because|cause|'cause|cos|since)\s+(?:they|he|she)\s+(?:are|is|were|was)\s*[.!]*\s*$",
     re.I,
 )
+_ROLE_NAMED = re.compile(rf"\b{_ROLE}\b", re.I)
 _WEIGHTS = {c.name: c.weight for c in CUES}
 # The longest reply read as only endorsing a report (a longer one says more than that), and
 # the weakest cue whose report it makes a put-down (the stock phrases').
@@ -729,10 +740,21 @@ def endorsed_report(text: str, context: str = "") -> str:
     if not context:
         return ""
     own = fold(as_shown(own_words(text)[1])[0]).strip()
-    if len(own) > ENDORSING_REPLY_MAX or not _REPLY_ENDORSES.search(own):
+    found = _REPLY_ENDORSES.search(own) if len(own) <= ENDORSING_REPLY_MAX else None
+    if found is None:
         return ""
-    for c in find_cues(own_words(context)[1]):
-        if c.damped_by == "reported speech" and _WEIGHTS.get(c.cue, 0.0) >= REPORTED_MIN:
+    # The one named right must be the one reported ("Your mentor is right" under "my manager
+    # said …; my mentor said to ask anyway" agrees with the mentor: an attacker probe).
+    who = (found.group("who") or found.group("who2") or "").lower().rstrip("s")
+    answered = own_words(context)[1]
+    for c in find_cues(answered):
+        if c.damped_by != "reported speech" or _WEIGHTS.get(c.cue, 0.0) < REPORTED_MIN:
+            continue
+        left, _right = _Text(fold(answered)).sentence(c.start, c.end)
+        speakers = {
+            m.group(0).lower().rstrip("s") for m in _ROLE_NAMED.finditer(answered, left, c.start)
+        }
+        if not who or who in speakers:
             return c.text
     return ""
 

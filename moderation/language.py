@@ -92,31 +92,51 @@ def words(text: str) -> int:
 # Large letters drawn with characters (a "banner": rows of "#", "_|/\\" or block elements, as
 # figlet draws them) read to a member as words, to the checks as nothing: a probe's fresh
 # account published "TOO JUNIOR" so, in a code block, and "That's my answer, @grace_w." A block
-# of DRAWN_ROWS rows or more, each mostly drawing characters, wide and full enough to draw
-# letters, is a passage the checks cannot read, counted as DRAWN_WORDS words (a short phrase's
-# worth: a banner holds a few words).
-_DRAWING = re.compile(r"[!-/:-@\[-`{-~\u2500-\u259f]")
-DRAWN_ROWS = 4
+# of DRAWN_ROWS rows or more, each mostly drawing characters (or one or two characters with
+# gaps between their strokes), wide and full enough to draw letters, is a passage the checks
+# cannot read, counted as DRAWN_WORDS words (a short phrase's worth: a banner holds a few words).
+_DRAWING = re.compile(
+    r"[!-/:-@\[-`{-~\u2500-\u25ff\u2800-\u28ff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40]"
+)
+DRAWN_ROWS = 3
 DRAWN_WORDS = 3
 
 
 def _drawn_row(line: str) -> bool:
-    marks = len(line) - line.count(" ") - line.count("\t")
-    return marks >= 3 and len(_DRAWING.findall(line)) >= 0.8 * marks
+    """A row of drawn letters: mostly drawing characters, or one or two characters of any kind
+    (a probe drew with "X", "o" and "■") with gaps between their strokes."""
+    marks = "".join(line.split())
+    if len(marks) < 3:
+        return False
+    if len(_DRAWING.findall(line)) >= 0.8 * len(marks):
+        return True
+    return len(set(marks)) <= 2 and len(line.strip()) > len(marks)
 
 
 def drawn_letters(text: str) -> list[str]:
-    """The blocks of `text` that draw large letters with characters (see _DRAWING)."""
+    """The blocks of `text` that draw large letters with characters (see _DRAWING): DRAWN_ROWS
+    rows or more (a blank row between them does not end the block), wide and full enough to
+    draw letters, most rows with gaps between strokes (a stack of rules, "=====", "-----", is
+    not a banner)."""
     blocks: list[str] = []
     run: list[str] = []
-    for line in [*text.split("\n"), ""]:
+    for line in [*text.split("\n"), "", ""]:
         if _drawn_row(line) and not line.strip().startswith(("```", "~~~")):
             run.append(line)
             continue
-        # (Wide and full enough to draw letters: not a stack of rules, "---" and "***".)
-        marks = sum(len(row.replace(" ", "").replace("\t", "")) for row in run)
-        if len(run) >= DRAWN_ROWS and max(map(len, run), default=0) >= 12 and marks >= 40:
-            blocks.append("\n".join(run))
+        if not line.strip() and run and run[-1].strip():
+            run.append(line)  # one blank row inside a block
+            continue
+        rows = [row for row in run if row.strip()]
+        marks = sum(len("".join(row.split())) for row in rows)
+        gapped = sum(1 for row in rows if " " in row.strip())
+        if (
+            len(rows) >= DRAWN_ROWS
+            and max(map(len, rows), default=0) >= 12
+            and marks >= 40
+            and gapped * 2 >= len(rows)
+        ):
+            blocks.append("\n".join(run).strip("\n"))
         run = []
     return blocks
 

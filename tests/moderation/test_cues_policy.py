@@ -610,6 +610,10 @@ def test_a_reply_endorsing_a_put_down_the_answered_post_reports_is_one() -> None
         "Honestly? Your manager got it in one.",
         "I'd have told you exactly the same thing.",
         "Next time, respond with: 'You're right, sorry.' Because they are.",
+        # The second attacker probe's.
+        "Your manager is right about you.",
+        "Manager's right.",
+        "Your manager is spot-on.",
     ):
         post = PostInput(1, reply, context=asked, established=False)
         assert decide(scores, post, s).verdict == "hold", reply
@@ -625,6 +629,14 @@ def test_a_reply_endorsing_a_put_down_the_answered_post_reports_is_one() -> None
     ):
         post = PostInput(1, fair, context=asked, established=False)
         assert decide(scores, post, s).verdict == "clear", fair
+    # Agreeing with someone else the post names (an attacker probe's was held).
+    both = ('My manager said "you are too junior to get this". My mentor said to ask for a '
+            "walkthrough anyway.")  # fmt: skip
+    mentor = PostInput(1, "Your mentor is right, ask for the walkthrough.", context=both,
+                       established=False)  # fmt: skip
+    assert decide(scores, mentor, s).verdict == "clear"
+    manager = PostInput(1, "Your manager is right.", context=both, established=False)
+    assert decide(scores, manager, s).verdict == "hold"
 
 
 def test_too_junior_said_in_another_language_within_english_is_a_cue() -> None:

@@ -144,10 +144,22 @@ def test_large_letters_drawn_with_characters_go_to_a_moderator(stage: LanguageSt
     assert settled.verdict == "flag" and settled.reasons == [OTHER_LANGUAGE]
     fresh = PostInput(1, BANNER, established=False)
     assert decide({"language": result.scores()}, fresh, Settings()).verdict == "hold"
+    # Drawn with a letter or a block, with blank rows between, or three rows high (the
+    # second attacker probe's), it is read so too.
+    rows = [row for row in BANNER.split("\n") if row.startswith(("#", "  #"))]
+    for drawn in (
+        "\n".join(rows).replace("#", "X"),
+        "\n".join(rows).replace("#", "■"),
+        "\n\n".join(rows),
+        "\n".join(rows[:3]),
+    ):
+        assert stage.other(drawn + "\n\nThat's my answer.")[0] > 0, drawn
     # Rules, a table and a short list are writing, not drawn letters.
     for text in (
         "Steps:\n- one\n- two\n---\n***\n---\n***",
         "| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n| 5 | 6 |",
         "```\nif x:\n    return y\nelse:\n    return z\n```",
+        "=====\n=====\n=====\n=====",
+        "Title\n=================\nSection\n-----------------\nmore",
     ):
         assert stage.other(text) == (0.0, []), text
