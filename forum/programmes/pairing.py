@@ -21,7 +21,7 @@ from scipy.optimize import linear_sum_assignment, linprog
 from scipy.sparse import coo_matrix
 
 from forum.core.text import counted
-from forum.programmes.slots import slot_label
+from forum.programmes.slots import NO_COMMON_SLOT, slot_label
 
 JUNIOR = "junior"
 SENIOR = "senior"
@@ -144,7 +144,7 @@ def breakdown(junior: Person, senior: Person, criteria: Criteria) -> Score:
         free = _words(slot_label(s) for s in shared)
         notes["availability"] = f"both free {free} ({len(shared)} of {of})"
     elif fewest:
-        notes["availability"] = "no time slot in common"
+        notes["availability"] = NO_COMMON_SLOT
     else:
         notes["availability"] = "availability not given"
 

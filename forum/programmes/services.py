@@ -52,7 +52,7 @@ from forum.programmes.models import (
     TrainingAck,
 )
 from forum.programmes.paths import path
-from forum.programmes.slots import slot_code
+from forum.programmes.slots import NO_COMMON_SLOT, slot_code
 from moderation import cues
 from moderation.normalise import for_model
 
@@ -1467,6 +1467,13 @@ async def _open_pair(
     return pair
 
 
+def no_common_slot(pair: dict[str, Any]) -> bool:
+    """A proposed pair whose members both gave time slots, none of them in common: proposed
+    and published all the same, with a warning (a probe's pair had "availability: 0.0")."""
+    notes = pair.get("notes")
+    return isinstance(notes, dict) and notes.get("availability") == NO_COMMON_SLOT
+
+
 @dataclass
 class PublishPlan:
     """What publishing the newest proposal does, as its confirmation page says it: the pairs,
@@ -1478,6 +1485,11 @@ class PublishPlan:
     @property
     def pairs(self) -> list[dict[str, Any]]:
         return list(self.proposal["pairs"])
+
+    @property
+    def no_common_slot(self) -> list[dict[str, Any]]:
+        """The pairs whose members share no time slot (they will have to find one)."""
+        return [p for p in self.pairs if no_common_slot(p)]
 
     @property
     def told(self) -> int:

@@ -16,6 +16,10 @@ PARTS = {
     "am": "morning", "morning": "morning", "pm": "afternoon", "afternoon": "afternoon",
     "eve": "evening", "evening": "evening", "lunch": "lunchtime", "lunchtime": "lunchtime",
 }  # fmt: skip
+# The pairing's note on a pair whose members gave slots, none of them shared: the proposal and
+# the publish confirmation warn of such pairs (they will have to find a time themselves).
+NO_COMMON_SLOT = "no time slot in common"
+
 _CODE = re.compile(r"([a-z]+)(?:[-_ ]([a-z]+))?")
 
 

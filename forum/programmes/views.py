@@ -539,6 +539,8 @@ async def _proposal_page(
             "job": job,
             "proposal": proposal,
             "over_pilot": svc.over_pilot(programme, proposal),
+            "no_common_slot": svc.no_common_slot,
+            "slotless": [p for p in (proposal or {}).get("pairs", []) if svc.no_common_slot(p)],
             "names": await _names(ctx, programme),
             "criteria": svc.criteria_of(programme),
             "edits": svc.edits_of(programme),
