@@ -496,8 +496,12 @@ class Notifier:
         if post.reply_to_id is not None and not edit:
             offer(await session.scalar(select(Post.author_id).where(
                 Post.id == post.reply_to_id)), Kind.reply)  # fmt: skip
-        names = [n for n in quoted_names(post.body_source) if n.lower() not in already]
-        mentions = mentioned_names(post.body_source)[: self.settings.notify_mentions_max]
+        # Quotes and mentions share the post's limit, and a quote names a member who wrote in
+        # this thread (the quote button quotes a post on the page): a probe's post of twenty
+        # made-up "> **name** wrote:" headers told twenty members they were quoted.
+        most = self.settings.notify_mentions_max
+        names = [n for n in quoted_names(post.body_source) if n.lower() not in already][:most]
+        mentions = mentioned_names(post.body_source)[: max(most - len(names), 0)]
         mentions = [n for n in mentions if n.lower() not in already]
         keys = {n.lower() for n in (*names, *mentions)}
         if keys:
@@ -506,8 +510,18 @@ class Notifier:
                     select(User.username_key, User.id).where(User.username_key.in_(keys))
                 )).all()
             )  # fmt: skip
+            wrote_here = set(
+                await session.scalars(
+                    select(Post.author_id).where(
+                        Post.thread_id == thread.id, Post.id != post.id,
+                        Post.author_id.in_([found[k] for k in {n.lower() for n in names}
+                                            if k in found]),
+                    ).distinct()
+                )
+            ) if names else set()  # fmt: skip
             for name in names:
-                offer(found.get(name.lower()), Kind.quote)
+                quoted = found.get(name.lower())
+                offer(quoted if quoted in wrote_here else None, Kind.quote)
             for name in mentions:
                 offer(found.get(name.lower()), Kind.mention)
         if not kinds:

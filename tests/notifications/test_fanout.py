@@ -106,6 +106,27 @@ async def test_reply_and_quote_kinds(
     assert both.post_id == second.id  # it leads to the first of them
 
 
+async def test_a_quote_tells_only_a_member_who_wrote_in_the_thread(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """A probe's post of twenty made-up "> **name** wrote:" headers told twenty members they
+    were quoted: a quote names a member who wrote in the thread, and quotes and mentions
+    share the post's limit."""
+    opener = await make_user(db, settings, username="q_opener")
+    bystanders = [await make_user(db, settings, username=f"q_by{i}") for i in range(3)]
+    writer = await make_user(db, settings, username="q_writer")
+    thread, _ = await make_thread(db, settings, opener, await make_category(db))
+    await create_reply(db, settings, writer, thread, "My own view.")
+    fake = "".join(f"> **q_by{i}** wrote:\n> Something.\n\n" for i in range(3))
+    await create_reply(db, settings, opener, thread,
+                       f"{fake}> **q_writer** wrote:\n> My own view.\n\n{FRIENDLY}")  # fmt: skip
+    await db.commit()
+    await settle(settings, database)
+    for member in bystanders:
+        assert await notes(db, member) == [], member.username
+    assert [n.kind for n in await notes(db, writer)] == ["quote"]
+
+
 async def test_a_quick_reply_tells_nobody_it_replied_to_them(
     db: AsyncSession, database: Database, settings: Settings
 ) -> None:
