@@ -39,7 +39,12 @@ from forum.accounts.models import (
     User,
     profile_text,
 )
-from forum.accounts.services import established, load_ranks, prune_held_usernames
+from forum.accounts.services import (
+    end_lapsed_suspensions,
+    established,
+    load_ranks,
+    prune_held_usernames,
+)
 from forum.board.models import DECIDED_HIDDEN, ModerationState, Post, Thread, shown_to_all
 from forum.board.posting import moderated_text, set_post_state
 from forum.core import outbox, ratelimit
@@ -809,12 +814,13 @@ class Worker:
             await session.commit()
 
     async def housekeeping(self) -> None:
-        """Old rate-limit windows, expired sessions and held usernames are dropped; nothing else
-        removes them."""
+        """Old rate-limit windows, expired sessions and held usernames are dropped, and
+        suspensions that have run out end; nothing else does it."""
         async with self.database.writing() as session:
             await ratelimit.prune(session)
             await session.execute(delete(LoginSession).where(LoginSession.expires_at < utcnow()))
             await prune_held_usernames(session)
+            await end_lapsed_suspensions(session)
             await session.commit()
 
     async def requeue_incomplete(self) -> int:

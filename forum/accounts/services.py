@@ -399,6 +399,19 @@ async def prune_held_usernames(session: AsyncSession) -> None:
     await session.execute(delete(HeldUsername).where(HeldUsername.held_until < utcnow()))
 
 
+async def end_lapsed_suspensions(session: AsyncSession) -> int:
+    """Suspensions whose time has run out end in the record too (`is_suspended` already read
+    them as over): the member was left "suspended" for good, missing from lists that ask for
+    active members, and a moderator could not lift what was over (an attacker probe). The
+    number ended."""
+    ended = await session.execute(
+        update(User)
+        .where(User.status == UserStatus.suspended.value, User.suspended_until <= utcnow())
+        .values(status=UserStatus.active.value, suspended_until=None)
+    )
+    return rowcount(ended)
+
+
 def check_registration(username: str, email: str, password: str, confirm: str) -> dict[str, str]:
     """Every problem with a registration form's fields at once (field -> message), without
     asking the database; `username_problem` and the address's owner are the caller's next

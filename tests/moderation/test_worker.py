@@ -292,7 +292,8 @@ async def test_a_post_in_another_language_is_flagged_for_a_person_and_stays_on_v
     """An established member's stays on view; a new account's waits for the person."""
     from moderation.language import LanguageStage
 
-    french = "Franchement, tu es trop junior pour comprendre. Reviens quand tu auras vingt ans."
+    # (No phrase the cues read in it: "tu es trop junior" is a cue now, which holds it.)
+    french = "Franchement, les stagiaires ne comprennent rien. Reviens quand tu auras vingt ans."
     ids = await seed(fresh_database, wsettings, [FRIENDLY, french])
     async with fresh_database.sessionmaker() as session:
         await session.execute(update(User).values(joined_at=utcnow() - timedelta(days=30)))
@@ -619,11 +620,23 @@ async def test_housekeeping_drops_old_rate_windows_and_expired_sessions(
             LoginSession(id="a" * 64, user_id=user.id, expires_at=utcnow() - timedelta(seconds=1))
         )
         s.add(LoginSession(id="b" * 64, user_id=user.id, expires_at=utcnow() + timedelta(days=1)))
+        # A suspension that ran out ends in the record; a running one stays.
+        over = await make_user(s, wsettings, username="hk_over")
+        running = await make_user(s, wsettings, username="hk_running")
+        for member, end in ((over, -1), (running, 24)):
+            member.status = "suspended"
+            member.suspended_until = utcnow() + timedelta(hours=end)
         await s.commit()
     await worker_for(wsettings, fresh_database).housekeeping()
     async with fresh_database.sessionmaker() as s:
         assert (await s.scalars(select(RateLimitCounter.key))).all() == ["new"]
         assert (await s.scalars(select(LoginSession.id))).all() == ["b" * 64]
+        from forum.accounts.models import User
+
+        states = dict((await s.execute(
+            select(User.username, User.status).where(User.username.in_(["hk_over", "hk_running"]))
+        )).all())  # fmt: skip
+        assert states == {"hk_over": "active", "hk_running": "suspended"}
 
 
 class Capture:
