@@ -80,7 +80,7 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
         page.get_by_role("button", name=f"Accept {member} ({side})").click()
         expect(page.get_by_text(f"Accepted: {member}'s application ({side} side).")).to_be_visible()
     page.goto(path)
-    page.get_by_role("link", name="Pairing and check-ins").click()
+    page.get_by_role("link", name="Pairing", exact=True).click()
     proposal = page.url
     page.get_by_role("button", name="Propose pairs").click()
     _poll(page, proposal, "over 8 pairs")

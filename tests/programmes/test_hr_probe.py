@@ -294,7 +294,8 @@ async def test_the_programme_form_marks_required_fields_and_takes_a_number_of_da
         assert f'id="{name}" name="{name}"' in form
         tag = form.split(f'id="{name}" name="{name}"', 1)[1].split(">", 1)[0]
         assert "required" in tag, name
-    assert '<span class="required" aria-hidden="true">*</span>' in form
+    assert "The name, the purpose and how results will be evaluated are required" in form
+    assert '<label for="name">Name</label>' in form  # (the label stays the field's name)
     assert 'name="checkin_days" type="number" min="1" max="365"' in form
     assert 'name="junior_learns" rows="3">' in form  # optional: not marked
 
