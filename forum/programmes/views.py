@@ -8,6 +8,7 @@ The lead's pages answer 403 to everyone but the programme's lead and administrat
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from markupsafe import Markup
@@ -562,15 +563,24 @@ async def _proposal_page(
     return response
 
 
-async def _proposal_refused(
+async def _refused(
     ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, field: str,
-    typed: dict[str, Any],
+    typed: dict[str, Any], page: Callable[..., Awaitable[Response]],
 ) -> Response:  # fmt: skip
+    """A lead's form refused: what the request wrote is dropped, and `page` (the proposal's,
+    the questions') is shown again with the error at its field and what was typed."""
     programme_id = programme.id
     await ctx.rollback()
     found = await ctx.db.get(Programme, programme_id)
     assert found is not None
-    return await _proposal_page(ctx, found, {exc.field or field: exc.message}, exc.status, typed)
+    return await page(ctx, found, {exc.field or field: exc.message}, exc.status, typed)
+
+
+async def _proposal_refused(
+    ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, field: str,
+    typed: dict[str, Any],
+) -> Response:  # fmt: skip
+    return await _refused(ctx, programme, exc, field, typed, _proposal_page)
 
 
 @view(login=True)
@@ -849,11 +859,7 @@ async def _questions_refused(
     ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, field: str,
     typed: dict[str, Any],
 ) -> Response:  # fmt: skip
-    programme_id = programme.id
-    await ctx.rollback()
-    found = await ctx.db.get(Programme, programme_id)
-    assert found is not None
-    return await _questions_page(ctx, found, {exc.field or field: exc.message}, exc.status, typed)
+    return await _refused(ctx, programme, exc, field, typed, _questions_page)
 
 
 @view(login=True)
