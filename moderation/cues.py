@@ -709,16 +709,14 @@ _ROLE = (
     r"colleague|teammate|elder|partner)s?"
 )
 _REPLY_ENDORSES = re.compile(
-    rf"(?:\b(?:your|the|that|this)\s+(?:\w+\s+)?|^|(?<=[.!?]\s))(?P<who>{_ROLE})"
-    r"(?:\s+(?:is|was|are|were)|'s|'re)\s+(?:(?:quite|absolutely|dead|so|totally|completely|100%)\s+)?"
-    r"(?:right|correct|spot[ -]on|not wrong|on the money)\b"
+    # Who: "your manager", "the boss", a role opening a sentence ("Manager's right."), or
+    # he/she/they; then that they were right, or hit it.
+    rf"(?:(?:\b(?:your|the|that|this)\s+(?:\w+\s+)?|^|(?<=[.!?]\s))(?P<who>{_ROLE})|\b(?:he|she|they))"
+    r"(?:(?:\s+(?:is|was|are|were)|'s|'re)\s+(?:(?:quite|absolutely|dead|so|totally|completely|100%)\s+)?"
+    r"(?:right|correct|spot[ -]on|not wrong|on the money)|\s+(?:has|had|have)\s+a\s+(?:good\s+|fair\s+)?point|"
+    r"\s+(?:got it in one|nailed it|hit the nail on the head))\b"
     # (Not when the endorsement is of something else: "is right that you should…", "right to
     # be careful"; "right about you" is the put-down's own.)
-    r"(?![ \t]+(?:that|on how|to|in|when|if|for)\b|[ \t]+about\b(?![ \t]+(?:you|it|this|that)\b))|"
-    rf"\b(?:(?:your|the|that|this)\s+(?:\w+\s+)?(?P<who2>{_ROLE})|he|she|they)\s+"
-    r"(?:(?:is|was|are|were|'s|'re)\s+(?:(?:quite|absolutely|dead|so|totally|completely|100%)\s+)?"
-    r"(?:right|correct|spot[ -]on|not wrong|on the money)|(?:has|had|have)\s+a\s+(?:good\s+|fair\s+)?point|"
-    r"got it in one|nailed it|hit the nail on the head)\b"
     r"(?![ \t]+(?:that|on how|to|in|when|if|for)\b|[ \t]+about\b(?![ \t]+(?:you|it|this|that)\b))|"
     r"\bI(?:'d| would)(?: have)?\s+(?:told|said|tell|say)\s+(?:you\s+)?(?:exactly\s+|much\s+)?the same"
     r"(?:\s+thing)?\b|"
@@ -745,7 +743,7 @@ def endorsed_report(text: str, context: str = "") -> str:
         return ""
     # The one named right must be the one reported ("Your mentor is right" under "my manager
     # said …; my mentor said to ask anyway" agrees with the mentor: an attacker probe).
-    who = (found.group("who") or found.group("who2") or "").lower().rstrip("s")
+    who = (found.group("who") or "").lower().rstrip("s")
     answered = own_words(context)[1]
     for c in find_cues(answered):
         if c.damped_by != "reported speech" or _WEIGHTS.get(c.cue, 0.0) < REPORTED_MIN:

@@ -576,13 +576,6 @@ async def _refused(
     return await page(ctx, found, {exc.field or field: exc.message}, exc.status, typed)
 
 
-async def _proposal_refused(
-    ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, field: str,
-    typed: dict[str, Any],
-) -> Response:  # fmt: skip
-    return await _refused(ctx, programme, exc, field, typed, _proposal_page)
-
-
 @view(login=True)
 async def proposal(ctx: Ctx) -> Response:
     return await _proposal_page(ctx, await _lead_programme(ctx))
@@ -644,7 +637,9 @@ async def edit(ctx: Ctx) -> Response:
         raise
     except (svc.ProgrammeError, RateLimited) as exc:
         field = "hand" if action == "hand" else "pair"
-        return await _proposal_refused(ctx, programme, exc, field, {"chosen": raw, "hand": hand})
+        return await _refused(
+            ctx, programme, exc, field, {"chosen": raw, "hand": hand}, _proposal_page
+        )
     ctx.flash("Changed. The proposal is being run again.")
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
 
@@ -661,7 +656,7 @@ async def criteria(ctx: Ctx) -> Response:
     except svc.Forbidden:
         raise
     except (svc.ProgrammeError, RateLimited) as exc:
-        return await _proposal_refused(ctx, programme, exc, "criteria", {"criteria": values})
+        return await _refused(ctx, programme, exc, "criteria", {"criteria": values}, _proposal_page)
     ctx.flash("Criteria saved. The proposal is being run again.")
     return ctx.redirect(ctx.url("programme_proposal", programme_id=programme.id))
 
@@ -728,7 +723,7 @@ async def pair_by_hand(ctx: Ctx) -> Response:
     except svc.Forbidden:
         raise
     except (svc.ProgrammeError, RateLimited) as exc:
-        return await _proposal_refused(ctx, programme, exc, "hand", {"hand": hand})
+        return await _refused(ctx, programme, exc, "hand", {"hand": hand}, _proposal_page)
     names = await svc.usernames(ctx.db, {pair.junior_id, pair.senior_id})
     ctx.flash(
         f"Paired {names.get(pair.junior_id, '?')} with {names.get(pair.senior_id, '?')}: "
@@ -832,7 +827,7 @@ async def add_question(ctx: Ctx) -> Response:
     except svc.Forbidden:
         raise
     except (svc.ProgrammeError, RateLimited) as exc:
-        return await _questions_refused(ctx, programme, exc, "prompt", {"question": typed})
+        return await _refused(ctx, programme, exc, "prompt", {"question": typed}, _questions_page)
     ctx.flash("Question added to the closing survey." if when == "closing"
               else "Question added to the check-in.")  # fmt: skip
     return ctx.redirect(ctx.url("programme_questions", programme_id=programme.id))
@@ -853,13 +848,6 @@ async def _questions_page(
          "is_note": svc.is_note, "errors": errors or {}, "typed": typed or {}},
         status,
     )  # fmt: skip
-
-
-async def _questions_refused(
-    ctx: Ctx, programme: Programme, exc: svc.ProgrammeError | RateLimited, field: str,
-    typed: dict[str, Any],
-) -> Response:  # fmt: skip
-    return await _refused(ctx, programme, exc, field, typed, _questions_page)
 
 
 @view(login=True)
@@ -887,8 +875,13 @@ async def change_question(ctx: Ctx) -> Response:
     except (svc.ProgrammeError, RateLimited) as exc:
         if exc.status == 404:
             raise
-        return await _questions_refused(
-            ctx, programme, exc, f"question-{question_id}", {"edit": {question_id: prompt}}
+        return await _refused(
+            ctx,
+            programme,
+            exc,
+            f"question-{question_id}",
+            {"edit": {question_id: prompt}},
+            _questions_page,
         )
     ctx.flash("Question removed." if changed is None else "Question saved.")
     return ctx.redirect(ctx.url("programme_questions", programme_id=programme.id))
