@@ -31,6 +31,7 @@ ADMIN_PAGES = ["/admin", "/admin/ranks", "/admin/outbox", "/admin/guidelines", "
                "/programmes/new", "/programmes/1/applications", "/programmes/1/proposal",
                "/programmes/1/dashboard", "/programmes/1/history", "/programmes/2/dashboard",
                "/programmes/2/proposal", "/programmes/2/history", "/programmes/3/close",
+               "/programmes/1/questions", "/programmes/1/settings", "/programmes/3/settings",
                "/u/grace_w"]  # fmt: skip
 
 
