@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 # The names a member may pick: the regions' zones (not the old aliases such as "US/Eastern"
@@ -79,3 +79,9 @@ def day(value: date | datetime | None, name: str = "", fmt: str = "%d %b %Y") ->
     if isinstance(value, datetime):
         value = local(value, name)
     return value.strftime(fmt)
+
+
+def day_starts(value: date, name: str = "") -> datetime:
+    """The UTC moment at which `value` begins on the clocks of zone `name` (a search "from"
+    1 March in Tokyo starts at 15:00 UTC on 28 February)."""
+    return datetime.combine(value, time(), _zone(name)).astimezone(UTC)

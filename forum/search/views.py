@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import select, true
@@ -17,6 +17,7 @@ from forum.board.models import Category
 from forum.board.visibility import category_visibility
 from forum.core import ratelimit
 from forum.core.pagination import paginate
+from forum.core.timezones import day_starts, zone_of
 from forum.core.web import view
 from forum.search.service import Filters, Hit, SearchError, by_author, search
 from forum.search.suggest import did_you_mean
@@ -51,11 +52,11 @@ def descendants(categories: list[Category], root: Category) -> list[int]:
     return found
 
 
-def _date(value: str, name: str) -> datetime | None:
+def _date(value: str, name: str) -> date | None:
     if not value:
         return None
     try:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        return date.fromisoformat(value)
     except ValueError:
         field = {"from": "“From”", "to": "“To”"}.get(name, name)
         raise SearchError(f"{field} must be a date like 2026-01-31.") from None
@@ -79,15 +80,21 @@ async def search_page(ctx: Ctx) -> Response:
     if not any(k in params for k in ("q", "author")):  # (a profile links to ?author=NAME)
         return ctx.render("search/search.html", context)
     try:
-        filters = Filters(since=_date(form["from"], "from"), until=_date(form["to"], "to"))
-        if filters.since and filters.until and filters.since > filters.until:
+        since, until = _date(form["from"], "from"), _date(form["to"], "to")
+        if since and until and since > until:
             raise SearchError(
                 "The dates are the wrong way round: “From” is after “To”. Swap them, or clear one."
             )
-        if filters.until is not None:
-            if filters.until.year >= 9999:
-                raise SearchError("'to' must be a date before the year 9999.")
-            filters.until += timedelta(days=1)  # "to" is inclusive
+        if until is not None and until.year >= 9999:
+            raise SearchError("'to' must be a date before the year 9999.")
+        if since is not None and since.year < 2:
+            raise SearchError("“From” must be a date after the year 1.")
+        # Days as the reader's clock has them (Settings, "Show times in"); "to" is inclusive.
+        zone = zone_of(ctx.user)
+        filters = Filters(
+            since=day_starts(since, zone) if since else None,
+            until=day_starts(until + timedelta(days=1), zone) if until else None,
+        )
         if form["category"]:
             chosen = next((c for c in categories if c.slug == form["category"]), None)
             if chosen is None:

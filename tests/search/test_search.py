@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -81,6 +81,35 @@ async def test_filters_by_category_author_and_date(
     ]:
         r = await client.get("/search", params=params)
         assert r.status_code == 400 and message in r.text
+
+
+async def test_date_filters_are_the_readers_days(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A post written at 20:00 UTC on 1 March is 05:00 on 2 March in Tokyo: a reader whose
+    clock is Tokyo's finds it on the 2nd, a reader on UTC on the 1st."""
+    author = await make_user(db, settings, username="nightowl")
+    tokyo = await make_user(db, settings, username="tokyoreader")
+    tokyo.time_zone = "Asia/Tokyo"
+    await make_user(db, settings, username="utcreader")
+    _, posts = await make_thread(db, settings, author, await make_category(db),
+                                 title="Quokka rota questions", body="quokka")  # fmt: skip
+    posts[0].created_at = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    await db.commit()
+
+    async def found(day: str) -> bool:
+        r = await client.get("/search", params={"q": "quokka", "from": day, "to": day})
+        assert r.status_code == 200
+        return "Quokka rota questions" in r.text
+
+    await login(client, "tokyoreader")
+    assert await found("2026-03-02") and not await found("2026-03-01")
+    await client.post("/logout", data={"csrftoken": client.cookies.get("csrftoken", "")})
+    client.cookies.clear()
+    await login(client, "utcreader")
+    assert await found("2026-03-01") and not await found("2026-03-02")
+    r = await client.get("/search", params={"q": "quokka", "from": "0001-01-01"})
+    assert r.status_code == 400 and "after the year 1" in r.text
 
 
 async def test_hidden_posts_and_staff_categories_stay_hidden(
