@@ -46,7 +46,11 @@ class OutboxMessage(Base):
     """Every e-mail Candor sends, kept so an admin can see what went out and what failed."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        # What one address got in the last hour (forum.notifications.fanout's allowance).
+        Index("ix_outbox_to_address_created_at", "to_address", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))

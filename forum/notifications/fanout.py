@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, insert, literal, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -36,7 +36,7 @@ from forum.board.models import (
 from forum.board.visibility import staff_only_category
 from forum.core import events
 from forum.core.db import Database, utcnow
-from forum.core.outbox import queue_mail
+from forum.core.outbox import OutboxMessage, queue_mail
 from forum.core.settings import Settings
 from forum.core.text import mentioned_names, quoted_names
 from forum.messages.events import MessageVisible
@@ -298,7 +298,10 @@ def _ready() -> Any:
     )
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+_T = TypeVar("_T")
+
+
+def _chunks(ids: Sequence[_T]) -> Iterable[Sequence[_T]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
 
@@ -613,6 +616,7 @@ class Notifier:
         now = utcnow()
         rows_out: list[dict[str, Any]] = []
         mail_to: list[Planned] = []
+        row_of: dict[int, dict[str, Any]] = {}  # id(planned) -> its row
         open_groups = await self._open_groups(session, planned)
         for p in planned:
             delivery = chosen.get((p.recipient_id, p.kind.value), DEFAULT_DELIVERY[p.kind].value)
@@ -623,21 +627,24 @@ class Notifier:
                 # Joins the unread one: no new row, no count on the bell, no mail.
                 await self._join(session, group, p, now, delivery == Delivery.digest.value)
                 continue
-            rows_out.append(
-                {
-                    "recipient_id": p.recipient_id, "kind": p.kind.value, "actor_id": p.actor_id,
-                    "post_id": p.post_id, "thread_id": p.thread_id, "message_id": p.message_id,
-                    "conversation_id": p.conversation_id, "detail": p.detail[:200],
-                    "link": p.link[:300], "created_at": now, "read_at": None,
-                    "digest_pending": delivery == Delivery.digest.value,
-                }
-            )  # fmt: skip
+            row_of[id(p)] = {
+                "recipient_id": p.recipient_id, "kind": p.kind.value, "actor_id": p.actor_id,
+                "post_id": p.post_id, "thread_id": p.thread_id, "message_id": p.message_id,
+                "conversation_id": p.conversation_id, "detail": p.detail[:200],
+                "link": p.link[:300], "created_at": now, "read_at": None,
+                "digest_pending": delivery == Delivery.digest.value,
+            }  # fmt: skip
+            rows_out.append(row_of[id(p)])
             if delivery == Delivery.email.value and not p.mailed:
                 mail_to.append(p)
         if not rows_out:
             return
+        last: set[int] = set()
         if mail_to:
             mail_to = await self._not_yet_mailed(session, mail_to)
+            mail_to, waiting, last = await self._within_allowance(session, mail_to)
+            for p in waiting:
+                row_of[id(p)]["digest_pending"] = True
         await session.execute(insert(Notification), rows_out)
         told = [row["recipient_id"] for row in rows_out]
         for chunk in _chunks(told):
@@ -648,7 +655,45 @@ class Notifier:
                 .execution_options(synchronize_session=False)
             )
         if mail_to:
-            await self._mail_at_once(session, mail_to)
+            await self._mail_at_once(session, mail_to, last)
+
+    async def _within_allowance(
+        self, session: AsyncSession, planned: list[Planned]
+    ) -> tuple[list[Planned], list[Planned], set[int]]:
+        """At most `notify_mail_max_per_hour` e-mails reach one address in an hour (all of
+        Candor's mail counts): one mail per thread (`_not_yet_mailed`) did not stop a group of
+        fresh accounts mentioning a member in thread after thread. The rest are not lost: they
+        wait for the member's daily digest. Returns what to mail now, what waits, and the
+        `id`s of the mails that use up the hour (they say that the rest will wait)."""
+        most = self.settings.notify_mail_max_per_hour
+        people = await self._people(session, {p.recipient_id for p in planned}, mailable=True)
+        sent: dict[str, int] = {}
+        for chunk in _chunks(sorted({address for _, address in people.values()})):
+            sent.update(
+                (await session.execute(
+                    select(OutboxMessage.to_address, func.count())
+                    .where(OutboxMessage.to_address.in_(chunk),
+                           OutboxMessage.created_at > utcnow() - timedelta(hours=1))
+                    .group_by(OutboxMessage.to_address)
+                )).all()
+            )  # fmt: skip
+        now_: list[Planned] = []
+        waiting: list[Planned] = []
+        last: set[int] = set()
+        for p in planned:
+            person = people.get(p.recipient_id)
+            if person is None:
+                now_.append(p)  # no confirmed address: `_mail_at_once` sends nothing
+                continue
+            count = sent.get(person[1], 0)
+            if count >= most:
+                waiting.append(p)
+                continue
+            sent[person[1]] = count + 1
+            if count + 1 == most:
+                last.add(id(p))
+            now_.append(p)
+        return now_, waiting, last
 
     async def _open_groups(
         self, session: AsyncSession, planned: list[Planned]
@@ -733,7 +778,12 @@ class Notifier:
             kept.append(p)
         return kept
 
-    async def _mail_at_once(self, session: AsyncSession, planned: list[Planned]) -> None:
+    async def _mail_at_once(
+        self,
+        session: AsyncSession,
+        planned: list[Planned],
+        last: set[int] | frozenset[int] = frozenset(),
+    ) -> None:
         people = await self._people(session, {p.recipient_id for p in planned}, mailable=True)
         actors = await self._people(session, {p.actor_id for p in planned if p.actor_id})
         titles = await self._titles(session, {p.thread_id for p in planned if p.thread_id})
@@ -746,9 +796,16 @@ class Notifier:
             link = self.base + target_path(
                 self.url, p.kind, p.post_id, p.thread_id, p.detail, p.conversation_id, p.link
             )
+            enough = (
+                f"That is {self.settings.notify_mail_max_per_hour} e-mails from us within the "
+                "hour: until the hour is over, new notifications wait for your daily digest "
+                "(they are in your list on the site at once).\n\n"
+                if id(p) in last
+                else ""
+            )
             queue_mail(
                 session, person[1], line[:200],
-                f"Hello {person[0]},\n\n{line}.\n\n{link}\n\n"
+                f"Hello {person[0]},\n\n{line}.\n\n{link}\n\n{enough}"
                 f"Choose which notifications reach you by e-mail: "
                 f"{self.base}{self.url('notification_preferences')}\n",
             )  # fmt: skip

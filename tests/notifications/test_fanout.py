@@ -690,6 +690,56 @@ async def test_one_mail_per_thread_until_the_member_looks(
     assert await reply(0, f"@busy_author {FRIENDLY}") == 5
 
 
+async def test_mentions_across_threads_stop_mailing_at_the_hours_allowance(
+    db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """A few accounts mentioning one member in thread after thread: one mail per thread had
+    no end. After `notify_mail_max_per_hour` mails in the hour, the rest wait for the daily
+    digest; every notification is in the member's list at once, and none is lost."""
+    settings.notify_mail_max_per_hour = 3
+    target = await make_user(db, settings, username="popular")
+    bystander = await make_user(db, settings, username="bystander")
+    senders = [await make_user(db, settings, username=f"pinger{n}") for n in range(3)]
+    category = await make_category(db)
+    for n in range(6):
+        sender = senders[n % 3]
+        await create_thread(db, settings, sender, category, f"Thread {n}",
+                            f"@popular @bystander {FRIENDLY} ({n})")  # fmt: skip
+    await db.commit()
+    await settle(settings, database)
+
+    async def mails_to(user: User) -> list[OutboxMessage]:
+        return list(await db.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == user.email)
+            .order_by(OutboxMessage.id)
+        ))  # fmt: skip
+
+    for member in (target, bystander):
+        mails = await mails_to(member)
+        assert len(mails) == 3, [m.subject for m in mails]
+        assert "wait for your daily digest" in mails[-1].body
+        assert all("wait for your daily digest" not in m.body for m in mails[:-1])
+        found = await notes(db, member)
+        assert len(found) == 6  # all in the list
+        assert [n.digest_pending for n in found] == [False] * 3 + [True] * 3
+    # The hour over, mail comes at once again.
+    await db.execute(
+        update(OutboxMessage).values(created_at=datetime.now(UTC) - timedelta(hours=2))
+    )
+    await create_thread(db, settings, senders[0], category, "Thread later", f"@popular {FRIENDLY}")
+    await db.commit()
+    await settle(settings, database)
+    assert len(await mails_to(target)) == 4
+    # The three that waited arrive in the digest.
+    notifier = Notifier(settings, database, worker_paths())
+    morning = datetime.now(UTC).replace(hour=settings.notify_digest_hour, minute=30)
+    assert await notifier.send_digests(morning) >= 1
+    digest = (await mails_to(target))[-1]
+    assert digest.subject == "Your daily digest: 3 notifications"
+    for n in (3, 4, 5):
+        assert f"Thread {n}" in digest.body
+
+
 def test_a_reaction_is_said_in_words() -> None:
     """It read "ada reacted “helpful” to your post": the reaction's key, lower case."""
     line = fanout.describe
