@@ -623,7 +623,9 @@ class Notifier:
             if delivery == Delivery.off.value:
                 continue
             group = open_groups.get((p.recipient_id, p.kind.value, p.thread_id))
-            if group is not None:
+            if group is not None and p.post_id is not None and grouping.has_room(
+                grouping.parse(group.detail, group.post_id), p.post_id
+            ):
                 # Joins the unread one: no new row, no count on the bell, no mail.
                 await self._join(session, group, p, now, delivery == Delivery.digest.value)
                 continue

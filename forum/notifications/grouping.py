@@ -6,7 +6,10 @@ ids of (up to `MAX_STORED` of) them, so what the member reads is worked out when
 from the posts they may still see. A row with an empty `detail` is a group of one, its post.
 
 The group's `post_id` is its first post (where it leads) and `actor_id` that post's author;
-its time is the latest post's. Once read, the next post starts a new notification."""
+its time is the latest post's. Once read, the next post starts a new notification, and so does
+the post that finds the group full (`has_room`): a group names every post it counts, so what
+it says is always worked out from posts the member may see. (Groups written before that kept
+only their first and latest ids past the room; they are counted by the ids they keep.)"""
 
 from __future__ import annotations
 
@@ -80,6 +83,12 @@ def joined(group: Group, post_id: int) -> Group | None:
     if post_id in group.posts:
         return None
     return Group(group.count + 1, sorted({*group.posts, post_id}))
+
+
+def has_room(group: Group, post_id: int) -> bool:
+    """Whether `post_id` can join `group` with every id in it kept."""
+    after = joined(group, post_id)
+    return after is None or parse(encode(after), None).posts == after.posts
 
 
 def read_up_to(group: Group, post_id: int) -> Group | None:
@@ -191,8 +200,10 @@ async def summaries(
         if group is None:
             continue
         shown = [i for i in group.posts if i in seen and seen[i][0] not in blocked]
-        count = group.count - (len(group.posts) - len(shown))
-        if not shown or count < 1:
+        # Only posts named in the group count: a post it does not name (an old group past the
+        # room) may be one the member cannot see.
+        count = len(shown)
+        if not shown:
             found[n.id] = None
             continue
         more = group.count > len(group.posts)

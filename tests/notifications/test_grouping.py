@@ -294,6 +294,34 @@ async def test_the_daily_digest_says_the_group_once(
     assert "spam_s" not in digest.body
 
 
+async def test_a_full_group_closes_and_counts_only_posts_the_member_may_see(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    """Past the room a group kept only its first and latest ids but counted every post, so a
+    post hidden in its middle was still counted. Now the post that finds the group full starts
+    a new one: every post counted is named, and a hidden one is not counted."""
+    junior, (grace, carlos), thread, _posts = await _thread(db, settings, "grace_w", "carlos_v")
+    await settle(settings, database)
+    room = grouping.MAX_STORED
+    replies = [
+        await _reply(db, database, settings, (grace, carlos)[n % 2], thread)
+        for n in range(room + 4)
+    ]
+    first, second = await notes(db, junior)
+    assert grouping.parse(first.detail, first.post_id).posts == [r.id for r in replies[:room]]
+    assert grouping.parse(second.detail, second.post_id).posts == [r.id for r in replies[room:]]
+    assert await _bell(db, junior) == 2
+    assert len(await _mails(db, junior)) == 1  # the second group is not mailed
+    # Hide one post of each group: neither is counted.
+    for post in (replies[3], replies[room + 1]):
+        await db.execute(update(Post).where(Post.id == post.id).values(moderation_state="hidden"))
+    await db.commit()
+    await login(client, "junior_j")
+    page = (await client.get("/notifications")).text
+    assert f"{room - 1} new replies in “{TITLE}”" in page and "3 new replies" in page
+    assert f"{room} new replies" not in page and "4 new replies" not in page
+
+
 def test_a_group_keeps_its_first_and_latest_posts_past_the_room() -> None:
     group = grouping.Group(1, [1000001])
     for n in range(2, 60):
@@ -315,10 +343,11 @@ def test_a_group_keeps_its_first_and_latest_posts_past_the_room() -> None:
     assert grouping.encode(grouping.Group(1, [5])) == ""
 
 
-async def test_many_replies_are_one_row_and_one_bell(
+async def test_many_replies_are_a_row_and_a_bell_per_full_group(
     db: AsyncSession, database: Database, settings: Settings
 ) -> None:
-    """The probe's numbers, small: six accounts replying in turn, in batches."""
+    """The probe's numbers, small: six accounts replying in turn, in batches: 24 replies are
+    a full group of 16 and a group of 8, mailed once."""
     junior, spammers, thread, _ = await _thread(db, settings, *(f"fresh{n}" for n in range(6)))
     await settle(settings, database)
     for turn in range(4):
@@ -329,7 +358,9 @@ async def test_many_replies_are_one_row_and_one_bell(
     count = await db.scalar(
         select(func.count(Notification.id)).where(Notification.recipient_id == junior.id)
     )
-    assert count == 1 and await _bell(db, junior) == 1
-    (note,) = await notes(db, junior)
-    assert grouping.parse(note.detail, note.post_id).count == 24
+    assert count == 2 and await _bell(db, junior) == 2
+    assert [grouping.parse(n.detail, n.post_id).count for n in await notes(db, junior)] == [
+        grouping.MAX_STORED,
+        24 - grouping.MAX_STORED,
+    ]
     assert len(await _mails(db, junior)) == 1
