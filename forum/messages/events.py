@@ -33,3 +33,13 @@ class ConversationRead:
 
     user_id: int
     conversation_id: int
+
+
+@dataclass(frozen=True)
+class MessagesReported:
+    """A question (forum.core.events.ask): which of `message_ids` has `reader_id` reported?
+    Answered by forum.review, which keeps the reports (a pair space's "This felt dismissive"
+    is a report too): the conversation page says "You reported this" in place of the links."""
+
+    reader_id: int
+    message_ids: tuple[int, ...]

@@ -16,7 +16,7 @@ from forum.core import events
 from forum.core.ratelimit import RateLimited
 from forum.core.web import field_int, field_str, view
 from forum.messages import services as pm
-from forum.messages.events import ConversationRead
+from forum.messages.events import ConversationRead, MessagesReported
 from forum.messages.models import Conversation, Participant
 
 NOT_FOUND = "There is no such conversation."
@@ -73,8 +73,12 @@ async def _conversation_context(
     assert ctx.user is not None
     messages = await pm.messages_for(ctx.db, conversation.id, ctx.user.id)
     people = await pm.participants(ctx.db, conversation.id)
+    answers = await events.ask(
+        ctx.db, MessagesReported(ctx.user.id, tuple(m.id for m, _ in messages))
+    )
     return {
         "conversation": conversation,
+        "reported": set().union(*answers),
         "subject": (await pm.shown_subjects(ctx.db, [conversation], ctx.user.id))[conversation.id],
         "messages": messages,
         "first_unread": pm.first_unread(participant, messages),

@@ -16,8 +16,8 @@ from forum.board.models import DECIDED_HIDDEN, Post
 from forum.core import events
 from forum.core.db import utcnow
 from forum.core.errors import Conflict, DomainError
-from forum.messages.events import MessageHeld
-from forum.review.models import ReviewItem, ReviewStatus, Verdict
+from forum.messages.events import MessageHeld, MessagesReported
+from forum.review.models import Report, ReviewItem, ReviewStatus, Verdict
 from moderation.signals import DISMISSIVE, OTHER_LANGUAGE
 
 NOTIFY_CHANNEL = "candor_moderation"
@@ -229,10 +229,25 @@ async def _message_held(session: AsyncSession, event: MessageHeld) -> None:
     await notify_worker(session)
 
 
+async def _messages_reported(session: AsyncSession, question: MessagesReported) -> set[int]:
+    ids = sorted(set(question.message_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        rows = await session.scalars(
+            select(Report.message_id).where(
+                Report.reporter_id == question.reader_id,
+                Report.message_id.in_(ids[start : start + 500]),
+            )
+        )
+        found.update(i for i in rows if i is not None)
+    return found
+
+
 def subscribe() -> None:
     """New and edited posts and profiles wake the workers; held ones (and messages held for
-    pre-moderation) open a review item."""
+    pre-moderation) open a review item. Answers which messages a member has reported."""
     events.subscribe(PostCreated, _post_created)
     events.subscribe(PostEdited, _post_edited)
     events.subscribe(ProfileChanged, _profile_changed)
     events.subscribe(MessageHeld, _message_held)
+    events.answer(MessagesReported, _messages_reported)

@@ -450,6 +450,13 @@ async def test_a_report_opens_an_item_and_the_moderator_view_is_audited(
     twice = await post_form(client, url("report_message", message_id=message_id),
                             {"reason": "harassment"}, url("messages"))  # fmt: skip
     assert twice.status_code == 400
+    # The conversation says so where the link was (the sender's view does not).
+    shown = (await client.get(url("conversation", conversation_id=conversation_id))).text
+    assert "You reported this message" in shown
+    assert url("report_message", message_id=message_id) not in shown
+    await login(client, "pmrude")
+    shown = (await client.get(url("conversation", conversation_id=conversation_id))).text
+    assert "lazy" in shown and "You reported this message" not in shown
     await login(client, "pmmoderator")
     queue = await client.get(url("review_queue"))
     assert "private message" in queue.text and url("review_item", item_id=item.id) in queue.text
