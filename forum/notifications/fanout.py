@@ -75,6 +75,19 @@ SPECIFICITY = {Kind.mention: 0, Kind.quote: 1, Kind.reply: 2, Kind.post: 3}
 
 async def on_post_created(session: AsyncSession, event: PostCreated) -> None:
     session.add(NotificationWork(source="post", post_id=event.post_id, actor_id=event.author_id))
+    # Writing in a thread tracks it (unless the member turned that off, or chose a level):
+    # in the request, so the thread page the author lands on already says "Tracking".
+    if await auto_tracks(session, event.author_id):
+        await set_thread_level(
+            session, event.author_id, event.thread_id, Level.tracking, only_if_unset=True
+        )
+
+
+async def auto_tracks(session: AsyncSession, user_id: int) -> bool:
+    chosen = await session.scalar(
+        select(NotificationSettings.auto_track).where(NotificationSettings.user_id == user_id)
+    )
+    return True if chosen is None else bool(chosen)
 
 
 async def on_post_edited(session: AsyncSession, event: PostEdited) -> None:
@@ -461,8 +474,6 @@ class Notifier:
         author = post.author_id
         edit = item.source == "edit"
         already = set(item.recipients.split(",")) if edit else set()
-        if not edit and await self._auto_track(session, author):
-            await set_thread_level(session, author, thread.id, Level.tracking, only_if_unset=True)
         kinds: dict[int, Kind] = {}
 
         def offer(user_id: int | None, kind: Kind) -> None:
@@ -591,12 +602,6 @@ class Notifier:
             ids = [i for i in ids if i in staff or (opener_may and i == thread.author_id)]
         return [Planned(i, kinds[i], author, post.id, thread.id) for i in ids]
 
-    async def _auto_track(self, session: AsyncSession, user_id: int) -> bool:
-        chosen = await session.scalar(
-            select(NotificationSettings.auto_track).where(NotificationSettings.user_id == user_id)
-        )
-        return True if chosen is None else bool(chosen)
-
     # --- delivery ---
 
     async def deliver(self, session: AsyncSession, planned: list[Planned]) -> None:
@@ -623,8 +628,10 @@ class Notifier:
             if delivery == Delivery.off.value:
                 continue
             group = open_groups.get((p.recipient_id, p.kind.value, p.thread_id))
-            if group is not None and p.post_id is not None and grouping.has_room(
-                grouping.parse(group.detail, group.post_id), p.post_id
+            if (
+                group is not None
+                and p.post_id is not None
+                and grouping.has_room(grouping.parse(group.detail, group.post_id), p.post_id)
             ):
                 # Joins the unread one: no new row, no count on the bell, no mail.
                 await self._join(session, group, p, now, delivery == Delivery.digest.value)

@@ -285,15 +285,20 @@ async def test_watching_muting_and_auto_tracking(
     thread, _ = await make_thread(db, settings, starter, category)
     await create_reply(db, settings, muter, thread, FRIENDLY)
     await db.commit()
+
+    async def levels() -> dict[int, str]:
+        return dict(
+            (await db.execute(select(ThreadWatch.user_id, ThreadWatch.level).where(
+                ThreadWatch.thread_id == thread.id))).all()
+        )  # fmt: skip
+
+    # The starter and the replier track the thread (their default) from the moment they
+    # write, not once the worker has passed the post (the page said "Normal" until then).
+    assert await levels() == {starter.id: "tracking", muter.id: "tracking"}
     await settle(settings, database)
     # The opening post and the reply: one notification while unread.
     assert [n.kind for n in await notes(db, watcher)] == ["post"]
-    # The starter and the replier now track the thread (their default).
-    levels = dict(
-        (await db.execute(select(ThreadWatch.user_id, ThreadWatch.level).where(
-            ThreadWatch.thread_id == thread.id))).all()
-    )  # fmt: skip
-    assert levels == {starter.id: "tracking", muter.id: "tracking"}
+    assert await levels() == {starter.id: "tracking", muter.id: "tracking"}
     # The muted category is overridden by the thread's own level (tracking): a reply tells them.
     await create_reply(db, settings, starter, thread, f"@muter {FRIENDLY}")
     # The watcher mutes the thread: nothing more from it, though the category is watched.

@@ -13,11 +13,13 @@ from forum.core.db import Database
 from forum.core.settings import Settings
 from forum.notifications.models import (
     CategoryWatch,
+    Level,
     Notification,
     NotificationPreference,
     NotificationSettings,
     ThreadWatch,
 )
+from forum.notifications.watching import set_thread_level
 from tests.conftest import QueryCounter
 from tests.helpers import csrf_token, login, make_category, make_thread, make_user, post_form
 from tests.notifications.test_fanout import FRIENDLY, settle
@@ -159,14 +161,18 @@ async def test_watching_controls_on_thread_and_category_pages(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     member = await make_user(db, settings, username="watchful")
+    starter = await make_user(db, settings, username="starter_w")
     category = await make_category(db)
     staff_room = await make_category(db)
     staff_room.staff_only = True
-    thread, _ = await make_thread(db, settings, member, category)
-    hidden_thread, _ = await make_thread(db, settings, member, staff_room)
+    thread, _ = await make_thread(db, settings, starter, category)
+    hidden_thread, _ = await make_thread(db, settings, starter, staff_room)
     await db.commit()
     anonymous = await client.get(f"/t/{thread.id}")
     assert "watch-level" not in anonymous.text
+    # Its author tracks a thread from the moment they write it.
+    await login(client, "starter_w")
+    assert '<option value="tracking" selected>' in (await client.get(f"/t/{thread.id}")).text
     await login(client, "watchful")
     page = await client.get(f"/t/{thread.id}")
     assert f'action="/watch/t/{thread.id}"' in page.text
@@ -276,7 +282,7 @@ async def test_a_page_lists_the_threads_and_forums_a_member_watches(
     hidden, _ = await make_thread(db, settings, member, staff_room, title="A staff thread")
     for thread, level in ((watched, "watching"), (muted, "muted"), (normal, "normal"),
                           (hidden, "watching")):  # fmt: skip
-        db.add(ThreadWatch(user_id=member.id, thread_id=thread.id, level=level))
+        await set_thread_level(db, member.id, thread.id, Level(level))
     db.add(CategoryWatch(user_id=member.id, category_id=category.id, level="watching"))
     await db.commit()
     assert (await client.get("/notifications/watching")).status_code in (302, 303)
