@@ -238,3 +238,22 @@ def test_staff_pages_with_records_pass_axe(browser, live_server: str, viewport: 
         assert found == []
     finally:
         context.close()
+
+
+def test_one_long_word_in_a_title_widens_no_page(page: Page, viewport: str) -> None:
+    """A newcomer probe's 121-letter title (one word, under the 150 limit) made the front page
+    825 px wide on a phone, for every visitor, and the thread page scroll sideways on a laptop."""
+    login(page, "noah_b")
+    page.goto("/c/introductions/new")
+    word = f"Supercalifragilistic{unique('')}".replace("-", "") * 5
+    page.get_by_label("Title").fill(f"Hello {word}"[:150])
+    page.get_by_label("Message", exact=False).fill("Hello everyone, glad to be here.")
+    page.get_by_role("button", name="Start thread").click()
+    page.wait_for_url(re.compile(r"/t/\d+"))
+    thread = page.url
+    for path in (thread, "/", "/c/introductions", "/latest", "/search?q=hello"):
+        page.goto(path)
+        fits_sideways(page)
+    page.context.clear_cookies()  # a visitor's front page too
+    page.goto("/")
+    fits_sideways(page)
