@@ -228,7 +228,8 @@ async def login(ctx: Ctx) -> Response:
     if password == DEMO_PASSWORD:
         ctx.flash(
             "This account signs in with the demo board's published password: change it "
-            "(Settings, Change password) before others can reach this board."
+            "(Settings, Change password) before others can reach this board.",
+            warning=True,
         )
     return ctx.redirect(next_url)
 

@@ -126,8 +126,9 @@ class Ctx(Generic[M]):
         load: LoadMember = self.request.app.state.load_member
         self.user = await load(self.db, self.request.cookies.get(SESSION_COOKIE))
 
-    def flash(self, message: str) -> None:
-        self.flashes_out.append(message)
+    def flash(self, message: str, *, warning: bool = False) -> None:
+        """A line for the next page; `warning` shows it as one (not the green of "Saved")."""
+        self.flashes_out.append(Flash(message, warning=warning))
 
     def csrf_token(self) -> str:
         """This browser's token for this sign-in (forum.core.csrf). A browser without an id
@@ -446,6 +447,17 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
     return URLSafeSerializer(settings.secret_key.get_secret_value(), salt="flash")
 
 
+class Flash(str):
+    """A flash message; `warning` ones are shown as warnings."""
+
+    warning: bool
+
+    def __new__(cls, text: str, *, warning: bool = False) -> Flash:
+        made = super().__new__(cls, text)
+        made.warning = warning
+        return made
+
+
 def _read_flashes(request: Request, settings: Settings) -> list[str]:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:
@@ -454,12 +466,23 @@ def _read_flashes(request: Request, settings: Settings) -> list[str]:
         value = _serializer(settings).loads(raw)
     except BadSignature:
         return []
-    return [str(v) for v in value][:5] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    # A warning travels as ["warning", text]; a plain line as its text.
+    return [
+        Flash(str(v[1]), warning=True) if isinstance(v, list) and len(v) == 2 else Flash(str(v))
+        for v in value[:5]
+    ]
 
 
 def _write_flashes(ctx: Ctx[Any], response: Response) -> None:
     if ctx.flashes_out:
-        token = _serializer(ctx.settings).dumps(ctx.flashes_out[:5])
+        token = _serializer(ctx.settings).dumps(
+            [
+                ["warning", str(f)] if getattr(f, "warning", False) else str(f)
+                for f in ctx.flashes_out[:5]
+            ]
+        )
         _set_cookie(ctx.request, ctx.settings, response, FLASH_COOKIE, token, 60)
     elif ctx.flashes_in and not 300 <= response.status_code < 400:
         # Shown on this page: gone. A redirect passes them on to the page it leads to.

@@ -4,6 +4,8 @@ twice, a post's waiting note punctuated as a sentence, and the demo's published 
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,4 +94,8 @@ async def test_signing_in_with_the_demos_published_password_says_to_change_it(
                       password=DEMO_PASSWORD, role="admin")  # fmt: skip
     await db.commit()
     await login(client, "demo_like", DEMO_PASSWORD)
-    assert "the demo board&#39;s published password: change it" in (await client.get("/")).text
+    page = (await client.get("/")).text
+    # A warning, not the green of "Welcome back" (newcomer probe).
+    warning = re.search(r'<p class="flash flash-warn" role="alert">([^<]*)</p>', page)
+    assert warning is not None and "published password: change it" in warning.group(1)
+    assert '<p class="flash" role="status">Welcome back, demo_like.</p>' in page
