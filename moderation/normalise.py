@@ -270,7 +270,8 @@ def _turned_back(chars: list[str], where: list[int]) -> None:
         start = end + 1
 
 
-_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,10})(?:[ \t][^<>\n]{0,200})?/?>")
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,10})([ \t][^<>\n]{0,200})?/?>")
+_ATTRIBUTE_SYNTAX = re.compile(r"[A-Za-z_:][-\w:.]{0,30}\s*=\s*[\"']?|\"")
 # Tags a browser shows as a break between words (a block, a line break, a cell): read as a
 # space. "<summary>My honest view</summary>You're too junior" had read "viewYou're".
 _BREAKING_TAGS = frozenset(
@@ -294,11 +295,12 @@ def as_shown(text: str) -> tuple[str, list[int] | None]:
     # An HTML tag, which the page shows as typed (Markdown's HTML is escaped), reads as no
     # word: "you're too <b>ju</b>nior" is read "you're too junior".
     # A tag that breaks the line reads as a space.
-    tags = (
-        [(*m.span(), m.group(1).lower() in _BREAKING_TAGS) for m in _TAG.finditer(text)]
-        if "<" in text
-        else []
-    )
+    matches = list(_TAG.finditer(text)) if "<" in text else []
+    tags = [(*m.span(), m.group(1).lower() in _BREAKING_TAGS) for m in matches]
+    # But what is written inside a tag after its name shows too: "<note You are too junior
+    # to get this.>" had read as nothing (an attacker probe). Each tag's attribute text is
+    # read again after the text, a line of its own.
+    inside = [m.span(2) for m in matches if m.group(2) and m.group(2).strip()]
     tag = 0
     latin = False  # the last kept character is ASCII or a Latin letter (with or without marks)
     for ch, i in _characters(text):
@@ -317,6 +319,16 @@ def as_shown(text: str) -> tuple[str, list[int] | None]:
         latin = ch.isascii() or _latin_base(ch)
     if not text.isascii() and any(ch in _TURNED_ONLY for ch in kept):
         _turned_back(kept, where)
+    for start, end in inside:
+        # (Attribute syntax, `title="` and its closing quote, reads as space: the words in
+        # quotes had read as reported speech.)
+        words, at = as_shown(_ATTRIBUTE_SYNTAX.sub(lambda m: " " * len(m[0]), text[start:end]))
+        kept.append("\n")
+        where.append(start)
+        kept.extend(words)
+        where.extend(start + (n if at is None else at[n]) for n in range(len(words)))
+        kept.append("\n")
+        where.append(end)
     if len(kept) == len(text) and all(i == n for n, i in enumerate(where)):
         shown = "".join(kept)
         return (text, None) if shown == text else (shown, where)

@@ -492,6 +492,30 @@ def test_a_tag_that_breaks_the_line_reads_as_a_space() -> None:
     assert as_shown("one<br>two<BR/>three")[0] == "one two three"
 
 
+def test_what_is_written_inside_a_tag_is_read() -> None:
+    """The page shows a tag as typed, its "attributes" too: "<note You are too junior…>" had
+    read as nothing, and passed every check (an attacker probe), in posts, titles, messages,
+    profiles and programme texts."""
+    for text in (
+        "<i you're too junior to get this, come back when you have twenty years in>",
+        "Well done! <note Honestly, you are too junior to understand any of this.>",
+        "Thanks.\n\n<br Come back when you have 20 years in. Until then, sit down.>",
+        'Well done! <abbr title="you\'re too junior to get this">FYI</abbr>',
+    ):
+        assert cues.reading(text) >= cues.STOCK, text
+        found = cues.find_cues(text)[0]
+        assert text[found.start : found.end] == found.text  # where it was written
+        assert "too junior" in for_model(text) or "come back when" in for_model(text).lower()
+    # Attribute syntax reads as space, so quoted words are not taken for reported speech.
+    assert (
+        "you're too junior to get this"
+        in as_shown('<abbr title="you\'re too junior to get this">')[0]
+    )
+    # The tag around words still joins them; its attributes are read on a line of their own.
+    assert as_shown("you're too <b class=x>ju</b>nior")[0].startswith("you're too junior\n")
+    assert not cues.find_cues('<a href="https://example.org/pilot">our pilot notes</a>')
+
+
 def test_words_written_down_the_page_read_across() -> None:
     letters = "Y\nO\nU\nR\nE\n\nT\nO\nO\n\nJ\nU\nN\nI\nO\nR\n\nT\nO\n\nG\nE\nT\n\nT\nH\nI\nS"
     assert for_model(letters) == "YOU'RE TOO JUNIOR TO GET THIS"
