@@ -130,7 +130,8 @@ async def _pilot(
     session: AsyncSession, settings: Settings, members: dict[str, User], training: Article | None
 ) -> None:
     """The running pilot: created, applied to, paired and published through the services,
-    then dated as if it started five weeks ago, with two rounds of check-ins answered."""
+    then dated as if it started seven weeks ago, with two rounds of check-ins answered and the
+    third open (the first check-in opens one interval, two weeks, after the start)."""
     lead = members["rosa_lead"]
     form = programmes.ProgrammeForm(
         kind="reverse", pilot_size="8", checkin_days="14",
@@ -155,7 +156,8 @@ async def _pilot(
 
     await programmes.run_job(session, job, pairing)
     await programmes.publish(session, settings, lead, programme)
-    started = utcnow() - timedelta(days=35)  # round 3 is open now
+    # Rounds open 14, 28 and 42 days after the start: round 3 is open now, for a week more.
+    started = utcnow() - timedelta(days=49)
     await _dated(session, programme, started)
     questions = await programmes.questions(session, programme)
     frank = next(q for q in questions if q.frankness)
@@ -168,9 +170,16 @@ async def _pilot(
                 session.add(CheckinAnswer(
                     programme_id=programme.id, question_id=frank.id, user_id=user_id,
                     side=side, round=round_, value=value, text="",
-                    created_at=started + timedelta(days=14 * round_ - 1),
+                    created_at=_last_day_of(programme, round_),
                 ))  # fmt: skip
     await session.flush()
+
+
+def _last_day_of(programme: Programme, round_: int) -> datetime:
+    """A moment in check-in `round_`'s last day (when most answers come in)."""
+    closes = programmes.round_closes_at(programme, round_)
+    assert closes is not None
+    return closes - timedelta(days=1)
 
 
 async def _dated(session: AsyncSession, programme: Programme, published: datetime) -> None:

@@ -53,8 +53,8 @@ from forum.programmes.services import (
     closed_rounds,
     current_round,
     pairs_of,
+    round_at,
     round_closes_at,
-    starts_at,
     tell,
     title,
     usernames,
@@ -169,15 +169,6 @@ def _counted_cell(answers: list[CheckinAnswer]) -> Cell:
 # over the answers given in it, whoever runs now.
 
 
-def _round_at(programme: Programme, when: datetime) -> int:
-    """The check-in round running at `when` (0: before the first), as `current_round`
-    counts, whether or not the programme has closed since."""
-    start = starts_at(programme)
-    if start is None or when < start:
-        return 0
-    return (when - start).days // max(programme.checkin_days, 1) + 1
-
-
 def _by_hand(pair: Pair) -> bool:
     try:
         return bool(json.loads(pair.score or "{}").get("by_hand"))
@@ -189,11 +180,11 @@ def _span(programme: Programme, pair: Pair) -> tuple[int, int | None]:
     """The check-in rounds a pair was asked: from round 1 (published pairs; a pair made by
     hand later, from the round it was made in) to the round it ended in (its members could
     answer until then), None while it runs."""
-    first = max(_round_at(programme, pair.created_at), 1) if _by_hand(pair) else 1
+    first = max(round_at(programme, pair.created_at), 1) if _by_hand(pair) else 1
     if pair.status != PairStatus.ended.value:
         return first, None
     ended = pair.ended_at
-    return first, None if ended is None else _round_at(programme, ended)
+    return first, None if ended is None else round_at(programme, ended)
 
 
 def asked_in(programme: Programme, pairs: list[Pair], round_: int) -> set[int]:

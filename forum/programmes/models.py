@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, utcnow
@@ -86,6 +86,12 @@ class Programme(Base):
     criteria: Mapped[str] = mapped_column(Text, default="{}")
     edits: Mapped[str] = mapped_column(Text, default="{}")
     checkin_days: Mapped[int] = mapped_column(Integer, default=14)
+    # Check-in round 1 opens one interval after the start (pairs meet before they are asked
+    # how it is going). True: it opened at the start, the rule of the programmes that had
+    # started when migration 0032 came (their answers are stored by those rounds' numbers).
+    checkins_from_start: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     status: Mapped[str] = mapped_column(String(20), default=ProgrammeStatus.open.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]

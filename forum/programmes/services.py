@@ -1871,28 +1871,48 @@ def has_started(programme: Programme, now: datetime | None = None) -> bool:
     return start is not None and (now or utcnow()) >= start
 
 
-def current_round(programme: Programme, now: datetime | None = None) -> int:
-    """Check-in rounds count from the start (see `starts_at`), one every `checkin_days`
-    (until closing); 0 before it: no check-in is open."""
+def _interval(programme: Programme) -> timedelta:
+    return timedelta(days=max(programme.checkin_days or 0, 1))
+
+
+def round_opens_at(programme: Programme, round_: int) -> datetime | None:
+    """When check-in `round_` opens: round 1 one interval after the start (pairs meet
+    before they are asked how it is going: with checkin_days 14, 14 days after it), each
+    next one an interval later. None: not published. (A programme that had started when
+    migration 0032 came, `checkins_from_start`, opened round 1 at the start: its answers
+    are stored by those rounds' numbers, and keep them.)"""
     start = starts_at(programme)
-    end = programme.closed_at or now or utcnow()
-    if start is None or end < start:
-        return 0
-    return (end - start).days // max(programme.checkin_days, 1) + 1
+    if start is None:
+        return None
+    waits = round_ - 1 if programme.checkins_from_start else round_
+    return start + _interval(programme) * waits
 
 
 def round_closes_at(programme: Programme, round_: int) -> datetime | None:
     """When check-in `round_` stops taking answers (the next one opens); None: not published.
     Closing the programme closes its round early (see `closed_rounds`)."""
-    start = starts_at(programme)
-    if start is None:
-        return None
-    return start + timedelta(days=max(programme.checkin_days, 1) * round_)
+    return round_opens_at(programme, round_ + 1)
+
+
+def round_at(programme: Programme, when: datetime) -> int:
+    """The check-in round open at `when` (0: before the first one opens), whether or not the
+    programme has closed since."""
+    first = round_opens_at(programme, 1)
+    if first is None or when < first:
+        return 0
+    return (when - first) // _interval(programme) + 1
+
+
+def current_round(programme: Programme, now: datetime | None = None) -> int:
+    """The check-in round open now (see `round_opens_at`); once closed, the one that was open
+    when it closed (no later one opens). 0: none has opened, and no check-in is asked."""
+    return round_at(programme, programme.closed_at or now or utcnow())
 
 
 def closed_rounds(programme: Programme, now: datetime | None = None) -> int:
     """How many check-in rounds are over: their answers can no longer be sent or replaced.
-    Every round once the programme is closed (check-ins stop), else all but the open one."""
+    Every round once the programme is closed (check-ins stop), else all but the open one.
+    A programme closed before its first check-in opened has none."""
     if programme.status == ProgrammeStatus.closed.value:
         return current_round(programme, now)
     return max(current_round(programme, now) - 1, 0)
@@ -1912,10 +1932,46 @@ def phase(programme: Programme, now: datetime | None = None) -> str:
     return "taking applications"
 
 
+def first_checkin_message(programme: Programme) -> str:
+    """When a published programme's first check-in opens, in words."""
+    first = round_opens_at(programme, 1)
+    if first is None:
+        return "The first check-in opens once the pairs are published."
+    return f"The first check-in opens on {first:%d %B %Y}."
+
+
+def first_checkin_if_published(programme: Programme, now: datetime | None = None) -> str:
+    """When the first check-in would open were the pairs published `now`, in words (the
+    publishing confirmation says it)."""
+    start = now or utcnow()
+    if programme.starts_on is not None:
+        start = max(start, datetime.combine(programme.starts_on, time(), UTC))
+    first = start + _interval(programme)
+    return (
+        f"The first check-in opens {counted(programme.checkin_days, 'day')} after the "
+        f"programme starts, on {first:%d %B %Y}: pairs meet before they are asked how it goes."
+    )
+
+
 def not_started_message(programme: Programme) -> str:
+    """A programme paired ahead of its start date: what begins when."""
     start = starts_at(programme)
-    when = f" on {start:%d %B %Y}" if start else ""
-    return f"The programme starts{when}: check-ins and meetings begin then."
+    if start is None:
+        return "The programme starts once its pairs are published."
+    if round_opens_at(programme, 1) == start:
+        return f"The programme starts on {start:%d %B %Y}: check-ins and meetings begin then."
+    return (
+        f"The programme starts on {start:%d %B %Y}: meetings begin then. "
+        + first_checkin_message(programme)
+    )
+
+
+def before_checkins_message(programme: Programme, now: datetime | None = None) -> str:
+    """What a running programme with no check-in open yet says: when it starts (paired
+    ahead of the start date), else when the first check-in opens."""
+    if not has_started(programme, now):
+        return not_started_message(programme)
+    return first_checkin_message(programme)
 
 
 async def questions(
@@ -2082,7 +2138,7 @@ async def answer_checkin(
         raise ProgrammeError("side", "The programme is closed: check-ins have stopped.")
     round_ = current_round(programme)
     if round_ == 0:
-        raise ProgrammeError("side", not_started_message(programme))
+        raise ProgrammeError("side", before_checkins_message(programme))
     parsed = parse_answers(await questions(session, programme, side), values)
     await check_rate(session, settings, user)
     old = await session.scalars(
@@ -2129,13 +2185,16 @@ async def answered(session: AsyncSession, programme: Programme, user_id: int) ->
 async def remind_due(session: AsyncSession, limit: int = 200) -> int:
     """The worker's call: when a check-in round opens, each participant who has not answered
     it yet gets a reminder (a notification: in the app, and by e-mail unless they chose
-    otherwise), once per round. Returns the pairs reminded."""
+    otherwise), once per round; none before round 1 opens, one interval after the start.
+    Returns the pairs reminded."""
     done = 0
     running = await session.scalars(
         select(Programme).where(Programme.status == ProgrammeStatus.published.value)
     )
     for programme in list(running):
         round_ = current_round(programme)
+        if round_ == 0:
+            continue  # the first check-in has not opened: nobody is asked yet
         due = list(
             await session.scalars(
                 select(Pair)

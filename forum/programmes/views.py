@@ -292,6 +292,9 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "phase": svc.phase(programme),
         "started": svc.has_started(programme),
         "not_started": svc.not_started_message(programme),
+        # No check-in round open yet (the first opens one interval after the start): when.
+        "checkins_open": svc.current_round(programme) > 0,
+        "first_checkin": svc.first_checkin_message(programme),
         # Pairs whose partner has written something the member could report as dismissive.
         "reportable": reportable,
         # Their partner's latest message reported already: when, in place of the link.
@@ -702,6 +705,7 @@ async def publish(ctx: Ctx) -> Response:
         {"programme": programme, "plan": plan, "names": names, "errors": errors,
          "over_pilot": svc.over_pilot(programme, plan.proposal),
          "pending": await svc.pending_count(ctx.db, programme),
+         "first_checkin": svc.first_checkin_if_published(programme),
          "refused": ctx.request.method == "POST" and not errors},
         400 if ctx.request.method == "POST" else 200,
     )  # fmt: skip
@@ -778,13 +782,16 @@ async def checkin(ctx: Ctx) -> Response:
             400, "The programme is closed: check-ins have stopped. Answer its closing survey."
         )
     if svc.current_round(programme) == 0:
-        # Paired ahead of the start date: a page saying when the first check-in opens.
-        start = svc.starts_at(programme)
+        # No round open yet (paired ahead of the start date, or in the first interval, before
+        # the pairs are asked how it is going): a page saying when the first check-in opens.
         return ctx.render(
             "programmes/checkin.html",
-            {"programme": programme, "opens_on": start, "not_started": True},
+            {"programme": programme, "not_started": True,
+             "started": svc.has_started(programme),
+             "first_checkin": svc.first_checkin_message(programme),
+             "not_started_words": svc.not_started_message(programme)},
             400 if ctx.request.method == "POST" else 200,
-        )
+        )  # fmt: skip
     answered = await _answers(ctx, programme, sides, closing=False)
     if isinstance(answered, Response):
         return answered
@@ -895,7 +902,7 @@ async def dashboard(ctx: Ctx) -> Response:
         "programmes/dashboard.html",
         {"programme": programme, "board": board, "svg": Markup(dash.frankness_svg(board)),
          "min_answers": dash.MIN_ANSWERS, "reports": await life.reports(ctx.db, programme),
-         "not_started": svc.not_started_message(programme),
+         "before_checkins": svc.before_checkins_message(programme),
          "follow_ups": life.FOLLOW_UPS},
     )  # fmt: skip
 
@@ -1069,6 +1076,7 @@ async def pair_page(ctx: Ctx) -> Response:
             "lead_name": lead.get(programme.lead_id or 0),
             "started": svc.has_started(programme),
             "not_started": svc.not_started_message(programme),
+            "first_checkin": svc.first_checkin_message(programme),
             "slot_labels": slot_labels,
             "round": svc.current_round(programme),
         },

@@ -168,8 +168,11 @@ def test_a_round_closes_when_the_next_opens() -> None:
     published = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     programme = Programme(status="published", starts_on=None, published_at=published,
                           checkin_days=14, closed_at=None)  # fmt: skip
+    # Round 1 opens an interval after the start, round 2 two, and round 3 three: then round 2
+    # closes.
+    assert svc.round_opens_at(programme, 1) == published + timedelta(days=14)
     closes = svc.round_closes_at(programme, 2)
-    assert closes == published + timedelta(days=28)
+    assert closes == published + timedelta(days=42)
     assert svc.current_round(programme, closes - timedelta(seconds=1)) == 2
     assert svc.closed_rounds(programme, closes - timedelta(seconds=1)) == 1
     assert svc.current_round(programme, closes) == 3 and svc.closed_rounds(programme, closes) == 2

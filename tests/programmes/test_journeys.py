@@ -23,7 +23,7 @@ from forum.programmes import services as svc
 from forum.programmes.models import Application, Programme, TrainingAck
 from forum.programmes.slots import slot_label
 from tests.helpers import csrf_token, login, make_user, post_form
-from tests.programmes.test_programmes import enrol, make_programme
+from tests.programmes.test_programmes import end_round, enrol, make_programme
 
 
 async def accepted(
@@ -38,13 +38,15 @@ async def accepted(
 
 
 async def published_pair(db: AsyncSession, settings: Settings) -> tuple[Programme, User]:
-    """rosa_lead's programme with one published pair: sam (junior) and mentor."""
+    """rosa_lead's programme with one published pair: sam (junior) and mentor, past the first
+    interval (check-in 1 is open)."""
     lead = await make_user(db, settings, username="rosa_lead", role="programme_lead")
     programme = await make_programme(db, settings, lead)
     sam = await accepted(db, settings, lead, programme, "junior", "sam")
     await accepted(db, settings, lead, programme, "senior", "mentor")
     await proposed(db, settings, lead, programme)
     await svc.publish(db, settings, lead, programme)
+    end_round(programme)
     return programme, sam
 
 

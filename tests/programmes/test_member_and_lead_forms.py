@@ -199,6 +199,7 @@ async def test_counts_are_in_the_singular_for_one(
     # A published pair and one answer: "Published 1 pair", "withheld (1 answer)".
     other = await make_programme(db, settings, lead, name="Second")
     (pair,) = await publish_pairs(db, settings, lead, other)
+    end_round(other)  # the first interval: check-in 1 opens after it
     junior, _ = await _members(db, pair)
     (frank,) = [q for q in await svc.questions(db, other, "junior") if q.frankness]
     await svc.answer_checkin(db, settings, junior, other, "junior", {frank.id: "4"})

@@ -384,6 +384,7 @@ async def test_checkin_answers_reach_the_lead_never_the_partner(
     job = await svc.request_proposal(db, settings, lead, programme)
     await svc.run_job(db, job, pairing)
     await svc.publish(db, settings, lead, programme)
+    end_round(programme)  # the first interval has passed: check-in 1 is open
     pair = next(p for p in await svc.pairs_of(db, programme) if p.junior_id == people["jun2"].id)
     partner = "sen1" if pair.senior_id == people["sen1"].id else "sen2"
     await db.commit()
@@ -439,14 +440,19 @@ async def test_worker_and_cli_run_pairing_outside_the_web_process(
 
 
 def end_round(programme: Programme) -> None:
-    """The open check-in round ends (the next opens), as if a round's days had passed."""
+    """The open check-in round ends (the next opens), as if a round's days had passed; in the
+    first interval (no round open yet), round 1 opens."""
     assert programme.published_at is not None
     programme.published_at -= timedelta(days=programme.checkin_days)
 
 
 async def _published(
-    db: AsyncSession, settings: Settings, lead: User, programme: Programme, n: int
-) -> list[tuple[User, User]]:
+    db: AsyncSession, settings: Settings, lead: User, programme: Programme, n: int,
+    first_round_open: bool = True,
+) -> list[tuple[User, User]]:  # fmt: skip
+    """`n` pairs published; with `first_round_open`, dated one interval back: the first
+    check-in opens one interval after the start, so round 1 is open (as if the pairs had
+    met for their first weeks)."""
     made = []
     for i in range(n):
         junior = await make_user(db, settings, username=f"junior{i}")
@@ -458,6 +464,9 @@ async def _published(
     job = await svc.request_proposal(db, settings, lead, programme)
     await svc.run_job(db, job, pairing)
     await svc.publish(db, settings, lead, programme)
+    if first_round_open:
+        end_round(programme)
+        assert svc.current_round(programme) == 1
     return made
 
 

@@ -50,22 +50,28 @@ def test_a_programme_paired_before_its_start_is_not_running_and_opens_no_check_i
     assert svc.phase(programme, on) == "paired, starting on 10 January 2027"
     eve = datetime(2027, 1, 9, 23, 59, tzinfo=UTC)
     assert svc.current_round(programme, eve) == 0
-    # From the start date, rounds count from it (not from publication).
+    # From the start date it runs; its rounds count from it (not from publication), the first
+    # opening one interval after it: the pairs meet before they are asked how it is going.
     day_one = datetime(2027, 1, 10, 0, 0, tzinfo=UTC)
-    assert svc.current_round(programme, day_one) == 1 and svc.phase(programme, day_one) == "running"
-    assert svc.current_round(programme, day_one + timedelta(days=13)) == 1
-    assert svc.current_round(programme, day_one + timedelta(days=14)) == 2
+    assert svc.current_round(programme, day_one) == 0 and svc.phase(programme, day_one) == "running"
+    assert svc.round_opens_at(programme, 1) == datetime(2027, 1, 24, tzinfo=UTC)
+    assert svc.current_round(programme, day_one + timedelta(days=14, seconds=-1)) == 0
+    assert svc.current_round(programme, day_one + timedelta(days=14)) == 1
+    assert svc.current_round(programme, day_one + timedelta(days=27)) == 1
+    assert svc.current_round(programme, day_one + timedelta(days=28)) == 2
 
 
 def test_rounds_count_from_publication_when_the_start_date_has_passed() -> None:
     published = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     programme = Programme(status="published", starts_on=date(2026, 11, 1), published_at=published,
                           checkin_days=14, closed_at=None)  # fmt: skip
-    assert svc.current_round(programme, published) == 1
-    assert svc.current_round(programme, published + timedelta(days=14)) == 2
+    assert svc.current_round(programme, published) == 0
+    assert svc.current_round(programme, published + timedelta(days=14)) == 1
+    assert svc.current_round(programme, published + timedelta(days=28)) == 2
     undated = Programme(status="published", starts_on=None, published_at=published,
                         checkin_days=14, closed_at=None)  # fmt: skip
-    assert svc.current_round(undated, published + timedelta(days=1)) == 1
+    assert svc.current_round(undated, published + timedelta(days=1)) == 0
+    assert svc.current_round(undated, published + timedelta(days=14)) == 1
     # Closed before it started: no round was ever open.
     early = Programme(status="closed", starts_on=STARTS, published_at=PAIRED, checkin_days=14,
                       closed_at=datetime(2026, 12, 20, tzinfo=UTC))  # fmt: skip
@@ -99,22 +105,27 @@ async def test_pairs_published_before_the_start_wait_for_it(
     shown = (await client.get(page)).text
     assert "Running." not in shown and "Paired, starting on" in shown
     assert "Answer the check-in" not in shown and "Log the meeting" not in shown
-    assert "check-ins and meetings begin then" in shown
+    # Meetings begin with the programme; the first check-in one interval later.
+    first = starts + timedelta(days=14)
+    said = (f"The programme starts on {starts:%d %B %Y}: meetings begin then. "
+            f"The first check-in opens on {first:%d %B %Y}.")  # fmt: skip
+    assert said in shown
     # The check-in page is a normal page saying when the first check-in opens, no form.
     checkin = await client.get(f"{page}/checkin")
     assert checkin.status_code == 200
-    assert f"The first check-in opens on {starts:%d %B %Y}" in checkin.text
+    assert said in checkin.text
+    assert f"The first check-in opens on {starts:%d %B %Y}" not in checkin.text
     assert 'name="side"' not in checkin.text and "Send check-in" not in checkin.text
     sent = await post_form(client, f"{page}/checkin", {"side": "junior", f"q{frank.id}": "4"},
                            page)  # fmt: skip
     assert sent.status_code == 400 and "The first check-in opens on" in sent.text
     assert await svc.answered(db, programme, junior.id) == set()
     met = await post_form(client, f"{page}/pairs/{pair.id}/meeting", {"met_on": ""}, page)
-    assert met.status_code == 400 and "check-ins and meetings begin then" in met.text
+    assert met.status_code == 400 and "meetings begin then" in met.text
     client.cookies.clear()
     await login(client, "leader")
     board = (await client.get(f"{page}/dashboard")).text
-    assert "No check-in round yet. The programme starts on" in board
+    assert f"No check-in round yet. {said}" in board
 
 
 # --- meetings ---------------------------------------------------------------------------------
