@@ -5,12 +5,16 @@ the lead sees the answer counted on the dashboard."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import PG_ADMIN_DSN, pg_url, run_in_thread
 from tests.e2e.conftest import login, logout, shot, unique
 
 pytestmark = pytest.mark.e2e
@@ -28,6 +32,39 @@ def _poll(page: Page, path: str, text: str, seconds: float = 90) -> None:
         if page.get_by_text(text).count() or time.time() > deadline:
             return
         time.sleep(1)
+
+
+def published_days_ago(programme_id: int, days: int) -> None:
+    """Date the programme's publication `days` back in the live server's database (its clock
+    cannot be moved): as if its pairs had been meeting that long. The first check-in opens
+    one interval after the start."""
+
+    async def run() -> None:
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            names = [r["datname"] for r in await admin.fetch("SELECT datname FROM pg_database")]
+        finally:
+            await admin.close()
+        # The live server's database, made by this process (tests/e2e/conftest.py).
+        (name,) = [n for n in names if n.startswith(f"candor_e2e_{os.getpid()}_")]
+        conn = await asyncpg.connect(pg_url(name).replace("+asyncpg", ""))
+        try:
+            await conn.execute(
+                "UPDATE programmes SET published_at = published_at - make_interval(days => $1) "
+                "WHERE id = $2",
+                days, programme_id,
+            )  # fmt: skip
+        finally:
+            await conn.close()
+
+    run_in_thread(run)
+
+
+def first_checkin_said(days: int = 14) -> re.Pattern[str]:
+    """The sentence saying when the first check-in opens, for pairs published now (either
+    date, should the day turn while the test runs)."""
+    dates = {f"{datetime.now(UTC) + timedelta(days=days, seconds=s):%d %B %Y}" for s in (0, 600)}
+    return re.compile("The first check-in opens on (" + "|".join(sorted(dates)) + ")")
 
 
 def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: str) -> None:
@@ -110,6 +147,15 @@ def test_lead_runs_a_programme_from_creation_to_dashboard(page: Page, viewport: 
     page.get_by_label("Your message").fill(note)
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_text(note)).to_be_visible()
+    # The first check-in opens one interval (14 days) after the start: the pair meets first.
+    page.goto(path)
+    expect(page.get_by_text(first_checkin_said()).first).to_be_visible()
+    expect(page.get_by_role("link", name="Answer the check-in")).to_have_count(0)
+    page.goto(f"{path}/checkin")
+    expect(page.get_by_text(first_checkin_said()).first).to_be_visible()
+    expect(page.get_by_role("button", name="Send check-in")).to_have_count(0)
+    # Fourteen days on, check-in 1 is open.
+    published_days_ago(int(path.rsplit("/", 1)[1]), 14)
     page.goto(path)
     page.get_by_role("link", name="Answer the check-in").click()
     page.locator("fieldset", has_text="Did you feel able to speak frankly?").get_by_label(

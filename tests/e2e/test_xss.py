@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.test_programme_journeys import published_days_ago
 
 pytestmark = pytest.mark.e2e
 
@@ -298,6 +299,13 @@ def test_programme_payloads_run_no_script(
         _assert_inert(page, path, dialogs)
     published = lead.post(f"{programme}/publish", data={"csrftoken": ltoken, "confirm": "yes"})
     assert published.status_code == 303
+    # No check-in before the first interval is over: the page says when it opens.
+    early = clients["aisha_m"][0].get(f"{programme}/checkin")
+    assert early.status_code == 200 and "The first check-in opens on" in early.text
+    assert 'name="side"' not in early.text
+    _as(page, live_server, clients["aisha_m"][0])
+    _assert_inert(page, f"{programme}/checkin", dialogs)
+    published_days_ago(int(programme.rsplit("/", 1)[1]), 14)  # check-in 1 opens
 
     # The pair spaces: each side writes every payload; the junior answers the check-in with
     # them and reports the senior's message (one click), which moderators then review.
