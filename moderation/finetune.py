@@ -182,6 +182,11 @@ class PairModel:
         cls, sep = tok.cls_token_id, tok.sep_token_id
         return [[cls, *context, sep, *chunk, sep] for chunk in chunks]
 
+    def _one_window(self, pair: Pair) -> bool:
+        if len(pair.text) <= MAX_POST_TOKENS:  # (a token is at least one character)
+            return True
+        return len(self.tokenizer.encode(pair.text, add_special_tokens=False)) <= MAX_POST_TOKENS
+
     def _segments(self, ids: list[int]) -> list[int]:
         first_sep = ids.index(self.tokenizer.sep_token_id)
         return [0] * (first_sep + 1) + [1] * (len(ids) - first_sep - 1)
@@ -254,8 +259,13 @@ class PairModel:
         junior's idea, a joke between peers), but no context talks a plain put-down out of
         being one (the model learnt that a reply to a put-down is usually pushback; piling on is
         a put-down too)."""
-        with_context = [i for i, p in enumerate(pairs) if p.context]
-        values = self.logits([*pairs, *(Pair("", pairs[i].text) for i in with_context)])
+        # Context is read with a post that fits one window, as every training example did: a
+        # longer post is read on its own. (Reading both ways doubled a long post's windows: a
+        # post of 3,000 quoted lines, which are its context, cost the worker 20 s.)
+        with_context = [i for i, p in enumerate(pairs) if p.context and self._one_window(p)]
+        both = set(with_context)
+        first = [p if i in both else Pair("", p.text) for i, p in enumerate(pairs)]
+        values = self.logits([*first, *(Pair("", pairs[i].text) for i in with_context)])
         out = values[: len(pairs)].copy()
         weight = self.context_weight
         for j, i in enumerate(with_context):

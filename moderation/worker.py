@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -144,6 +144,7 @@ _READ = exists().where(Thread.id == Post.thread_id, Thread.is_deleted.is_(False)
 # A post longer than this (Markdown source) is read alone, after the ordinary ones waiting.
 LONG_POST_CHARS = 2_000
 LONG_POST_WAIT = timedelta(seconds=60)
+LONG_POST_STARVED = timedelta(minutes=5)
 
 
 class Worker:
@@ -167,9 +168,12 @@ class Worker:
 
     # --- the queue ----------------------------------------------------------------------------
 
-    async def _claim(self, table: Any, *conditions: Any, limit: int | None = None) -> list[Claim]:
+    async def _claim(
+        self, table: Any, *conditions: Any, limit: int | None = None, order: Any = None
+    ) -> list[Claim]:
         """Claim rows of `table` (posts or private messages: both carry needs_scoring and the
-        lease columns) whose lease is free: a lease and a token each, oldest first."""
+        lease columns) whose lease is free: a lease and a token each, oldest first (or in
+        `order`)."""
         token = uuid.uuid4().hex
         now = utcnow()
         due = select(table.id).where(
@@ -177,7 +181,7 @@ class Worker:
             or_(table.mod_lease_until.is_(None), table.mod_lease_until < now),
             *conditions,
         )
-        due = due.order_by(table.id).limit(limit or self.settings.worker_batch_size)
+        due = due.order_by(*(order or (table.id,))).limit(limit or self.settings.worker_batch_size)
         if self.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         stmt = (
@@ -206,7 +210,12 @@ class Worker:
             limit=limit,
         )  # fmt: skip
         if not ordinary:
-            return await self._claim(Post, _READ, limit=1)
+            # The shortest long post first (one that has waited LONG_POST_STARVED before any):
+            # a probe's four 20,000-character posts kept a member's 2,132-character one
+            # unread for 51 s behind them.
+            length = func.length(Post.body_source)
+            waited = case((Post.created_at < utcnow() - LONG_POST_STARVED, 0), else_=1)
+            return await self._claim(Post, _READ, limit=1, order=(waited, length, Post.id))
         # Nor does a long post wait for ever behind a stream of ordinary ones: one that has
         # waited LONG_POST_WAIT joins the batch (one a batch).
         overdue = await self._claim(

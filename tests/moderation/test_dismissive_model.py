@@ -284,6 +284,27 @@ def test_a_post_of_one_token_pieces_is_read_in_at_most_max_windows(
     assert len(stage.pairs.windows(Pair("", prose))) < MAX_WINDOWS  # 20,000 characters of words
 
 
+def test_a_post_longer_than_a_window_is_read_without_its_context(
+    stage: DismissiveStage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every training example fits one window; a longer post read with its context as well
+    doubled its windows (a probe's 3,000 quoted lines, which are its context: 20 s each). A
+    short reply is still read both ways."""
+    from moderation.finetune import Pair
+
+    assert stage.pairs is not None
+    pairs = stage.pairs
+    read: list[int] = []
+    real = pairs.logits
+    monkeypatch.setattr(pairs, "logits", lambda batch: (read.append(len(batch)), real(batch))[1])
+    long = " ".join(f"Week {n}: we met and talked about the rota." for n in range(60))
+    context = "Am I too junior to lead the pilot?"
+    assert pairs.score([Pair(context, long)])[0] == pytest.approx(pairs.score([Pair("", long)])[0])
+    assert read == [1, 1]  # no second reading with the context
+    pairs.score([Pair(context, "Yes.")])
+    assert read[-1] == 2
+
+
 def _cues_and_model(stage: DismissiveStage) -> Pipeline:
     """The cue checker and the shipped model, as the worker runs them (Detoxify left out)."""
     pipeline = Pipeline(Settings(), [CueStage(), stage])

@@ -176,6 +176,30 @@ async def test_long_posts_wait_behind_ordinary_ones_and_are_read_one_at_a_time(
     assert sorted(c.post_id for c in await worker.claim()) == [more[0], more[1], more[3]]
 
 
+async def test_the_shortest_long_post_is_read_first(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """A probe's four 20,000-character posts kept a member's 2,132-character post unread for
+    51 s behind them: among long posts, the shortest goes first, unless one has waited
+    LONG_POST_STARVED."""
+    from moderation.worker import LONG_POST_CHARS, LONG_POST_STARVED
+
+    huge = (FRIENDLY + " ") * (19_000 // len(FRIENDLY))
+    modest = (FRIENDLY + " ") * (LONG_POST_CHARS // len(FRIENDLY) + 5)
+    ids = await seed(fresh_database, wsettings, [huge, huge + "!", modest, huge + "?"])
+    worker = worker_for(wsettings, fresh_database)
+    assert [c.post_id for c in await worker.claim()] == [ids[2]]
+    async with fresh_database.sessionmaker() as session:
+        await session.execute(
+            update(Post).where(Post.id == ids[3]).values(
+                created_at=utcnow() - LONG_POST_STARVED - timedelta(seconds=5)
+            )
+        )  # fmt: skip
+        await session.commit()
+    assert [c.post_id for c in await worker.claim()] == [ids[3]]
+    assert [c.post_id for c in await worker.claim()] == [ids[0]]
+
+
 async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
     fresh_database: Database, wsettings: Settings
 ) -> None:
