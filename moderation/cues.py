@@ -640,7 +640,11 @@ _AGREE = (
     r"(?:exactly(?: this| that| right)?|this(?: so much| x ?\d+| right here)?|so much this|"
     r"\+ ?1|i agree|agreed?|so true|too true|well said|hear,? hear|\d{3,4} ?%|spot on|"
     r"nailed it|preach|truth|(?:i )?couldn'?t agree more|(?:i )?could not agree more|"
-    r"bingo|ditto|facts|amen|say it louder)"
+    r"bingo|ditto|facts|amen|say it louder|"
+    # (A probe's "Seconded." and "Quite right." under a quoted put-down, unflagged.)
+    r"seconded|i second (?:this|that)|(?:quite|so|dead|absolutely) right|right you are|"
+    r"(?:sound|good|wise) (?:advice|words)|wise|well put|yep|yup|yes|yeah|true|correct|"
+    r"precisely|indeed|absolutely|word|co-?signed?|same|this is the way)"
 )
 _AGREES_ONLY = re.compile(rf"^[\W_]*{_AGREE}(?:[\W_]+{_AGREE})*[\W_]*$", re.I)
 
@@ -660,17 +664,21 @@ _SELF_DOUBT = re.compile(
     r"\b(?:am i|are we|is it (?:because|that) i'?m|do you think i'?m|would i be)\b[^?.!\n]{0,25}?"
     r"\b(?:too (?:junior|new|green|young|inexperienced|naive|early in my career)|"
     r"not (?:senior|experienced|qualified) enough|out of my depth|overstepping|"
-    r"(?:just|only) an? (?:intern|grad|graduate|junior|apprentice))\b[^?\n]{0,120}\?",
+    r"(?:just|only) an? (?:intern|grad|graduate|junior|apprentice))\b[^?\n]{0,120}(?:\?|$)",
     re.I,
 )
 _CONFIRMS = re.compile(
-    r"^[\W_]*(?:(?:short|honest|the) answer(?: is)?:?\s*|honestly,?\s*|sadly,?\s*|frankly,?\s*|"
+    r"^[\W_]*(?:(?:short|honest|the) answer(?: is)?:?\s*|honestly[,?!.]?\s*|sadly,?\s*|frankly[,?!.]?\s*|"
     r"in a word,?\s*|probably,?\s*)?"
     r"(?:yes|yep|yeah|yup|correct|right|i'?m afraid so|afraid so|pretty much|exactly|bingo|"
     r"spot on|you answered your own question|you'?ve answered your own question|"
     r"you just answered your own question|that about sums it up|you said it|"
-    r"(?:yes,? )?you are|(?:yes,? )?you were|you tell me)"
-    r"(?:[\W_]+(?:yes|you are|sorry|mate|kid|unfortunately))*[\W_]*$",
+    r"(?:yes,? )?you are|(?:yes,? )?you were|you tell me|"
+    r"if you (?:have|need) to ask,? (?:you already know(?: the answer)?|the answer is yes))"
+    r"(?:[\W_]+(?:yes|you are|sorry|mate|kid|unfortunately|long answer:? (?:also )?yes))*"
+    # ("Yes, you are. Ask your manager.": passed on to someone senior.)
+    r"(?:[.!]\s+(?:ask|let|leave it (?:to|with)) (?:your|a|the|someone|somebody) "
+    r"(?:manager|boss|lead|director|senior|more senior|grown-?up|adult)[\w ]{0,30})?[\W_]*$",
     re.I,
 )
 
@@ -714,10 +722,12 @@ _REPLY_ENDORSES = re.compile(
     rf"(?:(?:\b(?:your|the|that|this)\s+(?:\w+\s+)?|^|(?<=[.!?]\s))(?P<who>{_ROLE})|\b(?:he|she|they))"
     r"(?:(?:\s+(?:is|was|are|were)|'s|'re)\s+(?:(?:quite|absolutely|dead|so|totally|completely|100%)\s+)?"
     r"(?:right|correct|spot[ -]on|not wrong|on the money)|\s+(?:has|had|have)\s+a\s+(?:good\s+|fair\s+)?point|"
-    r"\s+(?:got it in one|nailed it|hit the nail on the head))\b"
+    r"\s+(?:got it in one|nailed it|hit the nail on the head)|"
+    r"\s+(?:wasn'?t|was not|isn'?t|is not|weren'?t|were not|aren'?t|are not)\s+wrong)\b"
     # (Not when the endorsement is of something else: "is right that you should…", "right to
     # be careful"; "right about you" is the put-down's own.)
     r"(?![ \t]+(?:that|on how|to|in|when|if|for)\b|[ \t]+about\b(?![ \t]+(?:you|it|this|that)\b))|"
+    r"\b(?:can'?t|cannot|could(?:n'?t| not))\s+argue\s+with\s+(?:her|him|them)\b|"
     r"\bI(?:'d| would)(?: have)?\s+(?:told|said|tell|say)\s+(?:you\s+)?(?:exactly\s+|much\s+)?the same"
     r"(?:\s+thing)?\b|"
     r"\b(?:because|cause|'cause|cos|since)\s+(?:they|he|she)\s+(?:are|is|were|was)\s*[.!]*\s*$",
@@ -746,15 +756,24 @@ def endorsed_report(text: str, context: str = "") -> str:
     who = (found.group("who") or "").lower().rstrip("s")
     answered = own_words(context)[1]
     for c in find_cues(answered):
-        if c.damped_by != "reported speech" or _WEIGHTS.get(c.cue, 0.0) < REPORTED_MIN:
+        # (A stock phrase reported in the first person, "told me to come back when I have
+        # 20 years in", is its `_shifted` cue, weighted lower as it may be the writer's own.)
+        weight = _WEIGHTS.get(c.cue, 0.0) + (0.2 if c.cue.endswith("_shifted") else 0.0)
+        if c.damped_by != "reported speech" or weight < REPORTED_MIN:
             continue
         left, _right = _Text(fold(answered)).sentence(c.start, c.end)
         speakers = {
             m.group(0).lower().rstrip("s") for m in _ROLE_NAMED.finditer(answered, left, c.start)
         }
         if not who or who in speakers:
-            return c.text
+            # Endorsed, the reported words are said to the reader: "come back when I have
+            # 20 years" is "come back when you have 20 years".
+            return _SHIFTED.sub(lambda m: _TO_READER[m[0].lower()], c.text)
     return ""
+
+
+_TO_READER = {"i": "you", "i'm": "you're", "i am": "you are", "me": "you", "my": "your"}
+_SHIFTED = re.compile(r"\b(?:i'm|i am|i|me|my)\b", re.I)
 
 
 def reading(text: str) -> float:

@@ -167,6 +167,11 @@ def dismissive_score(
                 # Markdown a put-down wears (a heading, an image's words) is the writer's
                 # choice, and a fresh account has no history to weigh.
                 base = max(base, settings.dismissive_flag if post.established else own)
+        if agreed and own >= cues.REPORTED_MIN:
+            # Agreeing with a put-down it quotes, or saying the one reported was right, when
+            # the phrase is one the cues know but not among the plainest ("She wasn't wrong."
+            # under "told me to come back when I have 20 years in"): flagged at least.
+            base = max(base, settings.dismissive_flag)
     if post.context_flagged and cues.agrees_only(own_words(post.text)[1]):
         # Agreeing with a post moderation flagged, and saying nothing more, is piling on:
         # the model reads such a reply as pushback, and an agreement alone with the words

@@ -29,6 +29,8 @@ EDITED_WHILE_HIDDEN = "EDITED_WHILE_HIDDEN"
 # After a moderator decided on a rewrite, the next rewrite reopens the item only this much later.
 REWRITE_AGAIN = timedelta(hours=24)
 UNSCORED = "UNSCORED"
+# It quotes a post a moderator hid: the hidden words are still on view in it.
+QUOTES_HIDDEN = "QUOTES_HIDDEN"
 REASON_TEXT = {
     DISMISSIVE: "may read as dismissive of junior colleagues",
     "TOXICITY": "may be toxic",
@@ -46,6 +48,7 @@ REASON_TEXT = {
     EDITED_WHILE_HIDDEN: "was rewritten by its author while hidden: see whether it can go back "
     "on view",
     UNSCORED: "could not be checked automatically",
+    QUOTES_HIDDEN: "quotes a post a moderator hid: the hidden words are still on view in it",
 }
 PRIORITY = {Verdict.hold.value: 30.0, Verdict.flag.value: 20.0, Verdict.unscored.value: 15.0}
 

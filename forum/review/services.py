@@ -31,10 +31,12 @@ from forum.core.settings import Settings
 from forum.messages import services as messages
 from forum.messages.models import VISIBLE_STATES, Conversation, Message, MessageState
 from forum.review.events import MessageDecided, PostDecided
-from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus
+from forum.review.models import Report, ReportReason, ReviewItem, ReviewStatus, Verdict
 from forum.review.queue import (
     ACTIONS,
     POST_ONLY_ACTIONS,
+    PRIORITY,
+    QUOTES_HIDDEN,
     REPORT_STANDING,
     SUSPENSIONS,
     USER_REPORTS,
@@ -43,7 +45,7 @@ from forum.review.queue import (
     open_item,
     reported_priority,
 )
-from moderation.signals import DISMISSIVE
+from moderation.signals import DISMISSIVE, quoted_lines
 
 DELETED_BY_AUTHOR = (
     "Its author has deleted this post, so there is no text to edit or restore: approve or hide "
@@ -382,6 +384,8 @@ async def decide(
         )
     else:
         await set_post_state(session, post, ModerationState.clear, points=settings.points_per_post)
+    if hide and was_on_view:
+        await _recheck_quoting_replies(session, post)
     _sanction(author, action, duration)
     # Reports are labels: upheld when the post was acted on, rejected when approved as is.
     reporters = await session.scalars(
@@ -433,6 +437,39 @@ async def decide(
             + f"\nYou can see the post as it now reads at {base}{url('post', post_id=post.id)}\n",
         )
     return item
+
+
+# Replies looked at for quotes of a post a moderator hides, and the shortest quoted line that
+# counts as quoting it.
+QUOTING_REPLIES_MAX = 200
+QUOTED_LINE_MIN = 12
+
+
+async def _recheck_quoting_replies(session: AsyncSession, post: Post) -> None:
+    """Replies on view that quote a post a moderator just hid go to the queue with it: an
+    attacker probe's "> [the put-down]\n\nSeconded." stayed up, showing the put-down in
+    full, after the original was hidden. (A moderator decides: a quote may be pushback.)"""
+    hidden = " ".join(post.body_source.split())
+    replies = await session.scalars(
+        select(Post)
+        .where(
+            Post.thread_id == post.thread_id, Post.id > post.id, Post.is_deleted.is_(False),
+            shown_to_all(Post.moderation_state),
+            or_(Post.reply_to_id == post.id, Post.body_source.contains(">")),
+        )
+        .order_by(Post.id)
+        .limit(QUOTING_REPLIES_MAX)
+    )  # fmt: skip
+    again = [
+        reply.id
+        for reply in replies
+        if any(
+            len(line) >= QUOTED_LINE_MIN and line in hidden
+            for line in quoted_lines(reply.body_source)
+        )
+    ]
+    for reply_id in again:
+        await open_item(session, reply_id, [QUOTES_HIDDEN], priority=PRIORITY[Verdict.flag.value])
 
 
 async def suspension_reason(session: AsyncSession, member_id: int) -> str:

@@ -369,3 +369,52 @@ def test_a_policy_that_names_a_put_down_in_single_quotes_is_not_flagged(
     ):
         (outcome,) = pipeline.run([PostInput(1, text)])
         assert outcome.decision is not None and outcome.decision.verdict == "clear", text
+
+
+REPORTED = (
+    "My manager said I'm too junior to understand the strategy and should come back when I "
+    "have 20 years in. Was she wrong?"
+)
+ASKED = "Eight months in HR. Am I too junior to lead our pilot, or should I ask my manager?"
+
+
+@pytest.mark.parametrize(
+    ("context", "text"),
+    [
+        # Agreeing with what it quotes, in words the cues had not listed (an attacker probe).
+        ("", "> You're too junior to get this.\n\nQuite right."),
+        ("", "> You're too junior to get this.\n\nSeconded."),
+        # Saying the one reported was right, of a report in the first person.
+        (REPORTED, "She wasn't wrong."),
+        (REPORTED, "Can't argue with her, to be honest."),
+        (REPORTED, "Honestly? I'd have said the same, just less politely."),
+        # Yes to "am I too junior?", with a quote, a tail or a riddle.
+        (ASKED, "Honestly? Yes, you are. Ask your manager."),
+        (ASKED, "If you have to ask, you already know the answer."),
+        (ASKED, "Short answer: yes. Long answer: also yes."),
+        ("", "> Am I too junior to lead our pilot\n\nYes."),
+    ],
+)
+def test_agreeing_with_a_put_down_quoted_reported_or_asked_is_flagged(
+    stage: DismissiveStage, context: str, text: str
+) -> None:
+    (outcome,) = _cues_and_model(stage).run([PostInput(1, text, context=context)])
+    assert outcome.decision is not None and outcome.decision.verdict != "clear", text
+
+
+@pytest.mark.parametrize(
+    ("context", "text"),
+    [
+        (REPORTED, "She was wrong, and you should push back."),
+        (REPORTED, "Can't argue with that, it's a fair question to ask her."),
+        ("We should trial the buddy scheme next quarter.", "Seconded."),
+        ("We should trial the buddy scheme next quarter.", "Quite right."),
+        ("Shall we make this a regular thing?", "Yes!"),
+        (ASKED, "No, you are not. Lead it, and ask for help when you need it."),
+    ],
+)
+def test_agreeing_with_what_is_no_put_down_stays_clear(
+    stage: DismissiveStage, context: str, text: str
+) -> None:
+    (outcome,) = _cues_and_model(stage).run([PostInput(1, text, context=context)])
+    assert outcome.decision is not None and outcome.decision.verdict == "clear", text

@@ -248,6 +248,41 @@ async def test_queue_item_evidence_and_hide_with_reason(
     assert f"post {post.id}" not in words
 
 
+async def test_hiding_a_post_queues_the_replies_that_quote_it(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """An attacker probe quoted a flagged put-down and wrote "Seconded.": once a moderator hid
+    the original, the replies still showed it in full, and nobody was asked to look."""
+    author, thread, post, item = await flagged_post(db, settings, "harsh2")
+    await set_post_state(db, post, ModerationState.flagged)
+    fan = await make_user(db, settings, username="seconder")
+    other = await make_user(db, settings, username="unrelated")
+    quoting = await create_reply(
+        db, settings, fan, thread, f"> {PUT_DOWN}\n\nSeconded.", reply_to_id=post.id
+    )
+    quoting_loose = await create_reply(db, settings, other, thread, f"> {PUT_DOWN[:30]}\n\nYep.")
+    plain = await create_reply(db, settings, other, thread, "> Welcome aboard!\n\nHello.")
+    for reply in (quoting, quoting_loose, plain):
+        await set_post_state(db, reply, ModerationState.clear)
+    await make_user(db, settings, username="mod_q", role="moderator")
+    await db.commit()
+    await login(client, "mod_q")
+    r = await post_form(client, f"/mod/items/{item.id}",
+                        {"action": "hide", "reason": "Talking down to juniors.",
+                         "version": str(item.version)}, "/mod")  # fmt: skip
+    assert r.status_code == 303
+    items = {
+        i.post_id: i.reasons
+        for i in await db.scalars(
+            select(ReviewItem).where(ReviewItem.post_id.in_([quoting.id, quoting_loose.id,
+                                                             plain.id]))
+        )
+    }  # fmt: skip
+    assert items == {quoting.id: ["QUOTES_HIDDEN"], quoting_loose.id: ["QUOTES_HIDDEN"]}
+    queue = (await client.get("/mod")).text
+    assert "quotes a post a moderator hid" in queue
+
+
 async def test_rewriting_a_hidden_post_asks_a_moderator_to_look_again(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
