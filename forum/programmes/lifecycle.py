@@ -52,7 +52,9 @@ from forum.programmes.services import (
 
 NOTE_MAX = 2000
 FOLLOW_UPS = {
-    "word": "had a word with the senior",
+    # Either partner may report, and the lead never learns which: "word" (the stored value,
+    # kept) names the partner who wrote the message, not a side.
+    "word": "spoke with the partner who wrote it",
     "change": "ended the pair (a change of pair)",
     "moderators": "left it to the moderators' decision",
     "none": "no action was needed",
@@ -256,9 +258,9 @@ async def follow_up(
     session: AsyncSession, settings: Settings, lead: User, programme: Programme,
     report_id: int, action: str, note: str,
 ) -> DismissiveReport:  # fmt: skip
-    """The lead records how they followed up a report, once: a word with the senior, a
-    change of pair (the pair ends; both partners are told), the moderators' decision, or
-    nothing needed. The partner is never told who reported."""
+    """The lead records how they followed up a report, once: a word with the partner who
+    wrote it, a change of pair (the pair ends; both partners are told), the moderators'
+    decision, or nothing needed. The partner is never told who reported."""
     require_lead(lead, programme)
     report = await session.get(DismissiveReport, report_id)
     if report is None or report.programme_id != programme.id:

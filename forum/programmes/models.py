@@ -257,8 +257,9 @@ class DismissiveReport(Base):
         ForeignKey("programme_pairs.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # "word" (a word with the senior), "change" (the pair ended), "moderators" (left to the
-    # moderators' decision), "none" (no action needed); empty while open.
+    # "word" (a word with the partner who wrote it: either may report), "change" (the pair
+    # ended), "moderators" (left to the moderators' decision), "none" (no action needed);
+    # empty while open.
     follow_up: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     followed_up_at: Mapped[datetime | None]
