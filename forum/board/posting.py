@@ -77,6 +77,22 @@ def validate_body(settings: Settings, body: str) -> str:
     return body
 
 
+def form_problems(settings: Settings, title: str | None, body: str) -> dict[str, str]:
+    """Every field's problem at once (a blank title and a blank body had been told one at a
+    time: newcomer probe); empty when the title (if any) and the body may be posted."""
+    problems: dict[str, str] = {}
+    if title is not None:
+        try:
+            validate_title(settings, title)
+        except BoardError as exc:
+            problems["title"] = exc.message
+    try:
+        validate_body(settings, body)
+    except BoardError as exc:
+        problems["body"] = exc.message
+    return problems
+
+
 def preview_problems(settings: Settings, body: str, title: str | None = None) -> dict[str, str]:
     """Why Preview must not render a text, field by field: it could not be posted as it
     stands (too long, tables too big), so the form comes back with the reason and no

@@ -174,10 +174,11 @@ async def new_thread(ctx: Ctx) -> Response:
     if nudge and not posted_anyway:
         context["nudge"] = nudge
         return ctx.render("board/new_thread.html", context)
-    try:
+    if problems := posting.form_problems(ctx.settings, title, body):
         # A post refused as it stands (too long, empty) costs none of the hour's budget.
-        posting.validate_title(ctx.settings, title)
-        posting.validate_body(ctx.settings, body)
+        context["errors"] = problems
+        return ctx.render("board/new_thread.html", context, 400)
+    try:
         await posting.check_post_rate(
             ctx.db, ctx.settings, ctx.user, ctx.client, len(title) + len(body)
         )
@@ -504,13 +505,13 @@ async def edit_post(ctx: Ctx) -> Response:
         if nudge and not posted_anyway:
             context["nudge"] = nudge
             return ctx.render("board/edit.html", context)
+    if problems := posting.form_problems(ctx.settings, title if is_first else None, body):
+        context["errors"] = problems  # every field's at once (a refused edit costs no budget)
+        return ctx.render("board/edit.html", context, 400)
     try:
         if own:  # (an unchanged text is not scored again, so it costs nothing)
             changed = body != post.body_source or (title is not None and title != thread.title)
             if changed:
-                posting.validate_body(ctx.settings, body)  # (a refused edit costs no budget)
-                if title is not None and is_first:
-                    posting.validate_title(ctx.settings, title)
                 length = len(body) + len(title or "")
                 await posting.check_post_rate(
                     ctx.db, ctx.settings, ctx.user, ctx.client, length, edit=True

@@ -99,3 +99,23 @@ async def test_signing_in_with_the_demos_published_password_says_to_change_it(
     warning = re.search(r'<p class="flash flash-warn" role="alert">([^<]*)</p>', page)
     assert warning is not None and "published password: change it" in warning.group(1)
     assert '<p class="flash" role="status">Welcome back, demo_like.</p>' in page
+
+
+async def test_a_form_with_problems_says_so_at_the_top_and_names_them_all(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A blank title and a blank body were told one at a time, and a reloaded form with errors
+    said nothing to a screen reader (newcomer probe): every field's problem at once, a summary
+    at the top with role=alert, and the page title starts "Error:"."""
+    await make_user(db, settings, username="formfiller")
+    category = await make_category(db, "Mentoring")
+    await db.commit()
+    await login(client, "formfiller")
+    r = await post_form(client, f"/c/{category.slug}/new", {"title": "", "body": ""},
+                        f"/c/{category.slug}/new")  # fmt: skip
+    assert r.status_code == 400
+    assert "Give the thread a title" in r.text and "The post is empty." in r.text
+    assert "<title>Error: " in r.text
+    assert '<p class="error-summary" role="alert">This form has 2 problems' in r.text
+    ok = await client.get(f"/c/{category.slug}/new")
+    assert "error-summary" not in ok.text and "<title>Error" not in ok.text
