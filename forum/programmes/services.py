@@ -744,6 +744,9 @@ class MyProgramme:
     leads: bool
     # Sides accepted on but left out of the published pairs (see `unpaired_sides`).
     unpaired: set[str] = field(default_factory=set)
+    # What pairing made of each application, by application id (see `pairing_standing`):
+    # "paired", "left" or "ended"; absent when the application's own status says it.
+    standing: dict[int, str] = field(default_factory=dict)
 
 
 async def my_programmes(session: AsyncSession, user: User) -> list[MyProgramme]:
@@ -788,9 +791,36 @@ async def my_programmes(session: AsyncSession, user: User) -> list[MyProgramme]:
             unpaired=unpaired_sides(
                 programme, mine, [p for p in every if p.programme_id == programme.id], user.id
             ),
+            standing={
+                a.id: standing
+                for a in mine
+                if a.programme_id == programme.id
+                for standing, _ in [pairing_standing(a, every)]
+                if standing
+            },
         )
         for programme in programmes
     ]
+
+
+def pairing_standing(application: Application, pairs: list[Pair]) -> tuple[str, list[int]]:
+    """What pairing made of an application, which its own status does not say: "paired"
+    (with the partners' ids) while a pair on its side runs; "left" when its member ended
+    that pair by leaving the programme (the application reads "withdrawn", but withdrawing
+    an application and leaving a pair are different things); "ended" when the pair was
+    ended otherwise (the partner left, or the lead ended it); "" when in no pair."""
+    junior = application.side == Side.junior.value
+    own = [
+        p for p in pairs
+        if p.programme_id == application.programme_id
+        and (p.junior_id if junior else p.senior_id) == application.user_id
+    ]  # fmt: skip
+    running = [p for p in own if p.status == PairStatus.active.value]
+    if running:
+        return "paired", [p.senior_id if junior else p.junior_id for p in running]
+    if any(p.ended_by == application.user_id for p in own):
+        return "left", []
+    return ("ended", []) if own else ("", [])
 
 
 async def training_articles(session: AsyncSession, programme: Programme) -> list[Article]:

@@ -274,6 +274,8 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "live": bool(live),
         "paired_sides": {"junior" for p in pairs if user and p.junior_id == user.id}
         | {"senior" for p in pairs if user and p.senior_id == user.id},
+        # Paired, left or ended, by application id (see `svc.pairing_standing`).
+        "standing": {a.id: svc.pairing_standing(a, pairs)[0] for a, _ in mine},
         # Accepted, but the published pairs left them out: not paired this round.
         "unpaired": svc.unpaired_sides(programme, [a for a, _ in mine], pairs, user.id)
         if user
@@ -431,11 +433,17 @@ async def _applications_page(
     """The lead's applications; a refused decline comes back with its error and the reason
     typed, by application id."""
     rows = await svc.applications(ctx.db, programme)
+    # Paired, left or ended: what pairing made of each application (its status does not say).
+    pairs = await svc.pairs_of(ctx.db, programme)
+    standing = {a.id: svc.pairing_standing(a, pairs) for a, _ in rows}
+    partners = await svc.usernames(ctx.db, {i for _, ids in standing.values() for i in ids})
     return ctx.render(
         "programmes/applications.html",
         {
             "programme": programme,
             "rows": rows,
+            "standing": standing,
+            "partners": partners,
             "lines": svc.lines,
             "statuses": STATUSES,
             "slot_labels": slot_labels,

@@ -374,8 +374,8 @@ async def test_after_applying_the_member_sees_what_they_sent_and_what_happens_ne
         assert said in answers, said
     # Where it stands, as steps, and how he is told.
     steps = shown[shown.index('<ol class="steps"') : shown.index("</ol>")]
-    assert steps.index("Applied") < steps.index("Accepted") < steps.index("Paired")
-    assert 'aria-current="step">Accepted: the lead decides' in steps
+    assert steps.index("Applied") < steps.index("Waiting for the lead") < steps.index("Paired")
+    assert 'aria-current="step">Waiting for the lead\'s decision' in steps
     assert "a notification under the bell" in shown and "by e-mail" in shown
     # Withdrawing is said as what would happen, and there is no second "Apply" heading.
     assert "If you withdraw, the lead, rosa_lead, is told, and you may apply again" in shown

@@ -22,7 +22,7 @@ from forum.programmes import services as svc
 from forum.programmes.models import DismissiveReport
 from tests.helpers import login, make_user, post_form
 from tests.programmes.test_lifecycle import _group, _publish
-from tests.programmes.test_programmes import make_programme
+from tests.programmes.test_programmes import enrol, make_programme
 
 # --- the follow-up of a dismissive report (finding 6) ----------------------------------------
 
@@ -56,3 +56,78 @@ async def test_the_follow_up_choices_name_no_side_and_keep_the_stored_value(
     assert report.follow_up == "word"
     assert "spoke with the partner who wrote it" in (await client.get(board)).text
     assert life.FOLLOW_UPS["word"] == "spoke with the partner who wrote it"
+
+
+# --- the applicant's steps (finding 2) -------------------------------------------------------
+
+
+async def test_the_current_step_names_the_wait_and_accepted_shows_once_true(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    member = await make_user(db, settings, username="grace")
+    application = await enrol(db, settings, programme, member, "junior")
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    await login(client, "grace")
+    shown = (await client.get(page)).text
+    steps = shown[shown.index('<ol class="steps"') : shown.index("</ol>")]
+    assert 'aria-current="step">Waiting for the lead\'s decision</li>' in steps
+    assert "Accepted" not in steps
+    await svc.decide(db, settings, lead, programme, application.id, True)
+    await db.commit()
+    shown = (await client.get(page)).text
+    steps = shown[shown.index('<ol class="steps"') : shown.index("</ol>")]
+    assert "Waiting for the lead" not in steps
+    assert 'class="done">Accepted <span class="visually-hidden">(done)</span>' in steps
+
+
+# --- paired and left, apart from accepted and withdrawn (finding 3) ---------------------------
+
+
+async def test_your_programmes_and_the_applications_say_paired_and_left_the_programme(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    ((junior, senior),) = await _group(db, settings, lead, programme, 1)
+    withdrawer = await make_user(db, settings, username="changed_mind")
+    other = await make_programme(db, settings, lead, name="Spring pilot")
+    await enrol(db, settings, other, withdrawer, "junior")
+    await life.withdraw(db, settings, withdrawer, other)
+    await _publish(db, settings, lead, programme)
+    await db.commit()
+
+    def part(page: str) -> str:
+        return page[page.index("Your programmes") : page.index("All programmes")]
+
+    await login(client, junior.username)
+    assert "applied as junior: paired" in part((await client.get("/programmes")).text)
+    listing = f"/programmes/{programme.id}/applications"
+    client.cookies.clear()
+    await login(client, "leader")
+    shown = (await client.get(listing)).text
+    assert f"Paired with {senior.username}" in shown and f"Paired with {junior.username}" in shown
+    # The junior leaves the running pair: "left the programme", not "withdrawn".
+    await life.leave(db, settings, junior, programme)
+    await db.commit()
+    shown = (await client.get(listing)).text
+    assert "Left the programme (pair ended)" in shown and "Withdrawn" not in shown
+    assert "Accepted; the pair has ended" in shown  # the senior, who did not leave
+    client.cookies.clear()
+    await login(client, junior.username)
+    yours = part((await client.get("/programmes")).text)
+    assert "applied as junior: left the programme (pair ended)" in yours
+    assert "withdrawn" not in yours and "accepted" not in yours
+    page = (await client.get(f"/programmes/{programme.id}")).text
+    assert "you left the programme: your pair has ended." in page
+    assert "you are paired." not in page
+    client.cookies.clear()
+    await login(client, senior.username)
+    yours = part((await client.get("/programmes")).text)
+    assert "applied as senior: accepted; the pair has ended" in yours
+    # Withdrawing an application is still said as such.
+    client.cookies.clear()
+    await login(client, "changed_mind")
+    assert "applied as junior: withdrawn" in part((await client.get("/programmes")).text)

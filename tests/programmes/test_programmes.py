@@ -662,7 +662,7 @@ async def test_the_programmes_list_shows_a_members_own_applications_and_partner_
     yours = page[page.index("Your programmes") : page.index("All programmes")]
     assert "Running pilot" in yours and "Waiting pilot" in yours
     assert "Untouched pilot" not in yours  # listed below, under all programmes
-    assert "applied as junior: accepted" in yours and "applied as junior: pending" in yours
+    assert "applied as junior: paired" in yours and "applied as junior: pending" in yours
     assert f">{partner}</a>" in yours
     assert not any(name in page for name in stranger | {"outsider", "junior1"})
 
