@@ -251,3 +251,32 @@
   box.focus();
   box.selectionStart = box.selectionEnd = box.value.length;
 })();
+
+// Length: a textarea's maxlength cut a pasted post short without a word (newcomer probe). With
+// JavaScript the limit is shown instead, as the text nears it, and a text over it is kept
+// whole for the member to shorten (the server refuses it with the same numbers).
+(function () {
+  "use strict";
+  document.querySelectorAll("textarea[maxlength]").forEach(function (area) {
+    var most = parseInt(area.getAttribute("maxlength"), 10);
+    if (!most || area.readOnly) return;
+    area.removeAttribute("maxlength");
+    var note = document.createElement("p");
+    note.className = "length-note";
+    note.id = (area.id || area.name) + "-length";
+    note.setAttribute("aria-live", "polite");
+    note.hidden = true;
+    area.insertAdjacentElement("afterend", note);
+    function update() {
+      var n = area.value.length;
+      if (n < most * 0.9) { note.hidden = true; return; }
+      note.hidden = false;
+      note.classList.toggle("over", n > most);
+      note.textContent = n.toLocaleString("en-GB") + " of " + most.toLocaleString("en-GB") +
+        " characters" + (n > most ? ": " + (n - most).toLocaleString("en-GB") +
+        " too many to send" : "");
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+})();

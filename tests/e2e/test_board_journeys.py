@@ -153,3 +153,22 @@ def test_a_quote_opens_the_reply_ready_to_type_under_it(page: Page, viewport: st
     page.keyboard.type("My answer")
     value = box.input_value()
     assert value.startswith("> ") and value.rstrip().endswith("My answer"), value
+
+
+def test_a_text_past_the_limit_is_kept_whole_and_counted(page: Page, viewport: str) -> None:
+    """Pasting past 20,000 characters was cut short by the textarea without a word (newcomer
+    probe): the text stays whole, a line counts it, and the server's refusal keeps it."""
+    if viewport != "desktop":
+        pytest.skip("one viewport is enough")
+    login(page, "noah_b")
+    page.goto("/c/introductions/new")
+    body = page.get_by_label("Message", exact=False)
+    body.fill("word " * 4_010)  # 20,050 characters
+    assert len(body.input_value()) == 20_050
+    expect(page.locator("#body-length")).to_have_text(
+        "20,050 of 20,000 characters: 50 too many to send"
+    )
+    page.get_by_label("Title").fill(f"Long {unique('')}")
+    page.get_by_role("button", name="Start thread").click()
+    expect(page.locator("#body-error")).to_contain_text("at most 20,000 characters")
+    assert len(page.get_by_label("Message", exact=False).input_value()) == 20_050
