@@ -8,6 +8,8 @@ a meeting's date is checked against the member's own today."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +20,7 @@ from forum.messages.models import Conversation
 from forum.messages.services import reply
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
+from forum.programmes import pairing
 from forum.programmes import services as svc
 from forum.programmes.models import DismissiveReport
 from tests.helpers import login, make_user, post_form
@@ -131,3 +134,52 @@ async def test_your_programmes_and_the_applications_say_paired_and_left_the_prog
     client.cookies.clear()
     await login(client, "changed_mind")
     assert "applied as junior: withdrawn" in part((await client.get("/programmes")).text)
+
+
+# --- the pairing page: the first proposal, and who has a free place (findings 5 and 17) -------
+
+
+async def test_before_any_proposal_propose_pairs_is_the_primary_action(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    await _group(db, settings, lead, programme, 1)
+    await db.commit()
+    page = f"/programmes/{programme.id}/proposal"
+    await login(client, "leader")
+    shown = (await client.get(page)).text
+    empty = shown.index("No proposal yet")
+    assert empty < shown.index("Criteria")
+    # The first button on the page is "Propose pairs", filled (not "secondary").
+    first = re.search(r"<button[^>]*>[^<]*</button>", shown[empty:])
+    assert first is not None
+    assert 'class="secondary"' not in first.group(0) and "Propose pairs" in first.group(0)
+    assert "Nobody is told" in shown[empty:]
+    # Saving the criteria is secondary, and does not speak of running "again".
+    assert "run again" not in shown
+    assert '<button type="submit" class="secondary" aria-describedby="save-run-note">' in shown
+    assert shown.count(">Propose pairs</button>") == 1
+    # Once there is a proposal, the page reads as before: no empty state.
+    job = await svc.request_proposal(db, settings, lead, programme)
+    await svc.run_job(db, job, pairing)
+    await db.commit()
+    shown = (await client.get(page)).text
+    assert "No proposal yet" not in shown and "Save criteria and run again" in shown
+
+
+async def test_after_a_pair_ends_the_lead_sees_who_has_a_free_place(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    ((junior, senior),) = await _group(db, settings, lead, programme, 1)
+    await _publish(db, settings, lead, programme)
+    await life.leave(db, settings, junior, programme)
+    await db.commit()
+    await login(client, "leader")
+    shown = (await client.get(f"/programmes/{programme.id}/proposal")).text
+    assert (
+        f"Every accepted junior is in a pair (1 senior has a free place: {senior.username})."
+        in (shown)
+    )
