@@ -63,6 +63,12 @@ async def test_nudge_without_javascript_then_post_anyway(
     assert "may read as dismissive of junior colleagues" in first.text
     assert "Come back when you have" in first.text and 'name="post_anyway"' in first.text
     assert PUT_DOWN in first.text  # the draft is kept for rephrasing
+    # The note names the form's real buttons (it said "the form's usual button").
+    assert "press “Post reply” to have it checked again" in first.text
+    assert "with “Post anyway”" in first.text
+    # Before sending, the live note (no "Post anyway" yet) says a confirmation will follow.
+    thread_page = (await client.get(f"/t/{thread.id}")).text
+    assert "press “Post reply” as it is: you will be asked to confirm" in thread_page
     count = len((await db.scalars(select(Post).where(Post.thread_id == thread.id))).all())
     assert count == 1  # nothing posted yet
     second = await client.post(
