@@ -101,6 +101,49 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+# --- departments, as people write them ---------------------------------------------------------
+# Department is free text: "People team", "people" and "People" name one department, as do
+# "R&D" and "R and D". Two names are the same department by the first rule that matches:
+# written the same but for case and spacing; the same once "&" is read as "and", punctuation
+# is dropped and words such as "team" or "department" are set aside; or one name is the
+# other's first whole words ("People", "People operations"). The pair's explanation says
+# which rule matched.
+
+DEPARTMENT_WORDS = frozenset({"team", "teams", "dept", "depts", "department", "departments"})
+SAME_CASE = "written the same but for case and spacing"
+SAME_WORDS = "the same once “&”, punctuation and words such as “team” or “department” are set aside"
+SAME_START = "one name is the start of the other"
+
+
+def department_words(text: str) -> tuple[str, ...]:
+    """A department's name as words to compare: lower case, "&" read as "and", punctuation
+    dropped, and "team", "dept" or "department" (and a leading "the", or "department of")
+    set aside. A name made only of such words keeps them."""
+    spaced = "".join(c if c.isalnum() else " " for c in text.casefold().replace("&", " and "))
+    words = tuple(spaced.split())
+    kept = tuple(w for w in words if w not in DEPARTMENT_WORDS)
+    if kept[:1] == ("the",) or kept[:1] == ("of",):
+        kept = kept[1:]
+    if kept[:1] == ("of",):
+        kept = kept[1:]
+    return kept or words
+
+
+def same_department(a: str, b: str) -> str:
+    """Which rule makes `a` and `b` one department, or "" (different, or either not given)."""
+    if not _norm(a) or not _norm(b):
+        return ""
+    if _norm(a) == _norm(b):
+        return SAME_CASE
+    wa, wb = department_words(a), department_words(b)
+    if wa == wb:
+        return SAME_WORDS
+    short, long = sorted((wa, wb), key=len)
+    if short and long[: len(short)] == short:
+        return SAME_START
+    return ""
+
+
 def _words(items: Iterable[str]) -> str:
     names = sorted(items)
     if len(names) <= 1:
@@ -149,12 +192,17 @@ def breakdown(junior: Person, senior: Person, criteria: Criteria) -> Score:
         notes["availability"] = "availability not given"
 
     j_dept, s_dept = _norm(junior.department), _norm(senior.department)
-    differ = bool(j_dept and s_dept and j_dept != s_dept)
+    rule = same_department(junior.department, senior.department)
+    differ = bool(j_dept and s_dept and not rule)
     parts["department"] = criteria.department * (1.0 if differ else 0.0)
     if differ:
         notes["department"] = f"different departments ({junior.department}, {senior.department})"
-    elif j_dept and s_dept:
-        notes["department"] = f"same department ({junior.department})"
+    elif rule and junior.department.strip() == senior.department.strip():
+        notes["department"] = f"same department ({junior.department.strip()})"
+    elif rule:
+        notes["department"] = (
+            f"same department ({junior.department.strip()}, {senior.department.strip()}: {rule})"
+        )
     else:
         notes["department"] = "department not given"
 
@@ -232,15 +280,17 @@ def score_matrix(
     common = _shared([p.availability for p in juniors], [p.availability for p in seniors])
     availability = _ratio(common, np.minimum(j_slots[:, None], s_slots[None, :]))
 
+    # Different departments, by `same_department` (not transitive: "People" is "People team"
+    # and "People operations", which are not each other), over the distinct names.
     codes: dict[str, int] = {}
-    j_dept = np.array([codes.setdefault(_norm(p.department), len(codes)) for p in juniors])
-    s_dept = np.array([codes.setdefault(_norm(p.department), len(codes)) for p in seniors])
-    blank = codes.get("", -1)
-    department = (
-        (j_dept[:, None] != s_dept[None, :])
-        & (j_dept[:, None] != blank)
-        & (s_dept[None, :] != blank)
-    ).astype(float)
+    j_dept = np.array([codes.setdefault(p.department, len(codes)) for p in juniors], dtype=int)
+    s_dept = np.array([codes.setdefault(p.department, len(codes)) for p in seniors], dtype=int)
+    names = list(codes)
+    differ = np.array(
+        [[bool(_norm(a) and _norm(b) and not same_department(a, b)) for b in names] for a in names],
+        dtype=float,
+    ).reshape(len(names), len(names))
+    department = differ[j_dept[:, None], s_dept[None, :]]
 
     gaps = (
         np.array([p.seniority for p in seniors])[None, :]

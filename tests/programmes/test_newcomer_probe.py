@@ -183,3 +183,38 @@ async def test_after_a_pair_ends_the_lead_sees_who_has_a_free_place(
         f"Every accepted junior is in a pair (1 senior has a free place: {senior.username})."
         in (shown)
     )
+
+
+# --- departments as people write them (finding 4) --------------------------------------------
+
+
+def test_departments_written_two_ways_are_one_department_and_the_rule_is_said() -> None:
+    cases = {
+        ("People team", "People"): pairing.SAME_WORDS,
+        ("people", " People "): pairing.SAME_CASE,
+        ("Research & Development", "research and development dept."): pairing.SAME_WORDS,
+        ("The Finance Department", "finance"): pairing.SAME_WORDS,
+        ("Finance", "Finance operations"): pairing.SAME_START,
+        ("People", "Peoplesoft support"): "",  # a whole word, not letters
+        ("Sales", "Legal"): "",
+        ("", "Sales"): "",
+    }
+    for (a, b), rule in cases.items():
+        assert pairing.same_department(a, b) == rule, (a, b)
+        assert pairing.same_department(b, a) == rule, (b, a)
+    junior = pairing.Person(1, "junior", department="People team", seniority=1)
+    senior = pairing.Person(2, "senior", department="People", seniority=20)
+    score = pairing.breakdown(junior, senior, pairing.Criteria())
+    assert score.parts["department"] == 0.0
+    assert score.notes["department"] == (
+        f"same department (People team, People: {pairing.SAME_WORDS})"
+    )
+    # The proposal's matrix agrees, "People" being both "People operations" and "People
+    # strategy", which differ from each other.
+    juniors = [junior, pairing.Person(3, "junior", department="People operations")]
+    seniors = [senior, pairing.Person(4, "senior", department="People strategy")]
+    matrix = pairing.score_matrix(juniors, seniors, pairing.Criteria(1, 0, 1, 0))
+    for i, j in enumerate(juniors):
+        for k, s in enumerate(seniors):
+            assert matrix[i, k] == pairing.breakdown(j, s, pairing.Criteria(1, 0, 1, 0)).total
+    assert pairing.breakdown(juniors[1], seniors[1], pairing.Criteria()).parts["department"] == 1

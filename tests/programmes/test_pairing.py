@@ -30,7 +30,7 @@ from forum.programmes.pairing import (
 
 TOPICS = ["excel", "python", "budgets", "tiktok", "strategy"]
 SLOTS = ["mon-am", "tue-pm", "wed-am", "thu-pm"]
-DEPARTMENTS = ["", "Sales", "IT", "sales "]
+DEPARTMENTS = ["", "Sales", "IT", "sales ", "People team", "People", "People operations"]
 IDS = range(0, 12)  # juniors 0..5, seniors 6..11 (peer groups reuse junior ids: see below)
 
 
