@@ -250,7 +250,9 @@ async def create_user(
         profile_note=PROFILE_CHECKING_NOTE if checking else "",
         profile_needs_scoring=score_profile and bool(location.strip()),
         profile_version=0,
-        time_zone=time_zone if timezones.valid(time_zone) and time_zone != "UTC" else "",
+        time_zone=timezones.canonical(time_zone)
+        if timezones.valid(time_zone) and time_zone != "UTC"
+        else "",
     )
     if role in (Role.moderator.value, Role.admin.value):  # an editor is not a moderator
         user.special_rank_id = await session.scalar(
@@ -611,7 +613,7 @@ def set_time_zone(user: User, name: str) -> None:
     name = name.strip()
     if name and not timezones.valid(name):
         raise AccountError("time_zone", "Choose a time zone from the list.")
-    user.time_zone = "" if name == "UTC" else name
+    user.time_zone = "" if name == "UTC" else timezones.canonical(name)
 
 
 # How long a moderator may suspend a member for (the review queue's decisions and a profile's

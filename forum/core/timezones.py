@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from datetime import UTC, date, datetime, time, tzinfo
+from importlib import resources
 from typing import Any
 
 # The names a member may pick: the regions' zones (not the old aliases such as "US/Eastern"
@@ -18,20 +19,55 @@ _REGIONS = (
 )  # fmt: skip
 
 
-@functools.cache
-def zone_names() -> tuple[str, ...]:
-    """Every zone a member may choose, UTC first, the rest by name."""
-    names = sorted(n for n in zoneinfo.available_timezones() if n.startswith(_REGIONS))
-    return ("UTC", *names)
+def _tzdata_text(name: str) -> str:
+    try:
+        return (resources.files("tzdata.zoneinfo") / name).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return ""
 
 
 @functools.cache
 def _known() -> frozenset[str]:
-    return frozenset(zone_names())
+    """Every zone of the regions, old names too (a browser may still send "Asia/Calcutta")."""
+    return frozenset(n for n in zoneinfo.available_timezones() if n.startswith(_REGIONS))
+
+
+@functools.cache
+def zone_names() -> tuple[str, ...]:
+    """The zones a member is offered, UTC first, the rest by name: each country's zones as the
+    tz database lists them (zone.tab, zone1970.tab), without the old names that stand for
+    them ("Asia/Calcutta" beside "Asia/Kolkata": 490 names had been listed)."""
+    listed = {
+        line.split("\t")[2]
+        for table in ("zone.tab", "zone1970.tab")
+        for line in _tzdata_text(table).splitlines()
+        if line and not line.startswith("#") and line.count("\t") >= 2
+    }
+    names = sorted(n for n in _known() if n in listed) or sorted(_known())
+    return ("UTC", *names)
+
+
+@functools.cache
+def _links() -> dict[str, str]:
+    """Old name -> the zone it stands for (tzdata.zi's "L target name" lines)."""
+    found = {}
+    for line in _tzdata_text("tzdata.zi").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "L":
+            found[parts[2]] = parts[1]
+    return found
 
 
 def valid(name: str) -> bool:
-    return name in _known()
+    return name == "UTC" or name in _known()
+
+
+def canonical(name: str) -> str:
+    """`name` as the list offers it: an old name as the zone it stands for."""
+    if name in zone_names():
+        return name
+    target = _links().get(name, name)
+    return target if target in _known() else name
 
 
 @functools.lru_cache(maxsize=64)
@@ -60,6 +96,8 @@ def _abbreviation(moment: datetime) -> str:
     label = moment.tzname() or ""
     if label[:1] in "+-" and label[1:].isdigit():
         hours, minutes = label[1:3], label[3:5]
+        if hours == "00" and minutes in ("", "00"):
+            return "UTC"  # ("+00": Antarctica/Troll in winter read "UTC+00")
         return f"UTC{label[0]}{hours}" + (f":{minutes}" if minutes and minutes != "00" else "")
     return label or "UTC"
 

@@ -12,7 +12,14 @@
   var button = document.getElementById("time-zone-device");
   if (!select || !button) return;
   var option = select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]');
-  if (!option || select.value === zone) return;
+  if (select.value === zone) return;
+  if (!option) {
+    // An older name of a listed zone ("Asia/Calcutta"): offered as the device says it; the
+    // server stores the zone it stands for.
+    option = document.createElement("option");
+    option.value = option.textContent = zone;
+    select.appendChild(option);
+  }
   button.textContent = "Use this device's zone (" + zone.replace(/_/g, " ") + ")";
   button.hidden = false;
   button.addEventListener("click", function () {

@@ -4,12 +4,14 @@ page's times in it; UTC for visitors and for members who chose none. On both dat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.accounts.models import User
+from forum.accounts.services import set_time_zone
 from forum.board.models import Post
 from forum.core import timezones
 from forum.core.settings import Settings
@@ -35,6 +37,8 @@ def test_moments_move_into_the_zone_and_name_it() -> None:
     assert timezones.day(WINTER_NIGHT, "Asia/Tokyo") == "08 Dec 2026"
     assert timezones.day(WINTER_NIGHT.date(), "Asia/Tokyo") == "07 Dec 2026"
     assert timezones.when(None) == "" and timezones.day(None) == ""
+    # A zone at UTC's own offset with no letter name reads "UTC", not "UTC+00" (a probe's).
+    assert timezones.when(WINTER_NIGHT, "Antarctica/Troll") == "07 Dec 2026, 23:30 UTC"
 
 
 def test_the_list_offers_region_zones_only() -> None:
@@ -42,6 +46,18 @@ def test_the_list_offers_region_zones_only() -> None:
     assert names[0] == "UTC" and "Europe/Paris" in names and "Asia/Kolkata" in names
     assert not any(n.startswith(("US/", "Etc/", "SystemV")) for n in names)
     assert timezones.valid("America/New_York") and not timezones.valid("../../etc/passwd")
+    # Each zone once: no old names beside the zones they stand for (a newcomer probe counted
+    # 490 entries, "Asia/Calcutta" and "Asia/Kolkata" both); a country's own zone stays.
+    assert "Asia/Calcutta" not in names and "America/Buenos_Aires" not in names
+    assert "Europe/Stockholm" in names and "America/Argentina/Buenos_Aires" in names
+    assert len(names) < 450
+    # An old name a browser sends is still accepted, and stored as the zone it stands for.
+    assert (
+        timezones.valid("Asia/Calcutta") and timezones.canonical("Asia/Calcutta") == "Asia/Kolkata"
+    )
+    member = SimpleNamespace(time_zone="")
+    set_time_zone(member, "Asia/Calcutta")  # type: ignore[arg-type]
+    assert member.time_zone == "Asia/Kolkata"
 
 
 async def test_a_member_reads_post_times_in_their_zone(
