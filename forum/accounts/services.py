@@ -839,6 +839,26 @@ async def create_confirmation(session: AsyncSession, user: User) -> str:
     return await _issue(session, EmailConfirmation, user, timedelta(hours=CONFIRMATION_HOURS))
 
 
+# A sign-in to an account whose address is unproven mails the link again at most this often
+# (a newcomer probe's repeated sign-ins mailed it on every try).
+RESEND_CONFIRMATION_AFTER = timedelta(minutes=10)
+
+
+async def confirmation_sent_lately(session: AsyncSession, user: User) -> bool:
+    """Whether a registration link went to the member within RESEND_CONFIRMATION_AFTER."""
+    return (
+        await session.scalar(
+            select(EmailConfirmation.id)
+            .where(
+                EmailConfirmation.user_id == user.id,
+                EmailConfirmation.created_at > utcnow() - RESEND_CONFIRMATION_AFTER,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 async def confirmation_valid(session: AsyncSession, token: str) -> bool:
     """Whether a registration link is still good (known, unused, unexpired), without using it."""
     return await _find(session, EmailConfirmation, token) is not None

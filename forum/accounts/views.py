@@ -207,6 +207,8 @@ async def login(ctx: Ctx) -> Response:
     if user.email_confirmed_at is None:
         # The password is right but the address unproven: send the link again.
         await _record_guess(ctx, account_key)
+        if await accounts.confirmation_sent_lately(ctx.db, user):
+            return _confirm_first(ctx, next_url, name)
         _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
         return _confirm_first(ctx, next_url, name)
     if passwords.needs_rehash(user.password_hash):
@@ -238,7 +240,8 @@ def _confirm_first(ctx: Ctx, next_url: str, name: str) -> Response:
     return ctx.render(
         "accounts/login.html",
         {"next": next_url, "form": {"username": name},
-         "error": "Confirm your e-mail address first: we have sent the link again."},
+         "error": "Confirm your e-mail address first: we have mailed you the link (again, "
+                  "at most once every ten minutes)."},
         status_code=403,
     )  # fmt: skip
 

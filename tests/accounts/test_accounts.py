@@ -10,7 +10,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from forum.accounts.models import HeldUsername, LoginSession, PasswordResetToken, User
+from forum.accounts.models import (
+    EmailConfirmation,
+    HeldUsername,
+    LoginSession,
+    PasswordResetToken,
+    User,
+)
 from forum.accounts.services import prune_held_usernames, token_hash
 from forum.core.db import utcnow
 from forum.core.outbox import OutboxMessage
@@ -176,12 +182,27 @@ async def test_an_unconfirmed_account_cannot_sign_in_and_gets_the_link_again(
     await register(client)
     first = await _confirmation_link(db, "newbie@example.org")
     client.cookies.clear()
-    response = await post_form(
-        client, "/login", {"username": "newbie", "password": "a long enough password"}
-    )
+
+    async def sign_in() -> httpx.Response:
+        return await post_form(
+            client, "/login", {"username": "newbie", "password": "a long enough password"}
+        )
+
+    async def mails() -> int:
+        return int(await db.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.to_address == "newbie@example.org")) or 0)  # fmt: skip
+
+    # Within ten minutes of the last link, signing in again mails nothing more (a newcomer
+    # probe's every try mailed the link again); after, it mails a new link.
+    sent = await mails()
+    response = await sign_in()
     assert response.status_code == 403 and "Confirm your e-mail" in response.text
+    assert await mails() == sent
+    await db.execute(update(EmailConfirmation).values(created_at=utcnow() - timedelta(minutes=11)))
+    await db.commit()
+    assert (await sign_in()).status_code == 403
     again = await _confirmation_link(db, "newbie@example.org")
-    assert again != first
+    assert again != first and await mails() == sent + 1
 
 
 async def test_session_cookie_flags(
