@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import Role, User, UserStatus
 from forum.accounts.services import DIGITS_FOR_LETTERS, is_suspended
 from forum.articles.models import Article
-from forum.core import ratelimit
+from forum.core import ratelimit, timezones
 from forum.core.audit import audit
 from forum.core.db import utcnow
 from forum.core.errors import DomainError
@@ -2264,19 +2264,21 @@ async def remind_due(session: AsyncSession, limit: int = 200) -> int:
 
 # --- meetings --------------------------------------------------------------------------------
 
-# A member ahead of UTC logs today's meeting on their own date: no date later than today
-# anywhere on earth (UTC+14) is in the future.
-_AHEAD = timedelta(hours=14)
+
+def member_today(member: User | None, now: datetime | None = None) -> date:
+    """Today on the member's own clock (their `time_zone`; "" is UTC): a member ahead of
+    UTC logs today's meeting on their own date, and nobody logs one dated tomorrow."""
+    return timezones.local(now or utcnow(), timezones.zone_of(member)).date()
 
 
 def meeting_days(
-    programme: Programme, pair: Pair, now: datetime | None = None
+    programme: Programme, pair: Pair, now: datetime | None = None, member: User | None = None
 ) -> tuple[date, date]:
     """The first and the last day a meeting of the pair may be logged for: from the pair's
-    start (publication, or the programme's start date) to today."""
+    start (publication, or the programme's start date) to today in the member's zone."""
     start = starts_at(programme) or pair.created_at
     first = max(start, pair.created_at).date()
-    return first, ((now or utcnow()) + _AHEAD).date()
+    return first, member_today(member, now)
 
 
 async def _own_running_pair(
@@ -2315,9 +2317,9 @@ async def log_meeting(
     pair = await _own_running_pair(session, user, programme, pair_id, "log")
     if not has_started(programme, now):
         raise ProgrammeError("meeting", not_started_message(programme))
-    first, last = meeting_days(programme, pair, now)
-    # An empty day is today, as the form proposes it.
-    day = _date(met_on, "meeting") or (now or utcnow()).date()
+    first, last = meeting_days(programme, pair, now, user)
+    # An empty day is today (the member's), as the form proposes it.
+    day = _date(met_on, "meeting") or last
     if day > last:
         raise ProgrammeError("meeting", "That day has not come yet: log a meeting once it is held.")
     if day < first:

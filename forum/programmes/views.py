@@ -18,7 +18,6 @@ from starlette.routing import Route
 
 from forum.accounts.services import is_suspended
 from forum.accounts.web import Ctx
-from forum.core.db import utcnow
 from forum.core.ratelimit import RateLimited
 from forum.core.text import counted
 from forum.core.web import field_int, field_str, view
@@ -304,8 +303,9 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "meetings": await svc.meetings(ctx.db, [p.id for p in pairs]),
         # This round's check-in answered already, by side: the link says so (it asked again).
         "checkin_answered": await _checkin_answered(ctx, programme, pairs),
-        "meeting_days": {p.id: svc.meeting_days(programme, p) for p in pairs},
-        "today": utcnow().date(),
+        # Up to the member's today, in their own zone (the form's max and its default).
+        "meeting_days": {p.id: svc.meeting_days(programme, p, member=user) for p in pairs},
+        "today": svc.member_today(user),
         "meeting_form": {},
         "topics": svc.lines(programme.topics),
         "slots": svc.lines(programme.slots),

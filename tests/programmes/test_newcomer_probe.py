@@ -9,12 +9,14 @@ a meeting's date is checked against the member's own today."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.core.db import Database
+from forum.accounts.models import User
+from forum.core.db import Database, utcnow
 from forum.core.settings import Settings
 from forum.messages.models import Conversation
 from forum.messages.services import reply
@@ -26,6 +28,7 @@ from forum.programmes.models import DismissiveReport
 from tests.helpers import login, make_user, post_form
 from tests.programmes.test_lifecycle import _group, _publish
 from tests.programmes.test_programmes import enrol, make_programme
+from tests.programmes.test_schedule_and_meetings import publish_pairs
 
 # --- the follow-up of a dismissive report (finding 6) ----------------------------------------
 
@@ -218,3 +221,42 @@ def test_departments_written_two_ways_are_one_department_and_the_rule_is_said() 
         for k, s in enumerate(seniors):
             assert matrix[i, k] == pairing.breakdown(j, s, pairing.Criteria(1, 0, 1, 0)).total
     assert pairing.breakdown(juniors[1], seniors[1], pairing.Criteria()).parts["department"] == 1
+
+
+# --- a meeting's date, on the member's own clock (attacker probe) ----------------------------
+
+
+async def test_a_meeting_is_never_dated_after_the_members_own_today(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    (pair,) = await publish_pairs(db, settings, lead, programme)
+    junior = await db.get(User, pair.junior_id)
+    senior = await db.get(User, pair.senior_id)
+    assert junior is not None and senior is not None
+    # 23:30 UTC, three days on: already the next day in Auckland (UTC+13), not in Los Angeles.
+    day = (utcnow() + timedelta(days=3)).date()
+    now = datetime.combine(day, time(23, 30), UTC)
+    tomorrow = (day + timedelta(days=1)).isoformat()
+    junior.time_zone = ""  # UTC
+    senior.time_zone = "Pacific/Auckland"
+    await db.commit()
+    try:
+        await svc.log_meeting(db, settings, junior, programme, pair.id, tomorrow, now=now)
+    except svc.ProgrammeError as exc:
+        assert "has not come yet" in exc.message
+    else:
+        raise AssertionError("a meeting dated tomorrow (UTC) was logged")
+    logged = await svc.log_meeting(db, settings, senior, programme, pair.id, tomorrow, now=now)
+    assert logged.met_on.isoformat() == tomorrow  # Auckland's today
+    senior.time_zone = "America/Los_Angeles"
+    assert svc.member_today(senior, now) == day
+    assert svc.meeting_days(programme, pair, now, senior)[1] == day
+    # The form's max (and default) is the member's today.
+    await db.commit()
+    await login(client, junior.username)
+    before = utcnow().date().isoformat()
+    shown = (await client.get(f"/programmes/{programme.id}")).text
+    after = utcnow().date().isoformat()
+    assert f'max="{before}"' in shown or f'max="{after}"' in shown
