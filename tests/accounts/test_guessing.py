@@ -253,3 +253,25 @@ async def test_strangers_failing_to_sign_in_do_not_lock_a_signed_in_members_form
                 "password_confirm": "a new passphrase 8"}  # fmt: skip
         changed = await post_form(home, "/account/password", form, "/account/password")
         assert changed.status_code == 303, changed.text[:300]
+
+
+async def test_failures_behind_one_company_address_do_not_lock_out_a_member_on_their_device(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """An attacker probe failed twenty sign-ins from one address (other accounts and made-up
+    names): every account signing in from that address got 429, a company behind one NAT
+    address locked out together. A browser its member signed in on before is not held by
+    the address's limit; a new browser there still is."""
+    await make_user(db, settings, username="nat_member")
+    await db.commit()
+    office = "203.0.113.50"
+    async with _client_at(app, office) as mine:
+        assert (await _sign_in(mine, "nat_member", PASSWORD)).status_code == 303
+        mine.cookies.delete("candor_session")
+        async with _client_at(app, office) as colleague:
+            for n in range(settings.login_max_failures_ip):
+                await _sign_in(colleague, f"made_up_{n % 4}", f"wrong {n}")
+            assert (await _sign_in(colleague, "nat_member", PASSWORD)).status_code == 429
+        assert (await _sign_in(mine, "nat_member", PASSWORD)).status_code == 303
