@@ -128,7 +128,7 @@ async def queue(ctx: Ctx) -> Response:
     # (Whether the viewer's own items are theirs to decide: only on a board without another.)
     own = any(row["author"] == ctx.user.username for row in items)
     context = {"items": items, "pager": pager, "status": status, "total": total,
-               "standing": REPORT_STANDING,
+               "standing": REPORT_STANDING, "decided": DECISION_DONE,
                "sole": own and await review.sole_moderator(ctx.db, ctx.user)}  # fmt: skip
     return ctx.render("review/queue.html", context)
 
@@ -312,6 +312,7 @@ async def _item_context(ctx: Ctx, item: ReviewItem) -> dict[str, Any]:
     # (The scores' summary names the board's thresholds.)
     context["flag_at"] = ctx.settings.dismissive_flag
     context["hold_at"] = ctx.settings.dismissive_hold
+    context["decided"] = DECISION_DONE  # a decision in words ("hidden, and its author warned")
     # The viewer's own post, profile or message: decided by another moderator, or by them
     # (approve or hide) when there is nobody else.
     author, user = context.get("author"), ctx.user

@@ -252,6 +252,9 @@ async def test_queue_item_evidence_and_hide_with_reason(
     # The log speaks in words: what was done, to whose post, in which thread.
     assert "Hid" in words and f"harsh's post in “{thread.title}”" in words
     assert f"post {post.id}" not in words
+    # Decisions in words on the queue's Decided list and the item ("warn" read as code).
+    assert "Hidden<br>" in (await client.get("/mod?status=closed")).text
+    assert "Decided: <strong>hidden</strong>" in (await client.get(f"/mod/items/{item.id}")).text
 
 
 async def test_hiding_a_post_queues_the_replies_that_quote_it(
