@@ -809,8 +809,8 @@ _ADDRESSED = frozenset({"vocative_kid"})
 # "shush_intern", "listen_to_your_elders" without their separators): read on the name in
 # lower case with its separators out and digits read as letters (forum.accounts).
 _SQUASHED_JUNIOR = (
-    r"(?:juniors?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?|mentees?|"
-    r"youngsters?|youngins?)"
+    r"(?:juniors?|jnrs?|interns?|kids?|grads?|newbies?|rookies?|trainees?|apprentices?|noobs?|"
+    r"mentees?|youngsters?|youngins?)"
 )
 _SILENCING = (
     r"(?:bequiet|stayquiet|keepquiet|staysilent|silence|shush|hush|shutup|shutit|zipit|"
@@ -851,7 +851,13 @@ SQUASHED_PUT_DOWN = re.compile(
     rf"{_SQUASHED_JUNIOR}opinions?(?:lol|lmao|rofl|dontcount|dontmatter|worthless|irrelevant|lmfao)|"
     r"kidstable|back(?:to)?(?:kindergarten|nursery|daycare|preschool|playschool)|"
     r"(?:tum|tu|aap)(?:bahut|abhi|toh)*(?:junior|bachch?e|bacch?e|bachcha|naye|naya)(?:ho|hai)|"
-    r"aukaa?[td]|(?:tumhe|tumko|aapko)kyapata"
+    r"aukaa?[td]|(?:tumhe|tumko|aapko)kyapata|"
+    # The next probe's: "SeniorsKnowBest", "AdultsSpeaking", "your_manager_knows_best",
+    # "wet_ears_analyst", "babyanalyst", "OKZoomer", "ur_2_jnr_lol".
+    r"(?:seniors?|elders?|managers?|bosse?s?|grownups?|adults?)(?:always)?knows?best|"
+    r"adults?(?:are)?(?:speaking|talking)|wetears|okzoomer|"
+    r"baby(?:analysts?|interns?|juniors?|grads?|associates?|managers?|hr)|"
+    r"(?:ur|youre|u)(?:too|to)?jnr"
 )  # fmt: skip
 # A cue reading this high makes the composer point its phrase out before posting.
 NUDGE = 0.5

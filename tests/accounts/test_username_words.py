@@ -23,7 +23,10 @@ from forum.accounts.services import AccountError, validate_username
      # The eighteenth session's probe (probe 9): text-speak, contempt and Hindi in Latin letters.
      "know_ur_place", "WhoAskedYouKid", "stfu_intern", "ur_2_green_kid", "go_fetch_coffee_intern",
      "GetSomeYearsFirst", "youngins_stfu", "NeverListenToJuniors", "junior_opinions_lol",
-     "kids_table_only", "Back2Kindergarten", "tum_bahut_junior_ho", "aukaat_mein_raho"],
+     "kids_table_only", "Back2Kindergarten", "tum_bahut_junior_ho", "aukaat_mein_raho",
+     # The twentieth session's probe (probe 12).
+     "SeniorsKnowBest", "AdultsSpeaking", "your_manager_knows_best", "wet_ears_analyst",
+     "babyanalyst", "OKZoomer", "ur_2_jnr_lol"],
 )  # fmt: skip
 def test_a_put_down_run_together_is_refused(name: str) -> None:
     with pytest.raises(AccountError, match="reads as a put-down"):
@@ -38,7 +41,8 @@ def test_a_put_down_run_together_is_refused(name: str) -> None:
      "junior_quietly", "stay_humble_junior", "kidding_around", "hushpuppy", "genz_insights",
      "youngsters_club", "lazy_sunday", "waitrose_kid", "junior_dev_42", "listen_to_learn",
      "just_fun_jo", "coffee_lover", "first_years_mentor", "kindergarten_teacher", "ask_who",
-     "tumble_dry", "mustafa_u", "back_to_basics", "listen_to_juniors"],
+     "tumble_dry", "mustafa_u", "back_to_basics", "listen_to_juniors", "senior_analyst",
+     "baby_steps_hr", "adult_learning_lead", "jnr_dev_sam", "best_manager", "knowbest_kim"],
 )  # fmt: skip
 def test_names_that_only_hold_the_letters_are_kept(name: str) -> None:
     assert validate_username(name) == name
