@@ -872,6 +872,18 @@ class ApplicationForm:
 
 
 TRAINING_UNREAD = "Tick “I have read” for each training article before you apply."
+SENIORITY_MISSING = (
+    "Give your seniority in years (0 to 60): pairing compares it, and an empty one would "
+    "count as 0."
+)
+
+
+def _seniority(value: str) -> int:
+    """Seniority is required: left empty it would count as 0 years, a senior scored as a
+    junior."""
+    if not value.strip():
+        raise ProgrammeError("seniority", SENIORITY_MISSING)
+    return _int(value, "seniority", 0, 60, "Seniority (years)")
 
 
 def sides_for(programme: Programme, side: str) -> list[str]:
@@ -925,7 +937,10 @@ async def apply(
     if programme.lead_id == user.id:
         # The lead reads the check-ins: paired, they would read their partner's answers.
         raise Forbidden("side", "You lead this programme: its lead does not apply to it.")
-    sides = sides_for(programme, form.side)
+    # Every field at fault is said at once (`FormErrors`): an empty form names the side, the
+    # seniority and any training not ticked together, not one a time.
+    check = _Checks()
+    sides = check(lambda: sides_for(programme, form.side), [])
     # The training is acknowledged on the form itself ("I have read …", one box an article),
     # or was before (the acknowledgement button of earlier versions).
     ticked = {int(i) for i in form.training or [] if ID_RE.fullmatch(i)}
@@ -933,7 +948,7 @@ async def apply(
     missing = [a for a in await training_articles(session, programme)
                if a.id not in done and a.id not in ticked]  # fmt: skip
     if missing:
-        raise ProgrammeError("training", TRAINING_UNREAD)
+        check.errors.setdefault("training", TRAINING_UNREAD)
     topics, slots = lines(programme.topics), lines(programme.slots)
 
     # An applicant describes themselves ("I feel too inexperienced to comment on design
@@ -942,20 +957,31 @@ async def apply(
         return _shown(value, field, label, "the programme's lead reads it", cues.STOCK)
 
     profile = {
-        "job_title": strict(clean_line(form.job_title)[:100], "job_title", "The job title"),
-        "department": strict(clean_line(form.department)[:100], "department", "The department"),
-        "seniority": _int(form.seniority, "seniority", 0, 60, "Seniority (years)"),
-        "teaches": _chosen(form.teaches, topics, "teaches"),
-        "learns": _chosen(form.learns, topics, "learns"),
-        "free_text": strict(
-            _text(form.free_text, "free_text", "What else you can teach or want"),
-            "free_text",
-            "What you wrote",
+        "job_title": check(
+            lambda: strict(clean_line(form.job_title)[:100], "job_title", "The job title"), ""
         ),
-        "availability": _chosen(form.availability, slots, "availability"),
-        "avoid": await _usernames(session, form.avoid, "avoid", user),
-        "reporting_line": await _usernames(session, form.reporting_line, "reporting_line", user),
+        "department": check(
+            lambda: strict(clean_line(form.department)[:100], "department", "The department"),
+            "",
+        ),
+        "seniority": check(lambda: _seniority(form.seniority), 0),
+        "teaches": check(lambda: _chosen(form.teaches, topics, "teaches"), ""),
+        "learns": check(lambda: _chosen(form.learns, topics, "learns"), ""),
+        "free_text": check(
+            lambda: strict(
+                _text(form.free_text, "free_text", "What else you can teach or want"),
+                "free_text",
+                "What you wrote",
+            ),
+            "",
+        ),
+        "availability": check(lambda: _chosen(form.availability, slots, "availability"), ""),
+        "avoid": await check.wait(_usernames(session, form.avoid, "avoid", user), ""),
+        "reporting_line": await check.wait(
+            _usernames(session, form.reporting_line, "reporting_line", user), ""
+        ),
     }
+    check.done()
     existing = {
         a.side: a
         for a in await session.scalars(
@@ -1098,9 +1124,10 @@ async def decide(
 
 def form_from(applications: list[Application]) -> ApplicationForm:
     """A fresh application form holding the member's previous answers (their declined or
-    withdrawn application, the newest): applying again starts from what they sent."""
+    withdrawn application, the newest): applying again starts from what they sent. A first
+    form is blank, its seniority too (required: never a silent 0)."""
     if not applications:
-        return ApplicationForm()
+        return ApplicationForm(seniority="")
     last = max(applications, key=lambda a: (a.created_at, a.id))
     sides = {a.side for a in applications}
     return ApplicationForm(

@@ -314,7 +314,7 @@ async def _page_context(ctx: Ctx, programme: Programme) -> dict[str, Any]:
         "slot_labels": slot_labels,
         "errors": {},
         # Applying again starts from what the member sent before (declined or withdrawn).
-        "form": svc.form_from([a for a, _ in mine]) if mine and not live else svc.ApplicationForm(),
+        "form": svc.form_from([a for a, _ in mine] if not live else []),
         # Declined, and no application live: the decision (and the lead's reason) comes first,
         # applying again is offered after it (not a fresh form at once).
         "declined": [a for a, _ in mine if a.status == "declined"] if not live else [],
@@ -336,7 +336,7 @@ async def apply(ctx: Ctx) -> Response:
         side=field_str(data, "side", 20),
         job_title=field_str(data, "job_title", 200),
         department=field_str(data, "department", 200),
-        seniority=field_str(data, "seniority", 20) or "0",
+        seniority=field_str(data, "seniority", 20),
         teaches=[str(v)[:200] for v in data.getlist("teaches")][:100],
         learns=[str(v)[:200] for v in data.getlist("learns")][:100],
         free_text=field_str(data, "free_text", 10_000),
@@ -354,7 +354,8 @@ async def apply(ctx: Ctx) -> Response:
         assert found is not None
         context = await _page_context(ctx, found)
         context["form"] = form
-        context["errors"] = {exc.field or "side": exc.message}
+        # Every field at fault at once (FormErrors), else the one refused.
+        context["errors"] = getattr(exc, "errors", None) or {exc.field or "side": exc.message}
         return ctx.render("programmes/programme.html", context, exc.status)
     ctx.flash("Application sent. The programme's lead will accept or decline it.")
     return ctx.redirect(ctx.url("programme", programme_id=programme.id))

@@ -161,7 +161,9 @@ async def test_withdraw_and_apply_again_while_open(
     # A declined member applies again too.
     await svc.decide(db, settings, lead, programme, application.id, False)
     await db.commit()
-    assert (await post_form(client, f"{page}/apply", {"side": "junior"}, page)).status_code == 303
+    assert (
+        await post_form(client, f"{page}/apply", {"side": "junior", "seniority": "3"}, page)
+    ).status_code == 303
     assert {a.user_id for a in await db.scalars(select(Application))} == {member.id}
 
 

@@ -24,7 +24,7 @@ from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import pairing
 from forum.programmes import services as svc
-from forum.programmes.models import DismissiveReport
+from forum.programmes.models import Application, DismissiveReport
 from tests.helpers import login, make_user, post_form
 from tests.programmes.test_lifecycle import _group, _publish
 from tests.programmes.test_programmes import enrol, make_programme
@@ -260,3 +260,38 @@ async def test_a_meeting_is_never_dated_after_the_members_own_today(
     shown = (await client.get(f"/programmes/{programme.id}")).text
     after = utcnow().date().isoformat()
     assert f'max="{before}"' in shown or f'max="{after}"' in shown
+
+
+# --- the application form (finding 16) -------------------------------------------------------
+
+
+async def test_seniority_is_required_and_an_empty_form_names_every_missing_field(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    programme = await make_programme(db, settings, lead)
+    await make_user(db, settings, username="applicant")
+    await db.commit()
+    page = f"/programmes/{programme.id}"
+    await login(client, "applicant")
+    blank = (await client.get(page)).text
+    # Empty by default (never a silent 0), required, and marked so, as the note says.
+    assert 'name="seniority" type="number" min="0" max="60" step="1" required' in blank
+    assert 'value=""' in blank[blank.index('id="seniority"') :][:200]
+    assert "The side and your seniority are required" in blank
+    assert blank.count("(required)") == 2
+    empty = await post_form(client, f"{page}/apply", {}, page)
+    assert empty.status_code == 400
+    assert "Choose the side you apply for." in empty.text
+    assert svc.SENIORITY_MISSING in empty.text
+    assert "2 fields need correcting" in empty.text
+    assert 'id="side-error"' in empty.text and 'id="seniority-error"' in empty.text
+    # A senior who skips the seniority is not scored as a junior: nothing is sent.
+    skipped = await post_form(client, f"{page}/apply",
+                              {"side": "senior", "department": "Legal"}, page)  # fmt: skip
+    assert skipped.status_code == 400 and svc.SENIORITY_MISSING in skipped.text
+    assert "Choose the side" not in skipped.text and 'value="Legal"' in skipped.text
+    assert await db.scalar(select(Application.id)) is None
+    sent = await post_form(client, f"{page}/apply",
+                           {"side": "senior", "seniority": "0"}, page)  # fmt: skip
+    assert sent.status_code == 303
