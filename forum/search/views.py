@@ -142,7 +142,26 @@ async def search_page(ctx: Ctx) -> Response:
         if suggestion and (await search(ctx.db, suggestion, filters, ctx.user, 1, 1))[1]:
             corrected = urlencode({k: suggestion if k == "q" else v for k, v in form.items() if v})
             context.update(suggestion=suggestion, suggestion_query=corrected)
+    words = raw.split()
+    plain = 2 <= len(words) <= 8 and "OR" not in words and all(_PLAIN.match(w) for w in words)
+    if not listing and total < FEW and plain:
+        # Every word must match: a newcomer probe's "reverse mentoring feedback senior" missed
+        # the thread that lacked "senior". Offer the search for any of them, if it finds more.
+        any_words = " OR ".join(words)
+        more = (await search(ctx.db, any_words, filters, ctx.user, 1, 1))[1]
+        if more > total:
+            context.update(
+                any_count=more,
+                any_query=urlencode(
+                    {k: any_words if k == "q" else v for k, v in form.items() if v}
+                ),
+            )
     return ctx.render("search/search.html", context)
+
+
+# Fewer results than this for several plain words: the search for any of them is offered.
+FEW = 3
+_PLAIN = re.compile(r"^\w[\w'-]*$")
 
 
 # Words too common to say what a thread is about.

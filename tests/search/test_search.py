@@ -112,6 +112,26 @@ async def test_date_filters_are_the_readers_days(
     assert r.status_code == 400 and "after the year 1" in r.text
 
 
+async def test_few_results_for_several_words_offer_the_search_for_any_of_them(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """Every word must match: a newcomer probe's "reverse mentoring feedback senior" missed the
+    thread without "senior", with no hint. Few results offer the search for any of them."""
+    author = await make_user(db, settings, username="upward")
+    category = await make_category(db, "Reverse")
+    await make_thread(db, settings, author, category, title="Giving feedback upward",
+                      body="How juniors in reverse mentoring can give frank feedback.")  # fmt: skip
+    await db.commit()
+    r = await client.get("/search", params={"q": "reverse mentoring feedback senior"})
+    assert r.status_code == 200 and "Nothing has every word you typed." in r.text
+    assert "See the 1 result with any of them" in r.text
+    assert "q=reverse+OR+mentoring+OR+feedback+OR+senior" in r.text
+    found = await client.get("/search", params={"q": "reverse OR mentoring OR feedback OR senior"})
+    assert "Giving feedback upward" in found.text and "with any of them" not in found.text
+    # Enough results, or one word: nothing offered.
+    assert "with any of them" not in (await client.get("/search", params={"q": "feedback"})).text
+
+
 async def test_hidden_posts_and_staff_categories_stay_hidden(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
