@@ -295,3 +295,44 @@ async def test_seniority_is_required_and_an_empty_form_names_every_missing_field
     sent = await post_form(client, f"{page}/apply",
                            {"side": "senior", "seniority": "0"}, page)  # fmt: skip
     assert sent.status_code == 303
+
+
+# --- the participant's programme page (finding 15) -------------------------------------------
+
+
+async def test_the_start_is_said_once_and_next_steps_move_on_after_a_meeting(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    lead = await make_user(db, settings, username="leader", role="programme_lead")
+    starts = utcnow().date() + timedelta(days=30)
+    waiting = await make_programme(db, settings, lead, starts_on=starts.isoformat())
+    (pair,) = await publish_pairs(db, settings, lead, waiting)
+    junior = await db.get(User, pair.junior_id)
+    assert junior is not None
+    await db.commit()
+    await login(client, junior.username)
+    shown = (await client.get(f"/programmes/{waiting.id}")).text
+    assert shown.count("The programme starts on") == 1
+    assert shown.index("What happens next") < shown.index("The programme starts on")
+    assert "starting on" not in shown and "Paired, not started yet." in shown
+    # A running pilot: "Say hello" until the pair has met, then the next meeting.
+    running = await make_programme(db, settings, lead, name="Running pilot")
+    for side in ("junior", "senior"):
+        member = await make_user(db, settings, username=f"run_{side}")
+        application = await enrol(db, settings, running, member, side)
+        await svc.decide(db, settings, lead, running, application.id, True)
+    await _publish(db, settings, lead, running)
+    (pair,) = await svc.pairs_of(db, running)
+    await db.commit()
+    client.cookies.clear()
+    await login(client, "run_junior")
+    page = f"/programmes/{running.id}"
+    assert "Say hello in your private space" in (await client.get(page)).text
+    member = await db.get(User, pair.senior_id)
+    assert member is not None
+    met = await svc.log_meeting(db, settings, member, running, pair.id, "")
+    await db.commit()
+    shown = (await client.get(page)).text
+    assert "Say hello in your private space" not in shown
+    assert "You last met on" in shown and "agree your next meeting" in shown
+    assert met.met_on == svc.member_today(member)

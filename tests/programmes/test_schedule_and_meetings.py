@@ -103,7 +103,7 @@ async def test_pairs_published_before_the_start_wait_for_it(
     assert "paired, starting on" in listed and "running" not in listed
     await login(client, junior.username)
     shown = (await client.get(page)).text
-    assert "Running." not in shown and "Paired, starting on" in shown
+    assert "Running." not in shown and "Paired, not started yet." in shown
     assert "Answer the check-in" not in shown and "Log the meeting" not in shown
     # Meetings begin with the programme; the first check-in one interval later.
     first = starts + timedelta(days=14)
