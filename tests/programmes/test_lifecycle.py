@@ -417,9 +417,11 @@ async def test_within_the_pilot_size_no_confirmation_is_asked(
     assert published.status_code == 303
 
 
-async def test_following_up_a_dismissive_report_never_names_the_reporter(
-    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
-) -> None:
+async def published_pair_with_message(
+    db: AsyncSession, settings: Settings, text: str, senior_writes: bool = True
+):  # type: ignore[no-untyped-def]
+    """leader's programme with one pair published, and a message on view in its space:
+    (lead, programme, junior, senior, pair)."""
     lead = await make_user(db, settings, username="leader", role="programme_lead")
     programme = await make_programme(db, settings, lead)
     ((junior, senior),) = await _group(db, settings, lead, programme, 1)
@@ -427,9 +429,18 @@ async def test_following_up_a_dismissive_report_never_names_the_reporter(
     (pair,) = await svc.pairs_of(db, programme)
     conversation = await db.get(Conversation, pair.conversation_id)
     assert conversation is not None
-    message = await reply(db, settings, senior, conversation, "You would not understand.")
+    message = await reply(db, settings, senior if senior_writes else junior, conversation, text)
     message.state = "clear"
     await db.commit()
+    return lead, programme, junior, senior, pair
+
+
+async def test_following_up_a_dismissive_report_never_names_the_reporter(
+    client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
+) -> None:
+    lead, programme, junior, senior, pair = await published_pair_with_message(
+        db, settings, "You would not understand."
+    )
     await deliver(settings, database)
     earlier = {n.id for n in await notes(db, senior)}
     await dash.report_dismissive(db, settings, junior, programme, pair.id)

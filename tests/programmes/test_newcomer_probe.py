@@ -18,15 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.accounts.models import User
 from forum.core.db import Database, utcnow
 from forum.core.settings import Settings
-from forum.messages.models import Conversation
-from forum.messages.services import reply
 from forum.programmes import dashboard as dash
 from forum.programmes import lifecycle as life
 from forum.programmes import pairing
 from forum.programmes import services as svc
 from forum.programmes.models import Application, DismissiveReport
 from tests.helpers import login, make_user, post_form
-from tests.programmes.test_lifecycle import _group, _publish
+from tests.programmes.test_lifecycle import _group, _publish, published_pair_with_message
 from tests.programmes.test_programmes import enrol, make_programme
 from tests.programmes.test_schedule_and_meetings import publish_pairs
 
@@ -36,17 +34,10 @@ from tests.programmes.test_schedule_and_meetings import publish_pairs
 async def test_the_follow_up_choices_name_no_side_and_keep_the_stored_value(
     client: httpx.AsyncClient, db: AsyncSession, database: Database, settings: Settings
 ) -> None:
-    lead = await make_user(db, settings, username="leader", role="programme_lead")
-    programme = await make_programme(db, settings, lead)
-    ((junior, senior),) = await _group(db, settings, lead, programme, 1)
-    await _publish(db, settings, lead, programme)
-    (pair,) = await svc.pairs_of(db, programme)
-    conversation = await db.get(Conversation, pair.conversation_id)
-    assert conversation is not None
     # The senior reports the junior's message: either partner may.
-    message = await reply(db, settings, junior, conversation, "That is an old-fashioned view.")
-    message.state = "clear"
-    await db.commit()
+    _lead, programme, _junior, senior, pair = await published_pair_with_message(
+        db, settings, "That is an old-fashioned view.", senior_writes=False
+    )
     await dash.report_dismissive(db, settings, senior, programme, pair.id)
     (report,) = await db.scalars(select(DismissiveReport))
     await db.commit()
