@@ -643,10 +643,14 @@ _AGREE = (
     r"bingo|ditto|facts|amen|say it louder|"
     # (A probe's "Seconded." and "Quite right." under a quoted put-down, unflagged.)
     r"seconded|i second (?:this|that)|(?:quite|so|dead|absolutely) right|right you are|"
-    r"(?:sound|good|wise) (?:advice|words)|wise|well put|yep|yup|yes|yeah|true|correct|"
-    r"precisely|indeed|absolutely|word|co-?signed?|same|this is the way)"
+    r"(?:sound|good|wise) (?:advice|words)|well put|precisely|co-?signed?|this is the way)"
 )
 _AGREES_ONLY = re.compile(rf"^[\W_]*{_AGREE}(?:[\W_]+{_AGREE})*[\W_]*$", re.I)
+# A bare yes answers a question as often as it agrees: it agrees with what a post quotes (a
+# statement), not with whatever post it answers ("> I am too junior to get the strategy
+# side\n\nYep.", an attacker probe's).
+_YES = r"(?:yes|yeah|yep|yup|true|correct|indeed|absolutely|same|word)"
+_YES_ONLY = re.compile(rf"^[\W_]*(?:{_YES}|{_AGREE})(?:[\W_]+(?:{_YES}|{_AGREE}))*[\W_]*$", re.I)
 
 
 def agrees_only(text: str) -> bool:
@@ -673,7 +677,8 @@ _CONFIRMS = re.compile(
     r"(?:yes|yep|yeah|yup|correct|right|i'?m afraid so|afraid so|pretty much|exactly|bingo|"
     r"spot on|you answered your own question|you'?ve answered your own question|"
     r"you just answered your own question|that about sums it up|you said it|"
-    r"(?:yes,? )?you are|(?:yes,? )?you were|you tell me|"
+    r"(?:yes,? )?you are|(?:yes,? )?you were|you tell me|obviously|of course|clearly|"
+    r"is the pope catholic|does a bear \w+ in the woods|is water wet|"
     r"if you (?:have|need) to ask,? (?:you already know(?: the answer)?|the answer is yes))"
     r"(?:[\W_]+(?:yes|you are|sorry|mate|kid|unfortunately|long answer:? (?:also )?yes))*"
     # ("Yes, you are. Ask your manager.": passed on to someone senior.)
@@ -701,7 +706,9 @@ def agreed_with(text: str, context: str = "") -> str:
     """What a post that only agrees agrees with: the words it quotes, else what it answers
     (`context`); "" when its own words say more than agreement, or it answers nothing."""
     quote, own = own_words(text)
-    if not agrees_only(own):
+    if not agrees_only(own) and not (
+        quote and len(own) <= 80 and _YES_ONLY.match(fold(as_shown(own)[0]).strip())
+    ):
         return ""
     # What it answers, in that post's own words (not what that post quoted to push back on).
     return quote or own_words(context)[1]
@@ -728,6 +735,8 @@ _REPLY_ENDORSES = re.compile(
     # be careful"; "right about you" is the put-down's own.)
     r"(?![ \t]+(?:that|on how|to|in|when|if|for)\b|[ \t]+about\b(?![ \t]+(?:you|it|this|that)\b))|"
     r"\b(?:can'?t|cannot|could(?:n'?t| not))\s+argue\s+with\s+(?:her|him|them)\b|"
+    r"\b(?:harsh|blunt|brutal|tough|hard(?:\s+to\s+hear)?),?\s+(?:but|yet)\s+"
+    r"(?:fair|true|accurate|right|honest)\b|\btough love\b|"
     r"\bI(?:'d| would)(?: have)?\s+(?:told|said|tell|say)\s+(?:you\s+)?(?:exactly\s+|much\s+)?the same"
     r"(?:\s+thing)?\b|"
     r"\b(?:because|cause|'cause|cos|since)\s+(?:they|he|she)\s+(?:are|is|were|was)\s*[.!]*\s*$",
@@ -758,7 +767,10 @@ def endorsed_report(text: str, context: str = "") -> str:
     for c in find_cues(answered):
         # (A stock phrase reported in the first person, "told me to come back when I have
         # 20 years in", is its `_shifted` cue, weighted lower as it may be the writer's own.)
-        weight = _WEIGHTS.get(c.cue, 0.0) + (0.2 if c.cue.endswith("_shifted") else 0.0)
+        # (Not one that turns on a negation: "to come back when I had a draft, not when I had
+        # 20 years in" is a mentor's support, which "She's right." agrees with.)
+        shifted = c.cue.endswith("_shifted") and not _NEGATED.search(c.text)
+        weight = _WEIGHTS.get(c.cue, 0.0) + (0.2 if shifted else 0.0)
         if c.damped_by != "reported speech" or weight < REPORTED_MIN:
             continue
         left, _right = _Text(fold(answered)).sentence(c.start, c.end)
@@ -772,6 +784,7 @@ def endorsed_report(text: str, context: str = "") -> str:
     return ""
 
 
+_NEGATED = re.compile(r"\b(?:not|never|no)\b|n't\b", re.I)
 _TO_READER = {"i": "you", "i'm": "you're", "i am": "you are", "me": "you", "my": "your"}
 _SHIFTED = re.compile(r"\b(?:i'm|i am|i|me|my)\b", re.I)
 

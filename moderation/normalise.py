@@ -271,6 +271,19 @@ def _turned_back(chars: list[str], where: list[int]) -> None:
 
 
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,10})([ \t][^<>\n]{0,200})?/?>")
+# The names of HTML's elements: a tag of one of these reads as no word (it joins "ju<b>ni</b>or").
+# Any other "<word>" is read as its word: the page shows it as typed ("You're too <junior> to get
+# this" passed every check, an attacker probe's).
+_HTML_ELEMENTS = frozenset(
+    "a abbr acronym address area article aside audio b base bdi bdo big blink blockquote body "
+    "br button canvas caption center cite code col colgroup data datalist dd del details dfn "
+    "dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 "
+    "h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend li link "
+    "main map mark marquee menu meta meter nav nobr noscript object ol optgroup option output p "
+    "param picture pre progress q rp rt ruby s samp script search section select slot small "
+    "source span strike strong style sub summary sup table tbody td template textarea tfoot th "
+    "thead time title tr track tt u ul var video wbr".split()
+)
 _ATTRIBUTE_SYNTAX = re.compile(r"[A-Za-z_:][-\w:.]{0,30}\s*=\s*[\"']?|\"")
 # Tags a browser shows as a break between words (a block, a line break, a cell): read as a
 # space. "<summary>My honest view</summary>You're too junior" had read "viewYou're".
@@ -295,13 +308,23 @@ def as_shown(text: str) -> tuple[str, list[int] | None]:
     # An HTML tag, which the page shows as typed (Markdown's HTML is escaped), reads as no
     # word: "you're too <b>ju</b>nior" is read "you're too junior".
     # A tag that breaks the line reads as a space.
-    matches = list(_TAG.finditer(text)) if "<" in text else []
+    found = list(_TAG.finditer(text)) if "<" in text else []
+    matches = [m for m in found if m.group(1).lower() in _HTML_ELEMENTS]
+    # Not an element's name: its marks read as spaces, its words in place.
+    marks = {
+        i
+        for m in found
+        if m.group(1).lower() not in _HTML_ELEMENTS
+        for i in range(m.start(), m.end())
+        if text[i] in "<>/"
+    }
     tags = [(*m.span(), m.group(1).lower() in _BREAKING_TAGS) for m in matches]
     # But what is written inside a tag after its name shows too: "<note You are too junior
     # to get this.>" had read as nothing (an attacker probe). Each tag's attribute text is
     # read again after the text, a line of its own.
     inside = [m.span(2) for m in matches if m.group(2) and m.group(2).strip()]
     tag = 0
+    spaced = False  # the last kept character is a space a tag's mark made
     latin = False  # the last kept character is ASCII or a Latin letter (with or without marks)
     for ch, i in _characters(text):
         while tag < len(tags) and tags[tag][1] <= i:
@@ -313,6 +336,14 @@ def as_shown(text: str) -> tuple[str, list[int] | None]:
             continue
         if _IGNORABLE.match(ch) or (latin and unicodedata.combining(ch)):
             continue
+        if i in marks or (ch == " " and spaced):
+            # (One space for a mark and the spaces beside it: "<You> <are>" reads "You are".)
+            spaced = True
+            if kept and not kept[-1].isspace():
+                kept.append(" ")
+                where.append(i)
+            continue
+        spaced = False
         kept.append(ch)
         where.append(i)
         # (After a space or an ASCII mark too: "y̶o̶u̶'̶r̶e̶ ̶t̶o̶o̶" strikes each character.)

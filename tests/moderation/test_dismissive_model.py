@@ -375,6 +375,10 @@ REPORTED = (
     "My manager said I'm too junior to understand the strategy and should come back when I "
     "have 20 years in. Was she wrong?"
 )
+SUPPORTED = (
+    "My mentor said I wasn't too junior to get this, and to come back when I had a draft, not "
+    "when I had 20 years in. I felt heard for the first time."
+)
 ASKED = "Eight months in HR. Am I too junior to lead our pilot, or should I ask my manager?"
 
 
@@ -393,6 +397,11 @@ ASKED = "Eight months in HR. Am I too junior to lead our pilot, or should I ask 
         (ASKED, "If you have to ask, you already know the answer."),
         (ASKED, "Short answer: yes. Long answer: also yes."),
         ("", "> Am I too junior to lead our pilot\n\nYes."),
+        # The second probe's: riddles, and a report called harsh but fair.
+        (ASKED, "Is the Pope Catholic?"),
+        (ASKED, "Obviously."),
+        (REPORTED, "Harsh but fair."),
+        (REPORTED, "Tough love, but accurate."),
     ],
 )
 def test_agreeing_with_a_put_down_quoted_reported_or_asked_is_flagged(
@@ -411,6 +420,12 @@ def test_agreeing_with_a_put_down_quoted_reported_or_asked_is_flagged(
         ("We should trial the buddy scheme next quarter.", "Quite right."),
         ("Shall we make this a regular thing?", "Yes!"),
         (ASKED, "No, you are not. Lead it, and ask for help when you need it."),
+        # A mentor's support, reported, is agreed with (the second probe's false alarms).
+        (SUPPORTED, "She's right."),
+        (SUPPORTED, "She wasn't wrong."),
+        (SUPPORTED, "Your mentor is right, well done on the draft."),
+        ("Is the new rota better than the old one?", "Obviously."),
+        ("Shall we make this a regular thing?", "> Shall we make this a regular thing?\n\nYes!"),
     ],
 )
 def test_agreeing_with_what_is_no_put_down_stays_clear(

@@ -506,6 +506,17 @@ def test_what_is_written_inside_a_tag_is_read() -> None:
         found = cues.find_cues(text)[0]
         assert text[found.start : found.end] == found.text  # where it was written
         assert "too junior" in for_model(text) or "come back when" in for_model(text).lower()
+    # A "tag" whose name is no element of HTML is its word, shown as typed (the second probe's
+    # "You're too <junior> to get this." and "<You> <are> <too> <junior>" passed).
+    for text in (
+        "You're too <junior> to get this.",
+        "<You> <are> <too> <junior> to get this.",
+        "You're <too junior> to get this.",
+        "Let the <adults> talk.",
+    ):
+        assert cues.reading(text) >= 0.9, text
+    assert as_shown("<You> <are> <too> <junior>")[0] == "You are too junior "
+    assert as_shown("I use <div> and <span> a lot")[0] == "I use   and  a lot"
     # Attribute syntax reads as space, so quoted words are not taken for reported speech.
     assert (
         "you're too junior to get this"
