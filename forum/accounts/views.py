@@ -102,6 +102,12 @@ async def _current_password_problem(ctx: Ctx, user: User, given: str) -> tuple[i
     return None
 
 
+def _password_mark(user: User) -> str:
+    """A device cookie holds this of the password it was given under: a new password makes
+    every earlier device a stranger again."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
 def _known_device(ctx: Ctx, user: User | None) -> str | None:
     """The id of this browser's device cookie when it was given to `user`, else None."""
     raw = ctx.request.cookies.get(DEVICE_COOKIE)
@@ -113,6 +119,8 @@ def _known_device(ctx: Ctx, user: User | None) -> str | None:
         return None
     if not isinstance(data, dict) or data.get("u") != user.id:
         return None
+    if data.get("p") != _password_mark(user):
+        return None  # given before the password last changed (a probe's old cookies guessed on)
     device = data.get("d")
     return device if isinstance(device, str) and 0 < len(device) <= 64 else None
 
@@ -198,7 +206,8 @@ async def login(ctx: Ctx) -> Response:
     if not ok or user is None:
         LOGIN_FAILURES.inc()
         await _record_guess(ctx, account_key, device)
-        await ratelimit.record(ctx.db, limits.login_ip, ctx.client)
+        if device is None:  # (a known device's failures are its own, as its limit is)
+            await ratelimit.record(ctx.db, limits.login_ip, ctx.client)
         return ctx.render(
             "accounts/login.html",
             {
@@ -215,13 +224,16 @@ async def login(ctx: Ctx) -> Response:
             return _confirm_first(ctx, next_url, name)
         _confirmation_mail(ctx, user, await accounts.create_confirmation(ctx.db, user))
         return _confirm_first(ctx, next_url, name)
-    if passwords.needs_rehash(user.password_hash):
+    rehashed = passwords.needs_rehash(user.password_hash)
+    if rehashed:
         user.password_hash = await passwords.hash(password)
     await _clear_guesses(ctx, account_key)
-    if device is None:
-        token = _devices(ctx).dumps({"u": user.id, "d": secrets.token_urlsafe(16)})
+    if device is None or rehashed:  # (a new hash: the device's cookie names it afresh)
+        token = _devices(ctx).dumps(
+            {"u": user.id, "d": device or secrets.token_urlsafe(16), "p": _password_mark(user)}
+        )
         ctx.set_cookies.append((DEVICE_COOKIE, token, DEVICE_DAYS * 86400))
-    else:
+    if device is not None:
         limits = ratelimit.limits(ctx.settings)
         await ratelimit.clear(ctx.db, limits.login_account, f"{account_key}|device:{device}")
     # A fresh session id at every sign-in (no fixation); the old one, if any, ends.

@@ -275,3 +275,41 @@ async def test_failures_behind_one_company_address_do_not_lock_out_a_member_on_t
                 await _sign_in(colleague, f"made_up_{n % 4}", f"wrong {n}")
             assert (await _sign_in(colleague, "nat_member", PASSWORD)).status_code == 429
         assert (await _sign_in(mine, "nat_member", PASSWORD)).status_code == 303
+
+
+async def test_a_device_cookie_given_before_a_password_change_counts_for_nothing(
+    app,
+    db: AsyncSession,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """The second attacker probe kept eight device cookies from earlier sign-ins and, after
+    the password changed, had five guesses with each past every other limit. A cookie names
+    the password it was given under; a known device's failures no longer count against its
+    address either."""
+    await make_user(db, settings, username="keeper")
+    await db.commit()
+    async with _client_at(app, "198.51.100.77") as old:
+        assert (await _sign_in(old, "keeper", PASSWORD)).status_code == 303
+        stale = old.cookies.get("candor_device")
+        assert stale
+        changed = await post_form(
+            old, "/account/password",
+            {"current_password": PASSWORD, "password": "a brand new password",
+             "password_confirm": "a brand new password"},
+            "/account/password",
+        )  # fmt: skip
+        assert changed.status_code == 303
+    async with _client_at(app, "198.51.100.78") as attacker:
+        for n in range(settings.login_max_failures_account):
+            await _sign_in(attacker, "keeper", f"guess {n}")
+        assert (await _sign_in(attacker, "keeper", "guess again")).status_code == 429
+        attacker.cookies.set("candor_device", stale)
+        assert (await _sign_in(attacker, "keeper", "one more guess")).status_code == 429
+    # The member, signed in under the new password, has a device cookie that names it: from
+    # the address the attacker failed at, it is told apart and signs in.
+    async with _client_at(app, "198.51.100.79") as member:
+        assert (await _sign_in(member, "keeper", "a brand new password")).status_code == 303
+        fresh = member.cookies.get("candor_device")
+    async with _client_at(app, "198.51.100.78") as member:
+        member.cookies.set("candor_device", fresh or "")
+        assert (await _sign_in(member, "keeper", "a brand new password")).status_code == 303
