@@ -331,8 +331,8 @@ def cannot_leave(conversation: Conversation) -> str:
         return ""  # (a closed space, the pair ended or the programme closed, may be left)
     return (
         "This is a mentoring programme pair's private space: you cannot leave this "
-        "conversation by itself. To end the pair, leave the programme on its page (while the programme runs); its lead "
-        "can help if something is wrong."
+        "conversation by itself. To end the pair, leave the programme on its page (while the "
+        "programme runs); its lead can help if something is wrong."
     )
 
 

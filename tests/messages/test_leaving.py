@@ -45,7 +45,10 @@ async def test_a_conversation_left_elsewhere_offers_no_leave_and_refuses_one(
     assert (await client.get(leave)).headers.get("location", "").endswith("#leave")
     refused = await post_form(client, leave, {}, token_from=page)
     assert refused.status_code == 403
-    assert "cannot leave this conversation by itself" in refused.text and "leave the programme" in refused.text
+    assert (
+        "cannot leave this conversation by itself" in refused.text
+        and "leave the programme" in refused.text
+    )
     # Still theirs: in the inbox and open.
     assert await pm.membership(db, conversation_id, a.id) is not None
     assert (await client.get(page)).status_code == 200
