@@ -67,10 +67,20 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     error: Mapped[str] = mapped_column(Text, default="")
+    # What sent it, where that matters: "notification" for forum.notifications' mail at once
+    # (its hourly allowance counts only those: strangers' password-reset requests had used
+    # up a member's allowance).
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 def queue_mail(
-    session: AsyncSession, to: str, subject: str, body: str, *, redacted: str | None = None
+    session: AsyncSession,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    redacted: str | None = None,
+    kind: str = "",
 ) -> OutboxMessage:
     """Write a message for the worker to deliver once this transaction commits. With
     `redacted`, `body` holds a secret: only the redacted text is ever shown."""
@@ -83,6 +93,7 @@ def queue_mail(
         attempts=0,
         next_attempt_at=utcnow(),
         error="",
+        kind=kind,
     )
     session.add(record)
     return record

@@ -314,6 +314,9 @@ def _ready() -> Any:
 _T = TypeVar("_T")
 
 
+NOTIFICATION_MAIL = "notification"  # OutboxMessage.kind of a notification's mail at once
+
+
 def _chunks(ids: Sequence[_T]) -> Iterable[Sequence[_T]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
@@ -669,11 +672,12 @@ class Notifier:
     async def _within_allowance(
         self, session: AsyncSession, planned: list[Planned]
     ) -> tuple[list[Planned], list[Planned], set[int]]:
-        """At most `notify_mail_max_per_hour` e-mails reach one address in an hour (all of
-        Candor's mail counts): one mail per thread (`_not_yet_mailed`) did not stop a group of
-        fresh accounts mentioning a member in thread after thread. The rest are not lost: they
-        wait for the member's daily digest. Returns what to mail now, what waits, and the
-        `id`s of the mails that use up the hour (they say that the rest will wait)."""
+        """At most `notify_mail_max_per_hour` notification e-mails reach one address in an
+        hour: one mail per thread (`_not_yet_mailed`) did not stop a group of fresh accounts
+        mentioning a member in thread after thread. The rest are not lost: they wait for the
+        member's daily digest. (Only notifications count: strangers asking for password resets
+        for the member's address had used up the allowance.) Returns what to mail now, what
+        waits, and the `id`s of the mails that use up the hour (they say the rest will wait)."""
         most = self.settings.notify_mail_max_per_hour
         people = await self._people(session, {p.recipient_id for p in planned}, mailable=True)
         sent: dict[str, int] = {}
@@ -682,7 +686,8 @@ class Notifier:
                 (await session.execute(
                     select(OutboxMessage.to_address, func.count())
                     .where(OutboxMessage.to_address.in_(chunk),
-                           OutboxMessage.created_at > utcnow() - timedelta(hours=1))
+                           OutboxMessage.created_at > utcnow() - timedelta(hours=1),
+                           OutboxMessage.kind == NOTIFICATION_MAIL)
                     .group_by(OutboxMessage.to_address)
                 )).all()
             )  # fmt: skip
@@ -806,8 +811,8 @@ class Notifier:
                 self.url, p.kind, p.post_id, p.thread_id, p.detail, p.conversation_id, p.link
             )
             enough = (
-                f"That is {self.settings.notify_mail_max_per_hour} e-mails from us within the "
-                "hour: until the hour is over, new notifications wait for your daily digest "
+                f"That is {self.settings.notify_mail_max_per_hour} notification e-mails within "
+                "the hour: until the hour is over, new notifications wait for your daily digest "
                 "(they are in your list on the site at once).\n\n"
                 if id(p) in last
                 else ""
@@ -817,6 +822,7 @@ class Notifier:
                 f"Hello {person[0]},\n\n{line}.\n\n{link}\n\n{enough}"
                 f"Choose which notifications reach you by e-mail: "
                 f"{self.base}{self.url('notification_preferences')}\n",
+                kind=NOTIFICATION_MAIL,
             )  # fmt: skip
 
     async def _people(
