@@ -3,6 +3,7 @@ reports and their weights, and moderators' decisions with a version check."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ from forum.review.queue import (
     open_item,
     reported_priority,
 )
+from moderation.normalise import fold
 from moderation.signals import DISMISSIVE, quoted_lines
 
 DELETED_BY_AUTHOR = (
@@ -445,11 +447,33 @@ QUOTING_REPLIES_MAX = 200
 QUOTED_LINE_MIN = 12
 
 
+def _comparable(text: str) -> str:
+    """Text as a quote of it may be retyped: look-alike letters and curly apostrophes folded,
+    emphasis marks dropped, in lower case, spaces collapsed."""
+    return " ".join(fold(_EMPHASIS.sub("", text)).lower().split())
+
+
+_EMPHASIS = re.compile(r"[*_~`]")
+
+
+def _quotes(reply: str, hidden: str) -> bool:
+    """Whether `reply` quotes `hidden` (already `_comparable`): a quoted line, or up to four
+    quoted lines in a row read as one (a second probe split the put-down into short lines),
+    of QUOTED_LINE_MIN characters or more, found in it."""
+    lines = [_comparable(line) for line in quoted_lines(reply)]
+    for start in range(len(lines)):
+        for end in range(start + 1, min(start + 4, len(lines)) + 1):
+            piece = " ".join(lines[start:end])
+            if len(piece) >= QUOTED_LINE_MIN and piece in hidden:
+                return True
+    return False
+
+
 async def _recheck_quoting_replies(session: AsyncSession, post: Post) -> None:
     """Replies on view that quote a post a moderator just hid go to the queue with it: an
     attacker probe's "> [the put-down]\n\nSeconded." stayed up, showing the put-down in
     full, after the original was hidden. (A moderator decides: a quote may be pushback.)"""
-    hidden = " ".join(post.body_source.split())
+    hidden = _comparable(post.body_source)
     replies = await session.scalars(
         select(Post)
         .where(
@@ -460,14 +484,7 @@ async def _recheck_quoting_replies(session: AsyncSession, post: Post) -> None:
         .order_by(Post.id)
         .limit(QUOTING_REPLIES_MAX)
     )  # fmt: skip
-    again = [
-        reply.id
-        for reply in replies
-        if any(
-            len(line) >= QUOTED_LINE_MIN and line in hidden
-            for line in quoted_lines(reply.body_source)
-        )
-    ]
+    again = [reply.id for reply in replies if _quotes(reply.body_source, hidden)]
     for reply_id in again:
         await open_item(session, reply_id, [QUOTES_HIDDEN], priority=PRIORITY[Verdict.flag.value])
 

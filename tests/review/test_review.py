@@ -271,7 +271,12 @@ async def test_hiding_a_post_queues_the_replies_that_quote_it(
     )
     quoting_loose = await create_reply(db, settings, other, thread, f"> {PUT_DOWN[:30]}\n\nYep.")
     plain = await create_reply(db, settings, other, thread, "> Welcome aboard!\n\nHello.")
-    for reply in (quoting, quoting_loose, plain):
+    # The second probe's: the quote split into short lines, in capitals, with emphasis.
+    split = await create_reply(
+        db, settings, other, thread, "> Come back when\n> you have *20 years*\n> in, kid.\n\nYes."
+    )
+    shouted = await create_reply(db, settings, other, thread, f"> {PUT_DOWN.upper()}\n\nThis.")
+    for reply in (quoting, quoting_loose, plain, split, shouted):
         await set_post_state(db, reply, ModerationState.clear)
     await make_user(db, settings, username="mod_q", role="moderator")
     await db.commit()
@@ -284,10 +289,12 @@ async def test_hiding_a_post_queues_the_replies_that_quote_it(
         i.post_id: i.reasons
         for i in await db.scalars(
             select(ReviewItem).where(ReviewItem.post_id.in_([quoting.id, quoting_loose.id,
-                                                             plain.id]))
+                                                             plain.id, split.id, shouted.id]))
         )
     }  # fmt: skip
-    assert items == {quoting.id: ["QUOTES_HIDDEN"], quoting_loose.id: ["QUOTES_HIDDEN"]}
+    assert items == {
+        reply.id: ["QUOTES_HIDDEN"] for reply in (quoting, quoting_loose, split, shouted)
+    }
     queue = (await client.get("/mod")).text
     assert "quotes a post a moderator hid" in queue
 
