@@ -186,7 +186,11 @@ async def test_the_shortest_long_post_is_read_first(
 
     huge = (FRIENDLY + " ") * (19_000 // len(FRIENDLY))
     modest = (FRIENDLY + " ") * (LONG_POST_CHARS // len(FRIENDLY) + 5)
-    ids = await seed(fresh_database, wsettings, [huge, huge + "!", modest, huge + "?"])
+    # (Four writers, each with one long post: a writer's own take turns, the next test.)
+    ids = [
+        (await seed(fresh_database, wsettings, [body]))[0]
+        for body in (huge, huge + "!", modest, huge + "?")
+    ]
     worker = worker_for(wsettings, fresh_database)
     assert [c.post_id for c in await worker.claim()] == [ids[2]]
     async with fresh_database.sessionmaker() as session:
@@ -198,6 +202,23 @@ async def test_the_shortest_long_post_is_read_first(
         await session.commit()
     assert [c.post_id for c in await worker.claim()] == [ids[3]]
     assert [c.post_id for c in await worker.claim()] == [ids[0]]
+
+
+async def test_one_writers_flood_of_long_posts_takes_turns_with_others(
+    fresh_database: Database, wsettings: Settings
+) -> None:
+    """The next probe's four accounts posted forty replies of 2,010 characters: shortest first,
+    a member's 2,132-character post waited 37 s behind them. Each writer's first long post of
+    the last ten minutes goes before anyone's second."""
+    from moderation.worker import LONG_POST_CHARS
+
+    flood = (FRIENDLY + " ") * (LONG_POST_CHARS // len(FRIENDLY) + 1)
+    member = flood + " And a little more from me, the member."
+    ids = await seed(fresh_database, wsettings, [flood, flood + "!", flood + "?"])
+    worker = worker_for(wsettings, fresh_database)
+    (mine,) = await seed(fresh_database, wsettings, [member])
+    order = [c.post_id for _ in range(4) for c in await worker.claim()]
+    assert order.index(mine) < order.index(ids[1]), order
 
 
 async def test_a_put_down_split_across_two_posts_in_a_row_is_read_as_one(
