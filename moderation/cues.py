@@ -673,14 +673,17 @@ _SELF_DOUBT = re.compile(
 )
 _CONFIRMS = re.compile(
     r"^[\W_]*(?:(?:short|honest|the) answer(?: is)?:?\s*|honestly[,?!.]?\s*|sadly,?\s*|frankly[,?!.]?\s*|"
-    r"in a word,?\s*|probably,?\s*)?"
+    r"in a word:?,?\s*|probably,?\s*|unfortunately,?\s*|well[.,\s]*|let'?s just say:?,?\s*|"
+    r"bless[.,!]?\s*)?"
     r"(?:yes|yep|yeah|yup|correct|right|i'?m afraid so|afraid so|pretty much|exactly|bingo|"
+    r"absolutely|without a doubt|no question|definitely|100 ?%|i think you know|"
     r"spot on|you answered your own question|you'?ve answered your own question|"
     r"you just answered your own question|that about sums it up|you said it|"
     r"(?:yes,? )?you are|(?:yes,? )?you were|you tell me|obviously|of course|clearly|"
     r"is the pope catholic|does a bear \w+ in the woods|is water wet|"
     r"if you (?:have|need) to ask,? (?:you already know(?: the answer)?|the answer is yes))"
-    r"(?:[\W_]+(?:yes|you are|sorry|mate|kid|unfortunately|long answer:? (?:also )?yes))*"
+    r"(?:[\W_]+(?:yes|you are|sorry|sadly|mate|kid|unfortunately|no question|and by a mile|"
+    r"long answer:? (?:also )?yes))*"
     # ("Yes, you are. Ask your manager.": passed on to someone senior.)
     r"(?:[.!]\s+(?:ask|let|leave it (?:to|with)) (?:your|a|the|someone|somebody) "
     r"(?:manager|boss|lead|director|senior|more senior|grown-?up|adult)[\w ]{0,30})?[\W_]*$",
@@ -737,6 +740,8 @@ _REPLY_ENDORSES = re.compile(
     r"\b(?:can'?t|cannot|could(?:n'?t| not))\s+argue\s+with\s+(?:her|him|them)\b|"
     r"\b(?:harsh|blunt|brutal|tough|hard(?:\s+to\s+hear)?),?\s+(?:but|yet)\s+"
     r"(?:fair|true|accurate|right|honest)\b|\btough love\b|"
+    r"\b(?:fair|good|right|correct|the right) call\b|\bcan'?t fault (?:the logic|her|him|them)\b|"
+    r"\b(?:he|she|they) (?:was|were|is|are) (?:just |only )?being (?:honest|realistic)\b|"
     r"\bI(?:'d| would)(?: have)?\s+(?:told|said|tell|say)\s+(?:you\s+)?(?:exactly\s+|much\s+)?the same"
     r"(?:\s+thing)?\b|"
     r"\b(?:because|cause|'cause|cos|since)\s+(?:they|he|she)\s+(?:are|is|were|was)\s*[.!]*\s*$",

@@ -402,6 +402,11 @@ ASKED = "Eight months in HR. Am I too junior to lead our pilot, or should I ask 
         (ASKED, "Obviously."),
         (REPORTED, "Harsh but fair."),
         (REPORTED, "Tough love, but accurate."),
+        (REPORTED, "Honestly? Fair call by her."),
+        (REPORTED, "Can't fault the logic."),
+        (ASKED, "Unfortunately, yes. Let your lead do it."),
+        (ASKED, "In a word: yep, and by a mile."),
+        (ASKED, "I think you know."),
     ],
 )
 def test_agreeing_with_a_put_down_quoted_reported_or_asked_is_flagged(
@@ -425,6 +430,9 @@ def test_agreeing_with_a_put_down_quoted_reported_or_asked_is_flagged(
         (SUPPORTED, "She wasn't wrong."),
         (SUPPORTED, "Your mentor is right, well done on the draft."),
         ("Is the new rota better than the old one?", "Obviously."),
+        (ASKED, "Absolutely not. Lead it."),
+        (ASKED, "Without a doubt you can do it."),
+        (REPORTED, "That was a bad call by her."),
         ("Shall we make this a regular thing?", "> Shall we make this a regular thing?\n\nYes!"),
     ],
 )
