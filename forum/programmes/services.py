@@ -940,7 +940,8 @@ async def apply(
     # Every field at fault is said at once (`FormErrors`): an empty form names the side, the
     # seniority and any training not ticked together, not one a time.
     check = _Checks()
-    sides = check(lambda: sides_for(programme, form.side), [])
+    no_sides: list[str] = []
+    sides = check(lambda: sides_for(programme, form.side), no_sides)
     # The training is acknowledged on the form itself ("I have read …", one box an article),
     # or was before (the acknowledgement button of earlier versions).
     ticked = {int(i) for i in form.training or [] if ID_RE.fullmatch(i)}
