@@ -207,7 +207,7 @@ class Settings(BaseSettings):
     notify_mentions_max: int = Field(default=20, ge=0)
     # The hour (UTC) daily digests go out; weekly digests of watched categories on Mondays.
     notify_digest_hour: int = Field(default=7, ge=0, le=23)
-    # E-mails one address gets from Candor in an hour before notifications stop being mailed
+    # Notification e-mails one address gets in an hour before notifications stop being mailed
     # at once and wait for the member's daily digest (mentions from many threads or accounts).
     notify_mail_max_per_hour: int = Field(default=12, ge=1)
     notifications_per_page: int = Field(default=30, ge=1)
