@@ -2303,9 +2303,10 @@ def meeting_days(
     programme: Programme, pair: Pair, now: datetime | None = None, member: User | None = None
 ) -> tuple[date, date]:
     """The first and the last day a meeting of the pair may be logged for: from the pair's
-    start (publication, or the programme's start date) to today in the member's zone."""
+    start (publication, or the programme's start date) to today, both days on the member's
+    own clock (a member behind UTC on the pair's first day was offered no day at all)."""
     start = starts_at(programme) or pair.created_at
-    first = max(start, pair.created_at).date()
+    first = timezones.local(max(start, pair.created_at), timezones.zone_of(member)).date()
     return first, member_today(member, now)
 
 

@@ -251,6 +251,12 @@ async def test_a_meeting_is_never_dated_after_the_members_own_today(
     shown = (await client.get(f"/programmes/{programme.id}")).text
     after = utcnow().date().isoformat()
     assert f'max="{before}"' in shown or f'max="{after}"' in shown
+    # A member behind UTC on the pair's first day has a day to log: the first day is on their
+    # clock too (it was the UTC date, 8 December, after their today, 7 December).
+    published = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+    programme.published_at, programme.starts_on, pair.created_at = published, None, published
+    first, last = svc.meeting_days(programme, pair, published + timedelta(minutes=5), senior)
+    assert first == last == published.date() - timedelta(days=1)
 
 
 # --- the application form (finding 16) -------------------------------------------------------
