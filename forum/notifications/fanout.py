@@ -652,9 +652,11 @@ class Notifier:
         if not rows_out:
             return
         last: set[int] = set()
+        people: dict[int, tuple[str, str]] = {}
         if mail_to:
             mail_to = await self._not_yet_mailed(session, mail_to)
-            mail_to, waiting, last = await self._within_allowance(session, mail_to)
+            people = await self._people(session, {p.recipient_id for p in mail_to}, mailable=True)
+            mail_to, waiting, last = await self._within_allowance(session, mail_to, people)
             for p in waiting:
                 row_of[id(p)]["digest_pending"] = True
         await session.execute(insert(Notification), rows_out)
@@ -667,19 +669,20 @@ class Notifier:
                 .execution_options(synchronize_session=False)
             )
         if mail_to:
-            await self._mail_at_once(session, mail_to, last)
+            await self._mail_at_once(session, mail_to, people, last)
 
     async def _within_allowance(
-        self, session: AsyncSession, planned: list[Planned]
+        self, session: AsyncSession, planned: list[Planned], people: dict[int, tuple[str, str]]
     ) -> tuple[list[Planned], list[Planned], set[int]]:
         """At most `notify_mail_max_per_hour` notification e-mails reach one address in an
         hour: one mail per thread (`_not_yet_mailed`) did not stop a group of fresh accounts
         mentioning a member in thread after thread. The rest are not lost: they wait for the
         member's daily digest. (Only notifications count: strangers asking for password resets
         for the member's address had used up the allowance.) Returns what to mail now, what
-        waits, and the `id`s of the mails that use up the hour (they say the rest will wait)."""
+        waits, and the `id`s of the mails that use up the hour (they say the rest will wait).
+        `people`: the recipients' names and confirmed addresses (`_people`); one without is
+        mailed nothing."""
         most = self.settings.notify_mail_max_per_hour
-        people = await self._people(session, {p.recipient_id for p in planned}, mailable=True)
         sent: dict[str, int] = {}
         for chunk in _chunks(sorted({address for _, address in people.values()})):
             sent.update(
@@ -697,8 +700,7 @@ class Notifier:
         for p in planned:
             person = people.get(p.recipient_id)
             if person is None:
-                now_.append(p)  # no confirmed address: `_mail_at_once` sends nothing
-                continue
+                continue  # no confirmed address: no mail
             count = sent.get(person[1], 0)
             if count >= most:
                 waiting.append(p)
@@ -796,9 +798,11 @@ class Notifier:
         self,
         session: AsyncSession,
         planned: list[Planned],
-        last: set[int] | frozenset[int] = frozenset(),
+        people: dict[int, tuple[str, str]],
+        last: set[int],
     ) -> None:
-        people = await self._people(session, {p.recipient_id for p in planned}, mailable=True)
+        """Mail each of `planned` to its recipient (`people`: names and confirmed addresses);
+        the mails in `last` (by `id`) say the hour's allowance is used up."""
         actors = await self._people(session, {p.actor_id for p in planned if p.actor_id})
         titles = await self._titles(session, {p.thread_id for p in planned if p.thread_id})
         for p in planned:
