@@ -122,9 +122,7 @@ def department_words(text: str) -> tuple[str, ...]:
     spaced = "".join(c if c.isalnum() else " " for c in text.casefold().replace("&", " and "))
     words = tuple(spaced.split())
     kept = tuple(w for w in words if w not in DEPARTMENT_WORDS)
-    if kept[:1] == ("the",) or kept[:1] == ("of",):
-        kept = kept[1:]
-    if kept[:1] == ("of",):
+    while kept[:1] in (("the",), ("of",)):  # "the People team", "Department of Finance"
         kept = kept[1:]
     return kept or words
 
@@ -281,13 +279,16 @@ def score_matrix(
     availability = _ratio(common, np.minimum(j_slots[:, None], s_slots[None, :]))
 
     # Different departments, by `same_department` (not transitive: "People" is "People team"
-    # and "People operations", which are not each other), over the distinct names.
+    # and "People operations", which are not each other), over the distinct names (normalised:
+    # as `same_department` reads them).
     codes: dict[str, int] = {}
-    j_dept = np.array([codes.setdefault(p.department, len(codes)) for p in juniors], dtype=int)
-    s_dept = np.array([codes.setdefault(p.department, len(codes)) for p in seniors], dtype=int)
+    j_dept = np.array([codes.setdefault(_norm(p.department), len(codes)) for p in juniors],
+                      dtype=int)  # fmt: skip
+    s_dept = np.array([codes.setdefault(_norm(p.department), len(codes)) for p in seniors],
+                      dtype=int)  # fmt: skip
     names = list(codes)
     differ = np.array(
-        [[bool(_norm(a) and _norm(b) and not same_department(a, b)) for b in names] for a in names],
+        [[bool(a and b and not same_department(a, b)) for b in names] for a in names],
         dtype=float,
     ).reshape(len(names), len(names))
     department = differ[j_dept[:, None], s_dept[None, :]]

@@ -1918,9 +1918,13 @@ def starts_at(programme: Programme) -> datetime | None:
     (pairs published ahead of the start date wait for it). None: not published."""
     if programme.published_at is None:
         return None
+    return _starts_if_published(programme, programme.published_at)
+
+
+def _starts_if_published(programme: Programme, published: datetime) -> datetime:
     if programme.starts_on is None:
-        return programme.published_at
-    return max(programme.published_at, datetime.combine(programme.starts_on, time(), UTC))
+        return published
+    return max(published, datetime.combine(programme.starts_on, time(), UTC))
 
 
 def has_started(programme: Programme, now: datetime | None = None) -> bool:
@@ -2001,10 +2005,7 @@ def first_checkin_message(programme: Programme) -> str:
 def first_checkin_if_published(programme: Programme, now: datetime | None = None) -> str:
     """When the first check-in would open were the pairs published `now`, in words (the
     publishing confirmation says it)."""
-    start = now or utcnow()
-    if programme.starts_on is not None:
-        start = max(start, datetime.combine(programme.starts_on, time(), UTC))
-    first = start + _interval(programme)
+    first = _starts_if_published(programme, now or utcnow()) + _interval(programme)
     return (
         f"The first check-in opens {counted(programme.checkin_days, 'day')} after the "
         f"programme starts, on {first:%d %B %Y}: pairs meet before they are asked how it goes."
